@@ -1,0 +1,43 @@
+// The load doctor: says what a file on disk is before anything tries to run
+// it, and for files that cannot be used, why and what to do about it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace twb {
+
+enum class FileKind {
+    TorchScript,   // torch.jit.save archive: runs
+    StateDict,     // torch.save(model.state_dict()), a checkpoint holding one, or .safetensors
+    Tensors,       // a tensor file: .npy, .npz, torch.save(tensor or list/dict of tensors)
+    PickledModule, // torch.save(model): needs its Python class
+    Pt2,           // torch.export / AOTInductor package
+    Onnx,
+    LegacyPickle,  // torch.save(..., _use_new_zipfile_serialization=False) or PyTorch < 1.6
+    TooNew,        // an archive written by a newer PyTorch than this LibTorch reads
+    Corrupt,       // truncated or damaged archive
+    Empty,
+    Text,
+    NotFound,
+    Unknown,
+};
+
+// Stable lower-case names used in JSON: "torchscript", "state_dict", …
+std::string kindName(FileKind kind);
+
+struct Diagnosis {
+    FileKind kind = FileKind::Unknown;
+    bool usable = false;      // the workbench can open it (run it, load it, or read its tensors)
+    std::string format;       // container: "zip", "safetensors", "npy", "onnx protobuf", …
+    std::string summary;      // one line: what the file is
+    std::string error;        // why it cannot be used; empty when usable
+    std::string fix;          // what to do; may hold several lines of Python
+    std::string detail;       // the underlying library's own message, if any
+    int64_t formatVersion = -1; // archive format version, where there is one
+};
+
+// Never throws for a bad file; only reads what it must.
+Diagnosis diagnose(const std::string& path);
+
+} // namespace twb

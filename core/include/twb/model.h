@@ -1,0 +1,142 @@
+// Models: inspect any model file, load TorchScript archives, load state_dicts
+// into them, bind inputs to forward's schema and run. `Model` is an opaque
+// handle; everything it reports is a plain value.
+#pragma once
+
+#include "twb/diagnosis.h"
+#include "twb/value.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace twb {
+
+struct ArgumentInfo {
+    std::string name;
+    std::string type; // TorchScript annotation: "Tensor", "int", "List[Tensor]", "Optional[Tensor]"
+    bool hasDefault = false;
+    std::string defaultValue;
+};
+
+struct MethodInfo {
+    std::string name;
+    std::string schema; // full signature: forward(__torch__.Net self, Tensor x) -> Tensor
+    std::vector<ArgumentInfo> arguments; // without self
+    std::string returnType;
+};
+
+struct TensorInfo {
+    std::string name;
+    std::string dtype;
+    std::vector<int64_t> shape;
+    int64_t numel = 0;
+    uint64_t bytes = 0;
+    std::string device;
+};
+
+struct TensorTotals {
+    int64_t tensors = 0;
+    int64_t count = 0; // elements
+    uint64_t bytes = 0;
+    std::vector<std::pair<std::string, int64_t>> dtypes; // dtype -> elements
+};
+
+struct ModuleNode {
+    std::string name; // attribute name; empty for the root
+    std::string type; // qualified class name
+    int64_t parameters = 0; // elements, recursively
+    std::vector<ModuleNode> children;
+};
+
+struct ModelInfo {
+    std::string path;
+    uint64_t fileSize = 0;
+    Diagnosis diagnosis;
+
+    // TorchScript archives
+    std::string className;
+    bool savedTraining = false; // the training flag it was saved with (loading calls eval())
+    std::vector<MethodInfo> methods;
+    std::vector<ArgumentInfo> inputs; // forward's arguments
+    std::string returnType;
+    TensorTotals parameters; // for a state_dict: totals over its tensors
+    TensorTotals buffers;
+    ModuleNode tree;
+    std::string code; // the archive's TorchScript source of the model's own class
+    std::vector<std::string> extraFiles;
+    std::vector<std::string> savedDevices; // devices the tensors were saved on
+    bool savedOnCuda = false;
+
+    // state_dicts
+    std::vector<TensorInfo> tensors;
+    std::string stateDictKey; // where in a checkpoint dict the state_dict was found
+};
+
+// Everything we can tell about a file; a bad file yields a diagnosis, not an exception.
+ModelInfo inspectModelFile(const std::string& path);
+
+struct StateDictReport {
+    struct Mismatch {
+        std::string name;
+        std::vector<int64_t> expected, got;
+    };
+    bool strict = true;
+    bool applied = false; // false when strict loading refused
+    int64_t loaded = 0;
+    std::vector<std::string> missing, unexpected, dtypeConverted;
+    std::vector<Mismatch> mismatched;
+    bool clean() const { return missing.empty() && unexpected.empty() && mismatched.empty(); }
+    // In the words of load_state_dict: "Missing key(s) in state_dict: …"
+    std::string describe() const;
+};
+
+// The state_dict inside a file: a state_dict, a checkpoint dict holding one, or safetensors.
+// Returns a Dict value of name -> tensor; throws twb::Error when the file holds none.
+Value readStateDict(const std::string& path, std::string* foundUnderKey = nullptr);
+
+// What the caller has for forward: a value, optionally aimed at a named argument.
+struct ProvidedInput {
+    std::string argument; // empty: by position, or by key for a multi-tensor value
+    Value value;
+    std::string source; // file name or generator spec, for messages
+};
+
+struct InputBinding {
+    bool ok = false;
+    std::string error; // one sentence when !ok
+    struct Bound {
+        std::string argument, type, source;
+        Value value;
+    };
+    std::vector<Bound> arguments; // in forward's order; defaults left out
+};
+
+class Model {
+public:
+    // Loads a TorchScript archive on the CPU and puts it in eval mode.
+    // Throws twb::Error carrying the diagnosis for anything else.
+    static Model load(const std::string& path);
+
+    const ModelInfo& info() const;
+
+    StateDictReport loadStateDict(const Value& stateDict, bool strict = true);
+    StateDictReport loadStateDict(const std::string& path, bool strict = true);
+
+    // Matches provided values to forward's arguments, converting where the schema
+    // says (a one-element tensor to int/float/bool, a list to a tuple, …).
+    InputBinding bindInputs(const std::vector<ProvidedInput>& provided) const;
+
+    // Runs forward on the CPU under inference mode.
+    Value forward(const InputBinding& binding) const;
+
+    struct Impl;
+
+private:
+    explicit Model(std::shared_ptr<Impl> impl);
+    std::shared_ptr<Impl> m_impl;
+};
+
+} // namespace twb

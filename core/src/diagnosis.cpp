@@ -1,0 +1,367 @@
+#include "twb/diagnosis.h"
+
+#include "pickle.h"
+#include "readers.h"
+#include "torch_save.h"
+#include "zip_reader.h"
+
+#include "twb/error.h"
+
+#include <caffe2/serialize/versions.h>
+#include <torch/version.h>
+
+#include <algorithm>
+#include <cstring>
+#include <functional>
+
+namespace twb {
+
+std::string kindName(FileKind kind) {
+    switch (kind) {
+    case FileKind::TorchScript: return "torchscript";
+    case FileKind::StateDict: return "state_dict";
+    case FileKind::Tensors: return "tensors";
+    case FileKind::PickledModule: return "pickled_module";
+    case FileKind::Pt2: return "pt2";
+    case FileKind::Onnx: return "onnx";
+    case FileKind::LegacyPickle: return "legacy_pickle";
+    case FileKind::TooNew: return "too_new";
+    case FileKind::Corrupt: return "corrupt";
+    case FileKind::Empty: return "empty";
+    case FileKind::Text: return "text";
+    case FileKind::NotFound: return "not_found";
+    case FileKind::Unknown: return "unknown";
+    }
+    return "unknown";
+}
+
+namespace detail {
+std::string baseName(const std::string& path) {
+    const auto slash = path.find_last_of("/\\");
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+std::string stem(const std::string& path) {
+    const std::string b = baseName(path);
+    const auto dot = b.find_last_of('.');
+    return dot == std::string::npos || dot == 0 ? b : b.substr(0, dot);
+}
+} // namespace detail
+
+namespace {
+
+namespace pickle = detail::pickle;
+using detail::baseName;
+using detail::stem;
+
+Diagnosis unusable(FileKind kind, std::string format, std::string summary, std::string error, std::string fix,
+                   std::string detail = {}) {
+    Diagnosis d;
+    d.kind = kind;
+    d.usable = false;
+    d.format = std::move(format);
+    d.summary = std::move(summary);
+    d.error = std::move(error);
+    d.fix = std::move(fix);
+    d.detail = std::move(detail);
+    return d;
+}
+
+Diagnosis usable(FileKind kind, std::string format, std::string summary) {
+    Diagnosis d;
+    d.kind = kind;
+    d.usable = true;
+    d.format = std::move(format);
+    d.summary = std::move(summary);
+    return d;
+}
+
+bool startsWith(const std::string& s, const char* prefix, std::size_t n) {
+    return s.size() >= n && std::memcmp(s.data(), prefix, n) == 0;
+}
+
+bool endsWith(const std::string& s, const std::string& suffix) {
+    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::string extension(const std::string& path) {
+    const std::string b = baseName(path);
+    const auto dot = b.find_last_of('.');
+    if (dot == std::string::npos) return {};
+    std::string ext = b.substr(dot + 1);
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    return ext;
+}
+
+std::string pickledModuleFix(const std::string& path, const std::string& cls) {
+    const std::string s = stem(path);
+    return "Load it in Python, where the class " + (cls.empty() ? std::string("definition") : "'" + cls + "'") +
+           " can be imported, and save it as TorchScript:\n"
+           "    model = torch.load(\"" + baseName(path) + "\")\n"
+           "    model.eval()\n"
+           "    scripted = torch.jit.script(model)   # or: torch.jit.trace(model, example_inputs)\n"
+           "    scripted.save(\"" + s + "_scripted.pt\")\n"
+           "Better still, save only the weights (torch.save(model.state_dict(), \"" + s + "_weights.pth\")): the "
+           "workbench can load them into a TorchScript export of the same architecture.";
+}
+
+std::string scriptFix(const std::string& path) {
+    return "Export TorchScript from the original PyTorch model:\n"
+           "    model.eval()\n"
+           "    torch.jit.trace(model, example_inputs).save(\"" + stem(path) + ".pt\")   # or torch.jit.script(model)";
+}
+
+const char kLegacyMagic[] = "\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19";
+
+bool looksLikeOnnx(const std::string& head, const std::string& ext) {
+    // ModelProto: field 1 ir_version (varint, tag 0x08), then producer_name (0x12), graph (0x3a), …
+    if (head.size() < 4 || uint8_t(head[0]) != 0x08 || uint8_t(head[1]) == 0 || uint8_t(head[1]) > 30) return false;
+    const uint8_t next = uint8_t(head[2]);
+    const bool protoField = next == 0x12 || next == 0x1a || next == 0x22 || next == 0x2a || next == 0x3a ||
+                            next == 0x40 || next == 0x42 || next == 0x52;
+    return protoField && (ext == "onnx" || head.find("onnx") != std::string::npos ||
+                          head.find("pytorch") != std::string::npos || head.find("tf2onnx") != std::string::npos);
+}
+
+bool isTextual(const std::string& head) {
+    if (head.empty()) return false;
+    std::size_t printable = 0;
+    for (unsigned char c : head) {
+        if (c == 0) return false;
+        if (c >= 0x20 || c == '\n' || c == '\r' || c == '\t' || c >= 0x80) ++printable;
+    }
+    return printable == head.size();
+}
+
+// What a torch.save pickle holds, looked at with unknown classes kept inert.
+Diagnosis classifyTorchSave(const std::string& path, const std::string& pickleBytes) {
+    pickle::Options opts;
+    opts.allowOpaque = true;
+    pickle::Result r;
+    try {
+        r = pickle::load(pickleBytes, opts);
+    } catch (const pickle::Error& e) {
+        return unusable(FileKind::Corrupt, "zip (torch.save)", "A torch.save archive whose data.pkl is damaged",
+                        std::string("its pickle cannot be read: ") + e.what(),
+                        "Save or download the file again; if it was copied, compare its size with the original.");
+    }
+    using T = pickle::Object::Type;
+    const auto& root = r.root;
+    bool nnModule = false;
+    for (const auto& g : r.globals)
+        if (g.module.rfind("torch.nn.modules", 0) == 0) nnModule = true;
+    if (root->type == T::Opaque) {
+        const std::string cls = root->global.qualified();
+        if (nnModule || cls.find("Module") != std::string::npos || cls.rfind("__main__.", 0) == 0)
+            return unusable(FileKind::PickledModule, "zip (torch.save)",
+                            "A whole pickled nn.Module ('" + cls + "') saved with torch.save(model)",
+                            "it needs its Python class '" + cls + "' to be rebuilt, and C++ has no Python classes",
+                            pickledModuleFix(path, cls));
+        return unusable(FileKind::Unknown, "zip (torch.save)", "A torch.save archive holding a '" + cls + "' object",
+                        "a '" + cls + "' is neither a model nor tensors",
+                        "Save the tensors it holds (a dict of tensors) or a TorchScript model instead.");
+    }
+    auto isTensor = [](const pickle::Ref& o) { return o->type == T::Tensor && o->tensor; };
+    auto tensorDict = [&](const pickle::Ref& o) {
+        if (o->type != T::Dict || o->entries.empty()) return false;
+        for (const auto& [k, v] : o->entries)
+            if (k->type != T::String || !isTensor(v)) return false;
+        return true;
+    };
+    std::size_t tensors = 0;
+    std::function<void(const pickle::Ref&)> count = [&](const pickle::Ref& o) {
+        if (isTensor(o)) ++tensors;
+        for (const auto& i : o->items) count(i);
+        for (const auto& e : o->entries) count(e.second);
+    };
+    count(root);
+    if (isTensor(root)) return usable(FileKind::Tensors, "zip (torch.save)", "A tensor saved with torch.save");
+    if (tensorDict(root))
+        return usable(FileKind::StateDict, "zip (torch.save)",
+                      "A state_dict of " + std::to_string(root->entries.size()) + " tensors saved with torch.save");
+    if (root->type == T::Dict) {
+        for (const auto& [k, v] : root->entries)
+            if (k->type == T::String && tensorDict(v)) {
+                Diagnosis d = usable(FileKind::StateDict, "zip (torch.save)",
+                                     "A checkpoint whose '" + k->s + "' entry is a state_dict of " +
+                                         std::to_string(v->entries.size()) + " tensors");
+                return d;
+            }
+    }
+    if (tensors > 0 && (root->type == T::Dict || root->type == T::List || root->type == T::Tuple)) {
+        bool opaque = false;
+        std::function<void(const pickle::Ref&)> scan = [&](const pickle::Ref& o) {
+            if (o->type == T::Opaque || o->type == T::Global) opaque = true;
+            for (const auto& i : o->items) scan(i);
+            for (const auto& e : o->entries) scan(e.second);
+        };
+        scan(root);
+        if (!opaque)
+            return usable(FileKind::Tensors, "zip (torch.save)",
+                          "A " + std::string(root->type == T::Dict ? "dict" : root->type == T::List ? "list" : "tuple") +
+                              " of " + std::to_string(tensors) + " tensors saved with torch.save");
+    }
+    for (const auto& g : r.globals)
+        if (!g.module.empty() && g.module.rfind("torch", 0) != 0 && g.module != "collections" &&
+            g.module != "builtins" && g.module != "__builtin__")
+            return unusable(FileKind::Unknown, "zip (torch.save)",
+                            "A torch.save archive holding Python objects such as '" + g.qualified() + "'",
+                            "objects of class '" + g.qualified() + "' cannot be read without Python",
+                            "Save plain tensors (a dict of tensors, or model.state_dict()) or a TorchScript model.");
+    return unusable(FileKind::Unknown, "zip (torch.save)", "A torch.save archive with no tensors in it",
+                    "it holds neither a model nor tensors", "Check that the right object was saved.");
+}
+
+Diagnosis diagnoseZip(const std::string& path) {
+    std::unique_ptr<detail::ZipReader> zip;
+    try {
+        zip = std::make_unique<detail::ZipReader>(path);
+    } catch (const detail::ZipError& e) {
+        return unusable(FileKind::Corrupt, "zip", "A damaged or truncated zip archive",
+                        std::string("the archive cannot be read: ") + e.what(),
+                        "The file was probably cut short while saving, copying or downloading. Save or download it "
+                        "again and compare its size with the original.",
+                        e.what());
+    }
+    const auto& names = zip->names();
+    auto any = [&](auto pred) { return std::any_of(names.begin(), names.end(), pred); };
+    if (any([](const std::string& n) {
+            return n == "archive_format" || endsWith(n, "/archive_format") ||
+                   n.find("serialized_exported_program") != std::string::npos ||
+                   n.find("/data/aotinductor/") != std::string::npos ||
+                   (n.find('/') != std::string::npos && n.compare(n.find('/') + 1, 7, "models/") == 0 &&
+                    endsWith(n, ".json"));
+        }))
+        return unusable(FileKind::Pt2, "zip (.pt2)", "A torch.export / AOTInductor package (.pt2)",
+                        "packages from torch.export need LibTorch 2.6 or newer (AOTIModelPackageLoader); this "
+                        "build uses LibTorch " TORCH_VERSION,
+                        scriptFix(path) + "\nor run the .pt2 with a LibTorch ≥ 2.6 build of the workbench.");
+    const std::string prefix = zip->torchPrefix();
+    const bool script = zip->has(prefix + "constants.pkl") ||
+                        any([&](const std::string& n) { return n.rfind(prefix + "code/", 0) == 0; });
+    int64_t version = -1;
+    for (const std::string rec : {prefix + "version", prefix + ".data/version"})
+        if (version < 0 && zip->has(rec)) {
+            try {
+                version = std::stoll(zip->read(rec, 64));
+            } catch (...) {
+            }
+        }
+    if (script) {
+        const int64_t maxVersion = int64_t(caffe2::serialize::kMaxSupportedFileFormatVersion);
+        if (version > maxVersion) {
+            Diagnosis d = unusable(FileKind::TooNew, "zip (TorchScript)",
+                                   "A TorchScript archive written by a newer PyTorch than this LibTorch reads",
+                                   "its archive format version is " + std::to_string(version) + "; LibTorch " TORCH_VERSION
+                                   " reads versions " + std::to_string(caffe2::serialize::kMinSupportedFileFormatVersion) +
+                                   " to " + std::to_string(maxVersion),
+                                   "Export it with a PyTorch whose version matches this LibTorch (" TORCH_VERSION
+                                   "), or use a workbench built against a newer LibTorch.");
+            d.formatVersion = version;
+            return d;
+        }
+        Diagnosis d = usable(FileKind::TorchScript, "zip (TorchScript)", "A TorchScript archive (torch.jit.save)");
+        d.formatVersion = version;
+        return d;
+    }
+    if (zip->has(prefix + "data.pkl")) {
+        try {
+            Diagnosis d = classifyTorchSave(path, detail::scanTorchSave(*zip).pickleBytes);
+            d.formatVersion = version;
+            return d;
+        } catch (const std::exception& e) {
+            return unusable(FileKind::Corrupt, "zip (torch.save)", "A damaged torch.save archive",
+                            std::string("its data.pkl cannot be read: ") + e.what(),
+                            "Save or download the file again.", e.what());
+        }
+    }
+    if (any([](const std::string& n) { return endsWith(n, ".npy"); }))
+        return usable(FileKind::Tensors, "npz", "A NumPy .npz archive of arrays");
+    std::string some;
+    for (std::size_t i = 0; i < names.size() && i < 4; ++i) some += (i ? ", " : "") + names[i];
+    return unusable(FileKind::Unknown, "zip", "A zip archive not written by PyTorch (it holds " + some + ")",
+                    "it is neither a TorchScript archive nor a torch.save file",
+                    "Open the model file itself rather than an archive that contains it.");
+}
+
+} // namespace
+
+Diagnosis diagnose(const std::string& path) {
+    uint64_t size = 0;
+    try {
+        size = detail::fileSize(path);
+    } catch (const Error& e) {
+        return unusable(FileKind::NotFound, "", "No file at this path", e.what(), "Check the path and the file name.");
+    }
+    if (size == 0)
+        return unusable(FileKind::Empty, "", "An empty file (0 bytes)",
+                        "the file holds no data: saving or downloading it did not finish",
+                        "Save or download the file again.");
+    std::string head;
+    try {
+        head = detail::readHead(path, 4096);
+    } catch (const Error& e) {
+        return unusable(FileKind::NotFound, "", "A file that cannot be read", e.what(), "Check the file's permissions.");
+    }
+    const std::string ext = extension(path);
+
+    if (startsWith(head, "PK\x03\x04", 4) || startsWith(head, "PK\x05\x06", 4)) return diagnoseZip(path);
+    if (startsWith(head, kLegacyMagic, sizeof(kLegacyMagic) - 1))
+        return unusable(FileKind::LegacyPickle, "legacy torch.save",
+                        "A file in torch.save's legacy format (PyTorch < 1.6, or _use_new_zipfile_serialization=False)",
+                        "LibTorch reads only the zip format torch.save has written since PyTorch 1.6",
+                        "Re-save it in Python (PyTorch 1.6 or newer):\n"
+                        "    obj = torch.load(\"" + baseName(path) + "\")\n"
+                        "    torch.save(obj, \"" + stem(path) + "_zip.pt\")\n"
+                        "If it holds a whole model rather than tensors, export TorchScript instead "
+                        "(torch.jit.script(obj).save(...)).");
+    if (startsWith(head, "\x93NUMPY", 6)) return usable(FileKind::Tensors, "npy", "A NumPy .npy array");
+    if (head.size() >= 10 && head[8] == '{' && (head[9] == '"' || head[9] == ' ' || head[9] == '\n')) {
+        uint64_t n = 0;
+        for (int i = 7; i >= 0; --i) n = (n << 8) | uint8_t(head[std::size_t(i)]);
+        if (n <= size - 8) return usable(FileKind::StateDict, "safetensors", "A .safetensors file of named tensors");
+        return unusable(FileKind::Corrupt, "safetensors", "A truncated .safetensors file",
+                        "its header claims " + std::to_string(n) + " bytes but the file has only " +
+                            std::to_string(size - 8) + " after the length field",
+                        "Download or save the file again.");
+    }
+    if (uint8_t(head[0]) == 0x80 && head.size() > 1 && uint8_t(head[1]) <= 5)
+        return unusable(FileKind::Unknown, "pickle", "A plain Python pickle (not written by torch.save)",
+                        "a raw pickle can hold any Python object and is not a PyTorch model format",
+                        "Save tensors with torch.save or numpy.save, and models with torch.jit.save.");
+    if (looksLikeOnnx(head, ext))
+        return unusable(FileKind::Onnx, "onnx protobuf", "An ONNX model",
+                        "ONNX models run in ONNX Runtime, not in LibTorch",
+                        "Run it with ONNX Runtime, or go back to the PyTorch model and " +
+                            std::string("export TorchScript:\n") + scriptFix(path).substr(scriptFix(path).find('\n') + 1));
+    if (startsWith(head, "\x89HDF\r\n\x1a\n", 8))
+        return unusable(FileKind::Unknown, "hdf5", "An HDF5 file (Keras/TensorFlow or h5py data)",
+                        "HDF5 files are not PyTorch files",
+                        "Convert the weights to PyTorch (a state_dict or .safetensors) or use the framework that wrote it.");
+    if (startsWith(head, "GGUF", 4))
+        return unusable(FileKind::Unknown, "gguf", "A GGUF model (llama.cpp)", "GGUF models are not PyTorch files",
+                        "Run it with llama.cpp, or use the original PyTorch/safetensors weights.");
+    if (isTextual(head)) {
+        if (head.rfind("version https://git-lfs", 0) == 0)
+            return unusable(FileKind::Text, "text", "A Git LFS pointer, not the model itself",
+                            "the repository was cloned without its large files",
+                            "Run 'git lfs pull' in the repository (or download the file directly).");
+        std::string lower = head.substr(0, 512);
+        std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+        if (lower.find("<!doctype html") != std::string::npos || lower.find("<html") != std::string::npos)
+            return unusable(FileKind::Text, "html", "A web page, not a model",
+                            "the download saved an HTML page (a login or redirect page) instead of the file",
+                            "Download the file itself (a direct link), then open it again.");
+        if (ext == "csv" || ext == "tsv")
+            return usable(FileKind::Tensors, "csv", "A CSV table of numbers");
+        return unusable(FileKind::Text, "text", "A text file, not a model",
+                        "a model file is binary; this one holds text",
+                        "Open the model file (.pt TorchScript archive) rather than a script or a note about it.");
+    }
+    if (startsWith(head, "\x89PNG", 4) || startsWith(head, "\xFF\xD8\xFF", 3) || startsWith(head, "BM", 2))
+        return usable(FileKind::Tensors, "image", "An image (usable as an input tensor)");
+    return unusable(FileKind::Unknown, "binary", "A binary file of unknown format",
+                    "it is none of the formats PyTorch writes (TorchScript, torch.save, .safetensors, .npy, ONNX, .pt2)",
+                    "Check that this is the file you meant; models are usually saved with torch.jit.save.");
+}
+
+} // namespace twb

@@ -1,0 +1,44 @@
+#include "readers.h"
+
+#include "twb/error.h"
+
+#include <fstream>
+#include <limits>
+#include <sys/stat.h>
+
+namespace twb::detail {
+
+uint64_t fileSize(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) throw Error(path + ": no such file");
+    if (S_ISDIR(st.st_mode)) throw Error(path + ": is a folder, not a file");
+    return uint64_t(st.st_size);
+}
+
+std::string readHead(const std::string& path, std::size_t n) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Error(path + ": cannot be opened for reading");
+    std::string data(n, '\0');
+    in.read(data.data(), std::streamsize(n));
+    data.resize(std::size_t(in.gcount()));
+    return data;
+}
+
+std::string readWholeFile(const std::string& path, uint64_t maxBytes) {
+    const uint64_t size = fileSize(path);
+    if (size > maxBytes) throw Error(path + ": file is larger than expected (" + std::to_string(size) + " bytes)");
+    return readHead(path, std::size_t(size));
+}
+
+int64_t checkedNumel(const std::vector<int64_t>& shape, int64_t elementSize, const std::string& label) {
+    const int64_t limit = std::numeric_limits<int64_t>::max() / std::max<int64_t>(elementSize, 1);
+    int64_t n = 1;
+    for (const int64_t d : shape) {
+        if (d < 0) throw Error(label + ": negative dimension " + std::to_string(d) + " in the shape");
+        if (d != 0 && n > limit / d) throw Error(label + ": the shape's element count overflows");
+        n *= d;
+    }
+    return n;
+}
+
+} // namespace twb::detail

@@ -1,0 +1,626 @@
+#include "twb/model.h"
+
+#include "pickle.h"
+#include "readers.h"
+#include "torch_bridge.h"
+#include "zip_reader.h"
+
+#include "twb/error.h"
+
+#include <torch/script.h>
+#include <torch/version.h>
+
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace twb {
+
+using detail::unwrap;
+using detail::wrap;
+
+namespace detail {
+std::string baseName(const std::string& path);
+} // namespace detail
+
+struct Model::Impl {
+    torch::jit::Module module;
+    ModelInfo info;
+    std::string dtypeHint(const InputBinding& binding) const;
+};
+
+namespace {
+
+// "__torch__.torchvision.models.resnet.___torch_mangle_3.ResNet" -> "torchvision.models.resnet.ResNet"
+std::string prettyClass(std::string name) {
+    if (name.rfind("__torch__.", 0) == 0) name = name.substr(10);
+    std::string out;
+    std::istringstream in(name);
+    std::string part;
+    while (std::getline(in, part, '.'))
+        if (part.rfind("___torch_mangle_", 0) != 0) out += (out.empty() ? "" : ".") + part;
+    return out;
+}
+
+void addTensor(TensorTotals& totals, const at::Tensor& t) {
+    totals.tensors += 1;
+    totals.count += t.numel();
+    totals.bytes += uint64_t(t.numel()) * t.element_size();
+    const std::string dtype = detail::dtypeName(t.scalar_type());
+    for (auto& [name, n] : totals.dtypes)
+        if (name == dtype) {
+            n += t.numel();
+            return;
+        }
+    totals.dtypes.emplace_back(dtype, t.numel());
+}
+
+ArgumentInfo argumentInfo(const c10::Argument& a) {
+    ArgumentInfo info;
+    info.name = a.name();
+    info.type = a.type()->annotation_str();
+    if (a.default_value()) {
+        info.hasDefault = true;
+        std::ostringstream s;
+        s << *a.default_value();
+        info.defaultValue = s.str();
+    }
+    return info;
+}
+
+ModuleNode moduleTree(const torch::jit::Module& m, const std::string& name) {
+    ModuleNode node;
+    node.name = name;
+    node.type = prettyClass(m.type()->name() ? m.type()->name()->qualifiedName() : "Module");
+    for (const auto& p : m.parameters(true)) node.parameters += p.numel();
+    for (const auto& child : m.named_children()) node.children.push_back(moduleTree(child.value, child.name));
+    return node;
+}
+
+void scanSavedDevices(const detail::ZipReader& zip, const std::string& prefix, ModelInfo& info) {
+    std::set<std::string> devices;
+    for (const std::string rec : {prefix + "data.pkl", prefix + "constants.pkl"}) {
+        if (!zip.has(rec)) continue;
+        try {
+            detail::pickle::Options opts;
+            opts.allowOpaque = true;
+            for (const auto& s : detail::pickle::load(zip.read(rec, uint64_t(1) << 31), opts).storages)
+                devices.insert(s->location);
+        } catch (const std::exception&) {
+            // The device list is informative only; the load itself reports real problems.
+        }
+    }
+    info.savedDevices.assign(devices.begin(), devices.end());
+    for (const auto& d : devices)
+        if (d.rfind("cuda", 0) == 0) info.savedOnCuda = true;
+}
+
+std::string archiveCode(const detail::ZipReader& zip, const std::string& prefix, const std::string& qualified) {
+    // __torch__.a.b.Net lives in code/__torch__/a/b.py; __torch__.Net in code/__torch__.py.
+    std::string path = qualified;
+    const auto lastDot = path.find_last_of('.');
+    std::string file = lastDot == std::string::npos ? path : path.substr(0, lastDot);
+    for (auto& c : file)
+        if (c == '.') c = '/';
+    const std::string rec = prefix + "code/" + file + ".py";
+    std::string code;
+    if (zip.has(rec)) code = zip.read(rec, 16u << 20);
+    return code;
+}
+
+void fillTorchScript(const torch::jit::Module& module, bool savedTraining, ModelInfo& info) {
+    const auto qualified = module.type()->name() ? module.type()->name()->qualifiedName() : std::string("Module");
+    info.className = prettyClass(qualified);
+    info.savedTraining = savedTraining;
+    for (const auto& method : module.get_methods()) {
+        const auto& schema = method.function().getSchema();
+        MethodInfo m;
+        m.name = method.name();
+        std::ostringstream s;
+        s << schema;
+        m.schema = s.str();
+        for (std::size_t i = 1; i < schema.arguments().size(); ++i) m.arguments.push_back(argumentInfo(schema.arguments()[i]));
+        if (!schema.returns().empty()) m.returnType = schema.returns()[0].type()->annotation_str();
+        if (m.name == "forward") {
+            info.inputs = m.arguments;
+            info.returnType = m.returnType;
+        }
+        info.methods.push_back(std::move(m));
+    }
+    for (const auto& p : module.parameters(true)) addTensor(info.parameters, p);
+    for (const auto& b : module.buffers(true)) addTensor(info.buffers, b);
+    info.tree = moduleTree(module, "");
+    try {
+        detail::ZipReader zip(info.path);
+        const std::string prefix = zip.torchPrefix();
+        scanSavedDevices(zip, prefix, info);
+        for (const auto& n : zip.names())
+            if (n.rfind(prefix + "extra/", 0) == 0 && n.size() > prefix.size() + 6)
+                info.extraFiles.push_back(n.substr(prefix.size() + 6));
+        info.code = archiveCode(zip, prefix, qualified);
+    } catch (const std::exception&) {
+        // Already loaded by LibTorch; the archive listing is a bonus.
+    }
+}
+
+// A failed torch::jit::load, explained.
+Diagnosis explainLoadFailure(const std::string& path, const Diagnosis& before, const std::string& what) {
+    Diagnosis d = before;
+    d.usable = false;
+    d.detail = what;
+    auto has = [&](const char* s) { return what.find(s) != std::string::npos; };
+    if (has("Unknown builtin op") || has("Unknown type name") || has("Unknown type constructor") ||
+        has("is not supported in version") || has("Schema not found") || has("Arguments for call are not valid") ||
+        has("version") || has("Unknown attribute")) {
+        d.kind = FileKind::TooNew;
+        d.summary = "A TorchScript archive that uses operators or types this LibTorch does not have";
+        d.error = "LibTorch " TORCH_VERSION " cannot compile its code; it was most likely written by a newer PyTorch";
+        d.fix = "Export it with a PyTorch whose version matches this LibTorch (" TORCH_VERSION
+                "), or use a workbench built against the LibTorch version that wrote it.";
+    } else if (has("PytorchStreamReader") || has("zip") || has("archive") || has("record")) {
+        d.kind = FileKind::Corrupt;
+        d.summary = "A damaged TorchScript archive";
+        d.error = "LibTorch cannot read the archive's records";
+        d.fix = "Save or download the file again and compare its size with the original.";
+    } else {
+        d.summary = "A TorchScript archive that LibTorch cannot load";
+        d.error = "torch::jit::load failed";
+        d.fix = "Check that the PyTorch that saved it matches LibTorch " TORCH_VERSION "; the detail below is "
+                "LibTorch's own message.";
+    }
+    return d;
+}
+
+// The sentence that says what went wrong: TorchScript puts it last ("RuntimeError: …"),
+// after the interpreter's tracebacks; plain LibTorch errors put it first.
+std::string essence(const std::string& s) {
+    std::istringstream in(s);
+    std::string line, found;
+    while (std::getline(in, line)) {
+        const auto colon = line.find("Error: ");
+        if (colon != std::string::npos && colon > 0 && line.find(' ') > colon) found = line;
+    }
+    if (!found.empty()) return found;
+    const auto nl = s.find('\n');
+    return nl == std::string::npos ? s : s.substr(0, nl);
+}
+
+torch::jit::Module loadModule(ModelInfo& info) {
+    try {
+        torch::jit::Module m = torch::jit::load(info.path, torch::kCPU);
+        return m;
+    } catch (const c10::Error& e) {
+        info.diagnosis = explainLoadFailure(info.path, info.diagnosis, e.what_without_backtrace());
+    } catch (const std::exception& e) {
+        info.diagnosis = explainLoadFailure(info.path, info.diagnosis, e.what());
+    }
+    throw Error(info.path + ": " + info.diagnosis.error, info.diagnosis.detail);
+}
+
+void fillTensors(const Value& dict, ModelInfo& info) {
+    for (const auto& [name, v] : dict.items()) {
+        if (!v.isTensor()) continue;
+        const at::Tensor& t = unwrap(v).toTensor();
+        TensorInfo ti;
+        ti.name = name;
+        ti.dtype = detail::dtypeName(t.scalar_type());
+        ti.shape = t.sizes().vec();
+        ti.numel = t.numel();
+        ti.bytes = uint64_t(t.numel()) * t.element_size();
+        ti.device = t.device().str();
+        info.tensors.push_back(ti);
+        addTensor(info.parameters, t);
+    }
+}
+
+// Pick the state_dict inside a torch.save pickle: the root, or a checkpoint entry.
+c10::IValue findStateDict(const c10::IValue& root, std::string* key) {
+    auto tensorDict = [](const c10::IValue& v) {
+        if (!v.isGenericDict() || v.toGenericDict().empty()) return false;
+        for (const auto& e : v.toGenericDict())
+            if (!e.key().isString() || !e.value().isTensor()) return false;
+        return true;
+    };
+    if (tensorDict(root)) return root;
+    if (root.isGenericDict()) {
+        // Conventional names first, then any entry that is a state_dict.
+        const auto dict = root.toGenericDict();
+        for (const char* name : {"state_dict", "model_state_dict", "model", "net", "module", "ema", "weights"}) {
+            for (const auto& e : dict)
+                if (e.key().isString() && e.key().toStringRef() == name && tensorDict(e.value())) {
+                    if (key) *key = name;
+                    return e.value();
+                }
+        }
+        for (const auto& e : dict)
+            if (e.key().isString() && tensorDict(e.value())) {
+                if (key) *key = e.key().toStringRef();
+                return e.value();
+            }
+    }
+    return {};
+}
+
+} // namespace
+
+Value readStateDict(const std::string& path, std::string* foundUnderKey) {
+    const Diagnosis d = diagnose(path);
+    if (d.kind != FileKind::StateDict && d.kind != FileKind::Tensors)
+        throw Error(path + ": not a state_dict (" + d.summary + ")" + (d.error.empty() ? "" : ": " + d.error));
+    const Value v = readTensorFile(path, {});
+    const c10::IValue sd = findStateDict(unwrap(v), foundUnderKey);
+    if (sd.isNone()) throw Error(path + ": holds no dict of named tensors (" + v.describe().substr(0, 120) + ")");
+    return wrap(sd);
+}
+
+ModelInfo inspectModelFile(const std::string& path) {
+    ModelInfo info;
+    info.path = path;
+    info.diagnosis = diagnose(path);
+    try {
+        info.fileSize = detail::fileSize(path);
+    } catch (const Error&) {
+    }
+    if (!info.diagnosis.usable) return info;
+    try {
+        switch (info.diagnosis.kind) {
+        case FileKind::TorchScript: {
+            torch::jit::Module m = loadModule(info);
+            fillTorchScript(m, m.is_training(), info);
+            break;
+        }
+        case FileKind::StateDict:
+            fillTensors(readStateDict(path, &info.stateDictKey), info);
+            break;
+        case FileKind::Tensors: {
+            const Value v = readTensorFile(path, {});
+            if (v.kind() == Value::Kind::Dict) fillTensors(v, info);
+            else {
+                for (const auto& leaf : v.leaves(detail::baseName(path), 0)) {
+                    TensorInfo ti;
+                    ti.name = leaf.path;
+                    ti.dtype = leaf.summary.dtype;
+                    ti.shape = leaf.summary.shape;
+                    ti.numel = leaf.summary.numel;
+                    ti.bytes = leaf.summary.bytes;
+                    ti.device = leaf.summary.device;
+                    info.tensors.push_back(ti);
+                    info.parameters.tensors += 1;
+                    info.parameters.count += ti.numel;
+                    info.parameters.bytes += ti.bytes;
+                }
+            }
+            break;
+        }
+        default: break;
+        }
+    } catch (const Error& e) {
+        if (info.diagnosis.usable) {
+            info.diagnosis.usable = false;
+            if (dynamic_cast<const UnsupportedError*>(&e)) {
+                info.diagnosis.kind = FileKind::Unknown;
+                info.diagnosis.fix = "Save the data as numeric tensors (float, int or bool).";
+            } else if (info.diagnosis.kind != FileKind::TooNew && info.diagnosis.kind != FileKind::Corrupt) {
+                info.diagnosis.kind = FileKind::Corrupt;
+            }
+            info.diagnosis.error = e.what();
+            if (info.diagnosis.fix.empty()) info.diagnosis.fix = "Save or download the file again.";
+            if (info.diagnosis.detail.empty()) info.diagnosis.detail = e.detail();
+        }
+    }
+    return info;
+}
+
+std::string StateDictReport::describe() const {
+    std::ostringstream s;
+    auto list = [&](const char* title, const std::vector<std::string>& names) {
+        if (names.empty()) return;
+        s << title;
+        for (std::size_t i = 0; i < names.size(); ++i) s << (i ? ", " : " ") << '"' << names[i] << '"';
+        s << ". ";
+    };
+    list("Missing key(s) in state_dict:", missing);
+    list("Unexpected key(s) in state_dict:", unexpected);
+    for (const auto& m : mismatched) {
+        auto shape = [](const std::vector<int64_t>& v) {
+            std::string t = "[";
+            for (std::size_t i = 0; i < v.size(); ++i) t += (i ? ", " : "") + std::to_string(v[i]);
+            return t + "]";
+        };
+        s << "size mismatch for " << m.name << ": copying a param with shape " << shape(m.got)
+          << " from checkpoint, the shape in current model is " << shape(m.expected) << ". ";
+    }
+    if (clean()) s << "All keys matched successfully (" << loaded << " tensors loaded).";
+    else if (!applied) s << "Nothing was loaded (strict); load non-strictly to take the " << loaded << " matching tensors.";
+    else s << "Loaded the " << loaded << " matching tensors (non-strict).";
+    return s.str();
+}
+
+Model::Model(std::shared_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+
+Model Model::load(const std::string& path) {
+    auto impl = std::make_shared<Impl>();
+    impl->info.path = path;
+    impl->info.diagnosis = diagnose(path);
+    impl->info.fileSize = impl->info.diagnosis.kind == FileKind::NotFound ? 0 : detail::fileSize(path);
+    const Diagnosis& d = impl->info.diagnosis;
+    if (d.kind != FileKind::TorchScript) {
+        std::string msg = path + ": " + d.summary;
+        if (d.kind == FileKind::StateDict)
+            msg += ". A state_dict holds weights only; open the TorchScript model and load this file into it.";
+        else if (!d.error.empty())
+            msg += ": " + d.error + ".";
+        if (!d.fix.empty()) msg += "\n" + d.fix;
+        throw Error(msg, d.detail);
+    }
+    impl->module = loadModule(impl->info);
+    const bool training = impl->module.is_training();
+    impl->module.eval(); // a loaded module keeps the training flag it was saved with
+    fillTorchScript(impl->module, training, impl->info);
+    return Model(std::move(impl));
+}
+
+const ModelInfo& Model::info() const { return m_impl->info; }
+
+StateDictReport Model::loadStateDict(const std::string& path, bool strict) {
+    return loadStateDict(readStateDict(path), strict);
+}
+
+StateDictReport Model::loadStateDict(const Value& stateDict, bool strict) {
+    StateDictReport report;
+    report.strict = strict;
+    std::map<std::string, at::Tensor> targets;
+    std::vector<std::string> order;
+    for (const auto& p : m_impl->module.named_parameters(true)) {
+        targets.emplace(p.name, p.value);
+        order.push_back(p.name);
+    }
+    for (const auto& b : m_impl->module.named_buffers(true)) {
+        if (targets.emplace(b.name, b.value).second) order.push_back(b.name);
+    }
+    std::map<std::string, at::Tensor> given;
+    for (const auto& [name, v] : stateDict.items()) {
+        if (!v.isTensor()) {
+            report.unexpected.push_back(name);
+            continue;
+        }
+        given.emplace(name, unwrap(v).toTensor());
+        if (!targets.count(name)) report.unexpected.push_back(name);
+    }
+    std::vector<std::pair<at::Tensor, at::Tensor>> copies;
+    for (const auto& name : order) {
+        const auto it = given.find(name);
+        if (it == given.end()) {
+            report.missing.push_back(name);
+            continue;
+        }
+        const at::Tensor& target = targets[name];
+        if (target.sizes() != it->second.sizes()) {
+            report.mismatched.push_back({name, target.sizes().vec(), it->second.sizes().vec()});
+            continue;
+        }
+        if (target.scalar_type() != it->second.scalar_type()) report.dtypeConverted.push_back(name);
+        copies.emplace_back(target, it->second);
+    }
+    report.loaded = int64_t(copies.size());
+    if (strict && !report.clean()) return report; // load nothing, like a failed strict load should
+    torch::NoGradGuard noGrad;
+    for (auto& [target, source] : copies) target.copy_(source);
+    report.applied = true;
+    return report;
+}
+
+namespace {
+
+std::string argList(const std::vector<c10::Argument>& args) {
+    std::string s;
+    for (const auto& a : args) s += (s.empty() ? "" : ", ") + a.name() + ": " + a.type()->annotation_str();
+    return s;
+}
+
+bool fits(const c10::IValue& v, const c10::TypePtr& t) { return v.type()->isSubtypeOf(*t); }
+
+// Converts a value to the type forward declares, or returns None with `why` set.
+c10::IValue convertTo(const c10::IValue& v, const c10::TypePtr& t, std::string& why) {
+    using K = c10::TypeKind;
+    if (t->kind() == K::OptionalType) {
+        if (v.isNone()) return v;
+        return convertTo(v, t->expectRef<c10::OptionalType>().getElementType(), why);
+    }
+    if (fits(v, t)) return v;
+    switch (t->kind()) {
+    case K::TensorType:
+        if (v.isGenericDict() && v.toGenericDict().size() == 1) return convertTo(v.toGenericDict().begin()->value(), t, why);
+        if ((v.isList() && v.toListRef().size() == 1)) return convertTo(v.toListRef()[0], t, why);
+        if (v.isTuple() && v.toTupleRef().elements().size() == 1) return convertTo(v.toTupleRef().elements()[0], t, why);
+        if (v.isInt()) return at::scalar_tensor(v.toInt(), at::kLong);
+        if (v.isDouble()) return at::scalar_tensor(v.toDouble(), at::kDouble);
+        if (v.isBool()) return at::scalar_tensor(v.toBool(), at::kBool);
+        break;
+    case K::IntType: case K::FloatType: case K::BoolType: case K::NumberType:
+        if (v.isTensor() && v.toTensor().numel() == 1) {
+            const at::Tensor x = v.toTensor();
+            if (t->kind() == K::BoolType) return x.item<bool>();
+            if (t->kind() == K::IntType) {
+                if (x.is_floating_point() && x.item<double>() != std::floor(x.item<double>())) {
+                    why = "holds " + std::to_string(x.item<double>()) + ", not a whole number";
+                    return {};
+                }
+                return x.item<int64_t>();
+            }
+            if (t->kind() == K::NumberType && !x.is_floating_point()) return x.item<int64_t>();
+            return x.item<double>();
+        }
+        if (t->kind() == K::FloatType && v.isInt()) return double(v.toInt());
+        break;
+    case K::ListType: {
+        const auto elem = t->expectRef<c10::ListType>().getElementType();
+        std::vector<c10::IValue> items;
+        if (v.isTuple()) items = v.toTupleRef().elements().vec();
+        else if (v.isList()) items = v.toListRef().vec();
+        else if (v.isTensor() && elem->kind() != K::TensorType && v.toTensor().dim() == 1)
+            for (const auto& x : v.toTensor().unbind(0)) items.emplace_back(x);
+        else if (v.isTensor() && elem->kind() == K::TensorType) items.push_back(v);
+        else break;
+        c10::impl::GenericList list(elem);
+        for (const auto& i : items) {
+            c10::IValue c = convertTo(i, elem, why);
+            if (c.isNone() && !i.isNone()) return {};
+            list.push_back(c);
+        }
+        return list;
+    }
+    case K::TupleType: {
+        const auto& elems = t->expectRef<c10::TupleType>().elements();
+        std::vector<c10::IValue> items;
+        if (v.isTuple()) items = v.toTupleRef().elements().vec();
+        else if (v.isList()) items = v.toListRef().vec();
+        else break;
+        if (items.size() != elems.size()) {
+            why = "has " + std::to_string(items.size()) + " elements, " + std::to_string(elems.size()) + " expected";
+            return {};
+        }
+        std::vector<c10::IValue> out;
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            c10::IValue c = convertTo(items[i], elems[i], why);
+            if (c.isNone() && !items[i].isNone()) return {};
+            out.push_back(c);
+        }
+        return c10::ivalue::Tuple::create(std::move(out));
+    }
+    case K::DictType: {
+        if (!v.isGenericDict()) break;
+        const auto& dt = t->expectRef<c10::DictType>();
+        c10::impl::GenericDict dict(dt.getKeyType(), dt.getValueType());
+        for (const auto& e : v.toGenericDict()) {
+            c10::IValue k = convertTo(e.key(), dt.getKeyType(), why);
+            c10::IValue val = convertTo(e.value(), dt.getValueType(), why);
+            if (k.isNone() || (val.isNone() && !e.value().isNone())) return {};
+            dict.insert_or_assign(k, val);
+        }
+        return dict;
+    }
+    default: break;
+    }
+    if (why.empty()) why = "is " + v.type()->annotation_str();
+    return {};
+}
+
+} // namespace
+
+InputBinding Model::bindInputs(const std::vector<ProvidedInput>& provided) const {
+    InputBinding b;
+    const auto& schema = m_impl->module.get_method("forward").function().getSchema();
+    std::vector<c10::Argument> args(schema.arguments().begin() + 1, schema.arguments().end());
+    std::map<std::string, std::size_t> index;
+    for (std::size_t i = 0; i < args.size(); ++i) index[args[i].name()] = i;
+
+    // A multi-tensor file whose keys are argument names feeds those arguments by name.
+    std::vector<ProvidedInput> items;
+    for (const auto& p : provided) {
+        if (p.argument.empty() && p.value.kind() == Value::Kind::Dict && p.value.size() > 0) {
+            bool allNamed = true;
+            for (const auto& [k, v] : p.value.items()) allNamed = allNamed && index.count(k);
+            const bool dictArg = !args.empty() && args[std::min(items.size(), args.size() - 1)].type()->kind() ==
+                                                      c10::TypeKind::DictType;
+            if (allNamed && !dictArg) {
+                for (const auto& [k, v] : p.value.items()) items.push_back({k, v, p.source + "[\"" + k + "\"]"});
+                continue;
+            }
+        }
+        items.push_back(p);
+    }
+
+    std::vector<const ProvidedInput*> slots(args.size(), nullptr);
+    std::vector<const ProvidedInput*> positional;
+    for (const auto& p : items) {
+        if (p.argument.empty()) {
+            positional.push_back(&p);
+            continue;
+        }
+        const auto it = index.find(p.argument);
+        if (it == index.end()) {
+            b.error = "forward has no argument named '" + p.argument + "' (it takes " + argList(args) + ")";
+            return b;
+        }
+        if (slots[it->second]) {
+            b.error = "argument '" + p.argument + "' is given twice (" + slots[it->second]->source + " and " + p.source + ")";
+            return b;
+        }
+        slots[it->second] = &p;
+    }
+    std::size_t next = 0;
+    for (const auto* p : positional) {
+        while (next < slots.size() && slots[next]) ++next;
+        if (next >= slots.size()) {
+            b.error = "forward takes " + std::to_string(args.size()) + " input" + (args.size() == 1 ? "" : "s") +
+                      (args.empty() ? "" : " (" + argList(args) + ")") + " but " + std::to_string(items.size()) +
+                      " were given";
+            return b;
+        }
+        slots[next++] = p;
+    }
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const auto& a = args[i];
+        if (!slots[i]) {
+            if (a.default_value()) continue;
+            b.error = "forward needs '" + a.name() + "' (" + a.type()->annotation_str() + "), argument " +
+                      std::to_string(i + 1) + " of " + std::to_string(args.size()) + ": give another input, or name it as " +
+                      a.name() + "=FILE";
+            return b;
+        }
+        std::string why;
+        c10::IValue v = convertTo(unwrap(slots[i]->value), a.type(), why);
+        if (v.isNone() && !(unwrap(slots[i]->value).isNone() && a.type()->kind() == c10::TypeKind::OptionalType)) {
+            b.error = "input '" + a.name() + "' from " + slots[i]->source + " " + why + ", but forward wants " +
+                      a.type()->annotation_str();
+            return b;
+        }
+        b.arguments.push_back({a.name(), a.type()->annotation_str(), slots[i]->source, wrap(v)});
+    }
+    b.ok = true;
+    return b;
+}
+
+// Feeding NumPy's default float64 to a float32 model is the commonest dtype slip: name it.
+std::string Model::Impl::dtypeHint(const InputBinding& binding) const {
+    std::set<at::ScalarType> weights;
+    for (const auto& p : module.parameters(true))
+        if (p.is_floating_point()) weights.insert(p.scalar_type());
+    if (weights.size() != 1) return {};
+    const at::ScalarType w = *weights.begin();
+    for (const auto& a : binding.arguments) {
+        const auto& v = unwrap(a.value);
+        if (v.isTensor() && v.toTensor().is_floating_point() && v.toTensor().scalar_type() != w)
+            return " (input '" + a.argument + "' is " + detail::dtypeName(v.toTensor().scalar_type()) +
+                   " but the model's weights are " + detail::dtypeName(w) + ": convert the input to " +
+                   detail::dtypeName(w) + ")";
+    }
+    return {};
+}
+
+Value Model::forward(const InputBinding& binding) const {
+    if (!binding.ok) throw Error("inputs do not match forward: " + binding.error);
+    const auto& schema = m_impl->module.get_method("forward").function().getSchema();
+    std::vector<c10::IValue> stack;
+    std::size_t next = 0;
+    for (std::size_t i = 1; i < schema.arguments().size(); ++i) {
+        const auto& a = schema.arguments()[i];
+        if (next < binding.arguments.size() && binding.arguments[next].argument == a.name())
+            stack.push_back(unwrap(binding.arguments[next++].value));
+        else if (a.default_value())
+            stack.push_back(*a.default_value());
+        else
+            throw Error("no value for forward's argument '" + a.name() + "'");
+    }
+    try {
+        c10::InferenceMode guard;
+        return wrap(m_impl->module.get_method("forward")(std::move(stack)));
+    } catch (const c10::Error& e) {
+        throw Error("forward failed: " + essence(e.what_without_backtrace()) + m_impl->dtypeHint(binding), e.what_without_backtrace());
+    } catch (const std::exception& e) {
+        throw Error("forward failed: " + essence(e.what()) + m_impl->dtypeHint(binding), e.what());
+    }
+}
+
+} // namespace twb

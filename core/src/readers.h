@@ -1,0 +1,33 @@
+// Internal: one reader per tensor file format, and the writers. Each throws
+// twb::Error whose message names the file and the cause.
+#pragma once
+
+#include "twb/tensor_io.h"
+#include "twb/value.h"
+
+#include <cstdint>
+#include <string>
+
+namespace twb::detail {
+
+Value readNpy(const std::string& path);
+Value readNpyBytes(const std::string& bytes, const std::string& label);
+Value readNpz(const std::string& path);
+Value readSafetensors(const std::string& path);
+Value readTorchSave(const std::string& path);
+Value readCsv(const std::string& path, bool forceHeader);
+Value readImage(const std::string& path, const ImageOptions& options);
+
+void writeNpy(const std::string& path, const Value& tensor);
+void writeTorchSave(const std::string& path, const Value& value);
+
+// Bytes the file holds; throws twb::Error naming the file when it cannot be opened.
+uint64_t fileSize(const std::string& path);
+// Up to n bytes from the start of the file.
+std::string readHead(const std::string& path, std::size_t n);
+std::string readWholeFile(const std::string& path, uint64_t maxBytes);
+
+// Checked product of a shape; throws twb::Error on negative or overflowing dimensions.
+int64_t checkedNumel(const std::vector<int64_t>& shape, int64_t elementSize, const std::string& label);
+
+} // namespace twb::detail

@@ -1,0 +1,232 @@
+// torch.save's zip format, read through the restricted unpickler; written with
+// LibTorch's pickle_save so Python's torch.load reads it back.
+#include "pickle.h"
+#include "readers.h"
+#include "torch_bridge.h"
+#include "torch_save.h"
+#include "zip_reader.h"
+
+#include "twb/error.h"
+
+#include <torch/script.h>
+#include <torch/serialize.h>
+
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+
+namespace twb::detail {
+namespace {
+
+std::pair<at::ScalarType, int> storageDtype(const std::string& storageType) {
+    static const std::map<std::string, std::pair<at::ScalarType, int>> types{
+        {"FloatStorage", {at::kFloat, 4}},   {"DoubleStorage", {at::kDouble, 8}}, {"HalfStorage", {at::kHalf, 2}},
+        {"BFloat16Storage", {at::kBFloat16, 2}}, {"LongStorage", {at::kLong, 8}}, {"IntStorage", {at::kInt, 4}},
+        {"ShortStorage", {at::kShort, 2}},   {"CharStorage", {at::kChar, 1}},     {"ByteStorage", {at::kByte, 1}},
+        {"BoolStorage", {at::kBool, 1}},     {"ComplexFloatStorage", {at::kComplexFloat, 8}},
+        {"ComplexDoubleStorage", {at::kComplexDouble, 16}}, {"UntypedStorage", {at::kByte, 1}},
+    };
+    const auto it = types.find(storageType);
+    if (it == types.end()) throw Error("unknown storage type " + storageType);
+    return it->second;
+}
+
+class Converter {
+public:
+    Converter(const ZipReader& zip, std::string prefix, std::string label)
+        : m_zip(zip), m_prefix(std::move(prefix)), m_label(std::move(label)) {
+        if (m_zip.has(m_prefix + "byteorder")) m_bigEndian = m_zip.read(m_prefix + "byteorder", 16) == "big";
+    }
+
+    c10::IValue convert(const pickle::Ref& o) {
+        using T = pickle::Object::Type;
+        switch (o->type) {
+        case T::None: return {};
+        case T::Bool: return o->b;
+        case T::Int: return o->i;
+        case T::Float: return o->f;
+        case T::String: case T::Bytes: return o->s;
+        case T::Device: return c10::Device(o->s);
+        case T::Tensor:
+            if (!o->tensor) throw Error(m_label + ": a bare storage is not a tensor");
+            return tensor(*o->tensor);
+        case T::Tuple: {
+            std::vector<c10::IValue> items;
+            for (const auto& i : o->items) items.push_back(convert(i));
+            return c10::ivalue::Tuple::create(std::move(items));
+        }
+        case T::List: case T::Set: {
+            std::vector<c10::IValue> items;
+            for (const auto& i : o->items) items.push_back(convert(i));
+            c10::impl::GenericList list(elementType(items));
+            for (auto& i : items) list.push_back(std::move(i));
+            return list;
+        }
+        case T::Dict: {
+            std::vector<c10::IValue> keys, values;
+            for (const auto& [k, v] : o->entries) {
+                keys.push_back(convert(k));
+                values.push_back(convert(v));
+            }
+            c10::TypePtr keyType = elementType(keys);
+            if (keyType->kind() != c10::TypeKind::StringType && keyType->kind() != c10::TypeKind::IntType &&
+                keyType->kind() != c10::TypeKind::FloatType && keyType->kind() != c10::TypeKind::BoolType &&
+                keyType->kind() != c10::TypeKind::TensorType)
+                keyType = c10::StringType::get(); // mixed keys: rendered as text
+            c10::impl::GenericDict dict(keyType, elementType(values));
+            for (std::size_t i = 0; i < keys.size(); ++i) {
+                c10::IValue key = keys[i];
+                if (keyType->kind() == c10::TypeKind::StringType && !key.isString()) {
+                    std::ostringstream s;
+                    s << keys[i];
+                    key = s.str();
+                }
+                dict.insert_or_assign(key, values[i]);
+            }
+            return dict;
+        }
+        case T::Global: case T::Opaque:
+            throw UnsupportedError(m_label + ": holds a '" + o->global.qualified() + "' object, which is not a tensor");
+        }
+        throw Error(m_label + ": unsupported object in pickle");
+    }
+
+private:
+    static c10::TypePtr elementType(const std::vector<c10::IValue>& items) {
+        if (items.empty()) return c10::TensorType::get();
+        c10::TypePtr t = items.front().type();
+        for (const auto& i : items) {
+            if (*i.type() == *t) continue;
+            auto unified = c10::unifyTypes(t, i.type());
+            if (!unified) return c10::AnyType::get();
+            t = *unified;
+        }
+        return t;
+    }
+
+    at::Tensor storage(const pickle::StorageRef& s) {
+        auto it = m_storages.find(s.key);
+        if (it != m_storages.end()) return it->second;
+        const auto [dtype, size] = storageDtype(s.storageType);
+        const std::string record = m_prefix + "data/" + s.key;
+        const std::string label = m_label + " [storage " + s.key + "]";
+        const int64_t numel = checkedNumel({s.numel}, size, label);
+        if (!m_zip.has(record)) throw Error(label + ": the archive has no record " + record);
+        const uint64_t bytes = uint64_t(numel) * uint64_t(size);
+        if (m_zip.size(record) < bytes)
+            throw Error(label + ": the record holds " + std::to_string(m_zip.size(record)) + " bytes, " +
+                        std::to_string(bytes) + " expected (truncated?)");
+        at::Tensor t = at::empty({numel}, at::TensorOptions().dtype(dtype));
+        try {
+            if (bytes) m_zip.readInto(record, t.data_ptr(), bytes);
+        } catch (const ZipError& e) {
+            throw Error(label + ": " + e.what());
+        }
+        if (m_bigEndian && size > 1) {
+            const int unit = t.is_complex() ? size / 2 : size;
+            auto* p = static_cast<uint8_t*>(t.data_ptr());
+            for (uint64_t i = 0; i < bytes / uint64_t(unit); ++i) std::reverse(p + i * unit, p + (i + 1) * unit);
+        }
+        m_storages.emplace(s.key, t);
+        return t;
+    }
+
+    at::Tensor tensor(const pickle::TensorRef& r) {
+        at::Tensor s = storage(*r.storage);
+        const std::string label = m_label + " [storage " + r.storage->key + "]";
+        if (r.offset < 0) throw Error(label + ": negative storage offset");
+        checkedNumel(r.size, 1, label);
+        int64_t last = r.offset; // highest element index the view touches
+        bool empty = false;
+        for (std::size_t d = 0; d < r.size.size(); ++d) {
+            if (r.stride[d] < 0) throw Error(label + ": negative stride");
+            if (r.size[d] == 0) empty = true;
+            else if (r.stride[d] > 0 && (r.size[d] - 1) > (INT64_MAX - last) / r.stride[d])
+                throw Error(label + ": the tensor's extent overflows");
+            else last += (r.size[d] - 1) * r.stride[d];
+        }
+        if (!empty && last >= s.numel())
+            throw Error(label + ": the tensor reaches element " + std::to_string(last) + " of a storage of " +
+                        std::to_string(s.numel()));
+        if (empty) return at::empty(r.size, s.options());
+        return s.as_strided(r.size, r.stride, r.offset);
+    }
+
+    const ZipReader& m_zip;
+    std::string m_prefix, m_label;
+    bool m_bigEndian = false;
+    std::map<std::string, at::Tensor> m_storages;
+};
+
+} // namespace
+
+TorchSaveScan scanTorchSave(const ZipReader& zip) {
+    TorchSaveScan scan;
+    scan.prefix = zip.torchPrefix();
+    const std::string pkl = scan.prefix + "data.pkl";
+    if (!zip.has(pkl)) throw Error("no data.pkl record");
+    scan.pickleBytes = zip.read(pkl, uint64_t(1) << 31);
+    return scan;
+}
+
+Value readTorchSave(const std::string& path) {
+    std::unique_ptr<ZipReader> zip;
+    try {
+        zip = std::make_unique<ZipReader>(path);
+    } catch (const ZipError& e) {
+        throw Error(path + ": not a readable torch.save archive (" + e.what() + ")");
+    }
+    const std::string prefix = zip->torchPrefix();
+    if (zip->has(prefix + "constants.pkl") || zip->has(prefix + "code/__torch__.py"))
+        throw Error(path + ": is a TorchScript model, not a tensor file");
+    if (!zip->has(prefix + "data.pkl")) throw Error(path + ": the archive has no data.pkl (not written by torch.save)");
+    pickle::Result result;
+    try {
+        result = pickle::load(zip->read(prefix + "data.pkl", uint64_t(1) << 31));
+    } catch (const pickle::UnsafeGlobal& e) {
+        throw UnsupportedError(path + ": " + e.what() + ". Only tensors and tuples, lists and dicts of them can be read.");
+    } catch (const pickle::Error& e) {
+        throw Error(path + ": " + e.what());
+    } catch (const ZipError& e) {
+        throw Error(path + ": " + e.what());
+    }
+    Converter converter(*zip, prefix, path);
+    return wrap(converter.convert(result.root));
+}
+
+void writeTorchSave(const std::string& path, const Value& value) {
+    std::vector<char> bytes;
+    try {
+        // Outputs may be views or live on a device; torch.load wants plain CPU storages.
+        std::function<c10::IValue(const c10::IValue&)> toCpu = [&](const c10::IValue& v) -> c10::IValue {
+            if (v.isTensor()) return v.toTensor().detach().to(at::kCPU).contiguous().clone();
+            if (v.isTuple()) {
+                std::vector<c10::IValue> items;
+                for (const auto& e : v.toTupleRef().elements()) items.push_back(toCpu(e));
+                return c10::ivalue::Tuple::create(std::move(items));
+            }
+            if (v.isList()) {
+                c10::impl::GenericList list(v.toList().elementType());
+                for (const auto& e : v.toListRef()) list.push_back(toCpu(e));
+                return list;
+            }
+            if (v.isGenericDict()) {
+                const auto in = v.toGenericDict();
+                c10::impl::GenericDict dict(in.keyType(), in.valueType());
+                for (const auto& e : in) dict.insert_or_assign(e.key(), toCpu(e.value()));
+                return dict;
+            }
+            return v;
+        };
+        bytes = torch::pickle_save(toCpu(unwrap(value)));
+    } catch (const std::exception& e) {
+        throw Error(path + ": the value cannot be saved as .pt", e.what());
+    }
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    if (!out) throw Error(path + ": cannot be opened for writing");
+    out.write(bytes.data(), std::streamsize(bytes.size()));
+    if (!out) throw Error(path + ": writing failed (disk full?)");
+}
+
+} // namespace twb::detail
