@@ -1,0 +1,159 @@
+#include "format.h"
+
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+namespace torchwb {
+
+std::string bytesText(uint64_t bytes) {
+    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = double(bytes);
+    int u = 0;
+    while (v >= 1024 && u < 4) {
+        v /= 1024;
+        ++u;
+    }
+    char buf[32];
+    std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+    return buf;
+}
+
+std::string countText(int64_t n) {
+    std::string s = std::to_string(n < 0 ? -n : n);
+    for (int i = int(s.size()) - 3; i > 0; i -= 3) s.insert(std::size_t(i), ",");
+    return (n < 0 ? "-" : "") + s;
+}
+
+std::string shapeText(const std::vector<int64_t>& shape) {
+    std::string s = "[";
+    for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+    return s + "]";
+}
+
+std::string numberText(double v) {
+    if (std::isnan(v)) return "nan";
+    if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.6g", v);
+    return buf;
+}
+
+namespace {
+
+std::string indentLines(const std::string& text, const std::string& pad) {
+    std::istringstream in(text);
+    std::string line, out;
+    while (std::getline(in, line)) out += pad + line + "\n";
+    return out;
+}
+
+std::string dtypesText(const twb::TensorTotals& t) {
+    std::string s;
+    for (const auto& [name, n] : t.dtypes) s += (s.empty() ? "" : ", ") + name;
+    return s;
+}
+
+void printTree(std::ostringstream& out, const twb::ModuleNode& node, const std::string& pad, int depth) {
+    for (const auto& c : node.children) {
+        out << pad << c.name << ": " << c.type;
+        if (c.parameters) out << "  (" << countText(c.parameters) << " parameters)";
+        out << "\n";
+        if (depth < 6) printTree(out, c, pad + "  ", depth + 1);
+    }
+}
+
+std::string signature(const std::vector<twb::ArgumentInfo>& args, const std::string& returns) {
+    std::string s = "(";
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        s += (i ? ", " : "") + args[i].name + ": " + args[i].type;
+        if (args[i].hasDefault) s += " = " + args[i].defaultValue;
+    }
+    return s + ") -> " + returns;
+}
+
+} // namespace
+
+std::string inspectionText(const twb::ModelInfo& info, bool withCode) {
+    std::ostringstream out;
+    const auto& d = info.diagnosis;
+    out << info.path << "\n";
+    out << "  kind         " << twb::kindName(d.kind) << (d.usable ? "" : " (cannot be used)") << "\n";
+    out << "  what         " << d.summary << "\n";
+    if (!d.format.empty()) out << "  format       " << d.format;
+    if (d.formatVersion >= 0) out << ", version " << d.formatVersion;
+    if (!d.format.empty()) out << "\n";
+    if (info.fileSize) out << "  size         " << bytesText(info.fileSize) << "\n";
+    if (!d.usable) {
+        if (!d.error.empty()) out << "  problem      " << d.error << "\n";
+        if (!d.fix.empty()) out << "  fix\n" << indentLines(d.fix, "    ");
+        if (!d.detail.empty()) out << "  detail\n" << indentLines(d.detail, "    ");
+        return out.str();
+    }
+    if (d.kind == twb::FileKind::TorchScript) {
+        out << "  class        " << info.className << "\n";
+        if (info.savedTraining) out << "  mode         saved in training mode; loaded in eval mode\n";
+        out << "  forward      " << signature(info.inputs, info.returnType) << "\n";
+        out << "  parameters   " << countText(info.parameters.count) << " in " << info.parameters.tensors
+            << " tensors, " << bytesText(info.parameters.bytes)
+            << (info.parameters.dtypes.empty() ? "" : " (" + dtypesText(info.parameters) + ")") << "\n";
+        out << "  buffers      " << countText(info.buffers.count) << " in " << info.buffers.tensors << " tensors, "
+            << bytesText(info.buffers.bytes) << "\n";
+        if (!info.savedDevices.empty()) {
+            out << "  saved on     ";
+            for (std::size_t i = 0; i < info.savedDevices.size(); ++i) out << (i ? ", " : "") << info.savedDevices[i];
+            out << (info.savedOnCuda ? " (mapped to the CPU on load)" : "") << "\n";
+        }
+        if (!info.extraFiles.empty()) {
+            out << "  extra files  ";
+            for (std::size_t i = 0; i < info.extraFiles.size(); ++i) out << (i ? ", " : "") << info.extraFiles[i];
+            out << "\n";
+        }
+        out << "  methods\n";
+        for (const auto& m : info.methods) out << "    " << m.schema << "\n";
+        if (!info.tree.children.empty()) {
+            out << "  submodules\n";
+            printTree(out, info.tree, "    ", 0);
+        }
+        if (withCode && !info.code.empty()) out << "  code\n" << indentLines(info.code, "    ");
+        return out.str();
+    }
+    if (!info.stateDictKey.empty()) out << "  state_dict   under the checkpoint key '" << info.stateDictKey << "'\n";
+    out << "  tensors      " << countText(int64_t(info.tensors.size())) << ", " << countText(info.parameters.count)
+        << " elements, " << bytesText(info.parameters.bytes) << "\n";
+    std::size_t width = 0;
+    for (const auto& t : info.tensors) width = std::max(width, t.name.size());
+    for (const auto& t : info.tensors) {
+        out << "    " << t.name << std::string(width - t.name.size() + 2, ' ') << t.dtype << " " << shapeText(t.shape)
+            << "  " << bytesText(t.bytes) << "\n";
+    }
+    return out.str();
+}
+
+std::string leafText(const twb::Leaf& leaf) {
+    const auto& s = leaf.summary;
+    std::ostringstream out;
+    out << leaf.path << "  " << s.dtype << " " << shapeText(s.shape);
+    if (s.numel > 0)
+        out << "  min " << numberText(s.min) << "  max " << numberText(s.max) << "  mean " << numberText(s.mean);
+    if (s.nanCount) out << "  NaN " << s.nanCount;
+    if (s.infCount) out << "  Inf " << s.infCount;
+    if (!s.first.empty()) {
+        out << "\n    [";
+        for (std::size_t i = 0; i < s.first.size(); ++i) out << (i ? ", " : "") << numberText(s.first[i]);
+        out << (int64_t(s.first.size()) < s.numel ? ", …]" : "]");
+    }
+    return out.str();
+}
+
+std::string versionText(const twb::BuildInfo& b, const twb::ThreadSettings& t) {
+    std::ostringstream out;
+    out << "torchwb " << b.version << "\n"
+        << "LibTorch " << b.libtorchVersion << "\n"
+        << "CUDA compiled in: " << (b.cudaCompiled ? "yes" : "no") << ", available: " << (b.cudaAvailable ? "yes" : "no")
+        << "\n  " << b.cudaStatus << "\n"
+        << "CPU threads: " << t.hardware << " hardware, LibTorch default " << t.libtorchDefault << "\n";
+    return out.str();
+}
+
+} // namespace torchwb

@@ -1,0 +1,22 @@
+// Human-readable renderings for the terminal.
+#pragma once
+
+#include "twb/build_info.h"
+#include "twb/model.h"
+#include "twb/runtime.h"
+#include "twb/value.h"
+
+#include <string>
+#include <vector>
+
+namespace torchwb {
+
+std::string bytesText(uint64_t bytes);      // 1.5 KiB
+std::string countText(int64_t n);           // 11,689,512
+std::string shapeText(const std::vector<int64_t>& shape);
+std::string numberText(double v);           // compact, NaN-aware
+std::string inspectionText(const twb::ModelInfo& info, bool withCode);
+std::string leafText(const twb::Leaf& leaf);
+std::string versionText(const twb::BuildInfo& build, const twb::ThreadSettings& threads);
+
+} // namespace torchwb

@@ -1,0 +1,6 @@
+// torchwb: inspect, run and (later) time saved PyTorch models from the shell.
+#include "commands.h"
+
+#include <iostream>
+
+int main(int argc, char** argv) { return torchwb::run(argc, argv, std::cout, std::cerr); }
