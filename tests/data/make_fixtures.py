@@ -1,0 +1,365 @@
+#!/usr/bin/env python3
+"""Makes the test fixtures: models exported by Python the way users export
+them, tensors in every format the workbench reads, the outputs Python computes
+for them, and broken or hostile files. Run with Debian's PyTorch, from this folder so that
+the source paths traced models record stay relative:
+
+    cd tests/data && /usr/bin/python3 make_fixtures.py
+
+Everything is seeded, small, and written next to this script.
+"""
+import collections
+import io
+import json
+import os
+import pickle
+import struct
+import zipfile
+from typing import Dict, List, Tuple
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+torch.manual_seed(0)
+np.random.seed(0)
+
+
+def path(name):
+    return os.path.join(HERE, name)
+
+
+def save_np(name, array):
+    np.save(path(name), array)
+
+
+# ---------------------------------------------------------------- models
+class Mlp(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(10, 20)
+        self.fc2 = nn.Linear(20, 10)
+
+    def forward(self, x):
+        return self.fc2(torch.relu(self.fc1(x)))
+
+
+class SmallCnn(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.bn = nn.BatchNorm2d(8)
+        self.head = nn.Linear(8, 5)
+
+    def forward(self, x):
+        y = torch.relu(self.bn(self.conv(x)))
+        return self.head(y.mean(dim=(2, 3)))
+
+
+class TwoInputs(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(4, 4)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor, scale: float = 1.0) -> Tuple[torch.Tensor, torch.Tensor]:
+        return self.proj(x) + y, x * y * scale
+
+
+class TokenModel(nn.Module):
+    """Integer inputs: token ids and a per-row count."""
+
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(50, 6)
+
+    def forward(self, tokens: torch.Tensor, count: int) -> torch.Tensor:
+        return self.emb(tokens[:, :count]).sum(dim=1)
+
+
+class DictOut(nn.Module):
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> Dict[str, torch.Tensor]:
+        return {"sum": a + b, "prod": a * b}
+
+
+class NestedOut(nn.Module):
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, Tuple[torch.Tensor, List[torch.Tensor]]]:
+        return x.sum(dim=1), (x.max(dim=1).values, [x * 2.0, x - 1.0])
+
+
+class ListIn(nn.Module):
+    def forward(self, xs: List[torch.Tensor]) -> torch.Tensor:
+        out = torch.zeros_like(xs[0])
+        for x in xs:
+            out = out + x
+        return out
+
+
+def randomize_bn(m):
+    for mod in m.modules():
+        if isinstance(mod, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            mod.running_mean.uniform_(-0.5, 0.5)
+            mod.running_var.uniform_(0.5, 1.5)
+            mod.weight.data.uniform_(0.5, 1.5)
+            mod.bias.data.uniform_(-0.2, 0.2)
+    return m
+
+
+def make_models():
+    mlp = Mlp().eval()
+    x = torch.randn(2, 10)
+    save_np("mlp_x.npy", x.numpy())
+    traced = torch.jit.trace(mlp, x)
+    jit_save(traced, path("mlp_traced.pt"), _extra_files={"producer.txt": "make_fixtures.py"})
+    save_np("mlp_expected.npy", mlp(x).detach().numpy())
+    # The same input in every format the workbench reads.
+    np.savez(path("mlp_x.npz"), x=x.numpy())
+    np.savez_compressed(path("mlp_x_compressed.npz"), x=x.numpy())
+    torch.save(x, path("mlp_x.pt"))
+    write_safetensors("mlp_x.safetensors", {"x": x})
+    np.save(path("mlp_x_fortran.npy"), np.asfortranarray(x.numpy().astype(np.float64)))
+    np.save(path("mlp_x_bigendian.npy"), x.numpy().astype(">f4"))
+    with open(path("mlp_x.csv"), "w") as f:
+        f.write(",".join(f"c{i}" for i in range(10)) + "\n")
+        for row in x.numpy():
+            f.write(",".join(repr(float(v)) for v in row) + "\n")
+
+    cnn = randomize_bn(SmallCnn()).eval()
+    img = torch.rand(1, 3, 12, 16)
+    save_np("cnn_x.npy", img.numpy())
+    scripted = torch.jit.script(cnn)
+    jit_save(scripted, path("cnn_scripted.pt"))
+    save_np("cnn_expected.npy", cnn(img).detach().numpy())
+
+    # state_dicts the seed's way: torch.save(model.state_dict(), 'model.pth')
+    trained = randomize_bn(SmallCnn()).eval()
+    torch.save(trained.state_dict(), path("cnn_state_dict.pth"))
+    save_np("cnn_state_dict_expected.npy", trained(img).detach().numpy())
+    sd = trained.state_dict()
+    bad = collections.OrderedDict((k, v) for k, v in sd.items() if k != "head.bias")
+    bad["head.weight"] = torch.randn(5, 4)
+    bad["extra.weight"] = torch.randn(3)
+    torch.save(bad, path("cnn_state_dict_bad.pth"))
+    opt = torch.optim.SGD(trained.parameters(), lr=0.1, momentum=0.9)
+    torch.save({"epoch": 3, "model_state_dict": sd, "optimizer_state_dict": opt.state_dict(), "loss": 0.25},
+               path("cnn_checkpoint.pth"))
+    write_safetensors("cnn_state_dict.safetensors", {k: v for k, v in sd.items()})
+    # A whole pickled module: needs its Python class.
+    torch.save(trained, path("cnn_pickled_module.pt"))
+    # The legacy (pre-1.6) torch.save format.
+    torch.save(trained.state_dict(), path("cnn_legacy.pth"), _use_new_zipfile_serialization=False)
+    # ONNX.
+    torch.onnx.export(cnn, (img,), path("cnn.onnx"), opset_version=13)
+
+    two = TwoInputs().eval()
+    a, b = torch.randn(3, 4), torch.randn(3, 4)
+    jit_save(torch.jit.script(two), path("two_inputs.pt"))
+    np.savez(path("two_inputs_xy.npz"), x=a.numpy(), y=b.numpy())
+    write_safetensors("two_inputs_xy.safetensors", {"y": b, "x": a})
+    torch.save({"x": a, "y": b}, path("two_inputs_xy.pt"))
+    save_np("two_inputs_x.npy", a.numpy())
+    save_np("two_inputs_y.npy", b.numpy())
+    o1, o2 = two(a, b, 2.5)
+    save_np("two_inputs_expected0.npy", o1.detach().numpy())
+    save_np("two_inputs_expected1_scale2.5.npy", o2.detach().numpy())
+
+    tok = TokenModel().eval()
+    tokens = torch.randint(0, 50, (3, 7), dtype=torch.int64)
+    jit_save(torch.jit.script(tok), path("tokens.pt"))
+    save_np("tokens_ids.npy", tokens.numpy())
+    save_np("tokens_count.npy", np.array(4, dtype=np.int64))
+    save_np("tokens_expected.npy", tok(tokens, 4).detach().numpy())
+
+    jit_save(torch.jit.script(DictOut()), path("dict_out.pt"))
+    jit_save(torch.jit.script(NestedOut()), path("nested_out.pt"))
+    jit_save(torch.jit.script(ListIn()), path("list_in.pt"))
+    torch.save([torch.ones(2, 2), torch.full((2, 2), 3.0)], path("list_in_xs.pt"))
+
+    # Too new: an archive whose format version this LibTorch does not read.
+    rewrite_zip("mlp_traced.pt", "too_new.pt", {"version": b"99\n"})
+    # Truncated: the first half of a valid archive.
+    with open(path("mlp_traced.pt"), "rb") as f:
+        data = f.read()
+    with open(path("truncated.pt"), "wb") as f:
+        f.write(data[: len(data) // 2])
+
+
+def strip_debug(file):
+    """Drops the debug_pkl records of a TorchScript archive: they hold the absolute
+    source paths of the machine that exported it, and LibTorch does not need them."""
+    with zipfile.ZipFile(file) as z:
+        records = [(i, z.read(i.filename)) for i in z.infolist() if not i.filename.endswith(".debug_pkl")]
+    with zipfile.ZipFile(file, "w") as z:
+        for info, data in records:
+            z.writestr(info, data)
+
+
+def jit_save(module, file, **kwargs):
+    module.save(file, **kwargs)
+    strip_debug(file)
+
+
+def rewrite_zip(src, dst, replace):
+    with zipfile.ZipFile(path(src)) as zin, zipfile.ZipFile(path(dst), "w", zipfile.ZIP_STORED) as zout:
+        for info in zin.infolist():
+            name = info.filename
+            tail = name.split("/", 1)[1] if "/" in name else name
+            zout.writestr(name.replace(src[:-3], dst[:-3], 1), replace.get(tail, zin.read(name)))
+
+
+# ---------------------------------------------------------------- safetensors
+ST_DTYPES = {torch.float32: "F32", torch.float64: "F64", torch.float16: "F16", torch.bfloat16: "BF16",
+             torch.int64: "I64", torch.int32: "I32", torch.int16: "I16", torch.int8: "I8", torch.uint8: "U8",
+             torch.bool: "BOOL"}
+
+
+def write_safetensors(name, tensors, header_override=None):
+    header, blobs, offset = {"__metadata__": {"format": "pt"}}, [], 0
+    for key, t in tensors.items():
+        t = t.contiguous()
+        raw = t.view(torch.uint8).numpy().tobytes() if t.dtype == torch.bfloat16 else t.numpy().tobytes()
+        header[key] = {"dtype": ST_DTYPES[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    if header_override:
+        header_override(header)
+    text = json.dumps(header).encode()
+    text += b" " * ((8 - len(text) % 8) % 8)
+    with open(path(name), "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+
+
+# ---------------------------------------------------------------- tensor files
+def make_tensors():
+    save_np("dtype_int16.npy", np.arange(-3, 3, dtype=np.int16).reshape(2, 3))
+    save_np("dtype_uint16.npy", np.array([0, 1, 65535], dtype=np.uint16))
+    save_np("dtype_uint32.npy", np.array([0, 4294967295], dtype=np.uint32))
+    save_np("dtype_uint64.npy", np.array([0, 2**40], dtype=np.uint64))
+    save_np("dtype_bool.npy", np.array([[True, False], [False, True]]))
+    save_np("dtype_float16.npy", np.array([0.5, -1.25, 65504.0], dtype=np.float16))
+    save_np("dtype_int8.npy", np.array([-128, 0, 127], dtype=np.int8))
+    save_np("dtype_complex64.npy", np.array([1 + 2j, -3.5j], dtype=np.complex64))
+    save_np("dtype_float64_be.npy", np.array([1.5, -2.25, 1e300], dtype=">f8"))
+    save_np("scalar.npy", np.array(7.5, dtype=np.float32))
+    save_np("empty.npy", np.zeros((0, 3), dtype=np.float32))
+    write_safetensors("mixed.safetensors", {"a": torch.arange(6, dtype=torch.int32).reshape(2, 3),
+                                             "b": torch.tensor([1.0, 2.0], dtype=torch.bfloat16),
+                                             "c": torch.tensor([True, False])})
+    torch.save((torch.arange(3), {"k": torch.ones(2)}), path("nested.pt"))
+    with open(path("table_noheader.csv"), "w") as f:
+        f.write("1,2,3\n4,5,6\n")
+    with open(path("table_ragged.csv"), "w") as f:
+        f.write("a,b\n1,2\n3\n")
+    make_images()
+
+
+def make_images():
+    # Written with torchvision's encoders so no extra imaging package is needed.
+    from torchvision.io import encode_jpeg, encode_png, write_file
+    g = torch.Generator().manual_seed(1)
+    img = torch.randint(0, 256, (3, 6, 8), dtype=torch.uint8, generator=g)
+    write_file(path("image.png"), encode_png(img))
+    save_np("image_expected.npy", (img.float() / 255.0).unsqueeze(0).numpy())
+    write_file(path("image.jpg"), encode_jpeg(img, quality=95))
+
+
+# ---------------------------------------------------------------- broken and hostile files
+def npy_with_header(name, header, data=b""):
+    text = header.encode()
+    pad = (64 - (10 + len(text) + 1) % 64) % 64
+    text += b" " * pad + b"\n"
+    with open(path(name), "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(text)) + text + data)
+
+
+class Evil:
+    def __reduce__(self):
+        return (os.system, ("echo this must never run",))
+
+
+def make_broken():
+    npy_with_header("bad_huge_shape.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (100000000000,), }",
+                    b"\0" * 16)
+    npy_with_header("bad_overflow_shape.npy",
+                    "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 16), }", b"\0" * 16)
+    npy_with_header("bad_negative_shape.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (-5, 2), }")
+    npy_with_header("bad_dtype.npy", "{'descr': '<U10', 'fortran_order': False, 'shape': (2,), }", b"\0" * 80)
+    npy_with_header("bad_object.npy", "{'descr': '|O', 'fortran_order': False, 'shape': (2,), }", b"\0" * 16)
+    with open(path("mlp_x.npy"), "rb") as f:
+        good = f.read()
+    with open(path("bad_truncated.npy"), "wb") as f:
+        f.write(good[: len(good) - 9])
+    with open(path("bad_header_len.npy"), "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", 60000) + b"{'descr'")
+    write_safetensors("bad_offsets.safetensors", {"x": torch.ones(4)},
+                      lambda h: h["x"].__setitem__("data_offsets", [0, 4000]))
+    write_safetensors("bad_shape.safetensors", {"x": torch.ones(4)}, lambda h: h["x"].__setitem__("shape", [5]))
+    with open(path("bad_header.safetensors"), "wb") as f:
+        f.write(struct.pack("<Q", 2**40) + b'{"x": 1}')
+    # A torch.save archive whose storage record is shorter than its tensor needs.
+    torch.save(torch.arange(100, dtype=torch.float32), path("bad_storage.pt"))
+    with zipfile.ZipFile(path("bad_storage.pt")) as z:
+        records = {i.filename: z.read(i.filename) for i in z.infolist()}
+    with zipfile.ZipFile(path("bad_storage.pt"), "w", zipfile.ZIP_STORED) as z:
+        for k, v in records.items():
+            z.writestr(k, v[:40] if k.endswith("data/0") else v)
+    # A pickle that would run a shell command if unpickled by Python: refused by name.
+    torch.save({"x": torch.ones(2)}, path("evil.pt"))
+    with zipfile.ZipFile(path("evil.pt")) as z:
+        records = {i.filename: z.read(i.filename) for i in z.infolist()}
+    with zipfile.ZipFile(path("evil.pt"), "w", zipfile.ZIP_STORED) as z:
+        for k, v in records.items():
+            z.writestr(k, pickle.dumps({"x": Evil()}, protocol=2) if k.endswith("data.pkl") else v)
+    # A torch.export package layout (PyTorch >= 2.6 writes these; 1.13 cannot, so the layout is copied).
+    with zipfile.ZipFile(path("exported.pt2"), "w") as z:
+        z.writestr("exported/archive_format", "pt2")
+        z.writestr("exported/version", "0\n")
+        z.writestr("exported/models/model.json", "{}")
+        z.writestr("exported/data/weights/weight_0", b"\0" * 16)
+    with open(path("empty.pt"), "wb"):
+        pass
+    with open(path("notes.txt"), "w") as f:
+        f.write("model trained on 2024-01-01; see model.pt\n")
+    with open(path("lfs_pointer.pt"), "w") as f:
+        f.write("version https://git-lfs.github.com/spec/v1\noid sha256:" + "ab" * 32 + "\nsize 46827520\n")
+    with open(path("download.pt"), "w") as f:
+        f.write("<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body></body></html>\n")
+    with open(path("random.bin"), "wb") as f:
+        f.write(bytes(np.random.RandomState(3).randint(0, 256, 300, dtype=np.uint8)))
+    with open(path("plain.pkl"), "wb") as f:
+        pickle.dump({"a": 1}, f, protocol=4)
+
+
+def make_sample():
+    """The bundled sample: a little CNN with conv + batch-norm, and one input image tensor."""
+    out = os.path.join(HERE, "..", "..", "resources", "sample")
+    os.makedirs(out, exist_ok=True)
+
+    class SampleNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            layers = []
+            chans = [3, 16, 32, 64]
+            for i in range(3):
+                layers += [nn.Conv2d(chans[i], chans[i + 1], 3, stride=2, padding=1, bias=False),
+                           nn.BatchNorm2d(chans[i + 1]), nn.ReLU()]
+            self.features = nn.Sequential(*layers)
+            self.classifier = nn.Linear(64, 10)
+
+        def forward(self, x):
+            return self.classifier(self.features(x).mean(dim=(2, 3)))
+
+    torch.manual_seed(42)
+    net = randomize_bn(SampleNet()).eval()
+    x = torch.rand(1, 3, 64, 64)
+    jit_save(torch.jit.script(net), os.path.join(out, "sample_cnn.pt"))
+    np.save(os.path.join(out, "sample_input.npy"), x.numpy())
+    np.save(os.path.join(out, "sample_expected.npy"), net(x).detach().numpy())
+
+
+if __name__ == "__main__":
+    make_models()
+    make_tensors()
+    make_broken()
+    make_sample()
+    print("fixtures written to", HERE)
