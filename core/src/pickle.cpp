@@ -50,6 +50,12 @@ bool isAllowedGlobal(const Global& g) {
         {"builtins", "set"},
         {"__builtin__", "set"},
         {"builtins", "frozenset"},
+        // LibTorch's own pickler (torch::pickle_save, TorchScript archives) tags typed containers.
+        {"torch.jit._pickle", "restore_type_tag"},
+        {"torch.jit._pickle", "build_tensorlist"},
+        {"torch.jit._pickle", "build_intlist"},
+        {"torch.jit._pickle", "build_doublelist"},
+        {"torch.jit._pickle", "build_boollist"},
     };
     if (allowed.count({g.module, g.name})) return true;
     if ((g.module == "torch" || g.module == "torch.storage") && storageTypes().count(g.name)) return true;
@@ -218,6 +224,11 @@ private:
             return makeString(s, Object::Type::Device);
         }
         if (q == "torch.Size") return a.empty() ? tuple({}) : tuple(a[0]->items);
+        if (g.module == "torch.jit._pickle") {
+            // restore_type_tag(value, type) and build_*list(list) return their first argument.
+            if (a.empty()) throw Error("malformed " + q + " in pickle");
+            return a[0];
+        }
         if (g.name == "set" || g.name == "frozenset") {
             auto s = make(Object::Type::Set);
             if (!a.empty()) s->items = a[0]->items;

@@ -260,7 +260,11 @@ def make_images():
     img = torch.randint(0, 256, (3, 6, 8), dtype=torch.uint8, generator=g)
     write_file(path("image.png"), encode_png(img))
     save_np("image_expected.npy", (img.float() / 255.0).unsqueeze(0).numpy())
-    write_file(path("image.jpg"), encode_jpeg(img, quality=95))
+    # JPEG is lossy: a smooth gradient survives it, random noise does not.
+    yy, xx = torch.meshgrid(torch.linspace(0, 1, 16), torch.linspace(0, 1, 24), indexing="ij")
+    grad = (torch.stack([xx, yy, (xx + yy) / 2]) * 255).round().to(torch.uint8)
+    write_file(path("image.jpg"), encode_jpeg(grad, quality=95))
+    save_np("image_jpg_source.npy", (grad.float() / 255.0).unsqueeze(0).numpy())
 
 
 # ---------------------------------------------------------------- broken and hostile files

@@ -1,0 +1,51 @@
+// Shared helpers for the Qt Test suite: a main that forces the offscreen
+// platform, fixture lookup, and comparison of values against Python's.
+#pragma once
+
+#include "twb/tensor_io.h"
+#include "twb/value.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QString>
+#include <QTest>
+
+#include <cmath>
+#include <sstream>
+#include <string>
+
+// A fixture under tests/data, found the Qt Test way.
+#define TWB_DATA(name) QFINDTESTDATA(QStringLiteral("data/") + QString::fromUtf8(name)).toStdString()
+
+#define TWB_TEST_MAIN(TestObject)                                                                                  \
+    int main(int argc, char** argv) {                                                                              \
+        qputenv("QT_QPA_PLATFORM", "offscreen");                                                                   \
+        QCoreApplication app(argc, argv);                                                                          \
+        TestObject tc;                                                                                             \
+        QTEST_SET_MAIN_SOURCE_PATH                                                                                 \
+        return QTest::qExec(&tc, argc, argv);                                                                      \
+    }
+
+namespace twbtest {
+
+// "" when `actual` matches the tensor in `expectedFile` to within atol + rtol*|expected|; else why not.
+inline std::string compareToFile(const twb::Value& actual, const std::string& expectedFile, double atol = 1e-5,
+                                 double rtol = 1e-5) {
+    const twb::Value expected = twb::readTensorFile(expectedFile);
+    if (!actual.isTensor()) return "actual value is " + actual.typeName() + ", not a tensor";
+    if (actual.shape() != expected.shape()) return "shapes differ";
+    const auto a = actual.toDoubles(), e = expected.toDoubles();
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (std::isnan(a[i]) && std::isnan(e[i])) continue;
+        if (!(std::abs(a[i] - e[i]) <= atol + rtol * std::abs(e[i]))) {
+            std::ostringstream s;
+            s << "element " << i << ": " << a[i] << " vs expected " << e[i];
+            return s.str();
+        }
+    }
+    return {};
+}
+
+inline bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+} // namespace twbtest

@@ -1,0 +1,230 @@
+// torchwb end to end, as a user runs it: on models Python exported, with
+// inputs from every format, compared with the outputs Python computed.
+#include "test_support.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+
+class TestCli : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void version();
+    void usageErrors();
+    void inspectJson_data();
+    void inspectJson();
+    void inspectText();
+    void runEveryFormat_data();
+    void runEveryFormat();
+    void runWithStateDict();
+    void runNamedAndGenerated();
+    void runNestedWritesPt();
+    void runExplainsMismatch();
+    void runRefusesUnusableModel();
+    void pythonReadsWhatWeWrite();
+
+private:
+    struct Result {
+        int code = -1;
+        QString out, err;
+    };
+    Result torchwb(const QStringList& args);
+    QString m_exe;
+    QTemporaryDir m_tmp;
+};
+
+TestCli::Result TestCli::torchwb(const QStringList& args) {
+    QProcess p;
+    p.start(m_exe, args);
+    if (!p.waitForFinished(120000)) return {};
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardOutput()),
+            QString::fromUtf8(p.readAllStandardError())};
+}
+
+static QString data(const char* name) { return QString::fromStdString(TWB_DATA(name)); }
+
+void TestCli::initTestCase() {
+    m_exe = qEnvironmentVariable("TORCHWB");
+    if (m_exe.isEmpty()) QSKIP("TORCHWB is not set: run through ctest");
+    QVERIFY(QFileInfo(m_exe).isExecutable());
+}
+
+void TestCli::version() {
+    const Result r = torchwb({"--version"});
+    QCOMPARE(r.code, 0);
+    QVERIFY2(r.out.contains("LibTorch ") && r.out.contains("CUDA compiled in:"), qPrintable(r.out));
+    const Result j = torchwb({"version", "--json"});
+    QCOMPARE(j.code, 0);
+    const QJsonObject o = QJsonDocument::fromJson(j.out.toUtf8()).object();
+    QVERIFY(o.contains("libtorch") && o.contains("cuda_compiled") && o.contains("cuda_available"));
+    QVERIFY(!o.value("cuda_status").toString().isEmpty());
+}
+
+void TestCli::usageErrors() {
+    QCOMPARE(torchwb({"inspect"}).code, 2);
+    QCOMPARE(torchwb({"frobnicate"}).code, 2);
+    QCOMPARE(torchwb({"run", data("mlp_traced.pt"), "--threads", "-3"}).code, 2);
+    const Result help = torchwb({"--help"});
+    QCOMPARE(help.code, 0);
+    QVERIFY(help.out.contains("inspect") && help.out.contains("run"));
+}
+
+void TestCli::inspectJson_data() {
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<QString>("kind");
+    QTest::addColumn<int>("exitCode");
+    QTest::addColumn<qlonglong>("count");
+    QTest::newRow("traced") << "mlp_traced.pt" << "torchscript" << 0 << 430LL;
+    QTest::newRow("scripted") << "cnn_scripted.pt" << "torchscript" << 0 << 285LL;
+    QTest::newRow("state_dict") << "cnn_state_dict.pth" << "state_dict" << 0 << 302LL;
+    QTest::newRow("pickled module") << "cnn_pickled_module.pt" << "pickled_module" << 1 << 0LL;
+    QTest::newRow("pt2") << "exported.pt2" << "pt2" << 1 << 0LL;
+    QTest::newRow("onnx") << "cnn.onnx" << "onnx" << 1 << 0LL;
+    QTest::newRow("legacy") << "cnn_legacy.pth" << "legacy_pickle" << 1 << 0LL;
+    QTest::newRow("corrupt") << "truncated.pt" << "corrupt" << 1 << 0LL;
+    QTest::newRow("empty") << "empty.pt" << "empty" << 1 << 0LL;
+}
+
+void TestCli::inspectJson() {
+    QFETCH(QString, file);
+    QFETCH(QString, kind);
+    QFETCH(int, exitCode);
+    QFETCH(qlonglong, count);
+    const Result r = torchwb({"inspect", "--json", data(file.toUtf8().constData())});
+    QCOMPARE(r.code, exitCode);
+    QJsonParseError error;
+    const QJsonObject o = QJsonDocument::fromJson(r.out.toUtf8(), &error).object();
+    QVERIFY2(error.error == QJsonParseError::NoError, qPrintable(r.out));
+    QCOMPARE(o.value("kind").toString(), kind);
+    QCOMPARE(o.value("parameters").toObject().value("count").toInteger(), count);
+    QVERIFY(o.value("methods").isArray() && o.value("inputs").isArray());
+    if (exitCode == 0 && kind == "torchscript") {
+        QCOMPARE(o.value("inputs").toArray().at(0).toObject().value("name").toString(), QString("x"));
+        QCOMPARE(o.value("inputs").toArray().at(0).toObject().value("type").toString(), QString("Tensor"));
+        QVERIFY(o.value("methods").toArray().at(0).toObject().value("schema").toString().startsWith("forward("));
+    }
+    if (kind == "state_dict") QCOMPARE(o.value("tensors").toArray().size(), 9);
+    if (exitCode == 1) {
+        QVERIFY(!o.value("error").toString().isEmpty());
+        QVERIFY(!o.value("fix").toString().isEmpty());
+    }
+}
+
+void TestCli::inspectText() {
+    const Result r = torchwb({"inspect", data("cnn_pickled_module.pt")});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.out.contains("torch.jit.script(model)"), qPrintable(r.out));
+    const Result ok = torchwb({"inspect", "--code", data("two_inputs.pt")});
+    QCOMPARE(ok.code, 0);
+    QVERIFY2(ok.out.contains("(x: Tensor, y: Tensor, scale: float = 1.) -> Tuple[Tensor, Tensor]"), qPrintable(ok.out));
+    QVERIFY(ok.out.contains("def forward"));
+}
+
+void TestCli::runEveryFormat_data() {
+    QTest::addColumn<QString>("input");
+    for (const char* f : {"mlp_x.npy", "mlp_x.npz", "mlp_x_compressed.npz", "mlp_x.pt", "mlp_x.safetensors",
+                          "mlp_x.csv", "mlp_x_bigendian.npy"})
+        QTest::newRow(f) << QString(f);
+}
+
+void TestCli::runEveryFormat() {
+    QFETCH(QString, input);
+    const QString out = m_tmp.filePath("mlp_" + input + ".npy");
+    const Result r = torchwb({"run", data("mlp_traced.pt"), "--input", data(input.toUtf8().constData()), "-o", out});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    const std::string why = twbtest::compareToFile(twb::readTensorFile(out.toStdString()), TWB_DATA("mlp_expected.npy"));
+    QVERIFY2(why.empty(), why.c_str());
+}
+
+void TestCli::runWithStateDict() {
+    const QString out = m_tmp.filePath("cnn_sd.npy");
+    const Result r = torchwb({"run", data("cnn_scripted.pt"), "-i", data("cnn_x.npy"), "--state-dict",
+                              data("cnn_state_dict.pth"), "-o", out});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QVERIFY2(r.out.contains("All keys matched successfully"), qPrintable(r.out));
+    const std::string why =
+        twbtest::compareToFile(twb::readTensorFile(out.toStdString()), TWB_DATA("cnn_state_dict_expected.npy"));
+    QVERIFY2(why.empty(), why.c_str());
+    const Result bad = torchwb({"run", data("cnn_scripted.pt"), "-i", data("cnn_x.npy"), "--state-dict",
+                                data("cnn_state_dict_bad.pth")});
+    QCOMPARE(bad.code, 1);
+    QVERIFY2(bad.err.contains("Missing key(s) in state_dict: \"head.bias\""), qPrintable(bad.err));
+    const Result loose = torchwb({"run", data("cnn_scripted.pt"), "-i", data("cnn_x.npy"), "--state-dict",
+                                  data("cnn_state_dict_bad.pth"), "--non-strict"});
+    QVERIFY2(loose.code == 0, qPrintable(loose.err));
+}
+
+void TestCli::runNamedAndGenerated() {
+    const QString out = m_tmp.filePath("tokens.npy");
+    const Result r = torchwb({"run", data("tokens.pt"), "-i", "count=" + data("tokens_count.npy"), "-i",
+                              "tokens=" + data("tokens_ids.npy"), "-o", out});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    const std::string why = twbtest::compareToFile(twb::readTensorFile(out.toStdString()), TWB_DATA("tokens_expected.npy"));
+    QVERIFY2(why.empty(), why.c_str());
+    // Generated inputs interleave with files in command-line order.
+    const Result g = torchwb({"run", data("two_inputs.pt"), "-g", "normal:3x4:seed=1", "-i", data("two_inputs_y.npy"),
+                              "--json"});
+    QVERIFY2(g.code == 0, qPrintable(g.err));
+    const QJsonArray leaves = QJsonDocument::fromJson(g.out.toUtf8()).array();
+    QCOMPARE(leaves.size(), 2);
+    QCOMPARE(leaves.at(1).toObject().value("path").toString(), QString("out[1]"));
+}
+
+void TestCli::runNestedWritesPt() {
+    const QString out = m_tmp.filePath("nested.pt");
+    const Result r = torchwb({"run", data("nested_out.pt"), "-i", data("mlp_x.npy"), "-o", out});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QVERIFY2(r.out.contains("out[1][1][0]  float32 [2, 10]"), qPrintable(r.out));
+    const twb::Value back = twb::readTensorFile(out.toStdString());
+    QCOMPARE(back.describe(),
+             std::string("(Tensor[2] float32, (Tensor[2] float32, [Tensor[2, 10] float32, Tensor[2, 10] float32]))"));
+    const Result npy = torchwb({"run", data("nested_out.pt"), "-i", data("mlp_x.npy"), "-o", m_tmp.filePath("n.npy")});
+    QCOMPARE(npy.code, 1);
+    QVERIFY2(npy.err.contains("write .pt instead"), qPrintable(npy.err));
+}
+
+void TestCli::runExplainsMismatch() {
+    const Result r = torchwb({"run", data("two_inputs.pt"), "-i", data("two_inputs_x.npy")});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains("forward needs 'y' (Tensor)"), qPrintable(r.err));
+    const Result dtype = torchwb({"run", data("mlp_traced.pt"), "-i", data("mlp_x_fortran.npy")});
+    QCOMPARE(dtype.code, 1);
+    QVERIFY2(dtype.err.contains("input 'x' is float64 but the model's weights are float32"), qPrintable(dtype.err));
+    const Result missing = torchwb({"run", data("mlp_traced.pt"), "-i", "/nonexistent/x.npy"});
+    QCOMPARE(missing.code, 1);
+    QVERIFY2(missing.err.contains("/nonexistent/x.npy: no such file"), qPrintable(missing.err));
+}
+
+void TestCli::runRefusesUnusableModel() {
+    const Result r = torchwb({"run", data("cnn_pickled_module.pt"), "-i", data("cnn_x.npy")});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains("torch.jit.script"), qPrintable(r.err));
+}
+
+void TestCli::pythonReadsWhatWeWrite() {
+    QProcess probe;
+    probe.start("/usr/bin/python3", {"-c", "import torch, numpy"});
+    if (!probe.waitForFinished(60000) || probe.exitCode() != 0) QSKIP("Python with torch and numpy is not installed");
+    const QString pt = m_tmp.filePath("py_nested.pt"), npy = m_tmp.filePath("py_mlp.npy");
+    QCOMPARE(torchwb({"run", data("nested_out.pt"), "-i", data("mlp_x.npy"), "-o", pt}).code, 0);
+    QCOMPARE(torchwb({"run", data("mlp_traced.pt"), "-i", data("mlp_x.npy"), "-o", npy}).code, 0);
+    const QString script = QStringLiteral(
+        "import sys, torch, numpy as np\n"
+        "out = torch.load(sys.argv[1])\n"
+        "x = torch.from_numpy(np.load(sys.argv[3]))\n"
+        "assert isinstance(out, tuple) and isinstance(out[1], tuple) and isinstance(out[1][1], list), out\n"
+        "assert torch.allclose(out[1][1][0], x * 2)\n"
+        "assert np.allclose(np.load(sys.argv[2]), np.load(sys.argv[4]), atol=1e-5)\n"
+        "print('ok')\n");
+    QProcess py;
+    py.start("/usr/bin/python3", {"-c", script, pt, npy, data("mlp_x.npy"), data("mlp_expected.npy")});
+    QVERIFY(py.waitForFinished(60000));
+    QVERIFY2(py.exitCode() == 0, py.readAllStandardError().constData());
+    QCOMPARE(QString::fromUtf8(py.readAllStandardOutput()).trimmed(), QString("ok"));
+}
+
+TWB_TEST_MAIN(TestCli)
+#include "tst_cli.moc"

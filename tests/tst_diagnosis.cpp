@@ -1,0 +1,148 @@
+// The load doctor: every kind of file a PyTorch user has on disk is named, and
+// unusable ones come with the cause and the fix.
+#include "test_support.h"
+
+#include "twb/diagnosis.h"
+#include "twb/error.h"
+#include "twb/model.h"
+
+#include <QDirIterator>
+
+class TestDiagnosis : public QObject {
+    Q_OBJECT
+private slots:
+    void kinds_data();
+    void kinds();
+    void parameterCounts_data();
+    void parameterCounts();
+    void explanationsNameTheFix_data();
+    void explanationsNameTheFix();
+    void missingFile();
+    void everyFixtureIsInspectedWithoutCrashing();
+};
+
+void TestDiagnosis::kinds_data() {
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<QString>("kind");
+    QTest::addColumn<bool>("usable");
+    auto row = [](const char* file, const char* kind, bool usable) {
+        QTest::newRow(file) << QString(file) << QString(kind) << usable;
+    };
+    row("mlp_traced.pt", "torchscript", true);
+    row("cnn_scripted.pt", "torchscript", true);
+    row("two_inputs.pt", "torchscript", true);
+    row("cnn_state_dict.pth", "state_dict", true);
+    row("cnn_checkpoint.pth", "state_dict", true);
+    row("cnn_state_dict.safetensors", "state_dict", true);
+    row("cnn_pickled_module.pt", "pickled_module", false);
+    row("exported.pt2", "pt2", false);
+    row("cnn.onnx", "onnx", false);
+    row("cnn_legacy.pth", "legacy_pickle", false);
+    row("too_new.pt", "too_new", false);
+    row("truncated.pt", "corrupt", false);
+    row("bad_storage.pt", "corrupt", false);
+    row("bad_header.safetensors", "corrupt", false);
+    row("empty.pt", "empty", false);
+    row("notes.txt", "text", false);
+    row("lfs_pointer.pt", "text", false);
+    row("download.pt", "text", false);
+    row("random.bin", "unknown", false);
+    row("plain.pkl", "unknown", false);
+    row("evil.pt", "unknown", false);
+    row("mlp_x.npy", "tensors", true);
+    row("mlp_x.npz", "tensors", true);
+    row("mlp_x.pt", "tensors", true);
+    row("nested.pt", "tensors", true);
+    row("mlp_x.csv", "tensors", true);
+    row("image.png", "tensors", true);
+    row("bad_truncated.npy", "corrupt", false);
+    row("bad_dtype.npy", "unknown", false);
+}
+
+void TestDiagnosis::kinds() {
+    QFETCH(QString, file);
+    QFETCH(QString, kind);
+    QFETCH(bool, usable);
+    const twb::ModelInfo info = twb::inspectModelFile(TWB_DATA(file.toStdString()));
+    QCOMPARE(QString::fromStdString(twb::kindName(info.diagnosis.kind)), kind);
+    QCOMPARE(info.diagnosis.usable, usable);
+    QVERIFY(!info.diagnosis.summary.empty());
+    if (!usable) {
+        QVERIFY2(!info.diagnosis.error.empty(), "an unusable file says why");
+        QVERIFY2(!info.diagnosis.fix.empty(), "an unusable file says what to do");
+    }
+}
+
+void TestDiagnosis::parameterCounts_data() {
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<qlonglong>("count");
+    QTest::addColumn<qlonglong>("tensors");
+    QTest::addColumn<qlonglong>("bytes");
+    // Python: sum(p.numel() for p in model.parameters()); for state_dicts, over all its tensors.
+    // A state_dict's num_batches_tracked is one int64.
+    QTest::newRow("mlp") << "mlp_traced.pt" << 430LL << 4LL << 1720LL;
+    QTest::newRow("cnn") << "cnn_scripted.pt" << 285LL << 6LL << 1140LL;
+    QTest::newRow("state_dict") << "cnn_state_dict.pth" << 302LL << 9LL << 1212LL;
+    QTest::newRow("checkpoint") << "cnn_checkpoint.pth" << 302LL << 9LL << 1212LL;
+    QTest::newRow("safetensors") << "cnn_state_dict.safetensors" << 302LL << 9LL << 1212LL;
+    QTest::newRow("sample") << "../../resources/sample/sample_cnn.pt" << 24346LL << 11LL << 97384LL;
+}
+
+void TestDiagnosis::parameterCounts() {
+    QFETCH(QString, file);
+    QFETCH(qlonglong, count);
+    QFETCH(qlonglong, tensors);
+    QFETCH(qlonglong, bytes);
+    const twb::ModelInfo info = twb::inspectModelFile(TWB_DATA(file.toStdString()));
+    QVERIFY2(info.diagnosis.usable, info.diagnosis.error.c_str());
+    QCOMPARE(qlonglong(info.parameters.count), count);
+    QCOMPARE(qlonglong(info.parameters.tensors), tensors);
+    QCOMPARE(qlonglong(info.parameters.bytes), bytes);
+}
+
+void TestDiagnosis::explanationsNameTheFix_data() {
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<QString>("inError");
+    QTest::addColumn<QString>("inFix");
+    QTest::newRow("pickled module") << "cnn_pickled_module.pt" << "__main__.SmallCnn" << "torch.jit.script";
+    QTest::newRow("pt2") << "exported.pt2" << "2.6" << "torch.jit.trace";
+    QTest::newRow("onnx") << "cnn.onnx" << "ONNX Runtime" << "torch.jit.trace";
+    QTest::newRow("legacy") << "cnn_legacy.pth" << "1.6" << "torch.save(obj";
+    QTest::newRow("too new") << "too_new.pt" << "version is 99" << "PyTorch";
+    QTest::newRow("truncated") << "truncated.pt" << "cannot be read" << "again";
+    QTest::newRow("lfs") << "lfs_pointer.pt" << "without its large files" << "git lfs pull";
+    QTest::newRow("evil pickle") << "evil.pt" << "posix.system" << "state_dict";
+    QTest::newRow("short storage") << "bad_storage.pt" << "400 expected" << "again";
+}
+
+void TestDiagnosis::explanationsNameTheFix() {
+    QFETCH(QString, file);
+    QFETCH(QString, inError);
+    QFETCH(QString, inFix);
+    const twb::ModelInfo info = twb::inspectModelFile(TWB_DATA(file.toStdString()));
+    QVERIFY2(twbtest::contains(info.diagnosis.error, inError.toStdString()), info.diagnosis.error.c_str());
+    QVERIFY2(twbtest::contains(info.diagnosis.fix, inFix.toStdString()), info.diagnosis.fix.c_str());
+}
+
+void TestDiagnosis::missingFile() {
+    const twb::Diagnosis d = twb::diagnose("/nonexistent/model.pt");
+    QCOMPARE(d.kind, twb::FileKind::NotFound);
+    QVERIFY(twbtest::contains(d.error, "/nonexistent/model.pt"));
+    QVERIFY_THROWS_EXCEPTION(twb::Error, twb::Model::load("/nonexistent/model.pt"));
+}
+
+void TestDiagnosis::everyFixtureIsInspectedWithoutCrashing() {
+    const QString dir = QFileInfo(QString::fromStdString(TWB_DATA("mlp_x.npy"))).absolutePath();
+    int seen = 0;
+    for (QDirIterator it(dir, QDir::Files); it.hasNext();) {
+        const std::string file = it.next().toStdString();
+        const twb::ModelInfo info = twb::inspectModelFile(file);
+        QVERIFY2(!info.diagnosis.summary.empty(), file.c_str());
+        QVERIFY2(info.diagnosis.usable || !info.diagnosis.error.empty(), file.c_str());
+        ++seen;
+    }
+    QVERIFY(seen > 50);
+}
+
+TWB_TEST_MAIN(TestDiagnosis)
+#include "tst_diagnosis.moc"
