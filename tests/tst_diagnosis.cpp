@@ -41,6 +41,8 @@ void TestDiagnosis::kinds_data() {
     row("too_new.pt", "too_new", false);
     row("truncated.pt", "corrupt", false);
     row("bad_storage.pt", "corrupt", false);
+    row("flipped_model.pt", "corrupt", false);
+    row("flipped_state_dict.pth", "corrupt", false);
     row("bad_header.safetensors", "corrupt", false);
     row("empty.pt", "empty", false);
     row("notes.txt", "text", false);
@@ -113,6 +115,8 @@ void TestDiagnosis::explanationsNameTheFix_data() {
     QTest::newRow("lfs") << "lfs_pointer.pt" << "without its large files" << "git lfs pull";
     QTest::newRow("evil pickle") << "evil.pt" << "posix.system" << "state_dict";
     QTest::newRow("short storage") << "bad_storage.pt" << "400 expected" << "again";
+    QTest::newRow("flipped bit in a model") << "flipped_model.pt" << "checksums" << "again";
+    QTest::newRow("flipped bit in weights") << "flipped_state_dict.pth" << "damaged" << "again";
 }
 
 void TestDiagnosis::explanationsNameTheFix() {

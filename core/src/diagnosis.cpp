@@ -247,6 +247,16 @@ Diagnosis diagnoseZip(const std::string& path) {
             }
         }
     if (script) {
+        // LibTorch does not check record checksums; a flipped bit would load silently.
+        try {
+            zip->verify();
+        } catch (const detail::ZipError& e) {
+            return unusable(FileKind::Corrupt, "zip (TorchScript)", "A damaged TorchScript archive",
+                            std::string("its data does not match its checksums: ") + e.what(),
+                            "The file was changed or damaged after saving. Save or download it again and compare "
+                            "its size and checksum with the original.",
+                            e.what());
+        }
         const int64_t maxVersion = int64_t(caffe2::serialize::kMaxSupportedFileFormatVersion);
         if (version > maxVersion) {
             Diagnosis d = unusable(FileKind::TooNew, "zip (TorchScript)",

@@ -31,6 +31,9 @@ public:
     // Exactly `bytes` bytes from the start of the record into dst.
     void readInto(const std::string& name, void* dst, uint64_t bytes) const;
 
+    // Reads every record through, checking sizes and CRCs; throws ZipError naming the first bad one.
+    void verify() const;
+
     // The folder torch puts every record under ("archive/", "mymodel/"), or "".
     std::string torchPrefix() const;
 

@@ -281,7 +281,21 @@ class Evil:
         return (os.system, ("echo this must never run",))
 
 
+def flip_record_byte(src, dst, record_suffix):
+    """Copies src with one byte of a stored record flipped: the zip stays valid, its CRC does not."""
+    with open(path(src), "rb") as f:
+        data = bytearray(f.read())
+    with zipfile.ZipFile(path(src)) as z:
+        info = next(i for i in z.infolist() if i.filename.endswith(record_suffix))
+    name_len, extra_len = struct.unpack("<HH", data[info.header_offset + 26:info.header_offset + 30])
+    data[info.header_offset + 30 + name_len + extra_len + 3] ^= 0xFF
+    with open(path(dst), "wb") as f:
+        f.write(data)
+
+
 def make_broken():
+    flip_record_byte("mlp_traced.pt", "flipped_model.pt", "data/0")
+    flip_record_byte("cnn_state_dict.pth", "flipped_state_dict.pth", "data/0")
     npy_with_header("bad_huge_shape.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (100000000000,), }",
                     b"\0" * 16)
     npy_with_header("bad_overflow_shape.npy",
