@@ -16,6 +16,7 @@ private slots:
     void multiTensorFileByKeys();
     void scalarFromTensor();
     void listArgument();
+    void dictAndOptionalArguments();
     void mismatches_data();
     void mismatches();
 
@@ -102,6 +103,21 @@ void TestInputs::listArgument() {
     const auto t = m.bindInputs({{"", tuple, "tuple"}});
     QVERIFY2(t.ok, t.error.c_str());
     QCOMPARE(m.forward(t).toDoubles(), (std::vector<double>{4, 6}));
+}
+
+void TestInputs::dictAndOptionalArguments() {
+    // forward(x: Tensor, extra: Dict[str, Tensor], mask: Optional[Tensor] = None)
+    const twb::Model m = twb::Model::load(TWB_DATA("dict_optional.pt"));
+    // An npz whose keys are not argument names feeds the Dict argument whole.
+    const auto b = m.bindInputs({in("dict_optional_x.npy"), in("dict_optional_extra.npz")});
+    QVERIFY2(b.ok, b.error.c_str());
+    QCOMPARE(b.arguments.size(), std::size_t(2));
+    QCOMPARE(b.arguments[1].type, std::string("Dict[str, Tensor]"));
+    QCOMPARE(m.forward(b).toDoubles(), (std::vector<double>{0.5, 1.5, 2.5, 3.5, 4.5, 5.5}));
+    const auto masked = m.bindInputs({in("dict_optional_x.npy"), in("dict_optional_extra.npz"),
+                                      gen("arange:2x3:float32:start=0", "mask")});
+    QVERIFY2(masked.ok, masked.error.c_str());
+    QCOMPARE(m.forward(masked).toDoubles(), (std::vector<double>{0, 1.5, 5, 10.5, 18, 27.5}));
 }
 
 void TestInputs::mismatches_data() {

@@ -16,6 +16,7 @@ private slots:
     void reproducesPython_data();
     void reproducesPython();
     void nestedAndDictOutputs();
+    void savedOnCudaRunsOnCpu();
 };
 
 namespace {
@@ -131,6 +132,14 @@ void TestModel::nestedAndDictOutputs() {
     QCOMPARE(d.kind(), twb::Value::Kind::Dict);
     QCOMPARE(d.leaves()[0].path, std::string("out[\"sum\"]"));
     QCOMPARE(d.leaves()[1].path, std::string("out[\"prod\"]"));
+}
+
+void TestModel::savedOnCudaRunsOnCpu() {
+    const twb::Model m = twb::Model::load(TWB_DATA("cuda_saved.pt"));
+    QVERIFY(m.info().savedOnCuda);
+    QCOMPARE(m.info().savedDevices, std::vector<std::string>{"cuda:0"});
+    const std::string why = twbtest::compareToFile(runWith(m, {file("mlp_x.npy")}), TWB_DATA("mlp_expected.npy"));
+    QVERIFY2(why.empty(), why.c_str());
 }
 
 TWB_TEST_MAIN(TestModel)

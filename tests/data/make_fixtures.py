@@ -15,7 +15,7 @@ import os
 import pickle
 import struct
 import zipfile
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -85,6 +85,15 @@ class DictOut(nn.Module):
 class NestedOut(nn.Module):
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, Tuple[torch.Tensor, List[torch.Tensor]]]:
         return x.sum(dim=1), (x.max(dim=1).values, [x * 2.0, x - 1.0])
+
+
+class DictOptional(nn.Module):
+    def forward(self, x: torch.Tensor, extra: Dict[str, torch.Tensor],
+                mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+        y = x + extra["bias"]
+        if mask is not None:
+            y = y * mask
+        return y
 
 
 class ListIn(nn.Module):
@@ -175,6 +184,12 @@ def make_models():
     jit_save(torch.jit.script(ListIn()), path("list_in.pt"))
     torch.save([torch.ones(2, 2), torch.full((2, 2), 3.0)], path("list_in_xs.pt"))
 
+    jit_save(torch.jit.script(DictOptional()), path("dict_optional.pt"))
+    np.savez(path("dict_optional_extra.npz"), bias=np.full((2, 3), 0.5, dtype=np.float32))
+    save_np("dict_optional_x.npy", np.arange(6, dtype=np.float32).reshape(2, 3))
+    # Saved on a GPU: the same archive with its storages' location rewritten to cuda:0.
+    retarget_storages("mlp_traced.pt", "cuda_saved.pt", "cuda:0")
+
     # Too new: an archive whose format version this LibTorch does not read.
     rewrite_zip("mlp_traced.pt", "too_new.pt", {"version": b"99\n"})
     # Truncated: the first half of a valid archive.
@@ -182,6 +197,28 @@ def make_models():
         data = f.read()
     with open(path("truncated.pt"), "wb") as f:
         f.write(data[: len(data) // 2])
+
+
+def retarget_storages(src, dst, location):
+    """Rewrites the device every storage was saved on, as if saved from that device."""
+    import pickletools
+    def rewrite(data):
+        out = bytearray()
+        ops = list(pickletools.genops(data))
+        for n, (op, arg, pos) in enumerate(ops):
+            end = ops[n + 1][2] if n + 1 < len(ops) else len(data)
+            if op.name == "BINUNICODE" and arg == "cpu":
+                enc = location.encode()
+                out += b"X" + struct.pack("<I", len(enc)) + enc
+            else:
+                out += data[pos:end]
+        return bytes(out)
+    with zipfile.ZipFile(path(src)) as zin, zipfile.ZipFile(path(dst), "w", zipfile.ZIP_STORED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename.endswith((".pkl")) and not info.filename.endswith("debug_pkl"):
+                data = rewrite(data)
+            zout.writestr(info.filename.replace(src[:-3], dst[:-3], 1), data)
 
 
 def strip_debug(file):
