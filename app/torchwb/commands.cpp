@@ -1,10 +1,13 @@
 #include "commands.h"
 
+#include "bench_command.h"
 #include "format.h"
+#include "options.h"
 
+#include "twb/bench.h"
 #include "twb/build_info.h"
+#include "twb/compare.h"
 #include "twb/error.h"
-#include "twb/generate.h"
 #include "twb/json.h"
 #include "twb/model.h"
 #include "twb/runtime.h"
@@ -12,38 +15,8 @@
 
 #include <CLI/CLI.hpp>
 
-#include <cctype>
-#include <fstream>
-#include <sys/stat.h>
-
 namespace torchwb {
 namespace {
-
-bool fileExists(const std::string& path) {
-    struct stat st {};
-    return ::stat(path.c_str(), &st) == 0;
-}
-
-// "x=data.npy" names forward's argument x; a plain path (even one containing '=') does not.
-std::pair<std::string, std::string> splitNamed(const std::string& text) {
-    const auto eq = text.find('=');
-    if (eq == std::string::npos || eq == 0 || fileExists(text)) return {"", text};
-    const std::string name = text.substr(0, eq);
-    for (char c : name)
-        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return {"", text};
-    if (std::isdigit(static_cast<unsigned char>(name[0]))) return {"", text};
-    return {name, text.substr(eq + 1)};
-}
-
-struct RunOptions {
-    std::string model;
-    std::vector<std::string> inputs, generators;
-    std::string stateDict, output;
-    bool nonStrict = false, json = false;
-    int threads = 0;
-    std::string imageSize, normalize = "none";
-    int channels = 3;
-};
 
 int runInspect(const std::string& path, bool json, bool code, std::ostream& out) {
     const twb::ModelInfo info = twb::inspectModelFile(path);
@@ -52,45 +25,18 @@ int runInspect(const std::string& path, bool json, bool code, std::ostream& out)
     return info.diagnosis.usable ? 0 : 1;
 }
 
-int runModel(const RunOptions& o, const std::vector<std::pair<bool, std::string>>& sources, std::ostream& out,
-             std::ostream& err) {
-    twb::setThreads(o.threads);
-    twb::Model model = twb::Model::load(o.model);
-    const auto& info = model.info();
-    if (!o.json) out << "model   " << o.model << " (" << info.className << ")\n";
+struct RunOptions {
+    std::string model, output, reference;
+    bool json = false, verbose = false;
+    double atol = 1e-5, rtol = 1e-5;
+};
 
-    if (!o.stateDict.empty()) {
-        const twb::StateDictReport report = model.loadStateDict(o.stateDict, !o.nonStrict);
-        if (!o.json) out << "weights " << o.stateDict << ": " << report.describe() << "\n";
-        if (!report.applied) {
-            err << "torchwb: " << o.stateDict << ": " << report.describe() << "\n";
-            return 1;
-        }
-    }
-
-    twb::ReadOptions read;
-    read.image = twb::ImageOptions::preset(o.normalize);
-    read.image.channels = o.channels;
-    if (!o.imageSize.empty()) {
-        int w = 0, h = 0;
-        char x = 0;
-        std::istringstream in(o.imageSize);
-        if (!(in >> w >> x >> h) || (x != 'x' && x != 'X') || w <= 0 || h <= 0)
-            throw twb::Error("--image-size wants WIDTHxHEIGHT, e.g. 224x224, not '" + o.imageSize + "'");
-        read.image.resizeWidth = w;
-        read.image.resizeHeight = h;
-    }
-
-    std::vector<twb::ProvidedInput> provided;
-    for (const auto& [generated, text] : sources) {
-        const auto [name, what] = splitNamed(text);
-        twb::ProvidedInput p;
-        p.argument = name;
-        p.source = what;
-        p.value = generated ? twb::generate(twb::GeneratorSpec::parse(what)) : twb::readTensorFile(what, read);
-        provided.push_back(std::move(p));
-    }
-    const twb::InputBinding binding = model.bindInputs(provided);
+int runModel(const CLI::App& cmd, const RunOptions& o, const InputOptions& in, const ConfigOptions& cfg,
+             std::ostream& out, std::ostream& err) {
+    const twb::RunConfig config = cfg.base();
+    twb::validateConfig(config);
+    twb::Model model = loadModel(o.model, in, out, o.json);
+    const twb::InputBinding binding = model.bindInputs(in.read(cmd));
     if (!binding.ok) {
         err << "torchwb: " << o.model << ": " << binding.error << "\n";
         return 1;
@@ -99,18 +45,33 @@ int runModel(const RunOptions& o, const std::vector<std::pair<bool, std::string>
         for (const auto& a : binding.arguments)
             out << "input   " << a.argument << " <- " << a.source << "  " << a.value.describe() << "\n";
 
-    const twb::Value result = model.forward(binding);
-    const auto leaves = result.leaves("out");
+    const twb::RunResult result = twb::runOnce(model, binding, config);
+    if (!result.record.ok) {
+        err << "torchwb: " << result.record.error << "\n";
+        if (o.verbose && !result.record.errorDetail.empty()) err << "detail: " << result.record.errorDetail << "\n";
+        return 1;
+    }
+    const auto& leaves = result.record.outputs;
     if (o.json) {
         out << twb::toJson(leaves) << "\n";
     } else {
-        out << "output  " << result.describe() << "\n";
+        out << "config  " << config.label() << ", " << result.record.threadsUsed << " threads, "
+            << twb::formatDuration(result.record.firstCallNs) << "\n";
+        out << "output  " << result.output.describe() << "\n";
         for (const auto& leaf : leaves) out << leafText(leaf) << "\n";
-        if (leaves.empty()) out << "out = " << result.describe() << "\n";
     }
     if (!o.output.empty()) {
-        twb::writeTensorFile(o.output, result);
+        twb::writeTensorFile(o.output, result.output);
         if (!o.json) out << "wrote   " << o.output << "\n";
+    }
+    if (!o.reference.empty()) {
+        twb::CompareOptions options;
+        options.atol = o.atol;
+        options.rtol = o.rtol;
+        const twb::OutputComparison c =
+            twb::compareOutputs(result.output, twb::readTensorFile(o.reference), options);
+        (o.json ? err : out) << "reference " << o.reference << ": " << outputComparisonText(c);
+        return c.allclose ? 0 : 1;
     }
     return 0;
 }
@@ -118,7 +79,7 @@ int runModel(const RunOptions& o, const std::vector<std::pair<bool, std::string>
 } // namespace
 
 int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
-    CLI::App app{"torchwb: open, inspect and run saved PyTorch models without Python"};
+    CLI::App app{"torchwb: open, inspect, run, time and compare saved PyTorch models without Python"};
     app.require_subcommand(0, 1);
     bool version = false, versionJson = false;
     app.add_flag("-V,--version", version, "Print versions, and whether CUDA is compiled in and available");
@@ -135,30 +96,31 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
     inspect->add_flag("--code", inspectCode, "Also print the TorchScript code of the model's class");
 
     RunOptions ro;
+    InputOptions runInputs;
+    ConfigOptions runConfig;
     auto* runCmd = app.add_subcommand("run", "Run a TorchScript model's forward on inputs from files or generators");
     runCmd->add_option("MODEL", ro.model, "TorchScript archive (torch.jit.save)")->required();
-    auto* inputOpt = runCmd->add_option("-i,--input", ro.inputs,
-                                        "[NAME=]FILE: .npy .npz .safetensors .pt .csv or an image; by position, or "
-                                        "by forward's argument NAME");
-    auto* genOpt = runCmd->add_option("-g,--generate", ro.generators,
-                                      "[NAME=]SPEC: e.g. normal:1x3x32x32, uniform:8x4:float64:seed=3, "
-                                      "randint:2x5:int64:low=0:high=100, zeros:4:bool");
-    runCmd->add_option("--state-dict", ro.stateDict, "Load weights from a state_dict (.pth, .safetensors) first");
-    runCmd->add_flag("--non-strict", ro.nonStrict, "Load the state_dict's matching keys and ignore the rest");
+    runInputs.add(*runCmd);
+    runConfig.add(*runCmd, false);
     runCmd->add_option("-o,--output", ro.output, "Write the outputs: .npy (one tensor) or .pt (any structure)");
+    runCmd->add_option("--reference", ro.reference, "Compare the outputs with this file (e.g. what Python saved)");
+    runCmd->add_option("--atol", ro.atol, "Absolute tolerance for --reference (default 1e-5)");
+    runCmd->add_option("--rtol", ro.rtol, "Relative tolerance for --reference (default 1e-5)");
     runCmd->add_flag("--json", ro.json, "Print the output summaries as JSON");
-    runCmd->add_option("--threads", ro.threads, "Intra-op threads (default: one per hardware thread)")
-        ->check(CLI::NonNegativeNumber);
-    runCmd->add_option("--image-size", ro.imageSize, "Resize image inputs to WIDTHxHEIGHT");
-    runCmd->add_option("--normalize", ro.normalize, "Image normalization: none, imagenet or half")
-        ->check(CLI::IsMember({"none", "imagenet", "half"}));
-    runCmd->add_option("--channels", ro.channels, "Image channels: 1, 3 or 4")->check(CLI::IsMember({1, 3, 4}));
+    runCmd->add_flag("-v,--verbose", ro.verbose, "Print LibTorch's full message when forward fails");
+
+    BenchArgs bo;
+    auto* benchCmd = app.add_subcommand("bench", "Time a model under one or more configurations");
+    addBenchOptions(*benchCmd, bo);
+
+    CompareArgs co;
+    auto* compareCmd = app.add_subcommand("compare", "Compare two output files, or the runs of two reports");
+    addCompareOptions(*compareCmd, co);
 
     try {
         app.parse(argc, argv);
-    } catch (const CLI::CallForHelp& e) {
-        out << app.help(); // NOLINT
-        (void)e;
+    } catch (const CLI::CallForHelp&) {
+        out << app.help();
         return 0;
     } catch (const CLI::CallForAllHelp&) {
         out << app.help("", CLI::AppFormatMode::All);
@@ -171,27 +133,19 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
     try {
         if (version || versionCmd->parsed()) {
             const auto b = twb::buildInfo();
-            const auto t = twb::threadSettings();
             if (versionJson) out << twb::toJson(b) << "\n";
-            else out << versionText(b, t);
+            else out << versionText(b, twb::threadSettings());
             return 0;
         }
         if (inspect->parsed()) return runInspect(inspectPath, inspectJson, inspectCode, out);
-        if (runCmd->parsed()) {
-            // Inputs and generators bind by position in the order they were given.
-            std::vector<std::pair<bool, std::string>> sources;
-            std::size_t nextInput = 0, nextGen = 0;
-            for (const CLI::Option* opt : runCmd->parse_order()) {
-                if (opt == inputOpt && nextInput < ro.inputs.size()) sources.emplace_back(false, ro.inputs[nextInput++]);
-                if (opt == genOpt && nextGen < ro.generators.size()) sources.emplace_back(true, ro.generators[nextGen++]);
-            }
-            return runModel(ro, sources, out, err);
-        }
+        if (runCmd->parsed()) return runModel(*runCmd, ro, runInputs, runConfig, out, err);
+        if (benchCmd->parsed()) return runBench(*benchCmd, bo, out, err);
+        if (compareCmd->parsed()) return runCompare(co, out, err);
         out << app.help();
         return 2;
     } catch (const twb::Error& e) {
         err << "torchwb: " << e.what() << "\n";
-        if (!e.detail().empty()) err << "detail: " << e.detail() << "\n";
+        if (!e.detail().empty() && ro.verbose) err << "detail: " << e.detail() << "\n";
         return 1;
     } catch (const std::exception& e) {
         err << "torchwb: " << e.what() << "\n";

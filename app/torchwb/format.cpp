@@ -157,3 +157,94 @@ std::string versionText(const twb::BuildInfo& b, const twb::ThreadSettings& t) {
 }
 
 } // namespace torchwb
+
+#include "twb/stats.h"
+
+namespace torchwb {
+
+namespace {
+// Pads to a width in characters, not bytes ("µs" is two bytes in UTF-8).
+std::string cell(const std::string& text, std::size_t width, bool left = false) {
+    std::size_t chars = 0;
+    for (unsigned char c : text) chars += (c & 0xC0) != 0x80;
+    const std::string pad(width > chars ? width - chars : 0, ' ');
+    return left ? text + pad : pad + text;
+}
+} // namespace
+
+std::string benchTable(const std::vector<twb::RunRecord>& runs) {
+    std::ostringstream out;
+    std::size_t width = 13;
+    for (const auto& r : runs) width = std::max(width, r.label.size());
+    out << cell("configuration", width, true) << cell("median", 11) << cell("p90", 11) << cell("p99", 11)
+        << cell("mean ± sd", 22) << cell("median 95% CI", 24) << cell("items/s", 12) << cell("1st call", 11)
+        << cell("prepare", 11) << "\n";
+    for (const auto& r : runs) {
+        if (!r.ok) {
+            out << cell(r.label, width, true) << "  failed: " << r.error << "\n";
+            continue;
+        }
+        const auto& s = r.stats;
+        char tput[32];
+        std::snprintf(tput, sizeof tput, "%.1f", r.throughput);
+        out << cell(r.label, width, true) << cell(twb::formatDuration(s.median), 11)
+            << cell(twb::formatDuration(s.percentile(90)), 11) << cell(twb::formatDuration(s.percentile(99)), 11)
+            << cell(twb::formatDuration(s.mean) + " ± " + twb::formatDuration(s.stddev), 22)
+            << cell(twb::formatDuration(s.medianCiLow) + " – " + twb::formatDuration(s.medianCiHigh), 24)
+            << cell(tput, 12) << cell(twb::formatDuration(r.firstCallNs), 11)
+            << cell(twb::formatDuration(r.prepareSeconds * 1e9), 11) << (r.cancelled ? "  (cancelled)" : "") << "\n";
+    }
+    for (const auto& r : runs) {
+        if (!r.ok) continue;
+        const int64_t outliers = r.stats.outliersLow + r.stats.outliersHigh;
+        out << "  " << r.label << ": " << r.stats.count << " samples after " << r.warmupNs.size()
+            << " warm-up calls, " << outliers << " outside the quartile fences, " << r.threadsUsed
+            << (r.threadsUsed == 1 ? " thread" : " threads") << " (LibTorch default "
+            << r.libtorchDefaultThreads << ")";
+        if (r.peakRssBytes > 0) out << ", peak RSS " << bytesText(uint64_t(r.peakRssBytes));
+        if (r.cudaPeakBytes > 0) out << ", CUDA peak " << bytesText(uint64_t(r.cudaPeakBytes));
+        out << "\n";
+        for (const auto& w : r.warnings) out << "    warning: " << w << "\n";
+    }
+    return out.str();
+}
+
+std::string outputComparisonText(const twb::OutputComparison& c) {
+    std::ostringstream out;
+    out << c.summary << "\n";
+    char buf[512];
+    for (const auto& l : c.leaves) {
+        if (l.status == "only_in_a" || l.status == "only_in_b") {
+            out << "  " << l.path << ": only in " << (l.status == "only_in_a" ? "the first" : "the second") << "\n";
+            continue;
+        }
+        if (l.status == "shape_mismatch") {
+            out << "  " << l.path << ": shapes differ, " << shapeText(l.shapeA) << " vs " << shapeText(l.shapeB) << "\n";
+            continue;
+        }
+        if (l.status == "type_mismatch") {
+            out << "  " << l.path << ": " << l.note << "\n";
+            continue;
+        }
+        std::snprintf(buf, sizeof buf, "  %s: %s  max abs %.3g  mean abs %.3g  max rel %.3g  rmse %.3g  cosine %.6f",
+                      l.path.c_str(), l.allclose ? "allclose" : "NOT allclose", l.maxAbs, l.meanAbs, l.maxRel, l.rmse,
+                      l.cosine);
+        out << buf;
+        if (l.mismatches) out << "  " << l.mismatches << " of " << l.numel << " elements differ";
+        if (l.hasTopk)
+            out << "  argmax agree " << numberText(100 * l.argmaxAgreement) << "%  top-" << l.k << " overlap "
+                << numberText(100 * l.topkAgreement) << "%";
+        out << "\n";
+        if (!l.firstMismatches.empty()) {
+            out << "    first differing indices:";
+            for (const auto& idx : l.firstMismatches) out << " " << shapeText(idx);
+            out << "\n";
+        }
+        if (l.nanA || l.nanB || l.infA || l.infB)
+            out << "    NaN " << l.nanA << " vs " << l.nanB << ", Inf " << l.infA << " vs " << l.infB << "\n";
+        if (!l.note.empty()) out << "    " << l.note << "\n";
+    }
+    return out.str();
+}
+
+} // namespace torchwb

@@ -20,3 +20,14 @@ std::string leafText(const twb::Leaf& leaf);
 std::string versionText(const twb::BuildInfo& build, const twb::ThreadSettings& threads);
 
 } // namespace torchwb
+
+#include "twb/bench.h"
+#include "twb/compare.h"
+
+namespace torchwb {
+
+// One row per run: median, p90, p99, mean ± sd, median CI, throughput, first call, preparation.
+std::string benchTable(const std::vector<twb::RunRecord>& runs);
+std::string outputComparisonText(const twb::OutputComparison& c);
+
+} // namespace torchwb

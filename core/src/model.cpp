@@ -1,5 +1,6 @@
 #include "twb/model.h"
 
+#include "model_access.h"
 #include "pickle.h"
 #include "readers.h"
 #include "torch_bridge.h"
@@ -599,9 +600,13 @@ std::string Model::Impl::dtypeHint(const InputBinding& binding) const {
     return {};
 }
 
-Value Model::forward(const InputBinding& binding) const {
+namespace detail {
+
+const torch::jit::Module& ModelAccess::module(const Model& model) { return model.m_impl->module; }
+
+std::vector<c10::IValue> ModelAccess::forwardStack(const Model& model, const InputBinding& binding) {
     if (!binding.ok) throw Error("inputs do not match forward: " + binding.error);
-    const auto& schema = m_impl->module.get_method("forward").function().getSchema();
+    const auto& schema = model.m_impl->module.get_method("forward").function().getSchema();
     std::vector<c10::IValue> stack;
     std::size_t next = 0;
     for (std::size_t i = 1; i < schema.arguments().size(); ++i) {
@@ -613,6 +618,13 @@ Value Model::forward(const InputBinding& binding) const {
         else
             throw Error("no value for forward's argument '" + a.name() + "'");
     }
+    return stack;
+}
+
+} // namespace detail
+
+Value Model::forward(const InputBinding& binding) const {
+    std::vector<c10::IValue> stack = detail::ModelAccess::forwardStack(*this, binding);
     try {
         c10::InferenceMode guard;
         return wrap(m_impl->module.get_method("forward")(std::move(stack)));

@@ -14,6 +14,10 @@
 
 namespace twb {
 
+namespace detail {
+struct ModelAccess; // core's run engine reaches the module through this
+} // namespace detail
+
 struct ArgumentInfo {
     std::string name;
     std::string type; // TorchScript annotation: "Tensor", "int", "List[Tensor]", "Optional[Tensor]"
@@ -136,6 +140,7 @@ public:
 
 private:
     explicit Model(std::shared_ptr<Impl> impl);
+    friend struct detail::ModelAccess;
     std::shared_ptr<Impl> m_impl;
 };
 

@@ -1,0 +1,159 @@
+#include "options.h"
+
+#include "twb/error.h"
+#include "twb/generate.h"
+
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace torchwb {
+namespace {
+
+bool fileExists(const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0;
+}
+
+// "x=data.npy" names forward's argument x; a plain path (even one containing '=') does not.
+std::pair<std::string, std::string> splitNamed(const std::string& text) {
+    const auto eq = text.find('=');
+    if (eq == std::string::npos || eq == 0 || fileExists(text)) return {"", text};
+    const std::string name = text.substr(0, eq);
+    for (char c : name)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return {"", text};
+    if (std::isdigit(static_cast<unsigned char>(name[0]))) return {"", text};
+    return {name, text.substr(eq + 1)};
+}
+
+// (generated?, text) in the order given on the command line.
+std::vector<std::pair<bool, std::string>> ordered(const CLI::App& app, const InputOptions& o) {
+    std::vector<std::pair<bool, std::string>> sources;
+    std::size_t nextInput = 0, nextGen = 0;
+    for (const CLI::Option* opt : app.parse_order()) {
+        if (opt == o.inputOpt && nextInput < o.inputs.size()) sources.emplace_back(false, o.inputs[nextInput++]);
+        if (opt == o.genOpt && nextGen < o.generators.size()) sources.emplace_back(true, o.generators[nextGen++]);
+    }
+    return sources;
+}
+
+} // namespace
+
+void InputOptions::add(CLI::App& app) {
+    inputOpt = app.add_option("-i,--input", inputs,
+                              "[NAME=]FILE: .npy .npz .safetensors .pt .csv or an image; by position, or by "
+                              "forward's argument NAME");
+    genOpt = app.add_option("-g,--generate", generators,
+                            "[NAME=]SPEC: e.g. normal:1x3x32x32, uniform:8x4:float64:seed=3, "
+                            "randint:2x5:int64:low=0:high=100, zeros:4:bool");
+    app.add_option("--state-dict", stateDict, "Load weights from a state_dict (.pth, .safetensors, checkpoint) first");
+    app.add_flag("--non-strict", nonStrict, "Load the state_dict's matching keys and ignore the rest");
+    app.add_option("--image-size", imageSize, "Resize image inputs to WIDTHxHEIGHT");
+    app.add_option("--normalize", normalize, "Image normalization: none, imagenet or half")
+        ->check(CLI::IsMember({"none", "imagenet", "half"}));
+    app.add_option("--channels", channels, "Image channels: 1, 3 or 4")->check(CLI::IsMember({1, 3, 4}));
+}
+
+std::vector<twb::ProvidedInput> InputOptions::read(const CLI::App& app) const {
+    twb::ReadOptions readOptions;
+    readOptions.image = twb::ImageOptions::preset(normalize);
+    readOptions.image.channels = channels;
+    if (!imageSize.empty()) {
+        int w = 0, h = 0;
+        char x = 0;
+        std::istringstream in(imageSize);
+        if (!(in >> w >> x >> h) || (x != 'x' && x != 'X') || w <= 0 || h <= 0)
+            throw twb::Error("--image-size wants WIDTHxHEIGHT, e.g. 224x224, not '" + imageSize + "'");
+        readOptions.image.resizeWidth = w;
+        readOptions.image.resizeHeight = h;
+    }
+    std::vector<twb::ProvidedInput> provided;
+    for (const auto& [generated, text] : ordered(app, *this)) {
+        const auto [name, what] = splitNamed(text);
+        twb::ProvidedInput p;
+        p.argument = name;
+        p.source = generated ? "generated " + what : what;
+        p.value = generated ? twb::generate(twb::GeneratorSpec::parse(what)) : twb::readTensorFile(what, readOptions);
+        provided.push_back(std::move(p));
+    }
+    return provided;
+}
+
+std::vector<twb::InputRef> InputOptions::describe(const CLI::App& app, const twb::InputBinding& binding) const {
+    std::vector<twb::InputRef> refs;
+    for (const auto& [generated, text] : ordered(app, *this)) {
+        const auto [name, what] = splitNamed(text);
+        twb::InputRef r;
+        r.argument = name;
+        r.source = what;
+        if (generated) r.generator = twb::GeneratorSpec::parse(what).toString();
+        else r.sha256 = twb::fileSha256(what);
+        // Shapes as bound (a multi-tensor file may feed several arguments).
+        for (const auto& a : binding.arguments)
+            if ((!name.empty() && a.argument == name) || a.source == what || a.source == "generated " + what) {
+                if (r.argument.empty()) r.argument = a.argument;
+                if (a.value.isTensor()) {
+                    r.shape = a.value.shape();
+                    r.dtype = a.value.dtype();
+                }
+                break;
+            }
+        refs.push_back(r);
+    }
+    return refs;
+}
+
+void ConfigOptions::add(CLI::App& app, bool measuring) {
+    auto opt = [&](const char* flags, const std::string& key, const char* help) {
+        app.add_option_function<std::string>(flags, [this, key](const std::string& v) { values[key] = v; }, help);
+    };
+    opt("--device", "device", "cpu, cuda or cuda:N (default cpu)");
+    opt("--jit", "jit", "JIT optimization: off, freeze or optimize (optimize_for_inference); default off");
+    opt("--threads", "threads", "Intra-op threads; 0 (default): one per hardware thread");
+    opt("--dtype", "dtype", "Precision: as_saved (default), float32, float16, bfloat16 or float64");
+    opt("--grad", "grad", "inference (default), no_grad or grad");
+    opt("--graph-optimize", "graph_optimize", "The graph executor's optimization: on (default) or off");
+    if (measuring) {
+        opt("--warmup", "warmup", "Calls before measuring (the first included): a count, or auto (default)");
+        opt("--iters", "iters", "Measure exactly this many calls");
+        opt("--seconds", "seconds", "Measure for this long (default 1)");
+    }
+}
+
+twb::RunConfig ConfigOptions::base() const {
+    twb::RunConfig c;
+    for (const auto& [key, value] : values) c.set(key, value);
+    return c;
+}
+
+twb::Model loadModel(const std::string& path, const InputOptions& o, std::ostream& out, bool quiet) {
+    twb::Model model = twb::Model::load(path);
+    if (!quiet) out << "model   " << path << " (" << model.info().className << ")\n";
+    if (!o.stateDict.empty()) {
+        const twb::StateDictReport report = model.loadStateDict(o.stateDict, !o.nonStrict);
+        if (!report.applied) throw twb::Error(o.stateDict + ": " + report.describe());
+        if (!quiet) out << "weights " << o.stateDict << ": " << report.describe() << "\n";
+    }
+    return model;
+}
+
+twb::ProgressFn terminalProgress(const std::string& label) {
+    if (!isatty(fileno(stderr))) return {};
+    return [label](const twb::Progress& p) {
+        constexpr int kWidth = 28;
+        const int filled = int(p.fraction * kWidth + 0.5);
+        std::string bar(std::size_t(filled), '#');
+        bar.append(std::size_t(kWidth - filled), '-');
+        char eta[32] = "";
+        if (p.remainingSeconds >= 0) std::snprintf(eta, sizeof eta, "  %.1fs left", p.remainingSeconds);
+        std::fprintf(stderr, "\r\033[K%-28.28s [%s] %3.0f%%  %-9s %lld calls%s", label.c_str(), bar.c_str(),
+                     p.fraction * 100, p.phase.c_str(), static_cast<long long>(p.iterations), eta);
+        std::fflush(stderr);
+        return true;
+    };
+}
+
+} // namespace torchwb

@@ -1,0 +1,48 @@
+// Options shared by torchwb's subcommands: inputs, image reading, state_dicts
+// and the run configuration flags.
+#pragma once
+
+#include "twb/bench.h"
+#include "twb/config.h"
+#include "twb/model.h"
+#include "twb/report.h"
+#include "twb/tensor_io.h"
+
+#include <CLI/CLI.hpp>
+
+#include <map>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace torchwb {
+
+struct InputOptions {
+    std::vector<std::string> inputs, generators;
+    CLI::Option* inputOpt = nullptr;
+    CLI::Option* genOpt = nullptr;
+    std::string stateDict;
+    bool nonStrict = false;
+    std::string imageSize, normalize = "none";
+    int channels = 3;
+
+    void add(CLI::App& app);
+    // Files and generators in command-line order, read and ready to bind.
+    std::vector<twb::ProvidedInput> read(const CLI::App& app) const;
+    // What a report records of them.
+    std::vector<twb::InputRef> describe(const CLI::App& app, const twb::InputBinding& binding) const;
+};
+
+struct ConfigOptions {
+    std::map<std::string, std::string> values; // key -> text, as given
+    void add(CLI::App& app, bool measuring);
+    twb::RunConfig base() const;
+};
+
+// Loads the model and, when asked, the state_dict; prints what it did unless quiet.
+twb::Model loadModel(const std::string& path, const InputOptions& o, std::ostream& out, bool quiet);
+
+// A progress bar on a terminal; nothing when stderr is not one.
+twb::ProgressFn terminalProgress(const std::string& label);
+
+} // namespace torchwb

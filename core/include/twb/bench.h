@@ -1,0 +1,64 @@
+// The measuring harness: runs a model's forward under one configuration,
+// separates preparation, the first call and warm-up from the steady-state
+// samples, keeps every raw sample, reports progress and can be cancelled.
+#pragma once
+
+#include "twb/config.h"
+#include "twb/model.h"
+#include "twb/stats.h"
+#include "twb/value.h"
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace twb {
+
+struct Progress {
+    std::string phase;     // "preparing", "warm-up", "measuring"
+    double fraction = 0;   // of the measuring phase, 0..1
+    int64_t iterations = 0;
+    double elapsedSeconds = 0;
+    double remainingSeconds = -1; // -1 while unknown
+};
+
+// Return false to cancel. Called at most every 0.1% of progress or 100 ms.
+using ProgressFn = std::function<bool(const Progress&)>;
+
+// Everything a run measured, as plain values (what a report stores).
+struct RunRecord {
+    RunConfig config;
+    std::string label;
+    bool ok = false;
+    bool cancelled = false;
+    std::string error, errorDetail;
+    int threadsUsed = 0, libtorchDefaultThreads = 0;
+    double prepareSeconds = 0; // copy, device and dtype move, freeze / optimize_for_inference
+    double firstCallNs = 0;
+    std::vector<double> warmupNs; // every call before measuring, the first included
+    std::vector<double> samplesNs; // steady state, one per call, in order
+    std::vector<double> deviceNs;  // CUDA event time per sample, where available
+    LatencyStats stats;
+    std::vector<std::string> warnings;
+    int64_t batchSize = 1;
+    double throughput = 0;     // items per second at the median latency
+    int64_t peakRssBytes = -1; // resident memory peak during the run
+    int64_t cudaPeakBytes = -1;
+    std::vector<Leaf> outputs;
+};
+
+struct RunResult {
+    RunRecord record;
+    Value output; // the last call's output, on the CPU
+};
+
+// Never throws for a failing configuration: the record says what went wrong.
+RunResult runConfiguration(const Model& model, const InputBinding& binding, const RunConfig& config,
+                           const ProgressFn& progress = {}, const std::atomic<bool>* stop = nullptr);
+
+// One call under the configuration (for `torchwb run`): no warm-up, no statistics.
+RunResult runOnce(const Model& model, const InputBinding& binding, const RunConfig& config);
+
+} // namespace twb

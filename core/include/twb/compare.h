@@ -1,0 +1,51 @@
+// Output comparison, leaf by leaf through tuples, lists and dicts: error
+// figures, allclose with the first mismatching indices, NaN/Inf counts, and
+// argmax/top-k agreement for 2-D outputs. Different structures, shapes and
+// dtypes are reported, never crashed on.
+#pragma once
+
+#include "twb/value.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace twb {
+
+struct CompareOptions {
+    double atol = 1e-5;
+    double rtol = 1e-5;
+    int topk = 5;
+    int maxMismatchIndices = 10;
+};
+
+struct LeafComparison {
+    std::string path;
+    // "ok" (compared), "shape_mismatch", "only_in_a", "only_in_b", "type_mismatch"
+    std::string status = "ok";
+    std::string note; // e.g. "dtypes differ: float32 vs float16"
+    std::vector<int64_t> shapeA, shapeB;
+    std::string dtypeA, dtypeB;
+    int64_t numel = 0;
+    double maxAbs = 0, meanAbs = 0, maxRel = 0, rmse = 0, cosine = 1;
+    bool allclose = false;
+    int64_t mismatches = 0;
+    std::vector<std::vector<int64_t>> firstMismatches; // multi-indices
+    int64_t nanA = 0, nanB = 0, infA = 0, infB = 0;
+    // 2-D outputs [rows, classes]: share of rows with the same argmax, and mean top-k overlap.
+    bool hasTopk = false;
+    int k = 0;
+    double argmaxAgreement = 0, topkAgreement = 0;
+};
+
+struct OutputComparison {
+    CompareOptions options;
+    bool allclose = false; // every leaf compared and allclose
+    bool sameStructure = true;
+    std::vector<LeafComparison> leaves;
+    std::string summary; // one sentence
+};
+
+OutputComparison compareOutputs(const Value& a, const Value& b, const CompareOptions& options = {});
+
+} // namespace twb

@@ -1,0 +1,70 @@
+// Versioned run reports: what ran (model, inputs, configuration), where
+// (an environment fingerprint), and everything measured, as JSON another
+// machine's workbench reads back; raw samples also as CSV.
+#pragma once
+
+#include "twb/bench.h"
+#include "twb/compare.h"
+#include "twb/stats.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace twb {
+
+struct EnvironmentInfo {
+    std::string torchwbVersion, libtorchVersion;
+    bool cudaCompiled = false, cudaAvailable = false;
+    std::string cudaVersion, cudnnVersion;
+    std::vector<std::string> cudaDevices;
+    std::string cpuModel;
+    int physicalCores = 0, hardwareThreads = 0, libtorchDefaultThreads = 0;
+    std::string os, hostName, time; // time: ISO 8601, UTC
+};
+
+EnvironmentInfo currentEnvironment();
+
+struct ModelRef {
+    std::string path, sha256, kind, className;
+    uint64_t size = 0;
+};
+
+struct InputRef {
+    std::string argument, source;
+    std::string sha256;    // for files
+    std::string generator; // for generated inputs: the spec, seed included
+    std::vector<int64_t> shape;
+    std::string dtype;
+};
+
+struct RunComparison {
+    int baseline = 0, candidate = 0; // indices into Report::runs
+    LatencyComparison latency;
+    bool hasOutputs = false;
+    OutputComparison outputs;
+};
+
+struct Report {
+    static constexpr int kSchemaVersion = 1;
+    int schemaVersion = kSchemaVersion;
+    EnvironmentInfo environment;
+    ModelRef model;
+    std::vector<InputRef> inputs;
+    std::vector<RunRecord> runs;
+    std::vector<RunComparison> comparisons;
+};
+
+std::string reportToJson(const Report& report, int indent = 1);
+// Tolerates fields it does not know; refuses a newer schema version, naming it.
+Report reportFromJson(const std::string& json, const std::string& source = "report");
+void writeReport(const std::string& path, const Report& report); // written to a temporary file, then renamed
+Report readReport(const std::string& path);
+
+// run,label,phase,index,latency_ns,device_ns — one row per call, warm-up included.
+std::string samplesCsv(const Report& report);
+
+std::string fileSha256(const std::string& path);
+std::string sha256Hex(const std::string& bytes);
+
+} // namespace twb

@@ -1,0 +1,311 @@
+#include "twb/bench.h"
+
+#include "cuda_support.h"
+#include "model_access.h"
+#include "torch_bridge.h"
+
+#include "twb/error.h"
+#include "twb/runtime.h"
+
+#include <ATen/Parallel.h>
+#include <torch/script.h>
+
+#include <chrono>
+#include <fstream>
+#include <optional>
+
+namespace twb {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// Linux: reset the resident-set high-water mark, so VmHWM afterwards is this run's peak.
+void resetPeakRss() {
+    std::ofstream clear("/proc/self/clear_refs");
+    if (clear) clear << "5";
+}
+
+int64_t peakRss() {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line))
+        if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
+    return -1;
+}
+
+c10::IValue toDevice(const c10::IValue& v, const c10::Device& device, std::optional<at::ScalarType> dtype) {
+    if (v.isTensor()) {
+        at::Tensor t = v.toTensor();
+        if (dtype && t.is_floating_point()) t = t.to(*dtype);
+        return t.to(device);
+    }
+    if (v.isTuple()) {
+        std::vector<c10::IValue> items;
+        for (const auto& e : v.toTupleRef().elements()) items.push_back(toDevice(e, device, dtype));
+        return c10::ivalue::Tuple::create(std::move(items));
+    }
+    if (v.isList()) {
+        c10::impl::GenericList list(v.toList().elementType());
+        for (const auto& e : v.toListRef()) list.push_back(toDevice(e, device, dtype));
+        return list;
+    }
+    if (v.isGenericDict()) {
+        const auto in = v.toGenericDict();
+        c10::impl::GenericDict dict(in.keyType(), in.valueType());
+        for (const auto& e : in) dict.insert_or_assign(e.key(), toDevice(e.value(), device, dtype));
+        return dict;
+    }
+    return v;
+}
+
+c10::IValue toCpu(const c10::IValue& v) { return toDevice(v, c10::Device(c10::kCPU), std::nullopt); }
+
+int64_t batchSizeOf(const std::vector<c10::IValue>& stack) {
+    for (const auto& v : stack)
+        if (v.isTensor()) return v.toTensor().dim() > 0 ? v.toTensor().size(0) : 1;
+    return 1;
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0 : v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+std::string essence(const std::string& s) {
+    // The interpreter's last "SomethingError: …" line, or the first line.
+    std::istringstream in(s);
+    std::string line, found;
+    while (std::getline(in, line)) {
+        const auto colon = line.find("Error: ");
+        if (colon != std::string::npos && colon > 0 && line.find(' ') > colon) found = line;
+    }
+    if (!found.empty()) return found;
+    return s.substr(0, s.find('\n'));
+}
+
+class Harness {
+public:
+    Harness(const Model& model, const InputBinding& binding, const RunConfig& config, const ProgressFn& progress,
+            const std::atomic<bool>* stop)
+        : m_model(model), m_binding(binding), m_config(config), m_progress(progress), m_stop(stop) {}
+
+    RunResult run(bool measure) {
+        RunResult result;
+        RunRecord& r = result.record;
+        r.config = m_config;
+        r.label = m_config.label();
+        try {
+            validateConfig(m_config);
+            if (!m_binding.ok) throw Error("inputs do not match forward: " + m_binding.error);
+            const ThreadSettings threads = setThreads(m_config.threads);
+            r.threadsUsed = threads.current;
+            r.config.threads = threads.current; // the record says what ran, not "0 = all"
+            r.libtorchDefaultThreads = threads.libtorchDefault;
+            report({"preparing", 0, 0, 0, -1});
+            const auto t0 = Clock::now();
+            prepare();
+            r.prepareSeconds = secondsSince(t0);
+            r.batchSize = batchSizeOf(m_inputs);
+            measure ? measureLoop(r) : singleCall(r);
+            result.output = detail::wrap(toCpu(m_lastOutput));
+            r.outputs = result.output.leaves("out");
+            r.ok = true;
+        } catch (const Error& e) {
+            r.error = e.what();
+            r.errorDetail = e.detail();
+        } catch (const c10::Error& e) {
+            r.error = essence(e.what_without_backtrace());
+            r.errorDetail = e.what_without_backtrace();
+        } catch (const std::exception& e) {
+            r.error = essence(e.what());
+            r.errorDetail = e.what();
+        }
+        if (!r.ok && r.error.empty()) r.error = "the run failed";
+        if (!r.samplesNs.empty()) {
+            r.stats = computeStats(r.samplesNs, m_config.percentiles);
+            r.warnings = stabilityWarnings(r.stats);
+            if (r.stats.median > 0) r.throughput = double(r.batchSize) * 1e9 / r.stats.median;
+        }
+        if (m_config.warmup >= 0 && m_config.warmup < 3 && measure)
+            r.warnings.push_back("a warm-up of " + std::to_string(m_config.warmup) +
+                                 " calls is short: TorchScript's profiling executor makes calls 1 and 2 slow");
+        return result;
+    }
+
+private:
+    void prepare() {
+        m_device = c10::Device(m_config.device == "cuda" ? std::string("cuda:0") : m_config.device);
+        std::optional<at::ScalarType> dtype;
+        if (m_config.dtype != "as_saved") dtype = detail::scalarType(m_config.dtype);
+        m_module = detail::ModelAccess::module(m_model).deepcopy();
+        m_module.eval();
+        if (dtype) m_module.to(*dtype);
+        m_module.to(m_device);
+        {
+            // Freezing with the optimizer off does nothing and breaks forward later: force it on here.
+            torch::jit::GraphOptimizerEnabledGuard optimize(true);
+            if (m_config.jit == JitMode::Freeze) m_module = torch::jit::freeze(m_module);
+            else if (m_config.jit == JitMode::Optimize) m_module = torch::jit::optimize_for_inference(m_module);
+        }
+        m_inputs.clear();
+        for (const auto& v : detail::ModelAccess::forwardStack(m_model, m_binding)) m_inputs.push_back(toDevice(v, m_device, dtype));
+        m_method.emplace(m_module.get_method("forward"));
+        m_cuda = m_device.is_cuda();
+        if (m_cuda) {
+            m_timer = detail::makeCudaEventTimer(m_device.index());
+            detail::cudaResetPeakMemory(m_device.index());
+        }
+    }
+
+    // One timed call; the clock brackets a device synchronize on CUDA.
+    double call(double* deviceNs = nullptr) {
+        std::vector<c10::IValue> stack = m_inputs;
+        if (m_timer) m_timer->start();
+        const auto t0 = Clock::now();
+        m_lastOutput = (*m_method)(std::move(stack));
+        if (m_cuda) {
+            if (m_timer) m_timer->stop();
+            detail::cudaSynchronize(m_device.index());
+        }
+        const auto t1 = Clock::now();
+        if (deviceNs && m_timer) *deviceNs = m_timer->elapsedNs();
+        return double(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count());
+    }
+
+    bool stopRequested() const { return m_stop && m_stop->load(std::memory_order_relaxed); }
+
+    bool report(const Progress& p) {
+        if (!m_progress) return true;
+        if (!m_progress(p)) {
+            m_cancelledByCallback = true;
+            return false;
+        }
+        return true;
+    }
+
+    template <typename Fn> void withGradMode(Fn&& fn) {
+        torch::jit::GraphOptimizerEnabledGuard optimize(m_config.graphOptimize);
+        switch (m_config.grad) {
+        case GradMode::Inference: {
+            c10::InferenceMode guard;
+            fn();
+            break;
+        }
+        case GradMode::NoGrad: {
+            torch::NoGradGuard guard;
+            fn();
+            break;
+        }
+        case GradMode::Grad: {
+            torch::AutoGradMode guard(true);
+            fn();
+            break;
+        }
+        }
+    }
+
+    void singleCall(RunRecord& r) {
+        withGradMode([&] { r.firstCallNs = call(); });
+    }
+
+    void measureLoop(RunRecord& r) {
+        resetPeakRss();
+        withGradMode([&] {
+            const auto start = Clock::now();
+            // The first call, then warm-up: a fixed count, or until the median of the last window settles.
+            r.firstCallNs = call();
+            r.warmupNs.push_back(r.firstCallNs);
+            const int fixed = m_config.warmup;
+            const double warmupBudget = std::clamp(m_config.seconds * 0.5, 1.0, 10.0);
+            while (!stopRequested()) {
+                const int n = int(r.warmupNs.size());
+                if (fixed >= 0) {
+                    if (n >= std::max(fixed, 1)) break;
+                } else {
+                    const int window = r.warmupNs.back() > 50e6 ? 3 : 5;
+                    if (n >= std::max(3, 2 * window)) {
+                        const double a = median({r.warmupNs.end() - 2 * window, r.warmupNs.end() - window});
+                        const double b = median({r.warmupNs.end() - window, r.warmupNs.end()});
+                        if (std::abs(b - a) <= 0.05 * a) break;
+                    }
+                    if (n >= 200 || (n >= 3 && secondsSince(start) > warmupBudget)) break;
+                }
+                r.warmupNs.push_back(call());
+                if (!report({"warm-up", 0, int64_t(r.warmupNs.size()), secondsSince(start), -1})) return;
+            }
+
+            const bool fixedCount = m_config.iterations > 0;
+            const int64_t minCalls = fixedCount ? m_config.iterations : 5;
+            const double budget = m_config.seconds;
+            const double estimate = std::max(1.0, median(r.warmupNs));
+            const int64_t expected = fixedCount ? m_config.iterations
+                                                : std::clamp<int64_t>(int64_t(budget * 1e9 / estimate * 1.2), 16, 2000000);
+            r.samplesNs.reserve(std::size_t(expected));
+            if (m_timer) r.deviceNs.reserve(std::size_t(expected));
+            const auto measureStart = Clock::now();
+            double lastReported = -1;
+            auto lastReportTime = measureStart;
+            constexpr int64_t kMaxCalls = 50000000;
+            while (true) {
+                const int64_t n = int64_t(r.samplesNs.size());
+                const double elapsed = secondsSince(measureStart);
+                const bool done = fixedCount ? n >= m_config.iterations : (elapsed >= budget && n >= minCalls);
+                if (done || n >= kMaxCalls) break;
+                if (stopRequested()) {
+                    r.cancelled = true;
+                    break;
+                }
+                double device = 0;
+                r.samplesNs.push_back(call(m_timer ? &device : nullptr));
+                if (m_timer) r.deviceNs.push_back(device);
+                if (m_progress) {
+                    const double fraction = fixedCount ? double(n + 1) / double(m_config.iterations)
+                                                       : std::min(1.0, elapsed / budget);
+                    const auto now = Clock::now();
+                    if (fraction - lastReported >= 0.001 || now - lastReportTime > std::chrono::milliseconds(100)) {
+                        const double remaining =
+                            fraction > 0 ? std::max(0.0, elapsed / fraction - elapsed) : -1;
+                        if (!report({"measuring", fraction, n + 1, secondsSince(start), remaining})) {
+                            r.cancelled = true;
+                            break;
+                        }
+                        lastReported = fraction;
+                        lastReportTime = now;
+                    }
+                }
+            }
+        });
+        if (m_cancelledByCallback || stopRequested()) r.cancelled = true;
+        r.peakRssBytes = peakRss();
+        if (m_cuda) r.cudaPeakBytes = detail::cudaPeakMemory(m_device.index());
+    }
+
+    const Model& m_model;
+    const InputBinding& m_binding;
+    RunConfig m_config;
+    const ProgressFn& m_progress;
+    const std::atomic<bool>* m_stop;
+    c10::Device m_device{c10::kCPU};
+    torch::jit::Module m_module;
+    std::optional<torch::jit::Method> m_method;
+    std::vector<c10::IValue> m_inputs;
+    c10::IValue m_lastOutput;
+    bool m_cuda = false, m_cancelledByCallback = false;
+    std::unique_ptr<detail::CudaEventTimer> m_timer;
+};
+
+} // namespace
+
+RunResult runConfiguration(const Model& model, const InputBinding& binding, const RunConfig& config,
+                           const ProgressFn& progress, const std::atomic<bool>* stop) {
+    return Harness(model, binding, config, progress, stop).run(true);
+}
+
+RunResult runOnce(const Model& model, const InputBinding& binding, const RunConfig& config) {
+    static const ProgressFn none;
+    return Harness(model, binding, config, none, nullptr).run(false);
+}
+
+} // namespace twb

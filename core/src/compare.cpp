@@ -1,0 +1,183 @@
+#include "twb/compare.h"
+
+#include "torch_bridge.h"
+
+#include <torch/script.h>
+
+#include <cmath>
+#include <cstdio>
+#include <map>
+
+namespace twb {
+namespace {
+
+std::string keyText(const c10::IValue& k) {
+    if (k.isString()) return "\"" + k.toStringRef() + "\"";
+    std::ostringstream s;
+    s << k;
+    return s.str();
+}
+
+// Flattens a value into (path, leaf) pairs, keeping non-tensor scalars as leaves too.
+void flatten(const c10::IValue& v, const std::string& path, std::vector<std::pair<std::string, c10::IValue>>& out) {
+    if (v.isTuple()) {
+        const auto& e = v.toTupleRef().elements();
+        for (std::size_t i = 0; i < e.size(); ++i) flatten(e[i], path + "[" + std::to_string(i) + "]", out);
+    } else if (v.isList()) {
+        const auto l = v.toListRef();
+        for (std::size_t i = 0; i < l.size(); ++i) flatten(l[i], path + "[" + std::to_string(i) + "]", out);
+    } else if (v.isGenericDict()) {
+        for (const auto& e : v.toGenericDict()) flatten(e.value(), path + "[" + keyText(e.key()) + "]", out);
+    } else {
+        out.emplace_back(path, v);
+    }
+}
+
+at::Tensor asTensor(const c10::IValue& v) {
+    if (v.isTensor()) return v.toTensor().detach().to(at::kCPU);
+    if (v.isInt()) return at::scalar_tensor(v.toInt(), at::kLong);
+    if (v.isDouble()) return at::scalar_tensor(v.toDouble(), at::kDouble);
+    if (v.isBool()) return at::scalar_tensor(v.toBool(), at::kBool);
+    return {};
+}
+
+std::vector<int64_t> unravel(int64_t flat, const std::vector<int64_t>& shape) {
+    std::vector<int64_t> idx(shape.size());
+    for (int64_t d = int64_t(shape.size()) - 1; d >= 0; --d) {
+        const int64_t n = shape[std::size_t(d)];
+        idx[std::size_t(d)] = n ? flat % n : 0;
+        flat = n ? flat / n : 0;
+    }
+    return idx;
+}
+
+void compareTensors(const at::Tensor& ta, const at::Tensor& tb, const CompareOptions& o, LeafComparison& c) {
+    c.shapeA = ta.sizes().vec();
+    c.shapeB = tb.sizes().vec();
+    c.dtypeA = detail::dtypeName(ta.scalar_type());
+    c.dtypeB = detail::dtypeName(tb.scalar_type());
+    if (c.dtypeA != c.dtypeB) c.note = "dtypes differ: " + c.dtypeA + " vs " + c.dtypeB;
+    if (c.shapeA != c.shapeB) {
+        c.status = "shape_mismatch";
+        c.allclose = false;
+        return;
+    }
+    at::Tensor a = ta.is_complex() ? at::view_as_real(ta) : ta;
+    at::Tensor b = tb.is_complex() ? at::view_as_real(tb) : tb;
+    a = a.to(at::kDouble).contiguous().reshape({-1});
+    b = b.to(at::kDouble).contiguous().reshape({-1});
+    c.numel = ta.numel();
+    c.nanA = at::isnan(a).sum().item<int64_t>();
+    c.nanB = at::isnan(b).sum().item<int64_t>();
+    c.infA = at::isinf(a).sum().item<int64_t>();
+    c.infB = at::isinf(b).sum().item<int64_t>();
+    if (a.numel() == 0) {
+        c.allclose = true;
+        return;
+    }
+    // allclose as torch.allclose(a, b, rtol, atol) with equal_nan=False, element by element.
+    const at::Tensor diff = (a - b).abs();
+    const at::Tensor bothInfSame = at::isinf(a) & at::isinf(b) & (a == b);
+    const at::Tensor close = (diff <= (o.atol + o.rtol * b.abs())) | bothInfSame;
+    const at::Tensor bad = close.logical_not();
+    c.mismatches = bad.sum().item<int64_t>();
+    c.allclose = c.mismatches == 0;
+    if (c.mismatches > 0) {
+        const at::Tensor where = bad.nonzero().reshape({-1});
+        const int64_t n = std::min<int64_t>(o.maxMismatchIndices, where.numel());
+        for (int64_t i = 0; i < n; ++i) c.firstMismatches.push_back(unravel(where[i].item<int64_t>(), c.shapeA));
+    }
+    const at::Tensor finite = at::isfinite(a) & at::isfinite(b);
+    const at::Tensor fa = a.masked_select(finite), fb = b.masked_select(finite);
+    if (fa.numel() > 0) {
+        const at::Tensor d = (fa - fb).abs();
+        c.maxAbs = d.max().item<double>();
+        c.meanAbs = d.mean().item<double>();
+        c.rmse = std::sqrt((d * d).mean().item<double>());
+        const at::Tensor denom = fb.abs();
+        const at::Tensor rel = d.masked_select(denom > 0) / denom.masked_select(denom > 0);
+        c.maxRel = rel.numel() ? rel.max().item<double>() : 0;
+        const double na = fa.norm().item<double>(), nb = fb.norm().item<double>();
+        c.cosine = (na > 0 && nb > 0) ? (fa * fb).sum().item<double>() / (na * nb) : (na == nb ? 1 : 0);
+    }
+    if (ta.dim() == 2 && ta.size(0) > 0 && ta.size(1) > 1 && !ta.is_complex()) {
+        c.hasTopk = true;
+        c.k = int(std::min<int64_t>(o.topk, ta.size(1)));
+        const at::Tensor ra = ta.to(at::kDouble), rb = tb.to(at::kDouble);
+        c.argmaxAgreement = (ra.argmax(1) == rb.argmax(1)).to(at::kDouble).mean().item<double>();
+        const at::Tensor ka = std::get<1>(ra.topk(c.k, 1)), kb = std::get<1>(rb.topk(c.k, 1));
+        // Per row, how many of A's top-k indices are in B's top-k.
+        const at::Tensor overlap = (ka.unsqueeze(2) == kb.unsqueeze(1)).any(2).to(at::kDouble).sum(1) / double(c.k);
+        c.topkAgreement = overlap.mean().item<double>();
+    }
+}
+
+} // namespace
+
+OutputComparison compareOutputs(const Value& av, const Value& bv, const CompareOptions& options) {
+    OutputComparison result;
+    result.options = options;
+    std::vector<std::pair<std::string, c10::IValue>> la, lb;
+    flatten(detail::unwrap(av), "out", la);
+    flatten(detail::unwrap(bv), "out", lb);
+    std::map<std::string, std::size_t> inB;
+    for (std::size_t i = 0; i < lb.size(); ++i) inB[lb[i].first] = i;
+    std::vector<bool> used(lb.size(), false);
+    for (const auto& [path, a] : la) {
+        LeafComparison c;
+        c.path = path;
+        const auto it = inB.find(path);
+        if (it == inB.end()) {
+            c.status = "only_in_a";
+            result.sameStructure = false;
+            result.leaves.push_back(c);
+            continue;
+        }
+        used[it->second] = true;
+        const at::Tensor ta = asTensor(a), tb = asTensor(lb[it->second].second);
+        if (!ta.defined() || !tb.defined()) {
+            c.status = "type_mismatch";
+            c.note = "not numbers: " + a.tagKind() + " vs " + lb[it->second].second.tagKind();
+            // Equal strings or Nones are equal outputs.
+            const c10::IValue& b = lb[it->second].second;
+            c.allclose = (a.isNone() && b.isNone()) || (a.isString() && b.isString() && a.toStringRef() == b.toStringRef());
+            if (c.allclose) c.status = "ok";
+            result.leaves.push_back(c);
+            continue;
+        }
+        compareTensors(ta, tb, options, c);
+        if (c.status != "ok") result.sameStructure = result.sameStructure && c.status != "type_mismatch";
+        result.leaves.push_back(c);
+    }
+    for (std::size_t i = 0; i < lb.size(); ++i)
+        if (!used[i]) {
+            LeafComparison c;
+            c.path = lb[i].first;
+            c.status = "only_in_b";
+            result.sameStructure = false;
+            result.leaves.push_back(c);
+        }
+    result.allclose = !result.leaves.empty();
+    int64_t mismatched = 0;
+    for (const auto& c : result.leaves) {
+        if (!(c.status == "ok" && c.allclose)) {
+            result.allclose = false;
+            ++mismatched;
+        }
+    }
+    char buf[256];
+    if (!result.sameStructure)
+        std::snprintf(buf, sizeof buf, "the outputs differ in structure (%zu vs %zu leaves)", la.size(), lb.size());
+    else if (result.allclose && result.leaves.size() == 1)
+        std::snprintf(buf, sizeof buf, "the output is allclose (atol %g, rtol %g)", options.atol, options.rtol);
+    else if (result.allclose)
+        std::snprintf(buf, sizeof buf, "all %zu outputs are allclose (atol %g, rtol %g)", result.leaves.size(),
+                      options.atol, options.rtol);
+    else
+        std::snprintf(buf, sizeof buf, "%lld of %zu outputs are not allclose (atol %g, rtol %g)",
+                      static_cast<long long>(mismatched), result.leaves.size(), options.atol, options.rtol);
+    result.summary = buf;
+    return result;
+}
+
+} // namespace twb

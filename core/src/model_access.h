@@ -1,0 +1,24 @@
+// Internal: what the run engine needs from a Model. Torch types are only
+// declared here; the .cpp files that call these include LibTorch.
+#pragma once
+
+#include "twb/model.h"
+
+#include <vector>
+
+namespace c10 {
+struct IValue;
+}
+namespace torch::jit {
+struct Module;
+}
+
+namespace twb::detail {
+
+struct ModelAccess {
+    static const torch::jit::Module& module(const Model& model);
+    // forward's argument values in order, defaults filled in where the binding left them out.
+    static std::vector<c10::IValue> forwardStack(const Model& model, const InputBinding& binding);
+};
+
+} // namespace twb::detail

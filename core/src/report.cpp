@@ -1,0 +1,496 @@
+#include "twb/report.h"
+
+#include "cuda_support.h"
+
+#include "twb/build_info.h"
+#include "twb/error.h"
+#include "twb/json.h"
+#include "twb/runtime.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+namespace twb {
+
+using nlohmann::ordered_json;
+
+EnvironmentInfo currentEnvironment() {
+    EnvironmentInfo e;
+    const BuildInfo b = buildInfo();
+    e.torchwbVersion = b.version;
+    e.libtorchVersion = b.libtorchVersion;
+    e.cudaCompiled = b.cudaCompiled;
+    e.cudaAvailable = b.cudaAvailable;
+    if (b.cudaAvailable) {
+        const auto cuda = detail::cudaEnvironment();
+        e.cudaVersion = cuda.cudaVersion;
+        e.cudnnVersion = cuda.cudnnVersion;
+        e.cudaDevices = cuda.devices;
+    }
+    const ThreadSettings t = threadSettings();
+    e.hardwareThreads = t.hardware;
+    e.libtorchDefaultThreads = t.libtorchDefault;
+    std::ifstream cpuinfo("/proc/cpuinfo");
+    std::string line;
+    std::set<std::pair<std::string, std::string>> cores;
+    std::string physical;
+    while (std::getline(cpuinfo, line)) {
+        const auto colon = line.find(':');
+        if (colon == std::string::npos) continue;
+        std::string key = line.substr(0, line.find_last_not_of(" \t", colon - 1) + 1);
+        std::string value = colon + 2 <= line.size() ? line.substr(colon + 2) : "";
+        if (key == "model name" && e.cpuModel.empty()) e.cpuModel = value;
+        if (key == "physical id") physical = value;
+        if (key == "core id") cores.emplace(physical, value);
+    }
+    e.physicalCores = int(cores.size());
+    struct utsname u {};
+    if (uname(&u) == 0) e.os = std::string(u.sysname) + " " + u.release + " " + u.machine;
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) == 0) e.hostName = host;
+    const std::time_t now = std::time(nullptr);
+    char when[32];
+    std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+    e.time = when;
+    return e;
+}
+
+namespace {
+
+ordered_json num(double v) { return std::isfinite(v) ? ordered_json(v) : ordered_json(nullptr); }
+double getNum(const ordered_json& j, const char* key, double fallback = 0) {
+    if (!j.contains(key) || j.at(key).is_null()) return j.contains(key) ? std::nan("") : fallback;
+    return j.at(key).get<double>();
+}
+template <typename T> T get(const ordered_json& j, const char* key, T fallback = T()) {
+    return j.contains(key) && !j.at(key).is_null() ? j.at(key).get<T>() : fallback;
+}
+std::vector<double> getDoubles(const ordered_json& j, const char* key) {
+    std::vector<double> out;
+    if (!j.contains(key)) return out;
+    for (const auto& v : j.at(key)) out.push_back(v.is_null() ? std::nan("") : v.get<double>());
+    return out;
+}
+ordered_json doubles(const std::vector<double>& v) {
+    ordered_json a = ordered_json::array();
+    for (double x : v) a.push_back(num(x));
+    return a;
+}
+
+std::string percentileKey(double p) {
+    std::ostringstream s;
+    s << "p" << p;
+    return s.str();
+}
+
+ordered_json statsJson(const LatencyStats& s, double scale) {
+    ordered_json j{{"count", s.count},          {"min", num(s.min * scale)},     {"max", num(s.max * scale)},
+                   {"mean", num(s.mean * scale)}, {"std", num(s.stddev * scale)}, {"median", num(s.median * scale)},
+                   {"q1", num(s.q1 * scale)},     {"q3", num(s.q3 * scale)},     {"iqr", num(s.iqr * scale)},
+                   {"cv", num(s.cv)}};
+    j["median_ci"] = {num(s.medianCiLow * scale), num(s.medianCiHigh * scale)};
+    for (const auto& [p, v] : s.percentiles) j[percentileKey(p)] = num(v * scale);
+    return j;
+}
+
+ordered_json configJson(const RunConfig& c) {
+    return {{"name", c.name},
+            {"device", c.device},
+            {"jit", jitModeName(c.jit)},
+            {"graph_optimize", c.graphOptimize},
+            {"threads", c.threads},
+            {"dtype", c.dtype},
+            {"grad", gradModeName(c.grad)},
+            {"warmup", c.warmup < 0 ? ordered_json("auto") : ordered_json(c.warmup)},
+            {"iterations", c.iterations},
+            {"seconds", c.seconds},
+            {"percentiles", c.percentiles}};
+}
+
+RunConfig configFrom(const ordered_json& j) {
+    RunConfig c;
+    c.name = get<std::string>(j, "name");
+    c.device = get<std::string>(j, "device", "cpu");
+    c.set("jit", get<std::string>(j, "jit", "off"));
+    c.graphOptimize = get<bool>(j, "graph_optimize", true);
+    c.threads = get<int>(j, "threads", 0);
+    c.dtype = get<std::string>(j, "dtype", "as_saved");
+    c.set("grad", get<std::string>(j, "grad", "inference"));
+    c.warmup = j.contains("warmup") && j.at("warmup").is_number() ? j.at("warmup").get<int>() : -1;
+    c.iterations = get<int64_t>(j, "iterations", 0);
+    c.seconds = get<double>(j, "seconds", 1.0);
+    if (j.contains("percentiles")) c.percentiles = j.at("percentiles").get<std::vector<double>>();
+    return c;
+}
+
+ordered_json leafJson(const Leaf& l) {
+    ordered_json first = ordered_json::array();
+    for (double v : l.summary.first) first.push_back(num(v));
+    return {{"path", l.path},
+            {"shape", l.summary.shape},
+            {"dtype", l.summary.dtype},
+            {"device", l.summary.device},
+            {"numel", l.summary.numel},
+            {"bytes", l.summary.bytes},
+            {"min", num(l.summary.min)},
+            {"max", num(l.summary.max)},
+            {"mean", num(l.summary.mean)},
+            {"nan", l.summary.nanCount},
+            {"inf", l.summary.infCount},
+            {"first", first}};
+}
+
+Leaf leafFrom(const ordered_json& j) {
+    Leaf l;
+    l.path = get<std::string>(j, "path");
+    l.summary.shape = get<std::vector<int64_t>>(j, "shape");
+    l.summary.dtype = get<std::string>(j, "dtype");
+    l.summary.device = get<std::string>(j, "device");
+    l.summary.numel = get<int64_t>(j, "numel");
+    l.summary.bytes = get<uint64_t>(j, "bytes");
+    l.summary.min = getNum(j, "min");
+    l.summary.max = getNum(j, "max");
+    l.summary.mean = getNum(j, "mean");
+    l.summary.nanCount = get<int64_t>(j, "nan");
+    l.summary.infCount = get<int64_t>(j, "inf");
+    l.summary.first = getDoubles(j, "first");
+    return l;
+}
+
+ordered_json runJson(const RunRecord& r) {
+    ordered_json j{{"label", r.label},
+                   {"config", configJson(r.config)},
+                   {"ok", r.ok},
+                   {"cancelled", r.cancelled},
+                   {"error", r.error},
+                   {"error_detail", r.errorDetail},
+                   {"threads", {{"used", r.threadsUsed}, {"libtorch_default", r.libtorchDefaultThreads}}},
+                   {"prepare_seconds", num(r.prepareSeconds)},
+                   {"first_call_ns", num(r.firstCallNs)}};
+    j["latency_ns"] = statsJson(r.stats, 1.0);
+    j["latency_ms"] = statsJson(r.stats, 1e-6);
+    j["ci_method"] = r.stats.ciMethod;
+    j["outliers"] = {{"low", r.stats.outliersLow}, {"high", r.stats.outliersHigh}, {"slow", r.stats.slowOutliers}};
+    j["drift"] = {{"relative", num(r.stats.drift)}, {"p_value", num(r.stats.driftPValue)}};
+    j["warnings"] = r.warnings;
+    j["batch_size"] = r.batchSize;
+    j["throughput_per_s"] = num(r.throughput);
+    j["peak_rss_bytes"] = r.peakRssBytes;
+    j["cuda_peak_bytes"] = r.cudaPeakBytes;
+    j["outputs"] = ordered_json::array();
+    for (const auto& l : r.outputs) j["outputs"].push_back(leafJson(l));
+    j["warmup_ns"] = doubles(r.warmupNs);
+    j["samples_ns"] = doubles(r.samplesNs);
+    j["device_ns"] = doubles(r.deviceNs);
+    return j;
+}
+
+LatencyStats statsFrom(const ordered_json& j, const std::vector<double>& percentiles) {
+    LatencyStats s;
+    s.count = get<int64_t>(j, "count");
+    s.min = getNum(j, "min");
+    s.max = getNum(j, "max");
+    s.mean = getNum(j, "mean");
+    s.stddev = getNum(j, "std");
+    s.median = getNum(j, "median");
+    s.q1 = getNum(j, "q1");
+    s.q3 = getNum(j, "q3");
+    s.iqr = getNum(j, "iqr");
+    s.cv = getNum(j, "cv");
+    if (j.contains("median_ci") && j.at("median_ci").size() == 2) {
+        s.medianCiLow = j.at("median_ci")[0].is_null() ? std::nan("") : j.at("median_ci")[0].get<double>();
+        s.medianCiHigh = j.at("median_ci")[1].is_null() ? std::nan("") : j.at("median_ci")[1].get<double>();
+    }
+    for (double p : percentiles) {
+        const std::string key = percentileKey(p);
+        if (j.contains(key)) s.percentiles.emplace_back(p, getNum(j, key.c_str()));
+    }
+    return s;
+}
+
+RunRecord runFrom(const ordered_json& j) {
+    RunRecord r;
+    r.label = get<std::string>(j, "label");
+    if (j.contains("config")) r.config = configFrom(j.at("config"));
+    r.ok = get<bool>(j, "ok");
+    r.cancelled = get<bool>(j, "cancelled");
+    r.error = get<std::string>(j, "error");
+    r.errorDetail = get<std::string>(j, "error_detail");
+    if (j.contains("threads")) {
+        r.threadsUsed = get<int>(j.at("threads"), "used");
+        r.libtorchDefaultThreads = get<int>(j.at("threads"), "libtorch_default");
+    }
+    r.prepareSeconds = getNum(j, "prepare_seconds");
+    r.firstCallNs = getNum(j, "first_call_ns");
+    if (j.contains("latency_ns")) r.stats = statsFrom(j.at("latency_ns"), r.config.percentiles);
+    r.stats.ciMethod = get<std::string>(j, "ci_method");
+    if (j.contains("outliers")) {
+        r.stats.outliersLow = get<int64_t>(j.at("outliers"), "low");
+        r.stats.outliersHigh = get<int64_t>(j.at("outliers"), "high");
+        r.stats.slowOutliers = get<int64_t>(j.at("outliers"), "slow");
+    }
+    if (j.contains("drift")) {
+        r.stats.drift = getNum(j.at("drift"), "relative");
+        r.stats.driftPValue = getNum(j.at("drift"), "p_value", 1);
+    }
+    r.warnings = get<std::vector<std::string>>(j, "warnings");
+    r.batchSize = get<int64_t>(j, "batch_size", 1);
+    r.throughput = getNum(j, "throughput_per_s");
+    r.peakRssBytes = get<int64_t>(j, "peak_rss_bytes", -1);
+    r.cudaPeakBytes = get<int64_t>(j, "cuda_peak_bytes", -1);
+    if (j.contains("outputs"))
+        for (const auto& l : j.at("outputs")) r.outputs.push_back(leafFrom(l));
+    r.warmupNs = getDoubles(j, "warmup_ns");
+    r.samplesNs = getDoubles(j, "samples_ns");
+    r.deviceNs = getDoubles(j, "device_ns");
+    return r;
+}
+
+ordered_json leafComparisonJson(const LeafComparison& c) {
+    ordered_json j{{"path", c.path},         {"status", c.status},     {"note", c.note},
+                   {"shape_a", c.shapeA},    {"shape_b", c.shapeB},    {"dtype_a", c.dtypeA},
+                   {"dtype_b", c.dtypeB},    {"numel", c.numel},       {"max_abs", num(c.maxAbs)},
+                   {"mean_abs", num(c.meanAbs)}, {"max_rel", num(c.maxRel)}, {"rmse", num(c.rmse)},
+                   {"cosine", num(c.cosine)}, {"allclose", c.allclose}, {"mismatches", c.mismatches},
+                   {"first_mismatches", c.firstMismatches},
+                   {"nan", {{"a", c.nanA}, {"b", c.nanB}}},
+                   {"inf", {{"a", c.infA}, {"b", c.infB}}}};
+    if (c.hasTopk) j["topk"] = {{"k", c.k}, {"argmax_agreement", num(c.argmaxAgreement)}, {"topk_agreement", num(c.topkAgreement)}};
+    return j;
+}
+
+LeafComparison leafComparisonFrom(const ordered_json& j) {
+    LeafComparison c;
+    c.path = get<std::string>(j, "path");
+    c.status = get<std::string>(j, "status", "ok");
+    c.note = get<std::string>(j, "note");
+    c.shapeA = get<std::vector<int64_t>>(j, "shape_a");
+    c.shapeB = get<std::vector<int64_t>>(j, "shape_b");
+    c.dtypeA = get<std::string>(j, "dtype_a");
+    c.dtypeB = get<std::string>(j, "dtype_b");
+    c.numel = get<int64_t>(j, "numel");
+    c.maxAbs = getNum(j, "max_abs");
+    c.meanAbs = getNum(j, "mean_abs");
+    c.maxRel = getNum(j, "max_rel");
+    c.rmse = getNum(j, "rmse");
+    c.cosine = getNum(j, "cosine", 1);
+    c.allclose = get<bool>(j, "allclose");
+    c.mismatches = get<int64_t>(j, "mismatches");
+    c.firstMismatches = get<std::vector<std::vector<int64_t>>>(j, "first_mismatches");
+    if (j.contains("nan")) c.nanA = get<int64_t>(j.at("nan"), "a"), c.nanB = get<int64_t>(j.at("nan"), "b");
+    if (j.contains("inf")) c.infA = get<int64_t>(j.at("inf"), "a"), c.infB = get<int64_t>(j.at("inf"), "b");
+    if (j.contains("topk")) {
+        c.hasTopk = true;
+        c.k = get<int>(j.at("topk"), "k");
+        c.argmaxAgreement = getNum(j.at("topk"), "argmax_agreement");
+        c.topkAgreement = getNum(j.at("topk"), "topk_agreement");
+    }
+    return c;
+}
+
+} // namespace
+
+namespace {
+ordered_json outputComparisonObject(const OutputComparison& o) {
+    ordered_json j{{"allclose", o.allclose},
+                   {"same_structure", o.sameStructure},
+                   {"atol", o.options.atol},
+                   {"rtol", o.options.rtol},
+                   {"summary", o.summary},
+                   {"leaves", ordered_json::array()}};
+    for (const auto& l : o.leaves) j["leaves"].push_back(leafComparisonJson(l));
+    return j;
+}
+OutputComparison outputComparisonFrom(const ordered_json& j) {
+    OutputComparison o;
+    o.allclose = get<bool>(j, "allclose");
+    o.sameStructure = get<bool>(j, "same_structure", true);
+    o.options.atol = get<double>(j, "atol", 1e-5);
+    o.options.rtol = get<double>(j, "rtol", 1e-5);
+    o.summary = get<std::string>(j, "summary");
+    if (j.contains("leaves"))
+        for (const auto& l : j.at("leaves")) o.leaves.push_back(leafComparisonFrom(l));
+    return o;
+}
+} // namespace
+
+std::string toJson(const OutputComparison& o, int indent) { return outputComparisonObject(o).dump(indent); }
+
+std::string reportToJson(const Report& r, int indent) {
+    const auto& e = r.environment;
+    ordered_json j{{"schema", "torch-workbench-report"}, {"schema_version", r.schemaVersion}};
+    j["environment"] = {{"torchwb", e.torchwbVersion},
+                        {"libtorch", e.libtorchVersion},
+                        {"cuda_compiled", e.cudaCompiled},
+                        {"cuda_available", e.cudaAvailable},
+                        {"cuda_version", e.cudaVersion},
+                        {"cudnn_version", e.cudnnVersion},
+                        {"cuda_devices", e.cudaDevices},
+                        {"cpu_model", e.cpuModel},
+                        {"physical_cores", e.physicalCores},
+                        {"hardware_threads", e.hardwareThreads},
+                        {"libtorch_default_threads", e.libtorchDefaultThreads},
+                        {"os", e.os},
+                        {"host", e.hostName},
+                        {"time", e.time}};
+    j["model"] = {{"path", r.model.path},
+                  {"size", r.model.size},
+                  {"sha256", r.model.sha256},
+                  {"kind", r.model.kind},
+                  {"class", r.model.className}};
+    j["inputs"] = ordered_json::array();
+    for (const auto& i : r.inputs)
+        j["inputs"].push_back({{"argument", i.argument},
+                               {"source", i.source},
+                               {"sha256", i.sha256},
+                               {"generator", i.generator},
+                               {"shape", i.shape},
+                               {"dtype", i.dtype}});
+    // The first run's figures at the top level, for single-configuration reports and quick scripts.
+    if (!r.runs.empty()) {
+        j["config"] = configJson(r.runs[0].config);
+        j["latency_ms"] = statsJson(r.runs[0].stats, 1e-6);
+    }
+    j["runs"] = ordered_json::array();
+    for (const auto& run : r.runs) j["runs"].push_back(runJson(run));
+    j["comparisons"] = ordered_json::array();
+    for (const auto& c : r.comparisons) {
+        ordered_json cj{{"baseline", c.baseline},
+                        {"candidate", c.candidate},
+                        {"speedup", num(c.latency.speedup)},
+                        {"speedup_ci", {num(c.latency.ciLow), num(c.latency.ciHigh)}},
+                        {"p_value", num(c.latency.pValue)},
+                        {"significant", c.latency.significant},
+                        {"verdict", c.latency.verdict}};
+        if (c.hasOutputs) cj["outputs"] = outputComparisonObject(c.outputs);
+        j["comparisons"].push_back(cj);
+    }
+    if (!r.runs.empty()) j["samples_ns"] = doubles(r.runs[0].samplesNs);
+    return j.dump(indent);
+}
+
+Report reportFromJson(const std::string& text, const std::string& source) {
+    ordered_json j;
+    try {
+        j = ordered_json::parse(text);
+    } catch (const std::exception& e) {
+        throw Error(source + ": not a JSON report", e.what());
+    }
+    if (!j.is_object() || get<std::string>(j, "schema") != "torch-workbench-report")
+        throw Error(source + ": not a Torch Workbench report (no \"schema\": \"torch-workbench-report\")");
+    Report r;
+    r.schemaVersion = get<int>(j, "schema_version", 0);
+    if (r.schemaVersion > Report::kSchemaVersion || r.schemaVersion < 1)
+        throw Error(source + ": report schema version " + std::to_string(r.schemaVersion) +
+                    " is not supported; this torchwb reads version " + std::to_string(Report::kSchemaVersion) +
+                    (r.schemaVersion > Report::kSchemaVersion ? " (the report is from a newer torchwb)" : ""));
+    try {
+        if (j.contains("environment")) {
+            const auto& e = j.at("environment");
+            auto& out = r.environment;
+            out.torchwbVersion = get<std::string>(e, "torchwb");
+            out.libtorchVersion = get<std::string>(e, "libtorch");
+            out.cudaCompiled = get<bool>(e, "cuda_compiled");
+            out.cudaAvailable = get<bool>(e, "cuda_available");
+            out.cudaVersion = get<std::string>(e, "cuda_version");
+            out.cudnnVersion = get<std::string>(e, "cudnn_version");
+            out.cudaDevices = get<std::vector<std::string>>(e, "cuda_devices");
+            out.cpuModel = get<std::string>(e, "cpu_model");
+            out.physicalCores = get<int>(e, "physical_cores");
+            out.hardwareThreads = get<int>(e, "hardware_threads");
+            out.libtorchDefaultThreads = get<int>(e, "libtorch_default_threads");
+            out.os = get<std::string>(e, "os");
+            out.hostName = get<std::string>(e, "host");
+            out.time = get<std::string>(e, "time");
+        }
+        if (j.contains("model")) {
+            const auto& m = j.at("model");
+            r.model.path = get<std::string>(m, "path");
+            r.model.size = get<uint64_t>(m, "size");
+            r.model.sha256 = get<std::string>(m, "sha256");
+            r.model.kind = get<std::string>(m, "kind");
+            r.model.className = get<std::string>(m, "class");
+        }
+        if (j.contains("inputs"))
+            for (const auto& i : j.at("inputs"))
+                r.inputs.push_back({get<std::string>(i, "argument"), get<std::string>(i, "source"),
+                                    get<std::string>(i, "sha256"), get<std::string>(i, "generator"),
+                                    get<std::vector<int64_t>>(i, "shape"), get<std::string>(i, "dtype")});
+        if (j.contains("runs"))
+            for (const auto& run : j.at("runs")) r.runs.push_back(runFrom(run));
+        if (j.contains("comparisons"))
+            for (const auto& c : j.at("comparisons")) {
+                RunComparison rc;
+                rc.baseline = get<int>(c, "baseline");
+                rc.candidate = get<int>(c, "candidate");
+                rc.latency.speedup = getNum(c, "speedup", 1);
+                if (c.contains("speedup_ci") && c.at("speedup_ci").size() == 2) {
+                    rc.latency.ciLow = c.at("speedup_ci")[0].is_null() ? std::nan("") : c.at("speedup_ci")[0].get<double>();
+                    rc.latency.ciHigh = c.at("speedup_ci")[1].is_null() ? std::nan("") : c.at("speedup_ci")[1].get<double>();
+                }
+                rc.latency.pValue = getNum(c, "p_value", 1);
+                rc.latency.significant = get<bool>(c, "significant");
+                rc.latency.verdict = get<std::string>(c, "verdict");
+                if (c.contains("outputs")) {
+                    rc.hasOutputs = true;
+                    rc.outputs = outputComparisonFrom(c.at("outputs"));
+                }
+                r.comparisons.push_back(rc);
+            }
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(source + ": malformed report", e.what());
+    }
+    return r;
+}
+
+void writeReport(const std::string& path, const Report& report) {
+    const std::string tmp = path + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        if (!out) throw Error(path + ": cannot be opened for writing");
+        out << reportToJson(report) << "\n";
+        if (!out) throw Error(path + ": writing failed (disk full?)");
+    }
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+        std::remove(tmp.c_str());
+        throw Error(path + ": cannot be replaced");
+    }
+}
+
+Report readReport(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Error(path + ": no such file");
+    std::stringstream s;
+    s << in.rdbuf();
+    return reportFromJson(s.str(), path);
+}
+
+std::string samplesCsv(const Report& report) {
+    std::ostringstream out;
+    out.precision(17);
+    out << "run,label,phase,index,latency_ns,device_ns\n";
+    for (std::size_t r = 0; r < report.runs.size(); ++r) {
+        const auto& run = report.runs[r];
+        std::string label = run.label;
+        for (auto& c : label)
+            if (c == '"') c = '\'';
+        for (std::size_t i = 0; i < run.warmupNs.size(); ++i)
+            out << r << ",\"" << label << "\",warmup," << i << "," << run.warmupNs[i] << ",\n";
+        for (std::size_t i = 0; i < run.samplesNs.size(); ++i) {
+            out << r << ",\"" << label << "\",sample," << i << "," << run.samplesNs[i] << ",";
+            if (i < run.deviceNs.size()) out << run.deviceNs[i];
+            out << "\n";
+        }
+    }
+    return out.str();
+}
+
+} // namespace twb

@@ -1,0 +1,224 @@
+#include "twb/stats.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <numeric>
+#include <random>
+
+namespace twb {
+namespace {
+
+constexpr int kBootstrapResamples = 1000;
+constexpr std::size_t kBootstrapMaxSamples = 50000; // beyond this, exact order statistics are cheaper and as good
+
+double medianOf(std::vector<double>& v) {
+    // Matches percentileOfSorted(v, 50) without sorting everything.
+    const std::size_t n = v.size();
+    const std::size_t mid = (n - 1) / 2;
+    std::nth_element(v.begin(), v.begin() + long(mid), v.end());
+    const double lo = v[mid];
+    if (n % 2) return lo;
+    const double hi = *std::min_element(v.begin() + long(mid) + 1, v.end());
+    return (lo + hi) / 2;
+}
+
+double bootstrapMedian(const std::vector<double>& data, std::mt19937_64& rng, std::vector<double>& scratch) {
+    std::uniform_int_distribution<std::size_t> pick(0, data.size() - 1);
+    scratch.resize(data.size());
+    for (auto& x : scratch) x = data[pick(rng)];
+    return medianOf(scratch);
+}
+
+std::vector<double> thinned(const std::vector<double>& data, std::mt19937_64& rng) {
+    if (data.size() <= kBootstrapMaxSamples) return data;
+    std::vector<double> out(kBootstrapMaxSamples);
+    std::uniform_int_distribution<std::size_t> pick(0, data.size() - 1);
+    for (auto& x : out) x = data[pick(rng)];
+    return out;
+}
+
+} // namespace
+
+double percentileOfSorted(const std::vector<double>& sorted, double p) {
+    if (sorted.empty()) return std::nan("");
+    const double h = (double(sorted.size()) - 1) * std::clamp(p, 0.0, 100.0) / 100.0;
+    const std::size_t lo = std::size_t(std::floor(h));
+    const std::size_t hi = std::min(lo + 1, sorted.size() - 1);
+    return sorted[lo] + (h - double(lo)) * (sorted[hi] - sorted[lo]);
+}
+
+double LatencyStats::percentile(double p) const {
+    for (const auto& [q, v] : percentiles)
+        if (std::abs(q - p) < 1e-9) return v;
+    return std::nan("");
+}
+
+double mannWhitneyP(const std::vector<double>& a, const std::vector<double>& b) {
+    const double n1 = double(a.size()), n2 = double(b.size());
+    if (a.empty() || b.empty()) return 1;
+    std::vector<std::pair<double, int>> all;
+    all.reserve(a.size() + b.size());
+    for (double x : a) all.emplace_back(x, 0);
+    for (double x : b) all.emplace_back(x, 1);
+    std::sort(all.begin(), all.end());
+    double rankSumA = 0, tieTerm = 0;
+    for (std::size_t i = 0; i < all.size();) {
+        std::size_t j = i;
+        while (j < all.size() && all[j].first == all[i].first) ++j;
+        const double rank = (double(i) + double(j) + 1) / 2; // average of ranks i+1 … j
+        const double t = double(j - i);
+        tieTerm += t * t * t - t;
+        for (std::size_t k = i; k < j; ++k)
+            if (all[k].second == 0) rankSumA += rank;
+        i = j;
+    }
+    const double n = n1 + n2;
+    const double u = rankSumA - n1 * (n1 + 1) / 2;
+    const double mean = n1 * n2 / 2;
+    const double var = n1 * n2 / 12 * ((n + 1) - tieTerm / (n * (n - 1)));
+    if (var <= 0) return 1;
+    const double z = (std::abs(u - mean) - 0.5) / std::sqrt(var); // continuity correction
+    return std::min(1.0, std::erfc(std::max(z, 0.0) / std::sqrt(2.0)));
+}
+
+LatencyStats computeStats(const std::vector<double>& samples, const std::vector<double>& percentiles, uint64_t seed) {
+    LatencyStats s;
+    s.count = int64_t(samples.size());
+    if (samples.empty()) return s;
+    std::vector<double> sorted = samples;
+    std::sort(sorted.begin(), sorted.end());
+    const double n = double(sorted.size());
+    s.min = sorted.front();
+    s.max = sorted.back();
+    s.mean = std::accumulate(sorted.begin(), sorted.end(), 0.0) / n;
+    double ss = 0;
+    for (double x : sorted) ss += (x - s.mean) * (x - s.mean);
+    s.stddev = sorted.size() > 1 ? std::sqrt(ss / (n - 1)) : 0;
+    s.cv = s.mean > 0 ? s.stddev / s.mean : 0;
+    s.median = percentileOfSorted(sorted, 50);
+    s.q1 = percentileOfSorted(sorted, 25);
+    s.q3 = percentileOfSorted(sorted, 75);
+    s.iqr = s.q3 - s.q1;
+    for (double p : percentiles) s.percentiles.emplace_back(p, percentileOfSorted(sorted, p));
+    const double lowFence = s.q1 - 1.5 * s.iqr, highFence = s.q3 + 1.5 * s.iqr;
+    for (double x : sorted) {
+        if (x < lowFence) ++s.outliersLow;
+        if (x > highFence) ++s.outliersHigh;
+        if (x > 1.5 * s.median) ++s.slowOutliers;
+    }
+
+    // 95% interval of the median.
+    if (sorted.size() < 2) {
+        s.medianCiLow = s.medianCiHigh = s.median;
+    } else if (sorted.size() <= kBootstrapMaxSamples) {
+        std::mt19937_64 rng(seed);
+        std::vector<double> medians(kBootstrapResamples), scratch;
+        for (auto& m : medians) m = bootstrapMedian(samples, rng, scratch);
+        std::sort(medians.begin(), medians.end());
+        s.medianCiLow = percentileOfSorted(medians, 2.5);
+        s.medianCiHigh = percentileOfSorted(medians, 97.5);
+        s.ciMethod = "bootstrap";
+    } else {
+        // Distribution-free: the median lies between these order statistics with 95% probability.
+        const double half = 1.959964 * std::sqrt(n) / 2;
+        const std::size_t lo = std::size_t(std::max(0.0, std::floor(n / 2 - half)));
+        const std::size_t hi = std::min(sorted.size() - 1, std::size_t(std::ceil(n / 2 + half)));
+        s.medianCiLow = sorted[lo];
+        s.medianCiHigh = sorted[hi];
+        s.ciMethod = "order statistics";
+    }
+
+    // Drift: the first third against the last third, in run order.
+    if (samples.size() >= 15) {
+        const std::size_t third = samples.size() / 3;
+        std::vector<double> first(samples.begin(), samples.begin() + long(third));
+        std::vector<double> last(samples.end() - long(third), samples.end());
+        const double mFirst = medianOf(first), mLast = medianOf(last);
+        s.drift = mFirst > 0 ? (mLast - mFirst) / mFirst : 0;
+        s.driftPValue = mannWhitneyP(first, last);
+    }
+    return s;
+}
+
+std::vector<std::string> stabilityWarnings(const LatencyStats& s) {
+    std::vector<std::string> w;
+    char buf[256];
+    if (s.count == 0) return w;
+    if (s.count < 10) {
+        std::snprintf(buf, sizeof buf, "only %lld samples: the statistics are rough; measure longer",
+                      static_cast<long long>(s.count));
+        w.emplace_back(buf);
+    }
+    if (s.median > 0 && s.iqr / s.median > 0.10) {
+        std::snprintf(buf, sizeof buf,
+                      "noisy machine: the interquartile range is %.0f%% of the median, so results may not repeat",
+                      100 * s.iqr / s.median);
+        w.emplace_back(buf);
+    }
+    if (std::abs(s.drift) > 0.05 && s.driftPValue < 0.01) {
+        std::snprintf(buf, sizeof buf,
+                      "latency %s %.0f%% from the first to the last third of the run: thermal throttling or "
+                      "background load",
+                      s.drift > 0 ? "rose" : "fell", 100 * std::abs(s.drift));
+        w.emplace_back(buf);
+    }
+    // Tukey's fences flag many samples of a tight distribution; calls 50% slower than the median are interruptions.
+    if (s.slowOutliers > 0 && double(s.slowOutliers) / double(s.count) > 0.01) {
+        std::snprintf(buf, sizeof buf,
+                      "%lld calls (%.1f%%) took more than 1.5× the median: other work interrupted the run",
+                      static_cast<long long>(s.slowOutliers), 100.0 * double(s.slowOutliers) / double(s.count));
+        w.emplace_back(buf);
+    }
+    return w;
+}
+
+LatencyComparison compareLatency(const std::vector<double>& base, const std::vector<double>& cand,
+                                 const std::string& baseName, const std::string& candName, uint64_t seed) {
+    LatencyComparison c;
+    char buf[256];
+    if (base.empty() || cand.empty()) {
+        c.verdict = "no comparison: a run has no samples";
+        return c;
+    }
+    std::vector<double> a = base, b = cand;
+    c.speedup = medianOf(a) / medianOf(b);
+    std::mt19937_64 rng(seed);
+    const std::vector<double> ta = thinned(base, rng), tb = thinned(cand, rng);
+    std::vector<double> ratios(kBootstrapResamples), scratch;
+    for (auto& r : ratios) {
+        const double ma = bootstrapMedian(ta, rng, scratch);
+        const double mb = bootstrapMedian(tb, rng, scratch);
+        r = ma / mb;
+    }
+    std::sort(ratios.begin(), ratios.end());
+    c.ciLow = percentileOfSorted(ratios, 2.5);
+    c.ciHigh = percentileOfSorted(ratios, 97.5);
+    c.pValue = mannWhitneyP(base, cand);
+    c.significant = (c.ciLow > 1 || c.ciHigh < 1) && c.pValue < 0.05;
+    if (!c.significant) {
+        std::snprintf(buf, sizeof buf, "no significant difference between %s and %s (speedup %.2f×, 95%% CI %.2f–%.2f)",
+                      candName.c_str(), baseName.c_str(), c.speedup, c.ciLow, c.ciHigh);
+    } else if (c.speedup > 1) {
+        std::snprintf(buf, sizeof buf, "%s is %.2f× faster than %s (95%% CI %.2f–%.2f)", candName.c_str(), c.speedup,
+                      baseName.c_str(), c.ciLow, c.ciHigh);
+    } else {
+        std::snprintf(buf, sizeof buf, "%s is %.2f× slower than %s (95%% CI %.2f–%.2f)", candName.c_str(),
+                      1 / c.speedup, baseName.c_str(), 1 / c.ciHigh, 1 / c.ciLow);
+    }
+    c.verdict = buf;
+    return c;
+}
+
+std::string formatDuration(double ns) {
+    char buf[32];
+    const double a = std::abs(ns);
+    if (std::isnan(ns)) return "n/a";
+    if (a < 1e3) std::snprintf(buf, sizeof buf, "%.0f ns", ns);
+    else if (a < 1e6) std::snprintf(buf, sizeof buf, a < 1e4 ? "%.2f µs" : a < 1e5 ? "%.1f µs" : "%.0f µs", ns / 1e3);
+    else if (a < 1e9) std::snprintf(buf, sizeof buf, a < 1e7 ? "%.2f ms" : a < 1e8 ? "%.1f ms" : "%.0f ms", ns / 1e6);
+    else std::snprintf(buf, sizeof buf, "%.2f s", ns / 1e9);
+    return buf;
+}
+
+} // namespace twb
