@@ -25,6 +25,12 @@ private slots:
     void runExplainsMismatch();
     void runRefusesUnusableModel();
     void pythonReadsWhatWeWrite();
+    void runWithConfigurationAndReference();
+    void benchWritesReportAndCsv();
+    void benchComparesConfigurations();
+    void benchRefusesCuda();
+    void baselineGate();
+    void compareOutputFiles();
 
 private:
     struct Result {
@@ -224,6 +230,103 @@ void TestCli::pythonReadsWhatWeWrite() {
     QVERIFY(py.waitForFinished(60000));
     QVERIFY2(py.exitCode() == 0, py.readAllStandardError().constData());
     QCOMPARE(QString::fromUtf8(py.readAllStandardOutput()).trimmed(), QString("ok"));
+}
+
+static QJsonObject readJson(const QString& path) {
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) return {};
+    return QJsonDocument::fromJson(f.readAll()).object();
+}
+
+void TestCli::runWithConfigurationAndReference() {
+    const Result r = torchwb({"run", data("cnn_scripted.pt"), "-i", data("cnn_x.npy"), "--jit", "optimize", "--threads",
+                              "1", "--reference", data("cnn_expected.npy")});
+    QVERIFY2(r.code == 0, qPrintable(r.err + r.out));
+    QVERIFY2(r.out.contains("cpu · jit optimize · 1 thread"), qPrintable(r.out));
+    QVERIFY2(r.out.contains("the output is allclose"), qPrintable(r.out));
+    const Result wrong = torchwb({"run", data("cnn_scripted.pt"), "-i", data("cnn_x.npy"), "--reference",
+                                  data("cnn_state_dict_expected.npy")});
+    QCOMPARE(wrong.code, 1);
+    QVERIFY2(wrong.out.contains("NOT allclose"), qPrintable(wrong.out));
+    const Result bad = torchwb({"run", data("cnn_scripted.pt"), "-i", data("cnn_x.npy"), "--jit", "fast"});
+    QCOMPARE(bad.code, 2); // a usage error
+    QVERIFY2(bad.err.contains("jit is off, freeze or optimize"), qPrintable(bad.err));
+}
+
+void TestCli::benchWritesReportAndCsv() {
+    const QString json = m_tmp.filePath("bench.json"), csv = m_tmp.filePath("bench.csv");
+    const Result r = torchwb({"bench", data("cnn_scripted.pt"), "-i", data("cnn_x.npy"), "--iters", "20", "--warmup",
+                              "3", "--threads", "1", "--json", json, "--csv", csv});
+    QVERIFY2(r.code == 0, qPrintable(r.err + r.out));
+    QVERIFY2(r.out.contains("median") && r.out.contains("cpu · jit off · 1 thread"), qPrintable(r.out));
+    const QJsonObject o = readJson(json);
+    QVERIFY(o.value("latency_ms").toObject().value("median").toDouble() > 0);
+    QVERIFY(o.value("latency_ms").toObject().contains("mean") && o.value("latency_ms").toObject().contains("p99"));
+    QCOMPARE(o.value("config").toObject().value("threads").toInt(), 1);
+    QCOMPARE(o.value("samples_ns").toArray().size(), 20);
+    QCOMPARE(o.value("runs").toArray().at(0).toObject().value("samples_ns").toArray().size(), 20);
+    QCOMPARE(o.value("model").toObject().value("sha256").toString().size(), 64);
+    QFile f(csv);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QCOMPARE(f.readAll().count('\n'), 1 + 3 + 20);
+}
+
+void TestCli::benchComparesConfigurations() {
+    const QString json = m_tmp.filePath("two.json");
+    const Result r = torchwb({"bench", data("../../resources/sample/sample_cnn.pt"), "-i",
+                              data("../../resources/sample/sample_input.npy"), "-c", "jit=off", "-c", "jit=optimize",
+                              "--iters", "40", "--json", json});
+    QVERIFY2(r.code == 0, qPrintable(r.err + r.out));
+    QVERIFY2(r.out.contains("cpu · jit optimize is ") && r.out.contains("faster than cpu · jit off (95% CI"),
+             qPrintable(r.out));
+    QVERIFY2(r.out.contains("the output is allclose"), qPrintable(r.out));
+    const QJsonObject c = readJson(json).value("comparisons").toArray().at(0).toObject();
+    QVERIFY(c.value("significant").toBool());
+    QVERIFY(c.value("speedup").toDouble() > 1.5);
+    QVERIFY(c.value("outputs").toObject().value("allclose").toBool());
+}
+
+void TestCli::benchRefusesCuda() {
+    const Result r = torchwb({"bench", data("mlp_traced.pt"), "-i", data("mlp_x.npy"), "--device", "cuda", "--iters", "3"});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.out.contains("failed: device 'cuda' cannot be used") || r.out.contains("does not exist"),
+             qPrintable(r.out));
+}
+
+void TestCli::baselineGate() {
+    const QString fast = m_tmp.filePath("fast.json"), slow = m_tmp.filePath("slow.json");
+    const QStringList common{"-i", data("../../resources/sample/sample_input.npy"), "--iters", "60", "--warmup", "5"};
+    const QString model = data("../../resources/sample/sample_cnn.pt");
+    QCOMPARE(torchwb(QStringList{"bench", model, "--jit", "optimize", "--json", fast} + common).code, 0);
+    QCOMPARE(torchwb(QStringList{"bench", model, "--jit", "off", "--json", slow} + common).code, 0);
+    const Result regression = torchwb(QStringList{"bench", model, "--baseline", fast, "--max-slowdown", "5%"} + common);
+    QCOMPARE(regression.code, 1);
+    QVERIFY2(regression.out.contains("REGRESSION"), qPrintable(regression.out));
+    const Result fine = torchwb(QStringList{"bench", model, "--jit", "optimize", "--baseline", slow} + common);
+    QVERIFY2(fine.code == 0, qPrintable(fine.out));
+    QVERIFY2(fine.out.contains("baseline: ") && fine.out.contains(": ok"), qPrintable(fine.out));
+    const Result reports = torchwb({"compare", slow, fast, "--json"});
+    QCOMPARE(reports.code, 0);
+    const QJsonObject j = QJsonDocument::fromJson(reports.out.toUtf8()).object();
+    QVERIFY(j.value("runs").toArray().at(0).toObject().value("speedup").toDouble() > 1.5);
+}
+
+void TestCli::compareOutputFiles() {
+    const QString out = m_tmp.filePath("cmp.npy");
+    QCOMPARE(torchwb({"run", data("mlp_traced.pt"), "-i", data("mlp_x.npy"), "-o", out}).code, 0);
+    const Result same = torchwb({"compare", data("mlp_expected.npy"), out, "--json"});
+    QCOMPARE(same.code, 0);
+    const QJsonObject j = QJsonDocument::fromJson(same.out.toUtf8()).object();
+    QVERIFY(j.value("allclose").toBool());
+    QCOMPARE(j.value("leaves").toArray().at(0).toObject().value("path").toString(), QString("out"));
+    QVERIFY(j.value("leaves").toArray().at(0).toObject().contains("max_abs"));
+    const Result differ = torchwb({"compare", data("mlp_expected.npy"), data("mlp_x.npy")});
+    QCOMPARE(differ.code, 1);
+    QVERIFY2(differ.out.contains("NOT allclose") && differ.out.contains("first differing indices"), qPrintable(differ.out));
+    const Result shapes = torchwb({"compare", data("mlp_expected.npy"), data("cnn_expected.npy"), "--json"});
+    QCOMPARE(shapes.code, 1);
+    QCOMPARE(QJsonDocument::fromJson(shapes.out.toUtf8()).object().value("allclose").toBool(), false);
+    QCOMPARE(torchwb({"compare", data("mlp_expected.npy"), m_tmp.filePath("fast.json")}).code, 2);
 }
 
 TWB_TEST_MAIN(TestCli)

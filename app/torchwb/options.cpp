@@ -108,7 +108,17 @@ std::vector<twb::InputRef> InputOptions::describe(const CLI::App& app, const twb
 
 void ConfigOptions::add(CLI::App& app, bool measuring) {
     auto opt = [&](const char* flags, const std::string& key, const char* help) {
-        app.add_option_function<std::string>(flags, [this, key](const std::string& v) { values[key] = v; }, help);
+        app.add_option_function<std::string>(
+            flags,
+            [this, key](const std::string& v) {
+                try {
+                    twb::RunConfig().set(key, v); // a bad value is a usage error (exit 2), found while parsing
+                } catch (const twb::Error& e) {
+                    throw CLI::ValidationError(e.what());
+                }
+                values[key] = v;
+            },
+            help);
     };
     opt("--device", "device", "cpu, cuda or cuda:N (default cpu)");
     opt("--jit", "jit", "JIT optimization: off, freeze or optimize (optimize_for_inference); default off");

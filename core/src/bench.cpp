@@ -1,6 +1,7 @@
 #include "twb/bench.h"
 
 #include "cuda_support.h"
+#include "error_text.h"
 #include "model_access.h"
 #include "torch_bridge.h"
 
@@ -73,18 +74,6 @@ double median(std::vector<double> v) {
     return v.empty() ? 0 : v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
 }
 
-std::string essence(const std::string& s) {
-    // The interpreter's last "SomethingError: …" line, or the first line.
-    std::istringstream in(s);
-    std::string line, found;
-    while (std::getline(in, line)) {
-        const auto colon = line.find("Error: ");
-        if (colon != std::string::npos && colon > 0 && line.find(' ') > colon) found = line;
-    }
-    if (!found.empty()) return found;
-    return s.substr(0, s.find('\n'));
-}
-
 class Harness {
 public:
     Harness(const Model& model, const InputBinding& binding, const RunConfig& config, const ProgressFn& progress,
@@ -116,10 +105,10 @@ public:
             r.error = e.what();
             r.errorDetail = e.detail();
         } catch (const c10::Error& e) {
-            r.error = essence(e.what_without_backtrace());
+            r.error = detail::errorEssence(e.what_without_backtrace()) + hint();
             r.errorDetail = e.what_without_backtrace();
         } catch (const std::exception& e) {
-            r.error = essence(e.what());
+            r.error = detail::errorEssence(e.what()) + hint();
             r.errorDetail = e.what();
         }
         if (!r.ok && r.error.empty()) r.error = "the run failed";
@@ -135,6 +124,10 @@ public:
     }
 
 private:
+    std::string hint() const {
+        return m_config.dtype == "as_saved" ? detail::ModelAccess::dtypeHint(m_model, m_binding) : std::string();
+    }
+
     void prepare() {
         m_device = c10::Device(m_config.device == "cuda" ? std::string("cuda:0") : m_config.device);
         std::optional<at::ScalarType> dtype;

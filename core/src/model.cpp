@@ -1,5 +1,6 @@
 #include "twb/model.h"
 
+#include "error_text.h"
 #include "model_access.h"
 #include "pickle.h"
 #include "readers.h"
@@ -27,7 +28,6 @@ std::string baseName(const std::string& path);
 struct Model::Impl {
     torch::jit::Module module;
     ModelInfo info;
-    std::string dtypeHint(const InputBinding& binding) const;
 };
 
 namespace {
@@ -170,20 +170,6 @@ Diagnosis explainLoadFailure(const std::string& path, const Diagnosis& before, c
                 "LibTorch's own message.";
     }
     return d;
-}
-
-// The sentence that says what went wrong: TorchScript puts it last ("RuntimeError: …"),
-// after the interpreter's tracebacks; plain LibTorch errors put it first.
-std::string essence(const std::string& s) {
-    std::istringstream in(s);
-    std::string line, found;
-    while (std::getline(in, line)) {
-        const auto colon = line.find("Error: ");
-        if (colon != std::string::npos && colon > 0 && line.find(' ') > colon) found = line;
-    }
-    if (!found.empty()) return found;
-    const auto nl = s.find('\n');
-    return nl == std::string::npos ? s : s.substr(0, nl);
 }
 
 torch::jit::Module loadModule(ModelInfo& info) {
@@ -584,9 +570,9 @@ InputBinding Model::bindInputs(const std::vector<ProvidedInput>& provided) const
 }
 
 // Feeding NumPy's default float64 to a float32 model is the commonest dtype slip: name it.
-std::string Model::Impl::dtypeHint(const InputBinding& binding) const {
+std::string detail::ModelAccess::dtypeHint(const Model& model, const InputBinding& binding) {
     std::set<at::ScalarType> weights;
-    for (const auto& p : module.parameters(true))
+    for (const auto& p : model.m_impl->module.parameters(true))
         if (p.is_floating_point()) weights.insert(p.scalar_type());
     if (weights.size() != 1) return {};
     const at::ScalarType w = *weights.begin();
@@ -629,9 +615,9 @@ Value Model::forward(const InputBinding& binding) const {
         c10::InferenceMode guard;
         return wrap(m_impl->module.get_method("forward")(std::move(stack)));
     } catch (const c10::Error& e) {
-        throw Error("forward failed: " + essence(e.what_without_backtrace()) + m_impl->dtypeHint(binding), e.what_without_backtrace());
+        throw Error("forward failed: " + detail::errorEssence(e.what_without_backtrace()) + detail::ModelAccess::dtypeHint(*this, binding), e.what_without_backtrace());
     } catch (const std::exception& e) {
-        throw Error("forward failed: " + essence(e.what()) + m_impl->dtypeHint(binding), e.what());
+        throw Error("forward failed: " + detail::errorEssence(e.what()) + detail::ModelAccess::dtypeHint(*this, binding), e.what());
     }
 }
 

@@ -4,6 +4,7 @@
 
 #include "twb/model.h"
 
+#include <string>
 #include <vector>
 
 namespace c10 {
@@ -19,6 +20,8 @@ struct ModelAccess {
     static const torch::jit::Module& module(const Model& model);
     // forward's argument values in order, defaults filled in where the binding left them out.
     static std::vector<c10::IValue> forwardStack(const Model& model, const InputBinding& binding);
+    // " (input 'x' is float64 but the model's weights are float32: …)" when that explains a failure, else "".
+    static std::string dtypeHint(const Model& model, const InputBinding& binding);
 };
 
 } // namespace twb::detail

@@ -1,0 +1,155 @@
+// Latency statistics against values computed by hand and by numpy's
+// definitions; warnings and comparisons on constructed runs.
+#include "test_support.h"
+
+#include "twb/stats.h"
+
+#include <random>
+
+class TestStats : public QObject {
+    Q_OBJECT
+private slots:
+    void knownSamples();
+    void percentilesLikeNumpy_data();
+    void percentilesLikeNumpy();
+    void medianInterval();
+    void mannWhitneyByHand();
+    void warnings_data();
+    void warnings();
+    void comparison();
+    void durations_data();
+    void durations();
+};
+
+namespace {
+std::vector<double> noisy(std::size_t n, double median, double spread, uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<double> d(0, spread);
+    std::vector<double> v(n);
+    for (auto& x : v) x = median * (1 + d(rng));
+    return v;
+}
+} // namespace
+
+void TestStats::knownSamples() {
+    const auto s = twb::computeStats({4, 1, 3, 2, 10, 6, 5, 9, 8, 7}); // run order does not matter
+    QCOMPARE(s.count, int64_t(10));
+    QCOMPARE(s.min, 1.0);
+    QCOMPARE(s.max, 10.0);
+    QCOMPARE(s.mean, 5.5);
+    QCOMPARE(s.median, 5.5);
+    QCOMPARE(s.q1, 3.25); // numpy.percentile(range(1, 11), 25)
+    QCOMPARE(s.q3, 7.75);
+    QCOMPARE(s.iqr, 4.5);
+    QVERIFY(std::abs(s.stddev - 3.0276503540974917) < 1e-12); // sample standard deviation (n - 1)
+    QVERIFY(std::abs(s.cv - 3.0276503540974917 / 5.5) < 1e-12);
+    QVERIFY(std::abs(s.percentile(90) - 9.1) < 1e-12);
+    QVERIFY(std::abs(s.percentile(99) - 9.91) < 1e-12);
+    QVERIFY(std::isnan(s.percentile(42)));
+    QCOMPARE(s.outliersHigh + s.outliersLow, int64_t(0));
+    const auto one = twb::computeStats({7});
+    QCOMPARE(one.median, 7.0);
+    QCOMPARE(one.stddev, 0.0);
+    QCOMPARE(twb::computeStats({}).count, int64_t(0));
+}
+
+void TestStats::percentilesLikeNumpy_data() {
+    QTest::addColumn<double>("p");
+    QTest::addColumn<double>("expected");
+    // numpy.percentile([15, 20, 35, 40, 50], p)
+    QTest::newRow("p0") << 0.0 << 15.0;
+    QTest::newRow("p30") << 30.0 << 23.0;
+    QTest::newRow("p50") << 50.0 << 35.0;
+    QTest::newRow("p95") << 95.0 << 48.0;
+    QTest::newRow("p100") << 100.0 << 50.0;
+}
+
+void TestStats::percentilesLikeNumpy() {
+    QFETCH(double, p);
+    QFETCH(double, expected);
+    QVERIFY(std::abs(twb::percentileOfSorted({15, 20, 35, 40, 50}, p) - expected) < 1e-12);
+}
+
+void TestStats::medianInterval() {
+    const auto small = twb::computeStats(noisy(200, 1000, 0.05, 1));
+    QCOMPARE(small.ciMethod, std::string("bootstrap"));
+    QVERIFY(small.medianCiLow <= small.median && small.median <= small.medianCiHigh);
+    QVERIFY(small.medianCiHigh - small.medianCiLow < 0.05 * 1000);
+    const auto again = twb::computeStats(noisy(200, 1000, 0.05, 1));
+    QCOMPARE(again.medianCiLow, small.medianCiLow); // seeded: the same samples give the same interval
+    const auto big = twb::computeStats(noisy(20000, 1000, 0.05, 1));
+    QVERIFY((big.medianCiHigh - big.medianCiLow) < (small.medianCiHigh - small.medianCiLow) / 3);
+    const auto huge = twb::computeStats(noisy(60000, 1000, 0.05, 2));
+    QCOMPARE(huge.ciMethod, std::string("order statistics"));
+    QVERIFY(huge.medianCiLow <= huge.median && huge.median <= huge.medianCiHigh);
+}
+
+void TestStats::mannWhitneyByHand() {
+    // U = 0, n1 = n2 = 5: z = (12.5 - 0.5) / sqrt(25 * 11 / 12) = 2.5067, p = erfc(z / sqrt 2) = 0.01219
+    QVERIFY(std::abs(twb::mannWhitneyP({1, 2, 3, 4, 5}, {6, 7, 8, 9, 10}) - 0.01219) < 1e-4);
+    QVERIFY(twb::mannWhitneyP({1, 2, 3, 4, 5}, {1, 2, 3, 4, 5}) > 0.9);
+}
+
+void TestStats::warnings_data() {
+    QTest::addColumn<QString>("kind");
+    QTest::addColumn<QString>("says");
+    QTest::newRow("clean") << "clean" << "";
+    QTest::newRow("noisy") << "noisy" << "noisy machine";
+    QTest::newRow("drift") << "drift" << "rose";
+    QTest::newRow("interrupted") << "interrupted" << "more than 1.5× the median";
+    QTest::newRow("few samples") << "few" << "only 4 samples";
+}
+
+void TestStats::warnings() {
+    QFETCH(QString, kind);
+    QFETCH(QString, says);
+    std::vector<double> v = noisy(300, 1000, 0.01, 3);
+    if (kind == "noisy") v = noisy(300, 1000, 0.2, 3);
+    if (kind == "drift")
+        for (std::size_t i = 0; i < v.size(); ++i) v[i] *= 1 + 0.3 * double(i) / double(v.size());
+    if (kind == "interrupted")
+        for (std::size_t i = 0; i < v.size(); i += 20) v[i] *= 3;
+    if (kind == "few") v = {1000, 1001, 999, 1000};
+    const auto w = twb::stabilityWarnings(twb::computeStats(v));
+    if (says.isEmpty()) {
+        QVERIFY2(w.empty(), w.empty() ? "" : w[0].c_str());
+        return;
+    }
+    bool found = false;
+    for (const auto& s : w) found = found || twbtest::contains(s, says.toStdString());
+    QVERIFY2(found, w.empty() ? "no warning" : w[0].c_str());
+}
+
+void TestStats::comparison() {
+    const auto a = noisy(400, 2000, 0.03, 4), b = noisy(400, 1000, 0.03, 5);
+    const auto c = twb::compareLatency(a, b, "off", "optimize");
+    QVERIFY(std::abs(c.speedup - 2) < 0.05);
+    QVERIFY(c.ciLow < c.speedup && c.speedup < c.ciHigh);
+    QVERIFY(c.significant);
+    QVERIFY2(twbtest::contains(c.verdict, "optimize is 2.0"), c.verdict.c_str());
+    QVERIFY2(twbtest::contains(c.verdict, "faster than off (95% CI"), c.verdict.c_str());
+    const auto slower = twb::compareLatency(b, a, "A", "B");
+    QVERIFY2(twbtest::contains(slower.verdict, "B is 2.0") && twbtest::contains(slower.verdict, "slower"),
+             slower.verdict.c_str());
+    const auto same = twb::compareLatency(noisy(300, 1000, 0.05, 6), noisy(300, 1000, 0.05, 7));
+    QVERIFY(!same.significant);
+    QVERIFY2(twbtest::contains(same.verdict, "no significant difference"), same.verdict.c_str());
+}
+
+void TestStats::durations_data() {
+    QTest::addColumn<double>("ns");
+    QTest::addColumn<QString>("text");
+    QTest::newRow("ns") << 812.0 << "812 ns";
+    QTest::newRow("us") << 5310.0 << "5.31 µs";
+    QTest::newRow("ms") << 12.4e6 << "12.4 ms";
+    QTest::newRow("s") << 1.2e9 << "1.20 s";
+}
+
+void TestStats::durations() {
+    QFETCH(double, ns);
+    QFETCH(QString, text);
+    QCOMPARE(QString::fromStdString(twb::formatDuration(ns)), text);
+}
+
+TWB_TEST_MAIN(TestStats)
+#include "tst_stats.moc"
