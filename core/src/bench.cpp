@@ -37,28 +37,9 @@ int64_t peakRss() {
 }
 
 c10::IValue toDevice(const c10::IValue& v, const c10::Device& device, std::optional<at::ScalarType> dtype) {
-    if (v.isTensor()) {
-        at::Tensor t = v.toTensor();
-        if (dtype && t.is_floating_point()) t = t.to(*dtype);
-        return t.to(device);
-    }
-    if (v.isTuple()) {
-        std::vector<c10::IValue> items;
-        for (const auto& e : v.toTupleRef().elements()) items.push_back(toDevice(e, device, dtype));
-        return c10::ivalue::Tuple::create(std::move(items));
-    }
-    if (v.isList()) {
-        c10::impl::GenericList list(v.toList().elementType());
-        for (const auto& e : v.toListRef()) list.push_back(toDevice(e, device, dtype));
-        return list;
-    }
-    if (v.isGenericDict()) {
-        const auto in = v.toGenericDict();
-        c10::impl::GenericDict dict(in.keyType(), in.valueType());
-        for (const auto& e : in) dict.insert_or_assign(e.key(), toDevice(e.value(), device, dtype));
-        return dict;
-    }
-    return v;
+    return detail::mapTensors(v, [&](const at::Tensor& t) {
+        return (dtype && t.is_floating_point() ? t.to(*dtype) : t).to(device);
+    });
 }
 
 c10::IValue toCpu(const c10::IValue& v) { return toDevice(v, c10::Device(c10::kCPU), std::nullopt); }

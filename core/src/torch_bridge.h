@@ -8,15 +8,23 @@
 #include <cstdint>
 #include <string>
 
+#include <functional>
+
 namespace c10 {
 struct IValue;
 enum class ScalarType : int8_t;
 } // namespace c10
+namespace at {
+class Tensor;
+} // namespace at
 
 namespace twb::detail {
 
 Value wrap(c10::IValue v);
 const c10::IValue& unwrap(const Value& v);
+
+// The same value with every tensor inside (through tuples, lists, dicts) replaced by fn(tensor).
+c10::IValue mapTensors(const c10::IValue& v, const std::function<at::Tensor(const at::Tensor&)>& fn);
 
 c10::ScalarType scalarType(const std::string& dtype); // canonical or alias name
 std::string dtypeName(c10::ScalarType type);

@@ -12,7 +12,6 @@
 #include <torch/serialize.h>
 
 #include <fstream>
-#include <functional>
 #include <map>
 #include <sstream>
 
@@ -199,27 +198,9 @@ void writeTorchSave(const std::string& path, const Value& value) {
     std::vector<char> bytes;
     try {
         // Outputs may be views or live on a device; torch.load wants plain CPU storages.
-        std::function<c10::IValue(const c10::IValue&)> toCpu = [&](const c10::IValue& v) -> c10::IValue {
-            if (v.isTensor()) return v.toTensor().detach().to(at::kCPU).contiguous().clone();
-            if (v.isTuple()) {
-                std::vector<c10::IValue> items;
-                for (const auto& e : v.toTupleRef().elements()) items.push_back(toCpu(e));
-                return c10::ivalue::Tuple::create(std::move(items));
-            }
-            if (v.isList()) {
-                c10::impl::GenericList list(v.toList().elementType());
-                for (const auto& e : v.toListRef()) list.push_back(toCpu(e));
-                return list;
-            }
-            if (v.isGenericDict()) {
-                const auto in = v.toGenericDict();
-                c10::impl::GenericDict dict(in.keyType(), in.valueType());
-                for (const auto& e : in) dict.insert_or_assign(e.key(), toCpu(e.value()));
-                return dict;
-            }
-            return v;
-        };
-        bytes = torch::pickle_save(toCpu(unwrap(value)));
+        const c10::IValue plain = mapTensors(
+            unwrap(value), [](const at::Tensor& t) { return t.detach().to(at::kCPU).contiguous().clone(); });
+        bytes = torch::pickle_save(plain);
     } catch (const std::exception& e) {
         throw Error(path + ": the value cannot be saved as .pt", e.what());
     }

@@ -41,6 +41,27 @@ const std::vector<DtypeEntry>& dtypeTable() {
 }
 } // namespace
 
+c10::IValue mapTensors(const c10::IValue& v, const std::function<at::Tensor(const at::Tensor&)>& fn) {
+    if (v.isTensor()) return fn(v.toTensor());
+    if (v.isTuple()) {
+        std::vector<c10::IValue> items;
+        for (const auto& e : v.toTupleRef().elements()) items.push_back(mapTensors(e, fn));
+        return c10::ivalue::Tuple::create(std::move(items));
+    }
+    if (v.isList()) {
+        c10::impl::GenericList list(v.toList().elementType());
+        for (const auto& e : v.toListRef()) list.push_back(mapTensors(e, fn));
+        return list;
+    }
+    if (v.isGenericDict()) {
+        const auto in = v.toGenericDict();
+        c10::impl::GenericDict dict(in.keyType(), in.valueType());
+        for (const auto& e : in) dict.insert_or_assign(e.key(), mapTensors(e.value(), fn));
+        return dict;
+    }
+    return v;
+}
+
 c10::ScalarType scalarType(const std::string& dtype) {
     const std::string name = canonicalDtype(dtype);
     for (const auto& e : dtypeTable())
