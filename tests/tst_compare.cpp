@@ -33,6 +33,8 @@ void TestCompare::errorFigures() {
     loose.atol = 0;
     loose.rtol = 0.2; // |a - b| <= rtol * |b|
     QVERIFY(twb::compareOutputs(a, b, loose).allclose);
+    QCOMPARE(twb::absoluteErrors(a, b, "out"), (std::vector<double>{0, 0, 0, 1}));
+    QVERIFY(twb::absoluteErrors(a, b, "out[0]").empty());
 }
 
 void TestCompare::identical() {

@@ -17,6 +17,7 @@ private slots:
     void warnings_data();
     void warnings();
     void comparison();
+    void histograms();
     void durations_data();
     void durations();
 };
@@ -47,6 +48,11 @@ void TestStats::knownSamples() {
     QVERIFY(std::abs(s.percentile(99) - 9.91) < 1e-12);
     QVERIFY(std::isnan(s.percentile(42)));
     QCOMPARE(s.outliersHigh + s.outliersLow, int64_t(0));
+    QCOMPARE(s.whiskerLow, 1.0);
+    QCOMPARE(s.whiskerHigh, 10.0);
+    const auto withOutlier = twb::computeStats({1, 2, 3, 4, 5, 6, 7, 8, 9, 100});
+    QCOMPARE(withOutlier.whiskerHigh, 9.0); // 100 lies beyond Q3 + 1.5 IQR = 15.25
+    QCOMPARE(withOutlier.outliersHigh, int64_t(1));
     const auto one = twb::computeStats({7});
     QCOMPARE(one.median, 7.0);
     QCOMPARE(one.stddev, 0.0);
@@ -134,6 +140,17 @@ void TestStats::comparison() {
     const auto same = twb::compareLatency(noisy(300, 1000, 0.05, 6), noisy(300, 1000, 0.05, 7));
     QVERIFY(!same.significant);
     QVERIFY2(twbtest::contains(same.verdict, "no significant difference"), same.verdict.c_str());
+}
+
+void TestStats::histograms() {
+    const auto h = twb::histogram({0, 1, 2, 3, 4, 4, NAN}, 4);
+    QCOMPARE(h.edges, (std::vector<double>{0, 1, 2, 3, 4}));
+    QCOMPARE(h.counts, (std::vector<int64_t>{1, 1, 1, 3})); // the maximum falls in the last bin; NaN is skipped
+    const auto lg = twb::histogram({1, 10, 100, 1000}, 3, true);
+    QCOMPARE(lg.edges.size(), std::size_t(4));
+    QVERIFY(std::abs(lg.edges[1] - 10) < 1e-9 && std::abs(lg.edges[2] - 100) < 1e-9);
+    QCOMPARE(lg.counts, (std::vector<int64_t>{1, 1, 2}));
+    QVERIFY(twb::histogram({}, 5).counts.empty());
 }
 
 void TestStats::durations_data() {

@@ -180,4 +180,26 @@ OutputComparison compareOutputs(const Value& av, const Value& bv, const CompareO
     return result;
 }
 
+std::vector<double> absoluteErrors(const Value& av, const Value& bv, const std::string& path, std::size_t maxValues) {
+    std::vector<std::pair<std::string, c10::IValue>> la, lb;
+    flatten(detail::unwrap(av), "out", la);
+    flatten(detail::unwrap(bv), "out", lb);
+    at::Tensor ta, tb;
+    for (const auto& [p, v] : la)
+        if (p == path) ta = asTensor(v);
+    for (const auto& [p, v] : lb)
+        if (p == path) tb = asTensor(v);
+    if (!ta.defined() || !tb.defined() || ta.sizes() != tb.sizes()) return {};
+    if (ta.is_complex()) ta = at::view_as_real(ta);
+    if (tb.is_complex()) tb = at::view_as_real(tb);
+    at::Tensor a = ta.to(at::kDouble).reshape({-1}), b = tb.to(at::kDouble).reshape({-1});
+    const at::Tensor finite = at::isfinite(a) & at::isfinite(b);
+    at::Tensor d = (a.masked_select(finite) - b.masked_select(finite)).abs().contiguous();
+    if (std::size_t(d.numel()) > maxValues) {
+        const int64_t step = (d.numel() + int64_t(maxValues) - 1) / int64_t(maxValues);
+        d = d.slice(0, 0, d.numel(), step).contiguous();
+    }
+    return std::vector<double>(d.data_ptr<double>(), d.data_ptr<double>() + d.numel());
+}
+
 } // namespace twb

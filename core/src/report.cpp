@@ -95,7 +95,9 @@ ordered_json statsJson(const LatencyStats& s, double scale) {
     ordered_json j{{"count", s.count},          {"min", num(s.min * scale)},     {"max", num(s.max * scale)},
                    {"mean", num(s.mean * scale)}, {"std", num(s.stddev * scale)}, {"median", num(s.median * scale)},
                    {"q1", num(s.q1 * scale)},     {"q3", num(s.q3 * scale)},     {"iqr", num(s.iqr * scale)},
-                   {"cv", num(s.cv)}};
+                   {"cv", num(s.cv)},
+                   {"whisker_low", num(s.whiskerLow * scale)},
+                   {"whisker_high", num(s.whiskerHigh * scale)}};
     j["median_ci"] = {num(s.medianCiLow * scale), num(s.medianCiHigh * scale)};
     for (const auto& [p, v] : s.percentiles) j[percentileKey(p)] = num(v * scale);
     return j;
@@ -205,6 +207,8 @@ LatencyStats statsFrom(const ordered_json& j, const std::vector<double>& percent
     s.q3 = getNum(j, "q3");
     s.iqr = getNum(j, "iqr");
     s.cv = getNum(j, "cv");
+    s.whiskerLow = getNum(j, "whisker_low");
+    s.whiskerHigh = getNum(j, "whisker_high");
     if (j.contains("median_ci") && j.at("median_ci").size() == 2) {
         s.medianCiLow = j.at("median_ci")[0].is_null() ? std::nan("") : j.at("median_ci")[0].get<double>();
         s.medianCiHigh = j.at("median_ci")[1].is_null() ? std::nan("") : j.at("median_ci")[1].get<double>();

@@ -102,6 +102,8 @@ LatencyStats computeStats(const std::vector<double>& samples, const std::vector<
     s.iqr = s.q3 - s.q1;
     for (double p : percentiles) s.percentiles.emplace_back(p, percentileOfSorted(sorted, p));
     const double lowFence = s.q1 - 1.5 * s.iqr, highFence = s.q3 + 1.5 * s.iqr;
+    s.whiskerLow = *std::lower_bound(sorted.begin(), sorted.end(), lowFence);
+    s.whiskerHigh = *(std::upper_bound(sorted.begin(), sorted.end(), highFence) - 1);
     for (double x : sorted) {
         if (x < lowFence) ++s.outliersLow;
         if (x > highFence) ++s.outliersHigh;
@@ -208,6 +210,30 @@ LatencyComparison compareLatency(const std::vector<double>& base, const std::vec
     }
     c.verdict = buf;
     return c;
+}
+
+Histogram histogram(const std::vector<double>& values, int bins, bool logScale) {
+    Histogram h;
+    bins = std::max(bins, 1);
+    double lo = INFINITY, hi = -INFINITY;
+    for (double v : values)
+        if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
+    if (!(lo <= hi)) return h;
+    const bool useLog = logScale && lo > 0;
+    const double a = useLog ? std::log10(lo) : lo, b = useLog ? std::log10(hi) : hi;
+    const double width = b > a ? (b - a) / bins : 1;
+    for (int i = 0; i <= bins; ++i) {
+        const double e = a + width * i;
+        h.edges.push_back(useLog ? std::pow(10.0, e) : e);
+    }
+    h.counts.assign(std::size_t(bins), 0);
+    for (double v : values) {
+        if (!std::isfinite(v)) continue;
+        const double x = useLog ? std::log10(v) : v;
+        const int bin = std::clamp(int((x - a) / width), 0, bins - 1);
+        ++h.counts[std::size_t(bin)];
+    }
+    return h;
 }
 
 std::string formatDuration(double ns) {

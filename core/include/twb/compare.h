@@ -48,4 +48,9 @@ struct OutputComparison {
 
 OutputComparison compareOutputs(const Value& a, const Value& b, const CompareOptions& options = {});
 
+// |a - b| element by element for the leaf at `path` ("out", "out[1]["k"]"), finite pairs only,
+// evenly subsampled to at most maxValues; empty when the leaf is missing or shapes differ.
+std::vector<double> absoluteErrors(const Value& a, const Value& b, const std::string& path,
+                                   std::size_t maxValues = 200000);
+
 } // namespace twb

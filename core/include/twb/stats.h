@@ -25,6 +25,7 @@ struct LatencyStats {
     std::vector<std::pair<double, double>> percentiles; // (p, value)
     int64_t outliersLow = 0, outliersHigh = 0; // beyond Tukey's fences (1.5 IQR)
     int64_t slowOutliers = 0;                  // more than 1.5 × the median: the run was interrupted
+    double whiskerLow = 0, whiskerHigh = 0; // box-plot whiskers: the extreme samples within Tukey's fences
     double drift = 0; // relative change of the median from the first to the last third
     double driftPValue = 1;
 
@@ -55,6 +56,14 @@ struct LatencyComparison {
 LatencyComparison compareLatency(const std::vector<double>& baselineNs, const std::vector<double>& candidateNs,
                                  const std::string& baselineName = "A", const std::string& candidateName = "B",
                                  uint64_t seed = 20240229);
+
+struct Histogram {
+    std::vector<double> edges;   // bins + 1 edges, ascending
+    std::vector<int64_t> counts; // per bin
+};
+
+// Equal-width bins over [min, max] of the finite values (log-spaced when logScale and all values > 0).
+Histogram histogram(const std::vector<double>& values, int bins, bool logScale = false);
 
 // "812 ns", "5.31 µs", "12.4 ms", "1.20 s"
 std::string formatDuration(double ns);
