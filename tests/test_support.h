@@ -6,6 +6,9 @@
 #include "twb/value.h"
 
 #include <QCoreApplication>
+#ifdef QT_WIDGETS_LIB
+#include <QApplication>
+#endif
 #include <QDir>
 #include <QString>
 #include <QTest>
@@ -21,6 +24,19 @@
     int main(int argc, char** argv) {                                                                              \
         qputenv("QT_QPA_PLATFORM", "offscreen");                                                                   \
         QCoreApplication app(argc, argv);                                                                          \
+        TestObject tc;                                                                                             \
+        QTEST_SET_MAIN_SOURCE_PATH                                                                                 \
+        return QTest::qExec(&tc, argc, argv);                                                                      \
+    }
+
+// For widget tests: a QApplication on the offscreen platform with a fixed DPI.
+#define TWB_GUI_TEST_MAIN(TestObject)                                                                              \
+    int main(int argc, char** argv) {                                                                              \
+        qputenv("QT_QPA_PLATFORM", "offscreen");                                                                   \
+        qputenv("QT_FONT_DPI", "96");                                                                              \
+        qputenv("QT_SCALE_FACTOR", "1");                                                                           \
+        QApplication app(argc, argv);                                                                              \
+        QApplication::setOrganizationName(QStringLiteral("torch-workbench-tests"));                                \
         TestObject tc;                                                                                             \
         QTEST_SET_MAIN_SOURCE_PATH                                                                                 \
         return QTest::qExec(&tc, argc, argv);                                                                      \

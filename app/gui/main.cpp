@@ -1,0 +1,148 @@
+// torch-workbench: the desktop workbench.
+//   torch-workbench [MODEL] [--input FILE]... [--run]
+//   torch-workbench --sample            the bundled sample model and input, measured at once
+//   torch-workbench --self-test         runs the sample headless-friendly and exits 0 when all is well
+//   torch-workbench … --screenshot PNG  saves the window once the work is done, then quits
+#include "config_panel.h"
+#include "main_window.h"
+#include "results_panel.h"
+
+#include "twb/build_info.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QDir>
+#include <QFileInfo>
+#include <QMessageBox>
+#include <QSettings>
+#include <QTimer>
+
+#include <cstdio>
+
+namespace {
+
+QString sampleDir() {
+    const QString exeDir = QCoreApplication::applicationDirPath();
+    const QStringList candidates{exeDir + "/../share/torch-workbench/sample",
+#ifdef TWB_SOURCE_SAMPLE_DIR
+                                 QStringLiteral(TWB_SOURCE_SAMPLE_DIR),
+#endif
+                                 exeDir + "/../../resources/sample"};
+    for (const QString& dir : candidates)
+        if (QFileInfo::exists(dir + "/sample_cnn.pt")) return QDir(dir).absolutePath();
+    return {};
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    QApplication app(argc, argv);
+    QApplication::setApplicationName(QStringLiteral("torch-workbench"));
+    QApplication::setOrganizationName(QStringLiteral("torch-workbench"));
+    QApplication::setApplicationDisplayName(QStringLiteral("Torch Workbench"));
+    QApplication::setApplicationVersion(QString::fromStdString(twb::buildInfo().version));
+    QApplication::setDesktopFileName(QStringLiteral("torch-workbench"));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("Open, run, time and compare saved PyTorch models."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addPositionalArgument(QStringLiteral("model"), QStringLiteral("A model, state_dict, session or report to open."));
+    const QCommandLineOption input({QStringLiteral("i"), QStringLiteral("input")},
+                                   QStringLiteral("An input file or gen:SPEC for forward (NAME=FILE to name it); repeatable."),
+                                   QStringLiteral("file"));
+    const QCommandLineOption run(QStringLiteral("run"), QStringLiteral("Run the configurations once the model is open."));
+    const QCommandLineOption sample(QStringLiteral("sample"), QStringLiteral("Open the bundled sample and run it."));
+    const QCommandLineOption selfTest(QStringLiteral("self-test"),
+                                      QStringLiteral("Open and run the bundled sample; exit 0 when it works."));
+    const QCommandLineOption screenshot(QStringLiteral("screenshot"),
+                                        QStringLiteral("Save the window as PNG when the work is done, then quit."),
+                                        QStringLiteral("png"));
+    const QCommandLineOption tab(QStringLiteral("tab"),
+                                 QStringLiteral("Show a page: model, inputs, configurations, latency, statistics, outputs."),
+                                 QStringLiteral("page"));
+    parser.addOptions({input, run, sample, selfTest, screenshot, tab});
+    parser.process(app);
+
+    twbui::MainWindow window;
+    QStringList inputs = parser.values(input);
+    QString model = parser.positionalArguments().value(0);
+    const bool testing = parser.isSet(selfTest);
+    bool runNow = parser.isSet(run) || parser.isSet(sample) || testing;
+    if (model.isEmpty() && (parser.isSet(sample) || testing)) {
+        const QString dir = sampleDir();
+        if (dir.isEmpty()) {
+            std::fprintf(stderr, "torch-workbench: the bundled sample is not installed\n");
+            return 1;
+        }
+        model = dir + "/sample_cnn.pt";
+        inputs = QStringList{dir + "/sample_input.npy"};
+    }
+    if (testing) {
+        // Short runs: the point is that everything works, not the figures.
+        window.configPanel()->setConfigs({twb::RunConfig::parse("name=CPU · JIT off,jit=off,iters=20,warmup=3"),
+                                          twb::RunConfig::parse("name=CPU · optimize,jit=optimize,iters=20,warmup=3")});
+    }
+
+    const QString shot = parser.value(screenshot);
+    const QString page = parser.value(tab);
+    auto showPage = [&window, page] {
+        const QStringList left{"model", "inputs", "configurations"}, right{"latency", "statistics", "outputs"};
+        if (left.contains(page)) window.showLeftTab(int(left.indexOf(page)));
+        if (right.contains(page)) window.resultsPanel()->showTab(int(right.indexOf(page)));
+    };
+    auto finish = [&window, shot, testing, showPage](bool ok) {
+        showPage();
+        QTimer::singleShot(400, &window, [&window, shot, testing, ok] {
+            if (!shot.isEmpty()) window.grab().save(shot);
+            if (testing) std::printf("self-test: %s\n", ok ? "ok" : "FAILED");
+            if (!shot.isEmpty() || testing) QApplication::exit(ok ? 0 : 1);
+        });
+    };
+
+    QObject::connect(&window, &twbui::MainWindow::inputsReady, &window, [&window, &runNow, finish](bool ok) {
+        if (!runNow) return;
+        runNow = false;
+        if (ok) window.runAll();
+        else finish(false);
+    });
+    QObject::connect(&window, &twbui::MainWindow::modelShown, &window, [&runNow, finish, shot](const twb::ModelInfo& info) {
+        const bool runnable = info.diagnosis.usable && info.diagnosis.kind == twb::FileKind::TorchScript;
+        if ((!runNow || !runnable) && !shot.isEmpty()) {
+            runNow = false;
+            QTimer::singleShot(800, [finish, runnable] { finish(runnable); });
+        }
+    });
+    QObject::connect(&window, &twbui::MainWindow::runsFinished, &window, [&window, finish](bool cancelled) {
+        int ok = 0;
+        for (const auto& r : window.resultsPanel()->runs()) ok += r.record.ok;
+        const bool allOk = !cancelled && ok == int(window.resultsPanel()->runs().size()) && ok > 0;
+        if (ok < 2) finish(allOk);
+        else QObject::connect(&window, &twbui::MainWindow::comparisonShown, &window, [finish, allOk] { finish(allOk); },
+                              Qt::SingleShotConnection);
+    });
+
+    window.show();
+    if (!model.isEmpty()) {
+        window.setPendingInputs(inputs);
+        window.openFile(model);
+    } else {
+        QSettings settings;
+        const QString autosave = twbui::MainWindow::autosavePath();
+        if (!settings.value("session/cleanExit", true).toBool() && QFileInfo::exists(autosave) &&
+            QGuiApplication::platformName() != "offscreen" &&
+            QMessageBox::question(&window, QObject::tr("Restore session?"),
+                                  QObject::tr("Torch Workbench did not close cleanly last time. Restore the last "
+                                              "session (model, inputs, configurations and results)?")) ==
+                QMessageBox::Yes) {
+            window.restoreSession(autosave);
+        } else if (!settings.value("firstStartDone").toBool() && !sampleDir().isEmpty()) {
+            // A first start shows real work: the bundled sample, measured.
+            settings.setValue("firstStartDone", true);
+            runNow = true;
+            window.setPendingInputs({sampleDir() + "/sample_input.npy"});
+            window.openFile(sampleDir() + "/sample_cnn.pt");
+        }
+    }
+    return app.exec();
+}

@@ -1,0 +1,21 @@
+#!/bin/sh
+# Screenshots of the workbench's main states, taken in a real X window under
+# Xvfb, for a person to look at. Usage: tests/screenshots.sh [BIN_DIR] [OUT_DIR]
+set -eu
+BIN=${1:-build/release/bin}
+OUT=${2:-screenshots}
+mkdir -p "$OUT"
+shoot() {
+    name=$1
+    shift
+    # An unusable file exits 1 after its screenshot: that is the point of that picture.
+    xvfb-run -a -s "-screen 0 1600x1000x24" "$BIN/torch-workbench" "$@" --screenshot "$OUT/$name.png" || true
+    echo "$OUT/$name.png"
+}
+shoot model-opened resources/sample/sample_cnn.pt --tab model
+shoot inputs resources/sample/sample_cnn.pt --input resources/sample/sample_input.npy --tab inputs
+shoot results-latency --sample --tab latency
+shoot results-statistics --sample --tab statistics
+shoot outputs-comparison --sample --tab outputs
+shoot broken-file tests/data/cnn_pickled_module.pt
+shoot state-dict tests/data/cnn_state_dict.pth --tab model

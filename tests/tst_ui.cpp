@@ -1,0 +1,272 @@
+// The desktop workbench driven as a user would, on the offscreen platform:
+// open the sample, run two configurations, see results and an output
+// comparison arrive, cancel a long run, open a broken file, keep the GUI
+// responsive; item models checked by QAbstractItemModelTester.
+#include "test_support.h"
+
+#include "config_panel.h"
+#include "inputs_panel.h"
+#include "item_models.h"
+#include "main_window.h"
+#include "model_panel.h"
+#include "results_panel.h"
+
+#include "twb/build_info.h"
+#include "twb/report.h"
+
+#include <qcustomplot.h>
+
+#include <QAbstractItemModelTester>
+#include <QElapsedTimer>
+#include <QLabel>
+#include <QPlainTextEdit>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTimer>
+
+using namespace twbui;
+
+class TestUi : public QObject {
+    Q_OBJECT
+private slots:
+    void init();
+    void openSampleRunAndCompare();
+    void guiStaysResponsive();
+    void cancelLongRun();
+    void brokenFileShowsDiagnosisAndFix();
+    void stateDictTableAndLoadIntoModel();
+    void dropTensorFileBecomesInput();
+    void inputMismatchExplainedBeforeRunning();
+    void sessionAndReportRoundTrip();
+    void compareWithReferenceFile();
+    void cudaOffWithReason();
+
+private:
+    static QVector<twb::RunConfig> quick() {
+        return {twb::RunConfig::parse("name=off,jit=off,iters=30,warmup=3"),
+                twb::RunConfig::parse("name=optimize,jit=optimize,iters=30,warmup=3")};
+    }
+    bool openSample(MainWindow& w) {
+        QSignalSpy ready(&w, &MainWindow::inputsReady);
+        w.setPendingInputs({QString::fromStdString(TWB_DATA("../../resources/sample/sample_input.npy"))});
+        w.openFile(QString::fromStdString(TWB_DATA("../../resources/sample/sample_cnn.pt")));
+        return ready.wait(20000) && ready.last().at(0).toBool();
+    }
+    QTemporaryDir m_settingsDir;
+};
+
+void TestUi::init() {
+    QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, m_settingsDir.path());
+    qputenv("XDG_DATA_HOME", m_settingsDir.path().toUtf8());
+}
+
+void TestUi::openSampleRunAndCompare() {
+    MainWindow w;
+    w.show();
+    QSignalSpy shown(&w, &MainWindow::modelShown);
+    QVERIFY(openSample(w));
+    QCOMPARE(shown.count(), 1);
+    QVERIFY2(w.modelPanel()->headline().contains("sample_cnn.pt — torchscript"), qPrintable(w.modelPanel()->headline()));
+    QAbstractItemModelTester treeTester(const_cast<ModuleTreeModel*>(w.modelPanel()->treeModel()),
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QVERIFY(w.modelPanel()->treeModel()->rowCount() > 0);
+
+    w.configPanel()->setConfigs(quick());
+    QSignalSpy finished(&w, &MainWindow::runsFinished);
+    QSignalSpy compared(&w, &MainWindow::comparisonShown);
+    QSignalSpy perRun(w.runner(), &JobRunner::runFinished);
+    w.runAll();
+    QVERIFY(finished.wait(60000));
+    QCOMPARE(finished.last().at(0).toBool(), false);
+    QCOMPARE(perRun.count(), 2); // results arrive one configuration at a time
+    const auto& runs = w.resultsPanel()->runs();
+    QCOMPARE(runs.size(), std::size_t(2));
+    QVERIFY2(runs[0].record.ok && runs[1].record.ok, runs[0].record.error.c_str());
+    QCOMPARE(runs[1].record.samplesNs.size(), std::size_t(30));
+    QVERIFY(runs[1].hasComparison);
+    QCOMPARE(w.resultsPanel()->timelinePlot()->graphCount(), 2);
+
+    QAbstractItemModelTester statsTester(const_cast<StatsTableModel*>(w.resultsPanel()->statsModel()),
+                                         QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QCOMPARE(w.resultsPanel()->statsModel()->rowCount(), 2);
+    QCOMPARE(w.resultsPanel()->statsModel()->index(0, 2).data().toString(), QString("baseline"));
+    QAbstractItemModelTester leafTester(const_cast<LeafTableModel*>(w.resultsPanel()->leafModel()),
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QCOMPARE(w.resultsPanel()->leafModel()->rowCount(), 1);
+
+    QTRY_VERIFY_WITH_TIMEOUT(compared.count() > 0 || !w.resultsPanel()->comparisonModel()->rows().empty(), 20000);
+    QAbstractItemModelTester cmpTester(const_cast<ComparisonTableModel*>(w.resultsPanel()->comparisonModel()),
+                                       QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QVERIFY2(w.resultsPanel()->comparisonVerdict().contains("the output is allclose"),
+             qPrintable(w.resultsPanel()->comparisonVerdict()));
+    QCOMPARE(w.resultsPanel()->comparisonModel()->index(0, 1).data().toString(), QString("allclose"));
+}
+
+void TestUi::guiStaysResponsive() {
+    MainWindow w;
+    w.show();
+    QVERIFY(openSample(w));
+    w.configPanel()->setConfigs({twb::RunConfig::parse("jit=off,seconds=1"), twb::RunConfig::parse("jit=optimize,seconds=1")});
+    // A timer on the GUI thread: the longest gap between its ticks is the longest stall.
+    QElapsedTimer clock;
+    qint64 last = 0, worst = 0;
+    QTimer tick;
+    tick.setInterval(5);
+    connect(&tick, &QTimer::timeout, this, [&] {
+        const qint64 now = clock.elapsed();
+        if (last) worst = std::max(worst, now - last);
+        last = now;
+    });
+    QSignalSpy finished(&w, &MainWindow::runsFinished);
+    clock.start();
+    tick.start();
+    w.runAll();
+    QVERIFY(finished.wait(60000));
+    QTest::qWait(300); // the charts and the comparison that follow the run
+    tick.stop();
+    qInfo("longest event-loop stall during the run: %lld ms", static_cast<long long>(worst));
+    QVERIFY2(worst < 50, qPrintable(QStringLiteral("the GUI stalled for %1 ms").arg(worst)));
+}
+
+void TestUi::cancelLongRun() {
+    MainWindow w;
+    w.show();
+    QVERIFY(openSample(w));
+    w.configPanel()->setConfigs({twb::RunConfig::parse("jit=off,seconds=120"), twb::RunConfig::parse("jit=optimize,seconds=120")});
+    QSignalSpy progress(w.runner(), &JobRunner::runProgress);
+    QSignalSpy finished(&w, &MainWindow::runsFinished);
+    w.runAll();
+    QTRY_VERIFY_WITH_TIMEOUT(progress.count() > 5, 20000);
+    QElapsedTimer t;
+    t.start();
+    w.cancel();
+    QVERIFY(finished.wait(10000));
+    QVERIFY(t.elapsed() < 5000);
+    QCOMPARE(finished.last().at(0).toBool(), true);
+    QCOMPARE(w.resultsPanel()->runs().size(), std::size_t(1)); // the second configuration never started
+    QVERIFY(w.resultsPanel()->runs()[0].record.cancelled);
+}
+
+void TestUi::brokenFileShowsDiagnosisAndFix() {
+    MainWindow w;
+    w.show();
+    QSignalSpy shown(&w, &MainWindow::modelShown);
+    w.openFile(QString::fromStdString(TWB_DATA("cnn_pickled_module.pt")));
+    QVERIFY(shown.wait(20000));
+    QVERIFY(w.modelPanel()->headline().contains("cannot be used"));
+    auto* fix = w.modelPanel()->findChild<QPlainTextEdit*>(QStringLiteral("fix"));
+    QVERIFY(fix && fix->isVisible());
+    QVERIFY2(fix->toPlainText().contains("torch.jit.script(model)"), qPrintable(fix->toPlainText()));
+    QSignalSpy finished(&w, &MainWindow::runsFinished);
+    w.runAll(); // refused in the status bar, no dialog
+    QTest::qWait(100);
+    QCOMPARE(finished.count(), 0);
+}
+
+void TestUi::stateDictTableAndLoadIntoModel() {
+    MainWindow w;
+    QSignalSpy shown(&w, &MainWindow::modelShown);
+    w.openFile(QString::fromStdString(TWB_DATA("cnn_state_dict.pth")));
+    QVERIFY(shown.wait(20000));
+    QAbstractItemModelTester tester(const_cast<TensorTableModel*>(w.modelPanel()->tensorModel()),
+                                    QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QCOMPARE(w.modelPanel()->tensorModel()->rowCount(), 9);
+    QCOMPARE(w.modelPanel()->tensorModel()->index(0, 0).data().toString(), QString("conv.weight"));
+    // Load the weights into the TorchScript model, then run: outputs match Python's with those weights.
+    QSignalSpy ready(&w, &MainWindow::inputsReady);
+    QSignalSpy loaded(w.runner(), &JobRunner::stateDictLoaded);
+    w.setPendingInputs({QString::fromStdString(TWB_DATA("cnn_x.npy"))});
+    w.openFile(QString::fromStdString(TWB_DATA("cnn_scripted.pt")));
+    w.runner()->loadStateDict(QString::fromStdString(TWB_DATA("cnn_state_dict.pth")), true);
+    QVERIFY(loaded.wait(20000));
+    QVERIFY(loaded.last().at(0).value<twb::StateDictReport>().applied);
+    QTRY_VERIFY_WITH_TIMEOUT(!ready.isEmpty(), 20000);
+    w.configPanel()->setConfigs({twb::RunConfig::parse("iters=3,warmup=1")});
+    QSignalSpy finished(&w, &MainWindow::runsFinished);
+    w.runAll();
+    QVERIFY(finished.wait(30000));
+    const std::string why =
+        twbtest::compareToFile(w.resultsPanel()->runs()[0].output, TWB_DATA("cnn_state_dict_expected.npy"));
+    QVERIFY2(why.empty(), why.c_str());
+}
+
+void TestUi::dropTensorFileBecomesInput() {
+    MainWindow w;
+    w.show();
+    QSignalSpy ready(&w, &MainWindow::inputsReady);
+    w.openFile(QString::fromStdString(TWB_DATA("two_inputs.pt")));
+    QVERIFY(ready.wait(20000));
+    QCOMPARE(ready.last().at(0).toBool(), false); // nothing given yet
+    QVERIFY(w.acceptDrops());
+    w.openUrls({QUrl::fromLocalFile(QString::fromStdString(TWB_DATA("two_inputs_xy.npz")))}); // what a drop does
+    QTRY_VERIFY2_WITH_TIMEOUT(ready.count() >= 2 && ready.last().at(0).toBool(), qPrintable(w.inputsPanel()->bindingError() + " / " + w.inputsPanel()->specs().at(0).source), 20000);
+    QCOMPARE(w.inputsPanel()->specs().at(0).source, QString::fromStdString(TWB_DATA("two_inputs_xy.npz")));
+}
+
+void TestUi::inputMismatchExplainedBeforeRunning() {
+    MainWindow w;
+    QSignalSpy ready(&w, &MainWindow::inputsReady);
+    w.setPendingInputs({QString::fromStdString(TWB_DATA("two_inputs_x.npy"))});
+    w.openFile(QString::fromStdString(TWB_DATA("two_inputs.pt")));
+    QVERIFY(ready.wait(20000));
+    QVERIFY(!w.inputsPanel()->bindingOk());
+    QVERIFY2(w.inputsPanel()->bindingError().contains("forward needs 'y' (Tensor)"), qPrintable(w.inputsPanel()->bindingError()));
+}
+
+void TestUi::sessionAndReportRoundTrip() {
+    QTemporaryDir dir;
+    const QString session = dir.filePath("s.twbsession"), report = dir.filePath("r.json");
+    {
+        MainWindow w;
+        QVERIFY(openSample(w));
+        w.configPanel()->setConfigs(quick());
+        QSignalSpy finished(&w, &MainWindow::runsFinished);
+        w.runAll();
+        QVERIFY(finished.wait(60000));
+        QVERIFY(w.saveSession(session));
+        QVERIFY(w.exportReport(report, dir.filePath("r.csv")));
+    }
+    const twb::Report r = twb::readReport(report.toStdString());
+    QCOMPARE(r.runs.size(), std::size_t(2));
+    QCOMPARE(r.runs[1].config.jit, twb::JitMode::Optimize);
+    QCOMPARE(r.model.sha256.size(), std::size_t(64));
+    QVERIFY(QFileInfo(dir.filePath("r.csv")).size() > 0);
+
+    MainWindow w2;
+    QSignalSpy ready(&w2, &MainWindow::inputsReady);
+    QVERIFY(w2.restoreSession(session));
+    QVERIFY(ready.wait(20000));
+    QVERIFY(ready.last().at(0).toBool()); // the inputs came back with the model
+    QCOMPARE(w2.configPanel()->configs().size(), 2);
+    QCOMPARE(w2.configPanel()->configs()[1].toSpec(), quick()[1].toSpec());
+    QCOMPARE(w2.resultsPanel()->runs().size(), std::size_t(2));
+    QCOMPARE(w2.resultsPanel()->runs()[1].record.samplesNs.size(), std::size_t(30));
+}
+
+void TestUi::compareWithReferenceFile() {
+    MainWindow w;
+    QVERIFY(openSample(w));
+    w.configPanel()->setConfigs({twb::RunConfig::parse("iters=3,warmup=1")});
+    QSignalSpy finished(&w, &MainWindow::runsFinished);
+    w.runAll();
+    QVERIFY(finished.wait(30000));
+    QSignalSpy compared(&w, &MainWindow::comparisonShown);
+    twb::CompareOptions options;
+    emit w.resultsPanel()->compareRequested(0, -1, QString::fromStdString(TWB_DATA("../../resources/sample/sample_expected.npy")),
+                                            options, QString());
+    QVERIFY(compared.wait(20000));
+    QVERIFY2(w.resultsPanel()->comparisonVerdict().contains("sample_expected.npy"), qPrintable(w.resultsPanel()->comparisonVerdict()));
+    QVERIFY2(w.resultsPanel()->comparisonVerdict().contains("allclose"), qPrintable(w.resultsPanel()->comparisonVerdict()));
+}
+
+void TestUi::cudaOffWithReason() {
+    ConfigPanel panel;
+    const twb::BuildInfo b = twb::buildInfo();
+    QCOMPARE(panel.cudaSelectable(), b.cudaAvailable);
+    QCOMPARE(panel.configs().size(), 2); // "CPU · JIT off" and "CPU · optimize_for_inference" by default
+    QCOMPARE(panel.configs()[1].jit, twb::JitMode::Optimize);
+}
+
+TWB_GUI_TEST_MAIN(TestUi)
+#include "tst_ui.moc"

@@ -1,0 +1,193 @@
+#include "config_panel.h"
+
+#include "twb/build_info.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QStandardItemModel>
+#include <QThread>
+#include <QVBoxLayout>
+
+namespace twbui {
+
+QVector<twb::RunConfig> ConfigPanel::defaults() {
+    return {twb::RunConfig::parse("name=CPU · JIT off,jit=off"),
+            twb::RunConfig::parse("name=CPU · optimize_for_inference,jit=optimize")};
+}
+
+ConfigPanel::ConfigPanel(QWidget* parent) : QWidget(parent) {
+    auto* layout = new QHBoxLayout(this);
+    auto* left = new QVBoxLayout;
+    m_list = new QListWidget;
+    m_list->setObjectName(QStringLiteral("configList"));
+    left->addWidget(m_list);
+    auto* buttons = new QHBoxLayout;
+    auto* add = new QPushButton(tr("Add"));
+    auto* dup = new QPushButton(tr("Duplicate"));
+    auto* remove = new QPushButton(tr("Remove"));
+    buttons->addWidget(add);
+    buttons->addWidget(dup);
+    buttons->addWidget(remove);
+    left->addLayout(buttons);
+    layout->addLayout(left, 1);
+
+    auto* form = new QFormLayout;
+    m_name = new QLineEdit;
+    m_name->setPlaceholderText(tr("a label (optional)"));
+    m_device = new QComboBox;
+    const twb::BuildInfo build = twb::buildInfo();
+    m_device->addItem(QStringLiteral("cpu"));
+    auto* items = qobject_cast<QStandardItemModel*>(m_device->model());
+    const int cudaCount = std::max(build.cudaDevices, 1);
+    for (int i = 0; i < cudaCount; ++i) {
+        m_device->addItem(i == 0 ? QStringLiteral("cuda") : QStringLiteral("cuda:%1").arg(i));
+        if (!build.cudaAvailable) {
+            QStandardItem* item = items->item(m_device->count() - 1);
+            item->setFlags(item->flags() & ~Qt::ItemIsEnabled);
+            item->setToolTip(QString::fromStdString(build.cudaStatus));
+        }
+    }
+    m_device->setToolTip(QString::fromStdString(build.cudaStatus));
+    m_jit = new QComboBox;
+    m_jit->addItem(tr("off"), "off");
+    m_jit->addItem(tr("freeze"), "freeze");
+    m_jit->addItem(tr("optimize_for_inference"), "optimize");
+    m_threads = new QSpinBox;
+    m_threads->setRange(0, 1024);
+    m_threads->setSpecialValueText(tr("all (%1)").arg(QThread::idealThreadCount()));
+    m_dtype = new QComboBox;
+    for (const char* d : {"as_saved", "float32", "float16", "bfloat16", "float64"}) m_dtype->addItem(d, d);
+    m_grad = new QComboBox;
+    m_grad->addItem(tr("inference mode"), "inference");
+    m_grad->addItem(tr("no_grad"), "no_grad");
+    m_grad->addItem(tr("grad enabled"), "grad");
+    m_graphOptimize = new QCheckBox(tr("graph executor optimization"));
+    m_warmup = new QSpinBox;
+    m_warmup->setRange(-1, 100000);
+    m_warmup->setSpecialValueText(tr("auto (until stable)"));
+    m_measure = new QComboBox;
+    m_measure->addItem(tr("for a time"), "seconds");
+    m_measure->addItem(tr("for a number of calls"), "iters");
+    m_iterations = new QSpinBox;
+    m_iterations->setRange(1, 10000000);
+    m_seconds = new QDoubleSpinBox;
+    m_seconds->setRange(0.05, 3600);
+    m_seconds->setSuffix(tr(" s"));
+    form->addRow(tr("Name"), m_name);
+    form->addRow(tr("Device"), m_device);
+    form->addRow(tr("JIT"), m_jit);
+    form->addRow(tr("Threads"), m_threads);
+    form->addRow(tr("Precision"), m_dtype);
+    form->addRow(tr("Autograd"), m_grad);
+    form->addRow(QString(), m_graphOptimize);
+    form->addRow(tr("Warm-up calls"), m_warmup);
+    form->addRow(tr("Measure"), m_measure);
+    form->addRow(tr("Calls"), m_iterations);
+    form->addRow(tr("Time"), m_seconds);
+    layout->addLayout(form, 1);
+
+    connect(m_list, &QListWidget::currentRowChanged, this, &ConfigPanel::select);
+    for (QComboBox* c : {m_device, m_jit, m_dtype, m_grad, m_measure})
+        connect(c, qOverload<int>(&QComboBox::currentIndexChanged), this, &ConfigPanel::editorChanged);
+    for (QSpinBox* s : {m_threads, m_warmup, m_iterations})
+        connect(s, qOverload<int>(&QSpinBox::valueChanged), this, &ConfigPanel::editorChanged);
+    connect(m_seconds, qOverload<double>(&QDoubleSpinBox::valueChanged), this, &ConfigPanel::editorChanged);
+    connect(m_graphOptimize, &QCheckBox::toggled, this, &ConfigPanel::editorChanged);
+    connect(m_name, &QLineEdit::textEdited, this, &ConfigPanel::editorChanged);
+    connect(add, &QPushButton::clicked, this, [this] {
+        m_configs.push_back(twb::RunConfig());
+        refreshList();
+        m_list->setCurrentRow(int(m_configs.size()) - 1);
+        emit changed();
+    });
+    connect(dup, &QPushButton::clicked, this, [this] {
+        const int row = m_list->currentRow();
+        if (row < 0) return;
+        twb::RunConfig copy = m_configs[row];
+        if (!copy.name.empty()) copy.name += " (copy)";
+        m_configs.push_back(copy);
+        refreshList();
+        m_list->setCurrentRow(int(m_configs.size()) - 1);
+        emit changed();
+    });
+    connect(remove, &QPushButton::clicked, this, [this] {
+        const int row = m_list->currentRow();
+        if (row < 0 || m_configs.size() <= 1) return;
+        m_configs.remove(row);
+        refreshList();
+        m_list->setCurrentRow(std::min(row, int(m_configs.size()) - 1));
+        emit changed();
+    });
+    setConfigs(defaults());
+}
+
+bool ConfigPanel::cudaSelectable() const {
+    auto* items = qobject_cast<QStandardItemModel*>(m_device->model());
+    return m_device->count() > 1 && (items->item(1)->flags() & Qt::ItemIsEnabled);
+}
+
+void ConfigPanel::setConfigs(const QVector<twb::RunConfig>& configs) {
+    m_configs = configs.isEmpty() ? defaults() : configs;
+    refreshList();
+    m_list->setCurrentRow(0);
+}
+
+void ConfigPanel::refreshList() {
+    const int row = m_list->currentRow();
+    m_loading = true;
+    m_list->clear();
+    for (int i = 0; i < m_configs.size(); ++i)
+        m_list->addItem((i == 0 ? tr("baseline: ") : QString()) + QString::fromStdString(m_configs[i].label()));
+    m_list->setCurrentRow(std::clamp(row, 0, int(m_configs.size()) - 1));
+    m_loading = false;
+}
+
+void ConfigPanel::select(int row) {
+    if (row < 0 || row >= m_configs.size() || m_loading) return;
+    const twb::RunConfig& c = m_configs[row];
+    m_loading = true;
+    m_name->setText(QString::fromStdString(c.name));
+    m_device->setCurrentText(QString::fromStdString(c.device));
+    m_jit->setCurrentIndex(m_jit->findData(QString::fromStdString(twb::jitModeName(c.jit))));
+    m_threads->setValue(c.threads);
+    m_dtype->setCurrentIndex(m_dtype->findData(QString::fromStdString(c.dtype)));
+    m_grad->setCurrentIndex(m_grad->findData(QString::fromStdString(twb::gradModeName(c.grad))));
+    m_graphOptimize->setChecked(c.graphOptimize);
+    m_warmup->setValue(c.warmup);
+    m_measure->setCurrentIndex(c.iterations > 0 ? 1 : 0);
+    m_iterations->setValue(c.iterations > 0 ? int(c.iterations) : 100);
+    m_seconds->setValue(c.seconds);
+    m_iterations->setEnabled(c.iterations > 0);
+    m_seconds->setEnabled(c.iterations == 0);
+    m_loading = false;
+}
+
+void ConfigPanel::editorChanged() {
+    const int row = m_list->currentRow();
+    if (m_loading || row < 0 || row >= m_configs.size()) return;
+    twb::RunConfig& c = m_configs[row];
+    c.name = m_name->text().toStdString();
+    c.device = m_device->currentText().toStdString();
+    c.set("jit", m_jit->currentData().toString().toStdString());
+    c.threads = m_threads->value();
+    c.dtype = m_dtype->currentData().toString().toStdString();
+    c.set("grad", m_grad->currentData().toString().toStdString());
+    c.graphOptimize = m_graphOptimize->isChecked();
+    c.warmup = m_warmup->value();
+    const bool byCount = m_measure->currentData().toString() == "iters";
+    c.iterations = byCount ? m_iterations->value() : 0;
+    c.seconds = m_seconds->value();
+    m_iterations->setEnabled(byCount);
+    m_seconds->setEnabled(!byCount);
+    m_list->item(row)->setText((row == 0 ? tr("baseline: ") : QString()) + QString::fromStdString(c.label()));
+    emit changed();
+}
+
+} // namespace twbui

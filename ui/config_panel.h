@@ -1,0 +1,52 @@
+// The configurations to run, edited by the user: device (CUDA entries off,
+// with the reason, where CUDA is absent), JIT mode, threads, precision, grad
+// mode, warm-up and measurement. The first is the baseline.
+#pragma once
+
+#include "twb/config.h"
+
+#include <QVector>
+#include <QWidget>
+
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QLineEdit;
+class QListWidget;
+class QSpinBox;
+
+namespace twbui {
+
+class ConfigPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit ConfigPanel(QWidget* parent = nullptr);
+    QVector<twb::RunConfig> configs() const { return m_configs; }
+    void setConfigs(const QVector<twb::RunConfig>& configs);
+    static QVector<twb::RunConfig> defaults();
+    bool cudaSelectable() const;
+
+signals:
+    void changed();
+
+private:
+    void select(int row);
+    void editorChanged();
+    void refreshList();
+    QVector<twb::RunConfig> m_configs;
+    QListWidget* m_list;
+    QLineEdit* m_name;
+    QComboBox* m_device;
+    QComboBox* m_jit;
+    QSpinBox* m_threads;
+    QComboBox* m_dtype;
+    QComboBox* m_grad;
+    QCheckBox* m_graphOptimize;
+    QSpinBox* m_warmup;
+    QComboBox* m_measure;
+    QSpinBox* m_iterations;
+    QDoubleSpinBox* m_seconds;
+    bool m_loading = false;
+};
+
+} // namespace twbui

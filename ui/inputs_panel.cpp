@@ -1,0 +1,135 @@
+#include "inputs_panel.h"
+
+#include <QFileDialog>
+#include <QGridLayout>
+#include <QImageReader>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenu>
+#include <QPixmap>
+#include <QPushButton>
+#include <QTimer>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+namespace twbui {
+
+InputsPanel::InputsPanel(QWidget* parent) : QWidget(parent) {
+    auto* outer = new QVBoxLayout(this);
+    auto* help = new QLabel(tr("Give each of forward's arguments a file (.npy .npz .safetensors .pt .csv or an "
+                               "image) or a generator such as <code>gen:normal:1x3x224x224:seed=0</code>. A "
+                               ".npz, .safetensors or saved dict whose keys are argument names fills them all."));
+    help->setWordWrap(true);
+    outer->addWidget(help);
+    m_grid = new QGridLayout;
+    m_grid->setColumnStretch(1, 1);
+    outer->addLayout(m_grid);
+    m_status = new QLabel;
+    m_status->setWordWrap(true);
+    m_status->setObjectName(QStringLiteral("bindingStatus"));
+    outer->addWidget(m_status);
+    outer->addStretch();
+    m_debounce = new QTimer(this);
+    m_debounce->setSingleShot(true);
+    m_debounce->setInterval(250);
+    connect(m_debounce, &QTimer::timeout, this, &InputsPanel::sourcesChanged);
+}
+
+void InputsPanel::setArguments(const std::vector<twb::ArgumentInfo>& arguments) {
+    for (QWidget* w : m_widgets) w->deleteLater();
+    m_widgets.clear();
+    m_rows.clear();
+    m_ok = false;
+    m_status->setText(arguments.empty() ? tr("forward takes no arguments.") : QString());
+    int r = 0;
+    for (const auto& a : arguments) {
+        Row row;
+        row.argument = QString::fromStdString(a.name);
+        row.type = QString::fromStdString(a.type);
+        auto* name = new QLabel(QStringLiteral("<b>%1</b>: %2%3")
+                                    .arg(row.argument.toHtmlEscaped(), row.type.toHtmlEscaped(),
+                                         a.hasDefault ? tr(" = %1").arg(QString::fromStdString(a.defaultValue).toHtmlEscaped())
+                                                      : QString()));
+        row.source = new QLineEdit;
+        row.source->setPlaceholderText(a.hasDefault ? tr("(default)") : tr("file or gen:SPEC"));
+        row.source->setClearButtonEnabled(true);
+        row.source->setObjectName("input_" + row.argument);
+        auto* browse = new QToolButton;
+        browse->setText(tr("…"));
+        browse->setToolTip(tr("Choose a file"));
+        auto* gen = new QToolButton;
+        gen->setText(tr("Generate"));
+        gen->setPopupMode(QToolButton::InstantPopup);
+        auto* menu = new QMenu(gen);
+        for (const char* spec : {"normal:1x3x224x224:seed=0", "uniform:1x10:low=0:high=1:seed=0",
+                                 "randint:1x16:int64:low=0:high=1000:seed=0", "ones:1", "zeros:scalar:int64"})
+            menu->addAction(QString::fromLatin1(spec), this, [this, r, spec] { setSource(r, "gen:" + QString(spec)); });
+        gen->setMenu(menu);
+        row.preview = new QLabel;
+        row.preview->setWordWrap(true);
+        row.preview->setTextInteractionFlags(Qt::TextSelectableByMouse);
+        row.thumbnail = new QLabel;
+        QLineEdit* edit = row.source;
+        connect(browse, &QToolButton::clicked, this, [this, edit] {
+            const QString f = QFileDialog::getOpenFileName(
+                this, tr("Input tensor"), QString(),
+                tr("Tensors (*.npy *.npz *.safetensors *.pt *.pth *.csv *.png *.jpg *.jpeg *.bmp);;All files (*)"));
+            if (!f.isEmpty()) edit->setText(f);
+        });
+        connect(row.source, &QLineEdit::textChanged, m_debounce, qOverload<>(&QTimer::start));
+        m_grid->addWidget(name, 2 * r, 0);
+        m_grid->addWidget(row.source, 2 * r, 1);
+        m_grid->addWidget(browse, 2 * r, 2);
+        m_grid->addWidget(gen, 2 * r, 3);
+        m_grid->addWidget(row.thumbnail, 2 * r + 1, 0, Qt::AlignRight);
+        m_grid->addWidget(row.preview, 2 * r + 1, 1, 1, 3);
+        m_widgets.insert(m_widgets.end(), {name, row.source, browse, gen, row.preview, row.thumbnail});
+        m_rows.push_back(row);
+        ++r;
+    }
+}
+
+QVector<InputSpec> InputsPanel::specs() const {
+    QVector<InputSpec> out;
+    for (const auto& r : m_rows) out.push_back({r.argument, r.source->text().trimmed()});
+    return out;
+}
+
+void InputsPanel::setSource(int row, const QString& source) {
+    if (row >= 0 && row < int(m_rows.size())) m_rows[std::size_t(row)].source->setText(source);
+}
+
+bool InputsPanel::assignFile(const QString& path) {
+    if (m_rows.empty()) return false;
+    for (auto& r : m_rows)
+        if (r.source->text().trimmed().isEmpty()) {
+            r.source->setText(path);
+            return true;
+        }
+    m_rows.back().source->setText(path);
+    return true;
+}
+
+void InputsPanel::showBinding(const BindingSnapshot& binding) {
+    m_ok = binding.ok;
+    for (auto& r : m_rows) {
+        r.preview->clear();
+        r.thumbnail->clear();
+    }
+    for (const auto& p : binding.rows)
+        for (auto& r : m_rows)
+            if (r.argument == p.argument && r.source->text().trimmed() == p.source) {
+                r.preview->setText(p.ok ? p.text : tr("<span style='color:#c0392b'>%1</span>").arg(p.text.toHtmlEscaped()));
+                if (!p.imagePath.isEmpty()) {
+                    QImageReader reader(p.imagePath);
+                    reader.setScaledSize(QSize(48, 48));
+                    r.thumbnail->setPixmap(QPixmap::fromImage(reader.read()));
+                }
+            }
+    m_status->setText(binding.ok ? tr("✓ The inputs match forward.")
+                                 : tr("<span style='color:#c0392b'>✗ %1</span>").arg(binding.error.toHtmlEscaped()));
+}
+
+QString InputsPanel::bindingError() const { return m_status->text(); }
+
+} // namespace twbui

@@ -1,0 +1,51 @@
+// One row per forward argument: a file or a generator, with a preview and,
+// before anything runs, the reason a row does not fit.
+#pragma once
+
+#include "snapshots.h"
+
+#include "twb/model.h"
+
+#include <QWidget>
+
+#include <vector>
+
+class QGridLayout;
+class QLabel;
+class QLineEdit;
+class QTimer;
+
+namespace twbui {
+
+class InputsPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit InputsPanel(QWidget* parent = nullptr);
+    void setArguments(const std::vector<twb::ArgumentInfo>& arguments);
+    QVector<InputSpec> specs() const;
+    void setSource(int row, const QString& source);
+    // Puts a dropped file into the first row without a source (or the last row); returns false without rows.
+    bool assignFile(const QString& path);
+    void showBinding(const BindingSnapshot& binding);
+    bool bindingOk() const { return m_ok; }
+    QString bindingError() const;
+
+signals:
+    void sourcesChanged(); // debounced
+
+private:
+    struct Row {
+        QString argument, type;
+        QLineEdit* source = nullptr;
+        QLabel* preview = nullptr;
+        QLabel* thumbnail = nullptr;
+    };
+    QGridLayout* m_grid;
+    QLabel* m_status;
+    QTimer* m_debounce;
+    std::vector<Row> m_rows;
+    std::vector<QWidget*> m_widgets;
+    bool m_ok = false;
+};
+
+} // namespace twbui

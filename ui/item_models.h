@@ -1,0 +1,113 @@
+// Item models over core's value snapshots: the submodule tree, state_dict
+// tensors, output leaves, run statistics and output comparisons.
+#pragma once
+
+#include "twb/bench.h"
+#include "twb/compare.h"
+#include "twb/model.h"
+
+#include <QAbstractItemModel>
+#include <QAbstractTableModel>
+
+#include <optional>
+#include <vector>
+
+namespace twbui {
+
+class ModuleTreeModel : public QAbstractItemModel {
+    Q_OBJECT
+public:
+    using QAbstractItemModel::QAbstractItemModel;
+    void setTree(const twb::ModuleNode& root);
+    QModelIndex index(int row, int column, const QModelIndex& parent = {}) const override;
+    QModelIndex parent(const QModelIndex& child) const override;
+    int rowCount(const QModelIndex& parent = {}) const override;
+    int columnCount(const QModelIndex& parent = {}) const override;
+    QVariant data(const QModelIndex& index, int role) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role) const override;
+
+private:
+    struct Node {
+        const twb::ModuleNode* module = nullptr;
+        Node* parent = nullptr;
+        int row = 0;
+        std::vector<std::unique_ptr<Node>> children;
+    };
+    void build(Node& node);
+    const Node* nodeOf(const QModelIndex& index) const;
+    twb::ModuleNode m_root;
+    Node m_rootNode;
+};
+
+// Shared plumbing for the flat tables below: rows of a value type, fixed column titles.
+template <typename Row> class SnapshotTableModel : public QAbstractTableModel {
+public:
+    using QAbstractTableModel::QAbstractTableModel;
+    void setRows(std::vector<Row> rows) {
+        beginResetModel();
+        m_rows = std::move(rows);
+        endResetModel();
+    }
+    const std::vector<Row>& rows() const { return m_rows; }
+    int rowCount(const QModelIndex& parent = {}) const override { return parent.isValid() ? 0 : int(m_rows.size()); }
+    int columnCount(const QModelIndex& parent = {}) const override { return parent.isValid() ? 0 : int(headers().size()); }
+    QVariant headerData(int section, Qt::Orientation orientation, int role) const override {
+        if (orientation == Qt::Horizontal && role == Qt::DisplayRole && section >= 0 && section < int(headers().size()))
+            return headers()[std::size_t(section)];
+        return {};
+    }
+
+protected:
+    virtual const std::vector<QString>& headers() const = 0;
+    std::vector<Row> m_rows;
+};
+
+class TensorTableModel : public SnapshotTableModel<twb::TensorInfo> {
+    Q_OBJECT
+public:
+    using SnapshotTableModel::SnapshotTableModel;
+    QVariant data(const QModelIndex& index, int role) const override;
+
+protected:
+    const std::vector<QString>& headers() const override;
+};
+
+class LeafTableModel : public SnapshotTableModel<twb::Leaf> {
+    Q_OBJECT
+public:
+    using SnapshotTableModel::SnapshotTableModel;
+    QVariant data(const QModelIndex& index, int role) const override;
+
+protected:
+    const std::vector<QString>& headers() const override;
+};
+
+struct StatsRow {
+    twb::RunRecord record;
+    std::optional<twb::LatencyComparison> vsBaseline;
+};
+
+class StatsTableModel : public SnapshotTableModel<StatsRow> {
+    Q_OBJECT
+public:
+    using SnapshotTableModel::SnapshotTableModel;
+    QVariant data(const QModelIndex& index, int role) const override;
+
+protected:
+    const std::vector<QString>& headers() const override;
+};
+
+class ComparisonTableModel : public SnapshotTableModel<twb::LeafComparison> {
+    Q_OBJECT
+public:
+    using SnapshotTableModel::SnapshotTableModel;
+    QVariant data(const QModelIndex& index, int role) const override;
+
+protected:
+    const std::vector<QString>& headers() const override;
+};
+
+QString shapeText(const std::vector<int64_t>& shape);
+QString bytesText(uint64_t bytes);
+
+} // namespace twbui

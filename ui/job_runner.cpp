@@ -1,0 +1,278 @@
+#include "job_runner.h"
+
+#include "twb/error.h"
+#include "twb/generate.h"
+#include "twb/tensor_io.h"
+
+#include <QFileInfo>
+#include <QMetaObject>
+#include <QPointer>
+
+#include <optional>
+
+namespace twbui {
+
+// Lives on the worker thread; owns the loaded model. Talks to the GUI only
+// through queued calls carrying values.
+class Worker : public QObject {
+public:
+    std::optional<twb::Model> model;
+    twb::InputBinding binding;
+};
+
+namespace {
+
+void registerTypes() {
+    static bool done = [] {
+        qRegisterMetaType<twb::ModelInfo>();
+        qRegisterMetaType<twb::StateDictReport>();
+        qRegisterMetaType<twb::Progress>();
+        qRegisterMetaType<twb::Value>();
+        qRegisterMetaType<twbui::BindingSnapshot>();
+        qRegisterMetaType<twbui::RunSnapshot>();
+        qRegisterMetaType<twbui::ComparisonSnapshot>();
+        return true;
+    }();
+    (void)done;
+}
+
+QString previewText(const twb::Value& v) {
+    if (!v.isTensor()) return QString::fromStdString(v.describe());
+    const twb::TensorSummary s = v.summary(6);
+    QString shape;
+    for (std::size_t i = 0; i < s.shape.size(); ++i) shape += (i ? "×" : "") + QString::number(s.shape[i]);
+    QString first;
+    for (double x : s.first) first += (first.isEmpty() ? "" : ", ") + QString::number(x, 'g', 4);
+    return QStringLiteral("%1 %2  min %3  max %4  mean %5  [%6%7]")
+        .arg(shape.isEmpty() ? QStringLiteral("scalar") : shape, QString::fromStdString(s.dtype))
+        .arg(s.min, 0, 'g', 4)
+        .arg(s.max, 0, 'g', 4)
+        .arg(s.mean, 0, 'g', 4)
+        .arg(first, s.numel > int64_t(s.first.size()) ? QStringLiteral(", …") : QString());
+}
+
+} // namespace
+
+JobRunner::JobRunner(QObject* parent) : QObject(parent) {
+    registerTypes();
+    m_worker = new Worker;
+    m_worker->moveToThread(&m_thread);
+    connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
+    m_thread.setObjectName(QStringLiteral("twb-worker"));
+    m_thread.start();
+}
+
+JobRunner::~JobRunner() {
+    cancel();
+    m_thread.quit();
+    m_thread.wait();
+}
+
+// Posts `job` to the worker thread; `deliver` runs back on the GUI thread if this runner still exists.
+template <typename Job> static void post(JobRunner* runner, Worker* worker, Job job) {
+    QMetaObject::invokeMethod(worker, std::move(job), Qt::QueuedConnection);
+    (void)runner;
+}
+
+void JobRunner::openModel(const QString& path) {
+    const quint64 gen = ++m_modelGeneration;
+    ++m_bindGeneration;
+    QPointer<JobRunner> self(this);
+    Worker* worker = m_worker;
+    post(this, worker, [self, worker, gen, path] {
+        twb::ModelInfo info = twb::inspectModelFile(path.toStdString());
+        worker->model.reset();
+        worker->binding = {};
+        if (info.diagnosis.usable && info.diagnosis.kind == twb::FileKind::TorchScript) {
+            try {
+                worker->model.emplace(twb::Model::load(path.toStdString()));
+            } catch (const twb::Error&) {
+                // inspectModelFile already explained it.
+            }
+        }
+        QMetaObject::invokeMethod(self, [self, gen, info] {
+            if (self && gen == self->m_modelGeneration) emit self->modelInspected(info);
+        }, Qt::QueuedConnection);
+    });
+}
+
+void JobRunner::loadStateDict(const QString& path, bool strict) {
+    QPointer<JobRunner> self(this);
+    Worker* worker = m_worker;
+    const quint64 gen = m_modelGeneration;
+    post(this, worker, [self, worker, gen, path, strict] {
+        try {
+            if (!worker->model) throw twb::Error("open a TorchScript model first, then load weights into it");
+            const twb::StateDictReport report = worker->model->loadStateDict(path.toStdString(), strict);
+            QMetaObject::invokeMethod(self, [self, gen, report, path] {
+                if (self && gen == self->m_modelGeneration) emit self->stateDictLoaded(report, path);
+            }, Qt::QueuedConnection);
+        } catch (const std::exception& e) {
+            const QString message = QString::fromUtf8(e.what());
+            QMetaObject::invokeMethod(self, [self, message] {
+                if (self) emit self->failed(message);
+            }, Qt::QueuedConnection);
+        }
+    });
+}
+
+void JobRunner::bindInputs(const QVector<InputSpec>& inputs) {
+    const quint64 gen = ++m_bindGeneration;
+    QPointer<JobRunner> self(this);
+    Worker* worker = m_worker;
+    post(this, worker, [self, worker, gen, inputs] {
+        BindingSnapshot snap;
+        std::vector<twb::ProvidedInput> provided;
+        bool readable = true;
+        for (const auto& in : inputs) {
+            InputPreview row;
+            row.argument = in.argument;
+            row.source = in.source;
+            if (in.source.trimmed().isEmpty()) continue;
+            try {
+                const std::string src = in.source.trimmed().toStdString();
+                twb::ProvidedInput p;
+                p.argument = in.argument.toStdString();
+                if (in.source.startsWith(QStringLiteral("gen:"))) {
+                    p.value = twb::generate(twb::GeneratorSpec::parse(src.substr(4)));
+                    p.source = src;
+                } else {
+                    p.value = twb::readTensorFile(src);
+                    p.source = QFileInfo(in.source).fileName().toStdString();
+                    if (twb::detectTensorFormat(src) == twb::TensorFormat::Image) row.imagePath = in.source;
+                }
+                // A .npz/.safetensors/dict whose keys are argument names feeds those arguments, whichever row holds it.
+                if (worker->model && p.value.kind() == twb::Value::Kind::Dict && p.value.size() > 0) {
+                    bool keysAreArguments = true;
+                    for (const auto& [key, v] : p.value.items()) {
+                        bool found = false;
+                        for (const auto& a : worker->model->info().inputs) found = found || a.name == key;
+                        keysAreArguments = keysAreArguments && found;
+                    }
+                    if (keysAreArguments) p.argument.clear();
+                }
+                row.ok = true;
+                row.text = previewText(p.value);
+                provided.push_back(std::move(p));
+            } catch (const std::exception& e) {
+                row.text = QString::fromUtf8(e.what());
+                readable = false;
+            }
+            snap.rows.push_back(row);
+        }
+        if (!worker->model) {
+            snap.error = QStringLiteral("open a TorchScript model first");
+        } else if (readable) {
+            worker->binding = worker->model->bindInputs(provided);
+            snap.ok = worker->binding.ok;
+            snap.error = QString::fromStdString(worker->binding.error);
+            for (const auto& a : worker->binding.arguments)
+                for (auto& row : snap.rows)
+                    if (row.argument == QString::fromStdString(a.argument)) row.type = QString::fromStdString(a.type);
+        } else {
+            worker->binding = {};
+            snap.error = QStringLiteral("an input file cannot be read");
+        }
+        QMetaObject::invokeMethod(self, [self, gen, snap] {
+            if (self && gen == self->m_bindGeneration) emit self->inputsBound(snap);
+        }, Qt::QueuedConnection);
+    });
+}
+
+void JobRunner::run(const QVector<twb::RunConfig>& configs) {
+    cancel(); // a new run supersedes the old one
+    const quint64 gen = ++m_runGeneration;
+    m_stop = std::make_shared<std::atomic<bool>>(false);
+    m_running = true;
+    emit runStarted(int(configs.size()));
+    QPointer<JobRunner> self(this);
+    Worker* worker = m_worker;
+    auto stop = m_stop;
+    post(this, worker, [self, worker, gen, configs, stop] {
+        auto deliver = [&](auto fn) {
+            QMetaObject::invokeMethod(self, [self, gen, fn] {
+                if (self && gen == self->m_runGeneration) fn(self.data());
+            }, Qt::QueuedConnection);
+        };
+        std::vector<double> baseline;
+        std::string baselineLabel;
+        for (int i = 0; i < configs.size(); ++i) {
+            if (stop->load()) break;
+            RunSnapshot snap;
+            snap.index = i;
+            if (!worker->model) {
+                snap.record.config = configs[i];
+                snap.record.label = configs[i].label();
+                snap.record.error = "no TorchScript model is open";
+            } else {
+                const twb::ProgressFn progress = [&](const twb::Progress& p) {
+                    deliver([i, p](JobRunner* r) { emit r->runProgress(i, p); });
+                    return !stop->load();
+                };
+                twb::RunResult result =
+                    twb::runConfiguration(*worker->model, worker->binding, configs[i], progress, stop.get());
+                snap.record = std::move(result.record);
+                snap.output = result.output;
+                snap.hasOutput = snap.record.ok;
+                if (i == 0 && snap.record.ok) {
+                    baseline = snap.record.samplesNs;
+                    baselineLabel = snap.record.label;
+                } else if (snap.record.ok && !baseline.empty() && !snap.record.samplesNs.empty()) {
+                    // The bootstrap takes tens of milliseconds: here, not on the GUI thread.
+                    snap.vsBaseline =
+                        twb::compareLatency(baseline, snap.record.samplesNs, baselineLabel, snap.record.label);
+                    snap.hasComparison = true;
+                }
+            }
+            deliver([snap](JobRunner* r) { emit r->runFinished(snap); });
+        }
+        const bool cancelled = stop->load();
+        deliver([cancelled](JobRunner* r) {
+            r->m_running = false;
+            emit r->allFinished(cancelled);
+        });
+    });
+}
+
+void JobRunner::compare(const twb::Value& a, const twb::Value& b, const QString& nameA, const QString& nameB,
+                        const twb::CompareOptions& options, const QString& leafPath) {
+    const quint64 gen = ++m_compareGeneration;
+    QPointer<JobRunner> self(this);
+    post(this, m_worker, [self, gen, a, b, nameA, nameB, options, leafPath] {
+        ComparisonSnapshot snap;
+        snap.nameA = nameA;
+        snap.nameB = nameB;
+        snap.comparison = twb::compareOutputs(a, b, options);
+        snap.leafPath = leafPath;
+        if (snap.leafPath.isEmpty() && !snap.comparison.leaves.empty())
+            snap.leafPath = QString::fromStdString(snap.comparison.leaves.front().path);
+        snap.errors = twb::histogram(twb::absoluteErrors(a, b, snap.leafPath.toStdString()), 40);
+        QMetaObject::invokeMethod(self, [self, gen, snap] {
+            if (self && gen == self->m_compareGeneration) emit self->compared(snap);
+        }, Qt::QueuedConnection);
+    });
+}
+
+void JobRunner::compareWithFile(const twb::Value& a, const QString& nameA, const QString& file,
+                                const twb::CompareOptions& options, const QString& leafPath) {
+    QPointer<JobRunner> self(this);
+    post(this, m_worker, [self, a, nameA, file, options, leafPath] {
+        try {
+            const twb::Value b = twb::readTensorFile(file.toStdString());
+            QMetaObject::invokeMethod(self, [self, a, b, nameA, file, options, leafPath] {
+                if (self) self->compare(a, b, nameA, QFileInfo(file).fileName(), options, leafPath);
+            }, Qt::QueuedConnection);
+        } catch (const std::exception& e) {
+            const QString message = QString::fromUtf8(e.what());
+            QMetaObject::invokeMethod(self, [self, message] {
+                if (self) emit self->failed(message);
+            }, Qt::QueuedConnection);
+        }
+    });
+}
+
+void JobRunner::cancel() {
+    if (m_stop) m_stop->store(true);
+}
+
+} // namespace twbui

@@ -1,0 +1,59 @@
+// Runs core's long work on one worker thread and hands results back as value
+// snapshots. Every request carries a generation number; a result from a
+// superseded request is dropped. Cancelling sets a flag the harness checks
+// between iterations.
+#pragma once
+
+#include "snapshots.h"
+
+#include "twb/config.h"
+
+#include <QObject>
+#include <QThread>
+
+#include <atomic>
+#include <memory>
+
+namespace twbui {
+
+class Worker;
+
+class JobRunner : public QObject {
+    Q_OBJECT
+public:
+    explicit JobRunner(QObject* parent = nullptr);
+    ~JobRunner() override;
+
+    // Inspects the file; a TorchScript model is also loaded for running.
+    void openModel(const QString& path);
+    void loadStateDict(const QString& path, bool strict);
+    void bindInputs(const QVector<InputSpec>& inputs);
+    void run(const QVector<twb::RunConfig>& configs);
+    void compare(const twb::Value& a, const twb::Value& b, const QString& nameA, const QString& nameB,
+                 const twb::CompareOptions& options, const QString& leafPath);
+    void compareWithFile(const twb::Value& a, const QString& nameA, const QString& file,
+                         const twb::CompareOptions& options, const QString& leafPath);
+    void cancel();
+    bool isRunning() const { return m_running; }
+
+signals:
+    void modelInspected(const twb::ModelInfo& info);
+    void stateDictLoaded(const twb::StateDictReport& report, const QString& path);
+    void inputsBound(const twbui::BindingSnapshot& binding);
+    void runStarted(int configurations);
+    void runProgress(int index, const twb::Progress& progress);
+    void runFinished(const twbui::RunSnapshot& run);
+    void allFinished(bool cancelled);
+    void compared(const twbui::ComparisonSnapshot& comparison);
+    void failed(const QString& message);
+
+private:
+    friend class Worker;
+    QThread m_thread;
+    Worker* m_worker = nullptr;
+    quint64 m_modelGeneration = 0, m_bindGeneration = 0, m_runGeneration = 0, m_compareGeneration = 0;
+    std::shared_ptr<std::atomic<bool>> m_stop;
+    bool m_running = false;
+};
+
+} // namespace twbui

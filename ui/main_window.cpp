@@ -1,0 +1,498 @@
+#include "main_window.h"
+
+#include "config_panel.h"
+#include "inputs_panel.h"
+#include "model_panel.h"
+#include "results_panel.h"
+
+#include "twb/build_info.h"
+#include "twb/error.h"
+#include "twb/report.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDir>
+#include <QDragEnterEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QRegularExpression>
+#include <QSaveFile>
+#include <QSettings>
+#include <QSplitter>
+#include <QStandardPaths>
+#include <QStatusBar>
+#include <QStyle>
+#include <QTabWidget>
+#include <QToolBar>
+#include <QToolButton>
+
+namespace twbui {
+
+namespace {
+const char* kTensorSuffixes[] = {"npy", "npz", "csv", "png", "jpg", "jpeg", "bmp"};
+
+bool isTensorFile(const QString& path) {
+    const QString suffix = QFileInfo(path).suffix().toLower();
+    for (const char* s : kTensorSuffixes)
+        if (suffix == s) return true;
+    return false;
+}
+} // namespace
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+    setWindowTitle(tr("Torch Workbench"));
+    setWindowIcon(QIcon(QStringLiteral(":/icons/torch-workbench.svg")));
+    setAcceptDrops(true);
+    m_runner = new JobRunner(this);
+    m_model = new ModelPanel;
+    m_inputs = new InputsPanel;
+    m_configs = new ConfigPanel;
+    m_results = new ResultsPanel;
+
+    m_left = new QTabWidget;
+    m_left->addTab(m_model, tr("&Model"));
+    m_left->addTab(m_inputs, tr("&Inputs"));
+    m_left->addTab(m_configs, tr("&Configurations"));
+    m_splitter = new QSplitter(Qt::Horizontal);
+    m_splitter->addWidget(m_left);
+    m_splitter->addWidget(m_results);
+    m_splitter->setStretchFactor(0, 2);
+    m_splitter->setStretchFactor(1, 3);
+    setCentralWidget(m_splitter);
+
+    m_status = new QLabel(tr("Open a saved PyTorch model to begin (Ctrl+O), or drop it on this window."));
+    m_progress = new QProgressBar;
+    m_progress->setMaximumWidth(260);
+    m_progress->setRange(0, 1000);
+    m_progress->setFormat(QStringLiteral("%p%"));
+    m_cancelButton = new QToolButton;
+    m_cancelButton->setText(tr("Cancel"));
+    statusBar()->addWidget(m_status, 1);
+    statusBar()->addPermanentWidget(m_progress);
+    statusBar()->addPermanentWidget(m_cancelButton);
+    buildMenus();
+    setRunning(false);
+
+    connect(m_cancelButton, &QToolButton::clicked, this, &MainWindow::cancel);
+    connect(m_runner, &JobRunner::modelInspected, this, &MainWindow::onModelInspected);
+    connect(m_runner, &JobRunner::inputsBound, this, [this](const BindingSnapshot& b) {
+        m_inputs->showBinding(b);
+        emit inputsReady(b.ok);
+    });
+    connect(m_inputs, &InputsPanel::sourcesChanged, this, [this] { m_runner->bindInputs(m_inputs->specs()); });
+    connect(m_runner, &JobRunner::runStarted, this, [this](int n) {
+        m_configCount = n;
+        setRunning(true);
+    });
+    connect(m_runner, &JobRunner::runProgress, this, &MainWindow::onProgress);
+    connect(m_runner, &JobRunner::runFinished, this, [this](const RunSnapshot& run) {
+        m_results->addRun(run);
+        if (!run.record.ok)
+            m_status->setText(tr("%1 failed: %2").arg(QString::fromStdString(run.record.label),
+                                                      QString::fromStdString(run.record.error)));
+    });
+    connect(m_runner, &JobRunner::allFinished, this, [this](bool cancelled) {
+        setRunning(false);
+        int ok = 0;
+        for (const auto& r : m_results->runs()) ok += r.record.ok && r.origin.isEmpty();
+        m_status->setText(cancelled ? tr("Cancelled; the results measured so far are shown.")
+                                    : tr("Measured %1 of %2 configurations.").arg(ok).arg(m_configCount));
+        m_results->compareDefault();
+        saveSession(autosavePath());
+        emit runsFinished(cancelled);
+    });
+    connect(m_runner, &JobRunner::compared, this, [this](const ComparisonSnapshot& c) {
+        m_results->showComparison(c);
+        emit comparisonShown();
+    });
+    connect(m_runner, &JobRunner::stateDictLoaded, this, [this](const twb::StateDictReport& r, const QString& path) {
+        m_model->showStateDictReport(r, path);
+        if (r.applied) m_stateDictPath = path;
+        m_status->setText(QString::fromStdString(r.describe()));
+    });
+    connect(m_runner, &JobRunner::failed, this, [this](const QString& message) { m_status->setText(message); });
+    connect(m_results, &ResultsPanel::compareRequested, this,
+            [this](int a, int b, const QString& file, const twb::CompareOptions& options, const QString& leaf) {
+                const auto& runs = m_results->runs();
+                const QString nameA = QString::fromStdString(runs[std::size_t(a)].record.label);
+                if (b < 0) m_runner->compareWithFile(runs[std::size_t(a)].output, nameA, file, options, leaf);
+                else
+                    m_runner->compare(runs[std::size_t(a)].output, runs[std::size_t(b)].output, nameA,
+                                      QString::fromStdString(runs[std::size_t(b)].record.label), options, leaf);
+            });
+    connect(m_model, &ModelPanel::loadWeightsRequested, this, [this] {
+        const QString f = QFileDialog::getOpenFileName(this, tr("Load weights"), QString(),
+                                                       tr("state_dicts (*.pth *.pt *.bin *.ckpt *.safetensors);;All files (*)"));
+        if (!f.isEmpty()) m_runner->loadStateDict(f, true);
+    });
+    connect(m_model, &ModelPanel::loadIntoModelRequested, this, [this] {
+        const QString weights = QString::fromStdString(m_info.path);
+        const QString model = QFileDialog::getOpenFileName(this, tr("TorchScript model to load %1 into").arg(QFileInfo(weights).fileName()),
+                                                           QString(), tr("TorchScript (*.pt *.pth *.zip);;All files (*)"));
+        if (model.isEmpty()) return;
+        openFile(model);
+        m_runner->loadStateDict(weights, true); // queued after the model is loaded
+    });
+
+    QSettings settings;
+    restoreGeometry(settings.value("window/geometry").toByteArray());
+    m_splitter->restoreState(settings.value("window/splitter").toByteArray());
+    if (!restoreState(settings.value("window/state").toByteArray())) resize(1400, 860);
+    settings.setValue("session/cleanExit", false);
+}
+
+MainWindow::~MainWindow() = default;
+
+QString MainWindow::autosavePath() {
+    return QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/autosave.twbsession";
+}
+
+void MainWindow::buildMenus() {
+    auto* file = menuBar()->addMenu(tr("&File"));
+    auto* open = file->addAction(style()->standardIcon(QStyle::SP_DialogOpenButton), tr("&Open…"), this, [this] {
+        const QString f = QFileDialog::getOpenFileName(
+            this, tr("Open a model"), QString(),
+            tr("PyTorch files (*.pt *.pth *.pt2 *.bin *.ckpt *.safetensors *.onnx *.zip);;"
+               "Sessions and reports (*.twbsession *.json);;All files (*)"));
+        if (!f.isEmpty()) openFile(f);
+    });
+    open->setShortcut(QKeySequence::Open);
+    m_recentMenu = file->addMenu(tr("Open &Recent"));
+    refreshRecentMenu();
+    file->addAction(tr("Load &Weights (state_dict)…"), m_model, &ModelPanel::loadWeightsRequested);
+    file->addSeparator();
+    file->addAction(tr("Open Re&port…"), this, [this] {
+        const QString f = QFileDialog::getOpenFileName(this, tr("Open a report"), QString(), tr("Reports (*.json)"));
+        if (!f.isEmpty()) openReport(f);
+    });
+    file->addAction(tr("&Export Report…"), this, [this] {
+        const QString f = QFileDialog::getSaveFileName(this, tr("Export report"), QStringLiteral("report.json"),
+                                                       tr("JSON report (*.json)"));
+        if (f.isEmpty()) return;
+        QString csv = f;
+        csv.replace(QRegularExpression(QStringLiteral("\\.json$")), QString());
+        exportReport(f, csv + "-samples.csv");
+    })->setShortcut(QKeySequence(tr("Ctrl+E")));
+    file->addSeparator();
+    file->addAction(tr("&Save Session…"), this, [this] {
+        const QString f = QFileDialog::getSaveFileName(this, tr("Save session"), QStringLiteral("session.twbsession"),
+                                                       tr("Torch Workbench sessions (*.twbsession)"));
+        if (!f.isEmpty()) saveSession(f);
+    })->setShortcut(QKeySequence::Save);
+    file->addSeparator();
+    file->addAction(tr("&Quit"), this, &QWidget::close)->setShortcut(QKeySequence::Quit);
+
+    auto* run = menuBar()->addMenu(tr("&Run"));
+    m_runAction = run->addAction(style()->standardIcon(QStyle::SP_MediaPlay), tr("&Run All Configurations"), this,
+                                 &MainWindow::runAll);
+    m_runAction->setShortcut(QKeySequence(tr("Ctrl+R")));
+    m_cancelAction = run->addAction(style()->standardIcon(QStyle::SP_MediaStop), tr("&Cancel"), this, &MainWindow::cancel);
+    m_cancelAction->setShortcut(QKeySequence(Qt::Key_Escape));
+
+    auto* view = menuBar()->addMenu(tr("&View"));
+    const QStringList left{tr("Model"), tr("Inputs"), tr("Configurations")};
+    for (int i = 0; i < left.size(); ++i)
+        view->addAction(left[i], this, [this, i] { showLeftTab(i); })->setShortcut(QKeySequence(QStringLiteral("Alt+%1").arg(i + 1)));
+    const QStringList right{tr("Latency"), tr("Statistics"), tr("Outputs")};
+    for (int i = 0; i < right.size(); ++i)
+        view->addAction(right[i], this, [this, i] { m_results->showTab(i); })
+            ->setShortcut(QKeySequence(QStringLiteral("Alt+%1").arg(i + 4)));
+
+    auto* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About Torch Workbench"), this, &MainWindow::about);
+
+    auto* bar = addToolBar(tr("Main"));
+    bar->setObjectName(QStringLiteral("mainToolBar"));
+    bar->addAction(open);
+    bar->addAction(m_runAction);
+    bar->addAction(m_cancelAction);
+}
+
+void MainWindow::showLeftTab(int index) { m_left->setCurrentIndex(index); }
+
+void MainWindow::about() {
+    const twb::BuildInfo b = twb::buildInfo();
+    QMessageBox::about(this, tr("About Torch Workbench"),
+                       tr("<h3>Torch Workbench %1</h3><p>Open, run, time and compare saved PyTorch models.</p>"
+                          "<p>LibTorch %2<br>CUDA compiled in: %3; available: %4<br>%5</p><p>Qt %6</p>")
+                           .arg(QString::fromStdString(b.version), QString::fromStdString(b.libtorchVersion),
+                                b.cudaCompiled ? tr("yes") : tr("no"), b.cudaAvailable ? tr("yes") : tr("no"),
+                                QString::fromStdString(b.cudaStatus).toHtmlEscaped(), QString::fromLatin1(qVersion())));
+}
+
+void MainWindow::openFile(const QString& path) {
+    const QString suffix = QFileInfo(path).suffix().toLower();
+    if (suffix == "twbsession") {
+        restoreSession(path);
+        return;
+    }
+    if (suffix == "json") {
+        openReport(path);
+        return;
+    }
+    if (!m_modelPath.isEmpty() && isTensorFile(path) && m_inputs->assignFile(path)) {
+        showLeftTab(1);
+        m_status->setText(tr("%1 set as an input.").arg(QFileInfo(path).fileName()));
+        return;
+    }
+    m_modelPath = path;
+    m_stateDictPath.clear();
+    m_status->setText(tr("Inspecting %1…").arg(QFileInfo(path).fileName()));
+    setWindowTitle(tr("%1 — Torch Workbench").arg(QFileInfo(path).fileName()));
+    rememberRecent(path);
+    m_runner->openModel(path);
+}
+
+void MainWindow::setPendingInputs(const QStringList& inputs) { m_pendingInputs = inputs; }
+
+void MainWindow::onModelInspected(const twb::ModelInfo& info) {
+    m_info = info;
+    m_model->showInfo(info);
+    showLeftTab(0);
+    const bool runnable = info.diagnosis.usable && info.diagnosis.kind == twb::FileKind::TorchScript;
+    m_inputs->setArguments(runnable ? info.inputs : std::vector<twb::ArgumentInfo>{});
+    m_runAction->setEnabled(runnable);
+    m_status->setText(runnable ? tr("%1: TorchScript, forward takes %2 argument(s). Give inputs, then Run (Ctrl+R).")
+                                     .arg(QFileInfo(QString::fromStdString(info.path)).fileName())
+                                     .arg(info.inputs.size())
+                                 : QString::fromStdString(info.diagnosis.summary));
+    if (runnable) {
+        for (int i = 0; i < m_pendingInputs.size(); ++i) {
+            const QString& in = m_pendingInputs[i];
+            const int eq = in.indexOf('=');
+            bool named = false;
+            if (eq > 0 && !QFileInfo::exists(in))
+                for (std::size_t a = 0; a < info.inputs.size(); ++a)
+                    if (QString::fromStdString(info.inputs[a].name) == in.left(eq)) {
+                        m_inputs->setSource(int(a), in.mid(eq + 1));
+                        named = true;
+                    }
+            if (!named) m_inputs->setSource(i, in);
+        }
+        m_pendingInputs.clear();
+        m_runner->bindInputs(m_inputs->specs());
+    }
+    emit modelShown(info);
+}
+
+void MainWindow::runAll() {
+    if (m_runner->isRunning()) return;
+    if (m_modelPath.isEmpty() || m_info.diagnosis.kind != twb::FileKind::TorchScript || !m_info.diagnosis.usable) {
+        m_status->setText(tr("Open a TorchScript model first."));
+        return;
+    }
+    m_results->reset();
+    m_runner->run(m_configs->configs());
+}
+
+void MainWindow::cancel() {
+    if (!m_runner->isRunning()) return;
+    m_runner->cancel();
+    m_status->setText(tr("Cancelling…"));
+}
+
+void MainWindow::setRunning(bool running) {
+    m_progress->setVisible(running);
+    m_cancelButton->setVisible(running);
+    m_progress->setValue(0);
+    if (m_cancelAction) m_cancelAction->setEnabled(running);
+    if (m_runAction) m_runAction->setEnabled(!running && m_info.diagnosis.kind == twb::FileKind::TorchScript);
+}
+
+void MainWindow::onProgress(int index, const twb::Progress& p) {
+    const double overall = (double(index) + p.fraction) / std::max(1, m_configCount);
+    m_progress->setValue(int(overall * 1000));
+    const auto configs = m_configs->configs();
+    const QString label = index < configs.size() ? QString::fromStdString(configs[index].label()) : QString();
+    QString text = tr("%1 (%2 of %3): %4, %5 calls").arg(label).arg(index + 1).arg(m_configCount)
+                       .arg(QString::fromStdString(p.phase)).arg(p.iterations);
+    if (p.remainingSeconds >= 0) text += tr(", %1 s left").arg(p.remainingSeconds, 0, 'f', 1);
+    m_status->setText(text);
+}
+
+void MainWindow::rememberRecent(const QString& path) {
+    QSettings settings;
+    QStringList recent = settings.value("recentFiles").toStringList();
+    const QString abs = QFileInfo(path).absoluteFilePath();
+    recent.removeAll(abs);
+    recent.prepend(abs);
+    while (recent.size() > 10) recent.removeLast();
+    settings.setValue("recentFiles", recent);
+    refreshRecentMenu();
+}
+
+void MainWindow::refreshRecentMenu() {
+    if (!m_recentMenu) return;
+    m_recentMenu->clear();
+    const QStringList recent = QSettings().value("recentFiles").toStringList();
+    for (const QString& f : recent) m_recentMenu->addAction(f, this, [this, f] { openFile(f); });
+    m_recentMenu->setEnabled(!recent.isEmpty());
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+    if (event->mimeData()->hasUrls()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+    openUrls(event->mimeData()->urls());
+    event->acceptProposedAction();
+}
+
+void MainWindow::openUrls(const QList<QUrl>& urls) {
+    for (const QUrl& url : urls)
+        if (url.isLocalFile()) openFile(url.toLocalFile());
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    m_runner->cancel();
+    QSettings settings;
+    settings.setValue("window/geometry", saveGeometry());
+    settings.setValue("window/state", saveState());
+    settings.setValue("window/splitter", m_splitter->saveState());
+    settings.setValue("session/cleanExit", true);
+    QMainWindow::closeEvent(event);
+}
+
+namespace {
+twb::Report buildReport(const std::vector<RunSnapshot>& runs, const twb::ModelInfo& info, const QVector<InputSpec>& inputs) {
+    twb::Report report;
+    report.model.path = info.path;
+    report.model.size = info.fileSize;
+    report.model.kind = twb::kindName(info.diagnosis.kind);
+    report.model.className = info.className;
+    for (const auto& in : inputs) {
+        twb::InputRef ref;
+        ref.argument = in.argument.toStdString();
+        if (in.source.startsWith("gen:")) ref.generator = in.source.mid(4).toStdString();
+        else ref.source = in.source.toStdString();
+        report.inputs.push_back(ref);
+    }
+    for (const auto& r : runs) {
+        if (!r.origin.isEmpty()) continue;
+        report.runs.push_back(r.record);
+        if (r.hasComparison) {
+            twb::RunComparison c;
+            c.candidate = int(report.runs.size()) - 1;
+            c.latency = r.vsBaseline;
+            report.comparisons.push_back(c);
+        }
+    }
+    return report;
+}
+} // namespace
+
+bool MainWindow::exportReport(const QString& jsonPath, const QString& csvPath) {
+    twb::Report report = buildReport(m_results->runs(), m_info, m_inputs->specs());
+    try {
+        report.environment = twb::currentEnvironment();
+        if (!report.model.path.empty()) report.model.sha256 = twb::fileSha256(report.model.path);
+        for (auto& in : report.inputs)
+            if (!in.source.empty() && QFileInfo::exists(QString::fromStdString(in.source)))
+                in.sha256 = twb::fileSha256(in.source);
+        twb::writeReport(jsonPath.toStdString(), report);
+        if (!csvPath.isEmpty()) {
+            QSaveFile csv(csvPath);
+            if (csv.open(QIODevice::WriteOnly)) {
+                csv.write(QByteArray::fromStdString(twb::samplesCsv(report)));
+                csv.commit();
+            }
+        }
+        m_status->setText(tr("Wrote %1").arg(jsonPath));
+        return true;
+    } catch (const std::exception& e) {
+        m_status->setText(QString::fromUtf8(e.what()));
+        return false;
+    }
+}
+
+void MainWindow::openReport(const QString& path) {
+    try {
+        const twb::Report report = twb::readReport(path.toStdString());
+        const QString origin = QString::fromStdString(report.environment.hostName) + " · " + QFileInfo(path).fileName();
+        for (const auto& run : report.runs) {
+            RunSnapshot snap;
+            snap.record = run;
+            snap.origin = origin;
+            m_results->addRun(snap);
+        }
+        m_status->setText(tr("Added %1 run(s) from %2 (%3).")
+                              .arg(report.runs.size())
+                              .arg(QFileInfo(path).fileName(), QString::fromStdString(report.environment.cpuModel)));
+    } catch (const twb::Error& e) {
+        m_status->setText(QString::fromUtf8(e.what()));
+    }
+}
+
+bool MainWindow::saveSession(const QString& path) {
+    QJsonObject session;
+    session["torch_workbench_session"] = 1;
+    session["model"] = m_modelPath;
+    session["state_dict"] = m_stateDictPath;
+    QJsonArray inputs, configs;
+    for (const auto& in : m_inputs->specs()) inputs.append(QJsonObject{{"argument", in.argument}, {"source", in.source}});
+    for (const auto& c : m_configs->configs()) configs.append(QString::fromStdString(c.toSpec()));
+    session["inputs"] = inputs;
+    session["configs"] = configs;
+    const twb::Report report = buildReport(m_results->runs(), m_info, m_inputs->specs());
+    session["report"] = QJsonDocument::fromJson(QByteArray::fromStdString(twb::reportToJson(report, -1))).object();
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    QSaveFile file(path); // written whole or not at all
+    if (!file.open(QIODevice::WriteOnly)) return false;
+    file.write(QJsonDocument(session).toJson(QJsonDocument::Compact));
+    const bool ok = file.commit();
+    if (path != autosavePath()) m_status->setText(ok ? tr("Saved %1").arg(path) : tr("Could not save %1").arg(path));
+    return ok;
+}
+
+bool MainWindow::restoreSession(const QString& path) {
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        m_status->setText(tr("%1: cannot be read").arg(path));
+        return false;
+    }
+    const QJsonObject s = QJsonDocument::fromJson(file.readAll()).object();
+    if (s.value("torch_workbench_session").toInt() != 1) {
+        m_status->setText(tr("%1: not a Torch Workbench session").arg(path));
+        return false;
+    }
+    QVector<twb::RunConfig> configs;
+    try {
+        for (const auto& c : s.value("configs").toArray()) configs.push_back(twb::RunConfig::parse(c.toString().toStdString()));
+    } catch (const twb::Error&) {
+        configs = ConfigPanel::defaults();
+    }
+    m_configs->setConfigs(configs);
+    QStringList inputs;
+    for (const auto& in : s.value("inputs").toArray())
+        inputs << in.toObject().value("argument").toString() + "=" + in.toObject().value("source").toString();
+    setPendingInputs(inputs);
+    const QString model = s.value("model").toString();
+    if (!model.isEmpty()) openFile(model);
+    const QString weights = s.value("state_dict").toString();
+    if (!weights.isEmpty()) m_runner->loadStateDict(weights, true);
+    m_results->reset();
+    try {
+        const twb::Report report = twb::reportFromJson(
+            QJsonDocument(s.value("report").toObject()).toJson(QJsonDocument::Compact).toStdString(), path.toStdString());
+        for (const auto& run : report.runs) {
+            RunSnapshot snap;
+            snap.record = run;
+            snap.origin = tr("saved session");
+            m_results->addRun(snap);
+        }
+    } catch (const twb::Error&) {
+    }
+    m_status->setText(tr("Restored the session from %1.").arg(QFileInfo(path).fileName()));
+    return true;
+}
+
+} // namespace twbui

@@ -1,0 +1,91 @@
+// The workbench window: model, inputs and configurations on the left,
+// results on the right; menus, shortcuts, drag and drop, recent files,
+// sessions saved atomically and offered back after a crash.
+#pragma once
+
+#include "job_runner.h"
+
+#include <QMainWindow>
+
+class QLabel;
+class QMenu;
+class QProgressBar;
+class QSplitter;
+class QTabWidget;
+class QToolButton;
+
+namespace twbui {
+
+class ConfigPanel;
+class InputsPanel;
+class ModelPanel;
+class ResultsPanel;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    // Opens a model, state_dict or any file to diagnose; a tensor file becomes an input when a model is open;
+    // a .twbsession restores a session; a .json report adds its runs to the results.
+    void openFile(const QString& path);
+    void setPendingInputs(const QStringList& inputs); // applied once the model's arguments are known
+    void openUrls(const QList<QUrl>& urls);           // what a drop does
+    void runAll();
+    void cancel();
+    bool saveSession(const QString& path);
+    bool restoreSession(const QString& path);
+    bool exportReport(const QString& jsonPath, const QString& csvPath = {});
+    void showLeftTab(int index);
+
+    JobRunner* runner() const { return m_runner; }
+    ModelPanel* modelPanel() const { return m_model; }
+    InputsPanel* inputsPanel() const { return m_inputs; }
+    ConfigPanel* configPanel() const { return m_configs; }
+    ResultsPanel* resultsPanel() const { return m_results; }
+    QString modelPath() const { return m_modelPath; }
+
+    static QString autosavePath();
+
+signals:
+    void modelShown(const twb::ModelInfo& info);
+    void inputsReady(bool ok);
+    void runsFinished(bool cancelled);
+    void comparisonShown();
+
+protected:
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+    void closeEvent(QCloseEvent* event) override;
+
+private:
+    void buildMenus();
+    void rememberRecent(const QString& path);
+    void refreshRecentMenu();
+    void onModelInspected(const twb::ModelInfo& info);
+    void onProgress(int index, const twb::Progress& p);
+    void openReport(const QString& path);
+    void setRunning(bool running);
+    void about();
+
+    JobRunner* m_runner;
+    ModelPanel* m_model;
+    InputsPanel* m_inputs;
+    ConfigPanel* m_configs;
+    ResultsPanel* m_results;
+    QTabWidget* m_left;
+    QSplitter* m_splitter;
+    QLabel* m_status;
+    QProgressBar* m_progress;
+    QToolButton* m_cancelButton;
+    QMenu* m_recentMenu = nullptr;
+    QAction* m_runAction = nullptr;
+    QAction* m_cancelAction = nullptr;
+    QString m_modelPath, m_stateDictPath;
+    twb::ModelInfo m_info;
+    QStringList m_pendingInputs;
+    int m_configCount = 0;
+};
+
+} // namespace twbui

@@ -1,0 +1,203 @@
+#include "model_panel.h"
+
+#include <QApplication>
+#include <QClipboard>
+#include <QFileInfo>
+#include <QFontDatabase>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLocale>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTreeView>
+#include <QVBoxLayout>
+
+namespace twbui {
+
+namespace {
+QPlainTextEdit* readOnlyText(bool monospace) {
+    auto* t = new QPlainTextEdit;
+    t->setReadOnly(true);
+    if (monospace) t->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    t->setLineWrapMode(QPlainTextEdit::NoWrap);
+    return t;
+}
+
+QString totalsText(const twb::TensorTotals& t) {
+    QStringList dtypes;
+    for (const auto& [name, n] : t.dtypes) dtypes << QString::fromStdString(name);
+    return QObject::tr("%1 in %2 tensors, %3%4")
+        .arg(QLocale().toString(qlonglong(t.count)))
+        .arg(t.tensors)
+        .arg(bytesText(t.bytes))
+        .arg(dtypes.isEmpty() ? QString() : " (" + dtypes.join(", ") + ")");
+}
+} // namespace
+
+ModelPanel::ModelPanel(QWidget* parent) : QWidget(parent) {
+    auto* layout = new QVBoxLayout(this);
+    m_kind = new QLabel(tr("No model open. Open a file (Ctrl+O) or drop one here."));
+    QFont big = m_kind->font();
+    big.setPointSizeF(big.pointSizeF() * 1.3);
+    big.setBold(true);
+    m_kind->setFont(big);
+    m_summary = new QLabel;
+    m_summary->setWordWrap(true);
+    m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    layout->addWidget(m_kind);
+    layout->addWidget(m_summary);
+
+    m_problemBox = new QWidget;
+    auto* pl = new QVBoxLayout(m_problemBox);
+    pl->setContentsMargins(0, 0, 0, 0);
+    m_problem = new QLabel;
+    m_problem->setWordWrap(true);
+    m_problem->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_fix = readOnlyText(true);
+    m_fix->setObjectName(QStringLiteral("fix"));
+    m_detail = readOnlyText(true);
+    m_detail->setMaximumHeight(120);
+    auto* copy = new QPushButton(tr("Copy the fix"));
+    connect(copy, &QPushButton::clicked, this, [this] { QApplication::clipboard()->setText(m_fix->toPlainText()); });
+    pl->addWidget(m_problem);
+    pl->addWidget(new QLabel(tr("How to fix it:")));
+    pl->addWidget(m_fix, 1);
+    pl->addWidget(copy, 0, Qt::AlignLeft);
+    auto* detailTitle = new QLabel(tr("LibTorch's own words:"));
+    detailTitle->setObjectName(QStringLiteral("detailTitle"));
+    pl->addWidget(detailTitle);
+    pl->addWidget(m_detail);
+    layout->addWidget(m_problemBox, 1);
+    m_problemBox->hide();
+
+    m_tabs = new QTabWidget;
+    auto* overviewPage = new QWidget;
+    auto* ol = new QVBoxLayout(overviewPage);
+    m_overview = new QLabel;
+    m_overview->setTextFormat(Qt::RichText);
+    m_overview->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_overview->setAlignment(Qt::AlignTop | Qt::AlignLeft);
+    m_overview->setWordWrap(true);
+    m_loadWeights = new QPushButton(tr("Load weights from a state_dict…"));
+    connect(m_loadWeights, &QPushButton::clicked, this, &ModelPanel::loadWeightsRequested);
+    m_weightsReport = new QLabel;
+    m_weightsReport->setWordWrap(true);
+    ol->addWidget(m_overview);
+    ol->addWidget(m_loadWeights, 0, Qt::AlignLeft);
+    ol->addWidget(m_weightsReport);
+    ol->addStretch();
+    m_tabs->addTab(overviewPage, tr("Overview"));
+
+    m_methods = readOnlyText(true);
+    m_tabs->addTab(m_methods, tr("Methods"));
+
+    m_tree = new ModuleTreeModel(this);
+    m_treeView = new QTreeView;
+    m_treeView->setModel(m_tree);
+    m_treeView->setUniformRowHeights(true);
+    m_tabs->addTab(m_treeView, tr("Submodules"));
+
+    m_code = readOnlyText(true);
+    m_tabs->addTab(m_code, tr("Code"));
+
+    auto* tensorsPage = new QWidget;
+    auto* tl = new QVBoxLayout(tensorsPage);
+    m_tensors = new TensorTableModel(this);
+    m_tensorView = new QTableView;
+    m_tensorView->setModel(m_tensors);
+    m_tensorView->horizontalHeader()->setStretchLastSection(true);
+    m_tensorView->verticalHeader()->hide();
+    m_loadInto = new QPushButton(tr("Load into a TorchScript model…"));
+    connect(m_loadInto, &QPushButton::clicked, this, &ModelPanel::loadIntoModelRequested);
+    tl->addWidget(m_tensorView);
+    tl->addWidget(m_loadInto, 0, Qt::AlignLeft);
+    m_tabs->addTab(tensorsPage, tr("Tensors"));
+    layout->addWidget(m_tabs, 1);
+    m_tabs->hide();
+}
+
+QString ModelPanel::headline() const { return m_kind->text(); }
+
+void ModelPanel::showInfo(const twb::ModelInfo& info) {
+    const auto& d = info.diagnosis;
+    const QString file = QFileInfo(QString::fromStdString(info.path)).fileName();
+    m_kind->setText(d.usable ? tr("%1 — %2").arg(file, QString::fromStdString(twb::kindName(d.kind)))
+                             : tr("%1 cannot be used").arg(file));
+    QString summary = QString::fromStdString(d.summary);
+    if (!d.format.empty()) summary += tr(" · format %1").arg(QString::fromStdString(d.format));
+    if (d.formatVersion >= 0) summary += tr(", version %1").arg(d.formatVersion);
+    if (info.fileSize) summary += " · " + bytesText(info.fileSize);
+    m_summary->setText(summary);
+    m_weightsReport->clear();
+
+    if (!d.usable) {
+        m_problem->setText(tr("<b>Why:</b> %1").arg(QString::fromStdString(d.error).toHtmlEscaped()));
+        m_fix->setPlainText(QString::fromStdString(d.fix));
+        m_detail->setPlainText(QString::fromStdString(d.detail));
+        m_detail->setVisible(!d.detail.empty());
+        m_problemBox->findChild<QLabel*>(QStringLiteral("detailTitle"))->setVisible(!d.detail.empty());
+        m_problemBox->show();
+        m_tabs->hide();
+        return;
+    }
+    m_problemBox->hide();
+    m_tabs->show();
+    const bool script = d.kind == twb::FileKind::TorchScript;
+    m_tabs->setTabVisible(1, script);
+    m_tabs->setTabVisible(2, script);
+    m_tabs->setTabVisible(3, script && !info.code.empty());
+    m_tabs->setTabVisible(4, !info.tensors.empty());
+    m_loadWeights->setVisible(script);
+    m_loadInto->setVisible(d.kind == twb::FileKind::StateDict);
+
+    QString html;
+    auto row = [&html](const QString& k, const QString& v) {
+        html += "<tr><td style='padding-right:12px'><b>" + k + "</b></td><td>" + v + "</td></tr>";
+    };
+    html += "<table>";
+    if (script) {
+        QStringList args;
+        for (const auto& a : info.inputs)
+            args << QString::fromStdString(a.name + ": " + a.type + (a.hasDefault ? " = " + a.defaultValue : ""));
+        row(tr("Class"), QString::fromStdString(info.className).toHtmlEscaped());
+        row(tr("forward"), ("(" + args.join(", ") + ") → " + QString::fromStdString(info.returnType)).toHtmlEscaped());
+        row(tr("Parameters"), totalsText(info.parameters));
+        row(tr("Buffers"), totalsText(info.buffers));
+        if (info.savedTraining) row(tr("Mode"), tr("saved in training mode; loaded in eval mode"));
+        QStringList devices;
+        for (const auto& dev : info.savedDevices) devices << QString::fromStdString(dev);
+        if (!devices.isEmpty())
+            row(tr("Saved on"), devices.join(", ") + (info.savedOnCuda ? tr(" (mapped to the CPU on load)") : QString()));
+        QStringList extra;
+        for (const auto& e : info.extraFiles) extra << QString::fromStdString(e);
+        if (!extra.isEmpty()) row(tr("Extra files"), extra.join(", ").toHtmlEscaped());
+    } else {
+        row(tr("Tensors"), totalsText(info.parameters));
+        if (!info.stateDictKey.empty())
+            row(tr("state_dict"), tr("under the checkpoint key '%1'").arg(QString::fromStdString(info.stateDictKey)));
+    }
+    html += "</table>";
+    m_overview->setText(html);
+
+    QString methods;
+    for (const auto& m : info.methods) methods += QString::fromStdString(m.schema) + "\n";
+    m_methods->setPlainText(methods);
+    m_tree->setTree(info.tree);
+    m_treeView->expandToDepth(1);
+    m_treeView->header()->resizeSections(QHeaderView::ResizeToContents);
+    m_code->setPlainText(QString::fromStdString(info.code));
+    m_tensors->setRows(info.tensors);
+    m_tensorView->resizeColumnsToContents();
+    m_tabs->setCurrentIndex(script ? 0 : 4);
+}
+
+void ModelPanel::showStateDictReport(const twb::StateDictReport& report, const QString& path) {
+    m_weightsReport->setText(tr("<b>%1:</b> %2")
+                                 .arg(QFileInfo(path).fileName().toHtmlEscaped(),
+                                      QString::fromStdString(report.describe()).toHtmlEscaped()));
+}
+
+} // namespace twbui

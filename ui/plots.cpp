@@ -1,0 +1,71 @@
+#include "plots.h"
+
+#include "twb/stats.h"
+
+#include <QApplication>
+#include <QFileDialog>
+#include <QMenu>
+
+namespace twbui {
+
+QString TimeTicker::getTickLabel(double tick, const QLocale&, QChar, int) {
+    return QString::fromStdString(twb::formatDuration(tick));
+}
+
+QString TimeLogTicker::getTickLabel(double tick, const QLocale&, QChar, int) {
+    return QString::fromStdString(twb::formatDuration(tick));
+}
+
+QColor seriesColor(int i, const QPalette& palette) {
+    static const QColor light[] = {QColor(31, 119, 180), QColor(255, 127, 14), QColor(44, 160, 44),
+                                   QColor(214, 39, 40),  QColor(148, 103, 189), QColor(140, 86, 75)};
+    QColor c = light[i % 6];
+    if (palette.color(QPalette::Window).lightness() < 128) c = c.lighter(140); // dark mode
+    return c;
+}
+
+void stylePlot(QCustomPlot* plot) {
+    const QPalette pal = plot->palette();
+    const QColor fg = pal.color(QPalette::WindowText), bg = pal.color(QPalette::Base);
+    QColor grid = fg;
+    grid.setAlpha(40);
+    plot->setBackground(bg);
+    for (QCPAxis* axis : plot->axisRect()->axes()) {
+        axis->setBasePen(QPen(fg));
+        axis->setTickPen(QPen(fg));
+        axis->setSubTickPen(QPen(fg));
+        axis->setTickLabelColor(fg);
+        axis->setLabelColor(fg);
+        axis->grid()->setPen(QPen(grid, 1, Qt::DotLine));
+    }
+    plot->legend->setBrush(QBrush(bg));
+    plot->legend->setTextColor(fg);
+    plot->legend->setBorderPen(QPen(grid));
+    plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom | QCP::iSelectPlottables);
+    plot->setNoAntialiasingOnDrag(true);
+}
+
+QString exportPlot(QCustomPlot* plot, QWidget* parent, const QString& suggestedName) {
+    const QString path = QFileDialog::getSaveFileName(parent, QObject::tr("Export chart"), suggestedName + ".png",
+                                                      QObject::tr("PNG image (*.png);;PDF document (*.pdf)"));
+    if (path.isEmpty()) return {};
+    const bool ok = path.endsWith(".pdf", Qt::CaseInsensitive) ? plot->savePdf(path) : plot->savePng(path, 0, 0, 2.0);
+    return ok ? path : QString();
+}
+
+void addPlotContextMenu(QCustomPlot* plot, const QString& suggestedName) {
+    plot->setContextMenuPolicy(Qt::CustomContextMenu);
+    QObject::connect(plot, &QWidget::customContextMenuRequested, plot, [plot, suggestedName](const QPoint& pos) {
+        QMenu menu(plot);
+        menu.addAction(QObject::tr("Export as PNG or PDF…"), plot, [plot, suggestedName] {
+            exportPlot(plot, plot->window(), suggestedName);
+        });
+        menu.addAction(QObject::tr("Reset zoom"), plot, [plot] {
+            plot->rescaleAxes();
+            plot->replot(QCustomPlot::rpQueuedReplot);
+        });
+        menu.exec(plot->mapToGlobal(pos));
+    });
+}
+
+} // namespace twbui

@@ -1,0 +1,422 @@
+#include "results_panel.h"
+
+#include "plots.h"
+
+#include "twb/stats.h"
+
+#include <QComboBox>
+#include <QDoubleValidator>
+#include <QEvent>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSplitter>
+#include <QTabWidget>
+#include <QTableView>
+#include <QToolTip>
+#include <QVBoxLayout>
+
+#include <cmath>
+
+namespace twbui {
+
+namespace {
+QCustomPlot* makePlot(const QString& title, const QString& exportName) {
+    auto* plot = new QCustomPlot;
+    plot->setMinimumHeight(160);
+    plot->plotLayout()->insertRow(0);
+    plot->plotLayout()->addElement(0, 0, new QCPTextElement(plot, title, QFont(plot->font().family(), -1, QFont::Bold)));
+    addPlotContextMenu(plot, exportName);
+    stylePlot(plot);
+    return plot;
+}
+
+QTableView* makeTable(QAbstractItemModel* model) {
+    auto* view = new QTableView;
+    view->setModel(model);
+    view->verticalHeader()->hide();
+    view->horizontalHeader()->setStretchLastSection(true);
+    view->setSelectionBehavior(QAbstractItemView::SelectRows);
+    view->setAlternatingRowColors(true);
+    return view;
+}
+
+QString runName(const RunSnapshot& r) {
+    return QString::fromStdString(r.record.label) + (r.origin.isEmpty() ? QString() : " [" + r.origin + "]");
+}
+} // namespace
+
+ResultsPanel::ResultsPanel(QWidget* parent) : QWidget(parent) {
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    m_tabs = new QTabWidget;
+    layout->addWidget(m_tabs);
+
+    // Latency charts
+    auto* charts = new QSplitter(Qt::Vertical);
+    m_timeline = makePlot(tr("Latency per call (warm-up shaded)"), QStringLiteral("latency-timeline"));
+    m_distribution = makePlot(tr("Distribution (box: quartiles, whiskers: 1.5 IQR)"), QStringLiteral("latency-distribution"));
+    m_summary = makePlot(tr("Median with p90 and p99"), QStringLiteral("latency-summary"));
+    for (QCustomPlot* p : {m_timeline, m_distribution, m_summary}) {
+        charts->addWidget(p);
+        p->setMouseTracking(true);
+        connect(p, &QCustomPlot::mouseMove, this, [this, p](QMouseEvent* e) { tooltip(p, e); });
+    }
+    m_tabs->addTab(charts, tr("Latency"));
+
+    // Statistics
+    auto* statsPage = new QWidget;
+    auto* sl = new QVBoxLayout(statsPage);
+    m_stats = new StatsTableModel(this);
+    m_statsView = makeTable(m_stats);
+    m_warnings = new QPlainTextEdit;
+    m_warnings->setReadOnly(true);
+    m_warnings->setMaximumHeight(140);
+    m_warnings->setPlaceholderText(tr("Stability warnings appear here."));
+    sl->addWidget(m_statsView, 1);
+    sl->addWidget(m_warnings);
+    m_tabs->addTab(statsPage, tr("Statistics"));
+
+    // Outputs and comparison
+    auto* outputsPage = new QSplitter(Qt::Vertical);
+    auto* top = new QWidget;
+    auto* tl = new QVBoxLayout(top);
+    auto* pick = new QHBoxLayout;
+    m_outputOf = new QComboBox;
+    pick->addWidget(new QLabel(tr("Outputs of")));
+    pick->addWidget(m_outputOf, 1);
+    tl->addLayout(pick);
+    m_leaves = new LeafTableModel(this);
+    m_leafView = makeTable(m_leaves);
+    tl->addWidget(m_leafView);
+    outputsPage->addWidget(top);
+
+    auto* bottom = new QWidget;
+    auto* bl = new QVBoxLayout(bottom);
+    auto* controls = new QHBoxLayout;
+    m_compareA = new QComboBox;
+    m_compareB = new QComboBox;
+    m_atol = new QLineEdit(QStringLiteral("1e-5"));
+    m_rtol = new QLineEdit(QStringLiteral("1e-5"));
+    for (QLineEdit* e : {m_atol, m_rtol}) {
+        auto* v = new QDoubleValidator(0, 1e6, 12, e);
+        v->setNotation(QDoubleValidator::ScientificNotation);
+        e->setValidator(v);
+        e->setMaximumWidth(80);
+    }
+    auto* compare = new QPushButton(tr("Compare"));
+    controls->addWidget(new QLabel(tr("A")));
+    controls->addWidget(m_compareA, 1);
+    controls->addWidget(new QLabel(tr("B")));
+    controls->addWidget(m_compareB, 1);
+    controls->addWidget(new QLabel(tr("atol")));
+    controls->addWidget(m_atol);
+    controls->addWidget(new QLabel(tr("rtol")));
+    controls->addWidget(m_rtol);
+    controls->addWidget(compare);
+    bl->addLayout(controls);
+    m_verdict = new QLabel(tr("Run two configurations, or pick a reference file, to compare outputs."));
+    m_verdict->setObjectName(QStringLiteral("verdict"));
+    m_verdict->setWordWrap(true);
+    bl->addWidget(m_verdict);
+    auto* split = new QSplitter(Qt::Horizontal);
+    m_comparison = new ComparisonTableModel(this);
+    m_comparisonView = makeTable(m_comparison);
+    m_errors = makePlot(tr("|A − B| histogram"), QStringLiteral("error-histogram"));
+    split->addWidget(m_comparisonView);
+    split->addWidget(m_errors);
+    bl->addWidget(split, 1);
+    outputsPage->addWidget(bottom);
+    m_tabs->addTab(outputsPage, tr("Outputs"));
+
+    connect(m_outputOf, qOverload<int>(&QComboBox::currentIndexChanged), this, [this](int i) {
+        m_leaves->setRows(i >= 0 && i < int(m_runs.size()) ? m_runs[std::size_t(i)].record.outputs
+                                                           : std::vector<twb::Leaf>{});
+        m_leafView->resizeColumnsToContents();
+    });
+    connect(compare, &QPushButton::clicked, this, &ResultsPanel::requestComparison);
+    connect(m_compareB, qOverload<int>(&QComboBox::activated), this, [this](int i) {
+        if (m_compareB->itemData(i).toInt() != -1) return;
+        const QString f = QFileDialog::getOpenFileName(this, tr("Reference outputs"), QString(),
+                                                       tr("Tensors (*.npy *.npz *.pt *.pth *.safetensors);;All files (*)"));
+        if (!f.isEmpty()) {
+            m_referenceFile = f;
+            m_compareB->setItemText(i, tr("Reference: %1").arg(QFileInfo(f).fileName()));
+        }
+    });
+    connect(m_comparisonView, &QTableView::clicked, this, [this](const QModelIndex& index) {
+        if (index.isValid()) requestComparison();
+    });
+}
+
+void ResultsPanel::changeEvent(QEvent* event) {
+    if (event->type() == QEvent::PaletteChange) {
+        for (QCustomPlot* p : {m_timeline, m_distribution, m_summary, m_errors}) stylePlot(p);
+        redrawCharts();
+    }
+    QWidget::changeEvent(event);
+}
+
+void ResultsPanel::reset() {
+    m_runs.erase(std::remove_if(m_runs.begin(), m_runs.end(), [](const RunSnapshot& r) { return r.origin.isEmpty(); }),
+                 m_runs.end());
+    m_comparison->setRows({});
+    m_errors->clearPlottables();
+    m_errors->replot(QCustomPlot::rpQueuedReplot);
+    redrawCharts();
+    refreshTables();
+    refreshOutputChoices();
+}
+
+void ResultsPanel::addRun(const RunSnapshot& run) {
+    m_runs.push_back(run);
+    redrawCharts();
+    refreshTables();
+    refreshOutputChoices();
+}
+
+void ResultsPanel::showTab(int index) { m_tabs->setCurrentIndex(index); }
+
+QString ResultsPanel::comparisonVerdict() const { return m_verdict->text(); }
+
+void ResultsPanel::refreshTables() {
+    std::vector<StatsRow> rows;
+    QString warnings;
+    for (const auto& r : m_runs) {
+        StatsRow row{r.record, std::nullopt};
+        if (r.hasComparison) row.vsBaseline = r.vsBaseline;
+        rows.push_back(row);
+        for (const auto& w : r.record.warnings)
+            warnings += runName(r) + ": " + QString::fromStdString(w) + "\n";
+        if (!r.record.ok) warnings += runName(r) + ": " + tr("failed: ") + QString::fromStdString(r.record.error) + "\n";
+    }
+    m_stats->setRows(rows);
+    m_statsView->resizeColumnsToContents();
+    m_warnings->setPlainText(warnings);
+}
+
+void ResultsPanel::refreshOutputChoices() {
+    const int keep = m_outputOf->currentIndex();
+    const int keepA = m_compareA->currentIndex(), keepB = m_compareB->currentIndex();
+    m_outputOf->clear();
+    m_compareA->clear();
+    m_compareB->clear();
+    for (std::size_t i = 0; i < m_runs.size(); ++i) {
+        m_outputOf->addItem(runName(m_runs[i]));
+        if (m_runs[i].hasOutput) {
+            m_compareA->addItem(runName(m_runs[i]), int(i));
+            m_compareB->addItem(runName(m_runs[i]), int(i));
+        }
+    }
+    m_compareB->addItem(m_referenceFile.isEmpty() ? tr("Reference file…") : tr("Reference: %1").arg(QFileInfo(m_referenceFile).fileName()), -1);
+    m_outputOf->setCurrentIndex(std::clamp(keep, 0, m_outputOf->count() - 1));
+    if (keepA >= 0 && keepA < m_compareA->count()) m_compareA->setCurrentIndex(keepA);
+    if (keepB >= 0 && keepB < m_compareB->count()) m_compareB->setCurrentIndex(keepB);
+    else if (m_compareB->count() > 2) m_compareB->setCurrentIndex(1);
+}
+
+void ResultsPanel::compareDefault() {
+    if (m_compareA->count() < 1) return;
+    m_compareA->setCurrentIndex(0);
+    if (m_compareB->count() > 2) m_compareB->setCurrentIndex(1);
+    else if (m_referenceFile.isEmpty()) return;
+    requestComparison();
+}
+
+void ResultsPanel::requestComparison() {
+    const int a = m_compareA->currentData().isValid() ? m_compareA->currentData().toInt() : -2;
+    const int b = m_compareB->currentData().isValid() ? m_compareB->currentData().toInt() : -2;
+    if (a < 0 || b == -2 || (b == -1 && m_referenceFile.isEmpty())) {
+        m_verdict->setText(tr("Pick two configurations with outputs, or a reference file."));
+        return;
+    }
+    twb::CompareOptions options;
+    options.atol = m_atol->text().toDouble();
+    options.rtol = m_rtol->text().toDouble();
+    QString leaf;
+    const QModelIndex sel = m_comparisonView->currentIndex();
+    if (sel.isValid() && sel.row() < int(m_comparison->rows().size()))
+        leaf = QString::fromStdString(m_comparison->rows()[std::size_t(sel.row())].path);
+    m_verdict->setText(tr("Comparing…"));
+    emit compareRequested(a, b, b == -1 ? m_referenceFile : QString(), options, leaf);
+}
+
+void ResultsPanel::showComparison(const ComparisonSnapshot& c) {
+    const auto& o = c.comparison;
+    m_verdict->setText(QStringLiteral("<b>%1 vs %2:</b> %3")
+                           .arg(c.nameA.toHtmlEscaped(), c.nameB.toHtmlEscaped(),
+                                QString::fromStdString(o.summary).toHtmlEscaped()));
+    m_comparison->setRows(o.leaves);
+    m_comparisonView->resizeColumnsToContents();
+    m_errors->clearPlottables();
+    const auto& h = c.errors;
+    if (!h.counts.empty()) {
+        auto* bars = new QCPBars(m_errors->xAxis, m_errors->yAxis);
+        QVector<double> keys, values;
+        for (std::size_t i = 0; i < h.counts.size(); ++i) {
+            keys << (h.edges[i] + h.edges[i + 1]) / 2;
+            values << double(h.counts[i]);
+        }
+        bars->setData(keys, values, true);
+        bars->setWidth(h.edges.size() > 1 ? (h.edges[1] - h.edges[0]) : 1);
+        bars->setName(c.leafPath);
+        bars->setBrush(seriesColor(0, palette()));
+        bars->setPen(Qt::NoPen);
+        m_errors->xAxis->setLabel(tr("|A − B| of %1").arg(c.leafPath));
+        m_errors->xAxis->ticker()->setTickCount(4);
+        m_errors->yAxis->setLabel(tr("elements"));
+        m_errors->rescaleAxes();
+    }
+    m_errors->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void ResultsPanel::redrawCharts() {
+    const QPalette pal = palette();
+    for (QCustomPlot* p : {m_timeline, m_distribution, m_summary}) {
+        p->clearPlottables();
+        p->clearItems();
+        p->legend->setVisible(false);
+    }
+    QSharedPointer<QCPAxisTickerText> labels(new QCPAxisTickerText);
+    QSharedPointer<TimeTicker> time(new TimeTicker);
+    QSharedPointer<TimeLogTicker> logTime(new TimeLogTicker);
+    double yMax = 0;
+    int maxWarmup = 0;
+    int shown = 0;
+    for (std::size_t i = 0; i < m_runs.size(); ++i) {
+        const auto& r = m_runs[i].record;
+        if (!r.ok || r.samplesNs.empty()) continue;
+        const QColor color = seriesColor(int(i), pal);
+        const QString name = runName(m_runs[i]);
+        // Timeline: warm-up calls at negative positions, steady-state samples from 0.
+        auto* g = m_timeline->addGraph();
+        g->setName(name);
+        g->setPen(QPen(color, 1));
+        g->setLineStyle(QCPGraph::lsLine);
+        QVector<double> x, y;
+        const int w = int(r.warmupNs.size());
+        maxWarmup = std::max(maxWarmup, w);
+        for (int k = 0; k < w; ++k) x << double(k - w), y << r.warmupNs[std::size_t(k)];
+        for (std::size_t k = 0; k < r.samplesNs.size(); ++k) x << double(k), y << r.samplesNs[k];
+        g->setData(x, y, true);
+        yMax = std::max(yMax, r.stats.percentile(99) > 0 ? r.stats.percentile(99) : r.stats.max);
+
+        const double key = double(shown + 1);
+        labels->addTick(key, name);
+        auto* box = new QCPStatisticalBox(m_distribution->xAxis, m_distribution->yAxis);
+        box->setName(name);
+        box->addData(key, r.stats.whiskerLow, r.stats.q1, r.stats.median, r.stats.q3, r.stats.whiskerHigh);
+        box->setBrush(QColor(color.red(), color.green(), color.blue(), 90));
+        box->setPen(QPen(color));
+        box->setMedianPen(QPen(color, 2));
+        box->setWhiskerPen(QPen(color, 1, Qt::DashLine));
+        box->setWhiskerBarPen(QPen(color));
+
+        auto* bar = new QCPBars(m_summary->xAxis, m_summary->yAxis);
+        bar->setName(name);
+        bar->addData(key, r.stats.median);
+        bar->setBrush(QColor(color.red(), color.green(), color.blue(), 160));
+        bar->setPen(QPen(color));
+        bar->setWidth(0.6);
+        auto* p90 = new QCPErrorBars(m_summary->xAxis, m_summary->yAxis);
+        p90->setDataPlottable(bar);
+        p90->setData(QVector<double>{0}, QVector<double>{r.stats.percentile(90) - r.stats.median});
+        p90->setPen(QPen(pal.color(QPalette::WindowText), 2));
+        p90->setWhiskerWidth(12);
+        p90->setName(tr("p90"));
+        auto* p99 = new QCPErrorBars(m_summary->xAxis, m_summary->yAxis);
+        p99->setDataPlottable(bar);
+        p99->setData(QVector<double>{0}, QVector<double>{r.stats.percentile(99) - r.stats.median});
+        p99->setPen(QPen(pal.color(QPalette::WindowText), 1, Qt::DashLine));
+        p99->setWhiskerWidth(6);
+        p99->setName(tr("p99"));
+        ++shown;
+    }
+    if (shown == 0) {
+        for (QCustomPlot* p : {m_timeline, m_distribution, m_summary}) {
+            auto* hint = new QCPItemText(p);
+            hint->position->setType(QCPItemPosition::ptAxisRectRatio);
+            hint->position->setCoords(0.5, 0.5);
+            hint->setText(tr("Run the configurations (Ctrl+R) to see latencies here"));
+            hint->setColor(pal.color(QPalette::Disabled, QPalette::WindowText));
+        }
+    }
+    if (maxWarmup > 0 && shown > 0) {
+        auto* shade = new QCPItemRect(m_timeline);
+        shade->topLeft->setTypeX(QCPItemPosition::ptPlotCoords);
+        shade->topLeft->setTypeY(QCPItemPosition::ptAxisRectRatio);
+        shade->bottomRight->setTypeX(QCPItemPosition::ptPlotCoords);
+        shade->bottomRight->setTypeY(QCPItemPosition::ptAxisRectRatio);
+        shade->topLeft->setCoords(-maxWarmup - 0.5, 0);
+        shade->bottomRight->setCoords(-0.5, 1);
+        QColor c = pal.color(QPalette::WindowText);
+        c.setAlpha(25);
+        shade->setBrush(c);
+        shade->setPen(Qt::NoPen);
+        shade->setLayer(QStringLiteral("background"));
+    }
+    // Logarithmic time where configurations differ tenfold and more; bars keep a linear axis.
+    for (QCustomPlot* p : {m_timeline, m_distribution}) {
+        p->yAxis->setScaleType(QCPAxis::stLogarithmic);
+        p->yAxis->setTicker(logTime);
+    }
+    m_timeline->xAxis->setLabel(tr("call (warm-up < 0 ≤ measured)"));
+    m_summary->yAxis->setTicker(time);
+    m_distribution->xAxis->setTicker(labels);
+    m_summary->xAxis->setTicker(labels);
+    m_timeline->legend->setVisible(shown > 0);
+    m_timeline->rescaleAxes();
+    if (yMax > 0) m_timeline->yAxis->setRangeUpper(yMax * 2);
+    for (QCustomPlot* p : {m_distribution, m_summary}) {
+        p->rescaleAxes();
+        p->xAxis->setRange(0.4, shown + 0.6);
+    }
+    m_summary->yAxis->setRange(0, m_summary->yAxis->range().upper * 1.15);
+    if (shown > 0) {
+        const QCPRange r = m_distribution->yAxis->range();
+        m_distribution->yAxis->setRange(r.lower / 1.3, r.upper * 1.3);
+    }
+    for (QCustomPlot* p : {m_timeline, m_distribution, m_summary}) p->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void ResultsPanel::tooltip(QCustomPlot* plot, QMouseEvent* event) {
+    const double x = plot->xAxis->pixelToCoord(event->pos().x());
+    QString text;
+    if (plot == m_timeline) {
+        const int call = int(std::lround(x));
+        for (int g = 0; g < plot->graphCount(); ++g) {
+            auto data = plot->graph(g)->data();
+            auto it = data->findBegin(call, false);
+            if (it != data->constEnd() && std::lround(it->key) == call)
+                text += QStringLiteral("%1, call %2: %3\n")
+                            .arg(plot->graph(g)->name())
+                            .arg(call)
+                            .arg(QString::fromStdString(twb::formatDuration(it->value)));
+        }
+    } else {
+        int shown = 0;
+        for (const auto& r : m_runs) {
+            if (!r.record.ok || r.record.samplesNs.empty()) continue;
+            if (std::lround(x) == ++shown) {
+                const auto& s = r.record.stats;
+                text = QStringLiteral("%1\nmedian %2 (95% CI %3 – %4)\nq1 %5, q3 %6\np90 %7, p99 %8")
+                           .arg(runName(r), QString::fromStdString(twb::formatDuration(s.median)),
+                                QString::fromStdString(twb::formatDuration(s.medianCiLow)),
+                                QString::fromStdString(twb::formatDuration(s.medianCiHigh)),
+                                QString::fromStdString(twb::formatDuration(s.q1)),
+                                QString::fromStdString(twb::formatDuration(s.q3)),
+                                QString::fromStdString(twb::formatDuration(s.percentile(90))),
+                                QString::fromStdString(twb::formatDuration(s.percentile(99))));
+            }
+        }
+    }
+    if (text.isEmpty()) QToolTip::hideText();
+    else QToolTip::showText(event->globalPosition().toPoint(), text.trimmed(), plot);
+}
+
+} // namespace twbui

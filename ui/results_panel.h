@@ -1,0 +1,76 @@
+// Results: latency charts (per-call timeline with warm-up shaded, distribution
+// boxes, median bars with p90/p99 whiskers), the statistics table with
+// warnings and ratios to the baseline, and the outputs with a comparison view.
+#pragma once
+
+#include "item_models.h"
+#include "snapshots.h"
+
+#include <QWidget>
+
+#include <vector>
+
+class QComboBox;
+class QCustomPlot;
+class QLabel;
+class QLineEdit;
+class QPlainTextEdit;
+class QTabWidget;
+class QTableView;
+
+namespace twbui {
+
+class ResultsPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit ResultsPanel(QWidget* parent = nullptr);
+    void reset();
+    void addRun(const RunSnapshot& run);
+    void showComparison(const ComparisonSnapshot& comparison);
+    const std::vector<RunSnapshot>& runs() const { return m_runs; }
+    const StatsTableModel* statsModel() const { return m_stats; }
+    const LeafTableModel* leafModel() const { return m_leaves; }
+    const ComparisonTableModel* comparisonModel() const { return m_comparison; }
+    QCustomPlot* timelinePlot() const { return m_timeline; }
+    QString comparisonVerdict() const;
+    void showTab(int index);
+    // Compares the first two configurations that produced outputs, if any.
+    void compareDefault();
+
+signals:
+    void compareRequested(int a, int b, const QString& referenceFile, const twb::CompareOptions& options,
+                          const QString& leafPath);
+
+protected:
+    void changeEvent(QEvent* event) override;
+
+private:
+    void redrawCharts();
+    void refreshTables();
+    void refreshOutputChoices();
+    void requestComparison();
+    void tooltip(QCustomPlot* plot, QMouseEvent* event);
+
+    std::vector<RunSnapshot> m_runs;
+    QTabWidget* m_tabs;
+    QCustomPlot* m_timeline;
+    QCustomPlot* m_distribution;
+    QCustomPlot* m_summary;
+    QTableView* m_statsView;
+    StatsTableModel* m_stats;
+    QPlainTextEdit* m_warnings;
+    QComboBox* m_outputOf;
+    QTableView* m_leafView;
+    LeafTableModel* m_leaves;
+    QComboBox* m_compareA;
+    QComboBox* m_compareB;
+    QLineEdit* m_atol;
+    QLineEdit* m_rtol;
+    QLabel* m_verdict;
+    QTableView* m_comparisonView;
+    ComparisonTableModel* m_comparison;
+    QCustomPlot* m_errors;
+    QString m_referenceFile;
+};
+
+} // namespace twbui
