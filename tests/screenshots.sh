@@ -17,5 +17,6 @@ shoot inputs resources/sample/sample_cnn.pt --input resources/sample/sample_inpu
 shoot results-latency --sample --tab latency
 shoot results-statistics --sample --tab statistics
 shoot outputs-comparison --sample --tab outputs
+shoot dark-latency --sample --tab latency --dark
 shoot broken-file tests/data/cnn_pickled_module.pt
 shoot state-dict tests/data/cnn_state_dict.pth --tab model

@@ -114,6 +114,13 @@ void TestModel::reproducesPython() {
     const twb::Value out = runWith(m, {file(input.toUtf8().constData())});
     const std::string why = twbtest::compareToFile(out, TWB_DATA(expected.toStdString()), 1e-5, 1e-5);
     QVERIFY2(why.empty(), why.c_str());
+    // Logits [batch, classes]: the summary names row 0's top classes, highest first.
+    const auto s = out.summary();
+    const auto row0 = twb::readTensorFile(TWB_DATA(expected.toStdString())).toDoubles();
+    QCOMPARE(s.topk.size(), std::size_t(std::min<int64_t>(5, s.shape.at(1))));
+    const auto best = std::max_element(row0.begin(), row0.begin() + s.shape.at(1));
+    QCOMPARE(s.topk[0].first, int64_t(best - row0.begin()));
+    for (std::size_t i = 1; i < s.topk.size(); ++i) QVERIFY(s.topk[i - 1].second >= s.topk[i].second);
 }
 
 void TestModel::nestedAndDictOutputs() {

@@ -41,6 +41,7 @@ private slots:
     void sessionAndReportRoundTrip();
     void compareWithReferenceFile();
     void cudaOffWithReason();
+    void darkThemeRecoloursCharts();
 
 private:
     static QVector<twb::RunConfig> quick() {
@@ -266,6 +267,18 @@ void TestUi::cudaOffWithReason() {
     QCOMPARE(panel.cudaSelectable(), b.cudaAvailable);
     QCOMPARE(panel.configs().size(), 2); // "CPU · JIT off" and "CPU · optimize_for_inference" by default
     QCOMPARE(panel.configs()[1].jit, twb::JitMode::Optimize);
+}
+
+void TestUi::darkThemeRecoloursCharts() {
+    MainWindow w;
+    w.show();
+    QCustomPlot* plot = w.resultsPanel()->timelinePlot();
+    const QColor before = plot->xAxis->tickLabelColor();
+    w.setDarkTheme(true);
+    QTRY_VERIFY(plot->xAxis->tickLabelColor().lightness() > 150); // light labels…
+    QVERIFY(plot->legend->brush().color().lightness() < 80);      // …on a dark chart
+    w.setDarkTheme(false);
+    QTRY_COMPARE(plot->xAxis->tickLabelColor(), before);
 }
 
 TWB_GUI_TEST_MAIN(TestUi)

@@ -112,7 +112,7 @@ QVariant TensorTableModel::data(const QModelIndex& index, int role) const {
 
 const std::vector<QString>& LeafTableModel::headers() const {
     static const std::vector<QString> h{tr("Output"), tr("Shape"), tr("Dtype"), tr("Min"), tr("Max"),
-                                        tr("Mean"), tr("NaN / Inf"), tr("First values")};
+                                        tr("Mean"), tr("NaN / Inf"), tr("Top-5 of row 0"), tr("First values")};
     return h;
 }
 
@@ -129,6 +129,11 @@ QVariant LeafTableModel::data(const QModelIndex& index, int role) const {
     case 5: return num(s.mean);
     case 6: return QStringLiteral("%1 / %2").arg(s.nanCount).arg(s.infCount);
     case 7: {
+        QStringList k;
+        for (const auto& [index, value] : s.topk) k << QStringLiteral("%1: %2").arg(index).arg(num(value));
+        return k.join(QStringLiteral("  "));
+    }
+    case 8: {
         QStringList v;
         for (double x : s.first) v << num(x);
         return v.join(QStringLiteral(", ")) + (s.numel > int64_t(s.first.size()) ? QStringLiteral(", …") : QString());

@@ -132,7 +132,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(m_model, &ModelPanel::loadWeightsRequested, this, [this] {
         const QString f = QFileDialog::getOpenFileName(this, tr("Load weights"), QString(),
                                                        tr("state_dicts (*.pth *.pt *.bin *.ckpt *.safetensors);;All files (*)"));
-        if (!f.isEmpty()) m_runner->loadStateDict(f, true);
+        if (!f.isEmpty()) m_runner->loadStateDict(f, m_model->strictLoading());
     });
     connect(m_model, &ModelPanel::loadIntoModelRequested, this, [this] {
         const QString weights = QString::fromStdString(m_info.path);
@@ -140,13 +140,14 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
                                                            QString(), tr("TorchScript (*.pt *.pth *.zip);;All files (*)"));
         if (model.isEmpty()) return;
         openFile(model);
-        m_runner->loadStateDict(weights, true); // queued after the model is loaded
+        m_runner->loadStateDict(weights, m_model->strictLoading()); // queued after the model is loaded
     });
 
     QSettings settings;
     restoreGeometry(settings.value("window/geometry").toByteArray());
     m_splitter->restoreState(settings.value("window/splitter").toByteArray());
     if (!restoreState(settings.value("window/state").toByteArray())) resize(1400, 860);
+    if (settings.value("view/dark", false).toBool()) setDarkTheme(true);
     settings.setValue("session/cleanExit", false);
 }
 
@@ -207,6 +208,11 @@ void MainWindow::buildMenus() {
         view->addAction(right[i], this, [this, i] { m_results->showTab(i); })
             ->setShortcut(QKeySequence(QStringLiteral("Alt+%1").arg(i + 4)));
 
+    view->addSeparator();
+    auto* dark = view->addAction(tr("&Dark Theme"), this, &MainWindow::setDarkTheme);
+    dark->setCheckable(true);
+    dark->setChecked(QSettings().value("view/dark", false).toBool());
+
     auto* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About Torch Workbench"), this, &MainWindow::about);
 
@@ -218,6 +224,32 @@ void MainWindow::buildMenus() {
 }
 
 void MainWindow::showLeftTab(int index) { m_left->setCurrentIndex(index); }
+
+void MainWindow::setDarkTheme(bool dark) {
+    QSettings().setValue("view/dark", dark);
+    static const QPalette original = QApplication::palette();
+    if (!dark) {
+        QApplication::setPalette(original);
+        return;
+    }
+    QApplication::setStyle(QStringLiteral("Fusion"));
+    QPalette p;
+    p.setColor(QPalette::Window, QColor(37, 37, 40));
+    p.setColor(QPalette::WindowText, QColor(220, 220, 220));
+    p.setColor(QPalette::Base, QColor(28, 28, 30));
+    p.setColor(QPalette::AlternateBase, QColor(45, 45, 48));
+    p.setColor(QPalette::Text, QColor(220, 220, 220));
+    p.setColor(QPalette::Button, QColor(50, 50, 54));
+    p.setColor(QPalette::ButtonText, QColor(220, 220, 220));
+    p.setColor(QPalette::Highlight, QColor(42, 130, 218));
+    p.setColor(QPalette::HighlightedText, Qt::white);
+    p.setColor(QPalette::ToolTipBase, QColor(50, 50, 54));
+    p.setColor(QPalette::ToolTipText, QColor(220, 220, 220));
+    p.setColor(QPalette::Disabled, QPalette::Text, QColor(120, 120, 120));
+    p.setColor(QPalette::Disabled, QPalette::WindowText, QColor(120, 120, 120));
+    p.setColor(QPalette::Disabled, QPalette::ButtonText, QColor(120, 120, 120));
+    QApplication::setPalette(p);
+}
 
 void MainWindow::about() {
     const twb::BuildInfo b = twb::buildInfo();

@@ -38,6 +38,7 @@ public:
     bool restoreSession(const QString& path);
     bool exportReport(const QString& jsonPath, const QString& csvPath = {});
     void showLeftTab(int index);
+    void setDarkTheme(bool dark); // a dark Fusion palette; the charts recolour
 
     JobRunner* runner() const { return m_runner; }
     ModelPanel* modelPanel() const { return m_model; }

@@ -1,6 +1,7 @@
 #include "model_panel.h"
 
 #include <QApplication>
+#include <QCheckBox>
 #include <QClipboard>
 #include <QFileInfo>
 #include <QFontDatabase>
@@ -85,8 +86,12 @@ ModelPanel::ModelPanel(QWidget* parent) : QWidget(parent) {
     connect(m_loadWeights, &QPushButton::clicked, this, &ModelPanel::loadWeightsRequested);
     m_weightsReport = new QLabel;
     m_weightsReport->setWordWrap(true);
+    m_strict = new QCheckBox(tr("Strict: refuse missing, unexpected or mis-shaped keys"));
+    m_strict->setChecked(true);
+    m_strict->setToolTip(tr("Unchecked, the matching tensors load and the rest is reported, as load_state_dict(strict=False)."));
     ol->addWidget(m_overview);
     ol->addWidget(m_loadWeights, 0, Qt::AlignLeft);
+    ol->addWidget(m_strict);
     ol->addWidget(m_weightsReport);
     ol->addStretch();
     m_tabs->addTab(overviewPage, tr("Overview"));
@@ -121,6 +126,8 @@ ModelPanel::ModelPanel(QWidget* parent) : QWidget(parent) {
 
 QString ModelPanel::headline() const { return m_kind->text(); }
 
+bool ModelPanel::strictLoading() const { return m_strict->isChecked(); }
+
 void ModelPanel::showInfo(const twb::ModelInfo& info) {
     const auto& d = info.diagnosis;
     const QString file = QFileInfo(QString::fromStdString(info.path)).fileName();
@@ -151,6 +158,7 @@ void ModelPanel::showInfo(const twb::ModelInfo& info) {
     m_tabs->setTabVisible(3, script && !info.code.empty());
     m_tabs->setTabVisible(4, !info.tensors.empty());
     m_loadWeights->setVisible(script);
+    m_strict->setVisible(script);
     m_loadInto->setVisible(d.kind == twb::FileKind::StateDict);
 
     QString html;

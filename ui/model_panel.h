@@ -8,6 +8,7 @@
 
 #include <QWidget>
 
+class QCheckBox;
 class QLabel;
 class QPlainTextEdit;
 class QPushButton;
@@ -24,6 +25,7 @@ public:
     void showInfo(const twb::ModelInfo& info);
     void showStateDictReport(const twb::StateDictReport& report, const QString& path);
     QString headline() const;
+    bool strictLoading() const; // load_state_dict(strict=…)
     const ModuleTreeModel* treeModel() const { return m_tree; }
     const TensorTableModel* tensorModel() const { return m_tensors; }
 
@@ -48,6 +50,7 @@ private:
     TensorTableModel* m_tensors;
     QPushButton* m_loadInto;
     QPushButton* m_loadWeights;
+    QCheckBox* m_strict;
     QLabel* m_weightsReport;
 };
 

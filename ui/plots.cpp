@@ -24,8 +24,7 @@ QColor seriesColor(int i, const QPalette& palette) {
     return c;
 }
 
-void stylePlot(QCustomPlot* plot) {
-    const QPalette pal = plot->palette();
+void stylePlot(QCustomPlot* plot, const QPalette& pal) {
     const QColor fg = pal.color(QPalette::WindowText), bg = pal.color(QPalette::Base);
     QColor grid = fg;
     grid.setAlpha(40);
@@ -38,6 +37,8 @@ void stylePlot(QCustomPlot* plot) {
         axis->setLabelColor(fg);
         axis->grid()->setPen(QPen(grid, 1, Qt::DotLine));
     }
+    for (int i = 0; i < plot->plotLayout()->elementCount(); ++i)
+        if (auto* title = qobject_cast<QCPTextElement*>(plot->plotLayout()->elementAt(i))) title->setTextColor(fg);
     plot->legend->setBrush(QBrush(bg));
     plot->legend->setTextColor(fg);
     plot->legend->setBorderPen(QPen(grid));

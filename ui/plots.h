@@ -24,8 +24,8 @@ protected:
 // The colour of series i, readable on the current palette.
 QColor seriesColor(int i, const QPalette& palette);
 
-// Applies the widget palette to axes, grid, legend and background, and enables zoom and pan.
-void stylePlot(QCustomPlot* plot);
+// Applies the palette to axes, grid, legend and background, and enables zoom and pan.
+void stylePlot(QCustomPlot* plot, const QPalette& palette);
 
 // Asks for a file name and writes the plot as PNG or PDF; returns the path, or "" when cancelled or failed.
 QString exportPlot(QCustomPlot* plot, QWidget* parent, const QString& suggestedName);

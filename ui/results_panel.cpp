@@ -18,6 +18,7 @@
 #include <QSplitter>
 #include <QTabWidget>
 #include <QTableView>
+#include <QTimer>
 #include <QToolTip>
 #include <QVBoxLayout>
 
@@ -32,7 +33,7 @@ QCustomPlot* makePlot(const QString& title, const QString& exportName) {
     plot->plotLayout()->insertRow(0);
     plot->plotLayout()->addElement(0, 0, new QCPTextElement(plot, title, QFont(plot->font().family(), -1, QFont::Bold)));
     addPlotContextMenu(plot, exportName);
-    stylePlot(plot);
+    stylePlot(plot, plot->palette());
     return plot;
 }
 
@@ -156,8 +157,12 @@ ResultsPanel::ResultsPanel(QWidget* parent) : QWidget(parent) {
 
 void ResultsPanel::changeEvent(QEvent* event) {
     if (event->type() == QEvent::PaletteChange) {
-        for (QCustomPlot* p : {m_timeline, m_distribution, m_summary, m_errors}) stylePlot(p);
-        redrawCharts();
+        // After the whole window has the new palette, so series colours and axes agree.
+        QTimer::singleShot(0, this, [this] {
+            for (QCustomPlot* p : {m_timeline, m_distribution, m_summary, m_errors}) stylePlot(p, palette());
+            redrawCharts();
+            m_errors->replot(QCustomPlot::rpQueuedReplot);
+        });
     }
     QWidget::changeEvent(event);
 }

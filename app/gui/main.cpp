@@ -61,10 +61,12 @@ int main(int argc, char** argv) {
     const QCommandLineOption tab(QStringLiteral("tab"),
                                  QStringLiteral("Show a page: model, inputs, configurations, latency, statistics, outputs."),
                                  QStringLiteral("page"));
-    parser.addOptions({input, run, sample, selfTest, screenshot, tab});
+    const QCommandLineOption dark(QStringLiteral("dark"), QStringLiteral("Use the dark theme."));
+    parser.addOptions({input, run, sample, selfTest, screenshot, tab, dark});
     parser.process(app);
 
     twbui::MainWindow window;
+    if (parser.isSet(dark)) window.setDarkTheme(true);
     QStringList inputs = parser.values(input);
     QString model = parser.positionalArguments().value(0);
     const bool testing = parser.isSet(selfTest);

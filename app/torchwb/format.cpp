@@ -143,6 +143,10 @@ std::string leafText(const twb::Leaf& leaf) {
         for (std::size_t i = 0; i < s.first.size(); ++i) out << (i ? ", " : "") << numberText(s.first[i]);
         out << (int64_t(s.first.size()) < s.numel ? ", …]" : "]");
     }
+    if (!s.topk.empty()) {
+        out << "\n    top-" << s.topk.size() << " of row 0:";
+        for (const auto& [index, value] : s.topk) out << " " << index << " (" << numberText(value) << ")";
+    }
     return out.str();
 }
 

@@ -46,7 +46,7 @@ ordered_json summary(const TensorSummary& s) {
     for (double v : s.first) first.push_back(number(v));
     return {{"shape", s.shape}, {"dtype", s.dtype},   {"device", s.device},     {"numel", s.numel},
             {"bytes", s.bytes}, {"min", number(s.min)}, {"max", number(s.max)}, {"mean", number(s.mean)},
-            {"nan", s.nanCount}, {"inf", s.infCount}, {"first", first}};
+            {"nan", s.nanCount}, {"inf", s.infCount}, {"first", first}, {"topk", s.topk}};
 }
 
 } // namespace

@@ -147,7 +147,8 @@ ordered_json leafJson(const Leaf& l) {
             {"mean", num(l.summary.mean)},
             {"nan", l.summary.nanCount},
             {"inf", l.summary.infCount},
-            {"first", first}};
+            {"first", first},
+            {"topk", l.summary.topk}};
 }
 
 Leaf leafFrom(const ordered_json& j) {
@@ -164,6 +165,7 @@ Leaf leafFrom(const ordered_json& j) {
     l.summary.nanCount = get<int64_t>(j, "nan");
     l.summary.infCount = get<int64_t>(j, "inf");
     l.summary.first = getDoubles(j, "first");
+    l.summary.topk = get<std::vector<std::pair<int64_t, double>>>(j, "topk");
     return l;
 }
 

@@ -210,6 +210,12 @@ TensorSummary summarize(const at::Tensor& t0, std::size_t firstCount) {
     const int64_t n = std::min<int64_t>(int64_t(firstCount), t.numel());
     const double* p = t.data_ptr<double>();
     s.first.assign(p, p + n);
+    if (t0.dim() == 2 && t0.size(1) > 1 && !t0.is_complex() && t0.scalar_type() != at::kBool) {
+        const at::Tensor row = t0.detach().to(at::kCPU).select(0, 0).to(at::kDouble);
+        const auto [values, indices] = row.topk(std::min<int64_t>(5, row.numel()));
+        for (int64_t i = 0; i < values.numel(); ++i)
+            s.topk.emplace_back(indices[i].item<int64_t>(), values[i].item<double>());
+    }
     return s;
 }
 

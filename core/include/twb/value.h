@@ -21,6 +21,8 @@ struct TensorSummary {
     double min = 0, max = 0, mean = 0;
     int64_t nanCount = 0, infCount = 0;
     std::vector<double> first; // the first few values in row-major order
+    // For 2-D outputs such as logits [batch, classes]: the top classes of row 0 as (index, value).
+    std::vector<std::pair<int64_t, double>> topk;
 };
 
 // One tensor inside a (possibly nested) value, with its path: out, out[1][0], out["sum"].
