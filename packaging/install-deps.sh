@@ -7,7 +7,7 @@ BUILD="cmake ninja-build g++ pkg-config"
 LIBS="libtorch-dev qt6-base-dev libqcustomplot-dev libqcustomplot2.1-qt6 \
       nlohmann-json3-dev libcli11-dev libzip-dev libstb-dev libqt6svg6"
 # Tests: the Qt offscreen platform needs no display; the fixtures script uses Debian's PyTorch.
-TEST="python3 python3-torch python3-numpy"
+TEST="python3 python3-torch python3-numpy dpkg-dev desktop-file-utils"
 # Screenshots of the GUI as a person sees it.
 SCREEN="xvfb imagemagick"
 

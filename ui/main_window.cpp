@@ -35,6 +35,9 @@
 #include <QToolBar>
 #include <QToolButton>
 
+// The icons live in twb_ui, a static library: their resource must be pulled in by name.
+static void initResources() { Q_INIT_RESOURCE(resources); }
+
 namespace twbui {
 
 namespace {
@@ -49,6 +52,7 @@ bool isTensorFile(const QString& path) {
 } // namespace
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+    initResources();
     setWindowTitle(tr("Torch Workbench"));
     setWindowIcon(QIcon(QStringLiteral(":/icons/torch-workbench.svg")));
     setAcceptDrops(true);

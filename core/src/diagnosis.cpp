@@ -239,7 +239,7 @@ Diagnosis diagnoseZip(const std::string& path) {
     const bool script = zip->has(prefix + "constants.pkl") ||
                         any([&](const std::string& n) { return n.rfind(prefix + "code/", 0) == 0; });
     int64_t version = -1;
-    for (const std::string rec : {prefix + "version", prefix + ".data/version"})
+    for (const std::string& rec : {prefix + "version", prefix + ".data/version"})
         if (version < 0 && zip->has(rec)) {
             try {
                 version = std::stoll(zip->read(rec, 64));

@@ -80,7 +80,7 @@ ModuleNode moduleTree(const torch::jit::Module& m, const std::string& name) {
 
 void scanSavedDevices(const detail::ZipReader& zip, const std::string& prefix, ModelInfo& info) {
     std::set<std::string> devices;
-    for (const std::string rec : {prefix + "data.pkl", prefix + "constants.pkl"}) {
+    for (const std::string& rec : {prefix + "data.pkl", prefix + "constants.pkl"}) {
         if (!zip.has(rec)) continue;
         try {
             detail::pickle::Options opts;
