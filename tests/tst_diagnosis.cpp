@@ -51,6 +51,7 @@ void TestDiagnosis::kinds_data() {
     row("random.bin", "unknown", false);
     row("plain.pkl", "unknown", false);
     row("evil.pt", "unknown", false);
+    row("quantized_state_dict.pth", "unknown", false);
     row("mlp_x.npy", "tensors", true);
     row("mlp_x.npz", "tensors", true);
     row("mlp_x.pt", "tensors", true);
@@ -114,6 +115,7 @@ void TestDiagnosis::explanationsNameTheFix_data() {
     QTest::newRow("truncated") << "truncated.pt" << "cannot be read" << "again";
     QTest::newRow("lfs") << "lfs_pointer.pt" << "without its large files" << "git lfs pull";
     QTest::newRow("evil pickle") << "evil.pt" << "posix.system" << "state_dict";
+    QTest::newRow("quantized weights") << "quantized_state_dict.pth" << "quantized" << "torch.jit.script(model)";
     QTest::newRow("short storage") << "bad_storage.pt" << "400 expected" << "again";
     QTest::newRow("flipped bit in a model") << "flipped_model.pt" << "checksums" << "again";
     QTest::newRow("flipped bit in weights") << "flipped_state_dict.pth" << "damaged" << "again";

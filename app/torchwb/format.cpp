@@ -54,13 +54,19 @@ std::string dtypesText(const twb::TensorTotals& t) {
     return s;
 }
 
+// Two levels and a dozen children each read well on a terminal; --json has the whole tree.
 void printTree(std::ostringstream& out, const twb::ModuleNode& node, const std::string& pad, int depth) {
-    for (const auto& c : node.children) {
+    constexpr std::size_t kMaxChildren = 12;
+    for (std::size_t i = 0; i < node.children.size() && i < kMaxChildren; ++i) {
+        const auto& c = node.children[i];
         out << pad << c.name << ": " << c.type;
         if (c.parameters) out << "  (" << countText(c.parameters) << " parameters)";
+        if (depth >= 1 && !c.children.empty()) out << "  [" << c.children.size() << " submodules]";
         out << "\n";
-        if (depth < 6) printTree(out, c, pad + "  ", depth + 1);
+        if (depth < 1) printTree(out, c, pad + "  ", depth + 1);
     }
+    if (node.children.size() > kMaxChildren)
+        out << pad << "… " << node.children.size() - kMaxChildren << " more (torchwb inspect --json lists all)\n";
 }
 
 std::string signature(const std::vector<twb::ArgumentInfo>& args, const std::string& returns) {

@@ -137,9 +137,18 @@ Diagnosis classifyTorchSave(const std::string& path, const std::string& pickleBy
     pickle::Options opts;
     opts.allowOpaque = true;
     pickle::Result r;
+    const std::string quantizedFix =
+        "Quantized weights only make sense inside their quantized model. In Python, load them into the quantized "
+        "model and export it as TorchScript, which carries its quantized weights:\n"
+        "    model.load_state_dict(torch.load(\"" + baseName(path) + "\"))\n"
+        "    torch.jit.script(model).save(\"" + stem(path) + "_scripted.pt\")";
     try {
         r = pickle::load(pickleBytes, opts);
     } catch (const pickle::Error& e) {
+        if (std::string(e.what()).find("_rebuild_qtensor") != std::string::npos)
+            return unusable(FileKind::Unknown, "zip (torch.save)", "A torch.save archive of quantized tensors",
+                            "quantized tensors cannot be read outside the quantized model they belong to",
+                            quantizedFix, e.what());
         return unusable(FileKind::Corrupt, "zip (torch.save)", "A torch.save archive whose data.pkl is damaged",
                         std::string("its pickle cannot be read: ") + e.what(),
                         "Save or download the file again; if it was copied, compare its size with the original.");

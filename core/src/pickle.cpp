@@ -30,7 +30,9 @@ const std::set<std::string>& storageTypes() {
     static const std::set<std::string> names{
         "FloatStorage", "DoubleStorage", "HalfStorage", "BFloat16Storage", "LongStorage",
         "IntStorage",   "ShortStorage",  "CharStorage", "ByteStorage",     "BoolStorage",
-        "ComplexFloatStorage", "ComplexDoubleStorage", "UntypedStorage"};
+        "ComplexFloatStorage", "ComplexDoubleStorage", "UntypedStorage",
+        // Quantized storages are recognised so that their tensors can be refused by name.
+        "QInt8Storage", "QUInt8Storage", "QInt32Storage", "QUInt4x2Storage", "QUInt2x4Storage"};
     return names;
 }
 
@@ -41,6 +43,12 @@ bool isAllowedGlobal(const Global& g) {
         {"torch._utils", "_rebuild_tensor_v2"},
         {"torch._utils", "_rebuild_parameter"},
         {"torch._utils", "_rebuild_parameter_with_state"},
+        {"torch._utils", "_rebuild_qtensor"},
+        {"torch", "per_tensor_affine"},
+        {"torch", "per_channel_affine"},
+        {"torch", "qint8"},
+        {"torch", "quint8"},
+        {"torch", "qint32"},
         {"torch._tensor", "_rebuild_from_type_v2"},
         {"torch._tensor", "Tensor"},
         {"torch", "Tensor"},
@@ -203,6 +211,8 @@ private:
             return d;
         }
         if (q == "torch._utils._rebuild_tensor_v2") return rebuildTensor(a, true);
+        if (q == "torch._utils._rebuild_qtensor")
+            throw Error("quantized tensors (torch._utils._rebuild_qtensor) cannot be read outside their model");
         if (q == "torch._utils._rebuild_tensor") return rebuildTensor(a, false);
         if (q == "torch._utils._rebuild_parameter" || q == "torch._utils._rebuild_parameter_with_state") {
             if (a.empty() || a[0]->type != Object::Type::Tensor) throw Error("malformed parameter in pickle");

@@ -155,6 +155,9 @@ def make_models():
     write_safetensors("cnn_state_dict.safetensors", {k: v for k, v in sd.items()})
     # A whole pickled module: needs its Python class.
     torch.save(trained, path("cnn_pickled_module.pt"))
+    # Quantized weights: readable only inside their quantized model.
+    quantized = torch.quantization.quantize_dynamic(nn.Sequential(nn.Linear(4, 4)), {nn.Linear}, dtype=torch.qint8)
+    torch.save(quantized.state_dict(), path("quantized_state_dict.pth"))
     # The legacy (pre-1.6) torch.save format.
     torch.save(trained.state_dict(), path("cnn_legacy.pth"), _use_new_zipfile_serialization=False)
     # ONNX.
