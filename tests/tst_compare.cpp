@@ -59,6 +59,19 @@ void TestCompare::nanAndInf() {
     QCOMPARE(l.infB, int64_t(1));
     QCOMPARE(l.mismatches, int64_t(2)); // NaN never equals NaN (equal_nan=False); equal infinities match
     QCOMPARE(l.maxAbs, 0.0);            // over the elements finite on both sides
+    // As torch.isclose: a finite value is never close to an infinity, whatever the tolerance.
+    twb::CompareOptions loose;
+    loose.atol = 1e9;
+    QVERIFY(!twb::compareOutputs(twb::makeTensor({1}, {1}, "float64"), twb::makeTensor({INFINITY}, {1}, "float64"), loose).allclose);
+    QVERIFY(!twb::compareOutputs(twb::makeTensor({-INFINITY}, {1}, "float64"), twb::makeTensor({INFINITY}, {1}, "float64"), loose).allclose);
+    QVERIFY(twb::compareOutputs(twb::makeTensor({INFINITY}, {1}, "float64"), twb::makeTensor({INFINITY}, {1}, "float64")).allclose);
+    // Complex against real is reported, not crashed on.
+    const auto mixed = twb::compareOutputs(twb::makeTensor({1, 2}, {2}, "complex64"), twb::makeTensor({1, 2}, {2}));
+    QCOMPARE(mixed.leaves[0].status, std::string("type_mismatch"));
+    QVERIFY(!mixed.allclose);
+    const auto complexSame = twb::compareOutputs(twb::makeTensor({1, 2}, {2}, "complex64"), twb::makeTensor({1, 2}, {2}, "complex64"));
+    QVERIFY(complexSame.allclose);
+    QCOMPARE(complexSame.leaves[0].mismatches, int64_t(0));
 }
 
 void TestCompare::topk() {
@@ -92,6 +105,9 @@ void TestCompare::structureShapeAndDtype() {
     const auto scalars = twb::compareOutputs(twb::makeTuple({twb::makeInt(3), twb::makeString("x")}),
                                              twb::makeTuple({twb::makeInt(3), twb::makeString("x")}));
     QVERIFY(scalars.allclose);
+    const auto words = twb::compareOutputs(twb::makeString("yes"), twb::makeString("no"));
+    QCOMPARE(words.leaves[0].status, std::string("value_mismatch"));
+    QVERIFY(words.sameStructure && !words.allclose);
 }
 
 TWB_TEST_MAIN(TestCompare)

@@ -1,6 +1,7 @@
 // The other tensor formats: safetensors, torch.save, CSV, images; and .pt output.
 #include "test_support.h"
 
+#include "twb/diagnosis.h"
 #include "twb/error.h"
 #include "twb/model.h"
 
@@ -17,6 +18,9 @@ private slots:
     void refusesUnsafeGlobalsByName();
     void brokenFiles_data();
     void brokenFiles();
+    void sharedObjectsConvertOnce();
+    void hostileNpyHeaderAndBoolBytes();
+    void zeroStrideViews();
     void csv();
     void image();
     void imageNormalizationAndResize();
@@ -100,6 +104,8 @@ void TestTensorIo::brokenFiles_data() {
     QTest::newRow("ragged csv") << "table_ragged.csv" << "row 3 has 1 columns";
     QTest::newRow("TorchScript is not a tensor file") << "mlp_traced.pt" << "TorchScript";
     QTest::newRow("random bytes as an image") << "random.bin" << "random.bin";
+    QTest::newRow("100k nested tuples") << "deep_nesting.pt" << "deeper";
+    QTest::newRow("a list containing itself") << "cycle.pt" << "cycle";
 }
 
 void TestTensorIo::brokenFiles() {
@@ -114,6 +120,34 @@ void TestTensorIo::brokenFiles() {
         QVERIFY2(twbtest::contains(e.what(), file.toStdString()), e.what());
         QVERIFY2(twbtest::contains(e.what(), cause.toStdString()), e.what());
     }
+}
+
+void TestTensorIo::sharedObjectsConvertOnce() {
+    // 64 levels of (x, x): walked naively, 2^64 leaves; each object must convert once.
+    const twb::Value v = twb::readTensorFile(TWB_DATA("shared_dag.pt"));
+    QCOMPARE(v.kind(), twb::Value::Kind::Tuple);
+    QCOMPARE(twb::diagnose(TWB_DATA("shared_dag.pt")).kind, twb::FileKind::Unknown); // no tensors, but no hang
+}
+
+void TestTensorIo::hostileNpyHeaderAndBoolBytes() {
+    try {
+        twb::readTensorFile(TWB_DATA("bad_long_header.npy"));
+        QFAIL("a 9000-digit dimension was read");
+    } catch (const twb::Error& e) {
+        QVERIFY2(twbtest::contains(e.what(), "out of range"), e.what());
+    }
+    const twb::Value b = twb::readTensorFile(TWB_DATA("bool_bytes.npy"));
+    QCOMPARE(b.dtype(), std::string("bool"));
+    QCOMPARE(b.toDoubles(), (std::vector<double>{0, 1, 1})); // the byte 2 reads as true
+}
+
+void TestTensorIo::zeroStrideViews() {
+    // torch.save(torch.arange(3.0).expand(1000, 3)): a storage of 3 seen through stride 0.
+    const twb::Value v = twb::readTensorFile(TWB_DATA("expanded.pt"));
+    QCOMPARE(v.shape(), (std::vector<int64_t>{1000, 3}));
+    const twb::TensorSummary s = v.summary(6);
+    QCOMPARE(s.first, (std::vector<double>{0, 1, 2, 0, 1, 2}));
+    QCOMPARE(s.mean, 1.0);
 }
 
 void TestTensorIo::csv() {

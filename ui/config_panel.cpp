@@ -70,7 +70,7 @@ ConfigPanel::ConfigPanel(QWidget* parent) : QWidget(parent) {
     m_grad->addItem(tr("grad enabled"), "grad");
     m_graphOptimize = new QCheckBox(tr("graph executor optimization"));
     m_warmup = new QSpinBox;
-    m_warmup->setRange(-1, 100000);
+    m_warmup->setRange(-1, 1000000);
     m_warmup->setSpecialValueText(tr("auto (until stable)"));
     m_measure = new QComboBox;
     m_measure->addItem(tr("for a time"), "seconds");
@@ -78,7 +78,8 @@ ConfigPanel::ConfigPanel(QWidget* parent) : QWidget(parent) {
     m_iterations = new QSpinBox;
     m_iterations->setRange(1, 10000000);
     m_seconds = new QDoubleSpinBox;
-    m_seconds->setRange(0.05, 3600);
+    m_seconds->setRange(0.001, 86400);
+    m_seconds->setDecimals(3);
     m_seconds->setSuffix(tr(" s"));
     form->addRow(tr("Name"), m_name);
     form->addRow(tr("Device"), m_device);
@@ -147,6 +148,7 @@ void ConfigPanel::refreshList() {
         m_list->addItem((i == 0 ? tr("baseline: ") : QString()) + QString::fromStdString(m_configs[i].label()));
     m_list->setCurrentRow(std::clamp(row, 0, int(m_configs.size()) - 1));
     m_loading = false;
+    select(m_list->currentRow()); // the editor always shows the selected configuration
 }
 
 void ConfigPanel::select(int row) {
@@ -154,7 +156,10 @@ void ConfigPanel::select(int row) {
     const twb::RunConfig& c = m_configs[row];
     m_loading = true;
     m_name->setText(QString::fromStdString(c.name));
-    m_device->setCurrentText(QString::fromStdString(c.device));
+    QString device = QString::fromStdString(c.device);
+    if (device == "cuda:0") device = "cuda";
+    if (m_device->findText(device) < 0) m_device->addItem(device); // keep what the configuration says
+    m_device->setCurrentIndex(m_device->findText(device));
     m_jit->setCurrentIndex(m_jit->findData(QString::fromStdString(twb::jitModeName(c.jit))));
     m_threads->setValue(c.threads);
     m_dtype->setCurrentIndex(m_dtype->findData(QString::fromStdString(c.dtype)));

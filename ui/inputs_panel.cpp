@@ -7,6 +7,7 @@
 #include <QLineEdit>
 #include <QMenu>
 #include <QPixmap>
+#include <QPointer>
 #include <QPushButton>
 #include <QTimer>
 #include <QToolButton>
@@ -36,6 +37,7 @@ InputsPanel::InputsPanel(QWidget* parent) : QWidget(parent) {
 }
 
 void InputsPanel::setArguments(const std::vector<twb::ArgumentInfo>& arguments) {
+    m_debounce->stop();
     for (QWidget* w : m_widgets) w->deleteLater();
     m_widgets.clear();
     m_rows.clear();
@@ -69,12 +71,12 @@ void InputsPanel::setArguments(const std::vector<twb::ArgumentInfo>& arguments) 
         row.preview->setWordWrap(true);
         row.preview->setTextInteractionFlags(Qt::TextSelectableByMouse);
         row.thumbnail = new QLabel;
-        QLineEdit* edit = row.source;
+        QPointer<QLineEdit> edit = row.source; // the rows may be rebuilt while the dialog is open
         connect(browse, &QToolButton::clicked, this, [this, edit] {
             const QString f = QFileDialog::getOpenFileName(
                 this, tr("Input tensor"), QString(),
                 tr("Tensors (*.npy *.npz *.safetensors *.pt *.pth *.csv *.png *.jpg *.jpeg *.bmp);;All files (*)"));
-            if (!f.isEmpty()) edit->setText(f);
+            if (!f.isEmpty() && edit) edit->setText(f);
         });
         connect(row.source, &QLineEdit::textChanged, m_debounce, qOverload<>(&QTimer::start));
         m_grid->addWidget(name, 2 * r, 0);
@@ -131,5 +133,11 @@ void InputsPanel::showBinding(const BindingSnapshot& binding) {
 }
 
 QString InputsPanel::bindingError() const { return m_status->text(); }
+
+void InputsPanel::flush() {
+    if (!m_debounce->isActive()) return;
+    m_debounce->stop();
+    emit sourcesChanged();
+}
 
 } // namespace twbui

@@ -29,6 +29,8 @@ public:
     void showBinding(const BindingSnapshot& binding);
     bool bindingOk() const { return m_ok; }
     QString bindingError() const;
+    // Emits a pending sourcesChanged now (before a run), so the run uses what the rows say.
+    void flush();
 
 signals:
     void sourcesChanged(); // debounced

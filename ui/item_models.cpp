@@ -173,7 +173,8 @@ QVariant StatsTableModel::data(const QModelIndex& index, int role) const {
     case 0: return QString::fromStdString(r.label) + (r.cancelled ? tr(" (cancelled)") : QString());
     case 1: return duration(s.median);
     case 2:
-        if (!row.vsBaseline) return tr("baseline");
+        if (row.baseline) return tr("baseline");
+        if (!row.vsBaseline) return QStringLiteral("–");
         if (!row.vsBaseline->significant)
             return tr("no significant difference (%1×)").arg(row.vsBaseline->speedup, 0, 'f', 2);
         return tr("%1× %2 (CI %3–%4)")

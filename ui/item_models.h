@@ -85,6 +85,7 @@ protected:
 struct StatsRow {
     twb::RunRecord record;
     std::optional<twb::LatencyComparison> vsBaseline;
+    bool baseline = false; // the configuration the others are compared with
 };
 
 class StatsTableModel : public SnapshotTableModel<StatsRow> {

@@ -51,6 +51,13 @@ QString previewText(const twb::Value& v) {
         .arg(first, s.numel > int64_t(s.first.size()) ? QStringLiteral(", …") : QString());
 }
 
+// From the worker thread: tells the GUI thread what went wrong, if the runner still exists.
+void reportFailure(const QPointer<JobRunner>& self, const QString& message) {
+    QMetaObject::invokeMethod(self, [self, message] {
+        if (self) emit self->failed(message);
+    }, Qt::QueuedConnection);
+}
+
 } // namespace
 
 JobRunner::JobRunner(QObject* parent) : QObject(parent) {
@@ -108,10 +115,7 @@ void JobRunner::loadStateDict(const QString& path, bool strict) {
                 if (self && gen == self->m_modelGeneration) emit self->stateDictLoaded(report, path);
             }, Qt::QueuedConnection);
         } catch (const std::exception& e) {
-            const QString message = QString::fromUtf8(e.what());
-            QMetaObject::invokeMethod(self, [self, message] {
-                if (self) emit self->failed(message);
-            }, Qt::QueuedConnection);
+            reportFailure(self, QString::fromUtf8(e.what()));
         }
     });
 }
@@ -263,10 +267,7 @@ void JobRunner::compareWithFile(const twb::Value& a, const QString& nameA, const
                 if (self) self->compare(a, b, nameA, QFileInfo(file).fileName(), options, leafPath);
             }, Qt::QueuedConnection);
         } catch (const std::exception& e) {
-            const QString message = QString::fromUtf8(e.what());
-            QMetaObject::invokeMethod(self, [self, message] {
-                if (self) emit self->failed(message);
-            }, Qt::QueuedConnection);
+            reportFailure(self, QString::fromUtf8(e.what()));
         }
     });
 }

@@ -145,10 +145,11 @@ ResultsPanel::ResultsPanel(QWidget* parent) : QWidget(parent) {
         if (m_compareB->itemData(i).toInt() != -1) return;
         const QString f = QFileDialog::getOpenFileName(this, tr("Reference outputs"), QString(),
                                                        tr("Tensors (*.npy *.npz *.pt *.pth *.safetensors);;All files (*)"));
-        if (!f.isEmpty()) {
-            m_referenceFile = f;
-            m_compareB->setItemText(i, tr("Reference: %1").arg(QFileInfo(f).fileName()));
-        }
+        if (f.isEmpty()) return;
+        m_referenceFile = f;
+        // The list may have been rebuilt while the dialog was open: find the entry again.
+        const int at = m_compareB->findData(-1);
+        if (at >= 0) m_compareB->setItemText(at, tr("Reference: %1").arg(QFileInfo(f).fileName()));
     });
     connect(m_comparisonView, &QTableView::clicked, this, [this](const QModelIndex& index) {
         if (index.isValid()) requestComparison();
@@ -192,8 +193,10 @@ QString ResultsPanel::comparisonVerdict() const { return m_verdict->text(); }
 void ResultsPanel::refreshTables() {
     std::vector<StatsRow> rows;
     QString warnings;
+    bool first = true;
     for (const auto& r : m_runs) {
-        StatsRow row{r.record, std::nullopt};
+        StatsRow row{r.record, std::nullopt, first && r.origin.isEmpty()};
+        first = false;
         if (r.hasComparison) row.vsBaseline = r.vsBaseline;
         rows.push_back(row);
         for (const auto& w : r.record.warnings)
@@ -219,7 +222,7 @@ void ResultsPanel::refreshOutputChoices() {
         }
     }
     m_compareB->addItem(m_referenceFile.isEmpty() ? tr("Reference file…") : tr("Reference: %1").arg(QFileInfo(m_referenceFile).fileName()), -1);
-    m_outputOf->setCurrentIndex(std::clamp(keep, 0, m_outputOf->count() - 1));
+    if (m_outputOf->count() > 0) m_outputOf->setCurrentIndex(std::clamp(keep, 0, m_outputOf->count() - 1));
     if (keepA >= 0 && keepA < m_compareA->count()) m_compareA->setCurrentIndex(keepA);
     if (keepB >= 0 && keepB < m_compareB->count()) m_compareB->setCurrentIndex(keepB);
     else if (m_compareB->count() > 2) m_compareB->setCurrentIndex(1);
@@ -249,6 +252,10 @@ void ResultsPanel::requestComparison() {
         leaf = QString::fromStdString(m_comparison->rows()[std::size_t(sel.row())].path);
     m_verdict->setText(tr("Comparing…"));
     emit compareRequested(a, b, b == -1 ? m_referenceFile : QString(), options, leaf);
+}
+
+void ResultsPanel::showComparisonError(const QString& message) {
+    m_verdict->setText(tr("<span style='color:#c0392b'>%1</span>").arg(message.toHtmlEscaped()));
 }
 
 void ResultsPanel::showComparison(const ComparisonSnapshot& c) {

@@ -27,6 +27,7 @@ public:
     void reset();
     void addRun(const RunSnapshot& run);
     void showComparison(const ComparisonSnapshot& comparison);
+    void showComparisonError(const QString& message);
     const std::vector<RunSnapshot>& runs() const { return m_runs; }
     const StatsTableModel* statsModel() const { return m_stats; }
     const LeafTableModel* leafModel() const { return m_leaves; }

@@ -192,6 +192,7 @@ private:
             r.firstCallNs = call();
             r.warmupNs.push_back(r.firstCallNs);
             const int fixed = m_config.warmup;
+            auto lastWarmupReport = Clock::now();
             const double warmupBudget = std::clamp(m_config.seconds * 0.5, 1.0, 10.0);
             while (!stopRequested()) {
                 const int n = int(r.warmupNs.size());
@@ -207,21 +208,24 @@ private:
                     if (n >= 200 || (n >= 3 && secondsSince(start) > warmupBudget)) break;
                 }
                 r.warmupNs.push_back(call());
-                if (!report({"warm-up", 0, int64_t(r.warmupNs.size()), secondsSince(start), -1})) return;
+                if (m_progress && Clock::now() - lastWarmupReport > std::chrono::milliseconds(100)) {
+                    lastWarmupReport = Clock::now();
+                    if (!report({"warm-up", 0, int64_t(r.warmupNs.size()), secondsSince(start), -1})) return;
+                }
             }
 
             const bool fixedCount = m_config.iterations > 0;
             const int64_t minCalls = fixedCount ? m_config.iterations : 5;
             const double budget = m_config.seconds;
             const double estimate = std::max(1.0, median(r.warmupNs));
-            const int64_t expected = fixedCount ? m_config.iterations
+            constexpr int64_t kMaxCalls = 50000000;
+            const int64_t expected = fixedCount ? std::min(m_config.iterations, kMaxCalls)
                                                 : std::clamp<int64_t>(int64_t(budget * 1e9 / estimate * 1.2), 16, 2000000);
             r.samplesNs.reserve(std::size_t(expected));
             if (m_timer) r.deviceNs.reserve(std::size_t(expected));
             const auto measureStart = Clock::now();
             double lastReported = -1;
             auto lastReportTime = measureStart;
-            constexpr int64_t kMaxCalls = 50000000;
             while (true) {
                 const int64_t n = int64_t(r.samplesNs.size());
                 const double elapsed = secondsSince(measureStart);
@@ -251,7 +255,7 @@ private:
                 }
             }
         });
-        if (m_cancelledByCallback || stopRequested()) r.cancelled = true;
+        if (m_cancelledByCallback) r.cancelled = true; // a stop after the last call does not undo a finished run
         r.peakRssBytes = peakRss();
         if (m_cuda) r.cudaPeakBytes = detail::cudaPeakMemory(m_device.index());
     }

@@ -62,10 +62,19 @@ void compareTensors(const at::Tensor& ta, const at::Tensor& tb, const CompareOpt
         c.allclose = false;
         return;
     }
-    at::Tensor a = ta.is_complex() ? at::view_as_real(ta) : ta;
-    at::Tensor b = tb.is_complex() ? at::view_as_real(tb) : tb;
-    a = a.to(at::kDouble).contiguous().reshape({-1});
-    b = b.to(at::kDouble).contiguous().reshape({-1});
+    if (ta.is_complex() != tb.is_complex()) {
+        c.status = "type_mismatch";
+        c.note = "one side is complex: " + c.dtypeA + " vs " + c.dtypeB;
+        return;
+    }
+    // Complex values compare as (real, imaginary) pairs; an element differs when either part does.
+    const int64_t parts = ta.is_complex() ? 2 : 1;
+    auto flat = [parts](at::Tensor t) {
+        t = t.resolve_conj().resolve_neg();
+        if (t.is_complex()) t = at::view_as_real(t);
+        return t.to(at::kDouble).contiguous().reshape({-1, parts});
+    };
+    const at::Tensor a = flat(ta), b = flat(tb);
     c.numel = ta.numel();
     c.nanA = at::isnan(a).sum().item<int64_t>();
     c.nanB = at::isnan(b).sum().item<int64_t>();
@@ -75,11 +84,11 @@ void compareTensors(const at::Tensor& ta, const at::Tensor& tb, const CompareOpt
         c.allclose = true;
         return;
     }
-    // allclose as torch.allclose(a, b, rtol, atol) with equal_nan=False, element by element.
+    // torch.isclose(a, b, rtol, atol, equal_nan=False): equal values (infinities included), or a finite
+    // difference within tolerance.
     const at::Tensor diff = (a - b).abs();
-    const at::Tensor bothInfSame = at::isinf(a) & at::isinf(b) & (a == b);
-    const at::Tensor close = (diff <= (o.atol + o.rtol * b.abs())) | bothInfSame;
-    const at::Tensor bad = close.logical_not();
+    const at::Tensor close = (a == b) | (at::isfinite(diff) & (diff <= (o.atol + o.rtol * b.abs())));
+    const at::Tensor bad = close.logical_not().any(1);
     c.mismatches = bad.sum().item<int64_t>();
     c.allclose = c.mismatches == 0;
     if (c.mismatches > 0) {
@@ -88,7 +97,7 @@ void compareTensors(const at::Tensor& ta, const at::Tensor& tb, const CompareOpt
         for (int64_t i = 0; i < n; ++i) c.firstMismatches.push_back(unravel(where[i].item<int64_t>(), c.shapeA));
     }
     const at::Tensor finite = at::isfinite(a) & at::isfinite(b);
-    const at::Tensor fa = a.masked_select(finite), fb = b.masked_select(finite);
+    const at::Tensor fa = a.masked_select(finite), fb = b.masked_select(finite); // flattened
     if (fa.numel() > 0) {
         const at::Tensor d = (fa - fb).abs();
         c.maxAbs = d.max().item<double>();
@@ -136,16 +145,21 @@ OutputComparison compareOutputs(const Value& av, const Value& bv, const CompareO
         used[it->second] = true;
         const at::Tensor ta = asTensor(a), tb = asTensor(lb[it->second].second);
         if (!ta.defined() || !tb.defined()) {
-            c.status = "type_mismatch";
-            c.note = "not numbers: " + a.tagKind() + " vs " + lb[it->second].second.tagKind();
-            // Equal strings or Nones are equal outputs.
             const c10::IValue& b = lb[it->second].second;
+            // Equal strings or Nones are equal outputs; different values of one kind differ in value, not structure.
             c.allclose = (a.isNone() && b.isNone()) || (a.isString() && b.isString() && a.toStringRef() == b.toStringRef());
-            if (c.allclose) c.status = "ok";
+            c.status = c.allclose ? "ok" : a.tagKind() == b.tagKind() ? "value_mismatch" : "type_mismatch";
+            c.note = "not numbers: " + a.tagKind() + " vs " + b.tagKind();
             result.leaves.push_back(c);
             continue;
         }
-        compareTensors(ta, tb, options, c);
+        try {
+            compareTensors(ta, tb, options, c);
+        } catch (const std::exception& e) {
+            c.status = "type_mismatch";
+            c.allclose = false;
+            c.note = std::string("cannot be compared: ") + e.what();
+        }
         if (c.status != "ok") result.sameStructure = result.sameStructure && c.status != "type_mismatch";
         result.leaves.push_back(c);
     }
@@ -181,6 +195,7 @@ OutputComparison compareOutputs(const Value& av, const Value& bv, const CompareO
 }
 
 std::vector<double> absoluteErrors(const Value& av, const Value& bv, const std::string& path, std::size_t maxValues) {
+    if (maxValues == 0) return {};
     std::vector<std::pair<std::string, c10::IValue>> la, lb;
     flatten(detail::unwrap(av), "out", la);
     flatten(detail::unwrap(bv), "out", lb);
@@ -189,9 +204,9 @@ std::vector<double> absoluteErrors(const Value& av, const Value& bv, const std::
         if (p == path) ta = asTensor(v);
     for (const auto& [p, v] : lb)
         if (p == path) tb = asTensor(v);
-    if (!ta.defined() || !tb.defined() || ta.sizes() != tb.sizes()) return {};
-    if (ta.is_complex()) ta = at::view_as_real(ta);
-    if (tb.is_complex()) tb = at::view_as_real(tb);
+    if (!ta.defined() || !tb.defined() || ta.sizes() != tb.sizes() || ta.is_complex() != tb.is_complex()) return {};
+    if (ta.is_complex()) ta = at::view_as_real(ta.resolve_conj());
+    if (tb.is_complex()) tb = at::view_as_real(tb.resolve_conj());
     at::Tensor a = ta.to(at::kDouble).reshape({-1}), b = tb.to(at::kDouble).reshape({-1});
     const at::Tensor finite = at::isfinite(a) & at::isfinite(b);
     at::Tensor d = (a.masked_select(finite) - b.masked_select(finite)).abs().contiguous();

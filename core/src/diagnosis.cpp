@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstring>
 #include <functional>
+#include <set>
 
 namespace twb {
 
@@ -176,13 +177,21 @@ Diagnosis classifyTorchSave(const std::string& path, const std::string& pickleBy
             if (k->type != T::String || !isTensor(v)) return false;
         return true;
     };
-    std::size_t tensors = 0;
-    std::function<void(const pickle::Ref&)> count = [&](const pickle::Ref& o) {
-        if (isTensor(o)) ++tensors;
-        for (const auto& i : o->items) count(i);
-        for (const auto& e : o->entries) count(e.second);
+    // Walks each object once: pickles may share (or, hostile ones, cycle through) objects.
+    auto walk = [](const pickle::Ref& root, const std::function<void(const pickle::Object&)>& visit) {
+        std::set<const pickle::Object*> seen;
+        std::vector<const pickle::Object*> todo{root.get()};
+        while (!todo.empty()) {
+            const pickle::Object* o = todo.back();
+            todo.pop_back();
+            if (!seen.insert(o).second) continue;
+            visit(*o);
+            for (const auto& i : o->items) todo.push_back(i.get());
+            for (const auto& e : o->entries) todo.push_back(e.second.get());
+        }
     };
-    count(root);
+    std::size_t tensors = 0;
+    walk(root, [&](const pickle::Object& o) { tensors += o.type == T::Tensor && o.tensor; });
     if (isTensor(root)) return usable(FileKind::Tensors, "zip (torch.save)", "A tensor saved with torch.save");
     if (tensorDict(root))
         return usable(FileKind::StateDict, "zip (torch.save)",
@@ -198,12 +207,7 @@ Diagnosis classifyTorchSave(const std::string& path, const std::string& pickleBy
     }
     if (tensors > 0 && (root->type == T::Dict || root->type == T::List || root->type == T::Tuple)) {
         bool opaque = false;
-        std::function<void(const pickle::Ref&)> scan = [&](const pickle::Ref& o) {
-            if (o->type == T::Opaque || o->type == T::Global) opaque = true;
-            for (const auto& i : o->items) scan(i);
-            for (const auto& e : o->entries) scan(e.second);
-        };
-        scan(root);
+        walk(root, [&](const pickle::Object& o) { opaque = opaque || o.type == T::Opaque || o.type == T::Global; });
         if (!opaque)
             return usable(FileKind::Tensors, "zip (torch.save)",
                           "A " + std::string(root->type == T::Dict ? "dict" : root->type == T::List ? "list" : "tuple") +
@@ -304,7 +308,22 @@ Diagnosis diagnoseZip(const std::string& path) {
 
 } // namespace
 
+namespace {
+Diagnosis diagnoseUnguarded(const std::string& path);
+}
+
 Diagnosis diagnose(const std::string& path) {
+    try {
+        return diagnoseUnguarded(path);
+    } catch (const std::exception& e) {
+        // Whatever a hostile file provokes (allocation failure, a library error) is a diagnosis, not a crash.
+        return unusable(FileKind::Corrupt, "", "A file that could not be examined", e.what(),
+                        "Save or download the file again.", e.what());
+    }
+}
+
+namespace {
+Diagnosis diagnoseUnguarded(const std::string& path) {
     uint64_t size = 0;
     try {
         size = detail::fileSize(path);
@@ -382,5 +401,6 @@ Diagnosis diagnose(const std::string& path) {
                     "it is none of the formats PyTorch writes (TorchScript, torch.save, .safetensors, .npy, ONNX, .pt2)",
                     "Check that this is the file you meant; models are usually saved with torch.jit.save.");
 }
+} // namespace
 
 } // namespace twb

@@ -32,6 +32,8 @@ Value readImage(const std::string& path, const ImageOptions& options) {
         (options.resizeWidth != w || options.resizeHeight != h)) {
         outW = options.resizeWidth;
         outH = options.resizeHeight;
+        if (int64_t(outW) * outH > (int64_t(1) << 28))
+            throw Error(path + ": resizing to " + std::to_string(outW) + "x" + std::to_string(outH) + " is too large");
         resized.resize(std::size_t(outW) * outH * channels);
         if (!stbir_resize_uint8(data, w, h, 0, resized.data(), outW, outH, 0, channels))
             throw Error(path + ": resizing to " + std::to_string(outW) + "x" + std::to_string(outH) + " failed");

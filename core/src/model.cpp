@@ -281,10 +281,13 @@ ModelInfo inspectModelFile(const std::string& path) {
         }
         default: break;
         }
-    } catch (const Error& e) {
+    } catch (const std::exception& caught) {
+        // Anything thrown while looking inside becomes the diagnosis.
+        const auto* twbError = dynamic_cast<const Error*>(&caught);
+        const Error e = twbError ? *twbError : Error(info.path + ": " + caught.what());
         if (info.diagnosis.usable) {
             info.diagnosis.usable = false;
-            if (dynamic_cast<const UnsupportedError*>(&e)) {
+            if (dynamic_cast<const UnsupportedError*>(&caught)) {
                 info.diagnosis.kind = FileKind::Unknown;
                 info.diagnosis.fix = "Save the data as numeric tensors (float, int or bool).";
             } else if (info.diagnosis.kind != FileKind::TooNew && info.diagnosis.kind != FileKind::Corrupt) {
@@ -427,6 +430,14 @@ c10::IValue convertTo(const c10::IValue& v, const c10::TypePtr& t, std::string& 
     case K::IntType: case K::FloatType: case K::BoolType: case K::NumberType:
         if (v.isTensor() && v.toTensor().numel() == 1) {
             const at::Tensor x = v.toTensor();
+            if (x.is_complex()) {
+                why = "holds a complex number";
+                return {};
+            }
+            if (t->kind() == K::IntType && x.is_floating_point() && std::abs(x.item<double>()) > 9.2e18) {
+                why = "holds a number too large for int";
+                return {};
+            }
             if (t->kind() == K::BoolType) return x.item<bool>();
             if (t->kind() == K::IntType) {
                 if (x.is_floating_point() && x.item<double>() != std::floor(x.item<double>())) {

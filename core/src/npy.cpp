@@ -11,7 +11,7 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
-#include <regex>
+#include <cctype>
 
 namespace twb::detail {
 namespace {
@@ -73,33 +73,60 @@ NpyHeader parseHeader(const Source& src, const std::string& label) {
     } else {
         throw Error(label + ": unsupported .npy format version " + std::to_string(major));
     }
-    if (headerLen > 1 << 20 || start + headerLen > src.size())
+    // NumPy itself refuses headers over 10000 bytes (max_header_size); so do we, before any parsing.
+    if (headerLen > 10000 || start + headerLen > src.size())
         throw Error(label + ": the .npy header claims " + std::to_string(headerLen) + " bytes the file does not hold");
     std::string header(headerLen, '\0');
     src.read(start, header.data(), headerLen);
 
     NpyHeader h;
     h.dataOffset = start + headerLen;
-    std::smatch m;
-    static const std::regex descrRe(R"('descr'\s*:\s*'([<>|=])([a-zA-Z])(\d+)')");
-    static const std::regex fortranRe(R"('fortran_order'\s*:\s*(True|False))");
-    static const std::regex shapeRe(R"('shape'\s*:\s*\(([^)]*)\))");
-    if (std::regex_search(header, m, std::regex(R"('descr'\s*:\s*\[)")))
+    // The header is a Python dict literal; read its three keys by hand (no regex: it recurses per character).
+    auto valueOf = [&](const char* key) -> std::size_t {
+        const std::string quoted = std::string("'") + key + "'";
+        auto at = header.find(quoted);
+        if (at == std::string::npos) throw Error(label + ": the .npy header has no " + quoted);
+        at = header.find(':', at + quoted.size());
+        if (at == std::string::npos) throw Error(label + ": the .npy header is malformed");
+        return header.find_first_not_of(" \t", at + 1);
+    };
+    std::size_t at = valueOf("descr");
+    if (at == std::string::npos || header[at] == '[')
         throw UnsupportedError(label + ": structured (record) arrays are not tensors; save each field as its own array");
-    if (!std::regex_search(header, m, descrRe))
-        throw UnsupportedError(label + ": the .npy header has no numeric 'descr' (object or string arrays cannot become tensors)");
-    h.byteOrder = m[1].str()[0];
-    h.kind = m[2].str()[0];
-    h.itemSize = std::stoi(m[3].str());
-    if (!std::regex_search(header, m, fortranRe)) throw Error(label + ": the .npy header has no 'fortran_order'");
-    h.fortran = m[1] == "True";
-    if (!std::regex_search(header, m, shapeRe)) throw Error(label + ": the .npy header has no 'shape'");
-    const std::string dims = m[1];
-    static const std::regex dimRe(R"(\s*(-?\d+)\s*,?)");
-    for (auto it = std::sregex_iterator(dims.begin(), dims.end(), dimRe); it != std::sregex_iterator(); ++it) {
-        const std::string d = (*it)[1];
-        if (d.size() > 18) throw Error(label + ": dimension " + d + " in the .npy shape is out of range");
-        h.shape.push_back(std::stoll(d));
+    if (header[at] != '\'' && header[at] != '"') throw Error(label + ": the .npy header's descr is malformed");
+    const auto close = header.find(header[at], at + 1);
+    if (close == std::string::npos) throw Error(label + ": the .npy header's descr is malformed");
+    const std::string descr = header.substr(at + 1, close - at - 1);
+    std::size_t digits = 2;
+    while (digits < descr.size() && std::isdigit(static_cast<unsigned char>(descr[digits]))) ++digits;
+    if (descr.size() < 3 || std::string("<>|=").find(descr[0]) == std::string::npos ||
+        !std::isalpha(static_cast<unsigned char>(descr[1])) || digits != descr.size() || descr.size() > 5)
+        throw UnsupportedError(label + ": the .npy header has no numeric 'descr' ('" + descr +
+                               "'; object or string arrays cannot become tensors)");
+    h.byteOrder = descr[0];
+    h.kind = descr[1];
+    h.itemSize = std::stoi(descr.substr(2));
+    at = valueOf("fortran_order");
+    if (header.compare(at, 4, "True") == 0) h.fortran = true;
+    else if (header.compare(at, 5, "False") == 0) h.fortran = false;
+    else throw Error(label + ": the .npy header's fortran_order is neither True nor False");
+    at = valueOf("shape");
+    if (at == std::string::npos || header[at] != '(') throw Error(label + ": the .npy header's shape is not a tuple");
+    const auto end = header.find(')', at);
+    if (end == std::string::npos) throw Error(label + ": the .npy header's shape is not closed");
+    std::string dim;
+    for (std::size_t i = at + 1; i <= end; ++i) {
+        const char c = header[i];
+        if (std::isdigit(static_cast<unsigned char>(c)) || (c == '-' && dim.empty())) {
+            dim += c;
+        } else if (c == ',' || c == ')' || c == ' ' || c == 'L') {
+            if (c == ' ' || c == 'L' || dim.empty()) continue;
+            if (dim.size() > 18) throw Error(label + ": dimension " + dim.substr(0, 24) + "… in the .npy shape is out of range");
+            h.shape.push_back(std::stoll(dim));
+            dim.clear();
+        } else {
+            throw Error(label + ": unexpected '" + std::string(1, c) + "' in the .npy shape");
+        }
     }
     return h;
 }
@@ -108,7 +135,8 @@ NpyHeader parseHeader(const Source& src, const std::string& label) {
 std::pair<at::ScalarType, at::ScalarType> npyTypes(const NpyHeader& h, const std::string& label) {
     const std::string code = std::string(1, h.kind) + std::to_string(h.itemSize);
     static const std::map<std::string, std::pair<at::ScalarType, at::ScalarType>> types{
-        {"b1", {at::kBool, at::kBool}},     {"i1", {at::kChar, at::kChar}},     {"u1", {at::kByte, at::kByte}},
+        // bool is read as bytes, then compared with 0: only 0 and 1 are valid bools.
+        {"b1", {at::kByte, at::kBool}},     {"i1", {at::kChar, at::kChar}},     {"u1", {at::kByte, at::kByte}},
         {"i2", {at::kShort, at::kShort}},   {"u2", {at::kShort, at::kInt}},     {"i4", {at::kInt, at::kInt}},
         {"u4", {at::kInt, at::kLong}},      {"i8", {at::kLong, at::kLong}},     {"u8", {at::kLong, at::kLong}},
         {"f2", {at::kHalf, at::kHalf}},     {"f4", {at::kFloat, at::kFloat}},   {"f8", {at::kDouble, at::kDouble}},
@@ -193,7 +221,7 @@ Value readNpz(const std::string& path) {
 void writeNpy(const std::string& path, const Value& value) {
     if (!value.isTensor())
         throw Error(path + ": .npy holds a single tensor, but the value is " + value.typeName() + "; write .pt instead");
-    at::Tensor t = unwrap(value).toTensor().detach().to(at::kCPU).contiguous();
+    at::Tensor t = unwrap(value).toTensor().detach().to(at::kCPU).resolve_conj().resolve_neg().contiguous();
     std::string descr;
     switch (t.scalar_type()) {
     case at::kBool: descr = "|b1"; break;

@@ -147,8 +147,13 @@ private:
     }
 
     // --- objects
+    static void deepen(Object& container, const Ref& child) {
+        container.depth = std::max(container.depth, child->depth + 1);
+        if (container.depth > kMaxNesting) throw Error("pickle nests containers deeper than any tensor archive does");
+    }
     Ref tuple(std::vector<Ref> items) {
         auto t = make(Object::Type::Tuple);
+        for (const auto& i : items) deepen(*t, i);
         t->items = std::move(items);
         return t;
     }
@@ -206,8 +211,10 @@ private:
             auto d = make(Object::Type::Dict);
             if (!a.empty() && (a[0]->type == Object::Type::List || a[0]->type == Object::Type::Tuple))
                 for (const auto& pair : a[0]->items)
-                    if (pair->type == Object::Type::Tuple && pair->items.size() == 2)
+                    if (pair->type == Object::Type::Tuple && pair->items.size() == 2) {
+                        deepen(*d, pair);
                         d->entries.emplace_back(pair->items[0], pair->items[1]);
+                    }
             return d;
         }
         if (q == "torch._utils._rebuild_tensor_v2") return rebuildTensor(a, true);
@@ -241,7 +248,7 @@ private:
         }
         if (g.name == "set" || g.name == "frozenset") {
             auto s = make(Object::Type::Set);
-            if (!a.empty()) s->items = a[0]->items;
+            if (!a.empty()) append(s, a[0]->items);
             return s;
         }
         throw UnsafeGlobal(g); // a storage type or Tensor class called directly
@@ -275,6 +282,7 @@ private:
         if (kv.size() % 2) throw Error("odd number of dict items in pickle");
         if (dict->type == Object::Type::Opaque) return;
         if (dict->type != Object::Type::Dict) throw Error("pickle sets items on something that is not a dict");
+        for (const auto& x : kv) deepen(*dict, x);
         for (std::size_t i = 0; i < kv.size(); i += 2) {
             bool replaced = false;
             if (kv[i]->type == Object::Type::String || kv[i]->type == Object::Type::Int)
@@ -290,6 +298,7 @@ private:
         if (list->type == Object::Type::Opaque) return;
         if (list->type != Object::Type::List && list->type != Object::Type::Set)
             throw Error("pickle appends to something that is not a list");
+        for (const auto& x : items) deepen(*list, x);
         list->items.insert(list->items.end(), items.begin(), items.end());
     }
 
@@ -360,7 +369,7 @@ private:
         case 0x86: { auto b = pop(); auto a = pop(); push(tuple({a, b})); break; }
         case 0x87: { auto c = pop(); auto b = pop(); auto a = pop(); push(tuple({a, b, c})); break; }
         case ']': push(make(T::List)); break;
-        case 'l': { auto l = make(T::List); l->items = popMark(); push(l); break; }
+        case 'l': { auto l = make(T::List); append(l, popMark()); push(l); break; }
         case 'a': { auto v = pop(); append(top(), {v}); break; }
         case 'e': { auto items = popMark(); append(top(), items); break; }
         case '}': push(make(T::Dict)); break;
@@ -369,7 +378,7 @@ private:
         case 'u': { auto kv = popMark(); setItems(top(), kv); break; }
         case 0x8f: push(make(T::Set)); break;
         case 0x90: { auto items = popMark(); append(top(), items); break; }
-        case 0x91: { auto s = make(T::Set); s->items = popMark(); push(s); break; }
+        case 0x91: { auto s = make(T::Set); append(s, popMark()); push(s); break; }
         case 'p': { const std::string s = line(); try { memoPut(std::stoull(s)); } catch (const Error&) { throw; } catch (...) { throw Error("bad memo key in pickle"); } break; }
         case 'q': memoPut(byte()); break;
         case 'r': memoPut(little<uint32_t>()); break;
@@ -412,7 +421,10 @@ private:
         case 'b': { // BUILD: sets state on the object below; only placeholders and dicts' attributes
             auto state = pop();
             auto& obj = top();
-            if (obj->type == T::Opaque) obj->entries.emplace_back(makeString("__state__"), state);
+            if (obj->type == T::Opaque) {
+                deepen(*obj, state);
+                obj->entries.emplace_back(makeString("__state__"), state);
+            }
             break;
         }
         case 'Q': persistentId(pop()); break;

@@ -38,6 +38,7 @@ struct TensorRef {
 struct Object {
     enum class Type { None, Bool, Int, Float, String, Bytes, Tuple, List, Dict, Set, Global, Tensor, Device, Opaque };
     Type type = Type::None;
+    int depth = 0; // nesting below this object; bounded so walkers and destructors cannot overflow the stack
     bool b = false;
     int64_t i = 0;
     double f = 0;
@@ -74,5 +75,8 @@ struct Result {
 };
 
 Result load(const std::string& bytes, const Options& options = {});
+
+// Deepest nesting the unpickler builds; deeper pickles are refused.
+constexpr int kMaxNesting = 1000;
 
 } // namespace twb::detail::pickle

@@ -59,7 +59,8 @@ Value readSafetensors(const std::string& path) {
             in.seekg(std::streamoff(dataStart + offsets[0]));
             in.read(static_cast<char*>(t.data_ptr()), std::streamsize(offsets[1] - offsets[0]));
             if (!in) throw Error(label + ": the file ends early");
-            if (dtype == "U16") t = t.to(at::kInt).bitwise_and(0xFFFF);
+            if (dtype == "BOOL") t = t.view(at::kByte).ne(0); // any byte but 0 and 1 would be undefined as bool
+            else if (dtype == "U16") t = t.to(at::kInt).bitwise_and(0xFFFF);
             else if (dtype == "U32") t = t.to(at::kLong).bitwise_and(int64_t(0xFFFFFFFF));
             else if (dtype == "U64" && numel > 0 && t.lt(0).any().item<bool>())
                 throw UnsupportedError(label + ": uint64 values above 2^63-1 do not fit in int64");

@@ -4,6 +4,8 @@
 
 #include "twb/error.h"
 
+#include <torch/script.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -69,7 +71,26 @@ std::string formatName(TensorFormat format) {
     return "?";
 }
 
+namespace {
+Value readUnguarded(const std::string& path, const ReadOptions& options);
+}
+
 Value readTensorFile(const std::string& path, const ReadOptions& options) {
+    try {
+        return readUnguarded(path, options);
+    } catch (const Error&) {
+        throw;
+    } catch (const c10::Error& e) {
+        throw Error(path + ": " + e.what_without_backtrace());
+    } catch (const std::bad_alloc&) {
+        throw Error(path + ": the data it describes does not fit in memory");
+    } catch (const std::exception& e) {
+        throw Error(path + ": " + e.what());
+    }
+}
+
+namespace {
+Value readUnguarded(const std::string& path, const ReadOptions& options) {
     detail::fileSize(path); // a clear message for missing files and folders
     const TensorFormat format = options.format == TensorFormat::Auto ? detectTensorFormat(path) : options.format;
     switch (format) {
@@ -90,6 +111,7 @@ Value readTensorFile(const std::string& path, const ReadOptions& options) {
     }
     throw Error(path + ": unknown tensor file format");
 }
+} // namespace
 
 void writeTensorFile(const std::string& path, const Value& value) {
     const std::string ext = lowerExtension(path);

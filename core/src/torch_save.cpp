@@ -13,6 +13,7 @@
 
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 namespace twb::detail {
@@ -35,10 +36,26 @@ class Converter {
 public:
     Converter(const ZipReader& zip, std::string prefix, std::string label)
         : m_zip(zip), m_prefix(std::move(prefix)), m_label(std::move(label)) {
-        if (m_zip.has(m_prefix + "byteorder")) m_bigEndian = m_zip.read(m_prefix + "byteorder", 16) == "big";
+        try {
+            if (m_zip.has(m_prefix + "byteorder")) m_bigEndian = m_zip.read(m_prefix + "byteorder", 16) == "big";
+        } catch (const ZipError& e) {
+            throw Error(m_label + ": unreadable byteorder record (" + e.what() + ")");
+        }
     }
 
+    // Each object converts once, however often the pickle refers to it; a cycle is refused.
     c10::IValue convert(const pickle::Ref& o) {
+        const auto done = m_converted.find(o.get());
+        if (done != m_converted.end()) return done->second;
+        if (!m_inProgress.insert(o.get()).second) throw Error(m_label + ": the pickle contains a cycle");
+        c10::IValue v = convertOnce(o);
+        m_inProgress.erase(o.get());
+        m_converted.emplace(o.get(), v);
+        return v;
+    }
+
+private:
+    c10::IValue convertOnce(const pickle::Ref& o) {
         using T = pickle::Object::Type;
         switch (o->type) {
         case T::None: return {};
@@ -91,7 +108,6 @@ public:
         throw Error(m_label + ": unsupported object in pickle");
     }
 
-private:
     static c10::TypePtr elementType(const std::vector<c10::IValue>& items) {
         if (items.empty()) return c10::TensorType::get();
         c10::TypePtr t = items.front().type();
@@ -127,6 +143,7 @@ private:
             auto* p = static_cast<uint8_t*>(t.data_ptr());
             for (uint64_t i = 0; i < bytes / uint64_t(unit); ++i) std::reverse(p + i * unit, p + (i + 1) * unit);
         }
+        if (dtype == at::kBool) t = t.view(at::kByte).ne(0); // any byte but 0 and 1 would be undefined as bool
         m_storages.emplace(s.key, t);
         return t;
     }
@@ -149,6 +166,11 @@ private:
             throw Error(label + ": the tensor reaches element " + std::to_string(last) + " of a storage of " +
                         std::to_string(s.numel()));
         if (empty) return at::empty(r.size, s.options());
+        // Zero strides may repeat a small storage into an enormous view: keep views the size of real data.
+        const int64_t viewNumel = checkedNumel(r.size, s.element_size(), label);
+        if (viewNumel > std::max<int64_t>(s.numel(), int64_t(1) << 31))
+            throw Error(label + ": a view of " + std::to_string(viewNumel) + " elements over a storage of " +
+                        std::to_string(s.numel()));
         return s.as_strided(r.size, r.stride, r.offset);
     }
 
@@ -156,6 +178,8 @@ private:
     std::string m_prefix, m_label;
     bool m_bigEndian = false;
     std::map<std::string, at::Tensor> m_storages;
+    std::map<const pickle::Object*, c10::IValue> m_converted;
+    std::set<const pickle::Object*> m_inProgress;
 };
 
 } // namespace
@@ -199,7 +223,8 @@ void writeTorchSave(const std::string& path, const Value& value) {
     try {
         // Outputs may be views or live on a device; torch.load wants plain CPU storages.
         const c10::IValue plain = mapTensors(
-            unwrap(value), [](const at::Tensor& t) { return t.detach().to(at::kCPU).contiguous().clone(); });
+            unwrap(value),
+            [](const at::Tensor& t) { return t.detach().to(at::kCPU).resolve_conj().resolve_neg().contiguous().clone(); });
         bytes = torch::pickle_save(plain);
     } catch (const std::exception& e) {
         throw Error(path + ": the value cannot be saved as .pt", e.what());

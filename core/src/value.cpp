@@ -1,5 +1,6 @@
 #include "twb/value.h"
 
+#include "readers.h"
 #include "torch_bridge.h"
 #include "twb/error.h"
 
@@ -195,9 +196,9 @@ TensorSummary summarize(const at::Tensor& t0, std::size_t firstCount) {
     s.min = s.max = s.mean = std::nan("");
     if (s.numel == 0) return s;
     c10::InferenceMode guard;
-    at::Tensor t = t0.detach().to(at::kCPU);
+    at::Tensor t = t0.detach().to(at::kCPU).resolve_conj().resolve_neg();
     if (t.is_complex()) t = at::view_as_real(t);
-    t = t.to(at::kDouble).reshape({-1});
+    t = t.to(at::kDouble).contiguous().reshape({-1}); // data_ptr below needs packed values
     const at::Tensor finite = at::isfinite(t);
     s.nanCount = at::isnan(t).sum().item<int64_t>();
     s.infCount = at::isinf(t).sum().item<int64_t>();
@@ -250,7 +251,7 @@ std::vector<Leaf> Value::leaves(const std::string& root, std::size_t firstCount)
 
 std::vector<double> Value::toDoubles() const {
     c10::InferenceMode guard;
-    at::Tensor t = tensorOf(m_impl->v).detach().to(at::kCPU);
+    at::Tensor t = tensorOf(m_impl->v).detach().to(at::kCPU).resolve_conj().resolve_neg();
     if (t.is_complex()) t = at::view_as_real(t);
     t = t.to(at::kDouble).contiguous().reshape({-1});
     return std::vector<double>(t.data_ptr<double>(), t.data_ptr<double>() + t.numel());
@@ -344,11 +345,7 @@ Value makeBool(bool v) { return wrap(c10::IValue(v)); }
 Value makeString(const std::string& v) { return wrap(c10::IValue(v)); }
 
 Value makeTensor(const std::vector<double>& values, const std::vector<int64_t>& shape, const std::string& dtype) {
-    int64_t n = 1;
-    for (auto d : shape) {
-        if (d < 0) throw Error("negative dimension in shape " + shapeText(shape));
-        n *= d;
-    }
+    const int64_t n = detail::checkedNumel(shape, 8, "shape " + shapeText(shape));
     if (n != int64_t(values.size()))
         throw Error("shape " + shapeText(shape) + " needs " + std::to_string(n) + " values, got " +
                     std::to_string(values.size()));

@@ -48,6 +48,10 @@ uint64_t ZipReader::size(const std::string& name) const {
     zip_stat_init(&st);
     if (zip_stat(m_impl->archive, name.c_str(), 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE))
         throw ZipError("no record '" + name + "' in the archive");
+    // The size is the archive's claim: deflate cannot expand more than about 1032:1, so a bigger claim is a lie.
+    if ((st.valid & ZIP_STAT_COMP_SIZE) && st.size > st.comp_size * 1100 + 4096)
+        throw ZipError("record '" + name + "' claims " + std::to_string(st.size) + " bytes from " +
+                       std::to_string(st.comp_size) + " compressed bytes");
     return st.size;
 }
 

@@ -374,6 +374,18 @@ def make_broken():
         z.writestr("exported/version", "0\n")
         z.writestr("exported/models/model.json", "{}")
         z.writestr("exported/data/weights/weight_0", b"\0" * 16)
+    # Hostile pickles inside valid torch.save archives: 100k nested tuples, a list that contains itself,
+    # and 64 levels of (x, x) — 2**64 leaves if walked naively.
+    def pickle_archive(name, body):
+        with zipfile.ZipFile(path(name), "w", zipfile.ZIP_STORED) as z:
+            z.writestr(name[:-3] + "/data.pkl", b"\x80\x02" + body + b".")
+            z.writestr(name[:-3] + "/version", "3\n")
+    pickle_archive("deep_nesting.pt", b"K\x01" + b"\x85" * 100000)
+    pickle_archive("cycle.pt", b"]\x94h\x00a")
+    pickle_archive("shared_dag.pt", b"K\x01" + b"2\x86" * 64)
+    npy_with_header("bad_long_header.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (" + "1" * 9000 + ",), }")
+    npy_with_header("bool_bytes.npy", "{'descr': '|b1', 'fortran_order': False, 'shape': (3,), }", b"\x00\x01\x02")
+    torch.save(torch.arange(3.0).expand(1000, 3), path("expanded.pt"))
     with open(path("empty.pt"), "wb"):
         pass
     with open(path("notes.txt"), "w") as f:
