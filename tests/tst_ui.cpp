@@ -21,6 +21,7 @@
 #include <QLabel>
 #include <QPlainTextEdit>
 #include <QSettings>
+#include <QSpinBox>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTimer>
@@ -41,6 +42,8 @@ private slots:
     void sessionAndReportRoundTrip();
     void compareWithReferenceFile();
     void cudaOffWithReason();
+    void openingAnotherModelStopsTheRun();
+    void configEditorShowsTheSelectedConfiguration();
     void darkThemeRecoloursCharts();
 
 private:
@@ -225,8 +228,14 @@ void TestUi::sessionAndReportRoundTrip() {
         QSignalSpy finished(&w, &MainWindow::runsFinished);
         w.runAll();
         QVERIFY(finished.wait(60000));
-        QVERIFY(w.saveSession(session));
-        QVERIFY(w.exportReport(report, dir.filePath("r.csv")));
+        QSignalSpy saved(&w, &MainWindow::sessionSaved);
+        QSignalSpy exported(&w, &MainWindow::reportExported);
+        w.saveSession(session);
+        w.exportReport(report, dir.filePath("r.csv"));
+        QTRY_COMPARE_WITH_TIMEOUT(saved.count(), 2, 20000); // the autosave after the run, then ours
+        QVERIFY(saved.last().at(1).toBool());
+        QTRY_COMPARE_WITH_TIMEOUT(exported.count(), 1, 20000);
+        QVERIFY(exported.last().at(1).toBool());
     }
     const twb::Report r = twb::readReport(report.toStdString());
     QCOMPARE(r.runs.size(), std::size_t(2));
@@ -267,6 +276,41 @@ void TestUi::cudaOffWithReason() {
     QCOMPARE(panel.cudaSelectable(), b.cudaAvailable);
     QCOMPARE(panel.configs().size(), 2); // "CPU · JIT off" and "CPU · optimize_for_inference" by default
     QCOMPARE(panel.configs()[1].jit, twb::JitMode::Optimize);
+}
+
+void TestUi::openingAnotherModelStopsTheRun() {
+    MainWindow w;
+    QVERIFY(openSample(w));
+    w.configPanel()->setConfigs({twb::RunConfig::parse("seconds=120")});
+    QSignalSpy progress(w.runner(), &JobRunner::runProgress);
+    QSignalSpy finished(&w, &MainWindow::runsFinished);
+    w.runAll();
+    QTRY_VERIFY_WITH_TIMEOUT(progress.count() > 2, 20000);
+    QSignalSpy shown(&w, &MainWindow::modelShown);
+    w.openFile(QString::fromStdString(TWB_DATA("mlp_traced.pt")));
+    QVERIFY(shown.wait(20000)); // not stuck behind a two-minute run
+    QVERIFY(!finished.isEmpty() && finished.last().at(0).toBool());
+    QVERIFY(!w.runner()->isRunning());
+    QTest::qWait(200);
+    QVERIFY2(w.resultsPanel()->runs().empty(), "the old model's results were dropped");
+}
+
+void TestUi::configEditorShowsTheSelectedConfiguration() {
+    ConfigPanel panel;
+    panel.setConfigs({twb::RunConfig::parse("name=first,jit=freeze,warmup=7,seconds=2.5"),
+                      twb::RunConfig::parse("name=second,threads=3")});
+    // Touch one field of the selected (first) configuration: the others must keep their values.
+    auto* warmup = panel.findChildren<QSpinBox*>().at(1);
+    QCOMPARE(warmup->value(), 7);
+    auto* threads = panel.findChildren<QSpinBox*>().at(0);
+    threads->setValue(2);
+    const auto c = panel.configs()[0];
+    QCOMPARE(c.name, std::string("first"));
+    QCOMPARE(c.jit, twb::JitMode::Freeze);
+    QCOMPARE(c.warmup, 7);
+    QCOMPARE(c.seconds, 2.5);
+    QCOMPARE(c.threads, 2);
+    QCOMPARE(panel.configs()[1].threads, 3);
 }
 
 void TestUi::darkThemeRecoloursCharts() {

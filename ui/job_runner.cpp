@@ -1,13 +1,18 @@
 #include "job_runner.h"
 
+#include "twb/diagnosis.h"
 #include "twb/error.h"
 #include "twb/generate.h"
 #include "twb/tensor_io.h"
 
+#include <QDir>
 #include <QFileInfo>
+#include <QJsonDocument>
+#include <QSaveFile>
 #include <QMetaObject>
 #include <QPointer>
 
+#include <chrono>
 #include <optional>
 
 namespace twbui {
@@ -75,27 +80,45 @@ JobRunner::~JobRunner() {
     m_thread.wait();
 }
 
-// Posts `job` to the worker thread; `deliver` runs back on the GUI thread if this runner still exists.
-template <typename Job> static void post(JobRunner* runner, Worker* worker, Job job) {
+// Queues `job` on the worker thread; jobs run one after another, in the order they were posted.
+template <typename Job> static void post(Worker* worker, Job job) {
     QMetaObject::invokeMethod(worker, std::move(job), Qt::QueuedConnection);
-    (void)runner;
 }
 
 void JobRunner::openModel(const QString& path) {
     const quint64 gen = ++m_modelGeneration;
     ++m_bindGeneration;
+    if (m_running) {
+        // Another model supersedes the run: stop it and drop whatever it still delivers.
+        cancel();
+        ++m_runGeneration;
+        m_running = false;
+        emit allFinished(true);
+    }
     QPointer<JobRunner> self(this);
     Worker* worker = m_worker;
-    post(this, worker, [self, worker, gen, path] {
-        twb::ModelInfo info = twb::inspectModelFile(path.toStdString());
+    post(worker, [self, worker, gen, path] {
+        twb::ModelInfo info;
         worker->model.reset();
         worker->binding = {};
-        if (info.diagnosis.usable && info.diagnosis.kind == twb::FileKind::TorchScript) {
-            try {
-                worker->model.emplace(twb::Model::load(path.toStdString()));
-            } catch (const twb::Error&) {
-                // inspectModelFile already explained it.
+        try {
+            const std::string file = path.toStdString();
+            if (twb::diagnose(file).kind == twb::FileKind::TorchScript) {
+                try {
+                    worker->model.emplace(twb::Model::load(file)); // loads once, and inspects as it loads
+                    info = worker->model->info();
+                } catch (const twb::Error&) {
+                    info = twb::inspectModelFile(file); // explains why it does not load
+                }
+            } else {
+                info = twb::inspectModelFile(file);
             }
+        } catch (const std::exception& e) {
+            info.path = path.toStdString();
+            info.diagnosis.kind = twb::FileKind::Corrupt;
+            info.diagnosis.summary = "A file that could not be examined";
+            info.diagnosis.error = e.what();
+            info.diagnosis.fix = "Save or download the file again.";
         }
         QMetaObject::invokeMethod(self, [self, gen, info] {
             if (self && gen == self->m_modelGeneration) emit self->modelInspected(info);
@@ -107,7 +130,7 @@ void JobRunner::loadStateDict(const QString& path, bool strict) {
     QPointer<JobRunner> self(this);
     Worker* worker = m_worker;
     const quint64 gen = m_modelGeneration;
-    post(this, worker, [self, worker, gen, path, strict] {
+    post(worker, [self, worker, gen, path, strict] {
         try {
             if (!worker->model) throw twb::Error("open a TorchScript model first, then load weights into it");
             const twb::StateDictReport report = worker->model->loadStateDict(path.toStdString(), strict);
@@ -124,7 +147,7 @@ void JobRunner::bindInputs(const QVector<InputSpec>& inputs) {
     const quint64 gen = ++m_bindGeneration;
     QPointer<JobRunner> self(this);
     Worker* worker = m_worker;
-    post(this, worker, [self, worker, gen, inputs] {
+    post(worker, [self, worker, gen, inputs] {
         BindingSnapshot snap;
         std::vector<twb::ProvidedInput> provided;
         bool readable = true;
@@ -167,7 +190,12 @@ void JobRunner::bindInputs(const QVector<InputSpec>& inputs) {
         if (!worker->model) {
             snap.error = QStringLiteral("open a TorchScript model first");
         } else if (readable) {
-            worker->binding = worker->model->bindInputs(provided);
+            try {
+                worker->binding = worker->model->bindInputs(provided);
+            } catch (const std::exception& e) {
+                worker->binding = {};
+                worker->binding.error = e.what();
+            }
             snap.ok = worker->binding.ok;
             snap.error = QString::fromStdString(worker->binding.error);
             for (const auto& a : worker->binding.arguments)
@@ -185,6 +213,7 @@ void JobRunner::bindInputs(const QVector<InputSpec>& inputs) {
 
 void JobRunner::run(const QVector<twb::RunConfig>& configs) {
     cancel(); // a new run supersedes the old one
+    ++m_compareGeneration; // and any comparison of the old outputs
     const quint64 gen = ++m_runGeneration;
     m_stop = std::make_shared<std::atomic<bool>>(false);
     m_running = true;
@@ -192,7 +221,7 @@ void JobRunner::run(const QVector<twb::RunConfig>& configs) {
     QPointer<JobRunner> self(this);
     Worker* worker = m_worker;
     auto stop = m_stop;
-    post(this, worker, [self, worker, gen, configs, stop] {
+    post(worker, [self, worker, gen, configs, stop] {
         auto deliver = [&](auto fn) {
             QMetaObject::invokeMethod(self, [self, gen, fn] {
                 if (self && gen == self->m_runGeneration) fn(self.data());
@@ -209,8 +238,14 @@ void JobRunner::run(const QVector<twb::RunConfig>& configs) {
                 snap.record.label = configs[i].label();
                 snap.record.error = "no TorchScript model is open";
             } else {
+                auto lastSent = std::chrono::steady_clock::now() - std::chrono::seconds(1);
                 const twb::ProgressFn progress = [&](const twb::Progress& p) {
-                    deliver([i, p](JobRunner* r) { emit r->runProgress(i, p); });
+                    // At most 20 updates a second reach the GUI, whatever the harness reports.
+                    const auto now = std::chrono::steady_clock::now();
+                    if (now - lastSent >= std::chrono::milliseconds(50) || p.fraction >= 1) {
+                        lastSent = now;
+                        deliver([i, p](JobRunner* r) { emit r->runProgress(i, p); });
+                    }
                     return !stop->load();
                 };
                 twb::RunResult result =
@@ -242,15 +277,23 @@ void JobRunner::compare(const twb::Value& a, const twb::Value& b, const QString&
                         const twb::CompareOptions& options, const QString& leafPath) {
     const quint64 gen = ++m_compareGeneration;
     QPointer<JobRunner> self(this);
-    post(this, m_worker, [self, gen, a, b, nameA, nameB, options, leafPath] {
+    post(m_worker, [self, gen, a, b, nameA, nameB, options, leafPath] {
         ComparisonSnapshot snap;
         snap.nameA = nameA;
         snap.nameB = nameB;
-        snap.comparison = twb::compareOutputs(a, b, options);
-        snap.leafPath = leafPath;
-        if (snap.leafPath.isEmpty() && !snap.comparison.leaves.empty())
-            snap.leafPath = QString::fromStdString(snap.comparison.leaves.front().path);
-        snap.errors = twb::histogram(twb::absoluteErrors(a, b, snap.leafPath.toStdString()), 40);
+        try {
+            snap.comparison = twb::compareOutputs(a, b, options);
+            snap.leafPath = leafPath;
+            if (snap.leafPath.isEmpty() && !snap.comparison.leaves.empty())
+                snap.leafPath = QString::fromStdString(snap.comparison.leaves.front().path);
+            snap.errors = twb::histogram(twb::absoluteErrors(a, b, snap.leafPath.toStdString()), 40);
+        } catch (const std::exception& e) {
+            const QString message = QString::fromUtf8(e.what());
+            QMetaObject::invokeMethod(self, [self, gen, message] {
+                if (self && gen == self->m_compareGeneration) emit self->compareFailed(message);
+            }, Qt::QueuedConnection);
+            return;
+        }
         QMetaObject::invokeMethod(self, [self, gen, snap] {
             if (self && gen == self->m_compareGeneration) emit self->compared(snap);
         }, Qt::QueuedConnection);
@@ -259,16 +302,67 @@ void JobRunner::compare(const twb::Value& a, const twb::Value& b, const QString&
 
 void JobRunner::compareWithFile(const twb::Value& a, const QString& nameA, const QString& file,
                                 const twb::CompareOptions& options, const QString& leafPath) {
+    const quint64 gen = ++m_compareGeneration;
     QPointer<JobRunner> self(this);
-    post(this, m_worker, [self, a, nameA, file, options, leafPath] {
+    post(m_worker, [self, gen, a, nameA, file, options, leafPath] {
         try {
             const twb::Value b = twb::readTensorFile(file.toStdString());
-            QMetaObject::invokeMethod(self, [self, a, b, nameA, file, options, leafPath] {
-                if (self) self->compare(a, b, nameA, QFileInfo(file).fileName(), options, leafPath);
+            QMetaObject::invokeMethod(self, [self, gen, a, b, nameA, file, options, leafPath] {
+                // Chains into a comparison only if nothing newer was asked for meanwhile.
+                if (self && gen == self->m_compareGeneration)
+                    self->compare(a, b, nameA, QFileInfo(file).fileName(), options, leafPath);
             }, Qt::QueuedConnection);
         } catch (const std::exception& e) {
-            reportFailure(self, QString::fromUtf8(e.what()));
+            const QString message = QString::fromUtf8(e.what());
+            QMetaObject::invokeMethod(self, [self, gen, message] {
+                if (self && gen == self->m_compareGeneration) emit self->compareFailed(message);
+            }, Qt::QueuedConnection);
         }
+    });
+}
+
+void JobRunner::exportReport(const twb::Report& report, const QString& jsonPath, const QString& csvPath) {
+    QPointer<JobRunner> self(this);
+    post(m_worker, [self, snapshot = report, jsonPath, csvPath] {
+        twb::Report report = snapshot; // completed here: hashing large files belongs off the GUI thread
+        QString error;
+        try {
+            report.environment = twb::currentEnvironment();
+            if (!report.model.path.empty()) report.model.sha256 = twb::fileSha256(report.model.path);
+            for (auto& in : report.inputs)
+                if (!in.source.empty() && QFileInfo::exists(QString::fromStdString(in.source)))
+                    in.sha256 = twb::fileSha256(in.source);
+            twb::writeReport(jsonPath.toStdString(), report);
+            if (!csvPath.isEmpty()) {
+                QSaveFile csv(csvPath);
+                if (!csv.open(QIODevice::WriteOnly)) throw twb::Error(csvPath.toStdString() + ": cannot be written");
+                csv.write(QByteArray::fromStdString(twb::samplesCsv(report)));
+                if (!csv.commit()) throw twb::Error(csvPath.toStdString() + ": cannot be written");
+            }
+        } catch (const std::exception& e) {
+            error = QString::fromUtf8(e.what());
+        }
+        QMetaObject::invokeMethod(self, [self, jsonPath, error] {
+            if (self) emit self->exported(jsonPath, error);
+        }, Qt::QueuedConnection);
+    });
+}
+
+void JobRunner::writeSession(const QString& path, const QJsonObject& meta, const twb::Report& report) {
+    QPointer<JobRunner> self(this);
+    post(m_worker, [self, path, meta, report] {
+        QJsonObject session = meta;
+        session["report"] = QJsonDocument::fromJson(QByteArray::fromStdString(twb::reportToJson(report, -1))).object();
+        QDir().mkpath(QFileInfo(path).absolutePath());
+        QSaveFile file(path); // written whole or not at all
+        bool ok = file.open(QIODevice::WriteOnly);
+        if (ok) {
+            file.write(QJsonDocument(session).toJson(QJsonDocument::Compact));
+            ok = file.commit();
+        }
+        QMetaObject::invokeMethod(self, [self, path, ok] {
+            if (self) emit self->sessionWritten(path, ok);
+        }, Qt::QueuedConnection);
     });
 }
 

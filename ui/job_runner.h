@@ -7,6 +7,9 @@
 #include "snapshots.h"
 
 #include "twb/config.h"
+#include "twb/report.h"
+
+#include <QJsonObject>
 
 #include <QObject>
 #include <QThread>
@@ -35,6 +38,10 @@ public:
                          const twb::CompareOptions& options, const QString& leafPath);
     void cancel();
     bool isRunning() const { return m_running; }
+    // Hashes the files, fingerprints the machine and writes the report (and CSV) off the GUI thread.
+    void exportReport(const twb::Report& report, const QString& jsonPath, const QString& csvPath);
+    // Writes `session` with the report under "report", atomically, off the GUI thread.
+    void writeSession(const QString& path, const QJsonObject& session, const twb::Report& report);
 
 signals:
     void modelInspected(const twb::ModelInfo& info);
@@ -45,6 +52,9 @@ signals:
     void runFinished(const twbui::RunSnapshot& run);
     void allFinished(bool cancelled);
     void compared(const twbui::ComparisonSnapshot& comparison);
+    void compareFailed(const QString& message);
+    void exported(const QString& jsonPath, const QString& error); // error empty on success
+    void sessionWritten(const QString& path, bool ok);
     void failed(const QString& message);
 
 private:

@@ -118,9 +118,24 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         m_results->showComparison(c);
         emit comparisonShown();
     });
+    connect(m_runner, &JobRunner::compareFailed, this, [this](const QString& message) {
+        m_results->showComparisonError(message);
+        m_status->setText(message);
+    });
+    connect(m_runner, &JobRunner::exported, this, [this](const QString& path, const QString& error) {
+        m_status->setText(error.isEmpty() ? tr("Wrote %1").arg(path) : error);
+        emit reportExported(path, error.isEmpty());
+    });
+    connect(m_runner, &JobRunner::sessionWritten, this, [this](const QString& path, bool ok) {
+        if (path != autosavePath()) m_status->setText(ok ? tr("Saved %1").arg(path) : tr("Could not save %1").arg(path));
+        emit sessionSaved(path, ok);
+    });
     connect(m_runner, &JobRunner::stateDictLoaded, this, [this](const twb::StateDictReport& r, const QString& path) {
         m_model->showStateDictReport(r, path);
-        if (r.applied) m_stateDictPath = path;
+        if (r.applied) {
+            m_stateDictPath = path;
+            m_strictWeights = r.strict;
+        }
         m_status->setText(QString::fromStdString(r.describe()));
     });
     connect(m_runner, &JobRunner::failed, this, [this](const QString& message) { m_status->setText(message); });
@@ -282,6 +297,8 @@ void MainWindow::openFile(const QString& path) {
     }
     m_modelPath = path;
     m_stateDictPath.clear();
+    m_info = twb::ModelInfo(); // nothing runs until the new model is known
+    if (m_runAction) m_runAction->setEnabled(false);
     m_status->setText(tr("Inspecting %1…").arg(QFileInfo(path).fileName()));
     setWindowTitle(tr("%1 — Torch Workbench").arg(QFileInfo(path).fileName()));
     rememberRecent(path);
@@ -326,7 +343,10 @@ void MainWindow::runAll() {
         m_status->setText(tr("Open a TorchScript model first."));
         return;
     }
+    m_inputs->flush(); // an edit still in its debounce must reach the worker before the run
     m_results->reset();
+    m_runLabels.clear();
+    for (const auto& c : m_configs->configs()) m_runLabels << QString::fromStdString(c.label());
     m_runner->run(m_configs->configs());
 }
 
@@ -347,8 +367,7 @@ void MainWindow::setRunning(bool running) {
 void MainWindow::onProgress(int index, const twb::Progress& p) {
     const double overall = (double(index) + p.fraction) / std::max(1, m_configCount);
     m_progress->setValue(int(overall * 1000));
-    const auto configs = m_configs->configs();
-    const QString label = index < configs.size() ? QString::fromStdString(configs[index].label()) : QString();
+    const QString label = m_runLabels.value(index);
     QString text = tr("%1 (%2 of %3): %4, %5 calls").arg(label).arg(index + 1).arg(m_configCount)
                        .arg(QString::fromStdString(p.phase)).arg(p.iterations);
     if (p.remainingSeconds >= 0) text += tr(", %1 s left").arg(p.remainingSeconds, 0, 'f', 1);
@@ -426,28 +445,9 @@ twb::Report buildReport(const std::vector<RunSnapshot>& runs, const twb::ModelIn
 }
 } // namespace
 
-bool MainWindow::exportReport(const QString& jsonPath, const QString& csvPath) {
-    twb::Report report = buildReport(m_results->runs(), m_info, m_inputs->specs());
-    try {
-        report.environment = twb::currentEnvironment();
-        if (!report.model.path.empty()) report.model.sha256 = twb::fileSha256(report.model.path);
-        for (auto& in : report.inputs)
-            if (!in.source.empty() && QFileInfo::exists(QString::fromStdString(in.source)))
-                in.sha256 = twb::fileSha256(in.source);
-        twb::writeReport(jsonPath.toStdString(), report);
-        if (!csvPath.isEmpty()) {
-            QSaveFile csv(csvPath);
-            if (csv.open(QIODevice::WriteOnly)) {
-                csv.write(QByteArray::fromStdString(twb::samplesCsv(report)));
-                csv.commit();
-            }
-        }
-        m_status->setText(tr("Wrote %1").arg(jsonPath));
-        return true;
-    } catch (const std::exception& e) {
-        m_status->setText(QString::fromUtf8(e.what()));
-        return false;
-    }
+void MainWindow::exportReport(const QString& jsonPath, const QString& csvPath) {
+    m_status->setText(tr("Writing %1…").arg(jsonPath));
+    m_runner->exportReport(buildReport(m_results->runs(), m_info, m_inputs->specs()), jsonPath, csvPath);
 }
 
 void MainWindow::openReport(const QString& path) {
@@ -468,25 +468,18 @@ void MainWindow::openReport(const QString& path) {
     }
 }
 
-bool MainWindow::saveSession(const QString& path) {
+void MainWindow::saveSession(const QString& path) {
     QJsonObject session;
     session["torch_workbench_session"] = 1;
     session["model"] = m_modelPath;
     session["state_dict"] = m_stateDictPath;
+    session["state_dict_strict"] = m_strictWeights;
     QJsonArray inputs, configs;
     for (const auto& in : m_inputs->specs()) inputs.append(QJsonObject{{"argument", in.argument}, {"source", in.source}});
     for (const auto& c : m_configs->configs()) configs.append(QString::fromStdString(c.toSpec()));
     session["inputs"] = inputs;
     session["configs"] = configs;
-    const twb::Report report = buildReport(m_results->runs(), m_info, m_inputs->specs());
-    session["report"] = QJsonDocument::fromJson(QByteArray::fromStdString(twb::reportToJson(report, -1))).object();
-    QDir().mkpath(QFileInfo(path).absolutePath());
-    QSaveFile file(path); // written whole or not at all
-    if (!file.open(QIODevice::WriteOnly)) return false;
-    file.write(QJsonDocument(session).toJson(QJsonDocument::Compact));
-    const bool ok = file.commit();
-    if (path != autosavePath()) m_status->setText(ok ? tr("Saved %1").arg(path) : tr("Could not save %1").arg(path));
-    return ok;
+    m_runner->writeSession(path, session, buildReport(m_results->runs(), m_info, m_inputs->specs()));
 }
 
 bool MainWindow::restoreSession(const QString& path) {
@@ -514,15 +507,14 @@ bool MainWindow::restoreSession(const QString& path) {
     const QString model = s.value("model").toString();
     if (!model.isEmpty()) openFile(model);
     const QString weights = s.value("state_dict").toString();
-    if (!weights.isEmpty()) m_runner->loadStateDict(weights, true);
+    if (!weights.isEmpty()) m_runner->loadStateDict(weights, s.value("state_dict_strict").toBool(true));
     m_results->reset();
     try {
         const twb::Report report = twb::reportFromJson(
             QJsonDocument(s.value("report").toObject()).toJson(QJsonDocument::Compact).toStdString(), path.toStdString());
         for (const auto& run : report.runs) {
-            RunSnapshot snap;
+            RunSnapshot snap; // the session's own runs: saved again with it, replaced by the next run
             snap.record = run;
-            snap.origin = tr("saved session");
             m_results->addRun(snap);
         }
     } catch (const twb::Error&) {

@@ -34,9 +34,10 @@ public:
     void openUrls(const QList<QUrl>& urls);           // what a drop does
     void runAll();
     void cancel();
-    bool saveSession(const QString& path);
+    // Written off the GUI thread; sessionSaved / reportExported say when.
+    void saveSession(const QString& path);
     bool restoreSession(const QString& path);
-    bool exportReport(const QString& jsonPath, const QString& csvPath = {});
+    void exportReport(const QString& jsonPath, const QString& csvPath = {});
     void showLeftTab(int index);
     void setDarkTheme(bool dark); // a dark Fusion palette; the charts recolour
 
@@ -54,6 +55,8 @@ signals:
     void inputsReady(bool ok);
     void runsFinished(bool cancelled);
     void comparisonShown();
+    void sessionSaved(const QString& path, bool ok);
+    void reportExported(const QString& path, bool ok);
 
 protected:
     void dragEnterEvent(QDragEnterEvent* event) override;
@@ -86,7 +89,9 @@ private:
     QString m_modelPath, m_stateDictPath;
     twb::ModelInfo m_info;
     QStringList m_pendingInputs;
+    QStringList m_runLabels; // of the run in progress
     int m_configCount = 0;
+    bool m_strictWeights = true;
 };
 
 } // namespace twbui

@@ -108,21 +108,35 @@ int main(int argc, char** argv) {
         if (ok) window.runAll();
         else finish(false);
     });
-    QObject::connect(&window, &twbui::MainWindow::modelShown, &window, [&runNow, finish, shot](const twb::ModelInfo& info) {
-        const bool runnable = info.diagnosis.usable && info.diagnosis.kind == twb::FileKind::TorchScript;
-        if ((!runNow || !runnable) && !shot.isEmpty()) {
-            runNow = false;
-            QTimer::singleShot(800, [finish, runnable] { finish(runnable); });
-        }
-    });
-    QObject::connect(&window, &twbui::MainWindow::runsFinished, &window, [&window, finish](bool cancelled) {
-        int ok = 0;
-        for (const auto& r : window.resultsPanel()->runs()) ok += r.record.ok;
-        const bool allOk = !cancelled && ok == int(window.resultsPanel()->runs().size()) && ok > 0;
-        if (ok < 2) finish(allOk);
-        else QObject::connect(&window, &twbui::MainWindow::comparisonShown, &window, [finish, allOk] { finish(allOk); },
-                              Qt::SingleShotConnection);
-    });
+    // The rest only serves --self-test and --screenshot: interactive runs are left alone.
+    const bool automated = testing || !shot.isEmpty();
+    if (automated) {
+        QObject::connect(&window, &twbui::MainWindow::modelShown, &window,
+                         [&runNow, finish](const twb::ModelInfo& info) {
+                             const bool runnable = info.diagnosis.usable && info.diagnosis.kind == twb::FileKind::TorchScript;
+                             if (!runNow || !runnable) {
+                                 runNow = false;
+                                 QTimer::singleShot(800, [finish, runnable] { finish(runnable); });
+                             }
+                         });
+        QObject::connect(&window, &twbui::MainWindow::runsFinished, &window, [&window, finish](bool cancelled) {
+            int ok = 0, local = 0, withOutput = 0;
+            for (const auto& r : window.resultsPanel()->runs()) {
+                if (!r.origin.isEmpty()) continue;
+                ++local;
+                ok += r.record.ok;
+                withOutput += r.hasOutput;
+            }
+            const bool allOk = !cancelled && ok == local && ok > 0;
+            // The comparison of the first two outputs follows the run; wait for it when there is one.
+            if (withOutput < 2) {
+                finish(allOk);
+                return;
+            }
+            QObject::connect(&window, &twbui::MainWindow::comparisonShown, &window, [finish, allOk] { finish(allOk); },
+                             Qt::SingleShotConnection);
+        });
+    }
 
     window.show();
     if (!model.isEmpty()) {
