@@ -5,6 +5,10 @@ set -eu
 BIN=${1:-build/release/bin}
 OUT=${2:-screenshots}
 mkdir -p "$OUT"
+# Settings of its own: no recent files, window layout or theme from the user's.
+XDG_CONFIG_HOME=$(mktemp -d)
+XDG_DATA_HOME=$XDG_CONFIG_HOME
+export XDG_CONFIG_HOME XDG_DATA_HOME
 shoot() {
     name=$1
     shift

@@ -17,6 +17,7 @@
 #include <qcustomplot.h>
 
 #include <QAbstractItemModelTester>
+#include <QAction>
 #include <QElapsedTimer>
 #include <QLabel>
 #include <QPlainTextEdit>
@@ -177,6 +178,11 @@ void TestUi::stateDictTableAndLoadIntoModel() {
                                     QAbstractItemModelTester::FailureReportingMode::QtTest);
     QCOMPARE(w.modelPanel()->tensorModel()->rowCount(), 9);
     QCOMPARE(w.modelPanel()->tensorModel()->index(0, 0).data().toString(), QString("conv.weight"));
+    QAction* run = nullptr;
+    for (QAction* a : w.findChildren<QAction*>())
+        if (a->shortcut() == QKeySequence(QStringLiteral("Ctrl+R"))) run = a;
+    QVERIFY(run);
+    QVERIFY2(!run->isEnabled(), "a state_dict alone cannot run");
     // Load the weights into the TorchScript model, then run: outputs match Python's with those weights.
     QSignalSpy ready(&w, &MainWindow::inputsReady);
     QSignalSpy loaded(w.runner(), &JobRunner::stateDictLoaded);

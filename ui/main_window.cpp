@@ -166,7 +166,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     restoreGeometry(settings.value("window/geometry").toByteArray());
     m_splitter->restoreState(settings.value("window/splitter").toByteArray());
     if (!restoreState(settings.value("window/state").toByteArray())) resize(1400, 860);
-    if (settings.value("view/dark", false).toBool()) setDarkTheme(true);
+    if (settings.value("view/dark", false).toBool()) setDarkTheme(true, false);
     settings.setValue("session/cleanExit", false);
 }
 
@@ -228,7 +228,7 @@ void MainWindow::buildMenus() {
             ->setShortcut(QKeySequence(QStringLiteral("Alt+%1").arg(i + 4)));
 
     view->addSeparator();
-    auto* dark = view->addAction(tr("&Dark Theme"), this, &MainWindow::setDarkTheme);
+    auto* dark = view->addAction(tr("&Dark Theme"), this, [this](bool on) { setDarkTheme(on); });
     dark->setCheckable(true);
     dark->setChecked(QSettings().value("view/dark", false).toBool());
 
@@ -244,8 +244,8 @@ void MainWindow::buildMenus() {
 
 void MainWindow::showLeftTab(int index) { m_left->setCurrentIndex(index); }
 
-void MainWindow::setDarkTheme(bool dark) {
-    QSettings().setValue("view/dark", dark);
+void MainWindow::setDarkTheme(bool dark, bool remember) {
+    if (remember) QSettings().setValue("view/dark", dark);
     static const QPalette original = QApplication::palette();
     if (!dark) {
         QApplication::setPalette(original);

@@ -39,7 +39,8 @@ public:
     bool restoreSession(const QString& path);
     void exportReport(const QString& jsonPath, const QString& csvPath = {});
     void showLeftTab(int index);
-    void setDarkTheme(bool dark); // a dark Fusion palette; the charts recolour
+    // A dark Fusion palette; the charts recolour. `remember` keeps the choice for the next start.
+    void setDarkTheme(bool dark, bool remember = true);
 
     JobRunner* runner() const { return m_runner; }
     ModelPanel* modelPanel() const { return m_model; }

@@ -154,6 +154,7 @@ ResultsPanel::ResultsPanel(QWidget* parent) : QWidget(parent) {
     connect(m_comparisonView, &QTableView::clicked, this, [this](const QModelIndex& index) {
         if (index.isValid()) requestComparison();
     });
+    redrawCharts(); // the empty charts say how to fill them
 }
 
 void ResultsPanel::changeEvent(QEvent* event) {
@@ -280,7 +281,9 @@ void ResultsPanel::showComparison(const ComparisonSnapshot& c) {
         bars->setBrush(seriesColor(0, palette()));
         bars->setPen(Qt::NoPen);
         m_errors->xAxis->setLabel(tr("|A − B| of %1").arg(c.leafPath));
-        m_errors->xAxis->ticker()->setTickCount(4);
+        m_errors->xAxis->ticker()->setTickCount(3);
+        m_errors->xAxis->setNumberFormat(QStringLiteral("g"));
+        m_errors->xAxis->setNumberPrecision(2);
         m_errors->yAxis->setLabel(tr("elements"));
         m_errors->rescaleAxes();
     }

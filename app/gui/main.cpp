@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
     parser.process(app);
 
     twbui::MainWindow window;
-    if (parser.isSet(dark)) window.setDarkTheme(true);
+    if (parser.isSet(dark)) window.setDarkTheme(true, false); // for this start only
     QStringList inputs = parser.values(input);
     QString model = parser.positionalArguments().value(0);
     const bool testing = parser.isSet(selfTest);
