@@ -20,33 +20,33 @@
 // A fixture under tests/data, found the Qt Test way.
 #define TWB_DATA(name) QFINDTESTDATA(QStringLiteral("data/") + QString::fromUtf8(name)).toStdString()
 
-#define TWB_TEST_MAIN(TestObject)                                                                                  \
-    int main(int argc, char** argv) {                                                                              \
-        qputenv("QT_QPA_PLATFORM", "offscreen");                                                                   \
-        QCoreApplication app(argc, argv);                                                                          \
-        TestObject tc;                                                                                             \
-        QTEST_SET_MAIN_SOURCE_PATH                                                                                 \
-        return QTest::qExec(&tc, argc, argv);                                                                      \
+#define TWB_TEST_MAIN(TestObject)                                                                            \
+    int main(int argc, char** argv) {                                                                        \
+        qputenv("QT_QPA_PLATFORM", "offscreen");                                                             \
+        QCoreApplication app(argc, argv);                                                                    \
+        TestObject tc;                                                                                       \
+        QTEST_SET_MAIN_SOURCE_PATH                                                                           \
+        return QTest::qExec(&tc, argc, argv);                                                                \
     }
 
 // For widget tests: a QApplication on the offscreen platform with a fixed DPI.
-#define TWB_GUI_TEST_MAIN(TestObject)                                                                              \
-    int main(int argc, char** argv) {                                                                              \
-        qputenv("QT_QPA_PLATFORM", "offscreen");                                                                   \
-        qputenv("QT_FONT_DPI", "96");                                                                              \
-        qputenv("QT_SCALE_FACTOR", "1");                                                                           \
-        QApplication app(argc, argv);                                                                              \
-        QApplication::setOrganizationName(QStringLiteral("torch-workbench-tests"));                                \
-        TestObject tc;                                                                                             \
-        QTEST_SET_MAIN_SOURCE_PATH                                                                                 \
-        return QTest::qExec(&tc, argc, argv);                                                                      \
+#define TWB_GUI_TEST_MAIN(TestObject)                                                                        \
+    int main(int argc, char** argv) {                                                                        \
+        qputenv("QT_QPA_PLATFORM", "offscreen");                                                             \
+        qputenv("QT_FONT_DPI", "96");                                                                        \
+        qputenv("QT_SCALE_FACTOR", "1");                                                                     \
+        QApplication app(argc, argv);                                                                        \
+        QApplication::setOrganizationName(QStringLiteral("torch-workbench-tests"));                          \
+        TestObject tc;                                                                                       \
+        QTEST_SET_MAIN_SOURCE_PATH                                                                           \
+        return QTest::qExec(&tc, argc, argv);                                                                \
     }
 
 namespace twbtest {
 
 // "" when `actual` matches the tensor in `expectedFile` to within atol + rtol*|expected|; else why not.
-inline std::string compareToFile(const twb::Value& actual, const std::string& expectedFile, double atol = 1e-5,
-                                 double rtol = 1e-5) {
+inline std::string compareToFile(const twb::Value& actual, const std::string& expectedFile,
+                                 double atol = 1e-5, double rtol = 1e-5) {
     const twb::Value expected = twb::readTensorFile(expectedFile);
     if (!actual.isTensor()) return "actual value is " + actual.typeName() + ", not a tensor";
     if (actual.shape() != expected.shape()) return "shapes differ";
@@ -62,6 +62,8 @@ inline std::string compareToFile(const twb::Value& actual, const std::string& ex
     return {};
 }
 
-inline bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+inline bool contains(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
 
 } // namespace twbtest

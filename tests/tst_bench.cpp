@@ -36,7 +36,8 @@ void TestBench::initTestCase() {
 }
 
 void TestBench::fixedCounts() {
-    const auto r = twb::runConfiguration(*m_model, m_binding, twb::RunConfig::parse("warmup=4,iters=25,threads=1"));
+    const auto r =
+        twb::runConfiguration(*m_model, m_binding, twb::RunConfig::parse("warmup=4,iters=25,threads=1"));
     QVERIFY2(r.record.ok, r.record.error.c_str());
     QCOMPARE(r.record.warmupNs.size(), std::size_t(4));
     QCOMPARE(r.record.samplesNs.size(), std::size_t(25));
@@ -48,7 +49,8 @@ void TestBench::fixedCounts() {
     QCOMPARE(r.record.batchSize, int64_t(1));
     QVERIFY(r.record.throughput > 0);
     QVERIFY(r.record.peakRssBytes > 0);
-    for (double s : r.record.samplesNs) QVERIFY(s > 0);
+    for (double s : r.record.samplesNs)
+        QVERIFY(s > 0);
     QVERIFY(r.record.stats.min <= r.record.stats.median && r.record.stats.median <= r.record.stats.max);
     const std::string why = twbtest::compareToFile(r.output, TWB_DATA("cnn_expected.npy"));
     QVERIFY2(why.empty(), why.c_str());
@@ -61,20 +63,20 @@ void TestBench::timeBudgetAndAutoWarmup() {
     QVERIFY(r.record.warmupNs.size() >= 3); // auto warm-up covers the profiling executor's slow calls
     QVERIFY(r.record.samplesNs.size() >= 5);
     double total = 0;
-    for (double s : r.record.samplesNs) total += s;
+    for (double s : r.record.samplesNs)
+        total += s;
     QVERIFY2(total / 1e9 < 0.3 * 1.5 + 0.05, "the budget bounds the measuring time");
 }
 
 void TestBench::progressAndCancel() {
     std::vector<twb::Progress> seen;
     int64_t cancelledAt = -1;
-    const auto r = twb::runConfiguration(*m_model, m_binding, twb::RunConfig::parse("warmup=3,iters=100000"),
-                                         [&](const twb::Progress& p) {
-                                             seen.push_back(p);
-                                             if (p.phase == "measuring" && p.iterations >= 40 && cancelledAt < 0)
-                                                 cancelledAt = p.iterations;
-                                             return cancelledAt < 0;
-                                         });
+    const auto r = twb::runConfiguration(
+        *m_model, m_binding, twb::RunConfig::parse("warmup=3,iters=100000"), [&](const twb::Progress& p) {
+            seen.push_back(p);
+            if (p.phase == "measuring" && p.iterations >= 40 && cancelledAt < 0) cancelledAt = p.iterations;
+            return cancelledAt < 0;
+        });
     QVERIFY(r.record.cancelled);
     QVERIFY2(r.record.ok, r.record.error.c_str()); // what was measured is kept
     QVERIFY(cancelledAt >= 40);
@@ -113,8 +115,8 @@ void TestBench::jitModesAgree_data() {
 void TestBench::jitModesAgree() {
     QFETCH(QString, jit);
     const auto off = twb::runConfiguration(*m_model, m_binding, twb::RunConfig::parse("iters=5,warmup=3"));
-    const auto opt =
-        twb::runConfiguration(*m_model, m_binding, twb::RunConfig::parse("iters=5,warmup=3,jit=" + jit.toStdString()));
+    const auto opt = twb::runConfiguration(
+        *m_model, m_binding, twb::RunConfig::parse("iters=5,warmup=3,jit=" + jit.toStdString()));
     QVERIFY2(opt.record.ok, opt.record.error.c_str());
     QVERIFY(opt.record.prepareSeconds > 0);
     const auto c = twb::compareOutputs(off.output, opt.output);
@@ -136,7 +138,8 @@ void TestBench::precisionAndGradModes() {
     QVERIFY2(d.record.ok, d.record.error.c_str());
     QCOMPARE(d.output.dtype(), std::string("float64"));
     for (const char* grad : {"no_grad", "grad"}) {
-        const auto g = twb::runConfiguration(*m_model, m_binding, twb::RunConfig::parse(std::string("iters=3,warmup=1,grad=") + grad));
+        const auto g = twb::runConfiguration(
+            *m_model, m_binding, twb::RunConfig::parse(std::string("iters=3,warmup=1,grad=") + grad));
         QVERIFY2(g.record.ok, g.record.error.c_str());
         QVERIFY(twbtest::compareToFile(g.output, TWB_DATA("cnn_expected.npy")).empty());
     }
@@ -145,8 +148,10 @@ void TestBench::precisionAndGradModes() {
 void TestBench::failuresAreReportedInPlace_data() {
     QTest::addColumn<QString>("spec");
     QTest::addColumn<QString>("says");
-    QTest::newRow("cuda") << "device=cuda" << "cuda";
-    QTest::newRow("unknown device") << "device=npu" << "use cpu, cuda or cuda:N";
+    QTest::newRow("cuda") << "device=cuda"
+                          << "cuda";
+    QTest::newRow("unknown device") << "device=npu"
+                                    << "use cpu, cuda or cuda:N";
 }
 
 void TestBench::failuresAreReportedInPlace() {

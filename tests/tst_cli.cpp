@@ -46,11 +46,13 @@ TestCli::Result TestCli::torchwb(const QStringList& args) {
     QProcess p;
     p.start(m_exe, args);
     if (!p.waitForFinished(120000)) return {};
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardOutput()),
-            QString::fromUtf8(p.readAllStandardError())};
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
+            QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
 }
 
-static QString data(const char* name) { return QString::fromStdString(TWB_DATA(name)); }
+static QString data(const char* name) {
+    return QString::fromStdString(TWB_DATA(name));
+}
 
 void TestCli::initTestCase() {
     m_exe = qEnvironmentVariable("TORCHWB");
@@ -83,15 +85,24 @@ void TestCli::inspectJson_data() {
     QTest::addColumn<QString>("kind");
     QTest::addColumn<int>("exitCode");
     QTest::addColumn<qlonglong>("count");
-    QTest::newRow("traced") << "mlp_traced.pt" << "torchscript" << 0 << 430LL;
-    QTest::newRow("scripted") << "cnn_scripted.pt" << "torchscript" << 0 << 285LL;
-    QTest::newRow("state_dict") << "cnn_state_dict.pth" << "state_dict" << 0 << 302LL;
-    QTest::newRow("pickled module") << "cnn_pickled_module.pt" << "pickled_module" << 1 << 0LL;
-    QTest::newRow("pt2") << "exported.pt2" << "pt2" << 1 << 0LL;
-    QTest::newRow("onnx") << "cnn.onnx" << "onnx" << 1 << 0LL;
-    QTest::newRow("legacy") << "cnn_legacy.pth" << "legacy_pickle" << 1 << 0LL;
-    QTest::newRow("corrupt") << "truncated.pt" << "corrupt" << 1 << 0LL;
-    QTest::newRow("empty") << "empty.pt" << "empty" << 1 << 0LL;
+    QTest::newRow("traced") << "mlp_traced.pt"
+                            << "torchscript" << 0 << 430LL;
+    QTest::newRow("scripted") << "cnn_scripted.pt"
+                              << "torchscript" << 0 << 285LL;
+    QTest::newRow("state_dict") << "cnn_state_dict.pth"
+                                << "state_dict" << 0 << 302LL;
+    QTest::newRow("pickled module") << "cnn_pickled_module.pt"
+                                    << "pickled_module" << 1 << 0LL;
+    QTest::newRow("pt2") << "exported.pt2"
+                         << "pt2" << 1 << 0LL;
+    QTest::newRow("onnx") << "cnn.onnx"
+                          << "onnx" << 1 << 0LL;
+    QTest::newRow("legacy") << "cnn_legacy.pth"
+                            << "legacy_pickle" << 1 << 0LL;
+    QTest::newRow("corrupt") << "truncated.pt"
+                             << "corrupt" << 1 << 0LL;
+    QTest::newRow("empty") << "empty.pt"
+                           << "empty" << 1 << 0LL;
 }
 
 void TestCli::inspectJson() {
@@ -110,7 +121,8 @@ void TestCli::inspectJson() {
     if (exitCode == 0 && kind == "torchscript") {
         QCOMPARE(o.value("inputs").toArray().at(0).toObject().value("name").toString(), QString("x"));
         QCOMPARE(o.value("inputs").toArray().at(0).toObject().value("type").toString(), QString("Tensor"));
-        QVERIFY(o.value("methods").toArray().at(0).toObject().value("schema").toString().startsWith("forward("));
+        QVERIFY(
+            o.value("methods").toArray().at(0).toObject().value("schema").toString().startsWith("forward("));
     }
     if (kind == "state_dict") QCOMPARE(o.value("tensors").toArray().size(), 9);
     if (exitCode == 1) {
@@ -125,7 +137,8 @@ void TestCli::inspectText() {
     QVERIFY2(r.out.contains("torch.jit.script(model)"), qPrintable(r.out));
     const Result ok = torchwb({"inspect", "--code", data("two_inputs.pt")});
     QCOMPARE(ok.code, 0);
-    QVERIFY2(ok.out.contains("(x: Tensor, y: Tensor, scale: float = 1.) -> Tuple[Tensor, Tensor]"), qPrintable(ok.out));
+    QVERIFY2(ok.out.contains("(x: Tensor, y: Tensor, scale: float = 1.) -> Tuple[Tensor, Tensor]"),
+             qPrintable(ok.out));
     QVERIFY(ok.out.contains("def forward"));
 }
 
@@ -139,9 +152,11 @@ void TestCli::runEveryFormat_data() {
 void TestCli::runEveryFormat() {
     QFETCH(QString, input);
     const QString out = m_tmp.filePath("mlp_" + input + ".npy");
-    const Result r = torchwb({"run", data("mlp_traced.pt"), "--input", data(input.toUtf8().constData()), "-o", out});
+    const Result r =
+        torchwb({"run", data("mlp_traced.pt"), "--input", data(input.toUtf8().constData()), "-o", out});
     QVERIFY2(r.code == 0, qPrintable(r.err));
-    const std::string why = twbtest::compareToFile(twb::readTensorFile(out.toStdString()), TWB_DATA("mlp_expected.npy"));
+    const std::string why =
+        twbtest::compareToFile(twb::readTensorFile(out.toStdString()), TWB_DATA("mlp_expected.npy"));
     QVERIFY2(why.empty(), why.c_str());
 }
 
@@ -151,8 +166,8 @@ void TestCli::runWithStateDict() {
                               data("cnn_state_dict.pth"), "-o", out});
     QVERIFY2(r.code == 0, qPrintable(r.err));
     QVERIFY2(r.out.contains("All keys matched successfully"), qPrintable(r.out));
-    const std::string why =
-        twbtest::compareToFile(twb::readTensorFile(out.toStdString()), TWB_DATA("cnn_state_dict_expected.npy"));
+    const std::string why = twbtest::compareToFile(twb::readTensorFile(out.toStdString()),
+                                                   TWB_DATA("cnn_state_dict_expected.npy"));
     QVERIFY2(why.empty(), why.c_str());
     const Result bad = torchwb({"run", data("cnn_scripted.pt"), "-i", data("cnn_x.npy"), "--state-dict",
                                 data("cnn_state_dict_bad.pth")});
@@ -168,11 +183,12 @@ void TestCli::runNamedAndGenerated() {
     const Result r = torchwb({"run", data("tokens.pt"), "-i", "count=" + data("tokens_count.npy"), "-i",
                               "tokens=" + data("tokens_ids.npy"), "-o", out});
     QVERIFY2(r.code == 0, qPrintable(r.err));
-    const std::string why = twbtest::compareToFile(twb::readTensorFile(out.toStdString()), TWB_DATA("tokens_expected.npy"));
+    const std::string why =
+        twbtest::compareToFile(twb::readTensorFile(out.toStdString()), TWB_DATA("tokens_expected.npy"));
     QVERIFY2(why.empty(), why.c_str());
     // Generated inputs interleave with files in command-line order.
-    const Result g = torchwb({"run", data("two_inputs.pt"), "-g", "normal:3x4:seed=1", "-i", data("two_inputs_y.npy"),
-                              "--json"});
+    const Result g = torchwb(
+        {"run", data("two_inputs.pt"), "-g", "normal:3x4:seed=1", "-i", data("two_inputs_y.npy"), "--json"});
     QVERIFY2(g.code == 0, qPrintable(g.err));
     const QJsonArray leaves = QJsonDocument::fromJson(g.out.toUtf8()).array();
     QCOMPARE(leaves.size(), 2);
@@ -186,8 +202,10 @@ void TestCli::runNestedWritesPt() {
     QVERIFY2(r.out.contains("out[1][1][0]  float32 [2, 10]"), qPrintable(r.out));
     const twb::Value back = twb::readTensorFile(out.toStdString());
     QCOMPARE(back.describe(),
-             std::string("(Tensor[2] float32, (Tensor[2] float32, [Tensor[2, 10] float32, Tensor[2, 10] float32]))"));
-    const Result npy = torchwb({"run", data("nested_out.pt"), "-i", data("mlp_x.npy"), "-o", m_tmp.filePath("n.npy")});
+             std::string(
+                 "(Tensor[2] float32, (Tensor[2] float32, [Tensor[2, 10] float32, Tensor[2, 10] float32]))"));
+    const Result npy =
+        torchwb({"run", data("nested_out.pt"), "-i", data("mlp_x.npy"), "-o", m_tmp.filePath("n.npy")});
     QCOMPARE(npy.code, 1);
     QVERIFY2(npy.err.contains("write .pt instead"), qPrintable(npy.err));
 }
@@ -198,7 +216,8 @@ void TestCli::runExplainsMismatch() {
     QVERIFY2(r.err.contains("forward needs 'y' (Tensor)"), qPrintable(r.err));
     const Result dtype = torchwb({"run", data("mlp_traced.pt"), "-i", data("mlp_x_fortran.npy")});
     QCOMPARE(dtype.code, 1);
-    QVERIFY2(dtype.err.contains("input 'x' is float64 but the model's weights are float32"), qPrintable(dtype.err));
+    QVERIFY2(dtype.err.contains("input 'x' is float64 but the model's weights are float32"),
+             qPrintable(dtype.err));
     const Result missing = torchwb({"run", data("mlp_traced.pt"), "-i", "/nonexistent/x.npy"});
     QCOMPARE(missing.code, 1);
     QVERIFY2(missing.err.contains("/nonexistent/x.npy: no such file"), qPrintable(missing.err));
@@ -213,7 +232,8 @@ void TestCli::runRefusesUnusableModel() {
 void TestCli::pythonReadsWhatWeWrite() {
     QProcess probe;
     probe.start("/usr/bin/python3", {"-c", "import torch, numpy"});
-    if (!probe.waitForFinished(60000) || probe.exitCode() != 0) QSKIP("Python with torch and numpy is not installed");
+    if (!probe.waitForFinished(60000) || probe.exitCode() != 0)
+        QSKIP("Python with torch and numpy is not installed");
     const QString pt = m_tmp.filePath("py_nested.pt"), npy = m_tmp.filePath("py_mlp.npy");
     QCOMPARE(torchwb({"run", data("nested_out.pt"), "-i", data("mlp_x.npy"), "-o", pt}).code, 0);
     QCOMPARE(torchwb({"run", data("mlp_traced.pt"), "-i", data("mlp_x.npy"), "-o", npy}).code, 0);
@@ -239,8 +259,8 @@ static QJsonObject readJson(const QString& path) {
 }
 
 void TestCli::runWithConfigurationAndReference() {
-    const Result r = torchwb({"run", data("cnn_scripted.pt"), "-i", data("cnn_x.npy"), "--jit", "optimize", "--threads",
-                              "1", "--reference", data("cnn_expected.npy")});
+    const Result r = torchwb({"run", data("cnn_scripted.pt"), "-i", data("cnn_x.npy"), "--jit", "optimize",
+                              "--threads", "1", "--reference", data("cnn_expected.npy")});
     QVERIFY2(r.code == 0, qPrintable(r.err + r.out));
     QVERIFY2(r.out.contains("cpu · jit optimize · 1 thread"), qPrintable(r.out));
     QVERIFY2(r.out.contains("the output is allclose"), qPrintable(r.out));
@@ -255,13 +275,14 @@ void TestCli::runWithConfigurationAndReference() {
 
 void TestCli::benchWritesReportAndCsv() {
     const QString json = m_tmp.filePath("bench.json"), csv = m_tmp.filePath("bench.csv");
-    const Result r = torchwb({"bench", data("cnn_scripted.pt"), "-i", data("cnn_x.npy"), "--iters", "20", "--warmup",
-                              "3", "--threads", "1", "--json", json, "--csv", csv});
+    const Result r = torchwb({"bench", data("cnn_scripted.pt"), "-i", data("cnn_x.npy"), "--iters", "20",
+                              "--warmup", "3", "--threads", "1", "--json", json, "--csv", csv});
     QVERIFY2(r.code == 0, qPrintable(r.err + r.out));
     QVERIFY2(r.out.contains("median") && r.out.contains("cpu · jit off · 1 thread"), qPrintable(r.out));
     const QJsonObject o = readJson(json);
     QVERIFY(o.value("latency_ms").toObject().value("median").toDouble() > 0);
-    QVERIFY(o.value("latency_ms").toObject().contains("mean") && o.value("latency_ms").toObject().contains("p99"));
+    QVERIFY(o.value("latency_ms").toObject().contains("mean") &&
+            o.value("latency_ms").toObject().contains("p99"));
     QCOMPARE(o.value("config").toObject().value("threads").toInt(), 1);
     QCOMPARE(o.value("samples_ns").toArray().size(), 20);
     QCOMPARE(o.value("runs").toArray().at(0).toObject().value("samples_ns").toArray().size(), 20);
@@ -274,8 +295,8 @@ void TestCli::benchWritesReportAndCsv() {
 void TestCli::benchComparesConfigurations() {
     const QString json = m_tmp.filePath("two.json");
     const Result r = torchwb({"bench", data("../../resources/sample/sample_cnn.pt"), "-i",
-                              data("../../resources/sample/sample_input.npy"), "-c", "jit=off", "-c", "jit=optimize",
-                              "--iters", "40", "--json", json});
+                              data("../../resources/sample/sample_input.npy"), "-c", "jit=off", "-c",
+                              "jit=optimize", "--iters", "40", "--json", json});
     QVERIFY2(r.code == 0, qPrintable(r.err + r.out));
     QVERIFY2(r.out.contains("cpu · jit optimize is ") && r.out.contains("faster than cpu · jit off (95% CI"),
              qPrintable(r.out));
@@ -287,7 +308,8 @@ void TestCli::benchComparesConfigurations() {
 }
 
 void TestCli::benchRefusesCuda() {
-    const Result r = torchwb({"bench", data("mlp_traced.pt"), "-i", data("mlp_x.npy"), "--device", "cuda", "--iters", "3"});
+    const Result r = torchwb(
+        {"bench", data("mlp_traced.pt"), "-i", data("mlp_x.npy"), "--device", "cuda", "--iters", "3"});
     QCOMPARE(r.code, 1);
     QVERIFY2(r.out.contains("failed: device 'cuda' cannot be used") || r.out.contains("does not exist"),
              qPrintable(r.out));
@@ -295,14 +317,17 @@ void TestCli::benchRefusesCuda() {
 
 void TestCli::baselineGate() {
     const QString fast = m_tmp.filePath("fast.json"), slow = m_tmp.filePath("slow.json");
-    const QStringList common{"-i", data("../../resources/sample/sample_input.npy"), "--iters", "60", "--warmup", "5"};
+    const QStringList common{
+        "-i", data("../../resources/sample/sample_input.npy"), "--iters", "60", "--warmup", "5"};
     const QString model = data("../../resources/sample/sample_cnn.pt");
     QCOMPARE(torchwb(QStringList{"bench", model, "--jit", "optimize", "--json", fast} + common).code, 0);
     QCOMPARE(torchwb(QStringList{"bench", model, "--jit", "off", "--json", slow} + common).code, 0);
-    const Result regression = torchwb(QStringList{"bench", model, "--baseline", fast, "--max-slowdown", "5%"} + common);
+    const Result regression =
+        torchwb(QStringList{"bench", model, "--baseline", fast, "--max-slowdown", "5%"} + common);
     QCOMPARE(regression.code, 1);
     QVERIFY2(regression.out.contains("REGRESSION"), qPrintable(regression.out));
-    const Result fine = torchwb(QStringList{"bench", model, "--jit", "optimize", "--baseline", slow} + common);
+    const Result fine =
+        torchwb(QStringList{"bench", model, "--jit", "optimize", "--baseline", slow} + common);
     QVERIFY2(fine.code == 0, qPrintable(fine.out));
     QVERIFY2(fine.out.contains("baseline: ") && fine.out.contains(": ok"), qPrintable(fine.out));
     const Result reports = torchwb({"compare", slow, fast, "--json"});
@@ -322,7 +347,8 @@ void TestCli::compareOutputFiles() {
     QVERIFY(j.value("leaves").toArray().at(0).toObject().contains("max_abs"));
     const Result differ = torchwb({"compare", data("mlp_expected.npy"), data("mlp_x.npy")});
     QCOMPARE(differ.code, 1);
-    QVERIFY2(differ.out.contains("NOT allclose") && differ.out.contains("first differing indices"), qPrintable(differ.out));
+    QVERIFY2(differ.out.contains("NOT allclose") && differ.out.contains("first differing indices"),
+             qPrintable(differ.out));
     const Result shapes = torchwb({"compare", data("mlp_expected.npy"), data("cnn_expected.npy"), "--json"});
     QCOMPARE(shapes.code, 1);
     QCOMPARE(QJsonDocument::fromJson(shapes.out.toUtf8()).object().value("allclose").toBool(), false);

@@ -38,7 +38,8 @@ void TestCompare::errorFigures() {
 }
 
 void TestCompare::identical() {
-    const auto a = twb::makeTuple({twb::makeTensor({1, 2}, {2}), twb::makeDict({{"s", twb::makeTensor({3}, {1})}})});
+    const auto a =
+        twb::makeTuple({twb::makeTensor({1, 2}, {2}), twb::makeDict({{"s", twb::makeTensor({3}, {1})}})});
     const auto c = twb::compareOutputs(a, a);
     QVERIFY(c.allclose && c.sameStructure);
     QCOMPARE(c.leaves.size(), std::size_t(2));
@@ -62,14 +63,22 @@ void TestCompare::nanAndInf() {
     // As torch.isclose: a finite value is never close to an infinity, whatever the tolerance.
     twb::CompareOptions loose;
     loose.atol = 1e9;
-    QVERIFY(!twb::compareOutputs(twb::makeTensor({1}, {1}, "float64"), twb::makeTensor({INFINITY}, {1}, "float64"), loose).allclose);
-    QVERIFY(!twb::compareOutputs(twb::makeTensor({-INFINITY}, {1}, "float64"), twb::makeTensor({INFINITY}, {1}, "float64"), loose).allclose);
-    QVERIFY(twb::compareOutputs(twb::makeTensor({INFINITY}, {1}, "float64"), twb::makeTensor({INFINITY}, {1}, "float64")).allclose);
+    QVERIFY(!twb::compareOutputs(twb::makeTensor({1}, {1}, "float64"),
+                                 twb::makeTensor({INFINITY}, {1}, "float64"), loose)
+                 .allclose);
+    QVERIFY(!twb::compareOutputs(twb::makeTensor({-INFINITY}, {1}, "float64"),
+                                 twb::makeTensor({INFINITY}, {1}, "float64"), loose)
+                 .allclose);
+    QVERIFY(twb::compareOutputs(twb::makeTensor({INFINITY}, {1}, "float64"),
+                                twb::makeTensor({INFINITY}, {1}, "float64"))
+                .allclose);
     // Complex against real is reported, not crashed on.
-    const auto mixed = twb::compareOutputs(twb::makeTensor({1, 2}, {2}, "complex64"), twb::makeTensor({1, 2}, {2}));
+    const auto mixed =
+        twb::compareOutputs(twb::makeTensor({1, 2}, {2}, "complex64"), twb::makeTensor({1, 2}, {2}));
     QCOMPARE(mixed.leaves[0].status, std::string("type_mismatch"));
     QVERIFY(!mixed.allclose);
-    const auto complexSame = twb::compareOutputs(twb::makeTensor({1, 2}, {2}, "complex64"), twb::makeTensor({1, 2}, {2}, "complex64"));
+    const auto complexSame = twb::compareOutputs(twb::makeTensor({1, 2}, {2}, "complex64"),
+                                                 twb::makeTensor({1, 2}, {2}, "complex64"));
     QVERIFY(complexSame.allclose);
     QCOMPARE(complexSame.leaves[0].mismatches, int64_t(0));
 }
@@ -98,7 +107,8 @@ void TestCompare::structureShapeAndDtype() {
     QCOMPARE(shape.leaves[0].status, std::string("shape_mismatch"));
     QVERIFY(!shape.allclose);
 
-    const auto dtype = twb::compareOutputs(twb::makeTensor({1, 2}, {2}, "float32"), twb::makeTensor({1, 2}, {2}, "float16"));
+    const auto dtype =
+        twb::compareOutputs(twb::makeTensor({1, 2}, {2}, "float32"), twb::makeTensor({1, 2}, {2}, "float16"));
     QVERIFY(dtype.allclose); // the values agree; the dtype difference is noted
     QCOMPARE(dtype.leaves[0].note, std::string("dtypes differ: float32 vs float16"));
 

@@ -33,7 +33,8 @@ void TestConfig::parseOverBase() {
 }
 
 void TestConfig::specRoundTrip() {
-    const auto c = twb::RunConfig::parse("device=cpu,jit=freeze,threads=3,dtype=float16,grad=grad,warmup=auto,seconds=0.5");
+    const auto c = twb::RunConfig::parse(
+        "device=cpu,jit=freeze,threads=3,dtype=float16,grad=grad,warmup=auto,seconds=0.5");
     const auto back = twb::RunConfig::parse(c.toSpec());
     QCOMPARE(back.toSpec(), c.toSpec());
     QCOMPARE(back.jit, twb::JitMode::Freeze);
@@ -43,15 +44,24 @@ void TestConfig::specRoundTrip() {
 void TestConfig::badValues_data() {
     QTest::addColumn<QString>("spec");
     QTest::addColumn<QString>("says");
-    QTest::newRow("unknown key") << "speed=fast" << "unknown key 'speed'";
-    QTest::newRow("jit") << "jit=turbo" << "off, freeze or optimize";
-    QTest::newRow("threads") << "threads=-1" << "threads";
-    QTest::newRow("threads text") << "threads=two" << "whole number";
-    QTest::newRow("dtype") << "dtype=int8" << "dtype is as_saved";
-    QTest::newRow("warmup") << "warmup=-2" << "warmup";
-    QTest::newRow("iters") << "iters=0" << "at least 1";
-    QTest::newRow("seconds") << "seconds=0" << "above 0";
-    QTest::newRow("not key=value") << "optimize" << "not key=value";
+    QTest::newRow("unknown key") << "speed=fast"
+                                 << "unknown key 'speed'";
+    QTest::newRow("jit") << "jit=turbo"
+                         << "off, freeze or optimize";
+    QTest::newRow("threads") << "threads=-1"
+                             << "threads";
+    QTest::newRow("threads text") << "threads=two"
+                                  << "whole number";
+    QTest::newRow("dtype") << "dtype=int8"
+                           << "dtype is as_saved";
+    QTest::newRow("warmup") << "warmup=-2"
+                            << "warmup";
+    QTest::newRow("iters") << "iters=0"
+                           << "at least 1";
+    QTest::newRow("seconds") << "seconds=0"
+                             << "above 0";
+    QTest::newRow("not key=value") << "optimize"
+                                   << "not key=value";
 }
 
 void TestConfig::badValues() {
@@ -81,7 +91,8 @@ void TestConfig::cudaRefusedWhereAbsent() {
         twb::validateConfig(twb::RunConfig::parse("device=cuda"));
         QFAIL("accepted cuda");
     } catch (const twb::Error& e) {
-        QVERIFY2(twbtest::contains(e.what(), b.cudaCompiled ? "no CUDA device" : "not compiled in"), e.what());
+        QVERIFY2(twbtest::contains(e.what(), b.cudaCompiled ? "no CUDA device" : "not compiled in"),
+                 e.what());
     }
 }
 

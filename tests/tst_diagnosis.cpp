@@ -107,18 +107,42 @@ void TestDiagnosis::explanationsNameTheFix_data() {
     QTest::addColumn<QString>("file");
     QTest::addColumn<QString>("inError");
     QTest::addColumn<QString>("inFix");
-    QTest::newRow("pickled module") << "cnn_pickled_module.pt" << "__main__.SmallCnn" << "torch.jit.script";
-    QTest::newRow("pt2") << "exported.pt2" << "2.6" << "torch.jit.trace";
-    QTest::newRow("onnx") << "cnn.onnx" << "ONNX Runtime" << "torch.jit.trace";
-    QTest::newRow("legacy") << "cnn_legacy.pth" << "1.6" << "torch.save(obj";
-    QTest::newRow("too new") << "too_new.pt" << "version is 99" << "PyTorch";
-    QTest::newRow("truncated") << "truncated.pt" << "cannot be read" << "again";
-    QTest::newRow("lfs") << "lfs_pointer.pt" << "without its large files" << "git lfs pull";
-    QTest::newRow("evil pickle") << "evil.pt" << "posix.system" << "state_dict";
-    QTest::newRow("quantized weights") << "quantized_state_dict.pth" << "quantized" << "torch.jit.script(model)";
-    QTest::newRow("short storage") << "bad_storage.pt" << "400 expected" << "again";
-    QTest::newRow("flipped bit in a model") << "flipped_model.pt" << "checksums" << "again";
-    QTest::newRow("flipped bit in weights") << "flipped_state_dict.pth" << "damaged" << "again";
+    QTest::newRow("pickled module") << "cnn_pickled_module.pt"
+                                    << "__main__.SmallCnn"
+                                    << "torch.jit.script";
+    QTest::newRow("pt2") << "exported.pt2"
+                         << "2.6"
+                         << "torch.jit.trace";
+    QTest::newRow("onnx") << "cnn.onnx"
+                          << "ONNX Runtime"
+                          << "torch.jit.trace";
+    QTest::newRow("legacy") << "cnn_legacy.pth"
+                            << "1.6"
+                            << "torch.save(obj";
+    QTest::newRow("too new") << "too_new.pt"
+                             << "version is 99"
+                             << "PyTorch";
+    QTest::newRow("truncated") << "truncated.pt"
+                               << "cannot be read"
+                               << "again";
+    QTest::newRow("lfs") << "lfs_pointer.pt"
+                         << "without its large files"
+                         << "git lfs pull";
+    QTest::newRow("evil pickle") << "evil.pt"
+                                 << "posix.system"
+                                 << "state_dict";
+    QTest::newRow("quantized weights") << "quantized_state_dict.pth"
+                                       << "quantized"
+                                       << "torch.jit.script(model)";
+    QTest::newRow("short storage") << "bad_storage.pt"
+                                   << "400 expected"
+                                   << "again";
+    QTest::newRow("flipped bit in a model") << "flipped_model.pt"
+                                            << "checksums"
+                                            << "again";
+    QTest::newRow("flipped bit in weights") << "flipped_state_dict.pth"
+                                            << "damaged"
+                                            << "again";
 }
 
 void TestDiagnosis::explanationsNameTheFix() {

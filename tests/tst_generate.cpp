@@ -23,12 +23,16 @@ private slots:
 void TestGenerate::parse_data() {
     QTest::addColumn<QString>("spec");
     QTest::addColumn<QString>("canonical");
-    QTest::newRow("normal") << "normal:1x3x8x8" << "normal:1x3x8x8:float32:mean=0:std=1:seed=0";
+    QTest::newRow("normal") << "normal:1x3x8x8"
+                            << "normal:1x3x8x8:float32:mean=0:std=1:seed=0";
     QTest::newRow("uniform float64") << "uniform:4x2:float64:low=-1:high=1:seed=3"
                                      << "uniform:4x2:float64:low=-1:high=1:seed=3";
-    QTest::newRow("randint defaults to int64") << "randint:5:high=100" << "randint:5:int64:low=0:high=100:seed=0";
-    QTest::newRow("scalar") << "ones:scalar:bool" << "ones:scalar:bool";
-    QTest::newRow("dtype alias") << "zeros:2x2:half" << "zeros:2x2:float16";
+    QTest::newRow("randint defaults to int64") << "randint:5:high=100"
+                                               << "randint:5:int64:low=0:high=100:seed=0";
+    QTest::newRow("scalar") << "ones:scalar:bool"
+                            << "ones:scalar:bool";
+    QTest::newRow("dtype alias") << "zeros:2x2:half"
+                                 << "zeros:2x2:float16";
 }
 
 void TestGenerate::parse() {
@@ -66,22 +70,26 @@ void TestGenerate::sameSeedSameTensor() {
 }
 
 void TestGenerate::distributions() {
-    const auto n = twb::generate(twb::GeneratorSpec::parse("normal:200000:float64:mean=2:std=3:seed=1")).toDoubles();
+    const auto n =
+        twb::generate(twb::GeneratorSpec::parse("normal:200000:float64:mean=2:std=3:seed=1")).toDoubles();
     const double mean = std::accumulate(n.begin(), n.end(), 0.0) / double(n.size());
     double var = 0;
-    for (double v : n) var += (v - mean) * (v - mean);
+    for (double v : n)
+        var += (v - mean) * (v - mean);
     const double sd = std::sqrt(var / double(n.size()));
     QVERIFY2(std::abs(mean - 2) < 0.03, std::to_string(mean).c_str());
     QVERIFY2(std::abs(sd - 3) < 0.03, std::to_string(sd).c_str());
 
-    const auto u = twb::generate(twb::GeneratorSpec::parse("uniform:10000:float64:low=-1:high=3:seed=2")).toDoubles();
+    const auto u =
+        twb::generate(twb::GeneratorSpec::parse("uniform:10000:float64:low=-1:high=3:seed=2")).toDoubles();
     QVERIFY(*std::min_element(u.begin(), u.end()) >= -1);
     QVERIFY(*std::max_element(u.begin(), u.end()) < 3);
 
     const twb::Value r = twb::generate(twb::GeneratorSpec::parse("randint:4x2500:low=5:high=9:seed=3"));
     QCOMPARE(r.dtype(), std::string("int64"));
     const auto rv = r.toDoubles();
-    for (double v : rv) QVERIFY(v == 5 || v == 6 || v == 7 || v == 8);
+    for (double v : rv)
+        QVERIFY(v == 5 || v == 6 || v == 7 || v == 8);
     QVERIFY(std::count(rv.begin(), rv.end(), 8.0) > 2000); // every value reached, evenly
 }
 
@@ -90,7 +98,8 @@ void TestGenerate::arangeAndConstants() {
     QCOMPARE(a.dtype(), std::string("int32"));
     QCOMPARE(a.shape(), (std::vector<int64_t>{2, 3}));
     QCOMPARE(a.toDoubles(), (std::vector<double>{5, 6, 7, 8, 9, 10}));
-    QCOMPARE(twb::generate(twb::GeneratorSpec::parse("ones:3:bool")).toDoubles(), (std::vector<double>{1, 1, 1}));
+    QCOMPARE(twb::generate(twb::GeneratorSpec::parse("ones:3:bool")).toDoubles(),
+             (std::vector<double>{1, 1, 1}));
     QCOMPARE(twb::generate(twb::GeneratorSpec::parse("zeros:2")).toDoubles(), (std::vector<double>{0, 0}));
 }
 

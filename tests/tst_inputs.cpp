@@ -33,7 +33,9 @@ twb::ProvidedInput gen(const char* spec, const char* arg = "") {
 }
 } // namespace
 
-void TestInputs::initTestCase() { m_two = std::make_unique<twb::Model>(twb::Model::load(TWB_DATA("two_inputs.pt"))); }
+void TestInputs::initTestCase() {
+    m_two = std::make_unique<twb::Model>(twb::Model::load(TWB_DATA("two_inputs.pt")));
+}
 
 void TestInputs::positional() {
     const auto b = m_two->bindInputs({in("two_inputs_x.npy"), in("two_inputs_y.npy")});
@@ -69,13 +71,15 @@ void TestInputs::multiTensorFileByKeys() {
     QVERIFY2(b.ok, b.error.c_str());
     QCOMPARE(b.arguments[0].argument, std::string("x"));
     const twb::Value out = m_two->forward(b);
-    const std::string why = twbtest::compareToFile(out.at(0), TWB_DATA("two_inputs_expected0.npy"), 1e-5, 1e-5);
+    const std::string why =
+        twbtest::compareToFile(out.at(0), TWB_DATA("two_inputs_expected0.npy"), 1e-5, 1e-5);
     QVERIFY2(why.empty(), why.c_str());
     // scale = 2.5 given as a float tensor reproduces Python's second output.
-    const auto b25 = m_two->bindInputs({in(file.toUtf8().constData()), {"scale", twb::makeTensor({2.5}, {}), "2.5"}});
+    const auto b25 =
+        m_two->bindInputs({in(file.toUtf8().constData()), {"scale", twb::makeTensor({2.5}, {}), "2.5"}});
     QVERIFY2(b25.ok, b25.error.c_str());
-    const std::string why2 =
-        twbtest::compareToFile(m_two->forward(b25).at(1), TWB_DATA("two_inputs_expected1_scale2.5.npy"), 1e-5, 1e-5);
+    const std::string why2 = twbtest::compareToFile(
+        m_two->forward(b25).at(1), TWB_DATA("two_inputs_expected1_scale2.5.npy"), 1e-5, 1e-5);
     QVERIFY2(why2.empty(), why2.c_str());
 }
 
@@ -85,7 +89,8 @@ void TestInputs::scalarFromTensor() {
     QVERIFY2(b.ok, b.error.c_str());
     QCOMPARE(b.arguments[1].value.kind(), twb::Value::Kind::Int);
     QCOMPARE(b.arguments[1].value.toInt(), int64_t(4));
-    const std::string why = twbtest::compareToFile(tokens.forward(b), TWB_DATA("tokens_expected.npy"), 1e-5, 1e-5);
+    const std::string why =
+        twbtest::compareToFile(tokens.forward(b), TWB_DATA("tokens_expected.npy"), 1e-5, 1e-5);
     QVERIFY2(why.empty(), why.c_str());
     // A fractional value is no int.
     const auto bad = tokens.bindInputs({in("tokens_ids.npy"), {"", twb::makeTensor({2.5}, {}), "2.5"}});
@@ -124,10 +129,15 @@ void TestInputs::mismatches_data() {
     QTest::addColumn<int>("count");
     QTest::addColumn<QString>("argName");
     QTest::addColumn<QString>("says");
-    QTest::newRow("too few") << 1 << "" << "forward needs 'y' (Tensor)";
-    QTest::newRow("too many") << 4 << "" << "forward takes 3 inputs (x: Tensor, y: Tensor, scale: float) but 4 were given";
-    QTest::newRow("unknown name") << 2 << "z" << "no argument named 'z' (it takes x: Tensor, y: Tensor, scale: float)";
-    QTest::newRow("given twice") << 2 << "x*" << "argument 'x' is given twice";
+    QTest::newRow("too few") << 1 << ""
+                             << "forward needs 'y' (Tensor)";
+    QTest::newRow("too many")
+        << 4 << ""
+        << "forward takes 3 inputs (x: Tensor, y: Tensor, scale: float) but 4 were given";
+    QTest::newRow("unknown name") << 2 << "z"
+                                  << "no argument named 'z' (it takes x: Tensor, y: Tensor, scale: float)";
+    QTest::newRow("given twice") << 2 << "x*"
+                                 << "argument 'x' is given twice";
 }
 
 void TestInputs::mismatches() {
@@ -135,10 +145,12 @@ void TestInputs::mismatches() {
     QFETCH(QString, argName);
     QFETCH(QString, says);
     std::vector<twb::ProvidedInput> inputs;
-    for (int i = 0; i < count; ++i) inputs.push_back(in("two_inputs_x.npy"));
+    for (int i = 0; i < count; ++i)
+        inputs.push_back(in("two_inputs_x.npy"));
     // "x*" names every input x; "x" names the last one.
     if (argName.endsWith('*'))
-        for (auto& i : inputs) i.argument = argName.chopped(1).toStdString();
+        for (auto& i : inputs)
+            i.argument = argName.chopped(1).toStdString();
     else if (!argName.isEmpty())
         inputs.back().argument = argName.toStdString();
     const auto b = m_two->bindInputs(inputs);

@@ -74,10 +74,14 @@ void TestModel::submoduleTree() {
 void TestModel::loadRefusesNonTorchScript_data() {
     QTest::addColumn<QString>("file");
     QTest::addColumn<QString>("says");
-    QTest::newRow("state_dict") << "cnn_state_dict.pth" << "load this file into it";
-    QTest::newRow("pickled module") << "cnn_pickled_module.pt" << "torch.jit.script";
-    QTest::newRow("too new") << "too_new.pt" << "99";
-    QTest::newRow("truncated") << "truncated.pt" << "truncated.pt";
+    QTest::newRow("state_dict") << "cnn_state_dict.pth"
+                                << "load this file into it";
+    QTest::newRow("pickled module") << "cnn_pickled_module.pt"
+                                    << "torch.jit.script";
+    QTest::newRow("too new") << "too_new.pt"
+                             << "99";
+    QTest::newRow("truncated") << "truncated.pt"
+                               << "truncated.pt";
 }
 
 void TestModel::loadRefusesNonTorchScript() {
@@ -95,12 +99,24 @@ void TestModel::reproducesPython_data() {
     QTest::addColumn<QString>("model");
     QTest::addColumn<QString>("input");
     QTest::addColumn<QString>("expected");
-    QTest::newRow("traced mlp, npy") << "mlp_traced.pt" << "mlp_x.npy" << "mlp_expected.npy";
-    QTest::newRow("traced mlp, npz") << "mlp_traced.pt" << "mlp_x_compressed.npz" << "mlp_expected.npy";
-    QTest::newRow("traced mlp, safetensors") << "mlp_traced.pt" << "mlp_x.safetensors" << "mlp_expected.npy";
-    QTest::newRow("traced mlp, torch.save") << "mlp_traced.pt" << "mlp_x.pt" << "mlp_expected.npy";
-    QTest::newRow("traced mlp, csv") << "mlp_traced.pt" << "mlp_x.csv" << "mlp_expected.npy";
-    QTest::newRow("scripted cnn with batch-norm") << "cnn_scripted.pt" << "cnn_x.npy" << "cnn_expected.npy";
+    QTest::newRow("traced mlp, npy") << "mlp_traced.pt"
+                                     << "mlp_x.npy"
+                                     << "mlp_expected.npy";
+    QTest::newRow("traced mlp, npz") << "mlp_traced.pt"
+                                     << "mlp_x_compressed.npz"
+                                     << "mlp_expected.npy";
+    QTest::newRow("traced mlp, safetensors") << "mlp_traced.pt"
+                                             << "mlp_x.safetensors"
+                                             << "mlp_expected.npy";
+    QTest::newRow("traced mlp, torch.save") << "mlp_traced.pt"
+                                            << "mlp_x.pt"
+                                            << "mlp_expected.npy";
+    QTest::newRow("traced mlp, csv") << "mlp_traced.pt"
+                                     << "mlp_x.csv"
+                                     << "mlp_expected.npy";
+    QTest::newRow("scripted cnn with batch-norm") << "cnn_scripted.pt"
+                                                  << "cnn_x.npy"
+                                                  << "cnn_expected.npy";
     QTest::newRow("bundled sample") << "../../resources/sample/sample_cnn.pt"
                                     << "../../resources/sample/sample_input.npy"
                                     << "../../resources/sample/sample_expected.npy";
@@ -120,7 +136,8 @@ void TestModel::reproducesPython() {
     QCOMPARE(s.topk.size(), std::size_t(std::min<int64_t>(5, s.shape.at(1))));
     const auto best = std::max_element(row0.begin(), row0.begin() + s.shape.at(1));
     QCOMPARE(s.topk[0].first, int64_t(best - row0.begin()));
-    for (std::size_t i = 1; i < s.topk.size(); ++i) QVERIFY(s.topk[i - 1].second >= s.topk[i].second);
+    for (std::size_t i = 1; i < s.topk.size(); ++i)
+        QVERIFY(s.topk[i - 1].second >= s.topk[i].second);
 }
 
 void TestModel::nestedAndDictOutputs() {
@@ -132,7 +149,8 @@ void TestModel::nestedAndDictOutputs() {
     QCOMPARE(leaves[3].path, std::string("out[1][1][1]"));
     const auto x = twb::readTensorFile(TWB_DATA("mlp_x.npy")).toDoubles();
     const auto doubled = out.at(1).at(1).at(0).toDoubles();
-    for (std::size_t i = 0; i < x.size(); ++i) QCOMPARE(doubled[i], x[i] * 2.0);
+    for (std::size_t i = 0; i < x.size(); ++i)
+        QCOMPARE(doubled[i], x[i] * 2.0);
 
     const twb::Model dict = twb::Model::load(TWB_DATA("dict_out.pt"));
     const twb::Value d = runWith(dict, {file("two_inputs_x.npy"), file("two_inputs_y.npy")});
@@ -145,7 +163,8 @@ void TestModel::savedOnCudaRunsOnCpu() {
     const twb::Model m = twb::Model::load(TWB_DATA("cuda_saved.pt"));
     QVERIFY(m.info().savedOnCuda);
     QCOMPARE(m.info().savedDevices, std::vector<std::string>{"cuda:0"});
-    const std::string why = twbtest::compareToFile(runWith(m, {file("mlp_x.npy")}), TWB_DATA("mlp_expected.npy"));
+    const std::string why =
+        twbtest::compareToFile(runWith(m, {file("mlp_x.npy")}), TWB_DATA("mlp_expected.npy"));
     QVERIFY2(why.empty(), why.c_str());
 }
 

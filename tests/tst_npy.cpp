@@ -29,21 +29,25 @@ void TestNpy::dtypes_data() {
     QTest::addColumn<QString>("dtype");
     QTest::addColumn<QList<qlonglong>>("shape");
     QTest::addColumn<QList<double>>("values");
-    QTest::newRow("int16") << "dtype_int16.npy" << "int16" << QList<qlonglong>{2, 3}
-                           << QList<double>{-3, -2, -1, 0, 1, 2};
-    QTest::newRow("uint16 widens") << "dtype_uint16.npy" << "int32" << QList<qlonglong>{3}
-                                   << QList<double>{0, 1, 65535};
-    QTest::newRow("uint32 widens") << "dtype_uint32.npy" << "int64" << QList<qlonglong>{2}
-                                   << QList<double>{0, 4294967295.0};
-    QTest::newRow("uint64") << "dtype_uint64.npy" << "int64" << QList<qlonglong>{2} << QList<double>{0, 1099511627776.0};
-    QTest::newRow("bool") << "dtype_bool.npy" << "bool" << QList<qlonglong>{2, 2} << QList<double>{1, 0, 0, 1};
-    QTest::newRow("float16") << "dtype_float16.npy" << "float16" << QList<qlonglong>{3}
-                             << QList<double>{0.5, -1.25, 65504};
-    QTest::newRow("int8") << "dtype_int8.npy" << "int8" << QList<qlonglong>{3} << QList<double>{-128, 0, 127};
-    QTest::newRow("complex64") << "dtype_complex64.npy" << "complex64" << QList<qlonglong>{2}
-                               << QList<double>{1, 2, 0, -3.5};
-    QTest::newRow("float64 big-endian") << "dtype_float64_be.npy" << "float64" << QList<qlonglong>{3}
-                                        << QList<double>{1.5, -2.25, 1e300};
+    QTest::newRow("int16") << "dtype_int16.npy"
+                           << "int16" << QList<qlonglong>{2, 3} << QList<double>{-3, -2, -1, 0, 1, 2};
+    QTest::newRow("uint16 widens") << "dtype_uint16.npy"
+                                   << "int32" << QList<qlonglong>{3} << QList<double>{0, 1, 65535};
+    QTest::newRow("uint32 widens") << "dtype_uint32.npy"
+                                   << "int64" << QList<qlonglong>{2} << QList<double>{0, 4294967295.0};
+    QTest::newRow("uint64") << "dtype_uint64.npy"
+                            << "int64" << QList<qlonglong>{2} << QList<double>{0, 1099511627776.0};
+    QTest::newRow("bool") << "dtype_bool.npy"
+                          << "bool" << QList<qlonglong>{2, 2} << QList<double>{1, 0, 0, 1};
+    QTest::newRow("float16") << "dtype_float16.npy"
+                             << "float16" << QList<qlonglong>{3} << QList<double>{0.5, -1.25, 65504};
+    QTest::newRow("int8") << "dtype_int8.npy"
+                          << "int8" << QList<qlonglong>{3} << QList<double>{-128, 0, 127};
+    QTest::newRow("complex64") << "dtype_complex64.npy"
+                               << "complex64" << QList<qlonglong>{2} << QList<double>{1, 2, 0, -3.5};
+    QTest::newRow("float64 big-endian")
+        << "dtype_float64_be.npy"
+        << "float64" << QList<qlonglong>{3} << QList<double>{1.5, -2.25, 1e300};
 }
 
 void TestNpy::dtypes() {
@@ -95,13 +99,20 @@ void TestNpy::npz() {
 void TestNpy::hostile_data() {
     QTest::addColumn<QString>("file");
     QTest::addColumn<QString>("cause");
-    QTest::newRow("shape beyond the file") << "bad_huge_shape.npy" << "promises 400000000000 bytes";
-    QTest::newRow("overflowing shape") << "bad_overflow_shape.npy" << "overflows";
-    QTest::newRow("negative shape") << "bad_negative_shape.npy" << "negative dimension -5";
-    QTest::newRow("string dtype") << "bad_dtype.npy" << "'U10'";
-    QTest::newRow("object dtype") << "bad_object.npy" << "object";
-    QTest::newRow("truncated data") << "bad_truncated.npy" << "truncated";
-    QTest::newRow("header longer than the file") << "bad_header_len.npy" << "60000";
+    QTest::newRow("shape beyond the file") << "bad_huge_shape.npy"
+                                           << "promises 400000000000 bytes";
+    QTest::newRow("overflowing shape") << "bad_overflow_shape.npy"
+                                       << "overflows";
+    QTest::newRow("negative shape") << "bad_negative_shape.npy"
+                                    << "negative dimension -5";
+    QTest::newRow("string dtype") << "bad_dtype.npy"
+                                  << "'U10'";
+    QTest::newRow("object dtype") << "bad_object.npy"
+                                  << "object";
+    QTest::newRow("truncated data") << "bad_truncated.npy"
+                                    << "truncated";
+    QTest::newRow("header longer than the file") << "bad_header_len.npy"
+                                                 << "60000";
 }
 
 void TestNpy::hostile() {
@@ -112,7 +123,7 @@ void TestNpy::hostile() {
         QFAIL("a hostile file was read");
     } catch (const twb::Error& e) {
         const std::string what = e.what();
-        QVERIFY2(twbtest::contains(what, file.toStdString()), what.c_str()); // names the file
+        QVERIFY2(twbtest::contains(what, file.toStdString()), what.c_str());  // names the file
         QVERIFY2(twbtest::contains(what, cause.toStdString()), what.c_str()); // and the cause
     }
 }
@@ -127,7 +138,8 @@ void TestNpy::roundTrip() {
     QFETCH(QString, dtype);
     QTemporaryDir dir;
     const std::string file = dir.filePath("t.npy").toStdString();
-    const twb::Value v = twb::generate(twb::GeneratorSpec::parse("randint:3x4x2:" + dtype.toStdString() + ":low=0:high=2:seed=5"));
+    const twb::Value v = twb::generate(
+        twb::GeneratorSpec::parse("randint:3x4x2:" + dtype.toStdString() + ":low=0:high=2:seed=5"));
     twb::writeTensorFile(file, v);
     const twb::Value back = twb::readTensorFile(file);
     QCOMPARE(back.dtype(), v.dtype());

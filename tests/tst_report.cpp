@@ -27,14 +27,17 @@ private:
 
 void TestReport::initTestCase() {
     const twb::Model m = twb::Model::load(TWB_DATA("two_inputs.pt"));
-    const auto b = m.bindInputs({{"", twb::readTensorFile(TWB_DATA("two_inputs_xy.npz")), "two_inputs_xy.npz"}});
+    const auto b =
+        m.bindInputs({{"", twb::readTensorFile(TWB_DATA("two_inputs_xy.npz")), "two_inputs_xy.npz"}});
     QVERIFY2(b.ok, b.error.c_str());
     m_report.environment = twb::currentEnvironment();
-    m_report.model = {TWB_DATA("two_inputs.pt"), twb::fileSha256(TWB_DATA("two_inputs.pt")), "torchscript", "TwoInputs", 1234};
+    m_report.model = {TWB_DATA("two_inputs.pt"), twb::fileSha256(TWB_DATA("two_inputs.pt")), "torchscript",
+                      "TwoInputs", 1234};
     m_report.inputs.push_back({"x", "two_inputs_xy.npz", "abc", "", {3, 4}, "float32"});
     m_report.inputs.push_back({"y", "", "", "normal:3x4:float32:mean=0:std=1:seed=0", {3, 4}, "float32"});
     const auto a = twb::runConfiguration(m, b, twb::RunConfig::parse("iters=30,warmup=3"));
-    const auto o = twb::runConfiguration(m, b, twb::RunConfig::parse("iters=30,warmup=3,jit=optimize,name=opt"));
+    const auto o =
+        twb::runConfiguration(m, b, twb::RunConfig::parse("iters=30,warmup=3,jit=optimize,name=opt"));
     m_report.runs = {a.record, o.record};
     twb::RunComparison c;
     c.baseline = 0;
@@ -87,7 +90,8 @@ void TestReport::refusesNewerSchema() {
         twb::reportFromJson(j.dump(), "future.json");
         QFAIL("read a newer schema");
     } catch (const twb::Error& e) {
-        QVERIFY2(twbtest::contains(e.what(), "future.json: report schema version 2 is not supported"), e.what());
+        QVERIFY2(twbtest::contains(e.what(), "future.json: report schema version 2 is not supported"),
+                 e.what());
         QVERIFY2(twbtest::contains(e.what(), "newer torchwb"), e.what());
     }
 }
@@ -101,7 +105,8 @@ void TestReport::refusesOtherJson() {
 void TestReport::csv() {
     const std::string csv = twb::samplesCsv(m_report);
     std::size_t lines = 0;
-    for (char c : csv) lines += c == '\n';
+    for (char c : csv)
+        lines += c == '\n';
     QCOMPARE(lines, std::size_t(1 + 2 * (3 + 30)));
     QVERIFY(csv.rfind("run,label,phase,index,latency_ns,device_ns\n", 0) == 0);
     QVERIFY(twbtest::contains(csv, "1,\"opt\",sample,29,"));
@@ -110,8 +115,10 @@ void TestReport::csv() {
 void TestReport::sha256_data() {
     QTest::addColumn<QByteArray>("input");
     QTest::addColumn<QString>("digest");
-    QTest::newRow("empty") << QByteArray() << "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-    QTest::newRow("abc") << QByteArray("abc") << "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+    QTest::newRow("empty") << QByteArray()
+                           << "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    QTest::newRow("abc") << QByteArray("abc")
+                         << "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
     QTest::newRow("two blocks") << QByteArray("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
                                 << "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1";
 }

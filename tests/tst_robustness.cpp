@@ -19,9 +19,10 @@ private slots:
 
 void TestRobustness::damagedFiles_data() {
     QTest::addColumn<QString>("file");
-    for (const char* f : {"mlp_traced.pt", "two_inputs.pt", "cnn_state_dict.pth", "cnn_checkpoint.pth", "nested.pt",
-                          "mlp_x.npy", "dtype_complex64.npy", "mlp_x_compressed.npz", "mixed.safetensors", "mlp_x.csv",
-                          "image.png", "image.jpg", "cnn.onnx", "cnn_legacy.pth", "cnn_pickled_module.pt"})
+    for (const char* f :
+         {"mlp_traced.pt", "two_inputs.pt", "cnn_state_dict.pth", "cnn_checkpoint.pth", "nested.pt",
+          "mlp_x.npy", "dtype_complex64.npy", "mlp_x_compressed.npz", "mixed.safetensors", "mlp_x.csv",
+          "image.png", "image.jpg", "cnn.onnx", "cnn_legacy.pth", "cnn_pickled_module.pt"})
         QTest::newRow(f) << QString(f);
 }
 
@@ -40,7 +41,8 @@ void TestRobustness::damagedFiles() {
             bad.truncate(qsizetype(qint64(good.size()) * i / kCuts));
         } else {
             const qsizetype at = qsizetype(qint64(good.size() - 1) * (i - kCuts) / (kFlips - 1));
-            for (qsizetype k = at; k < std::min(at + 4, bad.size()); ++k) bad[k] = char(bad[k] ^ 0x5A);
+            for (qsizetype k = at; k < std::min(at + 4, bad.size()); ++k)
+                bad[k] = char(bad[k] ^ 0x5A);
         }
         const QString path = dir.filePath(QString("v%1%2").arg(i).arg(ext));
         QFile out(path);
@@ -52,7 +54,8 @@ void TestRobustness::damagedFiles() {
         QVERIFY2(info.diagnosis.usable || !info.diagnosis.error.empty(), p.c_str());
         try {
             const twb::Value v = twb::readTensorFile(p);
-            for (const auto& leaf : v.leaves()) QVERIFY(leaf.summary.numel >= 0);
+            for (const auto& leaf : v.leaves())
+                QVERIFY(leaf.summary.numel >= 0);
             ++readable;
         } catch (const twb::Error&) {
         }

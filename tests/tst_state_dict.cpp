@@ -36,7 +36,8 @@ void TestStateDict::strictLoadReproducesPython() {
     const twb::StateDictReport r = m.loadStateDict(TWB_DATA(weights.toStdString()), true);
     QVERIFY2(r.applied && r.clean(), r.describe().c_str());
     QCOMPARE(r.loaded, int64_t(9));
-    const std::string after = twbtest::compareToFile(run(m), TWB_DATA("cnn_state_dict_expected.npy"), 1e-5, 1e-5);
+    const std::string after =
+        twbtest::compareToFile(run(m), TWB_DATA("cnn_state_dict_expected.npy"), 1e-5, 1e-5);
     QVERIFY2(after.empty(), after.c_str());
 }
 

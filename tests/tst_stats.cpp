@@ -27,7 +27,8 @@ std::vector<double> noisy(std::size_t n, double median, double spread, uint64_t 
     std::mt19937_64 rng(seed);
     std::normal_distribution<double> d(0, spread);
     std::vector<double> v(n);
-    for (auto& x : v) x = median * (1 + d(rng));
+    for (auto& x : v)
+        x = median * (1 + d(rng));
     return v;
 }
 } // namespace
@@ -99,11 +100,16 @@ void TestStats::mannWhitneyByHand() {
 void TestStats::warnings_data() {
     QTest::addColumn<QString>("kind");
     QTest::addColumn<QString>("says");
-    QTest::newRow("clean") << "clean" << "";
-    QTest::newRow("noisy") << "noisy" << "noisy machine";
-    QTest::newRow("drift") << "drift" << "rose";
-    QTest::newRow("interrupted") << "interrupted" << "more than 1.5× the median";
-    QTest::newRow("few samples") << "few" << "only 4 samples";
+    QTest::newRow("clean") << "clean"
+                           << "";
+    QTest::newRow("noisy") << "noisy"
+                           << "noisy machine";
+    QTest::newRow("drift") << "drift"
+                           << "rose";
+    QTest::newRow("interrupted") << "interrupted"
+                                 << "more than 1.5× the median";
+    QTest::newRow("few samples") << "few"
+                                 << "only 4 samples";
 }
 
 void TestStats::warnings() {
@@ -112,9 +118,11 @@ void TestStats::warnings() {
     std::vector<double> v = noisy(300, 1000, 0.01, 3);
     if (kind == "noisy") v = noisy(300, 1000, 0.2, 3);
     if (kind == "drift")
-        for (std::size_t i = 0; i < v.size(); ++i) v[i] *= 1 + 0.3 * double(i) / double(v.size());
+        for (std::size_t i = 0; i < v.size(); ++i)
+            v[i] *= 1 + 0.3 * double(i) / double(v.size());
     if (kind == "interrupted")
-        for (std::size_t i = 0; i < v.size(); i += 20) v[i] *= 3;
+        for (std::size_t i = 0; i < v.size(); i += 20)
+            v[i] *= 3;
     if (kind == "few") v = {1000, 1001, 999, 1000};
     const auto w = twb::stabilityWarnings(twb::computeStats(v));
     if (says.isEmpty()) {
@@ -122,7 +130,8 @@ void TestStats::warnings() {
         return;
     }
     bool found = false;
-    for (const auto& s : w) found = found || twbtest::contains(s, says.toStdString());
+    for (const auto& s : w)
+        found = found || twbtest::contains(s, says.toStdString());
     QVERIFY2(found, w.empty() ? "no warning" : w[0].c_str());
 }
 
@@ -145,7 +154,8 @@ void TestStats::comparison() {
 void TestStats::histograms() {
     const auto h = twb::histogram({0, 1, 2, 3, 4, 4, NAN}, 4);
     QCOMPARE(h.edges, (std::vector<double>{0, 1, 2, 3, 4}));
-    QCOMPARE(h.counts, (std::vector<int64_t>{1, 1, 1, 3})); // the maximum falls in the last bin; NaN is skipped
+    QCOMPARE(h.counts,
+             (std::vector<int64_t>{1, 1, 1, 3})); // the maximum falls in the last bin; NaN is skipped
     const auto lg = twb::histogram({1, 10, 100, 1000}, 3, true);
     QCOMPARE(lg.edges.size(), std::size_t(4));
     QVERIFY(std::abs(lg.edges[1] - 10) < 1e-9 && std::abs(lg.edges[2] - 100) < 1e-9);

@@ -96,16 +96,26 @@ void TestTensorIo::refusesUnsafeGlobalsByName() {
 void TestTensorIo::brokenFiles_data() {
     QTest::addColumn<QString>("file");
     QTest::addColumn<QString>("cause");
-    QTest::newRow("storage shorter than its tensor") << "bad_storage.pt" << "400 expected";
-    QTest::newRow("truncated zip") << "truncated.pt" << "not a readable";
-    QTest::newRow("safetensors offsets beyond the file") << "bad_offsets.safetensors" << "outside the file";
-    QTest::newRow("safetensors shape and size disagree") << "bad_shape.safetensors" << "disagree";
-    QTest::newRow("safetensors huge header") << "bad_header.safetensors" << "more than the file holds";
-    QTest::newRow("ragged csv") << "table_ragged.csv" << "row 3 has 1 columns";
-    QTest::newRow("TorchScript is not a tensor file") << "mlp_traced.pt" << "TorchScript";
-    QTest::newRow("random bytes as an image") << "random.bin" << "random.bin";
-    QTest::newRow("100k nested tuples") << "deep_nesting.pt" << "deeper";
-    QTest::newRow("a list containing itself") << "cycle.pt" << "cycle";
+    QTest::newRow("storage shorter than its tensor") << "bad_storage.pt"
+                                                     << "400 expected";
+    QTest::newRow("truncated zip") << "truncated.pt"
+                                   << "not a readable";
+    QTest::newRow("safetensors offsets beyond the file") << "bad_offsets.safetensors"
+                                                         << "outside the file";
+    QTest::newRow("safetensors shape and size disagree") << "bad_shape.safetensors"
+                                                         << "disagree";
+    QTest::newRow("safetensors huge header") << "bad_header.safetensors"
+                                             << "more than the file holds";
+    QTest::newRow("ragged csv") << "table_ragged.csv"
+                                << "row 3 has 1 columns";
+    QTest::newRow("TorchScript is not a tensor file") << "mlp_traced.pt"
+                                                      << "TorchScript";
+    QTest::newRow("random bytes as an image") << "random.bin"
+                                              << "random.bin";
+    QTest::newRow("100k nested tuples") << "deep_nesting.pt"
+                                        << "deeper";
+    QTest::newRow("a list containing itself") << "cycle.pt"
+                                              << "cycle";
 }
 
 void TestTensorIo::brokenFiles() {
@@ -126,7 +136,8 @@ void TestTensorIo::sharedObjectsConvertOnce() {
     // 64 levels of (x, x): walked naively, 2^64 leaves; each object must convert once.
     const twb::Value v = twb::readTensorFile(TWB_DATA("shared_dag.pt"));
     QCOMPARE(v.kind(), twb::Value::Kind::Tuple);
-    QCOMPARE(twb::diagnose(TWB_DATA("shared_dag.pt")).kind, twb::FileKind::Unknown); // no tensors, but no hang
+    QCOMPARE(twb::diagnose(TWB_DATA("shared_dag.pt")).kind,
+             twb::FileKind::Unknown); // no tensors, but no hang
 }
 
 void TestTensorIo::hostileNpyHeaderAndBoolBytes() {
@@ -156,7 +167,8 @@ void TestTensorIo::csv() {
     QCOMPARE(v.toDoubles(), (std::vector<double>{1, 2, 3, 4, 5, 6}));
     twb::ReadOptions header;
     header.csvHeader = true; // the first row is then a header, even if numeric
-    QCOMPARE(twb::readTensorFile(TWB_DATA("table_noheader.csv"), header).shape(), (std::vector<int64_t>{1, 3}));
+    QCOMPARE(twb::readTensorFile(TWB_DATA("table_noheader.csv"), header).shape(),
+             (std::vector<int64_t>{1, 3}));
 }
 
 void TestTensorIo::image() {
@@ -192,7 +204,8 @@ void TestTensorIo::writePtKeepsStructure() {
     QTemporaryDir dir;
     const std::string file = dir.filePath("out.pt").toStdString();
     const twb::Value nested = twb::readTensorFile(TWB_DATA("nested.pt"));
-    const twb::Value value = twb::makeTuple({nested, twb::makeList({twb::makeTensor({1, 2}, {2}, "float64")})});
+    const twb::Value value =
+        twb::makeTuple({nested, twb::makeList({twb::makeTensor({1, 2}, {2}, "float64")})});
     twb::writeTensorFile(file, value);
     const twb::Value back = twb::readTensorFile(file);
     QCOMPARE(back.describe(), value.describe());
@@ -202,7 +215,8 @@ void TestTensorIo::writePtKeepsStructure() {
 void TestTensorIo::npyRefusesStructures() {
     QTemporaryDir dir;
     try {
-        twb::writeTensorFile(dir.filePath("out.npy").toStdString(), twb::readTensorFile(TWB_DATA("nested.pt")));
+        twb::writeTensorFile(dir.filePath("out.npy").toStdString(),
+                             twb::readTensorFile(TWB_DATA("nested.pt")));
         QFAIL("a tuple was written as .npy");
     } catch (const twb::Error& e) {
         QVERIFY2(twbtest::contains(e.what(), ".pt"), e.what());

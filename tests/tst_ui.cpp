@@ -22,8 +22,8 @@
 #include <QLabel>
 #include <QPlainTextEdit>
 #include <QSettings>
-#include <QSpinBox>
 #include <QSignalSpy>
+#include <QSpinBox>
 #include <QTemporaryDir>
 #include <QTimer>
 
@@ -72,7 +72,8 @@ void TestUi::openSampleRunAndCompare() {
     QSignalSpy shown(&w, &MainWindow::modelShown);
     QVERIFY(openSample(w));
     QCOMPARE(shown.count(), 1);
-    QVERIFY2(w.modelPanel()->headline().contains("sample_cnn.pt — torchscript"), qPrintable(w.modelPanel()->headline()));
+    QVERIFY2(w.modelPanel()->headline().contains("sample_cnn.pt — torchscript"),
+             qPrintable(w.modelPanel()->headline()));
     QAbstractItemModelTester treeTester(const_cast<ModuleTreeModel*>(w.modelPanel()->treeModel()),
                                         QAbstractItemModelTester::FailureReportingMode::QtTest);
     QVERIFY(w.modelPanel()->treeModel()->rowCount() > 0);
@@ -100,7 +101,8 @@ void TestUi::openSampleRunAndCompare() {
                                         QAbstractItemModelTester::FailureReportingMode::QtTest);
     QCOMPARE(w.resultsPanel()->leafModel()->rowCount(), 1);
 
-    QTRY_VERIFY_WITH_TIMEOUT(compared.count() > 0 || !w.resultsPanel()->comparisonModel()->rows().empty(), 20000);
+    QTRY_VERIFY_WITH_TIMEOUT(compared.count() > 0 || !w.resultsPanel()->comparisonModel()->rows().empty(),
+                             20000);
     QAbstractItemModelTester cmpTester(const_cast<ComparisonTableModel*>(w.resultsPanel()->comparisonModel()),
                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
     QVERIFY2(w.resultsPanel()->comparisonVerdict().contains("the output is allclose"),
@@ -112,7 +114,8 @@ void TestUi::guiStaysResponsive() {
     MainWindow w;
     w.show();
     QVERIFY(openSample(w));
-    w.configPanel()->setConfigs({twb::RunConfig::parse("jit=off,seconds=1"), twb::RunConfig::parse("jit=optimize,seconds=1")});
+    w.configPanel()->setConfigs(
+        {twb::RunConfig::parse("jit=off,seconds=1"), twb::RunConfig::parse("jit=optimize,seconds=1")});
     // A timer on the GUI thread: the longest gap between its ticks is the longest stall.
     QElapsedTimer clock;
     qint64 last = 0, worst = 0;
@@ -138,7 +141,8 @@ void TestUi::cancelLongRun() {
     MainWindow w;
     w.show();
     QVERIFY(openSample(w));
-    w.configPanel()->setConfigs({twb::RunConfig::parse("jit=off,seconds=120"), twb::RunConfig::parse("jit=optimize,seconds=120")});
+    w.configPanel()->setConfigs(
+        {twb::RunConfig::parse("jit=off,seconds=120"), twb::RunConfig::parse("jit=optimize,seconds=120")});
     QSignalSpy progress(w.runner(), &JobRunner::runProgress);
     QSignalSpy finished(&w, &MainWindow::runsFinished);
     w.runAll();
@@ -209,8 +213,11 @@ void TestUi::dropTensorFileBecomesInput() {
     QVERIFY(ready.wait(20000));
     QCOMPARE(ready.last().at(0).toBool(), false); // nothing given yet
     QVERIFY(w.acceptDrops());
-    w.openUrls({QUrl::fromLocalFile(QString::fromStdString(TWB_DATA("two_inputs_xy.npz")))}); // what a drop does
-    QTRY_VERIFY2_WITH_TIMEOUT(ready.count() >= 2 && ready.last().at(0).toBool(), qPrintable(w.inputsPanel()->bindingError() + " / " + w.inputsPanel()->specs().at(0).source), 20000);
+    w.openUrls(
+        {QUrl::fromLocalFile(QString::fromStdString(TWB_DATA("two_inputs_xy.npz")))}); // what a drop does
+    QTRY_VERIFY2_WITH_TIMEOUT(
+        ready.count() >= 2 && ready.last().at(0).toBool(),
+        qPrintable(w.inputsPanel()->bindingError() + " / " + w.inputsPanel()->specs().at(0).source), 20000);
     QCOMPARE(w.inputsPanel()->specs().at(0).source, QString::fromStdString(TWB_DATA("two_inputs_xy.npz")));
 }
 
@@ -221,7 +228,8 @@ void TestUi::inputMismatchExplainedBeforeRunning() {
     w.openFile(QString::fromStdString(TWB_DATA("two_inputs.pt")));
     QVERIFY(ready.wait(20000));
     QVERIFY(!w.inputsPanel()->bindingOk());
-    QVERIFY2(w.inputsPanel()->bindingError().contains("forward needs 'y' (Tensor)"), qPrintable(w.inputsPanel()->bindingError()));
+    QVERIFY2(w.inputsPanel()->bindingError().contains("forward needs 'y' (Tensor)"),
+             qPrintable(w.inputsPanel()->bindingError()));
 }
 
 void TestUi::sessionAndReportRoundTrip() {
@@ -269,11 +277,14 @@ void TestUi::compareWithReferenceFile() {
     QVERIFY(finished.wait(30000));
     QSignalSpy compared(&w, &MainWindow::comparisonShown);
     twb::CompareOptions options;
-    emit w.resultsPanel()->compareRequested(0, -1, QString::fromStdString(TWB_DATA("../../resources/sample/sample_expected.npy")),
-                                            options, QString());
+    emit w.resultsPanel()->compareRequested(
+        0, -1, QString::fromStdString(TWB_DATA("../../resources/sample/sample_expected.npy")), options,
+        QString());
     QVERIFY(compared.wait(20000));
-    QVERIFY2(w.resultsPanel()->comparisonVerdict().contains("sample_expected.npy"), qPrintable(w.resultsPanel()->comparisonVerdict()));
-    QVERIFY2(w.resultsPanel()->comparisonVerdict().contains("allclose"), qPrintable(w.resultsPanel()->comparisonVerdict()));
+    QVERIFY2(w.resultsPanel()->comparisonVerdict().contains("sample_expected.npy"),
+             qPrintable(w.resultsPanel()->comparisonVerdict()));
+    QVERIFY2(w.resultsPanel()->comparisonVerdict().contains("allclose"),
+             qPrintable(w.resultsPanel()->comparisonVerdict()));
 }
 
 void TestUi::cudaOffWithReason() {

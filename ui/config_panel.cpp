@@ -22,7 +22,8 @@ QVector<twb::RunConfig> ConfigPanel::defaults() {
             twb::RunConfig::parse("name=CPU · optimize_for_inference,jit=optimize")};
 }
 
-ConfigPanel::ConfigPanel(QWidget* parent) : QWidget(parent) {
+ConfigPanel::ConfigPanel(QWidget* parent)
+    : QWidget(parent) {
     auto* layout = new QHBoxLayout(this);
     auto* left = new QVBoxLayout;
     m_list = new QListWidget;
@@ -63,7 +64,8 @@ ConfigPanel::ConfigPanel(QWidget* parent) : QWidget(parent) {
     m_threads->setRange(0, 1024);
     m_threads->setSpecialValueText(tr("all (%1)").arg(QThread::idealThreadCount()));
     m_dtype = new QComboBox;
-    for (const char* d : {"as_saved", "float32", "float16", "bfloat16", "float64"}) m_dtype->addItem(d, d);
+    for (const char* d : {"as_saved", "float32", "float16", "bfloat16", "float64"})
+        m_dtype->addItem(d, d);
     m_grad = new QComboBox;
     m_grad->addItem(tr("inference mode"), "inference");
     m_grad->addItem(tr("no_grad"), "no_grad");
@@ -145,7 +147,8 @@ void ConfigPanel::refreshList() {
     m_loading = true;
     m_list->clear();
     for (int i = 0; i < m_configs.size(); ++i)
-        m_list->addItem((i == 0 ? tr("baseline: ") : QString()) + QString::fromStdString(m_configs[i].label()));
+        m_list->addItem((i == 0 ? tr("baseline: ") : QString()) +
+                        QString::fromStdString(m_configs[i].label()));
     m_list->setCurrentRow(std::clamp(row, 0, int(m_configs.size()) - 1));
     m_loading = false;
     select(m_list->currentRow()); // the editor always shows the selected configuration

@@ -15,11 +15,13 @@
 
 namespace twbui {
 
-InputsPanel::InputsPanel(QWidget* parent) : QWidget(parent) {
+InputsPanel::InputsPanel(QWidget* parent)
+    : QWidget(parent) {
     auto* outer = new QVBoxLayout(this);
-    auto* help = new QLabel(tr("Give each of forward's arguments a file (.npy .npz .safetensors .pt .csv or an "
-                               "image) or a generator such as <code>gen:normal:1x3x224x224:seed=0</code>. A "
-                               ".npz, .safetensors or saved dict whose keys are argument names fills them all."));
+    auto* help =
+        new QLabel(tr("Give each of forward's arguments a file (.npy .npz .safetensors .pt .csv or an "
+                      "image) or a generator such as <code>gen:normal:1x3x224x224:seed=0</code>. A "
+                      ".npz, .safetensors or saved dict whose keys are argument names fills them all."));
     help->setWordWrap(true);
     outer->addWidget(help);
     m_grid = new QGridLayout;
@@ -38,7 +40,8 @@ InputsPanel::InputsPanel(QWidget* parent) : QWidget(parent) {
 
 void InputsPanel::setArguments(const std::vector<twb::ArgumentInfo>& arguments) {
     m_debounce->stop();
-    for (QWidget* w : m_widgets) w->deleteLater();
+    for (QWidget* w : m_widgets)
+        w->deleteLater();
     m_widgets.clear();
     m_rows.clear();
     m_ok = false;
@@ -48,10 +51,11 @@ void InputsPanel::setArguments(const std::vector<twb::ArgumentInfo>& arguments) 
         Row row;
         row.argument = QString::fromStdString(a.name);
         row.type = QString::fromStdString(a.type);
-        auto* name = new QLabel(QStringLiteral("<b>%1</b>: %2%3")
-                                    .arg(row.argument.toHtmlEscaped(), row.type.toHtmlEscaped(),
-                                         a.hasDefault ? tr(" = %1").arg(QString::fromStdString(a.defaultValue).toHtmlEscaped())
-                                                      : QString()));
+        auto* name = new QLabel(
+            QStringLiteral("<b>%1</b>: %2%3")
+                .arg(row.argument.toHtmlEscaped(), row.type.toHtmlEscaped(),
+                     a.hasDefault ? tr(" = %1").arg(QString::fromStdString(a.defaultValue).toHtmlEscaped())
+                                  : QString()));
         row.source = new QLineEdit;
         row.source->setPlaceholderText(a.hasDefault ? tr("(default)") : tr("file or gen:SPEC"));
         row.source->setClearButtonEnabled(true);
@@ -65,7 +69,8 @@ void InputsPanel::setArguments(const std::vector<twb::ArgumentInfo>& arguments) 
         auto* menu = new QMenu(gen);
         for (const char* spec : {"normal:1x3x224x224:seed=0", "uniform:1x10:low=0:high=1:seed=0",
                                  "randint:1x16:int64:low=0:high=1000:seed=0", "ones:1", "zeros:scalar:int64"})
-            menu->addAction(QString::fromLatin1(spec), this, [this, r, spec] { setSource(r, "gen:" + QString(spec)); });
+            menu->addAction(QString::fromLatin1(spec), this,
+                            [this, r, spec] { setSource(r, "gen:" + QString(spec)); });
         gen->setMenu(menu);
         row.preview = new QLabel;
         row.preview->setWordWrap(true);
@@ -73,9 +78,10 @@ void InputsPanel::setArguments(const std::vector<twb::ArgumentInfo>& arguments) 
         row.thumbnail = new QLabel;
         QPointer<QLineEdit> edit = row.source; // the rows may be rebuilt while the dialog is open
         connect(browse, &QToolButton::clicked, this, [this, edit] {
-            const QString f = QFileDialog::getOpenFileName(
-                this, tr("Input tensor"), QString(),
-                tr("Tensors (*.npy *.npz *.safetensors *.pt *.pth *.csv *.png *.jpg *.jpeg *.bmp);;All files (*)"));
+            const QString f =
+                QFileDialog::getOpenFileName(this, tr("Input tensor"), QString(),
+                                             tr("Tensors (*.npy *.npz *.safetensors *.pt *.pth *.csv *.png "
+                                                "*.jpg *.jpeg *.bmp);;All files (*)"));
             if (!f.isEmpty() && edit) edit->setText(f);
         });
         connect(row.source, &QLineEdit::textChanged, m_debounce, qOverload<>(&QTimer::start));
@@ -93,7 +99,8 @@ void InputsPanel::setArguments(const std::vector<twb::ArgumentInfo>& arguments) 
 
 QVector<InputSpec> InputsPanel::specs() const {
     QVector<InputSpec> out;
-    for (const auto& r : m_rows) out.push_back({r.argument, r.source->text().trimmed()});
+    for (const auto& r : m_rows)
+        out.push_back({r.argument, r.source->text().trimmed()});
     return out;
 }
 
@@ -121,18 +128,22 @@ void InputsPanel::showBinding(const BindingSnapshot& binding) {
     for (const auto& p : binding.rows)
         for (auto& r : m_rows)
             if (r.argument == p.argument && r.source->text().trimmed() == p.source) {
-                r.preview->setText(p.ok ? p.text : tr("<span style='color:#c0392b'>%1</span>").arg(p.text.toHtmlEscaped()));
+                r.preview->setText(
+                    p.ok ? p.text : tr("<span style='color:#c0392b'>%1</span>").arg(p.text.toHtmlEscaped()));
                 if (!p.imagePath.isEmpty()) {
                     QImageReader reader(p.imagePath);
                     reader.setScaledSize(QSize(48, 48));
                     r.thumbnail->setPixmap(QPixmap::fromImage(reader.read()));
                 }
             }
-    m_status->setText(binding.ok ? tr("✓ The inputs match forward.")
-                                 : tr("<span style='color:#c0392b'>✗ %1</span>").arg(binding.error.toHtmlEscaped()));
+    m_status->setText(binding.ok
+                          ? tr("✓ The inputs match forward.")
+                          : tr("<span style='color:#c0392b'>✗ %1</span>").arg(binding.error.toHtmlEscaped()));
 }
 
-QString InputsPanel::bindingError() const { return m_status->text(); }
+QString InputsPanel::bindingError() const {
+    return m_status->text();
+}
 
 void InputsPanel::flush() {
     if (!m_debounce->isActive()) return;

@@ -8,9 +8,9 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QJsonDocument>
-#include <QSaveFile>
 #include <QMetaObject>
 #include <QPointer>
+#include <QSaveFile>
 
 #include <chrono>
 #include <optional>
@@ -45,9 +45,11 @@ QString previewText(const twb::Value& v) {
     if (!v.isTensor()) return QString::fromStdString(v.describe());
     const twb::TensorSummary s = v.summary(6);
     QString shape;
-    for (std::size_t i = 0; i < s.shape.size(); ++i) shape += (i ? "×" : "") + QString::number(s.shape[i]);
+    for (std::size_t i = 0; i < s.shape.size(); ++i)
+        shape += (i ? "×" : "") + QString::number(s.shape[i]);
     QString first;
-    for (double x : s.first) first += (first.isEmpty() ? "" : ", ") + QString::number(x, 'g', 4);
+    for (double x : s.first)
+        first += (first.isEmpty() ? "" : ", ") + QString::number(x, 'g', 4);
     return QStringLiteral("%1 %2  min %3  max %4  mean %5  [%6%7]")
         .arg(shape.isEmpty() ? QStringLiteral("scalar") : shape, QString::fromStdString(s.dtype))
         .arg(s.min, 0, 'g', 4)
@@ -58,14 +60,18 @@ QString previewText(const twb::Value& v) {
 
 // From the worker thread: tells the GUI thread what went wrong, if the runner still exists.
 void reportFailure(const QPointer<JobRunner>& self, const QString& message) {
-    QMetaObject::invokeMethod(self, [self, message] {
-        if (self) emit self->failed(message);
-    }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        self,
+        [self, message] {
+            if (self) emit self->failed(message);
+        },
+        Qt::QueuedConnection);
 }
 
 } // namespace
 
-JobRunner::JobRunner(QObject* parent) : QObject(parent) {
+JobRunner::JobRunner(QObject* parent)
+    : QObject(parent) {
     registerTypes();
     m_worker = new Worker;
     m_worker->moveToThread(&m_thread);
@@ -120,9 +126,12 @@ void JobRunner::openModel(const QString& path) {
             info.diagnosis.error = e.what();
             info.diagnosis.fix = "Save or download the file again.";
         }
-        QMetaObject::invokeMethod(self, [self, gen, info] {
-            if (self && gen == self->m_modelGeneration) emit self->modelInspected(info);
-        }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            self,
+            [self, gen, info] {
+                if (self && gen == self->m_modelGeneration) emit self->modelInspected(info);
+            },
+            Qt::QueuedConnection);
     });
 }
 
@@ -134,9 +143,12 @@ void JobRunner::loadStateDict(const QString& path, bool strict) {
         try {
             if (!worker->model) throw twb::Error("open a TorchScript model first, then load weights into it");
             const twb::StateDictReport report = worker->model->loadStateDict(path.toStdString(), strict);
-            QMetaObject::invokeMethod(self, [self, gen, report, path] {
-                if (self && gen == self->m_modelGeneration) emit self->stateDictLoaded(report, path);
-            }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                self,
+                [self, gen, report, path] {
+                    if (self && gen == self->m_modelGeneration) emit self->stateDictLoaded(report, path);
+                },
+                Qt::QueuedConnection);
         } catch (const std::exception& e) {
             reportFailure(self, QString::fromUtf8(e.what()));
         }
@@ -168,12 +180,14 @@ void JobRunner::bindInputs(const QVector<InputSpec>& inputs) {
                     p.source = QFileInfo(in.source).fileName().toStdString();
                     if (twb::detectTensorFormat(src) == twb::TensorFormat::Image) row.imagePath = in.source;
                 }
-                // A .npz/.safetensors/dict whose keys are argument names feeds those arguments, whichever row holds it.
+                // A .npz/.safetensors/dict whose keys are argument names feeds those arguments, whichever row
+                // holds it.
                 if (worker->model && p.value.kind() == twb::Value::Kind::Dict && p.value.size() > 0) {
                     bool keysAreArguments = true;
                     for (const auto& [key, v] : p.value.items()) {
                         bool found = false;
-                        for (const auto& a : worker->model->info().inputs) found = found || a.name == key;
+                        for (const auto& a : worker->model->info().inputs)
+                            found = found || a.name == key;
                         keysAreArguments = keysAreArguments && found;
                     }
                     if (keysAreArguments) p.argument.clear();
@@ -200,19 +214,23 @@ void JobRunner::bindInputs(const QVector<InputSpec>& inputs) {
             snap.error = QString::fromStdString(worker->binding.error);
             for (const auto& a : worker->binding.arguments)
                 for (auto& row : snap.rows)
-                    if (row.argument == QString::fromStdString(a.argument)) row.type = QString::fromStdString(a.type);
+                    if (row.argument == QString::fromStdString(a.argument))
+                        row.type = QString::fromStdString(a.type);
         } else {
             worker->binding = {};
             snap.error = QStringLiteral("an input file cannot be read");
         }
-        QMetaObject::invokeMethod(self, [self, gen, snap] {
-            if (self && gen == self->m_bindGeneration) emit self->inputsBound(snap);
-        }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            self,
+            [self, gen, snap] {
+                if (self && gen == self->m_bindGeneration) emit self->inputsBound(snap);
+            },
+            Qt::QueuedConnection);
     });
 }
 
 void JobRunner::run(const QVector<twb::RunConfig>& configs) {
-    cancel(); // a new run supersedes the old one
+    cancel();              // a new run supersedes the old one
     ++m_compareGeneration; // and any comparison of the old outputs
     const quint64 gen = ++m_runGeneration;
     m_stop = std::make_shared<std::atomic<bool>>(false);
@@ -223,9 +241,12 @@ void JobRunner::run(const QVector<twb::RunConfig>& configs) {
     auto stop = m_stop;
     post(worker, [self, worker, gen, configs, stop] {
         auto deliver = [&](auto fn) {
-            QMetaObject::invokeMethod(self, [self, gen, fn] {
-                if (self && gen == self->m_runGeneration) fn(self.data());
-            }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                self,
+                [self, gen, fn] {
+                    if (self && gen == self->m_runGeneration) fn(self.data());
+                },
+                Qt::QueuedConnection);
         };
         std::vector<double> baseline;
         std::string baselineLabel;
@@ -258,8 +279,8 @@ void JobRunner::run(const QVector<twb::RunConfig>& configs) {
                     baselineLabel = snap.record.label;
                 } else if (snap.record.ok && !baseline.empty() && !snap.record.samplesNs.empty()) {
                     // The bootstrap takes tens of milliseconds: here, not on the GUI thread.
-                    snap.vsBaseline =
-                        twb::compareLatency(baseline, snap.record.samplesNs, baselineLabel, snap.record.label);
+                    snap.vsBaseline = twb::compareLatency(baseline, snap.record.samplesNs, baselineLabel,
+                                                          snap.record.label);
                     snap.hasComparison = true;
                 }
             }
@@ -289,14 +310,20 @@ void JobRunner::compare(const twb::Value& a, const twb::Value& b, const QString&
             snap.errors = twb::histogram(twb::absoluteErrors(a, b, snap.leafPath.toStdString()), 40);
         } catch (const std::exception& e) {
             const QString message = QString::fromUtf8(e.what());
-            QMetaObject::invokeMethod(self, [self, gen, message] {
-                if (self && gen == self->m_compareGeneration) emit self->compareFailed(message);
-            }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                self,
+                [self, gen, message] {
+                    if (self && gen == self->m_compareGeneration) emit self->compareFailed(message);
+                },
+                Qt::QueuedConnection);
             return;
         }
-        QMetaObject::invokeMethod(self, [self, gen, snap] {
-            if (self && gen == self->m_compareGeneration) emit self->compared(snap);
-        }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            self,
+            [self, gen, snap] {
+                if (self && gen == self->m_compareGeneration) emit self->compared(snap);
+            },
+            Qt::QueuedConnection);
     });
 }
 
@@ -307,16 +334,22 @@ void JobRunner::compareWithFile(const twb::Value& a, const QString& nameA, const
     post(m_worker, [self, gen, a, nameA, file, options, leafPath] {
         try {
             const twb::Value b = twb::readTensorFile(file.toStdString());
-            QMetaObject::invokeMethod(self, [self, gen, a, b, nameA, file, options, leafPath] {
-                // Chains into a comparison only if nothing newer was asked for meanwhile.
-                if (self && gen == self->m_compareGeneration)
-                    self->compare(a, b, nameA, QFileInfo(file).fileName(), options, leafPath);
-            }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                self,
+                [self, gen, a, b, nameA, file, options, leafPath] {
+                    // Chains into a comparison only if nothing newer was asked for meanwhile.
+                    if (self && gen == self->m_compareGeneration)
+                        self->compare(a, b, nameA, QFileInfo(file).fileName(), options, leafPath);
+                },
+                Qt::QueuedConnection);
         } catch (const std::exception& e) {
             const QString message = QString::fromUtf8(e.what());
-            QMetaObject::invokeMethod(self, [self, gen, message] {
-                if (self && gen == self->m_compareGeneration) emit self->compareFailed(message);
-            }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                self,
+                [self, gen, message] {
+                    if (self && gen == self->m_compareGeneration) emit self->compareFailed(message);
+                },
+                Qt::QueuedConnection);
         }
     });
 }
@@ -335,16 +368,20 @@ void JobRunner::exportReport(const twb::Report& report, const QString& jsonPath,
             twb::writeReport(jsonPath.toStdString(), report);
             if (!csvPath.isEmpty()) {
                 QSaveFile csv(csvPath);
-                if (!csv.open(QIODevice::WriteOnly)) throw twb::Error(csvPath.toStdString() + ": cannot be written");
+                if (!csv.open(QIODevice::WriteOnly))
+                    throw twb::Error(csvPath.toStdString() + ": cannot be written");
                 csv.write(QByteArray::fromStdString(twb::samplesCsv(report)));
                 if (!csv.commit()) throw twb::Error(csvPath.toStdString() + ": cannot be written");
             }
         } catch (const std::exception& e) {
             error = QString::fromUtf8(e.what());
         }
-        QMetaObject::invokeMethod(self, [self, jsonPath, error] {
-            if (self) emit self->exported(jsonPath, error);
-        }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            self,
+            [self, jsonPath, error] {
+                if (self) emit self->exported(jsonPath, error);
+            },
+            Qt::QueuedConnection);
     });
 }
 
@@ -352,7 +389,8 @@ void JobRunner::writeSession(const QString& path, const QJsonObject& meta, const
     QPointer<JobRunner> self(this);
     post(m_worker, [self, path, meta, report] {
         QJsonObject session = meta;
-        session["report"] = QJsonDocument::fromJson(QByteArray::fromStdString(twb::reportToJson(report, -1))).object();
+        session["report"] =
+            QJsonDocument::fromJson(QByteArray::fromStdString(twb::reportToJson(report, -1))).object();
         QDir().mkpath(QFileInfo(path).absolutePath());
         QSaveFile file(path); // written whole or not at all
         bool ok = file.open(QIODevice::WriteOnly);
@@ -360,9 +398,12 @@ void JobRunner::writeSession(const QString& path, const QJsonObject& meta, const
             file.write(QJsonDocument(session).toJson(QJsonDocument::Compact));
             ok = file.commit();
         }
-        QMetaObject::invokeMethod(self, [self, path, ok] {
-            if (self) emit self->sessionWritten(path, ok);
-        }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            self,
+            [self, path, ok] {
+                if (self) emit self->sessionWritten(path, ok);
+            },
+            Qt::QueuedConnection);
     });
 }
 

@@ -36,7 +36,9 @@
 #include <QToolButton>
 
 // The icons live in twb_ui, a static library: their resource must be pulled in by name.
-static void initResources() { Q_INIT_RESOURCE(resources); }
+static void initResources() {
+    Q_INIT_RESOURCE(resources);
+}
 
 namespace twbui {
 
@@ -51,7 +53,8 @@ bool isTensorFile(const QString& path) {
 }
 } // namespace
 
-MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+MainWindow::MainWindow(QWidget* parent)
+    : QMainWindow(parent) {
     initResources();
     setWindowTitle(tr("Torch Workbench"));
     setWindowIcon(QIcon(QStringLiteral(":/icons/torch-workbench.svg")));
@@ -92,7 +95,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         m_inputs->showBinding(b);
         emit inputsReady(b.ok);
     });
-    connect(m_inputs, &InputsPanel::sourcesChanged, this, [this] { m_runner->bindInputs(m_inputs->specs()); });
+    connect(m_inputs, &InputsPanel::sourcesChanged, this,
+            [this] { m_runner->bindInputs(m_inputs->specs()); });
     connect(m_runner, &JobRunner::runStarted, this, [this](int n) {
         m_configCount = n;
         setRunning(true);
@@ -101,13 +105,15 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(m_runner, &JobRunner::runFinished, this, [this](const RunSnapshot& run) {
         m_results->addRun(run);
         if (!run.record.ok)
-            m_status->setText(tr("%1 failed: %2").arg(QString::fromStdString(run.record.label),
-                                                      QString::fromStdString(run.record.error)));
+            m_status->setText(
+                tr("%1 failed: %2")
+                    .arg(QString::fromStdString(run.record.label), QString::fromStdString(run.record.error)));
     });
     connect(m_runner, &JobRunner::allFinished, this, [this](bool cancelled) {
         setRunning(false);
         int ok = 0;
-        for (const auto& r : m_results->runs()) ok += r.record.ok && r.origin.isEmpty();
+        for (const auto& r : m_results->runs())
+            ok += r.record.ok && r.origin.isEmpty();
         m_status->setText(cancelled ? tr("Cancelled; the results measured so far are shown.")
                                     : tr("Measured %1 of %2 configurations.").arg(ok).arg(m_configCount));
         m_results->compareDefault();
@@ -127,36 +133,43 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         emit reportExported(path, error.isEmpty());
     });
     connect(m_runner, &JobRunner::sessionWritten, this, [this](const QString& path, bool ok) {
-        if (path != autosavePath()) m_status->setText(ok ? tr("Saved %1").arg(path) : tr("Could not save %1").arg(path));
+        if (path != autosavePath())
+            m_status->setText(ok ? tr("Saved %1").arg(path) : tr("Could not save %1").arg(path));
         emit sessionSaved(path, ok);
     });
-    connect(m_runner, &JobRunner::stateDictLoaded, this, [this](const twb::StateDictReport& r, const QString& path) {
-        m_model->showStateDictReport(r, path);
-        if (r.applied) {
-            m_stateDictPath = path;
-            m_strictWeights = r.strict;
-        }
-        m_status->setText(QString::fromStdString(r.describe()));
-    });
-    connect(m_runner, &JobRunner::failed, this, [this](const QString& message) { m_status->setText(message); });
-    connect(m_results, &ResultsPanel::compareRequested, this,
-            [this](int a, int b, const QString& file, const twb::CompareOptions& options, const QString& leaf) {
-                const auto& runs = m_results->runs();
-                const QString nameA = QString::fromStdString(runs[std::size_t(a)].record.label);
-                if (b < 0) m_runner->compareWithFile(runs[std::size_t(a)].output, nameA, file, options, leaf);
-                else
-                    m_runner->compare(runs[std::size_t(a)].output, runs[std::size_t(b)].output, nameA,
-                                      QString::fromStdString(runs[std::size_t(b)].record.label), options, leaf);
+    connect(m_runner, &JobRunner::stateDictLoaded, this,
+            [this](const twb::StateDictReport& r, const QString& path) {
+                m_model->showStateDictReport(r, path);
+                if (r.applied) {
+                    m_stateDictPath = path;
+                    m_strictWeights = r.strict;
+                }
+                m_status->setText(QString::fromStdString(r.describe()));
             });
+    connect(m_runner, &JobRunner::failed, this,
+            [this](const QString& message) { m_status->setText(message); });
+    connect(
+        m_results, &ResultsPanel::compareRequested, this,
+        [this](int a, int b, const QString& file, const twb::CompareOptions& options, const QString& leaf) {
+            const auto& runs = m_results->runs();
+            const QString nameA = QString::fromStdString(runs[std::size_t(a)].record.label);
+            if (b < 0)
+                m_runner->compareWithFile(runs[std::size_t(a)].output, nameA, file, options, leaf);
+            else
+                m_runner->compare(runs[std::size_t(a)].output, runs[std::size_t(b)].output, nameA,
+                                  QString::fromStdString(runs[std::size_t(b)].record.label), options, leaf);
+        });
     connect(m_model, &ModelPanel::loadWeightsRequested, this, [this] {
-        const QString f = QFileDialog::getOpenFileName(this, tr("Load weights"), QString(),
-                                                       tr("state_dicts (*.pth *.pt *.bin *.ckpt *.safetensors);;All files (*)"));
+        const QString f = QFileDialog::getOpenFileName(
+            this, tr("Load weights"), QString(),
+            tr("state_dicts (*.pth *.pt *.bin *.ckpt *.safetensors);;All files (*)"));
         if (!f.isEmpty()) m_runner->loadStateDict(f, m_model->strictLoading());
     });
     connect(m_model, &ModelPanel::loadIntoModelRequested, this, [this] {
         const QString weights = QString::fromStdString(m_info.path);
-        const QString model = QFileDialog::getOpenFileName(this, tr("TorchScript model to load %1 into").arg(QFileInfo(weights).fileName()),
-                                                           QString(), tr("TorchScript (*.pt *.pth *.zip);;All files (*)"));
+        const QString model = QFileDialog::getOpenFileName(
+            this, tr("TorchScript model to load %1 into").arg(QFileInfo(weights).fileName()), QString(),
+            tr("TorchScript (*.pt *.pth *.zip);;All files (*)"));
         if (model.isEmpty()) return;
         openFile(model);
         m_runner->loadStateDict(weights, m_model->strictLoading()); // queued after the model is loaded
@@ -178,50 +191,60 @@ QString MainWindow::autosavePath() {
 
 void MainWindow::buildMenus() {
     auto* file = menuBar()->addMenu(tr("&File"));
-    auto* open = file->addAction(style()->standardIcon(QStyle::SP_DialogOpenButton), tr("&Open…"), this, [this] {
-        const QString f = QFileDialog::getOpenFileName(
-            this, tr("Open a model"), QString(),
-            tr("PyTorch files (*.pt *.pth *.pt2 *.bin *.ckpt *.safetensors *.onnx *.zip);;"
-               "Sessions and reports (*.twbsession *.json);;All files (*)"));
-        if (!f.isEmpty()) openFile(f);
-    });
+    auto* open =
+        file->addAction(style()->standardIcon(QStyle::SP_DialogOpenButton), tr("&Open…"), this, [this] {
+            const QString f = QFileDialog::getOpenFileName(
+                this, tr("Open a model"), QString(),
+                tr("PyTorch files (*.pt *.pth *.pt2 *.bin *.ckpt *.safetensors *.onnx *.zip);;"
+                   "Sessions and reports (*.twbsession *.json);;All files (*)"));
+            if (!f.isEmpty()) openFile(f);
+        });
     open->setShortcut(QKeySequence::Open);
     m_recentMenu = file->addMenu(tr("Open &Recent"));
     refreshRecentMenu();
     file->addAction(tr("Load &Weights (state_dict)…"), m_model, &ModelPanel::loadWeightsRequested);
     file->addSeparator();
     file->addAction(tr("Open Re&port…"), this, [this] {
-        const QString f = QFileDialog::getOpenFileName(this, tr("Open a report"), QString(), tr("Reports (*.json)"));
+        const QString f =
+            QFileDialog::getOpenFileName(this, tr("Open a report"), QString(), tr("Reports (*.json)"));
         if (!f.isEmpty()) openReport(f);
     });
-    file->addAction(tr("&Export Report…"), this, [this] {
-        const QString f = QFileDialog::getSaveFileName(this, tr("Export report"), QStringLiteral("report.json"),
-                                                       tr("JSON report (*.json)"));
-        if (f.isEmpty()) return;
-        QString csv = f;
-        csv.replace(QRegularExpression(QStringLiteral("\\.json$")), QString());
-        exportReport(f, csv + "-samples.csv");
-    })->setShortcut(QKeySequence(tr("Ctrl+E")));
+    file->addAction(tr("&Export Report…"), this,
+                    [this] {
+                        const QString f = QFileDialog::getSaveFileName(this, tr("Export report"),
+                                                                       QStringLiteral("report.json"),
+                                                                       tr("JSON report (*.json)"));
+                        if (f.isEmpty()) return;
+                        QString csv = f;
+                        csv.replace(QRegularExpression(QStringLiteral("\\.json$")), QString());
+                        exportReport(f, csv + "-samples.csv");
+                    })
+        ->setShortcut(QKeySequence(tr("Ctrl+E")));
     file->addSeparator();
-    file->addAction(tr("&Save Session…"), this, [this] {
-        const QString f = QFileDialog::getSaveFileName(this, tr("Save session"), QStringLiteral("session.twbsession"),
-                                                       tr("Torch Workbench sessions (*.twbsession)"));
-        if (!f.isEmpty()) saveSession(f);
-    })->setShortcut(QKeySequence::Save);
+    file->addAction(tr("&Save Session…"), this,
+                    [this] {
+                        const QString f = QFileDialog::getSaveFileName(
+                            this, tr("Save session"), QStringLiteral("session.twbsession"),
+                            tr("Torch Workbench sessions (*.twbsession)"));
+                        if (!f.isEmpty()) saveSession(f);
+                    })
+        ->setShortcut(QKeySequence::Save);
     file->addSeparator();
     file->addAction(tr("&Quit"), this, &QWidget::close)->setShortcut(QKeySequence::Quit);
 
     auto* run = menuBar()->addMenu(tr("&Run"));
-    m_runAction = run->addAction(style()->standardIcon(QStyle::SP_MediaPlay), tr("&Run All Configurations"), this,
-                                 &MainWindow::runAll);
+    m_runAction = run->addAction(style()->standardIcon(QStyle::SP_MediaPlay), tr("&Run All Configurations"),
+                                 this, &MainWindow::runAll);
     m_runAction->setShortcut(QKeySequence(tr("Ctrl+R")));
-    m_cancelAction = run->addAction(style()->standardIcon(QStyle::SP_MediaStop), tr("&Cancel"), this, &MainWindow::cancel);
+    m_cancelAction =
+        run->addAction(style()->standardIcon(QStyle::SP_MediaStop), tr("&Cancel"), this, &MainWindow::cancel);
     m_cancelAction->setShortcut(QKeySequence(Qt::Key_Escape));
 
     auto* view = menuBar()->addMenu(tr("&View"));
     const QStringList left{tr("Model"), tr("Inputs"), tr("Configurations")};
     for (int i = 0; i < left.size(); ++i)
-        view->addAction(left[i], this, [this, i] { showLeftTab(i); })->setShortcut(QKeySequence(QStringLiteral("Alt+%1").arg(i + 1)));
+        view->addAction(left[i], this, [this, i] { showLeftTab(i); })
+            ->setShortcut(QKeySequence(QStringLiteral("Alt+%1").arg(i + 1)));
     const QStringList right{tr("Latency"), tr("Statistics"), tr("Outputs")};
     for (int i = 0; i < right.size(); ++i)
         view->addAction(right[i], this, [this, i] { m_results->showTab(i); })
@@ -242,7 +265,9 @@ void MainWindow::buildMenus() {
     bar->addAction(m_cancelAction);
 }
 
-void MainWindow::showLeftTab(int index) { m_left->setCurrentIndex(index); }
+void MainWindow::showLeftTab(int index) {
+    m_left->setCurrentIndex(index);
+}
 
 void MainWindow::setDarkTheme(bool dark, bool remember) {
     if (remember) QSettings().setValue("view/dark", dark);
@@ -272,12 +297,13 @@ void MainWindow::setDarkTheme(bool dark, bool remember) {
 
 void MainWindow::about() {
     const twb::BuildInfo b = twb::buildInfo();
-    QMessageBox::about(this, tr("About Torch Workbench"),
-                       tr("<h3>Torch Workbench %1</h3><p>Open, run, time and compare saved PyTorch models.</p>"
-                          "<p>LibTorch %2<br>CUDA compiled in: %3; available: %4<br>%5</p><p>Qt %6</p>")
-                           .arg(QString::fromStdString(b.version), QString::fromStdString(b.libtorchVersion),
-                                b.cudaCompiled ? tr("yes") : tr("no"), b.cudaAvailable ? tr("yes") : tr("no"),
-                                QString::fromStdString(b.cudaStatus).toHtmlEscaped(), QString::fromLatin1(qVersion())));
+    QMessageBox::about(
+        this, tr("About Torch Workbench"),
+        tr("<h3>Torch Workbench %1</h3><p>Open, run, time and compare saved PyTorch models.</p>"
+           "<p>LibTorch %2<br>CUDA compiled in: %3; available: %4<br>%5</p><p>Qt %6</p>")
+            .arg(QString::fromStdString(b.version), QString::fromStdString(b.libtorchVersion),
+                 b.cudaCompiled ? tr("yes") : tr("no"), b.cudaAvailable ? tr("yes") : tr("no"),
+                 QString::fromStdString(b.cudaStatus).toHtmlEscaped(), QString::fromLatin1(qVersion())));
 }
 
 void MainWindow::openFile(const QString& path) {
@@ -305,7 +331,9 @@ void MainWindow::openFile(const QString& path) {
     m_runner->openModel(path);
 }
 
-void MainWindow::setPendingInputs(const QStringList& inputs) { m_pendingInputs = inputs; }
+void MainWindow::setPendingInputs(const QStringList& inputs) {
+    m_pendingInputs = inputs;
+}
 
 void MainWindow::onModelInspected(const twb::ModelInfo& info) {
     m_info = info;
@@ -314,10 +342,11 @@ void MainWindow::onModelInspected(const twb::ModelInfo& info) {
     const bool runnable = info.diagnosis.usable && info.diagnosis.kind == twb::FileKind::TorchScript;
     m_inputs->setArguments(runnable ? info.inputs : std::vector<twb::ArgumentInfo>{});
     m_runAction->setEnabled(runnable);
-    m_status->setText(runnable ? tr("%1: TorchScript, forward takes %2 argument(s). Give inputs, then Run (Ctrl+R).")
-                                     .arg(QFileInfo(QString::fromStdString(info.path)).fileName())
-                                     .arg(info.inputs.size())
-                                 : QString::fromStdString(info.diagnosis.summary));
+    m_status->setText(
+        runnable ? tr("%1: TorchScript, forward takes %2 argument(s). Give inputs, then Run (Ctrl+R).")
+                       .arg(QFileInfo(QString::fromStdString(info.path)).fileName())
+                       .arg(info.inputs.size())
+                 : QString::fromStdString(info.diagnosis.summary));
     if (runnable) {
         for (int i = 0; i < m_pendingInputs.size(); ++i) {
             const QString& in = m_pendingInputs[i];
@@ -339,14 +368,16 @@ void MainWindow::onModelInspected(const twb::ModelInfo& info) {
 
 void MainWindow::runAll() {
     if (m_runner->isRunning()) return;
-    if (m_modelPath.isEmpty() || m_info.diagnosis.kind != twb::FileKind::TorchScript || !m_info.diagnosis.usable) {
+    if (m_modelPath.isEmpty() || m_info.diagnosis.kind != twb::FileKind::TorchScript ||
+        !m_info.diagnosis.usable) {
         m_status->setText(tr("Open a TorchScript model first."));
         return;
     }
     m_inputs->flush(); // an edit still in its debounce must reach the worker before the run
     m_results->reset();
     m_runLabels.clear();
-    for (const auto& c : m_configs->configs()) m_runLabels << QString::fromStdString(c.label());
+    for (const auto& c : m_configs->configs())
+        m_runLabels << QString::fromStdString(c.label());
     m_runner->run(m_configs->configs());
 }
 
@@ -368,8 +399,12 @@ void MainWindow::onProgress(int index, const twb::Progress& p) {
     const double overall = (double(index) + p.fraction) / std::max(1, m_configCount);
     m_progress->setValue(int(overall * 1000));
     const QString label = m_runLabels.value(index);
-    QString text = tr("%1 (%2 of %3): %4, %5 calls").arg(label).arg(index + 1).arg(m_configCount)
-                       .arg(QString::fromStdString(p.phase)).arg(p.iterations);
+    QString text = tr("%1 (%2 of %3): %4, %5 calls")
+                       .arg(label)
+                       .arg(index + 1)
+                       .arg(m_configCount)
+                       .arg(QString::fromStdString(p.phase))
+                       .arg(p.iterations);
     if (p.remainingSeconds >= 0) text += tr(", %1 s left").arg(p.remainingSeconds, 0, 'f', 1);
     m_status->setText(text);
 }
@@ -380,7 +415,8 @@ void MainWindow::rememberRecent(const QString& path) {
     const QString abs = QFileInfo(path).absoluteFilePath();
     recent.removeAll(abs);
     recent.prepend(abs);
-    while (recent.size() > 10) recent.removeLast();
+    while (recent.size() > 10)
+        recent.removeLast();
     settings.setValue("recentFiles", recent);
     refreshRecentMenu();
 }
@@ -389,7 +425,8 @@ void MainWindow::refreshRecentMenu() {
     if (!m_recentMenu) return;
     m_recentMenu->clear();
     const QStringList recent = QSettings().value("recentFiles").toStringList();
-    for (const QString& f : recent) m_recentMenu->addAction(f, this, [this, f] { openFile(f); });
+    for (const QString& f : recent)
+        m_recentMenu->addAction(f, this, [this, f] { openFile(f); });
     m_recentMenu->setEnabled(!recent.isEmpty());
 }
 
@@ -418,7 +455,8 @@ void MainWindow::closeEvent(QCloseEvent* event) {
 }
 
 namespace {
-twb::Report buildReport(const std::vector<RunSnapshot>& runs, const twb::ModelInfo& info, const QVector<InputSpec>& inputs) {
+twb::Report buildReport(const std::vector<RunSnapshot>& runs, const twb::ModelInfo& info,
+                        const QVector<InputSpec>& inputs) {
     twb::Report report;
     report.model.path = info.path;
     report.model.size = info.fileSize;
@@ -427,8 +465,10 @@ twb::Report buildReport(const std::vector<RunSnapshot>& runs, const twb::ModelIn
     for (const auto& in : inputs) {
         twb::InputRef ref;
         ref.argument = in.argument.toStdString();
-        if (in.source.startsWith("gen:")) ref.generator = in.source.mid(4).toStdString();
-        else ref.source = in.source.toStdString();
+        if (in.source.startsWith("gen:"))
+            ref.generator = in.source.mid(4).toStdString();
+        else
+            ref.source = in.source.toStdString();
         report.inputs.push_back(ref);
     }
     for (const auto& r : runs) {
@@ -453,16 +493,18 @@ void MainWindow::exportReport(const QString& jsonPath, const QString& csvPath) {
 void MainWindow::openReport(const QString& path) {
     try {
         const twb::Report report = twb::readReport(path.toStdString());
-        const QString origin = QString::fromStdString(report.environment.hostName) + " · " + QFileInfo(path).fileName();
+        const QString origin =
+            QString::fromStdString(report.environment.hostName) + " · " + QFileInfo(path).fileName();
         for (const auto& run : report.runs) {
             RunSnapshot snap;
             snap.record = run;
             snap.origin = origin;
             m_results->addRun(snap);
         }
-        m_status->setText(tr("Added %1 run(s) from %2 (%3).")
-                              .arg(report.runs.size())
-                              .arg(QFileInfo(path).fileName(), QString::fromStdString(report.environment.cpuModel)));
+        m_status->setText(
+            tr("Added %1 run(s) from %2 (%3).")
+                .arg(report.runs.size())
+                .arg(QFileInfo(path).fileName(), QString::fromStdString(report.environment.cpuModel)));
     } catch (const twb::Error& e) {
         m_status->setText(QString::fromUtf8(e.what()));
     }
@@ -475,8 +517,10 @@ void MainWindow::saveSession(const QString& path) {
     session["state_dict"] = m_stateDictPath;
     session["state_dict_strict"] = m_strictWeights;
     QJsonArray inputs, configs;
-    for (const auto& in : m_inputs->specs()) inputs.append(QJsonObject{{"argument", in.argument}, {"source", in.source}});
-    for (const auto& c : m_configs->configs()) configs.append(QString::fromStdString(c.toSpec()));
+    for (const auto& in : m_inputs->specs())
+        inputs.append(QJsonObject{{"argument", in.argument}, {"source", in.source}});
+    for (const auto& c : m_configs->configs())
+        configs.append(QString::fromStdString(c.toSpec()));
     session["inputs"] = inputs;
     session["configs"] = configs;
     m_runner->writeSession(path, session, buildReport(m_results->runs(), m_info, m_inputs->specs()));
@@ -495,7 +539,8 @@ bool MainWindow::restoreSession(const QString& path) {
     }
     QVector<twb::RunConfig> configs;
     try {
-        for (const auto& c : s.value("configs").toArray()) configs.push_back(twb::RunConfig::parse(c.toString().toStdString()));
+        for (const auto& c : s.value("configs").toArray())
+            configs.push_back(twb::RunConfig::parse(c.toString().toStdString()));
     } catch (const twb::Error&) {
         configs = ConfigPanel::defaults();
     }
@@ -511,7 +556,8 @@ bool MainWindow::restoreSession(const QString& path) {
     m_results->reset();
     try {
         const twb::Report report = twb::reportFromJson(
-            QJsonDocument(s.value("report").toObject()).toJson(QJsonDocument::Compact).toStdString(), path.toStdString());
+            QJsonDocument(s.value("report").toObject()).toJson(QJsonDocument::Compact).toStdString(),
+            path.toStdString());
         for (const auto& run : report.runs) {
             RunSnapshot snap; // the session's own runs: saved again with it, replaced by the next run
             snap.record = run;

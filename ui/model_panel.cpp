@@ -29,7 +29,8 @@ QPlainTextEdit* readOnlyText(bool monospace) {
 
 QString totalsText(const twb::TensorTotals& t) {
     QStringList dtypes;
-    for (const auto& [name, n] : t.dtypes) dtypes << QString::fromStdString(name);
+    for (const auto& [name, n] : t.dtypes)
+        dtypes << QString::fromStdString(name);
     return QObject::tr("%1 in %2 tensors, %3%4")
         .arg(QLocale().toString(qlonglong(t.count)))
         .arg(t.tensors)
@@ -38,7 +39,8 @@ QString totalsText(const twb::TensorTotals& t) {
 }
 } // namespace
 
-ModelPanel::ModelPanel(QWidget* parent) : QWidget(parent) {
+ModelPanel::ModelPanel(QWidget* parent)
+    : QWidget(parent) {
     auto* layout = new QVBoxLayout(this);
     m_kind = new QLabel(tr("No model open. Open a file (Ctrl+O) or drop one here."));
     QFont big = m_kind->font();
@@ -62,7 +64,8 @@ ModelPanel::ModelPanel(QWidget* parent) : QWidget(parent) {
     m_detail = readOnlyText(true);
     m_detail->setMaximumHeight(120);
     auto* copy = new QPushButton(tr("Copy the fix"));
-    connect(copy, &QPushButton::clicked, this, [this] { QApplication::clipboard()->setText(m_fix->toPlainText()); });
+    connect(copy, &QPushButton::clicked, this,
+            [this] { QApplication::clipboard()->setText(m_fix->toPlainText()); });
     pl->addWidget(m_problem);
     pl->addWidget(new QLabel(tr("How to fix it:")));
     pl->addWidget(m_fix, 1);
@@ -88,7 +91,8 @@ ModelPanel::ModelPanel(QWidget* parent) : QWidget(parent) {
     m_weightsReport->setWordWrap(true);
     m_strict = new QCheckBox(tr("Strict: refuse missing, unexpected or mis-shaped keys"));
     m_strict->setChecked(true);
-    m_strict->setToolTip(tr("Unchecked, the matching tensors load and the rest is reported, as load_state_dict(strict=False)."));
+    m_strict->setToolTip(tr(
+        "Unchecked, the matching tensors load and the rest is reported, as load_state_dict(strict=False)."));
     ol->addWidget(m_overview);
     ol->addWidget(m_loadWeights, 0, Qt::AlignLeft);
     ol->addWidget(m_strict);
@@ -124,9 +128,13 @@ ModelPanel::ModelPanel(QWidget* parent) : QWidget(parent) {
     m_tabs->hide();
 }
 
-QString ModelPanel::headline() const { return m_kind->text(); }
+QString ModelPanel::headline() const {
+    return m_kind->text();
+}
 
-bool ModelPanel::strictLoading() const { return m_strict->isChecked(); }
+bool ModelPanel::strictLoading() const {
+    return m_strict->isChecked();
+}
 
 void ModelPanel::showInfo(const twb::ModelInfo& info) {
     const auto& d = info.diagnosis;
@@ -169,29 +177,36 @@ void ModelPanel::showInfo(const twb::ModelInfo& info) {
     if (script) {
         QStringList args;
         for (const auto& a : info.inputs)
-            args << QString::fromStdString(a.name + ": " + a.type + (a.hasDefault ? " = " + a.defaultValue : ""));
+            args << QString::fromStdString(a.name + ": " + a.type +
+                                           (a.hasDefault ? " = " + a.defaultValue : ""));
         row(tr("Class"), QString::fromStdString(info.className).toHtmlEscaped());
-        row(tr("forward"), ("(" + args.join(", ") + ") → " + QString::fromStdString(info.returnType)).toHtmlEscaped());
+        row(tr("forward"),
+            ("(" + args.join(", ") + ") → " + QString::fromStdString(info.returnType)).toHtmlEscaped());
         row(tr("Parameters"), totalsText(info.parameters));
         row(tr("Buffers"), totalsText(info.buffers));
         if (info.savedTraining) row(tr("Mode"), tr("saved in training mode; loaded in eval mode"));
         QStringList devices;
-        for (const auto& dev : info.savedDevices) devices << QString::fromStdString(dev);
+        for (const auto& dev : info.savedDevices)
+            devices << QString::fromStdString(dev);
         if (!devices.isEmpty())
-            row(tr("Saved on"), devices.join(", ") + (info.savedOnCuda ? tr(" (mapped to the CPU on load)") : QString()));
+            row(tr("Saved on"),
+                devices.join(", ") + (info.savedOnCuda ? tr(" (mapped to the CPU on load)") : QString()));
         QStringList extra;
-        for (const auto& e : info.extraFiles) extra << QString::fromStdString(e);
+        for (const auto& e : info.extraFiles)
+            extra << QString::fromStdString(e);
         if (!extra.isEmpty()) row(tr("Extra files"), extra.join(", ").toHtmlEscaped());
     } else {
         row(tr("Tensors"), totalsText(info.parameters));
         if (!info.stateDictKey.empty())
-            row(tr("state_dict"), tr("under the checkpoint key '%1'").arg(QString::fromStdString(info.stateDictKey)));
+            row(tr("state_dict"),
+                tr("under the checkpoint key '%1'").arg(QString::fromStdString(info.stateDictKey)));
     }
     html += "</table>";
     m_overview->setText(html);
 
     QString methods;
-    for (const auto& m : info.methods) methods += QString::fromStdString(m.schema) + "\n";
+    for (const auto& m : info.methods)
+        methods += QString::fromStdString(m.schema) + "\n";
     m_methods->setPlainText(methods);
     m_tree->setTree(info.tree);
     m_treeView->expandToDepth(1);

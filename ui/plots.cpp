@@ -17,7 +17,7 @@ QString TimeLogTicker::getTickLabel(double tick, const QLocale&, QChar, int) {
 }
 
 QColor seriesColor(int i, const QPalette& palette) {
-    static const QColor light[] = {QColor(31, 119, 180), QColor(255, 127, 14), QColor(44, 160, 44),
+    static const QColor light[] = {QColor(31, 119, 180), QColor(255, 127, 14),  QColor(44, 160, 44),
                                    QColor(214, 39, 40),  QColor(148, 103, 189), QColor(140, 86, 75)};
     QColor c = light[i % 6];
     if (palette.color(QPalette::Window).lightness() < 128) c = c.lighter(140); // dark mode
@@ -38,7 +38,8 @@ void stylePlot(QCustomPlot* plot, const QPalette& pal) {
         axis->grid()->setPen(QPen(grid, 1, Qt::DotLine));
     }
     for (int i = 0; i < plot->plotLayout()->elementCount(); ++i)
-        if (auto* title = qobject_cast<QCPTextElement*>(plot->plotLayout()->elementAt(i))) title->setTextColor(fg);
+        if (auto* title = qobject_cast<QCPTextElement*>(plot->plotLayout()->elementAt(i)))
+            title->setTextColor(fg);
     plot->legend->setBrush(QBrush(bg));
     plot->legend->setTextColor(fg);
     plot->legend->setBorderPen(QPen(grid));
@@ -47,26 +48,28 @@ void stylePlot(QCustomPlot* plot, const QPalette& pal) {
 }
 
 QString exportPlot(QCustomPlot* plot, QWidget* parent, const QString& suggestedName) {
-    const QString path = QFileDialog::getSaveFileName(parent, QObject::tr("Export chart"), suggestedName + ".png",
-                                                      QObject::tr("PNG image (*.png);;PDF document (*.pdf)"));
+    const QString path =
+        QFileDialog::getSaveFileName(parent, QObject::tr("Export chart"), suggestedName + ".png",
+                                     QObject::tr("PNG image (*.png);;PDF document (*.pdf)"));
     if (path.isEmpty()) return {};
-    const bool ok = path.endsWith(".pdf", Qt::CaseInsensitive) ? plot->savePdf(path) : plot->savePng(path, 0, 0, 2.0);
+    const bool ok =
+        path.endsWith(".pdf", Qt::CaseInsensitive) ? plot->savePdf(path) : plot->savePng(path, 0, 0, 2.0);
     return ok ? path : QString();
 }
 
 void addPlotContextMenu(QCustomPlot* plot, const QString& suggestedName) {
     plot->setContextMenuPolicy(Qt::CustomContextMenu);
-    QObject::connect(plot, &QWidget::customContextMenuRequested, plot, [plot, suggestedName](const QPoint& pos) {
-        QMenu menu(plot);
-        menu.addAction(QObject::tr("Export as PNG or PDF…"), plot, [plot, suggestedName] {
-            exportPlot(plot, plot->window(), suggestedName);
+    QObject::connect(
+        plot, &QWidget::customContextMenuRequested, plot, [plot, suggestedName](const QPoint& pos) {
+            QMenu menu(plot);
+            menu.addAction(QObject::tr("Export as PNG or PDF…"), plot,
+                           [plot, suggestedName] { exportPlot(plot, plot->window(), suggestedName); });
+            menu.addAction(QObject::tr("Reset zoom"), plot, [plot] {
+                plot->rescaleAxes();
+                plot->replot(QCustomPlot::rpQueuedReplot);
+            });
+            menu.exec(plot->mapToGlobal(pos));
         });
-        menu.addAction(QObject::tr("Reset zoom"), plot, [plot] {
-            plot->rescaleAxes();
-            plot->replot(QCustomPlot::rpQueuedReplot);
-        });
-        menu.exec(plot->mapToGlobal(pos));
-    });
 }
 
 } // namespace twbui

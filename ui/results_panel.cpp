@@ -31,7 +31,8 @@ QCustomPlot* makePlot(const QString& title, const QString& exportName) {
     auto* plot = new QCustomPlot;
     plot->setMinimumHeight(160);
     plot->plotLayout()->insertRow(0);
-    plot->plotLayout()->addElement(0, 0, new QCPTextElement(plot, title, QFont(plot->font().family(), -1, QFont::Bold)));
+    plot->plotLayout()->addElement(
+        0, 0, new QCPTextElement(plot, title, QFont(plot->font().family(), -1, QFont::Bold)));
     addPlotContextMenu(plot, exportName);
     stylePlot(plot, plot->palette());
     return plot;
@@ -52,7 +53,8 @@ QString runName(const RunSnapshot& r) {
 }
 } // namespace
 
-ResultsPanel::ResultsPanel(QWidget* parent) : QWidget(parent) {
+ResultsPanel::ResultsPanel(QWidget* parent)
+    : QWidget(parent) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     m_tabs = new QTabWidget;
@@ -61,7 +63,8 @@ ResultsPanel::ResultsPanel(QWidget* parent) : QWidget(parent) {
     // Latency charts
     auto* charts = new QSplitter(Qt::Vertical);
     m_timeline = makePlot(tr("Latency per call (warm-up shaded)"), QStringLiteral("latency-timeline"));
-    m_distribution = makePlot(tr("Distribution (box: quartiles, whiskers: 1.5 IQR)"), QStringLiteral("latency-distribution"));
+    m_distribution = makePlot(tr("Distribution (box: quartiles, whiskers: 1.5 IQR)"),
+                              QStringLiteral("latency-distribution"));
     m_summary = makePlot(tr("Median with p90 and p99"), QStringLiteral("latency-summary"));
     for (QCustomPlot* p : {m_timeline, m_distribution, m_summary}) {
         charts->addWidget(p);
@@ -143,8 +146,9 @@ ResultsPanel::ResultsPanel(QWidget* parent) : QWidget(parent) {
     connect(compare, &QPushButton::clicked, this, &ResultsPanel::requestComparison);
     connect(m_compareB, qOverload<int>(&QComboBox::activated), this, [this](int i) {
         if (m_compareB->itemData(i).toInt() != -1) return;
-        const QString f = QFileDialog::getOpenFileName(this, tr("Reference outputs"), QString(),
-                                                       tr("Tensors (*.npy *.npz *.pt *.pth *.safetensors);;All files (*)"));
+        const QString f =
+            QFileDialog::getOpenFileName(this, tr("Reference outputs"), QString(),
+                                         tr("Tensors (*.npy *.npz *.pt *.pth *.safetensors);;All files (*)"));
         if (f.isEmpty()) return;
         m_referenceFile = f;
         // The list may have been rebuilt while the dialog was open: find the entry again.
@@ -161,7 +165,8 @@ void ResultsPanel::changeEvent(QEvent* event) {
     if (event->type() == QEvent::PaletteChange) {
         // After the whole window has the new palette, so series colours and axes agree.
         QTimer::singleShot(0, this, [this] {
-            for (QCustomPlot* p : {m_timeline, m_distribution, m_summary, m_errors}) stylePlot(p, palette());
+            for (QCustomPlot* p : {m_timeline, m_distribution, m_summary, m_errors})
+                stylePlot(p, palette());
             redrawCharts();
             m_errors->replot(QCustomPlot::rpQueuedReplot);
         });
@@ -170,8 +175,9 @@ void ResultsPanel::changeEvent(QEvent* event) {
 }
 
 void ResultsPanel::reset() {
-    m_runs.erase(std::remove_if(m_runs.begin(), m_runs.end(), [](const RunSnapshot& r) { return r.origin.isEmpty(); }),
-                 m_runs.end());
+    m_runs.erase(
+        std::remove_if(m_runs.begin(), m_runs.end(), [](const RunSnapshot& r) { return r.origin.isEmpty(); }),
+        m_runs.end());
     m_comparison->setRows({});
     m_errors->clearPlottables();
     m_errors->replot(QCustomPlot::rpQueuedReplot);
@@ -187,9 +193,13 @@ void ResultsPanel::addRun(const RunSnapshot& run) {
     refreshOutputChoices();
 }
 
-void ResultsPanel::showTab(int index) { m_tabs->setCurrentIndex(index); }
+void ResultsPanel::showTab(int index) {
+    m_tabs->setCurrentIndex(index);
+}
 
-QString ResultsPanel::comparisonVerdict() const { return m_verdict->text(); }
+QString ResultsPanel::comparisonVerdict() const {
+    return m_verdict->text();
+}
 
 void ResultsPanel::refreshTables() {
     std::vector<StatsRow> rows;
@@ -202,7 +212,8 @@ void ResultsPanel::refreshTables() {
         rows.push_back(row);
         for (const auto& w : r.record.warnings)
             warnings += runName(r) + ": " + QString::fromStdString(w) + "\n";
-        if (!r.record.ok) warnings += runName(r) + ": " + tr("failed: ") + QString::fromStdString(r.record.error) + "\n";
+        if (!r.record.ok)
+            warnings += runName(r) + ": " + tr("failed: ") + QString::fromStdString(r.record.error) + "\n";
     }
     m_stats->setRows(rows);
     m_statsView->resizeColumnsToContents();
@@ -222,18 +233,25 @@ void ResultsPanel::refreshOutputChoices() {
             m_compareB->addItem(runName(m_runs[i]), int(i));
         }
     }
-    m_compareB->addItem(m_referenceFile.isEmpty() ? tr("Reference file…") : tr("Reference: %1").arg(QFileInfo(m_referenceFile).fileName()), -1);
+    m_compareB->addItem(m_referenceFile.isEmpty()
+                            ? tr("Reference file…")
+                            : tr("Reference: %1").arg(QFileInfo(m_referenceFile).fileName()),
+                        -1);
     if (m_outputOf->count() > 0) m_outputOf->setCurrentIndex(std::clamp(keep, 0, m_outputOf->count() - 1));
     if (keepA >= 0 && keepA < m_compareA->count()) m_compareA->setCurrentIndex(keepA);
-    if (keepB >= 0 && keepB < m_compareB->count()) m_compareB->setCurrentIndex(keepB);
-    else if (m_compareB->count() > 2) m_compareB->setCurrentIndex(1);
+    if (keepB >= 0 && keepB < m_compareB->count())
+        m_compareB->setCurrentIndex(keepB);
+    else if (m_compareB->count() > 2)
+        m_compareB->setCurrentIndex(1);
 }
 
 void ResultsPanel::compareDefault() {
     if (m_compareA->count() < 1) return;
     m_compareA->setCurrentIndex(0);
-    if (m_compareB->count() > 2) m_compareB->setCurrentIndex(1);
-    else if (m_referenceFile.isEmpty()) return;
+    if (m_compareB->count() > 2)
+        m_compareB->setCurrentIndex(1);
+    else if (m_referenceFile.isEmpty())
+        return;
     requestComparison();
 }
 
@@ -316,8 +334,10 @@ void ResultsPanel::redrawCharts() {
         QVector<double> x, y;
         const int w = int(r.warmupNs.size());
         maxWarmup = std::max(maxWarmup, w);
-        for (int k = 0; k < w; ++k) x << double(k - w), y << r.warmupNs[std::size_t(k)];
-        for (std::size_t k = 0; k < r.samplesNs.size(); ++k) x << double(k), y << r.samplesNs[k];
+        for (int k = 0; k < w; ++k)
+            x << double(k - w), y << r.warmupNs[std::size_t(k)];
+        for (std::size_t k = 0; k < r.samplesNs.size(); ++k)
+            x << double(k), y << r.samplesNs[k];
         g->setData(x, y, true);
         yMax = std::max(yMax, r.stats.percentile(99) > 0 ? r.stats.percentile(99) : r.stats.max);
 
@@ -396,7 +416,8 @@ void ResultsPanel::redrawCharts() {
         const QCPRange r = m_distribution->yAxis->range();
         m_distribution->yAxis->setRange(r.lower / 1.3, r.upper * 1.3);
     }
-    for (QCustomPlot* p : {m_timeline, m_distribution, m_summary}) p->replot(QCustomPlot::rpQueuedReplot);
+    for (QCustomPlot* p : {m_timeline, m_distribution, m_summary})
+        p->replot(QCustomPlot::rpQueuedReplot);
 }
 
 void ResultsPanel::tooltip(QCustomPlot* plot, QMouseEvent* event) {
@@ -430,8 +451,10 @@ void ResultsPanel::tooltip(QCustomPlot* plot, QMouseEvent* event) {
             }
         }
     }
-    if (text.isEmpty()) QToolTip::hideText();
-    else QToolTip::showText(event->globalPosition().toPoint(), text.trimmed(), plot);
+    if (text.isEmpty())
+        QToolTip::hideText();
+    else
+        QToolTip::showText(event->globalPosition().toPoint(), text.trimmed(), plot);
 }
 
 } // namespace twbui

@@ -38,9 +38,9 @@ struct RunSnapshot {
     twb::RunRecord record;
     twb::Value output;
     bool hasOutput = false;
-    bool hasComparison = false;          // against the first configuration
+    bool hasComparison = false; // against the first configuration
     twb::LatencyComparison vsBaseline;
-    QString origin;                      // "" for local runs; "host · file" for runs read from a report
+    QString origin; // "" for local runs; "host · file" for runs read from a report
 };
 
 struct ComparisonSnapshot {

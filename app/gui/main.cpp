@@ -47,20 +47,26 @@ int main(int argc, char** argv) {
     parser.setApplicationDescription(QStringLiteral("Open, run, time and compare saved PyTorch models."));
     parser.addHelpOption();
     parser.addVersionOption();
-    parser.addPositionalArgument(QStringLiteral("model"), QStringLiteral("A model, state_dict, session or report to open."));
-    const QCommandLineOption input({QStringLiteral("i"), QStringLiteral("input")},
-                                   QStringLiteral("An input file or gen:SPEC for forward (NAME=FILE to name it); repeatable."),
-                                   QStringLiteral("file"));
-    const QCommandLineOption run(QStringLiteral("run"), QStringLiteral("Run the configurations once the model is open."));
-    const QCommandLineOption sample(QStringLiteral("sample"), QStringLiteral("Open the bundled sample and run it."));
-    const QCommandLineOption selfTest(QStringLiteral("self-test"),
-                                      QStringLiteral("Open and run the bundled sample; exit 0 when it works."));
-    const QCommandLineOption screenshot(QStringLiteral("screenshot"),
-                                        QStringLiteral("Save the window as PNG when the work is done, then quit."),
-                                        QStringLiteral("png"));
-    const QCommandLineOption tab(QStringLiteral("tab"),
-                                 QStringLiteral("Show a page: model, inputs, configurations, latency, statistics, outputs."),
-                                 QStringLiteral("page"));
+    parser.addPositionalArgument(QStringLiteral("model"),
+                                 QStringLiteral("A model, state_dict, session or report to open."));
+    const QCommandLineOption input(
+        {QStringLiteral("i"), QStringLiteral("input")},
+        QStringLiteral("An input file or gen:SPEC for forward (NAME=FILE to name it); repeatable."),
+        QStringLiteral("file"));
+    const QCommandLineOption run(QStringLiteral("run"),
+                                 QStringLiteral("Run the configurations once the model is open."));
+    const QCommandLineOption sample(QStringLiteral("sample"),
+                                    QStringLiteral("Open the bundled sample and run it."));
+    const QCommandLineOption selfTest(
+        QStringLiteral("self-test"),
+        QStringLiteral("Open and run the bundled sample; exit 0 when it works."));
+    const QCommandLineOption screenshot(
+        QStringLiteral("screenshot"),
+        QStringLiteral("Save the window as PNG when the work is done, then quit."), QStringLiteral("png"));
+    const QCommandLineOption tab(
+        QStringLiteral("tab"),
+        QStringLiteral("Show a page: model, inputs, configurations, latency, statistics, outputs."),
+        QStringLiteral("page"));
     const QCommandLineOption dark(QStringLiteral("dark"), QStringLiteral("Use the dark theme."));
     parser.addOptions({input, run, sample, selfTest, screenshot, tab, dark});
     parser.process(app);
@@ -82,14 +88,16 @@ int main(int argc, char** argv) {
     }
     if (testing) {
         // Short runs: the point is that everything works, not the figures.
-        window.configPanel()->setConfigs({twb::RunConfig::parse("name=CPU · JIT off,jit=off,iters=20,warmup=3"),
-                                          twb::RunConfig::parse("name=CPU · optimize,jit=optimize,iters=20,warmup=3")});
+        window.configPanel()->setConfigs(
+            {twb::RunConfig::parse("name=CPU · JIT off,jit=off,iters=20,warmup=3"),
+             twb::RunConfig::parse("name=CPU · optimize,jit=optimize,iters=20,warmup=3")});
     }
 
     const QString shot = parser.value(screenshot);
     const QString page = parser.value(tab);
     auto showPage = [&window, page] {
-        const QStringList left{"model", "inputs", "configurations"}, right{"latency", "statistics", "outputs"};
+        const QStringList left{"model", "inputs", "configurations"},
+            right{"latency", "statistics", "outputs"};
         if (left.contains(page)) window.showLeftTab(int(left.indexOf(page)));
         if (right.contains(page)) window.resultsPanel()->showTab(int(right.indexOf(page)));
     };
@@ -105,37 +113,43 @@ int main(int argc, char** argv) {
     QObject::connect(&window, &twbui::MainWindow::inputsReady, &window, [&window, &runNow, finish](bool ok) {
         if (!runNow) return;
         runNow = false;
-        if (ok) window.runAll();
-        else finish(false);
+        if (ok)
+            window.runAll();
+        else
+            finish(false);
     });
     // The rest only serves --self-test and --screenshot: interactive runs are left alone.
     const bool automated = testing || !shot.isEmpty();
     if (automated) {
         QObject::connect(&window, &twbui::MainWindow::modelShown, &window,
                          [&runNow, finish](const twb::ModelInfo& info) {
-                             const bool runnable = info.diagnosis.usable && info.diagnosis.kind == twb::FileKind::TorchScript;
+                             const bool runnable =
+                                 info.diagnosis.usable && info.diagnosis.kind == twb::FileKind::TorchScript;
                              if (!runNow || !runnable) {
                                  runNow = false;
                                  QTimer::singleShot(800, [finish, runnable] { finish(runnable); });
                              }
                          });
-        QObject::connect(&window, &twbui::MainWindow::runsFinished, &window, [&window, finish](bool cancelled) {
-            int ok = 0, local = 0, withOutput = 0;
-            for (const auto& r : window.resultsPanel()->runs()) {
-                if (!r.origin.isEmpty()) continue;
-                ++local;
-                ok += r.record.ok;
-                withOutput += r.hasOutput;
-            }
-            const bool allOk = !cancelled && ok == local && ok > 0;
-            // The comparison of the first two outputs follows the run; wait for it when there is one.
-            if (withOutput < 2) {
-                finish(allOk);
-                return;
-            }
-            QObject::connect(&window, &twbui::MainWindow::comparisonShown, &window, [finish, allOk] { finish(allOk); },
-                             Qt::SingleShotConnection);
-        });
+        QObject::connect(&window, &twbui::MainWindow::runsFinished, &window,
+                         [&window, finish](bool cancelled) {
+                             int ok = 0, local = 0, withOutput = 0;
+                             for (const auto& r : window.resultsPanel()->runs()) {
+                                 if (!r.origin.isEmpty()) continue;
+                                 ++local;
+                                 ok += r.record.ok;
+                                 withOutput += r.hasOutput;
+                             }
+                             const bool allOk = !cancelled && ok == local && ok > 0;
+                             // The comparison of the first two outputs follows the run; wait for it when
+                             // there is one.
+                             if (withOutput < 2) {
+                                 finish(allOk);
+                                 return;
+                             }
+                             QObject::connect(
+                                 &window, &twbui::MainWindow::comparisonShown, &window,
+                                 [finish, allOk] { finish(allOk); }, Qt::SingleShotConnection);
+                         });
     }
 
     window.show();
@@ -147,10 +161,10 @@ int main(int argc, char** argv) {
         const QString autosave = twbui::MainWindow::autosavePath();
         if (!settings.value("session/cleanExit", true).toBool() && QFileInfo::exists(autosave) &&
             QGuiApplication::platformName() != "offscreen" &&
-            QMessageBox::question(&window, QObject::tr("Restore session?"),
-                                  QObject::tr("Torch Workbench did not close cleanly last time. Restore the last "
-                                              "session (model, inputs, configurations and results)?")) ==
-                QMessageBox::Yes) {
+            QMessageBox::question(
+                &window, QObject::tr("Restore session?"),
+                QObject::tr("Torch Workbench did not close cleanly last time. Restore the last "
+                            "session (model, inputs, configurations and results)?")) == QMessageBox::Yes) {
             window.restoreSession(autosave);
         } else if (!settings.value("firstStartDone").toBool() && !sampleDir().isEmpty()) {
             // A first start shows real work: the bundled sample, measured.

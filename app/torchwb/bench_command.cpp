@@ -27,7 +27,8 @@ std::vector<double> parsePercentiles(const std::string& text) {
             if (used != part.size() || !(p > 0 && p <= 100)) throw 0;
             out.push_back(p);
         } catch (...) {
-            throw twb::Error("--percentiles wants numbers between 0 and 100, e.g. 50,90,99; not '" + part + "'");
+            throw twb::Error("--percentiles wants numbers between 0 and 100, e.g. 50,90,99; not '" + part +
+                             "'");
         }
     }
     return out;
@@ -38,12 +39,15 @@ double parseFraction(const std::string& text) {
         std::size_t used = 0;
         double v = std::stod(text, &used);
         const std::string rest = text.substr(used);
-        if (rest == "%") v /= 100;
-        else if (!rest.empty()) throw 0;
+        if (rest == "%")
+            v /= 100;
+        else if (!rest.empty())
+            throw 0;
         if (v < 0) throw 0;
         return v;
     } catch (...) {
-        throw twb::Error("--max-slowdown wants a percentage such as 5% (or a fraction such as 0.05), not '" + text + "'");
+        throw twb::Error("--max-slowdown wants a percentage such as 5% (or a fraction such as 0.05), not '" +
+                         text + "'");
     }
 }
 
@@ -74,9 +78,12 @@ void addBenchOptions(CLI::App& cmd, BenchArgs& a) {
     cmd.add_option("--json", a.json, "Write the versioned JSON report here");
     cmd.add_option("--csv", a.csv, "Write every raw sample here (one row per call)");
     cmd.add_option("--percentiles", a.percentiles, "Percentiles to report (default 90,95,99,99.9)");
-    cmd.add_option("--atol", a.atol, "Absolute tolerance when comparing configurations' outputs (default 1e-5)");
-    cmd.add_option("--rtol", a.rtol, "Relative tolerance when comparing configurations' outputs (default 1e-5)");
-    cmd.add_option("--baseline", a.baseline, "A report to hold this run against (exit 1 on a significant slowdown)");
+    cmd.add_option("--atol", a.atol,
+                   "Absolute tolerance when comparing configurations' outputs (default 1e-5)");
+    cmd.add_option("--rtol", a.rtol,
+                   "Relative tolerance when comparing configurations' outputs (default 1e-5)");
+    cmd.add_option("--baseline", a.baseline,
+                   "A report to hold this run against (exit 1 on a significant slowdown)");
     cmd.add_option("--max-slowdown", a.maxSlowdown, "Slowdown allowed against --baseline (default 5%)");
     cmd.add_flag("-q,--quiet", a.quiet, "No progress bar");
 }
@@ -86,7 +93,8 @@ int runBench(const CLI::App& cmd, const BenchArgs& a, std::ostream& out, std::os
     if (!a.percentiles.empty()) base.percentiles = parsePercentiles(a.percentiles);
     std::vector<twb::RunConfig> configs;
     if (a.configs.empty()) configs.push_back(base);
-    for (const auto& spec : a.configs) configs.push_back(twb::RunConfig::parse(spec, base));
+    for (const auto& spec : a.configs)
+        configs.push_back(twb::RunConfig::parse(spec, base));
     twb::Report baseline;
     if (!a.baseline.empty()) baseline = twb::readReport(a.baseline);
     const double maxSlowdown = parseFraction(a.maxSlowdown);
@@ -170,7 +178,8 @@ int runBench(const CLI::App& cmd, const BenchArgs& a, std::ostream& out, std::os
 }
 
 void addCompareOptions(CLI::App& cmd, CompareArgs& a) {
-    cmd.add_option("A", a.a, "Output file (.npy .pt .npz .safetensors …) or a torchwb report (.json)")->required();
+    cmd.add_option("A", a.a, "Output file (.npy .pt .npz .safetensors …) or a torchwb report (.json)")
+        ->required();
     cmd.add_option("B", a.b, "The file to compare it with")->required();
     cmd.add_option("--atol", a.atol, "Absolute tolerance (default 1e-5)");
     cmd.add_option("--rtol", a.rtol, "Relative tolerance (default 1e-5)");
@@ -187,7 +196,8 @@ int runCompare(const CompareArgs& a, std::ostream& out, std::ostream& err) {
     }
     if (isReport(a.a)) {
         const twb::Report ra = twb::readReport(a.a), rb = twb::readReport(a.b);
-        nlohmann::ordered_json j{{"kind", "reports"}, {"a", a.a}, {"b", a.b}, {"runs", nlohmann::ordered_json::array()}};
+        nlohmann::ordered_json j{
+            {"kind", "reports"}, {"a", a.a}, {"b", a.b}, {"runs", nlohmann::ordered_json::array()}};
         for (std::size_t i = 0; i < rb.runs.size(); ++i) {
             const twb::RunRecord* before = matchingRun(ra, rb.runs[i], i);
             if (!before || !rb.runs[i].ok) continue;
@@ -196,8 +206,8 @@ int runCompare(const CompareArgs& a, std::ostream& out, std::ostream& err) {
             if (!a.json) {
                 out << c.verdict << "\n  A " << twb::formatDuration(before->stats.median) << " median on "
                     << ra.environment.cpuModel << " (" << ra.environment.hostName << ")\n  B "
-                    << twb::formatDuration(rb.runs[i].stats.median) << " median on " << rb.environment.cpuModel << " ("
-                    << rb.environment.hostName << ")\n";
+                    << twb::formatDuration(rb.runs[i].stats.median) << " median on "
+                    << rb.environment.cpuModel << " (" << rb.environment.hostName << ")\n";
             }
             j["runs"].push_back({{"a", before->label},
                                  {"b", rb.runs[i].label},
@@ -215,9 +225,12 @@ int runCompare(const CompareArgs& a, std::ostream& out, std::ostream& err) {
     twb::CompareOptions options;
     options.atol = a.atol;
     options.rtol = a.rtol;
-    const twb::OutputComparison c = twb::compareOutputs(twb::readTensorFile(a.a), twb::readTensorFile(a.b), options);
-    if (a.json) out << twb::toJson(c) << "\n";
-    else out << outputComparisonText(c);
+    const twb::OutputComparison c =
+        twb::compareOutputs(twb::readTensorFile(a.a), twb::readTensorFile(a.b), options);
+    if (a.json)
+        out << twb::toJson(c) << "\n";
+    else
+        out << outputComparisonText(c);
     return c.allclose ? 0 : 1;
 }
 

@@ -20,8 +20,10 @@ namespace {
 
 int runInspect(const std::string& path, bool json, bool code, std::ostream& out) {
     const twb::ModelInfo info = twb::inspectModelFile(path);
-    if (json) out << twb::toJson(info) << "\n";
-    else out << inspectionText(info, code);
+    if (json)
+        out << twb::toJson(info) << "\n";
+    else
+        out << inspectionText(info, code);
     return info.diagnosis.usable ? 0 : 1;
 }
 
@@ -48,7 +50,8 @@ int runModel(const CLI::App& cmd, const RunOptions& o, const InputOptions& in, c
     const twb::RunResult result = twb::runOnce(model, binding, config);
     if (!result.record.ok) {
         err << "torchwb: " << result.record.error << "\n";
-        if (o.verbose && !result.record.errorDetail.empty()) err << "detail: " << result.record.errorDetail << "\n";
+        if (o.verbose && !result.record.errorDetail.empty())
+            err << "detail: " << result.record.errorDetail << "\n";
         return 1;
     }
     const auto& leaves = result.record.outputs;
@@ -58,7 +61,8 @@ int runModel(const CLI::App& cmd, const RunOptions& o, const InputOptions& in, c
         out << "config  " << config.label() << ", " << result.record.threadsUsed << " threads, "
             << twb::formatDuration(result.record.firstCallNs) << "\n";
         out << "output  " << result.output.describe() << "\n";
-        for (const auto& leaf : leaves) out << leafText(leaf) << "\n";
+        for (const auto& leaf : leaves)
+            out << leafText(leaf) << "\n";
     }
     if (!o.output.empty()) {
         twb::writeTensorFile(o.output, result.output);
@@ -90,7 +94,9 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
     std::string inspectPath;
     bool inspectJson = false, inspectCode = false;
     auto* inspect = app.add_subcommand("inspect", "Say what a model file is, and what is inside it");
-    inspect->add_option("MODEL", inspectPath, "TorchScript archive, state_dict, tensor file, or any file to diagnose")
+    inspect
+        ->add_option("MODEL", inspectPath,
+                     "TorchScript archive, state_dict, tensor file, or any file to diagnose")
         ->required();
     inspect->add_flag("--json", inspectJson, "Print one JSON object");
     inspect->add_flag("--code", inspectCode, "Also print the TorchScript code of the model's class");
@@ -98,12 +104,15 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
     RunOptions ro;
     InputOptions runInputs;
     ConfigOptions runConfig;
-    auto* runCmd = app.add_subcommand("run", "Run a TorchScript model's forward on inputs from files or generators");
+    auto* runCmd =
+        app.add_subcommand("run", "Run a TorchScript model's forward on inputs from files or generators");
     runCmd->add_option("MODEL", ro.model, "TorchScript archive (torch.jit.save)")->required();
     runInputs.add(*runCmd);
     runConfig.add(*runCmd, false);
-    runCmd->add_option("-o,--output", ro.output, "Write the outputs: .npy (one tensor) or .pt (any structure)");
-    runCmd->add_option("--reference", ro.reference, "Compare the outputs with this file (e.g. what Python saved)");
+    runCmd->add_option("-o,--output", ro.output,
+                       "Write the outputs: .npy (one tensor) or .pt (any structure)");
+    runCmd->add_option("--reference", ro.reference,
+                       "Compare the outputs with this file (e.g. what Python saved)");
     runCmd->add_option("--atol", ro.atol, "Absolute tolerance for --reference (default 1e-5)");
     runCmd->add_option("--rtol", ro.rtol, "Relative tolerance for --reference (default 1e-5)");
     runCmd->add_flag("--json", ro.json, "Print the output summaries as JSON");
@@ -133,8 +142,10 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
     try {
         if (version || versionCmd->parsed()) {
             const auto b = twb::buildInfo();
-            if (versionJson) out << twb::toJson(b) << "\n";
-            else out << versionText(b, twb::threadSettings());
+            if (versionJson)
+                out << twb::toJson(b) << "\n";
+            else
+                out << versionText(b, twb::threadSettings());
             return 0;
         }
         if (inspect->parsed()) return runInspect(inspectPath, inspectJson, inspectCode, out);

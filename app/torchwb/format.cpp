@@ -21,13 +21,15 @@ std::string bytesText(uint64_t bytes) {
 
 std::string countText(int64_t n) {
     std::string s = std::to_string(n < 0 ? -n : n);
-    for (int i = int(s.size()) - 3; i > 0; i -= 3) s.insert(std::size_t(i), ",");
+    for (int i = int(s.size()) - 3; i > 0; i -= 3)
+        s.insert(std::size_t(i), ",");
     return (n < 0 ? "-" : "") + s;
 }
 
 std::string shapeText(const std::vector<int64_t>& shape) {
     std::string s = "[";
-    for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+    for (std::size_t i = 0; i < shape.size(); ++i)
+        s += (i ? ", " : "") + std::to_string(shape[i]);
     return s + "]";
 }
 
@@ -44,13 +46,15 @@ namespace {
 std::string indentLines(const std::string& text, const std::string& pad) {
     std::istringstream in(text);
     std::string line, out;
-    while (std::getline(in, line)) out += pad + line + "\n";
+    while (std::getline(in, line))
+        out += pad + line + "\n";
     return out;
 }
 
 std::string dtypesText(const twb::TensorTotals& t) {
     std::string s;
-    for (const auto& [name, n] : t.dtypes) s += (s.empty() ? "" : ", ") + name;
+    for (const auto& [name, n] : t.dtypes)
+        s += (s.empty() ? "" : ", ") + name;
     return s;
 }
 
@@ -66,7 +70,8 @@ void printTree(std::ostringstream& out, const twb::ModuleNode& node, const std::
         if (depth < 1) printTree(out, c, pad + "  ", depth + 1);
     }
     if (node.children.size() > kMaxChildren)
-        out << pad << "… " << node.children.size() - kMaxChildren << " more (torchwb inspect --json lists all)\n";
+        out << pad << "… " << node.children.size() - kMaxChildren
+            << " more (torchwb inspect --json lists all)\n";
 }
 
 std::string signature(const std::vector<twb::ArgumentInfo>& args, const std::string& returns) {
@@ -103,20 +108,23 @@ std::string inspectionText(const twb::ModelInfo& info, bool withCode) {
         out << "  parameters   " << countText(info.parameters.count) << " in " << info.parameters.tensors
             << " tensors, " << bytesText(info.parameters.bytes)
             << (info.parameters.dtypes.empty() ? "" : " (" + dtypesText(info.parameters) + ")") << "\n";
-        out << "  buffers      " << countText(info.buffers.count) << " in " << info.buffers.tensors << " tensors, "
-            << bytesText(info.buffers.bytes) << "\n";
+        out << "  buffers      " << countText(info.buffers.count) << " in " << info.buffers.tensors
+            << " tensors, " << bytesText(info.buffers.bytes) << "\n";
         if (!info.savedDevices.empty()) {
             out << "  saved on     ";
-            for (std::size_t i = 0; i < info.savedDevices.size(); ++i) out << (i ? ", " : "") << info.savedDevices[i];
+            for (std::size_t i = 0; i < info.savedDevices.size(); ++i)
+                out << (i ? ", " : "") << info.savedDevices[i];
             out << (info.savedOnCuda ? " (mapped to the CPU on load)" : "") << "\n";
         }
         if (!info.extraFiles.empty()) {
             out << "  extra files  ";
-            for (std::size_t i = 0; i < info.extraFiles.size(); ++i) out << (i ? ", " : "") << info.extraFiles[i];
+            for (std::size_t i = 0; i < info.extraFiles.size(); ++i)
+                out << (i ? ", " : "") << info.extraFiles[i];
             out << "\n";
         }
         out << "  methods\n";
-        for (const auto& m : info.methods) out << "    " << m.schema << "\n";
+        for (const auto& m : info.methods)
+            out << "    " << m.schema << "\n";
         if (!info.tree.children.empty()) {
             out << "  submodules\n";
             printTree(out, info.tree, "    ", 0);
@@ -124,14 +132,16 @@ std::string inspectionText(const twb::ModelInfo& info, bool withCode) {
         if (withCode && !info.code.empty()) out << "  code\n" << indentLines(info.code, "    ");
         return out.str();
     }
-    if (!info.stateDictKey.empty()) out << "  state_dict   under the checkpoint key '" << info.stateDictKey << "'\n";
-    out << "  tensors      " << countText(int64_t(info.tensors.size())) << ", " << countText(info.parameters.count)
-        << " elements, " << bytesText(info.parameters.bytes) << "\n";
+    if (!info.stateDictKey.empty())
+        out << "  state_dict   under the checkpoint key '" << info.stateDictKey << "'\n";
+    out << "  tensors      " << countText(int64_t(info.tensors.size())) << ", "
+        << countText(info.parameters.count) << " elements, " << bytesText(info.parameters.bytes) << "\n";
     std::size_t width = 0;
-    for (const auto& t : info.tensors) width = std::max(width, t.name.size());
+    for (const auto& t : info.tensors)
+        width = std::max(width, t.name.size());
     for (const auto& t : info.tensors) {
-        out << "    " << t.name << std::string(width - t.name.size() + 2, ' ') << t.dtype << " " << shapeText(t.shape)
-            << "  " << bytesText(t.bytes) << "\n";
+        out << "    " << t.name << std::string(width - t.name.size() + 2, ' ') << t.dtype << " "
+            << shapeText(t.shape) << "  " << bytesText(t.bytes) << "\n";
     }
     return out.str();
 }
@@ -141,17 +151,20 @@ std::string leafText(const twb::Leaf& leaf) {
     std::ostringstream out;
     out << leaf.path << "  " << s.dtype << " " << shapeText(s.shape);
     if (s.numel > 0)
-        out << "  min " << numberText(s.min) << "  max " << numberText(s.max) << "  mean " << numberText(s.mean);
+        out << "  min " << numberText(s.min) << "  max " << numberText(s.max) << "  mean "
+            << numberText(s.mean);
     if (s.nanCount) out << "  NaN " << s.nanCount;
     if (s.infCount) out << "  Inf " << s.infCount;
     if (!s.first.empty()) {
         out << "\n    [";
-        for (std::size_t i = 0; i < s.first.size(); ++i) out << (i ? ", " : "") << numberText(s.first[i]);
+        for (std::size_t i = 0; i < s.first.size(); ++i)
+            out << (i ? ", " : "") << numberText(s.first[i]);
         out << (int64_t(s.first.size()) < s.numel ? ", …]" : "]");
     }
     if (!s.topk.empty()) {
         out << "\n    top-" << s.topk.size() << " of row 0:";
-        for (const auto& [index, value] : s.topk) out << " " << index << " (" << numberText(value) << ")";
+        for (const auto& [index, value] : s.topk)
+            out << " " << index << " (" << numberText(value) << ")";
     }
     return out.str();
 }
@@ -160,8 +173,8 @@ std::string versionText(const twb::BuildInfo& b, const twb::ThreadSettings& t) {
     std::ostringstream out;
     out << "torchwb " << b.version << "\n"
         << "LibTorch " << b.libtorchVersion << "\n"
-        << "CUDA compiled in: " << (b.cudaCompiled ? "yes" : "no") << ", available: " << (b.cudaAvailable ? "yes" : "no")
-        << "\n  " << b.cudaStatus << "\n"
+        << "CUDA compiled in: " << (b.cudaCompiled ? "yes" : "no")
+        << ", available: " << (b.cudaAvailable ? "yes" : "no") << "\n  " << b.cudaStatus << "\n"
         << "CPU threads: " << t.hardware << " hardware, LibTorch default " << t.libtorchDefault << "\n";
     return out.str();
 }
@@ -176,7 +189,8 @@ namespace {
 // Pads to a width in characters, not bytes ("µs" is two bytes in UTF-8).
 std::string cell(const std::string& text, std::size_t width, bool left = false) {
     std::size_t chars = 0;
-    for (unsigned char c : text) chars += (c & 0xC0) != 0x80;
+    for (unsigned char c : text)
+        chars += (c & 0xC0) != 0x80;
     const std::string pad(width > chars ? width - chars : 0, ' ');
     return left ? text + pad : pad + text;
 }
@@ -185,7 +199,8 @@ std::string cell(const std::string& text, std::size_t width, bool left = false) 
 std::string benchTable(const std::vector<twb::RunRecord>& runs) {
     std::ostringstream out;
     std::size_t width = 13;
-    for (const auto& r : runs) width = std::max(width, r.label.size());
+    for (const auto& r : runs)
+        width = std::max(width, r.label.size());
     out << cell("configuration", width, true) << cell("median", 11) << cell("p90", 11) << cell("p99", 11)
         << cell("mean ± sd", 22) << cell("median 95% CI", 24) << cell("items/s", 12) << cell("1st call", 11)
         << cell("prepare", 11) << "\n";
@@ -198,11 +213,13 @@ std::string benchTable(const std::vector<twb::RunRecord>& runs) {
         char tput[32];
         std::snprintf(tput, sizeof tput, "%.1f", r.throughput);
         out << cell(r.label, width, true) << cell(twb::formatDuration(s.median), 11)
-            << cell(twb::formatDuration(s.percentile(90)), 11) << cell(twb::formatDuration(s.percentile(99)), 11)
+            << cell(twb::formatDuration(s.percentile(90)), 11)
+            << cell(twb::formatDuration(s.percentile(99)), 11)
             << cell(twb::formatDuration(s.mean) + " ± " + twb::formatDuration(s.stddev), 22)
             << cell(twb::formatDuration(s.medianCiLow) + " – " + twb::formatDuration(s.medianCiHigh), 24)
             << cell(tput, 12) << cell(twb::formatDuration(r.firstCallNs), 11)
-            << cell(twb::formatDuration(r.prepareSeconds * 1e9), 11) << (r.cancelled ? "  (cancelled)" : "") << "\n";
+            << cell(twb::formatDuration(r.prepareSeconds * 1e9), 11) << (r.cancelled ? "  (cancelled)" : "")
+            << "\n";
     }
     for (const auto& r : runs) {
         if (!r.ok) continue;
@@ -214,7 +231,8 @@ std::string benchTable(const std::vector<twb::RunRecord>& runs) {
         if (r.peakRssBytes > 0) out << ", peak RSS " << bytesText(uint64_t(r.peakRssBytes));
         if (r.cudaPeakBytes > 0) out << ", CUDA peak " << bytesText(uint64_t(r.cudaPeakBytes));
         out << "\n";
-        for (const auto& w : r.warnings) out << "    warning: " << w << "\n";
+        for (const auto& w : r.warnings)
+            out << "    warning: " << w << "\n";
     }
     return out.str();
 }
@@ -225,20 +243,23 @@ std::string outputComparisonText(const twb::OutputComparison& c) {
     char buf[512];
     for (const auto& l : c.leaves) {
         if (l.status == "only_in_a" || l.status == "only_in_b") {
-            out << "  " << l.path << ": only in " << (l.status == "only_in_a" ? "the first" : "the second") << "\n";
+            out << "  " << l.path << ": only in " << (l.status == "only_in_a" ? "the first" : "the second")
+                << "\n";
             continue;
         }
         if (l.status == "shape_mismatch") {
-            out << "  " << l.path << ": shapes differ, " << shapeText(l.shapeA) << " vs " << shapeText(l.shapeB) << "\n";
+            out << "  " << l.path << ": shapes differ, " << shapeText(l.shapeA) << " vs "
+                << shapeText(l.shapeB) << "\n";
             continue;
         }
         if (l.status == "type_mismatch") {
             out << "  " << l.path << ": " << l.note << "\n";
             continue;
         }
-        std::snprintf(buf, sizeof buf, "  %s: %s  max abs %.3g  mean abs %.3g  max rel %.3g  rmse %.3g  cosine %.6f",
-                      l.path.c_str(), l.allclose ? "allclose" : "NOT allclose", l.maxAbs, l.meanAbs, l.maxRel, l.rmse,
-                      l.cosine);
+        std::snprintf(buf, sizeof buf,
+                      "  %s: %s  max abs %.3g  mean abs %.3g  max rel %.3g  rmse %.3g  cosine %.6f",
+                      l.path.c_str(), l.allclose ? "allclose" : "NOT allclose", l.maxAbs, l.meanAbs, l.maxRel,
+                      l.rmse, l.cosine);
         out << buf;
         if (l.mismatches) out << "  " << l.mismatches << " of " << l.numel << " elements differ";
         if (l.hasTopk)
@@ -247,7 +268,8 @@ std::string outputComparisonText(const twb::OutputComparison& c) {
         out << "\n";
         if (!l.firstMismatches.empty()) {
             out << "    first differing indices:";
-            for (const auto& idx : l.firstMismatches) out << " " << shapeText(idx);
+            for (const auto& idx : l.firstMismatches)
+                out << " " << shapeText(idx);
             out << "\n";
         }
         if (l.nanA || l.nanB || l.infA || l.infB)

@@ -34,8 +34,10 @@ std::vector<std::pair<bool, std::string>> ordered(const CLI::App& app, const Inp
     std::vector<std::pair<bool, std::string>> sources;
     std::size_t nextInput = 0, nextGen = 0;
     for (const CLI::Option* opt : app.parse_order()) {
-        if (opt == o.inputOpt && nextInput < o.inputs.size()) sources.emplace_back(false, o.inputs[nextInput++]);
-        if (opt == o.genOpt && nextGen < o.generators.size()) sources.emplace_back(true, o.generators[nextGen++]);
+        if (opt == o.inputOpt && nextInput < o.inputs.size())
+            sources.emplace_back(false, o.inputs[nextInput++]);
+        if (opt == o.genOpt && nextGen < o.generators.size())
+            sources.emplace_back(true, o.generators[nextGen++]);
     }
     return sources;
 }
@@ -49,7 +51,8 @@ void InputOptions::add(CLI::App& app) {
     genOpt = app.add_option("-g,--generate", generators,
                             "[NAME=]SPEC: e.g. normal:1x3x32x32, uniform:8x4:float64:seed=3, "
                             "randint:2x5:int64:low=0:high=100, zeros:4:bool");
-    app.add_option("--state-dict", stateDict, "Load weights from a state_dict (.pth, .safetensors, checkpoint) first");
+    app.add_option("--state-dict", stateDict,
+                   "Load weights from a state_dict (.pth, .safetensors, checkpoint) first");
     app.add_flag("--non-strict", nonStrict, "Load the state_dict's matching keys and ignore the rest");
     app.add_option("--image-size", imageSize, "Resize image inputs to WIDTHxHEIGHT");
     app.add_option("--normalize", normalize, "Image normalization: none, imagenet or half")
@@ -76,24 +79,29 @@ std::vector<twb::ProvidedInput> InputOptions::read(const CLI::App& app) const {
         twb::ProvidedInput p;
         p.argument = name;
         p.source = generated ? "generated " + what : what;
-        p.value = generated ? twb::generate(twb::GeneratorSpec::parse(what)) : twb::readTensorFile(what, readOptions);
+        p.value = generated ? twb::generate(twb::GeneratorSpec::parse(what))
+                            : twb::readTensorFile(what, readOptions);
         provided.push_back(std::move(p));
     }
     return provided;
 }
 
-std::vector<twb::InputRef> InputOptions::describe(const CLI::App& app, const twb::InputBinding& binding) const {
+std::vector<twb::InputRef> InputOptions::describe(const CLI::App& app,
+                                                  const twb::InputBinding& binding) const {
     std::vector<twb::InputRef> refs;
     for (const auto& [generated, text] : ordered(app, *this)) {
         const auto [name, what] = splitNamed(text);
         twb::InputRef r;
         r.argument = name;
         r.source = what;
-        if (generated) r.generator = twb::GeneratorSpec::parse(what).toString();
-        else r.sha256 = twb::fileSha256(what);
+        if (generated)
+            r.generator = twb::GeneratorSpec::parse(what).toString();
+        else
+            r.sha256 = twb::fileSha256(what);
         // Shapes as bound (a multi-tensor file may feed several arguments).
         for (const auto& a : binding.arguments)
-            if ((!name.empty() && a.argument == name) || a.source == what || a.source == "generated " + what) {
+            if ((!name.empty() && a.argument == name) || a.source == what ||
+                a.source == "generated " + what) {
                 if (r.argument.empty()) r.argument = a.argument;
                 if (a.value.isTensor()) {
                     r.shape = a.value.shape();
@@ -112,7 +120,8 @@ void ConfigOptions::add(CLI::App& app, bool measuring) {
             flags,
             [this, key](const std::string& v) {
                 try {
-                    twb::RunConfig().set(key, v); // a bad value is a usage error (exit 2), found while parsing
+                    twb::RunConfig().set(key,
+                                         v); // a bad value is a usage error (exit 2), found while parsing
                 } catch (const twb::Error& e) {
                     throw CLI::ValidationError(e.what());
                 }
@@ -135,7 +144,8 @@ void ConfigOptions::add(CLI::App& app, bool measuring) {
 
 twb::RunConfig ConfigOptions::base() const {
     twb::RunConfig c;
-    for (const auto& [key, value] : values) c.set(key, value);
+    for (const auto& [key, value] : values)
+        c.set(key, value);
     return c;
 }
 

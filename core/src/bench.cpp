@@ -20,7 +20,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double secondsSince(Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 // Linux: reset the resident-set high-water mark, so VmHWM afterwards is this run's peak.
 void resetPeakRss() {
@@ -42,7 +44,9 @@ c10::IValue toDevice(const c10::IValue& v, const c10::Device& device, std::optio
     });
 }
 
-c10::IValue toCpu(const c10::IValue& v) { return toDevice(v, c10::Device(c10::kCPU), std::nullopt); }
+c10::IValue toCpu(const c10::IValue& v) {
+    return toDevice(v, c10::Device(c10::kCPU), std::nullopt);
+}
 
 int64_t batchSizeOf(const std::vector<c10::IValue>& stack) {
     for (const auto& v : stack)
@@ -57,9 +61,13 @@ double median(std::vector<double> v) {
 
 class Harness {
 public:
-    Harness(const Model& model, const InputBinding& binding, const RunConfig& config, const ProgressFn& progress,
-            const std::atomic<bool>* stop)
-        : m_model(model), m_binding(binding), m_config(config), m_progress(progress), m_stop(stop) {}
+    Harness(const Model& model, const InputBinding& binding, const RunConfig& config,
+            const ProgressFn& progress, const std::atomic<bool>* stop)
+        : m_model(model)
+        , m_binding(binding)
+        , m_config(config)
+        , m_progress(progress)
+        , m_stop(stop) {}
 
     RunResult run(bool measure) {
         RunResult result;
@@ -99,14 +107,16 @@ public:
             if (r.stats.median > 0) r.throughput = double(r.batchSize) * 1e9 / r.stats.median;
         }
         if (m_config.warmup >= 0 && m_config.warmup < 3 && measure)
-            r.warnings.push_back("a warm-up of " + std::to_string(m_config.warmup) +
-                                 " calls is short: TorchScript's profiling executor makes calls 1 and 2 slow");
+            r.warnings.push_back(
+                "a warm-up of " + std::to_string(m_config.warmup) +
+                " calls is short: TorchScript's profiling executor makes calls 1 and 2 slow");
         return result;
     }
 
 private:
     std::string hint() const {
-        return m_config.dtype == "as_saved" ? detail::ModelAccess::dtypeHint(m_model, m_binding) : std::string();
+        return m_config.dtype == "as_saved" ? detail::ModelAccess::dtypeHint(m_model, m_binding)
+                                            : std::string();
     }
 
     void prepare() {
@@ -120,11 +130,14 @@ private:
         {
             // Freezing with the optimizer off does nothing and breaks forward later: force it on here.
             torch::jit::GraphOptimizerEnabledGuard optimize(true);
-            if (m_config.jit == JitMode::Freeze) m_module = torch::jit::freeze(m_module);
-            else if (m_config.jit == JitMode::Optimize) m_module = torch::jit::optimize_for_inference(m_module);
+            if (m_config.jit == JitMode::Freeze)
+                m_module = torch::jit::freeze(m_module);
+            else if (m_config.jit == JitMode::Optimize)
+                m_module = torch::jit::optimize_for_inference(m_module);
         }
         m_inputs.clear();
-        for (const auto& v : detail::ModelAccess::forwardStack(m_model, m_binding)) m_inputs.push_back(toDevice(v, m_device, dtype));
+        for (const auto& v : detail::ModelAccess::forwardStack(m_model, m_binding))
+            m_inputs.push_back(toDevice(v, m_device, dtype));
         m_method.emplace(m_module.get_method("forward"));
         m_cuda = m_device.is_cuda();
         if (m_cuda) {
@@ -219,8 +232,9 @@ private:
             const double budget = m_config.seconds;
             const double estimate = std::max(1.0, median(r.warmupNs));
             constexpr int64_t kMaxCalls = 50000000;
-            const int64_t expected = fixedCount ? std::min(m_config.iterations, kMaxCalls)
-                                                : std::clamp<int64_t>(int64_t(budget * 1e9 / estimate * 1.2), 16, 2000000);
+            const int64_t expected =
+                fixedCount ? std::min(m_config.iterations, kMaxCalls)
+                           : std::clamp<int64_t>(int64_t(budget * 1e9 / estimate * 1.2), 16, 2000000);
             r.samplesNs.reserve(std::size_t(expected));
             if (m_timer) r.deviceNs.reserve(std::size_t(expected));
             const auto measureStart = Clock::now();
@@ -229,7 +243,8 @@ private:
             while (true) {
                 const int64_t n = int64_t(r.samplesNs.size());
                 const double elapsed = secondsSince(measureStart);
-                const bool done = fixedCount ? n >= m_config.iterations : (elapsed >= budget && n >= minCalls);
+                const bool done =
+                    fixedCount ? n >= m_config.iterations : (elapsed >= budget && n >= minCalls);
                 if (done || n >= kMaxCalls) break;
                 if (stopRequested()) {
                     r.cancelled = true;
@@ -242,7 +257,8 @@ private:
                     const double fraction = fixedCount ? double(n + 1) / double(m_config.iterations)
                                                        : std::min(1.0, elapsed / budget);
                     const auto now = Clock::now();
-                    if (fraction - lastReported >= 0.001 || now - lastReportTime > std::chrono::milliseconds(100)) {
+                    if (fraction - lastReported >= 0.001 ||
+                        now - lastReportTime > std::chrono::milliseconds(100)) {
                         const double remaining =
                             fraction > 0 ? std::max(0.0, elapsed / fraction - elapsed) : -1;
                         if (!report({"measuring", fraction, n + 1, secondsSince(start), remaining})) {
@@ -255,7 +271,8 @@ private:
                 }
             }
         });
-        if (m_cancelledByCallback) r.cancelled = true; // a stop after the last call does not undo a finished run
+        if (m_cancelledByCallback)
+            r.cancelled = true; // a stop after the last call does not undo a finished run
         r.peakRssBytes = peakRss();
         if (m_cuda) r.cudaPeakBytes = detail::cudaPeakMemory(m_device.index());
     }

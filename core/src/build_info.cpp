@@ -29,8 +29,9 @@ BuildInfo buildInfo() {
         b.cudaAvailable = false;
     }
     if (!b.cudaCompiled)
-        b.cudaStatus = "CUDA is not compiled in: this LibTorch is a CPU-only build (as Debian's libtorch-dev is); "
-                       "build against an official CUDA LibTorch to use a GPU";
+        b.cudaStatus =
+            "CUDA is not compiled in: this LibTorch is a CPU-only build (as Debian's libtorch-dev is); "
+            "build against an official CUDA LibTorch to use a GPU";
     else if (!b.cudaAvailable)
         b.cudaStatus = "CUDA is compiled in, but no CUDA device or driver was found on this machine";
     else

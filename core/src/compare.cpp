@@ -19,15 +19,19 @@ std::string keyText(const c10::IValue& k) {
 }
 
 // Flattens a value into (path, leaf) pairs, keeping non-tensor scalars as leaves too.
-void flatten(const c10::IValue& v, const std::string& path, std::vector<std::pair<std::string, c10::IValue>>& out) {
+void flatten(const c10::IValue& v, const std::string& path,
+             std::vector<std::pair<std::string, c10::IValue>>& out) {
     if (v.isTuple()) {
         const auto& e = v.toTupleRef().elements();
-        for (std::size_t i = 0; i < e.size(); ++i) flatten(e[i], path + "[" + std::to_string(i) + "]", out);
+        for (std::size_t i = 0; i < e.size(); ++i)
+            flatten(e[i], path + "[" + std::to_string(i) + "]", out);
     } else if (v.isList()) {
         const auto l = v.toListRef();
-        for (std::size_t i = 0; i < l.size(); ++i) flatten(l[i], path + "[" + std::to_string(i) + "]", out);
+        for (std::size_t i = 0; i < l.size(); ++i)
+            flatten(l[i], path + "[" + std::to_string(i) + "]", out);
     } else if (v.isGenericDict()) {
-        for (const auto& e : v.toGenericDict()) flatten(e.value(), path + "[" + keyText(e.key()) + "]", out);
+        for (const auto& e : v.toGenericDict())
+            flatten(e.value(), path + "[" + keyText(e.key()) + "]", out);
     } else {
         out.emplace_back(path, v);
     }
@@ -94,7 +98,8 @@ void compareTensors(const at::Tensor& ta, const at::Tensor& tb, const CompareOpt
     if (c.mismatches > 0) {
         const at::Tensor where = bad.nonzero().reshape({-1});
         const int64_t n = std::min<int64_t>(o.maxMismatchIndices, where.numel());
-        for (int64_t i = 0; i < n; ++i) c.firstMismatches.push_back(unravel(where[i].item<int64_t>(), c.shapeA));
+        for (int64_t i = 0; i < n; ++i)
+            c.firstMismatches.push_back(unravel(where[i].item<int64_t>(), c.shapeA));
     }
     const at::Tensor finite = at::isfinite(a) & at::isfinite(b);
     const at::Tensor fa = a.masked_select(finite), fb = b.masked_select(finite); // flattened
@@ -116,7 +121,8 @@ void compareTensors(const at::Tensor& ta, const at::Tensor& tb, const CompareOpt
         c.argmaxAgreement = (ra.argmax(1) == rb.argmax(1)).to(at::kDouble).mean().item<double>();
         const at::Tensor ka = std::get<1>(ra.topk(c.k, 1)), kb = std::get<1>(rb.topk(c.k, 1));
         // Per row, how many of A's top-k indices are in B's top-k.
-        const at::Tensor overlap = (ka.unsqueeze(2) == kb.unsqueeze(1)).any(2).to(at::kDouble).sum(1) / double(c.k);
+        const at::Tensor overlap =
+            (ka.unsqueeze(2) == kb.unsqueeze(1)).any(2).to(at::kDouble).sum(1) / double(c.k);
         c.topkAgreement = overlap.mean().item<double>();
     }
 }
@@ -130,7 +136,8 @@ OutputComparison compareOutputs(const Value& av, const Value& bv, const CompareO
     flatten(detail::unwrap(av), "out", la);
     flatten(detail::unwrap(bv), "out", lb);
     std::map<std::string, std::size_t> inB;
-    for (std::size_t i = 0; i < lb.size(); ++i) inB[lb[i].first] = i;
+    for (std::size_t i = 0; i < lb.size(); ++i)
+        inB[lb[i].first] = i;
     std::vector<bool> used(lb.size(), false);
     for (const auto& [path, a] : la) {
         LeafComparison c;
@@ -146,8 +153,10 @@ OutputComparison compareOutputs(const Value& av, const Value& bv, const CompareO
         const at::Tensor ta = asTensor(a), tb = asTensor(lb[it->second].second);
         if (!ta.defined() || !tb.defined()) {
             const c10::IValue& b = lb[it->second].second;
-            // Equal strings or Nones are equal outputs; different values of one kind differ in value, not structure.
-            c.allclose = (a.isNone() && b.isNone()) || (a.isString() && b.isString() && a.toStringRef() == b.toStringRef());
+            // Equal strings or Nones are equal outputs; different values of one kind differ in value, not
+            // structure.
+            c.allclose = (a.isNone() && b.isNone()) ||
+                         (a.isString() && b.isString() && a.toStringRef() == b.toStringRef());
             c.status = c.allclose ? "ok" : a.tagKind() == b.tagKind() ? "value_mismatch" : "type_mismatch";
             c.note = "not numbers: " + a.tagKind() + " vs " + b.tagKind();
             result.leaves.push_back(c);
@@ -181,12 +190,14 @@ OutputComparison compareOutputs(const Value& av, const Value& bv, const CompareO
     }
     char buf[256];
     if (!result.sameStructure)
-        std::snprintf(buf, sizeof buf, "the outputs differ in structure (%zu vs %zu leaves)", la.size(), lb.size());
+        std::snprintf(buf, sizeof buf, "the outputs differ in structure (%zu vs %zu leaves)", la.size(),
+                      lb.size());
     else if (result.allclose && result.leaves.size() == 1)
-        std::snprintf(buf, sizeof buf, "the output is allclose (atol %g, rtol %g)", options.atol, options.rtol);
+        std::snprintf(buf, sizeof buf, "the output is allclose (atol %g, rtol %g)", options.atol,
+                      options.rtol);
     else if (result.allclose)
-        std::snprintf(buf, sizeof buf, "all %zu outputs are allclose (atol %g, rtol %g)", result.leaves.size(),
-                      options.atol, options.rtol);
+        std::snprintf(buf, sizeof buf, "all %zu outputs are allclose (atol %g, rtol %g)",
+                      result.leaves.size(), options.atol, options.rtol);
     else
         std::snprintf(buf, sizeof buf, "%lld of %zu outputs are not allclose (atol %g, rtol %g)",
                       static_cast<long long>(mismatched), result.leaves.size(), options.atol, options.rtol);
@@ -194,7 +205,8 @@ OutputComparison compareOutputs(const Value& av, const Value& bv, const CompareO
     return result;
 }
 
-std::vector<double> absoluteErrors(const Value& av, const Value& bv, const std::string& path, std::size_t maxValues) {
+std::vector<double> absoluteErrors(const Value& av, const Value& bv, const std::string& path,
+                                   std::size_t maxValues) {
     if (maxValues == 0) return {};
     std::vector<std::pair<std::string, c10::IValue>> la, lb;
     flatten(detail::unwrap(av), "out", la);
@@ -204,7 +216,8 @@ std::vector<double> absoluteErrors(const Value& av, const Value& bv, const std::
         if (p == path) ta = asTensor(v);
     for (const auto& [p, v] : lb)
         if (p == path) tb = asTensor(v);
-    if (!ta.defined() || !tb.defined() || ta.sizes() != tb.sizes() || ta.is_complex() != tb.is_complex()) return {};
+    if (!ta.defined() || !tb.defined() || ta.sizes() != tb.sizes() || ta.is_complex() != tb.is_complex())
+        return {};
     if (ta.is_complex()) ta = at::view_as_real(ta.resolve_conj());
     if (tb.is_complex()) tb = at::view_as_real(tb.resolve_conj());
     at::Tensor a = ta.to(at::kDouble).reshape({-1}), b = tb.to(at::kDouble).reshape({-1});

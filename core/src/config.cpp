@@ -11,18 +11,24 @@ namespace twb {
 
 std::string jitModeName(JitMode mode) {
     switch (mode) {
-    case JitMode::Off: return "off";
-    case JitMode::Freeze: return "freeze";
-    case JitMode::Optimize: return "optimize";
+    case JitMode::Off:
+        return "off";
+    case JitMode::Freeze:
+        return "freeze";
+    case JitMode::Optimize:
+        return "optimize";
     }
     return "off";
 }
 
 std::string gradModeName(GradMode mode) {
     switch (mode) {
-    case GradMode::Inference: return "inference";
-    case GradMode::NoGrad: return "no_grad";
-    case GradMode::Grad: return "grad";
+    case GradMode::Inference:
+        return "inference";
+    case GradMode::NoGrad:
+        return "no_grad";
+    case GradMode::Grad:
+        return "grad";
     }
     return "inference";
 }
@@ -65,36 +71,52 @@ std::string formatNumber(double v) {
 
 void RunConfig::set(const std::string& rawKey, const std::string& rawValue) {
     const std::string key = trim(rawKey), value = trim(rawValue);
-    if (key == "name" || key == "label") name = value;
-    else if (key == "device") device = value;
+    if (key == "name" || key == "label")
+        name = value;
+    else if (key == "device")
+        device = value;
     else if (key == "jit") {
-        if (value == "off" || value == "none") jit = JitMode::Off;
-        else if (value == "freeze") jit = JitMode::Freeze;
-        else if (value == "optimize" || value == "optimize_for_inference") jit = JitMode::Optimize;
-        else throw Error("configuration: jit is off, freeze or optimize, not '" + value + "'");
+        if (value == "off" || value == "none")
+            jit = JitMode::Off;
+        else if (value == "freeze")
+            jit = JitMode::Freeze;
+        else if (value == "optimize" || value == "optimize_for_inference")
+            jit = JitMode::Optimize;
+        else
+            throw Error("configuration: jit is off, freeze or optimize, not '" + value + "'");
     } else if (key == "graph_optimize" || key == "graph-optimize") {
-        if (value == "on" || value == "true" || value == "1") graphOptimize = true;
-        else if (value == "off" || value == "false" || value == "0") graphOptimize = false;
-        else throw Error("configuration: graph_optimize is on or off, not '" + value + "'");
+        if (value == "on" || value == "true" || value == "1")
+            graphOptimize = true;
+        else if (value == "off" || value == "false" || value == "0")
+            graphOptimize = false;
+        else
+            throw Error("configuration: graph_optimize is on or off, not '" + value + "'");
     } else if (key == "threads") {
         const int64_t t = toInteger(key, value);
         if (t < 0 || t > 1024) throw Error("configuration: threads must be between 0 (all) and 1024");
         threads = int(t);
     } else if (key == "dtype" || key == "precision") {
-        if (value == "as_saved" || value == "as-saved" || value == "model") dtype = "as_saved";
+        if (value == "as_saved" || value == "as-saved" || value == "model")
+            dtype = "as_saved";
         else {
             const std::string d = canonicalDtype(value);
             if (d != "float32" && d != "float16" && d != "bfloat16" && d != "float64")
-                throw Error("configuration: dtype is as_saved, float32, float16, bfloat16 or float64, not '" + value + "'");
+                throw Error("configuration: dtype is as_saved, float32, float16, bfloat16 or float64, not '" +
+                            value + "'");
             dtype = d;
         }
     } else if (key == "grad") {
-        if (value == "inference" || value == "inference_mode") grad = GradMode::Inference;
-        else if (value == "no_grad" || value == "no-grad") grad = GradMode::NoGrad;
-        else if (value == "grad" || value == "enabled") grad = GradMode::Grad;
-        else throw Error("configuration: grad is inference, no_grad or grad, not '" + value + "'");
+        if (value == "inference" || value == "inference_mode")
+            grad = GradMode::Inference;
+        else if (value == "no_grad" || value == "no-grad")
+            grad = GradMode::NoGrad;
+        else if (value == "grad" || value == "enabled")
+            grad = GradMode::Grad;
+        else
+            throw Error("configuration: grad is inference, no_grad or grad, not '" + value + "'");
     } else if (key == "warmup") {
-        if (value == "auto") warmup = -1;
+        if (value == "auto")
+            warmup = -1;
         else {
             const int64_t w = toInteger(key, value);
             if (w < 0 || w > 1000000) throw Error("configuration: warmup is auto or a count of calls ≥ 0");
@@ -110,8 +132,9 @@ void RunConfig::set(const std::string& rawKey, const std::string& rawValue) {
         seconds = s;
         iterations = 0;
     } else {
-        throw Error("configuration: unknown key '" + key +
-                    "' (known: name, device, jit, graph_optimize, threads, dtype, grad, warmup, iters, seconds)");
+        throw Error(
+            "configuration: unknown key '" + key +
+            "' (known: name, device, jit, graph_optimize, threads, dtype, grad, warmup, iters, seconds)");
     }
 }
 
@@ -140,11 +163,15 @@ std::string RunConfig::label() const {
 }
 
 std::string RunConfig::toSpec() const {
-    std::string s = "device=" + device + ",jit=" + jitModeName(jit) + ",graph_optimize=" +
-                    (graphOptimize ? "on" : "off") + ",threads=" + std::to_string(threads) + ",dtype=" + dtype +
-                    ",grad=" + gradModeName(grad) + ",warmup=" + (warmup < 0 ? "auto" : std::to_string(warmup));
-    if (iterations > 0) s += ",iters=" + std::to_string(iterations);
-    else s += ",seconds=" + formatNumber(seconds);
+    std::string s = "device=" + device + ",jit=" + jitModeName(jit) +
+                    ",graph_optimize=" + (graphOptimize ? "on" : "off") +
+                    ",threads=" + std::to_string(threads) + ",dtype=" + dtype +
+                    ",grad=" + gradModeName(grad) +
+                    ",warmup=" + (warmup < 0 ? "auto" : std::to_string(warmup));
+    if (iterations > 0)
+        s += ",iters=" + std::to_string(iterations);
+    else
+        s += ",seconds=" + formatNumber(seconds);
     if (!name.empty()) s = "name=" + name + "," + s;
     return s;
 }
@@ -155,7 +182,8 @@ void validateConfig(const RunConfig& c) {
         throw Error("device '" + c.device + "' is not known: use cpu, cuda or cuda:N");
     int index = 0;
     if (c.device.size() > 4) {
-        if (c.device[4] != ':') throw Error("device '" + c.device + "' is not known: use cpu, cuda or cuda:N");
+        if (c.device[4] != ':')
+            throw Error("device '" + c.device + "' is not known: use cpu, cuda or cuda:N");
         try {
             std::size_t used = 0;
             index = std::stoi(c.device.substr(5), &used);
@@ -165,10 +193,11 @@ void validateConfig(const RunConfig& c) {
         }
     }
     const BuildInfo b = buildInfo();
-    if (!b.cudaCompiled || !b.cudaAvailable) throw Error("device '" + c.device + "' cannot be used: " + b.cudaStatus);
+    if (!b.cudaCompiled || !b.cudaAvailable)
+        throw Error("device '" + c.device + "' cannot be used: " + b.cudaStatus);
     if (index >= b.cudaDevices)
-        throw Error("device '" + c.device + "' does not exist: this machine has " + std::to_string(b.cudaDevices) +
-                    " CUDA device" + (b.cudaDevices == 1 ? "" : "s"));
+        throw Error("device '" + c.device + "' does not exist: this machine has " +
+                    std::to_string(b.cudaDevices) + " CUDA device" + (b.cudaDevices == 1 ? "" : "s"));
 }
 
 } // namespace twb

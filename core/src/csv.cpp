@@ -19,10 +19,12 @@ std::vector<std::string> split(const std::string& line, char sep) {
     std::string cell;
     std::istringstream in(line);
     if (sep == ' ') {
-        while (in >> cell) cells.push_back(cell);
+        while (in >> cell)
+            cells.push_back(cell);
         return cells;
     }
-    while (std::getline(in, cell, sep)) cells.push_back(cell);
+    while (std::getline(in, cell, sep))
+        cells.push_back(cell);
     if (!line.empty() && line.back() == sep) cells.emplace_back();
     return cells;
 }
@@ -39,12 +41,22 @@ bool parseNumber(const std::string& text, double& out) {
     if (t.empty()) return false;
     const std::string lower = [&] {
         std::string l;
-        for (char c : t) l += char(std::tolower(static_cast<unsigned char>(c)));
+        for (char c : t)
+            l += char(std::tolower(static_cast<unsigned char>(c)));
         return l;
     }();
-    if (lower == "nan") { out = std::nan(""); return true; }
-    if (lower == "inf" || lower == "+inf" || lower == "infinity") { out = INFINITY; return true; }
-    if (lower == "-inf" || lower == "-infinity") { out = -INFINITY; return true; }
+    if (lower == "nan") {
+        out = std::nan("");
+        return true;
+    }
+    if (lower == "inf" || lower == "+inf" || lower == "infinity") {
+        out = INFINITY;
+        return true;
+    }
+    if (lower == "-inf" || lower == "-infinity") {
+        out = -INFINITY;
+        return true;
+    }
     errno = 0;
     char* end = nullptr;
     out = std::strtod(t.c_str(), &end);
@@ -69,7 +81,10 @@ Value readCsv(const std::string& path, bool forceHeader) {
     if (lines.empty()) throw Error(path + ": the CSV file has no rows");
     char sep = ',';
     for (char c : {',', ';', '\t'})
-        if (lines[0].find(c) != std::string::npos) { sep = c; break; }
+        if (lines[0].find(c) != std::string::npos) {
+            sep = c;
+            break;
+        }
     if (lines[0].find(sep) == std::string::npos) sep = ' ';
 
     std::size_t first = 0;
@@ -93,8 +108,8 @@ Value readCsv(const std::string& path, bool forceHeader) {
         for (std::size_t c = 0; c < cells.size(); ++c) {
             double v;
             if (!parseNumber(cells[c], v))
-                throw Error(path + ": row " + std::to_string(r + 1) + ", column " + std::to_string(c + 1) + ": '" +
-                            trim(cells[c]) + "' is not a number");
+                throw Error(path + ": row " + std::to_string(r + 1) + ", column " + std::to_string(c + 1) +
+                            ": '" + trim(cells[c]) + "' is not a number");
             values.push_back(float(v));
         }
     }

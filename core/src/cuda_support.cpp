@@ -10,9 +10,13 @@
 
 namespace twb::detail {
 
-void cudaSynchronize(int device) { torch::cuda::synchronize(device); }
+void cudaSynchronize(int device) {
+    torch::cuda::synchronize(device);
+}
 
-void cudaResetPeakMemory(int device) { c10::cuda::CUDACachingAllocator::resetPeakStats(c10::DeviceIndex(device)); }
+void cudaResetPeakMemory(int device) {
+    c10::cuda::CUDACachingAllocator::resetPeakStats(c10::DeviceIndex(device));
+}
 
 int64_t cudaPeakMemory(int device) {
     const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(c10::DeviceIndex(device));
@@ -22,7 +26,10 @@ int64_t cudaPeakMemory(int device) {
 namespace {
 class EventTimer final : public CudaEventTimer {
 public:
-    explicit EventTimer(int device) : m_device(device), m_start(cudaEventDefault), m_stop(cudaEventDefault) {}
+    explicit EventTimer(int device)
+        : m_device(device)
+        , m_start(cudaEventDefault)
+        , m_stop(cudaEventDefault) {}
     void start() override {
         c10::cuda::CUDAGuard guard(c10::DeviceIndex(m_device));
         m_start.record();
@@ -42,7 +49,9 @@ private:
 };
 } // namespace
 
-std::unique_ptr<CudaEventTimer> makeCudaEventTimer(int device) { return std::make_unique<EventTimer>(device); }
+std::unique_ptr<CudaEventTimer> makeCudaEventTimer(int device) {
+    return std::make_unique<EventTimer>(device);
+}
 
 CudaEnvironment cudaEnvironment() {
     CudaEnvironment env;
@@ -55,7 +64,8 @@ CudaEnvironment cudaEnvironment() {
     }
     for (int64_t i = 0; i < int64_t(torch::cuda::device_count()); ++i) {
         const cudaDeviceProp* p = at::cuda::getDeviceProperties(i);
-        env.devices.push_back(std::string(p->name) + " (" + std::to_string(p->totalGlobalMem >> 20) + " MiB)");
+        env.devices.push_back(std::string(p->name) + " (" + std::to_string(p->totalGlobalMem >> 20) +
+                              " MiB)");
     }
     return env;
 }

@@ -6,8 +6,14 @@ namespace twb::detail {
 
 void cudaSynchronize(int) {}
 void cudaResetPeakMemory(int) {}
-int64_t cudaPeakMemory(int) { return -1; }
-std::unique_ptr<CudaEventTimer> makeCudaEventTimer(int) { return nullptr; }
-CudaEnvironment cudaEnvironment() { return {}; }
+int64_t cudaPeakMemory(int) {
+    return -1;
+}
+std::unique_ptr<CudaEventTimer> makeCudaEventTimer(int) {
+    return nullptr;
+}
+CudaEnvironment cudaEnvironment() {
+    return {};
+}
 
 } // namespace twb::detail

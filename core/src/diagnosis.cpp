@@ -19,19 +19,32 @@ namespace twb {
 
 std::string kindName(FileKind kind) {
     switch (kind) {
-    case FileKind::TorchScript: return "torchscript";
-    case FileKind::StateDict: return "state_dict";
-    case FileKind::Tensors: return "tensors";
-    case FileKind::PickledModule: return "pickled_module";
-    case FileKind::Pt2: return "pt2";
-    case FileKind::Onnx: return "onnx";
-    case FileKind::LegacyPickle: return "legacy_pickle";
-    case FileKind::TooNew: return "too_new";
-    case FileKind::Corrupt: return "corrupt";
-    case FileKind::Empty: return "empty";
-    case FileKind::Text: return "text";
-    case FileKind::NotFound: return "not_found";
-    case FileKind::Unknown: return "unknown";
+    case FileKind::TorchScript:
+        return "torchscript";
+    case FileKind::StateDict:
+        return "state_dict";
+    case FileKind::Tensors:
+        return "tensors";
+    case FileKind::PickledModule:
+        return "pickled_module";
+    case FileKind::Pt2:
+        return "pt2";
+    case FileKind::Onnx:
+        return "onnx";
+    case FileKind::LegacyPickle:
+        return "legacy_pickle";
+    case FileKind::TooNew:
+        return "too_new";
+    case FileKind::Corrupt:
+        return "corrupt";
+    case FileKind::Empty:
+        return "empty";
+    case FileKind::Text:
+        return "text";
+    case FileKind::NotFound:
+        return "not_found";
+    case FileKind::Unknown:
+        return "unknown";
     }
     return "unknown";
 }
@@ -89,38 +102,49 @@ std::string extension(const std::string& path) {
     const auto dot = b.find_last_of('.');
     if (dot == std::string::npos) return {};
     std::string ext = b.substr(dot + 1);
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return char(std::tolower(c)); });
     return ext;
 }
 
 std::string pickledModuleFix(const std::string& path, const std::string& cls) {
     const std::string s = stem(path);
-    return "Load it in Python, where the class " + (cls.empty() ? std::string("definition") : "'" + cls + "'") +
+    return "Load it in Python, where the class " +
+           (cls.empty() ? std::string("definition") : "'" + cls + "'") +
            " can be imported, and save it as TorchScript:\n"
-           "    model = torch.load(\"" + baseName(path) + "\")\n"
+           "    model = torch.load(\"" +
+           baseName(path) +
+           "\")\n"
            "    model.eval()\n"
            "    scripted = torch.jit.script(model)   # or: torch.jit.trace(model, example_inputs)\n"
-           "    scripted.save(\"" + s + "_scripted.pt\")\n"
-           "Better still, save only the weights (torch.save(model.state_dict(), \"" + s + "_weights.pth\")): the "
+           "    scripted.save(\"" +
+           s +
+           "_scripted.pt\")\n"
+           "Better still, save only the weights (torch.save(model.state_dict(), \"" +
+           s +
+           "_weights.pth\")): the "
            "workbench can load them into a TorchScript export of the same architecture.";
 }
 
 std::string scriptFix(const std::string& path) {
     return "Export TorchScript from the original PyTorch model:\n"
            "    model.eval()\n"
-           "    torch.jit.trace(model, example_inputs).save(\"" + stem(path) + ".pt\")   # or torch.jit.script(model)";
+           "    torch.jit.trace(model, example_inputs).save(\"" +
+           stem(path) + ".pt\")   # or torch.jit.script(model)";
 }
 
 const char kLegacyMagic[] = "\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19";
 
 bool looksLikeOnnx(const std::string& head, const std::string& ext) {
     // ModelProto: field 1 ir_version (varint, tag 0x08), then producer_name (0x12), graph (0x3a), …
-    if (head.size() < 4 || uint8_t(head[0]) != 0x08 || uint8_t(head[1]) == 0 || uint8_t(head[1]) > 30) return false;
+    if (head.size() < 4 || uint8_t(head[0]) != 0x08 || uint8_t(head[1]) == 0 || uint8_t(head[1]) > 30)
+        return false;
     const uint8_t next = uint8_t(head[2]);
     const bool protoField = next == 0x12 || next == 0x1a || next == 0x22 || next == 0x2a || next == 0x3a ||
                             next == 0x40 || next == 0x42 || next == 0x52;
-    return protoField && (ext == "onnx" || head.find("onnx") != std::string::npos ||
-                          head.find("pytorch") != std::string::npos || head.find("tf2onnx") != std::string::npos);
+    return protoField &&
+           (ext == "onnx" || head.find("onnx") != std::string::npos ||
+            head.find("pytorch") != std::string::npos || head.find("tf2onnx") != std::string::npos);
 }
 
 bool isTextual(const std::string& head) {
@@ -139,20 +163,26 @@ Diagnosis classifyTorchSave(const std::string& path, const std::string& pickleBy
     opts.allowOpaque = true;
     pickle::Result r;
     const std::string quantizedFix =
-        "Quantized weights only make sense inside their quantized model. In Python, load them into the quantized "
+        "Quantized weights only make sense inside their quantized model. In Python, load them into the "
+        "quantized "
         "model and export it as TorchScript, which carries its quantized weights:\n"
-        "    model.load_state_dict(torch.load(\"" + baseName(path) + "\"))\n"
-        "    torch.jit.script(model).save(\"" + stem(path) + "_scripted.pt\")";
+        "    model.load_state_dict(torch.load(\"" +
+        baseName(path) +
+        "\"))\n"
+        "    torch.jit.script(model).save(\"" +
+        stem(path) + "_scripted.pt\")";
     try {
         r = pickle::load(pickleBytes, opts);
     } catch (const pickle::Error& e) {
         if (std::string(e.what()).find("_rebuild_qtensor") != std::string::npos)
-            return unusable(FileKind::Unknown, "zip (torch.save)", "A torch.save archive of quantized tensors",
+            return unusable(FileKind::Unknown, "zip (torch.save)",
+                            "A torch.save archive of quantized tensors",
                             "quantized tensors cannot be read outside the quantized model they belong to",
                             quantizedFix, e.what());
-        return unusable(FileKind::Corrupt, "zip (torch.save)", "A torch.save archive whose data.pkl is damaged",
-                        std::string("its pickle cannot be read: ") + e.what(),
-                        "Save or download the file again; if it was copied, compare its size with the original.");
+        return unusable(
+            FileKind::Corrupt, "zip (torch.save)", "A torch.save archive whose data.pkl is damaged",
+            std::string("its pickle cannot be read: ") + e.what(),
+            "Save or download the file again; if it was copied, compare its size with the original.");
     }
     using T = pickle::Object::Type;
     const auto& root = r.root;
@@ -164,9 +194,11 @@ Diagnosis classifyTorchSave(const std::string& path, const std::string& pickleBy
         if (nnModule || cls.find("Module") != std::string::npos || cls.rfind("__main__.", 0) == 0)
             return unusable(FileKind::PickledModule, "zip (torch.save)",
                             "A whole pickled nn.Module ('" + cls + "') saved with torch.save(model)",
-                            "it needs its Python class '" + cls + "' to be rebuilt, and C++ has no Python classes",
+                            "it needs its Python class '" + cls +
+                                "' to be rebuilt, and C++ has no Python classes",
                             pickledModuleFix(path, cls));
-        return unusable(FileKind::Unknown, "zip (torch.save)", "A torch.save archive holding a '" + cls + "' object",
+        return unusable(FileKind::Unknown, "zip (torch.save)",
+                        "A torch.save archive holding a '" + cls + "' object",
                         "a '" + cls + "' is neither a model nor tensors",
                         "Save the tensors it holds (a dict of tensors) or a TorchScript model instead.");
     }
@@ -186,16 +218,20 @@ Diagnosis classifyTorchSave(const std::string& path, const std::string& pickleBy
             todo.pop_back();
             if (!seen.insert(o).second) continue;
             visit(*o);
-            for (const auto& i : o->items) todo.push_back(i.get());
-            for (const auto& e : o->entries) todo.push_back(e.second.get());
+            for (const auto& i : o->items)
+                todo.push_back(i.get());
+            for (const auto& e : o->entries)
+                todo.push_back(e.second.get());
         }
     };
     std::size_t tensors = 0;
     walk(root, [&](const pickle::Object& o) { tensors += o.type == T::Tensor && o.tensor; });
-    if (isTensor(root)) return usable(FileKind::Tensors, "zip (torch.save)", "A tensor saved with torch.save");
+    if (isTensor(root))
+        return usable(FileKind::Tensors, "zip (torch.save)", "A tensor saved with torch.save");
     if (tensorDict(root))
         return usable(FileKind::StateDict, "zip (torch.save)",
-                      "A state_dict of " + std::to_string(root->entries.size()) + " tensors saved with torch.save");
+                      "A state_dict of " + std::to_string(root->entries.size()) +
+                          " tensors saved with torch.save");
     if (root->type == T::Dict) {
         for (const auto& [k, v] : root->entries)
             if (k->type == T::String && tensorDict(v)) {
@@ -207,19 +243,24 @@ Diagnosis classifyTorchSave(const std::string& path, const std::string& pickleBy
     }
     if (tensors > 0 && (root->type == T::Dict || root->type == T::List || root->type == T::Tuple)) {
         bool opaque = false;
-        walk(root, [&](const pickle::Object& o) { opaque = opaque || o.type == T::Opaque || o.type == T::Global; });
+        walk(root,
+             [&](const pickle::Object& o) { opaque = opaque || o.type == T::Opaque || o.type == T::Global; });
         if (!opaque)
             return usable(FileKind::Tensors, "zip (torch.save)",
-                          "A " + std::string(root->type == T::Dict ? "dict" : root->type == T::List ? "list" : "tuple") +
+                          "A " +
+                              std::string(root->type == T::Dict   ? "dict"
+                                          : root->type == T::List ? "list"
+                                                                  : "tuple") +
                               " of " + std::to_string(tensors) + " tensors saved with torch.save");
     }
     for (const auto& g : r.globals)
         if (!g.module.empty() && g.module.rfind("torch", 0) != 0 && g.module != "collections" &&
             g.module != "builtins" && g.module != "__builtin__")
-            return unusable(FileKind::Unknown, "zip (torch.save)",
-                            "A torch.save archive holding Python objects such as '" + g.qualified() + "'",
-                            "objects of class '" + g.qualified() + "' cannot be read without Python",
-                            "Save plain tensors (a dict of tensors, or model.state_dict()) or a TorchScript model.");
+            return unusable(
+                FileKind::Unknown, "zip (torch.save)",
+                "A torch.save archive holding Python objects such as '" + g.qualified() + "'",
+                "objects of class '" + g.qualified() + "' cannot be read without Python",
+                "Save plain tensors (a dict of tensors, or model.state_dict()) or a TorchScript model.");
     return unusable(FileKind::Unknown, "zip (torch.save)", "A torch.save archive with no tensors in it",
                     "it holds neither a model nor tensors", "Check that the right object was saved.");
 }
@@ -229,11 +270,12 @@ Diagnosis diagnoseZip(const std::string& path) {
     try {
         zip = std::make_unique<detail::ZipReader>(path);
     } catch (const detail::ZipError& e) {
-        return unusable(FileKind::Corrupt, "zip", "A damaged or truncated zip archive",
-                        std::string("the archive cannot be read: ") + e.what(),
-                        "The file was probably cut short while saving, copying or downloading. Save or download it "
-                        "again and compare its size with the original.",
-                        e.what());
+        return unusable(
+            FileKind::Corrupt, "zip", "A damaged or truncated zip archive",
+            std::string("the archive cannot be read: ") + e.what(),
+            "The file was probably cut short while saving, copying or downloading. Save or download it "
+            "again and compare its size with the original.",
+            e.what());
     }
     const auto& names = zip->names();
     auto any = [&](auto pred) { return std::any_of(names.begin(), names.end(), pred); };
@@ -244,10 +286,11 @@ Diagnosis diagnoseZip(const std::string& path) {
                    (n.find('/') != std::string::npos && n.compare(n.find('/') + 1, 7, "models/") == 0 &&
                     endsWith(n, ".json"));
         }))
-        return unusable(FileKind::Pt2, "zip (.pt2)", "A torch.export / AOTInductor package (.pt2)",
-                        "packages from torch.export need LibTorch 2.6 or newer (AOTIModelPackageLoader); this "
-                        "build uses LibTorch " TORCH_VERSION,
-                        scriptFix(path) + "\nor run the .pt2 with a LibTorch ≥ 2.6 build of the workbench.");
+        return unusable(
+            FileKind::Pt2, "zip (.pt2)", "A torch.export / AOTInductor package (.pt2)",
+            "packages from torch.export need LibTorch 2.6 or newer (AOTIModelPackageLoader); this "
+            "build uses LibTorch " TORCH_VERSION,
+            scriptFix(path) + "\nor run the .pt2 with a LibTorch ≥ 2.6 build of the workbench.");
     const std::string prefix = zip->torchPrefix();
     const bool script = zip->has(prefix + "constants.pkl") ||
                         any([&](const std::string& n) { return n.rfind(prefix + "code/", 0) == 0; });
@@ -264,25 +307,29 @@ Diagnosis diagnoseZip(const std::string& path) {
         try {
             zip->verify();
         } catch (const detail::ZipError& e) {
-            return unusable(FileKind::Corrupt, "zip (TorchScript)", "A damaged TorchScript archive",
-                            std::string("its data does not match its checksums: ") + e.what(),
-                            "The file was changed or damaged after saving. Save or download it again and compare "
-                            "its size and checksum with the original.",
-                            e.what());
+            return unusable(
+                FileKind::Corrupt, "zip (TorchScript)", "A damaged TorchScript archive",
+                std::string("its data does not match its checksums: ") + e.what(),
+                "The file was changed or damaged after saving. Save or download it again and compare "
+                "its size and checksum with the original.",
+                e.what());
         }
         const int64_t maxVersion = int64_t(caffe2::serialize::kMaxSupportedFileFormatVersion);
         if (version > maxVersion) {
-            Diagnosis d = unusable(FileKind::TooNew, "zip (TorchScript)",
-                                   "A TorchScript archive written by a newer PyTorch than this LibTorch reads",
-                                   "its archive format version is " + std::to_string(version) + "; LibTorch " TORCH_VERSION
-                                   " reads versions " + std::to_string(caffe2::serialize::kMinSupportedFileFormatVersion) +
-                                   " to " + std::to_string(maxVersion),
-                                   "Export it with a PyTorch whose version matches this LibTorch (" TORCH_VERSION
-                                   "), or use a workbench built against a newer LibTorch.");
+            Diagnosis d =
+                unusable(FileKind::TooNew, "zip (TorchScript)",
+                         "A TorchScript archive written by a newer PyTorch than this LibTorch reads",
+                         "its archive format version is " + std::to_string(version) +
+                             "; LibTorch " TORCH_VERSION " reads versions " +
+                             std::to_string(caffe2::serialize::kMinSupportedFileFormatVersion) + " to " +
+                             std::to_string(maxVersion),
+                         "Export it with a PyTorch whose version matches this LibTorch (" TORCH_VERSION
+                         "), or use a workbench built against a newer LibTorch.");
             d.formatVersion = version;
             return d;
         }
-        Diagnosis d = usable(FileKind::TorchScript, "zip (TorchScript)", "A TorchScript archive (torch.jit.save)");
+        Diagnosis d =
+            usable(FileKind::TorchScript, "zip (TorchScript)", "A TorchScript archive (torch.jit.save)");
         d.formatVersion = version;
         return d;
     }
@@ -300,7 +347,8 @@ Diagnosis diagnoseZip(const std::string& path) {
     if (any([](const std::string& n) { return endsWith(n, ".npy"); }))
         return usable(FileKind::Tensors, "npz", "A NumPy .npz archive of arrays");
     std::string some;
-    for (std::size_t i = 0; i < names.size() && i < 4; ++i) some += (i ? ", " : "") + names[i];
+    for (std::size_t i = 0; i < names.size() && i < 4; ++i)
+        some += (i ? ", " : "") + names[i];
     return unusable(FileKind::Unknown, "zip", "A zip archive not written by PyTorch (it holds " + some + ")",
                     "it is neither a TorchScript archive nor a torch.save file",
                     "Open the model file itself rather than an archive that contains it.");
@@ -328,7 +376,8 @@ Diagnosis diagnoseUnguarded(const std::string& path) {
     try {
         size = detail::fileSize(path);
     } catch (const Error& e) {
-        return unusable(FileKind::NotFound, "", "No file at this path", e.what(), "Check the path and the file name.");
+        return unusable(FileKind::NotFound, "", "No file at this path", e.what(),
+                        "Check the path and the file name.");
     }
     if (size == 0)
         return unusable(FileKind::Empty, "", "An empty file (0 bytes)",
@@ -338,25 +387,33 @@ Diagnosis diagnoseUnguarded(const std::string& path) {
     try {
         head = detail::readHead(path, 4096);
     } catch (const Error& e) {
-        return unusable(FileKind::NotFound, "", "A file that cannot be read", e.what(), "Check the file's permissions.");
+        return unusable(FileKind::NotFound, "", "A file that cannot be read", e.what(),
+                        "Check the file's permissions.");
     }
     const std::string ext = extension(path);
 
     if (startsWith(head, "PK\x03\x04", 4) || startsWith(head, "PK\x05\x06", 4)) return diagnoseZip(path);
     if (startsWith(head, kLegacyMagic, sizeof(kLegacyMagic) - 1))
-        return unusable(FileKind::LegacyPickle, "legacy torch.save",
-                        "A file in torch.save's legacy format (PyTorch < 1.6, or _use_new_zipfile_serialization=False)",
-                        "LibTorch reads only the zip format torch.save has written since PyTorch 1.6",
-                        "Re-save it in Python (PyTorch 1.6 or newer):\n"
-                        "    obj = torch.load(\"" + baseName(path) + "\")\n"
-                        "    torch.save(obj, \"" + stem(path) + "_zip.pt\")\n"
-                        "If it holds a whole model rather than tensors, export TorchScript instead "
-                        "(torch.jit.script(obj).save(...)).");
+        return unusable(
+            FileKind::LegacyPickle, "legacy torch.save",
+            "A file in torch.save's legacy format (PyTorch < 1.6, or _use_new_zipfile_serialization=False)",
+            "LibTorch reads only the zip format torch.save has written since PyTorch 1.6",
+            "Re-save it in Python (PyTorch 1.6 or newer):\n"
+            "    obj = torch.load(\"" +
+                baseName(path) +
+                "\")\n"
+                "    torch.save(obj, \"" +
+                stem(path) +
+                "_zip.pt\")\n"
+                "If it holds a whole model rather than tensors, export TorchScript instead "
+                "(torch.jit.script(obj).save(...)).");
     if (startsWith(head, "\x93NUMPY", 6)) return usable(FileKind::Tensors, "npy", "A NumPy .npy array");
     if (head.size() >= 10 && head[8] == '{' && (head[9] == '"' || head[9] == ' ' || head[9] == '\n')) {
         uint64_t n = 0;
-        for (int i = 7; i >= 0; --i) n = (n << 8) | uint8_t(head[std::size_t(i)]);
-        if (n <= size - 8) return usable(FileKind::StateDict, "safetensors", "A .safetensors file of named tensors");
+        for (int i = 7; i >= 0; --i)
+            n = (n << 8) | uint8_t(head[std::size_t(i)]);
+        if (n <= size - 8)
+            return usable(FileKind::StateDict, "safetensors", "A .safetensors file of named tensors");
         return unusable(FileKind::Corrupt, "safetensors", "A truncated .safetensors file",
                         "its header claims " + std::to_string(n) + " bytes but the file has only " +
                             std::to_string(size - 8) + " after the length field",
@@ -370,13 +427,16 @@ Diagnosis diagnoseUnguarded(const std::string& path) {
         return unusable(FileKind::Onnx, "onnx protobuf", "An ONNX model",
                         "ONNX models run in ONNX Runtime, not in LibTorch",
                         "Run it with ONNX Runtime, or go back to the PyTorch model and " +
-                            std::string("export TorchScript:\n") + scriptFix(path).substr(scriptFix(path).find('\n') + 1));
+                            std::string("export TorchScript:\n") +
+                            scriptFix(path).substr(scriptFix(path).find('\n') + 1));
     if (startsWith(head, "\x89HDF\r\n\x1a\n", 8))
         return unusable(FileKind::Unknown, "hdf5", "An HDF5 file (Keras/TensorFlow or h5py data)",
                         "HDF5 files are not PyTorch files",
-                        "Convert the weights to PyTorch (a state_dict or .safetensors) or use the framework that wrote it.");
+                        "Convert the weights to PyTorch (a state_dict or .safetensors) or use the framework "
+                        "that wrote it.");
     if (startsWith(head, "GGUF", 4))
-        return unusable(FileKind::Unknown, "gguf", "A GGUF model (llama.cpp)", "GGUF models are not PyTorch files",
+        return unusable(FileKind::Unknown, "gguf", "A GGUF model (llama.cpp)",
+                        "GGUF models are not PyTorch files",
                         "Run it with llama.cpp, or use the original PyTorch/safetensors weights.");
     if (isTextual(head)) {
         if (head.rfind("version https://git-lfs", 0) == 0)
@@ -384,22 +444,23 @@ Diagnosis diagnoseUnguarded(const std::string& path) {
                             "the repository was cloned without its large files",
                             "Run 'git lfs pull' in the repository (or download the file directly).");
         std::string lower = head.substr(0, 512);
-        std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+        std::transform(lower.begin(), lower.end(), lower.begin(),
+                       [](unsigned char c) { return char(std::tolower(c)); });
         if (lower.find("<!doctype html") != std::string::npos || lower.find("<html") != std::string::npos)
             return unusable(FileKind::Text, "html", "A web page, not a model",
                             "the download saved an HTML page (a login or redirect page) instead of the file",
                             "Download the file itself (a direct link), then open it again.");
-        if (ext == "csv" || ext == "tsv")
-            return usable(FileKind::Tensors, "csv", "A CSV table of numbers");
-        return unusable(FileKind::Text, "text", "A text file, not a model",
-                        "a model file is binary; this one holds text",
-                        "Open the model file (.pt TorchScript archive) rather than a script or a note about it.");
+        if (ext == "csv" || ext == "tsv") return usable(FileKind::Tensors, "csv", "A CSV table of numbers");
+        return unusable(
+            FileKind::Text, "text", "A text file, not a model", "a model file is binary; this one holds text",
+            "Open the model file (.pt TorchScript archive) rather than a script or a note about it.");
     }
     if (startsWith(head, "\x89PNG", 4) || startsWith(head, "\xFF\xD8\xFF", 3) || startsWith(head, "BM", 2))
         return usable(FileKind::Tensors, "image", "An image (usable as an input tensor)");
-    return unusable(FileKind::Unknown, "binary", "A binary file of unknown format",
-                    "it is none of the formats PyTorch writes (TorchScript, torch.save, .safetensors, .npy, ONNX, .pt2)",
-                    "Check that this is the file you meant; models are usually saved with torch.jit.save.");
+    return unusable(
+        FileKind::Unknown, "binary", "A binary file of unknown format",
+        "it is none of the formats PyTorch writes (TorchScript, torch.save, .safetensors, .npy, ONNX, .pt2)",
+        "Check that this is the file you meant; models are usually saved with torch.jit.save.");
 }
 } // namespace
 

@@ -26,7 +26,8 @@ std::string readHead(const std::string& path, std::size_t n) {
 
 std::string readWholeFile(const std::string& path, uint64_t maxBytes) {
     const uint64_t size = fileSize(path);
-    if (size > maxBytes) throw Error(path + ": file is larger than expected (" + std::to_string(size) + " bytes)");
+    if (size > maxBytes)
+        throw Error(path + ": file is larger than expected (" + std::to_string(size) + " bytes)");
     return readHead(path, std::size_t(size));
 }
 

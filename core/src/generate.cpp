@@ -20,7 +20,8 @@ std::vector<std::string> split(const std::string& s, char sep) {
     std::vector<std::string> out;
     std::string part;
     std::istringstream in(s);
-    while (std::getline(in, part, sep)) out.push_back(part);
+    while (std::getline(in, part, sep))
+        out.push_back(part);
     return out;
 }
 
@@ -39,21 +40,31 @@ double number(const std::string& text, const std::string& what, const std::strin
 GeneratorSpec GeneratorSpec::parse(const std::string& text) {
     const auto parts = split(text, ':');
     if (parts.size() < 2)
-        throw Error("generator '" + text + "': expected KIND:SHAPE[:DTYPE][:key=value…], e.g. normal:1x3x224x224");
+        throw Error("generator '" + text +
+                    "': expected KIND:SHAPE[:DTYPE][:key=value…], e.g. normal:1x3x224x224");
     GeneratorSpec g;
     const std::string& kind = parts[0];
-    if (kind == "zeros") g.kind = Kind::Zeros;
-    else if (kind == "ones") g.kind = Kind::Ones;
-    else if (kind == "normal" || kind == "randn") g.kind = Kind::Normal;
-    else if (kind == "uniform" || kind == "rand") g.kind = Kind::Uniform, g.a = 0, g.b = 1;
-    else if (kind == "randint") g.kind = Kind::RandInt, g.dtype = "int64", g.a = 0, g.b = 10;
-    else if (kind == "arange") g.kind = Kind::Arange, g.dtype = "int64", g.a = 0;
-    else throw Error("generator '" + text + "': unknown kind '" + kind + "' (zeros, ones, normal, uniform, randint, arange)");
+    if (kind == "zeros")
+        g.kind = Kind::Zeros;
+    else if (kind == "ones")
+        g.kind = Kind::Ones;
+    else if (kind == "normal" || kind == "randn")
+        g.kind = Kind::Normal;
+    else if (kind == "uniform" || kind == "rand")
+        g.kind = Kind::Uniform, g.a = 0, g.b = 1;
+    else if (kind == "randint")
+        g.kind = Kind::RandInt, g.dtype = "int64", g.a = 0, g.b = 10;
+    else if (kind == "arange")
+        g.kind = Kind::Arange, g.dtype = "int64", g.a = 0;
+    else
+        throw Error("generator '" + text + "': unknown kind '" + kind +
+                    "' (zeros, ones, normal, uniform, randint, arange)");
 
     if (parts[1] != "scalar" && !parts[1].empty())
         for (const auto& d : split(parts[1], 'x')) {
             const double v = number(d, "dimension", text);
-            if (v < 0 || v != std::floor(v) || v > 1e12) throw Error("generator '" + text + "': bad dimension '" + d + "'");
+            if (v < 0 || v != std::floor(v) || v > 1e12)
+                throw Error("generator '" + text + "': bad dimension '" + d + "'");
             g.shape.push_back(int64_t(v));
         }
     for (std::size_t i = 2; i < parts.size(); ++i) {
@@ -65,15 +76,22 @@ GeneratorSpec GeneratorSpec::parse(const std::string& text) {
         const std::string key = parts[i].substr(0, eq), value = parts[i].substr(eq + 1);
         if (key == "seed") {
             const double s = number(value, "seed", text);
-            if (s < 0 || s != std::floor(s)) throw Error("generator '" + text + "': the seed must be a whole number ≥ 0");
+            if (s < 0 || s != std::floor(s))
+                throw Error("generator '" + text + "': the seed must be a whole number ≥ 0");
             g.seed = uint64_t(s);
-        } else if (key == "mean" || key == "low" || key == "start") g.a = number(value, key, text);
-        else if (key == "std" || key == "high") g.b = number(value, key, text);
-        else if (key == "dtype") g.dtype = canonicalDtype(value);
-        else throw Error("generator '" + text + "': unknown option '" + key + "'");
+        } else if (key == "mean" || key == "low" || key == "start")
+            g.a = number(value, key, text);
+        else if (key == "std" || key == "high")
+            g.b = number(value, key, text);
+        else if (key == "dtype")
+            g.dtype = canonicalDtype(value);
+        else
+            throw Error("generator '" + text + "': unknown option '" + key + "'");
     }
-    if (g.kind == Kind::RandInt && !(g.b > g.a)) throw Error("generator '" + text + "': randint needs high > low");
-    if (g.kind == Kind::Uniform && !(g.b >= g.a)) throw Error("generator '" + text + "': uniform needs high ≥ low");
+    if (g.kind == Kind::RandInt && !(g.b > g.a))
+        throw Error("generator '" + text + "': randint needs high > low");
+    if (g.kind == Kind::Uniform && !(g.b >= g.a))
+        throw Error("generator '" + text + "': uniform needs high ≥ low");
     if (g.kind == Kind::Normal && g.b < 0) throw Error("generator '" + text + "': std must be ≥ 0");
     detail::checkedNumel(g.shape, 16, "generator '" + text + "'");
     return g;
@@ -84,13 +102,22 @@ std::string GeneratorSpec::toString() const {
     std::ostringstream s;
     s << names[int(kind)] << ':';
     if (shape.empty()) s << "scalar";
-    for (std::size_t i = 0; i < shape.size(); ++i) s << (i ? "x" : "") << shape[i];
+    for (std::size_t i = 0; i < shape.size(); ++i)
+        s << (i ? "x" : "") << shape[i];
     s << ':' << dtype;
     switch (kind) {
-    case Kind::Normal: s << ":mean=" << a << ":std=" << b << ":seed=" << seed; break;
-    case Kind::Uniform: case Kind::RandInt: s << ":low=" << a << ":high=" << b << ":seed=" << seed; break;
-    case Kind::Arange: s << ":start=" << a; break;
-    default: break;
+    case Kind::Normal:
+        s << ":mean=" << a << ":std=" << b << ":seed=" << seed;
+        break;
+    case Kind::Uniform:
+    case Kind::RandInt:
+        s << ":low=" << a << ":high=" << b << ":seed=" << seed;
+        break;
+    case Kind::Arange:
+        s << ":start=" << a;
+        break;
+    default:
+        break;
     }
     return s.str();
 }
@@ -105,18 +132,25 @@ Value generate(const GeneratorSpec& spec) {
     // 53 random bits to a double in [0, 1).
     auto unit = [&rng] { return double(rng() >> 11) * (1.0 / 9007199254740992.0); };
     switch (spec.kind) {
-    case GeneratorSpec::Kind::Zeros: std::fill(p, p + n, 0.0); break;
-    case GeneratorSpec::Kind::Ones: std::fill(p, p + n, 1.0); break;
+    case GeneratorSpec::Kind::Zeros:
+        std::fill(p, p + n, 0.0);
+        break;
+    case GeneratorSpec::Kind::Ones:
+        std::fill(p, p + n, 1.0);
+        break;
     case GeneratorSpec::Kind::Uniform:
-        for (int64_t i = 0; i < n; ++i) p[i] = spec.a + (spec.b - spec.a) * unit();
+        for (int64_t i = 0; i < n; ++i)
+            p[i] = spec.a + (spec.b - spec.a) * unit();
         break;
     case GeneratorSpec::Kind::RandInt: {
         const double lo = std::ceil(spec.a), span = std::ceil(spec.b) - lo;
-        for (int64_t i = 0; i < n; ++i) p[i] = lo + std::floor(unit() * span);
+        for (int64_t i = 0; i < n; ++i)
+            p[i] = lo + std::floor(unit() * span);
         break;
     }
     case GeneratorSpec::Kind::Arange:
-        for (int64_t i = 0; i < n; ++i) p[i] = spec.a + double(i);
+        for (int64_t i = 0; i < n; ++i)
+            p[i] = spec.a + double(i);
         break;
     case GeneratorSpec::Kind::Normal:
         for (int64_t i = 0; i < n; i += 2) {

@@ -20,10 +20,10 @@ Value readImage(const std::string& path, const ImageOptions& options) {
     int w = 0, h = 0, n = 0;
     if (!stbi_info(path.c_str(), &w, &h, &n))
         throw Error(path + ": not a readable image (" + std::string(stbi_failure_reason()) + ")");
-    if (int64_t(w) * h > (int64_t(1) << 28)) throw Error(path + ": the image is too large (" +
-                                                          std::to_string(w) + "x" + std::to_string(h) + ")");
+    if (int64_t(w) * h > (int64_t(1) << 28))
+        throw Error(path + ": the image is too large (" + std::to_string(w) + "x" + std::to_string(h) + ")");
     std::unique_ptr<unsigned char, void (*)(void*)> pixels(stbi_load(path.c_str(), &w, &h, &n, channels),
-                                                             stbi_image_free);
+                                                           stbi_image_free);
     if (!pixels) throw Error(path + ": cannot decode the image (" + std::string(stbi_failure_reason()) + ")");
     std::vector<unsigned char> resized;
     const unsigned char* data = pixels.get();
@@ -33,10 +33,12 @@ Value readImage(const std::string& path, const ImageOptions& options) {
         outW = options.resizeWidth;
         outH = options.resizeHeight;
         if (int64_t(outW) * outH > (int64_t(1) << 28))
-            throw Error(path + ": resizing to " + std::to_string(outW) + "x" + std::to_string(outH) + " is too large");
+            throw Error(path + ": resizing to " + std::to_string(outW) + "x" + std::to_string(outH) +
+                        " is too large");
         resized.resize(std::size_t(outW) * outH * channels);
         if (!stbir_resize_uint8(data, w, h, 0, resized.data(), outW, outH, 0, channels))
-            throw Error(path + ": resizing to " + std::to_string(outW) + "x" + std::to_string(outH) + " failed");
+            throw Error(path + ": resizing to " + std::to_string(outW) + "x" + std::to_string(outH) +
+                        " failed");
         data = resized.data();
     }
     at::Tensor hwc = torch::from_blob(const_cast<unsigned char*>(data), {outH, outW, channels}, at::kByte);

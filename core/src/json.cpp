@@ -9,11 +9,14 @@ namespace {
 
 using nlohmann::ordered_json;
 
-ordered_json number(double v) { return std::isfinite(v) ? ordered_json(v) : ordered_json(nullptr); }
+ordered_json number(double v) {
+    return std::isfinite(v) ? ordered_json(v) : ordered_json(nullptr);
+}
 
 ordered_json totals(const TensorTotals& t) {
     ordered_json dtypes = ordered_json::object();
-    for (const auto& [name, n] : t.dtypes) dtypes[name] = n;
+    for (const auto& [name, n] : t.dtypes)
+        dtypes[name] = n;
     return {{"tensors", t.tensors}, {"count", t.count}, {"bytes", t.bytes}, {"dtypes", dtypes}};
 }
 
@@ -27,13 +30,15 @@ ordered_json tree(const ModuleNode& n) {
     ordered_json j{{"name", n.name}, {"type", n.type}, {"parameters", n.parameters}};
     if (!n.children.empty()) {
         j["children"] = ordered_json::array();
-        for (const auto& c : n.children) j["children"].push_back(tree(c));
+        for (const auto& c : n.children)
+            j["children"].push_back(tree(c));
     }
     return j;
 }
 
 ordered_json diagnosis(const Diagnosis& d) {
-    ordered_json j{{"kind", kindName(d.kind)}, {"usable", d.usable}, {"format", d.format}, {"summary", d.summary}};
+    ordered_json j{
+        {"kind", kindName(d.kind)}, {"usable", d.usable}, {"format", d.format}, {"summary", d.summary}};
     if (d.formatVersion >= 0) j["format_version"] = d.formatVersion;
     if (!d.error.empty()) j["error"] = d.error;
     if (!d.fix.empty()) j["fix"] = d.fix;
@@ -43,10 +48,11 @@ ordered_json diagnosis(const Diagnosis& d) {
 
 ordered_json summary(const TensorSummary& s) {
     ordered_json first = ordered_json::array();
-    for (double v : s.first) first.push_back(number(v));
-    return {{"shape", s.shape}, {"dtype", s.dtype},   {"device", s.device},     {"numel", s.numel},
-            {"bytes", s.bytes}, {"min", number(s.min)}, {"max", number(s.max)}, {"mean", number(s.mean)},
-            {"nan", s.nanCount}, {"inf", s.infCount}, {"first", first}, {"topk", s.topk}};
+    for (double v : s.first)
+        first.push_back(number(v));
+    return {{"shape", s.shape},  {"dtype", s.dtype},     {"device", s.device},   {"numel", s.numel},
+            {"bytes", s.bytes},  {"min", number(s.min)}, {"max", number(s.max)}, {"mean", number(s.mean)},
+            {"nan", s.nanCount}, {"inf", s.infCount},    {"first", first},       {"topk", s.topk}};
 }
 
 } // namespace
@@ -58,13 +64,16 @@ std::string toJson(const ModelInfo& info, int indent) {
         j["class"] = info.className;
         j["saved_training"] = info.savedTraining;
         j["inputs"] = ordered_json::array();
-        for (const auto& a : info.inputs) j["inputs"].push_back(argument(a));
+        for (const auto& a : info.inputs)
+            j["inputs"].push_back(argument(a));
         j["returns"] = info.returnType;
         j["methods"] = ordered_json::array();
         for (const auto& m : info.methods) {
             ordered_json args = ordered_json::array();
-            for (const auto& a : m.arguments) args.push_back(argument(a));
-            j["methods"].push_back({{"name", m.name}, {"schema", m.schema}, {"arguments", args}, {"returns", m.returnType}});
+            for (const auto& a : m.arguments)
+                args.push_back(argument(a));
+            j["methods"].push_back(
+                {{"name", m.name}, {"schema", m.schema}, {"arguments", args}, {"returns", m.returnType}});
         }
         j["parameters"] = totals(info.parameters);
         j["buffers"] = totals(info.buffers);
@@ -81,8 +90,11 @@ std::string toJson(const ModelInfo& info, int indent) {
     if (!info.tensors.empty() || info.diagnosis.kind == FileKind::StateDict) {
         j["tensors"] = ordered_json::array();
         for (const auto& t : info.tensors)
-            j["tensors"].push_back(
-                {{"name", t.name}, {"dtype", t.dtype}, {"shape", t.shape}, {"numel", t.numel}, {"bytes", t.bytes}});
+            j["tensors"].push_back({{"name", t.name},
+                                    {"dtype", t.dtype},
+                                    {"shape", t.shape},
+                                    {"numel", t.numel},
+                                    {"bytes", t.bytes}});
         if (!info.stateDictKey.empty()) j["state_dict_key"] = info.stateDictKey;
     }
     return j.dump(indent);
@@ -100,17 +112,26 @@ std::string toJson(const std::vector<Leaf>& leaves, int indent) {
 
 std::string toJson(const StateDictReport& r, int indent) {
     ordered_json mismatched = ordered_json::array();
-    for (const auto& m : r.mismatched) mismatched.push_back({{"name", m.name}, {"expected", m.expected}, {"got", m.got}});
-    return ordered_json{{"strict", r.strict},         {"applied", r.applied},     {"loaded", r.loaded},
-                        {"missing", r.missing},       {"unexpected", r.unexpected}, {"mismatched", mismatched},
-                        {"dtype_converted", r.dtypeConverted}, {"message", r.describe()}}
+    for (const auto& m : r.mismatched)
+        mismatched.push_back({{"name", m.name}, {"expected", m.expected}, {"got", m.got}});
+    return ordered_json{{"strict", r.strict},
+                        {"applied", r.applied},
+                        {"loaded", r.loaded},
+                        {"missing", r.missing},
+                        {"unexpected", r.unexpected},
+                        {"mismatched", mismatched},
+                        {"dtype_converted", r.dtypeConverted},
+                        {"message", r.describe()}}
         .dump(indent);
 }
 
 std::string toJson(const BuildInfo& b, int indent) {
-    return ordered_json{{"version", b.version},         {"libtorch", b.libtorchVersion},
-                        {"cuda_compiled", b.cudaCompiled}, {"cuda_available", b.cudaAvailable},
-                        {"cuda_devices", b.cudaDevices}, {"cuda_status", b.cudaStatus}}
+    return ordered_json{{"version", b.version},
+                        {"libtorch", b.libtorchVersion},
+                        {"cuda_compiled", b.cudaCompiled},
+                        {"cuda_available", b.cudaAvailable},
+                        {"cuda_devices", b.cudaDevices},
+                        {"cuda_status", b.cudaStatus}}
         .dump(indent);
 }
 

@@ -73,8 +73,10 @@ ModuleNode moduleTree(const torch::jit::Module& m, const std::string& name) {
     ModuleNode node;
     node.name = name;
     node.type = prettyClass(m.type()->name() ? m.type()->name()->qualifiedName() : "Module");
-    for (const auto& p : m.parameters(true)) node.parameters += p.numel();
-    for (const auto& child : m.named_children()) node.children.push_back(moduleTree(child.value, child.name));
+    for (const auto& p : m.parameters(true))
+        node.parameters += p.numel();
+    for (const auto& child : m.named_children())
+        node.children.push_back(moduleTree(child.value, child.name));
     return node;
 }
 
@@ -96,7 +98,8 @@ void scanSavedDevices(const detail::ZipReader& zip, const std::string& prefix, M
         if (d.rfind("cuda", 0) == 0) info.savedOnCuda = true;
 }
 
-std::string archiveCode(const detail::ZipReader& zip, const std::string& prefix, const std::string& qualified) {
+std::string archiveCode(const detail::ZipReader& zip, const std::string& prefix,
+                        const std::string& qualified) {
     // __torch__.a.b.Net lives in code/__torch__/a/b.py; __torch__.Net in code/__torch__.py.
     std::string path = qualified;
     const auto lastDot = path.find_last_of('.');
@@ -110,7 +113,8 @@ std::string archiveCode(const detail::ZipReader& zip, const std::string& prefix,
 }
 
 void fillTorchScript(const torch::jit::Module& module, bool savedTraining, ModelInfo& info) {
-    const auto qualified = module.type()->name() ? module.type()->name()->qualifiedName() : std::string("Module");
+    const auto qualified =
+        module.type()->name() ? module.type()->name()->qualifiedName() : std::string("Module");
     info.className = prettyClass(qualified);
     info.savedTraining = savedTraining;
     for (const auto& method : module.get_methods()) {
@@ -120,7 +124,8 @@ void fillTorchScript(const torch::jit::Module& module, bool savedTraining, Model
         std::ostringstream s;
         s << schema;
         m.schema = s.str();
-        for (std::size_t i = 1; i < schema.arguments().size(); ++i) m.arguments.push_back(argumentInfo(schema.arguments()[i]));
+        for (std::size_t i = 1; i < schema.arguments().size(); ++i)
+            m.arguments.push_back(argumentInfo(schema.arguments()[i]));
         if (!schema.returns().empty()) m.returnType = schema.returns()[0].type()->annotation_str();
         if (m.name == "forward") {
             info.inputs = m.arguments;
@@ -128,8 +133,10 @@ void fillTorchScript(const torch::jit::Module& module, bool savedTraining, Model
         }
         info.methods.push_back(std::move(m));
     }
-    for (const auto& p : module.parameters(true)) addTensor(info.parameters, p);
-    for (const auto& b : module.buffers(true)) addTensor(info.buffers, b);
+    for (const auto& p : module.parameters(true))
+        addTensor(info.parameters, p);
+    for (const auto& b : module.buffers(true))
+        addTensor(info.buffers, b);
     info.tree = moduleTree(module, "");
     try {
         detail::ZipReader zip(info.path);
@@ -151,11 +158,12 @@ Diagnosis explainLoadFailure(const std::string& path, const Diagnosis& before, c
     d.detail = what;
     auto has = [&](const char* s) { return what.find(s) != std::string::npos; };
     if (has("Unknown builtin op") || has("Unknown type name") || has("Unknown type constructor") ||
-        has("is not supported in version") || has("Schema not found") || has("Arguments for call are not valid") ||
-        has("version") || has("Unknown attribute")) {
+        has("is not supported in version") || has("Schema not found") ||
+        has("Arguments for call are not valid") || has("version") || has("Unknown attribute")) {
         d.kind = FileKind::TooNew;
         d.summary = "A TorchScript archive that uses operators or types this LibTorch does not have";
-        d.error = "LibTorch " TORCH_VERSION " cannot compile its code; it was most likely written by a newer PyTorch";
+        d.error = "LibTorch " TORCH_VERSION
+                  " cannot compile its code; it was most likely written by a newer PyTorch";
         d.fix = "Export it with a PyTorch whose version matches this LibTorch (" TORCH_VERSION
                 "), or use a workbench built against the LibTorch version that wrote it.";
     } else if (has("PytorchStreamReader") || has("zip") || has("archive") || has("record")) {
@@ -166,8 +174,9 @@ Diagnosis explainLoadFailure(const std::string& path, const Diagnosis& before, c
     } else {
         d.summary = "A TorchScript archive that LibTorch cannot load";
         d.error = "torch::jit::load failed";
-        d.fix = "Check that the PyTorch that saved it matches LibTorch " TORCH_VERSION "; the detail below is "
-                "LibTorch's own message.";
+        d.fix =
+            "Check that the PyTorch that saved it matches LibTorch " TORCH_VERSION "; the detail below is "
+            "LibTorch's own message.";
     }
     return d;
 }
@@ -212,7 +221,8 @@ c10::IValue findStateDict(const c10::IValue& root, std::string* key) {
     if (root.isGenericDict()) {
         // Conventional names first, then any entry that is a state_dict.
         const auto dict = root.toGenericDict();
-        for (const char* name : {"state_dict", "model_state_dict", "model", "net", "module", "ema", "weights"}) {
+        for (const char* name :
+             {"state_dict", "model_state_dict", "model", "net", "module", "ema", "weights"}) {
             for (const auto& e : dict)
                 if (e.key().isString() && e.key().toStringRef() == name && tensorDict(e.value())) {
                     if (key) *key = name;
@@ -233,10 +243,12 @@ c10::IValue findStateDict(const c10::IValue& root, std::string* key) {
 Value readStateDict(const std::string& path, std::string* foundUnderKey) {
     const Diagnosis d = diagnose(path);
     if (d.kind != FileKind::StateDict && d.kind != FileKind::Tensors)
-        throw Error(path + ": not a state_dict (" + d.summary + ")" + (d.error.empty() ? "" : ": " + d.error));
+        throw Error(path + ": not a state_dict (" + d.summary + ")" +
+                    (d.error.empty() ? "" : ": " + d.error));
     const Value v = readTensorFile(path, {});
     const c10::IValue sd = findStateDict(unwrap(v), foundUnderKey);
-    if (sd.isNone()) throw Error(path + ": holds no dict of named tensors (" + v.describe().substr(0, 120) + ")");
+    if (sd.isNone())
+        throw Error(path + ": holds no dict of named tensors (" + v.describe().substr(0, 120) + ")");
     return wrap(sd);
 }
 
@@ -261,7 +273,8 @@ ModelInfo inspectModelFile(const std::string& path) {
             break;
         case FileKind::Tensors: {
             const Value v = readTensorFile(path, {});
-            if (v.kind() == Value::Kind::Dict) fillTensors(v, info);
+            if (v.kind() == Value::Kind::Dict)
+                fillTensors(v, info);
             else {
                 for (const auto& leaf : v.leaves(detail::baseName(path), 0)) {
                     TensorInfo ti;
@@ -279,7 +292,8 @@ ModelInfo inspectModelFile(const std::string& path) {
             }
             break;
         }
-        default: break;
+        default:
+            break;
         }
     } catch (const std::exception& caught) {
         // Anything thrown while looking inside becomes the diagnosis.
@@ -306,7 +320,8 @@ std::string StateDictReport::describe() const {
     auto list = [&](const char* title, const std::vector<std::string>& names) {
         if (names.empty()) return;
         s << title;
-        for (std::size_t i = 0; i < names.size(); ++i) s << (i ? ", " : " ") << '"' << names[i] << '"';
+        for (std::size_t i = 0; i < names.size(); ++i)
+            s << (i ? ", " : " ") << '"' << names[i] << '"';
         s << ". ";
     };
     list("Missing key(s) in state_dict:", missing);
@@ -314,19 +329,24 @@ std::string StateDictReport::describe() const {
     for (const auto& m : mismatched) {
         auto shape = [](const std::vector<int64_t>& v) {
             std::string t = "[";
-            for (std::size_t i = 0; i < v.size(); ++i) t += (i ? ", " : "") + std::to_string(v[i]);
+            for (std::size_t i = 0; i < v.size(); ++i)
+                t += (i ? ", " : "") + std::to_string(v[i]);
             return t + "]";
         };
         s << "size mismatch for " << m.name << ": copying a param with shape " << shape(m.got)
           << " from checkpoint, the shape in current model is " << shape(m.expected) << ". ";
     }
-    if (clean()) s << "All keys matched successfully (" << loaded << " tensors loaded).";
-    else if (!applied) s << "Nothing was loaded (strict); load non-strictly to take the " << loaded << " matching tensors.";
-    else s << "Loaded the " << loaded << " matching tensors (non-strict).";
+    if (clean())
+        s << "All keys matched successfully (" << loaded << " tensors loaded).";
+    else if (!applied)
+        s << "Nothing was loaded (strict); load non-strictly to take the " << loaded << " matching tensors.";
+    else
+        s << "Loaded the " << loaded << " matching tensors (non-strict).";
     return s.str();
 }
 
-Model::Model(std::shared_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+Model::Model(std::shared_ptr<Impl> impl)
+    : m_impl(std::move(impl)) {}
 
 Model Model::load(const std::string& path) {
     auto impl = std::make_shared<Impl>();
@@ -337,7 +357,8 @@ Model Model::load(const std::string& path) {
     if (d.kind != FileKind::TorchScript) {
         std::string msg = path + ": " + d.summary;
         if (d.kind == FileKind::StateDict)
-            msg += ". A state_dict holds weights only; open the TorchScript model and load this file into it.";
+            msg +=
+                ". A state_dict holds weights only; open the TorchScript model and load this file into it.";
         else if (!d.error.empty())
             msg += ": " + d.error + ".";
         if (!d.fix.empty()) msg += "\n" + d.fix;
@@ -350,7 +371,9 @@ Model Model::load(const std::string& path) {
     return Model(std::move(impl));
 }
 
-const ModelInfo& Model::info() const { return m_impl->info; }
+const ModelInfo& Model::info() const {
+    return m_impl->info;
+}
 
 StateDictReport Model::loadStateDict(const std::string& path, bool strict) {
     return loadStateDict(readStateDict(path), strict);
@@ -395,189 +418,10 @@ StateDictReport Model::loadStateDict(const Value& stateDict, bool strict) {
     report.loaded = int64_t(copies.size());
     if (strict && !report.clean()) return report; // load nothing, like a failed strict load should
     torch::NoGradGuard noGrad;
-    for (auto& [target, source] : copies) target.copy_(source);
+    for (auto& [target, source] : copies)
+        target.copy_(source);
     report.applied = true;
     return report;
-}
-
-namespace {
-
-std::string argList(const std::vector<c10::Argument>& args) {
-    std::string s;
-    for (const auto& a : args) s += (s.empty() ? "" : ", ") + a.name() + ": " + a.type()->annotation_str();
-    return s;
-}
-
-bool fits(const c10::IValue& v, const c10::TypePtr& t) { return v.type()->isSubtypeOf(*t); }
-
-// Converts a value to the type forward declares, or returns None with `why` set.
-c10::IValue convertTo(const c10::IValue& v, const c10::TypePtr& t, std::string& why) {
-    using K = c10::TypeKind;
-    if (t->kind() == K::OptionalType) {
-        if (v.isNone()) return v;
-        return convertTo(v, t->expectRef<c10::OptionalType>().getElementType(), why);
-    }
-    if (fits(v, t)) return v;
-    switch (t->kind()) {
-    case K::TensorType:
-        if (v.isGenericDict() && v.toGenericDict().size() == 1) return convertTo(v.toGenericDict().begin()->value(), t, why);
-        if ((v.isList() && v.toListRef().size() == 1)) return convertTo(v.toListRef()[0], t, why);
-        if (v.isTuple() && v.toTupleRef().elements().size() == 1) return convertTo(v.toTupleRef().elements()[0], t, why);
-        if (v.isInt()) return at::scalar_tensor(v.toInt(), at::kLong);
-        if (v.isDouble()) return at::scalar_tensor(v.toDouble(), at::kDouble);
-        if (v.isBool()) return at::scalar_tensor(v.toBool(), at::kBool);
-        break;
-    case K::IntType: case K::FloatType: case K::BoolType: case K::NumberType:
-        if (v.isTensor() && v.toTensor().numel() == 1) {
-            const at::Tensor x = v.toTensor();
-            if (x.is_complex()) {
-                why = "holds a complex number";
-                return {};
-            }
-            if (t->kind() == K::IntType && x.is_floating_point() && std::abs(x.item<double>()) > 9.2e18) {
-                why = "holds a number too large for int";
-                return {};
-            }
-            if (t->kind() == K::BoolType) return x.item<bool>();
-            if (t->kind() == K::IntType) {
-                if (x.is_floating_point() && x.item<double>() != std::floor(x.item<double>())) {
-                    why = "holds " + std::to_string(x.item<double>()) + ", not a whole number";
-                    return {};
-                }
-                return x.item<int64_t>();
-            }
-            if (t->kind() == K::NumberType && !x.is_floating_point()) return x.item<int64_t>();
-            return x.item<double>();
-        }
-        if (t->kind() == K::FloatType && v.isInt()) return double(v.toInt());
-        break;
-    case K::ListType: {
-        const auto elem = t->expectRef<c10::ListType>().getElementType();
-        std::vector<c10::IValue> items;
-        if (v.isTuple()) items = v.toTupleRef().elements().vec();
-        else if (v.isList()) items = v.toListRef().vec();
-        else if (v.isTensor() && elem->kind() != K::TensorType && v.toTensor().dim() == 1)
-            for (const auto& x : v.toTensor().unbind(0)) items.emplace_back(x);
-        else if (v.isTensor() && elem->kind() == K::TensorType) items.push_back(v);
-        else break;
-        c10::impl::GenericList list(elem);
-        for (const auto& i : items) {
-            c10::IValue c = convertTo(i, elem, why);
-            if (c.isNone() && !i.isNone()) return {};
-            list.push_back(c);
-        }
-        return list;
-    }
-    case K::TupleType: {
-        const auto& elems = t->expectRef<c10::TupleType>().elements();
-        std::vector<c10::IValue> items;
-        if (v.isTuple()) items = v.toTupleRef().elements().vec();
-        else if (v.isList()) items = v.toListRef().vec();
-        else break;
-        if (items.size() != elems.size()) {
-            why = "has " + std::to_string(items.size()) + " elements, " + std::to_string(elems.size()) + " expected";
-            return {};
-        }
-        std::vector<c10::IValue> out;
-        for (std::size_t i = 0; i < items.size(); ++i) {
-            c10::IValue c = convertTo(items[i], elems[i], why);
-            if (c.isNone() && !items[i].isNone()) return {};
-            out.push_back(c);
-        }
-        return c10::ivalue::Tuple::create(std::move(out));
-    }
-    case K::DictType: {
-        if (!v.isGenericDict()) break;
-        const auto& dt = t->expectRef<c10::DictType>();
-        c10::impl::GenericDict dict(dt.getKeyType(), dt.getValueType());
-        for (const auto& e : v.toGenericDict()) {
-            c10::IValue k = convertTo(e.key(), dt.getKeyType(), why);
-            c10::IValue val = convertTo(e.value(), dt.getValueType(), why);
-            if (k.isNone() || (val.isNone() && !e.value().isNone())) return {};
-            dict.insert_or_assign(k, val);
-        }
-        return dict;
-    }
-    default: break;
-    }
-    if (why.empty()) why = "is " + v.type()->annotation_str();
-    return {};
-}
-
-} // namespace
-
-InputBinding Model::bindInputs(const std::vector<ProvidedInput>& provided) const {
-    InputBinding b;
-    const auto& schema = m_impl->module.get_method("forward").function().getSchema();
-    std::vector<c10::Argument> args(schema.arguments().begin() + 1, schema.arguments().end());
-    std::map<std::string, std::size_t> index;
-    for (std::size_t i = 0; i < args.size(); ++i) index[args[i].name()] = i;
-
-    // A multi-tensor file whose keys are argument names feeds those arguments by name.
-    std::vector<ProvidedInput> items;
-    for (const auto& p : provided) {
-        if (p.argument.empty() && p.value.kind() == Value::Kind::Dict && p.value.size() > 0) {
-            bool allNamed = true;
-            for (const auto& [k, v] : p.value.items()) allNamed = allNamed && index.count(k);
-            const bool dictArg = !args.empty() && args[std::min(items.size(), args.size() - 1)].type()->kind() ==
-                                                      c10::TypeKind::DictType;
-            if (allNamed && !dictArg) {
-                for (const auto& [k, v] : p.value.items()) items.push_back({k, v, p.source + "[\"" + k + "\"]"});
-                continue;
-            }
-        }
-        items.push_back(p);
-    }
-
-    std::vector<const ProvidedInput*> slots(args.size(), nullptr);
-    std::vector<const ProvidedInput*> positional;
-    for (const auto& p : items) {
-        if (p.argument.empty()) {
-            positional.push_back(&p);
-            continue;
-        }
-        const auto it = index.find(p.argument);
-        if (it == index.end()) {
-            b.error = "forward has no argument named '" + p.argument + "' (it takes " + argList(args) + ")";
-            return b;
-        }
-        if (slots[it->second]) {
-            b.error = "argument '" + p.argument + "' is given twice (" + slots[it->second]->source + " and " + p.source + ")";
-            return b;
-        }
-        slots[it->second] = &p;
-    }
-    std::size_t next = 0;
-    for (const auto* p : positional) {
-        while (next < slots.size() && slots[next]) ++next;
-        if (next >= slots.size()) {
-            b.error = "forward takes " + std::to_string(args.size()) + " input" + (args.size() == 1 ? "" : "s") +
-                      (args.empty() ? "" : " (" + argList(args) + ")") + " but " + std::to_string(items.size()) +
-                      " were given";
-            return b;
-        }
-        slots[next++] = p;
-    }
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        const auto& a = args[i];
-        if (!slots[i]) {
-            if (a.default_value()) continue;
-            b.error = "forward needs '" + a.name() + "' (" + a.type()->annotation_str() + "), argument " +
-                      std::to_string(i + 1) + " of " + std::to_string(args.size()) + ": give another input, or name it as " +
-                      a.name() + "=FILE";
-            return b;
-        }
-        std::string why;
-        c10::IValue v = convertTo(unwrap(slots[i]->value), a.type(), why);
-        if (v.isNone() && !(unwrap(slots[i]->value).isNone() && a.type()->kind() == c10::TypeKind::OptionalType)) {
-            b.error = "input '" + a.name() + "' from " + slots[i]->source + " " + why + ", but forward wants " +
-                      a.type()->annotation_str();
-            return b;
-        }
-        b.arguments.push_back({a.name(), a.type()->annotation_str(), slots[i]->source, wrap(v)});
-    }
-    b.ok = true;
-    return b;
 }
 
 // Feeding NumPy's default float64 to a float32 model is the commonest dtype slip: name it.
@@ -599,7 +443,9 @@ std::string detail::ModelAccess::dtypeHint(const Model& model, const InputBindin
 
 namespace detail {
 
-const torch::jit::Module& ModelAccess::module(const Model& model) { return model.m_impl->module; }
+const torch::jit::Module& ModelAccess::module(const Model& model) {
+    return model.m_impl->module;
+}
 
 std::vector<c10::IValue> ModelAccess::forwardStack(const Model& model, const InputBinding& binding) {
     if (!binding.ok) throw Error("inputs do not match forward: " + binding.error);
@@ -626,9 +472,13 @@ Value Model::forward(const InputBinding& binding) const {
         c10::InferenceMode guard;
         return wrap(m_impl->module.get_method("forward")(std::move(stack)));
     } catch (const c10::Error& e) {
-        throw Error("forward failed: " + detail::errorEssence(e.what_without_backtrace()) + detail::ModelAccess::dtypeHint(*this, binding), e.what_without_backtrace());
+        throw Error("forward failed: " + detail::errorEssence(e.what_without_backtrace()) +
+                        detail::ModelAccess::dtypeHint(*this, binding),
+                    e.what_without_backtrace());
     } catch (const std::exception& e) {
-        throw Error("forward failed: " + detail::errorEssence(e.what()) + detail::ModelAccess::dtypeHint(*this, binding), e.what());
+        throw Error("forward failed: " + detail::errorEssence(e.what()) +
+                        detail::ModelAccess::dtypeHint(*this, binding),
+                    e.what());
     }
 }
 

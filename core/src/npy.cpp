@@ -9,9 +9,9 @@
 #include <torch/script.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <fstream>
-#include <cctype>
 
 namespace twb::detail {
 namespace {
@@ -34,7 +34,9 @@ struct Source {
     virtual void read(uint64_t offset, void* dst, uint64_t n) const = 0;
 };
 struct FileSource : Source {
-    explicit FileSource(const std::string& path) : path(path), bytes(fileSize(path)) {}
+    explicit FileSource(const std::string& path)
+        : path(path)
+        , bytes(fileSize(path)) {}
     uint64_t size() const override { return bytes; }
     void read(uint64_t offset, void* dst, uint64_t n) const override {
         std::ifstream in(path, std::ios::binary);
@@ -46,7 +48,8 @@ struct FileSource : Source {
     uint64_t bytes;
 };
 struct MemorySource : Source {
-    explicit MemorySource(const std::string& data) : data(data) {}
+    explicit MemorySource(const std::string& data)
+        : data(data) {}
     uint64_t size() const override { return data.size(); }
     void read(uint64_t offset, void* dst, uint64_t n) const override {
         if (offset + n > data.size()) throw Error("npy data ends early");
@@ -75,7 +78,8 @@ NpyHeader parseHeader(const Source& src, const std::string& label) {
     }
     // NumPy itself refuses headers over 10000 bytes (max_header_size); so do we, before any parsing.
     if (headerLen > 10000 || start + headerLen > src.size())
-        throw Error(label + ": the .npy header claims " + std::to_string(headerLen) + " bytes the file does not hold");
+        throw Error(label + ": the .npy header claims " + std::to_string(headerLen) +
+                    " bytes the file does not hold");
     std::string header(headerLen, '\0');
     src.read(start, header.data(), headerLen);
 
@@ -92,13 +96,16 @@ NpyHeader parseHeader(const Source& src, const std::string& label) {
     };
     std::size_t at = valueOf("descr");
     if (at == std::string::npos || header[at] == '[')
-        throw UnsupportedError(label + ": structured (record) arrays are not tensors; save each field as its own array");
-    if (header[at] != '\'' && header[at] != '"') throw Error(label + ": the .npy header's descr is malformed");
+        throw UnsupportedError(
+            label + ": structured (record) arrays are not tensors; save each field as its own array");
+    if (header[at] != '\'' && header[at] != '"')
+        throw Error(label + ": the .npy header's descr is malformed");
     const auto close = header.find(header[at], at + 1);
     if (close == std::string::npos) throw Error(label + ": the .npy header's descr is malformed");
     const std::string descr = header.substr(at + 1, close - at - 1);
     std::size_t digits = 2;
-    while (digits < descr.size() && std::isdigit(static_cast<unsigned char>(descr[digits]))) ++digits;
+    while (digits < descr.size() && std::isdigit(static_cast<unsigned char>(descr[digits])))
+        ++digits;
     if (descr.size() < 3 || std::string("<>|=").find(descr[0]) == std::string::npos ||
         !std::isalpha(static_cast<unsigned char>(descr[1])) || digits != descr.size() || descr.size() > 5)
         throw UnsupportedError(label + ": the .npy header has no numeric 'descr' ('" + descr +
@@ -107,11 +114,15 @@ NpyHeader parseHeader(const Source& src, const std::string& label) {
     h.kind = descr[1];
     h.itemSize = std::stoi(descr.substr(2));
     at = valueOf("fortran_order");
-    if (header.compare(at, 4, "True") == 0) h.fortran = true;
-    else if (header.compare(at, 5, "False") == 0) h.fortran = false;
-    else throw Error(label + ": the .npy header's fortran_order is neither True nor False");
+    if (header.compare(at, 4, "True") == 0)
+        h.fortran = true;
+    else if (header.compare(at, 5, "False") == 0)
+        h.fortran = false;
+    else
+        throw Error(label + ": the .npy header's fortran_order is neither True nor False");
     at = valueOf("shape");
-    if (at == std::string::npos || header[at] != '(') throw Error(label + ": the .npy header's shape is not a tuple");
+    if (at == std::string::npos || header[at] != '(')
+        throw Error(label + ": the .npy header's shape is not a tuple");
     const auto end = header.find(')', at);
     if (end == std::string::npos) throw Error(label + ": the .npy header's shape is not closed");
     std::string dim;
@@ -121,7 +132,9 @@ NpyHeader parseHeader(const Source& src, const std::string& label) {
             dim += c;
         } else if (c == ',' || c == ')' || c == ' ' || c == 'L') {
             if (c == ' ' || c == 'L' || dim.empty()) continue;
-            if (dim.size() > 18) throw Error(label + ": dimension " + dim.substr(0, 24) + "… in the .npy shape is out of range");
+            if (dim.size() > 18)
+                throw Error(label + ": dimension " + dim.substr(0, 24) +
+                            "… in the .npy shape is out of range");
             h.shape.push_back(std::stoll(dim));
             dim.clear();
         } else {
@@ -136,22 +149,33 @@ std::pair<at::ScalarType, at::ScalarType> npyTypes(const NpyHeader& h, const std
     const std::string code = std::string(1, h.kind) + std::to_string(h.itemSize);
     static const std::map<std::string, std::pair<at::ScalarType, at::ScalarType>> types{
         // bool is read as bytes, then compared with 0: only 0 and 1 are valid bools.
-        {"b1", {at::kByte, at::kBool}},     {"i1", {at::kChar, at::kChar}},     {"u1", {at::kByte, at::kByte}},
-        {"i2", {at::kShort, at::kShort}},   {"u2", {at::kShort, at::kInt}},     {"i4", {at::kInt, at::kInt}},
-        {"u4", {at::kInt, at::kLong}},      {"i8", {at::kLong, at::kLong}},     {"u8", {at::kLong, at::kLong}},
-        {"f2", {at::kHalf, at::kHalf}},     {"f4", {at::kFloat, at::kFloat}},   {"f8", {at::kDouble, at::kDouble}},
-        {"c8", {at::kComplexFloat, at::kComplexFloat}}, {"c16", {at::kComplexDouble, at::kComplexDouble}},
+        {"b1", {at::kByte, at::kBool}},
+        {"i1", {at::kChar, at::kChar}},
+        {"u1", {at::kByte, at::kByte}},
+        {"i2", {at::kShort, at::kShort}},
+        {"u2", {at::kShort, at::kInt}},
+        {"i4", {at::kInt, at::kInt}},
+        {"u4", {at::kInt, at::kLong}},
+        {"i8", {at::kLong, at::kLong}},
+        {"u8", {at::kLong, at::kLong}},
+        {"f2", {at::kHalf, at::kHalf}},
+        {"f4", {at::kFloat, at::kFloat}},
+        {"f8", {at::kDouble, at::kDouble}},
+        {"c8", {at::kComplexFloat, at::kComplexFloat}},
+        {"c16", {at::kComplexDouble, at::kComplexDouble}},
     };
     const auto it = types.find(code);
     if (it == types.end())
-        throw UnsupportedError(label + ": NumPy dtype '" + code + "' has no tensor equivalent (supported: bool, int8-64, "
-                    "uint8-64, float16/32/64, complex64/128)");
+        throw UnsupportedError(label + ": NumPy dtype '" + code +
+                               "' has no tensor equivalent (supported: bool, int8-64, "
+                               "uint8-64, float16/32/64, complex64/128)");
     return it->second;
 }
 
 void swapBytes(void* data, int64_t count, int unit) {
     auto* p = static_cast<uint8_t*>(data);
-    for (int64_t i = 0; i < count; ++i) std::reverse(p + i * unit, p + (i + 1) * unit);
+    for (int64_t i = 0; i < count; ++i)
+        std::reverse(p + i * unit, p + (i + 1) * unit);
 }
 
 Value readNpySource(const Source& src, const std::string& label) {
@@ -160,8 +184,9 @@ Value readNpySource(const Source& src, const std::string& label) {
     const int64_t numel = checkedNumel(h.shape, h.itemSize, label);
     const uint64_t bytes = uint64_t(numel) * uint64_t(h.itemSize);
     if (bytes > src.size() - h.dataOffset)
-        throw Error(label + ": the header promises " + std::to_string(bytes) + " bytes of data but the file holds " +
-                    std::to_string(src.size() - h.dataOffset) + " (truncated file?)");
+        throw Error(label + ": the header promises " + std::to_string(bytes) +
+                    " bytes of data but the file holds " + std::to_string(src.size() - h.dataOffset) +
+                    " (truncated file?)");
     std::vector<int64_t> shape = h.shape;
     if (h.fortran) std::reverse(shape.begin(), shape.end());
     at::Tensor t = at::empty(shape, at::TensorOptions().dtype(raw));
@@ -173,15 +198,18 @@ Value readNpySource(const Source& src, const std::string& label) {
     }
     if (h.kind == 'u' && h.itemSize > 1) {
         // Reinterpret the signed storage as unsigned while widening.
-        if (h.itemSize == 2) t = t.to(at::kInt).bitwise_and(0xFFFF);
-        else if (h.itemSize == 4) t = t.to(at::kLong).bitwise_and(int64_t(0xFFFFFFFF));
+        if (h.itemSize == 2)
+            t = t.to(at::kInt).bitwise_and(0xFFFF);
+        else if (h.itemSize == 4)
+            t = t.to(at::kLong).bitwise_and(int64_t(0xFFFFFFFF));
         else if (numel > 0 && t.lt(0).any().item<bool>())
             throw UnsupportedError(label + ": uint64 values above 2^63-1 do not fit in int64");
     }
     if (t.scalar_type() != target) t = t.to(target);
     if (h.fortran) {
         std::vector<int64_t> perm(shape.size());
-        for (std::size_t i = 0; i < perm.size(); ++i) perm[i] = int64_t(perm.size() - 1 - i);
+        for (std::size_t i = 0; i < perm.size(); ++i)
+            perm[i] = int64_t(perm.size() - 1 - i);
         t = t.permute(perm).contiguous();
     }
     return wrap(t);
@@ -189,7 +217,9 @@ Value readNpySource(const Source& src, const std::string& label) {
 
 } // namespace
 
-Value readNpy(const std::string& path) { return readNpySource(FileSource(path), path); }
+Value readNpy(const std::string& path) {
+    return readNpySource(FileSource(path), path);
+}
 
 Value readNpyBytes(const std::string& bytes, const std::string& label) {
     return readNpySource(MemorySource(bytes), label);
@@ -220,26 +250,54 @@ Value readNpz(const std::string& path) {
 
 void writeNpy(const std::string& path, const Value& value) {
     if (!value.isTensor())
-        throw Error(path + ": .npy holds a single tensor, but the value is " + value.typeName() + "; write .pt instead");
+        throw Error(path + ": .npy holds a single tensor, but the value is " + value.typeName() +
+                    "; write .pt instead");
     at::Tensor t = unwrap(value).toTensor().detach().to(at::kCPU).resolve_conj().resolve_neg().contiguous();
     std::string descr;
     switch (t.scalar_type()) {
-    case at::kBool: descr = "|b1"; break;
-    case at::kByte: descr = "|u1"; break;
-    case at::kChar: descr = "|i1"; break;
-    case at::kShort: descr = "<i2"; break;
-    case at::kInt: descr = "<i4"; break;
-    case at::kLong: descr = "<i8"; break;
-    case at::kHalf: descr = "<f2"; break;
-    case at::kFloat: descr = "<f4"; break;
-    case at::kDouble: descr = "<f8"; break;
-    case at::kComplexFloat: descr = "<c8"; break;
-    case at::kComplexDouble: descr = "<c16"; break;
-    case at::kBFloat16: t = t.to(at::kFloat); descr = "<f4"; break; // NumPy has no bfloat16
-    default: throw Error(path + ": dtype " + dtypeName(t.scalar_type()) + " cannot be written as .npy");
+    case at::kBool:
+        descr = "|b1";
+        break;
+    case at::kByte:
+        descr = "|u1";
+        break;
+    case at::kChar:
+        descr = "|i1";
+        break;
+    case at::kShort:
+        descr = "<i2";
+        break;
+    case at::kInt:
+        descr = "<i4";
+        break;
+    case at::kLong:
+        descr = "<i8";
+        break;
+    case at::kHalf:
+        descr = "<f2";
+        break;
+    case at::kFloat:
+        descr = "<f4";
+        break;
+    case at::kDouble:
+        descr = "<f8";
+        break;
+    case at::kComplexFloat:
+        descr = "<c8";
+        break;
+    case at::kComplexDouble:
+        descr = "<c16";
+        break;
+    case at::kBFloat16:
+        t = t.to(at::kFloat);
+        descr = "<f4";
+        break; // NumPy has no bfloat16
+    default:
+        throw Error(path + ": dtype " + dtypeName(t.scalar_type()) + " cannot be written as .npy");
     }
     std::string shape = "(";
-    for (int64_t i = 0; i < t.dim(); ++i) shape += (i ? ", " : "") + std::to_string(t.size(i));
+    for (int64_t i = 0; i < t.dim(); ++i)
+        shape += (i ? ", " : "") + std::to_string(t.size(i));
     if (t.dim() == 1) shape += ",";
     shape += ")";
     std::string header = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";

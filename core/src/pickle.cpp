@@ -28,9 +28,9 @@ Ref makeString(std::string s, Object::Type t = Object::Type::String) {
 
 const std::set<std::string>& storageTypes() {
     static const std::set<std::string> names{
-        "FloatStorage", "DoubleStorage", "HalfStorage", "BFloat16Storage", "LongStorage",
-        "IntStorage",   "ShortStorage",  "CharStorage", "ByteStorage",     "BoolStorage",
-        "ComplexFloatStorage", "ComplexDoubleStorage", "UntypedStorage",
+        "FloatStorage", "DoubleStorage", "HalfStorage", "BFloat16Storage", "LongStorage", "IntStorage",
+        "ShortStorage", "CharStorage", "ByteStorage", "BoolStorage", "ComplexFloatStorage",
+        "ComplexDoubleStorage", "UntypedStorage",
         // Quantized storages are recognised so that their tensors can be refused by name.
         "QInt8Storage", "QUInt8Storage", "QInt32Storage", "QUInt4x2Storage", "QUInt2x4Storage"};
     return names;
@@ -72,7 +72,9 @@ bool isAllowedGlobal(const Global& g) {
 
 class Machine {
 public:
-    Machine(const std::string& data, const Options& options) : m_data(data), m_options(options) {}
+    Machine(const std::string& data, const Options& options)
+        : m_data(data)
+        , m_options(options) {}
 
     Result run() {
         while (true) {
@@ -97,7 +99,8 @@ private:
     template <typename T> T little() {
         need(sizeof(T));
         T v;
-        std::memcpy(&v, m_data.data() + m_pos, sizeof(T)); // pickle is little-endian; so is every host we build for
+        std::memcpy(&v, m_data.data() + m_pos,
+                    sizeof(T)); // pickle is little-endian; so is every host we build for
         m_pos += sizeof(T);
         return v;
     }
@@ -149,11 +152,13 @@ private:
     // --- objects
     static void deepen(Object& container, const Ref& child) {
         container.depth = std::max(container.depth, child->depth + 1);
-        if (container.depth > kMaxNesting) throw Error("pickle nests containers deeper than any tensor archive does");
+        if (container.depth > kMaxNesting)
+            throw Error("pickle nests containers deeper than any tensor archive does");
     }
     Ref tuple(std::vector<Ref> items) {
         auto t = make(Object::Type::Tuple);
-        for (const auto& i : items) deepen(*t, i);
+        for (const auto& i : items)
+            deepen(*t, i);
         t->items = std::move(items);
         return t;
     }
@@ -173,7 +178,8 @@ private:
         if (r->type != Object::Type::Tuple && r->type != Object::Type::List)
             throw Error(std::string("expected a tuple for ") + what);
         std::vector<int64_t> v;
-        for (const auto& x : r->items) v.push_back(asInt(x, what));
+        for (const auto& x : r->items)
+            v.push_back(asInt(x, what));
         return v;
     }
     Ref opaque(const Global& cls) {
@@ -219,7 +225,8 @@ private:
         }
         if (q == "torch._utils._rebuild_tensor_v2") return rebuildTensor(a, true);
         if (q == "torch._utils._rebuild_qtensor")
-            throw Error("quantized tensors (torch._utils._rebuild_qtensor) cannot be read outside their model");
+            throw Error(
+                "quantized tensors (torch._utils._rebuild_qtensor) cannot be read outside their model");
         if (q == "torch._utils._rebuild_tensor") return rebuildTensor(a, false);
         if (q == "torch._utils._rebuild_parameter" || q == "torch._utils._rebuild_parameter_with_state") {
             if (a.empty() || a[0]->type != Object::Type::Tensor) throw Error("malformed parameter in pickle");
@@ -235,7 +242,8 @@ private:
             return call(a[0], a[2]);
         }
         if (q == "torch.device") {
-            if (a.empty() || a[0]->type != Object::Type::String) throw Error("malformed torch.device in pickle");
+            if (a.empty() || a[0]->type != Object::Type::String)
+                throw Error("malformed torch.device in pickle");
             std::string s = a[0]->s;
             if (a.size() > 1 && a[1]->type == Object::Type::Int) s += ":" + std::to_string(a[1]->i);
             return makeString(s, Object::Type::Device);
@@ -260,11 +268,14 @@ private:
             throw Error("unsupported persistent id in pickle (not a tensor storage)");
         const auto& it = pid->items;
         auto st = std::make_shared<StorageRef>();
-        if (it[1]->type == Object::Type::Global) st->storageType = it[1]->global.name;
-        else if (it[1]->type == Object::Type::Opaque) st->storageType = it[1]->global.name;
+        if (it[1]->type == Object::Type::Global)
+            st->storageType = it[1]->global.name;
+        else if (it[1]->type == Object::Type::Opaque)
+            st->storageType = it[1]->global.name;
         if (!storageTypes().count(st->storageType))
             throw Error("unknown storage type '" + st->storageType + "' in pickle");
-        st->key = it[2]->type == Object::Type::String ? it[2]->s : std::to_string(asInt(it[2], "storage key"));
+        st->key =
+            it[2]->type == Object::Type::String ? it[2]->s : std::to_string(asInt(it[2], "storage key"));
         st->location = it[3]->s;
         st->numel = asInt(it[4], "storage size");
         if (st->numel < 0) throw Error("negative storage size in pickle");
@@ -281,8 +292,10 @@ private:
     void setItems(const Ref& dict, const std::vector<Ref>& kv) {
         if (kv.size() % 2) throw Error("odd number of dict items in pickle");
         if (dict->type == Object::Type::Opaque) return;
-        if (dict->type != Object::Type::Dict) throw Error("pickle sets items on something that is not a dict");
-        for (const auto& x : kv) deepen(*dict, x);
+        if (dict->type != Object::Type::Dict)
+            throw Error("pickle sets items on something that is not a dict");
+        for (const auto& x : kv)
+            deepen(*dict, x);
         for (std::size_t i = 0; i < kv.size(); i += 2) {
             bool replaced = false;
             if (kv[i]->type == Object::Type::String || kv[i]->type == Object::Type::Int)
@@ -298,45 +311,85 @@ private:
         if (list->type == Object::Type::Opaque) return;
         if (list->type != Object::Type::List && list->type != Object::Type::Set)
             throw Error("pickle appends to something that is not a list");
-        for (const auto& x : items) deepen(*list, x);
+        for (const auto& x : items)
+            deepen(*list, x);
         list->items.insert(list->items.end(), items.begin(), items.end());
     }
 
     void step(uint8_t op) {
         using T = Object::Type;
         switch (op) {
-        case 0x80: byte(); break;                  // PROTO
-        case 0x95: little<uint64_t>(); break;      // FRAME
-        case '(': m_marks.push_back(m_stack.size()); break;
-        case '0': pop(); break;
-        case '1': popMark(); break;
-        case '2': push(top()); break;
-        case 'N': push(make(T::None)); break;
-        case 0x88: case 0x89: { auto b = make(T::Bool); b->b = op == 0x88; push(b); break; }
-        case 'K': push(makeInt(byte())); break;
-        case 'M': push(makeInt(little<uint16_t>())); break;
-        case 'J': push(makeInt(little<int32_t>())); break;
-        case 0x8a: case 0x8b: {                    // LONG1, LONG4
+        case 0x80:
+            byte();
+            break; // PROTO
+        case 0x95:
+            little<uint64_t>();
+            break; // FRAME
+        case '(':
+            m_marks.push_back(m_stack.size());
+            break;
+        case '0':
+            pop();
+            break;
+        case '1':
+            popMark();
+            break;
+        case '2':
+            push(top());
+            break;
+        case 'N':
+            push(make(T::None));
+            break;
+        case 0x88:
+        case 0x89: {
+            auto b = make(T::Bool);
+            b->b = op == 0x88;
+            push(b);
+            break;
+        }
+        case 'K':
+            push(makeInt(byte()));
+            break;
+        case 'M':
+            push(makeInt(little<uint16_t>()));
+            break;
+        case 'J':
+            push(makeInt(little<int32_t>()));
+            break;
+        case 0x8a:
+        case 0x8b: { // LONG1, LONG4
             const uint64_t n = op == 0x8a ? byte() : little<uint32_t>();
             if (n > 8) throw Error("integer in pickle is wider than 64 bits");
             const std::string b = bytes(n);
             uint64_t v = 0;
-            for (std::size_t i = 0; i < n; ++i) v |= uint64_t(uint8_t(b[i])) << (8 * i);
+            for (std::size_t i = 0; i < n; ++i)
+                v |= uint64_t(uint8_t(b[i])) << (8 * i);
             if (n > 0 && n < 8 && (uint8_t(b[n - 1]) & 0x80)) v |= ~uint64_t(0) << (8 * n);
             push(makeInt(int64_t(v)));
             break;
         }
-        case 'I': case 'L': {
+        case 'I':
+        case 'L': {
             std::string s = line();
             if (!s.empty() && s.back() == 'L') s.pop_back();
-            if (s == "01" || s == "00") { auto b = make(T::Bool); b->b = s == "01"; push(b); break; }
-            try { push(makeInt(std::stoll(s))); } catch (...) { throw Error("bad integer in pickle"); }
+            if (s == "01" || s == "00") {
+                auto b = make(T::Bool);
+                b->b = s == "01";
+                push(b);
+                break;
+            }
+            try {
+                push(makeInt(std::stoll(s)));
+            } catch (...) {
+                throw Error("bad integer in pickle");
+            }
             break;
         }
         case 'G': {
             uint64_t bits = 0;
             const std::string b = bytes(8);
-            for (int i = 0; i < 8; ++i) bits = (bits << 8) | uint8_t(b[std::size_t(i)]); // big-endian
+            for (int i = 0; i < 8; ++i)
+                bits = (bits << 8) | uint8_t(b[std::size_t(i)]); // big-endian
             auto f = make(T::Float);
             std::memcpy(&f->f, &bits, 8);
             push(f);
@@ -344,48 +397,162 @@ private:
         }
         case 'F': {
             auto f = make(T::Float);
-            try { f->f = std::stod(line()); } catch (...) { throw Error("bad float in pickle"); }
+            try {
+                f->f = std::stod(line());
+            } catch (...) {
+                throw Error("bad float in pickle");
+            }
             push(f);
             break;
         }
-        case 'X': push(makeString(bytes(little<uint32_t>()))); break;
-        case 0x8c: push(makeString(bytes(byte()))); break;
-        case 0x8d: push(makeString(bytes(little<uint64_t>()))); break;
-        case 'V': push(makeString(line())); break;
-        case 'T': push(makeString(bytes(little<uint32_t>()))); break;
-        case 'U': push(makeString(bytes(byte()))); break;
+        case 'X':
+            push(makeString(bytes(little<uint32_t>())));
+            break;
+        case 0x8c:
+            push(makeString(bytes(byte())));
+            break;
+        case 0x8d:
+            push(makeString(bytes(little<uint64_t>())));
+            break;
+        case 'V':
+            push(makeString(line()));
+            break;
+        case 'T':
+            push(makeString(bytes(little<uint32_t>())));
+            break;
+        case 'U':
+            push(makeString(bytes(byte())));
+            break;
         case 'S': {
             std::string s = line();
             if (s.size() >= 2 && (s.front() == '\'' || s.front() == '"')) s = s.substr(1, s.size() - 2);
             push(makeString(s));
             break;
         }
-        case 'B': push(makeString(bytes(little<uint32_t>()), T::Bytes)); break;
-        case 'C': push(makeString(bytes(byte()), T::Bytes)); break;
-        case 0x8e: case 0x96: push(makeString(bytes(little<uint64_t>()), T::Bytes)); break;
-        case ')': push(tuple({})); break;
-        case 't': push(tuple(popMark())); break;
-        case 0x85: { auto a = pop(); push(tuple({a})); break; }
-        case 0x86: { auto b = pop(); auto a = pop(); push(tuple({a, b})); break; }
-        case 0x87: { auto c = pop(); auto b = pop(); auto a = pop(); push(tuple({a, b, c})); break; }
-        case ']': push(make(T::List)); break;
-        case 'l': { auto l = make(T::List); append(l, popMark()); push(l); break; }
-        case 'a': { auto v = pop(); append(top(), {v}); break; }
-        case 'e': { auto items = popMark(); append(top(), items); break; }
-        case '}': push(make(T::Dict)); break;
-        case 'd': { auto d = make(T::Dict); setItems(d, popMark()); push(d); break; }
-        case 's': { auto v = pop(); auto k = pop(); setItems(top(), {k, v}); break; }
-        case 'u': { auto kv = popMark(); setItems(top(), kv); break; }
-        case 0x8f: push(make(T::Set)); break;
-        case 0x90: { auto items = popMark(); append(top(), items); break; }
-        case 0x91: { auto s = make(T::Set); append(s, popMark()); push(s); break; }
-        case 'p': { const std::string s = line(); try { memoPut(std::stoull(s)); } catch (const Error&) { throw; } catch (...) { throw Error("bad memo key in pickle"); } break; }
-        case 'q': memoPut(byte()); break;
-        case 'r': memoPut(little<uint32_t>()); break;
-        case 0x94: memoPut(m_memo.size()); break;
-        case 'g': { const std::string s = line(); try { memoGet(std::stoull(s)); } catch (const Error&) { throw; } catch (...) { throw Error("bad memo key in pickle"); } break; }
-        case 'h': memoGet(byte()); break;
-        case 'j': memoGet(little<uint32_t>()); break;
+        case 'B':
+            push(makeString(bytes(little<uint32_t>()), T::Bytes));
+            break;
+        case 'C':
+            push(makeString(bytes(byte()), T::Bytes));
+            break;
+        case 0x8e:
+        case 0x96:
+            push(makeString(bytes(little<uint64_t>()), T::Bytes));
+            break;
+        case ')':
+            push(tuple({}));
+            break;
+        case 't':
+            push(tuple(popMark()));
+            break;
+        case 0x85: {
+            auto a = pop();
+            push(tuple({a}));
+            break;
+        }
+        case 0x86: {
+            auto b = pop();
+            auto a = pop();
+            push(tuple({a, b}));
+            break;
+        }
+        case 0x87: {
+            auto c = pop();
+            auto b = pop();
+            auto a = pop();
+            push(tuple({a, b, c}));
+            break;
+        }
+        case ']':
+            push(make(T::List));
+            break;
+        case 'l': {
+            auto l = make(T::List);
+            append(l, popMark());
+            push(l);
+            break;
+        }
+        case 'a': {
+            auto v = pop();
+            append(top(), {v});
+            break;
+        }
+        case 'e': {
+            auto items = popMark();
+            append(top(), items);
+            break;
+        }
+        case '}':
+            push(make(T::Dict));
+            break;
+        case 'd': {
+            auto d = make(T::Dict);
+            setItems(d, popMark());
+            push(d);
+            break;
+        }
+        case 's': {
+            auto v = pop();
+            auto k = pop();
+            setItems(top(), {k, v});
+            break;
+        }
+        case 'u': {
+            auto kv = popMark();
+            setItems(top(), kv);
+            break;
+        }
+        case 0x8f:
+            push(make(T::Set));
+            break;
+        case 0x90: {
+            auto items = popMark();
+            append(top(), items);
+            break;
+        }
+        case 0x91: {
+            auto s = make(T::Set);
+            append(s, popMark());
+            push(s);
+            break;
+        }
+        case 'p': {
+            const std::string s = line();
+            try {
+                memoPut(std::stoull(s));
+            } catch (const Error&) {
+                throw;
+            } catch (...) {
+                throw Error("bad memo key in pickle");
+            }
+            break;
+        }
+        case 'q':
+            memoPut(byte());
+            break;
+        case 'r':
+            memoPut(little<uint32_t>());
+            break;
+        case 0x94:
+            memoPut(m_memo.size());
+            break;
+        case 'g': {
+            const std::string s = line();
+            try {
+                memoGet(std::stoull(s));
+            } catch (const Error&) {
+                throw;
+            } catch (...) {
+                throw Error("bad memo key in pickle");
+            }
+            break;
+        }
+        case 'h':
+            memoGet(byte());
+            break;
+        case 'j':
+            memoGet(little<uint32_t>());
+            break;
         case 'c': {
             Global g;
             g.module = line();
@@ -396,22 +563,32 @@ private:
         case 0x93: { // STACK_GLOBAL
             auto name = pop();
             auto module = pop();
-            if (name->type != T::String || module->type != T::String) throw Error("malformed global in pickle");
+            if (name->type != T::String || module->type != T::String)
+                throw Error("malformed global in pickle");
             push(global({module->s, name->s}));
             break;
         }
-        case 'R': { auto args = pop(); auto fn = pop(); push(call(fn, args)); break; }
+        case 'R': {
+            auto args = pop();
+            auto fn = pop();
+            push(call(fn, args));
+            break;
+        }
         case 0x81: { // NEWOBJ
             auto args = pop();
             auto cls = pop();
             if (cls->type != T::Global) throw Error("pickle instantiates something that is not a class");
-            if (cls->global.qualified() == "collections.OrderedDict") { push(make(T::Dict)); break; }
+            if (cls->global.qualified() == "collections.OrderedDict") {
+                push(make(T::Dict));
+                break;
+            }
             if (!m_options.allowOpaque) throw UnsafeGlobal(cls->global);
             push(opaque(cls->global));
             break;
         }
         case 0x92: { // NEWOBJ_EX
-            pop(); pop();
+            pop();
+            pop();
             auto cls = pop();
             if (cls->type != T::Global) throw Error("pickle instantiates something that is not a class");
             if (!m_options.allowOpaque) throw UnsafeGlobal(cls->global);
@@ -427,13 +604,21 @@ private:
             }
             break;
         }
-        case 'Q': persistentId(pop()); break;
-        case 'P': throw Error("text persistent ids are not used by torch.save");
-        case 'i': case 'o': {
+        case 'Q':
+            persistentId(pop());
+            break;
+        case 'P':
+            throw Error("text persistent ids are not used by torch.save");
+        case 'i':
+        case 'o': {
             auto items = op == 'o' ? popMark() : std::vector<Ref>{};
             Global g;
-            if (op == 'i') { g.module = line(); g.name = line(); popMark(); }
-            else if (!items.empty() && items[0]->type == T::Global) g = items[0]->global;
+            if (op == 'i') {
+                g.module = line();
+                g.name = line();
+                popMark();
+            } else if (!items.empty() && items[0]->type == T::Global)
+                g = items[0]->global;
             m_result.globals.push_back(g);
             if (!m_options.allowOpaque) throw UnsafeGlobal(g);
             push(opaque(g));

@@ -36,17 +36,32 @@ struct TensorRef {
 };
 
 struct Object {
-    enum class Type { None, Bool, Int, Float, String, Bytes, Tuple, List, Dict, Set, Global, Tensor, Device, Opaque };
+    enum class Type {
+        None,
+        Bool,
+        Int,
+        Float,
+        String,
+        Bytes,
+        Tuple,
+        List,
+        Dict,
+        Set,
+        Global,
+        Tensor,
+        Device,
+        Opaque
+    };
     Type type = Type::None;
     int depth = 0; // nesting below this object; bounded so walkers and destructors cannot overflow the stack
     bool b = false;
     int64_t i = 0;
     double f = 0;
-    std::string s; // String, Bytes, Device
-    std::vector<Ref> items; // Tuple, List, Set
+    std::string s;                            // String, Bytes, Device
+    std::vector<Ref> items;                   // Tuple, List, Set
     std::vector<std::pair<Ref, Ref>> entries; // Dict (insertion order)
-    Global global; // Global; for Opaque the class it is an instance of
-    std::shared_ptr<StorageRef> storage; // a persistent id
+    Global global;                            // Global; for Opaque the class it is an instance of
+    std::shared_ptr<StorageRef> storage;      // a persistent id
     std::shared_ptr<TensorRef> tensor;
 };
 
@@ -59,8 +74,8 @@ public:
 class UnsafeGlobal : public Error {
 public:
     explicit UnsafeGlobal(Global g)
-        : Error("refuses to load '" + g.qualified() + "': not a tensor, container or number"),
-          global(std::move(g)) {}
+        : Error("refuses to load '" + g.qualified() + "': not a tensor, container or number")
+        , global(std::move(g)) {}
     Global global;
 };
 

@@ -65,7 +65,9 @@ EnvironmentInfo currentEnvironment() {
 
 namespace {
 
-ordered_json num(double v) { return std::isfinite(v) ? ordered_json(v) : ordered_json(nullptr); }
+ordered_json num(double v) {
+    return std::isfinite(v) ? ordered_json(v) : ordered_json(nullptr);
+}
 double getNum(const ordered_json& j, const char* key, double fallback = 0) {
     if (!j.contains(key) || j.at(key).is_null()) return j.contains(key) ? std::nan("") : fallback;
     return j.at(key).get<double>();
@@ -76,12 +78,14 @@ template <typename T> T get(const ordered_json& j, const char* key, T fallback =
 std::vector<double> getDoubles(const ordered_json& j, const char* key) {
     std::vector<double> out;
     if (!j.contains(key)) return out;
-    for (const auto& v : j.at(key)) out.push_back(v.is_null() ? std::nan("") : v.get<double>());
+    for (const auto& v : j.at(key))
+        out.push_back(v.is_null() ? std::nan("") : v.get<double>());
     return out;
 }
 ordered_json doubles(const std::vector<double>& v) {
     ordered_json a = ordered_json::array();
-    for (double x : v) a.push_back(num(x));
+    for (double x : v)
+        a.push_back(num(x));
     return a;
 }
 
@@ -92,14 +96,21 @@ std::string percentileKey(double p) {
 }
 
 ordered_json statsJson(const LatencyStats& s, double scale) {
-    ordered_json j{{"count", s.count},          {"min", num(s.min * scale)},     {"max", num(s.max * scale)},
-                   {"mean", num(s.mean * scale)}, {"std", num(s.stddev * scale)}, {"median", num(s.median * scale)},
-                   {"q1", num(s.q1 * scale)},     {"q3", num(s.q3 * scale)},     {"iqr", num(s.iqr * scale)},
+    ordered_json j{{"count", s.count},
+                   {"min", num(s.min * scale)},
+                   {"max", num(s.max * scale)},
+                   {"mean", num(s.mean * scale)},
+                   {"std", num(s.stddev * scale)},
+                   {"median", num(s.median * scale)},
+                   {"q1", num(s.q1 * scale)},
+                   {"q3", num(s.q3 * scale)},
+                   {"iqr", num(s.iqr * scale)},
                    {"cv", num(s.cv)},
                    {"whisker_low", num(s.whiskerLow * scale)},
                    {"whisker_high", num(s.whiskerHigh * scale)}};
     j["median_ci"] = {num(s.medianCiLow * scale), num(s.medianCiHigh * scale)};
-    for (const auto& [p, v] : s.percentiles) j[percentileKey(p)] = num(v * scale);
+    for (const auto& [p, v] : s.percentiles)
+        j[percentileKey(p)] = num(v * scale);
     return j;
 }
 
@@ -135,7 +146,8 @@ RunConfig configFrom(const ordered_json& j) {
 
 ordered_json leafJson(const Leaf& l) {
     ordered_json first = ordered_json::array();
-    for (double v : l.summary.first) first.push_back(num(v));
+    for (double v : l.summary.first)
+        first.push_back(num(v));
     return {{"path", l.path},
             {"shape", l.summary.shape},
             {"dtype", l.summary.dtype},
@@ -182,7 +194,8 @@ ordered_json runJson(const RunRecord& r) {
     j["latency_ns"] = statsJson(r.stats, 1.0);
     j["latency_ms"] = statsJson(r.stats, 1e-6);
     j["ci_method"] = r.stats.ciMethod;
-    j["outliers"] = {{"low", r.stats.outliersLow}, {"high", r.stats.outliersHigh}, {"slow", r.stats.slowOutliers}};
+    j["outliers"] = {
+        {"low", r.stats.outliersLow}, {"high", r.stats.outliersHigh}, {"slow", r.stats.slowOutliers}};
     j["drift"] = {{"relative", num(r.stats.drift)}, {"p_value", num(r.stats.driftPValue)}};
     j["warnings"] = r.warnings;
     j["batch_size"] = r.batchSize;
@@ -190,7 +203,8 @@ ordered_json runJson(const RunRecord& r) {
     j["peak_rss_bytes"] = r.peakRssBytes;
     j["cuda_peak_bytes"] = r.cudaPeakBytes;
     j["outputs"] = ordered_json::array();
-    for (const auto& l : r.outputs) j["outputs"].push_back(leafJson(l));
+    for (const auto& l : r.outputs)
+        j["outputs"].push_back(leafJson(l));
     j["warmup_ns"] = doubles(r.warmupNs);
     j["samples_ns"] = doubles(r.samplesNs);
     j["device_ns"] = doubles(r.deviceNs);
@@ -253,7 +267,8 @@ RunRecord runFrom(const ordered_json& j) {
     r.peakRssBytes = get<int64_t>(j, "peak_rss_bytes", -1);
     r.cudaPeakBytes = get<int64_t>(j, "cuda_peak_bytes", -1);
     if (j.contains("outputs"))
-        for (const auto& l : j.at("outputs")) r.outputs.push_back(leafFrom(l));
+        for (const auto& l : j.at("outputs"))
+            r.outputs.push_back(leafFrom(l));
     r.warmupNs = getDoubles(j, "warmup_ns");
     r.samplesNs = getDoubles(j, "samples_ns");
     r.deviceNs = getDoubles(j, "device_ns");
@@ -261,15 +276,28 @@ RunRecord runFrom(const ordered_json& j) {
 }
 
 ordered_json leafComparisonJson(const LeafComparison& c) {
-    ordered_json j{{"path", c.path},         {"status", c.status},     {"note", c.note},
-                   {"shape_a", c.shapeA},    {"shape_b", c.shapeB},    {"dtype_a", c.dtypeA},
-                   {"dtype_b", c.dtypeB},    {"numel", c.numel},       {"max_abs", num(c.maxAbs)},
-                   {"mean_abs", num(c.meanAbs)}, {"max_rel", num(c.maxRel)}, {"rmse", num(c.rmse)},
-                   {"cosine", num(c.cosine)}, {"allclose", c.allclose}, {"mismatches", c.mismatches},
+    ordered_json j{{"path", c.path},
+                   {"status", c.status},
+                   {"note", c.note},
+                   {"shape_a", c.shapeA},
+                   {"shape_b", c.shapeB},
+                   {"dtype_a", c.dtypeA},
+                   {"dtype_b", c.dtypeB},
+                   {"numel", c.numel},
+                   {"max_abs", num(c.maxAbs)},
+                   {"mean_abs", num(c.meanAbs)},
+                   {"max_rel", num(c.maxRel)},
+                   {"rmse", num(c.rmse)},
+                   {"cosine", num(c.cosine)},
+                   {"allclose", c.allclose},
+                   {"mismatches", c.mismatches},
                    {"first_mismatches", c.firstMismatches},
                    {"nan", {{"a", c.nanA}, {"b", c.nanB}}},
                    {"inf", {{"a", c.infA}, {"b", c.infB}}}};
-    if (c.hasTopk) j["topk"] = {{"k", c.k}, {"argmax_agreement", num(c.argmaxAgreement)}, {"topk_agreement", num(c.topkAgreement)}};
+    if (c.hasTopk)
+        j["topk"] = {{"k", c.k},
+                     {"argmax_agreement", num(c.argmaxAgreement)},
+                     {"topk_agreement", num(c.topkAgreement)}};
     return j;
 }
 
@@ -306,13 +334,11 @@ LeafComparison leafComparisonFrom(const ordered_json& j) {
 
 namespace {
 ordered_json outputComparisonObject(const OutputComparison& o) {
-    ordered_json j{{"allclose", o.allclose},
-                   {"same_structure", o.sameStructure},
-                   {"atol", o.options.atol},
-                   {"rtol", o.options.rtol},
-                   {"summary", o.summary},
-                   {"leaves", ordered_json::array()}};
-    for (const auto& l : o.leaves) j["leaves"].push_back(leafComparisonJson(l));
+    ordered_json j{{"allclose", o.allclose}, {"same_structure", o.sameStructure},
+                   {"atol", o.options.atol}, {"rtol", o.options.rtol},
+                   {"summary", o.summary},   {"leaves", ordered_json::array()}};
+    for (const auto& l : o.leaves)
+        j["leaves"].push_back(leafComparisonJson(l));
     return j;
 }
 OutputComparison outputComparisonFrom(const ordered_json& j) {
@@ -323,12 +349,15 @@ OutputComparison outputComparisonFrom(const ordered_json& j) {
     o.options.rtol = get<double>(j, "rtol", 1e-5);
     o.summary = get<std::string>(j, "summary");
     if (j.contains("leaves"))
-        for (const auto& l : j.at("leaves")) o.leaves.push_back(leafComparisonFrom(l));
+        for (const auto& l : j.at("leaves"))
+            o.leaves.push_back(leafComparisonFrom(l));
     return o;
 }
 } // namespace
 
-std::string toJson(const OutputComparison& o, int indent) { return outputComparisonObject(o).dump(indent); }
+std::string toJson(const OutputComparison& o, int indent) {
+    return outputComparisonObject(o).dump(indent);
+}
 
 std::string reportToJson(const Report& r, int indent) {
     const auto& e = r.environment;
@@ -366,7 +395,8 @@ std::string reportToJson(const Report& r, int indent) {
         j["latency_ms"] = statsJson(r.runs[0].stats, 1e-6);
     }
     j["runs"] = ordered_json::array();
-    for (const auto& run : r.runs) j["runs"].push_back(runJson(run));
+    for (const auto& run : r.runs)
+        j["runs"].push_back(runJson(run));
     j["comparisons"] = ordered_json::array();
     for (const auto& c : r.comparisons) {
         ordered_json cj{{"baseline", c.baseline},
@@ -395,9 +425,10 @@ Report reportFromJson(const std::string& text, const std::string& source) {
     Report r;
     r.schemaVersion = get<int>(j, "schema_version", 0);
     if (r.schemaVersion > Report::kSchemaVersion || r.schemaVersion < 1)
-        throw Error(source + ": report schema version " + std::to_string(r.schemaVersion) +
-                    " is not supported; this torchwb reads version " + std::to_string(Report::kSchemaVersion) +
-                    (r.schemaVersion > Report::kSchemaVersion ? " (the report is from a newer torchwb)" : ""));
+        throw Error(
+            source + ": report schema version " + std::to_string(r.schemaVersion) +
+            " is not supported; this torchwb reads version " + std::to_string(Report::kSchemaVersion) +
+            (r.schemaVersion > Report::kSchemaVersion ? " (the report is from a newer torchwb)" : ""));
     try {
         if (j.contains("environment")) {
             const auto& e = j.at("environment");
@@ -431,7 +462,8 @@ Report reportFromJson(const std::string& text, const std::string& source) {
                                     get<std::string>(i, "sha256"), get<std::string>(i, "generator"),
                                     get<std::vector<int64_t>>(i, "shape"), get<std::string>(i, "dtype")});
         if (j.contains("runs"))
-            for (const auto& run : j.at("runs")) r.runs.push_back(runFrom(run));
+            for (const auto& run : j.at("runs"))
+                r.runs.push_back(runFrom(run));
         if (j.contains("comparisons"))
             for (const auto& c : j.at("comparisons")) {
                 RunComparison rc;
@@ -439,8 +471,10 @@ Report reportFromJson(const std::string& text, const std::string& source) {
                 rc.candidate = get<int>(c, "candidate");
                 rc.latency.speedup = getNum(c, "speedup", 1);
                 if (c.contains("speedup_ci") && c.at("speedup_ci").size() == 2) {
-                    rc.latency.ciLow = c.at("speedup_ci")[0].is_null() ? std::nan("") : c.at("speedup_ci")[0].get<double>();
-                    rc.latency.ciHigh = c.at("speedup_ci")[1].is_null() ? std::nan("") : c.at("speedup_ci")[1].get<double>();
+                    rc.latency.ciLow =
+                        c.at("speedup_ci")[0].is_null() ? std::nan("") : c.at("speedup_ci")[0].get<double>();
+                    rc.latency.ciHigh =
+                        c.at("speedup_ci")[1].is_null() ? std::nan("") : c.at("speedup_ci")[1].get<double>();
                 }
                 rc.latency.pValue = getNum(c, "p_value", 1);
                 rc.latency.significant = get<bool>(c, "significant");

@@ -16,7 +16,8 @@ Value readSafetensors(const std::string& path) {
     if (size < 8) throw Error(path + ": too short to be a .safetensors file");
     const std::string head = readHead(path, 8);
     uint64_t headerLen = 0;
-    for (int i = 7; i >= 0; --i) headerLen = (headerLen << 8) | uint8_t(head[std::size_t(i)]);
+    for (int i = 7; i >= 0; --i)
+        headerLen = (headerLen << 8) | uint8_t(head[std::size_t(i)]);
     if (headerLen > size - 8 || headerLen > (uint64_t(100) << 20))
         throw Error(path + ": the .safetensors header claims " + std::to_string(headerLen) +
                     " bytes, more than the file holds (truncated or not safetensors)");
@@ -35,10 +36,11 @@ Value readSafetensors(const std::string& path) {
     const uint64_t dataSize = size - dataStart;
 
     static const std::map<std::string, std::pair<at::ScalarType, int>> types{
-        {"F64", {at::kDouble, 8}}, {"F32", {at::kFloat, 4}},   {"F16", {at::kHalf, 2}}, {"BF16", {at::kBFloat16, 2}},
-        {"I64", {at::kLong, 8}},   {"I32", {at::kInt, 4}},     {"I16", {at::kShort, 2}}, {"I8", {at::kChar, 1}},
-        {"U8", {at::kByte, 1}},    {"BOOL", {at::kBool, 1}},   {"U16", {at::kShort, 2}}, {"U32", {at::kInt, 4}},
-        {"U64", {at::kLong, 8}},   {"C64", {at::kComplexFloat, 8}},
+        {"F64", {at::kDouble, 8}},    {"F32", {at::kFloat, 4}},        {"F16", {at::kHalf, 2}},
+        {"BF16", {at::kBFloat16, 2}}, {"I64", {at::kLong, 8}},         {"I32", {at::kInt, 4}},
+        {"I16", {at::kShort, 2}},     {"I8", {at::kChar, 1}},          {"U8", {at::kByte, 1}},
+        {"BOOL", {at::kBool, 1}},     {"U16", {at::kShort, 2}},        {"U32", {at::kInt, 4}},
+        {"U64", {at::kLong, 8}},      {"C64", {at::kComplexFloat, 8}},
     };
     std::vector<std::pair<std::string, Value>> items;
     for (const auto& [name, entry] : header.items()) {
@@ -47,7 +49,8 @@ Value readSafetensors(const std::string& path) {
         try {
             const std::string dtype = entry.at("dtype").get<std::string>();
             const auto it = types.find(dtype);
-            if (it == types.end()) throw UnsupportedError(label + ": dtype " + dtype + " is not supported by this LibTorch");
+            if (it == types.end())
+                throw UnsupportedError(label + ": dtype " + dtype + " is not supported by this LibTorch");
             const auto shape = entry.at("shape").get<std::vector<int64_t>>();
             const auto offsets = entry.at("data_offsets").get<std::vector<uint64_t>>();
             if (offsets.size() != 2 || offsets[0] > offsets[1] || offsets[1] > dataSize)
@@ -59,9 +62,12 @@ Value readSafetensors(const std::string& path) {
             in.seekg(std::streamoff(dataStart + offsets[0]));
             in.read(static_cast<char*>(t.data_ptr()), std::streamsize(offsets[1] - offsets[0]));
             if (!in) throw Error(label + ": the file ends early");
-            if (dtype == "BOOL") t = t.view(at::kByte).ne(0); // any byte but 0 and 1 would be undefined as bool
-            else if (dtype == "U16") t = t.to(at::kInt).bitwise_and(0xFFFF);
-            else if (dtype == "U32") t = t.to(at::kLong).bitwise_and(int64_t(0xFFFFFFFF));
+            if (dtype == "BOOL")
+                t = t.view(at::kByte).ne(0); // any byte but 0 and 1 would be undefined as bool
+            else if (dtype == "U16")
+                t = t.to(at::kInt).bitwise_and(0xFFFF);
+            else if (dtype == "U32")
+                t = t.to(at::kLong).bitwise_and(int64_t(0xFFFFFFFF));
             else if (dtype == "U64" && numel > 0 && t.lt(0).any().item<bool>())
                 throw UnsupportedError(label + ": uint64 values above 2^63-1 do not fit in int64");
             items.emplace_back(name, wrap(t));

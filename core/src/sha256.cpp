@@ -30,14 +30,17 @@ public:
         const uint64_t bits = m_length * 8;
         const uint8_t one = 0x80, zero = 0;
         update(&one, 1);
-        while (m_used != 56) update(&zero, 1);
+        while (m_used != 56)
+            update(&zero, 1);
         uint8_t len[8];
-        for (int i = 0; i < 8; ++i) len[i] = uint8_t(bits >> (56 - 8 * i));
+        for (int i = 0; i < 8; ++i)
+            len[i] = uint8_t(bits >> (56 - 8 * i));
         update(len, 8);
         static const char* digits = "0123456789abcdef";
         std::string out;
         for (uint32_t h : m_state)
-            for (int i = 28; i >= 0; i -= 4) out += digits[(h >> i) & 0xF];
+            for (int i = 28; i >= 0; i -= 4)
+                out += digits[(h >> i) & 0xF];
         return out;
     }
 
@@ -64,7 +67,8 @@ private:
         }
         auto [a, b, c, d, e, f, g, h] = m_state;
         for (int i = 0; i < 64; ++i) {
-            const uint32_t t1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + k[i] + w[i];
+            const uint32_t t1 =
+                h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + k[i] + w[i];
             const uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
             h = g;
             g = f;
@@ -76,7 +80,8 @@ private:
             a = t1 + t2;
         }
         const uint32_t add[8] = {a, b, c, d, e, f, g, h};
-        for (int i = 0; i < 8; ++i) m_state[std::size_t(i)] += add[i];
+        for (int i = 0; i < 8; ++i)
+            m_state[std::size_t(i)] += add[i];
     }
 
     std::array<uint32_t, 8> m_state{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,

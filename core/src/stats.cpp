@@ -10,7 +10,8 @@ namespace twb {
 namespace {
 
 constexpr int kBootstrapResamples = 1000;
-constexpr std::size_t kBootstrapMaxSamples = 50000; // beyond this, exact order statistics are cheaper and as good
+constexpr std::size_t kBootstrapMaxSamples =
+    50000; // beyond this, exact order statistics are cheaper and as good
 
 double medianOf(std::vector<double>& v) {
     // Matches percentileOfSorted(v, 50) without sorting everything.
@@ -26,7 +27,8 @@ double medianOf(std::vector<double>& v) {
 double bootstrapMedian(const std::vector<double>& data, std::mt19937_64& rng, std::vector<double>& scratch) {
     std::uniform_int_distribution<std::size_t> pick(0, data.size() - 1);
     scratch.resize(data.size());
-    for (auto& x : scratch) x = data[pick(rng)];
+    for (auto& x : scratch)
+        x = data[pick(rng)];
     return medianOf(scratch);
 }
 
@@ -34,7 +36,8 @@ std::vector<double> thinned(const std::vector<double>& data, std::mt19937_64& rn
     if (data.size() <= kBootstrapMaxSamples) return data;
     std::vector<double> out(kBootstrapMaxSamples);
     std::uniform_int_distribution<std::size_t> pick(0, data.size() - 1);
-    for (auto& x : out) x = data[pick(rng)];
+    for (auto& x : out)
+        x = data[pick(rng)];
     return out;
 }
 
@@ -59,13 +62,16 @@ double mannWhitneyP(const std::vector<double>& a, const std::vector<double>& b) 
     if (a.empty() || b.empty()) return 1;
     std::vector<std::pair<double, int>> all;
     all.reserve(a.size() + b.size());
-    for (double x : a) all.emplace_back(x, 0);
-    for (double x : b) all.emplace_back(x, 1);
+    for (double x : a)
+        all.emplace_back(x, 0);
+    for (double x : b)
+        all.emplace_back(x, 1);
     std::sort(all.begin(), all.end());
     double rankSumA = 0, tieTerm = 0;
     for (std::size_t i = 0; i < all.size();) {
         std::size_t j = i;
-        while (j < all.size() && all[j].first == all[i].first) ++j;
+        while (j < all.size() && all[j].first == all[i].first)
+            ++j;
         const double rank = (double(i) + double(j) + 1) / 2; // average of ranks i+1 … j
         const double t = double(j - i);
         tieTerm += t * t * t - t;
@@ -82,7 +88,8 @@ double mannWhitneyP(const std::vector<double>& a, const std::vector<double>& b) 
     return std::min(1.0, std::erfc(std::max(z, 0.0) / std::sqrt(2.0)));
 }
 
-LatencyStats computeStats(const std::vector<double>& samples, const std::vector<double>& percentiles, uint64_t seed) {
+LatencyStats computeStats(const std::vector<double>& samples, const std::vector<double>& percentiles,
+                          uint64_t seed) {
     LatencyStats s;
     s.count = int64_t(samples.size());
     if (samples.empty()) return s;
@@ -93,14 +100,16 @@ LatencyStats computeStats(const std::vector<double>& samples, const std::vector<
     s.max = sorted.back();
     s.mean = std::accumulate(sorted.begin(), sorted.end(), 0.0) / n;
     double ss = 0;
-    for (double x : sorted) ss += (x - s.mean) * (x - s.mean);
+    for (double x : sorted)
+        ss += (x - s.mean) * (x - s.mean);
     s.stddev = sorted.size() > 1 ? std::sqrt(ss / (n - 1)) : 0;
     s.cv = s.mean > 0 ? s.stddev / s.mean : 0;
     s.median = percentileOfSorted(sorted, 50);
     s.q1 = percentileOfSorted(sorted, 25);
     s.q3 = percentileOfSorted(sorted, 75);
     s.iqr = s.q3 - s.q1;
-    for (double p : percentiles) s.percentiles.emplace_back(p, percentileOfSorted(sorted, p));
+    for (double p : percentiles)
+        s.percentiles.emplace_back(p, percentileOfSorted(sorted, p));
     const double lowFence = s.q1 - 1.5 * s.iqr, highFence = s.q3 + 1.5 * s.iqr;
     s.whiskerLow = *std::lower_bound(sorted.begin(), sorted.end(), lowFence);
     s.whiskerHigh = *(std::upper_bound(sorted.begin(), sorted.end(), highFence) - 1);
@@ -116,7 +125,8 @@ LatencyStats computeStats(const std::vector<double>& samples, const std::vector<
     } else if (sorted.size() <= kBootstrapMaxSamples) {
         std::mt19937_64 rng(seed);
         std::vector<double> medians(kBootstrapResamples), scratch;
-        for (auto& m : medians) m = bootstrapMedian(samples, rng, scratch);
+        for (auto& m : medians)
+            m = bootstrapMedian(samples, rng, scratch);
         std::sort(medians.begin(), medians.end());
         s.medianCiLow = percentileOfSorted(medians, 2.5);
         s.medianCiHigh = percentileOfSorted(medians, 97.5);
@@ -153,9 +163,10 @@ std::vector<std::string> stabilityWarnings(const LatencyStats& s) {
         w.emplace_back(buf);
     }
     if (s.median > 0 && s.iqr / s.median > 0.10) {
-        std::snprintf(buf, sizeof buf,
-                      "noisy machine: the interquartile range is %.0f%% of the median, so results may not repeat",
-                      100 * s.iqr / s.median);
+        std::snprintf(
+            buf, sizeof buf,
+            "noisy machine: the interquartile range is %.0f%% of the median, so results may not repeat",
+            100 * s.iqr / s.median);
         w.emplace_back(buf);
     }
     if (std::abs(s.drift) > 0.05 && s.driftPValue < 0.01) {
@@ -165,11 +176,13 @@ std::vector<std::string> stabilityWarnings(const LatencyStats& s) {
                       s.drift > 0 ? "rose" : "fell", 100 * std::abs(s.drift));
         w.emplace_back(buf);
     }
-    // Tukey's fences flag many samples of a tight distribution; calls 50% slower than the median are interruptions.
+    // Tukey's fences flag many samples of a tight distribution; calls 50% slower than the median are
+    // interruptions.
     if (s.slowOutliers > 0 && double(s.slowOutliers) / double(s.count) > 0.01) {
         std::snprintf(buf, sizeof buf,
                       "%lld calls (%.1f%%) took more than 1.5× the median: other work interrupted the run",
-                      static_cast<long long>(s.slowOutliers), 100.0 * double(s.slowOutliers) / double(s.count));
+                      static_cast<long long>(s.slowOutliers),
+                      100.0 * double(s.slowOutliers) / double(s.count));
         w.emplace_back(buf);
     }
     return w;
@@ -199,11 +212,12 @@ LatencyComparison compareLatency(const std::vector<double>& base, const std::vec
     c.pValue = mannWhitneyP(base, cand);
     c.significant = (c.ciLow > 1 || c.ciHigh < 1) && c.pValue < 0.05;
     if (!c.significant) {
-        std::snprintf(buf, sizeof buf, "no significant difference between %s and %s (speedup %.2f×, 95%% CI %.2f–%.2f)",
+        std::snprintf(buf, sizeof buf,
+                      "no significant difference between %s and %s (speedup %.2f×, 95%% CI %.2f–%.2f)",
                       candName.c_str(), baseName.c_str(), c.speedup, c.ciLow, c.ciHigh);
     } else if (c.speedup > 1) {
-        std::snprintf(buf, sizeof buf, "%s is %.2f× faster than %s (95%% CI %.2f–%.2f)", candName.c_str(), c.speedup,
-                      baseName.c_str(), c.ciLow, c.ciHigh);
+        std::snprintf(buf, sizeof buf, "%s is %.2f× faster than %s (95%% CI %.2f–%.2f)", candName.c_str(),
+                      c.speedup, baseName.c_str(), c.ciLow, c.ciHigh);
     } else {
         std::snprintf(buf, sizeof buf, "%s is %.2f× slower than %s (95%% CI %.2f–%.2f)", candName.c_str(),
                       1 / c.speedup, baseName.c_str(), 1 / c.ciHigh, 1 / c.ciLow);
@@ -240,10 +254,14 @@ std::string formatDuration(double ns) {
     char buf[32];
     const double a = std::abs(ns);
     if (std::isnan(ns)) return "n/a";
-    if (a < 1e3) std::snprintf(buf, sizeof buf, "%.0f ns", ns);
-    else if (a < 1e6) std::snprintf(buf, sizeof buf, a < 1e4 ? "%.2f µs" : a < 1e5 ? "%.1f µs" : "%.0f µs", ns / 1e3);
-    else if (a < 1e9) std::snprintf(buf, sizeof buf, a < 1e7 ? "%.2f ms" : a < 1e8 ? "%.1f ms" : "%.0f ms", ns / 1e6);
-    else std::snprintf(buf, sizeof buf, "%.2f s", ns / 1e9);
+    if (a < 1e3)
+        std::snprintf(buf, sizeof buf, "%.0f ns", ns);
+    else if (a < 1e6)
+        std::snprintf(buf, sizeof buf, a < 1e4 ? "%.2f µs" : a < 1e5 ? "%.1f µs" : "%.0f µs", ns / 1e3);
+    else if (a < 1e9)
+        std::snprintf(buf, sizeof buf, a < 1e7 ? "%.2f ms" : a < 1e8 ? "%.1f ms" : "%.0f ms", ns / 1e6);
+    else
+        std::snprintf(buf, sizeof buf, "%.2f s", ns / 1e9);
     return buf;
 }
 

@@ -33,7 +33,8 @@ std::string lowerExtension(const std::string& path) {
     const auto dot = path.find_last_of('.');
     if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return {};
     std::string ext = path.substr(dot + 1);
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return char(std::tolower(c)); });
     return ext;
 }
 } // namespace
@@ -51,7 +52,8 @@ TensorFormat detectTensorFormat(const std::string& path) {
     // Unknown extension: look at the first bytes.
     const std::string head = detail::readHead(path, 16);
     if (head.rfind("\x93NUMPY", 0) == 0) return TensorFormat::Npy;
-    if (head.rfind("PK\x03\x04", 0) == 0) return TensorFormat::TorchSave; // npz is tried when torch.save fails
+    if (head.rfind("PK\x03\x04", 0) == 0)
+        return TensorFormat::TorchSave; // npz is tried when torch.save fails
     if (head.rfind("\x89PNG", 0) == 0 || head.rfind("\xFF\xD8\xFF", 0) == 0 || head.rfind("BM", 0) == 0)
         return TensorFormat::Image;
     if (head.size() >= 9 && head[8] == '{') return TensorFormat::Safetensors;
@@ -60,13 +62,20 @@ TensorFormat detectTensorFormat(const std::string& path) {
 
 std::string formatName(TensorFormat format) {
     switch (format) {
-    case TensorFormat::Auto: return "auto";
-    case TensorFormat::Npy: return "npy";
-    case TensorFormat::Npz: return "npz";
-    case TensorFormat::Safetensors: return "safetensors";
-    case TensorFormat::TorchSave: return "torch.save";
-    case TensorFormat::Csv: return "csv";
-    case TensorFormat::Image: return "image";
+    case TensorFormat::Auto:
+        return "auto";
+    case TensorFormat::Npy:
+        return "npy";
+    case TensorFormat::Npz:
+        return "npz";
+    case TensorFormat::Safetensors:
+        return "safetensors";
+    case TensorFormat::TorchSave:
+        return "torch.save";
+    case TensorFormat::Csv:
+        return "csv";
+    case TensorFormat::Image:
+        return "image";
     }
     return "?";
 }
@@ -92,22 +101,30 @@ Value readTensorFile(const std::string& path, const ReadOptions& options) {
 namespace {
 Value readUnguarded(const std::string& path, const ReadOptions& options) {
     detail::fileSize(path); // a clear message for missing files and folders
-    const TensorFormat format = options.format == TensorFormat::Auto ? detectTensorFormat(path) : options.format;
+    const TensorFormat format =
+        options.format == TensorFormat::Auto ? detectTensorFormat(path) : options.format;
     switch (format) {
-    case TensorFormat::Npy: return detail::readNpy(path);
-    case TensorFormat::Npz: return detail::readNpz(path);
-    case TensorFormat::Safetensors: return detail::readSafetensors(path);
+    case TensorFormat::Npy:
+        return detail::readNpy(path);
+    case TensorFormat::Npz:
+        return detail::readNpz(path);
+    case TensorFormat::Safetensors:
+        return detail::readSafetensors(path);
     case TensorFormat::TorchSave: {
         // A zip of .npy arrays under a .pt name is an npz.
         const std::string head = detail::readHead(path, 64);
         if (head.rfind("PK\x03\x04", 0) == 0 && head.find(".npy") != std::string::npos)
             return detail::readNpz(path);
-        if (head.size() >= 9 && head[8] == '{' && head.rfind("PK", 0) != 0) return detail::readSafetensors(path);
+        if (head.size() >= 9 && head[8] == '{' && head.rfind("PK", 0) != 0)
+            return detail::readSafetensors(path);
         return detail::readTorchSave(path);
     }
-    case TensorFormat::Csv: return detail::readCsv(path, options.csvHeader);
-    case TensorFormat::Image: return detail::readImage(path, options.image);
-    case TensorFormat::Auto: break;
+    case TensorFormat::Csv:
+        return detail::readCsv(path, options.csvHeader);
+    case TensorFormat::Image:
+        return detail::readImage(path, options.image);
+    case TensorFormat::Auto:
+        break;
     }
     throw Error(path + ": unknown tensor file format");
 }

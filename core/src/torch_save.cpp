@@ -1,9 +1,9 @@
 // torch.save's zip format, read through the restricted unpickler; written with
 // LibTorch's pickle_save so Python's torch.load reads it back.
+#include "torch_save.h"
 #include "pickle.h"
 #include "readers.h"
 #include "torch_bridge.h"
-#include "torch_save.h"
 #include "zip_reader.h"
 
 #include "twb/error.h"
@@ -21,11 +21,19 @@ namespace {
 
 std::pair<at::ScalarType, int> storageDtype(const std::string& storageType) {
     static const std::map<std::string, std::pair<at::ScalarType, int>> types{
-        {"FloatStorage", {at::kFloat, 4}},   {"DoubleStorage", {at::kDouble, 8}}, {"HalfStorage", {at::kHalf, 2}},
-        {"BFloat16Storage", {at::kBFloat16, 2}}, {"LongStorage", {at::kLong, 8}}, {"IntStorage", {at::kInt, 4}},
-        {"ShortStorage", {at::kShort, 2}},   {"CharStorage", {at::kChar, 1}},     {"ByteStorage", {at::kByte, 1}},
-        {"BoolStorage", {at::kBool, 1}},     {"ComplexFloatStorage", {at::kComplexFloat, 8}},
-        {"ComplexDoubleStorage", {at::kComplexDouble, 16}}, {"UntypedStorage", {at::kByte, 1}},
+        {"FloatStorage", {at::kFloat, 4}},
+        {"DoubleStorage", {at::kDouble, 8}},
+        {"HalfStorage", {at::kHalf, 2}},
+        {"BFloat16Storage", {at::kBFloat16, 2}},
+        {"LongStorage", {at::kLong, 8}},
+        {"IntStorage", {at::kInt, 4}},
+        {"ShortStorage", {at::kShort, 2}},
+        {"CharStorage", {at::kChar, 1}},
+        {"ByteStorage", {at::kByte, 1}},
+        {"BoolStorage", {at::kBool, 1}},
+        {"ComplexFloatStorage", {at::kComplexFloat, 8}},
+        {"ComplexDoubleStorage", {at::kComplexDouble, 16}},
+        {"UntypedStorage", {at::kByte, 1}},
     };
     const auto it = types.find(storageType);
     if (it == types.end()) throw Error("unknown storage type " + storageType);
@@ -35,9 +43,12 @@ std::pair<at::ScalarType, int> storageDtype(const std::string& storageType) {
 class Converter {
 public:
     Converter(const ZipReader& zip, std::string prefix, std::string label)
-        : m_zip(zip), m_prefix(std::move(prefix)), m_label(std::move(label)) {
+        : m_zip(zip)
+        , m_prefix(std::move(prefix))
+        , m_label(std::move(label)) {
         try {
-            if (m_zip.has(m_prefix + "byteorder")) m_bigEndian = m_zip.read(m_prefix + "byteorder", 16) == "big";
+            if (m_zip.has(m_prefix + "byteorder"))
+                m_bigEndian = m_zip.read(m_prefix + "byteorder", 16) == "big";
         } catch (const ZipError& e) {
             throw Error(m_label + ": unreadable byteorder record (" + e.what() + ")");
         }
@@ -58,25 +69,36 @@ private:
     c10::IValue convertOnce(const pickle::Ref& o) {
         using T = pickle::Object::Type;
         switch (o->type) {
-        case T::None: return {};
-        case T::Bool: return o->b;
-        case T::Int: return o->i;
-        case T::Float: return o->f;
-        case T::String: case T::Bytes: return o->s;
-        case T::Device: return c10::Device(o->s);
+        case T::None:
+            return {};
+        case T::Bool:
+            return o->b;
+        case T::Int:
+            return o->i;
+        case T::Float:
+            return o->f;
+        case T::String:
+        case T::Bytes:
+            return o->s;
+        case T::Device:
+            return c10::Device(o->s);
         case T::Tensor:
             if (!o->tensor) throw Error(m_label + ": a bare storage is not a tensor");
             return tensor(*o->tensor);
         case T::Tuple: {
             std::vector<c10::IValue> items;
-            for (const auto& i : o->items) items.push_back(convert(i));
+            for (const auto& i : o->items)
+                items.push_back(convert(i));
             return c10::ivalue::Tuple::create(std::move(items));
         }
-        case T::List: case T::Set: {
+        case T::List:
+        case T::Set: {
             std::vector<c10::IValue> items;
-            for (const auto& i : o->items) items.push_back(convert(i));
+            for (const auto& i : o->items)
+                items.push_back(convert(i));
             c10::impl::GenericList list(elementType(items));
-            for (auto& i : items) list.push_back(std::move(i));
+            for (auto& i : items)
+                list.push_back(std::move(i));
             return list;
         }
         case T::Dict: {
@@ -102,8 +124,10 @@ private:
             }
             return dict;
         }
-        case T::Global: case T::Opaque:
-            throw UnsupportedError(m_label + ": holds a '" + o->global.qualified() + "' object, which is not a tensor");
+        case T::Global:
+        case T::Opaque:
+            throw UnsupportedError(m_label + ": holds a '" + o->global.qualified() +
+                                   "' object, which is not a tensor");
         }
         throw Error(m_label + ": unsupported object in pickle");
     }
@@ -141,9 +165,11 @@ private:
         if (m_bigEndian && size > 1) {
             const int unit = t.is_complex() ? size / 2 : size;
             auto* p = static_cast<uint8_t*>(t.data_ptr());
-            for (uint64_t i = 0; i < bytes / uint64_t(unit); ++i) std::reverse(p + i * unit, p + (i + 1) * unit);
+            for (uint64_t i = 0; i < bytes / uint64_t(unit); ++i)
+                std::reverse(p + i * unit, p + (i + 1) * unit);
         }
-        if (dtype == at::kBool) t = t.view(at::kByte).ne(0); // any byte but 0 and 1 would be undefined as bool
+        if (dtype == at::kBool)
+            t = t.view(at::kByte).ne(0); // any byte but 0 and 1 would be undefined as bool
         m_storages.emplace(s.key, t);
         return t;
     }
@@ -157,10 +183,12 @@ private:
         bool empty = false;
         for (std::size_t d = 0; d < r.size.size(); ++d) {
             if (r.stride[d] < 0) throw Error(label + ": negative stride");
-            if (r.size[d] == 0) empty = true;
+            if (r.size[d] == 0)
+                empty = true;
             else if (r.stride[d] > 0 && (r.size[d] - 1) > (INT64_MAX - last) / r.stride[d])
                 throw Error(label + ": the tensor's extent overflows");
-            else last += (r.size[d] - 1) * r.stride[d];
+            else
+                last += (r.size[d] - 1) * r.stride[d];
         }
         if (!empty && last >= s.numel())
             throw Error(label + ": the tensor reaches element " + std::to_string(last) + " of a storage of " +
@@ -203,12 +231,14 @@ Value readTorchSave(const std::string& path) {
     const std::string prefix = zip->torchPrefix();
     if (zip->has(prefix + "constants.pkl") || zip->has(prefix + "code/__torch__.py"))
         throw Error(path + ": is a TorchScript model, not a tensor file");
-    if (!zip->has(prefix + "data.pkl")) throw Error(path + ": the archive has no data.pkl (not written by torch.save)");
+    if (!zip->has(prefix + "data.pkl"))
+        throw Error(path + ": the archive has no data.pkl (not written by torch.save)");
     pickle::Result result;
     try {
         result = pickle::load(zip->read(prefix + "data.pkl", uint64_t(1) << 31));
     } catch (const pickle::UnsafeGlobal& e) {
-        throw UnsupportedError(path + ": " + e.what() + ". Only tensors and tuples, lists and dicts of them can be read.");
+        throw UnsupportedError(path + ": " + e.what() +
+                               ". Only tensors and tuples, lists and dicts of them can be read.");
     } catch (const pickle::Error& e) {
         throw Error(path + ": " + e.what());
     } catch (const ZipError& e) {
@@ -222,9 +252,9 @@ void writeTorchSave(const std::string& path, const Value& value) {
     std::vector<char> bytes;
     try {
         // Outputs may be views or live on a device; torch.load wants plain CPU storages.
-        const c10::IValue plain = mapTensors(
-            unwrap(value),
-            [](const at::Tensor& t) { return t.detach().to(at::kCPU).resolve_conj().resolve_neg().contiguous().clone(); });
+        const c10::IValue plain = mapTensors(unwrap(value), [](const at::Tensor& t) {
+            return t.detach().to(at::kCPU).resolve_conj().resolve_neg().contiguous().clone();
+        });
         bytes = torch::pickle_save(plain);
     } catch (const std::exception& e) {
         throw Error(path + ": the value cannot be saved as .pt", e.what());

@@ -24,7 +24,9 @@ Value wrap(c10::IValue v) {
     return Value(std::move(impl));
 }
 
-const c10::IValue& unwrap(const Value& v) { return v.impl().v; }
+const c10::IValue& unwrap(const Value& v) {
+    return v.impl().v;
+}
 
 namespace {
 struct DtypeEntry {
@@ -33,10 +35,18 @@ struct DtypeEntry {
 };
 const std::vector<DtypeEntry>& dtypeTable() {
     static const std::vector<DtypeEntry> table{
-        {"float32", at::kFloat},  {"float64", at::kDouble}, {"float16", at::kHalf},
-        {"bfloat16", at::kBFloat16}, {"int8", at::kChar},   {"uint8", at::kByte},
-        {"int16", at::kShort},    {"int32", at::kInt},      {"int64", at::kLong},
-        {"bool", at::kBool},      {"complex64", at::kComplexFloat}, {"complex128", at::kComplexDouble},
+        {"float32", at::kFloat},
+        {"float64", at::kDouble},
+        {"float16", at::kHalf},
+        {"bfloat16", at::kBFloat16},
+        {"int8", at::kChar},
+        {"uint8", at::kByte},
+        {"int16", at::kShort},
+        {"int32", at::kInt},
+        {"int64", at::kLong},
+        {"bool", at::kBool},
+        {"complex64", at::kComplexFloat},
+        {"complex128", at::kComplexDouble},
     };
     return table;
 }
@@ -46,18 +56,21 @@ c10::IValue mapTensors(const c10::IValue& v, const std::function<at::Tensor(cons
     if (v.isTensor()) return fn(v.toTensor());
     if (v.isTuple()) {
         std::vector<c10::IValue> items;
-        for (const auto& e : v.toTupleRef().elements()) items.push_back(mapTensors(e, fn));
+        for (const auto& e : v.toTupleRef().elements())
+            items.push_back(mapTensors(e, fn));
         return c10::ivalue::Tuple::create(std::move(items));
     }
     if (v.isList()) {
         c10::impl::GenericList list(v.toList().elementType());
-        for (const auto& e : v.toListRef()) list.push_back(mapTensors(e, fn));
+        for (const auto& e : v.toListRef())
+            list.push_back(mapTensors(e, fn));
         return list;
     }
     if (v.isGenericDict()) {
         const auto in = v.toGenericDict();
         c10::impl::GenericDict dict(in.keyType(), in.valueType());
-        for (const auto& e : in) dict.insert_or_assign(e.key(), mapTensors(e.value(), fn));
+        for (const auto& e : in)
+            dict.insert_or_assign(e.key(), mapTensors(e.value(), fn));
         return dict;
     }
     return v;
@@ -83,30 +96,52 @@ using detail::wrap;
 
 std::string canonicalDtype(const std::string& name) {
     static const std::map<std::string, std::string> aliases{
-        {"float", "float32"},  {"float32", "float32"}, {"f32", "float32"},   {"double", "float64"},
-        {"float64", "float64"}, {"f64", "float64"},    {"half", "float16"},  {"float16", "float16"},
-        {"f16", "float16"},    {"bfloat16", "bfloat16"}, {"bf16", "bfloat16"}, {"int8", "int8"},
-        {"uint8", "uint8"},    {"int16", "int16"},     {"short", "int16"},   {"int32", "int32"},
-        {"int", "int32"},      {"int64", "int64"},     {"long", "int64"},    {"bool", "bool"},
-        {"complex64", "complex64"}, {"cfloat", "complex64"}, {"complex128", "complex128"},
+        {"float", "float32"},
+        {"float32", "float32"},
+        {"f32", "float32"},
+        {"double", "float64"},
+        {"float64", "float64"},
+        {"f64", "float64"},
+        {"half", "float16"},
+        {"float16", "float16"},
+        {"f16", "float16"},
+        {"bfloat16", "bfloat16"},
+        {"bf16", "bfloat16"},
+        {"int8", "int8"},
+        {"uint8", "uint8"},
+        {"int16", "int16"},
+        {"short", "int16"},
+        {"int32", "int32"},
+        {"int", "int32"},
+        {"int64", "int64"},
+        {"long", "int64"},
+        {"bool", "bool"},
+        {"complex64", "complex64"},
+        {"cfloat", "complex64"},
+        {"complex128", "complex128"},
         {"cdouble", "complex128"},
     };
     std::string key = name;
     if (key.rfind("torch.", 0) == 0) key = key.substr(6);
     const auto it = aliases.find(key);
-    if (it == aliases.end()) throw Error("unknown dtype '" + name + "' (known: float32, float64, float16, bfloat16, "
-                                         "int8, uint8, int16, int32, int64, bool, complex64, complex128)");
+    if (it == aliases.end())
+        throw Error("unknown dtype '" + name +
+                    "' (known: float32, float64, float16, bfloat16, "
+                    "int8, uint8, int16, int32, int64, bool, complex64, complex128)");
     return it->second;
 }
 
 std::vector<std::string> knownDtypes() {
     std::vector<std::string> names;
-    for (const auto& e : detail::dtypeTable()) names.emplace_back(e.name);
+    for (const auto& e : detail::dtypeTable())
+        names.emplace_back(e.name);
     return names;
 }
 
-Value::Value() : m_impl(std::make_shared<Impl>()) {}
-Value::Value(std::shared_ptr<const Impl> impl) : m_impl(std::move(impl)) {}
+Value::Value()
+    : m_impl(std::make_shared<Impl>()) {}
+Value::Value(std::shared_ptr<const Impl> impl)
+    : m_impl(std::move(impl)) {}
 
 Value::Kind Value::kind() const {
     const auto& v = m_impl->v;
@@ -122,7 +157,9 @@ Value::Kind Value::kind() const {
     return Kind::Other;
 }
 
-std::string Value::typeName() const { return m_impl->v.type()->annotation_str(); }
+std::string Value::typeName() const {
+    return m_impl->v.type()->annotation_str();
+}
 
 std::size_t Value::size() const {
     const auto& v = m_impl->v;
@@ -158,7 +195,8 @@ std::vector<std::pair<std::string, Value>> Value::items() const {
     std::vector<std::pair<std::string, Value>> out;
     const auto& v = m_impl->v;
     if (!v.isGenericDict()) return out;
-    for (const auto& e : v.toGenericDict()) out.emplace_back(keyText(e.key()), wrap(e.value()));
+    for (const auto& e : v.toGenericDict())
+        out.emplace_back(keyText(e.key()), wrap(e.value()));
     return out;
 }
 
@@ -234,14 +272,17 @@ void collectLeaves(const c10::IValue& v, const std::string& path, std::size_t fi
             collectLeaves(elems[i], path + "[" + std::to_string(i) + "]", firstCount, out);
     } else if (v.isGenericDict()) {
         for (const auto& e : v.toGenericDict()) {
-            const std::string key = e.key().isString() ? "\"" + e.key().toStringRef() + "\"" : keyText(e.key());
+            const std::string key =
+                e.key().isString() ? "\"" + e.key().toStringRef() + "\"" : keyText(e.key());
             collectLeaves(e.value(), path + "[" + key + "]", firstCount, out);
         }
     }
 }
 } // namespace
 
-TensorSummary Value::summary(std::size_t firstCount) const { return summarize(tensorOf(m_impl->v), firstCount); }
+TensorSummary Value::summary(std::size_t firstCount) const {
+    return summarize(tensorOf(m_impl->v), firstCount);
+}
 
 std::vector<Leaf> Value::leaves(const std::string& root, std::size_t firstCount) const {
     std::vector<Leaf> out;
@@ -257,13 +298,18 @@ std::vector<double> Value::toDoubles() const {
     return std::vector<double>(t.data_ptr<double>(), t.data_ptr<double>() + t.numel());
 }
 
-std::vector<int64_t> Value::shape() const { return tensorOf(m_impl->v).sizes().vec(); }
-std::string Value::dtype() const { return detail::dtypeName(tensorOf(m_impl->v).scalar_type()); }
+std::vector<int64_t> Value::shape() const {
+    return tensorOf(m_impl->v).sizes().vec();
+}
+std::string Value::dtype() const {
+    return detail::dtypeName(tensorOf(m_impl->v).scalar_type());
+}
 
 namespace {
 std::string shapeText(const std::vector<int64_t>& shape) {
     std::string s = "[";
-    for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+    for (std::size_t i = 0; i < shape.size(); ++i)
+        s += (i ? ", " : "") + std::to_string(shape[i]);
     return s + "]";
 }
 void describeInto(const c10::IValue& v, std::ostringstream& out) {
@@ -283,8 +329,8 @@ void describeInto(const c10::IValue& v, std::ostringstream& out) {
         out << "{";
         bool first = true;
         for (const auto& e : v.toGenericDict()) {
-            out << (first ? "" : ", ") << (e.key().isString() ? "\"" + e.key().toStringRef() + "\"" : keyText(e.key()))
-                << ": ";
+            out << (first ? "" : ", ")
+                << (e.key().isString() ? "\"" + e.key().toStringRef() + "\"" : keyText(e.key())) << ": ";
             describeInto(e.value(), out);
             first = false;
         }
@@ -319,32 +365,46 @@ c10::TypePtr commonType(const std::vector<c10::IValue>& items) {
 
 Value makeTuple(std::vector<Value> items) {
     std::vector<c10::IValue> v;
-    for (auto& i : items) v.push_back(unwrap(i));
+    for (auto& i : items)
+        v.push_back(unwrap(i));
     return wrap(c10::ivalue::Tuple::create(std::move(v)));
 }
 
 Value makeList(std::vector<Value> items) {
     std::vector<c10::IValue> v;
-    for (auto& i : items) v.push_back(unwrap(i));
+    for (auto& i : items)
+        v.push_back(unwrap(i));
     c10::impl::GenericList list(commonType(v));
-    for (auto& i : v) list.push_back(i);
+    for (auto& i : v)
+        list.push_back(i);
     return wrap(list);
 }
 
 Value makeDict(std::vector<std::pair<std::string, Value>> items) {
     std::vector<c10::IValue> values;
-    for (auto& i : items) values.push_back(unwrap(i.second));
+    for (auto& i : items)
+        values.push_back(unwrap(i.second));
     c10::impl::GenericDict dict(c10::StringType::get(), commonType(values));
-    for (std::size_t i = 0; i < items.size(); ++i) dict.insert_or_assign(items[i].first, values[i]);
+    for (std::size_t i = 0; i < items.size(); ++i)
+        dict.insert_or_assign(items[i].first, values[i]);
     return wrap(dict);
 }
 
-Value makeInt(int64_t v) { return wrap(c10::IValue(v)); }
-Value makeDouble(double v) { return wrap(c10::IValue(v)); }
-Value makeBool(bool v) { return wrap(c10::IValue(v)); }
-Value makeString(const std::string& v) { return wrap(c10::IValue(v)); }
+Value makeInt(int64_t v) {
+    return wrap(c10::IValue(v));
+}
+Value makeDouble(double v) {
+    return wrap(c10::IValue(v));
+}
+Value makeBool(bool v) {
+    return wrap(c10::IValue(v));
+}
+Value makeString(const std::string& v) {
+    return wrap(c10::IValue(v));
+}
 
-Value makeTensor(const std::vector<double>& values, const std::vector<int64_t>& shape, const std::string& dtype) {
+Value makeTensor(const std::vector<double>& values, const std::vector<int64_t>& shape,
+                 const std::string& dtype) {
     const int64_t n = detail::checkedNumel(shape, 8, "shape " + shapeText(shape));
     if (n != int64_t(values.size()))
         throw Error("shape " + shapeText(shape) + " needs " + std::to_string(n) + " values, got " +

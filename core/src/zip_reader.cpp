@@ -20,7 +20,8 @@ std::string zipErrorText(int code) {
 }
 } // namespace
 
-ZipReader::ZipReader(const std::string& path) : m_impl(std::make_unique<Impl>()) {
+ZipReader::ZipReader(const std::string& path)
+    : m_impl(std::make_unique<Impl>()) {
     int code = 0;
     m_impl->archive = zip_open(path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &code);
     if (!m_impl->archive) {
@@ -48,7 +49,8 @@ uint64_t ZipReader::size(const std::string& name) const {
     zip_stat_init(&st);
     if (zip_stat(m_impl->archive, name.c_str(), 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE))
         throw ZipError("no record '" + name + "' in the archive");
-    // The size is the archive's claim: deflate cannot expand more than about 1032:1, so a bigger claim is a lie.
+    // The size is the archive's claim: deflate cannot expand more than about 1032:1, so a bigger claim is a
+    // lie.
     if ((st.valid & ZIP_STAT_COMP_SIZE) && st.size > st.comp_size * 1100 + 4096)
         throw ZipError("record '" + name + "' claims " + std::to_string(st.size) + " bytes from " +
                        std::to_string(st.comp_size) + " compressed bytes");

@@ -22,7 +22,8 @@ namespace {
 std::vector<double> handLoop(torch::jit::Module& module, const std::vector<c10::IValue>& inputs, int warmup,
                              int iterations) {
     c10::InferenceMode guard;
-    for (int i = 0; i < warmup; ++i) module.forward(inputs);
+    for (int i = 0; i < warmup; ++i)
+        module.forward(inputs);
     std::vector<double> samples;
     samples.reserve(std::size_t(iterations));
     for (int i = 0; i < iterations; ++i) {
@@ -61,16 +62,17 @@ int main(int argc, char** argv) {
             torch::tensor(values, torch::kDouble).reshape(shape).to(torch::kFloat)};
 
         // Size the rounds to about 1.5 s each for this model.
-        const twb::RunResult probe = twb::runConfiguration(model, binding, twb::RunConfig::parse("warmup=5,iters=20"));
+        const twb::RunResult probe =
+            twb::runConfiguration(model, binding, twb::RunConfig::parse("warmup=5,iters=20"));
         const double median = probe.record.stats.median;
         const int iterations = int(std::clamp(1.5e9 / std::max(median, 1.0), 30.0, 300000.0));
         constexpr int kRounds = 6, kWarmup = 10;
         std::vector<double> harnessAll, handAll;
-        std::printf("\n%s (%s): %d rounds of %d calls each, alternating\n", path.c_str(), argv[a + 1], kRounds,
-                    iterations);
+        std::printf("\n%s (%s): %d rounds of %d calls each, alternating\n", path.c_str(), argv[a + 1],
+                    kRounds, iterations);
         for (int round = 0; round < kRounds; ++round) {
-            const auto cfg = twb::RunConfig::parse("warmup=" + std::to_string(kWarmup) + ",iters=" +
-                                                   std::to_string(iterations));
+            const auto cfg = twb::RunConfig::parse("warmup=" + std::to_string(kWarmup) +
+                                                   ",iters=" + std::to_string(iterations));
             const twb::RunResult h = twb::runConfiguration(model, binding, cfg);
             const std::vector<double> p = handLoop(hand, inputs, kWarmup, iterations);
             harnessAll.insert(harnessAll.end(), h.record.samplesNs.begin(), h.record.samplesNs.end());

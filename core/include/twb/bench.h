@@ -17,8 +17,8 @@
 namespace twb {
 
 struct Progress {
-    std::string phase;     // "preparing", "warm-up", "measuring"
-    double fraction = 0;   // of the measuring phase, 0..1
+    std::string phase;   // "preparing", "warm-up", "measuring"
+    double fraction = 0; // of the measuring phase, 0..1
     int64_t iterations = 0;
     double elapsedSeconds = 0;
     double remainingSeconds = -1; // -1 while unknown
@@ -37,7 +37,7 @@ struct RunRecord {
     int threadsUsed = 0, libtorchDefaultThreads = 0;
     double prepareSeconds = 0; // copy, device and dtype move, freeze / optimize_for_inference
     double firstCallNs = 0;
-    std::vector<double> warmupNs; // every call before measuring, the first included
+    std::vector<double> warmupNs;  // every call before measuring, the first included
     std::vector<double> samplesNs; // steady state, one per call, in order
     std::vector<double> deviceNs;  // CUDA event time per sample, where available
     LatencyStats stats;

@@ -21,7 +21,8 @@ struct CompareOptions {
 
 struct LeafComparison {
     std::string path;
-    // "ok" (compared), "shape_mismatch", "only_in_a", "only_in_b", "type_mismatch", "value_mismatch" (non-numbers)
+    // "ok" (compared), "shape_mismatch", "only_in_a", "only_in_b", "type_mismatch", "value_mismatch"
+    // (non-numbers)
     std::string status = "ok";
     std::string note; // e.g. "dtypes differ: float32 vs float16"
     std::vector<int64_t> shapeA, shapeB;

@@ -15,19 +15,19 @@ std::string jitModeName(JitMode mode);   // "off", "freeze", "optimize"
 std::string gradModeName(GradMode mode); // "inference", "no_grad", "grad"
 
 struct RunConfig {
-    std::string name;              // a label of the user's; label() makes one when empty
-    std::string device = "cpu";    // "cpu", "cuda", "cuda:1"
+    std::string name;           // a label of the user's; label() makes one when empty
+    std::string device = "cpu"; // "cpu", "cuda", "cuda:1"
     JitMode jit = JitMode::Off;
-    bool graphOptimize = true;     // the graph executor's optimization switch, set on the running thread
-    int threads = 0;               // intra-op threads; 0: one per hardware thread
+    bool graphOptimize = true;      // the graph executor's optimization switch, set on the running thread
+    int threads = 0;                // intra-op threads; 0: one per hardware thread
     std::string dtype = "as_saved"; // or float32, float16, bfloat16: module and floating inputs cast together
     GradMode grad = GradMode::Inference;
-    int warmup = -1;               // calls before measuring, the first call included; -1: until stable
-    int64_t iterations = 0;        // > 0: measure exactly this many calls
-    double seconds = 1.0;          // otherwise measure for this long (and at least 5 calls)
+    int warmup = -1;        // calls before measuring, the first call included; -1: until stable
+    int64_t iterations = 0; // > 0: measure exactly this many calls
+    double seconds = 1.0;   // otherwise measure for this long (and at least 5 calls)
     std::vector<double> percentiles{90, 95, 99, 99.9};
 
-    std::string label() const; // "cpu · jit optimize · 2 threads"
+    std::string label() const;  // "cpu · jit optimize · 2 threads"
     std::string toSpec() const; // every field as key=value,…
 
     // Sets one field from text; throws twb::Error naming the key and the accepted values.

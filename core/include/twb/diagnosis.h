@@ -14,9 +14,9 @@ enum class FileKind {
     PickledModule, // torch.save(model): needs its Python class
     Pt2,           // torch.export / AOTInductor package
     Onnx,
-    LegacyPickle,  // torch.save(..., _use_new_zipfile_serialization=False) or PyTorch < 1.6
-    TooNew,        // an archive written by a newer PyTorch than this LibTorch reads
-    Corrupt,       // truncated or damaged archive
+    LegacyPickle, // torch.save(..., _use_new_zipfile_serialization=False) or PyTorch < 1.6
+    TooNew,       // an archive written by a newer PyTorch than this LibTorch reads
+    Corrupt,      // truncated or damaged archive
     Empty,
     Text,
     NotFound,
@@ -28,12 +28,12 @@ std::string kindName(FileKind kind);
 
 struct Diagnosis {
     FileKind kind = FileKind::Unknown;
-    bool usable = false;      // the workbench can open it (run it, load it, or read its tensors)
-    std::string format;       // container: "zip", "safetensors", "npy", "onnx protobuf", …
-    std::string summary;      // one line: what the file is
-    std::string error;        // why it cannot be used; empty when usable
-    std::string fix;          // what to do; may hold several lines of Python
-    std::string detail;       // the underlying library's own message, if any
+    bool usable = false;        // the workbench can open it (run it, load it, or read its tensors)
+    std::string format;         // container: "zip", "safetensors", "npy", "onnx protobuf", …
+    std::string summary;        // one line: what the file is
+    std::string error;          // why it cannot be used; empty when usable
+    std::string fix;            // what to do; may hold several lines of Python
+    std::string detail;         // the underlying library's own message, if any
     int64_t formatVersion = -1; // archive format version, where there is one
 };
 

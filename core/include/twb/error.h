@@ -10,7 +10,8 @@ namespace twb {
 class Error : public std::runtime_error {
 public:
     explicit Error(const std::string& message, std::string detail = {})
-        : std::runtime_error(message), m_detail(std::move(detail)) {}
+        : std::runtime_error(message)
+        , m_detail(std::move(detail)) {}
     const std::string& detail() const noexcept { return m_detail; }
 
 private:

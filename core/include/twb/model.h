@@ -27,7 +27,7 @@ struct ArgumentInfo {
 
 struct MethodInfo {
     std::string name;
-    std::string schema; // full signature: forward(__torch__.Net self, Tensor x) -> Tensor
+    std::string schema;                  // full signature: forward(__torch__.Net self, Tensor x) -> Tensor
     std::vector<ArgumentInfo> arguments; // without self
     std::string returnType;
 };
@@ -49,8 +49,8 @@ struct TensorTotals {
 };
 
 struct ModuleNode {
-    std::string name; // attribute name; empty for the root
-    std::string type; // qualified class name
+    std::string name;       // attribute name; empty for the root
+    std::string type;       // qualified class name
     int64_t parameters = 0; // elements, recursively
     std::vector<ModuleNode> children;
 };

@@ -19,14 +19,14 @@ struct LatencyStats {
     int64_t count = 0;
     // Nanoseconds.
     double min = 0, max = 0, mean = 0, stddev = 0, median = 0, q1 = 0, q3 = 0, iqr = 0;
-    double cv = 0; // stddev / mean
-    double medianCiLow = 0, medianCiHigh = 0; // 95%
-    std::string ciMethod; // "bootstrap" or "order statistics" (very long runs)
+    double cv = 0;                                      // stddev / mean
+    double medianCiLow = 0, medianCiHigh = 0;           // 95%
+    std::string ciMethod;                               // "bootstrap" or "order statistics" (very long runs)
     std::vector<std::pair<double, double>> percentiles; // (p, value)
-    int64_t outliersLow = 0, outliersHigh = 0; // beyond Tukey's fences (1.5 IQR)
-    int64_t slowOutliers = 0;                  // more than 1.5 × the median: the run was interrupted
+    int64_t outliersLow = 0, outliersHigh = 0;          // beyond Tukey's fences (1.5 IQR)
+    int64_t slowOutliers = 0;               // more than 1.5 × the median: the run was interrupted
     double whiskerLow = 0, whiskerHigh = 0; // box-plot whiskers: the extreme samples within Tukey's fences
-    double drift = 0; // relative change of the median from the first to the last third
+    double drift = 0;                       // relative change of the median from the first to the last third
     double driftPValue = 1;
 
     // The requested percentile, or NaN when it was not computed.
@@ -37,7 +37,8 @@ struct LatencyStats {
 double percentileOfSorted(const std::vector<double>& sorted, double p);
 
 LatencyStats computeStats(const std::vector<double>& samplesNs,
-                          const std::vector<double>& percentiles = defaultPercentiles(), uint64_t seed = 20240229);
+                          const std::vector<double>& percentiles = defaultPercentiles(),
+                          uint64_t seed = 20240229);
 
 // Sentences on why the numbers may not repeat; empty when the run looks clean.
 std::vector<std::string> stabilityWarnings(const LatencyStats& stats);
@@ -46,16 +47,17 @@ std::vector<std::string> stabilityWarnings(const LatencyStats& stats);
 double mannWhitneyP(const std::vector<double>& a, const std::vector<double>& b);
 
 struct LatencyComparison {
-    double speedup = 1;        // baseline median / candidate median: > 1 means the candidate is faster
+    double speedup = 1;           // baseline median / candidate median: > 1 means the candidate is faster
     double ciLow = 1, ciHigh = 1; // 95% bootstrap interval of the speedup
-    double pValue = 1;         // Mann–Whitney
-    bool significant = false;  // the interval excludes 1 and p < 0.05
-    std::string verdict;       // "B is 1.31× faster than A (95% CI 1.27–1.35)" or "no significant difference …"
+    double pValue = 1;            // Mann–Whitney
+    bool significant = false;     // the interval excludes 1 and p < 0.05
+    std::string verdict; // "B is 1.31× faster than A (95% CI 1.27–1.35)" or "no significant difference …"
 };
 
-LatencyComparison compareLatency(const std::vector<double>& baselineNs, const std::vector<double>& candidateNs,
-                                 const std::string& baselineName = "A", const std::string& candidateName = "B",
-                                 uint64_t seed = 20240229);
+LatencyComparison compareLatency(const std::vector<double>& baselineNs,
+                                 const std::vector<double>& candidateNs,
+                                 const std::string& baselineName = "A",
+                                 const std::string& candidateName = "B", uint64_t seed = 20240229);
 
 struct Histogram {
     std::vector<double> edges;   // bins + 1 edges, ascending

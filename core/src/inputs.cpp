@@ -1,0 +1,223 @@
+// Matching what the user provides to forward's schema: by position, by name, by
+// a multi-tensor value's keys, with the conversions the schema asks for.
+#include "twb/model.h"
+
+#include "model_access.h"
+#include "torch_bridge.h"
+
+#include <torch/script.h>
+
+#include <cmath>
+#include <map>
+
+namespace twb {
+
+using detail::unwrap;
+using detail::wrap;
+
+namespace {
+
+std::string argList(const std::vector<c10::Argument>& args) {
+    std::string s;
+    for (const auto& a : args)
+        s += (s.empty() ? "" : ", ") + a.name() + ": " + a.type()->annotation_str();
+    return s;
+}
+
+bool fits(const c10::IValue& v, const c10::TypePtr& t) {
+    return v.type()->isSubtypeOf(*t);
+}
+
+// Converts a value to the type forward declares, or returns None with `why` set.
+c10::IValue convertTo(const c10::IValue& v, const c10::TypePtr& t, std::string& why) {
+    using K = c10::TypeKind;
+    if (t->kind() == K::OptionalType) {
+        if (v.isNone()) return v;
+        return convertTo(v, t->expectRef<c10::OptionalType>().getElementType(), why);
+    }
+    if (fits(v, t)) return v;
+    switch (t->kind()) {
+    case K::TensorType:
+        if (v.isGenericDict() && v.toGenericDict().size() == 1)
+            return convertTo(v.toGenericDict().begin()->value(), t, why);
+        if ((v.isList() && v.toListRef().size() == 1)) return convertTo(v.toListRef()[0], t, why);
+        if (v.isTuple() && v.toTupleRef().elements().size() == 1)
+            return convertTo(v.toTupleRef().elements()[0], t, why);
+        if (v.isInt()) return at::scalar_tensor(v.toInt(), at::kLong);
+        if (v.isDouble()) return at::scalar_tensor(v.toDouble(), at::kDouble);
+        if (v.isBool()) return at::scalar_tensor(v.toBool(), at::kBool);
+        break;
+    case K::IntType:
+    case K::FloatType:
+    case K::BoolType:
+    case K::NumberType:
+        if (v.isTensor() && v.toTensor().numel() == 1) {
+            const at::Tensor x = v.toTensor();
+            if (x.is_complex()) {
+                why = "holds a complex number";
+                return {};
+            }
+            if (t->kind() == K::IntType && x.is_floating_point() && std::abs(x.item<double>()) > 9.2e18) {
+                why = "holds a number too large for int";
+                return {};
+            }
+            if (t->kind() == K::BoolType) return x.item<bool>();
+            if (t->kind() == K::IntType) {
+                if (x.is_floating_point() && x.item<double>() != std::floor(x.item<double>())) {
+                    why = "holds " + std::to_string(x.item<double>()) + ", not a whole number";
+                    return {};
+                }
+                return x.item<int64_t>();
+            }
+            if (t->kind() == K::NumberType && !x.is_floating_point()) return x.item<int64_t>();
+            return x.item<double>();
+        }
+        if (t->kind() == K::FloatType && v.isInt()) return double(v.toInt());
+        break;
+    case K::ListType: {
+        const auto elem = t->expectRef<c10::ListType>().getElementType();
+        std::vector<c10::IValue> items;
+        if (v.isTuple())
+            items = v.toTupleRef().elements().vec();
+        else if (v.isList())
+            items = v.toListRef().vec();
+        else if (v.isTensor() && elem->kind() != K::TensorType && v.toTensor().dim() == 1)
+            for (const auto& x : v.toTensor().unbind(0))
+                items.emplace_back(x);
+        else if (v.isTensor() && elem->kind() == K::TensorType)
+            items.push_back(v);
+        else
+            break;
+        c10::impl::GenericList list(elem);
+        for (const auto& i : items) {
+            c10::IValue c = convertTo(i, elem, why);
+            if (c.isNone() && !i.isNone()) return {};
+            list.push_back(c);
+        }
+        return list;
+    }
+    case K::TupleType: {
+        const auto& elems = t->expectRef<c10::TupleType>().elements();
+        std::vector<c10::IValue> items;
+        if (v.isTuple())
+            items = v.toTupleRef().elements().vec();
+        else if (v.isList())
+            items = v.toListRef().vec();
+        else
+            break;
+        if (items.size() != elems.size()) {
+            why = "has " + std::to_string(items.size()) + " elements, " + std::to_string(elems.size()) +
+                  " expected";
+            return {};
+        }
+        std::vector<c10::IValue> out;
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            c10::IValue c = convertTo(items[i], elems[i], why);
+            if (c.isNone() && !items[i].isNone()) return {};
+            out.push_back(c);
+        }
+        return c10::ivalue::Tuple::create(std::move(out));
+    }
+    case K::DictType: {
+        if (!v.isGenericDict()) break;
+        const auto& dt = t->expectRef<c10::DictType>();
+        c10::impl::GenericDict dict(dt.getKeyType(), dt.getValueType());
+        for (const auto& e : v.toGenericDict()) {
+            c10::IValue k = convertTo(e.key(), dt.getKeyType(), why);
+            c10::IValue val = convertTo(e.value(), dt.getValueType(), why);
+            if (k.isNone() || (val.isNone() && !e.value().isNone())) return {};
+            dict.insert_or_assign(k, val);
+        }
+        return dict;
+    }
+    default:
+        break;
+    }
+    if (why.empty()) why = "is " + v.type()->annotation_str();
+    return {};
+}
+
+} // namespace
+
+InputBinding Model::bindInputs(const std::vector<ProvidedInput>& provided) const {
+    InputBinding b;
+    const auto& schema = detail::ModelAccess::module(*this).get_method("forward").function().getSchema();
+    std::vector<c10::Argument> args(schema.arguments().begin() + 1, schema.arguments().end());
+    std::map<std::string, std::size_t> index;
+    for (std::size_t i = 0; i < args.size(); ++i)
+        index[args[i].name()] = i;
+
+    // A multi-tensor file whose keys are argument names feeds those arguments by name.
+    std::vector<ProvidedInput> items;
+    for (const auto& p : provided) {
+        if (p.argument.empty() && p.value.kind() == Value::Kind::Dict && p.value.size() > 0) {
+            bool allNamed = true;
+            for (const auto& [k, v] : p.value.items())
+                allNamed = allNamed && index.count(k);
+            const bool dictArg =
+                !args.empty() &&
+                args[std::min(items.size(), args.size() - 1)].type()->kind() == c10::TypeKind::DictType;
+            if (allNamed && !dictArg) {
+                for (const auto& [k, v] : p.value.items())
+                    items.push_back({k, v, p.source + "[\"" + k + "\"]"});
+                continue;
+            }
+        }
+        items.push_back(p);
+    }
+
+    std::vector<const ProvidedInput*> slots(args.size(), nullptr);
+    std::vector<const ProvidedInput*> positional;
+    for (const auto& p : items) {
+        if (p.argument.empty()) {
+            positional.push_back(&p);
+            continue;
+        }
+        const auto it = index.find(p.argument);
+        if (it == index.end()) {
+            b.error = "forward has no argument named '" + p.argument + "' (it takes " + argList(args) + ")";
+            return b;
+        }
+        if (slots[it->second]) {
+            b.error = "argument '" + p.argument + "' is given twice (" + slots[it->second]->source + " and " +
+                      p.source + ")";
+            return b;
+        }
+        slots[it->second] = &p;
+    }
+    std::size_t next = 0;
+    for (const auto* p : positional) {
+        while (next < slots.size() && slots[next])
+            ++next;
+        if (next >= slots.size()) {
+            b.error = "forward takes " + std::to_string(args.size()) + " input" +
+                      (args.size() == 1 ? "" : "s") + (args.empty() ? "" : " (" + argList(args) + ")") +
+                      " but " + std::to_string(items.size()) + " were given";
+            return b;
+        }
+        slots[next++] = p;
+    }
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const auto& a = args[i];
+        if (!slots[i]) {
+            if (a.default_value()) continue;
+            b.error = "forward needs '" + a.name() + "' (" + a.type()->annotation_str() + "), argument " +
+                      std::to_string(i + 1) + " of " + std::to_string(args.size()) +
+                      ": give another input, or name it as " + a.name() + "=FILE";
+            return b;
+        }
+        std::string why;
+        c10::IValue v = convertTo(unwrap(slots[i]->value), a.type(), why);
+        if (v.isNone() &&
+            !(unwrap(slots[i]->value).isNone() && a.type()->kind() == c10::TypeKind::OptionalType)) {
+            b.error = "input '" + a.name() + "' from " + slots[i]->source + " " + why +
+                      ", but forward wants " + a.type()->annotation_str();
+            return b;
+        }
+        b.arguments.push_back({a.name(), a.type()->annotation_str(), slots[i]->source, wrap(v)});
+    }
+    b.ok = true;
+    return b;
+}
+
+} // namespace twb
