@@ -88,7 +88,8 @@ void TestCompare::topk() {
     const auto b = twb::makeTensor({0.2, 0.7, 0.1, 0.1, 0.6, 0.3}, {2, 3});
     twb::CompareOptions o;
     o.topk = 2;
-    const auto& l = twb::compareOutputs(a, b, o).leaves[0];
+    const auto c = twb::compareOutputs(a, b, o);
+    const auto& l = c.leaves[0];
     QVERIFY(l.hasTopk);
     QCOMPARE(l.k, 2);
     QCOMPARE(l.argmaxAgreement, 0.5); // row 0 agrees (1), row 1 does not (0 vs 1)
