@@ -1,6 +1,5 @@
 #include "job_runner.h"
 
-#include "twb/diagnosis.h"
 #include "twb/error.h"
 #include "twb/generate.h"
 #include "twb/tensor_io.h"
@@ -58,14 +57,30 @@ QString previewText(const twb::Value& v) {
         .arg(first, s.numel > int64_t(s.first.size()) ? QStringLiteral(", …") : QString());
 }
 
-// From the worker thread: tells the GUI thread what went wrong, if the runner still exists.
-void reportFailure(const QPointer<JobRunner>& self, const QString& message) {
+// From the worker thread: runs fn(runner) on the GUI thread if the runner still exists. The runner
+// outlives the worker thread (its destructor waits for it), so `self` is valid when queued.
+template <typename Fn> void toGui(const QPointer<JobRunner>& self, Fn fn) {
     QMetaObject::invokeMethod(
         self,
-        [self, message] {
-            if (self) emit self->failed(message);
+        [self, fn] {
+            if (self) fn(self.data());
         },
         Qt::QueuedConnection);
+}
+
+// Runs on the worker thread; throws on values that cannot be compared at all.
+ComparisonSnapshot compareValues(const twb::Value& a, const twb::Value& b, const QString& nameA,
+                                 const QString& nameB, const twb::CompareOptions& options,
+                                 const QString& leafPath) {
+    ComparisonSnapshot snap;
+    snap.nameA = nameA;
+    snap.nameB = nameB;
+    snap.comparison = twb::compareOutputs(a, b, options);
+    snap.leafPath = leafPath;
+    if (snap.leafPath.isEmpty() && !snap.comparison.leaves.empty())
+        snap.leafPath = QString::fromStdString(snap.comparison.leaves.front().path);
+    snap.errors = twb::histogram(twb::absoluteErrors(a, b, snap.leafPath.toStdString()), 40);
+    return snap;
 }
 
 } // namespace
@@ -109,15 +124,11 @@ void JobRunner::openModel(const QString& path) {
         worker->binding = {};
         try {
             const std::string file = path.toStdString();
-            if (twb::diagnose(file).kind == twb::FileKind::TorchScript) {
-                try {
-                    worker->model.emplace(twb::Model::load(file)); // loads once, and inspects as it loads
-                    info = worker->model->info();
-                } catch (const twb::Error&) {
-                    info = twb::inspectModelFile(file); // explains why it does not load
-                }
-            } else {
-                info = twb::inspectModelFile(file);
+            try {
+                worker->model.emplace(twb::Model::load(file)); // diagnoses, loads and inspects in one pass
+                info = worker->model->info();
+            } catch (const twb::Error&) {
+                info = twb::inspectModelFile(file); // not runnable: says what it is and why
             }
         } catch (const std::exception& e) {
             info.path = path.toStdString();
@@ -126,12 +137,9 @@ void JobRunner::openModel(const QString& path) {
             info.diagnosis.error = e.what();
             info.diagnosis.fix = "Save or download the file again.";
         }
-        QMetaObject::invokeMethod(
-            self,
-            [self, gen, info] {
-                if (self && gen == self->m_modelGeneration) emit self->modelInspected(info);
-            },
-            Qt::QueuedConnection);
+        toGui(self, [gen, info](JobRunner* r) {
+            if (gen == r->m_modelGeneration) emit r->modelInspected(info);
+        });
     });
 }
 
@@ -143,14 +151,12 @@ void JobRunner::loadStateDict(const QString& path, bool strict) {
         try {
             if (!worker->model) throw twb::Error("open a TorchScript model first, then load weights into it");
             const twb::StateDictReport report = worker->model->loadStateDict(path.toStdString(), strict);
-            QMetaObject::invokeMethod(
-                self,
-                [self, gen, report, path] {
-                    if (self && gen == self->m_modelGeneration) emit self->stateDictLoaded(report, path);
-                },
-                Qt::QueuedConnection);
+            toGui(self, [gen, report, path](JobRunner* r) {
+                if (gen == r->m_modelGeneration) emit r->stateDictLoaded(report, path);
+            });
         } catch (const std::exception& e) {
-            reportFailure(self, QString::fromUtf8(e.what()));
+            const QString message = QString::fromUtf8(e.what());
+            toGui(self, [message](JobRunner* r) { emit r->failed(message); });
         }
     });
 }
@@ -220,12 +226,9 @@ void JobRunner::bindInputs(const QVector<InputSpec>& inputs) {
             worker->binding = {};
             snap.error = QStringLiteral("an input file cannot be read");
         }
-        QMetaObject::invokeMethod(
-            self,
-            [self, gen, snap] {
-                if (self && gen == self->m_bindGeneration) emit self->inputsBound(snap);
-            },
-            Qt::QueuedConnection);
+        toGui(self, [gen, snap](JobRunner* r) {
+            if (gen == r->m_bindGeneration) emit r->inputsBound(snap);
+        });
     });
 }
 
@@ -241,12 +244,9 @@ void JobRunner::run(const QVector<twb::RunConfig>& configs) {
     auto stop = m_stop;
     post(worker, [self, worker, gen, configs, stop] {
         auto deliver = [&](auto fn) {
-            QMetaObject::invokeMethod(
-                self,
-                [self, gen, fn] {
-                    if (self && gen == self->m_runGeneration) fn(self.data());
-                },
-                Qt::QueuedConnection);
+            toGui(self, [gen, fn](JobRunner* r) {
+                if (gen == r->m_runGeneration) fn(r);
+            });
         };
         std::vector<double> baseline;
         std::string baselineLabel;
@@ -299,31 +299,17 @@ void JobRunner::compare(const twb::Value& a, const twb::Value& b, const QString&
     const quint64 gen = ++m_compareGeneration;
     QPointer<JobRunner> self(this);
     post(m_worker, [self, gen, a, b, nameA, nameB, options, leafPath] {
-        ComparisonSnapshot snap;
-        snap.nameA = nameA;
-        snap.nameB = nameB;
         try {
-            snap.comparison = twb::compareOutputs(a, b, options);
-            snap.leafPath = leafPath;
-            if (snap.leafPath.isEmpty() && !snap.comparison.leaves.empty())
-                snap.leafPath = QString::fromStdString(snap.comparison.leaves.front().path);
-            snap.errors = twb::histogram(twb::absoluteErrors(a, b, snap.leafPath.toStdString()), 40);
+            const ComparisonSnapshot snap = compareValues(a, b, nameA, nameB, options, leafPath);
+            toGui(self, [gen, snap](JobRunner* r) {
+                if (gen == r->m_compareGeneration) emit r->compared(snap);
+            });
         } catch (const std::exception& e) {
             const QString message = QString::fromUtf8(e.what());
-            QMetaObject::invokeMethod(
-                self,
-                [self, gen, message] {
-                    if (self && gen == self->m_compareGeneration) emit self->compareFailed(message);
-                },
-                Qt::QueuedConnection);
-            return;
+            toGui(self, [gen, message](JobRunner* r) {
+                if (gen == r->m_compareGeneration) emit r->compareFailed(message);
+            });
         }
-        QMetaObject::invokeMethod(
-            self,
-            [self, gen, snap] {
-                if (self && gen == self->m_compareGeneration) emit self->compared(snap);
-            },
-            Qt::QueuedConnection);
     });
 }
 
@@ -334,22 +320,16 @@ void JobRunner::compareWithFile(const twb::Value& a, const QString& nameA, const
     post(m_worker, [self, gen, a, nameA, file, options, leafPath] {
         try {
             const twb::Value b = twb::readTensorFile(file.toStdString());
-            QMetaObject::invokeMethod(
-                self,
-                [self, gen, a, b, nameA, file, options, leafPath] {
-                    // Chains into a comparison only if nothing newer was asked for meanwhile.
-                    if (self && gen == self->m_compareGeneration)
-                        self->compare(a, b, nameA, QFileInfo(file).fileName(), options, leafPath);
-                },
-                Qt::QueuedConnection);
+            const ComparisonSnapshot snap =
+                compareValues(a, b, nameA, QFileInfo(file).fileName(), options, leafPath);
+            toGui(self, [gen, snap](JobRunner* r) {
+                if (gen == r->m_compareGeneration) emit r->compared(snap);
+            });
         } catch (const std::exception& e) {
             const QString message = QString::fromUtf8(e.what());
-            QMetaObject::invokeMethod(
-                self,
-                [self, gen, message] {
-                    if (self && gen == self->m_compareGeneration) emit self->compareFailed(message);
-                },
-                Qt::QueuedConnection);
+            toGui(self, [gen, message](JobRunner* r) {
+                if (gen == r->m_compareGeneration) emit r->compareFailed(message);
+            });
         }
     });
 }
@@ -376,12 +356,7 @@ void JobRunner::exportReport(const twb::Report& report, const QString& jsonPath,
         } catch (const std::exception& e) {
             error = QString::fromUtf8(e.what());
         }
-        QMetaObject::invokeMethod(
-            self,
-            [self, jsonPath, error] {
-                if (self) emit self->exported(jsonPath, error);
-            },
-            Qt::QueuedConnection);
+        toGui(self, [jsonPath, error](JobRunner* r) { emit r->exported(jsonPath, error); });
     });
 }
 
@@ -398,12 +373,7 @@ void JobRunner::writeSession(const QString& path, const QJsonObject& meta, const
             file.write(QJsonDocument(session).toJson(QJsonDocument::Compact));
             ok = file.commit();
         }
-        QMetaObject::invokeMethod(
-            self,
-            [self, path, ok] {
-                if (self) emit self->sessionWritten(path, ok);
-            },
-            Qt::QueuedConnection);
+        toGui(self, [path, ok](JobRunner* r) { emit r->sessionWritten(path, ok); });
     });
 }
 
