@@ -11,10 +11,7 @@
 namespace twbui {
 
 QString shapeText(const std::vector<int64_t>& shape) {
-    QStringList parts;
-    for (auto d : shape)
-        parts << QString::number(d);
-    return "[" + parts.join(", ") + "]";
+    return QString::fromStdString(twb::shapeText(shape));
 }
 
 QString bytesText(uint64_t bytes) {

@@ -6,6 +6,8 @@
 
 namespace torchwb {
 
+using twb::shapeText;
+
 std::string bytesText(uint64_t bytes) {
     const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
     double v = double(bytes);
@@ -24,13 +26,6 @@ std::string countText(int64_t n) {
     for (int i = int(s.size()) - 3; i > 0; i -= 3)
         s.insert(std::size_t(i), ",");
     return (n < 0 ? "-" : "") + s;
-}
-
-std::string shapeText(const std::vector<int64_t>& shape) {
-    std::string s = "[";
-    for (std::size_t i = 0; i < shape.size(); ++i)
-        s += (i ? ", " : "") + std::to_string(shape[i]);
-    return s + "]";
 }
 
 std::string numberText(double v) {

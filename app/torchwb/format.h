@@ -13,7 +13,6 @@ namespace torchwb {
 
 std::string bytesText(uint64_t bytes); // 1.5 KiB
 std::string countText(int64_t n);      // 11,689,512
-std::string shapeText(const std::vector<int64_t>& shape);
 std::string numberText(double v); // compact, NaN-aware
 std::string inspectionText(const twb::ModelInfo& info, bool withCode);
 std::string leafText(const twb::Leaf& leaf);

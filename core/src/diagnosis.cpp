@@ -49,18 +49,6 @@ std::string kindName(FileKind kind) {
     return "unknown";
 }
 
-namespace detail {
-std::string baseName(const std::string& path) {
-    const auto slash = path.find_last_of("/\\");
-    return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-std::string stem(const std::string& path) {
-    const std::string b = baseName(path);
-    const auto dot = b.find_last_of('.');
-    return dot == std::string::npos || dot == 0 ? b : b.substr(0, dot);
-}
-} // namespace detail
-
 namespace {
 
 namespace pickle = detail::pickle;
@@ -95,16 +83,6 @@ bool startsWith(const std::string& s, const char* prefix, std::size_t n) {
 
 bool endsWith(const std::string& s, const std::string& suffix) {
     return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-std::string extension(const std::string& path) {
-    const std::string b = baseName(path);
-    const auto dot = b.find_last_of('.');
-    if (dot == std::string::npos) return {};
-    std::string ext = b.substr(dot + 1);
-    std::transform(ext.begin(), ext.end(), ext.begin(),
-                   [](unsigned char c) { return char(std::tolower(c)); });
-    return ext;
 }
 
 std::string pickledModuleFix(const std::string& path, const std::string& cls) {
@@ -390,7 +368,7 @@ Diagnosis diagnoseUnguarded(const std::string& path) {
         return unusable(FileKind::NotFound, "", "A file that cannot be read", e.what(),
                         "Check the file's permissions.");
     }
-    const std::string ext = extension(path);
+    const std::string ext = detail::lowerExtension(path);
 
     if (startsWith(head, "PK\x03\x04", 4) || startsWith(head, "PK\x05\x06", 4)) return diagnoseZip(path);
     if (startsWith(head, kLegacyMagic, sizeof(kLegacyMagic) - 1))

@@ -2,6 +2,8 @@
 
 #include "twb/error.h"
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <limits>
 #include <sys/stat.h>
@@ -29,6 +31,27 @@ std::string readWholeFile(const std::string& path, uint64_t maxBytes) {
     if (size > maxBytes)
         throw Error(path + ": file is larger than expected (" + std::to_string(size) + " bytes)");
     return readHead(path, std::size_t(size));
+}
+
+std::string baseName(const std::string& path) {
+    const auto slash = path.find_last_of("/\\");
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string stem(const std::string& path) {
+    const std::string b = baseName(path);
+    const auto dot = b.find_last_of('.');
+    return dot == std::string::npos || dot == 0 ? b : b.substr(0, dot);
+}
+
+std::string lowerExtension(const std::string& path) {
+    const std::string b = baseName(path);
+    const auto dot = b.find_last_of('.');
+    if (dot == std::string::npos) return {};
+    std::string ext = b.substr(dot + 1);
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return char(std::tolower(c)); });
+    return ext;
 }
 
 int64_t checkedNumel(const std::vector<int64_t>& shape, int64_t elementSize, const std::string& label) {

@@ -21,10 +21,6 @@ namespace twb {
 using detail::unwrap;
 using detail::wrap;
 
-namespace detail {
-std::string baseName(const std::string& path);
-} // namespace detail
-
 struct Model::Impl {
     torch::jit::Module module;
     ModelInfo info;
@@ -327,14 +323,8 @@ std::string StateDictReport::describe() const {
     list("Missing key(s) in state_dict:", missing);
     list("Unexpected key(s) in state_dict:", unexpected);
     for (const auto& m : mismatched) {
-        auto shape = [](const std::vector<int64_t>& v) {
-            std::string t = "[";
-            for (std::size_t i = 0; i < v.size(); ++i)
-                t += (i ? ", " : "") + std::to_string(v[i]);
-            return t + "]";
-        };
-        s << "size mismatch for " << m.name << ": copying a param with shape " << shape(m.got)
-          << " from checkpoint, the shape in current model is " << shape(m.expected) << ". ";
+        s << "size mismatch for " << m.name << ": copying a param with shape " << shapeText(m.got)
+          << " from checkpoint, the shape in current model is " << shapeText(m.expected) << ". ";
     }
     if (clean())
         s << "All keys matched successfully (" << loaded << " tensors loaded).";

@@ -27,6 +27,11 @@ uint64_t fileSize(const std::string& path);
 std::string readHead(const std::string& path, std::size_t n);
 std::string readWholeFile(const std::string& path, uint64_t maxBytes);
 
+// "dir/model.PT" -> "model.PT", "model", "pt".
+std::string baseName(const std::string& path);
+std::string stem(const std::string& path);
+std::string lowerExtension(const std::string& path);
+
 // Checked product of a shape; throws twb::Error on negative or overflowing dimensions.
 int64_t checkedNumel(const std::vector<int64_t>& shape, int64_t elementSize, const std::string& label);
 

@@ -27,20 +27,8 @@ ImageOptions ImageOptions::preset(const std::string& name) {
     throw Error("unknown image normalization preset '" + name + "' (known: none, imagenet, half)");
 }
 
-namespace {
-std::string lowerExtension(const std::string& path) {
-    const auto slash = path.find_last_of("/\\");
-    const auto dot = path.find_last_of('.');
-    if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return {};
-    std::string ext = path.substr(dot + 1);
-    std::transform(ext.begin(), ext.end(), ext.begin(),
-                   [](unsigned char c) { return char(std::tolower(c)); });
-    return ext;
-}
-} // namespace
-
 TensorFormat detectTensorFormat(const std::string& path) {
-    const std::string ext = lowerExtension(path);
+    const std::string ext = detail::lowerExtension(path);
     if (ext == "npy") return TensorFormat::Npy;
     if (ext == "npz") return TensorFormat::Npz;
     if (ext == "safetensors") return TensorFormat::Safetensors;
@@ -131,7 +119,7 @@ Value readUnguarded(const std::string& path, const ReadOptions& options) {
 } // namespace
 
 void writeTensorFile(const std::string& path, const Value& value) {
-    const std::string ext = lowerExtension(path);
+    const std::string ext = detail::lowerExtension(path);
     if (ext == "npy") return detail::writeNpy(path, value);
     if (ext == "pt" || ext == "pth") return detail::writeTorchSave(path, value);
     throw Error(path + ": outputs are written as .npy (one tensor) or .pt (any structure)");

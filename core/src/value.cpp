@@ -94,6 +94,13 @@ std::string dtypeName(c10::ScalarType type) {
 using detail::unwrap;
 using detail::wrap;
 
+std::string shapeText(const std::vector<int64_t>& shape) {
+    std::string s = "[";
+    for (std::size_t i = 0; i < shape.size(); ++i)
+        s += (i ? ", " : "") + std::to_string(shape[i]);
+    return s + "]";
+}
+
 std::string canonicalDtype(const std::string& name) {
     static const std::map<std::string, std::string> aliases{
         {"float", "float32"},
@@ -306,12 +313,6 @@ std::string Value::dtype() const {
 }
 
 namespace {
-std::string shapeText(const std::vector<int64_t>& shape) {
-    std::string s = "[";
-    for (std::size_t i = 0; i < shape.size(); ++i)
-        s += (i ? ", " : "") + std::to_string(shape[i]);
-    return s + "]";
-}
 void describeInto(const c10::IValue& v, std::ostringstream& out) {
     if (v.isTensor()) {
         const auto& t = v.toTensor();

@@ -85,6 +85,9 @@ Value makeString(const std::string& v);
 Value makeTensor(const std::vector<double>& values, const std::vector<int64_t>& shape,
                  const std::string& dtype = "float32");
 
+// "[2, 3, 224, 224]"
+std::string shapeText(const std::vector<int64_t>& shape);
+
 // Dtype names accepted everywhere: float32/float, float64/double, float16/half,
 // bfloat16, int8, uint8, int16, int32/int, int64/long, bool, complex64, complex128.
 std::string canonicalDtype(const std::string& name); // throws twb::Error on unknown names
