@@ -74,6 +74,10 @@ void TestInputs::multiTensorFileByKeys() {
     const std::string why =
         twbtest::compareToFile(out.at(0), TWB_DATA("two_inputs_expected0.npy"), 1e-5, 1e-5);
     QVERIFY2(why.empty(), why.c_str());
+    // Aimed at one of its keys' arguments (as the GUI's rows do), the file still feeds them all.
+    const auto aimed = m_two->bindInputs({in(file.toUtf8().constData(), "x")});
+    QVERIFY2(aimed.ok, aimed.error.c_str());
+    QCOMPARE(aimed.arguments.size(), std::size_t(2));
     // scale = 2.5 given as a float tensor reproduces Python's second output.
     const auto b25 =
         m_two->bindInputs({in(file.toUtf8().constData()), {"scale", twb::makeTensor({2.5}, {}), "2.5"}});

@@ -186,18 +186,6 @@ void JobRunner::bindInputs(const QVector<InputSpec>& inputs) {
                     p.source = QFileInfo(in.source).fileName().toStdString();
                     if (twb::detectTensorFormat(src) == twb::TensorFormat::Image) row.imagePath = in.source;
                 }
-                // A .npz/.safetensors/dict whose keys are argument names feeds those arguments, whichever row
-                // holds it.
-                if (worker->model && p.value.kind() == twb::Value::Kind::Dict && p.value.size() > 0) {
-                    bool keysAreArguments = true;
-                    for (const auto& [key, v] : p.value.items()) {
-                        bool found = false;
-                        for (const auto& a : worker->model->info().inputs)
-                            found = found || a.name == key;
-                        keysAreArguments = keysAreArguments && found;
-                    }
-                    if (keysAreArguments) p.argument.clear();
-                }
                 row.ok = true;
                 row.text = previewText(p.value);
                 provided.push_back(std::move(p));

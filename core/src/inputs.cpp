@@ -147,16 +147,18 @@ InputBinding Model::bindInputs(const std::vector<ProvidedInput>& provided) const
     for (std::size_t i = 0; i < args.size(); ++i)
         index[args[i].name()] = i;
 
-    // A multi-tensor file whose keys are argument names feeds those arguments by name.
+    // A multi-tensor file whose keys are argument names feeds those arguments by name, whether it was
+    // given by position or aimed at one of them — unless the argument it is aimed at takes a Dict itself.
     std::vector<ProvidedInput> items;
     for (const auto& p : provided) {
-        if (p.argument.empty() && p.value.kind() == Value::Kind::Dict && p.value.size() > 0) {
+        if (p.value.kind() == Value::Kind::Dict && p.value.size() > 0) {
             bool allNamed = true;
             for (const auto& [k, v] : p.value.items())
                 allNamed = allNamed && index.count(k);
-            const bool dictArg =
-                !args.empty() &&
-                args[std::min(items.size(), args.size() - 1)].type()->kind() == c10::TypeKind::DictType;
+            const auto named = index.find(p.argument);
+            const std::size_t target =
+                named != index.end() ? named->second : std::min(items.size(), args.size() - 1);
+            const bool dictArg = !args.empty() && args[target].type()->kind() == c10::TypeKind::DictType;
             if (allNamed && !dictArg) {
                 for (const auto& [k, v] : p.value.items())
                     items.push_back({k, v, p.source + "[\"" + k + "\"]"});
