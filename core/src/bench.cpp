@@ -56,7 +56,7 @@ int64_t batchSizeOf(const std::vector<c10::IValue>& stack) {
 
 double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
-    return v.empty() ? 0 : v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+    return v.empty() ? 0 : percentileOfSorted(v, 50);
 }
 
 class Harness {

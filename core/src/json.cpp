@@ -1,5 +1,7 @@
 #include "twb/json.h"
 
+#include "json_values.h"
+
 #include <nlohmann/json.hpp>
 
 #include <cmath>
@@ -9,9 +11,7 @@ namespace {
 
 using nlohmann::ordered_json;
 
-ordered_json number(double v) {
-    return std::isfinite(v) ? ordered_json(v) : ordered_json(nullptr);
-}
+using detail::finiteOrNull;
 
 ordered_json totals(const TensorTotals& t) {
     ordered_json dtypes = ordered_json::object();
@@ -46,16 +46,35 @@ ordered_json diagnosis(const Diagnosis& d) {
     return j;
 }
 
-ordered_json summary(const TensorSummary& s) {
-    ordered_json first = ordered_json::array();
-    for (double v : s.first)
-        first.push_back(number(v));
-    return {{"shape", s.shape},  {"dtype", s.dtype},     {"device", s.device},   {"numel", s.numel},
-            {"bytes", s.bytes},  {"min", number(s.min)}, {"max", number(s.max)}, {"mean", number(s.mean)},
-            {"nan", s.nanCount}, {"inf", s.infCount},    {"first", first},       {"topk", s.topk}};
+} // namespace
+
+namespace detail {
+
+ordered_json finiteOrNull(double v) {
+    return std::isfinite(v) ? ordered_json(v) : ordered_json(nullptr);
 }
 
-} // namespace
+ordered_json leafToJson(const Leaf& l) {
+    const auto& s = l.summary;
+    ordered_json first = ordered_json::array();
+    for (double v : s.first)
+        first.push_back(finiteOrNull(v));
+    return {{"path", l.path},
+            {"shape", s.shape},
+            {"dtype", s.dtype},
+            {"device", s.device},
+            {"numel", s.numel},
+            {"bytes", s.bytes},
+            {"min", finiteOrNull(s.min)},
+            {"max", finiteOrNull(s.max)},
+            {"mean", finiteOrNull(s.mean)},
+            {"nan", s.nanCount},
+            {"inf", s.infCount},
+            {"first", first},
+            {"topk", s.topk}};
+}
+
+} // namespace detail
 
 std::string toJson(const ModelInfo& info, int indent) {
     ordered_json j{{"file", info.path}, {"size", info.fileSize}};
@@ -102,11 +121,8 @@ std::string toJson(const ModelInfo& info, int indent) {
 
 std::string toJson(const std::vector<Leaf>& leaves, int indent) {
     ordered_json j = ordered_json::array();
-    for (const auto& l : leaves) {
-        ordered_json s{{"path", l.path}};
-        s.update(summary(l.summary));
-        j.push_back(s);
-    }
+    for (const auto& l : leaves)
+        j.push_back(detail::leafToJson(l));
     return j.dump(indent);
 }
 

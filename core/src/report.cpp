@@ -1,6 +1,7 @@
 #include "twb/report.h"
 
 #include "cuda_support.h"
+#include "json_values.h"
 
 #include "twb/build_info.h"
 #include "twb/error.h"
@@ -66,7 +67,7 @@ EnvironmentInfo currentEnvironment() {
 namespace {
 
 ordered_json num(double v) {
-    return std::isfinite(v) ? ordered_json(v) : ordered_json(nullptr);
+    return detail::finiteOrNull(v);
 }
 double getNum(const ordered_json& j, const char* key, double fallback = 0) {
     if (!j.contains(key) || j.at(key).is_null()) return j.contains(key) ? std::nan("") : fallback;
@@ -144,25 +145,6 @@ RunConfig configFrom(const ordered_json& j) {
     return c;
 }
 
-ordered_json leafJson(const Leaf& l) {
-    ordered_json first = ordered_json::array();
-    for (double v : l.summary.first)
-        first.push_back(num(v));
-    return {{"path", l.path},
-            {"shape", l.summary.shape},
-            {"dtype", l.summary.dtype},
-            {"device", l.summary.device},
-            {"numel", l.summary.numel},
-            {"bytes", l.summary.bytes},
-            {"min", num(l.summary.min)},
-            {"max", num(l.summary.max)},
-            {"mean", num(l.summary.mean)},
-            {"nan", l.summary.nanCount},
-            {"inf", l.summary.infCount},
-            {"first", first},
-            {"topk", l.summary.topk}};
-}
-
 Leaf leafFrom(const ordered_json& j) {
     Leaf l;
     l.path = get<std::string>(j, "path");
@@ -204,7 +186,7 @@ ordered_json runJson(const RunRecord& r) {
     j["cuda_peak_bytes"] = r.cudaPeakBytes;
     j["outputs"] = ordered_json::array();
     for (const auto& l : r.outputs)
-        j["outputs"].push_back(leafJson(l));
+        j["outputs"].push_back(detail::leafToJson(l));
     j["warmup_ns"] = doubles(r.warmupNs);
     j["samples_ns"] = doubles(r.samplesNs);
     j["device_ns"] = doubles(r.deviceNs);
