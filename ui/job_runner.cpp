@@ -284,32 +284,23 @@ void JobRunner::run(const QVector<twb::RunConfig>& configs) {
 
 void JobRunner::compare(const twb::Value& a, const twb::Value& b, const QString& nameA, const QString& nameB,
                         const twb::CompareOptions& options, const QString& leafPath) {
-    const quint64 gen = ++m_compareGeneration;
-    QPointer<JobRunner> self(this);
-    post(m_worker, [self, gen, a, b, nameA, nameB, options, leafPath] {
-        try {
-            const ComparisonSnapshot snap = compareValues(a, b, nameA, nameB, options, leafPath);
-            toGui(self, [gen, snap](JobRunner* r) {
-                if (gen == r->m_compareGeneration) emit r->compared(snap);
-            });
-        } catch (const std::exception& e) {
-            const QString message = QString::fromUtf8(e.what());
-            toGui(self, [gen, message](JobRunner* r) {
-                if (gen == r->m_compareGeneration) emit r->compareFailed(message);
-            });
-        }
-    });
+    postComparison([=] { return compareValues(a, b, nameA, nameB, options, leafPath); });
 }
 
 void JobRunner::compareWithFile(const twb::Value& a, const QString& nameA, const QString& file,
                                 const twb::CompareOptions& options, const QString& leafPath) {
+    postComparison([=] {
+        const twb::Value b = twb::readTensorFile(file.toStdString());
+        return compareValues(a, b, nameA, QFileInfo(file).fileName(), options, leafPath);
+    });
+}
+
+void JobRunner::postComparison(std::function<ComparisonSnapshot()> make) {
     const quint64 gen = ++m_compareGeneration;
     QPointer<JobRunner> self(this);
-    post(m_worker, [self, gen, a, nameA, file, options, leafPath] {
+    post(m_worker, [self, gen, make] {
         try {
-            const twb::Value b = twb::readTensorFile(file.toStdString());
-            const ComparisonSnapshot snap =
-                compareValues(a, b, nameA, QFileInfo(file).fileName(), options, leafPath);
+            const ComparisonSnapshot snap = make();
             toGui(self, [gen, snap](JobRunner* r) {
                 if (gen == r->m_compareGeneration) emit r->compared(snap);
             });

@@ -15,6 +15,7 @@
 #include <QThread>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 
 namespace twbui {
@@ -59,6 +60,8 @@ signals:
 
 private:
     friend class Worker;
+    // Runs `make` on the worker thread; a newer comparison request drops this one's result.
+    void postComparison(std::function<ComparisonSnapshot()> make);
     QThread m_thread;
     Worker* m_worker = nullptr;
     quint64 m_modelGeneration = 0, m_bindGeneration = 0, m_runGeneration = 0, m_compareGeneration = 0;
