@@ -2,6 +2,7 @@
 // platform, fixture lookup, and comparison of values against Python's.
 #pragma once
 
+#include "twb/build_info.h"
 #include "twb/tensor_io.h"
 #include "twb/value.h"
 
@@ -60,6 +61,11 @@ inline std::string compareToFile(const twb::Value& actual, const std::string& ex
         }
     }
     return {};
+}
+
+// LibTorch's major version: scaled_dot_product_attention and friends exist from 2.0.
+inline int libtorchMajor() {
+    return std::stoi(twb::buildInfo().libtorchVersion);
 }
 
 inline bool contains(const std::string& text, const std::string& part) {

@@ -8,6 +8,8 @@
 
 #include <QDirIterator>
 
+#include <algorithm>
+
 class TestDiagnosis : public QObject {
     Q_OBJECT
 private slots:
@@ -18,6 +20,9 @@ private slots:
     void explanationsNameTheFix_data();
     void explanationsNameTheFix();
     void missingFile();
+    void missingOperatorsListedAtOnce();
+    void modernOperators_data();
+    void modernOperators();
     void everyFixtureIsInspectedWithoutCrashing();
 };
 
@@ -39,6 +44,9 @@ void TestDiagnosis::kinds_data() {
     row("cnn.onnx", "onnx", false);
     row("cnn_legacy.pth", "legacy_pickle", false);
     row("too_new.pt", "too_new", false);
+    row("missing_ops.pt", "too_new", false);
+    row("gelu_tanh.pt", "torchscript", true);
+    row("folding.pt", "torchscript", true);
     row("truncated.pt", "corrupt", false);
     row("bad_storage.pt", "corrupt", false);
     row("flipped_model.pt", "corrupt", false);
@@ -159,6 +167,46 @@ void TestDiagnosis::missingFile() {
     QCOMPARE(d.kind, twb::FileKind::NotFound);
     QVERIFY(twbtest::contains(d.error, "/nonexistent/model.pt"));
     QVERIFY_THROWS_EXCEPTION(twb::Error, twb::Model::load("/nonexistent/model.pt"));
+}
+
+// missing_ops.pt is the traced MLP with two calls renamed to operators no LibTorch has.
+void TestDiagnosis::missingOperatorsListedAtOnce() {
+    const twb::Diagnosis d = twb::diagnose(TWB_DATA("missing_ops.pt"));
+    QCOMPARE(d.kind, twb::FileKind::TooNew);
+    QCOMPARE(d.missingOperators, (std::vector<std::string>{"aten::twb_future_relu", "twb_future::linear"}));
+    QVERIFY2(twbtest::contains(d.error, "uses aten::twb_future_relu and twb_future::linear, which this LibTorch (" +
+                                            twb::buildInfo().libtorchVersion + ") does not have"),
+             d.error.c_str());
+    QVERIFY2(twbtest::contains(d.error, "file format version"), d.error.c_str());
+    QVERIFY2(twbtest::contains(d.fix, "extension libraries"), d.fix.c_str());
+    // The unmodified archive calls the real operators and loads.
+    QVERIFY(twb::diagnose(TWB_DATA("mlp_traced.pt")).missingOperators.empty());
+}
+
+void TestDiagnosis::modernOperators_data() {
+    QTest::addColumn<QString>("file");
+    QTest::newRow("scripted block") << "attention_scripted.pt";
+    QTest::newRow("traced block") << "attention_traced.pt";
+    QTest::newRow("nn.MultiheadAttention") << "mha_scripted.pt";
+}
+
+// Saved by PyTorch 2.13, calling scaled_dot_product_attention: usable from LibTorch 2.0, explained before.
+void TestDiagnosis::modernOperators() {
+    QFETCH(QString, file);
+    const twb::ModelInfo info = twb::inspectModelFile(TWB_DATA(file.toStdString()));
+    const twb::Diagnosis& d = info.diagnosis;
+    if (twbtest::libtorchMajor() >= 2) {
+        QVERIFY2(d.usable && d.kind == twb::FileKind::TorchScript, d.error.c_str());
+        QVERIFY(d.missingOperators.empty());
+        QVERIFY(!info.inputs.empty());
+        return;
+    }
+    QCOMPARE(d.kind, twb::FileKind::TooNew);
+    QVERIFY(std::find(d.missingOperators.begin(), d.missingOperators.end(),
+                      "aten::scaled_dot_product_attention") != d.missingOperators.end());
+    QVERIFY2(twbtest::contains(d.error, "aten::scaled_dot_product_attention (added in PyTorch 2.0)"),
+             d.error.c_str());
+    QVERIFY2(twbtest::contains(d.fix, "LibTorch ≥ 2.0"), d.fix.c_str());
 }
 
 void TestDiagnosis::everyFixtureIsInspectedWithoutCrashing() {

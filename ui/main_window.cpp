@@ -6,6 +6,7 @@
 #include "results_panel.h"
 
 #include "twb/build_info.h"
+#include "twb/runtime.h"
 #include "twb/error.h"
 #include "twb/report.h"
 
@@ -297,13 +298,24 @@ void MainWindow::setDarkTheme(bool dark, bool remember) {
 
 void MainWindow::about() {
     const twb::BuildInfo b = twb::buildInfo();
+    const twb::LibTorchBuild& l = b.libtorch;
+    auto text = [](const std::string& s) {
+        return s.empty() ? tr("none") : QString::fromStdString(s).toHtmlEscaped();
+    };
+    const QString build =
+        tr("LibTorch %1 from the %2<br>BLAS %3, LAPACK %4, oneDNN %5<br>%6, %7 intra-op threads<br>"
+           "CUDA runtime %8, cuDNN %9<br>")
+            .arg(text(b.libtorchVersion), text(l.source), text(l.blas), text(l.lapack), text(l.onednn),
+                 l.openmp.empty() ? tr("no OpenMP") : text(l.openmp),
+                 QString::number(twb::threadSettings().current), text(l.cudaRuntime), text(l.cudnn)) +
+        tr("Kineto profiler: %1; CPU capability %2").arg(l.kineto ? tr("yes") : tr("no"), text(l.cpuCapability));
     QMessageBox::about(
         this, tr("About Torch Workbench"),
         tr("<h3>Torch Workbench %1</h3><p>Open, run, time and compare saved PyTorch models.</p>"
-           "<p>LibTorch %2<br>CUDA compiled in: %3; available: %4<br>%5</p><p>Qt %6</p>")
-            .arg(QString::fromStdString(b.version), QString::fromStdString(b.libtorchVersion),
-                 b.cudaCompiled ? tr("yes") : tr("no"), b.cudaAvailable ? tr("yes") : tr("no"),
-                 QString::fromStdString(b.cudaStatus).toHtmlEscaped(), QString::fromLatin1(qVersion())));
+           "<p>%2</p><p>CUDA compiled in: %3; available: %4<br>%5</p><p>Qt %6</p>")
+            .arg(QString::fromStdString(b.version), build, b.cudaCompiled ? tr("yes") : tr("no"),
+                 b.cudaAvailable ? tr("yes") : tr("no"), QString::fromStdString(b.cudaStatus).toHtmlEscaped(),
+                 QString::fromLatin1(qVersion())));
 }
 
 void MainWindow::openFile(const QString& path) {

@@ -1,5 +1,6 @@
 #include "format.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -166,8 +167,18 @@ std::string leafText(const twb::Leaf& leaf) {
 
 std::string versionText(const twb::BuildInfo& b, const twb::ThreadSettings& t) {
     std::ostringstream out;
+    const auto& l = b.libtorch;
+    auto orNone = [](const std::string& s) { return s.empty() ? std::string("none") : s; };
     out << "torchwb " << b.version << "\n"
-        << "LibTorch " << b.libtorchVersion << "\n"
+        << "LibTorch " << b.libtorchVersion << " from the " << l.source
+        << (l.location.empty() ? "" : " (" + l.location + ")") << "\n"
+        << "  built with " << orNone(l.compiler) << ", CPU capability " << orNone(l.cpuCapability) << "\n"
+        << "  BLAS " << orNone(l.blas) << ", LAPACK " << orNone(l.lapack) << ", oneDNN " << orNone(l.onednn)
+        << "\n"
+        << "  " << (l.openmp.empty() ? "no OpenMP" : l.openmp) << ", parallel backend "
+        << orNone(l.parallelBackend) << ", " << t.current << " intra-op threads\n"
+        << "  CUDA runtime " << orNone(l.cudaRuntime) << ", cuDNN " << orNone(l.cudnn) << "\n"
+        << "  Kineto profiler: " << (l.kineto ? "yes" : "no") << "\n"
         << "CUDA compiled in: " << (b.cudaCompiled ? "yes" : "no")
         << ", available: " << (b.cudaAvailable ? "yes" : "no") << "\n  " << b.cudaStatus << "\n"
         << "CPU threads: " << t.hardware << " hardware, LibTorch default " << t.libtorchDefault << "\n";
@@ -225,6 +236,14 @@ std::string benchTable(const std::vector<twb::RunRecord>& runs) {
             << r.libtorchDefaultThreads << ")";
         if (r.peakRssBytes > 0) out << ", peak RSS " << bytesText(uint64_t(r.peakRssBytes));
         if (r.cudaPeakBytes > 0) out << ", CUDA peak " << bytesText(uint64_t(r.cudaPeakBytes));
+        if (!r.deviceNs.empty()) {
+            // CUDA events time the GPU's work alone; the wall clock adds launch and synchronisation.
+            std::vector<double> device = r.deviceNs;
+            std::sort(device.begin(), device.end());
+            out << ", CUDA event median " << twb::formatDuration(twb::percentileOfSorted(device, 50))
+                << " beside wall clock "
+                << twb::formatDuration(r.stats.median);
+        }
         out << "\n";
         for (const auto& w : r.warnings)
             out << "    warning: " << w << "\n";

@@ -2,23 +2,127 @@
 #include "twb/runtime.h"
 
 #include <ATen/Parallel.h>
+#include <ATen/Version.h>
 #include <torch/cuda.h>
 #include <torch/script.h>
 #include <torch/version.h>
 
+#include <fstream>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #ifndef TWB_VERSION
 #define TWB_VERSION "0.0.0"
 #endif
+#ifndef TWB_LIBTORCH_SOURCE
+#define TWB_LIBTORCH_SOURCE "custom"
+#endif
+#ifndef TWB_LIBTORCH_LOCATION
+#define TWB_LIBTORCH_LOCATION ""
+#endif
 
 namespace twb {
+
+namespace {
+
+std::string trim(const std::string& s) {
+    const auto a = s.find_first_not_of(" \t\r\n,");
+    const auto b = s.find_last_not_of(" \t\r\n,");
+    return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
+}
+
+// "KEY=value" out of the comma-separated "Build settings:" line.
+std::string setting(const std::string& settings, const std::string& key) {
+    const std::string needle = key + "=";
+    std::size_t at = 0;
+    while ((at = settings.find(needle, at)) != std::string::npos) {
+        if (at == 0 || settings[at - 1] == ' ' || settings[at - 1] == ',') break;
+        at += needle.size();
+    }
+    if (at == std::string::npos) return {};
+    const std::size_t start = at + needle.size();
+    return trim(settings.substr(start, settings.find(", ", start) - start));
+}
+
+// The BLAS library the process has mapped, by file name ("libopenblas.so.0").
+std::string mappedBlas(const std::string& maps) {
+    std::istringstream in(maps);
+    std::string line;
+    for (const char* name : {"libopenblas", "libblis", "libmkl_rt", "libmkl_core", "libblas"}) {
+        in.clear();
+        in.seekg(0);
+        while (std::getline(in, line)) {
+            const auto slash = line.find_last_of('/');
+            const std::string file = slash == std::string::npos ? line : line.substr(slash + 1);
+            if (file.rfind(name, 0) == 0) return file;
+        }
+    }
+    return {};
+}
+
+} // namespace
+
+LibTorchBuild parseLibTorchConfig(const std::string& config, const std::string& loadedLibraries) {
+    LibTorchBuild b;
+    std::istringstream in(config);
+    std::string line, settings, mkl;
+    while (std::getline(in, line)) {
+        std::string item = trim(line);
+        if (item.rfind("- ", 0) == 0) item = item.substr(2);
+        auto after = [&](const std::string& prefix) { return trim(item.substr(prefix.size())); };
+        if (item.rfind("Build settings:", 0) == 0)
+            settings = after("Build settings:");
+        else if (item.rfind("GCC ", 0) == 0 || item.rfind("clang ", 0) == 0 || item.rfind("MSVC ", 0) == 0)
+            b.compiler = item;
+        else if (item.find("MKL-DNN") != std::string::npos || item.find("oneDNN") != std::string::npos) {
+            const auto v = item.find(" v");
+            b.onednn = v == std::string::npos ? item : trim(item.substr(v + 1, item.find(' ', v + 1) - v - 1));
+        } else if (item.find("Math Kernel Library") != std::string::npos) {
+            const auto v = item.find("Version ");
+            mkl = "Intel MKL" + (v == std::string::npos ? std::string() : " " + trim(item.substr(v + 8, item.find('-', v) - v - 8)));
+        } else if (item.rfind("OpenMP ", 0) == 0)
+            b.openmp = item;
+        else if (item.rfind("CPU capability usage:", 0) == 0)
+            b.cpuCapability = after("CPU capability usage:");
+        else if (item.rfind("CUDA Runtime ", 0) == 0)
+            b.cudaRuntime = after("CUDA Runtime ");
+        else if (item.rfind("CuDNN ", 0) == 0)
+            b.cudnn = after("CuDNN ");
+    }
+    if (b.cudaRuntime.empty()) b.cudaRuntime = setting(settings, "CUDA_VERSION");
+    if (b.cudnn.empty()) b.cudnn = setting(settings, "CUDNN_VERSION");
+    b.blas = setting(settings, "BLAS_INFO");
+    b.lapack = setting(settings, "LAPACK_INFO");
+    if (b.blas == "mkl" && !mkl.empty()) b.blas += " (" + mkl + ")";
+    if (b.blas == "generic" || b.blas == "open" || b.blas.empty()) {
+        const std::string lib = mappedBlas(loadedLibraries);
+        if (!lib.empty()) b.blas = (b.blas.empty() ? std::string("unknown") : b.blas) + " (" + lib + ")";
+    }
+    // CXX_FLAGS carries -DUSE_KINETO where the Kineto profiler is built in.
+    const std::string flags = " " + setting(settings, "CXX_FLAGS") + " ";
+    b.kineto = flags.find(" -DUSE_KINETO ") != std::string::npos;
+    return b;
+}
 
 BuildInfo buildInfo() {
     BuildInfo b;
     b.version = TWB_VERSION;
     b.libtorchVersion = TORCH_VERSION;
+    static const LibTorchBuild libtorch = [] {
+        std::ifstream maps("/proc/self/maps");
+        std::ostringstream mapped;
+        mapped << maps.rdbuf();
+        LibTorchBuild l = parseLibTorchConfig(at::show_config(), mapped.str());
+        l.source = TWB_LIBTORCH_SOURCE;
+        l.location = TWB_LIBTORCH_LOCATION;
+        const std::string parallel = at::get_parallel_info();
+        const auto backend = parallel.find("ATen parallel backend: ");
+        if (backend != std::string::npos)
+            l.parallelBackend = trim(parallel.substr(backend + 23, parallel.find('\n', backend) - backend - 23));
+        return l;
+    }();
+    b.libtorch = libtorch;
 #ifdef TWB_WITH_CUDA
     b.cudaCompiled = true;
 #endif

@@ -1,5 +1,6 @@
 #include "twb/diagnosis.h"
 
+#include "operators.h"
 #include "pickle.h"
 #include "readers.h"
 #include "torch_save.h"
@@ -243,6 +244,46 @@ Diagnosis classifyTorchSave(const std::string& path, const std::string& pickleBy
                     "it holds neither a model nor tensors", "Check that the right object was saved.");
 }
 
+// "uses aten::a and aten::b, which this LibTorch (1.13.0) does not have (added in PyTorch 2.0)".
+Diagnosis missingOperators(const std::vector<std::string>& missing, int64_t formatVersion) {
+    std::string names, newest;
+    bool custom = false;
+    for (std::size_t i = 0; i < missing.size(); ++i) {
+        const std::string& op = missing[i];
+        names += (i == 0 ? "" : i + 1 == missing.size() ? " and " : ", ") + op;
+        const std::string added = detail::operatorAddedIn(op);
+        if (!added.empty()) {
+            names += " (added in PyTorch " + added + ")";
+            if (newest.empty() || std::stod(added) > std::stod(newest)) newest = added;
+        }
+        const std::string ns = op.substr(0, op.find("::"));
+        custom = custom || (ns != "aten" && ns != "prim" && ns != "quantized" && ns != "_quantized");
+    }
+    const bool one = missing.size() == 1;
+    std::string error = "uses " + names + ", which this LibTorch (" TORCH_VERSION ") does not have";
+    if (formatVersion >= 0)
+        error += "; the archive records file format version " + std::to_string(formatVersion) +
+                 " and no PyTorch release";
+    std::string fix;
+    if (!newest.empty())
+        fix = "Build the workbench on LibTorch ≥ " + newest +
+              " (the default 'release' preset uses the PyTorch wheel in the project's venv), or export the "
+              "model again with a PyTorch matching this LibTorch (" TORCH_VERSION ").";
+    else
+        fix = "Build the workbench on the LibTorch of the PyTorch that saved the model (the default "
+              "'release' preset uses the PyTorch wheel in the project's venv), or export the model again "
+              "with a PyTorch matching this LibTorch (" TORCH_VERSION ").";
+    if (custom)
+        fix += "\nOperators outside aten and prim come from extension libraries (torchvision::, a project's own "
+               "TORCH_LIBRARY): LibTorch has them only when that library is linked in.";
+    Diagnosis d = unusable(FileKind::TooNew, "zip (TorchScript)",
+                           std::string("A TorchScript archive whose code calls ") +
+                               (one ? "an operator" : "operators") + " this LibTorch does not have",
+                           error, fix);
+    d.missingOperators = missing;
+    return d;
+}
+
 Diagnosis diagnoseZip(const std::string& path) {
     std::unique_ptr<detail::ZipReader> zip;
     try {
@@ -303,6 +344,12 @@ Diagnosis diagnoseZip(const std::string& path) {
                              std::to_string(maxVersion),
                          "Export it with a PyTorch whose version matches this LibTorch (" TORCH_VERSION
                          "), or use a workbench built against a newer LibTorch.");
+            d.formatVersion = version;
+            return d;
+        }
+        const detail::OperatorScan ops = detail::scanArchiveOperators(*zip, prefix);
+        if (!ops.missing.empty()) {
+            Diagnosis d = missingOperators(ops.missing, version);
             d.formatVersion = version;
             return d;
         }

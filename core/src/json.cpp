@@ -42,6 +42,7 @@ ordered_json diagnosis(const Diagnosis& d) {
     if (d.formatVersion >= 0) j["format_version"] = d.formatVersion;
     if (!d.error.empty()) j["error"] = d.error;
     if (!d.fix.empty()) j["fix"] = d.fix;
+    if (!d.missingOperators.empty()) j["missing_operators"] = d.missingOperators;
     if (!d.detail.empty()) j["detail"] = d.detail;
     return j;
 }
@@ -141,9 +142,21 @@ std::string toJson(const StateDictReport& r, int indent) {
         .dump(indent);
 }
 
+namespace detail {
+nlohmann::ordered_json libtorchBuildObject(const LibTorchBuild& b) {
+    return ordered_json{{"source", b.source},         {"location", b.location},
+                        {"blas", b.blas},             {"lapack", b.lapack},
+                        {"onednn", b.onednn},         {"openmp", b.openmp},
+                        {"parallel_backend", b.parallelBackend}, {"cpu_capability", b.cpuCapability},
+                        {"cuda_runtime", b.cudaRuntime}, {"cudnn", b.cudnn},
+                        {"kineto", b.kineto},         {"compiler", b.compiler}};
+}
+} // namespace detail
+
 std::string toJson(const BuildInfo& b, int indent) {
     return ordered_json{{"version", b.version},
                         {"libtorch", b.libtorchVersion},
+                        {"libtorch_build", detail::libtorchBuildObject(b.libtorch)},
                         {"cuda_compiled", b.cudaCompiled},
                         {"cuda_available", b.cudaAvailable},
                         {"cuda_devices", b.cudaDevices},

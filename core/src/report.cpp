@@ -28,6 +28,7 @@ EnvironmentInfo currentEnvironment() {
     const BuildInfo b = buildInfo();
     e.torchwbVersion = b.version;
     e.libtorchVersion = b.libtorchVersion;
+    e.libtorchBuild = b.libtorch;
     e.cudaCompiled = b.cudaCompiled;
     e.cudaAvailable = b.cudaAvailable;
     if (b.cudaAvailable) {
@@ -75,6 +76,22 @@ double getNum(const ordered_json& j, const char* key, double fallback = 0) {
 }
 template <typename T> T get(const ordered_json& j, const char* key, T fallback = T()) {
     return j.contains(key) && !j.at(key).is_null() ? j.at(key).get<T>() : fallback;
+}
+LibTorchBuild libtorchBuildFrom(const ordered_json& j) {
+    LibTorchBuild b;
+    b.source = get<std::string>(j, "source");
+    b.location = get<std::string>(j, "location");
+    b.blas = get<std::string>(j, "blas");
+    b.lapack = get<std::string>(j, "lapack");
+    b.onednn = get<std::string>(j, "onednn");
+    b.openmp = get<std::string>(j, "openmp");
+    b.parallelBackend = get<std::string>(j, "parallel_backend");
+    b.cpuCapability = get<std::string>(j, "cpu_capability");
+    b.cudaRuntime = get<std::string>(j, "cuda_runtime");
+    b.cudnn = get<std::string>(j, "cudnn");
+    b.kineto = get<bool>(j, "kineto");
+    b.compiler = get<std::string>(j, "compiler");
+    return b;
 }
 std::vector<double> getDoubles(const ordered_json& j, const char* key) {
     std::vector<double> out;
@@ -342,10 +359,12 @@ std::string toJson(const OutputComparison& o, int indent) {
 }
 
 std::string reportToJson(const Report& r, int indent) {
+    using detail::libtorchBuildObject;
     const auto& e = r.environment;
     ordered_json j{{"schema", "torch-workbench-report"}, {"schema_version", r.schemaVersion}};
     j["environment"] = {{"torchwb", e.torchwbVersion},
                         {"libtorch", e.libtorchVersion},
+                        {"libtorch_build", libtorchBuildObject(e.libtorchBuild)},
                         {"cuda_compiled", e.cudaCompiled},
                         {"cuda_available", e.cudaAvailable},
                         {"cuda_version", e.cudaVersion},
@@ -417,6 +436,7 @@ Report reportFromJson(const std::string& text, const std::string& source) {
             auto& out = r.environment;
             out.torchwbVersion = get<std::string>(e, "torchwb");
             out.libtorchVersion = get<std::string>(e, "libtorch");
+            if (e.contains("libtorch_build")) out.libtorchBuild = libtorchBuildFrom(e.at("libtorch_build"));
             out.cudaCompiled = get<bool>(e, "cuda_compiled");
             out.cudaAvailable = get<bool>(e, "cuda_available");
             out.cudaVersion = get<std::string>(e, "cuda_version");

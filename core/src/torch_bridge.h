@@ -24,7 +24,11 @@ Value wrap(c10::IValue v);
 const c10::IValue& unwrap(const Value& v);
 
 // The same value with every tensor inside (through tuples, lists, dicts) replaced by fn(tensor).
-c10::IValue mapTensors(const c10::IValue& v, const std::function<at::Tensor(const at::Tensor&)>& fn);
+// Lists keep their element type (Keep), or become lists of Any (Untyped): LibTorch's pickler writes a
+// typed tensor list as torch.jit._pickle.build_tensorlist, which torch.load(weights_only=True) refuses.
+enum class ListTypes { Keep, Untyped };
+c10::IValue mapTensors(const c10::IValue& v, const std::function<at::Tensor(const at::Tensor&)>& fn,
+                       ListTypes lists = ListTypes::Keep);
 
 c10::ScalarType scalarType(const std::string& dtype); // canonical or alias name
 std::string dtypeName(c10::ScalarType type);

@@ -9,7 +9,9 @@
 #include "twb/error.h"
 
 #include <torch/script.h>
-#include <torch/serialize.h>
+#include <caffe2/serialize/inline_container.h>
+#include <torch/csrc/jit/serialization/export.h>
+#include <torch/csrc/jit/serialization/pickler.h>
 
 #include <fstream>
 #include <map>
@@ -252,10 +254,27 @@ void writeTorchSave(const std::string& path, const Value& value) {
     std::vector<char> bytes;
     try {
         // Outputs may be views or live on a device; torch.load wants plain CPU storages.
-        const c10::IValue plain = mapTensors(unwrap(value), [](const at::Tensor& t) {
-            return t.detach().to(at::kCPU).resolve_conj().resolve_neg().contiguous().clone();
+        const c10::IValue plain = mapTensors(
+            unwrap(value),
+            [](const at::Tensor& t) {
+                return t.detach().to(at::kCPU).resolve_conj().resolve_neg().contiguous().clone();
+            },
+            ListTypes::Untyped);
+        // torch::pickle_save's pickler tags typed containers (torch.jit._pickle.restore_type_tag,
+        // build_tensorlist), globals torch.load(weights_only=True), the default since PyTorch 2.6,
+        // refuses. The same archive without the tags holds only what torch.save itself writes.
+        std::vector<char> data;
+        torch::jit::Pickler pickler([&](const char* buf, size_t size) { data.insert(data.end(), buf, buf + size); },
+                                    nullptr, nullptr, nullptr, nullptr, /*tag_aggregates=*/false);
+        pickler.protocol();
+        pickler.pushIValue(plain);
+        pickler.stop();
+        caffe2::serialize::PyTorchStreamWriter writer([&](const void* p, size_t n) {
+            bytes.insert(bytes.end(), static_cast<const char*>(p), static_cast<const char*>(p) + n);
+            return n;
         });
-        bytes = torch::pickle_save(plain);
+        torch::jit::writeArchiveAndTensors("data", data.data(), data.size(), pickler.tensorData(), writer);
+        writer.writeEndOfFile();
     } catch (const std::exception& e) {
         throw Error(path + ": the value cannot be saved as .pt", e.what());
     }

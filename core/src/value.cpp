@@ -52,25 +52,26 @@ const std::vector<DtypeEntry>& dtypeTable() {
 }
 } // namespace
 
-c10::IValue mapTensors(const c10::IValue& v, const std::function<at::Tensor(const at::Tensor&)>& fn) {
+c10::IValue mapTensors(const c10::IValue& v, const std::function<at::Tensor(const at::Tensor&)>& fn,
+                       ListTypes lists) {
     if (v.isTensor()) return fn(v.toTensor());
     if (v.isTuple()) {
         std::vector<c10::IValue> items;
         for (const auto& e : v.toTupleRef().elements())
-            items.push_back(mapTensors(e, fn));
+            items.push_back(mapTensors(e, fn, lists));
         return c10::ivalue::Tuple::create(std::move(items));
     }
     if (v.isList()) {
-        c10::impl::GenericList list(v.toList().elementType());
+        c10::impl::GenericList list(lists == ListTypes::Keep ? v.toList().elementType() : c10::AnyType::get());
         for (const auto& e : v.toListRef())
-            list.push_back(mapTensors(e, fn));
+            list.push_back(mapTensors(e, fn, lists));
         return list;
     }
     if (v.isGenericDict()) {
         const auto in = v.toGenericDict();
-        c10::impl::GenericDict dict(in.keyType(), in.valueType());
+        c10::impl::GenericDict dict(in.keyType(), lists == ListTypes::Keep ? in.valueType() : c10::AnyType::get());
         for (const auto& e : in)
-            dict.insert_or_assign(e.key(), mapTensors(e.value(), fn));
+            dict.insert_or_assign(e.key(), mapTensors(e.value(), fn, lists));
         return dict;
     }
     return v;

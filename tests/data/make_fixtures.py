@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Makes the test fixtures: models exported by Python the way users export
 them, tensors in every format the workbench reads, the outputs Python computes
-for them, and broken or hostile files. Run with Debian's PyTorch, from this folder so that
-the source paths traced models record stay relative:
+for them, and broken or hostile files. Run with the PyTorch 2.13 of the project's
+venv (packaging/install-deps.sh makes it), from this folder so that the source
+paths traced models record stay relative:
 
-    cd tests/data && /usr/bin/python3 make_fixtures.py
+    cd tests/data && ../../.venv/bin/python make_fixtures.py
 
 Everything is seeded, small, and written next to this script.
 """
@@ -20,6 +21,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 torch.manual_seed(0)
@@ -104,6 +106,70 @@ class ListIn(nn.Module):
         return out
 
 
+class AttentionBlock(nn.Module):
+    """A pre-norm transformer block the modern way: F.scaled_dot_product_attention (PyTorch 2.0)
+    and a tanh-approximated GELU in the feed-forward."""
+
+    def __init__(self, dim: int = 16, heads: int = 2):
+        super().__init__()
+        self.heads = heads
+        self.norm1 = nn.LayerNorm(dim)
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+        self.norm2 = nn.LayerNorm(dim)
+        self.ff1 = nn.Linear(dim, 4 * dim)
+        self.ff2 = nn.Linear(4 * dim, dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, t, d = x.shape
+        q, k, v = self.qkv(self.norm1(x)).chunk(3, dim=-1)
+        q = q.reshape(b, t, self.heads, d // self.heads).transpose(1, 2)
+        k = k.reshape(b, t, self.heads, d // self.heads).transpose(1, 2)
+        v = v.reshape(b, t, self.heads, d // self.heads).transpose(1, 2)
+        a = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        x = x + self.proj(a.transpose(1, 2).reshape(b, t, d))
+        return x + self.ff2(F.gelu(self.ff1(self.norm2(x)), approximate="tanh"))
+
+
+class MhaModel(nn.Module):
+    """nn.MultiheadAttention with a key padding mask: two inputs, a tuple out."""
+
+    def __init__(self):
+        super().__init__()
+        self.mha = nn.MultiheadAttention(12, 3, batch_first=True)
+
+    def forward(self, x: torch.Tensor, pad: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        out, weights = self.mha(x, x, x, key_padding_mask=pad)
+        assert weights is not None
+        return out, weights
+
+
+class GeluTanh(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+
+    def forward(self, x):
+        return F.gelu(self.fc(x), approximate="tanh")
+
+
+class Folding(nn.Module):
+    """A weight-only chain of matrix products recomputed on every call unless the JIT folds it:
+    freezing (and optimize_for_inference) turns it into a constant, whatever the BLAS."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(256, 256) * 0.06)
+        self.fc = nn.Linear(10, 10)
+
+    def forward(self, x):
+        a = torch.tanh(self.w @ self.w)
+        b = torch.tanh(a @ self.w)
+        c = torch.tanh(b @ a)
+        d = torch.tanh(c @ b)
+        return self.fc(x) * d.mean()
+
+
 def randomize_bn(m):
     for mod in m.modules():
         if isinstance(mod, (nn.BatchNorm1d, nn.BatchNorm2d)):
@@ -156,12 +222,15 @@ def make_models():
     # A whole pickled module: needs its Python class.
     torch.save(trained, path("cnn_pickled_module.pt"))
     # Quantized weights: readable only inside their quantized model.
-    quantized = torch.quantization.quantize_dynamic(nn.Sequential(nn.Linear(4, 4)), {nn.Linear}, dtype=torch.qint8)
+    quantized = torch.ao.quantization.quantize_dynamic(nn.Sequential(nn.Linear(4, 4)), {nn.Linear}, dtype=torch.qint8)
     torch.save(quantized.state_dict(), path("quantized_state_dict.pth"))
     # The legacy (pre-1.6) torch.save format.
     torch.save(trained.state_dict(), path("cnn_legacy.pth"), _use_new_zipfile_serialization=False)
-    # ONNX.
-    torch.onnx.export(cnn, (img,), path("cnn.onnx"), opset_version=13)
+    # ONNX (the exporter needs the onnx package; without it the committed file stays).
+    try:
+        torch.onnx.export(cnn, (img,), path("cnn.onnx"), opset_version=13, dynamo=False)
+    except Exception as e:  # noqa: BLE001
+        print("cnn.onnx kept as it is:", e)
 
     two = TwoInputs().eval()
     a, b = torch.randn(3, 4), torch.randn(3, 4)
@@ -192,6 +261,33 @@ def make_models():
     save_np("dict_optional_x.npy", np.arange(6, dtype=np.float32).reshape(2, 3))
     # Saved on a GPU: the same archive with its storages' location rewritten to cuda:0.
     retarget_storages("mlp_traced.pt", "cuda_saved.pt", "cuda:0")
+
+    # Models of PyTorch 2.x: scaled_dot_product_attention, nn.MultiheadAttention, tanh GELU.
+    torch.manual_seed(7)
+    block = AttentionBlock().eval()
+    seq = torch.randn(2, 5, 16)
+    save_np("attention_x.npy", seq.numpy())
+    jit_save(torch.jit.script(block), path("attention_scripted.pt"))
+    jit_save(torch.jit.trace(block, seq), path("attention_traced.pt"))
+    with torch.no_grad():
+        save_np("attention_expected.npy", block(seq).numpy())
+    mha = MhaModel().eval()
+    mx = torch.randn(2, 4, 12)
+    pad = torch.tensor([[False, False, False, True], [False, False, False, False]])
+    jit_save(torch.jit.script(mha), path("mha_scripted.pt"))
+    torch.save({"x": mx, "pad": pad}, path("mha_inputs.pt"))
+    with torch.no_grad():
+        torch.save(mha(mx, pad), path("mha_expected.pt"))
+    gelu = GeluTanh().eval()
+    gx = torch.randn(3, 8)
+    save_np("gelu_tanh_x.npy", gx.numpy())
+    jit_save(torch.jit.script(gelu), path("gelu_tanh.pt"))
+    with torch.no_grad():
+        save_np("gelu_tanh_expected.npy", gelu(gx).numpy())
+    jit_save(torch.jit.script(Folding().eval()), path("folding.pt"))
+    # Operators no LibTorch has: two calls of the traced MLP's code renamed, as a newer PyTorch's would be.
+    rewrite_code("mlp_traced.pt", "missing_ops.pt",
+                 [("torch.relu(", "torch.twb_future_relu("), ("torch.linear(", "ops.twb_future.linear(")])
 
     # Too new: an archive whose format version this LibTorch does not read.
     rewrite_zip("mlp_traced.pt", "too_new.pt", {"version": b"99\n"})
@@ -237,6 +333,19 @@ def strip_debug(file):
 def jit_save(module, file, **kwargs):
     module.save(file, **kwargs)
     strip_debug(file)
+
+
+def rewrite_code(src, dst, replacements):
+    """Copies a TorchScript archive with its code records edited (each replacement made once)."""
+    with zipfile.ZipFile(path(src)) as zin, zipfile.ZipFile(path(dst), "w", zipfile.ZIP_STORED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if "/code/" in info.filename and info.filename.endswith(".py"):
+                text = data.decode()
+                for old, new in replacements:
+                    text = text.replace(old, new, 1)
+                data = text.encode()
+            zout.writestr(info.filename.replace(src[:-3], dst[:-3], 1), data)
 
 
 def rewrite_zip(src, dst, replace):
@@ -294,16 +403,15 @@ def make_tensors():
 
 
 def make_images():
-    # Written with torchvision's encoders so no extra imaging package is needed.
-    from torchvision.io import encode_jpeg, encode_png, write_file
+    from PIL import Image
     g = torch.Generator().manual_seed(1)
     img = torch.randint(0, 256, (3, 6, 8), dtype=torch.uint8, generator=g)
-    write_file(path("image.png"), encode_png(img))
+    Image.fromarray(img.permute(1, 2, 0).numpy(), "RGB").save(path("image.png"))
     save_np("image_expected.npy", (img.float() / 255.0).unsqueeze(0).numpy())
     # JPEG is lossy: a smooth gradient survives it, random noise does not.
     yy, xx = torch.meshgrid(torch.linspace(0, 1, 16), torch.linspace(0, 1, 24), indexing="ij")
     grad = (torch.stack([xx, yy, (xx + yy) / 2]) * 255).round().to(torch.uint8)
-    write_file(path("image.jpg"), encode_jpeg(grad, quality=95))
+    Image.fromarray(grad.permute(1, 2, 0).numpy(), "RGB").save(path("image.jpg"), quality=95)
     save_np("image_jpg_source.npy", (grad.float() / 255.0).unsqueeze(0).numpy())
 
 

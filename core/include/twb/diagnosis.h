@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace twb {
 
@@ -35,6 +36,8 @@ struct Diagnosis {
     std::string fix;            // what to do; may hold several lines of Python
     std::string detail;         // the underlying library's own message, if any
     int64_t formatVersion = -1; // archive format version, where there is one
+    // TorchScript: operators the archive's code calls that this LibTorch does not have ("aten::…").
+    std::vector<std::string> missingOperators;
 };
 
 // Never throws for a bad file; only reads what it must.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "twb/bench.h"
+#include "twb/build_info.h"
 #include "twb/compare.h"
 #include "twb/stats.h"
 
@@ -15,6 +16,7 @@ namespace twb {
 
 struct EnvironmentInfo {
     std::string torchwbVersion, libtorchVersion;
+    LibTorchBuild libtorchBuild;
     bool cudaCompiled = false, cudaAvailable = false;
     std::string cudaVersion, cudnnVersion;
     std::vector<std::string> cudaDevices;

@@ -1,0 +1,24 @@
+#!/bin/sh
+# The whole suite on both LibTorch builds, then the CUDA build's compile check:
+#   release  LibTorch from the official PyTorch wheel in .venv (what users compare with)
+#   distro   the distribution's libtorch-dev (1.13 on Debian 12, 2.6 on 13); the .deb is built from it
+#   cuda     core, torchwb and the GUI compiled and linked against the CUDA wheel (tests/cuda_build_check.sh)
+# Run after packaging/install-deps.sh test. TWB_SKIP_CUDA_BUILD=1 leaves out the CUDA compile check.
+set -eu
+cd "$(dirname "$0")/.."
+CMAKE=${CMAKE:-.venv/bin/cmake}
+CTEST=${CTEST:-.venv/bin/ctest}
+start=$(date +%s)
+for preset in release distro; do
+  t0=$(date +%s)
+  "$CMAKE" --preset "$preset"
+  "$CMAKE" --build --preset "$preset"
+  "$CTEST" --preset "$preset"
+  echo "== $preset: built and tested in $(( $(date +%s) - t0 )) s"
+done
+if [ "${TWB_SKIP_CUDA_BUILD:-0}" != 1 ]; then
+  t0=$(date +%s)
+  sh tests/cuda_build_check.sh
+  echo "== cuda: compile check in $(( $(date +%s) - t0 )) s"
+fi
+echo "== all of it in $(( $(date +%s) - start )) s"
