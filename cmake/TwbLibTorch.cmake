@@ -66,13 +66,26 @@ endif()
 foreach(_twb_lib IN ITEMS "${TORCH_LIBRARY}" "${_twb_torch_cpu}")
   get_filename_component(_twb_lib_real "${_twb_lib}" REALPATH)
   get_filename_component(_twb_prefix_real "${TWB_LIBTORCH_LOCATION}" REALPATH)
-  if(_twb_lib AND NOT _twb_lib_real MATCHES "^${_twb_prefix_real}/")
+  string(FIND "${_twb_lib_real}" "${_twb_prefix_real}/" _twb_at)
+  if(_twb_lib AND NOT _twb_at EQUAL 0)
     message(FATAL_ERROR "LibTorch's config at ${Torch_DIR} picked up ${_twb_lib}, which belongs to another "
             "LibTorch. Remove ${CMAKE_BINARY_DIR}/CMakeCache.txt and configure again.")
   endif()
 endforeach()
 
 set(TWB_LIBTORCH_VERSION "${Torch_VERSION}") # from TorchConfigVersion.cmake
+
+# The C++ standard LibTorch's headers need, read from their own guard: 17 up to 2.13, 20 from 2.14.
+# Only the sources that include LibTorch (core, the perf benchmarks) use it; public headers stay C++17.
+set(TWB_TORCH_CXX_STANDARD 17)
+find_file(_twb_aten_h ATen/ATen.h PATHS ${TORCH_INCLUDE_DIRS} NO_DEFAULT_PATH NO_CACHE)
+if(_twb_aten_h)
+  file(STRINGS "${_twb_aten_h}" _twb_needs_cxx20 REGEX "C\\+\\+20 or later")
+  if(_twb_needs_cxx20)
+    set(TWB_TORCH_CXX_STANDARD 20)
+  endif()
+endif()
+message(STATUS "LibTorch's headers need C++${TWB_TORCH_CXX_STANDARD}")
 
 if(TARGET torch_cuda)
   set(TWB_WITH_CUDA ON)

@@ -52,7 +52,7 @@ void TestBuildInfo::parsesRealConfigs_data() {
     QTest::addColumn<QString>("cpu");
     QTest::newRow("Debian 1.13") << kDebian113
                                  << "7f0 r-xp 0 08:01 1 /usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0\n"
-                                 << "generic (libopenblas.so.0)"
+                                 << "generic (openblas-pthread/libopenblas.so.0)"
                                  << "v2.6.3"
                                  << ""
                                  << "" << false << "AVX2";

@@ -45,7 +45,8 @@ std::string setting(const std::string& settings, const std::string& key) {
     return trim(settings.substr(start, settings.find(", ", start) - start));
 }
 
-// The BLAS library the process has mapped, by file name ("libopenblas.so.0").
+// The BLAS library the process has mapped, with its folder: Debian's alternatives put the reference
+// BLAS in blas/ and OpenBLAS in openblas-pthread/, both as libblas.so.3.
 std::string mappedBlas(const std::string& maps) {
     std::istringstream in(maps);
     std::string line;
@@ -55,7 +56,9 @@ std::string mappedBlas(const std::string& maps) {
         while (std::getline(in, line)) {
             const auto slash = line.find_last_of('/');
             const std::string file = slash == std::string::npos ? line : line.substr(slash + 1);
-            if (file.rfind(name, 0) == 0) return file;
+            if (file.rfind(name, 0) != 0) continue;
+            const auto folder = slash == std::string::npos ? std::string::npos : line.find_last_of('/', slash - 1);
+            return folder == std::string::npos ? file : line.substr(folder + 1);
         }
     }
     return {};
@@ -134,8 +137,9 @@ BuildInfo buildInfo() {
     }
     if (!b.cudaCompiled)
         b.cudaStatus =
-            "CUDA is not compiled in: this LibTorch is a CPU-only build (as Debian's libtorch-dev is); "
-            "build against an official CUDA LibTorch to use a GPU";
+            "CUDA is not compiled in: this LibTorch is a CPU-only build (as Debian's libtorch-dev and the "
+            "torch 2.13.0+cpu wheel are); build with preset 'cuda' (the CUDA PyTorch wheel) or against an "
+            "official CUDA LibTorch to use a GPU";
     else if (!b.cudaAvailable)
         b.cudaStatus = "CUDA is compiled in, but no CUDA device or driver was found on this machine";
     else

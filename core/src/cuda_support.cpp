@@ -31,11 +31,11 @@ public:
         , m_start(cudaEventDefault)
         , m_stop(cudaEventDefault) {}
     void start() override {
-        c10::cuda::CUDAGuard guard(c10::DeviceIndex(m_device));
+        c10::cuda::CUDAGuard guard{c10::DeviceIndex(m_device)};
         m_start.record();
     }
     void stop() override {
-        c10::cuda::CUDAGuard guard(c10::DeviceIndex(m_device));
+        c10::cuda::CUDAGuard guard{c10::DeviceIndex(m_device)};
         m_stop.record();
     }
     double elapsedNs() override {
