@@ -3,8 +3,6 @@
 # .venv-cuda), CUDA sources included. Needs the CUDA toolkit (nvcc), not a GPU. Makes the venv
 # when it is missing (about 5.5 GB, from packaging/install-deps.sh --cuda).
 set -eu
-# pipefail: a failed build must not hide behind tee.
-set -o pipefail 2>/dev/null || true
 cd "$(dirname "$0")/.."
 CMAKE=${CMAKE:-.venv/bin/cmake}
 if [ ! -x .venv-cuda/bin/python ] || ! .venv-cuda/bin/python -c "import torch" 2> /dev/null; then
@@ -13,7 +11,11 @@ fi
 # Torch's CUDA config derives the toolkit from nvcc's folder; a wrapper script on PATH misleads it.
 CUDA_ROOT=${CUDA_HOME:-/usr/local/cuda}
 "$CMAKE" --preset cuda -DTWB_BUILD_TESTS=OFF -DCUDA_TOOLKIT_ROOT_DIR="$CUDA_ROOT" -DCUDAToolkit_ROOT="$CUDA_ROOT"
-"$CMAKE" --build --preset cuda --target torchwb torch-workbench 2>&1 | tee build/cuda/build.log
+if ! "$CMAKE" --build --preset cuda --target torchwb torch-workbench > build/cuda/build.log 2>&1; then
+  cat build/cuda/build.log
+  exit 1
+fi
+cat build/cuda/build.log
 # Compiles without warnings (our code; LibTorch's own headers are included as they are).
 if grep -q "warning:" build/cuda/build.log; then echo "cuda build check: the build has warnings" >&2; exit 1; fi
 # The CUDA sources are in: the CLI reports CUDA compiled in (no device here, so not available).
