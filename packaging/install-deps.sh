@@ -38,7 +38,7 @@ esac
 BUILD="g++ pkg-config python3 python3-venv"
 # libtorch-dev: 1.13 on Debian 12, 2.6 on Debian 13 (the 'distro' preset and the .deb).
 LIBS="libtorch-dev qt6-base-dev libqcustomplot-dev nlohmann-json3-dev libcli11-dev libzip-dev \
-      libstb-dev libqt6svg6"
+      libstb-dev nettle-dev libqt6svg6"
 # Tests: the package test needs dpkg-shlibdeps and desktop-file-validate.
 TEST="dpkg-dev desktop-file-utils"
 # Screenshots of the GUI as a person sees it.

@@ -26,6 +26,9 @@ private slots:
     void runRefusesUnusableModel();
     void runModernModels_data();
     void runModernModels();
+    void suggestedInputs_data();
+    void suggestedInputs();
+    void suggestedInputsForResnet18();
     void pythonReadsWhatWeWrite();
     void runWithConfigurationAndReference();
     void benchWritesReportAndCsv();
@@ -271,6 +274,68 @@ void TestCli::runModernModels() {
     }
     QVERIFY2(r.code == 0, qPrintable(r.err + r.out));
     QVERIFY2(r.out.contains("allclose") && !r.out.contains("NOT allclose"), qPrintable(r.out));
+}
+
+void TestCli::suggestedInputs_data() {
+    QTest::addColumn<QString>("model");
+    QTest::addColumn<QString>("argument");
+    QTest::addColumn<QString>("generator");
+    QTest::addColumn<QString>("reason");
+    QTest::newRow("traced MLP") << "mlp_traced.pt"
+                                << "x"
+                                << "normal:1x10:float32"
+                                << "first layer Linear(10, 20)";
+    QTest::newRow("scripted CNN") << "cnn_scripted.pt"
+                                  << "x"
+                                  << "normal:1x3x224x224:float32"
+                                  << "first layer Conv2d(3, 8): Float[N, 3, H, W], H and W free";
+    QTest::newRow("embedding ids") << "tokens.pt"
+                                   << "tokens"
+                                   << "randint:1x16:int64:low=0:high=50"
+                                   << "Embedding(50, 6): Long ids in [0, 50)";
+    QTest::newRow("an int argument") << "tokens.pt"
+                                     << "count"
+                                     << "ones:1:int64"
+                                     << "an int";
+}
+
+// With no inputs (or --generate auto) the model's first layers say what to feed it, and that runs.
+void TestCli::suggestedInputs() {
+    QFETCH(QString, model);
+    QFETCH(QString, argument);
+    QFETCH(QString, generator);
+    QFETCH(QString, reason);
+    const QString file = data(model.toUtf8().constData());
+    const Result inspect = torchwb({"inspect", "--json", file});
+    QCOMPARE(inspect.code, 0);
+    QJsonObject suggested;
+    for (const auto& in : QJsonDocument::fromJson(inspect.out.toUtf8()).object().value("inputs").toArray())
+        if (in.toObject().value("name").toString() == argument) suggested = in.toObject().value("suggested").toObject();
+    QCOMPARE(suggested.value("generator").toString(), generator);
+    QVERIFY2(suggested.value("reason").toString().startsWith(reason), qPrintable(suggested.value("reason").toString()));
+    const Result run = torchwb({"run", file});
+    QVERIFY2(run.code == 0, qPrintable(run.err + run.out));
+    QVERIFY2(run.out.contains("input   " + argument + ": generated " + generator + " (suggested: " + reason),
+             qPrintable(run.out));
+    const Result bench = torchwb({"bench", file, "--generate", "auto", "--iters", "5", "-q"});
+    QVERIFY2(bench.code == 0, qPrintable(bench.err + bench.out));
+}
+
+// A torchvision-style resnet18, traced at 1x3x224x224 by Python: the suggestion is that shape.
+void TestCli::suggestedInputsForResnet18() {
+    const QString python = qEnvironmentVariable("TWB_PYTHON", QStringLiteral("python3"));
+    QProcess make;
+    make.start(python, {QFileInfo(QString::fromStdString(TWB_DATA("make_fixtures.py"))).absolutePath() +
+                            "/../perf/make_models.py",
+                        m_tmp.filePath("models")});
+    if (!make.waitForFinished(180000) || make.exitCode() != 0)
+        QSKIP(qPrintable("Python with torch cannot export the models here: " + make.readAllStandardError()));
+    const QString resnet = m_tmp.filePath("models/resnet18.pt");
+    const Result r = torchwb({"run", resnet, "--threads", "2"});
+    QVERIFY2(r.code == 0, qPrintable(r.err + r.out));
+    QVERIFY2(r.out.contains("generated normal:1x3x224x224:float32 (suggested: first layer Conv2d(3, 64)"),
+             qPrintable(r.out));
+    QVERIFY2(r.out.contains("[1, 1000]"), qPrintable(r.out));
 }
 
 void TestCli::pythonReadsWhatWeWrite() {

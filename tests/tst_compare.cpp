@@ -75,7 +75,7 @@ void TestCompare::nanAndInf() {
     // Complex against real is reported, not crashed on.
     const auto mixed =
         twb::compareOutputs(twb::makeTensor({1, 2}, {2}, "complex64"), twb::makeTensor({1, 2}, {2}));
-    QCOMPARE(mixed.leaves[0].status, std::string("type_mismatch"));
+    QCOMPARE(mixed.leaves[0].status, twb::LeafStatus::TypeMismatch);
     QVERIFY(!mixed.allclose);
     const auto complexSame = twb::compareOutputs(twb::makeTensor({1, 2}, {2}, "complex64"),
                                                  twb::makeTensor({1, 2}, {2}, "complex64"));
@@ -101,11 +101,13 @@ void TestCompare::structureShapeAndDtype() {
     const auto b = twb::makeTuple({twb::makeTensor({1}, {1})});
     const auto s = twb::compareOutputs(a, b);
     QVERIFY(!s.sameStructure && !s.allclose);
-    QCOMPARE(s.leaves[1].status, std::string("only_in_a"));
+    QCOMPARE(s.leaves[1].status, twb::LeafStatus::OnlyInA);
+    QCOMPARE(twb::leafVerdictText(s.leaves[1]), std::string("only in the first"));
     QVERIFY(twbtest::contains(s.summary, "structure"));
 
     const auto shape = twb::compareOutputs(twb::makeTensor({1, 2}, {2}), twb::makeTensor({1, 2}, {1, 2}));
-    QCOMPARE(shape.leaves[0].status, std::string("shape_mismatch"));
+    QCOMPARE(shape.leaves[0].status, twb::LeafStatus::ShapeMismatch);
+    QCOMPARE(twb::leafStatusFromName(twb::leafStatusName(shape.leaves[0].status)), twb::LeafStatus::ShapeMismatch);
     QVERIFY(!shape.allclose);
 
     const auto dtype =
@@ -117,7 +119,7 @@ void TestCompare::structureShapeAndDtype() {
                                              twb::makeTuple({twb::makeInt(3), twb::makeString("x")}));
     QVERIFY(scalars.allclose);
     const auto words = twb::compareOutputs(twb::makeString("yes"), twb::makeString("no"));
-    QCOMPARE(words.leaves[0].status, std::string("value_mismatch"));
+    QCOMPARE(words.leaves[0].status, twb::LeafStatus::ValueMismatch);
     QVERIFY(words.sameStructure && !words.allclose);
 }
 

@@ -9,6 +9,7 @@
 class TestStats : public QObject {
     Q_OBJECT
 private slots:
+    void rollingBandSummarisesLongRuns();
     void knownSamples();
     void percentilesLikeNumpy_data();
     void percentilesLikeNumpy();
@@ -176,6 +177,29 @@ void TestStats::durations() {
     QFETCH(double, ns);
     QFETCH(QString, text);
     QCOMPARE(QString::fromStdString(twb::formatDuration(ns)), text);
+}
+
+void TestStats::rollingBandSummarisesLongRuns() {
+    // 100 000 calls: 60 000 around 10 µs, then 40 000 around 20 µs, with rare 1 ms spikes.
+    std::vector<double> samples;
+    for (int i = 0; i < 100000; ++i)
+        samples.push_back((i < 60000 ? 10000.0 : 20000.0) + (i % 7) * 10.0 + (i % 997 == 0 ? 1e6 : 0));
+    const twb::RollingBand band = twb::rollingBand(samples, 500);
+    QVERIFY(band.x.size() <= 500 && band.x.size() >= 400);
+    QCOMPARE(band.x.size(), band.median.size());
+    QCOMPARE(band.low.size(), band.high.size());
+    QVERIFY(band.x.front() < 200 && band.x.back() > 99800);
+    for (std::size_t i = 0; i < band.x.size(); ++i) {
+        QVERIFY(band.low[i] <= band.median[i] && band.median[i] <= band.high[i]);
+        // The spikes (one call in 997) stay out of the median and the 5–95 band.
+        QVERIFY(band.high[i] < 30000);
+        const double expected = band.x[i] < 59000 ? 10000 : band.x[i] > 61000 ? 20000 : -1;
+        if (expected > 0) QVERIFY(std::abs(band.median[i] - expected) < 100);
+    }
+    // A short series keeps every point.
+    const twb::RollingBand small = twb::rollingBand({3, 1, 2}, 500);
+    QCOMPARE(small.median, (std::vector<double>{3, 1, 2}));
+    QVERIFY(twb::rollingBand({}, 500).x.empty());
 }
 
 TWB_TEST_MAIN(TestStats)

@@ -18,14 +18,23 @@
 
 #include <QAbstractItemModelTester>
 #include <QAction>
+#include <QDirIterator>
 #include <QElapsedTimer>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QSet>
 #include <QLabel>
 #include <QPlainTextEdit>
+#include <QScrollBar>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTemporaryDir>
 #include <QTimer>
+
+#include <memory>
 
 using namespace twbui;
 
@@ -41,11 +50,16 @@ private slots:
     void dropTensorFileBecomesInput();
     void inputMismatchExplainedBeforeRunning();
     void sessionAndReportRoundTrip();
+    void guiAndCliReportsCarryTheSameFields();
     void compareWithReferenceFile();
     void cudaOffWithReason();
     void openingAnotherModelStopsTheRun();
     void configEditorShowsTheSelectedConfiguration();
     void darkThemeRecoloursCharts();
+    void emptyChartsShowNoTicks();
+    void longRunsDrawABandUntilZoomedIn();
+    void fixTextWrapsAndCopiesWhole();
+    void restoreOfferedExactlyAfterACrash();
 
 private:
     static QVector<twb::RunConfig> quick() {
@@ -91,7 +105,8 @@ void TestUi::openSampleRunAndCompare() {
     QVERIFY2(runs[0].record.ok && runs[1].record.ok, runs[0].record.error.c_str());
     QCOMPARE(runs[1].record.samplesNs.size(), std::size_t(30));
     QVERIFY(runs[1].hasComparison);
-    QCOMPARE(w.resultsPanel()->timelinePlot()->graphCount(), 2);
+    // Per run: each call, the p5 and p95 edges of its band, and the rolling median.
+    QCOMPARE(w.resultsPanel()->timelinePlot()->graphCount(), 8);
 
     QAbstractItemModelTester statsTester(const_cast<StatsTableModel*>(w.resultsPanel()->statsModel()),
                                          QAbstractItemModelTester::FailureReportingMode::QtTest);
@@ -268,6 +283,69 @@ void TestUi::sessionAndReportRoundTrip() {
     QCOMPARE(w2.resultsPanel()->runs()[1].record.samplesNs.size(), std::size_t(30));
 }
 
+namespace {
+// Every key path of a JSON document ("runs[].stats.median"), arrays by their first element.
+void keyPaths(const QJsonValue& v, const QString& at, QSet<QString>& out) {
+    if (v.isObject()) {
+        const QJsonObject o = v.toObject();
+        for (auto it = o.begin(); it != o.end(); ++it) {
+            const QString path = at.isEmpty() ? it.key() : at + "." + it.key();
+            out.insert(path);
+            keyPaths(it.value(), path, out);
+        }
+    } else if (v.isArray()) { // an array counts as present even when this run left it empty
+        out.insert(at + "[]");
+        if (!v.toArray().isEmpty()) keyPaths(v.toArray().first(), at + "[]", out);
+    }
+}
+QSet<QString> keyPathsOf(const QString& file) {
+    QFile f(file);
+    if (!f.open(QIODevice::ReadOnly)) return {};
+    QSet<QString> out;
+    keyPaths(QJsonDocument::fromJson(f.readAll()).object(), QString(), out);
+    return out;
+}
+} // namespace
+
+// The GUI's Run and torchwb bench go through core's plan runner: their reports of the same run
+// carry the same fields (input shapes, output comparisons, environment, …).
+void TestUi::guiAndCliReportsCarryTheSameFields() {
+    const QString torchwb = qEnvironmentVariable("TORCHWB");
+    if (torchwb.isEmpty()) QSKIP("TORCHWB is not set: run through ctest");
+    QTemporaryDir dir;
+    const QString gui = dir.filePath("gui.json"), cli = dir.filePath("cli.json");
+    {
+        MainWindow w;
+        QVERIFY(openSample(w));
+        w.configPanel()->setConfigs(quick());
+        QSignalSpy finished(&w, &MainWindow::runsFinished);
+        w.runAll();
+        QVERIFY(finished.wait(60000));
+        QSignalSpy exported(&w, &MainWindow::reportExported);
+        w.exportReport(gui, QString());
+        QTRY_COMPARE_WITH_TIMEOUT(exported.count(), 1, 20000);
+        QVERIFY(exported.last().at(1).toBool());
+    }
+    QProcess bench;
+    bench.start(torchwb, {"bench", QString::fromStdString(TWB_DATA("../../resources/sample/sample_cnn.pt")), "-i",
+                          QString::fromStdString(TWB_DATA("../../resources/sample/sample_input.npy")), "-q", "-c",
+                          QString::fromStdString(quick()[0].toSpec()), "-c",
+                          QString::fromStdString(quick()[1].toSpec()), "--json", cli});
+    QVERIFY(bench.waitForFinished(120000));
+    QVERIFY2(bench.exitCode() == 0, bench.readAllStandardError().constData());
+    const QSet<QString> a = keyPathsOf(gui), b = keyPathsOf(cli);
+    QVERIFY(a.contains("inputs[].shape") && a.contains("comparisons[].outputs.allclose"));
+    QVERIFY(a.contains("environment.libtorch_build.blas") && a.contains("model.sha256"));
+    const QSet<QString> onlyGui = a - b, onlyCli = b - a;
+    QVERIFY2(onlyGui.isEmpty() && onlyCli.isEmpty(),
+             qPrintable("only in the GUI's: " + QStringList(onlyGui.values()).join(", ") +
+                        "; only in the CLI's: " + QStringList(onlyCli.values()).join(", ")));
+    const twb::Report g = twb::readReport(gui.toStdString());
+    QCOMPARE(g.inputs.size(), std::size_t(1));
+    QCOMPARE(g.inputs[0].shape, (std::vector<int64_t>{1, 3, 64, 64}));
+    QCOMPARE(g.inputs[0].sha256.size(), std::size_t(64));
+}
+
 void TestUi::compareWithReferenceFile() {
     MainWindow w;
     QVERIFY(openSample(w));
@@ -340,6 +418,111 @@ void TestUi::darkThemeRecoloursCharts() {
     QVERIFY(plot->legend->brush().color().lightness() < 80);      // …on a dark chart
     w.setDarkTheme(false);
     QTRY_COMPARE(plot->xAxis->tickLabelColor(), before);
+}
+
+void TestUi::emptyChartsShowNoTicks() {
+    MainWindow w;
+    QCustomPlot* plot = w.resultsPanel()->timelinePlot();
+    QVERIFY(!plot->yAxis->tickLabels() && !plot->xAxis->tickLabels());
+    QVERIFY(openSample(w));
+    w.configPanel()->setConfigs({twb::RunConfig::parse("iters=5,warmup=1")});
+    QSignalSpy finished(&w, &MainWindow::runsFinished);
+    w.runAll();
+    QVERIFY(finished.wait(30000));
+    QVERIFY(plot->yAxis->tickLabels() && plot->xAxis->tickLabels());
+}
+
+namespace {
+QString findUnder(const QString& dir, const QString& pattern) {
+    QDirIterator it(dir, {pattern}, QDir::Files, QDirIterator::Subdirectories);
+    return it.hasNext() ? it.next() : QString();
+}
+} // namespace
+
+// 20 000 calls of a 6 µs model: a rolling median with its band, each call only when zoomed in.
+void TestUi::longRunsDrawABandUntilZoomedIn() {
+    MainWindow w;
+    QSignalSpy ready(&w, &MainWindow::inputsReady);
+    w.setPendingInputs({QString::fromStdString(TWB_DATA("mlp_x.npy"))});
+    w.openFile(QString::fromStdString(TWB_DATA("mlp_traced.pt")));
+    QVERIFY(ready.wait(20000) && ready.last().at(0).toBool());
+    w.configPanel()->setConfigs({twb::RunConfig::parse("name=long,iters=20000,warmup=10,threads=1")});
+    QSignalSpy finished(&w, &MainWindow::runsFinished);
+    w.runAll();
+    QVERIFY(finished.wait(120000));
+    QCustomPlot* plot = w.resultsPanel()->timelinePlot();
+    QVERIFY(!w.resultsPanel()->timelineShowsEachCall());
+    int bandPoints = 0;
+    for (int g = 0; g < plot->graphCount(); ++g)
+        if (plot->graph(g)->visible() && plot->graph(g)->name() == "long")
+            bandPoints = plot->graph(g)->dataCount();
+    QVERIFY2(bandPoints > 100 && bandPoints <= 400, qPrintable(QString::number(bandPoints)));
+    plot->xAxis->setRange(1000, 1500);
+    QVERIFY(w.resultsPanel()->timelineShowsEachCall());
+    plot->xAxis->setRange(-10, 20000);
+    QVERIFY(!w.resultsPanel()->timelineShowsEachCall());
+}
+
+void TestUi::fixTextWrapsAndCopiesWhole() {
+    MainWindow w;
+    w.resize(900, 700);
+    w.show();
+    QSignalSpy shown(&w, &MainWindow::modelShown);
+    w.openFile(QString::fromStdString(TWB_DATA("cnn_pickled_module.pt")));
+    QVERIFY(shown.wait(20000));
+    auto* fix = w.modelPanel()->findChild<QPlainTextEdit*>("fix");
+    QVERIFY(fix);
+    QTRY_VERIFY(fix->isVisible());
+    QCOMPARE(fix->lineWrapMode(), QPlainTextEdit::WidgetWidth);
+    QCOMPARE(fix->horizontalScrollBar()->maximum(), 0); // nothing cut off on the right
+    // The text copied is the fix as written: its lines of Python unbroken.
+    QVERIFY(fix->toPlainText().contains("    scripted = torch.jit.script(model)"));
+    QCOMPARE(fix->toPlainText(), QString::fromStdString(
+                                     twb::inspectModelFile(TWB_DATA("cnn_pickled_module.pt")).diagnosis.fix));
+}
+
+// The real program, killed with SIGKILL: the next start offers the autosaved session, and only then.
+void TestUi::restoreOfferedExactlyAfterACrash() {
+    const QString exe = qEnvironmentVariable("TORCH_WORKBENCH");
+    if (exe.isEmpty()) QSKIP("TORCH_WORKBENCH is not set: run through ctest");
+    QTemporaryDir home;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("HOME", home.path());
+    env.insert("XDG_CONFIG_HOME", home.filePath("config"));
+    env.insert("XDG_DATA_HOME", home.filePath("data"));
+    env.insert("QT_QPA_PLATFORM", "offscreen");
+    auto start = [&](const QString& shot) {
+        auto p = std::make_unique<QProcess>();
+        p->setProcessEnvironment(env);
+        p->setProcessChannelMode(QProcess::MergedChannels);
+        p->start(exe, {"--screenshot", home.filePath(shot)});
+        return p;
+    };
+    // 1. The first start measures the bundled sample, autosaves, screenshots and quits: a clean exit.
+    auto first = start("1.png");
+    QVERIFY(first->waitForFinished(180000));
+    const QString out1 = QString::fromUtf8(first->readAll());
+    QVERIFY2(!out1.contains("restore offered"), qPrintable(out1));
+    QVERIFY2(!findUnder(home.filePath("data"), "autosave.twbsession").isEmpty(), "no autosave after the run");
+    const QString conf = findUnder(home.filePath("config"), "*.conf");
+    QVERIFY(!conf.isEmpty());
+    // 2. The second start has nothing to do; it is killed once it has marked itself running.
+    auto second = start("2.png");
+    auto marked = [&] {
+        QFile f(conf);
+        return f.open(QIODevice::ReadOnly) && f.readAll().contains("cleanExit=false");
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(marked(), 30000);
+    second->kill();
+    QVERIFY(second->waitForFinished(10000));
+    const QString out2 = QString::fromUtf8(second->readAll());
+    QVERIFY2(!out2.contains("restore offered"), qPrintable(out2));
+    // 3. After the kill, the restore is offered.
+    auto third = start("3.png");
+    QString out3;
+    QTRY_VERIFY_WITH_TIMEOUT((out3 += QString::fromUtf8(third->readAll())).contains("restore offered"), 30000);
+    third->kill();
+    third->waitForFinished(10000);
 }
 
 TWB_GUI_TEST_MAIN(TestUi)

@@ -1,5 +1,7 @@
 #include "inputs_panel.h"
 
+#include "file_types.h"
+
 #include <QFileDialog>
 #include <QGridLayout>
 #include <QImageReader>
@@ -67,6 +69,19 @@ void InputsPanel::setArguments(const std::vector<twb::ArgumentInfo>& arguments) 
         gen->setText(tr("Generate"));
         gen->setPopupMode(QToolButton::InstantPopup);
         auto* menu = new QMenu(gen);
+        if (!a.suggested.empty() && !a.hasDefault) {
+            // The model's own suggestion first: what its first layers take, and why.
+            const QString suggested = "gen:" + QString::fromStdString(a.suggested);
+            QAction* act = menu->addAction(tr("Suggested: %1").arg(suggested), this,
+                                           [this, r, suggested] { setSource(r, suggested); });
+            act->setObjectName("suggest_" + row.argument);
+            act->setToolTip(QString::fromStdString(a.suggestedReason));
+            act->setStatusTip(QString::fromStdString(a.suggestedReason));
+            menu->setToolTipsVisible(true);
+            menu->setDefaultAction(act);
+            menu->addSeparator();
+            gen->setToolTip(tr("Suggested: %1 (%2)").arg(suggested, QString::fromStdString(a.suggestedReason)));
+        }
         for (const char* spec : {"normal:1x3x224x224:seed=0", "uniform:1x10:low=0:high=1:seed=0",
                                  "randint:1x16:int64:low=0:high=1000:seed=0", "ones:1", "zeros:scalar:int64"})
             menu->addAction(QString::fromLatin1(spec), this,
@@ -79,9 +94,7 @@ void InputsPanel::setArguments(const std::vector<twb::ArgumentInfo>& arguments) 
         QPointer<QLineEdit> edit = row.source; // the rows may be rebuilt while the dialog is open
         connect(browse, &QToolButton::clicked, this, [this, edit] {
             const QString f =
-                QFileDialog::getOpenFileName(this, tr("Input tensor"), QString(),
-                                             tr("Tensors (*.npy *.npz *.safetensors *.pt *.pth *.csv *.png "
-                                                "*.jpg *.jpeg *.bmp);;All files (*)"));
+                QFileDialog::getOpenFileName(this, tr("Input tensor"), QString(), tensorFileFilter());
             if (!f.isEmpty() && edit) edit->setText(f);
         });
         connect(row.source, &QLineEdit::textChanged, m_debounce, qOverload<>(&QTimer::start));

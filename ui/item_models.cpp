@@ -246,17 +246,12 @@ const std::vector<QString>& ComparisonTableModel::headers() const {
 QVariant ComparisonTableModel::data(const QModelIndex& index, int role) const {
     if (!checkIndex(index, CheckIndexOption::IndexIsValid) || role != Qt::DisplayRole) return {};
     const auto& c = m_rows[std::size_t(index.row())];
-    const bool compared = c.status == "ok";
+    const bool compared = c.status == twb::LeafStatus::Compared;
     switch (index.column()) {
     case 0:
         return QString::fromStdString(c.path);
     case 1:
-        if (c.status == "only_in_a") return tr("only in A");
-        if (c.status == "only_in_b") return tr("only in B");
-        if (c.status == "shape_mismatch")
-            return tr("shapes differ: %1 vs %2").arg(shapeText(c.shapeA), shapeText(c.shapeB));
-        if (c.status == "type_mismatch") return tr("not numbers");
-        return c.allclose ? tr("allclose") : tr("NOT allclose");
+        return QString::fromStdString(twb::leafVerdictText(c));
     case 2:
         return compared ? num(c.maxAbs) : QVariant();
     case 3:

@@ -1,7 +1,8 @@
 #include "job_runner.h"
 
 #include "twb/error.h"
-#include "twb/generate.h"
+#include "twb/input_spec.h"
+#include "twb/plan.h"
 #include "twb/tensor_io.h"
 
 #include <QDir>
@@ -21,6 +22,7 @@ namespace twbui {
 class Worker : public QObject {
 public:
     std::optional<twb::Model> model;
+    std::vector<twb::InputSpec> inputs; // as the binding was made from them
     twb::InputBinding binding;
 };
 
@@ -35,6 +37,7 @@ void registerTypes() {
         qRegisterMetaType<twbui::BindingSnapshot>();
         qRegisterMetaType<twbui::RunSnapshot>();
         qRegisterMetaType<twbui::ComparisonSnapshot>();
+        qRegisterMetaType<twb::Report>();
         return true;
     }();
     (void)done;
@@ -168,6 +171,7 @@ void JobRunner::bindInputs(const QVector<InputSpec>& inputs) {
     post(worker, [self, worker, gen, inputs] {
         BindingSnapshot snap;
         std::vector<twb::ProvidedInput> provided;
+        std::vector<twb::InputSpec> specs;
         bool readable = true;
         for (const auto& in : inputs) {
             InputPreview row;
@@ -175,26 +179,22 @@ void JobRunner::bindInputs(const QVector<InputSpec>& inputs) {
             row.source = in.source;
             if (in.source.trimmed().isEmpty()) continue;
             try {
-                const std::string src = in.source.trimmed().toStdString();
-                twb::ProvidedInput p;
-                p.argument = in.argument.toStdString();
-                if (in.source.startsWith(QStringLiteral("gen:"))) {
-                    p.value = twb::generate(twb::GeneratorSpec::parse(src.substr(4)));
-                    p.source = src;
-                } else {
-                    p.value = twb::readTensorFile(src);
-                    p.source = QFileInfo(in.source).fileName().toStdString();
-                    if (twb::detectTensorFormat(src) == twb::TensorFormat::Image) row.imagePath = in.source;
-                }
+                twb::InputSpec spec = twb::InputSpec::parse(in.source.trimmed().toStdString());
+                spec.argument = in.argument.toStdString();
+                twb::ProvidedInput p = std::move(twb::readInputs({spec}).front());
+                if (!spec.isGenerated() && twb::detectTensorFormat(spec.file) == twb::TensorFormat::Image)
+                    row.imagePath = in.source;
                 row.ok = true;
                 row.text = previewText(p.value);
                 provided.push_back(std::move(p));
+                specs.push_back(std::move(spec));
             } catch (const std::exception& e) {
                 row.text = QString::fromUtf8(e.what());
                 readable = false;
             }
             snap.rows.push_back(row);
         }
+        worker->inputs = specs;
         if (!worker->model) {
             snap.error = QStringLiteral("open a TorchScript model first");
         } else if (readable) {
@@ -236,43 +236,48 @@ void JobRunner::run(const QVector<twb::RunConfig>& configs) {
                 if (gen == r->m_runGeneration) fn(r);
             });
         };
-        std::vector<double> baseline;
-        std::string baselineLabel;
-        for (int i = 0; i < configs.size(); ++i) {
-            if (stop->load()) break;
-            RunSnapshot snap;
-            snap.index = i;
-            if (!worker->model) {
+        if (!worker->model) {
+            for (int i = 0; i < configs.size(); ++i) {
+                RunSnapshot snap;
+                snap.index = i;
                 snap.record.config = configs[i];
                 snap.record.label = configs[i].label();
                 snap.record.error = "no TorchScript model is open";
-            } else {
-                auto lastSent = std::chrono::steady_clock::now() - std::chrono::seconds(1);
-                const twb::ProgressFn progress = [&](const twb::Progress& p) {
-                    // At most 20 updates a second reach the GUI, whatever the harness reports.
-                    const auto now = std::chrono::steady_clock::now();
-                    if (now - lastSent >= std::chrono::milliseconds(50) || p.fraction >= 1) {
-                        lastSent = now;
-                        deliver([i, p](JobRunner* r) { emit r->runProgress(i, p); });
-                    }
-                    return !stop->load();
-                };
-                twb::RunResult result =
-                    twb::runConfiguration(*worker->model, worker->binding, configs[i], progress, stop.get());
-                snap.record = std::move(result.record);
-                snap.output = result.output;
-                snap.hasOutput = snap.record.ok;
-                if (i == 0 && snap.record.ok) {
-                    baseline = snap.record.samplesNs;
-                    baselineLabel = snap.record.label;
-                } else if (snap.record.ok && !baseline.empty() && !snap.record.samplesNs.empty()) {
-                    // The bootstrap takes tens of milliseconds: here, not on the GUI thread.
-                    snap.vsBaseline = twb::compareLatency(baseline, snap.record.samplesNs, baselineLabel,
-                                                          snap.record.label);
-                    snap.hasComparison = true;
-                }
+                deliver([snap](JobRunner* r) { emit r->runFinished(snap); });
             }
-            deliver([snap](JobRunner* r) { emit r->runFinished(snap); });
+        } else {
+            // Core's plan runner measures, compares and builds the report; results arrive run by run.
+            twb::Plan plan;
+            plan.configs.assign(configs.begin(), configs.end());
+            twb::PlanCallbacks callbacks;
+            auto lastSent = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+            callbacks.progress = [&](int i, const twb::Progress& p) {
+                // At most 20 updates a second reach the GUI, whatever the harness reports.
+                const auto now = std::chrono::steady_clock::now();
+                if (now - lastSent >= std::chrono::milliseconds(50) || p.fraction >= 1) {
+                    lastSent = now;
+                    deliver([i, p](JobRunner* r) { emit r->runProgress(i, p); });
+                }
+                return !stop->load();
+            };
+            callbacks.stepFinished = [&](const twb::PlanStep& step) {
+                RunSnapshot snap;
+                snap.index = step.index;
+                snap.record = step.record;
+                snap.output = step.output;
+                snap.hasOutput = step.record.ok;
+                snap.hasComparison = step.hasComparison && step.index > 0;
+                snap.vsBaseline = step.comparison.latency;
+                deliver([snap](JobRunner* r) { emit r->runFinished(snap); });
+            };
+            try {
+                const twb::Report report =
+                    twb::runPlan(*worker->model, worker->inputs, worker->binding, plan, callbacks, stop.get());
+                deliver([report](JobRunner* r) { emit r->planFinished(report); });
+            } catch (const std::exception& e) {
+                const QString message = QString::fromUtf8(e.what());
+                deliver([message](JobRunner* r) { emit r->failed(message); });
+            }
         }
         const bool cancelled = stop->load();
         deliver([cancelled](JobRunner* r) {
@@ -319,11 +324,9 @@ void JobRunner::exportReport(const twb::Report& report, const QString& jsonPath,
         twb::Report report = snapshot; // completed here: hashing large files belongs off the GUI thread
         QString error;
         try {
-            report.environment = twb::currentEnvironment();
-            if (!report.model.path.empty()) report.model.sha256 = twb::fileSha256(report.model.path);
-            for (auto& in : report.inputs)
-                if (!in.source.empty() && QFileInfo::exists(QString::fromStdString(in.source)))
-                    in.sha256 = twb::fileSha256(in.source);
+            if (report.environment.torchwbVersion.empty()) report.environment = twb::currentEnvironment();
+            if (!report.model.path.empty() && report.model.sha256.empty())
+                report.model.sha256 = twb::fileSha256(report.model.path);
             twb::writeReport(jsonPath.toStdString(), report);
             if (!csvPath.isEmpty()) {
                 QSaveFile csv(csvPath);

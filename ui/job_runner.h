@@ -51,6 +51,7 @@ signals:
     void runStarted(int configurations);
     void runProgress(int index, const twb::Progress& progress);
     void runFinished(const twbui::RunSnapshot& run);
+    void planFinished(const twb::Report& report); // the run's report, as torchwb bench writes it
     void allFinished(bool cancelled);
     void compared(const twbui::ComparisonSnapshot& comparison);
     void compareFailed(const QString& message);

@@ -1,6 +1,7 @@
 #include "main_window.h"
 
 #include "config_panel.h"
+#include "file_types.h"
 #include "inputs_panel.h"
 #include "model_panel.h"
 #include "results_panel.h"
@@ -44,14 +45,6 @@ static void initResources() {
 namespace twbui {
 
 namespace {
-const char* kTensorSuffixes[] = {"npy", "npz", "csv", "png", "jpg", "jpeg", "bmp"};
-
-bool isTensorFile(const QString& path) {
-    const QString suffix = QFileInfo(path).suffix().toLower();
-    for (const char* s : kTensorSuffixes)
-        if (suffix == s) return true;
-    return false;
-}
 } // namespace
 
 MainWindow::MainWindow(QWidget* parent)
@@ -110,6 +103,7 @@ MainWindow::MainWindow(QWidget* parent)
                 tr("%1 failed: %2")
                     .arg(QString::fromStdString(run.record.label), QString::fromStdString(run.record.error)));
     });
+    connect(m_runner, &JobRunner::planFinished, this, [this](const twb::Report& report) { m_report = report; });
     connect(m_runner, &JobRunner::allFinished, this, [this](bool cancelled) {
         setRunning(false);
         int ok = 0;
@@ -181,7 +175,19 @@ MainWindow::MainWindow(QWidget* parent)
     m_splitter->restoreState(settings.value("window/splitter").toByteArray());
     if (!restoreState(settings.value("window/state").toByteArray())) resize(1400, 860);
     if (settings.value("view/dark", false).toBool()) setDarkTheme(true, false);
+    // Read before this start marks itself as running: whether the previous one ended cleanly.
+    m_previousExitUnclean = !settings.value("session/cleanExit", true).toBool();
     settings.setValue("session/cleanExit", false);
+    settings.sync(); // a crash or SIGKILL must find it on disk
+    // Quitting without closing the window (QApplication::exit) is a clean exit too.
+    connect(qApp, &QCoreApplication::aboutToQuit, this, [] {
+        QSettings s;
+        s.setValue("session/cleanExit", true);
+    });
+}
+
+bool MainWindow::shouldOfferRestore() const {
+    return m_previousExitUnclean && QFileInfo::exists(autosavePath());
 }
 
 MainWindow::~MainWindow() = default;
@@ -328,7 +334,7 @@ void MainWindow::openFile(const QString& path) {
         openReport(path);
         return;
     }
-    if (!m_modelPath.isEmpty() && isTensorFile(path) && m_inputs->assignFile(path)) {
+    if (!m_modelPath.isEmpty() && isTensorInput(path) && m_inputs->assignFile(path)) {
         showLeftTab(1);
         m_status->setText(tr("%1 set as an input.").arg(QFileInfo(path).fileName()));
         return;
@@ -387,6 +393,7 @@ void MainWindow::runAll() {
     }
     m_inputs->flush(); // an edit still in its debounce must reach the worker before the run
     m_results->reset();
+    m_report = {};
     m_runLabels.clear();
     for (const auto& c : m_configs->configs())
         m_runLabels << QString::fromStdString(c.label());
@@ -466,40 +473,19 @@ void MainWindow::closeEvent(QCloseEvent* event) {
     QMainWindow::closeEvent(event);
 }
 
-namespace {
-twb::Report buildReport(const std::vector<RunSnapshot>& runs, const twb::ModelInfo& info,
-                        const QVector<InputSpec>& inputs) {
-    twb::Report report;
-    report.model.path = info.path;
-    report.model.size = info.fileSize;
-    report.model.kind = twb::kindName(info.diagnosis.kind);
-    report.model.className = info.className;
-    for (const auto& in : inputs) {
-        twb::InputRef ref;
-        ref.argument = in.argument.toStdString();
-        if (in.source.startsWith("gen:"))
-            ref.generator = in.source.mid(4).toStdString();
-        else
-            ref.source = in.source.toStdString();
-        report.inputs.push_back(ref);
-    }
-    for (const auto& r : runs) {
-        if (!r.origin.isEmpty()) continue;
-        report.runs.push_back(r.record);
-        if (r.hasComparison) {
-            twb::RunComparison c;
-            c.candidate = int(report.runs.size()) - 1;
-            c.latency = r.vsBaseline;
-            report.comparisons.push_back(c);
-        }
-    }
+twb::Report MainWindow::currentReport() const {
+    if (!m_report.runs.empty()) return m_report;
+    twb::Report report; // nothing measured yet: the model alone
+    report.model.path = m_info.path;
+    report.model.size = m_info.fileSize;
+    report.model.kind = twb::kindName(m_info.diagnosis.kind);
+    report.model.className = m_info.className;
     return report;
 }
-} // namespace
 
 void MainWindow::exportReport(const QString& jsonPath, const QString& csvPath) {
     m_status->setText(tr("Writing %1…").arg(jsonPath));
-    m_runner->exportReport(buildReport(m_results->runs(), m_info, m_inputs->specs()), jsonPath, csvPath);
+    m_runner->exportReport(currentReport(), jsonPath, csvPath);
 }
 
 void MainWindow::openReport(const QString& path) {
@@ -535,7 +521,7 @@ void MainWindow::saveSession(const QString& path) {
         configs.append(QString::fromStdString(c.toSpec()));
     session["inputs"] = inputs;
     session["configs"] = configs;
-    m_runner->writeSession(path, session, buildReport(m_results->runs(), m_info, m_inputs->specs()));
+    m_runner->writeSession(path, session, currentReport());
 }
 
 bool MainWindow::restoreSession(const QString& path) {
@@ -544,18 +530,28 @@ bool MainWindow::restoreSession(const QString& path) {
         m_status->setText(tr("%1: cannot be read").arg(path));
         return false;
     }
-    const QJsonObject s = QJsonDocument::fromJson(file.readAll()).object();
+    QJsonParseError parse;
+    const QJsonObject s = QJsonDocument::fromJson(file.readAll(), &parse).object();
+    if (parse.error != QJsonParseError::NoError) {
+        m_status->setText(tr("%1: not a session, its JSON is damaged (%2 at byte %3)")
+                              .arg(path, parse.errorString())
+                              .arg(parse.offset));
+        return false;
+    }
     if (s.value("torch_workbench_session").toInt() != 1) {
         m_status->setText(tr("%1: not a Torch Workbench session").arg(path));
         return false;
     }
     QVector<twb::RunConfig> configs;
-    try {
-        for (const auto& c : s.value("configs").toArray())
+    QStringList problems; // said, never swallowed: a configuration that cannot be read is left out by name
+    for (const auto& c : s.value("configs").toArray()) {
+        try {
             configs.push_back(twb::RunConfig::parse(c.toString().toStdString()));
-    } catch (const twb::Error&) {
-        configs = ConfigPanel::defaults();
+        } catch (const twb::Error& e) {
+            problems << tr("configuration '%1' left out: %2").arg(c.toString(), QString::fromUtf8(e.what()));
+        }
     }
+    if (configs.isEmpty()) configs = ConfigPanel::defaults();
     m_configs->setConfigs(configs);
     QStringList inputs;
     for (const auto& in : s.value("inputs").toArray())
@@ -575,9 +571,14 @@ bool MainWindow::restoreSession(const QString& path) {
             snap.record = run;
             m_results->addRun(snap);
         }
-    } catch (const twb::Error&) {
+        m_report = report;
+    } catch (const twb::Error& e) {
+        problems << tr("its results cannot be read: %1").arg(QString::fromUtf8(e.what()));
     }
-    m_status->setText(tr("Restored the session from %1.").arg(QFileInfo(path).fileName()));
+    m_status->setText(problems.isEmpty()
+                          ? tr("Restored the session from %1.").arg(QFileInfo(path).fileName())
+                          : tr("Restored the session from %1, but %2.")
+                                .arg(QFileInfo(path).fileName(), problems.join(QStringLiteral("; "))));
     return true;
 }
 

@@ -3,6 +3,8 @@
 // sessions saved atomically and offered back after a crash.
 #pragma once
 
+#include "twb/report.h"
+
 #include "job_runner.h"
 
 #include <QMainWindow>
@@ -50,6 +52,8 @@ public:
     QString modelPath() const { return m_modelPath; }
 
     static QString autosavePath();
+    // The previous start did not close cleanly (crashed, was killed) and left an autosaved session.
+    bool shouldOfferRestore() const;
 
 signals:
     void modelShown(const twb::ModelInfo& info);
@@ -89,6 +93,9 @@ private:
     QAction* m_cancelAction = nullptr;
     QString m_modelPath, m_stateDictPath;
     twb::ModelInfo m_info;
+    bool m_previousExitUnclean = false;
+    twb::Report m_report; // the last run's, from core's plan runner (or the restored session's)
+    twb::Report currentReport() const;
     QStringList m_pendingInputs;
     QStringList m_runLabels; // of the run in progress
     int m_configCount = 0;

@@ -61,6 +61,9 @@ ModelPanel::ModelPanel(QWidget* parent)
     m_problem->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_fix = readOnlyText(true);
     m_fix->setObjectName(QStringLiteral("fix"));
+    // Wrapped to the panel, not cut off; soft wraps add no line breaks, so copied code stays runnable.
+    m_fix->setLineWrapMode(QPlainTextEdit::WidgetWidth);
+    m_fix->setWordWrapMode(QTextOption::WrapAtWordBoundaryOrAnywhere);
     m_detail = readOnlyText(true);
     m_detail->setMaximumHeight(120);
     auto* copy = new QPushButton(tr("Copy the fix"));

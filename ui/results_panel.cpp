@@ -1,5 +1,6 @@
 #include "results_panel.h"
 
+#include "file_types.h"
 #include "plots.h"
 
 #include "twb/stats.h"
@@ -72,6 +73,8 @@ ResultsPanel::ResultsPanel(QWidget* parent)
         connect(p, &QCustomPlot::mouseMove, this, [this, p](QMouseEvent* e) { tooltip(p, e); });
     }
     m_tabs->addTab(charts, tr("Latency"));
+    connect(m_timeline->xAxis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this,
+            [this] { showCallsWhenZoomed(); });
 
     // Statistics
     auto* statsPage = new QWidget;
@@ -148,7 +151,7 @@ ResultsPanel::ResultsPanel(QWidget* parent)
         if (m_compareB->itemData(i).toInt() != -1) return;
         const QString f =
             QFileDialog::getOpenFileName(this, tr("Reference outputs"), QString(),
-                                         tr("Tensors (*.npy *.npz *.pt *.pth *.safetensors);;All files (*)"));
+                                         tensorFileFilter());
         if (f.isEmpty()) return;
         m_referenceFile = f;
         // The list may have been rebuilt while the dialog was open: find the entry again.
@@ -308,8 +311,27 @@ void ResultsPanel::showComparison(const ComparisonSnapshot& c) {
     m_errors->replot(QCustomPlot::rpQueuedReplot);
 }
 
+void ResultsPanel::showCallsWhenZoomed() {
+    // Raw calls once the visible range holds few enough of them to be seen one by one.
+    const bool near = m_timeline->xAxis->range().size() <= kRawCallsShown;
+    bool changed = false;
+    for (QCPGraph* g : m_rawGraphs)
+        if (g->visible() != near) {
+            g->setVisible(near);
+            changed = true;
+        }
+    if (changed) m_timeline->replot(QCustomPlot::rpQueuedReplot);
+}
+
+bool ResultsPanel::timelineShowsEachCall() const {
+    for (QCPGraph* g : m_rawGraphs)
+        if (!g->visible()) return false;
+    return true;
+}
+
 void ResultsPanel::redrawCharts() {
     const QPalette pal = palette();
+    m_rawGraphs.clear();
     for (QCustomPlot* p : {m_timeline, m_distribution, m_summary}) {
         p->clearPlottables();
         p->clearItems();
@@ -326,11 +348,15 @@ void ResultsPanel::redrawCharts() {
         if (!r.ok || r.samplesNs.empty()) continue;
         const QColor color = seriesColor(int(i), pal);
         const QString name = runName(m_runs[i]);
-        // Timeline: warm-up calls at negative positions, steady-state samples from 0.
+        // Timeline: warm-up calls at negative positions, steady-state samples from 0. The raw calls
+        // show when zoomed in far enough to tell them apart; a rolling median with its p5–p95 band
+        // carries the run at any length.
         auto* g = m_timeline->addGraph();
-        g->setName(name);
+        g->setName(name + tr(" (each call)"));
         g->setPen(QPen(color, 1));
         g->setLineStyle(QCPGraph::lsLine);
+        g->setAdaptiveSampling(true);
+        g->removeFromLegend();
         QVector<double> x, y;
         const int w = int(r.warmupNs.size());
         maxWarmup = std::max(maxWarmup, w);
@@ -339,6 +365,25 @@ void ResultsPanel::redrawCharts() {
         for (std::size_t k = 0; k < r.samplesNs.size(); ++k)
             x << double(k), y << r.samplesNs[k];
         g->setData(x, y, true);
+        m_rawGraphs.push_back(g);
+        const twb::RollingBand band = twb::rollingBand(r.samplesNs, kBandPoints);
+        const QVector<double> bx(band.x.begin(), band.x.end());
+        auto* low = m_timeline->addGraph();
+        low->setData(bx, QVector<double>(band.low.begin(), band.low.end()), true);
+        low->setPen(Qt::NoPen);
+        low->removeFromLegend();
+        auto* high = m_timeline->addGraph();
+        high->setData(bx, QVector<double>(band.high.begin(), band.high.end()), true);
+        high->setPen(Qt::NoPen);
+        QColor fill = color;
+        fill.setAlpha(60);
+        high->setBrush(fill);
+        high->setChannelFillGraph(low);
+        high->removeFromLegend();
+        auto* median = m_timeline->addGraph();
+        median->setName(name);
+        median->setData(bx, QVector<double>(band.median.begin(), band.median.end()), true);
+        median->setPen(QPen(color, 2));
         yMax = std::max(yMax, r.stats.percentile(99) > 0 ? r.stats.percentile(99) : r.stats.max);
 
         const double key = double(shown + 1);
@@ -407,6 +452,7 @@ void ResultsPanel::redrawCharts() {
     m_timeline->legend->setVisible(shown > 0);
     m_timeline->rescaleAxes();
     if (yMax > 0) m_timeline->yAxis->setRangeUpper(yMax * 2);
+    showCallsWhenZoomed();
     for (QCustomPlot* p : {m_distribution, m_summary}) {
         p->rescaleAxes();
         p->xAxis->setRange(0.4, shown + 0.6);
@@ -416,8 +462,14 @@ void ResultsPanel::redrawCharts() {
         const QCPRange r = m_distribution->yAxis->range();
         m_distribution->yAxis->setRange(r.lower / 1.3, r.upper * 1.3);
     }
-    for (QCustomPlot* p : {m_timeline, m_distribution, m_summary})
+    for (QCustomPlot* p : {m_timeline, m_distribution, m_summary}) {
+        // With nothing measured there is no time to label: the hint alone, no "0 ns, 0 ns, 1 ns".
+        for (QCPAxis* axis : {p->xAxis, p->yAxis}) {
+            axis->setTicks(shown > 0);
+            axis->setTickLabels(shown > 0);
+        }
         p->replot(QCustomPlot::rpQueuedReplot);
+    }
 }
 
 void ResultsPanel::tooltip(QCustomPlot* plot, QMouseEvent* event) {

@@ -12,6 +12,7 @@
 
 class QComboBox;
 class QCustomPlot;
+class QCPGraph;
 class QLabel;
 class QLineEdit;
 class QPlainTextEdit;
@@ -33,6 +34,8 @@ public:
     const LeafTableModel* leafModel() const { return m_leaves; }
     const ComparisonTableModel* comparisonModel() const { return m_comparison; }
     QCustomPlot* timelinePlot() const { return m_timeline; }
+    // Whether the timeline draws every call now (zoomed in) or only the rolling median and its band.
+    bool timelineShowsEachCall() const;
     QString comparisonVerdict() const;
     void showTab(int index);
     // Compares the first two configurations that produced outputs, if any.
@@ -47,6 +50,9 @@ protected:
 
 private:
     void redrawCharts();
+    void showCallsWhenZoomed();
+    static constexpr int kBandPoints = 400;     // rolling-median buckets per run
+    static constexpr double kRawCallsShown = 2000; // calls in view at most to draw each one
     void refreshTables();
     void refreshOutputChoices();
     void requestComparison();
@@ -72,6 +78,7 @@ private:
     ComparisonTableModel* m_comparison;
     QCustomPlot* m_errors;
     QString m_referenceFile;
+    std::vector<QCPGraph*> m_rawGraphs; // each run's calls, one by one
 };
 
 } // namespace twbui

@@ -5,6 +5,7 @@
 #include "twb/bench.h"
 #include "twb/compare.h"
 #include "twb/model.h"
+#include "twb/report.h"
 #include "twb/stats.h"
 #include "twb/value.h"
 
@@ -58,3 +59,4 @@ Q_DECLARE_METATYPE(twb::Value)
 Q_DECLARE_METATYPE(twbui::BindingSnapshot)
 Q_DECLARE_METATYPE(twbui::RunSnapshot)
 Q_DECLARE_METATYPE(twbui::ComparisonSnapshot)
+Q_DECLARE_METATYPE(twb::Report)

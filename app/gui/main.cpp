@@ -159,12 +159,19 @@ int main(int argc, char** argv) {
     } else {
         QSettings settings;
         const QString autosave = twbui::MainWindow::autosavePath();
-        if (!settings.value("session/cleanExit", true).toBool() && QFileInfo::exists(autosave) &&
-            QGuiApplication::platformName() != "offscreen" &&
-            QMessageBox::question(
-                &window, QObject::tr("Restore session?"),
-                QObject::tr("Torch Workbench did not close cleanly last time. Restore the last "
-                            "session (model, inputs, configurations and results)?")) == QMessageBox::Yes) {
+        bool restore = false;
+        if (window.shouldOfferRestore()) {
+            if (QGuiApplication::platformName() == "offscreen") // nobody to answer: say so, restore nothing
+                std::printf("restore offered: the last start did not close cleanly (%s)\n", qPrintable(autosave));
+            else
+                restore = QMessageBox::question(
+                              &window, QObject::tr("Restore session?"),
+                              QObject::tr("Torch Workbench did not close cleanly last time. Restore the last "
+                                          "session (model, inputs, configurations and results)?")) ==
+                          QMessageBox::Yes;
+            std::fflush(stdout);
+        }
+        if (restore) {
             window.restoreSession(autosave);
         } else if (!settings.value("firstStartDone").toBool() && !sampleDir().isEmpty()) {
             // A first start shows real work: the bundled sample, measured.

@@ -4,6 +4,7 @@
 
 #include "twb/error.h"
 #include "twb/json.h"
+#include "twb/plan.h"
 #include "twb/report.h"
 #include "twb/stats.h"
 
@@ -13,7 +14,7 @@
 #include <fstream>
 #include <sstream>
 
-namespace torchwb {
+namespace twb::cli {
 namespace {
 
 std::vector<double> parsePercentiles(const std::string& text) {
@@ -58,14 +59,6 @@ void writeText(const std::string& path, const std::string& text) {
     if (!out) throw twb::Error(path + ": writing failed (disk full?)");
 }
 
-// The baseline run to hold a run against: same label, else the same position.
-const twb::RunRecord* matchingRun(const twb::Report& baseline, const twb::RunRecord& run, std::size_t index) {
-    for (const auto& b : baseline.runs)
-        if (b.label == run.label && b.ok) return &b;
-    if (index < baseline.runs.size() && baseline.runs[index].ok) return &baseline.runs[index];
-    return nullptr;
-}
-
 } // namespace
 
 void addBenchOptions(CLI::App& cmd, BenchArgs& a) {
@@ -100,7 +93,8 @@ int runBench(const CLI::App& cmd, const BenchArgs& a, std::ostream& out, std::os
     const double maxSlowdown = parseFraction(a.maxSlowdown);
 
     twb::Model model = loadModel(a.model, a.inputs, out, false);
-    const twb::InputBinding binding = model.bindInputs(a.inputs.read(cmd));
+    const std::vector<twb::InputSpec> specs = a.inputs.specs(cmd, model, out);
+    const twb::InputBinding binding = model.bindInputs(twb::readInputs(specs, a.inputs.readOptions()));
     if (!binding.ok) {
         err << "torchwb: " << a.model << ": " << binding.error << "\n";
         return 1;
@@ -108,41 +102,28 @@ int runBench(const CLI::App& cmd, const BenchArgs& a, std::ostream& out, std::os
     for (const auto& arg : binding.arguments)
         out << "input   " << arg.argument << " <- " << arg.source << "  " << arg.value.describe() << "\n";
 
-    twb::Report report;
-    report.environment = twb::currentEnvironment();
-    report.model.path = a.model;
-    report.model.size = model.info().fileSize;
-    report.model.sha256 = twb::fileSha256(a.model);
-    report.model.kind = twb::kindName(model.info().diagnosis.kind);
-    report.model.className = model.info().className;
-    report.inputs = a.inputs.describe(cmd, binding);
-
-    std::vector<twb::Value> outputs;
-    for (const auto& config : configs) {
-        const twb::ProgressFn progress = a.quiet ? twb::ProgressFn() : terminalProgress(config.label());
-        twb::RunResult result = twb::runConfiguration(model, binding, config, progress);
-        if (progress) err << "\r\033[K" << std::flush;
-        report.runs.push_back(std::move(result.record));
-        outputs.push_back(result.output);
-    }
+    twb::Plan plan;
+    plan.configs = configs;
+    plan.tolerance.atol = a.atol;
+    plan.tolerance.rtol = a.rtol;
+    twb::PlanCallbacks callbacks;
+    twb::ProgressFn bar;
+    int barFor = -1;
+    if (!a.quiet)
+        callbacks.progress = [&](int index, const twb::Progress& p) {
+            if (index != barFor) {
+                bar = terminalProgress(configs[std::size_t(index)].label());
+                barFor = index;
+            }
+            return bar ? bar(p) : true;
+        };
+    callbacks.stepFinished = [&](const twb::PlanStep&) {
+        if (bar) err << "\r\033[K" << std::flush;
+    };
+    const twb::Report report = twb::runPlan(model, specs, binding, plan, callbacks);
     out << "\n" << benchTable(report.runs);
-
-    for (std::size_t i = 1; i < report.runs.size(); ++i) {
-        const auto& b = report.runs[0];
-        const auto& c = report.runs[i];
-        if (!b.ok || !c.ok) continue;
-        twb::RunComparison rc;
-        rc.baseline = 0;
-        rc.candidate = int(i);
-        rc.latency = twb::compareLatency(b.samplesNs, c.samplesNs, b.label, c.label);
-        twb::CompareOptions options;
-        options.atol = a.atol;
-        options.rtol = a.rtol;
-        rc.outputs = twb::compareOutputs(outputs[0], outputs[i], options);
-        rc.hasOutputs = true;
-        out << "\n" << rc.latency.verdict << "\n  outputs: " << outputComparisonText(rc.outputs);
-        report.comparisons.push_back(std::move(rc));
-    }
+    for (const auto& c : report.comparisons)
+        out << "\n" << c.latency.verdict << "\n  outputs: " << outputComparisonText(c.outputs);
 
     if (!a.json.empty()) {
         twb::writeReport(a.json, report);
@@ -157,22 +138,17 @@ int runBench(const CLI::App& cmd, const BenchArgs& a, std::ostream& out, std::os
     for (const auto& r : report.runs)
         if (!r.ok) status = 1;
     if (!a.baseline.empty()) {
-        for (std::size_t i = 0; i < report.runs.size(); ++i) {
-            const auto& run = report.runs[i];
-            const twb::RunRecord* before = run.ok ? matchingRun(baseline, run, i) : nullptr;
-            if (!before) {
-                out << "baseline: no run in " << a.baseline << " to hold '" << run.label << "' against\n";
-                status = 1;
-                continue;
-            }
-            const auto cmp = twb::compareLatency(before->samplesNs, run.samplesNs, "the baseline", run.label);
-            // A regression: confidently slower by more than allowed (the whole interval beyond the limit).
-            const bool regression = cmp.pValue < 0.05 && cmp.ciHigh < 1 / (1 + maxSlowdown);
-            char buf[128];
-            std::snprintf(buf, sizeof buf, " (allowed slowdown %.1f%%)", maxSlowdown * 100);
-            out << "baseline: " << cmp.verdict << buf << (regression ? ": REGRESSION" : ": ok") << "\n";
-            if (regression) status = 1;
+        const twb::GateResult gate = twb::regressionGate(baseline, report, maxSlowdown);
+        char allowed[64];
+        std::snprintf(allowed, sizeof allowed, " (allowed slowdown %.1f%%)", maxSlowdown * 100);
+        for (const auto& e : gate.entries) {
+            if (!e.matched)
+                out << "baseline: no run in " << a.baseline << " to hold '" << e.label << "' against\n";
+            else
+                out << "baseline: " << e.latency.verdict << allowed << (e.regression ? ": REGRESSION" : ": ok")
+                    << "\n";
         }
+        if (!gate.passed()) status = 1;
     }
     return status;
 }
@@ -199,7 +175,7 @@ int runCompare(const CompareArgs& a, std::ostream& out, std::ostream& err) {
         nlohmann::ordered_json j{
             {"kind", "reports"}, {"a", a.a}, {"b", a.b}, {"runs", nlohmann::ordered_json::array()}};
         for (std::size_t i = 0; i < rb.runs.size(); ++i) {
-            const twb::RunRecord* before = matchingRun(ra, rb.runs[i], i);
+            const twb::RunRecord* before = twb::matchingRun(ra, rb.runs[i], i);
             if (!before || !rb.runs[i].ok) continue;
             const auto c = twb::compareLatency(before->samplesNs, rb.runs[i].samplesNs, "A: " + before->label,
                                                "B: " + rb.runs[i].label);
@@ -234,4 +210,4 @@ int runCompare(const CompareArgs& a, std::ostream& out, std::ostream& err) {
     return c.allclose ? 0 : 1;
 }
 
-} // namespace torchwb
+} // namespace twb::cli

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace torchwb {
+namespace twb::cli {
 
 struct BenchArgs {
     std::string model;
@@ -33,4 +33,4 @@ struct CompareArgs {
 void addCompareOptions(CLI::App& cmd, CompareArgs& args);
 int runCompare(const CompareArgs& args, std::ostream& out, std::ostream& err);
 
-} // namespace torchwb
+} // namespace twb::cli

@@ -15,7 +15,7 @@
 
 #include <CLI/CLI.hpp>
 
-namespace torchwb {
+namespace twb::cli {
 namespace {
 
 int runInspect(const std::string& path, bool json, bool code, std::ostream& out) {
@@ -38,7 +38,8 @@ int runModel(const CLI::App& cmd, const RunOptions& o, const InputOptions& in, c
     const twb::RunConfig config = cfg.base();
     twb::validateConfig(config);
     twb::Model model = loadModel(o.model, in, out, o.json);
-    const twb::InputBinding binding = model.bindInputs(in.read(cmd));
+    const twb::InputBinding binding =
+        model.bindInputs(twb::readInputs(in.specs(cmd, model, o.json ? err : out), in.readOptions()));
     if (!binding.ok) {
         err << "torchwb: " << o.model << ": " << binding.error << "\n";
         return 1;
@@ -164,4 +165,4 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
     }
 }
 
-} // namespace torchwb
+} // namespace twb::cli

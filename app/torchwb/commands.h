@@ -3,9 +3,9 @@
 
 #include <ostream>
 
-namespace torchwb {
+namespace twb::cli {
 
 // Exit codes: 0 success, 1 the file or run cannot be used, 2 usage error.
 int run(int argc, char** argv, std::ostream& out, std::ostream& err);
 
-} // namespace torchwb
+} // namespace twb::cli

@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <sstream>
 
-namespace torchwb {
+namespace twb::cli {
 
 using twb::shapeText;
 
@@ -101,6 +101,9 @@ std::string inspectionText(const twb::ModelInfo& info, bool withCode) {
         out << "  class        " << info.className << "\n";
         if (info.savedTraining) out << "  mode         saved in training mode; loaded in eval mode\n";
         out << "  forward      " << signature(info.inputs, info.returnType) << "\n";
+        for (const auto& a : info.inputs)
+            if (!a.hasDefault && !a.suggested.empty())
+                out << "  suggested    " << a.name << " = gen:" << a.suggested << "  (" << a.suggestedReason << ")\n";
         out << "  parameters   " << countText(info.parameters.count) << " in " << info.parameters.tensors
             << " tensors, " << bytesText(info.parameters.bytes)
             << (info.parameters.dtypes.empty() ? "" : " (" + dtypesText(info.parameters) + ")") << "\n";
@@ -185,11 +188,11 @@ std::string versionText(const twb::BuildInfo& b, const twb::ThreadSettings& t) {
     return out.str();
 }
 
-} // namespace torchwb
+} // namespace twb::cli
 
 #include "twb/stats.h"
 
-namespace torchwb {
+namespace twb::cli {
 
 namespace {
 // Pads to a width in characters, not bytes ("µs" is two bytes in UTF-8).
@@ -256,23 +259,13 @@ std::string outputComparisonText(const twb::OutputComparison& c) {
     out << c.summary << "\n";
     char buf[512];
     for (const auto& l : c.leaves) {
-        if (l.status == "only_in_a" || l.status == "only_in_b") {
-            out << "  " << l.path << ": only in " << (l.status == "only_in_a" ? "the first" : "the second")
-                << "\n";
-            continue;
-        }
-        if (l.status == "shape_mismatch") {
-            out << "  " << l.path << ": shapes differ, " << shapeText(l.shapeA) << " vs "
-                << shapeText(l.shapeB) << "\n";
-            continue;
-        }
-        if (l.status == "type_mismatch") {
-            out << "  " << l.path << ": " << l.note << "\n";
+        if (l.status != twb::LeafStatus::Compared) {
+            out << "  " << l.path << ": " << twb::leafVerdictText(l) << "\n";
             continue;
         }
         std::snprintf(buf, sizeof buf,
                       "  %s: %s  max abs %.3g  mean abs %.3g  max rel %.3g  rmse %.3g  cosine %.6f",
-                      l.path.c_str(), l.allclose ? "allclose" : "NOT allclose", l.maxAbs, l.meanAbs, l.maxRel,
+                      l.path.c_str(), twb::leafVerdictText(l).c_str(), l.maxAbs, l.meanAbs, l.maxRel,
                       l.rmse, l.cosine);
         out << buf;
         if (l.mismatches) out << "  " << l.mismatches << " of " << l.numel << " elements differ";
@@ -293,4 +286,4 @@ std::string outputComparisonText(const twb::OutputComparison& c) {
     return out.str();
 }
 
-} // namespace torchwb
+} // namespace twb::cli

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace torchwb {
+namespace twb::cli {
 
 std::string bytesText(uint64_t bytes); // 1.5 KiB
 std::string countText(int64_t n);      // 11,689,512
@@ -18,15 +18,15 @@ std::string inspectionText(const twb::ModelInfo& info, bool withCode);
 std::string leafText(const twb::Leaf& leaf);
 std::string versionText(const twb::BuildInfo& build, const twb::ThreadSettings& threads);
 
-} // namespace torchwb
+} // namespace twb::cli
 
 #include "twb/bench.h"
 #include "twb/compare.h"
 
-namespace torchwb {
+namespace twb::cli {
 
 // One row per run: median, p90, p99, mean ± sd, median CI, throughput, first call, preparation.
 std::string benchTable(const std::vector<twb::RunRecord>& runs);
 std::string outputComparisonText(const twb::OutputComparison& c);
 
-} // namespace torchwb
+} // namespace twb::cli

@@ -4,5 +4,5 @@
 #include <iostream>
 
 int main(int argc, char** argv) {
-    return torchwb::run(argc, argv, std::cout, std::cerr);
+    return twb::cli::run(argc, argv, std::cout, std::cerr);
 }

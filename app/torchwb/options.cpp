@@ -10,24 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-namespace torchwb {
+namespace twb::cli {
 namespace {
-
-bool fileExists(const std::string& path) {
-    struct stat st {};
-    return ::stat(path.c_str(), &st) == 0;
-}
-
-// "x=data.npy" names forward's argument x; a plain path (even one containing '=') does not.
-std::pair<std::string, std::string> splitNamed(const std::string& text) {
-    const auto eq = text.find('=');
-    if (eq == std::string::npos || eq == 0 || fileExists(text)) return {"", text};
-    const std::string name = text.substr(0, eq);
-    for (char c : name)
-        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return {"", text};
-    if (std::isdigit(static_cast<unsigned char>(name[0]))) return {"", text};
-    return {name, text.substr(eq + 1)};
-}
 
 // (generated?, text) in the order given on the command line.
 std::vector<std::pair<bool, std::string>> ordered(const CLI::App& app, const InputOptions& o) {
@@ -50,7 +34,8 @@ void InputOptions::add(CLI::App& app) {
                               "forward's argument NAME");
     genOpt = app.add_option("-g,--generate", generators,
                             "[NAME=]SPEC: e.g. normal:1x3x32x32, uniform:8x4:float64:seed=3, "
-                            "randint:2x5:int64:low=0:high=100, zeros:4:bool");
+                            "randint:2x5:int64:low=0:high=100, zeros:4:bool; or auto: what the model's "
+                            "first layers suggest (also used when no input is given)");
     app.add_option("--state-dict", stateDict,
                    "Load weights from a state_dict (.pth, .safetensors, checkpoint) first");
     app.add_flag("--non-strict", nonStrict, "Load the state_dict's matching keys and ignore the rest");
@@ -60,7 +45,7 @@ void InputOptions::add(CLI::App& app) {
     app.add_option("--channels", channels, "Image channels: 1, 3 or 4")->check(CLI::IsMember({1, 3, 4}));
 }
 
-std::vector<twb::ProvidedInput> InputOptions::read(const CLI::App& app) const {
+twb::ReadOptions InputOptions::readOptions() const {
     twb::ReadOptions readOptions;
     readOptions.image = twb::ImageOptions::preset(normalize);
     readOptions.image.channels = channels;
@@ -73,45 +58,28 @@ std::vector<twb::ProvidedInput> InputOptions::read(const CLI::App& app) const {
         readOptions.image.resizeWidth = w;
         readOptions.image.resizeHeight = h;
     }
-    std::vector<twb::ProvidedInput> provided;
-    for (const auto& [generated, text] : ordered(app, *this)) {
-        const auto [name, what] = splitNamed(text);
-        twb::ProvidedInput p;
-        p.argument = name;
-        p.source = generated ? "generated " + what : what;
-        p.value = generated ? twb::generate(twb::GeneratorSpec::parse(what))
-                            : twb::readTensorFile(what, readOptions);
-        provided.push_back(std::move(p));
-    }
-    return provided;
+    return readOptions;
 }
 
-std::vector<twb::InputRef> InputOptions::describe(const CLI::App& app,
-                                                  const twb::InputBinding& binding) const {
-    std::vector<twb::InputRef> refs;
+std::vector<twb::InputSpec> InputOptions::specs(const CLI::App& app, const twb::Model& model,
+                                                std::ostream& out) const {
+    std::vector<twb::InputSpec> given;
+    bool any = false, autoAsked = false;
     for (const auto& [generated, text] : ordered(app, *this)) {
-        const auto [name, what] = splitNamed(text);
-        twb::InputRef r;
-        r.argument = name;
-        r.source = what;
-        if (generated)
-            r.generator = twb::GeneratorSpec::parse(what).toString();
-        else
-            r.sha256 = twb::fileSha256(what);
-        // Shapes as bound (a multi-tensor file may feed several arguments).
-        for (const auto& a : binding.arguments)
-            if ((!name.empty() && a.argument == name) || a.source == what ||
-                a.source == "generated " + what) {
-                if (r.argument.empty()) r.argument = a.argument;
-                if (a.value.isTensor()) {
-                    r.shape = a.value.shape();
-                    r.dtype = a.value.dtype();
-                }
-                break;
-            }
-        refs.push_back(r);
+        any = true;
+        if (generated && text == "auto") {
+            autoAsked = true;
+            continue;
+        }
+        given.push_back(generated ? twb::InputSpec::parseGenerated(text) : twb::InputSpec::parse(text));
     }
-    return refs;
+    if (any && !autoAsked) return given;
+    std::vector<twb::SuggestedInput> used;
+    const auto specs = twb::completeWithSuggestions(model, given, &used);
+    for (const auto& s : used)
+        out << "input   " << s.argument << ": generated " << s.spec.generator << " (suggested: " << s.reason
+            << ")\n";
+    return specs;
 }
 
 void ConfigOptions::add(CLI::App& app, bool measuring) {
@@ -176,4 +144,4 @@ twb::ProgressFn terminalProgress(const std::string& label) {
     };
 }
 
-} // namespace torchwb
+} // namespace twb::cli

@@ -4,6 +4,8 @@
 
 #include "twb/bench.h"
 #include "twb/config.h"
+#include "twb/input_spec.h"
+#include "twb/suggest.h"
 #include "twb/model.h"
 #include "twb/report.h"
 #include "twb/tensor_io.h"
@@ -15,7 +17,7 @@
 #include <string>
 #include <vector>
 
-namespace torchwb {
+namespace twb::cli {
 
 struct InputOptions {
     std::vector<std::string> inputs, generators;
@@ -27,10 +29,10 @@ struct InputOptions {
     int channels = 3;
 
     void add(CLI::App& app);
-    // Files and generators in command-line order, read and ready to bind.
-    std::vector<twb::ProvidedInput> read(const CLI::App& app) const;
-    // What a report records of them.
-    std::vector<twb::InputRef> describe(const CLI::App& app, const twb::InputBinding& binding) const;
+    // Files and generators in command-line order; with none, or with --generate auto, the model's
+    // suggestions fill the arguments they leave unfed (each one used is printed to `out`).
+    std::vector<twb::InputSpec> specs(const CLI::App& app, const twb::Model& model, std::ostream& out) const;
+    twb::ReadOptions readOptions() const;
 };
 
 struct ConfigOptions {
@@ -45,4 +47,4 @@ twb::Model loadModel(const std::string& path, const InputOptions& o, std::ostrea
 // A progress bar on a terminal; nothing when stderr is not one.
 twb::ProgressFn terminalProgress(const std::string& label);
 
-} // namespace torchwb
+} // namespace twb::cli

@@ -62,12 +62,12 @@ void compareTensors(const at::Tensor& ta, const at::Tensor& tb, const CompareOpt
     c.dtypeB = detail::dtypeName(tb.scalar_type());
     if (c.dtypeA != c.dtypeB) c.note = "dtypes differ: " + c.dtypeA + " vs " + c.dtypeB;
     if (c.shapeA != c.shapeB) {
-        c.status = "shape_mismatch";
+        c.status = LeafStatus::ShapeMismatch;
         c.allclose = false;
         return;
     }
     if (ta.is_complex() != tb.is_complex()) {
-        c.status = "type_mismatch";
+        c.status = LeafStatus::TypeMismatch;
         c.note = "one side is complex: " + c.dtypeA + " vs " + c.dtypeB;
         return;
     }
@@ -129,6 +129,43 @@ void compareTensors(const at::Tensor& ta, const at::Tensor& tb, const CompareOpt
 
 } // namespace
 
+namespace {
+constexpr std::pair<LeafStatus, const char*> kLeafStatusNames[] = {
+    {LeafStatus::Compared, "ok"},           {LeafStatus::ShapeMismatch, "shape_mismatch"},
+    {LeafStatus::OnlyInA, "only_in_a"},     {LeafStatus::OnlyInB, "only_in_b"},
+    {LeafStatus::TypeMismatch, "type_mismatch"}, {LeafStatus::ValueMismatch, "value_mismatch"},
+};
+} // namespace
+
+std::string leafStatusName(LeafStatus status) {
+    for (const auto& [s, name] : kLeafStatusNames)
+        if (s == status) return name;
+    return "type_mismatch";
+}
+
+LeafStatus leafStatusFromName(const std::string& name) {
+    for (const auto& [s, known] : kLeafStatusNames)
+        if (name == known) return s;
+    return LeafStatus::TypeMismatch;
+}
+
+std::string leafVerdictText(const LeafComparison& l) {
+    switch (l.status) {
+    case LeafStatus::OnlyInA:
+        return "only in the first";
+    case LeafStatus::OnlyInB:
+        return "only in the second";
+    case LeafStatus::ShapeMismatch:
+        return "shapes differ: " + shapeText(l.shapeA) + " vs " + shapeText(l.shapeB);
+    case LeafStatus::TypeMismatch:
+    case LeafStatus::ValueMismatch:
+        return l.note;
+    case LeafStatus::Compared:
+        break;
+    }
+    return l.allclose ? "allclose" : "NOT allclose";
+}
+
 OutputComparison compareOutputs(const Value& av, const Value& bv, const CompareOptions& options) {
     OutputComparison result;
     result.options = options;
@@ -144,7 +181,7 @@ OutputComparison compareOutputs(const Value& av, const Value& bv, const CompareO
         c.path = path;
         const auto it = inB.find(path);
         if (it == inB.end()) {
-            c.status = "only_in_a";
+            c.status = LeafStatus::OnlyInA;
             result.sameStructure = false;
             result.leaves.push_back(c);
             continue;
@@ -157,7 +194,9 @@ OutputComparison compareOutputs(const Value& av, const Value& bv, const CompareO
             // structure.
             c.allclose = (a.isNone() && b.isNone()) ||
                          (a.isString() && b.isString() && a.toStringRef() == b.toStringRef());
-            c.status = c.allclose ? "ok" : a.tagKind() == b.tagKind() ? "value_mismatch" : "type_mismatch";
+            c.status = c.allclose                      ? LeafStatus::Compared
+                       : a.tagKind() == b.tagKind() ? LeafStatus::ValueMismatch
+                                                    : LeafStatus::TypeMismatch;
             c.note = "not numbers: " + a.tagKind() + " vs " + b.tagKind();
             result.leaves.push_back(c);
             continue;
@@ -165,25 +204,26 @@ OutputComparison compareOutputs(const Value& av, const Value& bv, const CompareO
         try {
             compareTensors(ta, tb, options, c);
         } catch (const std::exception& e) {
-            c.status = "type_mismatch";
+            c.status = LeafStatus::TypeMismatch;
             c.allclose = false;
             c.note = std::string("cannot be compared: ") + e.what();
         }
-        if (c.status != "ok") result.sameStructure = result.sameStructure && c.status != "type_mismatch";
+        if (c.status != LeafStatus::Compared)
+            result.sameStructure = result.sameStructure && c.status != LeafStatus::TypeMismatch;
         result.leaves.push_back(c);
     }
     for (std::size_t i = 0; i < lb.size(); ++i)
         if (!used[i]) {
             LeafComparison c;
             c.path = lb[i].first;
-            c.status = "only_in_b";
+            c.status = LeafStatus::OnlyInB;
             result.sameStructure = false;
             result.leaves.push_back(c);
         }
     result.allclose = !result.leaves.empty();
     int64_t mismatched = 0;
     for (const auto& c : result.leaves) {
-        if (!(c.status == "ok" && c.allclose)) {
+        if (!(c.status == LeafStatus::Compared && c.allclose)) {
             result.allclose = false;
             ++mismatched;
         }

@@ -23,6 +23,8 @@ ordered_json totals(const TensorTotals& t) {
 ordered_json argument(const ArgumentInfo& a) {
     ordered_json j{{"name", a.name}, {"type", a.type}};
     if (a.hasDefault) j["default"] = a.defaultValue;
+    if (!a.suggested.empty() && !a.hasDefault)
+        j["suggested"] = {{"generator", a.suggested}, {"reason", a.suggestedReason}, {"found", a.suggestionFound}};
     return j;
 }
 

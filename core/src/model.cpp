@@ -4,6 +4,7 @@
 #include "model_access.h"
 #include "pickle.h"
 #include "readers.h"
+#include "suggest_internal.h"
 #include "torch_bridge.h"
 #include "zip_reader.h"
 
@@ -134,6 +135,13 @@ void fillTorchScript(const torch::jit::Module& module, bool savedTraining, Model
     for (const auto& b : module.buffers(true))
         addTensor(info.buffers, b);
     info.tree = moduleTree(module, "");
+    try {
+        detail::fillSuggestions(module, info.inputs);
+        for (auto& m : info.methods)
+            if (m.name == "forward") m.arguments = info.inputs;
+    } catch (const std::exception&) {
+        // Suggestions are a convenience: a graph they cannot read leaves them empty.
+    }
     try {
         detail::ZipReader zip(info.path);
         const std::string prefix = zip.torchPrefix();

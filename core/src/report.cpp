@@ -276,7 +276,7 @@ RunRecord runFrom(const ordered_json& j) {
 
 ordered_json leafComparisonJson(const LeafComparison& c) {
     ordered_json j{{"path", c.path},
-                   {"status", c.status},
+                   {"status", leafStatusName(c.status)},
                    {"note", c.note},
                    {"shape_a", c.shapeA},
                    {"shape_b", c.shapeB},
@@ -303,7 +303,7 @@ ordered_json leafComparisonJson(const LeafComparison& c) {
 LeafComparison leafComparisonFrom(const ordered_json& j) {
     LeafComparison c;
     c.path = get<std::string>(j, "path");
-    c.status = get<std::string>(j, "status", "ok");
+    c.status = leafStatusFromName(get<std::string>(j, "status", "ok"));
     c.note = get<std::string>(j, "note");
     c.shapeA = get<std::vector<int64_t>>(j, "shape_a");
     c.shapeB = get<std::vector<int64_t>>(j, "shape_b");

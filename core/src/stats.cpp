@@ -51,6 +51,24 @@ double percentileOfSorted(const std::vector<double>& sorted, double p) {
     return sorted[lo] + (h - double(lo)) * (sorted[hi] - sorted[lo]);
 }
 
+RollingBand rollingBand(const std::vector<double>& samples, std::size_t maxPoints, double lowP, double highP) {
+    RollingBand band;
+    if (samples.empty() || maxPoints == 0) return band;
+    const std::size_t n = samples.size();
+    const std::size_t bucket = (n + maxPoints - 1) / maxPoints;
+    std::vector<double> part;
+    for (std::size_t start = 0; start < n; start += bucket) {
+        const std::size_t end = std::min(n, start + bucket);
+        part.assign(samples.begin() + long(start), samples.begin() + long(end));
+        std::sort(part.begin(), part.end());
+        band.x.push_back(0.5 * double(start + end - 1));
+        band.median.push_back(percentileOfSorted(part, 50));
+        band.low.push_back(percentileOfSorted(part, lowP));
+        band.high.push_back(percentileOfSorted(part, highP));
+    }
+    return band;
+}
+
 double LatencyStats::percentile(double p) const {
     for (const auto& [q, v] : percentiles)
         if (std::abs(q - p) < 1e-9) return v;

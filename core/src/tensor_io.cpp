@@ -27,16 +27,20 @@ ImageOptions ImageOptions::preset(const std::string& name) {
     throw Error("unknown image normalization preset '" + name + "' (known: none, imagenet, half)");
 }
 
+std::vector<std::pair<std::string, TensorFormat>> readableTensorExtensions() {
+    using F = TensorFormat;
+    return {{"npy", F::Npy},         {"npz", F::Npz},        {"safetensors", F::Safetensors},
+            {"pt", F::TorchSave},    {"pth", F::TorchSave},  {"bin", F::TorchSave},
+            {"ckpt", F::TorchSave},  {"csv", F::Csv},        {"tsv", F::Csv},
+            {"txt", F::Csv},         {"png", F::Image},      {"jpg", F::Image},
+            {"jpeg", F::Image},      {"bmp", F::Image},      {"gif", F::Image},
+            {"tga", F::Image},       {"ppm", F::Image},      {"pgm", F::Image}};
+}
+
 TensorFormat detectTensorFormat(const std::string& path) {
     const std::string ext = detail::lowerExtension(path);
-    if (ext == "npy") return TensorFormat::Npy;
-    if (ext == "npz") return TensorFormat::Npz;
-    if (ext == "safetensors") return TensorFormat::Safetensors;
-    if (ext == "pt" || ext == "pth" || ext == "bin" || ext == "ckpt") return TensorFormat::TorchSave;
-    if (ext == "csv" || ext == "tsv" || ext == "txt") return TensorFormat::Csv;
-    if (ext == "png" || ext == "jpg" || ext == "jpeg" || ext == "bmp" || ext == "gif" || ext == "tga" ||
-        ext == "ppm" || ext == "pgm")
-        return TensorFormat::Image;
+    for (const auto& [known, format] : readableTensorExtensions())
+        if (ext == known) return format;
     // Unknown extension: look at the first bytes.
     const std::string head = detail::readHead(path, 16);
     if (head.rfind("\x93NUMPY", 0) == 0) return TensorFormat::Npy;

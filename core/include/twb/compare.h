@@ -19,11 +19,23 @@ struct CompareOptions {
     int maxMismatchIndices = 10;
 };
 
+// What became of one leaf: compared as numbers, or why not.
+enum class LeafStatus {
+    Compared,      // numbers of one shape: see allclose and the error figures
+    ShapeMismatch, // numbers of different shapes
+    OnlyInA,       // the leaf is missing from the second value
+    OnlyInB,       // … from the first
+    TypeMismatch,  // not numbers, or of different kinds (a tensor and a string)
+    ValueMismatch, // non-numbers of one kind that differ (two strings)
+};
+// Stable lower-case names, as reports store them: "ok", "shape_mismatch", "only_in_a", "only_in_b",
+// "type_mismatch", "value_mismatch".
+std::string leafStatusName(LeafStatus status);
+LeafStatus leafStatusFromName(const std::string& name); // unknown names read as TypeMismatch
+
 struct LeafComparison {
     std::string path;
-    // "ok" (compared), "shape_mismatch", "only_in_a", "only_in_b", "type_mismatch", "value_mismatch"
-    // (non-numbers)
-    std::string status = "ok";
+    LeafStatus status = LeafStatus::Compared;
     std::string note; // e.g. "dtypes differ: float32 vs float16"
     std::vector<int64_t> shapeA, shapeB;
     std::string dtypeA, dtypeB;
@@ -48,6 +60,10 @@ struct OutputComparison {
 };
 
 OutputComparison compareOutputs(const Value& a, const Value& b, const CompareOptions& options = {});
+
+// One leaf's verdict in words, for tables and terminals: "allclose", "NOT allclose", "only in the
+// first", "only in the second", "shapes differ: [2, 3] vs [3]", or the note on what is not a number.
+std::string leafVerdictText(const LeafComparison& leaf);
 
 // |a - b| element by element for the leaf at `path` ("out", "out[1]["k"]"), finite pairs only,
 // evenly subsampled to at most maxValues; empty when the leaf is missing or shapes differ.

@@ -23,6 +23,9 @@ struct ArgumentInfo {
     std::string type; // TorchScript annotation: "Tensor", "int", "List[Tensor]", "Optional[Tensor]"
     bool hasDefault = false;
     std::string defaultValue;
+    // What the model suggests feeding it (see twb/suggest.h): a generator spec and why.
+    std::string suggested, suggestedReason;
+    bool suggestionFound = false; // false: nothing in the model fixes it; `suggested` is a guess
 };
 
 struct MethodInfo {
@@ -118,6 +121,10 @@ struct InputBinding {
     std::vector<Bound> arguments; // in forward's order; defaults left out
 };
 
+// A loaded TorchScript model: an opaque handle. Copies are cheap and share one module, so
+// loadStateDict through any copy changes the weights every copy runs with (as copies of a
+// torch::jit::Module do). The harness never changes the shared module: freeze and
+// optimize_for_inference work on a deep copy of their own.
 class Model {
 public:
     // Loads a TorchScript archive on the CPU and puts it in eval mode.

@@ -5,6 +5,7 @@
 
 #include "twb/bench.h"
 #include "twb/build_info.h"
+#include "twb/hashing.h" // reports carry SHA-256 fingerprints
 #include "twb/compare.h"
 #include "twb/stats.h"
 
@@ -66,7 +67,5 @@ Report readReport(const std::string& path);
 // run,label,phase,index,latency_ns,device_ns — one row per call, warm-up included.
 std::string samplesCsv(const Report& report);
 
-std::string fileSha256(const std::string& path);
-std::string sha256Hex(const std::string& bytes);
 
 } // namespace twb

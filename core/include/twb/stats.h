@@ -40,6 +40,15 @@ LatencyStats computeStats(const std::vector<double>& samplesNs,
                           const std::vector<double>& percentiles = defaultPercentiles(),
                           uint64_t seed = 20240229);
 
+// A long series summarised for drawing: consecutive samples in at most maxPoints buckets, each
+// with its centre index, median and low/high percentiles (5th and 95th by default). 10⁵ calls
+// become a line with a band instead of a solid block of colour.
+struct RollingBand {
+    std::vector<double> x, median, low, high;
+};
+RollingBand rollingBand(const std::vector<double>& samples, std::size_t maxPoints = 600, double lowP = 5,
+                        double highP = 95);
+
 // Sentences on why the numbers may not repeat; empty when the run looks clean.
 std::vector<std::string> stabilityWarnings(const LatencyStats& stats);
 

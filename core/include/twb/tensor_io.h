@@ -6,6 +6,7 @@
 #include "twb/value.h"
 
 #include <array>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,9 @@ struct ReadOptions {
 
 // The format from the extension, falling back to the file's first bytes.
 TensorFormat detectTensorFormat(const std::string& path);
+// The extensions readTensorFile knows by name, lower case without the dot ("npy", "safetensors", …),
+// each with its format: for file dialogs' filters.
+std::vector<std::pair<std::string, TensorFormat>> readableTensorExtensions();
 std::string formatName(TensorFormat format);
 
 // A tensor, or for multi-tensor files (npz, safetensors, a saved dict/list/tuple)

@@ -1,0 +1,29 @@
+#include "file_types.h"
+
+#include "twb/diagnosis.h"
+#include "twb/tensor_io.h"
+
+#include <QFileInfo>
+#include <QObject>
+#include <QStringList>
+
+namespace twbui {
+
+QString tensorFileFilter() {
+    QStringList patterns;
+    for (const auto& [ext, format] : twb::readableTensorExtensions())
+        patterns << "*." + QString::fromStdString(ext);
+    return QObject::tr("Tensors (%1);;All files (*)").arg(patterns.join(' '));
+}
+
+bool isTensorInput(const QString& path) {
+    const std::string suffix = QFileInfo(path).suffix().toLower().toStdString();
+    for (const auto& [ext, format] : twb::readableTensorExtensions())
+        if (suffix == ext)
+            // Weights files (state_dicts, .safetensors) open as themselves, to be loaded into a model.
+            return (format != twb::TensorFormat::TorchSave && format != twb::TensorFormat::Safetensors) ||
+                   twb::diagnose(path.toStdString()).kind == twb::FileKind::Tensors;
+    return false;
+}
+
+} // namespace twbui
