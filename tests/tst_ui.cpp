@@ -72,6 +72,14 @@ private:
         w.openFile(QString::fromStdString(TWB_DATA("../../resources/sample/sample_cnn.pt")));
         return ready.wait(20000) && ready.last().at(0).toBool();
     }
+    // Opens the sample and measures the quick configurations; false when either fails.
+    bool runQuick(MainWindow& w) {
+        if (!openSample(w)) return false;
+        w.configPanel()->setConfigs(quick());
+        QSignalSpy finished(&w, &MainWindow::runsFinished);
+        w.runAll();
+        return finished.wait(60000);
+    }
     QTemporaryDir m_settingsDir;
 };
 
@@ -252,11 +260,7 @@ void TestUi::sessionAndReportRoundTrip() {
     const QString session = dir.filePath("s.twbsession"), report = dir.filePath("r.json");
     {
         MainWindow w;
-        QVERIFY(openSample(w));
-        w.configPanel()->setConfigs(quick());
-        QSignalSpy finished(&w, &MainWindow::runsFinished);
-        w.runAll();
-        QVERIFY(finished.wait(60000));
+        QVERIFY(runQuick(w));
         QSignalSpy saved(&w, &MainWindow::sessionSaved);
         QSignalSpy exported(&w, &MainWindow::reportExported);
         w.saveSession(session);
@@ -316,11 +320,7 @@ void TestUi::guiAndCliReportsCarryTheSameFields() {
     const QString gui = dir.filePath("gui.json"), cli = dir.filePath("cli.json");
     {
         MainWindow w;
-        QVERIFY(openSample(w));
-        w.configPanel()->setConfigs(quick());
-        QSignalSpy finished(&w, &MainWindow::runsFinished);
-        w.runAll();
-        QVERIFY(finished.wait(60000));
+        QVERIFY(runQuick(w));
         QSignalSpy exported(&w, &MainWindow::reportExported);
         w.exportReport(gui, QString());
         QTRY_COMPARE_WITH_TIMEOUT(exported.count(), 1, 20000);

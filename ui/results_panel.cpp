@@ -366,7 +366,9 @@ void ResultsPanel::redrawCharts() {
             x << double(k), y << r.samplesNs[k];
         g->setData(x, y, true);
         m_rawGraphs.push_back(g);
-        const twb::RollingBand band = twb::rollingBand(r.samplesNs, kBandPoints);
+        // Buckets of 50 calls at least, so that the p5–p95 band is a band and not each bucket's extremes.
+        const std::size_t points = std::clamp<std::size_t>(r.samplesNs.size() / 50, 1, kBandPoints);
+        const twb::RollingBand band = twb::rollingBand(r.samplesNs, points);
         const QVector<double> bx(band.x.begin(), band.x.end());
         auto* low = m_timeline->addGraph();
         low->setData(bx, QVector<double>(band.low.begin(), band.low.end()), true);

@@ -51,7 +51,7 @@ protected:
 private:
     void redrawCharts();
     void showCallsWhenZoomed();
-    static constexpr int kBandPoints = 400;     // rolling-median buckets per run
+    static constexpr std::size_t kBandPoints = 200; // rolling-median buckets per run, at most
     static constexpr double kRawCallsShown = 2000; // calls in view at most to draw each one
     void refreshTables();
     void refreshOutputChoices();
