@@ -7,6 +7,7 @@
 #include "config_panel.h"
 #include "inputs_panel.h"
 #include "item_models.h"
+#include "job_runner.h"
 #include "main_window.h"
 #include "model_panel.h"
 #include "results_panel.h"
@@ -57,6 +58,8 @@ private slots:
     void configEditorShowsTheSelectedConfiguration();
     void darkThemeRecoloursCharts();
     void emptyChartsShowNoTicks();
+    void comparisonDuringARunComesBackAtOnce();
+    void reportsAreReadOffTheGuiThread();
     void longRunsDrawABandUntilZoomedIn();
     void fixTextWrapsAndCopiesWhole();
     void restoreOfferedExactlyAfterACrash();
@@ -438,6 +441,59 @@ QString findUnder(const QString& dir, const QString& pattern) {
     return it.hasNext() ? it.next() : QString();
 }
 } // namespace
+
+// Measuring and short jobs have threads of their own: a comparison asked for during a 30-second
+// benchmark is answered while the benchmark goes on.
+void TestUi::comparisonDuringARunComesBackAtOnce() {
+    JobRunner runner;
+    QSignalSpy inspected(&runner, &JobRunner::modelInspected);
+    runner.openModel(QString::fromStdString(TWB_DATA("../../resources/sample/sample_cnn.pt")));
+    QVERIFY(inspected.wait(20000));
+    QSignalSpy bound(&runner, &JobRunner::inputsBound);
+    runner.bindInputs({{"x", QString::fromStdString(TWB_DATA("../../resources/sample/sample_input.npy"))}});
+    QVERIFY(bound.wait(20000));
+    QVERIFY(bound.last().at(0).value<BindingSnapshot>().ok);
+    QSignalSpy progress(&runner, &JobRunner::runProgress);
+    QSignalSpy finished(&runner, &JobRunner::allFinished);
+    runner.run({twb::RunConfig::parse("seconds=30,warmup=2")});
+    QVERIFY(progress.wait(20000)); // the measurement is under way
+    const twb::Value a = twb::readTensorFile(TWB_DATA("../../resources/sample/sample_expected.npy"));
+    QSignalSpy compared(&runner, &JobRunner::compared);
+    QElapsedTimer answered;
+    answered.start();
+    runner.compare(a, a, "a", "b", twb::CompareOptions{}, QString());
+    QVERIFY(compared.wait(5000));
+    QVERIFY2(answered.elapsed() < 5000, qPrintable(QString::number(answered.elapsed())));
+    QVERIFY(compared.last().at(0).value<ComparisonSnapshot>().comparison.allclose);
+    QVERIFY(runner.isRunning() && finished.isEmpty()); // the benchmark went on meanwhile
+    runner.cancel();
+    QVERIFY(finished.wait(10000));
+    QCOMPARE(finished.last().at(0).toBool(), true);
+}
+
+void TestUi::reportsAreReadOffTheGuiThread() {
+    QTemporaryDir dir;
+    const QString report = dir.filePath("r.json");
+    MainWindow w;
+    QVERIFY(runQuick(w));
+    QSignalSpy exported(&w, &MainWindow::reportExported);
+    w.exportReport(report, QString());
+    QTRY_COMPARE_WITH_TIMEOUT(exported.count(), 1, 20000);
+    QSignalSpy shown(&w, &MainWindow::reportShown);
+    w.openFile(report);
+    QVERIFY(shown.wait(20000));
+    std::size_t imported = 0;
+    for (const auto& r : w.resultsPanel()->runs())
+        imported += !r.origin.isEmpty();
+    QCOMPARE(imported, std::size_t(2));
+    // A damaged report is named and explained, not shown.
+    QFile bad(dir.filePath("bad.json"));
+    QVERIFY(bad.open(QIODevice::WriteOnly));
+    bad.write("{\"schema\": \"torch-workbench-report\", \"schema_version\": 99}");
+    bad.close();
+    w.openFile(bad.fileName());
+    QTRY_VERIFY_WITH_TIMEOUT(w.statusText().contains("schema version 99"), 10000);
+}
 
 // 20 000 calls of a 6 µs model: a rolling median with its band, each call only when zoomed in.
 void TestUi::longRunsDrawABandUntilZoomedIn() {

@@ -1,5 +1,7 @@
 #include "job_runner.h"
 
+#include "job_tracker.h"
+
 #include "twb/error.h"
 #include "twb/input_spec.h"
 #include "twb/plan.h"
@@ -17,10 +19,9 @@
 
 namespace twbui {
 
-// Lives on the worker thread; owns the loaded model. Talks to the GUI only
-// through queued calls carrying values.
-class Worker : public QObject {
-public:
+// The measuring thread's state: the loaded model and its binding. Only jobs on that thread touch it;
+// the GUI sees value snapshots.
+struct Worker {
     std::optional<twb::Model> model;
     std::vector<twb::InputSpec> inputs; // as the binding was made from them
     twb::InputBinding binding;
@@ -60,17 +61,6 @@ QString previewText(const twb::Value& v) {
         .arg(first, s.numel > int64_t(s.first.size()) ? QStringLiteral(", …") : QString());
 }
 
-// From the worker thread: runs fn(runner) on the GUI thread if the runner still exists. The runner
-// outlives the worker thread (its destructor waits for it), so `self` is valid when queued.
-template <typename Fn> void toGui(const QPointer<JobRunner>& self, Fn fn) {
-    QMetaObject::invokeMethod(
-        self,
-        [self, fn] {
-            if (self) fn(self.data());
-        },
-        Qt::QueuedConnection);
-}
-
 // Runs on the worker thread; throws on values that cannot be compared at all.
 ComparisonSnapshot compareValues(const twb::Value& a, const twb::Value& b, const QString& nameA,
                                  const QString& nameB, const twb::CompareOptions& options,
@@ -89,39 +79,31 @@ ComparisonSnapshot compareValues(const twb::Value& a, const twb::Value& b, const
 } // namespace
 
 JobRunner::JobRunner(QObject* parent)
-    : QObject(parent) {
+    : QObject(parent)
+    , m_worker(std::make_shared<Worker>())
+    , m_measure(std::make_unique<JobTracker>(QStringLiteral("twb-measure")))
+    , m_short(std::make_unique<JobTracker>(QStringLiteral("twb-short"))) {
     registerTypes();
-    m_worker = new Worker;
-    m_worker->moveToThread(&m_thread);
-    connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
-    m_thread.setObjectName(QStringLiteral("twb-worker"));
-    m_thread.start();
 }
 
 JobRunner::~JobRunner() {
     cancel();
-    m_thread.quit();
-    m_thread.wait();
-}
-
-// Queues `job` on the worker thread; jobs run one after another, in the order they were posted.
-template <typename Job> static void post(Worker* worker, Job job) {
-    QMetaObject::invokeMethod(worker, std::move(job), Qt::QueuedConnection);
+    m_measure->stop(); // the threads end before the receiver does
+    m_short->stop();
 }
 
 void JobRunner::openModel(const QString& path) {
-    const quint64 gen = ++m_modelGeneration;
-    ++m_bindGeneration;
+    m_measure->supersede(JobKind::Bind);
+    m_measure->supersede(JobKind::Weights);
     if (m_running) {
         // Another model supersedes the run: stop it and drop whatever it still delivers.
         cancel();
-        ++m_runGeneration;
+        m_measure->supersede(JobKind::Run);
         m_running = false;
         emit allFinished(true);
     }
-    QPointer<JobRunner> self(this);
-    Worker* worker = m_worker;
-    post(worker, [self, worker, gen, path] {
+    auto worker = m_worker;
+    m_measure->start(JobKind::Model, this, [worker, path](const JobTracker::Context<JobRunner>& ctx) {
         twb::ModelInfo info;
         worker->model.reset();
         worker->binding = {};
@@ -140,35 +122,28 @@ void JobRunner::openModel(const QString& path) {
             info.diagnosis.error = e.what();
             info.diagnosis.fix = "Save or download the file again.";
         }
-        toGui(self, [gen, info](JobRunner* r) {
-            if (gen == r->m_modelGeneration) emit r->modelInspected(info);
-        });
+        ctx.deliver([info](JobRunner* r) { emit r->modelInspected(info); });
     });
 }
 
 void JobRunner::loadStateDict(const QString& path, bool strict) {
-    QPointer<JobRunner> self(this);
-    Worker* worker = m_worker;
-    const quint64 gen = m_modelGeneration;
-    post(worker, [self, worker, gen, path, strict] {
+    auto worker = m_worker;
+    // Belongs to the model opened last: a newer model drops its result.
+    m_measure->join(JobKind::Model, this, [worker, path, strict](const JobTracker::Context<JobRunner>& ctx) {
         try {
             if (!worker->model) throw twb::Error("open a TorchScript model first, then load weights into it");
             const twb::StateDictReport report = worker->model->loadStateDict(path.toStdString(), strict);
-            toGui(self, [gen, report, path](JobRunner* r) {
-                if (gen == r->m_modelGeneration) emit r->stateDictLoaded(report, path);
-            });
+            ctx.deliver([report, path](JobRunner* r) { emit r->stateDictLoaded(report, path); });
         } catch (const std::exception& e) {
             const QString message = QString::fromUtf8(e.what());
-            toGui(self, [message](JobRunner* r) { emit r->failed(message); });
+            ctx.deliverAlways([message](JobRunner* r) { emit r->failed(message); });
         }
     });
 }
 
 void JobRunner::bindInputs(const QVector<InputSpec>& inputs) {
-    const quint64 gen = ++m_bindGeneration;
-    QPointer<JobRunner> self(this);
-    Worker* worker = m_worker;
-    post(worker, [self, worker, gen, inputs] {
+    auto worker = m_worker;
+    m_measure->start(JobKind::Bind, this, [worker, inputs](const JobTracker::Context<JobRunner>& ctx) {
         BindingSnapshot snap;
         std::vector<twb::ProvidedInput> provided;
         std::vector<twb::InputSpec> specs;
@@ -214,28 +189,20 @@ void JobRunner::bindInputs(const QVector<InputSpec>& inputs) {
             worker->binding = {};
             snap.error = QStringLiteral("an input file cannot be read");
         }
-        toGui(self, [gen, snap](JobRunner* r) {
-            if (gen == r->m_bindGeneration) emit r->inputsBound(snap);
-        });
+        ctx.deliver([snap](JobRunner* r) { emit r->inputsBound(snap); });
     });
 }
 
 void JobRunner::run(const QVector<twb::RunConfig>& configs) {
-    cancel();              // a new run supersedes the old one
-    ++m_compareGeneration; // and any comparison of the old outputs
-    const quint64 gen = ++m_runGeneration;
+    cancel();                          // a new run supersedes the old one
+    m_short->supersede(JobKind::Compare); // and any comparison of the old outputs
     m_stop = std::make_shared<std::atomic<bool>>(false);
     m_running = true;
     emit runStarted(int(configs.size()));
-    QPointer<JobRunner> self(this);
-    Worker* worker = m_worker;
+    auto worker = m_worker;
     auto stop = m_stop;
-    post(worker, [self, worker, gen, configs, stop] {
-        auto deliver = [&](auto fn) {
-            toGui(self, [gen, fn](JobRunner* r) {
-                if (gen == r->m_runGeneration) fn(r);
-            });
-        };
+    m_measure->start(JobKind::Run, this, [worker, configs, stop](const JobTracker::Context<JobRunner>& ctx) {
+        auto deliver = [&](auto fn) { ctx.deliver(fn); };
         if (!worker->model) {
             for (int i = 0; i < configs.size(); ++i) {
                 RunSnapshot snap;
@@ -258,7 +225,7 @@ void JobRunner::run(const QVector<twb::RunConfig>& configs) {
                     lastSent = now;
                     deliver([i, p](JobRunner* r) { emit r->runProgress(i, p); });
                 }
-                return !stop->load();
+                return !stop->load() && !ctx.cancelled();
             };
             callbacks.stepFinished = [&](const twb::PlanStep& step) {
                 RunSnapshot snap;
@@ -301,26 +268,33 @@ void JobRunner::compareWithFile(const twb::Value& a, const QString& nameA, const
 }
 
 void JobRunner::postComparison(std::function<ComparisonSnapshot()> make) {
-    const quint64 gen = ++m_compareGeneration;
-    QPointer<JobRunner> self(this);
-    post(m_worker, [self, gen, make] {
+    // On the short-job thread: a comparison never waits behind a measurement.
+    m_short->start(JobKind::Compare, this, [make](const JobTracker::Context<JobRunner>& ctx) {
         try {
             const ComparisonSnapshot snap = make();
-            toGui(self, [gen, snap](JobRunner* r) {
-                if (gen == r->m_compareGeneration) emit r->compared(snap);
-            });
+            ctx.deliver([snap](JobRunner* r) { emit r->compared(snap); });
         } catch (const std::exception& e) {
             const QString message = QString::fromUtf8(e.what());
-            toGui(self, [gen, message](JobRunner* r) {
-                if (gen == r->m_compareGeneration) emit r->compareFailed(message);
-            });
+            ctx.deliver([message](JobRunner* r) { emit r->compareFailed(message); });
+        }
+    });
+}
+
+void JobRunner::readReport(const QString& path) {
+    m_short->start(JobKind::ReadReport, this, [path](const JobTracker::Context<JobRunner>& ctx) {
+        try {
+            const twb::Report report = twb::readReport(path.toStdString());
+            ctx.deliver([report, path](JobRunner* r) { emit r->reportRead(report, path, QString()); });
+        } catch (const std::exception& e) {
+            const QString message = QString::fromUtf8(e.what());
+            ctx.deliver([path, message](JobRunner* r) { emit r->reportRead(twb::Report{}, path, message); });
         }
     });
 }
 
 void JobRunner::exportReport(const twb::Report& report, const QString& jsonPath, const QString& csvPath) {
-    QPointer<JobRunner> self(this);
-    post(m_worker, [self, snapshot = report, jsonPath, csvPath] {
+    // Every export finishes and says so: none supersedes another.
+    m_short->join(JobKind::Export, this, [snapshot = report, jsonPath, csvPath](const JobTracker::Context<JobRunner>& ctx) {
         twb::Report report = snapshot; // completed here: hashing large files belongs off the GUI thread
         QString error;
         try {
@@ -338,13 +312,12 @@ void JobRunner::exportReport(const twb::Report& report, const QString& jsonPath,
         } catch (const std::exception& e) {
             error = QString::fromUtf8(e.what());
         }
-        toGui(self, [jsonPath, error](JobRunner* r) { emit r->exported(jsonPath, error); });
+        ctx.deliverAlways([jsonPath, error](JobRunner* r) { emit r->exported(jsonPath, error); });
     });
 }
 
 void JobRunner::writeSession(const QString& path, const QJsonObject& meta, const twb::Report& report) {
-    QPointer<JobRunner> self(this);
-    post(m_worker, [self, path, meta, report] {
+    m_short->join(JobKind::Session, this, [path, meta, report](const JobTracker::Context<JobRunner>& ctx) {
         QJsonObject session = meta;
         session["report"] =
             QJsonDocument::fromJson(QByteArray::fromStdString(twb::reportToJson(report, -1))).object();
@@ -355,7 +328,7 @@ void JobRunner::writeSession(const QString& path, const QJsonObject& meta, const
             file.write(QJsonDocument(session).toJson(QJsonDocument::Compact));
             ok = file.commit();
         }
-        toGui(self, [path, ok](JobRunner* r) { emit r->sessionWritten(path, ok); });
+        ctx.deliverAlways([path, ok](JobRunner* r) { emit r->sessionWritten(path, ok); });
     });
 }
 

@@ -1,7 +1,8 @@
-// Runs core's long work on one worker thread and hands results back as value
-// snapshots. Every request carries a generation number; a result from a
-// superseded request is dropped. Cancelling sets a flag the harness checks
-// between iterations.
+// Runs core's long work off the GUI thread and hands results back as value snapshots,
+// through two job trackers: measuring (the model, its inputs, runs; never two at once) and
+// short jobs (comparisons, exports, sessions, reading reports), which never wait behind a
+// measurement. A result from a superseded request is dropped. Cancelling sets a flag the
+// harness checks between iterations.
 #pragma once
 
 #include "snapshots.h"
@@ -20,7 +21,8 @@
 
 namespace twbui {
 
-class Worker;
+struct Worker;
+class JobTracker;
 
 class JobRunner : public QObject {
     Q_OBJECT
@@ -37,6 +39,8 @@ public:
                  const twb::CompareOptions& options, const QString& leafPath);
     void compareWithFile(const twb::Value& a, const QString& nameA, const QString& file,
                          const twb::CompareOptions& options, const QString& leafPath);
+    // Reads a report written by torchwb bench or exported here, off the GUI thread.
+    void readReport(const QString& path);
     void cancel();
     bool isRunning() const { return m_running; }
     // Hashes the files, fingerprints the machine and writes the report (and CSV) off the GUI thread.
@@ -57,15 +61,14 @@ signals:
     void compareFailed(const QString& message);
     void exported(const QString& jsonPath, const QString& error); // error empty on success
     void sessionWritten(const QString& path, bool ok);
+    void reportRead(const twb::Report& report, const QString& path, const QString& error); // error empty: read
     void failed(const QString& message);
 
 private:
-    friend class Worker;
-    // Runs `make` on the worker thread; a newer comparison request drops this one's result.
+    // Runs `make` on the short-job thread; a newer comparison request drops this one's result.
     void postComparison(std::function<ComparisonSnapshot()> make);
-    QThread m_thread;
-    Worker* m_worker = nullptr;
-    quint64 m_modelGeneration = 0, m_bindGeneration = 0, m_runGeneration = 0, m_compareGeneration = 0;
+    std::shared_ptr<Worker> m_worker; // touched only by jobs on the measuring thread
+    std::unique_ptr<JobTracker> m_measure, m_short;
     std::shared_ptr<std::atomic<bool>> m_stop;
     bool m_running = false;
 };

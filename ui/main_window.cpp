@@ -103,6 +103,7 @@ MainWindow::MainWindow(QWidget* parent)
                 tr("%1 failed: %2")
                     .arg(QString::fromStdString(run.record.label), QString::fromStdString(run.record.error)));
     });
+    connect(m_runner, &JobRunner::reportRead, this, &MainWindow::showReport);
     connect(m_runner, &JobRunner::planFinished, this, [this](const twb::Report& report) { m_report = report; });
     connect(m_runner, &JobRunner::allFinished, this, [this](bool cancelled) {
         setRunning(false);
@@ -184,6 +185,10 @@ MainWindow::MainWindow(QWidget* parent)
         QSettings s;
         s.setValue("session/cleanExit", true);
     });
+}
+
+QString MainWindow::statusText() const {
+    return m_status->text();
 }
 
 bool MainWindow::shouldOfferRestore() const {
@@ -489,8 +494,16 @@ void MainWindow::exportReport(const QString& jsonPath, const QString& csvPath) {
 }
 
 void MainWindow::openReport(const QString& path) {
-    try {
-        const twb::Report report = twb::readReport(path.toStdString());
+    m_status->setText(tr("Reading %1…").arg(QFileInfo(path).fileName()));
+    m_runner->readReport(path); // off the GUI thread; showReport follows
+}
+
+void MainWindow::showReport(const twb::Report& report, const QString& path, const QString& error) {
+    if (!error.isEmpty()) {
+        m_status->setText(error);
+        return;
+    }
+    {
         const QString origin =
             QString::fromStdString(report.environment.hostName) + " · " + QFileInfo(path).fileName();
         for (const auto& run : report.runs) {
@@ -503,9 +516,8 @@ void MainWindow::openReport(const QString& path) {
             tr("Added %1 run(s) from %2 (%3).")
                 .arg(report.runs.size())
                 .arg(QFileInfo(path).fileName(), QString::fromStdString(report.environment.cpuModel)));
-    } catch (const twb::Error& e) {
-        m_status->setText(QString::fromUtf8(e.what()));
     }
+    emit reportShown(path);
 }
 
 void MainWindow::saveSession(const QString& path) {

@@ -50,6 +50,7 @@ public:
     ConfigPanel* configPanel() const { return m_configs; }
     ResultsPanel* resultsPanel() const { return m_results; }
     QString modelPath() const { return m_modelPath; }
+    QString statusText() const; // the status bar's message
 
     static QString autosavePath();
     // The previous start did not close cleanly (crashed, was killed) and left an autosaved session.
@@ -62,6 +63,7 @@ signals:
     void comparisonShown();
     void sessionSaved(const QString& path, bool ok);
     void reportExported(const QString& path, bool ok);
+    void reportShown(const QString& path); // a report's runs joined the charts
 
 protected:
     void dragEnterEvent(QDragEnterEvent* event) override;
@@ -74,6 +76,7 @@ private:
     void refreshRecentMenu();
     void onModelInspected(const twb::ModelInfo& info);
     void onProgress(int index, const twb::Progress& p);
+    void showReport(const twb::Report& report, const QString& path, const QString& error);
     void openReport(const QString& path);
     void setRunning(bool running);
     void about();
