@@ -60,6 +60,7 @@ private slots:
     void emptyChartsShowNoTicks();
     void comparisonDuringARunComesBackAtOnce();
     void reportsAreReadOffTheGuiThread();
+    void unreadableSessionSaysWhy();
     void longRunsDrawABandUntilZoomedIn();
     void fixTextWrapsAndCopiesWhole();
     void restoreOfferedExactlyAfterACrash();
@@ -493,6 +494,23 @@ void TestUi::reportsAreReadOffTheGuiThread() {
     bad.close();
     w.openFile(bad.fileName());
     QTRY_VERIFY_WITH_TIMEOUT(w.statusText().contains("schema version 99"), 10000);
+}
+
+void TestUi::unreadableSessionSaysWhy() {
+    QTemporaryDir dir;
+    QFile bad(dir.filePath("bad.twbsession"));
+    QVERIFY(bad.open(QIODevice::WriteOnly));
+    bad.write("{\"torch_workbench_session\": 1, \"configs\": [\"jit=sideways\"]}");
+    bad.close();
+    MainWindow w;
+    const auto before = w.configPanel()->configs().size();
+    QSignalSpy restored(&w, &MainWindow::sessionRestored);
+    QVERIFY(w.restoreSession(bad.fileName()));
+    QVERIFY(restored.wait(10000));
+    QCOMPARE(restored.last().at(1).toBool(), false);
+    QVERIFY2(w.statusText().contains("bad.twbsession") && w.statusText().contains("configuration 1 'jit=sideways'"),
+             qPrintable(w.statusText()));
+    QCOMPARE(w.configPanel()->configs().size(), before); // nothing half-restored, no silent defaults
 }
 
 // 20 000 calls of a 6 µs model: a rolling median with its band, each call only when zoomed in.

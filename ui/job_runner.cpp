@@ -9,7 +9,6 @@
 
 #include <QDir>
 #include <QFileInfo>
-#include <QJsonDocument>
 #include <QMetaObject>
 #include <QPointer>
 #include <QSaveFile>
@@ -39,6 +38,7 @@ void registerTypes() {
         qRegisterMetaType<twbui::RunSnapshot>();
         qRegisterMetaType<twbui::ComparisonSnapshot>();
         qRegisterMetaType<twb::Report>();
+        qRegisterMetaType<twb::Session>();
         return true;
     }();
     (void)done;
@@ -316,19 +316,28 @@ void JobRunner::exportReport(const twb::Report& report, const QString& jsonPath,
     });
 }
 
-void JobRunner::writeSession(const QString& path, const QJsonObject& meta, const twb::Report& report) {
-    m_short->join(JobKind::Session, this, [path, meta, report](const JobTracker::Context<JobRunner>& ctx) {
-        QJsonObject session = meta;
-        session["report"] =
-            QJsonDocument::fromJson(QByteArray::fromStdString(twb::reportToJson(report, -1))).object();
-        QDir().mkpath(QFileInfo(path).absolutePath());
-        QSaveFile file(path); // written whole or not at all
-        bool ok = file.open(QIODevice::WriteOnly);
-        if (ok) {
-            file.write(QJsonDocument(session).toJson(QJsonDocument::Compact));
-            ok = file.commit();
+void JobRunner::writeSession(const QString& path, const twb::Session& session) {
+    m_short->join(JobKind::Session, this, [path, session](const JobTracker::Context<JobRunner>& ctx) {
+        bool ok = true;
+        try {
+            QDir().mkpath(QFileInfo(path).absolutePath());
+            twb::writeSession(path.toStdString(), session); // written whole or not at all
+        } catch (const std::exception&) {
+            ok = false;
         }
         ctx.deliverAlways([path, ok](JobRunner* r) { emit r->sessionWritten(path, ok); });
+    });
+}
+
+void JobRunner::readSession(const QString& path) {
+    m_short->start(JobKind::ReadSession, this, [path](const JobTracker::Context<JobRunner>& ctx) {
+        try {
+            const twb::Session session = twb::readSession(path.toStdString());
+            ctx.deliver([session, path](JobRunner* r) { emit r->sessionRead(session, path, QString()); });
+        } catch (const std::exception& e) {
+            const QString message = QString::fromUtf8(e.what());
+            ctx.deliver([path, message](JobRunner* r) { emit r->sessionRead(twb::Session{}, path, message); });
+        }
     });
 }
 

@@ -9,8 +9,8 @@
 
 #include "twb/config.h"
 #include "twb/report.h"
+#include "twb/session.h"
 
-#include <QJsonObject>
 
 #include <QObject>
 #include <QThread>
@@ -45,8 +45,9 @@ public:
     bool isRunning() const { return m_running; }
     // Hashes the files, fingerprints the machine and writes the report (and CSV) off the GUI thread.
     void exportReport(const twb::Report& report, const QString& jsonPath, const QString& csvPath);
-    // Writes `session` with the report under "report", atomically, off the GUI thread.
-    void writeSession(const QString& path, const QJsonObject& session, const twb::Report& report);
+    // Writes the session atomically, off the GUI thread; sessionWritten says how it went.
+    void writeSession(const QString& path, const twb::Session& session);
+    void readSession(const QString& path);
 
 signals:
     void modelInspected(const twb::ModelInfo& info);
@@ -61,6 +62,7 @@ signals:
     void compareFailed(const QString& message);
     void exported(const QString& jsonPath, const QString& error); // error empty on success
     void sessionWritten(const QString& path, bool ok);
+    void sessionRead(const twb::Session& session, const QString& path, const QString& error); // error empty: read
     void reportRead(const twb::Report& report, const QString& path, const QString& error); // error empty: read
     void failed(const QString& message);
 

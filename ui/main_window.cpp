@@ -10,6 +10,7 @@
 #include "twb/runtime.h"
 #include "twb/error.h"
 #include "twb/report.h"
+#include "twb/session.h"
 
 #include <QAction>
 #include <QApplication>
@@ -18,9 +19,6 @@
 #include <QDragEnterEvent>
 #include <QFileDialog>
 #include <QFileInfo>
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -104,6 +102,7 @@ MainWindow::MainWindow(QWidget* parent)
                     .arg(QString::fromStdString(run.record.label), QString::fromStdString(run.record.error)));
     });
     connect(m_runner, &JobRunner::reportRead, this, &MainWindow::showReport);
+    connect(m_runner, &JobRunner::sessionRead, this, &MainWindow::applySession);
     connect(m_runner, &JobRunner::planFinished, this, [this](const twb::Report& report) { m_report = report; });
     connect(m_runner, &JobRunner::allFinished, this, [this](bool cancelled) {
         setRunning(false);
@@ -521,77 +520,53 @@ void MainWindow::showReport(const twb::Report& report, const QString& path, cons
 }
 
 void MainWindow::saveSession(const QString& path) {
-    QJsonObject session;
-    session["torch_workbench_session"] = 1;
-    session["model"] = m_modelPath;
-    session["state_dict"] = m_stateDictPath;
-    session["state_dict_strict"] = m_strictWeights;
-    QJsonArray inputs, configs;
+    // The session is core's plain data; the widgets only hand over what they show.
+    twb::Session session;
+    session.model = m_modelPath.toStdString();
+    session.stateDict = m_stateDictPath.toStdString();
+    session.stateDictStrict = m_strictWeights;
     for (const auto& in : m_inputs->specs())
-        inputs.append(QJsonObject{{"argument", in.argument}, {"source", in.source}});
+        session.inputs.push_back({in.argument.toStdString(), in.source.toStdString()});
     for (const auto& c : m_configs->configs())
-        configs.append(QString::fromStdString(c.toSpec()));
-    session["inputs"] = inputs;
-    session["configs"] = configs;
-    m_runner->writeSession(path, session, currentReport());
+        session.configs.push_back(c);
+    session.report = currentReport();
+    session.hasReport = true;
+    m_runner->writeSession(path, session);
 }
 
 bool MainWindow::restoreSession(const QString& path) {
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly)) {
+    if (!QFileInfo(path).isReadable()) {
         m_status->setText(tr("%1: cannot be read").arg(path));
         return false;
     }
-    QJsonParseError parse;
-    const QJsonObject s = QJsonDocument::fromJson(file.readAll(), &parse).object();
-    if (parse.error != QJsonParseError::NoError) {
-        m_status->setText(tr("%1: not a session, its JSON is damaged (%2 at byte %3)")
-                              .arg(path, parse.errorString())
-                              .arg(parse.offset));
-        return false;
-    }
-    if (s.value("torch_workbench_session").toInt() != 1) {
-        m_status->setText(tr("%1: not a Torch Workbench session").arg(path));
-        return false;
-    }
-    QVector<twb::RunConfig> configs;
-    QStringList problems; // said, never swallowed: a configuration that cannot be read is left out by name
-    for (const auto& c : s.value("configs").toArray()) {
-        try {
-            configs.push_back(twb::RunConfig::parse(c.toString().toStdString()));
-        } catch (const twb::Error& e) {
-            problems << tr("configuration '%1' left out: %2").arg(c.toString(), QString::fromUtf8(e.what()));
-        }
-    }
-    if (configs.isEmpty()) configs = ConfigPanel::defaults();
-    m_configs->setConfigs(configs);
-    QStringList inputs;
-    for (const auto& in : s.value("inputs").toArray())
-        inputs << in.toObject().value("argument").toString() + "=" + in.toObject().value("source").toString();
-    setPendingInputs(inputs);
-    const QString model = s.value("model").toString();
-    if (!model.isEmpty()) openFile(model);
-    const QString weights = s.value("state_dict").toString();
-    if (!weights.isEmpty()) m_runner->loadStateDict(weights, s.value("state_dict_strict").toBool(true));
-    m_results->reset();
-    try {
-        const twb::Report report = twb::reportFromJson(
-            QJsonDocument(s.value("report").toObject()).toJson(QJsonDocument::Compact).toStdString(),
-            path.toStdString());
-        for (const auto& run : report.runs) {
-            RunSnapshot snap; // the session's own runs: saved again with it, replaced by the next run
-            snap.record = run;
-            m_results->addRun(snap);
-        }
-        m_report = report;
-    } catch (const twb::Error& e) {
-        problems << tr("its results cannot be read: %1").arg(QString::fromUtf8(e.what()));
-    }
-    m_status->setText(problems.isEmpty()
-                          ? tr("Restored the session from %1.").arg(QFileInfo(path).fileName())
-                          : tr("Restored the session from %1, but %2.")
-                                .arg(QFileInfo(path).fileName(), problems.join(QStringLiteral("; "))));
+    m_status->setText(tr("Reading %1…").arg(QFileInfo(path).fileName()));
+    m_runner->readSession(path); // off the GUI thread; applySession follows
     return true;
+}
+
+void MainWindow::applySession(const twb::Session& s, const QString& path, const QString& error) {
+    if (!error.isEmpty()) { // the file is left as it is; nothing half-restored
+        m_status->setText(error);
+        emit sessionRestored(path, false);
+        return;
+    }
+    QVector<twb::RunConfig> configs(s.configs.begin(), s.configs.end());
+    m_configs->setConfigs(configs.isEmpty() ? ConfigPanel::defaults() : configs);
+    QStringList inputs;
+    for (const auto& in : s.inputs)
+        inputs << QString::fromStdString(in.argument) + "=" + QString::fromStdString(in.source);
+    setPendingInputs(inputs);
+    if (!s.model.empty()) openFile(QString::fromStdString(s.model));
+    if (!s.stateDict.empty()) m_runner->loadStateDict(QString::fromStdString(s.stateDict), s.stateDictStrict);
+    m_results->reset();
+    for (const auto& run : s.report.runs) {
+        RunSnapshot snap; // the session's own runs: saved again with it, replaced by the next run
+        snap.record = run;
+        m_results->addRun(snap);
+    }
+    m_report = s.report;
+    m_status->setText(tr("Restored the session from %1.").arg(QFileInfo(path).fileName()));
+    emit sessionRestored(path, true);
 }
 
 } // namespace twbui

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "twb/report.h"
+#include "twb/session.h"
 
 #include "job_runner.h"
 
@@ -38,6 +39,7 @@ public:
     void cancel();
     // Written off the GUI thread; sessionSaved / reportExported say when.
     void saveSession(const QString& path);
+    // Starts reading the session (off the GUI thread); false when the file cannot be read at all.
     bool restoreSession(const QString& path);
     void exportReport(const QString& jsonPath, const QString& csvPath = {});
     void showLeftTab(int index);
@@ -64,6 +66,7 @@ signals:
     void sessionSaved(const QString& path, bool ok);
     void reportExported(const QString& path, bool ok);
     void reportShown(const QString& path); // a report's runs joined the charts
+    void sessionRestored(const QString& path, bool ok);
 
 protected:
     void dragEnterEvent(QDragEnterEvent* event) override;
@@ -77,6 +80,7 @@ private:
     void onModelInspected(const twb::ModelInfo& info);
     void onProgress(int index, const twb::Progress& p);
     void showReport(const twb::Report& report, const QString& path, const QString& error);
+    void applySession(const twb::Session& session, const QString& path, const QString& error);
     void openReport(const QString& path);
     void setRunning(bool running);
     void about();

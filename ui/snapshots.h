@@ -6,6 +6,7 @@
 #include "twb/compare.h"
 #include "twb/model.h"
 #include "twb/report.h"
+#include "twb/session.h"
 #include "twb/stats.h"
 #include "twb/value.h"
 
@@ -60,3 +61,4 @@ Q_DECLARE_METATYPE(twbui::BindingSnapshot)
 Q_DECLARE_METATYPE(twbui::RunSnapshot)
 Q_DECLARE_METATYPE(twbui::ComparisonSnapshot)
 Q_DECLARE_METATYPE(twb::Report)
+Q_DECLARE_METATYPE(twb::Session)

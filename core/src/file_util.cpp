@@ -3,6 +3,7 @@
 #include "twb/error.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cctype>
 #include <fstream>
 #include <limits>
@@ -31,6 +32,24 @@ std::string readWholeFile(const std::string& path, uint64_t maxBytes) {
     if (size > maxBytes)
         throw Error(path + ": file is larger than expected (" + std::to_string(size) + " bytes)");
     return readHead(path, std::size_t(size));
+}
+
+void writeFileAtomically(const std::string& path, const std::string& text) {
+    const std::string tmp = path + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        if (!out) throw Error(path + ": cannot be opened for writing");
+        out << text;
+        if (!out) {
+            out.close();
+            std::remove(tmp.c_str());
+            throw Error(path + ": writing failed (disk full?)");
+        }
+    }
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+        std::remove(tmp.c_str());
+        throw Error(path + ": cannot be replaced");
+    }
 }
 
 std::string baseName(const std::string& path) {

@@ -26,6 +26,9 @@ uint64_t fileSize(const std::string& path);
 // Up to n bytes from the start of the file.
 std::string readHead(const std::string& path, std::size_t n);
 std::string readWholeFile(const std::string& path, uint64_t maxBytes);
+// Writes a temporary file beside `path`, then renames it over `path`: readers see the old file or
+// the new one, never half of one. Throws twb::Error naming the file.
+void writeFileAtomically(const std::string& path, const std::string& text);
 
 // "dir/model.PT" -> "model.PT", "model", "pt".
 std::string baseName(const std::string& path);

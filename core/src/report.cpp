@@ -2,6 +2,7 @@
 
 #include "cuda_support.h"
 #include "json_values.h"
+#include "readers.h"
 
 #include "twb/build_info.h"
 #include "twb/error.h"
@@ -494,17 +495,7 @@ Report reportFromJson(const std::string& text, const std::string& source) {
 }
 
 void writeReport(const std::string& path, const Report& report) {
-    const std::string tmp = path + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) throw Error(path + ": cannot be opened for writing");
-        out << reportToJson(report) << "\n";
-        if (!out) throw Error(path + ": writing failed (disk full?)");
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        std::remove(tmp.c_str());
-        throw Error(path + ": cannot be replaced");
-    }
+    detail::writeFileAtomically(path, reportToJson(report) + "\n");
 }
 
 Report readReport(const std::string& path) {

@@ -1,0 +1,77 @@
+#include "twb/session.h"
+
+#include "readers.h"
+
+#include "twb/error.h"
+
+#include <nlohmann/json.hpp>
+
+namespace twb {
+
+using nlohmann::ordered_json;
+
+std::string sessionToJson(const Session& s) {
+    ordered_json j{{"torch_workbench_session", Session::kSchemaVersion},
+                   {"model", s.model},
+                   {"state_dict", s.stateDict},
+                   {"state_dict_strict", s.stateDictStrict}};
+    j["inputs"] = ordered_json::array();
+    for (const auto& in : s.inputs)
+        j["inputs"].push_back({{"argument", in.argument}, {"source", in.source}});
+    j["configs"] = ordered_json::array();
+    for (const auto& c : s.configs)
+        j["configs"].push_back(c.toSpec());
+    if (s.hasReport) j["report"] = ordered_json::parse(reportToJson(s.report, -1));
+    return j.dump();
+}
+
+Session sessionFromJson(const std::string& text, const std::string& source) {
+    ordered_json j;
+    try {
+        j = ordered_json::parse(text);
+    } catch (const ordered_json::parse_error& e) {
+        throw Error(source + ": not a session, its JSON is damaged (" + e.what() + ")");
+    }
+    if (!j.is_object() || !j.contains("torch_workbench_session") || !j["torch_workbench_session"].is_number_integer())
+        throw Error(source + ": not a Torch Workbench session");
+    const int version = j["torch_workbench_session"].get<int>();
+    if (version > Session::kSchemaVersion)
+        throw Error(source + ": session schema version " + std::to_string(version) +
+                    " is from a newer Torch Workbench; this one reads version " +
+                    std::to_string(Session::kSchemaVersion));
+    Session s;
+    try {
+        s.model = j.value("model", std::string());
+        s.stateDict = j.value("state_dict", std::string());
+        s.stateDictStrict = j.value("state_dict_strict", true);
+        for (const auto& in : j.value("inputs", ordered_json::array()))
+            s.inputs.push_back({in.value("argument", std::string()), in.value("source", std::string())});
+    } catch (const ordered_json::exception& e) {
+        throw Error(source + ": a field of the session has the wrong type (" + e.what() + ")");
+    }
+    const auto configs = j.value("configs", ordered_json::array());
+    for (std::size_t i = 0; i < configs.size(); ++i) {
+        const std::string spec = configs[i].is_string() ? configs[i].get<std::string>() : configs[i].dump();
+        try {
+            s.configs.push_back(RunConfig::parse(spec));
+        } catch (const Error& e) {
+            throw Error(source + ": configuration " + std::to_string(i + 1) + " '" + spec + "' cannot be read: " +
+                        e.what());
+        }
+    }
+    if (j.contains("report") && !j["report"].is_null()) {
+        s.report = reportFromJson(j["report"].dump(), source + " (its report)");
+        s.hasReport = true;
+    }
+    return s;
+}
+
+void writeSession(const std::string& path, const Session& session) {
+    detail::writeFileAtomically(path, sessionToJson(session));
+}
+
+Session readSession(const std::string& path) {
+    return sessionFromJson(detail::readWholeFile(path, uint64_t(1) << 31), path);
+}
+
+} // namespace twb
