@@ -144,7 +144,45 @@ std::string toJson(const StateDictReport& r, int indent) {
         .dump(indent);
 }
 
+namespace {
+ordered_json leafComparisonJson(const LeafComparison& c) {
+    ordered_json j{{"path", c.path},
+                   {"status", leafStatusName(c.status)},
+                   {"note", c.note},
+                   {"shape_a", c.shapeA},
+                   {"shape_b", c.shapeB},
+                   {"dtype_a", c.dtypeA},
+                   {"dtype_b", c.dtypeB},
+                   {"numel", c.numel},
+                   {"max_abs", finiteOrNull(c.maxAbs)},
+                   {"mean_abs", finiteOrNull(c.meanAbs)},
+                   {"max_rel", finiteOrNull(c.maxRel)},
+                   {"rmse", finiteOrNull(c.rmse)},
+                   {"cosine", finiteOrNull(c.cosine)},
+                   {"allclose", c.allclose},
+                   {"mismatches", c.mismatches},
+                   {"first_mismatches", c.firstMismatches},
+                   {"nan", {{"a", c.nanA}, {"b", c.nanB}}},
+                   {"inf", {{"a", c.infA}, {"b", c.infB}}}};
+    if (c.hasTopk)
+        j["topk"] = {{"k", c.k},
+                     {"argmax_agreement", finiteOrNull(c.argmaxAgreement)},
+                     {"topk_agreement", finiteOrNull(c.topkAgreement)}};
+    return j;
+}
+
+} // namespace
+
 namespace detail {
+nlohmann::ordered_json outputComparisonObject(const OutputComparison& o) {
+    ordered_json j{{"allclose", o.allclose}, {"same_structure", o.sameStructure},
+                   {"atol", o.options.atol}, {"rtol", o.options.rtol},
+                   {"summary", o.summary},   {"leaves", ordered_json::array()}};
+    for (const auto& l : o.leaves)
+        j["leaves"].push_back(leafComparisonJson(l));
+    return j;
+}
+
 nlohmann::ordered_json libtorchBuildObject(const LibTorchBuild& b) {
     return ordered_json{{"source", b.source},         {"location", b.location},
                         {"blas", b.blas},             {"lapack", b.lapack},
@@ -154,6 +192,10 @@ nlohmann::ordered_json libtorchBuildObject(const LibTorchBuild& b) {
                         {"kineto", b.kineto},         {"compiler", b.compiler}};
 }
 } // namespace detail
+
+std::string toJson(const OutputComparison& o, int indent) {
+    return detail::outputComparisonObject(o).dump(indent);
+}
 
 std::string toJson(const BuildInfo& b, int indent) {
     return ordered_json{{"version", b.version},

@@ -275,32 +275,6 @@ RunRecord runFrom(const ordered_json& j) {
     return r;
 }
 
-ordered_json leafComparisonJson(const LeafComparison& c) {
-    ordered_json j{{"path", c.path},
-                   {"status", leafStatusName(c.status)},
-                   {"note", c.note},
-                   {"shape_a", c.shapeA},
-                   {"shape_b", c.shapeB},
-                   {"dtype_a", c.dtypeA},
-                   {"dtype_b", c.dtypeB},
-                   {"numel", c.numel},
-                   {"max_abs", num(c.maxAbs)},
-                   {"mean_abs", num(c.meanAbs)},
-                   {"max_rel", num(c.maxRel)},
-                   {"rmse", num(c.rmse)},
-                   {"cosine", num(c.cosine)},
-                   {"allclose", c.allclose},
-                   {"mismatches", c.mismatches},
-                   {"first_mismatches", c.firstMismatches},
-                   {"nan", {{"a", c.nanA}, {"b", c.nanB}}},
-                   {"inf", {{"a", c.infA}, {"b", c.infB}}}};
-    if (c.hasTopk)
-        j["topk"] = {{"k", c.k},
-                     {"argmax_agreement", num(c.argmaxAgreement)},
-                     {"topk_agreement", num(c.topkAgreement)}};
-    return j;
-}
-
 LeafComparison leafComparisonFrom(const ordered_json& j) {
     LeafComparison c;
     c.path = get<std::string>(j, "path");
@@ -333,14 +307,6 @@ LeafComparison leafComparisonFrom(const ordered_json& j) {
 } // namespace
 
 namespace {
-ordered_json outputComparisonObject(const OutputComparison& o) {
-    ordered_json j{{"allclose", o.allclose}, {"same_structure", o.sameStructure},
-                   {"atol", o.options.atol}, {"rtol", o.options.rtol},
-                   {"summary", o.summary},   {"leaves", ordered_json::array()}};
-    for (const auto& l : o.leaves)
-        j["leaves"].push_back(leafComparisonJson(l));
-    return j;
-}
 OutputComparison outputComparisonFrom(const ordered_json& j) {
     OutputComparison o;
     o.allclose = get<bool>(j, "allclose");
@@ -354,10 +320,6 @@ OutputComparison outputComparisonFrom(const ordered_json& j) {
     return o;
 }
 } // namespace
-
-std::string toJson(const OutputComparison& o, int indent) {
-    return outputComparisonObject(o).dump(indent);
-}
 
 std::string reportToJson(const Report& r, int indent) {
     using detail::libtorchBuildObject;
@@ -408,7 +370,7 @@ std::string reportToJson(const Report& r, int indent) {
                         {"p_value", num(c.latency.pValue)},
                         {"significant", c.latency.significant},
                         {"verdict", c.latency.verdict}};
-        if (c.hasOutputs) cj["outputs"] = outputComparisonObject(c.outputs);
+        if (c.hasOutputs) cj["outputs"] = detail::outputComparisonObject(c.outputs);
         j["comparisons"].push_back(cj);
     }
     if (!r.runs.empty()) j["samples_ns"] = doubles(r.runs[0].samplesNs);
