@@ -182,6 +182,19 @@ void TestCli::runWithStateDict() {
     const Result loose = torchwb({"run", data("cnn_scripted.pt"), "-i", data("cnn_x.npy"), "--state-dict",
                                   data("cnn_state_dict_bad.pth"), "--non-strict"});
     QVERIFY2(loose.code == 0, qPrintable(loose.err));
+    // Checkpoints as training code writes them, with Python objects and prefixes, against Python's output.
+    for (const QStringList& extra : {QStringList{data("ckpt_torchvision.pth")}, QStringList{data("sd_dataparallel.pth")},
+                                     QStringList{data("ckpt_lightning.ckpt"), "--strip-prefix", "model."}}) {
+        const Result r = torchwb(QStringList{"run", data("cnn_scripted.pt"), "-i", data("cnn_x.npy"), "--reference",
+                                             data("cnn_state_dict_expected.npy"), "--state-dict"} +
+                                 extra);
+        QVERIFY2(r.code == 0 && r.out.contains("the output is allclose"), qPrintable(extra.join(' ') + r.err + r.out));
+    }
+    const Result described = torchwb({"inspect", data("ckpt_torchvision.pth")});
+    QCOMPARE(described.code, 0);
+    QVERIFY2(described.out.contains("argparse.Namespace(lr=0.1, arch='cnn', epochs=90): kept as text, not run") &&
+                 described.out.contains("optimizer: optimizer state, not a model"),
+             qPrintable(described.out));
 }
 
 void TestCli::runNamedAndGenerated() {

@@ -4,6 +4,10 @@
 
 #include "twb/error.h"
 #include "twb/model.h"
+#include "twb/tensor_io.h"
+
+#include <QDir>
+#include <QTemporaryDir>
 
 class TestStateDict : public QObject {
     Q_OBJECT
@@ -13,6 +17,11 @@ private slots:
     void strictRefusesAndChangesNothing();
     void nonStrictLoadsWhatMatches();
     void notAStateDict();
+    void prefixesAndConversionsAreReported();
+    void lowPrecisionWeightsMatchPython_data();
+    void lowPrecisionWeightsMatchPython();
+    void checkpointsAreDescribed();
+    void nothingInAPickleRuns();
 
 private:
     static twb::Value run(const twb::Model& m) {
@@ -26,6 +35,12 @@ void TestStateDict::strictLoadReproducesPython_data() {
     QTest::newRow("torch.save(model.state_dict())") << "cnn_state_dict.pth";
     QTest::newRow("checkpoint dict") << "cnn_checkpoint.pth";
     QTest::newRow("safetensors") << "cnn_state_dict.safetensors";
+    // Saved the way training code saves them: numpy scalars and argparse.Namespace beside the weights.
+    QTest::newRow("torchvision reference checkpoint") << "ckpt_torchvision.pth";
+    QTest::newRow("timm checkpoint") << "ckpt_timm.pth";
+    QTest::newRow("a class of the script's own") << "ckpt_main_class.pth";
+    QTest::newRow("DataParallel module. keys") << "sd_dataparallel.pth";
+    QTest::newRow("torch.compile _orig_mod. keys") << "sd_compiled.pth";
 }
 
 void TestStateDict::strictLoadReproducesPython() {
@@ -71,6 +86,90 @@ void TestStateDict::notAStateDict() {
     twb::Model m = twb::Model::load(TWB_DATA("cnn_scripted.pt"));
     QVERIFY_THROWS_EXCEPTION(twb::Error, m.loadStateDict(TWB_DATA("cnn_pickled_module.pt"), true));
     QVERIFY_THROWS_EXCEPTION(twb::Error, m.loadStateDict(TWB_DATA("cnn_scripted.pt"), true));
+}
+
+void TestStateDict::prefixesAndConversionsAreReported() {
+    twb::Model m = twb::Model::load(TWB_DATA("cnn_scripted.pt"));
+    const twb::StateDictReport dp = m.loadStateDict(TWB_DATA("sd_dataparallel.pth"), true);
+    QCOMPARE(dp.strippedPrefix, std::string("module."));
+    QCOMPARE(dp.stripped, int64_t(9));
+    QVERIFY2(twbtest::contains(dp.describe(), "Stripped the prefix 'module.' from 9 keys (saved from DataParallel/DDP)"),
+             dp.describe().c_str());
+    // Lightning keeps the weights under the LightningModule's attribute: the prefix is offered, then used.
+    const twb::StateDictReport offered = m.loadStateDict(TWB_DATA("ckpt_lightning.ckpt"), true);
+    QVERIFY(!offered.applied);
+    QCOMPARE(offered.suggestedPrefix, std::string("model."));
+    QVERIFY2(twbtest::contains(offered.describe(), "--strip-prefix model."), offered.describe().c_str());
+    const twb::StateDictReport lightning = m.loadStateDict(TWB_DATA("ckpt_lightning.ckpt"), true, "model.");
+    QVERIFY2(lightning.applied && lightning.clean(), lightning.describe().c_str());
+    const std::string why = twbtest::compareToFile(run(m), TWB_DATA("cnn_state_dict_expected.npy"));
+    QVERIFY2(why.empty(), why.c_str());
+    const twb::StateDictReport half = m.loadStateDict(TWB_DATA("sd_float16.pth"), true);
+    QVERIFY2(half.applied, half.describe().c_str());
+    QVERIFY2(twbtest::contains(half.describe(), "tensors converted from float16 to float32"), half.describe().c_str());
+    QCOMPARE(half.dtypeConverted.size(), std::size_t(8)); // num_batches_tracked stays int64
+}
+
+void TestStateDict::lowPrecisionWeightsMatchPython_data() {
+    QTest::addColumn<QString>("weights");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("float16") << "sd_float16.pth"
+                             << "sd_float16_expected.npy";
+    QTest::newRow("bfloat16") << "sd_bfloat16.pth"
+                              << "sd_bfloat16_expected.npy";
+}
+
+void TestStateDict::lowPrecisionWeightsMatchPython() {
+    QFETCH(QString, weights);
+    QFETCH(QString, expected);
+    twb::Model m = twb::Model::load(TWB_DATA("cnn_scripted.pt"));
+    QVERIFY(m.loadStateDict(TWB_DATA(weights.toStdString()), true).applied);
+    const std::string why = twbtest::compareToFile(run(m), TWB_DATA(expected.toStdString()));
+    QVERIFY2(why.empty(), why.c_str());
+}
+
+void TestStateDict::checkpointsAreDescribed() {
+    const twb::ModelInfo tv = twb::inspectModelFile(TWB_DATA("ckpt_torchvision.pth"));
+    QVERIFY2(tv.diagnosis.usable, tv.diagnosis.error.c_str());
+    QCOMPARE(tv.stateDictKey, std::string("model"));
+    QCOMPARE(tv.tensors.size(), std::size_t(9));
+    auto has = [](const std::vector<std::string>& lines, const std::string& part) {
+        for (const auto& l : lines)
+            if (twbtest::contains(l, part)) return true;
+        return false;
+    };
+    QVERIFY(has(tv.pythonObjects, "args: argparse.Namespace(lr=0.1, arch='cnn', epochs=90): kept as text, not run"));
+    QVERIFY(has(tv.checkpointEntries, "optimizer: optimizer state, not a model"));
+    QVERIFY(has(tv.checkpointEntries, "epoch: 12"));
+    QVERIFY(has(tv.checkpointEntries, "best_acc1: 0.81"));
+    const twb::ModelInfo timm = twb::inspectModelFile(TWB_DATA("ckpt_timm.pth"));
+    QCOMPARE(timm.stateDictKey, std::string("state_dict"));
+    QVERIFY(has(timm.checkpointEntries, "state_dict_ema: another state_dict of 9 tensors"));
+    const twb::ModelInfo own = twb::inspectModelFile(TWB_DATA("ckpt_main_class.pth"));
+    QVERIFY(has(own.pythonObjects, "config: __main__.RunConfig(lr=0.1, epochs=90)"));
+    const twb::ModelInfo lightning = twb::inspectModelFile(TWB_DATA("ckpt_lightning.ckpt"));
+    QVERIFY2(lightning.diagnosis.usable, lightning.diagnosis.error.c_str());
+    QVERIFY(has(lightning.checkpointEntries, "hyper_parameters: {lr=0.1, hidden=8}"));
+}
+
+// A pickle whose REDUCE would create a file if anything ran it: inspected, read and loaded, and no file.
+void TestStateDict::nothingInAPickleRuns() {
+    QTemporaryDir dir;
+    const QString before = QDir::currentPath();
+    QVERIFY(QDir::setCurrent(dir.path()));
+    const twb::ModelInfo info = twb::inspectModelFile(TWB_DATA("ckpt_canary.pth"));
+    const twb::Value whole = twb::readTensorFile(TWB_DATA("ckpt_canary.pth"));
+    twb::Model m = twb::Model::load(TWB_DATA("cnn_scripted.pt"));
+    const twb::StateDictReport r = m.loadStateDict(TWB_DATA("ckpt_canary.pth"), true);
+    const twb::Value evil = twb::readTensorFile(TWB_DATA("evil.pt"));
+    QVERIFY(QDir::setCurrent(before));
+    QVERIFY2(!QFileInfo::exists(dir.filePath("twb_canary")), "a pickled os.system call ran");
+    QVERIFY2(r.applied, r.describe().c_str()); // the weights beside the payload still load
+    bool named = false;
+    for (const auto& p : info.pythonObjects)
+        named = named || twbtest::contains(p, "payload: posix.system('touch twb_canary')");
+    QVERIFY(named);
+    QVERIFY(twbtest::contains(evil.describe(), "posix.system") || evil.kind() == twb::Value::Kind::Dict);
 }
 
 TWB_TEST_MAIN(TestStateDict)

@@ -28,6 +28,7 @@
 #include <QSet>
 #include <QLabel>
 #include <QPlainTextEdit>
+#include <QPushButton>
 #include <QScrollBar>
 #include <QSettings>
 #include <QSignalSpy>
@@ -61,6 +62,7 @@ private slots:
     void comparisonDuringARunComesBackAtOnce();
     void reportsAreReadOffTheGuiThread();
     void unreadableSessionSaysWhy();
+    void checkpointPrefixFixedWithOneClick();
     void longRunsDrawABandUntilZoomedIn();
     void fixTextWrapsAndCopiesWhole();
     void restoreOfferedExactlyAfterACrash();
@@ -494,6 +496,28 @@ void TestUi::reportsAreReadOffTheGuiThread() {
     bad.close();
     w.openFile(bad.fileName());
     QTRY_VERIFY_WITH_TIMEOUT(w.statusText().contains("schema version 99"), 10000);
+}
+
+// A Lightning checkpoint's keys carry "model.": the panel offers to strip it, and one click loads it.
+void TestUi::checkpointPrefixFixedWithOneClick() {
+    MainWindow w;
+    w.show();
+    QSignalSpy shown(&w, &MainWindow::modelShown);
+    w.openFile(QString::fromStdString(TWB_DATA("cnn_scripted.pt")));
+    QVERIFY(shown.wait(20000));
+    QSignalSpy loaded(w.runner(), &JobRunner::stateDictLoaded);
+    w.runner()->loadStateDict(QString::fromStdString(TWB_DATA("ckpt_lightning.ckpt")), true);
+    QVERIFY(loaded.wait(20000));
+    QVERIFY(!loaded.last().at(0).value<twb::StateDictReport>().applied);
+    auto* fix = w.modelPanel()->findChild<QPushButton*>("stripPrefix");
+    QVERIFY(fix);
+    QTRY_VERIFY(fix->isVisible());
+    QVERIFY2(fix->text().contains("'model.'"), qPrintable(fix->text()));
+    fix->click();
+    QVERIFY(loaded.wait(20000));
+    const auto report = loaded.last().at(0).value<twb::StateDictReport>();
+    QVERIFY2(report.applied && report.clean(), report.describe().c_str());
+    QVERIFY(!fix->isVisible());
 }
 
 void TestUi::unreadableSessionSaysWhy() {

@@ -160,6 +160,9 @@ MainWindow::MainWindow(QWidget* parent)
             tr("state_dicts (*.pth *.pt *.bin *.ckpt *.safetensors);;All files (*)"));
         if (!f.isEmpty()) m_runner->loadStateDict(f, m_model->strictLoading());
     });
+    connect(m_model, &ModelPanel::stripPrefixRequested, this, [this](const QString& weights, const QString& prefix) {
+        m_runner->loadStateDict(weights, m_model->strictLoading(), prefix);
+    });
     connect(m_model, &ModelPanel::loadIntoModelRequested, this, [this] {
         const QString weights = QString::fromStdString(m_info.path);
         const QString model = QFileDialog::getOpenFileName(

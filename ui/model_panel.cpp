@@ -92,6 +92,12 @@ ModelPanel::ModelPanel(QWidget* parent)
     connect(m_loadWeights, &QPushButton::clicked, this, &ModelPanel::loadWeightsRequested);
     m_weightsReport = new QLabel;
     m_weightsReport->setWordWrap(true);
+    m_weightsReport->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_stripPrefix = new QPushButton;
+    m_stripPrefix->setObjectName(QStringLiteral("stripPrefix"));
+    m_stripPrefix->hide();
+    connect(m_stripPrefix, &QPushButton::clicked, this,
+            [this] { emit stripPrefixRequested(m_weightsPath, m_offeredPrefix); });
     m_strict = new QCheckBox(tr("Strict: refuse missing, unexpected or mis-shaped keys"));
     m_strict->setChecked(true);
     m_strict->setToolTip(tr(
@@ -100,6 +106,7 @@ ModelPanel::ModelPanel(QWidget* parent)
     ol->addWidget(m_loadWeights, 0, Qt::AlignLeft);
     ol->addWidget(m_strict);
     ol->addWidget(m_weightsReport);
+    ol->addWidget(m_stripPrefix, 0, Qt::AlignLeft);
     ol->addStretch();
     m_tabs->addTab(overviewPage, tr("Overview"));
 
@@ -150,6 +157,7 @@ void ModelPanel::showInfo(const twb::ModelInfo& info) {
     if (info.fileSize) summary += " · " + bytesText(info.fileSize);
     m_summary->setText(summary);
     m_weightsReport->clear();
+    m_stripPrefix->hide();
 
     if (!d.usable) {
         m_problem->setText(tr("<b>Why:</b> %1").arg(QString::fromStdString(d.error).toHtmlEscaped()));
@@ -203,6 +211,13 @@ void ModelPanel::showInfo(const twb::ModelInfo& info) {
         if (!info.stateDictKey.empty())
             row(tr("state_dict"),
                 tr("under the checkpoint key '%1'").arg(QString::fromStdString(info.stateDictKey)));
+        QStringList entries, objects;
+        for (const auto& e : info.checkpointEntries)
+            entries << QString::fromStdString(e).toHtmlEscaped();
+        for (const auto& p : info.pythonObjects)
+            objects << QString::fromStdString(p).toHtmlEscaped();
+        if (!entries.isEmpty()) row(tr("Also in it"), entries.join("<br>"));
+        if (!objects.isEmpty()) row(tr("Python objects"), objects.join("<br>"));
     }
     html += "</table>";
     m_overview->setText(html);
@@ -224,6 +239,11 @@ void ModelPanel::showStateDictReport(const twb::StateDictReport& report, const Q
     m_weightsReport->setText(tr("<b>%1:</b> %2")
                                  .arg(QFileInfo(path).fileName().toHtmlEscaped(),
                                       QString::fromStdString(report.describe()).toHtmlEscaped()));
+    // A prefix every key carries and without which they match: one click strips it and loads again.
+    m_weightsPath = path;
+    m_offeredPrefix = QString::fromStdString(report.suggestedPrefix);
+    m_stripPrefix->setText(tr("Strip '%1' from the keys and load again").arg(m_offeredPrefix));
+    m_stripPrefix->setVisible(!m_offeredPrefix.isEmpty());
 }
 
 } // namespace twbui

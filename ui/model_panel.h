@@ -32,6 +32,7 @@ public:
 signals:
     void loadIntoModelRequested(); // "Load into a TorchScript model…" for a state_dict
     void loadWeightsRequested();   // "Load weights…" for a TorchScript model
+    void stripPrefixRequested(const QString& weights, const QString& prefix); // the offered prefix fix
 
 private:
     QLabel* m_kind;
@@ -52,6 +53,8 @@ private:
     QPushButton* m_loadWeights;
     QCheckBox* m_strict;
     QLabel* m_weightsReport;
+    QPushButton* m_stripPrefix = nullptr;
+    QString m_weightsPath, m_offeredPrefix;
 };
 
 } // namespace twbui

@@ -133,6 +133,10 @@ std::string inspectionText(const twb::ModelInfo& info, bool withCode) {
     }
     if (!info.stateDictKey.empty())
         out << "  state_dict   under the checkpoint key '" << info.stateDictKey << "'\n";
+    for (const auto& e : info.checkpointEntries)
+        out << "  also         " << e << "\n";
+    for (const auto& p : info.pythonObjects)
+        out << "  python       " << p << "\n";
     out << "  tensors      " << countText(int64_t(info.tensors.size())) << ", "
         << countText(info.parameters.count) << " elements, " << bytesText(info.parameters.bytes) << "\n";
     std::size_t width = 0;

@@ -25,6 +25,7 @@ struct InputOptions {
     CLI::Option* genOpt = nullptr;
     std::string stateDict;
     bool nonStrict = false;
+    std::string stripPrefix;
     std::string imageSize, normalize = "none";
     int channels = 3;
 

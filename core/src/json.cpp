@@ -118,6 +118,8 @@ std::string toJson(const ModelInfo& info, int indent) {
                                     {"numel", t.numel},
                                     {"bytes", t.bytes}});
         if (!info.stateDictKey.empty()) j["state_dict_key"] = info.stateDictKey;
+        if (!info.checkpointEntries.empty()) j["checkpoint_entries"] = info.checkpointEntries;
+        if (!info.pythonObjects.empty()) j["python_objects"] = info.pythonObjects;
     }
     return j.dump(indent);
 }

@@ -13,6 +13,7 @@
 #include <torch/script.h>
 #include <torch/version.h>
 
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -226,7 +227,8 @@ c10::IValue findStateDict(const c10::IValue& root, std::string* key) {
         // Conventional names first, then any entry that is a state_dict.
         const auto dict = root.toGenericDict();
         for (const char* name :
-             {"state_dict", "model_state_dict", "model", "net", "module", "ema", "weights"}) {
+             {"state_dict", "model", "model_state_dict", "module", "net", "network", "ema", "model_ema",
+              "state_dict_ema", "teacher", "student", "weights"}) {
             for (const auto& e : dict)
                 if (e.key().isString() && e.key().toStringRef() == name && tensorDict(e.value())) {
                     if (key) *key = name;
@@ -244,16 +246,110 @@ c10::IValue findStateDict(const c10::IValue& root, std::string* key) {
 
 } // namespace
 
-Value readStateDict(const std::string& path, std::string* foundUnderKey) {
+namespace {
+
+Value stateDictIn(const std::string& path, const Value& whole, std::string* foundUnderKey) {
+    const c10::IValue sd = findStateDict(unwrap(whole), foundUnderKey);
+    if (sd.isNone())
+        throw Error(path + ": holds no dict of named tensors (" + whole.describe().substr(0, 120) + ")");
+    return wrap(sd);
+}
+
+Value readCheckpoint(const std::string& path) {
     const Diagnosis d = diagnose(path);
     if (d.kind != FileKind::StateDict && d.kind != FileKind::Tensors)
-        throw Error(path + ": not a state_dict (" + d.summary + ")" +
-                    (d.error.empty() ? "" : ": " + d.error));
-    const Value v = readTensorFile(path, {});
-    const c10::IValue sd = findStateDict(unwrap(v), foundUnderKey);
-    if (sd.isNone())
-        throw Error(path + ": holds no dict of named tensors (" + v.describe().substr(0, 120) + ")");
-    return wrap(sd);
+        throw Error(path + ": not a state_dict (" + d.summary + ")" + (d.error.empty() ? "" : ": " + d.error));
+    return readTensorFile(path, {});
+}
+
+// 12, 0.81, True, 'cnn': a scalar as Python would print it, short.
+std::string scalarText(const Value& v) {
+    switch (v.kind()) {
+    case Value::Kind::Int:
+        return std::to_string(v.toInt());
+    case Value::Kind::Double: {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.10g", v.toDouble());
+        return buf;
+    }
+    case Value::Kind::Bool:
+        return v.toBool() ? "True" : "False";
+    case Value::Kind::String:
+        return "'" + v.toStringValue() + "'";
+    case Value::Kind::None:
+        return "None";
+    default:
+        return v.describe();
+    }
+}
+
+bool isPlaceholder(const Value& v) {
+    if (v.kind() != Value::Kind::Dict) return false;
+    for (const auto& [k, x] : v.items())
+        if (k == "__class__") return true;
+    return false;
+}
+
+// Every inert Python object by key path, and what a checkpoint holds beside its state_dict.
+void describeCheckpoint(const Value& whole, const std::string& stateDictKey, ModelInfo& info) {
+    std::function<void(const Value&, const std::string&, int)> walk = [&](const Value& v, const std::string& at,
+                                                                          int depth) {
+        if (depth > 32) return;
+        if (isPlaceholder(v)) {
+            std::string repr;
+            for (const auto& [k, x] : v.items())
+                if (k == "__repr__" && x.kind() == Value::Kind::String) repr = x.toStringValue();
+            info.pythonObjects.push_back((at.empty() ? "(root)" : at) + ": " + repr + ": kept as text, not run");
+            return;
+        }
+        if (v.kind() == Value::Kind::Dict)
+            for (const auto& [k, x] : v.items())
+                walk(x, at.empty() ? k : at + "." + k, depth + 1);
+        else if (v.kind() == Value::Kind::List || v.kind() == Value::Kind::Tuple)
+            for (std::size_t i = 0; i < v.size() && i < 1000; ++i)
+                walk(v.at(i), at + "[" + std::to_string(i) + "]", depth + 1);
+    };
+    walk(whole, "", 0);
+    if (stateDictKey.empty() || whole.kind() != Value::Kind::Dict) return;
+    for (const auto& [k, x] : whole.items()) {
+        if (k == stateDictKey) continue;
+        std::string what;
+        switch (x.kind()) {
+        case Value::Kind::Int:
+        case Value::Kind::Double:
+        case Value::Kind::Bool:
+        case Value::Kind::String:
+            what = scalarText(x);
+            break;
+        default: {
+            bool optimizer = false, tensors = x.kind() == Value::Kind::Dict && x.size() > 0;
+            bool scalars = x.kind() == Value::Kind::Dict && x.size() > 0 && x.size() <= 32;
+            std::string values; // hyper-parameters and such: shown as text
+            if (x.kind() == Value::Kind::Dict)
+                for (const auto& [kk, xx] : x.items()) {
+                    optimizer = optimizer || kk == "param_groups";
+                    tensors = tensors && xx.isTensor();
+                    const auto kind = xx.kind();
+                    scalars = scalars && (kind == Value::Kind::Int || kind == Value::Kind::Double ||
+                                          kind == Value::Kind::Bool || kind == Value::Kind::String ||
+                                          kind == Value::Kind::None);
+                    if (scalars) values += (values.empty() ? "" : ", ") + kk + "=" + scalarText(xx);
+                }
+            what = optimizer          ? "optimizer state, not a model"
+                   : tensors          ? "another state_dict of " + std::to_string(x.size()) + " tensors"
+                   : isPlaceholder(x) ? "a Python object, kept as text"
+                   : scalars          ? "{" + values + "}"
+                                      : x.typeName();
+        }
+        }
+        info.checkpointEntries.push_back(k + ": " + what);
+    }
+}
+
+} // namespace
+
+Value readStateDict(const std::string& path, std::string* foundUnderKey) {
+    return stateDictIn(path, readCheckpoint(path), foundUnderKey);
 }
 
 ModelInfo inspectModelFile(const std::string& path) {
@@ -273,7 +369,11 @@ ModelInfo inspectModelFile(const std::string& path) {
             break;
         }
         case FileKind::StateDict:
-            fillTensors(readStateDict(path, &info.stateDictKey), info);
+        {
+            const Value whole = readCheckpoint(path);
+            fillTensors(stateDictIn(path, whole, &info.stateDictKey), info);
+            describeCheckpoint(whole, info.stateDictKey, info);
+        }
             break;
         case FileKind::Tensors: {
             const Value v = readTensorFile(path, {});
@@ -321,6 +421,18 @@ ModelInfo inspectModelFile(const std::string& path) {
 
 std::string StateDictReport::describe() const {
     std::ostringstream s;
+    if (stripped > 0) {
+        s << "Stripped the prefix '" << strippedPrefix << "' from " << stripped << " keys";
+        if (strippedPrefix == "module.") s << " (saved from DataParallel/DDP)";
+        if (strippedPrefix == "_orig_mod.") s << " (saved from a torch.compile'd model)";
+        s << ". ";
+    }
+    if (!dtypeConverted.empty())
+        s << dtypeConverted.size() << (dtypeConverted.size() == 1 ? " tensor" : " tensors") << " converted"
+          << (convertedFrom.empty() ? "" : " from " + convertedFrom + " to " + convertedTo) << ". ";
+    if (!suggestedPrefix.empty())
+        s << "Every key starts with '" << suggestedPrefix << "' and matches without it: strip that prefix (--strip-prefix "
+          << suggestedPrefix << "). ";
     auto list = [&](const char* title, const std::vector<std::string>& names) {
         if (names.empty()) return;
         s << title;
@@ -334,6 +446,11 @@ std::string StateDictReport::describe() const {
         s << "size mismatch for " << m.name << ": copying a param with shape " << shapeText(m.got)
           << " from checkpoint, the shape in current model is " << shapeText(m.expected) << ". ";
     }
+    for (const auto& k : kindMismatched)
+        s << "dtype mismatch for " << k << ": integers and floating point are not converted into each other. ";
+    if (!harmlessMissing.empty())
+        s << harmlessMissing.size() << " BatchNorm num_batches_tracked counter"
+          << (harmlessMissing.size() == 1 ? " is" : "s are") << " missing (older checkpoints lack them): harmless. ";
     if (clean())
         s << "All keys matched successfully (" << loaded << " tensors loaded).";
     else if (!applied)
@@ -373,11 +490,12 @@ const ModelInfo& Model::info() const {
     return m_impl->info;
 }
 
-StateDictReport Model::loadStateDict(const std::string& path, bool strict) {
-    return loadStateDict(readStateDict(path), strict);
+StateDictReport Model::loadStateDict(const std::string& path, bool strict, const std::string& stripPrefix) {
+    return loadStateDict(readStateDict(path), strict, stripPrefix);
 }
 
-StateDictReport Model::loadStateDict(const Value& stateDict, bool strict) {
+
+StateDictReport Model::loadStateDict(const Value& stateDict, bool strict, const std::string& stripPrefix) {
     StateDictReport report;
     report.strict = strict;
     std::map<std::string, at::Tensor> targets;
@@ -389,8 +507,34 @@ StateDictReport Model::loadStateDict(const Value& stateDict, bool strict) {
     for (const auto& b : m_impl->module.named_buffers(true)) {
         if (targets.emplace(b.name, b.value).second) order.push_back(b.name);
     }
+    // A prefix to drop: the one asked for, or the one DataParallel/DDP or torch.compile adds, when
+    // dropping it is what makes the keys match.
+    auto items = stateDict.items();
+    auto matchesWithout = [&](const std::string& prefix) {
+        int64_t with = 0, hits = 0;
+        for (const auto& kv : items)
+            if (kv.first.rfind(prefix, 0) == 0) {
+                ++with;
+                hits += targets.count(kv.first.substr(prefix.size())) > 0;
+            }
+        return std::make_pair(with, hits);
+    };
+    std::string strip = stripPrefix;
+    if (strip.empty())
+        for (const char* known : {"module.", "_orig_mod."}) {
+            const auto [with, hits] = matchesWithout(known);
+            if (with > 0 && hits * 2 > with) {
+                strip = known;
+                break;
+            }
+        }
     std::map<std::string, at::Tensor> given;
-    for (const auto& [name, v] : stateDict.items()) {
+    for (const auto& [raw, v] : items) {
+        std::string name = raw;
+        if (!strip.empty() && name.rfind(strip, 0) == 0) {
+            name = name.substr(strip.size());
+            ++report.stripped;
+        }
         if (!v.isTensor()) {
             report.unexpected.push_back(name);
             continue;
@@ -398,11 +542,24 @@ StateDictReport Model::loadStateDict(const Value& stateDict, bool strict) {
         given.emplace(name, unwrap(v).toTensor());
         if (!targets.count(name)) report.unexpected.push_back(name);
     }
+    if (report.stripped > 0) report.strippedPrefix = strip;
+    // Another prefix every unexpected key carries, and without which they match: offered, not applied.
+    if (!report.unexpected.empty() && report.unexpected.size() == given.size()) {
+        const std::string& first = report.unexpected.front();
+        const auto dot = first.find('.');
+        if (dot != std::string::npos) {
+            const std::string prefix = first.substr(0, dot + 1);
+            const auto [with, hits] = matchesWithout(prefix);
+            if (with == int64_t(items.size()) && hits * 2 > with) report.suggestedPrefix = prefix;
+        }
+    }
+    std::map<std::pair<std::string, std::string>, int> conversions;
     std::vector<std::pair<at::Tensor, at::Tensor>> copies;
     for (const auto& name : order) {
         const auto it = given.find(name);
         if (it == given.end()) {
-            report.missing.push_back(name);
+            const bool counter = name.size() >= 19 && name.compare(name.size() - 19, 19, "num_batches_tracked") == 0;
+            (counter ? report.harmlessMissing : report.missing).push_back(name);
             continue;
         }
         const at::Tensor& target = targets[name];
@@ -410,10 +567,27 @@ StateDictReport Model::loadStateDict(const Value& stateDict, bool strict) {
             report.mismatched.push_back({name, target.sizes().vec(), it->second.sizes().vec()});
             continue;
         }
-        if (target.scalar_type() != it->second.scalar_type()) report.dtypeConverted.push_back(name);
+        if (target.scalar_type() != it->second.scalar_type()) {
+            // Numbers of one kind only: an integer buffer never becomes floating point or back.
+            if (target.is_floating_point() != it->second.is_floating_point()) {
+                report.kindMismatched.push_back(name + " (" + detail::dtypeName(it->second.scalar_type()) +
+                                                " in the file, " + detail::dtypeName(target.scalar_type()) +
+                                                " in the model)");
+                continue;
+            }
+            report.dtypeConverted.push_back(name);
+            ++conversions[{detail::dtypeName(it->second.scalar_type()), detail::dtypeName(target.scalar_type())}];
+        }
         copies.emplace_back(target, it->second);
     }
     report.loaded = int64_t(copies.size());
+    int most = 0;
+    for (const auto& [fromTo, n] : conversions)
+        if (n > most) {
+            most = n;
+            report.convertedFrom = fromTo.first;
+            report.convertedTo = fromTo.second;
+        }
     if (strict && !report.clean()) return report; // load nothing, like a failed strict load should
     torch::NoGradGuard noGrad;
     for (auto& [target, source] : copies)

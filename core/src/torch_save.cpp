@@ -14,6 +14,7 @@
 #include <torch/csrc/jit/serialization/pickler.h>
 
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -127,11 +128,80 @@ private:
             return dict;
         }
         case T::Global:
-        case T::Opaque:
-            throw UnsupportedError(m_label + ": holds a '" + o->global.qualified() +
-                                   "' object, which is not a tensor");
+            return "<class '" + o->global.qualified() + "'>";
+        case T::Opaque: {
+            // An object of a Python class, kept inert: its class, a readable rendering, and its
+            // arguments and state as data (tensors inside stay tensors). Nothing is called.
+            c10::impl::GenericDict dict(c10::StringType::get(), c10::AnyType::get());
+            dict.insert("__class__", o->global.qualified());
+            dict.insert("__repr__", pythonRepr(*o));
+            std::vector<c10::IValue> args;
+            for (const auto& i : o->items)
+                args.push_back(convert(i));
+            dict.insert("__args__", c10::ivalue::Tuple::create(std::move(args)));
+            for (const auto& [k, v] : o->entries)
+                if (k->type == T::String && k->s == "__state__") dict.insert("__state__", convert(v));
+            return dict;
+        }
         }
         throw Error(m_label + ": unsupported object in pickle");
+    }
+
+    // "argparse.Namespace(lr=0.1, arch='cnn')": short, for listings; never evaluated.
+    static std::string pythonRepr(const pickle::Object& o) {
+        using T = pickle::Object::Type;
+        std::function<std::string(const pickle::Object&, int)> render = [&](const pickle::Object& x, int depth) {
+            switch (x.type) {
+            case T::None:
+                return std::string("None");
+            case T::Bool:
+                return std::string(x.b ? "True" : "False");
+            case T::Int:
+                return std::to_string(x.i);
+            case T::Float: {
+                std::ostringstream s;
+                s << x.f;
+                return s.str();
+            }
+            case T::String:
+                return "'" + (x.s.size() > 40 ? x.s.substr(0, 40) + "…" : x.s) + "'";
+            case T::Bytes:
+                return "b'…' (" + std::to_string(x.s.size()) + " bytes)";
+            case T::Tensor:
+                return std::string("Tensor");
+            case T::Opaque:
+            case T::Global:
+                return x.global.qualified() + (x.type == T::Opaque ? "(…)" : "");
+            case T::Tuple:
+            case T::List:
+            case T::Set:
+                if (depth > 0 || x.items.size() > 4) return "[" + std::to_string(x.items.size()) + " items]";
+                {
+                    std::string s;
+                    for (const auto& i : x.items)
+                        s += (s.empty() ? "" : ", ") + render(*i, depth + 1);
+                    return (x.type == T::Tuple ? "(" : "[") + s + (x.type == T::Tuple ? ")" : "]");
+                }
+            case T::Dict:
+                return "{" + std::to_string(x.entries.size()) + " entries}";
+            default:
+                return std::string("…");
+            }
+        };
+        std::string inner;
+        for (const auto& a : o.items)
+            inner += (inner.empty() ? "" : ", ") + render(*a, 0);
+        for (const auto& [k, v] : o.entries) {
+            if (v->type != T::Dict) {
+                if (v->type != T::None) inner += (inner.empty() ? "" : ", ") + render(*v, 0);
+                continue;
+            }
+            for (const auto& [name, value] : v->entries) // the usual state: a dict of attributes
+                inner += (inner.empty() ? "" : ", ") +
+                         (name->type == T::String ? name->s : render(*name, 1)) + "=" + render(*value, 1);
+        }
+        if (inner.size() > 160) inner = inner.substr(0, 160) + "…";
+        return o.global.qualified() + "(" + inner + ")";
     }
 
     static c10::TypePtr elementType(const std::vector<c10::IValue>& items) {
@@ -237,7 +307,9 @@ Value readTorchSave(const std::string& path) {
         throw Error(path + ": the archive has no data.pkl (not written by torch.save)");
     pickle::Result result;
     try {
-        result = pickle::load(zip->read(prefix + "data.pkl", uint64_t(1) << 31));
+        pickle::Options inert;
+        inert.allowOpaque = true; // unknown classes become inert placeholders; still nothing is called
+        result = pickle::load(zip->read(prefix + "data.pkl", uint64_t(1) << 31), inert);
     } catch (const pickle::UnsafeGlobal& e) {
         throw UnsupportedError(path + ": " + e.what() +
                                ". Only tensors and tuples, lists and dicts of them can be read.");

@@ -9,6 +9,7 @@ paths traced models record stay relative:
 
 Everything is seeded, small, and written next to this script.
 """
+import argparse
 import collections
 import io
 import json
@@ -219,6 +220,9 @@ def make_models():
     torch.save({"epoch": 3, "model_state_dict": sd, "optimizer_state_dict": opt.state_dict(), "loss": 0.25},
                path("cnn_checkpoint.pth"))
     write_safetensors("cnn_state_dict.safetensors", {k: v for k, v in sd.items()})
+    rng = torch.get_rng_state()  # the fixtures after these stay as they were
+    make_checkpoints(trained, img)
+    torch.set_rng_state(rng)
     # A whole pickled module: needs its Python class.
     torch.save(trained, path("cnn_pickled_module.pt"))
     # Quantized weights: readable only inside their quantized model.
@@ -296,6 +300,45 @@ def make_models():
         data = f.read()
     with open(path("truncated.pt"), "wb") as f:
         f.write(data[: len(data) // 2])
+
+
+def make_checkpoints(trained, img):
+    """Checkpoints saved the way training scripts and libraries save them, around SmallCnn's weights."""
+    sd = collections.OrderedDict((k, v.clone()) for k, v in trained.state_dict().items())
+    opt = torch.optim.SGD(trained.parameters(), lr=0.1, momentum=0.9)
+    trained(img).sum().backward()
+    opt.step()  # an optimizer state with momentum buffers, as after training
+    with torch.no_grad():
+        trained.load_state_dict(sd)  # the weights the checkpoints hold
+    trained.zero_grad(set_to_none=True)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=30)
+    args = argparse.Namespace(lr=0.1, arch="cnn", epochs=90)
+    # torchvision's references/classification/train.py
+    torch.save({"model": sd, "optimizer": opt.state_dict(), "lr_scheduler": sched.state_dict(), "epoch": 12,
+                "args": args, "best_acc1": np.float64(0.81)}, path("ckpt_torchvision.pth"))
+    # timm's CheckpointSaver: state_dict and state_dict_ema
+    ema = collections.OrderedDict((k, v * 0.5 if v.is_floating_point() else v) for k, v in sd.items())
+    torch.save({"epoch": 3, "arch": "smallcnn", "state_dict": sd, "state_dict_ema": ema,
+                "optimizer": opt.state_dict(), "version": 2, "args": args, "metric": np.float32(0.5)},
+               path("ckpt_timm.pth"))
+    # PyTorch Lightning's layout, written by plain PyTorch: keys under the LightningModule's attribute.
+    torch.save({"epoch": 1, "global_step": 10, "pytorch-lightning_version": "2.4.0",
+                "state_dict": collections.OrderedDict(("model." + k, v) for k, v in sd.items()),
+                "hyper_parameters": {"lr": 0.1, "hidden": 8},
+                "callbacks": {"ModelCheckpoint{'monitor': 'val_loss'}": {"best_model_score": torch.tensor(0.25)}},
+                "optimizer_states": [opt.state_dict()], "lr_schedulers": [sched.state_dict()]},
+               path("ckpt_lightning.ckpt"))
+    torch.save(collections.OrderedDict(("module." + k, v) for k, v in sd.items()), path("sd_dataparallel.pth"))
+    torch.save(collections.OrderedDict(("_orig_mod." + k, v) for k, v in sd.items()), path("sd_compiled.pth"))
+    for dtype, name in ((torch.float16, "float16"), (torch.bfloat16, "bfloat16")):
+        low = collections.OrderedDict((k, v.to(dtype) if v.is_floating_point() else v) for k, v in sd.items())
+        torch.save(low, path(f"sd_{name}.pth"))
+        probe = SmallCnn().eval()
+        probe.load_state_dict(low)  # PyTorch converts to the module's float32
+        save_np(f"sd_{name}_expected.npy", probe(img).detach().numpy())
+    torch.save({"state_dict": sd, "config": RunConfig(0.1, 90)}, path("ckpt_main_class.pth"))
+    # A checkpoint whose pickle would create a file if anything ran it (saving it runs nothing).
+    torch.save({"state_dict": sd, "payload": Canary()}, path("ckpt_canary.pth"))
 
 
 def retarget_storages(src, dst, location):
@@ -427,6 +470,21 @@ def npy_with_header(name, header, data=b""):
 class Evil:
     def __reduce__(self):
         return (os.system, ("echo this must never run",))
+
+
+class Canary:
+    """Creates the file twb_canary in the working directory if anything ever unpickles it."""
+
+    def __reduce__(self):
+        return (os.system, ("touch twb_canary",))
+
+
+class RunConfig:
+    """A class of the training script's own (__main__), pickled into a checkpoint."""
+
+    def __init__(self, lr, epochs):
+        self.lr = lr
+        self.epochs = epochs
 
 
 def flip_record_byte(src, dst, record_suffix):

@@ -80,6 +80,9 @@ struct ModelInfo {
     // state_dicts
     std::vector<TensorInfo> tensors;
     std::string stateDictKey; // where in a checkpoint dict the state_dict was found
+    // A checkpoint's other entries ("epoch: 12", "optimizer: optimizer state, not a model") and the Python
+    // objects kept inert ("args: argparse.Namespace(lr=0.1, arch='cnn'): kept as text, not run").
+    std::vector<std::string> checkpointEntries, pythonObjects;
 };
 
 // Everything we can tell about a file; a bad file yields a diagnosis, not an exception.
@@ -95,7 +98,15 @@ struct StateDictReport {
     int64_t loaded = 0;
     std::vector<std::string> missing, unexpected, dtypeConverted;
     std::vector<Mismatch> mismatched;
-    bool clean() const { return missing.empty() && unexpected.empty() && mismatched.empty(); }
+    std::vector<std::string> kindMismatched; // integer in one, floating point in the other: never converted
+    std::string convertedFrom, convertedTo; // the commonest conversion: "float16" -> "float32"
+    std::string strippedPrefix;             // "module." when the keys were saved from DataParallel/DDP
+    int64_t stripped = 0;                   // keys it was stripped from
+    std::string suggestedPrefix; // another prefix every unexpected key carries: strip it with stripPrefix
+    std::vector<std::string> harmlessMissing; // BatchNorm's num_batches_tracked, absent from old checkpoints
+    bool clean() const {
+        return missing.empty() && unexpected.empty() && mismatched.empty() && kindMismatched.empty();
+    }
     // In the words of load_state_dict: "Missing key(s) in state_dict: …"
     std::string describe() const;
 };
@@ -133,8 +144,10 @@ public:
 
     const ModelInfo& info() const;
 
-    StateDictReport loadStateDict(const Value& stateDict, bool strict = true);
-    StateDictReport loadStateDict(const std::string& path, bool strict = true);
+    // Keys saved with "module." (DataParallel, DDP) or "_orig_mod." (torch.compile) are matched without
+    // it, and the report says so; `stripPrefix` removes another prefix from every key that has it.
+    StateDictReport loadStateDict(const Value& stateDict, bool strict = true, const std::string& stripPrefix = {});
+    StateDictReport loadStateDict(const std::string& path, bool strict = true, const std::string& stripPrefix = {});
 
     // Matches provided values to forward's arguments, converting where the schema
     // says (a one-element tensor to int/float/bool, a list to a tuple, …).
