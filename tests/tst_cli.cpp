@@ -190,6 +190,15 @@ void TestCli::runWithStateDict() {
                                  extra);
         QVERIFY2(r.code == 0 && r.out.contains("the output is allclose"), qPrintable(extra.join(' ') + r.err + r.out));
     }
+    const Result ema = torchwb({"run", data("cnn_scripted.pt"), "-i", data("cnn_x.npy"), "--state-dict",
+                                data("ckpt_timm.pth"), "--state-dict-key", "state_dict_ema"});
+    QVERIFY2(ema.code == 0 && ema.out.contains("state_dict found under 'state_dict_ema'"), qPrintable(ema.err + ema.out));
+    const Result noKey = torchwb({"run", data("cnn_scripted.pt"), "-i", data("cnn_x.npy"), "--state-dict",
+                                  data("ckpt_timm.pth"), "--state-dict-key", "teacher"});
+    QCOMPARE(noKey.code, 1);
+    QVERIFY2(noKey.err.contains("'state_dict', 'state_dict_ema'"), qPrintable(noKey.err));
+    const Result timm = torchwb({"inspect", data("ckpt_timm.pth")});
+    QVERIFY2(timm.out.contains("(others: 'state_dict_ema'; choose with --state-dict-key)"), qPrintable(timm.out));
     const Result described = torchwb({"inspect", data("ckpt_torchvision.pth")});
     QCOMPARE(described.code, 0);
     QVERIFY2(described.out.contains("argparse.Namespace(lr=0.1, arch='cnn', epochs=90): kept as text, not run") &&

@@ -22,6 +22,7 @@ private slots:
     void lowPrecisionWeightsMatchPython();
     void checkpointsAreDescribed();
     void nothingInAPickleRuns();
+    void theUserChoosesAmongSeveralStateDicts();
 
 private:
     static twb::Value run(const twb::Model& m) {
@@ -170,6 +171,29 @@ void TestStateDict::nothingInAPickleRuns() {
         named = named || twbtest::contains(p, "payload: posix.system('touch twb_canary')");
     QVERIFY(named);
     QVERIFY(twbtest::contains(evil.describe(), "posix.system") || evil.kind() == twb::Value::Kind::Dict);
+}
+
+// timm writes state_dict and state_dict_ema: the first is the default, the other can be chosen.
+void TestStateDict::theUserChoosesAmongSeveralStateDicts() {
+    const twb::ModelInfo info = twb::inspectModelFile(TWB_DATA("ckpt_timm.pth"));
+    QCOMPARE(info.stateDictCandidates, (std::vector<std::string>{"state_dict", "state_dict_ema"}));
+    twb::Model m = twb::Model::load(TWB_DATA("cnn_scripted.pt"));
+    const twb::StateDictReport plain = m.loadStateDict(TWB_DATA("ckpt_timm.pth"), true);
+    QCOMPARE(plain.foundUnderKey, std::string("state_dict"));
+    QVERIFY2(twbtest::contains(plain.describe(), "state_dict found under 'state_dict'"), plain.describe().c_str());
+    const std::string same = twbtest::compareToFile(run(m), TWB_DATA("cnn_state_dict_expected.npy"));
+    QVERIFY2(same.empty(), same.c_str());
+    const twb::StateDictReport ema = m.loadStateDict(TWB_DATA("ckpt_timm.pth"), true, {}, "state_dict_ema");
+    QVERIFY2(ema.applied && ema.foundUnderKey == "state_dict_ema", ema.describe().c_str());
+    QVERIFY(!twbtest::compareToFile(run(m), TWB_DATA("cnn_state_dict_expected.npy")).empty()); // other weights
+    try {
+        m.loadStateDict(TWB_DATA("ckpt_timm.pth"), true, {}, "teacher");
+        QFAIL("a key without a state_dict was accepted");
+    } catch (const twb::Error& e) {
+        QVERIFY2(twbtest::contains(e.what(), "no state_dict under the key 'teacher'") &&
+                     twbtest::contains(e.what(), "'state_dict', 'state_dict_ema'"),
+                 e.what());
+    }
 }
 
 TWB_TEST_MAIN(TestStateDict)

@@ -19,6 +19,7 @@
 
 #include <QAbstractItemModelTester>
 #include <QAction>
+#include <QComboBox>
 #include <QDirIterator>
 #include <QElapsedTimer>
 #include <QJsonArray>
@@ -63,6 +64,7 @@ private slots:
     void reportsAreReadOffTheGuiThread();
     void unreadableSessionSaysWhy();
     void checkpointPrefixFixedWithOneClick();
+    void severalStateDictsOffered();
     void longRunsDrawABandUntilZoomedIn();
     void fixTextWrapsAndCopiesWhole();
     void restoreOfferedExactlyAfterACrash();
@@ -496,6 +498,21 @@ void TestUi::reportsAreReadOffTheGuiThread() {
     bad.close();
     w.openFile(bad.fileName());
     QTRY_VERIFY_WITH_TIMEOUT(w.statusText().contains("schema version 99"), 10000);
+}
+
+// A checkpoint with state_dict and state_dict_ema: the panel lets the user choose which to load.
+void TestUi::severalStateDictsOffered() {
+    MainWindow w;
+    w.show();
+    QSignalSpy shown(&w, &MainWindow::modelShown);
+    w.openFile(QString::fromStdString(TWB_DATA("ckpt_timm.pth")));
+    QVERIFY(shown.wait(20000));
+    auto* choice = w.modelPanel()->findChild<QComboBox*>("stateDictKey");
+    QVERIFY(choice);
+    QCOMPARE(choice->count(), 2);
+    QCOMPARE(choice->itemText(1), QString("state_dict_ema"));
+    choice->setCurrentIndex(1);
+    QCOMPARE(w.modelPanel()->stateDictKey(), QString("state_dict_ema"));
 }
 
 // A Lightning checkpoint's keys carry "model.": the panel offers to strip it, and one click loads it.

@@ -126,13 +126,13 @@ void JobRunner::openModel(const QString& path) {
     });
 }
 
-void JobRunner::loadStateDict(const QString& path, bool strict, const QString& stripPrefix) {
+void JobRunner::loadStateDict(const QString& path, bool strict, const QString& stripPrefix, const QString& key) {
     auto worker = m_worker;
     // Belongs to the model opened last: a newer model drops its result.
-    m_measure->join(JobKind::Model, this, [worker, path, strict, stripPrefix](const JobTracker::Context<JobRunner>& ctx) {
+    m_measure->join(JobKind::Model, this, [worker, path, strict, stripPrefix, key](const JobTracker::Context<JobRunner>& ctx) {
         try {
             if (!worker->model) throw twb::Error("open a TorchScript model first, then load weights into it");
-            const twb::StateDictReport report = worker->model->loadStateDict(path.toStdString(), strict, stripPrefix.toStdString());
+            const twb::StateDictReport report = worker->model->loadStateDict(path.toStdString(), strict, stripPrefix.toStdString(), key.toStdString());
             ctx.deliver([report, path](JobRunner* r) { emit r->stateDictLoaded(report, path); });
         } catch (const std::exception& e) {
             const QString message = QString::fromUtf8(e.what());

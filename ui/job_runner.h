@@ -32,7 +32,7 @@ public:
 
     // Inspects the file; a TorchScript model is also loaded for running.
     void openModel(const QString& path);
-    void loadStateDict(const QString& path, bool strict, const QString& stripPrefix = {});
+    void loadStateDict(const QString& path, bool strict, const QString& stripPrefix = {}, const QString& key = {});
     void bindInputs(const QVector<InputSpec>& inputs);
     void run(const QVector<twb::RunConfig>& configs);
     void compare(const twb::Value& a, const twb::Value& b, const QString& nameA, const QString& nameB,

@@ -169,8 +169,9 @@ MainWindow::MainWindow(QWidget* parent)
             this, tr("TorchScript model to load %1 into").arg(QFileInfo(weights).fileName()), QString(),
             tr("TorchScript (*.pt *.pth *.zip);;All files (*)"));
         if (model.isEmpty()) return;
+        const QString key = m_model->stateDictKey(); // read before the model replaces the panel
         openFile(model);
-        m_runner->loadStateDict(weights, m_model->strictLoading()); // queued after the model is loaded
+        m_runner->loadStateDict(weights, m_model->strictLoading(), {}, key); // queued after the model is loaded
     });
 
     QSettings settings;

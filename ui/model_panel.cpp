@@ -5,6 +5,7 @@
 #include <QClipboard>
 #include <QFileInfo>
 #include <QFontDatabase>
+#include <QComboBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -130,9 +131,17 @@ ModelPanel::ModelPanel(QWidget* parent)
     m_tensorView->horizontalHeader()->setStretchLastSection(true);
     m_tensorView->verticalHeader()->hide();
     m_loadInto = new QPushButton(tr("Load into a TorchScript model…"));
+    // A checkpoint with several state_dicts (timm's state_dict and state_dict_ema): the user chooses.
+    m_keyChoice = new QComboBox;
+    m_keyChoice->setObjectName(QStringLiteral("stateDictKey"));
+    m_keyChoice->setToolTip(tr("The checkpoint entry whose weights are loaded"));
     connect(m_loadInto, &QPushButton::clicked, this, &ModelPanel::loadIntoModelRequested);
     tl->addWidget(m_tensorView);
-    tl->addWidget(m_loadInto, 0, Qt::AlignLeft);
+    auto* loadRow = new QHBoxLayout;
+    loadRow->addWidget(m_keyChoice);
+    loadRow->addWidget(m_loadInto);
+    loadRow->addStretch();
+    tl->addLayout(loadRow);
     m_tabs->addTab(tensorsPage, tr("Tensors"));
     layout->addWidget(m_tabs, 1);
     m_tabs->hide();
@@ -179,6 +188,10 @@ void ModelPanel::showInfo(const twb::ModelInfo& info) {
     m_loadWeights->setVisible(script);
     m_strict->setVisible(script);
     m_loadInto->setVisible(d.kind == twb::FileKind::StateDict);
+    m_keyChoice->clear();
+    for (const auto& k : info.stateDictCandidates)
+        m_keyChoice->addItem(QString::fromStdString(k));
+    m_keyChoice->setVisible(d.kind == twb::FileKind::StateDict && info.stateDictCandidates.size() > 1);
 
     QString html;
     auto row = [&html](const QString& k, const QString& v) {
@@ -233,6 +246,10 @@ void ModelPanel::showInfo(const twb::ModelInfo& info) {
     m_tensors->setRows(info.tensors);
     m_tensorView->resizeColumnsToContents();
     m_tabs->setCurrentIndex(script ? 0 : 4);
+}
+
+QString ModelPanel::stateDictKey() const {
+    return m_keyChoice->isVisible() || m_keyChoice->count() > 1 ? m_keyChoice->currentText() : QString();
 }
 
 void ModelPanel::showStateDictReport(const twb::StateDictReport& report, const QString& path) {

@@ -12,6 +12,7 @@ class QCheckBox;
 class QLabel;
 class QPlainTextEdit;
 class QPushButton;
+class QComboBox;
 class QTabWidget;
 class QTableView;
 class QTreeView;
@@ -26,6 +27,7 @@ public:
     void showStateDictReport(const twb::StateDictReport& report, const QString& path);
     QString headline() const;
     bool strictLoading() const; // load_state_dict(strict=…)
+    QString stateDictKey() const; // the checkpoint entry chosen, or "" for the default
     const ModuleTreeModel* treeModel() const { return m_tree; }
     const TensorTableModel* tensorModel() const { return m_tensors; }
 
@@ -53,6 +55,7 @@ private:
     QPushButton* m_loadWeights;
     QCheckBox* m_strict;
     QLabel* m_weightsReport;
+    QComboBox* m_keyChoice = nullptr;
     QPushButton* m_stripPrefix = nullptr;
     QString m_weightsPath, m_offeredPrefix;
 };

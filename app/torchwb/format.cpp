@@ -131,8 +131,16 @@ std::string inspectionText(const twb::ModelInfo& info, bool withCode) {
         if (withCode && !info.code.empty()) out << "  code\n" << indentLines(info.code, "    ");
         return out.str();
     }
-    if (!info.stateDictKey.empty())
-        out << "  state_dict   under the checkpoint key '" << info.stateDictKey << "'\n";
+    if (!info.stateDictKey.empty()) {
+        out << "  state_dict   under the checkpoint key '" << info.stateDictKey << "'";
+        if (info.stateDictCandidates.size() > 1) {
+            out << " (others: ";
+            for (std::size_t i = 1; i < info.stateDictCandidates.size(); ++i)
+                out << (i > 1 ? ", " : "") << "'" << info.stateDictCandidates[i] << "'";
+            out << "; choose with --state-dict-key)";
+        }
+        out << "\n";
+    }
     for (const auto& e : info.checkpointEntries)
         out << "  also         " << e << "\n";
     for (const auto& p : info.pythonObjects)

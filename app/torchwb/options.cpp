@@ -39,6 +39,9 @@ void InputOptions::add(CLI::App& app) {
     app.add_option("--state-dict", stateDict,
                    "Load weights from a state_dict (.pth, .safetensors, checkpoint) first");
     app.add_flag("--non-strict", nonStrict, "Load the state_dict's matching keys and ignore the rest");
+    app.add_option("--state-dict-key", stateDictKey,
+                   "The checkpoint entry to take the weights from (e.g. state_dict_ema); by default the first of "
+                   "state_dict, model, model_state_dict, module, net, …");
     app.add_option("--strip-prefix", stripPrefix,
                    "Remove this prefix from the state_dict's keys (e.g. model. for Lightning); module. and "
                    "_orig_mod. are removed on their own");
@@ -124,7 +127,7 @@ twb::Model loadModel(const std::string& path, const InputOptions& o, std::ostrea
     twb::Model model = twb::Model::load(path);
     if (!quiet) out << "model   " << path << " (" << model.info().className << ")\n";
     if (!o.stateDict.empty()) {
-        const twb::StateDictReport report = model.loadStateDict(o.stateDict, !o.nonStrict, o.stripPrefix);
+        const twb::StateDictReport report = model.loadStateDict(o.stateDict, !o.nonStrict, o.stripPrefix, o.stateDictKey);
         if (!report.applied) throw twb::Error(o.stateDict + ": " + report.describe());
         if (!quiet) out << "weights " << o.stateDict << ": " << report.describe() << "\n";
     }

@@ -25,7 +25,7 @@ struct InputOptions {
     CLI::Option* genOpt = nullptr;
     std::string stateDict;
     bool nonStrict = false;
-    std::string stripPrefix;
+    std::string stripPrefix, stateDictKey;
     std::string imageSize, normalize = "none";
     int channels = 3;
 

@@ -118,6 +118,7 @@ std::string toJson(const ModelInfo& info, int indent) {
                                     {"numel", t.numel},
                                     {"bytes", t.bytes}});
         if (!info.stateDictKey.empty()) j["state_dict_key"] = info.stateDictKey;
+        if (info.stateDictCandidates.size() > 1) j["state_dict_keys"] = info.stateDictCandidates;
         if (!info.checkpointEntries.empty()) j["checkpoint_entries"] = info.checkpointEntries;
         if (!info.pythonObjects.empty()) j["python_objects"] = info.pythonObjects;
     }

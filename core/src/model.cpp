@@ -13,6 +13,7 @@
 #include <torch/script.h>
 #include <torch/version.h>
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <set>
@@ -215,41 +216,54 @@ void fillTensors(const Value& dict, ModelInfo& info) {
 }
 
 // Pick the state_dict inside a torch.save pickle: the root, or a checkpoint entry.
-c10::IValue findStateDict(const c10::IValue& root, std::string* key) {
+// The state_dict inside a torch.save pickle: the root, a checkpoint entry under a conventional name,
+// or any entry that is one; `wanted` picks an entry by name. `candidates` gets every entry that is one.
+c10::IValue findStateDict(const c10::IValue& root, std::string* key, const std::string& wanted = {},
+                          std::vector<std::string>* candidates = nullptr) {
     auto tensorDict = [](const c10::IValue& v) {
         if (!v.isGenericDict() || v.toGenericDict().empty()) return false;
         for (const auto& e : v.toGenericDict())
             if (!e.key().isString() || !e.value().isTensor()) return false;
         return true;
     };
-    if (tensorDict(root)) return root;
-    if (root.isGenericDict()) {
-        // Conventional names first, then any entry that is a state_dict.
-        const auto dict = root.toGenericDict();
-        for (const char* name :
-             {"state_dict", "model", "model_state_dict", "module", "net", "network", "ema", "model_ema",
-              "state_dict_ema", "teacher", "student", "weights"}) {
-            for (const auto& e : dict)
-                if (e.key().isString() && e.key().toStringRef() == name && tensorDict(e.value())) {
-                    if (key) *key = name;
-                    return e.value();
-                }
-        }
+    if (tensorDict(root) && wanted.empty()) return root;
+    if (!root.isGenericDict()) return {};
+    const auto dict = root.toGenericDict();
+    std::vector<std::string> found; // conventional names first, in this order, then the rest
+    for (const char* name : {"state_dict", "model", "model_state_dict", "module", "net", "network", "ema", "model_ema",
+                             "state_dict_ema", "teacher", "student", "weights"})
         for (const auto& e : dict)
-            if (e.key().isString() && tensorDict(e.value())) {
-                if (key) *key = e.key().toStringRef();
-                return e.value();
-            }
+            if (e.key().isString() && e.key().toStringRef() == name && tensorDict(e.value())) found.push_back(name);
+    for (const auto& e : dict)
+        if (e.key().isString() && tensorDict(e.value()) &&
+            std::find(found.begin(), found.end(), e.key().toStringRef()) == found.end())
+            found.push_back(e.key().toStringRef());
+    if (candidates) *candidates = found;
+    const std::string pick = wanted.empty() ? (found.empty() ? std::string() : found.front()) : wanted;
+    if (pick.empty()) return {};
+    if (std::find(found.begin(), found.end(), pick) == found.end()) {
+        std::string list;
+        for (const auto& f : found)
+            list += (list.empty() ? "'" : ", '") + f + "'";
+        throw Error("no state_dict under the key '" + wanted + "'" +
+                    (list.empty() ? std::string(": the file holds none") : "; the state_dicts in it are under " + list));
     }
-    return {};
+    if (key) *key = pick;
+    return dict.at(pick);
 }
 
 } // namespace
 
 namespace {
 
-Value stateDictIn(const std::string& path, const Value& whole, std::string* foundUnderKey) {
-    const c10::IValue sd = findStateDict(unwrap(whole), foundUnderKey);
+Value stateDictIn(const std::string& path, const Value& whole, std::string* foundUnderKey,
+                  const std::string& wanted = {}, std::vector<std::string>* candidates = nullptr) {
+    c10::IValue sd;
+    try {
+        sd = findStateDict(unwrap(whole), foundUnderKey, wanted, candidates);
+    } catch (const Error& e) {
+        throw Error(path + ": " + e.what());
+    }
     if (sd.isNone())
         throw Error(path + ": holds no dict of named tensors (" + whole.describe().substr(0, 120) + ")");
     return wrap(sd);
@@ -348,8 +362,8 @@ void describeCheckpoint(const Value& whole, const std::string& stateDictKey, Mod
 
 } // namespace
 
-Value readStateDict(const std::string& path, std::string* foundUnderKey) {
-    return stateDictIn(path, readCheckpoint(path), foundUnderKey);
+Value readStateDict(const std::string& path, std::string* foundUnderKey, const std::string& key) {
+    return stateDictIn(path, readCheckpoint(path), foundUnderKey, key);
 }
 
 ModelInfo inspectModelFile(const std::string& path) {
@@ -371,7 +385,7 @@ ModelInfo inspectModelFile(const std::string& path) {
         case FileKind::StateDict:
         {
             const Value whole = readCheckpoint(path);
-            fillTensors(stateDictIn(path, whole, &info.stateDictKey), info);
+            fillTensors(stateDictIn(path, whole, &info.stateDictKey, {}, &info.stateDictCandidates), info);
             describeCheckpoint(whole, info.stateDictKey, info);
         }
             break;
@@ -421,6 +435,7 @@ ModelInfo inspectModelFile(const std::string& path) {
 
 std::string StateDictReport::describe() const {
     std::ostringstream s;
+    if (!foundUnderKey.empty()) s << "state_dict found under '" << foundUnderKey << "'. ";
     if (stripped > 0) {
         s << "Stripped the prefix '" << strippedPrefix << "' from " << stripped << " keys";
         if (strippedPrefix == "module.") s << " (saved from DataParallel/DDP)";
@@ -490,8 +505,12 @@ const ModelInfo& Model::info() const {
     return m_impl->info;
 }
 
-StateDictReport Model::loadStateDict(const std::string& path, bool strict, const std::string& stripPrefix) {
-    return loadStateDict(readStateDict(path), strict, stripPrefix);
+StateDictReport Model::loadStateDict(const std::string& path, bool strict, const std::string& stripPrefix,
+                                     const std::string& key) {
+    std::string found;
+    StateDictReport report = loadStateDict(readStateDict(path, &found, key), strict, stripPrefix);
+    report.foundUnderKey = found;
+    return report;
 }
 
 
