@@ -146,6 +146,7 @@ void TestStateDict::checkpointsAreDescribed() {
     const twb::ModelInfo timm = twb::inspectModelFile(TWB_DATA("ckpt_timm.pth"));
     QCOMPARE(timm.stateDictKey, std::string("state_dict"));
     QVERIFY(has(timm.checkpointEntries, "state_dict_ema: another state_dict of 9 tensors"));
+    QVERIFY(has(timm.checkpointEntries, "metric: 0.5")); // numpy.float32, decoded from its bytes
     const twb::ModelInfo own = twb::inspectModelFile(TWB_DATA("ckpt_main_class.pth"));
     QVERIFY(has(own.pythonObjects, "config: __main__.RunConfig(lr=0.1, epochs=90)"));
     const twb::ModelInfo lightning = twb::inspectModelFile(TWB_DATA("ckpt_lightning.ckpt"));

@@ -1,4 +1,5 @@
 #include "pickle.h"
+#include "pickle_decode.h"
 
 #include <cstring>
 #include <map>
@@ -199,81 +200,25 @@ private:
         return o;
     }
 
-    // numpy.core.multiarray.scalar(dtype, bytes): the number, read from its bytes.
+    // numpy.core.multiarray.scalar(dtype, bytes): the number, read from its bytes (pickle_decode.cpp).
     Ref numpyScalar(const std::vector<Ref>& a) {
         if (a.size() < 2 || a[0]->type != Object::Type::Opaque || a[0]->global.qualified() != "numpy.dtype" ||
             a[0]->items.empty() || a[0]->items[0]->type != Object::Type::String ||
             (a[1]->type != Object::Type::Bytes && a[1]->type != Object::Type::String))
             throw Error("malformed NumPy scalar in pickle");
-        std::string code = a[0]->items[0]->s; // "f8", "<f4", "i8", "b1", "u1", …
         char order = '<';
         for (const auto& [k, v] : a[0]->entries) // BUILD state: (3, '<', None, …)
             if (v->type == Object::Type::Tuple && v->items.size() > 1 && v->items[1]->type == Object::Type::String &&
                 !v->items[1]->s.empty())
                 order = v->items[1]->s[0];
-        if (!code.empty() && (code[0] == '<' || code[0] == '>' || code[0] == '|' || code[0] == '=')) {
-            order = code[0];
-            code = code.substr(1);
-        }
-        const std::string& raw = a[1]->s;
-        if (code.size() < 2) throw Error("unknown NumPy dtype '" + code + "' in pickle");
-        const std::size_t n = std::size_t(std::stoi(code.substr(1)));
-        if (raw.size() != n || n > 8) throw Error("NumPy scalar of " + code + " with " + std::to_string(raw.size()) + " bytes");
-        uint64_t bits = 0;
-        for (std::size_t i = 0; i < n; ++i) {
-            const std::size_t at = order == '>' ? i : n - 1 - i;
-            bits = (bits << 8) | uint8_t(raw[at]);
-        }
-        const char kind = code[0];
-        if (kind == 'f' && n == 8) {
-            double d;
-            std::memcpy(&d, &bits, 8);
-            return makeFloat(d);
-        }
-        if (kind == 'f' && n == 4) {
-            const uint32_t b32 = uint32_t(bits);
-            float f;
-            std::memcpy(&f, &b32, 4);
-            return makeFloat(f);
-        }
-        if (kind == 'f' && n == 2) return makeFloat(halfToFloat(uint16_t(bits)));
-        if (kind == 'b') {
-            auto o = make(Object::Type::Bool);
-            o->b = bits != 0;
-            return o;
-        }
-        if (kind == 'i' || kind == 'u') {
-            auto o = make(Object::Type::Int);
-            if (kind == 'i' && n < 8 && (bits >> (8 * n - 1)) & 1) bits |= ~uint64_t(0) << (8 * n); // sign-extend
-            o->i = int64_t(bits);
-            return o;
-        }
-        throw Error("unknown NumPy dtype '" + code + "' in pickle");
-    }
-    Ref makeFloat(double d) {
-        auto o = make(Object::Type::Float);
-        o->f = d;
+        const NumpyScalar n = decodeNumpyScalar(a[0]->items[0]->s, order, a[1]->s);
+        auto o = make(n.kind == NumpyScalar::Kind::Float  ? Object::Type::Float
+                      : n.kind == NumpyScalar::Kind::Bool ? Object::Type::Bool
+                                                          : Object::Type::Int);
+        o->f = n.f;
+        o->i = n.i;
+        o->b = n.b;
         return o;
-    }
-    static float halfToFloat(uint16_t h) {
-        const uint32_t sign = uint32_t(h >> 15) << 31, exp = (h >> 10) & 0x1f, man = h & 0x3ff;
-        uint32_t bits;
-        if (exp == 0)
-            bits = man == 0 ? sign : [&] {
-                uint32_t e = 113, m = man;
-                while (!(m & 0x400)) {
-                    m <<= 1;
-                    --e;
-                }
-                return sign | (e << 23) | ((m & 0x3ff) << 13);
-            }();
-        else if (exp == 31)
-            bits = sign | 0x7f800000 | (man << 13);
-        else
-            bits = sign | ((exp + 112) << 23) | (man << 13);
-        float f;
-        std::memcpy(&f, &bits, 4);
-        return f;
     }
 
     Ref rebuildTensor(const std::vector<Ref>& a, bool v2) {
@@ -313,18 +258,7 @@ private:
         if (q == "_codecs.encode") {
             // protocol 2's bytes: _codecs.encode(text, 'latin1'); each code point below 256 is one byte.
             if (a.empty() || a[0]->type != Object::Type::String) throw Error("malformed bytes in pickle");
-            std::string bytes;
-            const std::string& u = a[0]->s;
-            for (std::size_t i = 0; i < u.size(); ++i) {
-                const uint8_t c = uint8_t(u[i]);
-                if (c < 0x80)
-                    bytes += char(c);
-                else if ((c & 0xe0) == 0xc0 && i + 1 < u.size())
-                    bytes += char(((c & 0x1f) << 6) | (uint8_t(u[++i]) & 0x3f));
-                else
-                    throw Error("bytes in pickle hold a character beyond latin-1");
-            }
-            return makeString(bytes, Object::Type::Bytes);
+            return makeString(latin1Bytes(a[0]->s), Object::Type::Bytes);
         }
         if (q == "collections.OrderedDict") {
             auto d = make(Object::Type::Dict);
