@@ -21,6 +21,7 @@ private slots:
     void explanationsNameTheFix();
     void missingFile();
     void missingOperatorsListedAtOnce();
+    void inputTensorsToldCheaply();
     void modernOperators_data();
     void modernOperators();
     void everyFixtureIsInspectedWithoutCrashing();
@@ -181,6 +182,14 @@ void TestDiagnosis::missingOperatorsListedAtOnce() {
     QVERIFY2(twbtest::contains(d.fix, "extension libraries"), d.fix.c_str());
     // The unmodified archive calls the real operators and loads.
     QVERIFY(twb::diagnose(TWB_DATA("mlp_traced.pt")).missingOperators.empty());
+}
+
+void TestDiagnosis::inputTensorsToldCheaply() {
+    for (const char* yes : {"mlp_x.pt", "nested.pt", "mlp_x.npy", "two_inputs_xy.npz"})
+        QVERIFY2(twb::holdsInputTensors(TWB_DATA(yes)), yes);
+    for (const char* no : {"mlp_traced.pt", "flipped_model.pt", "cnn_state_dict.pth", "ckpt_timm.pth", "evil.pt",
+                           "truncated.pt", "notes.txt"})
+        QVERIFY2(!twb::holdsInputTensors(TWB_DATA(no)), no);
 }
 
 void TestDiagnosis::modernOperators_data() {

@@ -22,7 +22,7 @@ bool isTensorInput(const QString& path) {
         if (suffix == ext)
             // Weights files (state_dicts, .safetensors) open as themselves, to be loaded into a model.
             return (format != twb::TensorFormat::TorchSave && format != twb::TensorFormat::Safetensors) ||
-                   twb::diagnose(path.toStdString()).kind == twb::FileKind::Tensors;
+                   twb::holdsInputTensors(path.toStdString());
     return false;
 }
 

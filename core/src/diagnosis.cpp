@@ -385,6 +385,20 @@ namespace {
 Diagnosis diagnoseUnguarded(const std::string& path);
 }
 
+bool holdsInputTensors(const std::string& path) {
+    try {
+        if (detail::readHead(path, 4) == "PK\x03\x04") {
+            const detail::ZipReader zip(path);
+            const std::string prefix = zip.torchPrefix();
+            for (const auto& n : zip.names())
+                if (n == prefix + "constants.pkl" || n.rfind(prefix + "code/", 0) == 0) return false;
+        }
+    } catch (const std::exception&) {
+        return false;
+    }
+    return diagnose(path).kind == FileKind::Tensors;
+}
+
 Diagnosis diagnose(const std::string& path) {
     try {
         return diagnoseUnguarded(path);

@@ -43,4 +43,8 @@ struct Diagnosis {
 // Never throws for a bad file; only reads what it must.
 Diagnosis diagnose(const std::string& path);
 
+// Whether the file holds tensors to feed a model rather than a model or a state_dict, decided cheaply
+// (a TorchScript archive is told by its record names, without checking its data): for drops.
+bool holdsInputTensors(const std::string& path);
+
 } // namespace twb
