@@ -80,6 +80,12 @@ private:
         w.openFile(QString::fromStdString(TWB_DATA("../../resources/sample/sample_cnn.pt")));
         return ready.wait(20000) && ready.last().at(0).toBool();
     }
+    // Opens a file and waits until the model panel shows it.
+    static bool showFile(MainWindow& w, const std::string& file) {
+        QSignalSpy shown(&w, &MainWindow::modelShown);
+        w.openFile(QString::fromStdString(file));
+        return shown.wait(20000);
+    }
     // Opens the sample and measures the quick configurations; false when either fails.
     bool runQuick(MainWindow& w) {
         if (!openSample(w)) return false;
@@ -191,9 +197,7 @@ void TestUi::cancelLongRun() {
 void TestUi::brokenFileShowsDiagnosisAndFix() {
     MainWindow w;
     w.show();
-    QSignalSpy shown(&w, &MainWindow::modelShown);
-    w.openFile(QString::fromStdString(TWB_DATA("cnn_pickled_module.pt")));
-    QVERIFY(shown.wait(20000));
+    QVERIFY(showFile(w, TWB_DATA("cnn_pickled_module.pt")));
     QVERIFY(w.modelPanel()->headline().contains("cannot be used"));
     auto* fix = w.modelPanel()->findChild<QPlainTextEdit*>(QStringLiteral("fix"));
     QVERIFY(fix && fix->isVisible());
@@ -206,9 +210,7 @@ void TestUi::brokenFileShowsDiagnosisAndFix() {
 
 void TestUi::stateDictTableAndLoadIntoModel() {
     MainWindow w;
-    QSignalSpy shown(&w, &MainWindow::modelShown);
-    w.openFile(QString::fromStdString(TWB_DATA("cnn_state_dict.pth")));
-    QVERIFY(shown.wait(20000));
+    QVERIFY(showFile(w, TWB_DATA("cnn_state_dict.pth")));
     QAbstractItemModelTester tester(const_cast<TensorTableModel*>(w.modelPanel()->tensorModel()),
                                     QAbstractItemModelTester::FailureReportingMode::QtTest);
     QCOMPARE(w.modelPanel()->tensorModel()->rowCount(), 9);
@@ -504,9 +506,7 @@ void TestUi::reportsAreReadOffTheGuiThread() {
 void TestUi::severalStateDictsOffered() {
     MainWindow w;
     w.show();
-    QSignalSpy shown(&w, &MainWindow::modelShown);
-    w.openFile(QString::fromStdString(TWB_DATA("ckpt_timm.pth")));
-    QVERIFY(shown.wait(20000));
+    QVERIFY(showFile(w, TWB_DATA("ckpt_timm.pth")));
     auto* choice = w.modelPanel()->findChild<QComboBox*>("stateDictKey");
     QVERIFY(choice);
     QCOMPARE(choice->count(), 2);
@@ -519,9 +519,7 @@ void TestUi::severalStateDictsOffered() {
 void TestUi::checkpointPrefixFixedWithOneClick() {
     MainWindow w;
     w.show();
-    QSignalSpy shown(&w, &MainWindow::modelShown);
-    w.openFile(QString::fromStdString(TWB_DATA("cnn_scripted.pt")));
-    QVERIFY(shown.wait(20000));
+    QVERIFY(showFile(w, TWB_DATA("cnn_scripted.pt")));
     QSignalSpy loaded(w.runner(), &JobRunner::stateDictLoaded);
     w.runner()->loadStateDict(QString::fromStdString(TWB_DATA("ckpt_lightning.ckpt")), true);
     QVERIFY(loaded.wait(20000));
@@ -582,9 +580,7 @@ void TestUi::fixTextWrapsAndCopiesWhole() {
     MainWindow w;
     w.resize(900, 700);
     w.show();
-    QSignalSpy shown(&w, &MainWindow::modelShown);
-    w.openFile(QString::fromStdString(TWB_DATA("cnn_pickled_module.pt")));
-    QVERIFY(shown.wait(20000));
+    QVERIFY(showFile(w, TWB_DATA("cnn_pickled_module.pt")));
     auto* fix = w.modelPanel()->findChild<QPlainTextEdit*>("fix");
     QVERIFY(fix);
     QTRY_VERIFY(fix->isVisible());

@@ -249,7 +249,7 @@ void ModelPanel::showInfo(const twb::ModelInfo& info) {
 }
 
 QString ModelPanel::stateDictKey() const {
-    return m_keyChoice->isVisible() || m_keyChoice->count() > 1 ? m_keyChoice->currentText() : QString();
+    return m_keyChoice->count() > 1 ? m_keyChoice->currentText() : QString();
 }
 
 void ModelPanel::showStateDictReport(const twb::StateDictReport& report, const QString& path) {

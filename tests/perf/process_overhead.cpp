@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <random>
 #include <string>
 #include <vector>
@@ -43,7 +44,7 @@ int main(int argc, char** argv) {
     const int pairs = std::max(10, std::atoi(argv[3]));
     const int threads = twb::threadSettings().hardware;
     constexpr int kWarmup = 20;
-    const std::string report = "/tmp/twb_process_overhead.json";
+    const std::string report = (std::filesystem::temp_directory_path() / "twb_process_overhead.json").string();
     for (int a = 4; a + 2 < argc; a += 3) {
         const std::string model = argv[a], shape = argv[a + 1], iters = argv[a + 2];
         std::printf("%s (%s, %s calls, %d threads): %d alternating pairs\n", model.c_str(), shape.c_str(),
