@@ -3,6 +3,7 @@
 #include "bench_command.h"
 #include "format.h"
 #include "options.h"
+#include "profile_command.h"
 
 #include "twb/bench.h"
 #include "twb/build_info.h"
@@ -123,6 +124,11 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
     auto* benchCmd = app.add_subcommand("bench", "Time a model under one or more configurations");
     addBenchOptions(*benchCmd, bo);
 
+    ProfileArgs po;
+    auto* profileCmd = app.add_subcommand(
+        "profile", "Say where the time goes: operators, modules, source lines, FLOPs against the machine's peak");
+    addProfileOptions(*profileCmd, po);
+
     CompareArgs co;
     auto* compareCmd = app.add_subcommand("compare", "Compare two output files, or the runs of two reports");
     addCompareOptions(*compareCmd, co);
@@ -153,6 +159,7 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
         if (runCmd->parsed()) return runModel(*runCmd, ro, runInputs, runConfig, out, err);
         if (benchCmd->parsed()) return runBench(*benchCmd, bo, out, err);
         if (compareCmd->parsed()) return runCompare(co, out, err);
+        if (profileCmd->parsed()) return runProfile(*profileCmd, po, out, err);
         out << app.help();
         return 2;
     } catch (const twb::Error& e) {

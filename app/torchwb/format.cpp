@@ -206,16 +206,14 @@ std::string versionText(const twb::BuildInfo& b, const twb::ThreadSettings& t) {
 
 namespace twb::cli {
 
-namespace {
 // Pads to a width in characters, not bytes ("µs" is two bytes in UTF-8).
-std::string cell(const std::string& text, std::size_t width, bool left = false) {
+std::string cell(const std::string& text, std::size_t width, bool left) {
     std::size_t chars = 0;
     for (unsigned char c : text)
         chars += (c & 0xC0) != 0x80;
     const std::string pad(width > chars ? width - chars : 0, ' ');
     return left ? text + pad : pad + text;
 }
-} // namespace
 
 std::string benchTable(const std::vector<twb::RunRecord>& runs) {
     std::ostringstream out;

@@ -14,6 +14,8 @@ namespace twb::cli {
 std::string bytesText(uint64_t bytes); // 1.5 KiB
 std::string countText(int64_t n);      // 11,689,512
 std::string numberText(double v); // compact, NaN-aware
+// Padded to `width` characters (UTF-8 aware), right-aligned unless `left`.
+std::string cell(const std::string& text, std::size_t width, bool left = false);
 std::string inspectionText(const twb::ModelInfo& info, bool withCode);
 std::string leafText(const twb::Leaf& leaf);
 std::string versionText(const twb::BuildInfo& build, const twb::ThreadSettings& threads);

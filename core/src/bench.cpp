@@ -2,6 +2,7 @@
 
 #include "cuda_support.h"
 #include "error_text.h"
+#include "harness.h"
 #include "model_access.h"
 #include "torch_bridge.h"
 
@@ -59,7 +60,7 @@ double median(std::vector<double> v) {
     return v.empty() ? 0 : percentileOfSorted(v, 50);
 }
 
-class Harness {
+class Harness final : public detail::PreparedForward {
 public:
     Harness(const Model& model, const InputBinding& binding, const RunConfig& config,
             const ProgressFn& progress, const std::atomic<bool>* stop)
@@ -69,7 +70,13 @@ public:
         , m_progress(progress)
         , m_stop(stop) {}
 
-    RunResult run(bool measure) {
+    double call() override { return call(nullptr); }
+    void inMode(const std::function<void()>& fn) override { withGradMode(fn); }
+    const torch::jit::Module& module() const override { return m_module; }
+    bool stopRequested() const override { return m_stop && m_stop->load(std::memory_order_relaxed); }
+    bool progress(const Progress& p) override { return report(p); }
+
+    RunResult run(bool measure, const detail::AfterMeasure& after = {}) {
         RunResult result;
         RunRecord& r = result.record;
         r.config = m_config;
@@ -87,6 +94,8 @@ public:
             r.prepareSeconds = secondsSince(t0);
             r.batchSize = batchSizeOf(m_inputs);
             measure ? measureLoop(r) : singleCall(r);
+            summarize(r);
+            if (after && !r.cancelled) after(*this, r);
             result.output = detail::wrap(toCpu(m_lastOutput));
             r.outputs = result.output.leaves("out");
             r.ok = true;
@@ -101,11 +110,7 @@ public:
             r.errorDetail = e.what();
         }
         if (!r.ok && r.error.empty()) r.error = "the run failed";
-        if (!r.samplesNs.empty()) {
-            r.stats = computeStats(r.samplesNs, m_config.percentiles);
-            r.warnings = stabilityWarnings(r.stats);
-            if (r.stats.median > 0) r.throughput = double(r.batchSize) * 1e9 / r.stats.median;
-        }
+        summarize(r); // a run that failed or was cancelled keeps the statistics of what it measured
         if (m_config.warmup >= 0 && m_config.warmup < 3 && measure)
             r.warnings.push_back(
                 "a warm-up of " + std::to_string(m_config.warmup) +
@@ -114,6 +119,13 @@ public:
     }
 
 private:
+    void summarize(RunRecord& r) const {
+        if (r.samplesNs.empty() || r.stats.count == int64_t(r.samplesNs.size())) return;
+        r.stats = computeStats(r.samplesNs, m_config.percentiles);
+        r.warnings = stabilityWarnings(r.stats);
+        if (r.stats.median > 0) r.throughput = double(r.batchSize) * 1e9 / r.stats.median;
+    }
+
     std::string hint() const {
         return m_config.dtype == "as_saved" ? detail::ModelAccess::dtypeHint(m_model, m_binding)
                                             : std::string();
@@ -151,7 +163,7 @@ private:
     }
 
     // One timed call; the clock brackets a device synchronize on CUDA.
-    double call(double* deviceNs = nullptr) {
+    double call(double* deviceNs) {
         // As a plain loop does it: the previous output is gone before the next call allocates.
         m_lastOutput = c10::IValue();
         std::vector<c10::IValue> stack = m_inputs;
@@ -166,8 +178,6 @@ private:
         if (deviceNs && m_timer) *deviceNs = m_timer->elapsedNs();
         return double(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count());
     }
-
-    bool stopRequested() const { return m_stop && m_stop->load(std::memory_order_relaxed); }
 
     bool report(const Progress& p) {
         if (!m_progress) return true;
@@ -200,7 +210,7 @@ private:
     }
 
     void singleCall(RunRecord& r) {
-        withGradMode([&] { r.firstCallNs = call(); });
+        withGradMode([&] { r.firstCallNs = call(nullptr); });
     }
 
     void measureLoop(RunRecord& r) {
@@ -208,7 +218,7 @@ private:
         withGradMode([&] {
             const auto start = Clock::now();
             // The first call, then warm-up: a fixed count, or until the median of the last window settles.
-            r.firstCallNs = call();
+            r.firstCallNs = call(nullptr);
             r.warmupNs.push_back(r.firstCallNs);
             const int fixed = m_config.warmup;
             auto lastWarmupReport = Clock::now();
@@ -226,7 +236,7 @@ private:
                     }
                     if (n >= 200 || (n >= 3 && secondsSince(start) > warmupBudget)) break;
                 }
-                r.warmupNs.push_back(call());
+                r.warmupNs.push_back(call(nullptr));
                 if (m_progress && Clock::now() - lastWarmupReport > std::chrono::milliseconds(100)) {
                     lastWarmupReport = Clock::now();
                     if (!report({"warm-up", 0, int64_t(r.warmupNs.size()), secondsSince(start), -1})) return;
@@ -307,6 +317,12 @@ RunResult runConfiguration(const Model& model, const InputBinding& binding, cons
 RunResult runOnce(const Model& model, const InputBinding& binding, const RunConfig& config) {
     static const ProgressFn none;
     return Harness(model, binding, config, none, nullptr).run(false);
+}
+
+RunResult detail::runConfiguration(const Model& model, const InputBinding& binding, const RunConfig& config,
+                                   const ProgressFn& progress, const std::atomic<bool>* stop, bool measure,
+                                   const AfterMeasure& after) {
+    return Harness(model, binding, config, progress, stop).run(measure, after);
 }
 
 } // namespace twb

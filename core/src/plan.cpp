@@ -1,5 +1,7 @@
 #include "twb/plan.h"
 
+#include "profiler.h"
+
 #include "twb/error.h"
 #include "twb/stats.h"
 #include "twb/tensor_io.h"
@@ -24,6 +26,8 @@ Report runPlan(const Model& model, const std::vector<InputSpec>& inputs, const I
 
     bool cancelled = false;
     Value baselineOutput;
+    detail::FlopTable flops; // counted once, with the JIT off, so that no JIT mode changes the model's FLOPs
+    bool flopsCounted = false;
     const int count = int(plan.configs.size());
     for (int i = 0; i < count && !cancelled; ++i) {
         if (stop && stop->load()) break;
@@ -34,8 +38,21 @@ Report runPlan(const Model& model, const std::vector<InputSpec>& inputs, const I
                 cancelled = cancelled || !go;
                 return go;
             };
-        RunResult result = runConfiguration(model, binding, plan.configs[std::size_t(i)], progress, stop);
+        const RunConfig& config = plan.configs[std::size_t(i)];
         PlanStep step;
+        RunResult result;
+        if (plan.profile) {
+            if (!flopsCounted) {
+                flops = detail::countFlops(model, binding, config);
+                flopsCounted = true;
+            }
+            result = detail::profileConfiguration(model, binding, config, plan.profileOptions, flops, step.profile,
+                                                  progress, stop);
+            step.profile.run = i;
+            step.hasProfile = true;
+        } else {
+            result = runConfiguration(model, binding, config, progress, stop);
+        }
         step.index = i;
         step.count = count;
         step.record = std::move(result.record);
@@ -54,6 +71,10 @@ Report runPlan(const Model& model, const std::vector<InputSpec>& inputs, const I
         }
         report.runs.push_back(step.record);
         if (step.hasComparison) report.comparisons.push_back(step.comparison);
+        if (step.hasProfile) {
+            report.profiles.push_back(step.profile);
+            report.profiles.back().events.clear(); // reports keep the tables; traces are written apart
+        }
         if (callbacks.stepFinished) callbacks.stepFinished(step);
     }
     return report;

@@ -319,6 +319,158 @@ OutputComparison outputComparisonFrom(const ordered_json& j) {
             o.leaves.push_back(leafComparisonFrom(l));
     return o;
 }
+
+ordered_json strings(const std::vector<std::string>& v) {
+    return ordered_json(v);
+}
+
+ordered_json profileJson(const Profile& p) {
+    ordered_json j{{"run", p.run},
+                   {"label", p.label},
+                   {"ok", p.ok},
+                   {"error", p.error},
+                   {"config", configJson(p.config)},
+                   {"calls", p.calls},
+                   {"profiler", p.profiler},
+                   {"forward_ns", num(p.forwardNs)},
+                   {"unprofiled_median_ns", num(p.unprofiledMedianNs)},
+                   {"profiled_median_ns", num(p.profiledMedianNs)},
+                   {"operator_self_ns", num(p.operatorSelfNs)},
+                   {"fused_ns", num(p.fusedNs)},
+                   {"unattributed_ns", num(p.unattributedNs)},
+                   {"module_scope", p.moduleScope},
+                   {"model_flops", num(p.modelFlops)},
+                   {"model_bytes", num(p.modelBytes)},
+                   {"flop_convention", kFlopConvention},
+                   {"notes", strings(p.notes)}};
+    ordered_json ops = ordered_json::array();
+    for (const auto& o : p.operators)
+        ops.push_back({{"name", o.name},
+                       {"fused", o.fused},
+                       {"timed", o.timed},
+                       {"calls", o.calls},
+                       {"self_ns", num(o.selfNs)},
+                       {"total_ns", num(o.totalNs)},
+                       {"top_calls", o.topCalls},
+                       {"top_ns", num(o.topNs)},
+                       {"shapes", strings(o.shapes)},
+                       {"shape_variants", o.shapeVariants},
+                       {"locations", strings(o.locations)},
+                       {"flops", num(o.flops)},
+                       {"bytes", num(o.bytes)}});
+    j["operators"] = ops;
+    ordered_json mods = ordered_json::array();
+    for (const auto& m : p.modules)
+        mods.push_back({{"path", m.path},
+                        {"type", m.type},
+                        {"depth", m.depth},
+                        {"self_ns", num(m.selfNs)},
+                        {"total_ns", num(m.totalNs)},
+                        {"operator_calls", m.operatorCalls}});
+    j["modules"] = mods;
+    ordered_json lines = ordered_json::array();
+    for (const auto& l : p.lines)
+        lines.push_back({{"location", l.location},
+                         {"function", l.function},
+                         {"self_ns", num(l.selfNs)},
+                         {"calls", l.calls},
+                         {"script_ns", num(l.scriptNs)}});
+    j["lines"] = lines;
+    ordered_json fused = ordered_json::array();
+    for (const auto& f : p.fused)
+        fused.push_back({{"kind", f.kind},
+                         {"per_forward", f.perForward},
+                         {"locations", strings(f.locations)},
+                         {"time_ns", num(f.timeNs)}});
+    j["fused"] = fused;
+    j["peak"] = {{"measured", p.peak.measured},
+                 {"gflops", num(p.peak.gflops)},
+                 {"bandwidth_gbs", num(p.peak.bandwidthGBs)},
+                 {"threads", p.peak.threads},
+                 {"gemm_size", p.peak.gemmSize},
+                 {"fingerprint", p.peak.fingerprint}};
+    j["roofline"] = {{"known", p.roofline.known},
+                     {"flops", num(p.roofline.flops)},
+                     {"bytes", num(p.roofline.bytes)},
+                     {"intensity", num(p.roofline.intensity)},
+                     {"achieved_gflops", num(p.roofline.achievedGflops)},
+                     {"percent_of_peak", num(p.roofline.percentOfPeak)},
+                     {"compute_bound", p.roofline.computeBound},
+                     {"sentence", p.roofline.sentence}};
+    return j;
+}
+
+Profile profileFrom(const ordered_json& j) {
+    Profile p;
+    p.run = get<int>(j, "run", -1);
+    p.label = get<std::string>(j, "label");
+    p.ok = get<bool>(j, "ok");
+    p.error = get<std::string>(j, "error");
+    if (j.contains("config")) p.config = configFrom(j.at("config"));
+    p.calls = get<int>(j, "calls");
+    p.profiler = get<std::string>(j, "profiler");
+    p.forwardNs = getNum(j, "forward_ns");
+    p.unprofiledMedianNs = getNum(j, "unprofiled_median_ns");
+    p.profiledMedianNs = getNum(j, "profiled_median_ns");
+    p.operatorSelfNs = getNum(j, "operator_self_ns");
+    p.fusedNs = getNum(j, "fused_ns");
+    p.unattributedNs = getNum(j, "unattributed_ns");
+    p.moduleScope = get<bool>(j, "module_scope");
+    p.modelFlops = getNum(j, "model_flops", -1);
+    p.modelBytes = getNum(j, "model_bytes", -1);
+    p.notes = get<std::vector<std::string>>(j, "notes");
+    if (j.contains("operators"))
+        for (const auto& o : j.at("operators")) {
+            OperatorStat s;
+            s.name = get<std::string>(o, "name");
+            s.fused = get<bool>(o, "fused");
+            s.timed = get<bool>(o, "timed", true);
+            s.calls = get<int64_t>(o, "calls");
+            s.selfNs = getNum(o, "self_ns");
+            s.totalNs = getNum(o, "total_ns");
+            s.topCalls = get<int64_t>(o, "top_calls");
+            s.topNs = getNum(o, "top_ns");
+            s.shapes = get<std::vector<std::string>>(o, "shapes");
+            s.shapeVariants = get<int64_t>(o, "shape_variants");
+            s.locations = get<std::vector<std::string>>(o, "locations");
+            s.flops = getNum(o, "flops");
+            s.bytes = getNum(o, "bytes");
+            p.operators.push_back(s);
+        }
+    if (j.contains("modules"))
+        for (const auto& m : j.at("modules"))
+            p.modules.push_back({get<std::string>(m, "path"), get<std::string>(m, "type"), get<int>(m, "depth"),
+                                 getNum(m, "self_ns"), getNum(m, "total_ns"), get<int64_t>(m, "operator_calls")});
+    if (j.contains("lines"))
+        for (const auto& l : j.at("lines"))
+            p.lines.push_back({get<std::string>(l, "location"), get<std::string>(l, "function"),
+                               getNum(l, "self_ns"), get<int64_t>(l, "calls"), getNum(l, "script_ns", -1)});
+    if (j.contains("fused"))
+        for (const auto& f : j.at("fused"))
+            p.fused.push_back({get<std::string>(f, "kind"), get<int64_t>(f, "per_forward"),
+                               get<std::vector<std::string>>(f, "locations"), getNum(f, "time_ns", -1)});
+    if (j.contains("peak")) {
+        const auto& k = j.at("peak");
+        p.peak.measured = get<bool>(k, "measured");
+        p.peak.gflops = getNum(k, "gflops");
+        p.peak.bandwidthGBs = getNum(k, "bandwidth_gbs");
+        p.peak.threads = get<int>(k, "threads");
+        p.peak.gemmSize = get<int>(k, "gemm_size");
+        p.peak.fingerprint = get<std::string>(k, "fingerprint");
+    }
+    if (j.contains("roofline")) {
+        const auto& r = j.at("roofline");
+        p.roofline.known = get<bool>(r, "known");
+        p.roofline.flops = getNum(r, "flops");
+        p.roofline.bytes = getNum(r, "bytes");
+        p.roofline.intensity = getNum(r, "intensity");
+        p.roofline.achievedGflops = getNum(r, "achieved_gflops");
+        p.roofline.percentOfPeak = getNum(r, "percent_of_peak");
+        p.roofline.computeBound = get<bool>(r, "compute_bound");
+        p.roofline.sentence = get<std::string>(r, "sentence");
+    }
+    return p;
+}
 } // namespace
 
 std::string reportToJson(const Report& r, int indent) {
@@ -372,6 +524,11 @@ std::string reportToJson(const Report& r, int indent) {
                         {"verdict", c.latency.verdict}};
         if (c.hasOutputs) cj["outputs"] = detail::outputComparisonObject(c.outputs);
         j["comparisons"].push_back(cj);
+    }
+    if (!r.profiles.empty()) {
+        j["profiles"] = ordered_json::array();
+        for (const auto& p : r.profiles)
+            j["profiles"].push_back(profileJson(p));
     }
     if (!r.runs.empty()) j["samples_ns"] = doubles(r.runs[0].samplesNs);
     return j.dump(indent);
@@ -450,6 +607,9 @@ Report reportFromJson(const std::string& text, const std::string& source) {
                 }
                 r.comparisons.push_back(rc);
             }
+        if (j.contains("profiles"))
+            for (const auto& p : j.at("profiles"))
+                r.profiles.push_back(profileFrom(p));
     } catch (const nlohmann::json::exception& e) {
         throw Error(source + ": malformed report", e.what());
     }

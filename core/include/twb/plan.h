@@ -7,6 +7,7 @@
 #include "twb/compare.h"
 #include "twb/input_spec.h"
 #include "twb/model.h"
+#include "twb/profile.h"
 #include "twb/report.h"
 
 #include <atomic>
@@ -20,6 +21,8 @@ struct Plan {
     std::vector<RunConfig> configs; // the first is the baseline
     CompareOptions tolerance;       // for the outputs' comparisons
     std::string referenceFile;      // when set, outputs are compared with this file instead of the first run's
+    bool profile = false;           // profile every configuration after measuring it (Report::profiles)
+    ProfileOptions profileOptions;
 };
 
 // One configuration's result, as soon as it is measured (results arrive in stages).
@@ -30,6 +33,8 @@ struct PlanStep {
     Value output;
     bool hasComparison = false; // every run but the baseline, or each run against a reference file
     RunComparison comparison;
+    bool hasProfile = false;
+    Profile profile; // with its events, when the plan keeps them
 };
 
 struct PlanCallbacks {

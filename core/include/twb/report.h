@@ -7,6 +7,7 @@
 #include "twb/build_info.h"
 #include "twb/hashing.h" // reports carry SHA-256 fingerprints
 #include "twb/compare.h"
+#include "twb/profile.h"
 #include "twb/stats.h"
 
 #include <cstdint>
@@ -49,13 +50,15 @@ struct RunComparison {
 };
 
 struct Report {
-    static constexpr int kSchemaVersion = 1;
+    // 2: profiles. Version 1 reports read as reports without them.
+    static constexpr int kSchemaVersion = 2;
     int schemaVersion = kSchemaVersion;
     EnvironmentInfo environment;
     ModelRef model;
     std::vector<InputRef> inputs;
     std::vector<RunRecord> runs;
     std::vector<RunComparison> comparisons;
+    std::vector<Profile> profiles; // for plans that profile; their events are not stored
 };
 
 std::string reportToJson(const Report& report, int indent = 1);

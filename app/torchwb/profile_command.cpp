@@ -1,0 +1,254 @@
+#include "profile_command.h"
+
+#include "format.h"
+
+#include "twb/plan.h"
+#include "twb/report.h"
+#include "twb/stats.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <sstream>
+
+namespace twb::cli {
+namespace {
+
+std::string percent(double part, double whole) {
+    if (whole <= 0) return "";
+    char b[32];
+    std::snprintf(b, sizeof b, "%.1f%%", 100 * part / whole);
+    return b;
+}
+
+std::string fixed(double v, int digits) {
+    char b[64];
+    std::snprintf(b, sizeof b, "%.*f", digits, v);
+    return b;
+}
+
+std::string flopsText(double flops) {
+    if (flops <= 0) return "";
+    const char* units[] = {"", "k", "M", "G", "T"};
+    int i = 0;
+    while (flops >= 1000 && i < 4) {
+        flops /= 1000;
+        ++i;
+    }
+    return fixed(flops, flops < 10 ? 2 : 1) + " " + units[i];
+}
+
+std::string shorten(const std::string& s, std::size_t max) {
+    std::size_t chars = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80 && ++chars > max - 1) return s.substr(0, i) + "…";
+    }
+    return s;
+}
+
+} // namespace
+
+std::string operatorTable(const twb::Profile& p, int top) {
+    std::ostringstream out;
+    const double whole = p.forwardNs * p.calls; // all profiled forwards
+    std::size_t width = 24;
+    int shown = 0;
+    for (const auto& o : p.operators)
+        if (shown++ < top) width = std::max(width, std::min<std::size_t>(o.name.size() + 2, 40));
+    out << cell("Name", width, true) << cell("Self %", 8) << cell("Self", 11) << cell("Total %", 9)
+        << cell("Total", 11) << cell("Avg", 11) << cell("Calls", 8) << "  " << cell("Input shapes", 34, true)
+        << cell("FLOPs/fwd", 11) << cell("GFLOP/s", 9) << cell("% peak", 8) << "\n";
+    shown = 0;
+    for (const auto& o : p.operators) {
+        if (shown++ >= top) break;
+        std::string shapes = o.shapes.empty() ? "" : o.shapes.front();
+        if (o.shapeVariants > 1) shapes += " +" + std::to_string(o.shapeVariants - 1);
+        if (o.fused) shapes = o.timed ? "(fused node, timed by its line)" : "(fused node, not timed per op)";
+        const double rate = o.gflops(p.calls);
+        out << cell(shorten(o.name, 40), width, true)
+            << cell(o.timed ? percent(o.selfNs, whole) : "?", 8)
+            << cell(o.timed ? twb::formatDuration(o.selfNs) : "?", 11)
+            << cell(o.timed ? percent(o.totalNs, whole) : "?", 9)
+            << cell(o.timed ? twb::formatDuration(o.totalNs) : "?", 11)
+            << cell(o.timed && o.calls ? twb::formatDuration(o.meanNs()) : "", 11) << cell(std::to_string(o.calls), 8)
+            << "  " << cell(shorten(shapes, 33), 34, true) << cell(flopsText(o.flops), 11)
+            << cell(rate > 0 ? fixed(rate, 1) : "", 9)
+            << cell(rate > 0 && p.peak.measured && p.peak.gflops > 0 ? fixed(100 * rate / p.peak.gflops, 0) + "%" : "",
+                    8)
+            << "\n";
+    }
+    if (int(p.operators.size()) > top)
+        out << "… " << p.operators.size() - std::size_t(top) << " more operators (--top)\n";
+    return out.str();
+}
+
+std::string moduleTable(const twb::Profile& p, int top) {
+    std::ostringstream out;
+    if (!p.moduleScope || p.modules.empty()) {
+        out << "This LibTorch did not report module scope; by source line instead:\n" << lineTable(p, top);
+        return out.str();
+    }
+    const double whole = p.forwardNs * p.calls;
+    out << cell("Module", 40, true) << cell("Type", 22, true) << cell("Self", 11) << cell("Total", 11)
+        << cell("Total %", 9) << cell("Ops/fwd", 9) << "\n";
+    int shown = 0;
+    for (const auto& m : p.modules) {
+        if (shown++ >= top) break;
+        const std::string name = std::string(std::size_t(m.depth) * 2, ' ') +
+                                 (m.path.empty() ? "(model)" : m.path.substr(m.path.rfind('.') + 1));
+        out << cell(shorten(name, 39), 40, true) << cell(shorten(m.type, 21), 22, true)
+            << cell(twb::formatDuration(m.selfNs), 11) << cell(twb::formatDuration(m.totalNs), 11)
+            << cell(percent(m.totalNs, whole), 9)
+            << cell(p.calls ? fixed(double(m.operatorCalls) / p.calls, 0) : "", 9) << "\n";
+    }
+    if (int(p.modules.size()) > top) out << "… " << p.modules.size() - std::size_t(top) << " more modules (--top)\n";
+    if (p.fusedNs > 0) out << "(fused nodes, " << twb::formatDuration(p.fusedNs) << " a forward, carry no module scope)\n";
+    return out.str();
+}
+
+std::string lineTable(const twb::Profile& p, int top) {
+    std::ostringstream out;
+    out << cell("Source line", 56, true) << cell("Function", 20, true) << cell("Ops self", 11)
+        << cell("Line time", 11) << cell("Calls", 8) << "\n";
+    int shown = 0;
+    for (const auto& l : p.lines) {
+        if (shown++ >= top) break;
+        out << cell(shorten(l.location, 55), 56, true) << cell(shorten(l.function, 19), 20, true)
+            << cell(twb::formatDuration(l.selfNs), 11)
+            << cell(l.scriptNs >= 0 ? twb::formatDuration(l.scriptNs) : "", 11) << cell(std::to_string(l.calls), 8)
+            << "\n";
+    }
+    if (p.lines.empty()) out << "(no operator carried a TorchScript source line)\n";
+    return out.str();
+}
+
+std::string profileTotals(const twb::Profile& p) {
+    std::ostringstream out;
+    out << "Per forward: " << twb::formatDuration(p.forwardNs) << " profiled = operators' self "
+        << twb::formatDuration(p.operatorSelfNs) << " + fused nodes " << twb::formatDuration(p.fusedNs)
+        << " + unattributed " << twb::formatDuration(p.unattributedNs) << " ("
+        << percent(p.unattributedNs, p.forwardNs) << ": the interpreter"
+        << (std::any_of(p.fused.begin(), p.fused.end(), [](const twb::FusedNode& f) { return f.timeNs < 0; })
+                ? ", and fused nodes not timed per op"
+                : "")
+        << ")\n";
+    out << "Profiling overhead: median " << twb::formatDuration(p.profiledMedianNs) << " profiled against "
+        << twb::formatDuration(p.unprofiledMedianNs) << " unprofiled (" << (p.overhead() >= 0 ? "+" : "")
+        << fixed(100 * p.overhead(), 1) << "%), " << p.calls << " profiled calls; " << p.profiler << "\n";
+    if (p.peak.measured)
+        out << "Machine peak: " << fixed(p.peak.gflops, 1) << " GFLOP/s FP32 GEMM (" << p.peak.gemmSize << "×"
+            << p.peak.gemmSize << ", " << p.peak.threads << (p.peak.threads == 1 ? " thread" : " threads") << "), "
+            << fixed(p.peak.bandwidthGBs, 1) << " GB/s copy" << (p.peak.fromCache ? " (cached)" : "") << "\n";
+    for (const auto& n : p.notes) out << "Note: " << n << "\n";
+    if (p.modelFlops >= 0)
+        out << "FLOPs counted once with the JIT off, " << twb::kFlopConvention << ".\n";
+    if (!p.roofline.sentence.empty()) out << p.roofline.sentence << "\n";
+    return out.str();
+}
+
+std::string diffTable(const twb::ProfileDiff& d, int top) {
+    std::ostringstream out;
+    out << "A: " << d.labelA << "   B: " << d.labelB << "\n";
+    out << cell("Operator", 34, true) << cell("A calls", 9) << cell("A time", 11) << cell("B calls", 9)
+        << cell("B time", 11) << "  " << cell("Change", 10, true) << "Note\n";
+    int shown = 0;
+    for (const auto& e : d.entries) {
+        if (shown++ >= top) break;
+        using C = twb::ProfileDiffEntry::Change;
+        const char* change = e.change == C::Faster     ? "faster"
+                             : e.change == C::Slower   ? "slower"
+                             : e.change == C::Appeared ? "appeared"
+                             : e.change == C::Vanished ? "vanished"
+                                                       : "same";
+        auto calls = [](double c) { return c > 0 ? fixed(c, std::abs(c - double(int64_t(c))) < 0.05 ? 0 : 1) : ""; };
+        out << cell(shorten(e.name, 33), 34, true) << cell(calls(e.callsA), 9)
+            << cell(e.callsA > 0 ? twb::formatDuration(e.nsA) : "", 11) << cell(calls(e.callsB), 9)
+            << cell(e.callsB > 0 ? twb::formatDuration(e.nsB) : "", 11) << "  " << cell(change, 10, true) << e.note
+            << "\n";
+    }
+    out << "\nWhat changed, per forward (" << twb::formatDuration(d.forwardA) << " → "
+        << twb::formatDuration(d.forwardB) << "):\n";
+    for (const auto& s : d.summary) out << "  " << s << "\n";
+    return out.str();
+}
+
+void addProfileOptions(CLI::App& cmd, ProfileArgs& a) {
+    cmd.add_option("MODEL", a.model, "TorchScript archive (torch.jit.save)")->required();
+    a.inputs.add(cmd);
+    a.config.add(cmd, true);
+    cmd.add_option("--calls", a.calls, "Profiled calls after warm-up and measurement (default 10)")
+        ->check(CLI::Range(1, 100000));
+    cmd.add_option("--top", a.top, "Rows to print (default 15)")->check(CLI::Range(1, 100000));
+    cmd.add_option("--by", a.by, "Table: op, module or line (default op)")
+        ->check(CLI::IsMember({"op", "module", "line"}));
+    cmd.add_option("--diff", a.diff,
+                   "Profile a second configuration, key=value,… over the flags (e.g. jit=optimize), and print "
+                   "what changed");
+    cmd.add_option("--trace", a.trace, "Write a Chrome trace (chrome://tracing, ui.perfetto.dev) of the calls");
+    cmd.add_option("--json", a.json, "Write the versioned JSON report, profiles included");
+    cmd.add_flag("-q,--quiet", a.quiet, "No progress bar");
+}
+
+int runProfile(const CLI::App& cmd, const ProfileArgs& a, std::ostream& out, std::ostream& err) {
+    twb::RunConfig base = a.config.base();
+    std::vector<twb::RunConfig> configs{base};
+    if (!a.diff.empty()) configs.push_back(twb::RunConfig::parse(a.diff, base));
+    for (const auto& c : configs) twb::validateConfig(c);
+
+    twb::Model model = loadModel(a.model, a.inputs, out, false);
+    const std::vector<twb::InputSpec> specs = a.inputs.specs(cmd, model, out);
+    const twb::InputBinding binding = model.bindInputs(twb::readInputs(specs, a.inputs.readOptions()));
+    if (!binding.ok) {
+        err << "torchwb: " << a.model << ": " << binding.error << "\n";
+        return 1;
+    }
+    for (const auto& arg : binding.arguments)
+        out << "input   " << arg.argument << " <- " << arg.source << "  " << arg.value.describe() << "\n";
+
+    twb::Plan plan;
+    plan.configs = configs;
+    plan.profile = true;
+    plan.profileOptions.calls = a.calls;
+    plan.profileOptions.keepEvents = !a.trace.empty();
+    twb::PlanCallbacks callbacks;
+    twb::ProgressFn bar;
+    int barFor = -1;
+    if (!a.quiet)
+        callbacks.progress = [&](int index, const twb::Progress& p) {
+            if (index != barFor) {
+                bar = terminalProgress(configs[std::size_t(index)].label());
+                barFor = index;
+            }
+            return bar ? bar(p) : true;
+        };
+    std::vector<twb::Profile> profiles;
+    callbacks.stepFinished = [&](const twb::PlanStep& step) {
+        if (bar) err << "\r\033[K" << std::flush;
+        if (step.hasProfile) profiles.push_back(step.profile);
+    };
+    const twb::Report report = twb::runPlan(model, specs, binding, plan, callbacks);
+
+    int status = 0;
+    for (const auto& p : profiles) {
+        out << "\nProfile of " << p.label << "\n";
+        if (!p.ok) {
+            out << "  failed: " << p.error << "\n";
+            status = 1;
+            continue;
+        }
+        out << (a.by == "module" ? moduleTable(p, a.top) : a.by == "line" ? lineTable(p, a.top) : operatorTable(p, a.top));
+        out << profileTotals(p);
+    }
+    if (profiles.size() == 2 && profiles[0].ok && profiles[1].ok)
+        out << "\n" << diffTable(twb::diffProfiles(profiles[0], profiles[1]), a.top);
+    if (!a.trace.empty() && status == 0) {
+        twb::writeChromeTrace(a.trace, profiles);
+        out << "\nwrote trace " << a.trace << " (open it in ui.perfetto.dev or chrome://tracing)\n";
+    }
+    if (!a.json.empty()) {
+        twb::writeReport(a.json, report);
+        out << "wrote report " << a.json << "\n";
+    }
+    return status;
+}
+
+} // namespace twb::cli

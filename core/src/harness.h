@@ -1,0 +1,36 @@
+// Internal: the measuring harness as the profiler reaches it. After a configuration is measured, a pass
+// may call the same prepared forward again (the profiler's calls, TorchScript's per-line profile, the
+// FLOPs count). Torch types are only declared here.
+#pragma once
+
+#include "twb/bench.h"
+
+#include <atomic>
+#include <functional>
+
+namespace torch::jit {
+struct Module;
+}
+
+namespace twb::detail {
+
+class PreparedForward {
+public:
+    virtual ~PreparedForward() = default;
+    virtual double call() = 0; // one timed call, in ns
+    // Runs fn under the configuration's grad mode and graph-optimizer setting, as the measured calls ran.
+    virtual void inMode(const std::function<void()>& fn) = 0;
+    virtual const torch::jit::Module& module() const = 0;
+    virtual bool stopRequested() const = 0;
+    virtual bool progress(const Progress& p) = 0; // false: cancelled by the callback
+};
+
+// Runs after the measurement (or the single call when !measure), unless it was cancelled; what it
+// throws fails the run, as a failing forward does.
+using AfterMeasure = std::function<void(PreparedForward&, RunRecord&)>;
+
+RunResult runConfiguration(const Model& model, const InputBinding& binding, const RunConfig& config,
+                           const ProgressFn& progress, const std::atomic<bool>* stop, bool measure,
+                           const AfterMeasure& after);
+
+} // namespace twb::detail
