@@ -335,6 +335,61 @@ Profile buildProfile(std::vector<ProfileEvent> events, int calls, std::vector<Fu
     return p;
 }
 
+namespace {
+// Each forward's operator and frame events in start order, on the forward's own thread.
+std::map<int, std::vector<std::size_t>> eventsByCall(const std::vector<ProfileEvent>& events) {
+    std::vector<std::size_t> forwards;
+    for (std::size_t i = 0; i < events.size(); ++i)
+        if (events[i].kind == EventKind::Forward) forwards.push_back(i);
+    std::map<int, std::vector<std::size_t>> calls;
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        const auto& e = events[i];
+        if (e.kind == EventKind::Forward) continue;
+        for (std::size_t f : forwards) {
+            const auto& w = events[f];
+            if (e.thread == w.thread && e.startNs >= w.startNs && e.startNs < w.startNs + w.durationNs) {
+                calls[w.call].push_back(i);
+                break;
+            }
+        }
+    }
+    for (auto& [call, list] : calls)
+        std::stable_sort(list.begin(), list.end(), [&](std::size_t a, std::size_t b) {
+            return events[a].startNs != events[b].startNs ? events[a].startNs < events[b].startNs
+                                                          : events[a].durationNs > events[b].durationNs;
+        });
+    return calls;
+}
+} // namespace
+
+int attachDescriptions(std::vector<ProfileEvent>& timed, const std::vector<ProfileEvent>& described) {
+    const auto a = eventsByCall(timed);
+    const auto b = eventsByCall(described);
+    int unmatched = 0;
+    for (const auto& [call, list] : a) {
+        const auto other = b.find(call);
+        bool same = other != b.end() && other->second.size() == list.size();
+        for (std::size_t i = 0; same && i < list.size(); ++i)
+            same = timed[list[i]].name == described[other->second[i]].name;
+        if (!same) {
+            ++unmatched;
+            continue;
+        }
+        for (std::size_t i = 0; i < list.size(); ++i) {
+            ProfileEvent& t = timed[list[i]];
+            const ProfileEvent& d = described[other->second[i]];
+            t.shapes = d.shapes;
+            t.module = d.module;
+            t.moduleType = d.moduleType;
+            t.location = d.location;
+            t.function = d.function;
+            t.flops = d.flops;
+            t.bytes = d.bytes;
+        }
+    }
+    return unmatched;
+}
+
 void applyRoofline(Profile& p) {
     Roofline& r = p.roofline;
     r = Roofline();

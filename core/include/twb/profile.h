@@ -137,6 +137,10 @@ double operatorFlops(const std::string& name, const std::vector<std::vector<int6
 // TorchScript's per-line time (location -> total ns over the calls), empty when not measured.
 Profile buildProfile(std::vector<ProfileEvent> events, int calls, std::vector<FusedNode> fused,
                      const std::vector<std::pair<std::string, double>>& lineNs);
+// Copies shapes, lines, modules and FLOPs from a described pass onto the same calls of a lean (timed)
+// pass: call by call, operator by operator, where both ran the same operators in the same order. Returns
+// the number of calls that could not be matched (their operators keep only their times).
+int attachDescriptions(std::vector<ProfileEvent>& timed, const std::vector<ProfileEvent>& described);
 // Fills modelFlops/modelBytes-derived figures: achieved rate, % of peak and the roofline sentence.
 void applyRoofline(Profile& profile);
 
