@@ -37,6 +37,8 @@ private slots:
     void runAndBenchOnCuda();
     void baselineGate();
     void compareOutputFiles();
+    void profileTablesDiffAndTrace();
+    void profileByModuleAndLine();
 
 private:
     struct Result {
@@ -63,6 +65,8 @@ static QString data(const char* name) {
 void TestCli::initTestCase() {
     m_exe = qEnvironmentVariable("TORCHWB");
     if (m_exe.isEmpty()) QSKIP("TORCHWB is not set: run through ctest");
+    // The machine-peak cache of torchwb profile goes to a folder of the test's own.
+    qputenv("XDG_CACHE_HOME", m_tmp.filePath("cache").toUtf8());
     QVERIFY(QFileInfo(m_exe).isExecutable());
 }
 
@@ -504,4 +508,49 @@ void TestCli::compareOutputFiles() {
 }
 
 TWB_TEST_MAIN(TestCli)
+
+void TestCli::profileTablesDiffAndTrace() {
+    const QString trace = m_tmp.filePath("profile_trace.json"), json = m_tmp.filePath("profile.json");
+    const Result r = torchwb({"profile", QString::fromStdString(TWB_DATA("../../resources/sample/sample_cnn.pt")), "-i",
+                              QString::fromStdString(TWB_DATA("../../resources/sample/sample_input.npy")),
+                              "--threads", "2", "--seconds", "0.2", "--calls", "3", "--diff", "jit=optimize",
+                              "--trace", trace, "--json", json, "-q"});
+    QVERIFY2(r.code == 0, qPrintable(r.err + r.out));
+    // torch.profiler's columns, then ours; the totals line, the roofline sentence, the diff.
+    QVERIFY2(r.out.contains("Self %") && r.out.contains("GFLOP/s"), qPrintable(r.out));
+    QVERIFY2(r.out.contains("aten::conv2d"), qPrintable(r.out));
+    QVERIFY2(r.out.contains("Per forward: ") && r.out.contains("unattributed"), qPrintable(r.out));
+    QVERIFY2(r.out.contains("Machine peak: ") && r.out.contains("GFLOP/s FP32 GEMM"), qPrintable(r.out));
+    QVERIFY2(r.out.contains("bound; it runs at "), qPrintable(r.out));
+    QVERIFY2(r.out.contains("What changed, per forward"), qPrintable(r.out));
+    QVERIFY2(r.out.contains("prim::mkldnn_convolution"), qPrintable(r.out));
+    QVERIFY2(!r.err.contains("profiler_start"), qPrintable(r.err)); // libkineto's chatter is kept off stderr
+    const QJsonObject report = readJson(json);
+    QCOMPARE(report.value("schema_version").toInt(), 2);
+    QCOMPARE(report.value("profiles").toArray().size(), 2);
+    QFile f(trace);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QJsonArray events = QJsonDocument::fromJson(f.readAll()).object().value("traceEvents").toArray();
+    int forwards = 0;
+    for (const auto& e : events)
+        forwards += e.toObject().value("cat").toString() == "forward";
+    QCOMPARE(forwards, 2 * 3);
+}
+
+void TestCli::profileByModuleAndLine() {
+    const QString model = data("cnn_scripted.pt");
+    const Result byModule = torchwb({"profile", model, "-g", "normal:1x3x16x16", "--seconds", "0.1", "--calls", "2",
+                                     "--by", "module", "-q"});
+    QVERIFY2(byModule.code == 0, qPrintable(byModule.err + byModule.out));
+    QVERIFY2((byModule.out.contains("Module") && byModule.out.contains("Conv2d")) ||
+                 byModule.out.contains("did not report module scope"),
+             qPrintable(byModule.out));
+    const Result byLine = torchwb({"profile", model, "-g", "normal:1x3x16x16", "--seconds", "0.1", "--calls", "2",
+                                   "--by", "line", "-q"});
+    QVERIFY2(byLine.code == 0, qPrintable(byLine.err + byLine.out));
+    QVERIFY2(byLine.out.contains("Source line") && byLine.out.contains("code/__torch__"), qPrintable(byLine.out));
+    const Result bad = torchwb({"profile", model, "--by", "layer"});
+    QCOMPARE(bad.code, 2);
+}
+
 #include "tst_cli.moc"

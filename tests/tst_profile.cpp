@@ -27,6 +27,7 @@ private slots:
     void flopFormulas();
     void nestingAndSelfTimes();
     void fusedNodesTimedByTheirLines();
+    void descriptionsJoinCallByCall();
     void diffNamesReplacementsAndFolds();
     void profilesTheCnn();
     void attentionFlops();
@@ -178,6 +179,36 @@ void TestProfile::fusedNodesTimedByTheirLines() {
     QCOMPARE(p.unattributedNs, 1000.0 - 120.0 - 600.0);
     QVERIFY(!p.notes.empty());
     QVERIFY(p.notes.front().find("prim::mkldnn_convolution") != std::string::npos);
+}
+
+void TestProfile::descriptionsJoinCallByCall() {
+    using K = twb::EventKind;
+    auto call = [](int c, const std::vector<std::string>& ops, bool described) {
+        std::vector<twb::ProfileEvent> e{makeEvent("forward #", K::Forward, c * 1000.0, 900, c)};
+        for (std::size_t i = 0; i < ops.size(); ++i) {
+            auto op = makeEvent(ops[i], K::Operator, c * 1000.0 + 10 + double(i) * 100, 50);
+            if (described) {
+                op.shapes = "[[" + std::to_string(i) + "]]";
+                op.location = "m.py:" + std::to_string(i + 1);
+                op.module = "layer" + std::to_string(i);
+                op.moduleType = "Conv2d";
+                op.flops = 10;
+            }
+            e.push_back(op);
+        }
+        return e;
+    };
+    std::vector<twb::ProfileEvent> timed, described;
+    for (auto& e : call(0, {"aten::conv2d", "aten::relu"}, false)) timed.push_back(e);
+    for (auto& e : call(1, {"aten::conv2d", "aten::relu"}, false)) timed.push_back(e);
+    for (auto& e : call(0, {"aten::conv2d", "aten::relu"}, true)) described.push_back(e);
+    for (auto& e : call(1, {"aten::conv2d", "aten::add"}, true)) described.push_back(e); // another branch
+    QCOMPARE(twb::attachDescriptions(timed, described), 1);
+    QCOMPARE(timed[1].location, std::string("m.py:1"));
+    QCOMPARE(timed[2].module, std::string("layer1"));
+    QCOMPARE(timed[2].flops, 10.0);
+    QVERIFY(timed[4].location.empty()); // the second call did not match: times only
+    QCOMPARE(timed[4].durationNs, 50.0);
 }
 
 void TestProfile::diffNamesReplacementsAndFolds() {
