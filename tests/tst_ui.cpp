@@ -10,6 +10,7 @@
 #include "job_runner.h"
 #include "main_window.h"
 #include "model_panel.h"
+#include "profile_panel.h"
 #include "results_panel.h"
 
 #include "twb/build_info.h"
@@ -36,6 +37,7 @@
 #include <QSpinBox>
 #include <QTemporaryDir>
 #include <QTimer>
+#include <QTreeWidget>
 
 #include <memory>
 
@@ -68,6 +70,8 @@ private slots:
     void longRunsDrawABandUntilZoomedIn();
     void fixTextWrapsAndCopiesWhole();
     void restoreOfferedExactlyAfterACrash();
+    void profilePanelShowsOperatorsDiffAndTrace();
+    void profileCancels();
 
 private:
     static QVector<twb::RunConfig> quick() {
@@ -634,6 +638,84 @@ void TestUi::restoreOfferedExactlyAfterACrash() {
     QTRY_VERIFY_WITH_TIMEOUT((out3 += QString::fromUtf8(third->readAll())).contains("restore offered"), 30000);
     third->kill();
     third->waitForFinished(10000);
+}
+
+void TestUi::profilePanelShowsOperatorsDiffAndTrace() {
+    qputenv("XDG_CACHE_HOME", m_settingsDir.filePath("cache").toUtf8()); // the machine-peak cache
+    MainWindow w;
+    w.show();
+    QVERIFY(openSample(w));
+    w.configPanel()->setConfigs({twb::RunConfig::parse("name=off,jit=off,seconds=0.1"),
+                                 twb::RunConfig::parse("name=optimize,jit=optimize,seconds=0.1")});
+    ProfilePanel* panel = w.profilePanel();
+    QSignalSpy finished(&w, &MainWindow::profilesFinished);
+    QSignalSpy perProfile(w.runner(), &JobRunner::profileFinished);
+    QSignalSpy progress(w.runner(), &JobRunner::runProgress);
+    w.profileAll();
+    QVERIFY(finished.wait(120000));
+    QCOMPARE(finished.last().at(0).toBool(), false);
+    QCOMPARE(perProfile.count(), 2); // one at a time, as they finish
+    QVERIFY(progress.count() > 0);
+    QCOMPARE(panel->profiles().size(), std::size_t(2));
+    QVERIFY2(panel->profiles()[0].ok, panel->profiles()[0].error.c_str());
+    QVERIFY(w.resultsPanel()->runs().empty()); // profiling runs stay in the Profile panel
+    QVERIFY2(w.statusText().contains("Profiled 2 of 2"), qPrintable(w.statusText()));
+
+    QAbstractItemModelTester tableTester(const_cast<ProfileTableModel*>(panel->tableModel()),
+                                         QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QVERIFY(panel->tableModel()->rowCount() > 5);
+    QCOMPARE(panel->tableModel()->headerData(1, Qt::Horizontal, Qt::DisplayRole).toString(), QString("Self %"));
+    QVERIFY(panel->barLabels().contains("aten::conv2d") || panel->barLabels().contains("aten::_slow_conv2d_forward") ||
+            panel->barLabels().contains("aten::mkldnn_convolution"));
+    QVERIFY2(panel->summaryText().contains("per forward profiled") && panel->summaryText().contains("GFLOP/s"),
+             qPrintable(panel->summaryText()));
+    panel->setMetric(ProfilePanel::Metric::Calls);
+    QVERIFY(panel->barLabels().contains("aten::empty")); // the most called operator
+    for (auto view : {ProfileTableModel::View::Modules, ProfileTableModel::View::Lines}) {
+        panel->setView(view);
+        QVERIFY(panel->tableModel()->rowCount() > 0);
+    }
+    QVERIFY(panel->moduleTree()->topLevelItemCount() > 0);
+
+    // The second profile is held against the first: the fused convolution replaces aten::conv2d.
+    QAbstractItemModelTester diffTester(const_cast<ProfileDiffModel*>(panel->diffModel()),
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QVERIFY(panel->diffModel()->rowCount() > 0);
+    QVERIFY2(panel->diffSummaryText().contains("prim::mkldnn_convolution"), qPrintable(panel->diffSummaryText()));
+    QVERIFY(panel->diffPlot()->plottableCount() == 2);
+    QVERIFY(panel->rooflinePlot()->graphCount() >= 2);
+    panel->setDiffAgainst(-1);
+    QCOMPARE(panel->diffModel()->rowCount(), 0);
+
+    QSignalSpy traced(&w, &MainWindow::traceExported);
+    const QString trace = m_settingsDir.filePath("trace.json");
+    emit panel->traceExportRequested(trace);
+    QVERIFY(traced.wait(20000));
+    QVERIFY(traced.last().at(1).toBool());
+    QFile f(trace);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QJsonArray events = QJsonDocument::fromJson(f.readAll()).object().value("traceEvents").toArray();
+    int forwards = 0;
+    for (const auto& e : events) forwards += e.toObject().value("cat").toString() == "forward";
+    QCOMPARE(forwards, 2 * panel->calls());
+}
+
+void TestUi::profileCancels() {
+    MainWindow w;
+    w.show();
+    QVERIFY(openSample(w));
+    w.configPanel()->setConfigs({twb::RunConfig::parse("name=long,jit=off,seconds=30")});
+    QSignalSpy finished(&w, &MainWindow::profilesFinished);
+    QSignalSpy progress(w.runner(), &JobRunner::runProgress);
+    w.profileAll();
+    QVERIFY(progress.wait(20000));
+    QElapsedTimer t;
+    t.start();
+    w.cancel();
+    QVERIFY(finished.wait(20000));
+    QVERIFY(finished.last().at(0).toBool());
+    QVERIFY2(t.elapsed() < 5000, qPrintable(QString::number(t.elapsed())));
+    QVERIFY(w.statusText().contains("Cancelled"));
 }
 
 TWB_GUI_TEST_MAIN(TestUi)

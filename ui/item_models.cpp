@@ -275,4 +275,196 @@ QVariant ComparisonTableModel::data(const QModelIndex& index, int role) const {
     return {};
 }
 
+// ---------------------------------------------------------------- profiles
+
+void ProfileTableModel::setProfile(const twb::Profile& profile, View view) {
+    beginResetModel();
+    m_profile = profile;
+    m_profile.events.clear(); // the table needs the aggregates only
+    m_view = view;
+    endResetModel();
+}
+
+int ProfileTableModel::rowCount(const QModelIndex& parent) const {
+    if (parent.isValid()) return 0;
+    switch (m_view) {
+    case View::Operators:
+        return int(m_profile.operators.size());
+    case View::Modules:
+        return int(m_profile.modules.size());
+    case View::Lines:
+        return int(m_profile.lines.size());
+    }
+    return 0;
+}
+
+int ProfileTableModel::columnCount(const QModelIndex& parent) const {
+    if (parent.isValid()) return 0;
+    return m_view == View::Operators ? 11 : m_view == View::Modules ? 6 : 5;
+}
+
+QVariant ProfileTableModel::headerData(int section, Qt::Orientation orientation, int role) const {
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole) return {};
+    static const QStringList ops{tr("Name"),  tr("Self %"),       tr("Self"),      tr("Total %"),
+                                 tr("Total"), tr("Avg"),          tr("Calls"),     tr("Input shapes"),
+                                 tr("FLOPs/forward"), tr("GFLOP/s"), tr("% of peak")};
+    static const QStringList modules{tr("Module"), tr("Type"), tr("Self"), tr("Total"), tr("Total %"),
+                                     tr("Operators/forward")};
+    static const QStringList lines{tr("Source line"), tr("Function"), tr("Operators' self"), tr("Line time"),
+                                   tr("Calls")};
+    const QStringList& h = m_view == View::Operators ? ops : m_view == View::Modules ? modules : lines;
+    return section >= 0 && section < h.size() ? QVariant(h[section]) : QVariant();
+}
+
+QVariant ProfileTableModel::data(const QModelIndex& index, int role) const {
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid)) return {};
+    if (role != Qt::DisplayRole && role != Qt::UserRole && role != Qt::ToolTipRole &&
+        role != Qt::TextAlignmentRole)
+        return {};
+    const bool text = role == Qt::DisplayRole;
+    const double whole = m_profile.forwardNs * m_profile.calls;
+    auto percent = [&](double ns) -> QVariant {
+        if (!text) return ns;
+        return whole > 0 ? QStringLiteral("%1%").arg(100 * ns / whole, 0, 'f', 1) : QString();
+    };
+    auto time = [&](double ns) -> QVariant { return text ? QVariant(duration(ns)) : QVariant(ns); };
+    const int c = index.column();
+    if (role == Qt::TextAlignmentRole)
+        return (c == 0 || (m_view != View::Operators && c == 1) || (m_view == View::Operators && c == 7))
+                   ? QVariant(int(Qt::AlignLeft | Qt::AlignVCenter))
+                   : QVariant(int(Qt::AlignRight | Qt::AlignVCenter));
+    const std::size_t r = std::size_t(index.row());
+    if (m_view == View::Operators) {
+        const auto& o = m_profile.operators[r];
+        if (role == Qt::ToolTipRole) {
+            QStringList tip;
+            if (o.fused)
+                tip << (o.timed ? tr("A fused node the operator profiler does not see, timed through "
+                                     "TorchScript's per-line profile of its source line")
+                                : tr("A fused node the operator profiler does not see; its time is inside the "
+                                     "unattributed remainder"));
+            for (const auto& shape : o.shapes) tip << QString::fromStdString(shape);
+            for (const auto& l : o.locations) tip << QString::fromStdString(l);
+            return tip.join('\n');
+        }
+        const double rate = o.gflops(m_profile.calls);
+        const double peak = m_profile.peak.measured ? m_profile.peak.gflops : 0;
+        switch (c) {
+        case 0:
+            return QString::fromStdString(o.name);
+        case 1:
+            return o.timed ? percent(o.selfNs) : QVariant(text ? QStringLiteral("?") : QVariant(-1.0));
+        case 2:
+            return o.timed ? time(o.selfNs) : QVariant(text ? QStringLiteral("?") : QVariant(-1.0));
+        case 3:
+            return o.timed ? percent(o.totalNs) : QVariant(text ? QStringLiteral("?") : QVariant(-1.0));
+        case 4:
+            return o.timed ? time(o.totalNs) : QVariant(text ? QStringLiteral("?") : QVariant(-1.0));
+        case 5:
+            return time(o.meanNs());
+        case 6:
+            return text ? QVariant(QString::number(o.calls)) : QVariant(double(o.calls));
+        case 7: {
+            if (o.fused) return tr("(fused node)");
+            QString shapes = o.shapes.empty() ? QString() : QString::fromStdString(o.shapes.front());
+            if (o.shapeVariants > 1) shapes += tr(" +%1 more").arg(o.shapeVariants - 1);
+            return shapes;
+        }
+        case 8:
+            return text ? (o.flops > 0 ? QVariant(num(o.flops)) : QVariant(QString())) : QVariant(o.flops);
+        case 9:
+            return text ? (rate > 0 ? QVariant(QString::number(rate, 'f', 1)) : QVariant(QString())) : QVariant(rate);
+        case 10:
+            if (!text) return peak > 0 ? 100 * rate / peak : 0.0;
+            return rate > 0 && peak > 0 ? QVariant(QStringLiteral("%1%").arg(100 * rate / peak, 0, 'f', 0))
+                                        : QVariant(QString());
+        }
+        return {};
+    }
+    if (m_view == View::Modules) {
+        const auto& m = m_profile.modules[r];
+        if (role == Qt::ToolTipRole) return QString::fromStdString(m.path.empty() ? "(model)" : m.path);
+        switch (c) {
+        case 0:
+            return QString(m.depth * 2, QLatin1Char(' ')) +
+                   (m.path.empty() ? tr("(model)") : QString::fromStdString(m.path));
+        case 1:
+            return QString::fromStdString(m.type);
+        case 2:
+            return time(m.selfNs);
+        case 3:
+            return time(m.totalNs);
+        case 4:
+            return percent(m.totalNs);
+        case 5:
+            return text ? QVariant(QString::number(double(m.operatorCalls) / std::max(1, m_profile.calls), 'f', 0))
+                        : QVariant(double(m.operatorCalls));
+        }
+        return {};
+    }
+    const auto& l = m_profile.lines[r];
+    if (role == Qt::ToolTipRole) return QString::fromStdString(l.location);
+    switch (c) {
+    case 0:
+        return QString::fromStdString(l.location);
+    case 1:
+        return QString::fromStdString(l.function);
+    case 2:
+        return time(l.selfNs);
+    case 3:
+        return l.scriptNs >= 0 ? time(l.scriptNs) : QVariant(text ? QVariant(QString()) : QVariant(-1.0));
+    case 4:
+        return text ? QVariant(QString::number(l.calls)) : QVariant(double(l.calls));
+    }
+    return {};
+}
+
+const std::vector<QString>& ProfileDiffModel::headers() const {
+    static const std::vector<QString> h{tr("Operator"), tr("A calls"), tr("A time"), tr("B calls"),
+                                        tr("B time"),   tr("Change"),  tr("Note")};
+    return h;
+}
+
+QVariant ProfileDiffModel::data(const QModelIndex& index, int role) const {
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid)) return {};
+    const auto& e = m_rows[std::size_t(index.row())];
+    if (role == Qt::UserRole) {
+        switch (index.column()) {
+        case 1:
+            return e.callsA;
+        case 2:
+            return e.nsA;
+        case 3:
+            return e.callsB;
+        case 4:
+            return e.nsB;
+        default:
+            break;
+        }
+    }
+    if (role != Qt::DisplayRole && role != Qt::UserRole) return {};
+    using C = twb::ProfileDiffEntry::Change;
+    switch (index.column()) {
+    case 0:
+        return QString::fromStdString(e.name);
+    case 1:
+        return e.callsA > 0 ? QString::number(e.callsA, 'g', 4) : QString();
+    case 2:
+        return e.callsA > 0 ? duration(e.nsA) : QString();
+    case 3:
+        return e.callsB > 0 ? QString::number(e.callsB, 'g', 4) : QString();
+    case 4:
+        return e.callsB > 0 ? duration(e.nsB) : QString();
+    case 5:
+        return e.change == C::Faster     ? tr("faster")
+               : e.change == C::Slower   ? tr("slower")
+               : e.change == C::Appeared ? tr("appeared")
+               : e.change == C::Vanished ? tr("vanished")
+                                         : tr("same");
+    case 6:
+        return QString::fromStdString(e.note);
+    }
+    return {};
+}
+
 } // namespace twbui

@@ -5,6 +5,7 @@
 #include "twb/bench.h"
 #include "twb/compare.h"
 #include "twb/model.h"
+#include "twb/profile.h"
 
 #include <QAbstractItemModel>
 #include <QAbstractTableModel>
@@ -104,6 +105,35 @@ protected:
 };
 
 class ComparisonTableModel : public SnapshotTableModel<twb::LeafComparison> {
+    Q_OBJECT
+public:
+    using SnapshotTableModel::SnapshotTableModel;
+    QVariant data(const QModelIndex& index, int role) const override;
+
+protected:
+    const std::vector<QString>& headers() const override;
+};
+
+// One profile as a table: its operators (torch.profiler's columns, then FLOPs, GFLOP/s and % of peak),
+// its modules, or its source lines. Qt::UserRole gives each cell's number, for sorting.
+class ProfileTableModel : public QAbstractTableModel {
+    Q_OBJECT
+public:
+    enum class View { Operators, Modules, Lines };
+    using QAbstractTableModel::QAbstractTableModel;
+    void setProfile(const twb::Profile& profile, View view);
+    View view() const { return m_view; }
+    int rowCount(const QModelIndex& parent = {}) const override;
+    int columnCount(const QModelIndex& parent = {}) const override;
+    QVariant data(const QModelIndex& index, int role) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role) const override;
+
+private:
+    twb::Profile m_profile;
+    View m_view = View::Operators;
+};
+
+class ProfileDiffModel : public SnapshotTableModel<twb::ProfileDiffEntry> {
     Q_OBJECT
 public:
     using SnapshotTableModel::SnapshotTableModel;

@@ -39,6 +39,7 @@ void registerTypes() {
         qRegisterMetaType<twbui::ComparisonSnapshot>();
         qRegisterMetaType<twb::Report>();
         qRegisterMetaType<twb::Session>();
+        qRegisterMetaType<twb::Profile>();
         return true;
     }();
     (void)done;
@@ -194,6 +195,26 @@ void JobRunner::bindInputs(const QVector<InputSpec>& inputs) {
 }
 
 void JobRunner::run(const QVector<twb::RunConfig>& configs) {
+    startPlan(configs, false, {});
+}
+
+void JobRunner::profile(const QVector<twb::RunConfig>& configs, const twb::ProfileOptions& options) {
+    startPlan(configs, true, options);
+}
+
+void JobRunner::exportTrace(const std::vector<twb::Profile>& profiles, const QString& path) {
+    m_short->join(JobKind::Export, this, [profiles, path](const JobTracker::Context<JobRunner>& ctx) {
+        QString error;
+        try {
+            twb::writeChromeTrace(path.toStdString(), profiles);
+        } catch (const std::exception& e) {
+            error = QString::fromUtf8(e.what());
+        }
+        ctx.deliverAlways([path, error](JobRunner* r) { emit r->traceExported(path, error); });
+    });
+}
+
+void JobRunner::startPlan(const QVector<twb::RunConfig>& configs, bool profile, const twb::ProfileOptions& options) {
     cancel();                          // a new run supersedes the old one
     m_short->supersede(JobKind::Compare); // and any comparison of the old outputs
     m_stop = std::make_shared<std::atomic<bool>>(false);
@@ -201,7 +222,7 @@ void JobRunner::run(const QVector<twb::RunConfig>& configs) {
     emit runStarted(int(configs.size()));
     auto worker = m_worker;
     auto stop = m_stop;
-    m_measure->start(JobKind::Run, this, [worker, configs, stop](const JobTracker::Context<JobRunner>& ctx) {
+    m_measure->start(JobKind::Run, this, [worker, configs, stop, profile, options](const JobTracker::Context<JobRunner>& ctx) {
         auto deliver = [&](auto fn) { ctx.deliver(fn); };
         if (!worker->model) {
             for (int i = 0; i < configs.size(); ++i) {
@@ -216,6 +237,8 @@ void JobRunner::run(const QVector<twb::RunConfig>& configs) {
             // Core's plan runner measures, compares and builds the report; results arrive run by run.
             twb::Plan plan;
             plan.configs.assign(configs.begin(), configs.end());
+            plan.profile = profile;
+            plan.profileOptions = options;
             twb::PlanCallbacks callbacks;
             auto lastSent = std::chrono::steady_clock::now() - std::chrono::seconds(1);
             callbacks.progress = [&](int i, const twb::Progress& p) {
@@ -236,6 +259,7 @@ void JobRunner::run(const QVector<twb::RunConfig>& configs) {
                 snap.hasComparison = step.hasComparison && step.index > 0;
                 snap.vsBaseline = step.comparison.latency;
                 deliver([snap](JobRunner* r) { emit r->runFinished(snap); });
+                if (step.hasProfile) deliver([p = step.profile](JobRunner* r) { emit r->profileFinished(p); });
             };
             try {
                 const twb::Report report =

@@ -35,6 +35,11 @@ public:
     void loadStateDict(const QString& path, bool strict, const QString& stripPrefix = {}, const QString& key = {});
     void bindInputs(const QVector<InputSpec>& inputs);
     void run(const QVector<twb::RunConfig>& configs);
+    // Measures and profiles each configuration (core's plan runner with profiling on); profileFinished
+    // brings each one's profile, events included, and planFinished the report.
+    void profile(const QVector<twb::RunConfig>& configs, const twb::ProfileOptions& options);
+    // Writes a Chrome trace of the profiles off the GUI thread; traceExported says how it went.
+    void exportTrace(const std::vector<twb::Profile>& profiles, const QString& path);
     void compare(const twb::Value& a, const twb::Value& b, const QString& nameA, const QString& nameB,
                  const twb::CompareOptions& options, const QString& leafPath);
     void compareWithFile(const twb::Value& a, const QString& nameA, const QString& file,
@@ -56,6 +61,8 @@ signals:
     void runStarted(int configurations);
     void runProgress(int index, const twb::Progress& progress);
     void runFinished(const twbui::RunSnapshot& run);
+    void profileFinished(const twb::Profile& profile);
+    void traceExported(const QString& path, const QString& error); // error empty on success
     void planFinished(const twb::Report& report); // the run's report, as torchwb bench writes it
     void allFinished(bool cancelled);
     void compared(const twbui::ComparisonSnapshot& comparison);
@@ -67,6 +74,8 @@ signals:
     void failed(const QString& message);
 
 private:
+    // run() and profile(): the plan through core's plan runner on the measuring thread.
+    void startPlan(const QVector<twb::RunConfig>& configs, bool profile, const twb::ProfileOptions& options);
     // Runs `make` on the short-job thread; a newer comparison request drops this one's result.
     void postComparison(std::function<ComparisonSnapshot()> make);
     std::shared_ptr<Worker> m_worker; // touched only by jobs on the measuring thread

@@ -4,6 +4,7 @@
 #include "file_types.h"
 #include "inputs_panel.h"
 #include "model_panel.h"
+#include "profile_panel.h"
 #include "results_panel.h"
 
 #include "twb/build_info.h"
@@ -56,6 +57,7 @@ MainWindow::MainWindow(QWidget* parent)
     m_inputs = new InputsPanel;
     m_configs = new ConfigPanel;
     m_results = new ResultsPanel;
+    m_profile = new ProfilePanel;
 
     m_left = new QTabWidget;
     m_left->addTab(m_model, tr("&Model"));
@@ -63,7 +65,10 @@ MainWindow::MainWindow(QWidget* parent)
     m_left->addTab(m_configs, tr("&Configurations"));
     m_splitter = new QSplitter(Qt::Horizontal);
     m_splitter->addWidget(m_left);
-    m_splitter->addWidget(m_results);
+    m_right = new QTabWidget;
+    m_right->addTab(m_results, tr("Results"));
+    m_right->addTab(m_profile, tr("Profile"));
+    m_splitter->addWidget(m_right);
     m_splitter->setStretchFactor(0, 2);
     m_splitter->setStretchFactor(1, 3);
     setCentralWidget(m_splitter);
@@ -94,7 +99,23 @@ MainWindow::MainWindow(QWidget* parent)
         setRunning(true);
     });
     connect(m_runner, &JobRunner::runProgress, this, &MainWindow::onProgress);
+    connect(m_runner, &JobRunner::profileFinished, this, [this](const twb::Profile& p) {
+        m_profile->addProfile(p);
+        if (!p.ok)
+            m_status->setText(tr("%1 was not profiled: %2")
+                                  .arg(QString::fromStdString(p.label), QString::fromStdString(p.error)));
+    });
+    connect(m_profile, &ProfilePanel::profileRequested, this, &MainWindow::profileAll);
+    connect(m_profile, &ProfilePanel::traceExportRequested, this,
+            [this](const QString& path) { m_runner->exportTrace(m_profile->profiles(), path); });
+    connect(m_runner, &JobRunner::traceExported, this, [this](const QString& path, const QString& error) {
+        m_status->setText(error.isEmpty() ? tr("Wrote the trace %1: open it in ui.perfetto.dev or chrome://tracing.")
+                                                .arg(QDir::toNativeSeparators(path))
+                                          : error);
+        emit traceExported(path, error.isEmpty());
+    });
     connect(m_runner, &JobRunner::runFinished, this, [this](const RunSnapshot& run) {
+        if (m_profiling) return; // the Profile panel shows profiling runs
         m_results->addRun(run);
         if (!run.record.ok)
             m_status->setText(
@@ -106,6 +127,15 @@ MainWindow::MainWindow(QWidget* parent)
     connect(m_runner, &JobRunner::planFinished, this, [this](const twb::Report& report) { m_report = report; });
     connect(m_runner, &JobRunner::allFinished, this, [this](bool cancelled) {
         setRunning(false);
+        if (m_profiling) {
+            m_profiling = false;
+            int ok = 0;
+            for (const auto& p : m_profile->profiles()) ok += p.ok;
+            m_status->setText(cancelled ? tr("Cancelled; the profiles finished so far are shown.")
+                                        : tr("Profiled %1 of %2 configurations.").arg(ok).arg(m_configCount));
+            emit profilesFinished(cancelled);
+            return;
+        }
         int ok = 0;
         for (const auto& r : m_results->runs())
             ok += r.record.ok && r.origin.isEmpty();
@@ -251,6 +281,8 @@ void MainWindow::buildMenus() {
     m_runAction = run->addAction(style()->standardIcon(QStyle::SP_MediaPlay), tr("&Run All Configurations"),
                                  this, &MainWindow::runAll);
     m_runAction->setShortcut(QKeySequence(tr("Ctrl+R")));
+    m_profileAction = run->addAction(tr("&Profile All Configurations"), this, &MainWindow::profileAll);
+    m_profileAction->setShortcut(QKeySequence(tr("Ctrl+Shift+P")));
     m_cancelAction =
         run->addAction(style()->standardIcon(QStyle::SP_MediaStop), tr("&Cancel"), this, &MainWindow::cancel);
     m_cancelAction->setShortcut(QKeySequence(Qt::Key_Escape));
@@ -262,8 +294,12 @@ void MainWindow::buildMenus() {
             ->setShortcut(QKeySequence(QStringLiteral("Alt+%1").arg(i + 1)));
     const QStringList right{tr("Latency"), tr("Statistics"), tr("Outputs")};
     for (int i = 0; i < right.size(); ++i)
-        view->addAction(right[i], this, [this, i] { m_results->showTab(i); })
+        view->addAction(right[i], this, [this, i] {
+                showRightTab(0);
+                m_results->showTab(i);
+            })
             ->setShortcut(QKeySequence(QStringLiteral("Alt+%1").arg(i + 4)));
+    view->addAction(tr("Profile"), this, [this] { showRightTab(1); })->setShortcut(QKeySequence(QStringLiteral("Alt+7")));
 
     view->addSeparator();
     auto* dark = view->addAction(tr("&Dark Theme"), this, [this](bool on) { setDarkTheme(on); });
@@ -351,6 +387,7 @@ void MainWindow::openFile(const QString& path) {
     m_stateDictPath.clear();
     m_info = twb::ModelInfo(); // nothing runs until the new model is known
     if (m_runAction) m_runAction->setEnabled(false);
+    if (m_profileAction) m_profileAction->setEnabled(false);
     m_status->setText(tr("Inspecting %1…").arg(QFileInfo(path).fileName()));
     setWindowTitle(tr("%1 — Torch Workbench").arg(QFileInfo(path).fileName()));
     rememberRecent(path);
@@ -368,6 +405,7 @@ void MainWindow::onModelInspected(const twb::ModelInfo& info) {
     const bool runnable = info.diagnosis.usable && info.diagnosis.kind == twb::FileKind::TorchScript;
     m_inputs->setArguments(runnable ? info.inputs : std::vector<twb::ArgumentInfo>{});
     m_runAction->setEnabled(runnable);
+    m_profileAction->setEnabled(runnable);
     m_status->setText(
         runnable ? tr("%1: TorchScript, forward takes %2 argument(s). Give inputs, then Run (Ctrl+R).")
                        .arg(QFileInfo(QString::fromStdString(info.path)).fileName())
@@ -392,19 +430,39 @@ void MainWindow::onModelInspected(const twb::ModelInfo& info) {
     emit modelShown(info);
 }
 
-void MainWindow::runAll() {
-    if (m_runner->isRunning()) return;
+bool MainWindow::readyToMeasure() {
+    if (m_runner->isRunning()) return false;
     if (m_modelPath.isEmpty() || m_info.diagnosis.kind != twb::FileKind::TorchScript ||
         !m_info.diagnosis.usable) {
         m_status->setText(tr("Open a TorchScript model first."));
-        return;
+        return false;
     }
     m_inputs->flush(); // an edit still in its debounce must reach the worker before the run
-    m_results->reset();
-    m_report = {};
     m_runLabels.clear();
     for (const auto& c : m_configs->configs())
         m_runLabels << QString::fromStdString(c.label());
+    return true;
+}
+
+void MainWindow::profileAll() {
+    if (!readyToMeasure()) return;
+    m_profile->reset();
+    showRightTab(1);
+    twb::ProfileOptions options;
+    options.calls = m_profile->calls();
+    m_profiling = true;
+    m_runner->profile(m_configs->configs(), options);
+}
+
+void MainWindow::showRightTab(int index) {
+    m_right->setCurrentIndex(index);
+}
+
+void MainWindow::runAll() {
+    if (!readyToMeasure()) return;
+    showRightTab(0);
+    m_results->reset();
+    m_report = {};
     m_runner->run(m_configs->configs());
 }
 
@@ -420,6 +478,8 @@ void MainWindow::setRunning(bool running) {
     m_progress->setValue(0);
     if (m_cancelAction) m_cancelAction->setEnabled(running);
     if (m_runAction) m_runAction->setEnabled(!running && m_info.diagnosis.kind == twb::FileKind::TorchScript);
+    if (m_profileAction)
+        m_profileAction->setEnabled(!running && m_info.diagnosis.kind == twb::FileKind::TorchScript);
 }
 
 void MainWindow::onProgress(int index, const twb::Progress& p) {

@@ -22,6 +22,7 @@ namespace twbui {
 class ConfigPanel;
 class InputsPanel;
 class ModelPanel;
+class ProfilePanel;
 class ResultsPanel;
 
 class MainWindow : public QMainWindow {
@@ -36,6 +37,8 @@ public:
     void setPendingInputs(const QStringList& inputs); // applied once the model's arguments are known
     void openUrls(const QList<QUrl>& urls);           // what a drop does
     void runAll();
+    // Measures and profiles every configuration; the Profile panel shows them as they finish.
+    void profileAll();
     void cancel();
     // Written off the GUI thread; sessionSaved / reportExported say when.
     void saveSession(const QString& path);
@@ -51,6 +54,8 @@ public:
     InputsPanel* inputsPanel() const { return m_inputs; }
     ConfigPanel* configPanel() const { return m_configs; }
     ResultsPanel* resultsPanel() const { return m_results; }
+    ProfilePanel* profilePanel() const { return m_profile; }
+    void showRightTab(int index); // 0 results, 1 profile
     QString modelPath() const { return m_modelPath; }
     QString statusText() const; // the status bar's message
 
@@ -67,6 +72,8 @@ signals:
     void reportExported(const QString& path, bool ok);
     void reportShown(const QString& path); // a report's runs joined the charts
     void sessionRestored(const QString& path, bool ok);
+    void profilesFinished(bool cancelled);
+    void traceExported(const QString& path, bool ok);
 
 protected:
     void dragEnterEvent(QDragEnterEvent* event) override;
@@ -83,6 +90,7 @@ private:
     void applySession(const twb::Session& session, const QString& path, const QString& error);
     void openReport(const QString& path);
     void setRunning(bool running);
+    bool readyToMeasure(); // a usable TorchScript model is open and nothing runs; labels the runs
     void about();
 
     JobRunner* m_runner;
@@ -90,13 +98,17 @@ private:
     InputsPanel* m_inputs;
     ConfigPanel* m_configs;
     ResultsPanel* m_results;
+    ProfilePanel* m_profile;
     QTabWidget* m_left;
+    QTabWidget* m_right;
     QSplitter* m_splitter;
     QLabel* m_status;
     QProgressBar* m_progress;
     QToolButton* m_cancelButton;
     QMenu* m_recentMenu = nullptr;
     QAction* m_runAction = nullptr;
+    QAction* m_profileAction = nullptr;
+    bool m_profiling = false; // the measuring job in progress profiles
     QAction* m_cancelAction = nullptr;
     QString m_modelPath, m_stateDictPath;
     twb::ModelInfo m_info;

@@ -5,6 +5,7 @@
 #include "twb/bench.h"
 #include "twb/compare.h"
 #include "twb/model.h"
+#include "twb/profile.h"
 #include "twb/report.h"
 #include "twb/session.h"
 #include "twb/stats.h"
@@ -62,3 +63,4 @@ Q_DECLARE_METATYPE(twbui::RunSnapshot)
 Q_DECLARE_METATYPE(twbui::ComparisonSnapshot)
 Q_DECLARE_METATYPE(twb::Report)
 Q_DECLARE_METATYPE(twb::Session)
+Q_DECLARE_METATYPE(twb::Profile)

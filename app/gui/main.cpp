@@ -5,6 +5,7 @@
 //   torch-workbench … --screenshot PNG  saves the window once the work is done, then quits
 #include "config_panel.h"
 #include "main_window.h"
+#include "profile_panel.h"
 #include "results_panel.h"
 
 #include "twb/build_info.h"
@@ -55,6 +56,8 @@ int main(int argc, char** argv) {
         QStringLiteral("file"));
     const QCommandLineOption run(QStringLiteral("run"),
                                  QStringLiteral("Run the configurations once the model is open."));
+    const QCommandLineOption profile(QStringLiteral("profile"),
+                                     QStringLiteral("Profile the configurations once the model is open."));
     const QCommandLineOption sample(QStringLiteral("sample"),
                                     QStringLiteral("Open the bundled sample and run it."));
     const QCommandLineOption selfTest(
@@ -65,10 +68,11 @@ int main(int argc, char** argv) {
         QStringLiteral("Save the window as PNG when the work is done, then quit."), QStringLiteral("png"));
     const QCommandLineOption tab(
         QStringLiteral("tab"),
-        QStringLiteral("Show a page: model, inputs, configurations, latency, statistics, outputs."),
+        QStringLiteral("Show a page: model, inputs, configurations, latency, statistics, outputs, profile, "
+                       "profile-modules, profile-diff, roofline."),
         QStringLiteral("page"));
     const QCommandLineOption dark(QStringLiteral("dark"), QStringLiteral("Use the dark theme."));
-    parser.addOptions({input, run, sample, selfTest, screenshot, tab, dark});
+    parser.addOptions({input, run, profile, sample, selfTest, screenshot, tab, dark});
     parser.process(app);
 
     twbui::MainWindow window;
@@ -76,7 +80,8 @@ int main(int argc, char** argv) {
     QStringList inputs = parser.values(input);
     QString model = parser.positionalArguments().value(0);
     const bool testing = parser.isSet(selfTest);
-    bool runNow = parser.isSet(run) || parser.isSet(sample) || testing;
+    const bool profileNow = parser.isSet(profile);
+    bool runNow = parser.isSet(run) || parser.isSet(sample) || testing || profileNow;
     if (model.isEmpty() && (parser.isSet(sample) || testing)) {
         const QString dir = sampleDir();
         if (dir.isEmpty()) {
@@ -97,9 +102,16 @@ int main(int argc, char** argv) {
     const QString page = parser.value(tab);
     auto showPage = [&window, page] {
         const QStringList left{"model", "inputs", "configurations"},
-            right{"latency", "statistics", "outputs"};
+            right{"latency", "statistics", "outputs"}, profile{"profile", "profile-modules", "profile-diff", "roofline"};
         if (left.contains(page)) window.showLeftTab(int(left.indexOf(page)));
-        if (right.contains(page)) window.resultsPanel()->showTab(int(right.indexOf(page)));
+        if (right.contains(page)) {
+            window.showRightTab(0);
+            window.resultsPanel()->showTab(int(right.indexOf(page)));
+        }
+        if (profile.contains(page)) {
+            window.showRightTab(1);
+            window.profilePanel()->showTab(int(profile.indexOf(page)));
+        }
     };
     auto finish = [&window, shot, testing, showPage](bool ok) {
         showPage();
@@ -110,14 +122,17 @@ int main(int argc, char** argv) {
         });
     };
 
-    QObject::connect(&window, &twbui::MainWindow::inputsReady, &window, [&window, &runNow, finish](bool ok) {
-        if (!runNow) return;
-        runNow = false;
-        if (ok)
-            window.runAll();
-        else
-            finish(false);
-    });
+    QObject::connect(&window, &twbui::MainWindow::inputsReady, &window,
+                     [&window, &runNow, profileNow, finish](bool ok) {
+                         if (!runNow) return;
+                         runNow = false;
+                         if (!ok)
+                             finish(false);
+                         else if (profileNow)
+                             window.profileAll();
+                         else
+                             window.runAll();
+                     });
     // The rest only serves --self-test and --screenshot: interactive runs are left alone.
     const bool automated = testing || !shot.isEmpty();
     if (automated) {
@@ -130,6 +145,11 @@ int main(int argc, char** argv) {
                                  QTimer::singleShot(800, [finish, runnable] { finish(runnable); });
                              }
                          });
+        QObject::connect(&window, &twbui::MainWindow::profilesFinished, &window, [&window, finish](bool cancelled) {
+            bool ok = !cancelled && !window.profilePanel()->profiles().empty();
+            for (const auto& p : window.profilePanel()->profiles()) ok = ok && p.ok;
+            finish(ok);
+        });
         QObject::connect(&window, &twbui::MainWindow::runsFinished, &window,
                          [&window, finish](bool cancelled) {
                              int ok = 0, local = 0, withOutput = 0;

@@ -514,6 +514,9 @@ ProfileDiff diffProfiles(const Profile& a, const Profile& b) {
         return name + " " + count(calls) + " (" + (fusedUntimed ? "not timed" : formatDuration(ns)) + ")";
     };
     std::set<std::string> told;
+    // An operator that appeared in place of vanished ones is told with them, on their line.
+    for (const auto& e : d.entries)
+        if (e.change == ProfileDiffEntry::Change::Appeared && e.note.rfind("replaces ", 0) == 0) told.insert(e.name);
     for (const auto& e : d.entries) {
         if (d.summary.size() >= 12) break;
         if (told.count(e.name)) continue;
