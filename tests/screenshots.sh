@@ -24,3 +24,6 @@ shoot outputs-comparison --sample --tab outputs
 shoot dark-latency --sample --tab latency --dark
 shoot broken-file tests/data/cnn_pickled_module.pt
 shoot state-dict tests/data/cnn_state_dict.pth --tab model
+shoot profile-operators resources/sample/sample_cnn.pt --input resources/sample/sample_input.npy --profile --tab profile
+shoot profile-diff resources/sample/sample_cnn.pt --input resources/sample/sample_input.npy --profile --tab profile-diff
+shoot profile-roofline resources/sample/sample_cnn.pt --input resources/sample/sample_input.npy --profile --tab roofline

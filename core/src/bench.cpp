@@ -76,7 +76,7 @@ public:
     bool stopRequested() const override { return m_stop && m_stop->load(std::memory_order_relaxed); }
     bool progress(const Progress& p) override { return report(p); }
 
-    RunResult run(bool measure, const detail::AfterMeasure& after = {}) {
+    RunResult run(bool measure, const detail::AfterMeasure& after = {}, const detail::AfterPrepare& prepared = {}) {
         RunResult result;
         RunRecord& r = result.record;
         r.config = m_config;
@@ -92,6 +92,7 @@ public:
             const auto t0 = Clock::now();
             prepare();
             r.prepareSeconds = secondsSince(t0);
+            if (prepared) prepared(m_module);
             r.batchSize = batchSizeOf(m_inputs);
             measure ? measureLoop(r) : singleCall(r);
             summarize(r);
@@ -321,8 +322,8 @@ RunResult runOnce(const Model& model, const InputBinding& binding, const RunConf
 
 RunResult detail::runConfiguration(const Model& model, const InputBinding& binding, const RunConfig& config,
                                    const ProgressFn& progress, const std::atomic<bool>* stop, bool measure,
-                                   const AfterMeasure& after) {
-    return Harness(model, binding, config, progress, stop).run(measure, after);
+                                   const AfterMeasure& after, const AfterPrepare& prepared) {
+    return Harness(model, binding, config, progress, stop).run(measure, after, prepared);
 }
 
 } // namespace twb

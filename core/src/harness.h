@@ -29,8 +29,11 @@ public:
 // throws fails the run, as a failing forward does.
 using AfterMeasure = std::function<void(PreparedForward&, RunRecord&)>;
 
+// Runs on the prepared module (after freeze / optimize_for_inference), before its first call.
+using AfterPrepare = std::function<void(torch::jit::Module&)>;
+
 RunResult runConfiguration(const Model& model, const InputBinding& binding, const RunConfig& config,
                            const ProgressFn& progress, const std::atomic<bool>* stop, bool measure,
-                           const AfterMeasure& after);
+                           const AfterMeasure& after, const AfterPrepare& prepared = {});
 
 } // namespace twb::detail

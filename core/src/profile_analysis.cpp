@@ -119,7 +119,7 @@ Profile buildProfile(std::vector<ProfileEvent> events, int calls, std::vector<Fu
                 const auto& o = events[open.back()];
                 // Events on one thread nest or follow each other, so starting inside is enclosed; ends are
                 // not compared, since a microsecond-resolution profiler rounds them past the parent's.
-                if (e.startNs >= o.startNs && e.startNs < o.startNs + std::max(o.durationNs, 1.0)) break;
+                if (e.startNs >= o.startNs && e.startNs < o.startNs + o.durationNs) break;
                 open.pop_back();
             }
             if (!open.empty()) parent[i] = long(open.back());
@@ -421,6 +421,25 @@ void applyRoofline(Profile& p) {
     r.sentence = s;
 }
 
+namespace {
+// prim::mkldnn_convolution does the work of aten::conv2d, aten::_convolution, …; aten::matmul that of a
+// frozen aten::linear.
+bool replacesByKind(const std::string& fused, const std::string& op) {
+    auto lower = [](std::string s) {
+        for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+        return s;
+    };
+    const std::string f = lower(fused), o = lower(op);
+    // The rewrites freeze and optimize_for_inference make of unfused operators.
+    if (o == "aten::linear" && (f == "aten::matmul" || f == "aten::mm" || f == "aten::addmm")) return true;
+    if (f.rfind("aten::", 0) == 0 && f.find("mkldnn") == std::string::npos) return false;
+    for (const char* work : {"conv", "linear", "matmul", "batch_norm", "layer_norm", "hardswish", "hardsigmoid",
+                             "hardtanh", "clamp", "mul"})
+        if (f.find(work) != std::string::npos && o.find(work) != std::string::npos) return true;
+    return false;
+}
+} // namespace
+
 ProfileDiff diffProfiles(const Profile& a, const Profile& b) {
     ProfileDiff d;
     d.labelA = a.label;
@@ -482,6 +501,15 @@ ProfileDiff diffProfiles(const Profile& a, const Profile& b) {
             if (gone && came && !bookkeeping(f.name) && intersects(gone->locations, came->locations))
                 by += (by.empty() ? "" : ", ") + f.name;
         }
+        if (by.empty()) {
+            // Without source lines (traced models lose them under optimize_for_inference), a fused node
+            // replaces the operators its kind names.
+            for (const auto& f : d.entries) {
+                const OperatorStat* came = names[f.name].b;
+                if (f.change == ProfileDiffEntry::Change::Appeared && came && replacesByKind(f.name, e.name))
+                    by += (by.empty() ? "" : ", ") + f.name;
+            }
+        }
         if (!by.empty())
             e.note = "→ " + by;
         else if (e.name.find("batch_norm") != std::string::npos && b.config.jit != JitMode::Off)
@@ -496,7 +524,7 @@ ProfileDiff diffProfiles(const Profile& a, const Profile& b) {
         for (const auto& e : d.entries) {
             const OperatorStat* gone = names[e.name].a;
             if (e.change == ProfileDiffEntry::Change::Vanished && gone && came && !bookkeeping(f.name) &&
-                intersects(gone->locations, came->locations))
+                e.note.find(f.name) != std::string::npos)
                 of += (of.empty() ? "" : ", ") + e.name;
         }
         if (!of.empty()) f.note = "replaces " + of;

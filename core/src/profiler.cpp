@@ -96,9 +96,19 @@ void locationOf(const std::string& frame, std::string& location, std::string& fu
     function = frame.substr(close + 3);
 }
 
+// Fused nodes that optimize_for_inference made without a source range (as in traced models) get a
+// one-line source of their own, so that TorchScript's per-line profile times them; its file name is the
+// location shown.
+const char* const kFusedLabel = "fused node #";
+
+bool isFusedLabel(const std::string& file) {
+    return file.rfind(kFusedLabel, 0) == 0;
+}
+
 std::string locationOf(const torch::jit::SourceRange& range) {
     const auto flc = range.file_line_col();
     if (!flc) return {};
+    if (isFusedLabel(std::get<0>(*flc))) return std::get<0>(*flc);
     return std::get<0>(*flc) + ":" + std::to_string(std::get<1>(*flc));
 }
 
@@ -125,6 +135,27 @@ void collectFused(const torch::jit::Block* block, std::map<std::string, FusedNod
             continue; // a fusion group's subgraph is its own business
         }
         for (const torch::jit::Block* b : n->blocks()) collectFused(b, out, reported);
+    }
+}
+
+void unlabeledFused(torch::jit::Block* block, std::vector<torch::jit::Node*>& out) {
+    for (torch::jit::Node* n : block->nodes()) {
+        if (looksFused(n->kind().toQualString()) && !n->sourceRange().file_line_col()) out.push_back(n);
+        for (torch::jit::Block* b : n->blocks()) unlabeledFused(b, out);
+    }
+}
+
+void labelFusedNodes(torch::jit::Module& module) {
+    std::vector<torch::jit::Node*> nodes;
+    unlabeledFused(module.get_method("forward").graph()->block(), nodes);
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        torch::jit::Node* n = nodes[i];
+        std::string name = std::string(kFusedLabel) + std::to_string(i + 1) + " (" + n->kind().toQualString();
+        if (n->outputs().size() == 1 && n->output()->hasDebugName()) name += " → %" + n->output()->debugName();
+        name += ")";
+        const std::string text = name + "\n";
+        auto source = std::make_shared<torch::jit::Source>(text, name, 0);
+        n->setSourceRange(torch::jit::SourceRange(source, 0, text.size() - 1));
     }
 }
 
@@ -331,7 +362,7 @@ std::vector<std::pair<std::string, double>> scriptLines(PreparedForward& f, int 
         if (file.empty()) continue;
         // The keys read as the profiler's stack and file_line_col() print lines (measured on 1.13 and 2.13).
         for (const auto& [line, stats] : lineMap)
-            lines[file + ":" + std::to_string(line)] +=
+            lines[isFusedLabel(file) ? file : file + ":" + std::to_string(line)] +=
                 double(std::chrono::duration_cast<std::chrono::nanoseconds>(stats.duration).count());
     }
     return {lines.begin(), lines.end()};
@@ -442,7 +473,10 @@ RunResult profileConfiguration(const Model& model, const InputBinding& binding, 
         applyRoofline(p);
         profile = std::move(p);
     };
-    RunResult result = runConfiguration(model, binding, config, progress, stop, true, pass);
+    // Only optimized copies are labelled: a JIT-off run may share the model's own module.
+    AfterPrepare label;
+    if (config.jit != JitMode::Off && options.scriptProfile) label = labelFusedNodes;
+    RunResult result = runConfiguration(model, binding, config, progress, stop, true, pass, label);
     if (!result.record.ok) {
         profile.ok = false;
         profile.error = result.record.error;
