@@ -418,8 +418,10 @@ void TestProfile::machinePeakIsMeasuredAndCached() {
     QVERIFY(second.fromCache);
     QCOMPARE(second.gflops, first.gflops);
     QCOMPARE(second.fingerprint, first.fingerprint);
-    qInfo("GEMM peak %.1f GFLOP/s (%d×%d), copy %.1f GB/s at one thread", first.gflops, first.gemmSize,
-          first.gemmSize, first.bandwidthGBs);
+    QCOMPARE(first.gflops, std::max(first.mmGflops, first.convGflops));
+    QVERIFY(!first.source.empty());
+    qInfo("peak %.1f GFLOP/s by %s (matrix multiply %.1f, convolution %.1f), copy %.1f GB/s at one thread",
+          first.gflops, first.source.c_str(), first.mmGflops, first.convGflops, first.bandwidthGBs);
 }
 
 TWB_TEST_MAIN(TestProfile)

@@ -316,7 +316,7 @@ void ProfilePanel::drawBars() {
     else
         m_bars->xAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
     const QStringList titles{tr("self time per forward"), tr("calls per forward"), tr("GFLOP/s"),
-                             tr("% of the measured GEMM peak")};
+                             tr("% of the measured peak")};
     m_bars->xAxis->setLabel(titles[int(m_metric)]);
     double top = 0;
     for (double v : values) top = std::max(top, v);
@@ -426,15 +426,16 @@ void ProfilePanel::drawRoofline() {
         extend(p->roofline.intensity, p->roofline.achievedGflops);
     }
     if (p->peak.measured && p->peak.gflops > 0 && p->peak.bandwidthGBs > 0) {
-        // The roof: bandwidth × intensity up to the balance point, then the GEMM peak.
+        // The roof: bandwidth × intensity up to the balance point, then the compute peak.
         const double lo = std::min(xmin, p->peak.balance()) / 4, hi = std::max(xmax, p->peak.balance()) * 4;
         auto* roof = new QCPGraph(m_roofline->xAxis, m_roofline->yAxis);
         QVector<double> rx{lo, p->peak.balance(), hi}, ry{p->peak.bandwidthGBs * lo, p->peak.gflops, p->peak.gflops};
         roof->setData(rx, ry);
         roof->setPen(QPen(palette().color(QPalette::WindowText), 1.5, Qt::DashLine));
-        roof->setName(tr("measured roof: %1 GB/s copy, %2 GFLOP/s GEMM")
+        roof->setName(tr("measured roof: %1 GB/s copy, %2 GFLOP/s by %3")
                           .arg(p->peak.bandwidthGBs, 0, 'f', 1)
-                          .arg(p->peak.gflops, 0, 'f', 1));
+                          .arg(p->peak.gflops, 0, 'f', 1)
+                          .arg(QString::fromStdString(p->peak.source)));
         extend(lo, ry.front());
         extend(hi, p->peak.gflops);
     }

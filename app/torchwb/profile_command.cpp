@@ -135,9 +135,11 @@ std::string profileTotals(const twb::Profile& p) {
         << twb::formatDuration(p.unprofiledMedianNs) << " unprofiled (" << (p.overhead() >= 0 ? "+" : "")
         << fixed(100 * p.overhead(), 1) << "%), " << p.calls << " profiled calls; " << p.profiler << "\n";
     if (p.peak.measured)
-        out << "Machine peak: " << fixed(p.peak.gflops, 1) << " GFLOP/s FP32 GEMM (" << p.peak.gemmSize << "×"
-            << p.peak.gemmSize << ", " << p.peak.threads << (p.peak.threads == 1 ? " thread" : " threads") << "), "
-            << fixed(p.peak.bandwidthGBs, 1) << " GB/s copy" << (p.peak.fromCache ? " (cached)" : "") << "\n";
+        out << "Machine peak: " << fixed(p.peak.gflops, 1) << " GFLOP/s FP32 by " << p.peak.source << " (matrix "
+            << "multiply " << p.peak.gemmSize << "×" << p.peak.gemmSize << " " << fixed(p.peak.mmGflops, 1)
+            << ", convolution " << fixed(p.peak.convGflops, 1) << "; " << p.peak.threads
+            << (p.peak.threads == 1 ? " thread" : " threads") << "), " << fixed(p.peak.bandwidthGBs, 1)
+            << " GB/s copy" << (p.peak.fromCache ? " (cached)" : "") << "\n";
     for (const auto& n : p.notes) out << "Note: " << n << "\n";
     if (p.modelFlops >= 0)
         out << "FLOPs counted once with the JIT off, " << twb::kFlopConvention << ".\n";

@@ -409,7 +409,7 @@ void applyRoofline(Profile& p) {
         if (r.bytes > 0 && p.peak.bandwidthGBs > 0) {
             r.computeBound = r.intensity >= p.peak.balance();
             s += std::string(r.computeBound ? ", above" : ", below") + " this machine's balance point of " +
-                 fixed(p.peak.balance(), 1) + " FLOP/byte (" + fixed(p.peak.gflops, 1) + " GFLOP/s GEMM peak, " +
+                 fixed(p.peak.balance(), 1) + " FLOP/byte (" + fixed(p.peak.gflops, 1) + " GFLOP/s peak, " +
                  fixed(p.peak.bandwidthGBs, 1) + " GB/s copy), so it is " +
                  (r.computeBound ? "compute-bound" : "memory-bound");
         }

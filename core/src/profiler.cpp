@@ -511,6 +511,19 @@ double bestSeconds(const std::function<void()>& fn, int minReps, double budgetSe
     return best;
 }
 
+// An operator by name through the dispatcher, its trailing arguments defaulted from its schema: the
+// signatures of these internal operators differ between releases.
+c10::IValue callOperator(const char* name, std::vector<c10::IValue> args) {
+    const auto op = c10::Dispatcher::singleton().findSchemaOrThrow(name, "");
+    const auto& arguments = op.schema().arguments();
+    for (std::size_t i = args.size(); i < arguments.size(); ++i) {
+        if (!arguments[i].default_value()) throw Error(std::string(name) + ": an argument without a default");
+        args.push_back(*arguments[i].default_value());
+    }
+    op.callBoxed(&args);
+    return args.empty() ? c10::IValue() : args.front();
+}
+
 } // namespace
 
 MachinePeak machinePeak(int threads, const std::string& cacheDir, bool useCache) {
@@ -519,7 +532,7 @@ MachinePeak machinePeak(int threads, const std::string& cacheDir, bool useCache)
     MachinePeak peak;
     peak.threads = at::get_num_threads();
     const EnvironmentInfo env = currentEnvironment();
-    peak.fingerprint = env.cpuModel + " · " + std::to_string(env.hardwareThreads) + " hardware threads · " +
+    peak.fingerprint = "v4 · " + env.cpuModel + " · " + std::to_string(env.hardwareThreads) + " hardware threads · " +
                        std::to_string(peak.threads) + " threads · LibTorch " + env.libtorchVersion + " · " +
                        env.libtorchBuild.blas + " · " + env.libtorchBuild.cpuCapability;
     const std::string folder = cacheFolder(cacheDir);
@@ -539,6 +552,9 @@ MachinePeak machinePeak(int threads, const std::string& cacheDir, bool useCache)
         const auto& e = cache.at(peak.fingerprint);
         if (e.is_object() && e.value("gflops", 0.0) > 0 && e.value("bandwidth_gbs", 0.0) > 0) {
             peak.gflops = e.value("gflops", 0.0);
+            peak.mmGflops = e.value("mm_gflops", 0.0);
+            peak.convGflops = e.value("conv_gflops", 0.0);
+            peak.source = e.value("source", std::string());
             peak.bandwidthGBs = e.value("bandwidth_gbs", 0.0);
             peak.gemmSize = e.value("gemm_size", 0);
             peak.measured = peak.fromCache = true;
@@ -560,8 +576,34 @@ MachinePeak machinePeak(int threads, const std::string& cacheDir, bool useCache)
             n = 2048;
             flops = std::max(flops, gemm(n));
         }
-        peak.gflops = flops / 1e9;
+        peak.mmGflops = flops / 1e9;
         peak.gemmSize = n;
+        // Convolutions go through oneDNN where it is built in, whatever the BLAS: a 1×1 one (a matrix
+        // product of [3136 × 512] · [512 × 512]) and a 3×3 one, as in resnets.
+        for (const int k : {1, 3}) {
+            const int c = k == 1 ? 512 : 256;
+            const at::Tensor x = at::randn({1, c, 56, 56}), w = at::randn({c, c, k, k});
+            (void)at::conv2d(x, w, {}, 1, k / 2);
+            const double conv =
+                2.0 * 56 * 56 * c * c * k * k / bestSeconds([&] { (void)at::conv2d(x, w, {}, 1, k / 2); }, 3, 0.3);
+            peak.convGflops = std::max(peak.convGflops, conv / 1e9);
+            // In oneDNN's own blocked layout, as optimize_for_inference runs convolutions: no reorders.
+            try {
+                const c10::IValue pad = std::vector<int64_t>{k / 2, k / 2}, one = std::vector<int64_t>{1, 1};
+                const c10::IValue wm = callOperator("aten::mkldnn_reorder_conv2d_weight", {w, pad, one, one, int64_t(1)});
+                const at::Tensor xm = x.to_mkldnn();
+                auto blocked = [&] {
+                    (void)callOperator("aten::mkldnn_convolution", {xm, wm, c10::IValue(), pad, one, one, int64_t(1)});
+                };
+                blocked();
+                const double rate = 2.0 * 56 * 56 * c * c * k * k / bestSeconds(blocked, 3, 0.3);
+                peak.convGflops = std::max(peak.convGflops, rate / 1e9);
+            } catch (const std::exception&) {
+                // No oneDNN in this LibTorch, or operators of other signatures: the plain convolution stands.
+            }
+        }
+        peak.gflops = std::max(peak.mmGflops, peak.convGflops);
+        peak.source = peak.convGflops > peak.mmGflops ? "convolution" : "matrix multiply";
         const int64_t elements = int64_t(32) << 20; // 128 MB each way: well past the caches
         const at::Tensor src = at::rand({elements});
         at::Tensor dst = at::empty({elements});
@@ -576,6 +618,9 @@ MachinePeak machinePeak(int threads, const std::string& cacheDir, bool useCache)
     if (threads > 0 && threads != previous) at::set_num_threads(previous);
     if (!file.empty()) {
         cache[peak.fingerprint] = {{"gflops", peak.gflops},
+                                   {"mm_gflops", peak.mmGflops},
+                                   {"conv_gflops", peak.convGflops},
+                                   {"source", peak.source},
                                    {"bandwidth_gbs", peak.bandwidthGBs},
                                    {"gemm_size", peak.gemmSize},
                                    {"time", env.time}};

@@ -385,6 +385,9 @@ ordered_json profileJson(const Profile& p) {
     j["fused"] = fused;
     j["peak"] = {{"measured", p.peak.measured},
                  {"gflops", num(p.peak.gflops)},
+                 {"mm_gflops", num(p.peak.mmGflops)},
+                 {"conv_gflops", num(p.peak.convGflops)},
+                 {"source", p.peak.source},
                  {"bandwidth_gbs", num(p.peak.bandwidthGBs)},
                  {"threads", p.peak.threads},
                  {"gemm_size", p.peak.gemmSize},
@@ -453,6 +456,9 @@ Profile profileFrom(const ordered_json& j) {
         const auto& k = j.at("peak");
         p.peak.measured = get<bool>(k, "measured");
         p.peak.gflops = getNum(k, "gflops");
+        p.peak.mmGflops = getNum(k, "mm_gflops");
+        p.peak.convGflops = getNum(k, "conv_gflops");
+        p.peak.source = get<std::string>(k, "source");
         p.peak.bandwidthGBs = getNum(k, "bandwidth_gbs");
         p.peak.threads = get<int>(k, "threads");
         p.peak.gemmSize = get<int>(k, "gemm_size");

@@ -20,8 +20,10 @@ int main(int argc, char** argv) {
     }
     const int threads = twb::setThreads(0).current;
     const twb::MachinePeak peak = twb::machinePeak(threads, {}, false);
-    std::printf("machine peak at %d threads: %.1f GFLOP/s FP32 GEMM (%d×%d), %.1f GB/s copy, balance %.1f FLOP/byte\n",
-                threads, peak.gflops, peak.gemmSize, peak.gemmSize, peak.bandwidthGBs, peak.balance());
+    std::printf("machine peak at %d threads: %.1f GFLOP/s FP32 (matrix multiply %d×%d: %.1f, convolution: %.1f), "
+                "%.1f GB/s copy, balance %.1f FLOP/byte\n",
+                threads, peak.gflops, peak.gemmSize, peak.gemmSize, peak.mmGflops, peak.convGflops,
+                peak.bandwidthGBs, peak.balance());
     for (int a = 1; a + 1 < argc; a += 2) {
         const std::string path = argv[a];
         const twb::Model model = twb::Model::load(path);

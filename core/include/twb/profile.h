@@ -79,7 +79,12 @@ struct FusedNode {
 
 struct MachinePeak {
     bool measured = false;
-    double gflops = 0;       // FP32 GEMM, at `threads` intra-op threads
+    // FP32, at `threads` intra-op threads: the fastest of a large at::mm (the BLAS) and 1×1 and 3×3
+    // convolutions (oneDNN): Debian's LibTorch multiplies matrices with the reference BLAS but convolves
+    // with oneDNN.
+    double gflops = 0;
+    double mmGflops = 0, convGflops = 0;
+    std::string source; // "matrix multiply" or "convolution"
     double bandwidthGBs = 0; // a large tensor copy, read + write bytes
     int threads = 0;
     int gemmSize = 0;
