@@ -39,6 +39,7 @@ private slots:
     void compareOutputFiles();
     void profileTablesDiffAndTrace();
     void profileByModuleAndLine();
+    void sweepRecommendsAndCompares();
 
 private:
     struct Result {
@@ -551,6 +552,29 @@ void TestCli::profileByModuleAndLine() {
     QVERIFY2(byLine.out.contains("Source line") && byLine.out.contains("code/__torch__"), qPrintable(byLine.out));
     const Result bad = torchwb({"profile", model, "--by", "layer"});
     QCOMPARE(bad.code, 2);
+}
+
+void TestCli::sweepRecommendsAndCompares() {
+    const QString json = m_tmp.filePath("sweep.json"), csv = m_tmp.filePath("sweep.csv");
+    const Result r = torchwb({"sweep", data("folding.pt"), "-g", "normal:2x10:seed=1", "--axis", "jit=off,optimize",
+                              "--axis", "threads=1", "--budget", "4", "--json", json, "--csv", csv, "--apply", "-q"});
+    QVERIFY2(r.code == 0, qPrintable(r.err + r.out));
+    QVERIFY2(r.out.contains("jit=off,threads=1") && r.out.contains("eliminated"), qPrintable(r.out));
+    QVERIFY2(r.out.contains("Fastest for latency: cpu · jit optimize · 1 thread"), qPrintable(r.out));
+    QVERIFY2(r.out.contains("faster than LibTorch's default, 95% CI"), qPrintable(r.out));
+    QVERIFY2(r.out.contains("torchwb bench ") && r.out.contains("--jit optimize --threads 1"), qPrintable(r.out));
+    const QJsonObject sweep = readJson(json).value("sweep").toObject();
+    QVERIFY(sweep.value("recommended").toInt() >= 0);
+    QCOMPARE(sweep.value("points").toArray().size(), 2 + 2); // the grid and the two references
+    QFile f(csv);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QCOMPARE(QString::fromUtf8(f.readAll()).count('\n'), 1 + 4);
+    const Result c = torchwb({"compare", json, json});
+    QVERIFY2(c.code == 0, qPrintable(c.err + c.out));
+    QVERIFY2(c.out.contains("Both recommend the same configuration."), qPrintable(c.out));
+    const Result bad = torchwb({"sweep", data("folding.pt"), "--axis", "jit=fast"});
+    QCOMPARE(bad.code, 1);
+    QVERIFY2(bad.err.contains("jit is off, freeze or optimize"), qPrintable(bad.err));
 }
 
 #include "tst_cli.moc"

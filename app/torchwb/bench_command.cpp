@@ -52,13 +52,6 @@ double parseFraction(const std::string& text) {
     }
 }
 
-void writeText(const std::string& path, const std::string& text) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    if (!out) throw twb::Error(path + ": cannot be opened for writing");
-    out << text;
-    if (!out) throw twb::Error(path + ": writing failed (disk full?)");
-}
-
 } // namespace
 
 void addBenchOptions(CLI::App& cmd, BenchArgs& a) {
@@ -162,6 +155,34 @@ void addCompareOptions(CLI::App& cmd, CompareArgs& a) {
     cmd.add_flag("--json", a.json, "Print the comparison as JSON");
 }
 
+namespace {
+// Two sweeps: what each recommends, and the two winners' latencies held against each other.
+int compareSweeps(const twb::Report& ra, const twb::Report& rb, const CompareArgs& a, std::ostream& out) {
+    auto winner = [](const twb::Report& r) -> const twb::SweepPoint* {
+        return r.sweep.recommended >= 0 ? &r.sweep.points[std::size_t(r.sweep.recommended)] : nullptr;
+    };
+    const twb::SweepPoint* wa = winner(ra);
+    const twb::SweepPoint* wb = winner(rb);
+    nlohmann::ordered_json j{{"kind", "sweeps"},
+                             {"a", {{"report", a.a}, {"recommended", wa ? wa->id : ""}, {"recommendation", ra.sweep.recommendation}}},
+                             {"b", {{"report", a.b}, {"recommended", wb ? wb->id : ""}, {"recommendation", rb.sweep.recommendation}}}};
+    if (!a.json) {
+        out << "A (" << ra.environment.cpuModel << ", " << ra.environment.hostName << "): " << ra.sweep.recommendation
+            << "\nB (" << rb.environment.cpuModel << ", " << rb.environment.hostName << "): "
+            << rb.sweep.recommendation << "\n";
+        out << (wa && wb && wa->id == wb->id ? "Both recommend the same configuration.\n"
+                                             : "They recommend different configurations.\n");
+    }
+    if (wa && wb && !wa->samplesNs.empty() && !wb->samplesNs.empty()) {
+        const auto c = twb::compareLatency(wa->samplesNs, wb->samplesNs, "A's winner", "B's winner");
+        if (!a.json) out << c.verdict << "\n";
+        j["winners"] = {{"speedup", c.speedup}, {"speedup_ci", {c.ciLow, c.ciHigh}}, {"verdict", c.verdict}};
+    }
+    if (a.json) out << j.dump(2) << "\n";
+    return 0;
+}
+} // namespace
+
 int runCompare(const CompareArgs& a, std::ostream& out, std::ostream& err) {
     auto isReport = [](const std::string& path) {
         return path.size() > 5 && path.compare(path.size() - 5, 5, ".json") == 0;
@@ -172,6 +193,7 @@ int runCompare(const CompareArgs& a, std::ostream& out, std::ostream& err) {
     }
     if (isReport(a.a)) {
         const twb::Report ra = twb::readReport(a.a), rb = twb::readReport(a.b);
+        if (ra.hasSweep && rb.hasSweep) return compareSweeps(ra, rb, a, out);
         nlohmann::ordered_json j{
             {"kind", "reports"}, {"a", a.a}, {"b", a.b}, {"runs", nlohmann::ordered_json::array()}};
         for (std::size_t i = 0; i < rb.runs.size(); ++i) {

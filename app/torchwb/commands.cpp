@@ -4,6 +4,7 @@
 #include "format.h"
 #include "options.h"
 #include "profile_command.h"
+#include "sweep_command.h"
 
 #include "twb/bench.h"
 #include "twb/build_info.h"
@@ -129,6 +130,11 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
         "profile", "Say where the time goes: operators, modules, source lines, FLOPs against the machine's peak");
     addProfileOptions(*profileCmd, po);
 
+    SweepArgs so;
+    auto* sweepCmd = app.add_subcommand(
+        "sweep", "Find the fastest configuration: a raced grid, outputs checked, a Pareto front and a verdict");
+    addSweepOptions(*sweepCmd, so);
+
     CompareArgs co;
     auto* compareCmd = app.add_subcommand("compare", "Compare two output files, or the runs of two reports");
     addCompareOptions(*compareCmd, co);
@@ -160,6 +166,7 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
         if (benchCmd->parsed()) return runBench(*benchCmd, bo, out, err);
         if (compareCmd->parsed()) return runCompare(co, out, err);
         if (profileCmd->parsed()) return runProfile(*profileCmd, po, out, err);
+        if (sweepCmd->parsed()) return runSweepCommand(*sweepCmd, so, out, err);
         out << app.help();
         return 2;
     } catch (const twb::Error& e) {

@@ -1,5 +1,9 @@
 #include "format.h"
 
+#include "twb/error.h"
+
+#include <fstream>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -205,6 +209,13 @@ std::string versionText(const twb::BuildInfo& b, const twb::ThreadSettings& t) {
 #include "twb/stats.h"
 
 namespace twb::cli {
+
+void writeText(const std::string& path, const std::string& text) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    if (!out) throw twb::Error(path + ": cannot be opened for writing");
+    out << text;
+    if (!out) throw twb::Error(path + ": writing failed (disk full?)");
+}
 
 // Pads to a width in characters, not bytes ("µs" is two bytes in UTF-8).
 std::string cell(const std::string& text, std::size_t width, bool left) {

@@ -18,6 +18,9 @@ class PreparedForward {
 public:
     virtual ~PreparedForward() = default;
     virtual double call() = 0; // one timed call, in ns
+    // One timed call that touches no state of the harness, for several threads at once (its output is
+    // dropped); call it inside inMode on each thread.
+    virtual double callConcurrently() = 0;
     // Runs fn under the configuration's grad mode and graph-optimizer setting, as the measured calls ran.
     virtual void inMode(const std::function<void()>& fn) = 0;
     virtual const torch::jit::Module& module() const = 0;

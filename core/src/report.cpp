@@ -12,10 +12,12 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <map>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
 #include <set>
+#include <map>
 #include <sstream>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -477,6 +479,118 @@ Profile profileFrom(const ordered_json& j) {
     }
     return p;
 }
+
+ordered_json sweepJson(const SweepResult& r) {
+    ordered_json axes = ordered_json::array();
+    for (const auto& a : r.axes) axes.push_back({{"key", a.key}, {"values", a.values}});
+    ordered_json points = ordered_json::array();
+    for (const auto& p : r.points) {
+        ordered_json j{{"id", p.id},
+                       {"config", configJson(p.config)},
+                       {"batch", p.batch},
+                       {"streams", p.streams},
+                       {"reference", p.reference},
+                       {"reference_name", p.referenceName},
+                       {"status", pointStatusName(p.status)},
+                       {"reason", p.reason},
+                       {"rounds", p.rounds},
+                       {"items", p.items},
+                       {"throughput", num(p.throughput)},
+                       {"peak_rss_bytes", p.peakRssBytes},
+                       {"outputs_checked", p.outputsChecked},
+                       {"outputs_ok", p.outputsOk},
+                       {"atol", num(p.atol)},
+                       {"rtol", num(p.rtol)},
+                       {"on_front", p.onFront}};
+        if (p.stats.count > 0) j["latency_ms"] = statsJson(p.stats, 1e-6);
+        if (p.outputsChecked) j["outputs"] = detail::outputComparisonObject(p.outputs);
+        j["samples_ns"] = doubles(p.samplesNs);
+        points.push_back(j);
+    }
+    auto cmp = [](const LatencyComparison& c) {
+        return ordered_json{{"speedup", num(c.speedup)},
+                            {"ci", {num(c.ciLow), num(c.ciHigh)}},
+                            {"significant", c.significant},
+                            {"verdict", c.verdict}};
+    };
+    return {{"axes", axes},
+            {"objective", objectiveName(r.objective)},
+            {"max_latency_ms", num(r.maxLatencyMs)},
+            {"budget_s", num(r.budgetSeconds)},
+            {"elapsed_s", num(r.elapsedSeconds)},
+            {"cancelled", r.cancelled},
+            {"points", points},
+            {"recommended", r.recommended},
+            {"runner_up", r.runnerUp},
+            {"vs_libtorch_default", cmp(r.vsLibtorchDefault)},
+            {"vs_workbench_default", cmp(r.vsWorkbenchDefault)},
+            {"vs_runner_up", cmp(r.vsRunnerUp)},
+            {"recommendation", r.recommendation},
+            {"apply", r.applyFlags}};
+}
+
+SweepResult sweepFrom(const ordered_json& j) {
+    SweepResult r;
+    if (j.contains("axes"))
+        for (const auto& a : j.at("axes"))
+            r.axes.push_back({get<std::string>(a, "key"), get<std::vector<std::string>>(a, "values")});
+    r.objective = parseObjective(get<std::string>(j, "objective", "latency"));
+    r.maxLatencyMs = getNum(j, "max_latency_ms");
+    r.budgetSeconds = getNum(j, "budget_s");
+    r.elapsedSeconds = getNum(j, "elapsed_s");
+    r.cancelled = get<bool>(j, "cancelled");
+    static const std::map<std::string, PointStatus> statuses{
+        {"measured", PointStatus::Measured}, {"skipped", PointStatus::Skipped},
+        {"eliminated", PointStatus::Eliminated}, {"failed", PointStatus::Failed},
+        {"not reached", PointStatus::NotReached}};
+    if (j.contains("points"))
+        for (const auto& pj : j.at("points")) {
+            SweepPoint p;
+            p.id = get<std::string>(pj, "id");
+            if (pj.contains("config")) p.config = configFrom(pj.at("config"));
+            p.batch = get<int64_t>(pj, "batch");
+            p.streams = get<int>(pj, "streams", 1);
+            p.reference = get<bool>(pj, "reference");
+            p.referenceName = get<std::string>(pj, "reference_name");
+            const auto st = statuses.find(get<std::string>(pj, "status"));
+            p.status = st == statuses.end() ? PointStatus::NotReached : st->second;
+            p.reason = get<std::string>(pj, "reason");
+            p.rounds = get<int>(pj, "rounds");
+            p.items = get<int64_t>(pj, "items");
+            p.throughput = getNum(pj, "throughput");
+            p.peakRssBytes = get<int64_t>(pj, "peak_rss_bytes", -1);
+            p.outputsChecked = get<bool>(pj, "outputs_checked");
+            p.outputsOk = get<bool>(pj, "outputs_ok");
+            p.atol = getNum(pj, "atol");
+            p.rtol = getNum(pj, "rtol");
+            p.onFront = get<bool>(pj, "on_front");
+            p.samplesNs = getDoubles(pj, "samples_ns");
+            if (!p.samplesNs.empty()) p.stats = computeStats(p.samplesNs, p.config.percentiles);
+            if (pj.contains("outputs")) p.outputs = outputComparisonFrom(pj.at("outputs"));
+            r.points.push_back(p);
+        }
+    r.recommended = get<int>(j, "recommended", -1);
+    r.runnerUp = get<int>(j, "runner_up", -1);
+    auto cmpFrom = [&](const char* key, LatencyComparison& c) {
+        if (!j.contains(key)) return;
+        const auto& x = j.at(key);
+        c.speedup = getNum(x, "speedup", 1);
+        if (x.contains("ci") && x.at("ci").size() == 2 && !x.at("ci")[0].is_null() && !x.at("ci")[1].is_null()) {
+            c.ciLow = x.at("ci")[0].get<double>();
+            c.ciHigh = x.at("ci")[1].get<double>();
+        }
+        c.significant = get<bool>(x, "significant");
+        c.verdict = get<std::string>(x, "verdict");
+    };
+    cmpFrom("vs_libtorch_default", r.vsLibtorchDefault);
+    cmpFrom("vs_workbench_default", r.vsWorkbenchDefault);
+    cmpFrom("vs_runner_up", r.vsRunnerUp);
+    r.recommendation = get<std::string>(j, "recommendation");
+    r.applyFlags = get<std::string>(j, "apply");
+    if (r.recommended >= int(r.points.size())) r.recommended = -1;
+    if (r.runnerUp >= int(r.points.size())) r.runnerUp = -1;
+    return r;
+}
 } // namespace
 
 std::string reportToJson(const Report& r, int indent) {
@@ -536,6 +650,7 @@ std::string reportToJson(const Report& r, int indent) {
         for (const auto& p : r.profiles)
             j["profiles"].push_back(profileJson(p));
     }
+    if (r.hasSweep) j["sweep"] = sweepJson(r.sweep);
     if (!r.runs.empty()) j["samples_ns"] = doubles(r.runs[0].samplesNs);
     return j.dump(indent);
 }
@@ -616,6 +731,10 @@ Report reportFromJson(const std::string& text, const std::string& source) {
         if (j.contains("profiles"))
             for (const auto& p : j.at("profiles"))
                 r.profiles.push_back(profileFrom(p));
+        if (j.contains("sweep")) {
+            r.hasSweep = true;
+            r.sweep = sweepFrom(j.at("sweep"));
+        }
     } catch (const nlohmann::json::exception& e) {
         throw Error(source + ": malformed report", e.what());
     }

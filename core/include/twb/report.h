@@ -9,6 +9,7 @@
 #include "twb/compare.h"
 #include "twb/profile.h"
 #include "twb/stats.h"
+#include "twb/sweep.h"
 
 #include <cstdint>
 #include <string>
@@ -50,7 +51,7 @@ struct RunComparison {
 };
 
 struct Report {
-    // 2: profiles. Version 1 reports read as reports without them.
+    // 2: profiles and sweeps. Version 1 reports read as reports without them.
     static constexpr int kSchemaVersion = 2;
     int schemaVersion = kSchemaVersion;
     EnvironmentInfo environment;
@@ -59,6 +60,8 @@ struct Report {
     std::vector<RunRecord> runs;
     std::vector<RunComparison> comparisons;
     std::vector<Profile> profiles; // for plans that profile; their events are not stored
+    bool hasSweep = false;
+    SweepResult sweep;
 };
 
 std::string reportToJson(const Report& report, int indent = 1);
