@@ -11,6 +11,7 @@
 #include "main_window.h"
 #include "model_panel.h"
 #include "profile_panel.h"
+#include "sweep_panel.h"
 #include "results_panel.h"
 
 #include "twb/build_info.h"
@@ -72,6 +73,7 @@ private slots:
     void restoreOfferedExactlyAfterACrash();
     void profilePanelShowsOperatorsDiffAndTrace();
     void profileCancels();
+    void sweepPanelRecommendsAndAddsTheWinner();
 
 private:
     static QVector<twb::RunConfig> quick() {
@@ -716,6 +718,49 @@ void TestUi::profileCancels() {
     QVERIFY(finished.last().at(0).toBool());
     QVERIFY2(t.elapsed() < 5000, qPrintable(QString::number(t.elapsed())));
     QVERIFY(w.statusText().contains("Cancelled"));
+}
+
+void TestUi::sweepPanelRecommendsAndAddsTheWinner() {
+    MainWindow w;
+    w.show();
+    QSignalSpy ready(&w, &MainWindow::inputsReady);
+    w.setPendingInputs({QStringLiteral("gen:normal:2x10:seed=1")});
+    w.openFile(QString::fromStdString(TWB_DATA("folding.pt")));
+    QVERIFY(ready.wait(20000) && ready.last().at(0).toBool());
+    w.configPanel()->setConfigs({twb::RunConfig::parse("name=base,jit=off")});
+    SweepPanel* panel = w.sweepPanel();
+    for (const char* jit : {"freeze"}) panel->setAxisChecked("jit", jit, false);
+    panel->setBudget(4);
+    const twb::SweepOptions o = panel->options(w.configPanel()->configs().front());
+    QCOMPARE(o.axes.front().key, std::string("jit"));
+    QCOMPARE(o.axes.front().values, (std::vector<std::string>{"off", "optimize"}));
+    QCOMPARE(o.budgetSeconds, 4.0);
+    QSignalSpy finished(&w, &MainWindow::sweepFinished);
+    QSignalSpy live(w.runner(), &JobRunner::sweepPointUpdated);
+    w.sweep();
+    QVERIFY(finished.wait(60000));
+    QCOMPARE(finished.last().at(0).toBool(), false);
+    QVERIFY(live.count() > 0); // points arrive as they finish
+    const twb::SweepResult& r = panel->result();
+    QVERIFY(r.recommended >= 0);
+    QCOMPARE(r.points[std::size_t(r.recommended)].config.jit, twb::JitMode::Optimize);
+    QVERIFY2(panel->recommendationText().contains("Fastest for latency"), qPrintable(panel->recommendationText()));
+    QAbstractItemModelTester tester(const_cast<SweepTableModel*>(panel->tableModel()),
+                                    QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QCOMPARE(panel->tableModel()->rowCount(), int(r.points.size()));
+    QVERIFY(panel->scatterPlot()->graphCount() >= 2);
+    QCOMPARE(panel->selectedPoint(), r.recommended); // the winner is selected
+    panel->setColourBy("threads");
+    QVERIFY(panel->scatterPlot()->graphCount() >= 2);
+    // "Use this configuration" adds the winner to the list.
+    auto* use = panel->findChild<QPushButton*>(QString(), Qt::FindChildrenRecursively);
+    QPushButton* button = nullptr;
+    for (auto* b : panel->findChildren<QPushButton*>())
+        if (b->text().contains("Use")) button = b;
+    QVERIFY(use && button && button->isEnabled());
+    button->click();
+    QCOMPARE(w.configPanel()->configs().size(), 2);
+    QCOMPARE(w.configPanel()->configs().back().jit, twb::JitMode::Optimize);
 }
 
 TWB_GUI_TEST_MAIN(TestUi)

@@ -467,4 +467,66 @@ QVariant ProfileDiffModel::data(const QModelIndex& index, int role) const {
     return {};
 }
 
+// ---------------------------------------------------------------- sweeps
+
+const std::vector<QString>& SweepTableModel::headers() const {
+    static const std::vector<QString> h{tr("Configuration"), tr("Status"),  tr("Median"),  tr("p99"),
+                                        tr("Items/s"),       tr("vs LibTorch"), tr("Outputs"), tr("Front")};
+    return h;
+}
+
+QVariant SweepTableModel::data(const QModelIndex& index, int role) const {
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid)) return {};
+    const auto& p = m_rows[std::size_t(index.row())];
+    const twb::SweepPoint* lib = nullptr;
+    for (const auto& r : m_rows)
+        if (r.reference && r.referenceName == "LibTorch's default" && r.stats.count) lib = &r;
+    const bool has = p.stats.count > 0;
+    const double vs = lib && has && p.stats.median > 0 ? lib->stats.median / p.stats.median : 0;
+    if (role == Qt::ToolTipRole) return QString::fromStdString(p.reason.empty() ? p.id : p.id + ": " + p.reason);
+    if (role == Qt::FontRole && index.row() == m_recommended) {
+        QFont f;
+        f.setBold(true);
+        return f;
+    }
+    if (role == Qt::ForegroundRole &&
+        (p.status == twb::PointStatus::Eliminated || p.status == twb::PointStatus::Skipped ||
+         p.status == twb::PointStatus::NotReached))
+        return QBrush(QPalette().color(QPalette::Disabled, QPalette::Text));
+    if (role == Qt::UserRole) {
+        switch (index.column()) {
+        case 2:
+            return has ? p.stats.median : 1e30;
+        case 3:
+            return has ? p.stats.percentile(99) : 1e30;
+        case 4:
+            return p.throughput;
+        case 5:
+            return vs;
+        default:
+            break;
+        }
+    }
+    if (role != Qt::DisplayRole && role != Qt::UserRole) return {};
+    switch (index.column()) {
+    case 0:
+        return QString::fromStdString(p.id);
+    case 1:
+        return index.row() == m_recommended ? tr("recommended") : QString::fromStdString(twb::pointStatusName(p.status));
+    case 2:
+        return has ? duration(p.stats.median) : QString();
+    case 3:
+        return has ? duration(p.stats.percentile(99)) : QString();
+    case 4:
+        return has ? QString::number(p.throughput, 'f', 1) : QString();
+    case 5:
+        return vs > 0 && lib != &p ? QStringLiteral("%1×").arg(vs, 0, 'f', 2) : QString();
+    case 6:
+        return p.outputsChecked ? (p.outputsOk ? tr("ok") : tr("differ")) : QString();
+    case 7:
+        return p.onFront ? tr("yes") : QString();
+    }
+    return {};
+}
+
 } // namespace twbui

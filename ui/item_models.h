@@ -6,6 +6,7 @@
 #include "twb/compare.h"
 #include "twb/model.h"
 #include "twb/profile.h"
+#include "twb/sweep.h"
 
 #include <QAbstractItemModel>
 #include <QAbstractTableModel>
@@ -141,6 +142,22 @@ public:
 
 protected:
     const std::vector<QString>& headers() const override;
+};
+
+// A sweep's points: configuration, status, median, p99, items/s, against LibTorch's default, outputs,
+// on the front. Qt::UserRole gives numbers for sorting.
+class SweepTableModel : public SnapshotTableModel<twb::SweepPoint> {
+    Q_OBJECT
+public:
+    using SnapshotTableModel::SnapshotTableModel;
+    QVariant data(const QModelIndex& index, int role) const override;
+    void setRecommended(int row) { m_recommended = row; }
+
+protected:
+    const std::vector<QString>& headers() const override;
+
+private:
+    int m_recommended = -1;
 };
 
 QString shapeText(const std::vector<int64_t>& shape);

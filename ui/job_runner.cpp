@@ -40,6 +40,9 @@ void registerTypes() {
         qRegisterMetaType<twb::Report>();
         qRegisterMetaType<twb::Session>();
         qRegisterMetaType<twb::Profile>();
+        qRegisterMetaType<twb::SweepProgress>();
+        qRegisterMetaType<twb::SweepPoint>();
+        qRegisterMetaType<twb::SweepResult>();
         return true;
     }();
     (void)done;
@@ -200,6 +203,52 @@ void JobRunner::run(const QVector<twb::RunConfig>& configs) {
 
 void JobRunner::profile(const QVector<twb::RunConfig>& configs, const twb::ProfileOptions& options) {
     startPlan(configs, true, options);
+}
+
+void JobRunner::sweep(const twb::SweepOptions& options) {
+    cancel();
+    m_short->supersede(JobKind::Compare);
+    m_stop = std::make_shared<std::atomic<bool>>(false);
+    m_running = true;
+    emit runStarted(0);
+    auto worker = m_worker;
+    auto stop = m_stop;
+    m_measure->start(JobKind::Run, this, [worker, options, stop](const JobTracker::Context<JobRunner>& ctx) {
+        auto deliver = [&](auto fn) { ctx.deliver(fn); };
+        if (!worker->model) {
+            const QString message = QStringLiteral("no TorchScript model is open");
+            deliver([message](JobRunner* r) { emit r->failed(message); });
+        } else {
+            twb::SweepCallbacks callbacks;
+            auto lastSent = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+            callbacks.progress = [&](const twb::SweepProgress& p) {
+                const auto now = std::chrono::steady_clock::now();
+                if (now - lastSent >= std::chrono::milliseconds(100)) { // at most 10 updates a second
+                    lastSent = now;
+                    deliver([p](JobRunner* r) { emit r->sweepProgress(p); });
+                }
+                return !stop->load() && !ctx.cancelled();
+            };
+            callbacks.pointFinished = [&](const twb::SweepPoint& p) {
+                twb::SweepPoint light = p;
+                if (light.samplesNs.size() > 4000) light.samplesNs.resize(4000); // the chart needs the stats
+                deliver([light](JobRunner* r) { emit r->sweepPointUpdated(light); });
+            };
+            try {
+                const twb::SweepResult result =
+                    twb::runSweep(*worker->model, worker->inputs, {}, options, callbacks, stop.get());
+                deliver([result](JobRunner* r) { emit r->sweepFinished(result); });
+            } catch (const std::exception& e) {
+                const QString message = QString::fromUtf8(e.what());
+                deliver([message](JobRunner* r) { emit r->failed(message); });
+            }
+        }
+        const bool cancelled = stop->load();
+        deliver([cancelled](JobRunner* r) {
+            r->m_running = false;
+            emit r->allFinished(cancelled);
+        });
+    });
 }
 
 void JobRunner::exportTrace(const std::vector<twb::Profile>& profiles, const QString& path) {

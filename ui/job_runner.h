@@ -10,6 +10,7 @@
 #include "twb/config.h"
 #include "twb/report.h"
 #include "twb/session.h"
+#include "twb/sweep.h"
 
 
 #include <QObject>
@@ -38,6 +39,9 @@ public:
     // Measures and profiles each configuration (core's plan runner with profiling on); profileFinished
     // brings each one's profile, events included, and planFinished the report.
     void profile(const QVector<twb::RunConfig>& configs, const twb::ProfileOptions& options);
+    // Races the sweep's grid within its budget: sweepProgress and sweepPointUpdated as it goes (throttled),
+    // sweepFinished with the result; cancel keeps what was measured.
+    void sweep(const twb::SweepOptions& options);
     // Writes a Chrome trace of the profiles off the GUI thread; traceExported says how it went.
     void exportTrace(const std::vector<twb::Profile>& profiles, const QString& path);
     void compare(const twb::Value& a, const twb::Value& b, const QString& nameA, const QString& nameB,
@@ -62,6 +66,9 @@ signals:
     void runProgress(int index, const twb::Progress& progress);
     void runFinished(const twbui::RunSnapshot& run);
     void profileFinished(const twb::Profile& profile);
+    void sweepProgress(const twb::SweepProgress& progress);
+    void sweepPointUpdated(const twb::SweepPoint& point);
+    void sweepFinished(const twb::SweepResult& result);
     void traceExported(const QString& path, const QString& error); // error empty on success
     void planFinished(const twb::Report& report); // the run's report, as torchwb bench writes it
     void allFinished(bool cancelled);

@@ -6,6 +6,7 @@
 #include "model_panel.h"
 #include "profile_panel.h"
 #include "results_panel.h"
+#include "sweep_panel.h"
 
 #include "twb/build_info.h"
 #include "twb/runtime.h"
@@ -58,6 +59,8 @@ MainWindow::MainWindow(QWidget* parent)
     m_configs = new ConfigPanel;
     m_results = new ResultsPanel;
     m_profile = new ProfilePanel;
+    m_sweep = new SweepPanel;
+    m_sweep->setHardwareThreads(twb::threadSettings().hardware);
 
     m_left = new QTabWidget;
     m_left->addTab(m_model, tr("&Model"));
@@ -68,6 +71,7 @@ MainWindow::MainWindow(QWidget* parent)
     m_right = new QTabWidget;
     m_right->addTab(m_results, tr("Results"));
     m_right->addTab(m_profile, tr("Profile"));
+    m_right->addTab(m_sweep, tr("Sweep"));
     m_splitter->addWidget(m_right);
     m_splitter->setStretchFactor(0, 2);
     m_splitter->setStretchFactor(1, 3);
@@ -106,6 +110,24 @@ MainWindow::MainWindow(QWidget* parent)
                                   .arg(QString::fromStdString(p.label), QString::fromStdString(p.error)));
     });
     connect(m_profile, &ProfilePanel::profileRequested, this, &MainWindow::profileAll);
+    connect(m_sweep, &SweepPanel::sweepRequested, this, &MainWindow::sweep);
+    connect(m_runner, &JobRunner::sweepPointUpdated, m_sweep, &SweepPanel::updatePoint);
+    connect(m_runner, &JobRunner::sweepProgress, this, [this](const twb::SweepProgress& p) {
+        m_progress->setValue(int(p.fraction * 1000));
+        m_status->setText(tr("Sweep round %1: %2 (%3 of %4), %5 s left")
+                              .arg(p.round + 1)
+                              .arg(QString::fromStdString(p.label))
+                              .arg(p.point + 1)
+                              .arg(p.points)
+                              .arg(p.remainingSeconds, 0, 'f', 0));
+    });
+    connect(m_runner, &JobRunner::sweepFinished, m_sweep, &SweepPanel::showResult);
+    connect(m_sweep, &SweepPanel::useConfiguration, this, [this](const twb::RunConfig& c) {
+        QVector<twb::RunConfig> configs = m_configs->configs();
+        configs.push_back(c);
+        m_configs->setConfigs(configs);
+        m_status->setText(tr("Added %1 to the configurations.").arg(QString::fromStdString(c.label())));
+    });
     connect(m_profile, &ProfilePanel::traceExportRequested, this,
             [this](const QString& path) { m_runner->exportTrace(m_profile->profiles(), path); });
     connect(m_runner, &JobRunner::traceExported, this, [this](const QString& path, const QString& error) {
@@ -115,7 +137,7 @@ MainWindow::MainWindow(QWidget* parent)
         emit traceExported(path, error.isEmpty());
     });
     connect(m_runner, &JobRunner::runFinished, this, [this](const RunSnapshot& run) {
-        if (m_profiling) return; // the Profile panel shows profiling runs
+        if (m_profiling || m_sweeping) return; // the Profile and Sweep panels show their own runs
         m_results->addRun(run);
         if (!run.record.ok)
             m_status->setText(
@@ -127,6 +149,13 @@ MainWindow::MainWindow(QWidget* parent)
     connect(m_runner, &JobRunner::planFinished, this, [this](const twb::Report& report) { m_report = report; });
     connect(m_runner, &JobRunner::allFinished, this, [this](bool cancelled) {
         setRunning(false);
+        if (m_sweeping) {
+            m_sweeping = false;
+            m_status->setText(cancelled ? tr("Sweep cancelled; the points measured so far are shown.")
+                                        : tr("Sweep finished: %1").arg(m_sweep->recommendationText()));
+            emit sweepFinished(cancelled);
+            return;
+        }
         if (m_profiling) {
             m_profiling = false;
             int ok = 0;
@@ -283,6 +312,8 @@ void MainWindow::buildMenus() {
     m_runAction->setShortcut(QKeySequence(tr("Ctrl+R")));
     m_profileAction = run->addAction(tr("&Profile All Configurations"), this, &MainWindow::profileAll);
     m_profileAction->setShortcut(QKeySequence(tr("Ctrl+Shift+P")));
+    m_sweepAction = run->addAction(tr("&Sweep for the Fastest Configuration"), this, &MainWindow::sweep);
+    m_sweepAction->setShortcut(QKeySequence(tr("Ctrl+Shift+S")));
     m_cancelAction =
         run->addAction(style()->standardIcon(QStyle::SP_MediaStop), tr("&Cancel"), this, &MainWindow::cancel);
     m_cancelAction->setShortcut(QKeySequence(Qt::Key_Escape));
@@ -300,6 +331,7 @@ void MainWindow::buildMenus() {
             })
             ->setShortcut(QKeySequence(QStringLiteral("Alt+%1").arg(i + 4)));
     view->addAction(tr("Profile"), this, [this] { showRightTab(1); })->setShortcut(QKeySequence(QStringLiteral("Alt+7")));
+    view->addAction(tr("Sweep"), this, [this] { showRightTab(2); })->setShortcut(QKeySequence(QStringLiteral("Alt+8")));
 
     view->addSeparator();
     auto* dark = view->addAction(tr("&Dark Theme"), this, [this](bool on) { setDarkTheme(on); });
@@ -388,6 +420,7 @@ void MainWindow::openFile(const QString& path) {
     m_info = twb::ModelInfo(); // nothing runs until the new model is known
     if (m_runAction) m_runAction->setEnabled(false);
     if (m_profileAction) m_profileAction->setEnabled(false);
+    if (m_sweepAction) m_sweepAction->setEnabled(false);
     m_status->setText(tr("Inspecting %1…").arg(QFileInfo(path).fileName()));
     setWindowTitle(tr("%1 — Torch Workbench").arg(QFileInfo(path).fileName()));
     rememberRecent(path);
@@ -406,6 +439,7 @@ void MainWindow::onModelInspected(const twb::ModelInfo& info) {
     m_inputs->setArguments(runnable ? info.inputs : std::vector<twb::ArgumentInfo>{});
     m_runAction->setEnabled(runnable);
     m_profileAction->setEnabled(runnable);
+    m_sweepAction->setEnabled(runnable);
     m_status->setText(
         runnable ? tr("%1: TorchScript, forward takes %2 argument(s). Give inputs, then Run (Ctrl+R).")
                        .arg(QFileInfo(QString::fromStdString(info.path)).fileName())
@@ -454,6 +488,23 @@ void MainWindow::profileAll() {
     m_runner->profile(m_configs->configs(), options);
 }
 
+void MainWindow::sweep() {
+    if (!readyToMeasure()) return;
+    const QVector<twb::RunConfig> configs = m_configs->configs();
+    twb::SweepOptions options;
+    try {
+        options = m_sweep->options(configs.isEmpty() ? twb::RunConfig() : configs.front());
+    } catch (const std::exception& e) {
+        m_status->setText(QString::fromUtf8(e.what()));
+        return;
+    }
+    m_sweep->reset();
+    showRightTab(2);
+    m_sweeping = true;
+    m_configCount = 1;
+    m_runner->sweep(options);
+}
+
 void MainWindow::showRightTab(int index) {
     m_right->setCurrentIndex(index);
 }
@@ -480,6 +531,7 @@ void MainWindow::setRunning(bool running) {
     if (m_runAction) m_runAction->setEnabled(!running && m_info.diagnosis.kind == twb::FileKind::TorchScript);
     if (m_profileAction)
         m_profileAction->setEnabled(!running && m_info.diagnosis.kind == twb::FileKind::TorchScript);
+    if (m_sweepAction) m_sweepAction->setEnabled(!running && m_info.diagnosis.kind == twb::FileKind::TorchScript);
 }
 
 void MainWindow::onProgress(int index, const twb::Progress& p) {

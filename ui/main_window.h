@@ -24,6 +24,7 @@ class InputsPanel;
 class ModelPanel;
 class ProfilePanel;
 class ResultsPanel;
+class SweepPanel;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -39,6 +40,8 @@ public:
     void runAll();
     // Measures and profiles every configuration; the Profile panel shows them as they finish.
     void profileAll();
+    // Races the Sweep panel's grid over the first configuration within its budget.
+    void sweep();
     void cancel();
     // Written off the GUI thread; sessionSaved / reportExported say when.
     void saveSession(const QString& path);
@@ -55,7 +58,8 @@ public:
     ConfigPanel* configPanel() const { return m_configs; }
     ResultsPanel* resultsPanel() const { return m_results; }
     ProfilePanel* profilePanel() const { return m_profile; }
-    void showRightTab(int index); // 0 results, 1 profile
+    SweepPanel* sweepPanel() const { return m_sweep; }
+    void showRightTab(int index); // 0 results, 1 profile, 2 sweep
     QString modelPath() const { return m_modelPath; }
     QString statusText() const; // the status bar's message
 
@@ -73,6 +77,7 @@ signals:
     void reportShown(const QString& path); // a report's runs joined the charts
     void sessionRestored(const QString& path, bool ok);
     void profilesFinished(bool cancelled);
+    void sweepFinished(bool cancelled);
     void traceExported(const QString& path, bool ok);
 
 protected:
@@ -99,6 +104,7 @@ private:
     ConfigPanel* m_configs;
     ResultsPanel* m_results;
     ProfilePanel* m_profile;
+    SweepPanel* m_sweep;
     QTabWidget* m_left;
     QTabWidget* m_right;
     QSplitter* m_splitter;
@@ -108,7 +114,9 @@ private:
     QMenu* m_recentMenu = nullptr;
     QAction* m_runAction = nullptr;
     QAction* m_profileAction = nullptr;
+    QAction* m_sweepAction = nullptr;
     bool m_profiling = false; // the measuring job in progress profiles
+    bool m_sweeping = false;  // … or sweeps
     QAction* m_cancelAction = nullptr;
     QString m_modelPath, m_stateDictPath;
     twb::ModelInfo m_info;

@@ -9,6 +9,7 @@
 #include "twb/report.h"
 #include "twb/session.h"
 #include "twb/stats.h"
+#include "twb/sweep.h"
 #include "twb/value.h"
 
 #include <QMetaType>
@@ -64,3 +65,6 @@ Q_DECLARE_METATYPE(twbui::ComparisonSnapshot)
 Q_DECLARE_METATYPE(twb::Report)
 Q_DECLARE_METATYPE(twb::Session)
 Q_DECLARE_METATYPE(twb::Profile)
+Q_DECLARE_METATYPE(twb::SweepProgress)
+Q_DECLARE_METATYPE(twb::SweepPoint)
+Q_DECLARE_METATYPE(twb::SweepResult)

@@ -6,6 +6,7 @@
 #include "config_panel.h"
 #include "main_window.h"
 #include "profile_panel.h"
+#include "sweep_panel.h"
 #include "results_panel.h"
 
 #include "twb/build_info.h"
@@ -58,6 +59,9 @@ int main(int argc, char** argv) {
                                  QStringLiteral("Run the configurations once the model is open."));
     const QCommandLineOption profile(QStringLiteral("profile"),
                                      QStringLiteral("Profile the configurations once the model is open."));
+    const QCommandLineOption sweep(QStringLiteral("sweep"),
+                                   QStringLiteral("Sweep the configurations for SECONDS once the model is open."),
+                                   QStringLiteral("seconds"));
     const QCommandLineOption sample(QStringLiteral("sample"),
                                     QStringLiteral("Open the bundled sample and run it."));
     const QCommandLineOption selfTest(
@@ -69,10 +73,10 @@ int main(int argc, char** argv) {
     const QCommandLineOption tab(
         QStringLiteral("tab"),
         QStringLiteral("Show a page: model, inputs, configurations, latency, statistics, outputs, profile, "
-                       "profile-modules, profile-diff, roofline."),
+                       "profile-modules, profile-diff, roofline, sweep."),
         QStringLiteral("page"));
     const QCommandLineOption dark(QStringLiteral("dark"), QStringLiteral("Use the dark theme."));
-    parser.addOptions({input, run, profile, sample, selfTest, screenshot, tab, dark});
+    parser.addOptions({input, run, profile, sweep, sample, selfTest, screenshot, tab, dark});
     parser.process(app);
 
     twbui::MainWindow window;
@@ -80,8 +84,9 @@ int main(int argc, char** argv) {
     QStringList inputs = parser.values(input);
     QString model = parser.positionalArguments().value(0);
     const bool testing = parser.isSet(selfTest);
-    const bool profileNow = parser.isSet(profile);
-    bool runNow = parser.isSet(run) || parser.isSet(sample) || testing || profileNow;
+    const bool profileNow = parser.isSet(profile), sweepNow = parser.isSet(sweep);
+    if (sweepNow) window.sweepPanel()->setBudget(parser.value(sweep).toDouble());
+    bool runNow = parser.isSet(run) || parser.isSet(sample) || testing || profileNow || sweepNow;
     if (model.isEmpty() && (parser.isSet(sample) || testing)) {
         const QString dir = sampleDir();
         if (dir.isEmpty()) {
@@ -103,6 +108,7 @@ int main(int argc, char** argv) {
     auto showPage = [&window, page] {
         const QStringList left{"model", "inputs", "configurations"},
             right{"latency", "statistics", "outputs"}, profile{"profile", "profile-modules", "profile-diff", "roofline"};
+        if (page == "sweep") window.showRightTab(2);
         if (left.contains(page)) window.showLeftTab(int(left.indexOf(page)));
         if (right.contains(page)) {
             window.showRightTab(0);
@@ -123,11 +129,13 @@ int main(int argc, char** argv) {
     };
 
     QObject::connect(&window, &twbui::MainWindow::inputsReady, &window,
-                     [&window, &runNow, profileNow, finish](bool ok) {
+                     [&window, &runNow, profileNow, sweepNow, finish](bool ok) {
                          if (!runNow) return;
                          runNow = false;
                          if (!ok)
                              finish(false);
+                         else if (sweepNow)
+                             window.sweep();
                          else if (profileNow)
                              window.profileAll();
                          else
@@ -145,6 +153,9 @@ int main(int argc, char** argv) {
                                  QTimer::singleShot(800, [finish, runnable] { finish(runnable); });
                              }
                          });
+        QObject::connect(&window, &twbui::MainWindow::sweepFinished, &window, [&window, finish](bool cancelled) {
+            finish(!cancelled && window.sweepPanel()->result().recommended >= 0);
+        });
         QObject::connect(&window, &twbui::MainWindow::profilesFinished, &window, [&window, finish](bool cancelled) {
             bool ok = !cancelled && !window.profilePanel()->profiles().empty();
             for (const auto& p : window.profilePanel()->profiles()) ok = ok && p.ok;
