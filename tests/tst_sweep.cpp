@@ -24,6 +24,7 @@ private slots:
     void batchAxisResizesGeneratedAndFileInputs();
     void inputsWithoutABatchAreSkipped();
     void streamsShareOneModel();
+    void cancelKeepsWhatWasMeasured();
     void sweepReportRoundTrips();
 };
 
@@ -240,6 +241,30 @@ void TestSweep::streamsShareOneModel() {
     // Figures, not an assertion: a shared 2-core machine decides whether two streams pay.
     qInfo("throughput: 1 stream %.0f items/s, 2 streams %.0f items/s (%.2f×)", one->throughput, two->throughput,
           two->throughput / one->throughput);
+}
+
+void TestSweep::cancelKeepsWhatWasMeasured() {
+    const twb::Model model = twb::Model::load(TWB_DATA("mlp_traced.pt"));
+    const std::vector<twb::InputSpec> inputs{twb::InputSpec::parseGenerated("normal:2x10")};
+    std::atomic<bool> stop{false};
+    int finished = 0;
+    twb::SweepCallbacks callbacks;
+    callbacks.pointFinished = [&](const twb::SweepPoint&) {
+        if (++finished == 2) stop = true; // cancelled after the second point
+    };
+    const twb::SweepResult r =
+        twb::runSweep(model, inputs, {}, options({"jit=off,freeze,optimize", "threads=1"}, 30), callbacks, &stop);
+    QVERIFY(r.cancelled);
+    QVERIFY(r.elapsedSeconds < 15);
+    int measured = 0, notReached = 0;
+    for (const auto& p : r.points) {
+        measured += p.stats.count > 0;
+        notReached += p.status == twb::PointStatus::NotReached;
+    }
+    QCOMPARE(measured, 2);
+    QVERIFY(notReached >= 1);
+    for (const auto& p : r.points)
+        if (p.status == twb::PointStatus::NotReached) QVERIFY2(p.reason.find("cancelled") != std::string::npos, p.reason.c_str());
 }
 
 void TestSweep::sweepReportRoundTrips() {
