@@ -40,6 +40,7 @@ private slots:
     void profileTablesDiffAndTrace();
     void profileByModuleAndLine();
     void sweepRecommendsAndCompares();
+    void aotiPackages();
 
 private:
     struct Result {
@@ -575,6 +576,43 @@ void TestCli::sweepRecommendsAndCompares() {
     const Result bad = torchwb({"sweep", data("folding.pt"), "--axis", "jit=fast"});
     QCOMPARE(bad.code, 1);
     QVERIFY2(bad.err.contains("jit is off, freeze or optimize"), qPrintable(bad.err));
+}
+
+void TestCli::aotiPackages() {
+    if (!twb::buildInfo().aotiPackages) {
+        const Result r = torchwb({"inspect", data("mlp_aoti.pt2")});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.out.contains("need LibTorch 2.6 or newer"), qPrintable(r.out));
+        QSKIP("this LibTorch has no AOTIModelPackageLoader: the explanation is what there is");
+    }
+    const Result inspect = torchwb({"inspect", data("mlp_aoti.pt2")});
+    QVERIFY2(inspect.code == 0, qPrintable(inspect.out + inspect.err));
+    QVERIFY2(inspect.out.contains("forward      (x: Tensor float32 [N, 10]) -> Tensor"), qPrintable(inspect.out));
+    QVERIFY2(inspect.out.contains("fc1.weight  float32 [20, 10]"), qPrintable(inspect.out));
+    const Result json = torchwb({"inspect", data("mlp_aoti.pt2"), "--json"});
+    const QJsonObject j = QJsonDocument::fromJson(json.out.toUtf8()).object();
+    QCOMPARE(j.value("kind").toString(), QString("pt2"));
+    QCOMPARE(j.value("inputs").toArray().size(), 1);
+    // run, against what Python computed, and into a file compare holds against the TorchScript twin's.
+    const QString a = m_tmp.filePath("aoti_out.npy"), b = m_tmp.filePath("script_out.npy");
+    const Result run = torchwb({"run", data("cnn_aoti.pt2"), "-i", data("cnn_x.npy"), "--reference",
+                                data("cnn_expected.npy"), "--rtol", "1e-4", "-o", a});
+    QVERIFY2(run.code == 0, qPrintable(run.out + run.err));
+    QVERIFY2(run.out.contains("the output is allclose"), qPrintable(run.out));
+    QCOMPARE(torchwb({"run", data("cnn_scripted.pt"), "-i", data("cnn_x.npy"), "-o", b}).code, 0);
+    const Result cmp = torchwb({"compare", a, b, "--rtol", "1e-4"});
+    QVERIFY2(cmp.code == 0, qPrintable(cmp.out));
+    const Result bench = torchwb({"bench", data("mlp_aoti.pt2"), "-i", data("mlp_x5.npy"), "--iters", "30", "-c",
+                                  "jit=off", "-c", "jit=optimize"});
+    QCOMPARE(bench.code, 1); // the second configuration is refused, with the reason
+    QVERIFY2(bench.out.contains("JIT modes do not apply to an AOTInductor package"), qPrintable(bench.out));
+    QVERIFY2(bench.out.contains("cpu · jit off") && bench.out.contains("30 samples"), qPrintable(bench.out));
+    const Result shape = torchwb({"run", data("mlp_aoti.pt2"), "-g", "normal:70x10"});
+    QCOMPARE(shape.code, 1);
+    QVERIFY2(shape.err.contains("with 2 ≤ N ≤ 64"), qPrintable(shape.err));
+    const Result ep = torchwb({"inspect", data("mlp_exported.pt2")});
+    QCOMPARE(ep.code, 1);
+    QVERIFY2(ep.out.contains("aoti_compile_and_package"), qPrintable(ep.out));
 }
 
 #include "tst_cli.moc"

@@ -74,6 +74,7 @@ private slots:
     void profilePanelShowsOperatorsDiffAndTrace();
     void profileCancels();
     void sweepPanelRecommendsAndAddsTheWinner();
+    void packageRunsBesideItsTorchScriptTwin();
 
 private:
     static QVector<twb::RunConfig> quick() {
@@ -761,6 +762,39 @@ void TestUi::sweepPanelRecommendsAndAddsTheWinner() {
     button->click();
     QCOMPARE(w.configPanel()->configs().size(), 2);
     QCOMPARE(w.configPanel()->configs().back().jit, twb::JitMode::Optimize);
+}
+
+void TestUi::packageRunsBesideItsTorchScriptTwin() {
+    if (!twb::buildInfo().aotiPackages) QSKIP("this LibTorch has no AOTIModelPackageLoader");
+    // The TorchScript twin measured by torchwb bench, as a report to open beside the package's run.
+    const QString report = m_settingsDir.filePath("twin.json");
+    QProcess bench;
+    bench.start(qEnvironmentVariable("TORCHWB"), {"bench", QString::fromStdString(TWB_DATA("cnn_scripted.pt")), "-i",
+                                                  QString::fromStdString(TWB_DATA("cnn_x.npy")), "--iters", "50",
+                                                  "--json", report, "-q"});
+    if (qEnvironmentVariable("TORCHWB").isEmpty()) QSKIP("TORCHWB is not set: run through ctest");
+    QVERIFY(bench.waitForFinished(60000) && bench.exitCode() == 0);
+    MainWindow w;
+    w.show();
+    QSignalSpy ready(&w, &MainWindow::inputsReady);
+    w.setPendingInputs({QString::fromStdString(TWB_DATA("cnn_x.npy"))});
+    w.openFile(QString::fromStdString(TWB_DATA("cnn_aoti.pt2")));
+    QVERIFY(ready.wait(20000) && ready.last().at(0).toBool());
+    QVERIFY2(w.modelPanel()->headline().contains("cnn_aoti.pt2 — pt2"), qPrintable(w.modelPanel()->headline()));
+    QVERIFY(w.configPanel()->packageMode()); // JIT and precision disabled, with the reason
+    for (const auto& c : w.configPanel()->configs()) QCOMPARE(c.jit, twb::JitMode::Off);
+    QSignalSpy finished(&w, &MainWindow::runsFinished);
+    w.runAll();
+    QVERIFY(finished.wait(60000));
+    QVERIFY(!w.resultsPanel()->runs().empty());
+    QVERIFY2(w.resultsPanel()->runs().front().record.ok, w.resultsPanel()->runs().front().record.error.c_str());
+    QSignalSpy shown(&w, &MainWindow::reportShown);
+    w.openFile(report);
+    QVERIFY(shown.wait(20000));
+    int local = 0, fromReport = 0;
+    for (const auto& r : w.resultsPanel()->runs()) (r.origin.isEmpty() ? local : fromReport) += 1;
+    QVERIFY(local >= 1 && fromReport == 1); // both on the charts
+    QVERIFY(w.resultsPanel()->timelinePlot()->graphCount() >= 2);
 }
 
 TWB_GUI_TEST_MAIN(TestUi)

@@ -131,6 +131,35 @@ ConfigPanel::ConfigPanel(QWidget* parent)
     setConfigs(defaults());
 }
 
+void ConfigPanel::setPackage(bool package) {
+    m_package = package;
+    const QString why = package ? tr("Fixed when torch.export compiled the package: it runs as compiled") : QString();
+    for (QWidget* w : {static_cast<QWidget*>(m_jit), static_cast<QWidget*>(m_dtype), static_cast<QWidget*>(m_graphOptimize)}) {
+        w->setEnabled(!package);
+        w->setToolTip(why);
+    }
+    if (package) {
+        QVector<twb::RunConfig> configs = m_configs;
+        for (auto& c : configs) {
+            if (c.jit != twb::JitMode::Off || c.dtype != "as_saved") c.name.clear(); // its name said otherwise
+            c.jit = twb::JitMode::Off;
+            c.dtype = "as_saved";
+        }
+        // Configurations that differed only there are now the same: keep one of each.
+        QVector<twb::RunConfig> unique;
+        auto unnamed = [](twb::RunConfig c) {
+            c.name.clear();
+            return c.toSpec();
+        };
+        for (const auto& c : configs) {
+            bool seen = false;
+            for (const auto& u : unique) seen = seen || unnamed(u) == unnamed(c);
+            if (!seen) unique.push_back(c);
+        }
+        setConfigs(unique);
+    }
+}
+
 bool ConfigPanel::cudaSelectable() const {
     auto* items = qobject_cast<QStandardItemModel*>(m_device->model());
     return m_device->count() > 1 && (items->item(1)->flags() & Qt::ItemIsEnabled);

@@ -23,6 +23,10 @@ public:
     explicit ConfigPanel(QWidget* parent = nullptr);
     QVector<twb::RunConfig> configs() const { return m_configs; }
     void setConfigs(const QVector<twb::RunConfig>& configs);
+    // An AOTInductor package is open: JIT mode and precision were fixed when it was compiled, so their
+    // fields are disabled with that reason, and every configuration runs with jit off, as saved.
+    void setPackage(bool package);
+    bool packageMode() const { return m_package; }
     static QVector<twb::RunConfig> defaults();
     bool cudaSelectable() const;
 
@@ -47,6 +51,7 @@ private:
     QSpinBox* m_iterations;
     QDoubleSpinBox* m_seconds;
     bool m_loading = false;
+    bool m_package = false;
 };
 
 } // namespace twbui

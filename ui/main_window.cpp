@@ -435,9 +435,10 @@ void MainWindow::onModelInspected(const twb::ModelInfo& info) {
     m_info = info;
     m_model->showInfo(info);
     showLeftTab(0);
-    const bool runnable = info.diagnosis.usable && info.diagnosis.kind == twb::FileKind::TorchScript;
+    const bool runnable = twb::runnable(info.diagnosis);
     m_inputs->setArguments(runnable ? info.inputs : std::vector<twb::ArgumentInfo>{});
     m_runAction->setEnabled(runnable);
+    m_configs->setPackage(runnable && info.diagnosis.kind == twb::FileKind::Pt2);
     m_profileAction->setEnabled(runnable);
     m_sweepAction->setEnabled(runnable);
     m_status->setText(
@@ -466,9 +467,8 @@ void MainWindow::onModelInspected(const twb::ModelInfo& info) {
 
 bool MainWindow::readyToMeasure() {
     if (m_runner->isRunning()) return false;
-    if (m_modelPath.isEmpty() || m_info.diagnosis.kind != twb::FileKind::TorchScript ||
-        !m_info.diagnosis.usable) {
-        m_status->setText(tr("Open a TorchScript model first."));
+    if (m_modelPath.isEmpty() || !twb::runnable(m_info.diagnosis)) {
+        m_status->setText(tr("Open a TorchScript model or an AOTInductor package first."));
         return false;
     }
     m_inputs->flush(); // an edit still in its debounce must reach the worker before the run
@@ -528,10 +528,10 @@ void MainWindow::setRunning(bool running) {
     m_cancelButton->setVisible(running);
     m_progress->setValue(0);
     if (m_cancelAction) m_cancelAction->setEnabled(running);
-    if (m_runAction) m_runAction->setEnabled(!running && m_info.diagnosis.kind == twb::FileKind::TorchScript);
-    if (m_profileAction)
-        m_profileAction->setEnabled(!running && m_info.diagnosis.kind == twb::FileKind::TorchScript);
-    if (m_sweepAction) m_sweepAction->setEnabled(!running && m_info.diagnosis.kind == twb::FileKind::TorchScript);
+    const bool runnable = !running && twb::runnable(m_info.diagnosis);
+    if (m_runAction) m_runAction->setEnabled(runnable);
+    if (m_profileAction) m_profileAction->setEnabled(runnable);
+    if (m_sweepAction) m_sweepAction->setEnabled(runnable);
 }
 
 void MainWindow::onProgress(int index, const twb::Progress& p) {

@@ -198,16 +198,21 @@ void ModelPanel::showInfo(const twb::ModelInfo& info) {
         html += "<tr><td style='padding-right:12px'><b>" + k + "</b></td><td>" + v + "</td></tr>";
     };
     html += "<table>";
-    if (script) {
+    const bool package = d.kind == twb::FileKind::Pt2;
+    if (script || package) {
         QStringList args;
         for (const auto& a : info.inputs)
             args << QString::fromStdString(a.name + ": " + a.type +
                                            (a.hasDefault ? " = " + a.defaultValue : ""));
-        row(tr("Class"), QString::fromStdString(info.className).toHtmlEscaped());
+        row(package ? tr("Package") : tr("Class"), QString::fromStdString(info.className).toHtmlEscaped());
         row(tr("forward"),
             ("(" + args.join(", ") + ") → " + QString::fromStdString(info.returnType)).toHtmlEscaped());
-        row(tr("Parameters"), totalsText(info.parameters));
-        row(tr("Buffers"), totalsText(info.buffers));
+        row(package ? tr("Constants") : tr("Parameters"), totalsText(info.parameters));
+        if (package)
+            row(tr("Configurations"), tr("JIT modes and precision are fixed when a package is compiled; device "
+                                         "and threads apply"));
+        else
+            row(tr("Buffers"), totalsText(info.buffers));
         if (info.savedTraining) row(tr("Mode"), tr("saved in training mode; loaded in eval mode"));
         QStringList devices;
         for (const auto& dev : info.savedDevices)
@@ -218,7 +223,7 @@ void ModelPanel::showInfo(const twb::ModelInfo& info) {
         QStringList extra;
         for (const auto& e : info.extraFiles)
             extra << QString::fromStdString(e);
-        if (!extra.isEmpty()) row(tr("Extra files"), extra.join(", ").toHtmlEscaped());
+        if (!extra.isEmpty()) row(package ? tr("Models") : tr("Extra files"), extra.join(", ").toHtmlEscaped());
     } else {
         row(tr("Tensors"), totalsText(info.parameters));
         if (!info.stateDictKey.empty())

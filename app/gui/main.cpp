@@ -147,7 +147,7 @@ int main(int argc, char** argv) {
         QObject::connect(&window, &twbui::MainWindow::modelShown, &window,
                          [&runNow, finish](const twb::ModelInfo& info) {
                              const bool runnable =
-                                 info.diagnosis.usable && info.diagnosis.kind == twb::FileKind::TorchScript;
+                                 twb::runnable(info.diagnosis);
                              if (!runNow || !runnable) {
                                  runNow = false;
                                  QTimer::singleShot(800, [finish, runnable] { finish(runnable); });

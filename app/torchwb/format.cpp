@@ -101,6 +101,23 @@ std::string inspectionText(const twb::ModelInfo& info, bool withCode) {
         if (!d.detail.empty()) out << "  detail\n" << indentLines(d.detail, "    ");
         return out.str();
     }
+    if (d.kind == twb::FileKind::Pt2) {
+        out << "  package      " << info.className << "\n";
+        for (const auto& m : info.extraFiles) out << "  model        " << m << "\n";
+        out << "  forward      " << signature(info.inputs, info.returnType) << "\n";
+        for (const auto& a : info.inputs)
+            out << "  suggested    " << a.name << " = gen:" << a.suggested << "  (" << a.suggestedReason << ")\n";
+        out << "  constants    " << countText(info.parameters.count) << " in " << info.parameters.tensors
+            << " tensors, " << bytesText(info.parameters.bytes) << "\n";
+        for (const auto& t : info.tensors) {
+            std::string shape;
+            for (std::size_t i = 0; i < t.shape.size(); ++i) shape += (i ? ", " : "") + std::to_string(t.shape[i]);
+            out << "    " << t.name << "  " << t.dtype << " [" << shape << "]  " << bytesText(t.bytes) << "\n";
+        }
+        out << "  note         JIT modes and precision are fixed when the package is compiled; device and "
+               "threads apply\n";
+        return out.str();
+    }
     if (d.kind == twb::FileKind::TorchScript) {
         out << "  class        " << info.className << "\n";
         if (info.savedTraining) out << "  mode         saved in training mode; loaded in eval mode\n";

@@ -4,6 +4,7 @@
 #include "error_text.h"
 #include "harness.h"
 #include "model_access.h"
+#include "pt2.h"
 #include "torch_bridge.h"
 
 #include "twb/error.h"
@@ -74,7 +75,7 @@ public:
     double callConcurrently() override {
         std::vector<c10::IValue> stack = m_inputs;
         const auto t0 = Clock::now();
-        c10::IValue out = (*m_method)(std::move(stack));
+        c10::IValue out = m_package ? detail::ModelAccess::runPackage(m_model, stack) : (*m_method)(std::move(stack));
         if (m_cuda) detail::cudaSynchronize(m_device.index());
         const auto t1 = Clock::now();
         return double(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count());
@@ -100,7 +101,7 @@ public:
             const auto t0 = Clock::now();
             prepare();
             r.prepareSeconds = secondsSince(t0);
-            if (prepared) prepared(m_module);
+            if (prepared && !m_package) prepared(m_module);
             r.batchSize = batchSizeOf(m_inputs);
             measure ? measureLoop(r) : singleCall(r);
             summarize(r);
@@ -147,6 +148,22 @@ private:
         // Only a dtype or device change needs a copy of its own (freeze and optimize_for_inference clone
         // anyway). A needless deep copy also moved the weights: measured process against process, that
         // made the 6 µs MLP land in a 1.5× slower state far more often than a plain loop does.
+        if (const detail::Pt2Model* package = detail::ModelAccess::package(m_model)) {
+            // Compiled ahead of time: nothing to freeze, no precision to change, one target device.
+            if (m_config.jit != JitMode::Off)
+                throw Error("JIT modes do not apply to an AOTInductor package: torch.export compiled it ahead of "
+                            "time; run it with jit=off");
+            if (dtype)
+                throw Error("the precision of an AOTInductor package is fixed when it is compiled: run it with "
+                            "dtype=as_saved, or compile it again at " + m_config.dtype);
+            if (m_device.type() != (package->device.rfind("cuda", 0) == 0 ? c10::kCUDA : c10::kCPU))
+                throw Error("the package was compiled for " + package->device + ", not " + m_config.device);
+            m_inputs = detail::ModelAccess::forwardStack(m_model, m_binding);
+            detail::ModelAccess::runPackage(m_model, m_inputs); // loads it: the compiled code runs from here
+            m_package = true;
+            m_cuda = m_device.is_cuda();
+            return;
+        }
         const torch::jit::Module& shared = detail::ModelAccess::module(m_model);
         m_module = dtype || !m_device.is_cpu() ? shared.deepcopy() : shared;
         m_module.eval();
@@ -178,7 +195,7 @@ private:
         std::vector<c10::IValue> stack = m_inputs;
         if (m_timer) m_timer->start();
         const auto t0 = Clock::now();
-        m_lastOutput = (*m_method)(std::move(stack));
+        m_lastOutput = m_package ? detail::ModelAccess::runPackage(m_model, stack) : (*m_method)(std::move(stack));
         if (m_cuda) {
             if (m_timer) m_timer->stop();
             detail::cudaSynchronize(m_device.index());
@@ -313,6 +330,7 @@ private:
     std::vector<c10::IValue> m_inputs;
     c10::IValue m_lastOutput;
     bool m_cuda = false, m_cancelledByCallback = false;
+    bool m_package = false; // an AOTInductor package: no module, no method
     std::unique_ptr<detail::CudaEventTimer> m_timer;
 };
 

@@ -1,4 +1,6 @@
 #include "twb/build_info.h"
+
+#include "pt2.h"
 #include "twb/runtime.h"
 
 #include <ATen/Parallel.h>
@@ -131,6 +133,7 @@ BuildInfo buildInfo() {
 #endif
     try {
         b.cudaAvailable = torch::cuda::is_available();
+        b.aotiPackages = detail::aotiAvailable();
         b.cudaDevices = b.cudaAvailable ? int(torch::cuda::device_count()) : 0;
     } catch (const std::exception&) {
         b.cudaAvailable = false;

@@ -1,11 +1,13 @@
 #include "twb/diagnosis.h"
 
 #include "operators.h"
+#include "pt2.h"
 #include "pickle.h"
 #include "readers.h"
 #include "torch_save.h"
 #include "zip_reader.h"
 
+#include "twb/build_info.h"
 #include "twb/error.h"
 
 #include <caffe2/serialize/versions.h>
@@ -110,6 +112,52 @@ std::string scriptFix(const std::string& path) {
            "    model.eval()\n"
            "    torch.jit.trace(model, example_inputs).save(\"" +
            stem(path) + ".pt\")   # or torch.jit.script(model)";
+}
+
+// A .pt2: an AOTInductor package runs where this LibTorch has the loader and the target; a plain
+// ExportedProgram is explained with the Python that compiles it.
+Diagnosis pt2Diagnosis(const std::string& path) {
+    using detail::aotiAvailable;
+    using detail::Pt2Model;
+    using detail::Pt2Package;
+    using detail::readPt2;
+    Pt2Package package;
+    try {
+        package = readPt2(path);
+    } catch (const std::exception& e) {
+        return unusable(FileKind::Pt2, "zip (.pt2)", "A torch.export package (.pt2) that cannot be read", e.what(),
+                        "Export and save it again.");
+    }
+    const std::string compile = "Compile it into a package the workbench runs, in Python:\n"
+                                "    ep = torch.export.load(\"" + path.substr(path.rfind('/') + 1) + "\")\n"
+                                "    torch._inductor.aoti_compile_and_package(ep, package_path=\"" + stem(path) +
+                                "_aoti.pt2\")";
+    if (package.models.empty()) {
+        if (package.exportedProgram)
+            return unusable(FileKind::Pt2, "zip (.pt2)", "A torch.export ExportedProgram (torch.export.save)",
+                            "it holds the exported graph and weights but no compiled code, which only Python "
+                            "runs (torch.export.load)",
+                            compile);
+        return unusable(FileKind::Pt2, "zip (.pt2)", "A torch.export / AOTInductor package (.pt2)",
+                        "it holds no AOTInductor model and no ExportedProgram", compile);
+    }
+    const Pt2Model& m = package.models.front();
+    const std::string what = "An AOTInductor package (.pt2), compiled by torch.export for " + m.device +
+                             (m.isa.empty() ? "" : " (" + m.isa + ")");
+    if (!aotiAvailable())
+        return unusable(FileKind::Pt2, "zip (.pt2)", what,
+                        "AOTInductor packages need LibTorch 2.6 or newer (AOTIModelPackageLoader); this build "
+                        "uses LibTorch " TORCH_VERSION,
+                        "Run it with a LibTorch ≥ 2.6 build of the workbench (the official wheel's), or export "
+                        "TorchScript for this one:\n" + scriptFix(path).substr(scriptFix(path).find('\n') + 1));
+    if (m.device.rfind("cuda", 0) == 0 && !buildInfo().cudaAvailable)
+        return unusable(FileKind::Pt2, "zip (.pt2)", what,
+                        "it was compiled for CUDA, and CUDA is not available here",
+                        "Run it on a machine with CUDA, or compile it for the CPU in Python:\n"
+                        "    ep = torch.export.export(model.cpu().eval(), example_inputs)\n"
+                        "    torch._inductor.aoti_compile_and_package(ep, package_path=\"" + stem(path) +
+                            "_cpu.pt2\")");
+    return usable(FileKind::Pt2, "zip (.pt2)", what);
 }
 
 const char kLegacyMagic[] = "\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19";
@@ -305,11 +353,7 @@ Diagnosis diagnoseZip(const std::string& path) {
                    (n.find('/') != std::string::npos && n.compare(n.find('/') + 1, 7, "models/") == 0 &&
                     endsWith(n, ".json"));
         }))
-        return unusable(
-            FileKind::Pt2, "zip (.pt2)", "A torch.export / AOTInductor package (.pt2)",
-            "packages from torch.export need LibTorch 2.6 or newer (AOTIModelPackageLoader); this "
-            "build uses LibTorch " TORCH_VERSION,
-            scriptFix(path) + "\nor run the .pt2 with a LibTorch ≥ 2.6 build of the workbench.");
+        return pt2Diagnosis(path);
     const std::string prefix = zip->torchPrefix();
     const bool script = zip->has(prefix + "constants.pkl") ||
                         any([&](const std::string& n) { return n.rfind(prefix + "code/", 0) == 0; });

@@ -3,6 +3,7 @@
 #include "twb/model.h"
 
 #include "model_access.h"
+#include "pt2.h"
 #include "torch_bridge.h"
 
 #include <torch/script.h>
@@ -139,7 +140,74 @@ c10::IValue convertTo(const c10::IValue& v, const c10::TypePtr& t, std::string& 
 
 } // namespace
 
+namespace {
+// A package takes flattened tensors, by position or by the names its inputs are shown under (x, x0, x1, …);
+// each is checked against the dtype and the static and dynamic dimensions it was compiled for.
+InputBinding bindPackage(const detail::Pt2Model& spec, const ModelInfo& info, const std::vector<ProvidedInput>& provided) {
+    InputBinding b;
+    std::vector<ProvidedInput> items;
+    for (const auto& p : provided) {
+        if (p.value.kind() == Value::Kind::Dict || p.value.kind() == Value::Kind::List ||
+            p.value.kind() == Value::Kind::Tuple) {
+            for (std::size_t i = 0; i < p.value.size(); ++i) {
+                const Value v = p.value.kind() == Value::Kind::Dict ? p.value.items()[i].second : p.value.at(i);
+                const std::string key = p.value.kind() == Value::Kind::Dict ? p.value.items()[i].first : "";
+                items.push_back({key, v, p.source + "[" + (key.empty() ? std::to_string(i) : "\"" + key + "\"") + "]"});
+            }
+        } else {
+            items.push_back(p);
+        }
+    }
+    std::vector<const ProvidedInput*> slots(spec.inputs.size(), nullptr);
+    std::size_t next = 0;
+    for (const auto& p : items) {
+        std::size_t at = spec.inputs.size();
+        for (std::size_t i = 0; i < info.inputs.size() && !p.argument.empty(); ++i)
+            if (info.inputs[i].name == p.argument) at = i;
+        if (!p.argument.empty() && at == spec.inputs.size() && items.size() != 1) {
+            b.error = "the package has no input named '" + p.argument + "'";
+            return b;
+        }
+        if (at == spec.inputs.size()) {
+            while (next < slots.size() && slots[next]) ++next;
+            at = next;
+        }
+        if (at >= slots.size()) {
+            b.error = "the package takes " + std::to_string(spec.inputs.size()) + " tensor" +
+                      (spec.inputs.size() == 1 ? "" : "s") + " but " + std::to_string(items.size()) + " were given";
+            return b;
+        }
+        slots[at] = &p;
+    }
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+        const std::string name = info.inputs[i].name;
+        if (!slots[i]) {
+            b.error = "the package needs input '" + name + "' (" + info.inputs[i].type + "), input " +
+                      std::to_string(i + 1) + " of " + std::to_string(slots.size());
+            return b;
+        }
+        const Value& v = slots[i]->value;
+        if (!v.isTensor()) {
+            b.error = "input '" + name + "' from " + slots[i]->source + " is " + v.typeName() +
+                      ", but the package takes tensors";
+            return b;
+        }
+        const auto leaves = v.leaves(name);
+        const std::string why =
+            detail::pt2Mismatch(spec.inputs[i], name, leaves.front().summary.dtype, v.shape());
+        if (!why.empty()) {
+            b.error = why;
+            return b;
+        }
+        b.arguments.push_back({name, info.inputs[i].type, slots[i]->source, v});
+    }
+    b.ok = true;
+    return b;
+}
+} // namespace
+
 InputBinding Model::bindInputs(const std::vector<ProvidedInput>& provided) const {
+    if (const detail::Pt2Model* spec = detail::ModelAccess::package(*this)) return bindPackage(*spec, info(), provided);
     InputBinding b;
     const auto& schema = detail::ModelAccess::module(*this).get_method("forward").function().getSchema();
     std::vector<c10::Argument> args(schema.arguments().begin() + 1, schema.arguments().end());

@@ -104,6 +104,20 @@ std::string toJson(const ModelInfo& info, int indent) {
         j["saved_devices"] = info.savedDevices;
         j["saved_on_cuda"] = info.savedOnCuda;
         j["code"] = info.code;
+    } else if (info.diagnosis.kind == FileKind::Pt2 && info.diagnosis.usable) {
+        // An AOTInductor package: its flattened tensor inputs, its models and the constants (as "tensors").
+        j["class"] = info.className;
+        j["inputs"] = ordered_json::array();
+        for (const auto& a : info.inputs)
+            j["inputs"].push_back(argument(a));
+        j["returns"] = info.returnType;
+        j["methods"] = ordered_json::array();
+        for (const auto& m : info.methods)
+            j["methods"].push_back({{"name", m.name}, {"schema", m.schema}, {"arguments", ordered_json::array()},
+                                    {"returns", m.returnType}});
+        j["parameters"] = totals(info.parameters);
+        j["models"] = info.extraFiles;
+        j["saved_devices"] = info.savedDevices;
     } else {
         j["inputs"] = ordered_json::array();
         j["methods"] = ordered_json::array();

@@ -2,6 +2,8 @@
 
 #include "error_text.h"
 #include "model_access.h"
+#include "aoti.h"
+#include "pt2.h"
 #include "pickle.h"
 #include "readers.h"
 #include "suggest_internal.h"
@@ -17,6 +19,8 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <mutex>
+#include <optional>
 #include <sstream>
 
 namespace twb {
@@ -27,6 +31,11 @@ using detail::wrap;
 struct Model::Impl {
     torch::jit::Module module;
     ModelInfo info;
+    // AOTInductor packages
+    std::optional<detail::Pt2Model> package;
+    std::once_flag loaded;
+    detail::PackageRun run;
+    std::string loadError;
 };
 
 namespace {
@@ -366,6 +375,48 @@ Value readStateDict(const std::string& path, std::string* foundUnderKey, const s
     return stateDictIn(path, readCheckpoint(path), foundUnderKey, key);
 }
 
+// What the package says of its first model, as ModelInfo: forward's inputs (flattened tensors, with the
+// input each is suggested), the constants as the model's tensors.
+static void fillPackage(const detail::Pt2Package& package, ModelInfo& info) {
+    if (package.models.empty()) return;
+    const detail::Pt2Model& m = package.models.front();
+    info.className = package.archive + " (AOTInductor model '" + m.name + "')";
+    for (const auto& p : package.models) info.methods.push_back({p.name, p.name + "(" + std::to_string(p.inputs.size()) +
+                                                                     " tensors) -> " + std::to_string(p.outputs) + " tensors",
+                                                                 {}, ""});
+    for (std::size_t i = 0; i < m.inputs.size(); ++i) {
+        const auto& in = m.inputs[i];
+        ArgumentInfo a;
+        a.name = m.inputs.size() == 1 ? "x" : "x" + std::to_string(i);
+        a.type = "Tensor " + in.dtype + " " + detail::pt2ShapeText(in);
+        std::string shape;
+        for (std::size_t d = 0; d < in.shape.size(); ++d) {
+            int64_t v = in.shape[d];
+            if (v < 0) v = d < in.min.size() && in.min[d] > 0 ? in.min[d] : 1;
+            shape += (d ? "x" : "") + std::to_string(v);
+        }
+        const bool integral = in.dtype.find("int") != std::string::npos || in.dtype == "bool";
+        a.suggested = (integral ? "zeros:" : "normal:") + shape + ":" + (in.dtype.empty() ? "float32" : in.dtype);
+        a.suggestedReason = "the shape and dtype the package was compiled for" +
+                            std::string(shape.empty() ? "" : ", dynamic dimensions at their smallest");
+        a.suggestionFound = true;
+        info.inputs.push_back(a);
+    }
+    info.returnType = m.outputs == 1 ? "Tensor" : "Tuple[" + std::to_string(m.outputs) + " Tensors]";
+    info.tensors = m.constants;
+    for (const auto& c : m.constants) {
+        info.parameters.tensors += 1;
+        info.parameters.count += c.numel;
+        info.parameters.bytes += c.bytes;
+    }
+    info.savedDevices = {m.device};
+    info.savedOnCuda = m.device.rfind("cuda", 0) == 0;
+    for (const auto& p : package.models)
+        info.extraFiles.push_back(p.name + ": compiled for " + p.device + " (" + p.platform +
+                                  (p.isa.empty() ? "" : ", " + p.isa) + "), " + std::to_string(p.constants.size()) +
+                                  " constants, a " + std::to_string(p.libraryBytes / 1024) + " KiB shared object");
+}
+
 ModelInfo inspectModelFile(const std::string& path) {
     ModelInfo info;
     info.path = path;
@@ -382,6 +433,9 @@ ModelInfo inspectModelFile(const std::string& path) {
             fillTorchScript(m, m.is_training(), info);
             break;
         }
+        case FileKind::Pt2:
+            fillPackage(detail::readPt2(path), info);
+            break;
         case FileKind::StateDict:
         {
             const Value whole = readCheckpoint(path);
@@ -484,6 +538,12 @@ Model Model::load(const std::string& path) {
     impl->info.diagnosis = diagnose(path);
     impl->info.fileSize = impl->info.diagnosis.kind == FileKind::NotFound ? 0 : detail::fileSize(path);
     const Diagnosis& d = impl->info.diagnosis;
+    if (d.kind == FileKind::Pt2 && d.usable) {
+        const detail::Pt2Package package = detail::readPt2(path);
+        fillPackage(package, impl->info);
+        impl->package = package.models.front();
+        return Model(std::move(impl));
+    }
     if (d.kind != FileKind::TorchScript) {
         std::string msg = path + ": " + d.summary;
         if (d.kind == FileKind::StateDict)
@@ -515,6 +575,9 @@ StateDictReport Model::loadStateDict(const std::string& path, bool strict, const
 
 
 StateDictReport Model::loadStateDict(const Value& stateDict, bool strict, const std::string& stripPrefix) {
+    if (m_impl->package)
+        throw Error(m_impl->info.path + ": an AOTInductor package's weights are compiled into it: export and "
+                    "compile the model again with the new weights");
     StateDictReport report;
     report.strict = strict;
     std::map<std::string, at::Tensor> targets;
@@ -617,6 +680,7 @@ StateDictReport Model::loadStateDict(const Value& stateDict, bool strict, const 
 
 // Feeding NumPy's default float64 to a float32 model is the commonest dtype slip: name it.
 std::string detail::ModelAccess::dtypeHint(const Model& model, const InputBinding& binding) {
+    if (model.m_impl->package) return {};
     std::set<at::ScalarType> weights;
     for (const auto& p : model.m_impl->module.parameters(true))
         if (p.is_floating_point()) weights.insert(p.scalar_type());
@@ -638,8 +702,30 @@ const torch::jit::Module& ModelAccess::module(const Model& model) {
     return model.m_impl->module;
 }
 
+const Pt2Model* ModelAccess::package(const Model& model) {
+    return model.m_impl->package ? &*model.m_impl->package : nullptr;
+}
+
+c10::IValue ModelAccess::runPackage(const Model& model, const std::vector<c10::IValue>& inputs) {
+    Model::Impl& impl = *model.m_impl;
+    std::call_once(impl.loaded, [&] {
+        try {
+            impl.run = loadPackage(impl.info.path, impl.package->name);
+        } catch (const std::exception& e) {
+            impl.loadError = e.what();
+        }
+    });
+    if (!impl.run) throw Error(impl.loadError);
+    return impl.run(inputs);
+}
+
 std::vector<c10::IValue> ModelAccess::forwardStack(const Model& model, const InputBinding& binding) {
     if (!binding.ok) throw Error("inputs do not match forward: " + binding.error);
+    if (model.m_impl->package) {
+        std::vector<c10::IValue> stack;
+        for (const auto& a : binding.arguments) stack.push_back(unwrap(a.value));
+        return stack;
+    }
     const auto& schema = model.m_impl->module.get_method("forward").function().getSchema();
     std::vector<c10::IValue> stack;
     std::size_t next = 0;
@@ -661,6 +747,7 @@ Value Model::forward(const InputBinding& binding) const {
     std::vector<c10::IValue> stack = detail::ModelAccess::forwardStack(*this, binding);
     try {
         c10::InferenceMode guard;
+        if (m_impl->package) return wrap(detail::ModelAccess::runPackage(*this, stack));
         return wrap(m_impl->module.get_method("forward")(std::move(stack)));
     } catch (const c10::Error& e) {
         throw Error("forward failed: " + detail::errorEssence(e.what_without_backtrace()) +

@@ -28,6 +28,7 @@ struct BuildInfo {
     LibTorchBuild libtorch;
     bool cudaCompiled = false;
     bool cudaAvailable = false;
+    bool aotiPackages = false; // AOTInductor .pt2 packages run (LibTorch 2.6+: AOTIModelPackageLoader)
     int cudaDevices = 0;
     std::string cudaStatus; // a sentence: why CUDA is or is not usable
 };

@@ -43,6 +43,11 @@ struct Diagnosis {
 // Never throws for a bad file; only reads what it must.
 Diagnosis diagnose(const std::string& path);
 
+// A model the workbench runs: a TorchScript archive, or an AOTInductor package this LibTorch loads.
+inline bool runnable(const Diagnosis& d) {
+    return d.usable && (d.kind == FileKind::TorchScript || d.kind == FileKind::Pt2);
+}
+
 // Whether the file holds tensors to feed a model rather than a model or a state_dict, decided cheaply
 // (a TorchScript archive is told by its record names, without checking its data): for drops.
 bool holdsInputTensors(const std::string& path);
