@@ -120,8 +120,8 @@ void TestDiagnosis::explanationsNameTheFix_data() {
                                     << "__main__.SmallCnn"
                                     << "torch.jit.script";
     QTest::newRow("pt2") << "exported.pt2"
-                         << "2.6"
-                         << "torch.jit.trace";
+                         << "no compiled code"
+                         << "aoti_compile_and_package";
     QTest::newRow("onnx") << "cnn.onnx"
                           << "ONNX Runtime"
                           << "torch.jit.trace";

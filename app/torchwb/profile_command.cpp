@@ -126,7 +126,8 @@ std::string profileTotals(const twb::Profile& p) {
     out << "Per forward: " << twb::formatDuration(p.forwardNs) << " profiled = operators' self "
         << twb::formatDuration(p.operatorSelfNs) << " + fused nodes " << twb::formatDuration(p.fusedNs)
         << " + unattributed " << twb::formatDuration(p.unattributedNs) << " ("
-        << percent(p.unattributedNs, p.forwardNs) << ": the interpreter"
+        << percent(p.unattributedNs, p.forwardNs)
+        << (p.operators.empty() || p.lines.size() || p.moduleScope ? ": the interpreter" : ": code the profiler does not see")
         << (std::any_of(p.fused.begin(), p.fused.end(), [](const twb::FusedNode& f) { return f.timeNs < 0; })
                 ? ", and fused nodes not timed per op"
                 : "")

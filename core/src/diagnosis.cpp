@@ -131,7 +131,9 @@ Diagnosis pt2Diagnosis(const std::string& path) {
     const std::string compile = "Compile it into a package the workbench runs, in Python:\n"
                                 "    ep = torch.export.load(\"" + path.substr(path.rfind('/') + 1) + "\")\n"
                                 "    torch._inductor.aoti_compile_and_package(ep, package_path=\"" + stem(path) +
-                                "_aoti.pt2\")";
+                                "_aoti.pt2\")" +
+                                std::string(aotiAvailable() ? "" : "\nand run it with a LibTorch ≥ 2.6 build of the "
+                                                                  "workbench (this one uses " TORCH_VERSION ")");
     if (package.models.empty()) {
         if (package.exportedProgram)
             return unusable(FileKind::Pt2, "zip (.pt2)", "A torch.export ExportedProgram (torch.export.save)",

@@ -6,6 +6,7 @@
 #include "profiler.h"
 
 #include "harness.h"
+#include "model_access.h"
 #include "readers.h"
 
 #include "twb/build_info.h"
@@ -467,6 +468,15 @@ RunResult profileConfiguration(const Model& model, const InputBinding& binding, 
             } catch (const std::exception& e) {
                 p.notes.push_back(std::string("the machine's peak was not measured: ") + e.what());
             }
+        }
+        if (ModelAccess::package(model)) {
+            // No TorchScript frames and no module scope: the rest is the package's own generated code.
+            p.notes.erase(std::remove_if(p.notes.begin(), p.notes.end(),
+                                         [](const std::string& n) { return n.find("module scope") != std::string::npos; }),
+                          p.notes.end());
+            p.notes.push_back("an AOTInductor package: the C++ kernels it generated (cpp_fused_…) do not report to "
+                              "the profiler, so their time is the unattributed remainder; the ATen operators it "
+                              "calls are listed");
         }
         if (record.config.device != "cpu")
             p.notes.push_back("operator times are CPU-side: on CUDA they include launches, not kernel time");
