@@ -6,6 +6,11 @@
 #include <cstdio>
 #include <cctype>
 #include <fstream>
+#include <unistd.h>
+#include <fcntl.h>
+#include <cstring>
+#include <cerrno>
+#include <atomic>
 #include <limits>
 #include <sys/stat.h>
 
@@ -35,20 +40,39 @@ std::string readWholeFile(const std::string& path, uint64_t maxBytes) {
 }
 
 void writeFileAtomically(const std::string& path, const std::string& text) {
-    const std::string tmp = path + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) throw Error(path + ": cannot be opened for writing");
-        out << text;
-        if (!out) {
-            out.close();
-            std::remove(tmp.c_str());
-            throw Error(path + ": writing failed (disk full?)");
+    // A temporary file of its own in the same folder (so the rename cannot cross file systems), written
+    // whole and flushed to the disk, then renamed over the target: a reader, a crash or a kill at any
+    // moment sees the old file or the new one, never part of either.
+    static std::atomic<unsigned> counter{0};
+    const std::string tmp = path + ".tmp-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) throw Error(path + ": cannot be written (" + std::strerror(errno) + "); the old file is unchanged");
+    auto fail = [&](const char* what) {
+        const int err = errno;
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        throw Error(path + ": " + what + " (" + std::strerror(err) + "); the old file is unchanged");
+    };
+    const char* data = text.data();
+    std::size_t left = text.size();
+    while (left > 0) {
+        const ssize_t n = ::write(fd, data, left);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            fail("writing failed");
         }
+        data += n;
+        left -= std::size_t(n);
+    }
+    if (::fsync(fd) != 0) fail("flushing to disk failed");
+    if (::close(fd) != 0) {
+        ::unlink(tmp.c_str());
+        throw Error(path + ": writing failed; the old file is unchanged");
     }
     if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        std::remove(tmp.c_str());
-        throw Error(path + ": cannot be replaced");
+        const int err = errno;
+        ::unlink(tmp.c_str());
+        throw Error(path + ": cannot be replaced (" + std::strerror(err) + "); the old file is unchanged");
     }
 }
 

@@ -304,17 +304,13 @@ void writeNpy(const std::string& path, const Value& value) {
     const std::size_t total = 10 + header.size() + 1;
     header.append((64 - total % 64) % 64, ' ');
     header += '\n';
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error(path + ": cannot be opened for writing");
-    out.write(kMagic, 6);
-    const char version[2] = {1, 0};
-    out.write(version, 2);
+    std::string bytes(kMagic, 6);
+    bytes += std::string{char(1), char(0)};
     const uint16_t len = uint16_t(header.size());
-    const char lenBytes[2] = {char(len & 0xFF), char(len >> 8)};
-    out.write(lenBytes, 2);
-    out.write(header.data(), std::streamsize(header.size()));
-    out.write(static_cast<const char*>(t.data_ptr()), std::streamsize(t.numel() * t.element_size()));
-    if (!out) throw Error(path + ": writing failed (disk full?)");
+    bytes += std::string{char(len & 0xFF), char(len >> 8)};
+    bytes += header;
+    bytes.append(static_cast<const char*>(t.data_ptr()), std::size_t(t.numel() * t.element_size()));
+    writeFileAtomically(path, bytes);
 }
 
 } // namespace twb::detail

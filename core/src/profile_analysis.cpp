@@ -45,6 +45,32 @@ std::string scaled(double v, const char* unit) {
     return fixed(v, v < 10 ? 2 : v < 100 ? 1 : 0) + " " + prefixes[i] + unit;
 }
 
+// The profiled call each event belongs to: on a forward's thread, from that forward's start to the next
+// one's (or to its end and a microsecond more: a microsecond-resolution profiler truncates the last
+// operator's start onto the forward's end). Nesting cannot decide it there.
+void assignCalls(std::vector<ProfileEvent>& events) {
+    std::map<uint64_t, std::vector<const ProfileEvent*>> forwards;
+    for (const auto& e : events)
+        if (e.kind == EventKind::Forward) forwards[e.thread].push_back(&e);
+    for (auto& [thread, list] : forwards)
+        std::sort(list.begin(), list.end(), [](auto* a, auto* b) { return a->startNs < b->startNs; });
+    for (auto& e : events) {
+        if (e.kind == EventKind::Forward) continue;
+        e.call = -1;
+        const auto it = forwards.find(e.thread);
+        if (it == forwards.end()) continue;
+        const auto& list = it->second;
+        for (std::size_t k = 0; k < list.size(); ++k) {
+            const double from = list[k]->startNs;
+            const double to = k + 1 < list.size() ? list[k + 1]->startNs : list[k]->startNs + list[k]->durationNs + 1000;
+            if (e.startNs >= from && e.startNs < std::min(to, list[k]->startNs + list[k]->durationNs + 1000)) {
+                e.call = list[k]->call;
+                break;
+            }
+        }
+    }
+}
+
 } // namespace
 
 double OperatorStat::gflops(int profiledCalls) const {
@@ -109,6 +135,13 @@ Profile buildProfile(std::vector<ProfileEvent> events, int calls, std::vector<Fu
     });
     std::vector<long> parent(events.size(), -1);
     {
+        // Microsecond events (LibTorch before 2.0) are truncated, and their clock conversion can shift an
+        // event by a unit: an enclosed event may end a unit past its parent, and a sibling may seem to start
+        // inside the previous one. Enclosed means starting inside and ending inside, within one unit.
+        const bool micro = std::all_of(events.begin(), events.end(), [](const ProfileEvent& e) {
+            return std::fmod(e.durationNs, 1000.0) == 0 && std::fmod(e.startNs, 1000.0) == 0;
+        });
+        const double unit = micro ? 1000.0 : 0.0;
         std::vector<std::size_t> open;
         uint64_t thread = 0;
         for (std::size_t i : order) {
@@ -117,9 +150,10 @@ Profile buildProfile(std::vector<ProfileEvent> events, int calls, std::vector<Fu
             thread = e.thread;
             while (!open.empty()) {
                 const auto& o = events[open.back()];
-                // Events on one thread nest or follow each other, so starting inside is enclosed; ends are
-                // not compared, since a microsecond-resolution profiler rounds them past the parent's.
-                if (e.startNs >= o.startNs && e.startNs < o.startNs + o.durationNs) break;
+                const double end = o.startNs + o.durationNs;
+                if (e.startNs >= o.startNs && e.startNs < std::max(end, o.startNs + 1) &&
+                    e.startNs + e.durationNs <= end + unit)
+                    break;
                 open.pop_back();
             }
             if (!open.empty()) parent[i] = long(open.back());
@@ -129,9 +163,7 @@ Profile buildProfile(std::vector<ProfileEvent> events, int calls, std::vector<Fu
     for (auto& e : events) e.selfNs = e.durationNs;
     for (std::size_t i = 0; i < events.size(); ++i) {
         if (parent[i] < 0) continue;
-        auto& up = events[std::size_t(parent[i])];
-        up.selfNs -= events[i].durationNs;
-        if (events[i].call < 0) events[i].call = up.call; // parents come first in `order`, so this chains
+        events[std::size_t(parent[i])].selfNs -= events[i].durationNs;
     }
     for (std::size_t i : order) {
         auto& e = events[i];
@@ -140,8 +172,8 @@ Profile buildProfile(std::vector<ProfileEvent> events, int calls, std::vector<Fu
         for (long u = parent[i]; u >= 0; u = parent[std::size_t(u)])
             if (events[std::size_t(u)].kind == EventKind::Operator) ++depth;
         e.depth = depth;
-        if (e.call < 0 && parent[i] >= 0) e.call = events[std::size_t(parent[i])].call;
     }
+    assignCalls(events);
 
     double forwardTotal = 0;
     int forwards = 0;
@@ -337,22 +369,11 @@ Profile buildProfile(std::vector<ProfileEvent> events, int calls, std::vector<Fu
 
 namespace {
 // Each forward's operator and frame events in start order, on the forward's own thread.
-std::map<int, std::vector<std::size_t>> eventsByCall(const std::vector<ProfileEvent>& events) {
-    std::vector<std::size_t> forwards;
-    for (std::size_t i = 0; i < events.size(); ++i)
-        if (events[i].kind == EventKind::Forward) forwards.push_back(i);
+std::map<int, std::vector<std::size_t>> eventsByCall(std::vector<ProfileEvent> events) {
+    assignCalls(events);
     std::map<int, std::vector<std::size_t>> calls;
-    for (std::size_t i = 0; i < events.size(); ++i) {
-        const auto& e = events[i];
-        if (e.kind == EventKind::Forward) continue;
-        for (std::size_t f : forwards) {
-            const auto& w = events[f];
-            if (e.thread == w.thread && e.startNs >= w.startNs && e.startNs < w.startNs + w.durationNs) {
-                calls[w.call].push_back(i);
-                break;
-            }
-        }
-    }
+    for (std::size_t i = 0; i < events.size(); ++i)
+        if (events[i].kind != EventKind::Forward && events[i].call >= 0) calls[events[i].call].push_back(i);
     for (auto& [call, list] : calls)
         std::stable_sort(list.begin(), list.end(), [&](std::size_t a, std::size_t b) {
             return events[a].startNs != events[b].startNs ? events[a].startNs < events[b].startNs
@@ -368,16 +389,26 @@ int attachDescriptions(std::vector<ProfileEvent>& timed, const std::vector<Profi
     int unmatched = 0;
     for (const auto& [call, list] : a) {
         const auto other = b.find(call);
-        bool same = other != b.end() && other->second.size() == list.size();
-        for (std::size_t i = 0; same && i < list.size(); ++i)
-            same = timed[list[i]].name == described[other->second[i]].name;
+        // The n-th call of each operator in one pass is its n-th call in the other: the order of events
+        // that start in the same microsecond is not to be relied on, their counts are.
+        std::map<std::string, std::vector<std::size_t>> mine, theirs;
+        for (std::size_t i : list) mine[timed[i].name].push_back(i);
+        if (other != b.end())
+            for (std::size_t i : other->second) theirs[described[i].name].push_back(i);
+        bool same = other != b.end() && mine.size() == theirs.size();
+        for (const auto& [name, ids] : mine) {
+            if (!same) break;
+            const auto it = theirs.find(name);
+            same = it != theirs.end() && it->second.size() == ids.size();
+        }
         if (!same) {
             ++unmatched;
             continue;
         }
-        for (std::size_t i = 0; i < list.size(); ++i) {
-            ProfileEvent& t = timed[list[i]];
-            const ProfileEvent& d = described[other->second[i]];
+        for (const auto& [name, ids] : mine)
+            for (std::size_t n = 0; n < ids.size(); ++n) {
+            ProfileEvent& t = timed[ids[n]];
+            const ProfileEvent& d = described[theirs[name][n]];
             t.shapes = d.shapes;
             t.module = d.module;
             t.moduleType = d.moduleType;

@@ -40,8 +40,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // ---------------------------------------------------------------- event accessors across releases
-template <typename E> auto startNs(const E& e, int) -> decltype(double(e.startNs())) { return double(e.startNs()); }
-template <typename E> double startNs(const E& e, long) { return double(e.startUs()) * 1000.0; }
+// Integers: Unix-epoch nanoseconds (about 1.8e18) are past what a double holds to the nanosecond.
+template <typename E> auto startNs(const E& e, int) -> decltype(uint64_t(e.startNs())) { return uint64_t(e.startNs()); }
+template <typename E> uint64_t startNs(const E& e, long) { return uint64_t(e.startUs()) * 1000; }
 template <typename E> auto durationNs(const E& e, int) -> decltype(double(e.durationNs())) {
     return double(e.durationNs());
 }
@@ -301,19 +302,16 @@ Collected profiledPass(PreparedForward& f, int calls, bool describe, const FlopT
         c.graph = torch::jit::lastExecutedOptimizedGraph();
     });
     if (!result) return c;
-    double origin = -1;
+    uint64_t origin = UINT64_MAX;
     for (const auto& e : result->events())
-        if (e.deviceType() == c10::DeviceType::CPU) {
-            const double s = startNs(e, 0);
-            if (origin < 0 || s < origin) origin = s;
-        }
+        if (e.deviceType() == c10::DeviceType::CPU) origin = std::min(origin, startNs(e, 0));
     for (const auto& e : result->events()) {
         if (e.deviceType() != c10::DeviceType::CPU) continue;
         ProfileEvent p;
         p.name = e.name();
         p.kind = kindOf(e.scope(), p.name);
         p.thread = e.startThreadId();
-        p.startNs = startNs(e, 0) - origin;
+        p.startNs = double(startNs(e, 0) - origin);
         p.durationNs = durationNs(e, 0);
         if (p.kind == EventKind::Forward) {
             p.call = std::atoi(p.name.c_str() + std::string("torchwb::forward#").size());

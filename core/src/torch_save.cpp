@@ -350,10 +350,7 @@ void writeTorchSave(const std::string& path, const Value& value) {
     } catch (const std::exception& e) {
         throw Error(path + ": the value cannot be saved as .pt", e.what());
     }
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error(path + ": cannot be opened for writing");
-    out.write(bytes.data(), std::streamsize(bytes.size()));
-    if (!out) throw Error(path + ": writing failed (disk full?)");
+    writeFileAtomically(path, std::string(bytes.begin(), bytes.end()));
 }
 
 } // namespace twb::detail

@@ -1,0 +1,24 @@
+// A writer for the crash-safety test: writes two different complete reports to PATH, in turn, for ever
+// (until killed). Each is a few megabytes, so that a kill lands in the middle of a write often.
+#include "twb/report.h"
+
+#include <cstdio>
+#include <string>
+
+int main(int argc, char** argv) {
+    if (argc != 2) {
+        std::fprintf(stderr, "usage: %s PATH\n", argv[0]);
+        return 2;
+    }
+    twb::Report versions[2];
+    for (int v = 0; v < 2; ++v) {
+        twb::RunRecord run;
+        run.ok = true;
+        run.label = v == 0 ? "version A" : "version B";
+        for (int i = 0; i < 150000 + v * 50000; ++i) run.samplesNs.push_back(1000.0 + i % 977 + v);
+        versions[v].runs.push_back(run);
+    }
+    std::printf("writing\n");
+    std::fflush(stdout);
+    for (unsigned long i = 0;; ++i) twb::writeReport(argv[1], versions[i % 2]);
+}

@@ -1,0 +1,85 @@
+// Crash-safe saves: a writer killed with SIGKILL at random moments, 200 times, always leaves the old
+// complete report or the new complete one, never a partial file; a write that cannot happen says why and
+// leaves the old file as it was.
+#include "test_support.h"
+
+#include "twb/error.h"
+#include "twb/report.h"
+#include "twb/session.h"
+#include "twb/tensor_io.h"
+
+#include <QDir>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QThread>
+
+#include <csignal>
+#include <fstream>
+#include <random>
+#include <sys/types.h>
+#include <unistd.h>
+
+class TestCrashSafe : public QObject {
+    Q_OBJECT
+private slots:
+    void killedWritersLeaveCompleteFiles();
+    void unwritableFolderLeavesTheOldFile();
+};
+
+void TestCrashSafe::killedWritersLeaveCompleteFiles() {
+    const QString writer = qEnvironmentVariable("TWB_REPORT_WRITER");
+    if (writer.isEmpty()) QSKIP("TWB_REPORT_WRITER is not set: run through ctest");
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("report.json").toStdString();
+    std::mt19937 rng(7);
+    std::uniform_int_distribution<int> pause(0, 120);
+    int checked = 0, midWrite = 0;
+    for (int round = 0; round < 200; ++round) {
+        QProcess p;
+        p.start(writer, {QString::fromStdString(path)});
+        QVERIFY(p.waitForStarted(10000));
+        QVERIFY(p.waitForReadyRead(10000)); // "writing"
+        QThread::msleep(unsigned(pause(rng)));
+        ::kill(pid_t(p.processId()), SIGKILL);
+        QVERIFY(p.waitForFinished(10000));
+        if (!QFileInfo::exists(QString::fromStdString(path))) continue; // killed before the first rename
+        // Temporary files may be left behind; the report itself is always whole.
+        const twb::Report r = twb::readReport(path);
+        QCOMPARE(r.runs.size(), std::size_t(1));
+        const std::string label = r.runs.front().label;
+        QVERIFY2(label == "version A" || label == "version B", label.c_str());
+        QCOMPARE(r.runs.front().samplesNs.size(), std::size_t(label == "version A" ? 150000 : 200000));
+        ++checked;
+        midWrite += QDir(dir.path()).entryList({"report.json.tmp-*"}).size() > 0;
+    }
+    qInfo("%d kills checked, %d of them in the middle of a write (a temporary file left)", checked, midWrite);
+    QVERIFY(checked >= 150);
+    QVERIFY(midWrite > 0); // the kills did land inside writes
+}
+
+void TestCrashSafe::unwritableFolderLeavesTheOldFile() {
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("session.twbsession").toStdString();
+    twb::Session s;
+    s.model = "old.pt";
+    twb::writeSession(path, s);
+    // A folder that is gone: the write fails, naming the file and the cause.
+    try {
+        twb::writeReport(dir.filePath("missing/report.json").toStdString(), twb::Report());
+        QFAIL("wrote into a folder that does not exist");
+    } catch (const twb::Error& e) {
+        QVERIFY2(std::string(e.what()).find("missing/report.json: cannot be written") != std::string::npos, e.what());
+        QVERIFY2(std::string(e.what()).find("No such file or directory") != std::string::npos, e.what());
+    }
+    if (::geteuid() == 0) QSKIP("running as root: a read-only folder does not stop root");
+    QVERIFY(QFile::setPermissions(dir.path(), QFileDevice::ReadOwner | QFileDevice::ExeOwner));
+    s.model = "new.pt";
+    QVERIFY_THROWS_EXCEPTION(twb::Error, twb::writeSession(path, s));
+    QVERIFY_THROWS_EXCEPTION(twb::Error, twb::writeTensorFile(dir.filePath("out.npy").toStdString(),
+                                                              twb::readTensorFile(TWB_DATA("mlp_x.npy"))));
+    QFile::setPermissions(dir.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+    QCOMPARE(twb::readSession(path).model, std::string("old.pt"));
+}
+
+TWB_TEST_MAIN(TestCrashSafe)
+#include "tst_crash_safe.moc"
