@@ -42,6 +42,8 @@
 
 #include <memory>
 
+#include <sys/stat.h>
+
 using namespace twbui;
 
 class TestUi : public QObject {
@@ -75,6 +77,7 @@ private slots:
     void profileCancels();
     void sweepPanelRecommendsAndAddsTheWinner();
     void packageRunsBesideItsTorchScriptTwin();
+    void brokenAndHostileFilesInARow();
 
 private:
     static QVector<twb::RunConfig> quick() {
@@ -795,6 +798,64 @@ void TestUi::packageRunsBesideItsTorchScriptTwin() {
     for (const auto& r : w.resultsPanel()->runs()) (r.origin.isEmpty() ? local : fromReport) += 1;
     QVERIFY(local >= 1 && fromReport == 1); // both on the charts
     QVERIFY(w.resultsPanel()->timelinePlot()->graphCount() >= 2);
+}
+
+void TestUi::brokenAndHostileFilesInARow() {
+    // 30 and more broken, hostile and truncated files through the real window, one after another: each
+    // shows its diagnosis, none crashes or leaves a dialog open, and the window keeps answering.
+    QStringList files;
+    const QDir data(QFileInfo(QString::fromStdString(TWB_DATA("evil.pt"))).absolutePath());
+    for (const QString& f : data.entryList({"bad_*"}, QDir::Files)) files << data.filePath(f);
+    for (const char* f : {"evil.pt", "lfs_pointer.pt", "empty.pt", "empty.npy", "cycle.pt", "deep_nesting.pt",
+                          "download.pt", "flipped_model.pt", "flipped_state_dict.pth", "missing_ops.pt",
+                          "cnn_pickled_module.pt", "cnn_legacy.pth", "cnn.onnx", "exported.pt2", "mlp_exported.pt2",
+                          "cuda_saved.pt", "ckpt_canary.pth", "cnn_state_dict_bad.pth"})
+        files << data.filePath(QString::fromLatin1(f));
+    // Truncated copies of good files, cut at a third, and a named pipe.
+    for (const char* f : {"cnn_scripted.pt", "mlp_traced.pt", "cnn_state_dict.pth", "mlp_x.npy", "mlp_aoti.pt2"}) {
+        QFile in(data.filePath(QString::fromLatin1(f)));
+        QVERIFY(in.open(QIODevice::ReadOnly));
+        const QByteArray bytes = in.readAll();
+        const QString cut = m_settingsDir.filePath(QStringLiteral("cut_") + QString::fromLatin1(f));
+        QFile out(cut);
+        QVERIFY(out.open(QIODevice::WriteOnly));
+        out.write(bytes.left(bytes.size() / 3));
+        out.close();
+        files << cut;
+    }
+    const QString fifo = m_settingsDir.filePath("pipe.pt");
+    QVERIFY(::mkfifo(fifo.toLocal8Bit().constData(), 0600) == 0);
+    files << fifo << m_settingsDir.path();
+    QVERIFY2(files.size() >= 30, qPrintable(QString::number(files.size())));
+
+    MainWindow w;
+    w.show();
+    QElapsedTimer gap;
+    qint64 longest = 0;
+    QTimer beat;
+    beat.setInterval(5);
+    QObject::connect(&beat, &QTimer::timeout, &w, [&] {
+        longest = std::max(longest, gap.restart());
+        if (QWidget* modal = QApplication::activeModalWidget()) modal->close(); // and the check below fails
+    });
+    gap.start();
+    beat.start();
+    for (const QString& file : files) {
+        QSignalSpy shown(&w, &MainWindow::modelShown);
+        if (qEnvironmentVariableIsSet("TWB_TEST_VERBOSE")) qInfo("opening %s", qPrintable(file));
+        w.openFile(file);
+        QVERIFY2(shown.wait(20000), qPrintable(file));
+        const auto info = shown.last().at(0).value<twb::ModelInfo>();
+        QVERIFY2(!info.diagnosis.summary.empty(), qPrintable(file));
+        QVERIFY2(QApplication::activeModalWidget() == nullptr, qPrintable(file));
+        if (!info.diagnosis.usable)
+            QVERIFY2(!w.modelPanel()->problemText().isEmpty(), qPrintable(file)); // the diagnosis is shown
+    }
+    qInfo("%d files opened in a row; the longest event-loop stall was %lld ms", int(files.size()), longest);
+    QVERIFY(longest < 2000);
+    // A folder and a pipe dropped on the window are named for what they are.
+    w.openUrls({QUrl::fromLocalFile(m_settingsDir.path())});
+    QTRY_VERIFY_WITH_TIMEOUT(!w.statusText().isEmpty(), 5000);
 }
 
 TWB_GUI_TEST_MAIN(TestUi)

@@ -151,6 +151,10 @@ QString ModelPanel::headline() const {
     return m_kind->text();
 }
 
+QString ModelPanel::problemText() const {
+    return m_problemBox->isVisible() ? m_problem->text() : QString();
+}
+
 bool ModelPanel::strictLoading() const {
     return m_strict->isChecked();
 }

@@ -433,6 +433,7 @@ Diagnosis diagnoseUnguarded(const std::string& path);
 
 bool holdsInputTensors(const std::string& path) {
     try {
+        detail::fileSize(path); // refuses folders, pipes and devices before anything opens them
         if (detail::readHead(path, 4) == "PK\x03\x04") {
             const detail::ZipReader zip(path);
             const std::string prefix = zip.torchPrefix();
@@ -461,8 +462,11 @@ Diagnosis diagnoseUnguarded(const std::string& path) {
     try {
         size = detail::fileSize(path);
     } catch (const Error& e) {
-        return unusable(FileKind::NotFound, "", "No file at this path", e.what(),
-                        "Check the path and the file name.");
+        const std::string why = e.what();
+        if (why.find("not a file") != std::string::npos)
+            return unusable(FileKind::NotFound, "", "Not a regular file", why,
+                            "Open a model or tensor file saved on disk.");
+        return unusable(FileKind::NotFound, "", "No file at this path", why, "Check the path and the file name.");
     }
     if (size == 0)
         return unusable(FileKind::Empty, "", "An empty file (0 bytes)",

@@ -20,6 +20,10 @@ uint64_t fileSize(const std::string& path) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) throw Error(path + ": no such file");
     if (S_ISDIR(st.st_mode)) throw Error(path + ": is a folder, not a file");
+    // Reading a named pipe or a device would wait for a writer, or never end.
+    if (S_ISFIFO(st.st_mode)) throw Error(path + ": is a named pipe (FIFO), not a file: save the data to a file");
+    if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISSOCK(st.st_mode))
+        throw Error(path + ": is a device or a socket, not a file");
     return uint64_t(st.st_size);
 }
 
