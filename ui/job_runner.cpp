@@ -197,6 +197,21 @@ void JobRunner::bindInputs(const QVector<InputSpec>& inputs) {
     });
 }
 
+template <typename Context, typename Work>
+void JobRunner::measuring(const Context& ctx, const std::shared_ptr<std::atomic<bool>>& stop, Work&& work) {
+    try {
+        work();
+    } catch (const std::exception& e) {
+        const QString message = QString::fromUtf8(e.what());
+        ctx.deliver([message](JobRunner* r) { emit r->failed(message); });
+    }
+    const bool cancelled = stop->load();
+    ctx.deliver([cancelled](JobRunner* r) {
+        r->m_running = false;
+        emit r->allFinished(cancelled);
+    });
+}
+
 void JobRunner::run(const QVector<twb::RunConfig>& configs) {
     startPlan(configs, false, {});
 }
@@ -234,20 +249,14 @@ void JobRunner::sweep(const twb::SweepOptions& options) {
                 if (light.samplesNs.size() > 4000) light.samplesNs.resize(4000); // the chart needs the stats
                 deliver([light](JobRunner* r) { emit r->sweepPointUpdated(light); });
             };
-            try {
+            measuring(ctx, stop, [&] {
                 const twb::SweepResult result =
                     twb::runSweep(*worker->model, worker->inputs, {}, options, callbacks, stop.get());
                 deliver([result](JobRunner* r) { emit r->sweepFinished(result); });
-            } catch (const std::exception& e) {
-                const QString message = QString::fromUtf8(e.what());
-                deliver([message](JobRunner* r) { emit r->failed(message); });
-            }
+            });
+            return;
         }
-        const bool cancelled = stop->load();
-        deliver([cancelled](JobRunner* r) {
-            r->m_running = false;
-            emit r->allFinished(cancelled);
-        });
+        measuring(ctx, stop, [] {});
     });
 }
 
@@ -310,20 +319,14 @@ void JobRunner::startPlan(const QVector<twb::RunConfig>& configs, bool profile, 
                 deliver([snap](JobRunner* r) { emit r->runFinished(snap); });
                 if (step.hasProfile) deliver([p = step.profile](JobRunner* r) { emit r->profileFinished(p); });
             };
-            try {
+            measuring(ctx, stop, [&] {
                 const twb::Report report =
                     twb::runPlan(*worker->model, worker->inputs, worker->binding, plan, callbacks, stop.get());
                 deliver([report](JobRunner* r) { emit r->planFinished(report); });
-            } catch (const std::exception& e) {
-                const QString message = QString::fromUtf8(e.what());
-                deliver([message](JobRunner* r) { emit r->failed(message); });
-            }
+            });
+            return;
         }
-        const bool cancelled = stop->load();
-        deliver([cancelled](JobRunner* r) {
-            r->m_running = false;
-            emit r->allFinished(cancelled);
-        });
+        measuring(ctx, stop, [] {});
     });
 }
 

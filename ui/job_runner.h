@@ -81,6 +81,9 @@ signals:
     void failed(const QString& message);
 
 private:
+    // The end of every measuring job: what `work` threw, as failed, then allFinished, always.
+    template <typename Context, typename Work>
+    static void measuring(const Context& ctx, const std::shared_ptr<std::atomic<bool>>& stop, Work&& work);
     // run() and profile(): the plan through core's plan runner on the measuring thread.
     void startPlan(const QVector<twb::RunConfig>& configs, bool profile, const twb::ProfileOptions& options);
     // Runs `make` on the short-job thread; a newer comparison request drops this one's result.

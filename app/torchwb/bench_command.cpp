@@ -85,35 +85,15 @@ int runBench(const CLI::App& cmd, const BenchArgs& a, std::ostream& out, std::os
     if (!a.baseline.empty()) baseline = twb::readReport(a.baseline);
     const double maxSlowdown = parseFraction(a.maxSlowdown);
 
-    twb::Model model = loadModel(a.model, a.inputs, out, false);
-    const std::vector<twb::InputSpec> specs = a.inputs.specs(cmd, model, out);
-    const twb::InputBinding binding = model.bindInputs(twb::readInputs(specs, a.inputs.readOptions()));
-    if (!binding.ok) {
-        err << "torchwb: " << a.model << ": " << binding.error << "\n";
-        return 1;
-    }
-    for (const auto& arg : binding.arguments)
-        out << "input   " << arg.argument << " <- " << arg.source << "  " << arg.value.describe() << "\n";
+    const std::optional<BoundModel> bound = loadAndBind(cmd, a.model, a.inputs, out, err);
+    if (!bound) return 1;
 
     twb::Plan plan;
     plan.configs = configs;
     plan.tolerance.atol = a.atol;
     plan.tolerance.rtol = a.rtol;
-    twb::PlanCallbacks callbacks;
-    twb::ProgressFn bar;
-    int barFor = -1;
-    if (!a.quiet)
-        callbacks.progress = [&](int index, const twb::Progress& p) {
-            if (index != barFor) {
-                bar = terminalProgress(configs[std::size_t(index)].label());
-                barFor = index;
-            }
-            return bar ? bar(p) : true;
-        };
-    callbacks.stepFinished = [&](const twb::PlanStep&) {
-        if (bar) err << "\r\033[K" << std::flush;
-    };
-    const twb::Report report = twb::runPlan(model, specs, binding, plan, callbacks);
+    const twb::Report report =
+        twb::runPlan(bound->model, bound->specs, bound->binding, plan, planProgress(configs, a.quiet, err));
     out << "\n" << benchTable(report.runs);
     for (const auto& c : report.comparisons)
         out << "\n" << c.latency.verdict << "\n  outputs: " << outputComparisonText(c.outputs);

@@ -1,5 +1,7 @@
 #include "options.h"
 
+#include <memory>
+
 #include "twb/error.h"
 #include "twb/generate.h"
 
@@ -148,6 +150,43 @@ twb::ProgressFn terminalProgress(const std::string& label) {
         std::fflush(stderr);
         return true;
     };
+}
+
+std::optional<BoundModel> loadAndBind(const CLI::App& cmd, const std::string& path, const InputOptions& inputs,
+                                      std::ostream& out, std::ostream& err) {
+    twb::Model model = loadModel(path, inputs, out, false);
+    std::vector<twb::InputSpec> specs = inputs.specs(cmd, model, out);
+    twb::InputBinding binding = model.bindInputs(twb::readInputs(specs, inputs.readOptions()));
+    if (!binding.ok) {
+        err << "torchwb: " << path << ": " << binding.error << "\n";
+        return std::nullopt;
+    }
+    for (const auto& arg : binding.arguments)
+        out << "input   " << arg.argument << " <- " << arg.source << "  " << arg.value.describe() << "\n";
+    return BoundModel{model, std::move(specs), std::move(binding)};
+}
+
+twb::PlanCallbacks planProgress(const std::vector<twb::RunConfig>& configs, bool quiet, std::ostream& err,
+                                std::function<void(const twb::PlanStep&)> then) {
+    struct Bar {
+        twb::ProgressFn fn;
+        int index = -1;
+    };
+    auto bar = std::make_shared<Bar>();
+    twb::PlanCallbacks callbacks;
+    if (!quiet)
+        callbacks.progress = [bar, &configs](int index, const twb::Progress& p) {
+            if (index != bar->index) {
+                bar->fn = terminalProgress(configs[std::size_t(index)].label());
+                bar->index = index;
+            }
+            return bar->fn ? bar->fn(p) : true;
+        };
+    callbacks.stepFinished = [bar, &err, then](const twb::PlanStep& step) {
+        if (bar->fn) err << "\r\033[K" << std::flush;
+        if (then) then(step);
+    };
+    return callbacks;
 }
 
 } // namespace twb::cli

@@ -7,12 +7,15 @@
 #include "twb/input_spec.h"
 #include "twb/suggest.h"
 #include "twb/model.h"
+#include "twb/plan.h"
 #include "twb/report.h"
 #include "twb/tensor_io.h"
 
 #include <CLI/CLI.hpp>
 
+#include <functional>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -47,5 +50,20 @@ twb::Model loadModel(const std::string& path, const InputOptions& o, std::ostrea
 
 // A progress bar on a terminal; nothing when stderr is not one.
 twb::ProgressFn terminalProgress(const std::string& label);
+
+// The model loaded, its inputs read and bound, and each bound input printed; nothing (after saying why on
+// `err`) when the inputs do not fit forward.
+struct BoundModel {
+    twb::Model model;
+    std::vector<twb::InputSpec> specs;
+    twb::InputBinding binding;
+};
+std::optional<BoundModel> loadAndBind(const CLI::App& cmd, const std::string& path, const InputOptions& inputs,
+                                      std::ostream& out, std::ostream& err);
+
+// Plan callbacks with a progress bar per configuration (none when quiet), cleared as each finishes;
+// `then` runs after each step too. The configurations must outlive the callbacks.
+twb::PlanCallbacks planProgress(const std::vector<twb::RunConfig>& configs, bool quiet, std::ostream& err,
+                                std::function<void(const twb::PlanStep&)> then = {});
 
 } // namespace twb::cli

@@ -197,38 +197,19 @@ int runProfile(const CLI::App& cmd, const ProfileArgs& a, std::ostream& out, std
     if (!a.diff.empty()) configs.push_back(twb::RunConfig::parse(a.diff, base));
     for (const auto& c : configs) twb::validateConfig(c);
 
-    twb::Model model = loadModel(a.model, a.inputs, out, false);
-    const std::vector<twb::InputSpec> specs = a.inputs.specs(cmd, model, out);
-    const twb::InputBinding binding = model.bindInputs(twb::readInputs(specs, a.inputs.readOptions()));
-    if (!binding.ok) {
-        err << "torchwb: " << a.model << ": " << binding.error << "\n";
-        return 1;
-    }
-    for (const auto& arg : binding.arguments)
-        out << "input   " << arg.argument << " <- " << arg.source << "  " << arg.value.describe() << "\n";
+    const std::optional<BoundModel> bound = loadAndBind(cmd, a.model, a.inputs, out, err);
+    if (!bound) return 1;
 
     twb::Plan plan;
     plan.configs = configs;
     plan.profile = true;
     plan.profileOptions.calls = a.calls;
     plan.profileOptions.keepEvents = !a.trace.empty();
-    twb::PlanCallbacks callbacks;
-    twb::ProgressFn bar;
-    int barFor = -1;
-    if (!a.quiet)
-        callbacks.progress = [&](int index, const twb::Progress& p) {
-            if (index != barFor) {
-                bar = terminalProgress(configs[std::size_t(index)].label());
-                barFor = index;
-            }
-            return bar ? bar(p) : true;
-        };
     std::vector<twb::Profile> profiles;
-    callbacks.stepFinished = [&](const twb::PlanStep& step) {
-        if (bar) err << "\r\033[K" << std::flush;
-        if (step.hasProfile) profiles.push_back(step.profile);
-    };
-    const twb::Report report = twb::runPlan(model, specs, binding, plan, callbacks);
+    const twb::Report report = twb::runPlan(bound->model, bound->specs, bound->binding, plan,
+                                            planProgress(configs, a.quiet, err, [&](const twb::PlanStep& step) {
+                                                if (step.hasProfile) profiles.push_back(step.profile);
+                                            }));
 
     int status = 0;
     for (const auto& p : profiles) {
