@@ -22,7 +22,7 @@ void TestRobustness::damagedFiles_data() {
     for (const char* f :
          {"mlp_traced.pt", "two_inputs.pt", "cnn_state_dict.pth", "cnn_checkpoint.pth", "nested.pt",
           "mlp_x.npy", "dtype_complex64.npy", "mlp_x_compressed.npz", "mixed.safetensors", "mlp_x.csv",
-          "image.png", "image.jpg", "cnn.onnx", "cnn_legacy.pth", "cnn_pickled_module.pt"})
+          "image.png", "image.jpg", "cnn.onnx", "cnn_legacy.pth", "cnn_pickled_module.pt", "mlp_aoti.pt2"})
         QTest::newRow(f) << QString(f);
 }
 

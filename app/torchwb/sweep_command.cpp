@@ -68,12 +68,13 @@ std::string sweepText(const twb::SweepResult& r) {
         else if (p.status == twb::PointStatus::Eliminated)
             out << "    " << p.reason << "\n";
     }
-    out << "\nPareto front (lowest median, highest items/s):";
+    out << "\nPareto front (lowest median, highest items/s" << (r.frontWithMemory ? ", least peak memory" : "") << "):";
     bool any = false;
     for (const auto& p : r.points)
         if (p.onFront) {
             out << (any ? "; " : " ") << p.id << " (" << twb::formatDuration(p.stats.median) << ", "
-                << fixed(p.throughput, 1) << " items/s)";
+                << fixed(p.throughput, 1) << " items/s"
+                << (r.frontWithMemory && p.peakRssBytes > 0 ? ", " + bytesText(uint64_t(p.peakRssBytes)) : "") << ")";
             any = true;
         }
     out << (any ? "\n" : " none\n");
@@ -100,6 +101,7 @@ void addSweepOptions(CLI::App& cmd, SweepArgs& a) {
     cmd.add_option("--json", a.json, "Write the versioned JSON report with the sweep");
     cmd.add_option("--csv", a.csv, "Write one row per point");
     cmd.add_flag("--apply", a.apply, "Print the winner as torchwb bench flags");
+    cmd.add_flag("--memory", a.memory, "Draw the Pareto front over peak resident memory too");
     cmd.add_flag("-q,--quiet", a.quiet, "No progress line");
 }
 
@@ -110,6 +112,7 @@ int runSweepCommand(const CLI::App& cmd, const SweepArgs& a, std::ostream& out, 
     options.objective = twb::parseObjective(a.objective);
     options.maxLatencyMs = a.maxLatencyMs;
     options.budgetSeconds = a.budget;
+    options.frontWithMemory = a.memory;
     if (a.atol >= 0 || a.rtol >= 0) {
         options.tolerancesGiven = true;
         options.tolerance.atol = a.atol >= 0 ? a.atol : 1e-5;

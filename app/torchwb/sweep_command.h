@@ -21,7 +21,7 @@ struct SweepArgs {
     std::string objective = "latency", json, csv;
     double maxLatencyMs = 0, budget = 60;
     double atol = -1, rtol = -1; // < 0: the defaults (looser for float16 and bfloat16)
-    bool apply = false, quiet = false;
+    bool apply = false, quiet = false, memory = false;
 };
 
 void addSweepOptions(CLI::App& cmd, SweepArgs& args);

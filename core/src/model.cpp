@@ -393,7 +393,8 @@ static void fillPackage(const detail::Pt2Package& package, ModelInfo& info) {
         for (std::size_t d = 0; d < in.shape.size(); ++d) {
             int64_t v = in.shape[d];
             if (v < 0) v = d < in.min.size() && in.min[d] > 0 ? in.min[d] : 1;
-            shape += (d ? "x" : "") + std::to_string(v);
+            if (d) shape += 'x'; // appended apart: GCC 12 misreads (d ? "x" : "") + string as an overflow
+            shape += std::to_string(v);
         }
         const bool integral = in.dtype.find("int") != std::string::npos || in.dtype == "bool";
         a.suggested = (integral ? "zeros:" : "normal:") + shape + ":" + (in.dtype.empty() ? "float32" : in.dtype);

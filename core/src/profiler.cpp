@@ -57,8 +57,10 @@ std::string formatShapes(const std::vector<std::vector<int64_t>>& shapes) {
     for (std::size_t i = 0; i < shapes.size(); ++i) {
         if (i) s += ", ";
         s += "[";
-        for (std::size_t d = 0; d < shapes[i].size(); ++d)
-            s += (d ? ", " : "") + std::to_string(shapes[i][d]);
+        for (std::size_t d = 0; d < shapes[i].size(); ++d) {
+            if (d) s += ", ";
+            s += std::to_string(shapes[i][d]);
+        }
         s += "]";
     }
     return s + "]";

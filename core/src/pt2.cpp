@@ -128,7 +128,10 @@ std::string pt2Mismatch(const Pt2Input& in, const std::string& argument, const s
                       (hi >= 0 ? " ≤ " + std::to_string(hi) : "");
     }
     std::string got = "[";
-    for (std::size_t d = 0; d < shape.size(); ++d) got += (d ? ", " : "") + std::to_string(shape[d]);
+    for (std::size_t d = 0; d < shape.size(); ++d) {
+        if (d) got += ", ";
+        got += std::to_string(shape[d]);
+    }
     got += "]";
     return "input '" + argument + "' must be " + in.dtype + " " + pt2ShapeText(in) + bounds +
            " (the shapes torch.export compiled the package for), not " + dtype + " " + got;

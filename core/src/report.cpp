@@ -519,6 +519,7 @@ ordered_json sweepJson(const SweepResult& r) {
             {"budget_s", num(r.budgetSeconds)},
             {"elapsed_s", num(r.elapsedSeconds)},
             {"cancelled", r.cancelled},
+            {"front_with_memory", r.frontWithMemory},
             {"points", points},
             {"recommended", r.recommended},
             {"runner_up", r.runnerUp},
@@ -539,6 +540,7 @@ SweepResult sweepFrom(const ordered_json& j) {
     r.budgetSeconds = getNum(j, "budget_s");
     r.elapsedSeconds = getNum(j, "elapsed_s");
     r.cancelled = get<bool>(j, "cancelled");
+    r.frontWithMemory = get<bool>(j, "front_with_memory");
     static const std::map<std::string, PointStatus> statuses{
         {"measured", PointStatus::Measured}, {"skipped", PointStatus::Skipped},
         {"eliminated", PointStatus::Eliminated}, {"failed", PointStatus::Failed},

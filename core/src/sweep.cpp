@@ -23,6 +23,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <set>
@@ -271,10 +272,14 @@ std::vector<int> paretoFront(const std::vector<SweepPoint>& points, bool withMem
         for (std::size_t j = 0; j < points.size() && !dominated; ++j) {
             const auto& b = points[j];
             if (i == j || !counts(b)) continue;
+            // Unknown memory (concurrent streams are not measured for it) beats nothing and loses to everything.
+            auto memory = [](const SweepPoint& p) {
+                return p.peakRssBytes < 0 ? std::numeric_limits<int64_t>::max() : p.peakRssBytes;
+            };
             const bool noWorse = b.stats.median <= a.stats.median && b.throughput >= a.throughput &&
-                                 (!withMemory || b.peakRssBytes <= a.peakRssBytes);
+                                 (!withMemory || memory(b) <= memory(a));
             const bool better = b.stats.median < a.stats.median || b.throughput > a.throughput ||
-                                (withMemory && b.peakRssBytes < a.peakRssBytes);
+                                (withMemory && memory(b) < memory(a));
             dominated = noWorse && better;
         }
         if (!dominated) front.push_back(int(i));
@@ -666,7 +671,8 @@ SweepResult runSweep(const Model& model, const std::vector<InputSpec>& inputs, c
         if (p.status == PointStatus::NotReached && p.reason.empty())
             p.reason = stopped() ? "the sweep was cancelled first" : "the time budget was spent before it was measured";
     r.cancelled = stopped();
-    for (int i : paretoFront(r.points)) r.points[std::size_t(i)].onFront = true;
+    r.frontWithMemory = options.frontWithMemory;
+    for (int i : paretoFront(r.points, options.frontWithMemory)) r.points[std::size_t(i)].onFront = true;
     recommend(r);
     r.elapsedSeconds = since(start);
     setThreads(options.base.threads);

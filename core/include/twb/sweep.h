@@ -36,6 +36,7 @@ struct SweepOptions {
     SweepObjective objective = SweepObjective::Latency;
     double maxLatencyMs = 0; // throughput objective: only points whose p99 is below this (0: any)
     double budgetSeconds = 60;
+    bool frontWithMemory = false; // the Pareto front also over each point's peak resident memory
     bool tolerancesGiven = false; // false: 1e-5, or 1e-2 for float16 and bfloat16 points
     CompareOptions tolerance;
 };
@@ -69,6 +70,7 @@ struct SweepResult {
     SweepObjective objective = SweepObjective::Latency;
     double maxLatencyMs = 0, budgetSeconds = 0, elapsedSeconds = 0;
     bool cancelled = false;
+    bool frontWithMemory = false;
     std::vector<SweepPoint> points; // the grid first, then the two references
     int recommended = -1;           // index into points; -1: none qualifies
     int runnerUp = -1;

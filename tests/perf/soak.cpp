@@ -1,0 +1,80 @@
+// Does memory grow with use? Runs the same small bench through the plan runner many times in one process
+// and prints the resident set size after every tenth run and the slope fitted after the first ten (goal:
+// under 1 MB per 100 runs). Usage:
+//   soak MODEL.pt GENERATOR RUNS [MODEL.pt GENERATOR RUNS …]
+#include "twb/input_spec.h"
+#include "twb/plan.h"
+#include "twb/runtime.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+double rssMiB() {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line))
+        if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+    return -1;
+}
+
+// Least squares slope of y over x.
+double slope(const std::vector<double>& x, const std::vector<double>& y) {
+    double mx = 0, my = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        mx += x[i];
+        my += y[i];
+    }
+    mx /= double(x.size());
+    my /= double(y.size());
+    double num = 0, den = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        num += (x[i] - mx) * (y[i] - my);
+        den += (x[i] - mx) * (x[i] - mx);
+    }
+    return den > 0 ? num / den : 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 4 || (argc - 1) % 3 != 0) {
+        std::fprintf(stderr, "usage: %s MODEL.pt GENERATOR RUNS [MODEL.pt GENERATOR RUNS …]\n", argv[0]);
+        return 2;
+    }
+    twb::setThreads(0);
+    for (int a = 1; a + 2 < argc; a += 3) {
+        const std::string path = argv[a];
+        const int runs = std::atoi(argv[a + 2]);
+        const twb::Model model = twb::Model::load(path);
+        const std::vector<twb::InputSpec> specs{twb::InputSpec::parseGenerated(argv[a + 1])};
+        const twb::InputBinding binding = model.bindInputs(twb::readInputs(specs));
+        twb::Plan plan;
+        plan.configs = {twb::RunConfig::parse("iters=20,warmup=3")};
+        std::vector<double> xs, ys;
+        std::printf("%s, %d runs of 20 calls through the plan runner:\n", path.c_str(), runs);
+        for (int i = 1; i <= runs; ++i) {
+            const twb::Report r = twb::runPlan(model, specs, binding, plan);
+            if (!r.runs.front().ok) {
+                std::fprintf(stderr, "%s: %s\n", path.c_str(), r.runs.front().error.c_str());
+                return 1;
+            }
+            if (i % 10 == 0) {
+                const double rss = rssMiB();
+                std::printf("  after %5d runs: RSS %.1f MiB\n", i, rss);
+                if (i > 10) {
+                    xs.push_back(i);
+                    ys.push_back(rss);
+                }
+            }
+        }
+        const double perHundred = xs.size() >= 2 ? slope(xs, ys) * 100 : 0;
+        std::printf("  fitted after the first ten: %+.3f MiB per 100 runs (goal under 1 MB: %s)\n", perHundred,
+                    perHundred * 1.048576 < 1 ? "met" : "missed");
+    }
+    return 0;
+}
