@@ -48,6 +48,7 @@ void TestPt2::inspectsWithoutRunning() {
     QCOMPARE(info.tensors[0].shape, (std::vector<int64_t>{20, 10}));
     QCOMPARE(info.parameters.count, int64_t(20 * 10 + 20 + 10 * 20 + 10));
     QCOMPARE(info.savedDevices, (std::vector<std::string>{"cpu"}));
+    QVERIFY2(info.extraFiles.front().find("by g++") != std::string::npos, info.extraFiles.front().c_str());
 }
 
 void TestPt2::exportedProgramIsExplained() {

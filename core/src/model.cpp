@@ -414,7 +414,9 @@ static void fillPackage(const detail::Pt2Package& package, ModelInfo& info) {
     info.savedOnCuda = m.device.rfind("cuda", 0) == 0;
     for (const auto& p : package.models)
         info.extraFiles.push_back(p.name + ": compiled for " + p.device + " (" + p.platform +
-                                  (p.isa.empty() ? "" : ", " + p.isa) + "), " + std::to_string(p.constants.size()) +
+                                  (p.isa.empty() ? "" : ", " + p.isa) + ")" +
+                                  (p.compiler.empty() ? "" : " by " + p.compiler) + ", " +
+                                  std::to_string(p.constants.size()) +
                                   " constants, a " + std::to_string(p.libraryBytes / 1024) + " KiB shared object");
 }
 

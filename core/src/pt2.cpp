@@ -42,6 +42,13 @@ std::vector<int64_t> dims(const std::string& list, bool* dynamic = nullptr) {
 
 // The generated wrapper names its inputs, constants and checks in a fixed form.
 void readWrapper(const std::string& cpp, Pt2Model& model) {
+    // Inductor leaves its compile command as a comment: "// g++ /tmp/…/wrapper.cpp -D … -o …".
+    static const std::regex compile(R"re(\n// ((?:[\w.+-]*/)?(?:g\+\+|c\+\+|clang\+\+|icpx)[\w.-]*) )re");
+    std::smatch cm;
+    if (std::regex_search(cpp, cm, compile)) {
+        const std::string path = cm[1];
+        model.compiler = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
+    }
     std::map<int, Pt2Input> inputs;
     static const std::regex inputName(R"re(inputs_info_\[(\d+)\]\.name = "([^"]+)")re");
     for (auto it = std::sregex_iterator(cpp.begin(), cpp.end(), inputName); it != std::sregex_iterator(); ++it)

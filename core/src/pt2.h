@@ -22,6 +22,7 @@ struct Pt2Model {
     std::string name;     // "model"
     std::string device;   // "cpu", "cuda"
     std::string platform, isa;
+    std::string compiler; // the C++ compiler the wrapper records it was built with ("g++"), where it does
     std::vector<Pt2Input> inputs;
     int outputs = 0;
     std::vector<TensorInfo> constants; // name = the original FQN ("fc1.weight")
