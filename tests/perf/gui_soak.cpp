@@ -3,6 +3,7 @@
 //   gui_soak MODEL.pt INPUT ROUNDS
 #include "config_panel.h"
 #include "main_window.h"
+#include "rss.h"
 
 #include <QApplication>
 #include <QEventLoop>
@@ -12,19 +13,9 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <string>
 #include <vector>
 
-namespace {
-double rssMiB() {
-    std::ifstream status("/proc/self/status");
-    std::string line;
-    while (std::getline(status, line))
-        if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
-    return -1;
-}
-} // namespace
 
 int main(int argc, char** argv) {
     if (argc != 4) {
@@ -74,9 +65,6 @@ int main(int argc, char** argv) {
             }
         }
     }
-    double mx = 0, my = 0, num = 0, den = 0;
-    for (std::size_t k = 0; k < xs.size(); ++k) mx += xs[k] / double(xs.size()), my += ys[k] / double(ys.size());
-    for (std::size_t k = 0; k < xs.size(); ++k) num += (xs[k] - mx) * (ys[k] - my), den += (xs[k] - mx) * (xs[k] - mx);
-    std::printf("fitted after the first ten rounds: %+.2f MiB per 10 rounds\n", den > 0 ? 10 * num / den : 0.0);
+    std::printf("fitted after the first ten rounds: %+.2f MiB per 10 rounds\n", 10 * slope(xs, ys));
     return 0;
 }

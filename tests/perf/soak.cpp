@@ -6,40 +6,13 @@
 #include "twb/plan.h"
 #include "twb/runtime.h"
 
+#include "rss.h"
+
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <string>
 #include <vector>
 
-namespace {
-
-double rssMiB() {
-    std::ifstream status("/proc/self/status");
-    std::string line;
-    while (std::getline(status, line))
-        if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
-    return -1;
-}
-
-// Least squares slope of y over x.
-double slope(const std::vector<double>& x, const std::vector<double>& y) {
-    double mx = 0, my = 0;
-    for (std::size_t i = 0; i < x.size(); ++i) {
-        mx += x[i];
-        my += y[i];
-    }
-    mx /= double(x.size());
-    my /= double(y.size());
-    double num = 0, den = 0;
-    for (std::size_t i = 0; i < x.size(); ++i) {
-        num += (x[i] - mx) * (y[i] - my);
-        den += (x[i] - mx) * (x[i] - mx);
-    }
-    return den > 0 ? num / den : 0;
-}
-
-} // namespace
 
 int main(int argc, char** argv) {
     if (argc < 4 || (argc - 1) % 3 != 0) {
