@@ -1,0 +1,59 @@
+#!/bin/sh
+# Runs the fuzz targets and prints, for each, executions, executions per second, coverage (libFuzzer's
+# features) and findings. Built by the asan preset: cmake --preset asan && cmake --build --preset fuzz
+#
+#   tests/fuzz/run.sh SECONDS [TARGET…]     every target (or those named) for up to SECONDS each
+#
+# TWB_FUZZ_RUNS=N stops a target after N executions if that comes first (README: 10^6 or 30 minutes).
+# The working corpus grows in build/asan/fuzz/corpus/TARGET across runs; a finding's input is left in
+# build/asan/fuzz/findings/TARGET/ and the script exits 1. Each finding, once fixed, becomes a file in
+# tests/fuzz/regressions/TARGET/, which tst_fuzz_regressions runs in every build.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+build=${TWB_FUZZ_BUILD:-$root/build/asan}
+[ $# -ge 1 ] || { echo "usage: $0 SECONDS [TARGET...]" >&2; exit 2; }
+seconds=$1; shift
+targets=${*:-npy npz safetensors torch_save pickle diagnose csv image generator_spec input_spec report session}
+runs=${TWB_FUZZ_RUNS:--1}
+[ -x "$build/fuzz/fuzz_npy" ] || { echo "$0: no fuzz targets in $build/fuzz: cmake --preset asan && cmake --build --preset fuzz" >&2; exit 2; }
+
+# Seeds from tests/data and tests/fuzz/seeds, remade each time; the working corpus is kept.
+rm -rf "$build/fuzz/seeds"
+"$build/tests/fuzz/make_corpus" "$root/tests/data" "$here/seeds" "$build/fuzz/seeds" > /dev/null
+# LibTorch keeps some allocations for the life of the process (thread pools, operator registries):
+# leaks.supp names them. Leaks of the workbench's own are findings.
+export LSAN_OPTIONS="suppressions=$here/leaks.supp:print_suppressions=0"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+
+status=0
+table=""
+for t in $targets; do
+  exe="$build/fuzz/fuzz_$t"
+  [ -x "$exe" ] || { echo "$0: no fuzz target $t" >&2; exit 2; }
+  corpus="$build/fuzz/corpus/$t"; findings="$build/fuzz/findings/$t"
+  mkdir -p "$corpus" "$findings"
+  dict=""
+  [ -f "$here/dicts/$t.dict" ] && dict="-dict=$here/dicts/$t.dict"
+  log="$build/fuzz/$t.log"
+  before=$(ls "$findings" | wc -l)
+  # -malloc_limit_mb: no input of at most 128 KiB justifies a single allocation of 1 GiB.
+  # shellcheck disable=SC2086
+  if ! "$exe" "$corpus" "$build/fuzz/seeds/$t" $dict -max_total_time="$seconds" -runs="$runs" \
+       -max_len=131072 -timeout=20 -rss_limit_mb=4096 -malloc_limit_mb=1024 -close_fd_mask=1 \
+       -print_final_stats=1 -artifact_prefix="$findings/" > "$log" 2>&1; then
+    status=1
+    echo "== $t: a finding; the end of $log:" >&2
+    tail -n 40 "$log" >&2
+  fi
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
+  ft=$(grep -o 'ft: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
+  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
+  found=$(( $(ls "$findings" | wc -l) - before ))
+  table="$table$(printf '%-16s %12s %10s %8s %8s %9s' "$t" "${execs:-?}" "${rate:-?}" "${cov:-?}" "${ft:-?}" "$found")
+"
+done
+printf '%-16s %12s %10s %8s %8s %9s\n' target executions "execs/s" edges features findings
+printf '%s' "$table"
+exit $status
