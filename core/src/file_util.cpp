@@ -103,11 +103,12 @@ std::string lowerExtension(const std::string& path) {
 
 int64_t checkedNumel(const std::vector<int64_t>& shape, int64_t elementSize, const std::string& label) {
     const int64_t limit = std::numeric_limits<int64_t>::max() / std::max<int64_t>(elementSize, 1);
-    int64_t n = 1;
+    int64_t n = 1, extent = 1; // extent: the product of the non-zero dimensions, which strides reach
     for (const int64_t d : shape) {
         if (d < 0) throw Error(label + ": negative dimension " + std::to_string(d) + " in the shape");
-        if (d != 0 && n > limit / d) throw Error(label + ": the shape's element count overflows");
-        n *= d;
+        if (d != 0 && extent > limit / d) throw Error(label + ": the shape's element count overflows");
+        if (d != 0) extent *= d;
+        n = d == 0 ? 0 : n * d;
     }
     return n;
 }

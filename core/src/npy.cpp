@@ -91,11 +91,12 @@ NpyHeader parseHeader(const Source& src, const std::string& label) {
         auto at = header.find(quoted);
         if (at == std::string::npos) throw Error(label + ": the .npy header has no " + quoted);
         at = header.find(':', at + quoted.size());
-        if (at == std::string::npos) throw Error(label + ": the .npy header is malformed");
-        return header.find_first_not_of(" \t", at + 1);
+        if (at != std::string::npos) at = header.find_first_not_of(" \t", at + 1);
+        if (at == std::string::npos) throw Error(label + ": the .npy header's " + quoted + " has no value");
+        return at;
     };
     std::size_t at = valueOf("descr");
-    if (at == std::string::npos || header[at] == '[')
+    if (header[at] == '[')
         throw UnsupportedError(
             label + ": structured (record) arrays are not tensors; save each field as its own array");
     if (header[at] != '\'' && header[at] != '"')
@@ -121,8 +122,7 @@ NpyHeader parseHeader(const Source& src, const std::string& label) {
     else
         throw Error(label + ": the .npy header's fortran_order is neither True nor False");
     at = valueOf("shape");
-    if (at == std::string::npos || header[at] != '(')
-        throw Error(label + ": the .npy header's shape is not a tuple");
+    if (header[at] != '(') throw Error(label + ": the .npy header's shape is not a tuple");
     const auto end = header.find(')', at);
     if (end == std::string::npos) throw Error(label + ": the .npy header's shape is not closed");
     std::string dim;
@@ -132,6 +132,7 @@ NpyHeader parseHeader(const Source& src, const std::string& label) {
             dim += c;
         } else if (c == ',' || c == ')' || c == ' ' || c == 'L') {
             if (c == ' ' || c == 'L' || dim.empty()) continue;
+            if (dim == "-") throw Error(label + ": a '-' without digits in the .npy shape");
             if (dim.size() > 18)
                 throw Error(label + ": dimension " + dim.substr(0, 24) +
                             "… in the .npy shape is out of range");
