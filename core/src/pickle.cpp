@@ -5,13 +5,28 @@
 #include <map>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace twb::detail::pickle {
 namespace {
 
 constexpr std::size_t kMaxDepth = 100000; // stack entries; a real state_dict needs a few dozen
 
+// The containers the running machine made, so that those a hostile pickle made refer to one another in
+// a cycle can be taken apart when it ends: shared pointers alone would never free them.
+thread_local std::vector<std::weak_ptr<Object>>* t_made = nullptr;
+
 Ref make(Object::Type t) {
+    using T = Object::Type;
+    // Only what the pickle can change after making it (lists, dicts, sets, objects given state) can
+    // come to hold itself. Those are allocated apart from their count, so that the weak pointer kept
+    // here holds a few bytes, not the object, once the object is gone.
+    if (t_made && (t == T::List || t == T::Dict || t == T::Set || t == T::Opaque)) {
+        Ref o(new Object);
+        o->type = t;
+        t_made->push_back(o);
+        return o;
+    }
     auto o = std::make_shared<Object>();
     o->type = t;
     return o;
@@ -81,7 +96,24 @@ class Machine {
 public:
     Machine(const std::string& data, const Options& options)
         : m_data(data)
-        , m_options(options) {}
+        , m_options(options) {
+        m_outer = t_made;
+        t_made = &m_made;
+    }
+    Machine(const Machine&) = delete;
+    Machine& operator=(const Machine&) = delete;
+
+    // What the result does not hold is garbage: its containers are emptied, which frees any cycle.
+    ~Machine() {
+        t_made = m_outer;
+        m_stack.clear();
+        m_memo.clear();
+        for (const auto& w : m_made)
+            if (const Ref o = w.lock(); o && !m_kept.count(o.get())) {
+                o->items.clear();
+                o->entries.clear();
+            }
+    }
 
     Result run() {
         while (true) {
@@ -91,6 +123,7 @@ public:
         }
         if (m_stack.empty()) throw Error("pickle ended with an empty stack");
         m_result.root = m_stack.back();
+        m_kept = reachableWithoutCycle(m_result.root);
         return std::move(m_result);
     }
 
@@ -156,11 +189,45 @@ private:
         push(it->second);
     }
 
+    // Everything reachable from root; throws when a container holds itself, directly or deeper.
+    static std::unordered_set<const Object*> reachableWithoutCycle(const Ref& root) {
+        std::unordered_set<const Object*> done, open;
+        std::vector<std::pair<const Object*, std::size_t>> path{{root.get(), 0}};
+        open.insert(root.get());
+        auto child = [](const Object* o, std::size_t i) -> const Object* {
+            if (i < o->items.size()) return o->items[i].get();
+            i -= o->items.size();
+            if (i < 2 * o->entries.size())
+                return i % 2 == 0 ? o->entries[i / 2].first.get() : o->entries[i / 2].second.get();
+            return nullptr;
+        };
+        while (!path.empty()) {
+            auto& [o, next] = path.back();
+            const Object* c = child(o, next);
+            if (!c) {
+                open.erase(o);
+                done.insert(o);
+                path.pop_back();
+                continue;
+            }
+            ++next;
+            if (done.count(c)) continue;
+            if (open.count(c)) throw Error("the pickle contains a cycle (a container that holds itself)");
+            open.insert(c);
+            path.emplace_back(c, 0);
+        }
+        return done;
+    }
+
     // --- objects
     static void deepen(Object& container, const Ref& child) {
         container.depth = std::max(container.depth, child->depth + 1);
         if (container.depth > kMaxNesting)
             throw Error("pickle nests containers deeper than any tensor archive does");
+        container.weight += std::min(child->weight, kMaxWeight);
+        if (container.weight > kMaxWeight)
+            throw Error("the pickle's shared containers expand to more than " + std::to_string(kMaxWeight) +
+                        " objects, as no tensor archive does");
     }
     Ref tuple(std::vector<Ref> items) {
         auto t = make(Object::Type::Tuple);
@@ -687,6 +754,9 @@ private:
     std::unordered_map<uint64_t, Ref> m_memo;
     std::map<std::string, std::shared_ptr<StorageRef>> m_storages;
     Result m_result;
+    std::vector<std::weak_ptr<Object>> m_made;
+    std::unordered_set<const Object*> m_kept;
+    std::vector<std::weak_ptr<Object>>* m_outer = nullptr;
 };
 
 } // namespace

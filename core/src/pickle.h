@@ -54,6 +54,9 @@ struct Object {
     };
     Type type = Type::None;
     int depth = 0; // nesting below this object; bounded so walkers and destructors cannot overflow the stack
+    // This object and all below it, counted as a walk sees them (a shared object once per reference);
+    // bounded so that walkers finish: 64 levels of (x, x) are 130 bytes of pickle and 2^64 objects walked.
+    uint64_t weight = 1;
     bool b = false;
     int64_t i = 0;
     double f = 0;
@@ -93,5 +96,7 @@ Result load(const std::string& bytes, const Options& options = {});
 
 // Deepest nesting the unpickler builds; deeper pickles are refused.
 constexpr int kMaxNesting = 1000;
+// Most objects a walk of the result may meet (Object::weight); a pickle that expands further is refused.
+constexpr uint64_t kMaxWeight = uint64_t(1) << 21;
 
 } // namespace twb::detail::pickle

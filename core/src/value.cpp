@@ -314,7 +314,11 @@ std::string Value::dtype() const {
 }
 
 namespace {
+// Stops at kDescribeLimit characters: a value that shares its parts can be far larger walked than stored.
+constexpr std::streamoff kDescribeLimit = 4096;
+
 void describeInto(const c10::IValue& v, std::ostringstream& out) {
+    if (out.tellp() > kDescribeLimit) return;
     if (v.isTensor()) {
         const auto& t = v.toTensor();
         out << "Tensor" << shapeText(t.sizes().vec()) << " " << detail::dtypeName(t.scalar_type());
@@ -348,7 +352,9 @@ void describeInto(const c10::IValue& v, std::ostringstream& out) {
 std::string Value::describe() const {
     std::ostringstream out;
     describeInto(m_impl->v, out);
-    return out.str();
+    std::string text = out.str();
+    if (out.tellp() > kDescribeLimit) text = text.substr(0, std::size_t(kDescribeLimit)) + "…";
+    return text;
 }
 
 namespace {
