@@ -318,8 +318,15 @@ Value readTorchSave(const std::string& path) {
     } catch (const ZipError& e) {
         throw Error(path + ": " + e.what());
     }
-    Converter converter(*zip, prefix, path);
-    return wrap(converter.convert(result.root));
+    try {
+        Converter converter(*zip, prefix, path);
+        return wrap(converter.convert(result.root));
+    } catch (const ZipError& e) {
+        throw Error(path + ": " + e.what());
+    } catch (const c10::Error& e) {
+        // What LibTorch refuses to build from the pickle's values (a device name, a view).
+        throw Error(path + ": the archive describes a value LibTorch cannot build", e.what_without_backtrace());
+    }
 }
 
 void writeTorchSave(const std::string& path, const Value& value) {
