@@ -9,7 +9,9 @@
 
 #include <torch/script.h>
 
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <random>
 #include <sstream>
 
@@ -33,6 +35,17 @@ double number(const std::string& text, const std::string& what, const std::strin
     } catch (...) {
     }
     throw Error("generator '" + spec + "': " + what + " '" + text + "' is not a number");
+}
+
+// The shortest text that reads back as exactly v: a spec in a report regenerates the same tensor.
+std::string shortest(double v) {
+    for (int digits = 6; digits <= 17; ++digits) {
+        std::ostringstream s;
+        s.precision(digits);
+        s << v;
+        if (digits == 17 || std::isnan(v) || std::strtod(s.str().c_str(), nullptr) == v) return s.str();
+    }
+    return {};
 }
 
 } // namespace
@@ -75,9 +88,13 @@ GeneratorSpec GeneratorSpec::parse(const std::string& text) {
         }
         const std::string key = parts[i].substr(0, eq), value = parts[i].substr(eq + 1);
         if (key == "seed") {
-            const double s = number(value, "seed", text);
-            if (s < 0 || s != std::floor(s))
-                throw Error("generator '" + text + "': the seed must be a whole number ≥ 0");
+            // Digits, read exactly: a double would round seeds above 2^53 and overflow past 2^64.
+            errno = 0;
+            char* end = nullptr;
+            const unsigned long long s = std::strtoull(value.c_str(), &end, 10);
+            if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos || errno == ERANGE ||
+                end != value.c_str() + value.size())
+                throw Error("generator '" + text + "': the seed must be a whole number from 0 to 2^64-1");
             g.seed = uint64_t(s);
         } else if (key == "mean" || key == "low" || key == "start")
             g.a = number(value, key, text);
@@ -107,14 +124,14 @@ std::string GeneratorSpec::toString() const {
     s << ':' << dtype;
     switch (kind) {
     case Kind::Normal:
-        s << ":mean=" << a << ":std=" << b << ":seed=" << seed;
+        s << ":mean=" << shortest(a) << ":std=" << shortest(b) << ":seed=" << seed;
         break;
     case Kind::Uniform:
     case Kind::RandInt:
-        s << ":low=" << a << ":high=" << b << ":seed=" << seed;
+        s << ":low=" << shortest(a) << ":high=" << shortest(b) << ":seed=" << seed;
         break;
     case Kind::Arange:
-        s << ":start=" << a;
+        s << ":start=" << shortest(a);
         break;
     default:
         break;
