@@ -77,8 +77,9 @@ double getNum(const ordered_json& j, const char* key, double fallback = 0) {
     if (!j.contains(key) || j.at(key).is_null()) return j.contains(key) ? std::nan("") : fallback;
     return j.at(key).get<double>();
 }
+// A field, or the fallback when it is absent or null; integers are checked (checkedGet).
 template <typename T> T get(const ordered_json& j, const char* key, T fallback = T()) {
-    return j.contains(key) && !j.at(key).is_null() ? j.at(key).get<T>() : fallback;
+    return j.contains(key) && !j.at(key).is_null() ? detail::checkedGet<T>(j.at(key), key) : fallback;
 }
 LibTorchBuild libtorchBuildFrom(const ordered_json& j) {
     LibTorchBuild b;
@@ -158,7 +159,7 @@ RunConfig configFrom(const ordered_json& j) {
     c.threads = get<int>(j, "threads", 0);
     c.dtype = get<std::string>(j, "dtype", "as_saved");
     c.set("grad", get<std::string>(j, "grad", "inference"));
-    c.warmup = j.contains("warmup") && j.at("warmup").is_number() ? j.at("warmup").get<int>() : -1;
+    c.warmup = j.contains("warmup") && j.at("warmup").is_number() ? detail::wholeNumber<int>(j.at("warmup"), "warmup") : -1;
     c.iterations = get<int64_t>(j, "iterations", 0);
     c.seconds = get<double>(j, "seconds", 1.0);
     if (j.contains("percentiles")) c.percentiles = j.at("percentiles").get<std::vector<double>>();
@@ -664,16 +665,17 @@ Report reportFromJson(const std::string& text, const std::string& source) {
     } catch (const std::exception& e) {
         throw Error(source + ": not a JSON report", e.what());
     }
-    if (!j.is_object() || get<std::string>(j, "schema") != "torch-workbench-report")
-        throw Error(source + ": not a Torch Workbench report (no \"schema\": \"torch-workbench-report\")");
     Report r;
-    r.schemaVersion = get<int>(j, "schema_version", 0);
-    if (r.schemaVersion > Report::kSchemaVersion || r.schemaVersion < 1)
-        throw Error(
-            source + ": report schema version " + std::to_string(r.schemaVersion) +
-            " is not supported; this torchwb reads version " + std::to_string(Report::kSchemaVersion) +
-            (r.schemaVersion > Report::kSchemaVersion ? " (the report is from a newer torchwb)" : ""));
     try {
+        if (!j.is_object() || !j.contains("schema") || !j.at("schema").is_string() ||
+            j.at("schema").get<std::string>() != "torch-workbench-report")
+            throw Error(source + ": not a Torch Workbench report (no \"schema\": \"torch-workbench-report\")");
+        r.schemaVersion = get<int>(j, "schema_version", 0);
+        if (r.schemaVersion > Report::kSchemaVersion || r.schemaVersion < 1)
+            throw Error(
+                source + ": report schema version " + std::to_string(r.schemaVersion) +
+                " is not supported; this torchwb reads version " + std::to_string(Report::kSchemaVersion) +
+                (r.schemaVersion > Report::kSchemaVersion ? " (the report is from a newer torchwb)" : ""));
         if (j.contains("environment")) {
             const auto& e = j.at("environment");
             auto& out = r.environment;

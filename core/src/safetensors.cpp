@@ -1,4 +1,5 @@
 // .safetensors: an 8-byte header length, a JSON header, then raw little-endian data.
+#include "json_values.h"
 #include "readers.h"
 #include "torch_bridge.h"
 
@@ -43,6 +44,7 @@ Value readSafetensors(const std::string& path) {
         {"U64", {at::kLong, 8}},      {"C64", {at::kComplexFloat, 8}},
     };
     std::vector<std::pair<std::string, Value>> items;
+    uint64_t claimed = 0; // tensors may not share bytes: a small file would otherwise claim gigabytes
     for (const auto& [name, entry] : header.items()) {
         if (name == "__metadata__") continue;
         const std::string label = path + " [" + name + "]";
@@ -51,13 +53,17 @@ Value readSafetensors(const std::string& path) {
             const auto it = types.find(dtype);
             if (it == types.end())
                 throw UnsupportedError(label + ": dtype " + dtype + " is not supported by this LibTorch");
-            const auto shape = entry.at("shape").get<std::vector<int64_t>>();
-            const auto offsets = entry.at("data_offsets").get<std::vector<uint64_t>>();
+            const auto shape = checkedGet<std::vector<int64_t>>(entry.at("shape"), "shape");
+            const auto offsets = checkedGet<std::vector<uint64_t>>(entry.at("data_offsets"), "data_offsets");
             if (offsets.size() != 2 || offsets[0] > offsets[1] || offsets[1] > dataSize)
                 throw Error(label + ": data offsets lie outside the file (truncated?)");
             const int64_t numel = checkedNumel(shape, it->second.second, label);
             if (offsets[1] - offsets[0] != uint64_t(numel) * uint64_t(it->second.second))
                 throw Error(label + ": shape and data size disagree");
+            claimed += offsets[1] - offsets[0];
+            if (claimed > dataSize)
+                throw Error(label + ": the tensors claim more data (" + std::to_string(claimed) +
+                            " bytes) than the file holds (" + std::to_string(dataSize) + " bytes): they overlap");
             at::Tensor t = at::empty(shape, at::TensorOptions().dtype(it->second.first));
             in.seekg(std::streamoff(dataStart + offsets[0]));
             in.read(static_cast<char*>(t.data_ptr()), std::streamsize(offsets[1] - offsets[0]));

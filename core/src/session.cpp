@@ -29,7 +29,7 @@ Session sessionFromJson(const std::string& text, const std::string& source) {
     ordered_json j;
     try {
         j = ordered_json::parse(text);
-    } catch (const ordered_json::parse_error& e) {
+    } catch (const ordered_json::exception& e) { // a syntax error, or a number out of range
         throw Error(source + ": not a session, its JSON is damaged (" + e.what() + ")");
     }
     if (!j.is_object() || !j.contains("torch_workbench_session") || !j["torch_workbench_session"].is_number_integer())
@@ -46,18 +46,19 @@ Session sessionFromJson(const std::string& text, const std::string& source) {
         s.stateDictStrict = j.value("state_dict_strict", true);
         for (const auto& in : j.value("inputs", ordered_json::array()))
             s.inputs.push_back({in.value("argument", std::string()), in.value("source", std::string())});
+        const auto configs = j.value("configs", ordered_json::array());
+        if (!configs.is_array()) throw Error(source + ": the session's configs are not a list");
+        for (std::size_t i = 0; i < configs.size(); ++i) {
+            const std::string spec = configs[i].is_string() ? configs[i].get<std::string>() : configs[i].dump();
+            try {
+                s.configs.push_back(RunConfig::parse(spec));
+            } catch (const Error& e) {
+                throw Error(source + ": configuration " + std::to_string(i + 1) + " '" + spec +
+                            "' cannot be read: " + e.what());
+            }
+        }
     } catch (const ordered_json::exception& e) {
         throw Error(source + ": a field of the session has the wrong type (" + e.what() + ")");
-    }
-    const auto configs = j.value("configs", ordered_json::array());
-    for (std::size_t i = 0; i < configs.size(); ++i) {
-        const std::string spec = configs[i].is_string() ? configs[i].get<std::string>() : configs[i].dump();
-        try {
-            s.configs.push_back(RunConfig::parse(spec));
-        } catch (const Error& e) {
-            throw Error(source + ": configuration " + std::to_string(i + 1) + " '" + spec + "' cannot be read: " +
-                        e.what());
-        }
     }
     if (j.contains("report") && !j["report"].is_null()) {
         s.report = reportFromJson(j["report"].dump(), source + " (its report)");
