@@ -33,8 +33,7 @@ std::vector<std::pair<std::string, TensorFormat>> readableTensorExtensions() {
             {"pt", F::TorchSave},    {"pth", F::TorchSave},  {"bin", F::TorchSave},
             {"ckpt", F::TorchSave},  {"csv", F::Csv},        {"tsv", F::Csv},
             {"txt", F::Csv},         {"png", F::Image},      {"jpg", F::Image},
-            {"jpeg", F::Image},      {"bmp", F::Image},      {"gif", F::Image},
-            {"tga", F::Image},       {"ppm", F::Image},      {"pgm", F::Image}};
+            {"jpeg", F::Image},      {"bmp", F::Image}};
 }
 
 TensorFormat detectTensorFormat(const std::string& path) {
