@@ -1,13 +1,21 @@
 #include "zip_reader.h"
 
+#include <sys/stat.h>
 #include <zip.h>
 
 #include <algorithm>
+#include <set>
 
 namespace twb::detail {
 
 struct ZipReader::Impl {
     zip_t* archive = nullptr;
+    uint64_t fileBytes = 0;
+    // Compressed bytes of the records read so far. Records may not share data: a zip whose central
+    // directory points many records at the same compressed bytes (an overlapping zip bomb) would let a
+    // small file claim gigabytes, each record within deflate's ratio on its own.
+    std::set<std::string> counted;
+    uint64_t compressedRead = 0;
 };
 
 namespace {
@@ -23,6 +31,8 @@ std::string zipErrorText(int code) {
 ZipReader::ZipReader(const std::string& path)
     : m_impl(std::make_unique<Impl>()) {
     int code = 0;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0) m_impl->fileBytes = uint64_t(st.st_size);
     m_impl->archive = zip_open(path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &code);
     if (!m_impl->archive) {
         // Some writers leave harmless inconsistencies; retry without the strict check.
@@ -54,6 +64,13 @@ uint64_t ZipReader::size(const std::string& name) const {
     if ((st.valid & ZIP_STAT_COMP_SIZE) && st.size > st.comp_size * 1100 + 4096)
         throw ZipError("record '" + name + "' claims " + std::to_string(st.size) + " bytes from " +
                        std::to_string(st.comp_size) + " compressed bytes");
+    if ((st.valid & ZIP_STAT_COMP_SIZE) && m_impl->fileBytes && m_impl->counted.insert(name).second) {
+        m_impl->compressedRead += st.comp_size;
+        if (m_impl->compressedRead > m_impl->fileBytes)
+            throw ZipError("the records claim more compressed data (" + std::to_string(m_impl->compressedRead) +
+                           " bytes by record '" + name + "') than the archive holds (" +
+                           std::to_string(m_impl->fileBytes) + " bytes): records overlap, as in a zip bomb");
+    }
     return st.size;
 }
 
