@@ -39,8 +39,9 @@ BUILD="g++ pkg-config python3 python3-venv"
 # libtorch-dev: 1.13 on Debian 12, 2.6 on Debian 13 (the 'distro' preset and the .deb).
 LIBS="libtorch-dev qt6-base-dev libqcustomplot-dev nlohmann-json3-dev libcli11-dev libzip-dev \
       libstb-dev nettle-dev libqt6svg6"
-# Tests: the package test needs dpkg-shlibdeps and desktop-file-validate.
-TEST="dpkg-dev desktop-file-utils"
+# Tests: the package test needs dpkg-shlibdeps and desktop-file-validate; the sanitizer suite and the
+# fuzzers (preset asan) need clang and its sanitizer and libFuzzer runtimes.
+TEST="dpkg-dev desktop-file-utils clang libclang-rt-dev"
 # Screenshots of the GUI as a person sees it.
 SCREEN="xvfb imagemagick"
 

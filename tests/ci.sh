@@ -1,9 +1,13 @@
 #!/bin/sh
-# The whole suite on both LibTorch builds, then the CUDA build's compile check:
+# The whole suite on both LibTorch builds, the sanitizer suite and the fuzzers, then the CUDA build's
+# compile check:
 #   release  LibTorch from the official PyTorch wheel in .venv (what users compare with)
 #   distro   the distribution's libtorch-dev (1.13 on Debian 12, 2.6 on 13); the .deb is built from it
+#   asan     clang, AddressSanitizer and UndefinedBehaviorSanitizer (leaks too): the core and CLI tests,
+#            then every fuzz target for TWB_FUZZ_SECONDS (30) seconds from its seeds (tests/fuzz/run.sh)
 #   cuda     core, torchwb and the GUI compiled and linked against the CUDA wheel (tests/cuda_build_check.sh)
-# Run after packaging/install-deps.sh test. TWB_SKIP_CUDA_BUILD=1 leaves out the CUDA compile check.
+# Run after packaging/install-deps.sh test. TWB_SKIP_CUDA_BUILD=1 leaves out the CUDA compile check,
+# TWB_SKIP_ASAN=1 the sanitizer suite and the fuzzers.
 set -eu
 cd "$(dirname "$0")/.."
 CMAKE=${CMAKE:-.venv/bin/cmake}
@@ -16,6 +20,16 @@ for preset in release distro; do
   "$CTEST" --preset "$preset"
   echo "== $preset: built and tested in $(( $(date +%s) - t0 )) s"
 done
+if [ "${TWB_SKIP_ASAN:-0}" != 1 ]; then
+  t0=$(date +%s)
+  "$CMAKE" --preset asan
+  "$CMAKE" --build --preset asan
+  # The kill test is left to the two builds above: under the sanitizers its 200 rounds take four minutes
+  # and exercise nothing tst_report does not.
+  "$CTEST" --preset asan -E tst_crash_safe
+  sh tests/fuzz/run.sh "${TWB_FUZZ_SECONDS:-30}"
+  echo "== asan: sanitizer suite and fuzzers in $(( $(date +%s) - t0 )) s"
+fi
 if [ "${TWB_SKIP_CUDA_BUILD:-0}" != 1 ]; then
   t0=$(date +%s)
   sh tests/cuda_build_check.sh

@@ -3,7 +3,9 @@
 // size. WHAT: tensors (readTensorFile), diagnose, inspect (inspectModelFile), open (Model::load) or
 // state_dict (readStateDict).
 //   prints: ok|refused <one line>
-//           grew_kb <peak growth>  baseline_kb <peak before>  file_kb <size>
+//           grew_kb <peak growth>  baseline_kb <peak before>  file_kb <size>  sanitized 0|1
+// Under AddressSanitizer every allocation carries redzones and freed memory is held in quarantine, so
+// the figures say nothing about the workbench: "sanitized 1" tells the reader so.
 #include "twb/diagnosis.h"
 #include "twb/error.h"
 #include "twb/model.h"
@@ -18,6 +20,18 @@
 
 // The process's own high-water mark (VmHWM). getrusage's ru_maxrss would not do: Linux carries it over
 // from the parent across fork and exec, so a child started by a big test would start at the test's peak.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr int kSanitized = 1;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr int kSanitized = 1;
+#else
+constexpr int kSanitized = 0;
+#endif
+#else
+constexpr int kSanitized = 0;
+#endif
+
 static long peakKb() {
     std::FILE* f = std::fopen("/proc/self/status", "r");
     if (!f) return -1;
@@ -61,6 +75,6 @@ int main(int argc, char** argv) {
     for (char& c : outcome)
         if (c == '\n') c = ' ';
     if (outcome.size() > 300) outcome.resize(300);
-    std::printf("%s\ngrew_kb %ld baseline_kb %ld file_kb %ld\n", outcome.c_str(), peakKb() - before, before,
-                long(st.st_size / 1024));
+    std::printf("%s\ngrew_kb %ld baseline_kb %ld file_kb %ld sanitized %d\n", outcome.c_str(), peakKb() - before,
+                before, long(st.st_size / 1024), kSanitized);
 }
