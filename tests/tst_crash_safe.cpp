@@ -10,14 +10,14 @@
 
 #include <QDir>
 #include <QProcess>
-
-#include <algorithm>
 #include <QTemporaryDir>
 #include <QThread>
 
+#include <algorithm>
 #include <csignal>
 #include <fstream>
 #include <random>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -26,6 +26,7 @@ class TestCrashSafe : public QObject {
 private slots:
     void killedWritersLeaveCompleteFiles();
     void unwritableFolderLeavesTheOldFile();
+    void fullDiskLeavesTheOldFile();
 };
 
 void TestCrashSafe::killedWritersLeaveCompleteFiles() {
@@ -81,6 +82,43 @@ void TestCrashSafe::unwritableFolderLeavesTheOldFile() {
                                                               twb::readTensorFile(TWB_DATA("mlp_x.npy"))));
     QFile::setPermissions(dir.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
     QCOMPARE(twb::readSession(path).model, std::string("old.pt"));
+}
+
+// A full disk, as the kernel reports it to write(): a file size limit makes writes past 64 KiB fail
+// (EFBIG, where a full disk gives ENOSPC), for this process only and whoever runs the test.
+void TestCrashSafe::fullDiskLeavesTheOldFile() {
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("report.json").toStdString();
+    twb::Report old;
+    old.runs.push_back(twb::RunRecord());
+    old.runs.back().label = "old";
+    twb::writeReport(path, old);
+    twb::Report big;
+    big.runs.push_back(twb::RunRecord());
+    big.runs.back().label = "new";
+    big.runs.back().samplesNs.assign(100000, 1234.5);
+
+    rlimit saved{};
+    QCOMPARE(::getrlimit(RLIMIT_FSIZE, &saved), 0);
+    const auto previous = std::signal(SIGXFSZ, SIG_IGN); // the write fails instead of killing the process
+    rlimit small = saved;
+    small.rlim_cur = 64 * 1024;
+    QCOMPARE(::setrlimit(RLIMIT_FSIZE, &small), 0);
+    std::string error;
+    try {
+        twb::writeReport(path, big);
+    } catch (const twb::Error& e) {
+        error = e.what();
+    }
+    ::setrlimit(RLIMIT_FSIZE, &saved);
+    std::signal(SIGXFSZ, previous);
+
+    QVERIFY2(!error.empty(), "a write past the limit succeeded");
+    QVERIFY2(error.find(path + ": writing failed") == 0, error.c_str());
+    QVERIFY2(error.find("File too large") != std::string::npos, error.c_str());
+    QVERIFY2(error.find("the old file is unchanged") != std::string::npos, error.c_str());
+    QCOMPARE(twb::readReport(path).runs.front().label, std::string("old"));
+    QCOMPARE(QDir(dir.path()).entryList(QDir::Files), QStringList{QStringLiteral("report.json")}); // nothing left
 }
 
 TWB_TEST_MAIN(TestCrashSafe)
