@@ -23,6 +23,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 
 namespace twb::fuzz {
@@ -237,37 +238,32 @@ void inputSpec(const uint8_t* data, size_t size) {
     }
 }
 
-// A report that reads writes JSON that reads back to the same report.
-void report(const uint8_t* data, size_t size) {
-    Report r;
+// What reads, written back, reads back the same: a report or a session copied between machines loses
+// nothing. `read(text, source)` and `write(value)` are the reader and the writer.
+template <class Read, class Write>
+void roundTrip(const uint8_t* data, size_t size, const char* what, Read read, Write write) {
+    std::optional<decltype(read(std::string(), ""))> value;
     try {
-        r = reportFromJson(text(data, size), "fuzz.json");
+        value = read(text(data, size), "fuzz.json");
     } catch (const Error&) {
         return;
     }
-    const std::string once = reportToJson(r);
+    const std::string once = write(*value);
     try {
-        const std::string twice = reportToJson(reportFromJson(once, "rewritten.json"));
-        if (twice != once) broken("a report reads back different from what it wrote:\n" + once + "\n" + twice);
+        const std::string twice = write(read(once, "rewritten.json"));
+        if (twice != once)
+            broken(std::string("a ") + what + " reads back different from what it wrote:\n" + once + "\n" + twice);
     } catch (const Error& e) {
-        broken(std::string("a report it wrote does not read back: ") + e.what() + "\n" + once);
+        broken(std::string("a ") + what + " it wrote does not read back: " + e.what() + "\n" + once);
     }
 }
 
+void report(const uint8_t* data, size_t size) {
+    roundTrip(data, size, "report", reportFromJson, [](const Report& r) { return reportToJson(r); });
+}
+
 void session(const uint8_t* data, size_t size) {
-    Session s;
-    try {
-        s = sessionFromJson(text(data, size), "fuzz.twb");
-    } catch (const Error&) {
-        return;
-    }
-    const std::string once = sessionToJson(s);
-    try {
-        const std::string twice = sessionToJson(sessionFromJson(once, "rewritten.twb"));
-        if (twice != once) broken("a session reads back different from what it wrote:\n" + once + "\n" + twice);
-    } catch (const Error& e) {
-        broken(std::string("a session it wrote does not read back: ") + e.what() + "\n" + once);
-    }
+    roundTrip(data, size, "session", sessionFromJson, sessionToJson);
 }
 
 // Seeds: what a file in tests/data gives each target.
