@@ -7,6 +7,8 @@
 
 #include <QTemporaryDir>
 
+#include <cmath>
+
 #include <nlohmann/json.hpp>
 
 class TestReport : public QObject {
@@ -63,6 +65,15 @@ void TestReport::roundTrip() {
     QCOMPARE(back.runs[1].label, std::string("opt"));
     QCOMPARE(back.runs[0].stats.median, m_report.runs[0].stats.median);
     QCOMPARE(back.comparisons[0].outputs.leaves.size(), std::size_t(2));
+    // A model whose logits hold NaN: the top classes are written with null for it, and read back.
+    twb::Report nan = m_report;
+    QVERIFY(!nan.runs[0].outputs.empty());
+    nan.runs[0].outputs[0].summary.topk = {{3, std::nan("")}, {1, 0.5}};
+    const twb::Report nanBack = twb::reportFromJson(twb::reportToJson(nan));
+    QCOMPARE(nanBack.runs[0].outputs[0].summary.topk.size(), std::size_t(2));
+    QCOMPARE(nanBack.runs[0].outputs[0].summary.topk[0].first, int64_t(3));
+    QVERIFY(std::isnan(nanBack.runs[0].outputs[0].summary.topk[0].second));
+    QCOMPARE(nanBack.runs[0].outputs[0].summary.topk[1].second, 0.5);
     // The figures scripts look for.
     const auto j = nlohmann::json::parse(twb::reportToJson(m_report));
     QCOMPARE(j["schema_version"].get<int>(), twb::Report::kSchemaVersion);

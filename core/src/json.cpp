@@ -62,6 +62,9 @@ ordered_json leafToJson(const Leaf& l) {
     ordered_json first = ordered_json::array();
     for (double v : s.first)
         first.push_back(finiteOrNull(v));
+    ordered_json topk = ordered_json::array(); // [index, value]; a NaN logit is null, as JSON has no NaN
+    for (const auto& [index, value] : s.topk)
+        topk.push_back({index, finiteOrNull(value)});
     return {{"path", l.path},
             {"shape", s.shape},
             {"dtype", s.dtype},
@@ -74,7 +77,7 @@ ordered_json leafToJson(const Leaf& l) {
             {"nan", s.nanCount},
             {"inf", s.infCount},
             {"first", first},
-            {"topk", s.topk}};
+            {"topk", topk}};
 }
 
 } // namespace detail

@@ -180,7 +180,13 @@ Leaf leafFrom(const ordered_json& j) {
     l.summary.nanCount = get<int64_t>(j, "nan");
     l.summary.infCount = get<int64_t>(j, "inf");
     l.summary.first = getDoubles(j, "first");
-    l.summary.topk = get<std::vector<std::pair<int64_t, double>>>(j, "topk");
+    if (j.contains("topk") && !j.at("topk").is_null())
+        for (const auto& pair : j.at("topk")) {
+            if (!pair.is_array() || pair.size() != 2)
+                throw nlohmann::json::type_error::create(302, "topk holds [index, value] pairs", &pair);
+            l.summary.topk.emplace_back(detail::wholeNumber<int64_t>(pair[0], "a topk index"),
+                                        pair[1].is_null() ? std::nan("") : pair[1].get<double>());
+        }
     return l;
 }
 

@@ -43,8 +43,8 @@ for t in $targets; do
        -max_len=131072 -timeout=20 -rss_limit_mb=4096 -malloc_limit_mb=1024 -close_fd_mask=1 \
        -print_final_stats=1 -artifact_prefix="$findings/" > "$log" 2>&1; then
     status=1
-    echo "== $t: a finding; the end of $log:" >&2
-    tail -n 40 "$log" >&2
+    echo "== $t: a finding (the whole report is in $log):" >&2
+    grep -E "^==[0-9]+==ERROR|^SUMMARY|fuzz finding|what\(\)|Test unit written" "$log" | cut -c1-300 >&2
   fi
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
