@@ -25,6 +25,9 @@ public:
 
     const std::vector<std::string>& names() const { return m_names; }
     bool has(const std::string& name) const;
+    // The record's stated size. Throws when it is beyond deflate's ratio of its compressed size, or when
+    // the compressed bytes of the records asked for so far exceed the archive's size: records sharing
+    // data (an overlapping zip bomb) would let a small file claim gigabytes, each honest on its own.
     uint64_t size(const std::string& name) const;
     // The whole record; throws when it is larger than maxBytes or cannot be read whole.
     std::string read(const std::string& name, uint64_t maxBytes = uint64_t(1) << 32) const;
