@@ -6,6 +6,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QScopeGuard>
 #include <QTemporaryDir>
 
 class TestCli : public QObject {
@@ -585,6 +586,12 @@ void TestCli::aotiPackages() {
         QVERIFY2(r.out.contains("need LibTorch 2.6 or newer"), qPrintable(r.out));
         QSKIP("this LibTorch has no AOTIModelPackageLoader: the explanation is what there is");
     }
+    // Under the asan preset, LeakSanitizer's stop-the-world tracer at exit has crashed ("Tracer caught
+    // signal 11") in a torchwb that ran a package, whose compiled code keeps OpenMP threads of its own.
+    // The package runs are checked here without it; every other slot checks torchwb's leaks.
+    const QByteArray asanOptions = qgetenv("ASAN_OPTIONS");
+    qputenv("ASAN_OPTIONS", asanOptions + (asanOptions.isEmpty() ? "" : ":") + "detect_leaks=0");
+    const auto restore = qScopeGuard([&] { qputenv("ASAN_OPTIONS", asanOptions); });
     const Result inspect = torchwb({"inspect", data("mlp_aoti.pt2")});
     QVERIFY2(inspect.code == 0, qPrintable(inspect.out + inspect.err));
     QVERIFY2(inspect.out.contains("forward      (x: Tensor float32 [N, 10]) -> Tensor"), qPrintable(inspect.out));
