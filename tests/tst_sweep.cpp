@@ -148,6 +148,20 @@ void TestSweep::recommendationSkipsDifferingOutputs() {
     twb::recommend(r);
     QCOMPARE(r.recommended, -1);
     QVERIFY(r.recommendation.find("No configuration can be recommended") != std::string::npos);
+    // A reference that wins is named as what it is, not compared with itself.
+    r.maxLatencyMs = 0;
+    r.objective = twb::SweepObjective::Latency;
+    r.points.pop_back();
+    lib = measured("LibTorch's default", 0.8e6, 1250, 5);
+    lib.reference = true;
+    lib.referenceName = "LibTorch's default";
+    r.points.push_back(lib);
+    twb::recommend(r);
+    QCOMPARE(r.recommended, 3);
+    QVERIFY2(r.recommendation.find("Fastest for latency: LibTorch's default (") == 0, r.recommendation.c_str());
+    QVERIFY2(r.recommendation.find("(no measurement of the workbench's default); outputs allclose") != std::string::npos,
+             r.recommendation.c_str());
+    QVERIFY2(r.recommendation.find("faster than LibTorch's default") == std::string::npos, r.recommendation.c_str());
 }
 
 void TestSweep::racingEliminatesTheSlowAndKeepsTheBest() {

@@ -359,12 +359,13 @@ void recommend(SweepResult& r) {
         for (const auto& p : r.points)
             if (p.reference && p.referenceName == name && p.stats.count > 0) {
                 into = compareLatency(samplesOf(p), samplesOf(w), p.id, w.id);
+                if (&p == &w) return std::string(); // its label already names it
                 const double s = into.speedup;
                 return fixed(s >= 1 ? s : 1 / s, 1) + "× " + (s >= 1 ? "faster than " : "slower than ") + name +
                        ", 95% CI " + fixed(s >= 1 ? into.ciLow : 1 / into.ciHigh, 2) + "–" +
                        fixed(s >= 1 ? into.ciHigh : 1 / into.ciLow, 2);
             }
-        return std::string("no ") + name + " measurement";
+        return std::string("no measurement of ") + name;
     };
     const std::string label = describe(w);
     std::string s;
@@ -376,8 +377,11 @@ void recommend(SweepResult& r) {
     else
         s = "Best balance of latency and throughput: " + label + ", " + formatDuration(w.stats.median) + " and " +
             fixed(w.throughput, 1) + " items/s";
-    s += " (" + against("LibTorch's default", r.vsLibtorchDefault) + "; " +
-         against("the workbench's default", r.vsWorkbenchDefault) + "); outputs allclose";
+    std::string vs;
+    for (const std::string& part : {against("LibTorch's default", r.vsLibtorchDefault),
+                                    against("the workbench's default", r.vsWorkbenchDefault)})
+        if (!part.empty()) vs += (vs.empty() ? "" : "; ") + part;
+    s += " (" + vs + "); outputs allclose";
     if (reducedPrecision(w.config)) s += " at atol " + fixed(w.atol, 4) + ", rtol " + fixed(w.rtol, 4);
     s += ".";
     if (r.runnerUp >= 0) {
