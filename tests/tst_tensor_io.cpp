@@ -150,7 +150,11 @@ void TestTensorIo::sharedObjectsConvertOnce() {
     } catch (const twb::Error& e) {
         QVERIFY2(twbtest::contains(e.what(), "expand to more than"), e.what());
     }
-    QVERIFY(!twb::diagnose(TWB_DATA("shared_dag.pt")).usable);
+    const twb::Diagnosis d = twb::diagnose(TWB_DATA("shared_dag.pt"));
+    QVERIFY(!d.usable);
+    QVERIFY2(twbtest::contains(d.summary, "no torch.save of tensors writes"), d.summary.c_str());
+    QVERIFY2(twbtest::contains(d.error, "expand to more than"), d.error.c_str());
+    QVERIFY2(twbtest::contains(d.fix, "treat it as untrusted"), d.fix.c_str());
     // Sharing within the bound still converts: 18 levels are 2^18 leaves walked.
     QTemporaryDir dir;
     const std::string twenty = dir.filePath(QStringLiteral("dag18.pt")).toStdString();

@@ -202,6 +202,14 @@ Diagnosis classifyTorchSave(const std::string& path, const std::string& pickleBy
         stem(path) + "_scripted.pt\")";
     try {
         r = pickle::load(pickleBytes, opts);
+    } catch (const pickle::Refused& e) {
+        return unusable(FileKind::Corrupt, "zip (torch.save)",
+                        "A torch.save archive whose data.pkl no torch.save of tensors writes",
+                        std::string("its pickle is refused: ") + e.what(),
+                        "No torch.save of a model's tensors has this shape: the file was made by hand or "
+                        "altered, so treat it as untrusted. Ask its author for the model as a TorchScript archive "
+                        "(torch.jit.script(model).save(...)) or its weights as a state_dict or a .safetensors "
+                        "file.");
     } catch (const pickle::Error& e) {
         if (std::string(e.what()).find("_rebuild_qtensor") != std::string::npos)
             return unusable(FileKind::Unknown, "zip (torch.save)",

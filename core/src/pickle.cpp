@@ -160,7 +160,7 @@ private:
 
     // --- stack
     void push(Ref r) {
-        if (m_stack.size() >= kMaxDepth) throw Error("pickle stack grows beyond any tensor archive's");
+        if (m_stack.size() >= kMaxDepth) throw Refused("pickle stack grows beyond any tensor archive's");
         m_stack.push_back(std::move(r));
     }
     Ref pop() {
@@ -212,7 +212,7 @@ private:
             }
             ++next;
             if (done.count(c)) continue;
-            if (open.count(c)) throw Error("the pickle contains a cycle (a container that holds itself)");
+            if (open.count(c)) throw Refused("the pickle contains a cycle (a container that holds itself)");
             open.insert(c);
             path.emplace_back(c, 0);
         }
@@ -223,10 +223,10 @@ private:
     static void deepen(Object& container, const Ref& child) {
         container.depth = std::max(container.depth, child->depth + 1);
         if (container.depth > kMaxNesting)
-            throw Error("pickle nests containers deeper than any tensor archive does");
+            throw Refused("pickle nests containers deeper than any tensor archive does");
         container.weight += std::min(child->weight, kMaxWeight);
         if (container.weight > kMaxWeight)
-            throw Error("the pickle's shared containers expand to more than " + std::to_string(kMaxWeight) +
+            throw Refused("the pickle's shared containers expand to more than " + std::to_string(kMaxWeight) +
                         " objects, as no tensor archive does");
     }
     Ref tuple(std::vector<Ref> items) {

@@ -73,6 +73,13 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// A pickle whose structure no torch.save of tensors produces: a container that holds itself, nesting
+// or sharing that expands beyond the bounds. Such a file was built by hand or to exhaust memory.
+class Refused : public Error {
+public:
+    using Error::Error;
+};
+
 // A global outside the allowed set.
 class UnsafeGlobal : public Error {
 public:
