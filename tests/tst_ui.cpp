@@ -65,6 +65,7 @@ private slots:
     void configEditorShowsTheSelectedConfiguration();
     void darkThemeRecoloursCharts();
     void emptyChartsShowNoTicks();
+    void windowsShareTheirIcons();
     void comparisonDuringARunComesBackAtOnce();
     void reportsAreReadOffTheGuiThread();
     void unreadableSessionSaysWhy();
@@ -426,6 +427,22 @@ void TestUi::configEditorShowsTheSelectedConfiguration() {
     QCOMPARE(c.seconds, 2.5);
     QCOMPARE(c.threads, 2);
     QCOMPARE(panel.configs()[1].threads, 3);
+}
+
+void TestUi::windowsShareTheirIcons() {
+    // Pixmaps are cached by icon: a window that made its icons afresh left them cached after it closed.
+    auto iconKeys = [] {
+        MainWindow w;
+        w.show();
+        QCoreApplication::processEvents();
+        QMap<QString, qint64> keys{{QStringLiteral("window"), w.windowIcon().cacheKey()}};
+        for (QAction* a : w.findChildren<QAction*>())
+            if (!a->icon().isNull()) keys.insert(a->text(), a->icon().cacheKey());
+        return keys;
+    };
+    const QMap<QString, qint64> first = iconKeys(), second = iconKeys();
+    QVERIFY2(first.size() >= 4, qPrintable(QStringList(first.keys()).join(", "))); // window, open, run, cancel
+    QCOMPARE(second, first);
 }
 
 void TestUi::darkThemeRecoloursCharts() {

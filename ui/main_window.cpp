@@ -37,6 +37,9 @@
 #include <QToolBar>
 #include <QToolButton>
 
+#include <functional>
+#include <map>
+
 // The icons live in twb_ui, a static library: their resource must be pulled in by name.
 static void initResources() {
     Q_INIT_RESOURCE(resources);
@@ -45,13 +48,41 @@ static void initResources() {
 namespace twbui {
 
 namespace {
+
+// The window's icons, made once for the application. QPixmapCache keys every scaled pixmap by its icon's
+// serial number, so an icon made afresh for each window left that window's pixmaps cached after it closed,
+// until the cache's limit: about 15 KB for every window opened.
+std::map<QString, QIcon>* g_icons = nullptr;
+
+QIcon sharedIcon(const QString& key, const std::function<QIcon()>& make) {
+    if (!g_icons) {
+        g_icons = new std::map<QString, QIcon>;
+        qAddPostRoutine([] { // with the application, while its pixmaps can still be freed
+            delete g_icons;
+            g_icons = nullptr;
+        });
+    }
+    auto it = g_icons->find(key);
+    if (it == g_icons->end()) it = g_icons->emplace(key, make()).first;
+    return it->second;
+}
+
+QIcon standardIcon(QStyle::StandardPixmap which) {
+    return sharedIcon(QStringLiteral("standard:%1").arg(int(which)),
+                      [which] { return QApplication::style()->standardIcon(which); });
+}
+
+QIcon resourceIcon(const QString& path) {
+    return sharedIcon(path, [path] { return QIcon(path); });
+}
+
 } // namespace
 
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent) {
     initResources();
     setWindowTitle(tr("Torch Workbench"));
-    setWindowIcon(QIcon(QStringLiteral(":/icons/torch-workbench.svg")));
+    setWindowIcon(resourceIcon(QStringLiteral(":/icons/torch-workbench.svg")));
     setAcceptDrops(true);
     m_runner = new JobRunner(this);
     m_model = new ModelPanel;
@@ -266,7 +297,7 @@ QString MainWindow::autosavePath() {
 void MainWindow::buildMenus() {
     auto* file = menuBar()->addMenu(tr("&File"));
     auto* open =
-        file->addAction(style()->standardIcon(QStyle::SP_DialogOpenButton), tr("&Open…"), this, [this] {
+        file->addAction(standardIcon(QStyle::SP_DialogOpenButton), tr("&Open…"), this, [this] {
             const QString f = QFileDialog::getOpenFileName(
                 this, tr("Open a model"), QString(),
                 tr("PyTorch files (*.pt *.pth *.pt2 *.bin *.ckpt *.safetensors *.onnx *.zip);;"
@@ -307,7 +338,7 @@ void MainWindow::buildMenus() {
     file->addAction(tr("&Quit"), this, &QWidget::close)->setShortcut(QKeySequence::Quit);
 
     auto* run = menuBar()->addMenu(tr("&Run"));
-    m_runAction = run->addAction(style()->standardIcon(QStyle::SP_MediaPlay), tr("&Run All Configurations"),
+    m_runAction = run->addAction(standardIcon(QStyle::SP_MediaPlay), tr("&Run All Configurations"),
                                  this, &MainWindow::runAll);
     m_runAction->setShortcut(QKeySequence(tr("Ctrl+R")));
     m_profileAction = run->addAction(tr("&Profile All Configurations"), this, &MainWindow::profileAll);
@@ -315,7 +346,7 @@ void MainWindow::buildMenus() {
     m_sweepAction = run->addAction(tr("&Sweep for the Fastest Configuration"), this, &MainWindow::sweep);
     m_sweepAction->setShortcut(QKeySequence(tr("Ctrl+Shift+S")));
     m_cancelAction =
-        run->addAction(style()->standardIcon(QStyle::SP_MediaStop), tr("&Cancel"), this, &MainWindow::cancel);
+        run->addAction(standardIcon(QStyle::SP_MediaStop), tr("&Cancel"), this, &MainWindow::cancel);
     m_cancelAction->setShortcut(QKeySequence(Qt::Key_Escape));
 
     auto* view = menuBar()->addMenu(tr("&View"));

@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
     QApplication::setOrganizationName(QStringLiteral("torch-workbench-soak"));
     const QString model = QString::fromLocal8Bit(argv[1]), input = QString::fromLocal8Bit(argv[2]);
     const int rounds = std::atoi(argv[3]);
-    std::vector<double> xs, ys;
+    std::vector<double> xs, ys, heap;
     for (int i = 1; i <= rounds; ++i) {
         auto* w = new twbui::MainWindow;
         w->show();
@@ -56,15 +56,17 @@ int main(int argc, char** argv) {
             return 1;
         }
         if (i % 10 == 0) {
-            const double rss = rssMiB();
-            std::printf("after %3d rounds (open, run, close): RSS %.1f MiB\n", i, rss);
+            const double rss = rssMiB(), inUse = heapInUseMiB();
+            std::printf("after %3d rounds (open, run, close): RSS %.1f MiB, heap in use %.2f MiB\n", i, rss, inUse);
             std::fflush(stdout);
             if (i > 10) {
                 xs.push_back(i);
                 ys.push_back(rss);
+                heap.push_back(inUse);
             }
         }
     }
-    std::printf("fitted after the first ten rounds: %+.2f MiB per 10 rounds\n", 10 * slope(xs, ys));
+    std::printf("fitted after the first ten rounds: %+.2f MiB per 10 rounds; heap in use %+.3f MiB per 10 rounds\n",
+                10 * slope(xs, ys), 10 * slope(xs, heap));
     return 0;
 }

@@ -1,5 +1,9 @@
-// Shared by the soak benchmarks: this process's resident set size, and the least-squares slope of a series.
+// Shared by the soak benchmarks: this process's resident set size, the bytes malloc has handed out and
+// not had back, and the least-squares slope of a series. A leak grows both; memory the allocator keeps
+// for reuse grows the resident set alone.
 #pragma once
+
+#include <malloc.h>
 
 #include <fstream>
 #include <string>
@@ -11,6 +15,11 @@ inline double rssMiB() {
     while (std::getline(status, line))
         if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
     return -1;
+}
+
+inline double heapInUseMiB() {
+    const struct mallinfo2 m = mallinfo2(); // glibc 2.33 or newer; counts every arena
+    return double(m.uordblks + m.hblkhd) / (1024.0 * 1024.0);
 }
 
 inline double slope(const std::vector<double>& x, const std::vector<double>& y) {
