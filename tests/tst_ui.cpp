@@ -66,6 +66,7 @@ private slots:
     void darkThemeRecoloursCharts();
     void emptyChartsShowNoTicks();
     void windowsShareTheirIcons();
+    void fitsALaptopScreen();
     void comparisonDuringARunComesBackAtOnce();
     void reportsAreReadOffTheGuiThread();
     void unreadableSessionSaysWhy();
@@ -443,6 +444,15 @@ void TestUi::windowsShareTheirIcons() {
     const QMap<QString, qint64> first = iconKeys(), second = iconKeys();
     QVERIFY2(first.size() >= 4, qPrintable(QStringList(first.keys()).join(", "))); // window, open, run, cancel
     QCOMPARE(second, first);
+}
+
+void TestUi::fitsALaptopScreen() {
+    // Every panel's least width side by side: the window must fit a 1280-pixel screen.
+    MainWindow w;
+    w.show();
+    QCoreApplication::processEvents();
+    QVERIFY2(w.minimumSizeHint().width() <= 1280 && w.minimumSizeHint().height() <= 720,
+             qPrintable(QStringLiteral("%1×%2").arg(w.minimumSizeHint().width()).arg(w.minimumSizeHint().height())));
 }
 
 void TestUi::darkThemeRecoloursCharts() {

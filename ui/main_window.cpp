@@ -28,6 +28,7 @@
 #include <QProgressBar>
 #include <QRegularExpression>
 #include <QSaveFile>
+#include <QScreen>
 #include <QSettings>
 #include <QSplitter>
 #include <QStandardPaths>
@@ -267,7 +268,13 @@ MainWindow::MainWindow(QWidget* parent)
     QSettings settings;
     restoreGeometry(settings.value("window/geometry").toByteArray());
     m_splitter->restoreState(settings.value("window/splitter").toByteArray());
-    if (!restoreState(settings.value("window/state").toByteArray())) resize(1400, 860);
+    if (!restoreState(settings.value("window/state").toByteArray())) {
+        // A first start: 1400×860, or nine tenths of a smaller screen.
+        QSize size(1400, 860);
+        if (const QScreen* screen = QGuiApplication::primaryScreen())
+            size = size.boundedTo(screen->availableSize() * 0.9);
+        resize(size);
+    }
     if (settings.value("view/dark", false).toBool()) setDarkTheme(true, false);
     // Read before this start marks itself as running: whether the previous one ended cleanly.
     m_previousExitUnclean = !settings.value("session/cleanExit", true).toBool();

@@ -61,9 +61,9 @@ ProfilePanel::ProfilePanel(QWidget* parent)
     m_calls->setValue(10);
     m_calls->setToolTip(tr("Profiled calls per configuration, after warm-up and measurement"));
     m_show = new QComboBox;
-    m_show->setMinimumContentsLength(24);
+    m_show->setMinimumContentsLength(12);
     m_diffWith = new QComboBox;
-    m_diffWith->setMinimumContentsLength(24);
+    m_diffWith->setMinimumContentsLength(12);
     m_traceButton = new QPushButton(tr("Export &Trace…"));
     m_traceButton->setToolTip(tr("A Chrome trace of the profiled calls, for ui.perfetto.dev or chrome://tracing"));
 
