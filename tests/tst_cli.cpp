@@ -24,6 +24,7 @@ private slots:
     void runNamedAndGenerated();
     void runNestedWritesPt();
     void runExplainsMismatch();
+    void scalarArgumentsFromTheCommandLine();
     void runRefusesUnusableModel();
     void runModernModels_data();
     void runModernModels();
@@ -243,6 +244,21 @@ void TestCli::runNestedWritesPt() {
         torchwb({"run", data("nested_out.pt"), "-i", data("mlp_x.npy"), "-o", m_tmp.filePath("n.npy")});
     QCOMPARE(npy.code, 1);
     QVERIFY2(npy.err.contains("write .pt instead"), qPrintable(npy.err));
+}
+
+void TestCli::scalarArgumentsFromTheCommandLine() {
+    // forward(x, y, scale: float): a bare number is the float, and Python's output at scale 2.5 comes back.
+    const QString out = m_tmp.filePath("scaled.pt");
+    const Result r = torchwb({"run", data("two_inputs.pt"), "-i", data("two_inputs_xy.npz"), "-g", "scale=2.5", "-o", out});
+    QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+    QVERIFY2(r.out.contains("scale <- generated full:scalar:float64:value=2.5"), qPrintable(r.out));
+    const twb::Value back = twb::readTensorFile(out.toStdString());
+    QCOMPARE(back.size(), std::size_t(2));
+    const std::string why = twbtest::compareToFile(back.at(1), TWB_DATA("two_inputs_expected1_scale2.5.npy"));
+    QVERIFY2(why.empty(), why.c_str());
+    const Result bad = torchwb({"run", data("two_inputs.pt"), "-i", data("two_inputs_xy.npz"), "-g", "scale=2.5x"});
+    QCOMPARE(bad.code, 1);
+    QVERIFY2(bad.err.contains("2.5x"), qPrintable(bad.err));
 }
 
 void TestCli::runExplainsMismatch() {

@@ -33,6 +33,14 @@ void TestGenerate::parse_data() {
                             << "ones:scalar:bool";
     QTest::newRow("dtype alias") << "zeros:2x2:half"
                                  << "zeros:2x2:float16";
+    QTest::newRow("full") << "full:2x3:value=0.1"
+                          << "full:2x3:float32:value=0.1";
+    QTest::newRow("a bare float") << "2.5"
+                                  << "full:scalar:float64:value=2.5";
+    QTest::newRow("a bare integer") << "-3"
+                                    << "full:scalar:int64:value=-3";
+    QTest::newRow("a bare truth") << "true"
+                                  << "full:scalar:bool:value=1";
 }
 
 void TestGenerate::parse() {
@@ -54,6 +62,14 @@ void TestGenerate::badSpecs_data() {
     QTest::newRow("negative std") << "normal:3:std=-1";
     QTest::newRow("unknown option") << "normal:3:sigma=2";
     QTest::newRow("overflowing shape") << "zeros:1000000000000x1000000000000";
+    QTest::newRow("full without a value") << "full:3";
+    QTest::newRow("value on another kind") << "ones:3:value=2";
+    QTest::newRow("a fraction as int64") << "full:3:int64:value=2.5";
+    QTest::newRow("300 as int8") << "full:3:int8:value=300";
+    QTest::newRow("-1 as uint8") << "full:3:uint8:value=-1";
+    QTest::newRow("2 as bool") << "full:3:bool:value=2";
+    QTest::newRow("an integer beyond 2^53") << "9007199254740993";
+    QTest::newRow("a word") << "three";
 }
 
 void TestGenerate::badSpecs() {
@@ -101,6 +117,16 @@ void TestGenerate::arangeAndConstants() {
     QCOMPARE(twb::generate(twb::GeneratorSpec::parse("ones:3:bool")).toDoubles(),
              (std::vector<double>{1, 1, 1}));
     QCOMPARE(twb::generate(twb::GeneratorSpec::parse("zeros:2")).toDoubles(), (std::vector<double>{0, 0}));
+    const twb::Value f = twb::generate(twb::GeneratorSpec::parse("full:2x2:float64:value=-0.75"));
+    QCOMPARE(f.shape(), (std::vector<int64_t>{2, 2}));
+    QCOMPARE(f.toDoubles(), (std::vector<double>{-0.75, -0.75, -0.75, -0.75}));
+    const twb::Value n = twb::generate(twb::GeneratorSpec::parse("7"));
+    QCOMPARE(n.dtype(), std::string("int64"));
+    QVERIFY(n.shape().empty());
+    QCOMPARE(n.toDoubles(), (std::vector<double>{7}));
+    QCOMPARE(twb::generate(twb::GeneratorSpec::parse("false")).dtype(), std::string("bool"));
+    QCOMPARE(twb::generate(twb::GeneratorSpec::parse("full:1:int8:value=-128")).toDoubles(),
+             (std::vector<double>{-128}));
 }
 
 TWB_TEST_MAIN(TestGenerate)

@@ -83,7 +83,8 @@ void InputsPanel::setArguments(const std::vector<twb::ArgumentInfo>& arguments) 
             gen->setToolTip(tr("Suggested: %1 (%2)").arg(suggested, QString::fromStdString(a.suggestedReason)));
         }
         for (const char* spec : {"normal:1x3x224x224:seed=0", "uniform:1x10:low=0:high=1:seed=0",
-                                 "randint:1x16:int64:low=0:high=1000:seed=0", "ones:1", "zeros:scalar:int64"})
+                                 "randint:1x16:int64:low=0:high=1000:seed=0", "ones:1", "zeros:scalar:int64",
+                                 "full:scalar:float64:value=0.5"})
             menu->addAction(QString::fromLatin1(spec), this,
                             [this, r, spec] { setSource(r, "gen:" + QString(spec)); });
         gen->setMenu(menu);

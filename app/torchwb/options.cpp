@@ -36,7 +36,8 @@ void InputOptions::add(CLI::App& app) {
                               "forward's argument NAME");
     genOpt = app.add_option("-g,--generate", generators,
                             "[NAME=]SPEC: e.g. normal:1x3x32x32, uniform:8x4:float64:seed=3, "
-                            "randint:2x5:int64:low=0:high=100, zeros:4:bool; or auto: what the model's "
+                            "randint:2x5:int64:low=0:high=100, zeros:4:bool, full:2x3:value=0.5, or a bare "
+                            "number for a scalar argument (scale=2.5); or auto: what the model's "
                             "first layers suggest (also used when no input is given)");
     app.add_option("--state-dict", stateDict,
                    "Load weights from a state_dict (.pth, .safetensors, checkpoint) first");

@@ -48,14 +48,50 @@ std::string shortest(double v) {
     return {};
 }
 
+// What a full tensor's dtype can hold exactly: a whole number for an integer dtype (within 2^53, as the
+// value is kept as a double), 0 or 1 for bool.
+void checkFullValue(const GeneratorSpec& g, const std::string& spec) {
+    const at::ScalarType t = detail::scalarType(g.dtype);
+    if (t == at::kBool && g.a != 0 && g.a != 1)
+        throw Error("generator '" + spec + "': a bool value is 0 or 1 (or true, false)");
+    if (at::isIntegralType(t, false)) {
+        if (g.a != std::floor(g.a)) throw Error("generator '" + spec + "': " + g.dtype + " needs a whole number");
+        const int bits = int(c10::elementSize(t)) * 8;
+        const bool isUnsigned = t == at::kByte;
+        const double limit = std::ldexp(1.0, std::min(bits - (isUnsigned ? 0 : 1), 53));
+        if (g.a >= limit || g.a < (isUnsigned ? 0 : -limit))
+            throw Error("generator '" + spec + "': " + shortest(g.a) + " does not fit " + g.dtype +
+                        (bits == 64 ? " exactly (a value is given within ±2^53)" : ""));
+    }
+}
+
 } // namespace
 
 GeneratorSpec GeneratorSpec::parse(const std::string& text) {
+    if (text.find(':') == std::string::npos) { // a bare number or truth value: a scalar of it
+        GeneratorSpec g;
+        g.kind = Kind::Full;
+        if (text == "true" || text == "True" || text == "false" || text == "False") {
+            g.dtype = "bool";
+            g.a = text[0] == 't' || text[0] == 'T' ? 1 : 0;
+            return g;
+        }
+        char* end = nullptr;
+        const double v = text.empty() ? 0 : std::strtod(text.c_str(), &end);
+        if (!text.empty() && end == text.c_str() + text.size()) {
+            const bool whole = text.find_first_not_of("+-0123456789") == std::string::npos;
+            g.dtype = whole ? "int64" : "float64";
+            g.a = v;
+            checkFullValue(g, text);
+            return g;
+        }
+    }
     const auto parts = split(text, ':');
     if (parts.size() < 2)
         throw Error("generator '" + text +
-                    "': expected KIND:SHAPE[:DTYPE][:key=value…], e.g. normal:1x3x224x224");
+                    "': expected KIND:SHAPE[:DTYPE][:key=value…], e.g. normal:1x3x224x224, or a number");
     GeneratorSpec g;
+    bool hasValue = false;
     const std::string& kind = parts[0];
     if (kind == "zeros")
         g.kind = Kind::Zeros;
@@ -69,9 +105,11 @@ GeneratorSpec GeneratorSpec::parse(const std::string& text) {
         g.kind = Kind::RandInt, g.dtype = "int64", g.a = 0, g.b = 10;
     else if (kind == "arange")
         g.kind = Kind::Arange, g.dtype = "int64", g.a = 0;
+    else if (kind == "full")
+        g.kind = Kind::Full;
     else
         throw Error("generator '" + text + "': unknown kind '" + kind +
-                    "' (zeros, ones, normal, uniform, randint, arange)");
+                    "' (zeros, ones, normal, uniform, randint, arange, full)");
 
     if (parts[1] != "scalar" && !parts[1].empty())
         for (const auto& d : split(parts[1], 'x')) {
@@ -102,8 +140,15 @@ GeneratorSpec GeneratorSpec::parse(const std::string& text) {
             g.b = number(value, key, text);
         else if (key == "dtype")
             g.dtype = canonicalDtype(value);
+        else if (key == "value" && g.kind == Kind::Full)
+            g.a = number(value, key, text), hasValue = true;
         else
-            throw Error("generator '" + text + "': unknown option '" + key + "'");
+            throw Error("generator '" + text + "': unknown option '" + key + "'" +
+                        (key == "value" ? " (value= is for full)" : ""));
+    }
+    if (g.kind == Kind::Full) {
+        if (!hasValue) throw Error("generator '" + text + "': full needs value=, e.g. full:2x3:float32:value=0.5");
+        checkFullValue(g, text);
     }
     if (g.kind == Kind::RandInt && !(g.b > g.a))
         throw Error("generator '" + text + "': randint needs high > low");
@@ -115,7 +160,7 @@ GeneratorSpec GeneratorSpec::parse(const std::string& text) {
 }
 
 std::string GeneratorSpec::toString() const {
-    static const char* names[] = {"zeros", "ones", "normal", "uniform", "randint", "arange"};
+    static const char* names[] = {"zeros", "ones", "normal", "uniform", "randint", "arange", "full"};
     std::ostringstream s;
     s << names[int(kind)] << ':';
     if (shape.empty()) s << "scalar";
@@ -132,6 +177,9 @@ std::string GeneratorSpec::toString() const {
         break;
     case Kind::Arange:
         s << ":start=" << shortest(a);
+        break;
+    case Kind::Full:
+        s << ":value=" << shortest(a);
         break;
     default:
         break;
@@ -154,6 +202,9 @@ Value generate(const GeneratorSpec& spec) {
         break;
     case GeneratorSpec::Kind::Ones:
         std::fill(p, p + n, 1.0);
+        break;
+    case GeneratorSpec::Kind::Full:
+        std::fill(p, p + n, spec.a);
         break;
     case GeneratorSpec::Kind::Uniform:
         for (int64_t i = 0; i < n; ++i)
