@@ -4,11 +4,17 @@
 #include "twb/error.h"
 #include "twb/input_spec.h"
 
+#include <QDir>
+#include <QFile>
+#include <QScopeGuard>
+#include <QTemporaryDir>
+
 class TestInputSpec : public QObject {
     Q_OBJECT
 private slots:
     void parses_data();
     void parses();
+    void aFileNamedLikeANumberIsAFile();
     void refusesBadSpecs();
     void readsAndDescribes();
     void dialogExtensionsComeFromTheReaders();
@@ -39,6 +45,22 @@ void TestInputSpec::parses_data() {
                                             << ""
                                             << "runs/a=b/x.npy"
                                             << "";
+    QTest::newRow("a named number") << "scale=2.5"
+                                    << "scale"
+                                    << ""
+                                    << "full:scalar:float64:value=2.5";
+    QTest::newRow("a number") << "-4"
+                              << ""
+                              << ""
+                              << "full:scalar:int64:value=-4";
+    QTest::newRow("a truth value") << "flag=false"
+                                   << "flag"
+                                   << ""
+                                   << "full:scalar:bool:value=0";
+    QTest::newRow("not quite a number: a file") << "2.5x"
+                                                << ""
+                                                << "2.5x"
+                                                << "";
 }
 
 void TestInputSpec::parses() {
@@ -55,6 +77,20 @@ void TestInputSpec::parses() {
     QCOMPARE(back.argument, s.argument);
     QCOMPARE(back.file, s.file);
     QCOMPARE(back.generator, s.generator);
+}
+
+void TestInputSpec::aFileNamedLikeANumberIsAFile() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("3"));
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.close();
+    const QString before = QDir::currentPath();
+    const auto restore = qScopeGuard([&] { QDir::setCurrent(before); });
+    QVERIFY(QDir::setCurrent(dir.path()));
+    const twb::InputSpec s = twb::InputSpec::parse("3");
+    QCOMPARE(s.file, std::string("3"));
+    QVERIFY(!s.isGenerated());
 }
 
 void TestInputSpec::refusesBadSpecs() {

@@ -32,8 +32,8 @@ std::vector<std::pair<bool, std::string>> ordered(const CLI::App& app, const Inp
 
 void InputOptions::add(CLI::App& app) {
     inputOpt = app.add_option("-i,--input", inputs,
-                              "[NAME=]FILE: .npy .npz .safetensors .pt .csv or an image; by position, or by "
-                              "forward's argument NAME");
+                              "[NAME=]FILE: .npy .npz .safetensors .pt .csv or an image, or a number for a "
+                              "float, int or bool argument; by position, or by forward's argument NAME");
     genOpt = app.add_option("-g,--generate", generators,
                             "[NAME=]SPEC: e.g. normal:1x3x32x32, uniform:8x4:float64:seed=3, "
                             "randint:2x5:int64:low=0:high=100, zeros:4:bool, full:2x3:value=0.5, or a bare "

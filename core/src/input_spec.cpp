@@ -35,6 +35,17 @@ std::pair<std::string, std::string> splitNamed(const std::string& text) {
 
 const char kGen[] = "gen:";
 
+// "2.5", "3", "true": a scalar for forward's float, int or bool argument, unless a file has that name.
+std::string bareScalar(const std::string& text) {
+    if (text.empty() || text.find(':') != std::string::npos || exists(text)) return {};
+    try {
+        const GeneratorSpec g = GeneratorSpec::parse(text);
+        return g.kind == GeneratorSpec::Kind::Full ? g.toString() : std::string();
+    } catch (const Error&) {
+        return {};
+    }
+}
+
 } // namespace
 
 InputSpec InputSpec::parse(const std::string& text) {
@@ -44,6 +55,8 @@ InputSpec InputSpec::parse(const std::string& text) {
     s.argument = name;
     if (what.rfind(kGen, 0) == 0 && !exists(what)) {
         s.generator = GeneratorSpec::parse(what.substr(sizeof kGen - 1)).toString();
+    } else if (const std::string scalar = bareScalar(what); !scalar.empty()) {
+        s.generator = scalar;
     } else {
         if (what.empty()) throw Error("input '" + name + "' names no file");
         s.file = what;

@@ -18,8 +18,9 @@ struct InputSpec {
 
     bool isGenerated() const { return !generator.empty(); }
     bool empty() const { return file.empty() && generator.empty(); }
-    // "[NAME=]FILE" or "[NAME=]gen:SPEC". NAME must be an identifier; a path that exists is a file
-    // even when it contains '='. Throws twb::Error for an empty text or a malformed generator.
+    // "[NAME=]FILE", "[NAME=]gen:SPEC", or "[NAME=]2.5" (a number or true/false: a scalar, when no
+    // file has that name). NAME must be an identifier; a path that exists is a file even when it
+    // contains '='. Throws twb::Error for an empty text or a malformed generator.
     static InputSpec parse(const std::string& text);
     // "[NAME=]SPEC" where SPEC is a generator without the gen: prefix (torchwb --generate).
     static InputSpec parseGenerated(const std::string& text);
