@@ -256,6 +256,17 @@ void TestCli::scalarArgumentsFromTheCommandLine() {
     QCOMPARE(back.size(), std::size_t(2));
     const std::string why = twbtest::compareToFile(back.at(1), TWB_DATA("two_inputs_expected1_scale2.5.npy"));
     QVERIFY2(why.empty(), why.c_str());
+    // Python saved only the second output. Both outputs are [3, 4], so which one must be named.
+    const Result ambiguous = torchwb({"run", data("two_inputs.pt"), "-i", data("two_inputs_xy.npz"), "-i",
+                                      "scale=2.5", "--reference", data("two_inputs_expected1_scale2.5.npy")});
+    QCOMPARE(ambiguous.code, 1);
+    QVERIFY2(ambiguous.err.contains("out[0], out[1] of that shape") && ambiguous.err.contains("--reference-leaf"),
+             qPrintable(ambiguous.err));
+    const Result named = torchwb({"run", data("two_inputs.pt"), "-i", data("two_inputs_xy.npz"), "-i", "scale=2.5",
+                                  "--reference", data("two_inputs_expected1_scale2.5.npy"), "--reference-leaf",
+                                  "[1]"});
+    QVERIFY2(named.code == 0 && named.out.contains("against out[1] (as asked): the output is allclose"),
+             qPrintable(named.out + named.err));
     const Result bad = torchwb({"run", data("two_inputs.pt"), "-i", data("two_inputs_xy.npz"), "-g", "scale=2.5x"});
     QCOMPARE(bad.code, 1);
     QVERIFY2(bad.err.contains("2.5x"), qPrintable(bad.err));

@@ -2,6 +2,7 @@
 #include "test_support.h"
 
 #include "twb/compare.h"
+#include "twb/error.h"
 
 class TestCompare : public QObject {
     Q_OBJECT
@@ -11,6 +12,7 @@ private slots:
     void nanAndInf();
     void topk();
     void structureShapeAndDtype();
+    void oneTensorReferenceMeetsItsLeaf();
 };
 
 void TestCompare::errorFigures() {
@@ -94,6 +96,44 @@ void TestCompare::topk() {
     QCOMPARE(l.k, 2);
     QCOMPARE(l.argmaxAgreement, 0.5); // row 0 agrees (1), row 1 does not (0 vs 1)
     QCOMPARE(l.topkAgreement, 0.75);  // row 0: {1,0} = {1,0}; row 1: {0,2} vs {1,2} shares one of two
+}
+
+void TestCompare::oneTensorReferenceMeetsItsLeaf() {
+    // forward returns {"logits": [2, 3], "pair": ([2, 8], [2])}; Python saved out["logits"] alone.
+    const auto logits = twb::makeTensor({1, 2, 3, 4, 5, 6}, {2, 3});
+    const auto out = twb::makeDict({{"logits", logits},
+                                    {"pair", twb::makeTuple({twb::makeTensor(std::vector<double>(16, 0.5), {2, 8}),
+                                                             twb::makeTensor({7, 8}, {2})})}});
+    const twb::ReferenceTarget t = twb::referenceTarget(out, logits);
+    QCOMPARE(t.path, std::string("out[\"logits\"]"));
+    QVERIFY2(twbtest::contains(t.reason, "only leaf of its shape [2, 3]"), t.reason.c_str());
+    QVERIFY(twb::compareOutputs(t.value, logits).allclose);
+    // Named, in either spelling; a name that is not there lists the leaves.
+    QCOMPARE(twb::referenceTarget(out, twb::makeTensor({7, 8}, {2}), "[\"pair\"][1]").path,
+             std::string("out[\"pair\"][1]"));
+    QCOMPARE(twb::referenceTarget(out, logits, "out[\"pair\"][0]").path, std::string("out[\"pair\"][0]"));
+    try {
+        twb::referenceTarget(out, logits, "out[3]");
+        QFAIL("a leaf that is not there was chosen");
+    } catch (const twb::Error& e) {
+        QVERIFY2(twbtest::contains(e.what(), "no leaf out[3]") && twbtest::contains(e.what(), "out[\"pair\"][1]"),
+                 e.what());
+    }
+    // No leaf of that shape, or two: the caller must say which.
+    for (const auto& ref : {twb::makeTensor({1, 2, 3}, {3}), twb::makeTensor(std::vector<double>(16, 0), {2, 8})}) {
+        const auto twice = twb::makeTuple({ref, ref, logits});
+        const auto& output = ref.shape() == std::vector<int64_t>{3} ? out : twice;
+        try {
+            twb::referenceTarget(output, ref);
+            QFAIL("an ambiguous reference was matched");
+        } catch (const twb::Error& e) {
+            QVERIFY2(twbtest::contains(e.what(), "name the leaf"), e.what());
+        }
+    }
+    // A reference of the output's own structure, or a one-tensor output, is compared whole.
+    QCOMPARE(twb::referenceTarget(out, out).path, std::string("out"));
+    QVERIFY(twb::referenceTarget(out, out).reason.empty());
+    QCOMPARE(twb::referenceTarget(logits, twb::makeTensor({1}, {1})).path, std::string("out"));
 }
 
 void TestCompare::structureShapeAndDtype() {

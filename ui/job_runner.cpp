@@ -339,7 +339,11 @@ void JobRunner::compareWithFile(const twb::Value& a, const QString& nameA, const
                                 const twb::CompareOptions& options, const QString& leafPath) {
     postComparison([=] {
         const twb::Value b = twb::readTensorFile(file.toStdString());
-        return compareValues(a, b, nameA, QFileInfo(file).fileName(), options, leafPath);
+        // A file of one tensor meets the one output leaf of its shape.
+        const twb::ReferenceTarget target = twb::referenceTarget(a, b);
+        if (target.reason.empty()) return compareValues(a, b, nameA, QFileInfo(file).fileName(), options, leafPath);
+        return compareValues(target.value, b, nameA + QString::fromStdString(target.path.substr(3)),
+                             QFileInfo(file).fileName(), options, QString());
     });
 }
 

@@ -30,7 +30,7 @@ int runInspect(const std::string& path, bool json, bool code, std::ostream& out)
 }
 
 struct RunOptions {
-    std::string model, output, reference;
+    std::string model, output, reference, referenceLeaf;
     bool json = false, verbose = false;
     double atol = 1e-5, rtol = 1e-5;
 };
@@ -75,9 +75,17 @@ int runModel(const CLI::App& cmd, const RunOptions& o, const InputOptions& in, c
         twb::CompareOptions options;
         options.atol = o.atol;
         options.rtol = o.rtol;
-        const twb::OutputComparison c =
-            twb::compareOutputs(result.output, twb::readTensorFile(o.reference), options);
-        (o.json ? err : out) << "reference " << o.reference << ": " << outputComparisonText(c);
+        const twb::Value reference = twb::readTensorFile(o.reference);
+        twb::ReferenceTarget target;
+        try {
+            target = twb::referenceTarget(result.output, reference, o.referenceLeaf);
+        } catch (const twb::Error& e) {
+            throw twb::Error("--reference " + o.reference + ": " + e.what() + " (--reference-leaf PATH)");
+        }
+        const twb::OutputComparison c = twb::compareOutputs(target.value, reference, options);
+        (o.json ? err : out) << "reference " << o.reference
+                             << (target.reason.empty() ? "" : " against " + target.path + " (" + target.reason + ")")
+                             << ": " << outputComparisonText(c);
         return c.allclose ? 0 : 1;
     }
     return 0;
@@ -116,6 +124,9 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
                        "Write the outputs: .npy (one tensor) or .pt (any structure)");
     runCmd->add_option("--reference", ro.reference,
                        "Compare the outputs with this file (e.g. what Python saved)");
+    runCmd->add_option("--reference-leaf", ro.referenceLeaf,
+                       "The output's leaf to compare --reference with, as printed: out[0], out[\"logits\"] "
+                       "(default: the whole output, or the only leaf of a one-tensor reference's shape)");
     runCmd->add_option("--atol", ro.atol, "Absolute tolerance for --reference (default 1e-5)");
     runCmd->add_option("--rtol", ro.rtol, "Relative tolerance for --reference (default 1e-5)");
     runCmd->add_flag("--json", ro.json, "Print the output summaries as JSON");

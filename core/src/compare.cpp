@@ -2,6 +2,8 @@
 
 #include "torch_bridge.h"
 
+#include "twb/error.h"
+
 #include <torch/script.h>
 
 #include <cmath>
@@ -164,6 +166,49 @@ std::string leafVerdictText(const LeafComparison& l) {
         break;
     }
     return l.allclose ? "allclose" : "NOT allclose";
+}
+
+ReferenceTarget referenceTarget(const Value& output, const Value& reference, const std::string& leaf) {
+    ReferenceTarget target;
+    target.value = output;
+    std::vector<std::pair<std::string, c10::IValue>> lo, lr;
+    flatten(detail::unwrap(output), "out", lo);
+    flatten(detail::unwrap(reference), "out", lr);
+    std::string leaves;
+    for (std::size_t i = 0; i < lo.size() && i < 12; ++i)
+        leaves += (i ? ", " : "") + lo[i].first;
+    if (lo.size() > 12) leaves += ", …";
+    if (!leaf.empty()) {
+        const std::string want = leaf.rfind("out", 0) == 0 ? leaf : "out" + leaf;
+        if (want == "out") return target;
+        for (const auto& [path, v] : lo)
+            if (path == want) {
+                target.path = path;
+                target.reason = "as asked";
+                target.value = detail::wrap(v);
+                return target;
+            }
+        throw Error("the output has no leaf " + want + "; its leaves are " + leaves);
+    }
+    const bool oneTensor = lr.size() == 1 && lr[0].first == "out" && lr[0].second.isTensor();
+    if (!oneTensor || lo.size() <= 1) return target;
+    const auto shape = lr[0].second.toTensor().sizes().vec();
+    std::vector<std::size_t> same;
+    for (std::size_t i = 0; i < lo.size(); ++i)
+        if (lo[i].second.isTensor() && lo[i].second.toTensor().sizes().vec() == shape) same.push_back(i);
+    if (same.size() == 1) {
+        target.path = lo[same[0]].first;
+        target.reason = "the only leaf of its shape " + shapeText(shape);
+        target.value = detail::wrap(lo[same[0]].second);
+        return target;
+    }
+    std::string candidates;
+    for (std::size_t i = 0; i < same.size() && i < 12; ++i)
+        candidates += (i ? ", " : "") + lo[same[i]].first;
+    throw Error("the reference is one tensor of shape " + shapeText(shape) + " and the output has " +
+                std::to_string(lo.size()) + " leaves (" + leaves + "), " +
+                (same.empty() ? std::string("none of that shape") : candidates + " of that shape") +
+                ": name the leaf to compare it with");
 }
 
 OutputComparison compareOutputs(const Value& av, const Value& bv, const CompareOptions& options) {

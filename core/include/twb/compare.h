@@ -61,6 +61,18 @@ struct OutputComparison {
 
 OutputComparison compareOutputs(const Value& a, const Value& b, const CompareOptions& options = {});
 
+// What a reference is compared with. A reference saved as one tensor (torch.save(out.logits, ...)) for
+// an output that holds several is compared with one leaf of it: `leaf` when given ("out[0]", or "[0]"),
+// else the only leaf of the reference's shape. Otherwise the whole output. Throws twb::Error when no
+// leaf is named and none or several have that shape, or the named one is not there; the message lists
+// the leaves.
+struct ReferenceTarget {
+    std::string path = "out"; // the leaf chosen, or "out" for the whole output
+    std::string reason;       // why that leaf, in words; empty for the whole output
+    Value value;              // what to compare with the reference
+};
+ReferenceTarget referenceTarget(const Value& output, const Value& reference, const std::string& leaf = {});
+
 // One leaf's verdict in words, for tables and terminals: "allclose", "NOT allclose", "only in the
 // first", "only in the second", "shapes differ: [2, 3] vs [3]", or the note on what is not a number.
 std::string leafVerdictText(const LeafComparison& leaf);
