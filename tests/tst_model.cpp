@@ -157,6 +157,15 @@ void TestModel::nestedAndDictOutputs() {
     QCOMPARE(d.kind(), twb::Value::Kind::Dict);
     QCOMPARE(d.leaves()[0].path, std::string("out[\"sum\"]"));
     QCOMPARE(d.leaves()[1].path, std::string("out[\"prod\"]"));
+
+    // A NamedTuple keeps its field names in the description; its leaves are indexed as a tuple's.
+    const twb::Model named = twb::Model::load(TWB_DATA("namedtuple_out.pt"));
+    const twb::Value p = runWith(named, {file("mlp_x.npy")});
+    QVERIFY2(twbtest::contains(p.describe(), "Prediction(score=Tensor[2] float32, parts=[Tensor[2, 10] float32"),
+             p.describe().c_str());
+    QCOMPARE(p.leaves()[2].path, std::string("out[1][1]"));
+    QCOMPARE(float(p.at(1).at(1).toDoubles()[0]),
+             float(twb::readTensorFile(TWB_DATA("mlp_x.npy")).toDoubles()[0]) - 1.0f);
 }
 
 void TestModel::savedOnCudaRunsOnCpu() {

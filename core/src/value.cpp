@@ -59,6 +59,11 @@ c10::IValue mapTensors(const c10::IValue& v, const std::function<at::Tensor(cons
         std::vector<c10::IValue> items;
         for (const auto& e : v.toTupleRef().elements())
             items.push_back(mapTensors(e, fn, lists));
+        // A NamedTuple keeps its type, and its field names with it, unless the value is bound for a
+        // pickle that Python must read without the class.
+        if (lists == ListTypes::Keep)
+            if (auto type = v.toTupleRef().type(); type && type->schema())
+                return c10::ivalue::Tuple::createNamed(std::move(items), std::move(type));
         return c10::ivalue::Tuple::create(std::move(items));
     }
     if (v.isList()) {
@@ -325,12 +330,23 @@ void describeInto(const c10::IValue& v, std::ostringstream& out) {
     } else if (v.isTuple() || v.isList()) {
         const bool tuple = v.isTuple();
         const auto elems = tuple ? v.toTupleRef().elements().vec() : v.toListRef().vec();
+        // A NamedTuple's fields are named as Python names them: Out(score=Tensor[5] float32, …).
+        std::vector<std::string> fields;
+        if (tuple) {
+            const auto type = v.toTupleRef().type();
+            if (type && type->schema() && type->schema()->arguments().size() == elems.size()) {
+                out << (type->name() ? type->name()->name() : std::string());
+                for (const auto& a : type->schema()->arguments())
+                    fields.push_back(a.name());
+            }
+        }
         out << (tuple ? "(" : "[");
         for (std::size_t i = 0; i < elems.size(); ++i) {
             if (i) out << ", ";
+            if (!fields.empty()) out << fields[i] << "=";
             describeInto(elems[i], out);
         }
-        out << (tuple ? (elems.size() == 1 ? ",)" : ")") : "]");
+        out << (tuple ? (elems.size() == 1 && fields.empty() ? ",)" : ")") : "]");
     } else if (v.isGenericDict()) {
         out << "{";
         bool first = true;

@@ -17,7 +17,7 @@ import os
 import pickle
 import struct
 import zipfile
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, NamedTuple, Optional, Tuple
 
 import numpy as np
 import torch
@@ -88,6 +88,16 @@ class DictOut(nn.Module):
 class NestedOut(nn.Module):
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, Tuple[torch.Tensor, List[torch.Tensor]]]:
         return x.sum(dim=1), (x.max(dim=1).values, [x * 2.0, x - 1.0])
+
+
+class Prediction(NamedTuple):
+    score: torch.Tensor
+    parts: List[torch.Tensor]
+
+
+class NamedTupleOut(nn.Module):
+    def forward(self, x: torch.Tensor) -> Prediction:
+        return Prediction(x.sum(dim=1), [x * 2.0, x - 1.0])
 
 
 class DictOptional(nn.Module):
@@ -257,6 +267,7 @@ def make_models():
 
     jit_save(torch.jit.script(DictOut()), path("dict_out.pt"))
     jit_save(torch.jit.script(NestedOut()), path("nested_out.pt"))
+    jit_save(torch.jit.script(NamedTupleOut()), path("namedtuple_out.pt"))
     jit_save(torch.jit.script(ListIn()), path("list_in.pt"))
     torch.save([torch.ones(2, 2), torch.full((2, 2), 3.0)], path("list_in_xs.pt"))
 
