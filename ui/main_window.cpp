@@ -2,6 +2,7 @@
 
 #include "config_panel.h"
 #include "file_types.h"
+#include "icons.h"
 #include "inputs_panel.h"
 #include "model_panel.h"
 #include "profile_panel.h"
@@ -38,8 +39,6 @@
 #include <QToolBar>
 #include <QToolButton>
 
-#include <functional>
-#include <map>
 
 // The icons live in twb_ui, a static library: their resource must be pulled in by name.
 static void initResources() {
@@ -47,37 +46,6 @@ static void initResources() {
 }
 
 namespace twbui {
-
-namespace {
-
-// The window's icons, made once for the application. QPixmapCache keys every scaled pixmap by its icon's
-// serial number, so an icon made afresh for each window left that window's pixmaps cached after it closed,
-// until the cache's limit: about 15 KB for every window opened.
-std::map<QString, QIcon>* g_icons = nullptr;
-
-QIcon sharedIcon(const QString& key, const std::function<QIcon()>& make) {
-    if (!g_icons) {
-        g_icons = new std::map<QString, QIcon>;
-        qAddPostRoutine([] { // with the application, while its pixmaps can still be freed
-            delete g_icons;
-            g_icons = nullptr;
-        });
-    }
-    auto it = g_icons->find(key);
-    if (it == g_icons->end()) it = g_icons->emplace(key, make()).first;
-    return it->second;
-}
-
-QIcon standardIcon(QStyle::StandardPixmap which) {
-    return sharedIcon(QStringLiteral("standard:%1").arg(int(which)),
-                      [which] { return QApplication::style()->standardIcon(which); });
-}
-
-QIcon resourceIcon(const QString& path) {
-    return sharedIcon(path, [path] { return QIcon(path); });
-}
-
-} // namespace
 
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent) {
