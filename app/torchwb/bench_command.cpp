@@ -71,8 +71,31 @@ void addBenchOptions(CLI::App& cmd, BenchArgs& a) {
     cmd.add_option("--baseline", a.baseline,
                    "A report to hold this run against (exit 1 on a significant slowdown)");
     cmd.add_option("--max-slowdown", a.maxSlowdown, "Slowdown allowed against --baseline (default 5%)");
+    cmd.add_option("--against", a.against,
+                   "A baseline model (or a report whose model is found) measured in the same run, its rounds "
+                   "interleaved with MODEL's: the way to gate in CI; prints verdict: pass|regression|inconclusive");
+    a.measure.add(cmd, true);
     cmd.add_flag("-q,--quiet", a.quiet, "No progress bar");
 }
+
+namespace {
+
+// --against: a model file, or a report whose model file is still where the report says.
+std::string baselineModel(const std::string& against) {
+    if (against.size() > 5 && against.compare(against.size() - 5, 5, ".json") == 0) {
+        const twb::Report r = twb::readReport(against);
+        if (r.model.path.empty()) throw twb::Error("--against " + against + ": the report names no model");
+        if (!std::ifstream(r.model.path))
+            throw twb::Error("--against " + against + ": its model " + r.model.path + " is not there any more; give "
+                             "the baseline model's file instead");
+        return r.model.path;
+    }
+    return against;
+}
+
+std::string fileName(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+
+} // namespace
 
 int runBench(const CLI::App& cmd, const BenchArgs& a, std::ostream& out, std::ostream& err) {
     twb::RunConfig base = a.config.base();
@@ -83,20 +106,52 @@ int runBench(const CLI::App& cmd, const BenchArgs& a, std::ostream& out, std::os
         configs.push_back(twb::RunConfig::parse(spec, base));
     twb::Report baseline;
     if (!a.baseline.empty()) baseline = twb::readReport(a.baseline);
+    if (!a.baseline.empty() && !a.against.empty())
+        throw twb::Error("--baseline and --against are two ways to gate: give one");
     const double maxSlowdown = parseFraction(a.maxSlowdown);
+    const std::string against = a.against.empty() ? std::string() : baselineModel(a.against);
 
     const std::optional<BoundModel> bound = loadAndBind(cmd, a.model, a.inputs, out, err);
     if (!bound) return 1;
 
     twb::Plan plan;
+    plan.measurement = a.measure.measurement();
+    const std::size_t half = configs.size();
+    if (!against.empty()) {
+        // The baseline's configurations first, then the candidate's, each named after its file.
+        std::vector<twb::RunConfig> both;
+        for (auto c : configs) {
+            c.name = fileName(against) + " · " + c.label();
+            both.push_back(c);
+            plan.modelFiles.push_back(against);
+        }
+        for (auto c : configs) {
+            c.name = fileName(a.model) + " · " + c.label();
+            both.push_back(c);
+            plan.modelFiles.push_back("");
+        }
+        configs = both;
+    }
     plan.configs = configs;
     plan.tolerance.atol = a.atol;
     plan.tolerance.rtol = a.rtol;
-    const twb::Report report =
+    twb::Report report =
         twb::runPlan(bound->model, bound->specs, bound->binding, plan, planProgress(configs, a.quiet, err));
+    const auto& m = plan.measurement;
+    out << "\nmeasured " << (m.quick ? "quickly: one worker process and one round per configuration (figures may "
+                                        "not repeat in another run)"
+                                      : "in " + std::to_string(m.processCount()) +
+                                            " worker processes per configuration, rounds interleaved in a shuffled "
+                                            "order (seed " + std::to_string(m.seed) + ")")
+        << "\n";
     out << "\n" << benchTable(report.runs);
     for (const auto& c : report.comparisons)
         out << "\n" << c.latency.verdict << "\n  outputs: " << outputComparisonText(c.outputs);
+
+    std::optional<twb::GateResult> gate;
+    if (!a.baseline.empty()) gate = twb::regressionGate(baseline, report, maxSlowdown);
+    if (!against.empty()) gate = twb::interleavedGate(report, half, maxSlowdown);
+    if (gate) report.gate = gate->summary(against.empty() ? a.baseline : against);
 
     if (!a.json.empty()) {
         twb::writeReport(a.json, report);
@@ -110,18 +165,13 @@ int runBench(const CLI::App& cmd, const BenchArgs& a, std::ostream& out, std::os
     int status = 0;
     for (const auto& r : report.runs)
         if (!r.ok) status = 1;
-    if (!a.baseline.empty()) {
-        const twb::GateResult gate = twb::regressionGate(baseline, report, maxSlowdown);
-        char allowed[64];
-        std::snprintf(allowed, sizeof allowed, " (allowed slowdown %.1f%%)", maxSlowdown * 100);
-        for (const auto& e : gate.entries) {
-            if (!e.matched)
-                out << "baseline: no run in " << a.baseline << " to hold '" << e.label << "' against\n";
-            else
-                out << "baseline: " << e.latency.verdict << allowed << (e.regression ? ": REGRESSION" : ": ok")
-                    << "\n";
-        }
-        if (!gate.passed()) status = 1;
+    if (gate) {
+        out << "\n";
+        for (const auto& line : report.gate.lines)
+            out << "gate: " << line << "\n";
+        // A gate's exit status says only whether it found a regression.
+        status = gate->verdict() == twb::GateVerdict::Regression ? 1 : 0;
+        out << "verdict: " << report.gate.verdict << "\n";
     }
     return status;
 }

@@ -15,7 +15,9 @@ struct BenchArgs {
     std::string model;
     InputOptions inputs;
     ConfigOptions config;
+    MeasureOptions measure;
     std::vector<std::string> configs; // --config specs, each applied over the flags
+    std::string against;              // a model, or a report whose model is found, measured beside MODEL
     std::string json, csv, baseline, maxSlowdown = "5%", percentiles;
     double atol = 1e-5, rtol = 1e-5;
     bool quiet = false;

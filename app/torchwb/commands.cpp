@@ -14,6 +14,7 @@
 #include "twb/model.h"
 #include "twb/runtime.h"
 #include "twb/tensor_io.h"
+#include "twb/worker.h"
 
 #include <CLI/CLI.hpp>
 
@@ -146,6 +147,12 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
         "sweep", "Find the fastest configuration: a raced grid, outputs checked, a Pareto front and a verdict");
     addSweepOptions(*sweepCmd, so);
 
+    std::string workerMemory;
+    auto* workerCmd = app.add_subcommand(
+        "worker", "Serve the worker protocol on stdin/stdout (started by torchwb and the window, locally or remotely)");
+    workerCmd->add_option("--memory-limit", workerMemory, "Cap this worker's address space, in bytes");
+    workerCmd->group(""); // not for people to type
+
     CompareArgs co;
     auto* compareCmd = app.add_subcommand("compare", "Compare two output files, or the runs of two reports");
     addCompareOptions(*compareCmd, co);
@@ -171,6 +178,17 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
             else
                 out << versionText(b, twb::threadSettings());
             return 0;
+        }
+        if (workerCmd->parsed()) {
+            int64_t limit = 0;
+            if (!workerMemory.empty()) {
+                try {
+                    limit = std::stoll(workerMemory);
+                } catch (...) {
+                    throw twb::Error("--memory-limit wants a number of bytes, not '" + workerMemory + "'");
+                }
+            }
+            return twb::serveWorker(0, 1, limit);
         }
         if (inspect->parsed()) return runInspect(inspectPath, inspectJson, inspectCode, out);
         if (runCmd->parsed()) return runModel(*runCmd, ro, runInputs, runConfig, out, err);

@@ -243,6 +243,25 @@ std::string cell(const std::string& text, std::size_t width, bool left) {
     return left ? text + pad : pad + text;
 }
 
+std::string failureText(const twb::RunRecord& r) {
+    if (r.failedPhase.empty() && r.fix.empty()) return {};
+    std::ostringstream out;
+    out << "  " << r.label << ": failed";
+    if (!r.failedPhase.empty()) out << " in " << r.failedPhase;
+    if (r.signal) out << " (signal " << r.signal << ")";
+    if (r.exitCode) out << " (exit status " << r.exitCode << ")";
+    out << "\n";
+    if (!r.fix.empty()) out << "    fix: " << r.fix << "\n";
+    if (!r.stderrTail.empty()) {
+        out << "    the worker's last lines:\n";
+        std::istringstream lines(r.stderrTail);
+        std::string line;
+        while (std::getline(lines, line))
+            out << "      " << line << "\n";
+    }
+    return out.str();
+}
+
 std::string benchTable(const std::vector<twb::RunRecord>& runs) {
     std::ostringstream out;
     std::size_t width = 13;
@@ -269,9 +288,19 @@ std::string benchTable(const std::vector<twb::RunRecord>& runs) {
             << "\n";
     }
     for (const auto& r : runs) {
+        if (r.ok) continue;
+        const std::string text = failureText(r);
+        if (!text.empty()) out << text;
+    }
+    for (const auto& r : runs) {
         if (!r.ok) continue;
         const int64_t outliers = r.stats.outliersLow + r.stats.outliersHigh;
-        out << "  " << r.label << ": " << r.stats.count << " samples after " << r.warmupNs.size()
+        out << "  " << r.label << ": " << r.stats.count << " samples";
+        if (r.processes > 0)
+            out << " in " << r.rounds.size() << (r.rounds.size() == 1 ? " round" : " rounds") << " over "
+                << r.processes << (r.processes == 1 ? " worker process" : " worker processes")
+                << (r.measurement == "quick" ? " (quick)" : "");
+        out << " after " << r.warmupNs.size()
             << " warm-up calls, " << outliers << " outside the quartile fences, " << r.threadsUsed
             << (r.threadsUsed == 1 ? " thread" : " threads") << " (LibTorch default "
             << r.libtorchDefaultThreads << ")";

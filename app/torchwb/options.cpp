@@ -137,6 +137,55 @@ twb::Model loadModel(const std::string& path, const InputOptions& o, std::ostrea
     return model;
 }
 
+void MeasureOptions::add(CLI::App& app, bool measuring) {
+    if (measuring) {
+        app.add_option("--processes", processes,
+                       "Worker processes each configuration is measured in, its rounds interleaved with the other "
+                       "configurations' (default 3)")
+            ->check(CLI::Range(1, 64));
+        app.add_option("--rounds", rounds, "Rounds per process (default: rounds of at least 0.2 s, 1 to 5)")
+            ->check(CLI::Range(0, 1000));
+        app.add_flag("--quick", quick, "One worker process and one round per configuration: faster, and figures "
+                                       "that may not repeat in the next run (the report says so)");
+        app.add_option("--seed", seed, "Seed of the rounds' shuffled order (default 1)");
+    }
+    app.add_option("--timeout", timeout,
+                   "Seconds a worker may take to load, prepare and make its first call before it is stopped "
+                   "(default 60); later rounds get a limit from the measured call time")
+        ->check(CLI::PositiveNumber);
+    app.add_option("--memory-limit", memoryLimit,
+                   "Cap each worker's address space (e.g. 8G, 512M): an allocation beyond it fails that "
+                   "configuration with an error instead of exhausting the machine");
+}
+
+twb::Measurement MeasureOptions::measurement() const {
+    twb::Measurement m;
+    m.quick = quick;
+    m.processes = processes;
+    m.rounds = rounds;
+    m.seed = seed;
+    m.worker.firstCallTimeoutSeconds = timeout;
+    if (!memoryLimit.empty()) {
+        std::size_t used = 0;
+        double v = 0;
+        try {
+            v = std::stod(memoryLimit, &used);
+        } catch (...) {
+            used = 0;
+        }
+        const std::string unit = memoryLimit.substr(used);
+        const double scale = unit.empty() || unit == "B" ? 1
+                             : unit == "K" || unit == "KiB" ? 1024.0
+                             : unit == "M" || unit == "MiB" ? 1024.0 * 1024
+                             : unit == "G" || unit == "GiB" ? 1024.0 * 1024 * 1024
+                                                            : -1;
+        if (used == 0 || scale < 0 || !(v > 0))
+            throw twb::Error("--memory-limit wants a size such as 8G, 512M or a number of bytes, not '" + memoryLimit + "'");
+        m.worker.memoryLimitBytes = int64_t(v * scale);
+    }
+    return m;
+}
+
 twb::ProgressFn terminalProgress(const std::string& label) {
     if (!isatty(fileno(stderr))) return {};
     return [label](const twb::Progress& p) {

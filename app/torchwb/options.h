@@ -45,6 +45,17 @@ struct ConfigOptions {
     twb::RunConfig base() const;
 };
 
+// How models run: worker processes, rounds, the time a worker may go without answering, its memory.
+struct MeasureOptions {
+    int processes = 3, rounds = 0;
+    bool quick = false;
+    double timeout = 60;
+    std::string memoryLimit; // "8G", "512M", bytes
+    uint64_t seed = 1;
+    void add(CLI::App& app, bool measuring);
+    twb::Measurement measurement() const;
+};
+
 // Loads the model and, when asked, the state_dict; prints what it did unless quiet.
 twb::Model loadModel(const std::string& path, const InputOptions& o, std::ostream& out, bool quiet);
 

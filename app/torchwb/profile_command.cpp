@@ -178,6 +178,7 @@ void addProfileOptions(CLI::App& cmd, ProfileArgs& a) {
     cmd.add_option("MODEL", a.model, "TorchScript archive (torch.jit.save)")->required();
     a.inputs.add(cmd);
     a.config.add(cmd, true);
+    a.measure.add(cmd, false);
     cmd.add_option("--calls", a.calls, "Profiled calls after warm-up and measurement (default 10)")
         ->check(CLI::Range(1, 100000));
     cmd.add_option("--top", a.top, "Rows to print (default 15)")->check(CLI::Range(1, 100000));
@@ -203,6 +204,7 @@ int runProfile(const CLI::App& cmd, const ProfileArgs& a, std::ostream& out, std
     twb::Plan plan;
     plan.configs = configs;
     plan.profile = true;
+    plan.measurement = a.measure.measurement();
     plan.profileOptions.calls = a.calls;
     plan.profileOptions.keepEvents = !a.trace.empty();
     std::vector<twb::Profile> profiles;
@@ -216,6 +218,7 @@ int runProfile(const CLI::App& cmd, const ProfileArgs& a, std::ostream& out, std
         out << "\nProfile of " << p.label << "\n";
         if (!p.ok) {
             out << "  failed: " << p.error << "\n";
+            if (p.run >= 0 && std::size_t(p.run) < report.runs.size()) out << failureText(report.runs[std::size_t(p.run)]);
             status = 1;
             continue;
         }

@@ -17,6 +17,7 @@ struct ProfileArgs {
     std::string model;
     InputOptions inputs;
     ConfigOptions config;
+    MeasureOptions measure;
     int calls = 10, top = 15;
     std::string by = "op", diff, trace, json;
     bool quiet = false;

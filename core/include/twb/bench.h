@@ -47,6 +47,17 @@ struct RunRecord {
     int64_t peakRssBytes = -1; // resident memory peak during the run
     int64_t cudaPeakBytes = -1;
     std::vector<Leaf> outputs;
+
+    // How it was measured: in worker processes, each configuration's rounds interleaved with the
+    // others' ("interleaved"), in one worker ("quick"), or in this process ("in-process").
+    std::string measurement = "in-process";
+    int processes = 0;             // worker processes that measured it
+    std::vector<RoundSpan> rounds; // samplesNs in order, split by process and round; empty: one round
+    // A worker that died, hung or broke the protocol: the phase it was in ("load", "first call",
+    // "warm-up", "measuring", "profiling"), the signal or exit code, the last lines of its stderr
+    // (LibTorch's message, the worker's backtrace) and the fix where one is known.
+    std::string failedPhase, stderrTail, fix;
+    int signal = 0, exitCode = 0;
 };
 
 struct RunResult {

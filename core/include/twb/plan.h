@@ -9,7 +9,9 @@
 #include "twb/model.h"
 #include "twb/profile.h"
 #include "twb/report.h"
+#include "twb/worker.h"
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <string>
@@ -17,8 +19,26 @@
 
 namespace twb {
 
+// How a plan measures. Models run only in worker processes. Interleaved (the default): each
+// configuration is measured in `processes` workers of its own, one after another; within each, its
+// rounds alternate with the other configurations' rounds in a shuffled order, and each worker warms up
+// afresh. So drift over time falls on every configuration alike, and the figures carry the spread
+// between processes that one process cannot show. Quick: one worker per configuration, one round.
+struct Measurement {
+    bool quick = false;
+    int processes = 3;
+    int rounds = 0;          // per process; 0: as many rounds of at least 0.2 s as fit, from 1 to 5
+    uint64_t seed = 1;       // the shuffled order of rounds, recorded so a run can be repeated
+    WorkerOptions worker;
+    int processCount() const { return quick ? 1 : std::max(1, processes); }
+};
+
 struct Plan {
     std::vector<RunConfig> configs; // the first is the baseline
+    // Per configuration, another model file measured in the plan model's place with the same inputs
+    // (torchwb bench NEW --against OLD); empty or "": the plan's model.
+    std::vector<std::string> modelFiles;
+    Measurement measurement;
     CompareOptions tolerance;       // for the outputs' comparisons
     std::string referenceFile;      // when set, outputs are compared with this file instead of the first run's
     bool profile = false;           // profile every configuration after measuring it (Report::profiles)
@@ -51,19 +71,34 @@ Report runPlan(const Model& model, const std::vector<InputSpec>& inputs, const I
 // The run of `baseline` to hold `run` against: the same label, else the same position.
 const RunRecord* matchingRun(const Report& baseline, const RunRecord& run, std::size_t index);
 
-// Holding a report against a baseline report: a run regresses when it is slower with 95% confidence by
-// more than maxSlowdown (0.05 = 5%), the whole interval beyond the limit.
+// Holding a run against a baseline, with three answers. Regression: slower with 95% confidence by more
+// than maxSlowdown (0.05 = 5%), the whole interval beyond the limit. Pass: the whole interval within the
+// limit. Inconclusive: the interval straddles the limit (the noise allows no verdict), or the machine
+// probe moved between the baseline and now (the machine changed, whatever the model did).
+enum class GateVerdict { Pass, Regression, Inconclusive };
+std::string gateVerdictName(GateVerdict v); // "pass", "regression", "inconclusive"
+
 struct GateEntry {
     std::string label;
     bool matched = false; // the baseline had a run to hold it against
     LatencyComparison latency;
     bool regression = false;
+    GateVerdict verdict = GateVerdict::Inconclusive;
+    std::string line; // "cpu · jit off: 1.02× slower (95% CI 0.97–1.08), within 5%: pass"
 };
 struct GateResult {
     double maxSlowdown = 0.05;
     std::vector<GateEntry> entries;
-    bool passed() const;
+    std::string machine; // why the machine probe makes the answer inconclusive; "" when it held
+    GateVerdict verdict() const; // a regression anywhere, else inconclusive anywhere, else pass
+    bool passed() const { return verdict() == GateVerdict::Pass; }
+    GateSummary summary(const std::string& against) const;
 };
+// A later, separate run against a stored report: both reports' between-process spread widens the
+// interval, and their machine probes are compared.
 GateResult regressionGate(const Report& baseline, const Report& current, double maxSlowdown);
+// A plan that measured the baseline beside the candidate (interleaved, paired rounds): runs[i] for i <
+// half are the baseline's, runs[half + i] the candidate's.
+GateResult interleavedGate(const Report& report, std::size_t half, double maxSlowdown);
 
 } // namespace twb

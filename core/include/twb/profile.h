@@ -18,6 +18,9 @@ struct ProfileOptions {
     bool keepEvents = true;    // keep every event, for a trace (reports do not store them)
     bool measurePeak = true;   // measure (or read from the cache) this machine's GEMM peak and bandwidth
     std::string peakCacheDir;  // empty: $XDG_CACHE_HOME/torch-workbench (~/.cache/torch-workbench)
+    // TorchScript stacks and module scope (source lines, modules). Capturing them has crashed LibTorch on
+    // some models; a profile that crashed is retried without them.
+    bool stacks = true;
 };
 
 enum class EventKind { Forward, Function, Operator };

@@ -50,6 +50,22 @@ struct RunComparison {
     OutputComparison outputs;
 };
 
+// A small fixed probe of the machine's speed (a matrix multiply and a memory copy on one thread),
+// measured in the worker processes between rounds. When it moved between a baseline and now, the
+// machine changed, whatever the model did.
+struct MachineProbe {
+    std::vector<double> gemmNs, copyNs; // one figure per measurement
+    bool empty() const { return gemmNs.empty() && copyNs.empty(); }
+};
+
+// A regression gate's answer: "pass", "regression", or "inconclusive" when the noise (or a machine that
+// changed) does not allow a verdict.
+struct GateSummary {
+    std::string verdict; // empty: no gate in this run
+    std::string against; // the baseline report, or the model measured beside the candidate
+    std::vector<std::string> lines; // one per configuration, then the machine's
+};
+
 struct Report {
     // 2: profiles and sweeps. Version 1 reports read as reports without them.
     static constexpr int kSchemaVersion = 2;
@@ -62,6 +78,8 @@ struct Report {
     std::vector<Profile> profiles; // for plans that profile; their events are not stored
     bool hasSweep = false;
     SweepResult sweep;
+    MachineProbe probe;
+    GateSummary gate;
 };
 
 std::string reportToJson(const Report& report, int indent = 1);

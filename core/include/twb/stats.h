@@ -15,6 +15,12 @@ inline const std::vector<double>& defaultPercentiles() {
     return p;
 }
 
+// A run of consecutive samples measured in one round of one worker process.
+struct RoundSpan {
+    int process = 0, round = 0;
+    int64_t begin = 0, count = 0; // into the run's samples
+};
+
 struct LatencyStats {
     int64_t count = 0;
     // Nanoseconds.
@@ -28,6 +34,9 @@ struct LatencyStats {
     double whiskerLow = 0, whiskerHigh = 0; // box-plot whiskers: the extreme samples within Tukey's fences
     double drift = 0;                       // relative change of the median from the first to the last third
     double driftPValue = 1;
+    // Measured over several processes: each process's median, and the largest over the smallest.
+    std::vector<double> processMedians;
+    double processSpread = 1;
 
     // The requested percentile, or NaN when it was not computed.
     double percentile(double p) const;
@@ -39,6 +48,13 @@ double percentileOfSorted(const std::vector<double>& sorted, double p);
 LatencyStats computeStats(const std::vector<double>& samplesNs,
                           const std::vector<double>& percentiles = defaultPercentiles(),
                           uint64_t seed = 20240229);
+
+// Statistics of samples measured in rounds over several processes: the median's interval comes from a
+// hierarchical bootstrap (processes, then rounds within them, then calls within those), so it carries
+// the spread between processes that one process's interval cannot see.
+LatencyStats computeRoundStats(const std::vector<double>& samplesNs, const std::vector<RoundSpan>& rounds,
+                               const std::vector<double>& percentiles = defaultPercentiles(),
+                               uint64_t seed = 20240229);
 
 // A long series summarised for drawing: consecutive samples in at most maxPoints buckets, each
 // with its centre index, median and low/high percentiles (5th and 95th by default). 10⁵ calls
@@ -67,6 +83,24 @@ LatencyComparison compareLatency(const std::vector<double>& baselineNs,
                                  const std::vector<double>& candidateNs,
                                  const std::string& baselineName = "A",
                                  const std::string& candidateName = "B", uint64_t seed = 20240229);
+
+// Two configurations measured in the same processes' time windows (round r of process p of each, run
+// one after the other): the speedup is the geometric mean of the per-round ratios of medians, and its
+// interval a hierarchical bootstrap over processes and rounds. Rounds without a partner are left out;
+// with fewer than two pairs it falls back to compareLatency.
+LatencyComparison comparePairedRounds(const std::vector<double>& baselineNs, const std::vector<RoundSpan>& baselineRounds,
+                                      const std::vector<double>& candidateNs, const std::vector<RoundSpan>& candidateRounds,
+                                      const std::string& baselineName = "A", const std::string& candidateName = "B",
+                                      uint64_t seed = 20240229);
+
+// Two separate runs (a stored baseline and now): the ratio of medians with an interval from
+// independent hierarchical bootstraps of each, so both runs' between-process spread widens it.
+LatencyComparison compareRunsAcrossProcesses(const std::vector<double>& baselineNs,
+                                             const std::vector<RoundSpan>& baselineRounds,
+                                             const std::vector<double>& candidateNs,
+                                             const std::vector<RoundSpan>& candidateRounds,
+                                             const std::string& baselineName = "A",
+                                             const std::string& candidateName = "B", uint64_t seed = 20240229);
 
 struct Histogram {
     std::vector<double> edges;   // bins + 1 edges, ascending

@@ -41,6 +41,66 @@ std::vector<double> thinned(const std::vector<double>& data, std::mt19937_64& rn
     return out;
 }
 
+std::string verdictText(const LatencyComparison& c, const std::string& baseName, const std::string& candName) {
+    char buf[256];
+    if (!c.significant) {
+        std::snprintf(buf, sizeof buf,
+                      "no significant difference between %s and %s (speedup %.2f×, 95%% CI %.2f–%.2f)",
+                      candName.c_str(), baseName.c_str(), c.speedup, c.ciLow, c.ciHigh);
+    } else if (c.speedup > 1) {
+        std::snprintf(buf, sizeof buf, "%s is %.2f× faster than %s (95%% CI %.2f–%.2f)", candName.c_str(),
+                      c.speedup, baseName.c_str(), c.ciLow, c.ciHigh);
+    } else {
+        std::snprintf(buf, sizeof buf, "%s is %.2f× slower than %s (95%% CI %.2f–%.2f)", candName.c_str(),
+                      1 / c.speedup, baseName.c_str(), 1 / c.ciHigh, 1 / c.ciLow);
+    }
+    return buf;
+}
+
+// Samples grouped as measured: processes, their rounds, each round's samples.
+using Rounds = std::vector<std::vector<double>>;
+std::vector<Rounds> byProcess(const std::vector<double>& samples, const std::vector<RoundSpan>& spans) {
+    std::vector<std::pair<int, Rounds>> groups;
+    for (const auto& s : spans) {
+        if (s.count <= 0 || s.begin < 0 || s.begin + s.count > int64_t(samples.size())) continue;
+        auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == s.process; });
+        if (it == groups.end()) it = groups.insert(groups.end(), {s.process, {}});
+        it->second.emplace_back(samples.begin() + s.begin, samples.begin() + s.begin + s.count);
+    }
+    std::vector<Rounds> out;
+    for (auto& g : groups)
+        out.push_back(std::move(g.second));
+    return out;
+}
+
+// One hierarchical bootstrap replicate of the median: processes drawn with replacement, then rounds
+// within each, then up to kPerRound calls within each round (so every round weighs alike).
+constexpr std::size_t kPerRound = 64;
+double hierarchicalMedian(const std::vector<Rounds>& processes, std::mt19937_64& rng, std::vector<double>& pool) {
+    pool.clear();
+    std::uniform_int_distribution<std::size_t> pickProcess(0, processes.size() - 1);
+    for (std::size_t i = 0; i < processes.size(); ++i) {
+        const Rounds& rounds = processes[pickProcess(rng)];
+        std::uniform_int_distribution<std::size_t> pickRound(0, rounds.size() - 1);
+        for (std::size_t j = 0; j < rounds.size(); ++j) {
+            const auto& round = rounds[pickRound(rng)];
+            std::uniform_int_distribution<std::size_t> pickCall(0, round.size() - 1);
+            const std::size_t n = std::min(round.size(), kPerRound);
+            for (std::size_t k = 0; k < n; ++k)
+                pool.push_back(round[pickCall(rng)]);
+        }
+    }
+    return medianOf(pool);
+}
+
+// A two-sided bootstrap p-value for "the ratio is 1": twice the share of replicates on the far side.
+double bootstrapP(const std::vector<double>& sortedRatios) {
+    if (sortedRatios.empty()) return 1;
+    const double below = double(std::lower_bound(sortedRatios.begin(), sortedRatios.end(), 1.0) - sortedRatios.begin());
+    const double share = below / double(sortedRatios.size());
+    return std::min(1.0, 2 * std::min(share, 1 - share) + 1.0 / double(sortedRatios.size()));
+}
+
 } // namespace
 
 double percentileOfSorted(const std::vector<double>& sorted, double p) {
@@ -194,6 +254,13 @@ std::vector<std::string> stabilityWarnings(const LatencyStats& s) {
                       s.drift > 0 ? "rose" : "fell", 100 * std::abs(s.drift));
         w.emplace_back(buf);
     }
+    if (s.processMedians.size() > 1 && s.processSpread > 1.25) {
+        std::snprintf(buf, sizeof buf,
+                      "medians differed %.2f× between the %zu worker processes: the machine is busy or throttling; "
+                      "these figures will not repeat closely",
+                      s.processSpread, s.processMedians.size());
+        w.emplace_back(buf);
+    }
     // Tukey's fences flag many samples of a tight distribution; calls 50% slower than the median are
     // interruptions.
     if (s.slowOutliers > 0 && double(s.slowOutliers) / double(s.count) > 0.01) {
@@ -209,7 +276,6 @@ std::vector<std::string> stabilityWarnings(const LatencyStats& s) {
 LatencyComparison compareLatency(const std::vector<double>& base, const std::vector<double>& cand,
                                  const std::string& baseName, const std::string& candName, uint64_t seed) {
     LatencyComparison c;
-    char buf[256];
     if (base.empty() || cand.empty()) {
         c.verdict = "no comparison: a run has no samples";
         return c;
@@ -229,18 +295,116 @@ LatencyComparison compareLatency(const std::vector<double>& base, const std::vec
     c.ciHigh = percentileOfSorted(ratios, 97.5);
     c.pValue = mannWhitneyP(base, cand);
     c.significant = (c.ciLow > 1 || c.ciHigh < 1) && c.pValue < 0.05;
-    if (!c.significant) {
-        std::snprintf(buf, sizeof buf,
-                      "no significant difference between %s and %s (speedup %.2f×, 95%% CI %.2f–%.2f)",
-                      candName.c_str(), baseName.c_str(), c.speedup, c.ciLow, c.ciHigh);
-    } else if (c.speedup > 1) {
-        std::snprintf(buf, sizeof buf, "%s is %.2f× faster than %s (95%% CI %.2f–%.2f)", candName.c_str(),
-                      c.speedup, baseName.c_str(), c.ciLow, c.ciHigh);
-    } else {
-        std::snprintf(buf, sizeof buf, "%s is %.2f× slower than %s (95%% CI %.2f–%.2f)", candName.c_str(),
-                      1 / c.speedup, baseName.c_str(), 1 / c.ciHigh, 1 / c.ciLow);
+    c.verdict = verdictText(c, baseName, candName);
+    return c;
+}
+
+LatencyStats computeRoundStats(const std::vector<double>& samples, const std::vector<RoundSpan>& spans,
+                               const std::vector<double>& percentiles, uint64_t seed) {
+    LatencyStats s = computeStats(samples, percentiles, seed);
+    const std::vector<Rounds> processes = byProcess(samples, spans);
+    std::size_t roundCount = 0;
+    for (const auto& p : processes)
+        roundCount += p.size();
+    if (roundCount < 2) return s;
+    for (const auto& p : processes) {
+        std::vector<double> all;
+        for (const auto& r : p)
+            all.insert(all.end(), r.begin(), r.end());
+        s.processMedians.push_back(medianOf(all));
     }
-    c.verdict = buf;
+    const auto [lo, hi] = std::minmax_element(s.processMedians.begin(), s.processMedians.end());
+    s.processSpread = *lo > 0 ? *hi / *lo : 1;
+    // In run order the samples go process by process, so a first-to-last-third drift would only restate
+    // the spread between processes, which has a warning of its own.
+    if (processes.size() > 1) s.drift = 0, s.driftPValue = 1;
+    std::mt19937_64 rng(seed);
+    std::vector<double> medians(kBootstrapResamples), pool;
+    for (auto& m : medians)
+        m = hierarchicalMedian(processes, rng, pool);
+    std::sort(medians.begin(), medians.end());
+    s.medianCiLow = std::min(s.median, percentileOfSorted(medians, 2.5));
+    s.medianCiHigh = std::max(s.median, percentileOfSorted(medians, 97.5));
+    s.ciMethod = "hierarchical bootstrap (" + std::to_string(processes.size()) + " processes, " +
+                 std::to_string(roundCount) + " rounds)";
+    return s;
+}
+
+LatencyComparison comparePairedRounds(const std::vector<double>& base, const std::vector<RoundSpan>& baseRounds,
+                                      const std::vector<double>& cand, const std::vector<RoundSpan>& candRounds,
+                                      const std::string& baseName, const std::string& candName, uint64_t seed) {
+    // Per process, the log ratio of each round's medians where both have that round.
+    std::vector<std::pair<int, std::vector<double>>> pairs;
+    std::size_t pairCount = 0;
+    for (const auto& a : baseRounds) {
+        for (const auto& b : candRounds) {
+            if (a.process != b.process || a.round != b.round || a.count <= 0 || b.count <= 0) continue;
+            if (a.begin + a.count > int64_t(base.size()) || b.begin + b.count > int64_t(cand.size())) continue;
+            std::vector<double> ra(base.begin() + a.begin, base.begin() + a.begin + a.count);
+            std::vector<double> rb(cand.begin() + b.begin, cand.begin() + b.begin + b.count);
+            const double ma = medianOf(ra), mb = medianOf(rb);
+            if (!(ma > 0 && mb > 0)) continue;
+            auto it = std::find_if(pairs.begin(), pairs.end(), [&](const auto& g) { return g.first == a.process; });
+            if (it == pairs.end()) it = pairs.insert(pairs.end(), {a.process, {}});
+            it->second.push_back(std::log(ma / mb));
+            ++pairCount;
+        }
+    }
+    if (pairCount < 2) return compareLatency(base, cand, baseName, candName, seed);
+    auto meanLog = [](const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0) / double(v.size()); };
+    std::vector<double> all;
+    for (const auto& p : pairs)
+        all.insert(all.end(), p.second.begin(), p.second.end());
+    LatencyComparison c;
+    c.speedup = std::exp(meanLog(all));
+    std::mt19937_64 rng(seed);
+    std::uniform_int_distribution<std::size_t> pickProcess(0, pairs.size() - 1);
+    std::vector<double> ratios(kBootstrapResamples), drawn;
+    for (auto& r : ratios) {
+        drawn.clear();
+        for (std::size_t i = 0; i < pairs.size(); ++i) {
+            const auto& p = pairs[pickProcess(rng)].second;
+            std::uniform_int_distribution<std::size_t> pickPair(0, p.size() - 1);
+            for (std::size_t j = 0; j < p.size(); ++j)
+                drawn.push_back(p[pickPair(rng)]);
+        }
+        r = std::exp(meanLog(drawn));
+    }
+    std::sort(ratios.begin(), ratios.end());
+    c.ciLow = std::min(c.speedup, percentileOfSorted(ratios, 2.5));
+    c.ciHigh = std::max(c.speedup, percentileOfSorted(ratios, 97.5));
+    c.pValue = bootstrapP(ratios);
+    c.significant = (c.ciLow > 1 || c.ciHigh < 1) && c.pValue < 0.05;
+    c.verdict = verdictText(c, baseName, candName);
+    return c;
+}
+
+LatencyComparison compareRunsAcrossProcesses(const std::vector<double>& base, const std::vector<RoundSpan>& baseRounds,
+                                             const std::vector<double>& cand, const std::vector<RoundSpan>& candRounds,
+                                             const std::string& baseName, const std::string& candName, uint64_t seed) {
+    const auto pa = byProcess(base, baseRounds), pb = byProcess(cand, candRounds);
+    // Runs from one process each (older reports, quick mode): nothing to widen the interval with.
+    if (pa.size() < 2 && pb.size() < 2) return compareLatency(base, cand, baseName, candName, seed);
+    auto groups = [](const std::vector<double>& samples, std::vector<Rounds> p) {
+        if (p.empty()) p.push_back({samples});
+        return p;
+    };
+    const std::vector<Rounds> ga = groups(base, pa), gb = groups(cand, pb);
+    LatencyComparison c;
+    std::vector<double> a = base, b = cand;
+    c.speedup = medianOf(a) / medianOf(b);
+    std::mt19937_64 rng(seed);
+    std::vector<double> ratios(kBootstrapResamples), pool;
+    for (auto& r : ratios) {
+        const double ma = hierarchicalMedian(ga, rng, pool);
+        r = ma / hierarchicalMedian(gb, rng, pool);
+    }
+    std::sort(ratios.begin(), ratios.end());
+    c.ciLow = std::min(c.speedup, percentileOfSorted(ratios, 2.5));
+    c.ciHigh = std::max(c.speedup, percentileOfSorted(ratios, 97.5));
+    c.pValue = bootstrapP(ratios);
+    c.significant = (c.ciLow > 1 || c.ciHigh < 1) && c.pValue < 0.05;
+    c.verdict = verdictText(c, baseName, candName);
     return c;
 }
 

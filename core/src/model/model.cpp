@@ -36,6 +36,7 @@ struct Model::Impl {
     std::once_flag loaded;
     detail::PackageRun run;
     std::string loadError;
+    std::vector<detail::ModelAccess::StateDictLoad> stateDictLoads;
 };
 
 namespace {
@@ -678,7 +679,12 @@ StateDictReport Model::loadStateDict(const Value& stateDict, bool strict, const 
     for (auto& [target, source] : copies)
         target.copy_(source);
     report.applied = true;
+    m_impl->stateDictLoads.push_back({stateDict, strict, stripPrefix});
     return report;
+}
+
+std::vector<detail::ModelAccess::StateDictLoad> detail::ModelAccess::stateDictLoads(const Model& model) {
+    return model.m_impl->stateDictLoads;
 }
 
 // Feeding NumPy's default float64 to a float32 model is the commonest dtype slip: name it.

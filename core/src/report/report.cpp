@@ -3,6 +3,7 @@
 #include "cuda_support.h"
 #include "json_values.h"
 #include "readers.h"
+#include "report_json.h"
 
 #include "twb/build_info.h"
 #include "twb/error.h"
@@ -11,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <cstdio>
@@ -217,6 +219,20 @@ ordered_json runJson(const RunRecord& r) {
     j["warmup_ns"] = doubles(r.warmupNs);
     j["samples_ns"] = doubles(r.samplesNs);
     j["device_ns"] = doubles(r.deviceNs);
+    j["measurement"] = {{"mode", r.measurement},
+                        {"processes", r.processes},
+                        {"process_medians_ns", doubles(r.stats.processMedians)},
+                        {"process_spread", num(r.stats.processSpread)}};
+    // [process, round, first sample, samples] per round, in the order of samples_ns.
+    j["rounds"] = ordered_json::array();
+    for (const auto& s : r.rounds)
+        j["rounds"].push_back({s.process, s.round, s.begin, s.count});
+    if (!r.failedPhase.empty())
+        j["failure"] = {{"phase", r.failedPhase},
+                        {"signal", r.signal},
+                        {"exit_code", r.exitCode},
+                        {"stderr_tail", r.stderrTail},
+                        {"fix", r.fix}};
     return j;
 }
 
@@ -281,6 +297,32 @@ RunRecord runFrom(const ordered_json& j) {
     r.warmupNs = getDoubles(j, "warmup_ns");
     r.samplesNs = getDoubles(j, "samples_ns");
     r.deviceNs = getDoubles(j, "device_ns");
+    if (j.contains("measurement")) {
+        const auto& m = j.at("measurement");
+        r.measurement = get<std::string>(m, "mode", "in-process");
+        r.processes = get<int>(m, "processes");
+        r.stats.processMedians = getDoubles(m, "process_medians_ns");
+        r.stats.processSpread = getNum(m, "process_spread", 1);
+    }
+    if (j.contains("rounds"))
+        for (const auto& s : j.at("rounds")) {
+            if (!s.is_array() || s.size() != 4)
+                throw nlohmann::json::type_error::create(302, "rounds hold [process, round, begin, count]", &s);
+            RoundSpan span{detail::wholeNumber<int>(s[0], "a round's process"), detail::wholeNumber<int>(s[1], "a round"),
+                           detail::wholeNumber<int64_t>(s[2], "a round's first sample"),
+                           detail::wholeNumber<int64_t>(s[3], "a round's sample count")};
+            if (span.begin < 0 || span.count < 0 || span.begin + span.count > int64_t(r.samplesNs.size()))
+                throw nlohmann::json::out_of_range::create(401, "a round lies outside samples_ns", &s);
+            r.rounds.push_back(span);
+        }
+    if (j.contains("failure")) {
+        const auto& f = j.at("failure");
+        r.failedPhase = get<std::string>(f, "phase");
+        r.signal = get<int>(f, "signal");
+        r.exitCode = get<int>(f, "exit_code");
+        r.stderrTail = get<std::string>(f, "stderr_tail");
+        r.fix = get<std::string>(f, "fix");
+    }
     return r;
 }
 
@@ -600,27 +642,50 @@ SweepResult sweepFrom(const ordered_json& j) {
     if (r.runnerUp >= int(r.points.size())) r.runnerUp = -1;
     return r;
 }
+ordered_json environmentJson(const EnvironmentInfo& e) {
+    using detail::libtorchBuildObject;
+    return {{"torchwb", e.torchwbVersion},
+            {"libtorch", e.libtorchVersion},
+            {"libtorch_build", libtorchBuildObject(e.libtorchBuild)},
+            {"cuda_compiled", e.cudaCompiled},
+            {"cuda_available", e.cudaAvailable},
+            {"cuda_version", e.cudaVersion},
+            {"cudnn_version", e.cudnnVersion},
+            {"cuda_devices", e.cudaDevices},
+            {"cpu_model", e.cpuModel},
+            {"physical_cores", e.physicalCores},
+            {"hardware_threads", e.hardwareThreads},
+            {"libtorch_default_threads", e.libtorchDefaultThreads},
+            {"os", e.os},
+            {"host", e.hostName},
+            {"time", e.time}};
+}
+
+EnvironmentInfo environmentFrom(const ordered_json& e) {
+    EnvironmentInfo out;
+    out.torchwbVersion = get<std::string>(e, "torchwb");
+    out.libtorchVersion = get<std::string>(e, "libtorch");
+    if (e.contains("libtorch_build")) out.libtorchBuild = libtorchBuildFrom(e.at("libtorch_build"));
+    out.cudaCompiled = get<bool>(e, "cuda_compiled");
+    out.cudaAvailable = get<bool>(e, "cuda_available");
+    out.cudaVersion = get<std::string>(e, "cuda_version");
+    out.cudnnVersion = get<std::string>(e, "cudnn_version");
+    out.cudaDevices = get<std::vector<std::string>>(e, "cuda_devices");
+    out.cpuModel = get<std::string>(e, "cpu_model");
+    out.physicalCores = get<int>(e, "physical_cores");
+    out.hardwareThreads = get<int>(e, "hardware_threads");
+    out.libtorchDefaultThreads = get<int>(e, "libtorch_default_threads");
+    out.os = get<std::string>(e, "os");
+    out.hostName = get<std::string>(e, "host");
+    out.time = get<std::string>(e, "time");
+    return out;
+}
+
 } // namespace
 
 std::string reportToJson(const Report& r, int indent) {
-    using detail::libtorchBuildObject;
-    const auto& e = r.environment;
     ordered_json j{{"schema", "torch-workbench-report"}, {"schema_version", r.schemaVersion}};
-    j["environment"] = {{"torchwb", e.torchwbVersion},
-                        {"libtorch", e.libtorchVersion},
-                        {"libtorch_build", libtorchBuildObject(e.libtorchBuild)},
-                        {"cuda_compiled", e.cudaCompiled},
-                        {"cuda_available", e.cudaAvailable},
-                        {"cuda_version", e.cudaVersion},
-                        {"cudnn_version", e.cudnnVersion},
-                        {"cuda_devices", e.cudaDevices},
-                        {"cpu_model", e.cpuModel},
-                        {"physical_cores", e.physicalCores},
-                        {"hardware_threads", e.hardwareThreads},
-                        {"libtorch_default_threads", e.libtorchDefaultThreads},
-                        {"os", e.os},
-                        {"host", e.hostName},
-                        {"time", e.time}};
+    j["environment"] = environmentJson(r.environment);
     j["model"] = {{"path", r.model.path},
                   {"size", r.model.size},
                   {"sha256", r.model.sha256},
@@ -660,6 +725,9 @@ std::string reportToJson(const Report& r, int indent) {
             j["profiles"].push_back(profileJson(p));
     }
     if (r.hasSweep) j["sweep"] = sweepJson(r.sweep);
+    if (!r.probe.empty()) j["probe"] = {{"gemm_ns", doubles(r.probe.gemmNs)}, {"copy_ns", doubles(r.probe.copyNs)}};
+    if (!r.gate.verdict.empty())
+        j["gate"] = {{"verdict", r.gate.verdict}, {"against", r.gate.against}, {"lines", r.gate.lines}};
     if (!r.runs.empty()) j["samples_ns"] = doubles(r.runs[0].samplesNs);
     return j.dump(indent);
 }
@@ -682,25 +750,7 @@ Report reportFromJson(const std::string& text, const std::string& source) {
                 source + ": report schema version " + std::to_string(r.schemaVersion) +
                 " is not supported; this torchwb reads version " + std::to_string(Report::kSchemaVersion) +
                 (r.schemaVersion > Report::kSchemaVersion ? " (the report is from a newer torchwb)" : ""));
-        if (j.contains("environment")) {
-            const auto& e = j.at("environment");
-            auto& out = r.environment;
-            out.torchwbVersion = get<std::string>(e, "torchwb");
-            out.libtorchVersion = get<std::string>(e, "libtorch");
-            if (e.contains("libtorch_build")) out.libtorchBuild = libtorchBuildFrom(e.at("libtorch_build"));
-            out.cudaCompiled = get<bool>(e, "cuda_compiled");
-            out.cudaAvailable = get<bool>(e, "cuda_available");
-            out.cudaVersion = get<std::string>(e, "cuda_version");
-            out.cudnnVersion = get<std::string>(e, "cudnn_version");
-            out.cudaDevices = get<std::vector<std::string>>(e, "cuda_devices");
-            out.cpuModel = get<std::string>(e, "cpu_model");
-            out.physicalCores = get<int>(e, "physical_cores");
-            out.hardwareThreads = get<int>(e, "hardware_threads");
-            out.libtorchDefaultThreads = get<int>(e, "libtorch_default_threads");
-            out.os = get<std::string>(e, "os");
-            out.hostName = get<std::string>(e, "host");
-            out.time = get<std::string>(e, "time");
-        }
+        if (j.contains("environment")) r.environment = environmentFrom(j.at("environment"));
         if (j.contains("model")) {
             const auto& m = j.at("model");
             r.model.path = get<std::string>(m, "path");
@@ -741,6 +791,15 @@ Report reportFromJson(const std::string& text, const std::string& source) {
         if (j.contains("profiles"))
             for (const auto& p : j.at("profiles"))
                 r.profiles.push_back(profileFrom(p));
+        if (j.contains("probe")) {
+            r.probe.gemmNs = getDoubles(j.at("probe"), "gemm_ns");
+            r.probe.copyNs = getDoubles(j.at("probe"), "copy_ns");
+        }
+        if (j.contains("gate")) {
+            r.gate.verdict = get<std::string>(j.at("gate"), "verdict");
+            r.gate.against = get<std::string>(j.at("gate"), "against");
+            r.gate.lines = get<std::vector<std::string>>(j.at("gate"), "lines");
+        }
         if (j.contains("sweep")) {
             r.hasSweep = true;
             r.sweep = sweepFrom(j.at("sweep"));
@@ -782,5 +841,47 @@ std::string samplesCsv(const Report& report) {
     }
     return out.str();
 }
+
+namespace detail {
+ordered_json environmentToJson(const EnvironmentInfo& e) { return environmentJson(e); }
+EnvironmentInfo environmentFromJson(const ordered_json& j) { return environmentFrom(j); }
+ordered_json runToJson(const RunRecord& r) { return runJson(r); }
+RunRecord runFromJson(const ordered_json& j) { return runFrom(j); }
+ordered_json profileToJson(const Profile& p) { return profileJson(p); }
+Profile profileFromJson(const ordered_json& j) { return profileFrom(j); }
+
+ordered_json eventsToJson(const std::vector<ProfileEvent>& events) {
+    ordered_json a = ordered_json::array();
+    for (const auto& e : events)
+        a.push_back({e.name, int(e.kind), e.thread, e.startNs, e.durationNs, e.selfNs, e.call, e.depth, e.shapes,
+                     e.flops, e.bytes, e.module, e.moduleType, e.location, e.function});
+    return a;
+}
+
+std::vector<ProfileEvent> eventsFromJson(const ordered_json& a) {
+    std::vector<ProfileEvent> out;
+    for (const auto& j : a) {
+        if (!j.is_array() || j.size() != 15) throw Error("a profile event that is not an array of 15 fields");
+        ProfileEvent e;
+        e.name = j[0].get<std::string>();
+        e.kind = EventKind(std::clamp(j[1].get<int>(), 0, 2));
+        e.thread = j[2].get<uint64_t>();
+        e.startNs = j[3].get<double>();
+        e.durationNs = j[4].get<double>();
+        e.selfNs = j[5].get<double>();
+        e.call = j[6].get<int>();
+        e.depth = j[7].get<int>();
+        e.shapes = j[8].get<std::string>();
+        e.flops = j[9].get<double>();
+        e.bytes = j[10].get<double>();
+        e.module = j[11].get<std::string>();
+        e.moduleType = j[12].get<std::string>();
+        e.location = j[13].get<std::string>();
+        e.function = j[14].get<std::string>();
+        out.push_back(std::move(e));
+    }
+    return out;
+}
+} // namespace detail
 
 } // namespace twb

@@ -90,35 +90,16 @@ public:
         RunRecord& r = result.record;
         r.config = m_config;
         r.label = m_config.label();
-        try {
-            validateConfig(m_config);
-            if (!m_binding.ok) throw Error("inputs do not match forward: " + m_binding.error);
-            const ThreadSettings threads = setThreads(m_config.threads);
-            r.threadsUsed = threads.current;
-            r.config.threads = threads.current; // the record says what ran, not "0 = all"
-            r.libtorchDefaultThreads = threads.libtorchDefault;
-            report({"preparing", 0, 0, 0, -1});
-            const auto t0 = Clock::now();
-            prepare();
-            r.prepareSeconds = secondsSince(t0);
+        guarded(r, [&] {
+            setUp(r);
             if (prepared && !m_package) prepared(m_module);
-            r.batchSize = batchSizeOf(m_inputs);
             measure ? measureLoop(r) : singleCall(r);
             summarize(r);
             if (after && !r.cancelled) after(*this, r);
             result.output = detail::wrap(toCpu(m_lastOutput));
             r.outputs = result.output.leaves("out");
             r.ok = true;
-        } catch (const Error& e) {
-            r.error = e.what();
-            r.errorDetail = e.detail();
-        } catch (const c10::Error& e) {
-            r.error = detail::errorEssence(e.what_without_backtrace()) + hint();
-            r.errorDetail = e.what_without_backtrace();
-        } catch (const std::exception& e) {
-            r.error = detail::errorEssence(e.what()) + hint();
-            r.errorDetail = e.what();
-        }
+        });
         if (!r.ok && r.error.empty()) r.error = "the run failed";
         summarize(r); // a run that failed or was cancelled keeps the statistics of what it measured
         if (m_config.warmup >= 0 && m_config.warmup < 3 && measure)
@@ -243,80 +224,154 @@ private:
         resetPeakRss();
         withGradMode([&] {
             const auto start = Clock::now();
-            // The first call, then warm-up: a fixed count, or until the median of the last window settles.
-            r.firstCallNs = call(nullptr);
-            r.warmupNs.push_back(r.firstCallNs);
-            const int fixed = m_config.warmup;
-            auto lastWarmupReport = Clock::now();
-            const double warmupBudget = std::clamp(m_config.seconds * 0.5, 1.0, 10.0);
-            while (!stopRequested()) {
-                const int n = int(r.warmupNs.size());
-                if (fixed >= 0) {
-                    if (n >= std::max(fixed, 1)) break;
-                } else {
-                    const int window = r.warmupNs.back() > 50e6 ? 3 : 5;
-                    if (n >= std::max(3, 2 * window)) {
-                        const double a = median({r.warmupNs.end() - 2 * window, r.warmupNs.end() - window});
-                        const double b = median({r.warmupNs.end() - window, r.warmupNs.end()});
-                        if (std::abs(b - a) <= 0.05 * a) break;
-                    }
-                    if (n >= 200 || (n >= 3 && secondsSince(start) > warmupBudget)) break;
-                }
-                r.warmupNs.push_back(call(nullptr));
-                if (m_progress && Clock::now() - lastWarmupReport > std::chrono::milliseconds(100)) {
-                    lastWarmupReport = Clock::now();
-                    if (!report({"warm-up", 0, int64_t(r.warmupNs.size()), secondsSince(start), -1})) return;
-                }
-            }
-
-            const bool fixedCount = m_config.iterations > 0;
-            const int64_t minCalls = fixedCount ? m_config.iterations : 5;
-            const double budget = m_config.seconds;
-            const double estimate = std::max(1.0, median(r.warmupNs));
-            constexpr int64_t kMaxCalls = 50000000;
-            const int64_t expected =
-                fixedCount ? std::min(m_config.iterations, kMaxCalls)
-                           : std::clamp<int64_t>(int64_t(budget * 1e9 / estimate * 1.2), 16, 2000000);
-            r.samplesNs.reserve(std::size_t(expected));
-            if (m_timer) r.deviceNs.reserve(std::size_t(expected));
-            const auto measureStart = Clock::now();
-            double lastReported = -1;
-            auto lastReportTime = measureStart;
-            while (true) {
-                const int64_t n = int64_t(r.samplesNs.size());
-                const double elapsed = secondsSince(measureStart);
-                const bool done =
-                    fixedCount ? n >= m_config.iterations : (elapsed >= budget && n >= minCalls);
-                if (done || n >= kMaxCalls) break;
-                if (stopRequested()) {
-                    r.cancelled = true;
-                    break;
-                }
-                double device = 0;
-                r.samplesNs.push_back(call(m_timer ? &device : nullptr));
-                if (m_timer) r.deviceNs.push_back(device);
-                if (m_progress) {
-                    const double fraction = fixedCount ? double(n + 1) / double(m_config.iterations)
-                                                       : std::min(1.0, elapsed / budget);
-                    const auto now = Clock::now();
-                    if (fraction - lastReported >= 0.001 ||
-                        now - lastReportTime > std::chrono::milliseconds(100)) {
-                        const double remaining =
-                            fraction > 0 ? std::max(0.0, elapsed / fraction - elapsed) : -1;
-                        if (!report({"measuring", fraction, n + 1, secondsSince(start), remaining})) {
-                            r.cancelled = true;
-                            break;
-                        }
-                        lastReported = fraction;
-                        lastReportTime = now;
-                    }
-                }
-            }
+            if (warmUp(r, start)) measure(r, m_config.seconds, m_config.iterations, start);
         });
         if (m_cancelledByCallback)
             r.cancelled = true; // a stop after the last call does not undo a finished run
+        recordPeaks(r);
+    }
+
+public:
+    // The stepped form a worker uses: begin (prepare, first call, warm-up), rounds, end.
+    bool begin(RunRecord& r) {
+        r.config = m_config;
+        r.label = m_config.label();
+        return guarded(r, [&] {
+            setUp(r);
+            resetPeakRss();
+            withGradMode([&] { warmUp(r, Clock::now()); });
+        });
+    }
+    // One round: appends its samples to the record; false with the record's error when a call failed.
+    bool round(RunRecord& r, double seconds, int64_t iterations) {
+        return guarded(r, [&] {
+            setThreads(m_config.threads); // another configuration may have run in this process since
+            withGradMode([&] { measure(r, seconds, iterations, Clock::now()); });
+        });
+    }
+    RunResult end(RunRecord r) {
+        RunResult result;
+        guarded(r, [&] {
+            recordPeaks(r);
+            summarize(r);
+            result.output = detail::wrap(toCpu(m_lastOutput));
+            r.outputs = result.output.leaves("out");
+            r.ok = true;
+        });
+        result.record = std::move(r);
+        return result;
+    }
+
+private:
+    void setUp(RunRecord& r) {
+        validateConfig(m_config);
+        if (!m_binding.ok) throw Error("inputs do not match forward: " + m_binding.error);
+        const ThreadSettings threads = setThreads(m_config.threads);
+        r.threadsUsed = threads.current;
+        r.config.threads = threads.current; // the record says what ran, not "0 = all"
+        r.libtorchDefaultThreads = threads.libtorchDefault;
+        report({"preparing", 0, 0, 0, -1});
+        const auto t0 = Clock::now();
+        prepare();
+        r.prepareSeconds = secondsSince(t0);
+        r.batchSize = batchSizeOf(m_inputs);
+    }
+
+    template <typename Fn> bool guarded(RunRecord& r, Fn&& fn) {
+        try {
+            fn();
+            return true;
+        } catch (const Error& e) {
+            r.error = e.what();
+            r.errorDetail = e.detail();
+        } catch (const c10::Error& e) {
+            r.error = detail::errorEssence(e.what_without_backtrace()) + hint();
+            r.errorDetail = e.what_without_backtrace();
+        } catch (const std::exception& e) {
+            r.error = detail::errorEssence(e.what()) + hint();
+            r.errorDetail = e.what();
+        }
+        r.ok = false;
+        return false;
+    }
+
+    void recordPeaks(RunRecord& r) {
         r.peakRssBytes = peakRss();
         if (m_cuda) r.cudaPeakBytes = detail::cudaPeakMemory(m_device.index());
+    }
+
+    // The first call, then warm-up: a fixed count, or until the median of the last window settles.
+    // False when a stop or the progress callback ended it.
+    bool warmUp(RunRecord& r, Clock::time_point start) {
+        if (!report({"first call", 0, 0, secondsSince(start), -1})) return false;
+        r.firstCallNs = call(nullptr);
+        r.warmupNs.push_back(r.firstCallNs);
+        const int fixed = m_config.warmup;
+        auto lastWarmupReport = Clock::now();
+        const double warmupBudget = std::clamp(m_config.seconds * 0.5, 1.0, 10.0);
+        while (!stopRequested()) {
+            const int n = int(r.warmupNs.size());
+            if (fixed >= 0) {
+                if (n >= std::max(fixed, 1)) break;
+            } else {
+                const int window = r.warmupNs.back() > 50e6 ? 3 : 5;
+                if (n >= std::max(3, 2 * window)) {
+                    const double a = median({r.warmupNs.end() - 2 * window, r.warmupNs.end() - window});
+                    const double b = median({r.warmupNs.end() - window, r.warmupNs.end()});
+                    if (std::abs(b - a) <= 0.05 * a) break;
+                }
+                if (n >= 200 || (n >= 3 && secondsSince(start) > warmupBudget)) break;
+            }
+            r.warmupNs.push_back(call(nullptr));
+            if (m_progress && Clock::now() - lastWarmupReport > std::chrono::milliseconds(100)) {
+                lastWarmupReport = Clock::now();
+                if (!report({"warm-up", 0, int64_t(r.warmupNs.size()), secondsSince(start), -1})) return false;
+            }
+        }
+        return true;
+    }
+
+    // Appends the steady-state samples of `iterations` calls, or of `budget` seconds (at least 5 calls).
+    void measure(RunRecord& r, double budget, int64_t iterations, Clock::time_point start) {
+        const bool fixedCount = iterations > 0;
+        const int64_t minCalls = fixedCount ? iterations : 5;
+        const double estimate = std::max(1.0, median(r.warmupNs));
+        constexpr int64_t kMaxCalls = 50000000;
+        const int64_t expected = fixedCount ? std::min(iterations, kMaxCalls)
+                                            : std::clamp<int64_t>(int64_t(budget * 1e9 / estimate * 1.2), 16, 2000000);
+        const std::size_t before = r.samplesNs.size();
+        r.samplesNs.reserve(before + std::size_t(expected));
+        if (m_timer) r.deviceNs.reserve(r.deviceNs.size() + std::size_t(expected));
+        const auto measureStart = Clock::now();
+        double lastReported = -1;
+        auto lastReportTime = measureStart;
+        while (true) {
+            const int64_t n = int64_t(r.samplesNs.size() - before);
+            const double elapsed = secondsSince(measureStart);
+            const bool done = fixedCount ? n >= iterations : (elapsed >= budget && n >= minCalls);
+            if (done || n >= kMaxCalls) break;
+            if (stopRequested()) {
+                r.cancelled = true;
+                break;
+            }
+            double device = 0;
+            r.samplesNs.push_back(call(m_timer ? &device : nullptr));
+            if (m_timer) r.deviceNs.push_back(device);
+            if (m_progress) {
+                const double fraction =
+                    fixedCount ? double(n + 1) / double(iterations) : std::min(1.0, elapsed / budget);
+                const auto now = Clock::now();
+                if (fraction - lastReported >= 0.001 || now - lastReportTime > std::chrono::milliseconds(100)) {
+                    const double remaining = fraction > 0 ? std::max(0.0, elapsed / fraction - elapsed) : -1;
+                    if (!report({"measuring", fraction, n + 1, secondsSince(start), remaining})) {
+                        r.cancelled = true;
+                        break;
+                    }
+                    lastReported = fraction;
+                    lastReportTime = now;
+                }
+            }
+        }
     }
 
     const Model& m_model;
@@ -351,5 +406,25 @@ RunResult detail::runConfiguration(const Model& model, const InputBinding& bindi
                                    const AfterMeasure& after, const AfterPrepare& prepared) {
     return Harness(model, binding, config, progress, stop).run(measure, after, prepared);
 }
+
+struct detail::RoundRun::Impl {
+    Impl(const Model& model, const InputBinding& binding, const RunConfig& config, ProgressFn p)
+        : progress(std::move(p))
+        , harness(model, binding, config, progress, nullptr) {}
+    ProgressFn progress;
+    Harness harness;
+    RunRecord record;
+};
+
+detail::RoundRun::RoundRun(const Model& model, const InputBinding& binding, const RunConfig& config,
+                           ProgressFn progress)
+    : m(std::make_unique<Impl>(model, binding, config, std::move(progress))) {}
+detail::RoundRun::~RoundRun() = default;
+bool detail::RoundRun::begin() { return m->harness.begin(m->record); }
+bool detail::RoundRun::round(double seconds, int64_t iterations) {
+    return m->harness.round(m->record, seconds, iterations);
+}
+RunResult detail::RoundRun::end() { return m->harness.end(m->record); }
+const RunRecord& detail::RoundRun::record() const { return m->record; }
 
 } // namespace twb

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 
 namespace torch::jit {
 struct Module;
@@ -38,5 +39,26 @@ using AfterPrepare = std::function<void(torch::jit::Module&)>;
 RunResult runConfiguration(const Model& model, const InputBinding& binding, const RunConfig& config,
                            const ProgressFn& progress, const std::atomic<bool>* stop, bool measure,
                            const AfterMeasure& after, const AfterPrepare& prepared = {});
+
+} // namespace twb::detail
+
+namespace twb::detail {
+
+// A configuration measured in rounds, as a worker process serves it: begin() prepares it and warms it
+// up, each round() appends that round's samples to the record, end() adds the peaks, the statistics of
+// every sample and the last output. The model and binding must outlive it.
+class RoundRun {
+public:
+    RoundRun(const Model& model, const InputBinding& binding, const RunConfig& config, ProgressFn progress = {});
+    ~RoundRun();
+    bool begin(); // false: record().error says why
+    bool round(double seconds, int64_t iterations);
+    RunResult end();
+    const RunRecord& record() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> m;
+};
 
 } // namespace twb::detail

@@ -266,14 +266,18 @@ EventKind kindOf(uint8_t scope, const std::string& name) {
 
 // One profiled pass of `calls` calls. `describe`: record input shapes, TorchScript stacks and module scope,
 // which costs far more than the operators' times (the stack alone tripled the small CNN's forward).
-Collected profiledPass(PreparedForward& f, int calls, bool describe, const FlopTable& flops, int passes, int pass) {
+// `stacks`: TorchScript stacks and module scope in the described pass (the capture has crashed LibTorch
+// on some models; the plan runner then profiles again without them).
+Collected profiledPass(PreparedForward& f, int calls, bool describe, bool stacks, const FlopTable& flops, int passes,
+                       int pass) {
     namespace prof = torch::autograd::profiler;
     using torch::profiler::impl::ActivityType;
     using torch::profiler::impl::ProfilerConfig;
     using torch::profiler::impl::ProfilerState;
     Collected c;
     const ProfilerConfig config(ProfilerState::KINETO, /*report_input_shapes=*/describe, /*profile_memory=*/false,
-                                /*with_stack=*/describe, /*with_flops=*/describe, /*with_modules=*/describe);
+                                /*with_stack=*/describe && stacks, /*with_flops=*/describe,
+                                /*with_modules=*/describe && stacks);
     const std::set<ActivityType> activities{ActivityType::CPU};
     std::unique_ptr<prof::ProfilerResult> result;
     f.inMode([&] {
@@ -428,9 +432,9 @@ RunResult profileConfiguration(const Model& model, const InputBinding& binding, 
     const int calls = std::max(1, options.calls);
     const AfterMeasure pass = [&](PreparedForward& f, RunRecord& record) {
         // Times from a lean pass; shapes, lines and modules from a second, described one, matched call by call.
-        Collected c = profiledPass(f, calls, false, flops, 2, 0);
+        Collected c = profiledPass(f, calls, false, false, flops, 2, 0);
         Collected described;
-        if (!f.stopRequested() && int(c.wallNs.size()) == calls) described = profiledPass(f, calls, true, flops, 2, 1);
+        if (!f.stopRequested() && int(c.wallNs.size()) == calls) described = profiledPass(f, calls, true, options.stacks, flops, 2, 1);
         if (f.stopRequested() || int(c.wallNs.size()) < calls || int(described.wallNs.size()) < calls) {
             profile.error = "the profile was cancelled";
             return;

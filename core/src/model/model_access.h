@@ -28,6 +28,15 @@ struct ModelAccess {
     static std::vector<c10::IValue> forwardStack(const Model& model, const InputBinding& binding);
     // " (input 'x' is float64 but the model's weights are float32: …)" when that explains a failure, else "".
     static std::string dtypeHint(const Model& model, const InputBinding& binding);
+
+    // The state_dicts loaded into the model since it was opened, in order, as a worker must load them
+    // again into its own copy.
+    struct StateDictLoad {
+        Value stateDict;
+        bool strict = true;
+        std::string stripPrefix;
+    };
+    static std::vector<StateDictLoad> stateDictLoads(const Model& model);
 };
 
 } // namespace twb::detail

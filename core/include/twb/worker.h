@@ -1,0 +1,46 @@
+// Worker processes: models run in a helper process (`torchwb worker`) that speaks a versioned, framed
+// protocol over its stdin and stdout, so a crash, an abort, an endless loop or an allocation beyond
+// memory in a user's model ends one configuration, never the program that asked.
+#pragma once
+
+#include "twb/report.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace twb {
+
+// Raised when the protocol changes in a way an older peer cannot follow.
+constexpr int kWorkerProtocolVersion = 1;
+
+struct WorkerOptions {
+    // The command that starts a worker speaking the protocol on stdin/stdout; empty: defaultWorkerCommand().
+    std::vector<std::string> command;
+    double firstCallTimeoutSeconds = 60; // load, prepare, first call and warm-up must answer within this
+    // Later requests must answer within max(minimum, factor × what they were expected to take).
+    double roundTimeoutFactor = 20, roundTimeoutMinimumSeconds = 30;
+    int64_t memoryLimitBytes = 0; // the worker's address-space limit (RLIMIT_AS); 0: none
+    double cancelGraceSeconds = 1; // a cancelled worker that has not stopped by then is killed
+};
+
+// {TORCHWB, "worker"}: $TWB_WORKER when set, else the torchwb beside this executable, else torchwb on
+// the PATH. Throws twb::Error when none can be found, saying where it looked.
+std::vector<std::string> defaultWorkerCommand();
+
+// Serves the protocol on these descriptors until told to stop or the input ends; what `torchwb worker`
+// runs. Writes by the model to stdout (TorchScript's print) are sent to stderr, so they cannot break the
+// stream. memoryLimitBytes > 0 caps its address space (RLIMIT_AS), so a model's allocation beyond it fails
+// as an error instead of taking the machine's memory. Returns the process's exit status.
+int serveWorker(int inFd = 0, int outFd = 1, int64_t memoryLimitBytes = 0);
+
+// What a worker says first: its protocol version and the machine and LibTorch it runs on.
+struct WorkerHello {
+    int protocol = 0;
+    EnvironmentInfo environment;
+};
+
+// Starts a worker, reads its hello and stops it; throws twb::Error saying why when that fails.
+WorkerHello checkWorker(const WorkerOptions& options = {});
+
+} // namespace twb

@@ -1,0 +1,20 @@
+// Internal: the JSON of a report's parts, for the worker protocol, which sends runs, profiles and the
+// worker's environment as reports store them.
+#pragma once
+
+#include "twb/report.h"
+
+#include <nlohmann/json.hpp>
+
+namespace twb::detail {
+
+nlohmann::ordered_json environmentToJson(const EnvironmentInfo& e);
+EnvironmentInfo environmentFromJson(const nlohmann::ordered_json& j);
+nlohmann::ordered_json runToJson(const RunRecord& r);
+RunRecord runFromJson(const nlohmann::ordered_json& j);
+nlohmann::ordered_json profileToJson(const Profile& p);
+Profile profileFromJson(const nlohmann::ordered_json& j);
+nlohmann::ordered_json eventsToJson(const std::vector<ProfileEvent>& events);
+std::vector<ProfileEvent> eventsFromJson(const nlohmann::ordered_json& a);
+
+} // namespace twb::detail

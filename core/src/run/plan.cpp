@@ -1,0 +1,665 @@
+#include "twb/plan.h"
+
+#include "model_access.h"
+#include "profiler.h"
+#include "protocol.h"
+#include "report_json.h"
+#include "worker_client.h"
+
+#include "twb/error.h"
+#include "twb/stats.h"
+#include "twb/tensor_io.h"
+
+#include <algorithm>
+#include <cmath>
+#include <csignal>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+
+namespace twb {
+namespace {
+
+using detail::Frame;
+using detail::WorkerFailure;
+using detail::WorkerProcess;
+using nlohmann::ordered_json;
+
+constexpr double kMinRoundSeconds = 0.2;
+constexpr int kMaxRounds = 5;
+
+// What every worker of the plan is sent: the model file, the bound inputs and the state_dicts loaded
+// into the model, so that it runs what the caller bound, whatever produced it.
+struct LoadRequest {
+    ordered_json header;
+    std::string payload;
+};
+
+LoadRequest loadRequest(const Model& model, const InputBinding& binding) {
+    LoadRequest l;
+    std::vector<Value> values;
+    std::vector<std::string> arguments;
+    for (const auto& a : binding.arguments) {
+        arguments.push_back(a.argument);
+        values.push_back(a.value);
+    }
+    ordered_json stateDicts = ordered_json::array();
+    for (const auto& load : detail::ModelAccess::stateDictLoads(model)) {
+        values.push_back(load.stateDict);
+        stateDicts.push_back({{"strict", load.strict}, {"strip_prefix", load.stripPrefix}});
+    }
+    l.header = {{"type", "load"}, {"model", model.info().path}, {"arguments", arguments}, {"state_dicts", stateDicts}};
+    if (!values.empty()) l.payload = detail::valueToBytes(makeList(values));
+    return l;
+}
+
+void recordFailure(RunRecord& r, const WorkerFailure& f) {
+    if (f.cancelled) { // not a failure: the plan keeps what was measured
+        r.cancelled = true;
+        return;
+    }
+    r.ok = false;
+    r.error = f.what();
+    r.failedPhase = f.phase;
+    r.signal = f.signal;
+    r.exitCode = f.exitCode;
+    r.stderrTail = f.stderrTail;
+    r.fix = f.fix;
+    r.errorDetail = f.stderrTail;
+}
+
+// An "error" answer: the model failed (a bad input, an operator's error), the worker is fine.
+bool answeredError(const Frame& f, RunRecord& r) {
+    if (f.type() != "error") return false;
+    r.ok = false;
+    r.error = f.header.value("message", std::string("the worker reported an error"));
+    r.errorDetail = f.header.value("detail", std::string());
+    return true;
+}
+
+double roundTimeout(const WorkerOptions& o, double expectedSeconds) {
+    return std::max(o.roundTimeoutMinimumSeconds, o.roundTimeoutFactor * expectedSeconds);
+}
+
+double medianOf(std::vector<double> v) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    return percentileOfSorted(v, 50);
+}
+
+// One configuration's state across the plan's processes.
+struct Entry {
+    RunConfig config;
+    std::string modelFile;
+    RunRecord record;
+    Value output;
+    bool failed = false;
+    double roundSeconds = 0;
+    std::unique_ptr<WorkerProcess> worker;
+    int roundsDone = 0;
+    int parts = 1; // processes × rounds
+    // A fixed count of calls is shared out exactly over the rounds: 20 calls in 3 × 2 rounds are 4,4,3,3,3,3.
+    int64_t roundIterations(int process, int round, int rounds) const {
+        if (config.iterations <= 0) return 0;
+        const int k = process * rounds + round;
+        return config.iterations / parts + (k < config.iterations % parts ? 1 : 0);
+    }
+};
+
+class PlanRunner {
+public:
+    PlanRunner(const Model& model, const InputBinding& binding, const Plan& plan, const PlanCallbacks& callbacks,
+               const std::atomic<bool>* stop, Report& report)
+        : m_model(model)
+        , m_binding(binding)
+        , m_plan(plan)
+        , m_callbacks(callbacks)
+        , m_stop(stop)
+        , m_report(report) {}
+
+    // Measures every configuration; entries()[i] holds its record and output.
+    void measure() {
+        const Measurement& m = m_plan.measurement;
+        const int processes = m.processCount();
+        setUpEntries(processes);
+        std::mt19937_64 rng(m.seed);
+        const int rounds = m_rounds;
+        m_totalRounds = processes * rounds;
+        for (int p = 0; p < processes && !cancelled(); ++p) {
+            startWorkers(p);
+            for (int r = 0; r < rounds && !cancelled(); ++r) {
+                std::vector<std::size_t> order;
+                for (std::size_t i = 0; i < m_entries.size(); ++i)
+                    if (m_entries[i].worker) order.push_back(i);
+                std::shuffle(order.begin(), order.end(), rng);
+                for (std::size_t i : order)
+                    if (!cancelled()) measureRound(m_entries[i], p, r);
+                if (!order.empty() && !cancelled()) probe();
+            }
+            finishWorkers(p);
+        }
+        for (auto& e : m_entries) {
+            e.worker.reset();
+            RunRecord& r = e.record;
+            if (cancelled() && r.error.empty()) {
+                r.cancelled = true;
+                r.ok = !r.samplesNs.empty();
+            }
+            summarize(r, processes);
+        }
+    }
+
+    std::vector<Entry>& entries() { return m_entries; }
+
+    // Profiles each configuration in a worker of its own (one process: a profile is about where the time
+    // goes, not about figures that repeat). A profile whose stack capture crashes LibTorch is retried
+    // without stacks, and says what it lost.
+    void profile() {
+        setUpEntries(1);
+        const std::string flopsConfig = m_plan.configs.empty() ? std::string() : m_plan.configs.front().toSpec();
+        for (std::size_t i = 0; i < m_entries.size() && !cancelled(); ++i) {
+            Entry& e = m_entries[i];
+            ProfileOptions options = m_plan.profileOptions;
+            for (int attempt = 0; attempt < 2; ++attempt) {
+                e.record = RunRecord();
+                e.record.config = e.config;
+                e.record.label = e.config.label();
+                try {
+                    auto worker = startWorker(e, int(i));
+                    if (!worker) break;
+                    ordered_json o{{"calls", options.calls},         {"script_profile", options.scriptProfile},
+                                   {"keep_events", options.keepEvents}, {"measure_peak", options.measurePeak},
+                                   {"peak_cache_dir", options.peakCacheDir}, {"stacks", options.stacks}};
+                    const Frame f = worker->request(
+                        {{{"type", "profile"}, {"config", e.config.toSpec()}, {"options", o}, {"flops_config", flopsConfig}},
+                         {}},
+                        "profiling", m_plan.measurement.worker.firstCallTimeoutSeconds + roundTimeout(m_plan.measurement.worker, e.config.seconds * 3),
+                        keepGoing(int(i), "profiling"));
+                    worker->close();
+                    if (answeredError(f, e.record)) break;
+                    takeFinished(e, f, true);
+                    m_profiles[i] = detail::profileFromJson(f.header.at("profile"));
+                    if (f.header.contains("events")) m_profiles[i].events = detail::eventsFromJson(f.header.at("events"));
+                    if (!options.stacks)
+                        m_profiles[i].notes.push_back(
+                            "profiled without TorchScript stacks and module scope: LibTorch crashed while capturing them ("
+                            + m_lostStacks + "), so there are no source lines or modules");
+                    break;
+                } catch (const WorkerFailure& f) {
+                    recordFailure(e.record, f);
+                    const bool crashed = f.signal == SIGSEGV || f.signal == SIGABRT || f.signal == SIGBUS;
+                    if (crashed && options.stacks && f.phase == "profiling" && !f.cancelled) {
+                        m_lostStacks = "signal " + std::to_string(f.signal) + ", " + detail::signalName(f.signal);
+                        options.stacks = false;
+                        continue;
+                    }
+                    break;
+                }
+            }
+            e.failed = !e.record.ok;
+            e.record.measurement = "quick";
+            e.record.processes = 1;
+            m_profiles[i].run = int(i);
+            if (!e.record.ok && m_profiles[i].error.empty()) m_profiles[i].error = e.record.error;
+            m_profiles[i].config = e.config;
+            m_profiles[i].label = e.record.label;
+        }
+        for (auto& e : m_entries)
+            if (cancelled() && !e.record.ok && e.record.error.empty()) e.record.cancelled = true;
+    }
+
+    const std::vector<Profile>& profiles() const { return m_profiles; }
+
+private:
+    bool cancelled() const { return m_cancelled || (m_stop && m_stop->load()); }
+
+    std::function<bool()> keepGoing(int index, const std::string& phase) {
+        return [this, index, phase] {
+            if (cancelled()) return false;
+            if (m_callbacks.progress) {
+                Progress p;
+                p.phase = phase;
+                p.fraction = progressFraction(index);
+                if (!m_callbacks.progress(index, p)) m_cancelled = true;
+            }
+            return !cancelled();
+        };
+    }
+
+    double progressFraction(int index) const {
+        if (index < 0 || std::size_t(index) >= m_entries.size() || m_totalRounds <= 0) return 0;
+        return std::min(1.0, double(m_entries[std::size_t(index)].roundsDone) / double(m_totalRounds));
+    }
+
+    void setUpEntries(int processes) {
+        const Measurement& m = m_plan.measurement;
+        m_entries.clear();
+        m_entries.resize(m_plan.configs.size());
+        m_profiles.assign(m_plan.configs.size(), Profile());
+        // The rounds per process follow the baseline's budget, so that every configuration has the same
+        // rounds to pair with.
+        const RunConfig* first = m_plan.configs.empty() ? nullptr : &m_plan.configs.front();
+        int rounds = m.rounds;
+        if (m.quick)
+            rounds = 1;
+        else if (rounds <= 0)
+            rounds = first && first->iterations <= 0
+                         ? std::clamp(int(first->seconds / processes / kMinRoundSeconds), 1, kMaxRounds)
+                         : std::clamp(int(first ? first->iterations / (processes * 4) : 1), 1, kMaxRounds);
+        m_rounds = rounds;
+        for (std::size_t i = 0; i < m_plan.configs.size(); ++i) {
+            Entry& e = m_entries[i];
+            e.config = m_plan.configs[i];
+            e.modelFile = i < m_plan.modelFiles.size() ? m_plan.modelFiles[i] : std::string();
+            e.record.config = e.config;
+            e.record.label = e.config.label();
+            e.parts = processes * rounds;
+            if (e.config.iterations <= 0) e.roundSeconds = e.config.seconds / e.parts;
+        }
+    }
+
+    const LoadRequest& loadFor(const std::string& modelFile) {
+        auto it = m_loads.find(modelFile);
+        if (it != m_loads.end()) return it->second;
+        if (modelFile.empty()) return m_loads.emplace(modelFile, loadRequest(m_model, m_binding)).first->second;
+        // Another model measured with the same inputs: bound to its own forward in the worker.
+        LoadRequest l = loadRequest(m_model, m_binding);
+        l.header["model"] = modelFile;
+        l.header["state_dicts"] = ordered_json::array();
+        std::vector<Value> values;
+        for (const auto& a : m_binding.arguments)
+            values.push_back(a.value);
+        l.payload = values.empty() ? std::string() : detail::valueToBytes(makeList(values));
+        return m_loads.emplace(modelFile, std::move(l)).first->second;
+    }
+
+    // A worker with the model loaded; null (and the record says why) when that failed.
+    std::unique_ptr<WorkerProcess> startWorker(Entry& e, int index) {
+        const WorkerOptions& o = m_plan.measurement.worker;
+        try {
+            auto worker = std::make_unique<WorkerProcess>(o);
+            worker->hello(keepGoing(index, "starting a worker"));
+            const LoadRequest& load = loadFor(e.modelFile);
+            const Frame f = worker->request({load.header, load.payload}, "load", o.firstCallTimeoutSeconds,
+                                            keepGoing(index, "loading"));
+            if (answeredError(f, e.record)) {
+                e.failed = true;
+                return nullptr;
+            }
+            return worker;
+        } catch (const WorkerFailure& f) {
+            recordFailure(e.record, f);
+            e.failed = true;
+            return nullptr;
+        } catch (const Error& err) {
+            e.record.ok = false;
+            e.record.error = err.what();
+            e.record.errorDetail = err.detail();
+            e.failed = true;
+            return nullptr;
+        }
+    }
+
+    void startWorkers(int process) {
+        for (std::size_t i = 0; i < m_entries.size() && !cancelled(); ++i) {
+            Entry& e = m_entries[i];
+            if (e.failed) continue;
+            e.worker = startWorker(e, int(i));
+            if (!e.worker) continue;
+            try {
+                const Frame f = e.worker->request({{{"type", "prepare"}, {"config", e.config.toSpec()}}, {}}, "preparing",
+                                                  m_plan.measurement.worker.firstCallTimeoutSeconds,
+                                                  keepGoing(int(i), "warm-up"));
+                if (answeredError(f, e.record)) throw 0;
+                const RunRecord prepared = detail::runFromJson(f.header.at("record"));
+                if (!f.header.value("ok", false)) {
+                    e.record.ok = false;
+                    e.record.error = prepared.error;
+                    e.record.errorDetail = prepared.errorDetail;
+                    throw 0;
+                }
+                RunRecord& r = e.record;
+                if (process == 0) {
+                    r.config = prepared.config;
+                    r.threadsUsed = prepared.threadsUsed;
+                    r.libtorchDefaultThreads = prepared.libtorchDefaultThreads;
+                    r.prepareSeconds = prepared.prepareSeconds;
+                    r.firstCallNs = prepared.firstCallNs;
+                    r.warmupNs = prepared.warmupNs;
+                    r.batchSize = prepared.batchSize;
+                }
+                m_callEstimateNs[i] = medianOf(prepared.warmupNs);
+            } catch (const WorkerFailure& f) {
+                recordFailure(e.record, f);
+                e.failed = true;
+                e.worker.reset();
+            } catch (int) {
+                e.failed = true;
+                e.worker->close();
+                e.worker.reset();
+            }
+        }
+    }
+
+    void measureRound(Entry& e, int process, int round) {
+        const std::size_t index = std::size_t(&e - m_entries.data());
+        const int64_t iterations = e.roundIterations(process, round, m_rounds);
+        if (e.config.iterations > 0 && iterations == 0) return; // fewer calls than rounds
+        const double expected = iterations > 0 ? double(iterations) * m_callEstimateNs[index] * 1e-9
+                                               : std::max(e.roundSeconds, 5 * m_callEstimateNs[index] * 1e-9);
+        try {
+            const Frame f = e.worker->request(
+                {{{"type", "round"}, {"seconds", e.roundSeconds}, {"iterations", iterations}}, {}}, "measuring",
+                roundTimeout(m_plan.measurement.worker, expected), keepGoing(int(index), "measuring"));
+            if (answeredError(f, e.record)) throw 0;
+            const std::vector<double> samples = detail::unpackDoubles(f.payload);
+            RunRecord& r = e.record;
+            r.rounds.push_back({process, round, int64_t(r.samplesNs.size()), int64_t(samples.size())});
+            r.samplesNs.insert(r.samplesNs.end(), samples.begin(), samples.end());
+            const auto device = f.header.value("device_ns", std::vector<double>());
+            r.deviceNs.insert(r.deviceNs.end(), device.begin(), device.end());
+            ++e.roundsDone;
+            if (!f.header.value("ok", true)) {
+                r.ok = false;
+                r.error = f.header.value("error", std::string("a call failed"));
+                r.errorDetail = f.header.value("detail", std::string());
+                throw 0;
+            }
+            if (m_callbacks.progress) {
+                Progress p;
+                p.phase = "measuring";
+                p.fraction = progressFraction(int(index));
+                p.iterations = int64_t(r.samplesNs.size());
+                if (!m_callbacks.progress(int(index), p)) m_cancelled = true;
+            }
+        } catch (const WorkerFailure& f) {
+            recordFailure(e.record, f);
+            e.failed = true;
+            e.worker.reset();
+        } catch (int) {
+            e.failed = true;
+            e.worker->close();
+            e.worker.reset();
+        }
+    }
+
+    void probe() {
+        for (auto& e : m_entries) {
+            if (!e.worker) continue;
+            try {
+                const Frame f = e.worker->request({{{"type", "probe"}}, {}}, "probe", 30, {});
+                if (f.type() == "probe") {
+                    m_report.probe.gemmNs.push_back(f.header.value("gemm_ns", 0.0));
+                    m_report.probe.copyNs.push_back(f.header.value("copy_ns", 0.0));
+                }
+            } catch (const WorkerFailure&) {
+                // The probe is a side measurement: a worker that dies here fails at its next round.
+            }
+            return;
+        }
+    }
+
+    void takeFinished(Entry& e, const Frame& f, bool withOutput) {
+        const RunRecord done = detail::runFromJson(f.header.at("record"));
+        RunRecord& r = e.record;
+        if (!done.ok) {
+            r.ok = false;
+            r.error = done.error;
+            r.errorDetail = done.errorDetail;
+            return;
+        }
+        r.peakRssBytes = std::max(r.peakRssBytes, done.peakRssBytes);
+        r.cudaPeakBytes = std::max(r.cudaPeakBytes, done.cudaPeakBytes);
+        if (withOutput) {
+            r.outputs = done.outputs;
+            if (!f.payload.empty()) e.output = detail::valueFromBytes(f.payload, "the worker's output");
+        }
+        if (r.samplesNs.empty()) { // a profile: the worker measured in one go
+            r = done;
+        }
+        r.ok = true;
+    }
+
+    void finishWorkers(int process) {
+        for (std::size_t i = 0; i < m_entries.size(); ++i) {
+            Entry& e = m_entries[i];
+            if (!e.worker) continue;
+            try {
+                if (!cancelled()) {
+                    const Frame f = e.worker->request({{{"type", "finish"}, {"output", process == 0}}, {}}, "finishing",
+                                                      roundTimeout(m_plan.measurement.worker, 1), {});
+                    if (answeredError(f, e.record)) throw 0;
+                    takeFinished(e, f, process == 0);
+                }
+                e.worker->close();
+            } catch (const WorkerFailure& f) {
+                recordFailure(e.record, f);
+                e.failed = true;
+            } catch (int) {
+                e.failed = true;
+            }
+            e.worker.reset();
+        }
+    }
+
+    void summarize(RunRecord& r, int processes) {
+        r.measurement = m_plan.measurement.quick ? "quick" : "interleaved";
+        std::vector<int> seen;
+        for (const auto& s : r.rounds)
+            if (std::find(seen.begin(), seen.end(), s.process) == seen.end()) seen.push_back(s.process);
+        r.processes = int(seen.size());
+        if (r.samplesNs.empty()) return;
+        r.stats = computeRoundStats(r.samplesNs, r.rounds, r.config.percentiles);
+        r.warnings = stabilityWarnings(r.stats);
+        if (r.stats.median > 0) r.throughput = double(r.batchSize) * 1e9 / r.stats.median;
+        if (r.config.warmup >= 0 && r.config.warmup < 3)
+            r.warnings.push_back("a warm-up of " + std::to_string(r.config.warmup) +
+                                 " calls is short: TorchScript's profiling executor makes calls 1 and 2 slow");
+        if (r.ok && processes > 1 && r.processes < processes)
+            r.warnings.push_back("measured in " + std::to_string(r.processes) + " of " + std::to_string(processes) +
+                                 " worker processes");
+    }
+
+    const Model& m_model;
+    const InputBinding& m_binding;
+    const Plan& m_plan;
+    const PlanCallbacks& m_callbacks;
+    const std::atomic<bool>* m_stop;
+    Report& m_report;
+    std::vector<Entry> m_entries;
+    std::vector<Profile> m_profiles;
+    std::map<std::string, LoadRequest> m_loads;
+    std::map<std::size_t, double> m_callEstimateNs;
+    std::string m_lostStacks;
+    int m_rounds = 1, m_totalRounds = 1;
+    bool m_cancelled = false;
+};
+
+} // namespace
+
+Report runPlan(const Model& model, const std::vector<InputSpec>& inputs, const InputBinding& binding,
+               const Plan& plan, const PlanCallbacks& callbacks, const std::atomic<bool>* stop) {
+    Report report;
+    report.environment = currentEnvironment();
+    const ModelInfo& info = model.info();
+    report.model.path = info.path;
+    report.model.size = info.fileSize;
+    report.model.sha256 = fileSha256(info.path);
+    report.model.kind = kindName(info.diagnosis.kind);
+    report.model.className = info.className;
+    report.inputs = describeInputs(inputs, binding);
+
+    Value reference;
+    const bool withReference = !plan.referenceFile.empty();
+    if (withReference) reference = readTensorFile(plan.referenceFile);
+
+    PlanRunner runner(model, binding, plan, callbacks, stop, report);
+    if (plan.profile)
+        runner.profile();
+    else
+        runner.measure();
+
+    const int count = int(plan.configs.size());
+    const auto& entries = runner.entries();
+    for (int i = 0; i < count; ++i) {
+        const auto& e = entries[std::size_t(i)];
+        // Stopped before it began: nothing to report.
+        if (e.record.cancelled && e.record.warmupNs.empty() && e.record.samplesNs.empty() && e.record.error.empty())
+            continue;
+        PlanStep step;
+        step.index = i;
+        step.count = count;
+        step.record = e.record;
+        step.output = e.output;
+        const RunRecord* base = report.runs.empty() ? nullptr : &report.runs.front();
+        if (step.record.ok && (withReference || (i > 0 && base && base->ok))) {
+            RunComparison& c = step.comparison;
+            c.baseline = 0;
+            c.candidate = i;
+            if (i > 0 && base && base->ok && !base->samplesNs.empty() && !step.record.samplesNs.empty())
+                c.latency = comparePairedRounds(base->samplesNs, base->rounds, step.record.samplesNs,
+                                                step.record.rounds, base->label, step.record.label);
+            c.outputs = compareOutputs(withReference ? reference : entries.front().output, step.output, plan.tolerance);
+            c.hasOutputs = true;
+            step.hasComparison = true;
+        }
+        if (plan.profile) {
+            step.profile = runner.profiles()[std::size_t(i)];
+            step.hasProfile = true;
+        }
+        report.runs.push_back(step.record);
+        if (step.hasComparison) report.comparisons.push_back(step.comparison);
+        if (step.hasProfile) {
+            report.profiles.push_back(step.profile);
+            report.profiles.back().events.clear(); // reports keep the tables; traces are written apart
+        }
+        if (callbacks.stepFinished) callbacks.stepFinished(step);
+    }
+    return report;
+}
+
+const RunRecord* matchingRun(const Report& baseline, const RunRecord& run, std::size_t index) {
+    for (const auto& b : baseline.runs)
+        if (b.label == run.label && b.ok) return &b;
+    if (index < baseline.runs.size() && baseline.runs[index].ok) return &baseline.runs[index];
+    return nullptr;
+}
+
+std::string gateVerdictName(GateVerdict v) {
+    switch (v) {
+    case GateVerdict::Pass:
+        return "pass";
+    case GateVerdict::Regression:
+        return "regression";
+    case GateVerdict::Inconclusive:
+        break;
+    }
+    return "inconclusive";
+}
+
+GateVerdict GateResult::verdict() const {
+    bool inconclusive = !machine.empty() || entries.empty();
+    for (const auto& e : entries) {
+        if (e.matched && e.verdict == GateVerdict::Regression && machine.empty()) return GateVerdict::Regression;
+        if (!e.matched || e.verdict != GateVerdict::Pass) inconclusive = true;
+    }
+    return inconclusive ? GateVerdict::Inconclusive : GateVerdict::Pass;
+}
+
+GateSummary GateResult::summary(const std::string& against) const {
+    GateSummary s;
+    s.verdict = gateVerdictName(verdict());
+    s.against = against;
+    for (const auto& e : entries)
+        s.lines.push_back(e.line);
+    if (!machine.empty()) s.lines.push_back(machine);
+    return s;
+}
+
+namespace {
+
+void judge(GateEntry& e, double maxSlowdown) {
+    char buf[320];
+    const double limit = 1 / (1 + maxSlowdown); // a speedup below this is a slowdown beyond the limit
+    if (e.latency.ciHigh < limit && e.latency.pValue < 0.05)
+        e.verdict = GateVerdict::Regression;
+    else if (e.latency.ciLow >= limit)
+        e.verdict = GateVerdict::Pass;
+    else
+        e.verdict = GateVerdict::Inconclusive;
+    e.regression = e.verdict == GateVerdict::Regression;
+    std::snprintf(buf, sizeof buf, "%s: %s; allowed slowdown %.1f%%: %s", e.label.c_str(), e.latency.verdict.c_str(),
+                  maxSlowdown * 100, gateVerdictName(e.verdict).c_str());
+    e.line = buf;
+    if (e.verdict == GateVerdict::Inconclusive) e.line += " (the interval straddles the limit: measure longer or on a quieter machine)";
+}
+
+// The machine changed when the probe's median moved by more than both runs' own spread allows.
+std::string probeMoved(const MachineProbe& before, const MachineProbe& now) {
+    auto moved = [](const std::vector<double>& a, const std::vector<double>& b, const char* what) -> std::string {
+        if (a.size() < 2 || b.size() < 2) return {};
+        const LatencyComparison c = compareLatency(a, b, "the baseline", "now");
+        const double ratio = c.speedup; // > 1: the probe is faster now
+        if (c.significant && (ratio > 1.15 || ratio < 1 / 1.15)) {
+            char buf[200];
+            std::snprintf(buf, sizeof buf, "the machine's %s probe ran %.2f× %s than at the baseline", what,
+                          ratio > 1 ? ratio : 1 / ratio, ratio > 1 ? "faster" : "slower");
+            return buf;
+        }
+        return {};
+    };
+    std::string why = moved(before.gemmNs, now.gemmNs, "matrix-multiply");
+    if (why.empty()) why = moved(before.copyNs, now.copyNs, "memory-copy");
+    return why.empty() ? why : "inconclusive: " + why + ", so the machine changed, not only the model";
+}
+
+} // namespace
+
+GateResult regressionGate(const Report& baseline, const Report& current, double maxSlowdown) {
+    if (!(maxSlowdown >= 0)) throw Error("the allowed slowdown must be zero or more");
+    GateResult gate;
+    gate.maxSlowdown = maxSlowdown;
+    for (std::size_t i = 0; i < current.runs.size(); ++i) {
+        const RunRecord& run = current.runs[i];
+        GateEntry e;
+        e.label = run.label;
+        const RunRecord* before = run.ok ? matchingRun(baseline, run, i) : nullptr;
+        if (before && !before->samplesNs.empty() && !run.samplesNs.empty()) {
+            e.matched = true;
+            e.latency = compareRunsAcrossProcesses(before->samplesNs, before->rounds, run.samplesNs, run.rounds,
+                                                   "the baseline", run.label);
+            judge(e, maxSlowdown);
+        } else {
+            e.line = e.label + ": no run in the baseline to hold it against: inconclusive";
+        }
+        gate.entries.push_back(e);
+    }
+    gate.machine = probeMoved(baseline.probe, current.probe);
+    return gate;
+}
+
+GateResult interleavedGate(const Report& report, std::size_t half, double maxSlowdown) {
+    if (!(maxSlowdown >= 0)) throw Error("the allowed slowdown must be zero or more");
+    GateResult gate;
+    gate.maxSlowdown = maxSlowdown;
+    for (std::size_t i = 0; i < half && half + i < report.runs.size(); ++i) {
+        const RunRecord& before = report.runs[i];
+        const RunRecord& now = report.runs[half + i];
+        GateEntry e;
+        e.label = now.label;
+        if (before.ok && now.ok && !before.samplesNs.empty() && !now.samplesNs.empty()) {
+            e.matched = true;
+            e.latency = comparePairedRounds(before.samplesNs, before.rounds, now.samplesNs, now.rounds, before.label,
+                                            now.label);
+            judge(e, maxSlowdown);
+        } else {
+            e.line = e.label + ": " + (!before.ok ? "the baseline failed: " + before.error : "it failed: " + now.error) +
+                     ": inconclusive";
+        }
+        gate.entries.push_back(e);
+    }
+    return gate;
+}
+
+} // namespace twb

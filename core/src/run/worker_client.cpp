@@ -1,0 +1,285 @@
+#include "worker_client.h"
+
+#include "report_json.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace twb {
+namespace detail {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr std::size_t kStderrKeep = 64 * 1024;
+constexpr int kStderrTailLines = 25;
+
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+std::string secondsText(double s) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, s < 10 ? "%.1f s" : "%.0f s", s);
+    return buf;
+}
+
+} // namespace
+
+std::string signalName(int signal) {
+    const char* name = strsignal(signal);
+    return name ? name : "signal " + std::to_string(signal);
+}
+
+WorkerProcess::WorkerProcess(const WorkerOptions& options)
+    : m_options(options) {
+    std::vector<std::string> argv = options.command.empty() ? defaultWorkerCommand() : options.command;
+    if (argv.empty()) throw WorkerFailure("no worker command", "start", 0, 0, {}, {});
+    if (options.memoryLimitBytes > 0) {
+        argv.push_back("--memory-limit");
+        argv.push_back(std::to_string(options.memoryLimitBytes));
+    }
+    m_program = argv[0];
+    int in[2], out[2], err[2];
+    if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0)
+        throw WorkerFailure(std::string("cannot make pipes for a worker: ") + std::strerror(errno), "start", 0, 0, {}, {});
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, in[0], 0);
+    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+    posix_spawn_file_actions_adddup2(&actions, err[1], 2);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    // Its own process group, so a cancel can end whatever it started; default signal handling.
+    sigset_t all;
+    sigfillset(&all);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    sigset_t none;
+    sigemptyset(&none);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attr, 0);
+    std::vector<char*> args;
+    for (auto& a : argv)
+        args.push_back(a.data());
+    args.push_back(nullptr);
+    const int rc = m_program.find('/') == std::string::npos
+                       ? ::posix_spawnp(&m_pid, m_program.c_str(), &actions, &attr, args.data(), environ)
+                       : ::posix_spawn(&m_pid, m_program.c_str(), &actions, &attr, args.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    ::close(in[0]);
+    ::close(out[1]);
+    ::close(err[1]);
+    m_in = in[1];
+    m_out = out[0];
+    m_err = err[0];
+    if (rc != 0) {
+        m_pid = -1;
+        ::close(m_in), ::close(m_out), ::close(m_err);
+        m_in = m_out = m_err = -1;
+        throw WorkerFailure("cannot start the worker " + m_program + ": " + std::strerror(rc), "start", 0, 0, {},
+                            "install torchwb, or point TWB_WORKER at its executable");
+    }
+    ::fcntl(m_err, F_SETFL, ::fcntl(m_err, F_GETFL) | O_NONBLOCK);
+    m_reader = std::make_unique<FrameReader>(m_out);
+}
+
+WorkerProcess::~WorkerProcess() {
+    if (m_pid > 0 && !m_reaped) {
+        kill();
+        reap(5);
+    }
+    for (int fd : {m_in, m_out, m_err})
+        if (fd >= 0) ::close(fd);
+}
+
+void WorkerProcess::drainStderr() {
+    if (m_err < 0) return;
+    char chunk[8192];
+    while (true) {
+        const ssize_t n = ::read(m_err, chunk, sizeof chunk);
+        if (n <= 0) break;
+        m_stderr.append(chunk, std::size_t(n));
+    }
+    if (m_stderr.size() > 2 * kStderrKeep) m_stderr.erase(0, m_stderr.size() - kStderrKeep);
+}
+
+std::string WorkerProcess::stderrTail() const {
+    std::string text = m_stderr.size() > kStderrKeep ? m_stderr.substr(m_stderr.size() - kStderrKeep) : m_stderr;
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    std::size_t at = text.size();
+    for (int lines = 0; lines < kStderrTailLines && at != std::string::npos && at > 0; ++lines)
+        at = text.rfind('\n', at - 1);
+    return at == std::string::npos || at == 0 ? text : text.substr(at + 1);
+}
+
+void WorkerProcess::kill() {
+    if (m_pid > 0 && !m_reaped) {
+        ::kill(-m_pid, SIGKILL); // its process group: what it started goes too
+        ::kill(m_pid, SIGKILL);
+    }
+}
+
+bool WorkerProcess::reap(double seconds) {
+    if (m_pid <= 0 || m_reaped) return true;
+    const auto start = Clock::now();
+    while (true) {
+        const pid_t r = ::waitpid(m_pid, &m_status, WNOHANG);
+        if (r == m_pid || (r < 0 && errno == ECHILD)) {
+            m_reaped = true;
+            drainStderr();
+            return true;
+        }
+        if (since(start) >= seconds) return false;
+        drainStderr();
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+}
+
+void WorkerProcess::fail(const std::string& why, const std::string& fix) {
+    kill();
+    reap(5);
+    throw WorkerFailure(why, m_phase, 0, 0, stderrTail(), fix);
+}
+
+void WorkerProcess::failExited() {
+    // The stream ended: the worker is exiting or has exited. Wait for it briefly, then make sure.
+    if (!reap(5)) {
+        kill();
+        reap(5);
+    }
+    const std::string during = " during " + m_phase;
+    if (WIFSIGNALED(m_status)) {
+        const int sig = WTERMSIG(m_status);
+        std::string fix;
+        std::string message = "the worker was killed by signal " + std::to_string(sig) + " (" + signalName(sig) + ")" + during;
+        if (sig == SIGKILL) {
+            message += ": most often the kernel's out-of-memory killer, or a limit of the launcher's";
+            fix = "lower the batch size or free memory; with a memory limit (--memory-limit) an allocation beyond it "
+                  "is an error instead";
+        } else if (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL) {
+            fix = "a crash inside LibTorch or the model's operators: try another JIT mode or LibTorch build; the "
+                  "backtrace below names the frames";
+        } else if (sig == SIGABRT) {
+            fix = "LibTorch or a library aborted: its message is in the worker's output below";
+        }
+        throw WorkerFailure(message, m_phase, sig, 0, stderrTail(), fix);
+    }
+    const int code = WIFEXITED(m_status) ? WEXITSTATUS(m_status) : -1;
+    throw WorkerFailure("the worker exited with status " + std::to_string(code) + during, m_phase, 0, code,
+                        stderrTail(), code == 127 ? "the worker command was not found: install torchwb" : "");
+}
+
+Frame WorkerProcess::read(double timeoutSeconds, const std::function<bool()>& keepGoing) {
+    const auto start = Clock::now();
+    try {
+        return m_reader->read([&] {
+            drainStderr();
+            if (keepGoing && !keepGoing()) {
+                // Cancelled: a worker that has not stopped within the grace period is killed.
+                ::kill(m_pid, SIGTERM);
+                if (!reap(m_options.cancelGraceSeconds)) kill();
+                reap(5);
+                throw WorkerFailure("cancelled during " + m_phase, m_phase, 0, 0, stderrTail(), {}, true);
+            }
+            if (timeoutSeconds > 0 && since(start) > timeoutSeconds)
+                fail("the worker gave no answer within " + secondsText(timeoutSeconds) + " during " + m_phase +
+                         " and was stopped",
+                     "a model that needs longer: raise the limit (--timeout SECONDS); code that loops forever will "
+                     "never answer");
+        });
+    } catch (const ProtocolError& e) {
+        if (std::string(e.what()) == "eof") failExited();
+        fail(std::string("the worker broke the protocol during ") + m_phase + ": " + e.what(),
+             m_program + " is not a torchwb worker, or something in it wrote to the protocol's stream");
+    }
+}
+
+WorkerHello WorkerProcess::hello(const std::function<bool()>& keepGoing) {
+    m_phase = "handshake";
+    const Frame f = read(m_options.firstCallTimeoutSeconds, keepGoing);
+    if (f.type() != "hello") fail("the worker did not introduce itself: it sent '" + f.type() + "' first");
+    WorkerHello h;
+    h.protocol = f.header.value("protocol", 0);
+    if (h.protocol != kWorkerProtocolVersion)
+        fail("the worker " + m_program + " speaks protocol " + std::to_string(h.protocol) + "; this torchwb needs " +
+                 std::to_string(kWorkerProtocolVersion),
+             "install the same torchwb version on both sides");
+    if (f.header.contains("environment")) h.environment = environmentFromJson(f.header.at("environment"));
+    return h;
+}
+
+Frame WorkerProcess::request(const Frame& request, const std::string& phase, double timeoutSeconds,
+                             const std::function<bool()>& keepGoing) {
+    m_phase = phase;
+    if (!writeFrame(m_in, request)) failExited();
+    while (true) {
+        Frame f = read(timeoutSeconds, keepGoing);
+        if (f.type() == "phase") {
+            m_phase = f.header.value("phase", m_phase);
+            continue;
+        }
+        return f;
+    }
+}
+
+void WorkerProcess::close() {
+    if (m_pid <= 0 || m_reaped) return;
+    writeFrame(m_in, {{{"type", "bye"}}, {}});
+    ::close(m_in);
+    m_in = -1;
+    if (!reap(m_options.cancelGraceSeconds + 1)) {
+        kill();
+        reap(5);
+    }
+}
+
+} // namespace detail
+
+std::vector<std::string> defaultWorkerCommand() {
+    if (const char* env = std::getenv("TWB_WORKER"); env && *env) return {env, "worker"};
+    char self[PATH_MAX];
+    const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+    std::string looked;
+    if (n > 0) {
+        std::string dir(self, std::size_t(n));
+        dir = dir.substr(0, dir.rfind('/'));
+        const std::string beside = dir + "/torchwb";
+        if (::access(beside.c_str(), X_OK) == 0) return {beside, "worker"};
+        looked = beside + ", ";
+    }
+    if (const char* path = std::getenv("PATH")) {
+        std::string p = path;
+        std::size_t start = 0;
+        while (start <= p.size()) {
+            const std::size_t end = std::min(p.find(':', start), p.size());
+            const std::string candidate = (end > start ? p.substr(start, end - start) : ".") + "/torchwb";
+            struct stat st{};
+            if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(candidate.c_str(), X_OK) == 0)
+                return {candidate, "worker"};
+            start = end + 1;
+        }
+    }
+    throw Error("no torchwb to run models in: looked at $TWB_WORKER, " + looked + "and the PATH",
+                "install torchwb beside this program, or set TWB_WORKER to its path");
+}
+
+WorkerHello checkWorker(const WorkerOptions& options) {
+    detail::WorkerProcess worker(options);
+    const WorkerHello hello = worker.hello();
+    worker.close();
+    return hello;
+}
+
+} // namespace twb

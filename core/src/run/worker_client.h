@@ -1,0 +1,82 @@
+// Internal: the client's side of a worker process. Starts it from an argument vector (posix_spawn,
+// never a shell), sends requests, and turns every way a worker can fail (a signal, an exit, a hang past
+// its deadline, bytes that are not the protocol, another protocol version) into a WorkerFailure that
+// says which phase, which signal or status, and the last lines the worker wrote on stderr.
+#pragma once
+
+#include "protocol.h"
+
+#include "twb/error.h"
+#include "twb/worker.h"
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace twb::detail {
+
+struct WorkerFailure : Error {
+    WorkerFailure(const std::string& message, std::string phase_, int signal_, int exitCode_, std::string stderrTail_,
+                  std::string fix_, bool cancelled_ = false)
+        : Error(message)
+        , phase(std::move(phase_))
+        , signal(signal_)
+        , exitCode(exitCode_)
+        , stderrTail(std::move(stderrTail_))
+        , fix(std::move(fix_))
+        , cancelled(cancelled_) {}
+    std::string phase;
+    int signal = 0, exitCode = 0;
+    std::string stderrTail, fix;
+    bool cancelled = false;
+};
+
+class WorkerProcess {
+public:
+    // Starts the worker; throws WorkerFailure (phase "start") when it cannot be started.
+    explicit WorkerProcess(const WorkerOptions& options);
+    ~WorkerProcess(); // a worker still running is killed
+    WorkerProcess(const WorkerProcess&) = delete;
+    WorkerProcess& operator=(const WorkerProcess&) = delete;
+
+    // Reads and checks the hello. `keepGoing` is asked about every 100 ms; false cancels.
+    WorkerHello hello(const std::function<bool()>& keepGoing = {});
+
+    // Sends a request and returns its answer (which may be an "error" frame: the worker is still fine).
+    // Phase frames the worker sends meanwhile update phase(). Throws WorkerFailure when the worker
+    // dies, hangs past `timeoutSeconds`, breaks the protocol, or `keepGoing` returns false.
+    Frame request(const Frame& request, const std::string& phase, double timeoutSeconds,
+                  const std::function<bool()>& keepGoing = {});
+
+    // Says goodbye and waits for it to exit (killing it after the grace period).
+    void close();
+    const std::string& phase() const { return m_phase; }
+    pid_t pid() const { return m_pid; }
+
+private:
+    Frame read(double timeoutSeconds, const std::function<bool()>& keepGoing);
+    [[noreturn]] void fail(const std::string& why, const std::string& fix = {});
+    [[noreturn]] void failExited();
+    void drainStderr();
+    std::string stderrTail() const;
+    void kill();
+    bool reap(double seconds); // true when the process has been waited for
+
+    WorkerOptions m_options;
+    std::string m_program;
+    pid_t m_pid = -1;
+    int m_in = -1, m_out = -1, m_err = -1;
+    bool m_reaped = false;
+    int m_status = 0;
+    std::string m_stderr;
+    std::string m_phase = "start";
+    std::unique_ptr<FrameReader> m_reader;
+};
+
+// "Segmentation fault" for SIGSEGV, as strsignal says it.
+std::string signalName(int signal);
+
+} // namespace twb::detail

@@ -1,0 +1,279 @@
+// The worker's side of the protocol: load a model, bind the inputs it is sent, and serve prepare,
+// round, finish, profile, run and probe requests until the stream ends. Everything that can fail in
+// a model answers as an error frame; what kills the process (a signal, an abort) leaves a backtrace on
+// stderr for the client to quote.
+#include "twb/worker.h"
+
+#include "harness.h"
+#include "model_access.h"
+#include "profiler.h"
+#include "protocol.h"
+#include "report_json.h"
+
+#include "twb/error.h"
+#include "twb/plan.h"
+#include "twb/runtime.h"
+
+#include <ATen/Parallel.h>
+#include <torch/script.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <execinfo.h>
+#include <memory>
+#include <optional>
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+namespace twb {
+namespace {
+
+using detail::Frame;
+using nlohmann::ordered_json;
+using Clock = std::chrono::steady_clock;
+
+// A fatal signal: say which, print the worker's frames, then die of it, so the client sees the signal.
+void onFatalSignal(int sig) {
+    char line[128];
+    const int n = std::snprintf(line, sizeof line, "torchwb worker: caught signal %d (%s); backtrace:\n", sig,
+                                strsignal(sig));
+    if (n > 0) (void)!::write(2, line, std::size_t(n));
+    void* frames[64];
+    const int count = ::backtrace(frames, 64);
+    ::backtrace_symbols_fd(frames, count, 2);
+    std::signal(sig, SIG_DFL);
+    ::raise(sig);
+}
+
+void installCrashHandlers() {
+    // Its own stack, so a stack overflow can still be reported.
+    static std::vector<char> altStack(1 << 16);
+    stack_t ss{};
+    ss.ss_sp = altStack.data();
+    ss.ss_size = altStack.size();
+    ::sigaltstack(&ss, nullptr);
+    ::backtrace(nullptr, 0); // loads libgcc's unwinder now, not inside the handler
+    for (int sig : {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL}) {
+        struct sigaction sa{};
+        sa.sa_handler = onFatalSignal;
+        sa.sa_flags = SA_ONSTACK | SA_RESETHAND;
+        ::sigaction(sig, &sa, nullptr);
+    }
+}
+
+Frame errorFrame(const std::string& message, const std::string& detail = {}) {
+    return {{{"type", "error"}, {"message", message}, {"detail", detail}}, {}};
+}
+
+ProfileOptions profileOptionsFrom(const ordered_json& j) {
+    ProfileOptions o;
+    o.calls = j.value("calls", o.calls);
+    o.scriptProfile = j.value("script_profile", o.scriptProfile);
+    o.keepEvents = j.value("keep_events", o.keepEvents);
+    o.measurePeak = j.value("measure_peak", o.measurePeak);
+    o.peakCacheDir = j.value("peak_cache_dir", o.peakCacheDir);
+    o.stacks = j.value("stacks", o.stacks);
+    return o;
+}
+
+// One fixed probe of this machine: a 256×256 matrix multiply and a 16 MiB copy on one thread, the
+// best of five each, so a baseline and a later run can tell whether the machine itself changed.
+ordered_json probe() {
+    const int threads = at::get_num_threads();
+    at::set_num_threads(1);
+    c10::InferenceMode guard;
+    const at::Tensor a = at::ones({256, 256}), b = at::ones({256, 256});
+    const at::Tensor src = at::ones({4 << 20}), dst = at::empty({4 << 20});
+    auto best = [](auto&& fn) {
+        double out = 1e300;
+        for (int i = 0; i < 5; ++i) {
+            const auto t0 = Clock::now();
+            fn();
+            out = std::min(out, double(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count()));
+        }
+        return out;
+    };
+    const double gemm = best([&] { (void)at::mm(a, b); });
+    const double copy = best([&] { dst.copy_(src); });
+    at::set_num_threads(threads);
+    return {{"type", "probe"}, {"gemm_ns", gemm}, {"copy_ns", copy}};
+}
+
+class Server {
+public:
+    Server(int in, int out)
+        : m_reader(in)
+        , m_out(out) {}
+
+    int serve() {
+        ordered_json hello{{"type", "hello"},
+                           {"protocol", kWorkerProtocolVersion},
+                           {"pid", int(::getpid())},
+                           {"environment", detail::environmentToJson(currentEnvironment())}};
+        if (!send({hello, {}})) return 1;
+        while (true) {
+            Frame request;
+            try {
+                request = m_reader.read();
+            } catch (const detail::ProtocolError& e) {
+                if (std::string(e.what()) == "eof") return 0;
+                std::fprintf(stderr, "torchwb worker: %s\n", e.what());
+                return 2;
+            }
+            if (request.type() == "bye") return 0;
+            Frame reply;
+            try {
+                reply = handle(request);
+            } catch (const Error& e) {
+                reply = errorFrame(e.what(), e.detail());
+            } catch (const c10::Error& e) {
+                reply = errorFrame(e.what_without_backtrace());
+            } catch (const std::bad_alloc&) {
+                reply = errorFrame("out of memory in the worker");
+            } catch (const std::exception& e) {
+                reply = errorFrame(e.what());
+            }
+            if (!send(reply)) return 1;
+        }
+    }
+
+private:
+    bool send(const Frame& f) { return detail::writeFrame(m_out, f); }
+
+    // Phase changes as the harness reports them, so a client that loses the worker knows where.
+    ProgressFn phases() {
+        return [this, last = std::string()](const Progress& p) mutable {
+            if (p.phase != last) {
+                last = p.phase;
+                send({{{"type", "phase"}, {"phase", p.phase}}, {}});
+            }
+            return true;
+        };
+    }
+
+    Frame handle(const Frame& request) {
+        const std::string type = request.type();
+        const ordered_json& h = request.header;
+        if (type == "load") return load(h, request.payload);
+        if (type == "probe") return {probe(), {}};
+        if (!m_model) throw Error("the worker was asked to '" + type + "' before a model was loaded");
+        if (type == "prepare") {
+            m_run.reset();
+            m_config = RunConfig::parse(h.at("config").get<std::string>());
+            m_run = std::make_unique<detail::RoundRun>(*m_model, m_binding, m_config, phases());
+            const bool ok = m_run->begin();
+            return {{{"type", "prepared"}, {"ok", ok}, {"record", detail::runToJson(m_run->record())}}, {}};
+        }
+        if (type == "round") {
+            if (!m_run) throw Error("the worker was asked for a round before 'prepare'");
+            const std::size_t before = m_run->record().samplesNs.size();
+            const std::size_t beforeDevice = m_run->record().deviceNs.size();
+            const bool ok = m_run->round(h.value("seconds", 0.2), h.value("iterations", int64_t(0)));
+            const RunRecord& r = m_run->record();
+            ordered_json reply{{"type", "samples"}, {"ok", ok}, {"count", r.samplesNs.size() - before}};
+            if (!ok) reply["error"] = r.error, reply["detail"] = r.errorDetail;
+            reply["device_ns"] = std::vector<double>(r.deviceNs.begin() + long(beforeDevice), r.deviceNs.end());
+            return {reply, detail::packDoubles({r.samplesNs.begin() + long(before), r.samplesNs.end()})};
+        }
+        if (type == "finish") {
+            if (!m_run) throw Error("the worker was asked to finish before 'prepare'");
+            RunResult result = m_run->end();
+            result.record.samplesNs.clear(); // the client has them, round by round
+            result.record.deviceNs.clear();
+            return finished("finished", result, h.value("output", true));
+        }
+        if (type == "run") {
+            const RunResult result = runOnce(*m_model, m_binding, RunConfig::parse(h.at("config").get<std::string>()));
+            return finished("ran", result, true);
+        }
+        if (type == "profile") return profile(h);
+        throw Error("the worker does not know the request '" + type + "'");
+    }
+
+    Frame finished(const char* type, const RunResult& result, bool withOutput) {
+        Frame f{{{"type", type}, {"record", detail::runToJson(result.record)}}, {}};
+        if (withOutput && result.record.ok && !result.output.isNone()) {
+            try {
+                f.payload = detail::valueToBytes(result.output);
+            } catch (const Error& e) {
+                f.header["output_error"] = e.what(); // the leaves' summaries still travel in the record
+            }
+        }
+        return f;
+    }
+
+    Frame load(const ordered_json& h, const std::string& payload) {
+        m_run.reset();
+        m_model.reset();
+        Model model = Model::load(h.at("model").get<std::string>());
+        const auto arguments = h.value("arguments", std::vector<std::string>());
+        const auto stateDicts = h.value("state_dicts", ordered_json::array());
+        std::vector<ProvidedInput> provided;
+        if (!payload.empty()) {
+            const Value values = detail::valueFromBytes(payload, "the inputs sent to the worker");
+            if (values.size() != arguments.size() + stateDicts.size())
+                throw Error("the worker was sent " + std::to_string(values.size()) + " values for " +
+                            std::to_string(arguments.size()) + " inputs and " + std::to_string(stateDicts.size()) +
+                            " state_dicts");
+            for (std::size_t i = 0; i < stateDicts.size(); ++i) {
+                const auto& sd = stateDicts[i];
+                const StateDictReport r = model.loadStateDict(values.at(arguments.size() + i), sd.value("strict", true),
+                                                              sd.value("strip_prefix", std::string()));
+                if (!r.applied) throw Error("the worker could not load the state_dict again: " + r.describe());
+            }
+            for (std::size_t i = 0; i < arguments.size(); ++i)
+                provided.push_back({arguments[i], values.at(i), "input " + arguments[i]});
+        }
+        m_model = model;
+        m_binding = m_model->bindInputs(provided);
+        if (!m_binding.ok) throw Error("the worker could not bind the inputs it was sent: " + m_binding.error);
+        return {{{"type", "loaded"}}, {}};
+    }
+
+    Frame profile(const ordered_json& h) {
+        m_run.reset();
+        const RunConfig config = RunConfig::parse(h.at("config").get<std::string>());
+        const ProfileOptions options = profileOptionsFrom(h.value("options", ordered_json::object()));
+        send({{{"type", "phase"}, {"phase", "counting FLOPs"}}, {}});
+        const detail::FlopTable flops = detail::countFlops(*m_model, m_binding, h.value("flops_config", std::string()).empty()
+                                                                                    ? config
+                                                                                    : RunConfig::parse(h.at("flops_config").get<std::string>()));
+        Profile profile;
+        const RunResult result =
+            detail::profileConfiguration(*m_model, m_binding, config, options, flops, profile, phases(), nullptr);
+        Frame f = finished("profiled", result, true);
+        f.header["profile"] = detail::profileToJson(profile);
+        if (options.keepEvents) f.header["events"] = detail::eventsToJson(profile.events);
+        return f;
+    }
+
+    detail::FrameReader m_reader;
+    int m_out;
+    std::optional<Model> m_model;
+    InputBinding m_binding;
+    RunConfig m_config;
+    std::unique_ptr<detail::RoundRun> m_run;
+};
+
+} // namespace
+
+int serveWorker(int inFd, int outFd, int64_t memoryLimitBytes) {
+    if (memoryLimitBytes > 0) {
+        const rlimit limit{rlim_t(memoryLimitBytes), rlim_t(memoryLimitBytes)};
+        if (::setrlimit(RLIMIT_AS, &limit) != 0)
+            std::fprintf(stderr, "torchwb worker: cannot limit memory to %lld bytes: %s\n",
+                         static_cast<long long>(memoryLimitBytes), std::strerror(errno));
+    }
+    // TorchScript's print() and libraries write to stdout: send them to stderr, and keep the protocol
+    // on a descriptor of its own.
+    if (outFd == 1) {
+        outFd = ::dup(1);
+        ::dup2(2, 1);
+    }
+    installCrashHandlers();
+    return Server(inFd, outFd).serve();
+}
+
+} // namespace twb
