@@ -504,14 +504,27 @@ void TestCli::baselineGate() {
     const QString model = data("folding.pt");
     QCOMPARE(torchwb(QStringList{"bench", model, "--jit", "optimize", "--json", fast} + common).code, 0);
     QCOMPARE(torchwb(QStringList{"bench", model, "--jit", "off", "--json", slow} + common).code, 0);
+    const QString gated = m_tmp.filePath("gated.json");
     const Result regression =
-        torchwb(QStringList{"bench", model, "--baseline", fast, "--max-slowdown", "5%"} + common);
+        torchwb(QStringList{"bench", model, "--baseline", fast, "--max-slowdown", "5%", "--json", gated} + common);
     QCOMPARE(regression.code, 1);
-    QVERIFY2(regression.out.contains("REGRESSION"), qPrintable(regression.out));
+    // The verdict comes last, and the report keeps it.
+    QVERIFY2(regression.out.trimmed().endsWith("verdict: regression"), qPrintable(regression.out));
+    QCOMPARE(readJson(gated).value("gate").toObject().value("verdict").toString(), QString("regression"));
     const Result fine =
         torchwb(QStringList{"bench", model, "--jit", "optimize", "--baseline", slow} + common);
     QVERIFY2(fine.code == 0, qPrintable(fine.out));
-    QVERIFY2(fine.out.contains("baseline: ") && fine.out.contains(": ok"), qPrintable(fine.out));
+    QVERIFY2(fine.out.trimmed().endsWith("verdict: pass"), qPrintable(fine.out));
+    // --against measures the baseline model beside the candidate, rounds interleaved: the folding model
+    // unoptimized is far slower than the plain MLP on the same [2, 10] input.
+    const Result against = torchwb(QStringList{"bench", model, "--against", data("mlp_traced.pt")} + common);
+    QCOMPARE(against.code, 1);
+    QVERIFY2(against.out.contains("folding.pt · cpu · jit off is ") && against.out.contains("slower than mlp_traced.pt"),
+             qPrintable(against.out));
+    QVERIFY2(against.out.trimmed().endsWith("verdict: regression"), qPrintable(against.out));
+    const Result better = torchwb(QStringList{"bench", data("mlp_traced.pt"), "--against", model} + common);
+    QCOMPARE(better.code, 0);
+    QVERIFY2(better.out.trimmed().endsWith("verdict: pass"), qPrintable(better.out));
     const Result reports = torchwb({"compare", slow, fast, "--json"});
     QCOMPARE(reports.code, 0);
     const QJsonObject j = QJsonDocument::fromJson(reports.out.toUtf8()).object();

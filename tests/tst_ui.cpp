@@ -202,8 +202,10 @@ void TestUi::cancelLongRun() {
     QVERIFY(finished.wait(10000));
     QVERIFY(t.elapsed() < 5000);
     QCOMPARE(finished.last().at(0).toBool(), true);
-    QCOMPARE(w.resultsPanel()->runs().size(), std::size_t(1)); // the second configuration never started
-    QVERIFY(w.resultsPanel()->runs()[0].record.cancelled);
+    // Rounds are interleaved: both configurations had begun, and each keeps what it measured.
+    QCOMPARE(w.resultsPanel()->runs().size(), std::size_t(2));
+    for (const auto& run : w.resultsPanel()->runs())
+        QVERIFY(run.record.cancelled);
 }
 
 void TestUi::brokenFileShowsDiagnosisAndFix() {

@@ -604,8 +604,29 @@ def make_sample():
     np.save(os.path.join(out, "sample_expected.npy"), net(x).detach().numpy())
 
 
+def make_worker_faults():
+    """Models that fail the way user models do, for the worker tests: one that never returns, and one
+    that allocates far more memory than it should (4 GiB for a 4-element input)."""
+
+    class Forever(nn.Module):
+        def forward(self, x):
+            y = x
+            while True:
+                y = y + 1.0
+            return y
+
+    class Greedy(nn.Module):
+        def forward(self, x):
+            return x.sum() + torch.ones(x.numel() * (1 << 28)).sum()
+
+    jit_save(torch.jit.script(Forever()), path("loop_forever.pt"))
+    jit_save(torch.jit.script(Greedy()), path("greedy_alloc.pt"))
+    save_np("four.npy", np.arange(4, dtype=np.float32))
+
+
 if __name__ == "__main__":
     make_models()
+    make_worker_faults()
     make_tensors()
     make_broken()
     make_sample()

@@ -78,6 +78,21 @@ bool answeredError(const Frame& f, RunRecord& r) {
     return true;
 }
 
+// A model's allocation that failed: say what limit it met and how to move it.
+void explainMemory(RunRecord& r, const WorkerOptions& o) {
+    if (r.ok || !r.fix.empty()) return;
+    const bool memory = r.error.find("allocate memory") != std::string::npos ||
+                        r.error.find("out of memory") != std::string::npos ||
+                        r.error.find("bad_alloc") != std::string::npos;
+    if (!memory) return;
+    if (o.memoryLimitBytes > 0)
+        r.fix = "the worker's memory limit is " + std::to_string(o.memoryLimitBytes >> 20) +
+                " MiB: raise it with --memory-limit, or lower the batch size";
+    else
+        r.fix = "the machine ran out of memory for this model: lower the batch size; a memory limit (--memory-limit) "
+                "keeps one configuration from taking the machine's memory";
+}
+
 double roundTimeout(const WorkerOptions& o, double expectedSeconds) {
     return std::max(o.roundTimeoutMinimumSeconds, o.roundTimeoutFactor * expectedSeconds);
 }
@@ -146,6 +161,7 @@ public:
                 r.cancelled = true;
                 r.ok = !r.samplesNs.empty();
             }
+            explainMemory(r, m_plan.measurement.worker);
             summarize(r, processes);
         }
     }
@@ -198,6 +214,7 @@ public:
                 }
             }
             e.failed = !e.record.ok;
+            explainMemory(e.record, m_plan.measurement.worker);
             e.record.measurement = "quick";
             e.record.processes = 1;
             m_profiles[i].run = int(i);
@@ -589,8 +606,8 @@ void judge(GateEntry& e, double maxSlowdown) {
     else
         e.verdict = GateVerdict::Inconclusive;
     e.regression = e.verdict == GateVerdict::Regression;
-    std::snprintf(buf, sizeof buf, "%s: %s; allowed slowdown %.1f%%: %s", e.label.c_str(), e.latency.verdict.c_str(),
-                  maxSlowdown * 100, gateVerdictName(e.verdict).c_str());
+    std::snprintf(buf, sizeof buf, "%s; allowed slowdown %.1f%%: %s", e.latency.verdict.c_str(), maxSlowdown * 100,
+                  gateVerdictName(e.verdict).c_str());
     e.line = buf;
     if (e.verdict == GateVerdict::Inconclusive) e.line += " (the interval straddles the limit: measure longer or on a quieter machine)";
 }

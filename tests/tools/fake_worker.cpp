@@ -1,0 +1,126 @@
+// A worker that misbehaves on purpose, written apart from core's own protocol code so that the client is
+// held to the protocol as documented (worker.h, protocol.h): "TWBF", a 32-bit header length, a 64-bit
+// payload length, little endian, a JSON header, the payload. It answers like a worker until the request
+// named by its first argument, then does what the second says.
+//
+//   fake_worker REQUEST segv|abort|exit3|hang|garbage|oversize|silent
+//   fake_worker hello version         (says hello with protocol 999)
+//   fake_worker hello garbage         (writes text instead of its hello)
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <unistd.h>
+
+namespace {
+
+void writeAll(const std::string& s) {
+    std::size_t done = 0;
+    while (done < s.size()) {
+        const ssize_t n = ::write(1, s.data() + done, s.size() - done);
+        if (n <= 0) std::exit(1);
+        done += std::size_t(n);
+    }
+}
+
+void frame(const std::string& header, uint64_t payloadLength = 0) {
+    std::string f = "TWBF";
+    for (int i = 0; i < 4; ++i)
+        f.push_back(char((header.size() >> (8 * i)) & 0xff));
+    for (int i = 0; i < 8; ++i)
+        f.push_back(char((payloadLength >> (8 * i)) & 0xff));
+    writeAll(f + header);
+}
+
+bool readExact(char* out, std::size_t n) {
+    std::size_t done = 0;
+    while (done < n) {
+        const ssize_t r = ::read(0, out + done, n - done);
+        if (r <= 0) return false;
+        done += std::size_t(r);
+    }
+    return true;
+}
+
+// The next request's type, read crudely from its header ("type":"NAME").
+std::string nextRequest() {
+    char prefix[16];
+    if (!readExact(prefix, 16)) std::exit(0);
+    uint64_t headerLength = 0, payloadLength = 0;
+    for (int i = 0; i < 4; ++i)
+        headerLength |= uint64_t(uint8_t(prefix[4 + i])) << (8 * i);
+    for (int i = 0; i < 8; ++i)
+        payloadLength |= uint64_t(uint8_t(prefix[8 + i])) << (8 * i);
+    std::string header(headerLength, '\0'), payload(payloadLength, '\0');
+    if (!readExact(header.data(), headerLength) || !readExact(payload.data(), payloadLength)) std::exit(0);
+    const std::size_t at = header.find("\"type\":\"");
+    if (at == std::string::npos) return {};
+    const std::size_t start = at + 8;
+    return header.substr(start, header.find('"', start) - start);
+}
+
+void misbehave(const std::string& how) {
+    std::fprintf(stderr, "fake_worker: about to %s\n", how.c_str());
+    std::fflush(stderr);
+    if (how == "segv") std::raise(SIGSEGV);
+    if (how == "abort") std::abort();
+    if (how == "exit3") std::exit(3);
+    if (how == "hang")
+        while (true)
+            ::pause();
+    if (how == "garbage") {
+        writeAll("Traceback (most recent call last): this is not a frame\n");
+        ::pause();
+    }
+    if (how == "oversize") {
+        frame("{\"type\":\"loaded\"}", uint64_t(1) << 40);
+        ::pause();
+    }
+    if (how == "silent") std::exit(0);
+    std::fprintf(stderr, "fake_worker: unknown misbehaviour %s\n", how.c_str());
+    std::exit(2);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 3) {
+        std::fprintf(stderr, "usage: fake_worker REQUEST|hello HOW\n");
+        return 2;
+    }
+    const std::string when = argv[1], how = argv[2];
+    if (when == "hello" && how == "version") {
+        frame("{\"type\":\"hello\",\"protocol\":999}");
+        ::pause();
+    }
+    if (when == "hello") misbehave(how);
+    frame("{\"type\":\"hello\",\"protocol\":1}");
+    while (true) {
+        const std::string type = nextRequest();
+        if (type == when) misbehave(how);
+        if (type == "bye") return 0;
+        if (type == "load") frame("{\"type\":\"loaded\"}");
+        else if (type == "prepare")
+            frame("{\"type\":\"prepared\",\"ok\":true,\"record\":{\"label\":\"fake\",\"ok\":true,\"warmup_ns\":[1000,1000]}}");
+        else if (type == "round") {
+            // Five samples of 1 µs as little-endian doubles.
+            std::string payload;
+            const double v = 1000;
+            for (int i = 0; i < 5; ++i) {
+                uint64_t bits;
+                std::memcpy(&bits, &v, 8);
+                for (int b = 0; b < 8; ++b)
+                    payload.push_back(char((bits >> (8 * b)) & 0xff));
+            }
+            frame("{\"type\":\"samples\",\"ok\":true,\"count\":5}", payload.size());
+            writeAll(payload);
+        } else if (type == "finish")
+            frame("{\"type\":\"finished\",\"record\":{\"label\":\"fake\",\"ok\":true}}");
+        else if (type == "probe")
+            frame("{\"type\":\"probe\",\"gemm_ns\":1000,\"copy_ns\":1000}");
+        else
+            frame("{\"type\":\"error\",\"message\":\"fake_worker does not do " + type + "\"}");
+    }
+}
