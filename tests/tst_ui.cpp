@@ -80,6 +80,8 @@ private slots:
     void sweepPanelRecommendsAndAddsTheWinner();
     void packageRunsBesideItsTorchScriptTwin();
     void brokenAndHostileFilesInARow();
+    void crashingConfigurationIsAFailedRow();
+    void profileOfAttentionUnderFreezeSurvives();
 
 private:
     static QVector<twb::RunConfig> quick() {
@@ -885,6 +887,54 @@ void TestUi::brokenAndHostileFilesInARow() {
     // A folder and a pipe dropped on the window are named for what they are.
     w.openUrls({QUrl::fromLocalFile(m_settingsDir.path())});
     QTRY_VERIFY_WITH_TIMEOUT(!w.statusText().isEmpty(), 5000);
+}
+
+void TestUi::crashingConfigurationIsAFailedRow() {
+    // The worker of the configuration named "crash" dies of a segmentation fault while it prepares; the
+    // window stays, the other configuration is measured and charted, and the failed row says why.
+    MainWindow w;
+    w.show();
+    QVERIFY(openSample(w));
+    const QByteArray worker = qgetenv("TWB_WORKER");
+    qputenv("TWB_WORKER", qgetenv("TWB_FAKE_WORKER"));
+    qputenv("TWB_FAKE_FAULT", "prepare segv name=crash");
+    w.configPanel()->setConfigs({twb::RunConfig::parse("name=crash,jit=off,iters=20"),
+                                 twb::RunConfig::parse("name=fine,jit=off,iters=20")});
+    QSignalSpy finished(&w, &MainWindow::runsFinished);
+    w.runAll();
+    const bool done = finished.wait(60000);
+    qputenv("TWB_WORKER", worker);
+    qunsetenv("TWB_FAKE_FAULT");
+    QVERIFY(done);
+    const auto& runs = w.resultsPanel()->runs();
+    QCOMPARE(runs.size(), std::size_t(2));
+    QVERIFY(!runs[0].record.ok);
+    QVERIFY2(QString::fromStdString(runs[0].record.error).contains("Segmentation fault"),
+             runs[0].record.error.c_str());
+    QVERIFY2(runs[1].record.ok, runs[1].record.error.c_str());
+    QVERIFY(!runs[1].record.rounds.empty()); // the fake worker answers five samples a round
+    QCOMPARE(runs[1].record.samplesNs.size(), 5 * runs[1].record.rounds.size());
+    const QString tip = w.resultsPanel()->statsModel()->data(w.resultsPanel()->statsModel()->index(0, 1),
+                                                             Qt::ToolTipRole).toString();
+    QVERIFY2(tip.contains("fake_worker: about to segv") && tip.contains("preparing"), qPrintable(tip));
+}
+
+void TestUi::profileOfAttentionUnderFreezeSurvives() {
+    // Profiling a scripted nn.MultiheadAttention under freeze crashed LibTorch's stack capture, and with it
+    // the whole window; now the profile comes back, without stacks where it had to.
+    qputenv("XDG_CACHE_HOME", m_settingsDir.filePath("cache").toUtf8());
+    MainWindow w;
+    w.show();
+    QSignalSpy ready(&w, &MainWindow::inputsReady);
+    w.setPendingInputs({QString::fromStdString(TWB_DATA("mha_inputs.pt"))});
+    w.openFile(QString::fromStdString(TWB_DATA("mha_scripted.pt")));
+    QVERIFY(ready.wait(20000) && ready.last().at(0).toBool());
+    w.configPanel()->setConfigs({twb::RunConfig::parse("name=freeze,jit=freeze,iters=5,warmup=3")});
+    QSignalSpy finished(&w, &MainWindow::profilesFinished);
+    w.profileAll();
+    QVERIFY(finished.wait(120000));
+    QCOMPARE(w.profilePanel()->profiles().size(), std::size_t(1));
+    QVERIFY2(w.profilePanel()->profiles()[0].ok, w.profilePanel()->profiles()[0].error.c_str());
 }
 
 TWB_GUI_TEST_MAIN(TestUi)

@@ -1,5 +1,7 @@
 #include "item_models.h"
 
+#include "twb/report.h"
+
 #include "twb/stats.h"
 
 #include <QBrush>
@@ -180,7 +182,7 @@ QVariant StatsTableModel::data(const QModelIndex& index, int role) const {
     const auto& r = row.record;
     const auto& s = r.stats;
     if (role == Qt::ToolTipRole) {
-        if (!r.ok) return QString::fromStdString(r.error);
+        if (!r.ok) return QString::fromStdString(r.error + "\n" + twb::failureText(r)).trimmed();
         if (index.column() == 2 && row.vsBaseline) return QString::fromStdString(row.vsBaseline->verdict);
         if (index.column() == 11) {
             QStringList w;

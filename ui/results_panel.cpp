@@ -1,5 +1,7 @@
 #include "results_panel.h"
 
+#include "twb/report.h"
+
 #include "file_types.h"
 #include "plots.h"
 
@@ -216,7 +218,8 @@ void ResultsPanel::refreshTables() {
         for (const auto& w : r.record.warnings)
             warnings += runName(r) + ": " + QString::fromStdString(w) + "\n";
         if (!r.record.ok)
-            warnings += runName(r) + ": " + tr("failed: ") + QString::fromStdString(r.record.error) + "\n";
+            warnings += runName(r) + ": " + tr("failed: ") + QString::fromStdString(r.record.error) + "\n" +
+                        QString::fromStdString(twb::failureText(r.record));
     }
     m_stats->setRows(rows);
     m_statsView->resizeColumnsToContents();

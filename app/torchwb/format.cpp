@@ -1,5 +1,6 @@
 #include "format.h"
 
+#include "twb/report.h"
 #include "twb/error.h"
 
 #include <fstream>
@@ -243,25 +244,6 @@ std::string cell(const std::string& text, std::size_t width, bool left) {
     return left ? text + pad : pad + text;
 }
 
-std::string failureText(const twb::RunRecord& r) {
-    if (r.failedPhase.empty() && r.fix.empty()) return {};
-    std::ostringstream out;
-    out << "  " << r.label << ": failed";
-    if (!r.failedPhase.empty()) out << " in " << r.failedPhase;
-    if (r.signal) out << " (signal " << r.signal << ")";
-    if (r.exitCode) out << " (exit status " << r.exitCode << ")";
-    out << "\n";
-    if (!r.fix.empty()) out << "    fix: " << r.fix << "\n";
-    if (!r.stderrTail.empty()) {
-        out << "    the worker's last lines:\n";
-        std::istringstream lines(r.stderrTail);
-        std::string line;
-        while (std::getline(lines, line))
-            out << "      " << line << "\n";
-    }
-    return out.str();
-}
-
 std::string benchTable(const std::vector<twb::RunRecord>& runs) {
     std::ostringstream out;
     std::size_t width = 13;
@@ -289,7 +271,7 @@ std::string benchTable(const std::vector<twb::RunRecord>& runs) {
     }
     for (const auto& r : runs) {
         if (r.ok) continue;
-        const std::string text = failureText(r);
+        const std::string text = twb::failureText(r);
         if (!text.empty()) out << text;
     }
     for (const auto& r : runs) {

@@ -31,8 +31,6 @@ namespace twb::cli {
 
 // One row per run: median, p90, p99, mean ± sd, median CI, throughput, first call, preparation.
 std::string benchTable(const std::vector<twb::RunRecord>& runs);
-// A failed run's phase, signal, fix and the worker's last stderr lines; "" when it failed in its model.
-std::string failureText(const twb::RunRecord& r);
 std::string outputComparisonText(const twb::OutputComparison& c);
 
 } // namespace twb::cli

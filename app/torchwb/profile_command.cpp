@@ -218,7 +218,7 @@ int runProfile(const CLI::App& cmd, const ProfileArgs& a, std::ostream& out, std
         out << "\nProfile of " << p.label << "\n";
         if (!p.ok) {
             out << "  failed: " << p.error << "\n";
-            if (p.run >= 0 && std::size_t(p.run) < report.runs.size()) out << failureText(report.runs[std::size_t(p.run)]);
+            if (p.run >= 0 && std::size_t(p.run) < report.runs.size()) out << twb::failureText(report.runs[std::size_t(p.run)]);
             status = 1;
             continue;
         }

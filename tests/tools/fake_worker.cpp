@@ -6,11 +6,14 @@
 //   fake_worker REQUEST segv|abort|exit3|hang|garbage|oversize|silent
 //   fake_worker hello version         (says hello with protocol 999)
 //   fake_worker hello garbage         (writes text instead of its hello)
+//   fake_worker worker                (as TWB_WORKER: "REQUEST HOW [MARK]" from $TWB_FAKE_FAULT; with MARK,
+//                                      only a request whose header contains it misbehaves)
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <sstream>
 #include <string>
 #include <unistd.h>
 
@@ -44,6 +47,8 @@ bool readExact(char* out, std::size_t n) {
     return true;
 }
 
+std::string lastHeader;
+
 // The next request's type, read crudely from its header ("type":"NAME").
 std::string nextRequest() {
     char prefix[16];
@@ -55,6 +60,7 @@ std::string nextRequest() {
         payloadLength |= uint64_t(uint8_t(prefix[8 + i])) << (8 * i);
     std::string header(headerLength, '\0'), payload(payloadLength, '\0');
     if (!readExact(header.data(), headerLength) || !readExact(payload.data(), payloadLength)) std::exit(0);
+    lastHeader = header;
     const std::size_t at = header.find("\"type\":\"");
     if (at == std::string::npos) return {};
     const std::size_t start = at + 8;
@@ -86,11 +92,16 @@ void misbehave(const std::string& how) {
 } // namespace
 
 int main(int argc, char** argv) {
-    if (argc < 3) {
+    if (argc < 2 || (argc < 3 && std::string(argv[1]) != "worker")) {
         std::fprintf(stderr, "usage: fake_worker REQUEST|hello HOW\n");
         return 2;
     }
-    const std::string when = argv[1], how = argv[2];
+    std::string when = argv[1], how = argc > 2 ? argv[2] : "", mark;
+    if (when == "worker") { // started as `TWB_WORKER worker`
+        const char* fault = std::getenv("TWB_FAKE_FAULT");
+        std::istringstream words(fault ? fault : "");
+        words >> when >> how >> mark;
+    }
     if (when == "hello" && how == "version") {
         frame("{\"type\":\"hello\",\"protocol\":999}");
         ::pause();
@@ -99,7 +110,7 @@ int main(int argc, char** argv) {
     frame("{\"type\":\"hello\",\"protocol\":1}");
     while (true) {
         const std::string type = nextRequest();
-        if (type == when) misbehave(how);
+        if (type == when && lastHeader.find(mark) != std::string::npos) misbehave(how);
         if (type == "bye") return 0;
         if (type == "load") frame("{\"type\":\"loaded\"}");
         else if (type == "prepare")

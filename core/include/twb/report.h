@@ -88,6 +88,10 @@ Report reportFromJson(const std::string& json, const std::string& source = "repo
 void writeReport(const std::string& path, const Report& report); // written to a temporary file, then renamed
 Report readReport(const std::string& path);
 
+// How a run's worker failed, for a terminal or a tooltip: the phase, the signal or status, the fix and
+// the worker's last stderr lines, indented; "" when the run failed inside its model (its error says why).
+std::string failureText(const RunRecord& r);
+
 // run,label,phase,index,latency_ns,device_ns — one row per call, warm-up included.
 std::string samplesCsv(const Report& report);
 

@@ -822,6 +822,25 @@ Report readReport(const std::string& path) {
     return reportFromJson(s.str(), path);
 }
 
+std::string failureText(const RunRecord& r) {
+    if (r.failedPhase.empty() && r.fix.empty()) return {};
+    std::ostringstream out;
+    out << "  " << r.label << ": failed";
+    if (!r.failedPhase.empty()) out << " in " << r.failedPhase;
+    if (r.signal) out << " (signal " << r.signal << ")";
+    if (r.exitCode) out << " (exit status " << r.exitCode << ")";
+    out << "\n";
+    if (!r.fix.empty()) out << "    fix: " << r.fix << "\n";
+    if (!r.stderrTail.empty()) {
+        out << "    the worker's last lines:\n";
+        std::istringstream lines(r.stderrTail);
+        std::string line;
+        while (std::getline(lines, line))
+            out << "      " << line << "\n";
+    }
+    return out.str();
+}
+
 std::string samplesCsv(const Report& report) {
     std::ostringstream out;
     out.precision(17);
