@@ -61,6 +61,7 @@ private slots:
     void killedMidRun();
     void cancelStopsAHungWorker();
     void roundsAreInterleavedAndKept();
+    void aSweepWhoseWorkerCrashesStopsWithTheReason();
     void profileOfMultiheadAttentionUnderFreeze_data();
     void profileOfMultiheadAttentionUnderFreeze();
 };
@@ -245,6 +246,22 @@ void TestWorker::roundsAreInterleavedAndKept() {
     QCOMPARE(back.runs[1].rounds.size(), std::size_t(6));
     QCOMPARE(back.runs[1].rounds[5].process, 2);
     QCOMPARE(back.probe.gemmNs, r.probe.gemmNs);
+}
+
+void TestWorker::aSweepWhoseWorkerCrashesStopsWithTheReason() {
+    Bound b = bind("cnn_scripted.pt", "cnn_x.npy");
+    twb::SweepOptions options;
+    options.axes = {twb::SweepAxis::parse("jit=off,optimize")};
+    options.budgetSeconds = 2;
+    twb::WorkerOptions crashing;
+    crashing.command = {env("TWB_FAKE_WORKER"), "sweep", "segv"};
+    const twb::SweepResult r = twb::runSweep(b.model, b.specs, {}, options, {}, nullptr, crashing);
+    QVERIFY(!r.cancelled);
+    QCOMPARE(r.recommended, -1);
+    QVERIFY2(contains(r.recommendation, "The sweep stopped: the worker was killed by signal 11"), r.recommendation.c_str());
+    // And the real worker sweeps the same model to a recommendation.
+    const twb::SweepResult real = twb::runSweep(b.model, b.specs, {}, options);
+    QVERIFY2(real.recommended >= 0, real.recommendation.c_str());
 }
 
 void TestWorker::profileOfMultiheadAttentionUnderFreeze_data() {

@@ -5,6 +5,7 @@
 
 #include "twb/bench.h"
 #include "twb/build_info.h"
+#include "twb/environment.h"
 #include "twb/hashing.h" // reports carry SHA-256 fingerprints
 #include "twb/compare.h"
 #include "twb/profile.h"
@@ -17,18 +18,6 @@
 
 namespace twb {
 
-struct EnvironmentInfo {
-    std::string torchwbVersion, libtorchVersion;
-    LibTorchBuild libtorchBuild;
-    bool cudaCompiled = false, cudaAvailable = false;
-    std::string cudaVersion, cudnnVersion;
-    std::vector<std::string> cudaDevices;
-    std::string cpuModel;
-    int physicalCores = 0, hardwareThreads = 0, libtorchDefaultThreads = 0;
-    std::string os, hostName, time; // time: ISO 8601, UTC
-};
-
-EnvironmentInfo currentEnvironment();
 
 struct ModelRef {
     std::string path, sha256, kind, className;

@@ -8,6 +8,7 @@
 #include "twb/compare.h"
 #include "twb/model.h"
 #include "twb/stats.h"
+#include "twb/worker.h"
 
 #include <atomic>
 #include <functional>
@@ -114,8 +115,10 @@ struct SweepCallbacks {
 // Runs the sweep within options.budgetSeconds (plus at most a point's measurement), never throwing for a
 // failing point. Inputs are resized for the batch axis: generated ones regenerated, files repeated or
 // sliced along dimension 0.
+// The sweep runs in a worker process: a model that crashes or hangs ends the sweep with the points
+// measured so far and the reason, never the program.
 SweepResult runSweep(const Model& model, const std::vector<InputSpec>& inputs, const ReadOptions& read,
                      const SweepOptions& options, const SweepCallbacks& callbacks = {},
-                     const std::atomic<bool>* stop = nullptr);
+                     const std::atomic<bool>* stop = nullptr, const WorkerOptions& worker = {});
 
 } // namespace twb

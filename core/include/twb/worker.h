@@ -3,7 +3,7 @@
 // memory in a user's model ends one configuration, never the program that asked.
 #pragma once
 
-#include "twb/report.h"
+#include "twb/environment.h"
 
 #include <cstdint>
 #include <string>

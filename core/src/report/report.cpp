@@ -869,6 +869,9 @@ RunRecord runFromJson(const ordered_json& j) { return runFrom(j); }
 ordered_json profileToJson(const Profile& p) { return profileJson(p); }
 Profile profileFromJson(const ordered_json& j) { return profileFrom(j); }
 
+ordered_json sweepToJson(const SweepResult& r) { return sweepJson(r); }
+SweepResult sweepFromJson(const ordered_json& j) { return sweepFrom(j); }
+
 ordered_json eventsToJson(const std::vector<ProfileEvent>& events) {
     ordered_json a = ordered_json::array();
     for (const auto& e : events)

@@ -14,6 +14,8 @@ nlohmann::ordered_json runToJson(const RunRecord& r);
 RunRecord runFromJson(const nlohmann::ordered_json& j);
 nlohmann::ordered_json profileToJson(const Profile& p);
 Profile profileFromJson(const nlohmann::ordered_json& j);
+nlohmann::ordered_json sweepToJson(const SweepResult& r);
+SweepResult sweepFromJson(const nlohmann::ordered_json& j);
 nlohmann::ordered_json eventsToJson(const std::vector<ProfileEvent>& events);
 std::vector<ProfileEvent> eventsFromJson(const nlohmann::ordered_json& a);
 

@@ -29,31 +29,6 @@ using nlohmann::ordered_json;
 constexpr double kMinRoundSeconds = 0.2;
 constexpr int kMaxRounds = 5;
 
-// What every worker of the plan is sent: the model file, the bound inputs and the state_dicts loaded
-// into the model, so that it runs what the caller bound, whatever produced it.
-struct LoadRequest {
-    ordered_json header;
-    std::string payload;
-};
-
-LoadRequest loadRequest(const Model& model, const InputBinding& binding) {
-    LoadRequest l;
-    std::vector<Value> values;
-    std::vector<std::string> arguments;
-    for (const auto& a : binding.arguments) {
-        arguments.push_back(a.argument);
-        values.push_back(a.value);
-    }
-    ordered_json stateDicts = ordered_json::array();
-    for (const auto& load : detail::ModelAccess::stateDictLoads(model)) {
-        values.push_back(load.stateDict);
-        stateDicts.push_back({{"strict", load.strict}, {"strip_prefix", load.stripPrefix}});
-    }
-    l.header = {{"type", "load"}, {"model", model.info().path}, {"arguments", arguments}, {"state_dicts", stateDicts}};
-    if (!values.empty()) l.payload = detail::valueToBytes(makeList(values));
-    return l;
-}
-
 void recordFailure(RunRecord& r, const WorkerFailure& f) {
     if (f.cancelled) { // not a failure: the plan keeps what was measured
         r.cancelled = true;
@@ -276,19 +251,13 @@ private:
         }
     }
 
-    const LoadRequest& loadFor(const std::string& modelFile) {
+    const Frame& loadFor(const std::string& modelFile) {
         auto it = m_loads.find(modelFile);
         if (it != m_loads.end()) return it->second;
-        if (modelFile.empty()) return m_loads.emplace(modelFile, loadRequest(m_model, m_binding)).first->second;
-        // Another model measured with the same inputs: bound to its own forward in the worker.
-        LoadRequest l = loadRequest(m_model, m_binding);
-        l.header["model"] = modelFile;
-        l.header["state_dicts"] = ordered_json::array();
-        std::vector<Value> values;
-        for (const auto& a : m_binding.arguments)
-            values.push_back(a.value);
-        l.payload = values.empty() ? std::string() : detail::valueToBytes(makeList(values));
-        return m_loads.emplace(modelFile, std::move(l)).first->second;
+        // Another model is measured with the same inputs, bound to its own forward in the worker, and
+        // without the state_dicts loaded into the plan's model.
+        Frame load = modelFile.empty() ? detail::loadFrame(m_model, &m_binding) : detail::loadFrame(modelFile, &m_binding);
+        return m_loads.emplace(modelFile, std::move(load)).first->second;
     }
 
     // A worker with the model loaded; null (and the record says why) when that failed.
@@ -297,8 +266,7 @@ private:
         try {
             auto worker = std::make_unique<WorkerProcess>(o);
             worker->hello(keepGoing(index, "starting a worker"));
-            const LoadRequest& load = loadFor(e.modelFile);
-            const Frame f = worker->request({load.header, load.payload}, "load", o.firstCallTimeoutSeconds,
+            const Frame f = worker->request(loadFor(e.modelFile), "load", o.firstCallTimeoutSeconds,
                                             keepGoing(index, "loading"));
             if (answeredError(f, e.record)) {
                 e.failed = true;
@@ -486,7 +454,7 @@ private:
     Report& m_report;
     std::vector<Entry> m_entries;
     std::vector<Profile> m_profiles;
-    std::map<std::string, LoadRequest> m_loads;
+    std::map<std::string, Frame> m_loads;
     std::map<std::size_t, double> m_callEstimateNs;
     std::string m_lostStacks;
     int m_rounds = 1, m_totalRounds = 1;

@@ -7,6 +7,8 @@
 // way, and a test holds every stream's outputs to the single-stream ones.
 #include "twb/sweep.h"
 
+#include "sweep_internal.h"
+
 #include "harness.h"
 #include "torch_bridge.h"
 
@@ -400,8 +402,9 @@ void recommend(SweepResult& r) {
     if (w.streams > 1) r.applyFlags += "   (" + std::to_string(w.streams) + " concurrent streams)";
 }
 
-SweepResult runSweep(const Model& model, const std::vector<InputSpec>& inputs, const ReadOptions& read,
-                     const SweepOptions& options, const SweepCallbacks& callbacks, const std::atomic<bool>* stop) {
+SweepResult detail::sweepInProcess(const Model& model, const std::vector<InputSpec>& inputs, const ReadOptions& read,
+                                   const SweepOptions& options, const SweepCallbacks& callbacks,
+                                   const std::atomic<bool>* stop) {
     const auto start = Clock::now();
     const ThreadSettings threads = threadSettings();
     const int hardware = std::max(1, threads.hardware);

@@ -1,6 +1,9 @@
 #include "worker_client.h"
 
+#include "model_access.h"
 #include "report_json.h"
+
+#include "twb/value.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -35,6 +38,34 @@ std::string secondsText(double s) {
 }
 
 } // namespace
+
+namespace {
+Frame loadFrameOf(const std::string& path, const InputBinding* binding, const std::vector<ModelAccess::StateDictLoad>& loads) {
+    std::vector<Value> values;
+    std::vector<std::string> arguments;
+    if (binding)
+        for (const auto& a : binding->arguments) {
+            arguments.push_back(a.argument);
+            values.push_back(a.value);
+        }
+    nlohmann::ordered_json stateDicts = nlohmann::ordered_json::array();
+    for (const auto& load : loads) {
+        values.push_back(load.stateDict);
+        stateDicts.push_back({{"strict", load.strict}, {"strip_prefix", load.stripPrefix}});
+    }
+    Frame f{{{"type", "load"}, {"model", path}, {"arguments", arguments}, {"state_dicts", stateDicts}}, {}};
+    if (!values.empty()) f.payload = valueToBytes(makeList(values));
+    return f;
+}
+} // namespace
+
+Frame loadFrame(const Model& model, const InputBinding* binding) {
+    return loadFrameOf(model.info().path, binding, ModelAccess::stateDictLoads(model));
+}
+
+Frame loadFrame(const std::string& modelFile, const InputBinding* binding) {
+    return loadFrameOf(modelFile, binding, {});
+}
 
 std::string signalName(int signal) {
     const char* name = strsignal(signal);

@@ -7,6 +7,7 @@
 #include "protocol.h"
 
 #include "twb/error.h"
+#include "twb/model.h"
 #include "twb/worker.h"
 
 #include <atomic>
@@ -75,6 +76,11 @@ private:
     std::string m_phase = "start";
     std::unique_ptr<FrameReader> m_reader;
 };
+
+// The request that loads a model into a worker: its file, the bound inputs (when given) and, for a Model,
+// the state_dicts loaded into it, so that the worker runs what the caller bound, whatever produced it.
+Frame loadFrame(const Model& model, const InputBinding* binding);
+Frame loadFrame(const std::string& modelFile, const InputBinding* binding);
 
 // "Segmentation fault" for SIGSEGV, as strsignal says it.
 std::string signalName(int signal);

@@ -9,10 +9,13 @@
 #include "profiler.h"
 #include "protocol.h"
 #include "report_json.h"
+#include "sweep_internal.h"
 
 #include "twb/error.h"
 #include "twb/plan.h"
 #include "twb/runtime.h"
+#include "twb/input_spec.h"
+#include "twb/sweep.h"
 
 #include <ATen/Parallel.h>
 #include <torch/script.h>
@@ -54,7 +57,8 @@ void installCrashHandlers() {
     ss.ss_sp = altStack.data();
     ss.ss_size = altStack.size();
     ::sigaltstack(&ss, nullptr);
-    ::backtrace(nullptr, 0); // loads libgcc's unwinder now, not inside the handler
+    void* warm[1];
+    ::backtrace(warm, 1); // loads libgcc's unwinder now, not inside the handler
     for (int sig : {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL}) {
         struct sigaction sa{};
         sa.sa_handler = onFatalSignal;
@@ -189,6 +193,7 @@ private:
             return finished("ran", result, true);
         }
         if (type == "profile") return profile(h);
+        if (type == "sweep") return sweep(h);
         throw Error("the worker does not know the request '" + type + "'");
     }
 
@@ -228,7 +233,9 @@ private:
         }
         m_model = model;
         m_binding = m_model->bindInputs(provided);
-        if (!m_binding.ok) throw Error("the worker could not bind the inputs it was sent: " + m_binding.error);
+        // A sweep binds its own inputs (it resizes them): a load without arguments binds nothing here.
+        if (!m_binding.ok && !arguments.empty())
+            throw Error("the worker could not bind the inputs it was sent: " + m_binding.error);
         return {{{"type", "loaded"}}, {}};
     }
 
@@ -247,6 +254,47 @@ private:
         f.header["profile"] = detail::profileToJson(profile);
         if (options.keepEvents) f.header["events"] = detail::eventsToJson(profile.events);
         return f;
+    }
+
+    // A sweep's progress and points go out as they come, each answered by the client before it goes on.
+    Frame sweep(const ordered_json& h) {
+        m_run.reset();
+        std::vector<InputSpec> inputs;
+        ReadOptions read;
+        SweepOptions options;
+        detail::sweepRequestFrom(h, inputs, read, options);
+        std::atomic<bool> stop{false};
+        auto exchange = [&](const Frame& f) {
+            if (!send(f)) throw Error("the client went away");
+            const Frame reply = m_reader.read();
+            if (reply.type() == "sweep_stop")
+                stop = true;
+            else if (reply.type() != "sweep_next")
+                throw Error("a sweep was answered with '" + reply.type() + "'");
+        };
+        auto lastProgress = Clock::now() - std::chrono::seconds(1);
+        SweepCallbacks callbacks;
+        callbacks.progress = [&](const SweepProgress& p) {
+            if (Clock::now() - lastProgress < std::chrono::milliseconds(100)) return !stop.load();
+            lastProgress = Clock::now();
+            exchange({{{"type", "sweep_progress"},
+                       {"point", p.point},
+                       {"points", p.points},
+                       {"round", p.round},
+                       {"label", p.label},
+                       {"elapsed", p.elapsedSeconds},
+                       {"remaining", p.remainingSeconds},
+                       {"fraction", p.fraction}},
+                      {}});
+            return !stop.load();
+        };
+        callbacks.pointFinished = [&](const SweepPoint& p) {
+            SweepResult one;
+            one.points = {p};
+            exchange({{{"type", "sweep_point"}, {"sweep", detail::sweepToJson(one)}}, {}});
+        };
+        const SweepResult result = detail::sweepInProcess(*m_model, inputs, read, options, callbacks, &stop);
+        return {{{"type", "swept"}, {"sweep", detail::sweepToJson(result)}}, {}};
     }
 
     detail::FrameReader m_reader;

@@ -1,0 +1,21 @@
+// Internal: the sweep as it runs inside a worker process. runSweep (worker_sweep.cpp) starts a worker and
+// asks it for this, so a model that crashes during a sweep ends the sweep, never the program.
+#pragma once
+
+#include "twb/sweep.h"
+
+#include <nlohmann/json.hpp>
+
+namespace twb::detail {
+
+SweepResult sweepInProcess(const Model& model, const std::vector<InputSpec>& inputs, const ReadOptions& read,
+                           const SweepOptions& options, const SweepCallbacks& callbacks,
+                           const std::atomic<bool>* stop);
+
+// What a sweep request carries: the options, the input specs and how to read them.
+nlohmann::ordered_json sweepRequestJson(const std::vector<InputSpec>& inputs, const ReadOptions& read,
+                                        const SweepOptions& options);
+void sweepRequestFrom(const nlohmann::ordered_json& j, std::vector<InputSpec>& inputs, ReadOptions& read,
+                      SweepOptions& options);
+
+} // namespace twb::detail
