@@ -143,6 +143,9 @@ void TestUi::openSampleRunAndCompare() {
     QVERIFY(runs[1].hasComparison);
     // Per run: each call, the p5 and p95 edges of its band, and the rolling median.
     QCOMPARE(w.resultsPanel()->timelinePlot()->graphCount(), 8);
+    // Measured in three worker processes each: two dashed boundaries per configuration.
+    QCOMPARE(runs[1].record.processes, 3);
+    QCOMPARE(w.resultsPanel()->processBoundaries(), 4);
 
     QAbstractItemModelTester statsTester(const_cast<StatsTableModel*>(w.resultsPanel()->statsModel()),
                                          QAbstractItemModelTester::FailureReportingMode::QtTest);

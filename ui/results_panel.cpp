@@ -335,6 +335,7 @@ bool ResultsPanel::timelineShowsEachCall() const {
 void ResultsPanel::redrawCharts() {
     const QPalette pal = palette();
     m_rawGraphs.clear();
+    m_processBoundaries = 0;
     for (QCustomPlot* p : {m_timeline, m_distribution, m_summary}) {
         p->clearPlottables();
         p->clearItems();
@@ -390,6 +391,19 @@ void ResultsPanel::redrawCharts() {
         median->setData(bx, QVector<double>(band.median.begin(), band.median.end()), true);
         median->setPen(QPen(color, 2));
         yMax = std::max(yMax, r.stats.percentile(99) > 0 ? r.stats.percentile(99) : r.stats.max);
+        // Where each worker process's samples begin: the spread between processes is what the median's
+        // interval carries, so the timeline shows where one process ends and the next begins.
+        int lastProcess = r.rounds.empty() ? 0 : r.rounds.front().process;
+        for (const auto& span : r.rounds) {
+            if (span.process == lastProcess) continue;
+            lastProcess = span.process;
+            auto* line = new QCPItemStraightLine(m_timeline);
+            line->point1->setCoords(double(span.begin) - 0.5, 0);
+            line->point2->setCoords(double(span.begin) - 0.5, 1);
+            line->setPen(QPen(color, 1, Qt::DashLine));
+            line->setLayer(QStringLiteral("background"));
+            ++m_processBoundaries;
+        }
 
         const double key = double(shown + 1);
         labels->addTick(key, name);
@@ -420,6 +434,14 @@ void ResultsPanel::redrawCharts() {
         p99->setPen(QPen(pal.color(QPalette::WindowText), 1, Qt::DashLine));
         p99->setWhiskerWidth(6);
         p99->setName(tr("p99"));
+        // The median's 95% interval: across worker processes when it was measured in several.
+        auto* ci = new QCPErrorBars(m_summary->xAxis, m_summary->yAxis);
+        ci->setDataPlottable(bar);
+        ci->setData(QVector<double>{r.stats.median - r.stats.medianCiLow},
+                    QVector<double>{r.stats.medianCiHigh - r.stats.median});
+        ci->setPen(QPen(color.darker(160), 3));
+        ci->setWhiskerWidth(18);
+        ci->setName(r.processes > 1 ? tr("median 95% CI across processes") : tr("median 95% CI"));
         ++shown;
     }
     if (shown == 0) {
@@ -450,7 +472,8 @@ void ResultsPanel::redrawCharts() {
         p->yAxis->setScaleType(QCPAxis::stLogarithmic);
         p->yAxis->setTicker(logTime);
     }
-    m_timeline->xAxis->setLabel(tr("call (warm-up < 0 ≤ measured)"));
+    m_timeline->xAxis->setLabel(m_processBoundaries > 0 ? tr("call (warm-up < 0 ≤ measured; dashed: next worker process)")
+                                                        : tr("call (warm-up < 0 ≤ measured)"));
     m_summary->yAxis->setTicker(time);
     m_distribution->xAxis->setTicker(labels);
     m_summary->xAxis->setTicker(labels);

@@ -31,6 +31,8 @@ public:
     void showComparisonError(const QString& message);
     const std::vector<RunSnapshot>& runs() const { return m_runs; }
     const StatsTableModel* statsModel() const { return m_stats; }
+    // Dashed lines on the timeline where a configuration's next worker process begins.
+    int processBoundaries() const { return m_processBoundaries; }
     const LeafTableModel* leafModel() const { return m_leaves; }
     const ComparisonTableModel* comparisonModel() const { return m_comparison; }
     QCustomPlot* timelinePlot() const { return m_timeline; }
@@ -79,6 +81,7 @@ private:
     QCustomPlot* m_errors;
     QString m_referenceFile;
     std::vector<QCPGraph*> m_rawGraphs; // each run's calls, one by one
+    int m_processBoundaries = 0;
 };
 
 } // namespace twbui

@@ -13,6 +13,8 @@
 #include "twb/json.h"
 #include "twb/model.h"
 #include "twb/runtime.h"
+#include "twb/plan.h"
+#include "twb/report.h"
 #include "twb/tensor_io.h"
 #include "twb/worker.h"
 
@@ -37,7 +39,7 @@ struct RunOptions {
 };
 
 int runModel(const CLI::App& cmd, const RunOptions& o, const InputOptions& in, const ConfigOptions& cfg,
-             std::ostream& out, std::ostream& err) {
+             const MeasureOptions& measure, std::ostream& out, std::ostream& err) {
     const twb::RunConfig config = cfg.base();
     twb::validateConfig(config);
     twb::Model model = loadModel(o.model, in, out, o.json);
@@ -51,9 +53,9 @@ int runModel(const CLI::App& cmd, const RunOptions& o, const InputOptions& in, c
         for (const auto& a : binding.arguments)
             out << "input   " << a.argument << " <- " << a.source << "  " << a.value.describe() << "\n";
 
-    const twb::RunResult result = twb::runOnce(model, binding, config);
+    const twb::RunResult result = twb::runOnceInWorker(model, binding, config, measure.measurement().worker);
     if (!result.record.ok) {
-        err << "torchwb: " << result.record.error << "\n";
+        err << "torchwb: " << result.record.error << "\n" << twb::failureText(result.record);
         if (o.verbose && !result.record.errorDetail.empty())
             err << "detail: " << result.record.errorDetail << "\n";
         return 1;
@@ -121,6 +123,8 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
     runCmd->add_option("MODEL", ro.model, "TorchScript archive (torch.jit.save)")->required();
     runInputs.add(*runCmd);
     runConfig.add(*runCmd, false);
+    MeasureOptions runMeasure;
+    runMeasure.add(*runCmd, false);
     runCmd->add_option("-o,--output", ro.output,
                        "Write the outputs: .npy (one tensor) or .pt (any structure)");
     runCmd->add_option("--reference", ro.reference,
@@ -191,7 +195,7 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
             return twb::serveWorker(0, 1, limit);
         }
         if (inspect->parsed()) return runInspect(inspectPath, inspectJson, inspectCode, out);
-        if (runCmd->parsed()) return runModel(*runCmd, ro, runInputs, runConfig, out, err);
+        if (runCmd->parsed()) return runModel(*runCmd, ro, runInputs, runConfig, runMeasure, out, err);
         if (benchCmd->parsed()) return runBench(*benchCmd, bo, out, err);
         if (compareCmd->parsed()) return runCompare(co, out, err);
         if (profileCmd->parsed()) return runProfile(*profileCmd, po, out, err);

@@ -70,8 +70,9 @@ std::string nextRequest() {
 void misbehave(const std::string& how) {
     std::fprintf(stderr, "fake_worker: about to %s\n", how.c_str());
     std::fflush(stderr);
-    if (how == "segv") std::raise(SIGSEGV);
-    if (how == "abort") std::abort();
+    // Die of the signal itself, whatever handler a sanitizer runtime installed.
+    if (how == "segv") std::signal(SIGSEGV, SIG_DFL), std::raise(SIGSEGV);
+    if (how == "abort") std::signal(SIGABRT, SIG_DFL), std::abort();
     if (how == "exit3") std::exit(3);
     if (how == "hang")
         while (true)

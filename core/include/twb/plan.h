@@ -68,6 +68,11 @@ struct PlanCallbacks {
 Report runPlan(const Model& model, const std::vector<InputSpec>& inputs, const InputBinding& binding,
                const Plan& plan, const PlanCallbacks& callbacks = {}, const std::atomic<bool>* stop = nullptr);
 
+// One call of forward under the configuration, in a worker process (torchwb run): no warm-up, no
+// statistics. A worker that dies or hangs is a record that says why, as in a plan.
+RunResult runOnceInWorker(const Model& model, const InputBinding& binding, const RunConfig& config,
+                          const WorkerOptions& worker = {});
+
 // The run of `baseline` to hold `run` against: the same label, else the same position.
 const RunRecord* matchingRun(const Report& baseline, const RunRecord& run, std::size_t index);
 

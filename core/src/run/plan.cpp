@@ -524,6 +524,32 @@ Report runPlan(const Model& model, const std::vector<InputSpec>& inputs, const I
     return report;
 }
 
+RunResult runOnceInWorker(const Model& model, const InputBinding& binding, const RunConfig& config,
+                          const WorkerOptions& options) {
+    RunResult result;
+    result.record.config = config;
+    result.record.label = config.label();
+    try {
+        WorkerProcess worker(options);
+        worker.hello();
+        Frame f = worker.request(detail::loadFrame(model, &binding), "load", options.firstCallTimeoutSeconds);
+        if (!answeredError(f, result.record)) {
+            f = worker.request({{{"type", "run"}, {"config", config.toSpec()}}, {}}, "first call",
+                               options.firstCallTimeoutSeconds);
+            if (!answeredError(f, result.record)) {
+                result.record = detail::runFromJson(f.header.at("record"));
+                if (!f.payload.empty()) result.output = detail::valueFromBytes(f.payload, "the worker's output");
+            }
+        }
+        worker.close();
+    } catch (const WorkerFailure& f) {
+        recordFailure(result.record, f);
+    }
+    result.record.measurement = "quick";
+    explainMemory(result.record, options);
+    return result;
+}
+
 const RunRecord* matchingRun(const Report& baseline, const RunRecord& run, std::size_t index) {
     for (const auto& b : baseline.runs)
         if (b.label == run.label && b.ok) return &b;

@@ -40,12 +40,14 @@ std::string secondsText(double s) {
 } // namespace
 
 namespace {
-Frame loadFrameOf(const std::string& path, const InputBinding* binding, const std::vector<ModelAccess::StateDictLoad>& loads) {
+// byName: bound to the same forward, by its argument names; else (another model) by position.
+Frame loadFrameOf(const std::string& path, const InputBinding* binding, const std::vector<ModelAccess::StateDictLoad>& loads,
+                  bool byName) {
     std::vector<Value> values;
     std::vector<std::string> arguments;
     if (binding)
         for (const auto& a : binding->arguments) {
-            arguments.push_back(a.argument);
+            arguments.push_back(byName ? a.argument : std::string());
             values.push_back(a.value);
         }
     nlohmann::ordered_json stateDicts = nlohmann::ordered_json::array();
@@ -60,11 +62,11 @@ Frame loadFrameOf(const std::string& path, const InputBinding* binding, const st
 } // namespace
 
 Frame loadFrame(const Model& model, const InputBinding* binding) {
-    return loadFrameOf(model.info().path, binding, ModelAccess::stateDictLoads(model));
+    return loadFrameOf(model.info().path, binding, ModelAccess::stateDictLoads(model), true);
 }
 
 Frame loadFrame(const std::string& modelFile, const InputBinding* binding) {
-    return loadFrameOf(modelFile, binding, {});
+    return loadFrameOf(modelFile, binding, {}, false);
 }
 
 std::string signalName(int signal) {

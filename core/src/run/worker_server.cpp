@@ -229,7 +229,8 @@ private:
                 if (!r.applied) throw Error("the worker could not load the state_dict again: " + r.describe());
             }
             for (std::size_t i = 0; i < arguments.size(); ++i)
-                provided.push_back({arguments[i], values.at(i), "input " + arguments[i]});
+                provided.push_back({arguments[i], values.at(i),
+                                    arguments[i].empty() ? "input " + std::to_string(i + 1) : "input " + arguments[i]});
         }
         m_model = model;
         m_binding = m_model->bindInputs(provided);
