@@ -569,7 +569,7 @@ void TestCli::profileTablesDiffAndTrace() {
     QVERIFY2(r.out.contains("prim::mkldnn_convolution"), qPrintable(r.out));
     QVERIFY2(!r.err.contains("profiler_start"), qPrintable(r.err)); // libkineto's chatter is kept off stderr
     const QJsonObject report = readJson(json);
-    QCOMPARE(report.value("schema_version").toInt(), 2);
+    QCOMPARE(report.value("schema_version").toInt(), 3);
     QCOMPARE(report.value("profiles").toArray().size(), 2);
     QFile f(trace);
     QVERIFY(f.open(QIODevice::ReadOnly));

@@ -122,6 +122,33 @@ void TestPlan::regressionGate() {
     const twb::GateResult unmatched = twb::regressionGate(baseline, extra, 0.05);
     QVERIFY(!unmatched.entries[2].matched);
     QVERIFY(!unmatched.passed());
+    QCOMPARE(unmatched.verdict(), twb::GateVerdict::Inconclusive);
+    QCOMPARE(gate.verdict(), twb::GateVerdict::Regression);
+    QCOMPARE(twb::gateVerdictName(gate.verdict()), std::string("regression"));
+    QCOMPARE(gate.summary("base.json").verdict, std::string("regression"));
+
+    // A machine probe that ran 2× slower: a 20% slowdown of the model is within what the machine's own
+    // change explains, so no verdict; a 3× slowdown is beyond it, still a regression.
+    baseline.probe.gemmNs = {1.00e5, 1.01e5, 0.99e5, 1.00e5, 1.02e5};
+    twb::Report moved = slower;
+    moved.probe.gemmNs = {2.00e5, 2.02e5, 1.98e5, 2.01e5, 1.99e5};
+    const twb::GateResult probe = twb::regressionGate(baseline, moved, 0.05);
+    QCOMPARE(probe.verdict(), twb::GateVerdict::Inconclusive);
+    QVERIFY2(probe.machine.find("matrix-multiply probe ran 2.00× slower") != std::string::npos, probe.machine.c_str());
+    twb::Report muchSlower = moved;
+    muchSlower.runs = {fakeRun("a", 1e6, 8), fakeRun("b", 6e6, 9)};
+    QCOMPARE(twb::regressionGate(baseline, muchSlower, 0.05).verdict(), twb::GateVerdict::Regression);
+    moved.probe.gemmNs = baseline.probe.gemmNs;
+    QCOMPARE(twb::regressionGate(baseline, moved, 0.05).verdict(), twb::GateVerdict::Regression);
+    // Another machine with a probe in neither report: no verdict.
+    twb::Report oldBaseline = baseline;
+    oldBaseline.probe = {};
+    oldBaseline.environment.cpuModel = "CPU A";
+    twb::Report elsewhere = same;
+    elsewhere.environment.cpuModel = "CPU B";
+    const twb::GateResult other = twb::regressionGate(oldBaseline, elsewhere, 0.05);
+    QCOMPARE(other.verdict(), twb::GateVerdict::Inconclusive);
+    QVERIFY2(other.machine.find("the baseline ran on CPU A") != std::string::npos, other.machine.c_str());
 }
 
 void TestPlan::matchingRunsByLabelThenPosition() {

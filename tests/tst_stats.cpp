@@ -21,6 +21,8 @@ private slots:
     void histograms();
     void durations_data();
     void durations();
+    void roundsOverProcesses();
+    void pairedRounds();
 };
 
 namespace {
@@ -200,6 +202,75 @@ void TestStats::rollingBandSummarisesLongRuns() {
     const twb::RollingBand small = twb::rollingBand({3, 1, 2}, 500);
     QCOMPARE(small.median, (std::vector<double>{3, 1, 2}));
     QVERIFY(twb::rollingBand({}, 500).x.empty());
+}
+
+namespace {
+// `rounds` rounds in each process, `calls` samples a round around the process's centre (±1%).
+void addProcesses(std::vector<double>& samples, std::vector<twb::RoundSpan>& spans, const std::vector<double>& centres,
+                  int rounds, int calls, uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::uniform_real_distribution<double> jitter(0.99, 1.01);
+    for (int p = 0; p < int(centres.size()); ++p)
+        for (int r = 0; r < rounds; ++r) {
+            spans.push_back({p, r, int64_t(samples.size()), calls});
+            for (int k = 0; k < calls; ++k)
+                samples.push_back(centres[std::size_t(p)] * jitter(rng));
+        }
+}
+} // namespace
+
+void TestStats::roundsOverProcesses() {
+    // Three processes whose medians differ by 20%: the interval spans them, where one process's
+    // interval (±1% noise, hundreds of calls) would be a sliver around the pooled median.
+    std::vector<double> s;
+    std::vector<twb::RoundSpan> spans;
+    addProcesses(s, spans, {100, 110, 120}, 2, 200, 1);
+    const twb::LatencyStats h = twb::computeRoundStats(s, spans);
+    const twb::LatencyStats flat = twb::computeStats(s);
+    QCOMPARE(h.processMedians.size(), std::size_t(3));
+    QVERIFY(std::abs(h.processSpread - 1.2) < 0.01);
+    QVERIFY2(h.medianCiLow <= 100 && h.medianCiHigh >= 120,
+             qPrintable(QString("%1–%2").arg(h.medianCiLow).arg(h.medianCiHigh)));
+    QVERIFY(flat.medianCiHigh - flat.medianCiLow < 0.2 * (h.medianCiHigh - h.medianCiLow));
+    QVERIFY(h.ciMethod.find("3 processes (6 rounds)") != std::string::npos);
+    for (const auto& w : twb::stabilityWarnings(h))
+        QVERIFY(w.find("between the") == std::string::npos); // 1.2× is within what processes do
+
+    std::vector<double> busy;
+    std::vector<twb::RoundSpan> busySpans;
+    addProcesses(busy, busySpans, {100, 210, 105}, 1, 100, 2);
+    bool warned = false;
+    for (const auto& w : twb::stabilityWarnings(twb::computeRoundStats(busy, busySpans)))
+        warned = warned || w.find("medians differed 2.10× between the 3 worker processes") != std::string::npos;
+    QVERIFY(warned);
+
+    // One round in one process: the plain statistics.
+    std::vector<double> one;
+    std::vector<twb::RoundSpan> oneSpan;
+    addProcesses(one, oneSpan, {100}, 1, 100, 3);
+    QCOMPARE(twb::computeRoundStats(one, oneSpan).ciMethod, std::string("bootstrap"));
+}
+
+void TestStats::pairedRounds() {
+    // B is 10% faster than A in every round of every process, while the processes themselves differ by
+    // 30%: pairing by round sees the 10% through the processes' spread.
+    std::vector<double> a, b;
+    std::vector<twb::RoundSpan> sa, sb;
+    addProcesses(a, sa, {100, 130, 115, 105, 125}, 3, 50, 4);
+    addProcesses(b, sb, {90, 117, 103.5, 94.5, 112.5}, 3, 50, 5);
+    const twb::LatencyComparison c = twb::comparePairedRounds(a, sa, b, sb, "A", "B");
+    QVERIFY2(c.significant && std::abs(c.speedup - 1 / 0.9) < 0.01, c.verdict.c_str());
+    QVERIFY(c.ciLow > 1.05 && c.ciHigh < 1.17);
+    QVERIFY2(c.verdict.rfind("B is 1.11× faster than A", 0) == 0, c.verdict.c_str());
+    // The same spread and no difference: no verdict.
+    std::vector<double> same;
+    std::vector<twb::RoundSpan> ss;
+    addProcesses(same, ss, {100, 130, 115, 105, 125}, 3, 50, 6);
+    const twb::LatencyComparison none = twb::comparePairedRounds(a, sa, same, ss, "A", "A again");
+    QVERIFY2(!none.significant && none.ciLow < 1 && none.ciHigh > 1, none.verdict.c_str());
+    // Held as separate runs (a stored baseline), the processes' spread widens the interval.
+    const twb::LatencyComparison apart = twb::compareRunsAcrossProcesses(a, sa, b, sb, "A", "B");
+    QVERIFY(apart.ciHigh - apart.ciLow > c.ciHigh - c.ciLow);
 }
 
 TWB_TEST_MAIN(TestStats)

@@ -78,8 +78,9 @@ const RunRecord* matchingRun(const Report& baseline, const RunRecord& run, std::
 
 // Holding a run against a baseline, with three answers. Regression: slower with 95% confidence by more
 // than maxSlowdown (0.05 = 5%), the whole interval beyond the limit. Pass: the whole interval within the
-// limit. Inconclusive: the interval straddles the limit (the noise allows no verdict), or the machine
-// probe moved between the baseline and now (the machine changed, whatever the model did).
+// limit. Inconclusive: the interval straddles the limit, so the noise allows no verdict. Where the machine
+// probe moved between the baseline and now, the interval is first widened by the machine's own change;
+// another machine without a probe to compare gives no verdict.
 enum class GateVerdict { Pass, Regression, Inconclusive };
 std::string gateVerdictName(GateVerdict v); // "pass", "regression", "inconclusive"
 
@@ -94,7 +95,7 @@ struct GateEntry {
 struct GateResult {
     double maxSlowdown = 0.05;
     std::vector<GateEntry> entries;
-    std::string machine; // why the machine probe makes the answer inconclusive; "" when it held
+    std::string machine; // how the machine changed between the runs, and what that did; "" when it held
     GateVerdict verdict() const; // a regression anywhere, else inconclusive anywhere, else pass
     bool passed() const { return verdict() == GateVerdict::Pass; }
     GateSummary summary(const std::string& against) const;

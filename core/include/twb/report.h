@@ -56,8 +56,9 @@ struct GateSummary {
 };
 
 struct Report {
-    // 2: profiles and sweeps. Version 1 reports read as reports without them.
-    static constexpr int kSchemaVersion = 2;
+    // 2: profiles and sweeps. 3: runs measured in worker processes (rounds, measurement, failure), the
+    // machine probe and the gate. Older reports read as reports without them.
+    static constexpr int kSchemaVersion = 3;
     int schemaVersion = kSchemaVersion;
     EnvironmentInfo environment;
     ModelRef model;

@@ -570,9 +570,9 @@ std::string gateVerdictName(GateVerdict v) {
 }
 
 GateVerdict GateResult::verdict() const {
-    bool inconclusive = !machine.empty() || entries.empty();
+    bool inconclusive = entries.empty();
     for (const auto& e : entries) {
-        if (e.matched && e.verdict == GateVerdict::Regression && machine.empty()) return GateVerdict::Regression;
+        if (e.matched && e.verdict == GateVerdict::Regression) return GateVerdict::Regression;
         if (!e.matched || e.verdict != GateVerdict::Pass) inconclusive = true;
     }
     return inconclusive ? GateVerdict::Inconclusive : GateVerdict::Pass;
@@ -590,39 +590,48 @@ GateSummary GateResult::summary(const std::string& against) const {
 
 namespace {
 
-void judge(GateEntry& e, double maxSlowdown) {
-    char buf[320];
+// `widen` (≥ 1): how far the machine itself moved between the runs; the interval is stretched by it on
+// both sides before it is held against the limit, so a change of the machine cannot pass for one of the model.
+void judge(GateEntry& e, double maxSlowdown, double widen = 1) {
+    char buf[400];
     const double limit = 1 / (1 + maxSlowdown); // a speedup below this is a slowdown beyond the limit
-    if (e.latency.ciHigh < limit && e.latency.pValue < 0.05)
+    const double low = e.latency.ciLow / widen, high = e.latency.ciHigh * widen;
+    if (high < limit && e.latency.pValue < 0.05)
         e.verdict = GateVerdict::Regression;
-    else if (e.latency.ciLow >= limit)
+    else if (low >= limit)
         e.verdict = GateVerdict::Pass;
     else
         e.verdict = GateVerdict::Inconclusive;
     e.regression = e.verdict == GateVerdict::Regression;
-    std::snprintf(buf, sizeof buf, "%s; allowed slowdown %.1f%%: %s", e.latency.verdict.c_str(), maxSlowdown * 100,
-                  gateVerdictName(e.verdict).c_str());
+    std::snprintf(buf, sizeof buf, "%s; allowed slowdown %.1f%%%s: %s", e.latency.verdict.c_str(), maxSlowdown * 100,
+                  widen > 1 ? ", held to the machine's own change" : "", gateVerdictName(e.verdict).c_str());
     e.line = buf;
-    if (e.verdict == GateVerdict::Inconclusive) e.line += " (the interval straddles the limit: measure longer or on a quieter machine)";
+    if (e.verdict == GateVerdict::Inconclusive)
+        e.line += widen > 1 ? " (the machine changed too much between the runs to tell)"
+                            : " (the interval straddles the limit: measure longer, with more --processes, or on a quieter machine)";
 }
 
-// The machine changed when the probe's median moved by more than both runs' own spread allows.
-std::string probeMoved(const MachineProbe& before, const MachineProbe& now) {
-    auto moved = [](const std::vector<double>& a, const std::vector<double>& b, const char* what) -> std::string {
-        if (a.size() < 2 || b.size() < 2) return {};
+// How far the machine moved between two runs, from the probe: the larger of the matrix-multiply and
+// copy ratios when it moved beyond its own noise (significant and over 15%), else 1; 0 when a run has
+// no probe to tell.
+double probeChange(const MachineProbe& before, const MachineProbe& now, std::string& why) {
+    if (before.gemmNs.size() < 2 || now.gemmNs.size() < 2) return 0;
+    double factor = 1;
+    auto moved = [&](const std::vector<double>& a, const std::vector<double>& b, const char* what) {
+        if (a.size() < 2 || b.size() < 2) return;
         const LatencyComparison c = compareLatency(a, b, "the baseline", "now");
-        const double ratio = c.speedup; // > 1: the probe is faster now
-        if (c.significant && (ratio > 1.15 || ratio < 1 / 1.15)) {
+        const double f = c.speedup > 1 ? c.speedup : 1 / c.speedup;
+        if (c.significant && f > 1.15 && f > factor) {
+            factor = f;
             char buf[200];
-            std::snprintf(buf, sizeof buf, "the machine's %s probe ran %.2f× %s than at the baseline", what,
-                          ratio > 1 ? ratio : 1 / ratio, ratio > 1 ? "faster" : "slower");
-            return buf;
+            std::snprintf(buf, sizeof buf, "the machine's %s probe ran %.2f× %s than at the baseline", what, f,
+                          c.speedup > 1 ? "faster" : "slower");
+            why = buf;
         }
-        return {};
     };
-    std::string why = moved(before.gemmNs, now.gemmNs, "matrix-multiply");
-    if (why.empty()) why = moved(before.copyNs, now.copyNs, "memory-copy");
-    return why.empty() ? why : "inconclusive: " + why + ", so the machine changed, not only the model";
+    moved(before.gemmNs, now.gemmNs, "matrix-multiply");
+    moved(before.copyNs, now.copyNs, "memory-copy");
+    return factor;
 }
 
 } // namespace
@@ -631,6 +640,21 @@ GateResult regressionGate(const Report& baseline, const Report& current, double 
     if (!(maxSlowdown >= 0)) throw Error("the allowed slowdown must be zero or more");
     GateResult gate;
     gate.maxSlowdown = maxSlowdown;
+    std::string why;
+    double widen = probeChange(baseline.probe, current.probe, why);
+    const EnvironmentInfo &a = baseline.environment, &b = current.environment;
+    const bool elsewhere = !a.cpuModel.empty() &&
+                           (a.cpuModel != b.cpuModel || a.hostName != b.hostName || a.libtorchVersion != b.libtorchVersion);
+    auto where = [](const EnvironmentInfo& e) { return e.cpuModel + " (" + e.hostName + "), LibTorch " + e.libtorchVersion; };
+    if (widen > 1)
+        gate.machine = why + ": each interval is widened by that much";
+    if (elsewhere) {
+        gate.machine = "the baseline ran on " + where(a) + ", this run on " + where(b) +
+                       (widen >= 1 ? (widen > 1 ? "; " + why + ": each interval is widened by that much" : "")
+                                   : ": with no machine probe in the baseline to tell the machines apart, no verdict");
+        if (widen == 0) widen = INFINITY;
+    }
+    if (widen == 0) widen = 1; // an older baseline without a probe, on the same machine
     for (std::size_t i = 0; i < current.runs.size(); ++i) {
         const RunRecord& run = current.runs[i];
         GateEntry e;
@@ -640,13 +664,12 @@ GateResult regressionGate(const Report& baseline, const Report& current, double 
             e.matched = true;
             e.latency = compareRunsAcrossProcesses(before->samplesNs, before->rounds, run.samplesNs, run.rounds,
                                                    "the baseline", run.label);
-            judge(e, maxSlowdown);
+            judge(e, maxSlowdown, widen);
         } else {
             e.line = e.label + ": no run in the baseline to hold it against: inconclusive";
         }
         gate.entries.push_back(e);
     }
-    gate.machine = probeMoved(baseline.probe, current.probe);
     return gate;
 }
 
