@@ -207,8 +207,9 @@ void TestUi::cancelLongRun() {
     QVERIFY(finished.wait(10000));
     QVERIFY(t.elapsed() < 5000);
     QCOMPARE(finished.last().at(0).toBool(), true);
-    // Rounds are interleaved: both configurations had begun, and each keeps what it measured.
-    QCOMPARE(w.resultsPanel()->runs().size(), std::size_t(2));
+    // Rounds are interleaved: each configuration that had begun keeps what it measured, marked cancelled;
+    // one whose worker was still starting is left out.
+    QVERIFY(!w.resultsPanel()->runs().empty() && w.resultsPanel()->runs().size() <= 2);
     for (const auto& run : w.resultsPanel()->runs())
         QVERIFY(run.record.cancelled);
 }
@@ -925,6 +926,8 @@ void TestUi::crashingConfigurationIsAFailedRow() {
 void TestUi::profileOfAttentionUnderFreezeSurvives() {
     // Profiling a scripted nn.MultiheadAttention under freeze crashed LibTorch's stack capture, and with it
     // the whole window; now the profile comes back, without stacks where it had to.
+    if (!twb::inspectModelFile(TWB_DATA("mha_scripted.pt")).diagnosis.usable)
+        QSKIP("this LibTorch has no scaled_dot_product_attention (before 2.0): the model does not load here");
     qputenv("XDG_CACHE_HOME", m_settingsDir.filePath("cache").toUtf8());
     MainWindow w;
     w.show();

@@ -260,11 +260,12 @@ private:
         return m_loads.emplace(modelFile, std::move(load)).first->second;
     }
 
-    // A worker with the model loaded; null (and the record says why) when that failed.
-    std::unique_ptr<WorkerProcess> startWorker(Entry& e, int index) {
+    // A worker with the model loaded; null (and the record says why) when that failed. `spawned`: one
+    // already started, whose hello has not been read.
+    std::unique_ptr<WorkerProcess> startWorker(Entry& e, int index, std::unique_ptr<WorkerProcess> spawned = nullptr) {
         const WorkerOptions& o = m_plan.measurement.worker;
         try {
-            auto worker = std::make_unique<WorkerProcess>(o);
+            auto worker = spawned ? std::move(spawned) : std::make_unique<WorkerProcess>(o);
             worker->hello(keepGoing(index, "starting a worker"));
             const Frame f = worker->request(loadFor(e.modelFile), "load", o.firstCallTimeoutSeconds,
                                             keepGoing(index, "loading"));
@@ -287,10 +288,21 @@ private:
     }
 
     void startWorkers(int process) {
+        // Every worker of this process slot is started at once, so that loading LibTorch in one overlaps
+        // the warm-up of another; nothing is measured until all are ready.
+        std::vector<std::unique_ptr<WorkerProcess>> spawned(m_entries.size());
+        for (std::size_t i = 0; i < m_entries.size(); ++i) {
+            if (m_entries[i].failed) continue;
+            try {
+                spawned[i] = std::make_unique<WorkerProcess>(m_plan.measurement.worker);
+            } catch (const WorkerFailure&) {
+                // startWorker tries again below and records why it cannot
+            }
+        }
         for (std::size_t i = 0; i < m_entries.size() && !cancelled(); ++i) {
             Entry& e = m_entries[i];
             if (e.failed) continue;
-            e.worker = startWorker(e, int(i));
+            e.worker = startWorker(e, int(i), std::move(spawned[i]));
             if (!e.worker) continue;
             try {
                 const Frame f = e.worker->request({{{"type", "prepare"}, {"config", e.config.toSpec()}}, {}}, "preparing",
