@@ -287,6 +287,19 @@ private:
         }
     }
 
+    // One exchange with an entry's worker. A worker that fails ends the entry with the failure's record;
+    // a model's error (fn returns false, the record says why) ends it too, the worker closed cleanly.
+    template <typename Fn> void exchange(Entry& e, Fn&& fn) {
+        try {
+            if (fn()) return;
+            e.worker->close();
+        } catch (const WorkerFailure& f) {
+            recordFailure(e.record, f);
+        }
+        e.failed = true;
+        e.worker.reset();
+    }
+
     void startWorkers(int process) {
         // Every worker of this process slot is started at once, so that loading LibTorch in one overlaps
         // the warm-up of another; nothing is measured until all are ready.
@@ -304,17 +317,17 @@ private:
             if (e.failed) continue;
             e.worker = startWorker(e, int(i), std::move(spawned[i]));
             if (!e.worker) continue;
-            try {
+            exchange(e, [&] {
                 const Frame f = e.worker->request({{{"type", "prepare"}, {"config", e.config.toSpec()}}, {}}, "preparing",
                                                   m_plan.measurement.worker.firstCallTimeoutSeconds,
                                                   keepGoing(int(i), "warm-up"));
-                if (answeredError(f, e.record)) throw 0;
+                if (answeredError(f, e.record)) return false;
                 const RunRecord prepared = detail::runFromJson(f.header.at("record"));
                 if (!f.header.value("ok", false)) {
                     e.record.ok = false;
                     e.record.error = prepared.error;
                     e.record.errorDetail = prepared.errorDetail;
-                    throw 0;
+                    return false;
                 }
                 RunRecord& r = e.record;
                 if (process == 0) {
@@ -327,15 +340,8 @@ private:
                     r.batchSize = prepared.batchSize;
                 }
                 m_callEstimateNs[i] = medianOf(prepared.warmupNs);
-            } catch (const WorkerFailure& f) {
-                recordFailure(e.record, f);
-                e.failed = true;
-                e.worker.reset();
-            } catch (int) {
-                e.failed = true;
-                e.worker->close();
-                e.worker.reset();
-            }
+                return true;
+            });
         }
     }
 
@@ -345,11 +351,11 @@ private:
         if (e.config.iterations > 0 && iterations == 0) return; // fewer calls than rounds
         const double expected = iterations > 0 ? double(iterations) * m_callEstimateNs[index] * 1e-9
                                                : std::max(e.roundSeconds, 5 * m_callEstimateNs[index] * 1e-9);
-        try {
+        exchange(e, [&] {
             const Frame f = e.worker->request(
                 {{{"type", "round"}, {"seconds", e.roundSeconds}, {"iterations", iterations}}, {}}, "measuring",
                 roundTimeout(m_plan.measurement.worker, expected), keepGoing(int(index), "measuring"));
-            if (answeredError(f, e.record)) throw 0;
+            if (answeredError(f, e.record)) return false;
             const std::vector<double> samples = detail::unpackDoubles(f.payload);
             RunRecord& r = e.record;
             r.rounds.push_back({process, round, int64_t(r.samplesNs.size()), int64_t(samples.size())});
@@ -361,7 +367,7 @@ private:
                 r.ok = false;
                 r.error = f.header.value("error", std::string("a call failed"));
                 r.errorDetail = f.header.value("detail", std::string());
-                throw 0;
+                return false;
             }
             if (m_callbacks.progress) {
                 Progress p;
@@ -370,15 +376,8 @@ private:
                 p.iterations = int64_t(r.samplesNs.size());
                 if (!m_callbacks.progress(int(index), p)) m_cancelled = true;
             }
-        } catch (const WorkerFailure& f) {
-            recordFailure(e.record, f);
-            e.failed = true;
-            e.worker.reset();
-        } catch (int) {
-            e.failed = true;
-            e.worker->close();
-            e.worker.reset();
-        }
+            return true;
+        });
     }
 
     void probe() {
@@ -422,20 +421,16 @@ private:
         for (std::size_t i = 0; i < m_entries.size(); ++i) {
             Entry& e = m_entries[i];
             if (!e.worker) continue;
-            try {
+            exchange(e, [&] {
                 if (!cancelled()) {
                     const Frame f = e.worker->request({{{"type", "finish"}, {"output", process == 0}}, {}}, "finishing",
                                                       roundTimeout(m_plan.measurement.worker, 1), {});
-                    if (answeredError(f, e.record)) throw 0;
+                    if (answeredError(f, e.record)) return false;
                     takeFinished(e, f, process == 0);
                 }
-                e.worker->close();
-            } catch (const WorkerFailure& f) {
-                recordFailure(e.record, f);
-                e.failed = true;
-            } catch (int) {
-                e.failed = true;
-            }
+                return true;
+            });
+            if (e.worker) e.worker->close();
             e.worker.reset();
         }
     }
