@@ -14,7 +14,7 @@ root=$(cd "$here/../.." && pwd)
 build=${TWB_FUZZ_BUILD:-$root/build/asan}
 [ $# -ge 1 ] || { echo "usage: $0 SECONDS [TARGET...]" >&2; exit 2; }
 seconds=$1; shift
-targets=${*:-npy npz safetensors torch_save pickle diagnose csv image generator_spec input_spec report session}
+targets=${*:-npy npz safetensors torch_save pickle diagnose csv image generator_spec input_spec report session worker_stream}
 runs=${TWB_FUZZ_RUNS:--1}
 [ -x "$build/fuzz/fuzz_npy" ] || { echo "$0: no fuzz targets in $build/fuzz: cmake --preset asan && cmake --build --preset fuzz" >&2; exit 2; }
 

@@ -13,6 +13,11 @@
 #include "twb/report.h"
 #include "twb/session.h"
 
+#include "protocol.h"
+#include "report_json.h"
+
+#include <fcntl.h>
+
 #include <caffe2/serialize/inline_container.h>
 
 #include <fnmatch.h>
@@ -266,6 +271,34 @@ void session(const uint8_t* data, size_t size) {
     roundTrip(data, size, "session", sessionFromJson, sessionToJson);
 }
 
+// What a worker writes on its stdout, read as the client reads it: frames, then each answer's record,
+// profile, events, sweep, samples and output. A malformed answer is refused (the client turns a
+// ProtocolError, twb::Error or a JSON error into a failed configuration); nothing else may escape.
+void workerStream(const uint8_t* data, size_t size) {
+    static MemoryFile file;
+    const std::string& path = file.write(data, size);
+    const int fd = ::open(path.c_str(), O_RDONLY);
+    if (fd < 0) broken("cannot open the memory file");
+    detail::FrameReader reader(fd);
+    try {
+        for (int frames = 0; frames < 64; ++frames) {
+            const detail::Frame f = reader.read();
+            const auto& h = f.header;
+            if (h.contains("environment")) (void)detail::environmentFromJson(h.at("environment"));
+            if (h.contains("record")) (void)detail::runFromJson(h.at("record"));
+            if (h.contains("profile")) (void)detail::profileFromJson(h.at("profile"));
+            if (h.contains("events")) (void)detail::eventsFromJson(h.at("events"));
+            if (h.contains("sweep")) (void)detail::sweepFromJson(h.at("sweep"));
+            if (f.type() == "samples") (void)detail::unpackDoubles(f.payload);
+            else if (!f.payload.empty() && f.payload.size() < (1 << 16)) touch(detail::valueFromBytes(f.payload, "a payload"));
+        }
+    } catch (const detail::ProtocolError&) {
+    } catch (const Error&) {
+    } catch (const nlohmann::json::exception&) {
+    }
+    ::close(fd);
+}
+
 // Seeds: what a file in tests/data gives each target.
 std::vector<std::string> whole(const std::string& path) { return {detail::readWholeFile(path, 1 << 24)}; }
 
@@ -337,6 +370,7 @@ const std::vector<Target>& targets() {
         {"input_spec", inputSpec, "input specs, round trip", "", whole},
         {"report", report, "report JSON, round trip", "*.json", whole},
         {"session", session, "session JSON, round trip", "*.twb", whole},
+        {"worker_stream", workerStream, "a worker's frames as the client reads them", "", whole},
     };
     return all;
 }

@@ -44,6 +44,14 @@ void recordFailure(RunRecord& r, const WorkerFailure& f) {
     r.errorDetail = f.stderrTail;
 }
 
+// A frame whose header or payload this client cannot read: the worker is not one it understands.
+void recordMalformed(RunRecord& r, const std::string& phase, const std::exception& e) {
+    r.ok = false;
+    r.error = "the worker's answer during " + phase + " could not be read: " + e.what();
+    r.failedPhase = phase;
+    r.fix = "check that the worker is the same torchwb version as this one";
+}
+
 // An "error" answer: the model failed (a bad input, an operator's error), the worker is fine.
 bool answeredError(const Frame& f, RunRecord& r) {
     if (f.type() != "error") return false;
@@ -186,6 +194,9 @@ public:
                         continue;
                     }
                     break;
+                } catch (const std::exception& ex) {
+                    recordMalformed(e.record, "profiling", ex);
+                    break;
                 }
             }
             e.failed = !e.record.ok;
@@ -284,17 +295,24 @@ private:
             e.record.errorDetail = err.detail();
             e.failed = true;
             return nullptr;
+        } catch (const std::exception& ex) {
+            recordMalformed(e.record, "load", ex);
+            e.failed = true;
+            return nullptr;
         }
     }
 
     // One exchange with an entry's worker. A worker that fails ends the entry with the failure's record;
     // a model's error (fn returns false, the record says why) ends it too, the worker closed cleanly.
     template <typename Fn> void exchange(Entry& e, Fn&& fn) {
+        const std::string phase = e.worker ? e.worker->phase() : std::string();
         try {
             if (fn()) return;
             e.worker->close();
         } catch (const WorkerFailure& f) {
             recordFailure(e.record, f);
+        } catch (const std::exception& ex) { // an answer that is a frame but not one this client can read
+            recordMalformed(e.record, e.worker ? e.worker->phase() : phase, ex);
         }
         e.failed = true;
         e.worker.reset();
@@ -551,6 +569,8 @@ RunResult runOnceInWorker(const Model& model, const InputBinding& binding, const
         worker.close();
     } catch (const WorkerFailure& f) {
         recordFailure(result.record, f);
+    } catch (const std::exception& ex) {
+        recordMalformed(result.record, "first call", ex);
     }
     result.record.measurement = "quick";
     explainMemory(result.record, options);

@@ -249,7 +249,11 @@ WorkerHello WorkerProcess::hello(const std::function<bool()>& keepGoing) {
         fail("the worker " + m_program + " speaks protocol " + std::to_string(h.protocol) + "; this torchwb needs " +
                  std::to_string(kWorkerProtocolVersion),
              "install the same torchwb version on both sides");
-    if (f.header.contains("environment")) h.environment = environmentFromJson(f.header.at("environment"));
+    try {
+        if (f.header.contains("environment")) h.environment = environmentFromJson(f.header.at("environment"));
+    } catch (const std::exception& e) {
+        fail(std::string("the worker's hello could not be read: ") + e.what());
+    }
     return h;
 }
 

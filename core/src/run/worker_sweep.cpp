@@ -144,7 +144,7 @@ SweepResult runSweep(const Model& model, const std::vector<InputSpec>& inputs, c
                                      (failure.fix.empty() ? "" : " (" + failure.fix + ")") + ". " +
                                      partial.recommendation;
         return partial;
-    } catch (const Error& e) {
+    } catch (const std::exception& e) { // a model that did not load, or an answer this client cannot read
         recommend(partial);
         partial.recommendation = std::string("The sweep stopped: ") + e.what();
         return partial;
