@@ -94,10 +94,9 @@ bool FrameReader::frameReady(Frame& out) {
     if (payloadBytes > kMaxPayloadBytes)
         throw ProtocolError("it sent a frame payload of " + std::to_string(payloadBytes) + " bytes; the limit is " +
                             std::to_string(kMaxPayloadBytes));
-    if (m_buffer.size() < kPrefix + headerBytes + payloadBytes) {
-        m_buffer.reserve(std::size_t(kPrefix + headerBytes + payloadBytes));
-        return false;
-    }
+    // Memory follows the bytes that arrive, never what a frame claims: a peer announcing a large payload
+    // and sending nothing costs nothing.
+    if (m_buffer.size() < kPrefix + headerBytes + payloadBytes) return false;
     try {
         out.header = nlohmann::ordered_json::parse(m_buffer.begin() + kPrefix,
                                                    m_buffer.begin() + std::ptrdiff_t(kPrefix + headerBytes));
