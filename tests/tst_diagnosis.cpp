@@ -119,6 +119,13 @@ void TestDiagnosis::explanationsNameTheFix_data() {
     QTest::newRow("pickled module") << "cnn_pickled_module.pt"
                                     << "__main__.SmallCnn"
                                     << "torch.jit.script";
+    // PyTorch ≥ 2.6 loads weights only by default: the fix must say how to load a whole module, and warn.
+    QTest::newRow("pickled module, PyTorch 2.6") << "cnn_pickled_module.pt"
+                                                 << "__main__.SmallCnn"
+                                                 << "weights_only=False)\n";
+    QTest::newRow("pickled module, trust") << "cnn_pickled_module.pt"
+                                           << "__main__.SmallCnn"
+                                           << "only for a file you trust";
     QTest::newRow("pt2") << "exported.pt2"
                          << "no compiled code"
                          << "aoti_compile_and_package";

@@ -92,10 +92,12 @@ std::string pickledModuleFix(const std::string& path, const std::string& cls) {
     const std::string s = stem(path);
     return "Load it in Python, where the class " +
            (cls.empty() ? std::string("definition") : "'" + cls + "'") +
-           " can be imported, and save it as TorchScript:\n"
+           " can be imported, and save it as TorchScript. PyTorch 2.6 and newer load only weights by default, so "
+           "a whole module needs weights_only=False, which runs code from the file: do it only for a file you "
+           "trust.\n"
            "    model = torch.load(\"" +
            baseName(path) +
-           "\")\n"
+           "\", weights_only=False)\n"
            "    model.eval()\n"
            "    scripted = torch.jit.script(model)   # or: torch.jit.trace(model, example_inputs)\n"
            "    scripted.save(\"" +
