@@ -245,9 +245,10 @@ private:
         const RunConfig config = RunConfig::parse(h.at("config").get<std::string>());
         const ProfileOptions options = profileOptionsFrom(h.value("options", ordered_json::object()));
         send({{{"type", "phase"}, {"phase", "counting FLOPs"}}, {}});
-        const detail::FlopTable flops = detail::countFlops(*m_model, m_binding, h.value("flops_config", std::string()).empty()
-                                                                                    ? config
-                                                                                    : RunConfig::parse(h.at("flops_config").get<std::string>()));
+        // FLOPs are counted under the plan's first configuration, so that no JIT mode changes them.
+        const std::string flopsSpec = h.value("flops_config", std::string());
+        const detail::FlopTable flops =
+            detail::countFlops(*m_model, m_binding, flopsSpec.empty() ? config : RunConfig::parse(flopsSpec));
         Profile profile;
         const RunResult result =
             detail::profileConfiguration(*m_model, m_binding, config, options, flops, profile, phases(), nullptr);
