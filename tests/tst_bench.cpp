@@ -62,10 +62,11 @@ void TestBench::timeBudgetAndAutoWarmup() {
     QVERIFY2(r.record.ok, r.record.error.c_str());
     QVERIFY(r.record.warmupNs.size() >= 3); // auto warm-up covers the profiling executor's slow calls
     QVERIFY(r.record.samplesNs.size() >= 5);
-    double total = 0;
-    for (double s : r.record.samplesNs)
-        total += s;
-    QVERIFY2(total / 1e9 < 0.3 * 1.5 + 0.05, "the budget bounds the measuring time");
+    // Every call but the last began inside the budget: what the calls before it took is less than it.
+    double before = 0;
+    for (std::size_t i = 0; i + 1 < r.record.samplesNs.size(); ++i)
+        before += r.record.samplesNs[i];
+    QVERIFY2(before / 1e9 < 0.3, "a call began after the budget was spent");
 }
 
 void TestBench::progressAndCancel() {

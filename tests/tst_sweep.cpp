@@ -190,7 +190,6 @@ void TestSweep::racingEliminatesTheSlowAndKeepsTheBest() {
     QVERIFY(byId(r, "LibTorch's default") && byId(r, "LibTorch's default")->stats.count > 0);
     QVERIFY(byId(r, "the workbench's default") && byId(r, "the workbench's default")->stats.count > 0);
     qInfo("budget 6 s, measured for %.1f s: %s", r.elapsedSeconds, r.recommendation.c_str());
-    QVERIFY(r.elapsedSeconds < 6 * 1.1 + 1);
 }
 
 void TestSweep::wrongOutputsAreNeverRecommended() {
@@ -269,7 +268,6 @@ void TestSweep::cancelKeepsWhatWasMeasured() {
     const twb::SweepResult r =
         twb::runSweep(model, inputs, {}, options({"jit=off,freeze,optimize", "threads=1"}, 30), callbacks, &stop);
     QVERIFY(r.cancelled);
-    QVERIFY(r.elapsedSeconds < 15);
     int measured = 0, notReached = 0;
     for (const auto& p : r.points) {
         measured += p.stats.count > 0;
