@@ -11,10 +11,13 @@
 
 #include <QFile>
 #include <QObject>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 
+#include <algorithm>
 #include <csignal>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <sys/types.h>
 
@@ -57,7 +60,10 @@ private slots:
     void handshake();
     void faultsEndAConfiguration_data();
     void faultsEndAConfiguration();
+    void aHangingModelTimesOutAndThePlanGoesOn_data();
     void aHangingModelTimesOutAndThePlanGoesOn();
+    void sharedWorkersHoldEveryConfigurationOfAProcess();
+    void aSharedWorkerThatDiesEndsOnlyTheConfigurationInFlight();
     void anAllocationBeyondTheLimitIsAnError();
     void killedMidRun();
     void cancelStopsAHungWorker();
@@ -79,7 +85,8 @@ void TestWorker::handshake() {
         twb::checkWorker(wrong);
         QFAIL("a worker of another protocol version was accepted");
     } catch (const twb::Error& e) {
-        QVERIFY2(contains(e.what(), "speaks protocol 999; this torchwb needs 1"), e.what());
+        QVERIFY2(contains(e.what(), "speaks protocol 999; this torchwb needs " + std::to_string(twb::kWorkerProtocolVersion)),
+                 e.what());
     }
     twb::WorkerOptions missing;
     missing.command = {"/nonexistent/torchwb", "worker"};
@@ -135,10 +142,19 @@ void TestWorker::faultsEndAConfiguration() {
     QCOMPARE(back.runs[0].stderrTail, run.stderrTail);
 }
 
+void TestWorker::aHangingModelTimesOutAndThePlanGoesOn_data() {
+    QTest::addColumn<bool>("shared");
+    QTest::newRow("a worker each") << false;
+    QTest::newRow("one worker for both") << true;
+}
+
 void TestWorker::aHangingModelTimesOutAndThePlanGoesOn() {
-    // A scripted `while True:` never returns from its first call; the configuration after it still runs.
+    // A scripted `while True:` never returns from its first call; the configuration after it still runs
+    // (in a fresh worker, where both shared the one that was stopped).
+    QFETCH(bool, shared);
     Bound b = bind("cnn_scripted.pt", "cnn_x.npy");
     twb::Plan p = plan({"iters=10,warmup=1", "iters=10,warmup=1"});
+    p.measurement.shareWorkers = shared;
     p.modelFiles = {TWB_DATA("loop_forever.pt"), ""};
     p.measurement.worker.firstCallTimeoutSeconds = 5;
     // loop_forever takes a tensor of any shape: bind the CNN's input to it.
@@ -150,6 +166,103 @@ void TestWorker::aHangingModelTimesOutAndThePlanGoesOn() {
     QVERIFY(contains(r.runs[0].fix, "--timeout"));
     QVERIFY2(r.runs[1].ok, r.runs[1].error.c_str());
     QCOMPARE(r.runs[1].samplesNs.size(), std::size_t(10));
+}
+
+namespace {
+
+// The fake worker's log: for each process, the slots it was asked to load, in order.
+std::map<int, std::vector<int>> loadsByProcess(const QString& log) {
+    QFile f(log);
+    if (!f.open(QIODevice::ReadOnly)) return {};
+    std::map<int, std::vector<int>> out;
+    static const QRegularExpression load(QStringLiteral("^(\\d+) .*\"type\":\"load\".*\"slot\":(\\d+)"));
+    for (const QByteArray& line : f.readAll().split('\n')) {
+        const auto m = load.match(QString::fromUtf8(line));
+        if (m.hasMatch()) out[m.captured(1).toInt()].push_back(m.captured(2).toInt());
+    }
+    return out;
+}
+
+} // namespace
+
+void TestWorker::sharedWorkersHoldEveryConfigurationOfAProcess() {
+    // Two configurations in one real worker per process: each measured in every round, their rounds
+    // paired, the report saying how they were measured and what that means for memory.
+    Bound b = bind("cnn_scripted.pt", "cnn_x.npy");
+    twb::Plan p = plan({"iters=24,warmup=2", "jit=freeze,iters=24,warmup=2"});
+    p.measurement.processes = 3;
+    p.measurement.shareWorkers = true;
+    const twb::Report r = twb::runPlan(b.model, b.specs, b.binding, p);
+    QCOMPARE(r.runs.size(), std::size_t(2));
+    for (const auto& run : r.runs) {
+        QVERIFY2(run.ok, run.error.c_str());
+        QCOMPARE(run.measurement, std::string("interleaved, shared workers"));
+        QCOMPARE(run.samplesNs.size(), std::size_t(24));
+        QCOMPARE(run.processes, 3);
+        QCOMPARE(run.rounds.size(), std::size_t(6));
+        QVERIFY(std::any_of(run.warnings.begin(), run.warnings.end(),
+                            [](const std::string& w) { return contains(w, "peak memory is theirs together"); }));
+        QVERIFY(!run.outputs.empty());
+    }
+    for (std::size_t k = 0; k < 6; ++k) {
+        QCOMPARE(r.runs[0].rounds[k].process, r.runs[1].rounds[k].process);
+        QCOMPARE(r.runs[0].rounds[k].round, r.runs[1].rounds[k].round);
+    }
+    QCOMPARE(r.comparisons.size(), std::size_t(1));
+    QVERIFY(r.comparisons[0].outputs.allclose);
+
+    // The same plan against the fake worker, which logs who served what: one process per slot, holding both.
+    QTemporaryDir dir;
+    const QString log = dir.filePath("requests.log");
+    qputenv("TWB_FAKE_LOG", log.toUtf8());
+    p.measurement.worker.command = {env("TWB_FAKE_WORKER"), "worker"};
+    const twb::Report fake = twb::runPlan(b.model, b.specs, b.binding, p);
+    qunsetenv("TWB_FAKE_LOG");
+    QVERIFY2(fake.runs.size() == 2 && fake.runs[0].ok && fake.runs[1].ok, fake.runs[0].error.c_str());
+    const auto loads = loadsByProcess(log);
+    QCOMPARE(loads.size(), std::size_t(3));
+    for (const auto& [pid, loaded] : loads)
+        QCOMPARE(loaded, (std::vector<int>{0, 1}));
+}
+
+void TestWorker::aSharedWorkerThatDiesEndsOnlyTheConfigurationInFlight() {
+    // The worker dies of a segmentation fault in the middle configuration's first round. That one fails
+    // with the signal; the two others go on in a fresh worker and are measured in every round.
+    Bound b = bind("cnn_scripted.pt", "cnn_x.npy");
+    twb::Plan p = plan({"name=first,iters=20,warmup=1", "name=crash,iters=20,warmup=1", "name=last,iters=20,warmup=1"});
+    p.measurement.shareWorkers = true;
+    p.measurement.worker.command = {env("TWB_FAKE_WORKER"), "worker"};
+    QTemporaryDir dir;
+    const QString log = dir.filePath("requests.log");
+    qputenv("TWB_FAKE_LOG", log.toUtf8());
+    qputenv("TWB_FAKE_FAULT", "round segv \"slot\":1,");
+    const twb::Report r = twb::runPlan(b.model, b.specs, b.binding, p);
+    qunsetenv("TWB_FAKE_FAULT");
+    qunsetenv("TWB_FAKE_LOG");
+    QCOMPARE(r.runs.size(), std::size_t(3));
+    QVERIFY(!r.runs[1].ok);
+    QCOMPARE(r.runs[1].signal, SIGSEGV);
+    QCOMPARE(r.runs[1].failedPhase, std::string("measuring"));
+    QVERIFY2(contains(r.runs[1].stderrTail, "fake_worker: about to segv"), r.runs[1].stderrTail.c_str());
+    for (int i : {0, 2}) {
+        QVERIFY2(r.runs[std::size_t(i)].ok, r.runs[std::size_t(i)].error.c_str());
+        QCOMPARE(r.runs[std::size_t(i)].rounds.size(), std::size_t(4)); // 2 processes × 2 rounds
+        QCOMPARE(r.runs[std::size_t(i)].processes, 2);
+    }
+    // The process that died held all three; the one started in its place, and the next process's, the two left.
+    const auto loads = loadsByProcess(log);
+    if (loads.size() != 3) {
+        QFile f(log);
+        if (f.open(QIODevice::ReadOnly)) qInfo("%s", f.readAll().constData());
+    }
+    QCOMPARE(loads.size(), std::size_t(3));
+    int all = 0, two = 0;
+    for (const auto& [pid, loaded] : loads) {
+        all += loaded == std::vector<int>{0, 1, 2};
+        two += loaded == std::vector<int>{0, 2};
+    }
+    QCOMPARE(all, 1);
+    QCOMPARE(two, 2);
 }
 
 #if defined(__SANITIZE_ADDRESS__)

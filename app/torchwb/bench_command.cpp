@@ -118,6 +118,12 @@ int runBench(const CLI::App& cmd, const BenchArgs& a, std::ostream& out, std::os
     plan.measurement = a.measure.measurement();
     const std::size_t half = configs.size();
     if (!against.empty()) {
+        // The gate's question is a ratio: baseline and candidate share each worker unless told otherwise.
+        if (a.measure.workers.empty()) plan.measurement.shareWorkers = true;
+        // Even in one process the ratio differs a little from process to process (where its memory and
+        // threads landed): eight processes give the interval the degrees of freedom to resolve 10% on a
+        // noisy 2-core machine (tests/perf/README.md, "Figures that repeat").
+        if (!a.measure.processesGiven() && !plan.measurement.quick) plan.measurement.processes = 8;
         // The baseline's configurations first, then the candidate's, each named after its file.
         std::vector<twb::RunConfig> both;
         for (auto c : configs) {

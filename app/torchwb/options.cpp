@@ -139,15 +139,20 @@ twb::Model loadModel(const std::string& path, const InputOptions& o, std::ostrea
 
 void MeasureOptions::add(CLI::App& app, bool measuring) {
     if (measuring) {
-        app.add_option("--processes", processes,
+        processesOption = app.add_option("--processes", processes,
                        "Worker processes each configuration is measured in, its rounds interleaved with the other "
-                       "configurations' (default 3)")
+                       "configurations' (default 3; 8 with --against)")
             ->check(CLI::Range(1, 64));
         app.add_option("--rounds", rounds, "Rounds per process (default: rounds of at least 0.2 s, 1 to 5)")
             ->check(CLI::Range(0, 1000));
         app.add_flag("--quick", quick, "One worker process and one round per configuration: faster, and figures "
                                        "that may not repeat in the next run (the report says so)");
         app.add_option("--seed", seed, "Seed of the rounds' shuffled order (default 1)");
+        app.add_option("--workers", workers,
+                       "separate: each configuration in worker processes of its own (the default); shared: the "
+                       "configurations of each process in one worker, measured in turns, so that their ratios "
+                       "share its state and small differences resolve (the default with --against)")
+            ->check(CLI::IsMember({"separate", "shared"}));
     }
     app.add_option("--timeout", timeout,
                    "Seconds a worker may take to load, prepare and make its first call before it is stopped "
@@ -164,6 +169,7 @@ twb::Measurement MeasureOptions::measurement() const {
     m.processes = processes;
     m.rounds = rounds;
     m.seed = seed;
+    m.shareWorkers = workers == "shared";
     m.worker.firstCallTimeoutSeconds = timeout;
     if (!memoryLimit.empty()) {
         std::size_t used = 0;

@@ -52,6 +52,9 @@ struct MeasureOptions {
     double timeout = 60;
     std::string memoryLimit; // "8G", "512M", bytes
     uint64_t seed = 1;
+    std::string workers; // separate, shared; empty: the command's default
+    CLI::Option* processesOption = nullptr;
+    bool processesGiven() const { return processesOption && processesOption->count() > 0; }
     void add(CLI::App& app, bool measuring);
     twb::Measurement measurement() const;
 };

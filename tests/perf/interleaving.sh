@@ -53,8 +53,8 @@ i=0; while [ $i -lt "$trials" ]; do
   i=$((i + 1)); done
 echo "pass $(count 'verdict: pass' "$work/stored.txt"), inconclusive $(count 'verdict: inconclusive' "$work/stored.txt"), regression $(count 'verdict: regression' "$work/stored.txt")"
 
-for flags in "" "--processes 10"; do
-  echo "== A/B, batch 11 against batch 10 (--against ${flags:-, default processes}), $trials trials"
+for flags in "" "--processes 10" "--workers separate --processes 3"; do
+  echo "== A/B, batch 11 against batch 10 (--against ${flags:-, the defaults}), $trials trials"
   : > "$work/ab.txt"
   i=0; while [ $i -lt "$trials" ]; do
     "$torchwb" bench "$work/b11.pt" --against "$work/b10.pt" $gen $flags > "$work/one.txt" || true

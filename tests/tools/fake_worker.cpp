@@ -8,6 +8,8 @@
 //   fake_worker hello garbage         (writes text instead of its hello)
 //   fake_worker worker                (as TWB_WORKER: "REQUEST HOW [MARK]" from $TWB_FAKE_FAULT; with MARK,
 //                                      only a request whose header contains it misbehaves)
+#include "twb/worker.h"
+
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
@@ -61,6 +63,14 @@ std::string nextRequest() {
     std::string header(headerLength, '\0'), payload(payloadLength, '\0');
     if (!readExact(header.data(), headerLength) || !readExact(payload.data(), payloadLength)) std::exit(0);
     lastHeader = header;
+    // TWB_FAKE_LOG: every request is appended there as "PID HEADER", so a test can tell which process
+    // served what.
+    if (const char* log = std::getenv("TWB_FAKE_LOG")) {
+        if (FILE* f = std::fopen(log, "a")) {
+            std::fprintf(f, "%d %s\n", int(::getpid()), header.c_str());
+            std::fclose(f);
+        }
+    }
     const std::size_t at = header.find("\"type\":\"");
     if (at == std::string::npos) return {};
     const std::size_t start = at + 8;
@@ -108,7 +118,7 @@ int main(int argc, char** argv) {
         ::pause();
     }
     if (when == "hello") misbehave(how);
-    frame("{\"type\":\"hello\",\"protocol\":1}");
+    frame("{\"type\":\"hello\",\"protocol\":" + std::to_string(twb::kWorkerProtocolVersion) + "}");
     while (true) {
         const std::string type = nextRequest();
         if (type == when && lastHeader.find(mark) != std::string::npos) misbehave(how);

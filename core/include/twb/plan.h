@@ -29,6 +29,12 @@ struct Measurement {
     int processes = 3;
     int rounds = 0;          // per process; 0: as many rounds of at least 0.2 s as fit, from 1 to 5
     uint64_t seed = 1;       // the shuffled order of rounds, recorded so a run can be repeated
+    // Every configuration of a process slot in one worker, measured in turns: the configurations then
+    // share each process's state (where memory landed, how its threads were placed), which cancels in
+    // their paired ratios; the way to resolve small differences (bench --against). A worker that dies
+    // ends the configuration it was running; the others go on in a fresh one. Peak memory is then the
+    // configurations' together.
+    bool shareWorkers = false;
     WorkerOptions worker;
     int processCount() const { return quick ? 1 : std::max(1, processes); }
 };

@@ -85,9 +85,11 @@ LatencyComparison compareLatency(const std::vector<double>& baselineNs,
                                  const std::string& candidateName = "B", uint64_t seed = 20240229);
 
 // Two configurations measured in the same processes' time windows (round r of process p of each, run
-// one after the other): the speedup is the geometric mean of the per-round ratios of medians, and its
-// interval a hierarchical bootstrap over processes and rounds. Rounds without a partner are left out;
-// with fewer than two pairs it falls back to compareLatency.
+// one after the other): each process's ratio is the median of its rounds' ratios of medians (a round
+// the machine stalled in does not move it), the speedup is the geometric mean of the processes' ratios,
+// and its interval the wider of a hierarchical bootstrap over processes and rounds and a t interval over
+// the processes. Rounds without a partner are left out; with fewer than two pairs it falls back to
+// compareLatency.
 LatencyComparison comparePairedRounds(const std::vector<double>& baselineNs, const std::vector<RoundSpan>& baselineRounds,
                                       const std::vector<double>& candidateNs, const std::vector<RoundSpan>& candidateRounds,
                                       const std::string& baselineName = "A", const std::string& candidateName = "B",

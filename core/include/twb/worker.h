@@ -11,8 +11,9 @@
 
 namespace twb {
 
-// Raised when the protocol changes in a way an older peer cannot follow.
-constexpr int kWorkerProtocolVersion = 1;
+// Raised when the protocol changes in a way an older peer cannot follow. 2: requests name a slot, so one
+// worker holds several models and configurations (measured in turns in one process).
+constexpr int kWorkerProtocolVersion = 2;
 
 struct WorkerOptions {
     // The command that starts a worker speaking the protocol on stdin/stdout; empty: defaultWorkerCommand().

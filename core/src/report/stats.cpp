@@ -380,36 +380,36 @@ LatencyComparison comparePairedRounds(const std::vector<double>& base, const std
         }
     }
     if (pairCount < 2) return compareLatency(base, cand, baseName, candName, seed);
-    auto meanLog = [](const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0) / double(v.size()); };
-    std::vector<double> all;
-    for (const auto& p : pairs)
-        all.insert(all.end(), p.second.begin(), p.second.end());
+    auto mean = [](const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0) / double(v.size()); };
+    std::vector<double> perProcess; // each process's median log ratio
+    for (const auto& p : pairs) {
+        std::vector<double> logs = p.second;
+        perProcess.push_back(medianOf(logs));
+    }
     LatencyComparison c;
-    c.speedup = std::exp(meanLog(all));
+    c.speedup = std::exp(mean(perProcess));
     std::mt19937_64 rng(seed);
     std::uniform_int_distribution<std::size_t> pickProcess(0, pairs.size() - 1);
-    std::vector<double> ratios(kBootstrapResamples), drawn;
+    std::vector<double> ratios(kBootstrapResamples), centers(pairs.size()), drawn;
     for (auto& r : ratios) {
-        drawn.clear();
-        for (std::size_t i = 0; i < pairs.size(); ++i) {
+        for (auto& center : centers) {
             const auto& p = pairs[pickProcess(rng)].second;
             std::uniform_int_distribution<std::size_t> pickPair(0, p.size() - 1);
+            drawn.clear();
             for (std::size_t j = 0; j < p.size(); ++j)
                 drawn.push_back(p[pickPair(rng)]);
+            center = medianOf(drawn);
         }
-        r = std::exp(meanLog(drawn));
+        r = std::exp(mean(centers));
     }
     std::sort(ratios.begin(), ratios.end());
     c.ciLow = std::min(c.speedup, percentileOfSorted(ratios, 2.5));
     c.ciHigh = std::max(c.speedup, percentileOfSorted(ratios, 97.5));
-    if (pairs.size() > 1) { // each process's mean log ratio is one observation
-        std::vector<double> perProcess;
-        for (const auto& p : pairs)
-            perProcess.push_back(meanLog(p.second));
-        const auto [mean, se] = meanAndSe(perProcess);
+    if (perProcess.size() > 1) { // each process's ratio is one observation
+        const auto [m, se] = meanAndSe(perProcess);
         const double half = t975(int(perProcess.size()) - 1) * se;
-        c.ciLow = std::min(c.ciLow, std::exp(mean - half));
-        c.ciHigh = std::max(c.ciHigh, std::exp(mean + half));
+        c.ciLow = std::min(c.ciLow, std::exp(m - half));
+        c.ciHigh = std::max(c.ciHigh, std::exp(m + half));
     }
     c.pValue = bootstrapP(ratios);
     c.significant = (c.ciLow > 1 || c.ciHigh < 1) && c.pValue < 0.05;

@@ -26,8 +26,10 @@ using detail::WorkerFailure;
 using detail::WorkerProcess;
 using nlohmann::ordered_json;
 
-constexpr double kMinRoundSeconds = 0.2;
-constexpr int kMaxRounds = 5;
+// Rounds of separate workers switch processes, whose caches start cold: 0.2 s or more each. In a shared
+// worker a switch costs nothing of the kind, and shorter rounds pair the configurations more closely in time.
+constexpr double kMinRoundSeconds = 0.2, kMinSharedRoundSeconds = 0.02;
+constexpr int kMaxRounds = 5, kMaxSharedRounds = 20;
 
 void recordFailure(RunRecord& r, const WorkerFailure& f) {
     if (f.cancelled) { // not a failure: the plan keeps what was measured
@@ -94,7 +96,9 @@ struct Entry {
     Value output;
     bool failed = false;
     double roundSeconds = 0;
-    std::unique_ptr<WorkerProcess> worker;
+    // Its worker: its own, or the one every configuration of the process slot shares
+    // (Measurement::shareWorkers), in which it is the slot numbered by its index.
+    std::shared_ptr<WorkerProcess> worker;
     int roundsDone = 0;
     int parts = 1; // processes × rounds
     // A fixed count of calls is shared out exactly over the rounds: 20 calls in 3 × 2 rounds are 4,4,3,3,3,3.
@@ -124,19 +128,28 @@ public:
         std::mt19937_64 rng(m.seed);
         const int rounds = m_rounds;
         m_totalRounds = processes * rounds;
+        spawnAhead(processes);
         for (int p = 0; p < processes && !cancelled(); ++p) {
             startWorkers(p);
             for (int r = 0; r < rounds && !cancelled(); ++r) {
                 std::vector<std::size_t> order;
                 for (std::size_t i = 0; i < m_entries.size(); ++i)
-                    if (m_entries[i].worker) order.push_back(i);
+                    if (!m_entries[i].failed) order.push_back(i);
                 std::shuffle(order.begin(), order.end(), rng);
-                for (std::size_t i : order)
-                    if (!cancelled()) measureRound(m_entries[i], p, r);
+                for (std::size_t i : order) {
+                    if (cancelled()) break;
+                    // A shared worker that died with another configuration is started again for the rest.
+                    if (!m_entries[i].worker && !m_entries[i].failed) startWorkers(p);
+                    if (m_entries[i].worker) measureRound(m_entries[i], p, r);
+                }
                 if (!order.empty() && !cancelled()) probe();
             }
             finishWorkers(p);
         }
+        for (auto& slot : m_ahead) // workers started for slots that never came (a cancel, failures)
+            for (auto& w : slot)
+                if (!cancelled()) w->close();
+        m_ahead.clear();
         for (auto& e : m_entries) {
             e.worker.reset();
             RunRecord& r = e.record;
@@ -165,13 +178,17 @@ public:
                 e.record.config = e.config;
                 e.record.label = e.config.label();
                 try {
-                    auto worker = startWorker(e, int(i));
+                    auto worker = startWorker(e, int(i), nullptr);
                     if (!worker) break;
                     ordered_json o{{"calls", options.calls},         {"script_profile", options.scriptProfile},
                                    {"keep_events", options.keepEvents}, {"measure_peak", options.measurePeak},
                                    {"peak_cache_dir", options.peakCacheDir}, {"stacks", options.stacks}};
                     const Frame f = worker->request(
-                        {{{"type", "profile"}, {"config", e.config.toSpec()}, {"options", o}, {"flops_config", flopsConfig}},
+                        {{{"type", "profile"},
+                          {"slot", int(i)},
+                          {"config", e.config.toSpec()},
+                          {"options", o},
+                          {"flops_config", flopsConfig}},
                          {}},
                         "profiling", m_plan.measurement.worker.firstCallTimeoutSeconds + roundTimeout(m_plan.measurement.worker, e.config.seconds * 3),
                         keepGoing(int(i), "profiling"));
@@ -246,10 +263,14 @@ private:
         int rounds = m.rounds;
         if (m.quick)
             rounds = 1;
-        else if (rounds <= 0)
+        else if (rounds <= 0) {
+            const bool sharing = m.shareWorkers && m_plan.configs.size() > 1;
+            const int most = sharing ? kMaxSharedRounds : kMaxRounds;
             rounds = first && first->iterations <= 0
-                         ? std::clamp(int(first->seconds / processes / kMinRoundSeconds), 1, kMaxRounds)
-                         : std::clamp(int(first ? first->iterations / (processes * 4) : 1), 1, kMaxRounds);
+                         ? std::clamp(int(first->seconds / processes / (sharing ? kMinSharedRoundSeconds : kMinRoundSeconds)),
+                                      1, most)
+                         : std::clamp(int(first ? first->iterations / (processes * 4) : 1), 1, most);
+        }
         m_rounds = rounds;
         for (std::size_t i = 0; i < m_plan.configs.size(); ++i) {
             Entry& e = m_entries[i];
@@ -271,96 +292,203 @@ private:
         return m_loads.emplace(modelFile, std::move(load)).first->second;
     }
 
-    // A worker with the model loaded; null (and the record says why) when that failed. `spawned`: one
-    // already started, whose hello has not been read.
-    std::unique_ptr<WorkerProcess> startWorker(Entry& e, int index, std::unique_ptr<WorkerProcess> spawned = nullptr) {
-        const WorkerOptions& o = m_plan.measurement.worker;
-        try {
-            auto worker = spawned ? std::move(spawned) : std::make_unique<WorkerProcess>(o);
-            worker->hello(keepGoing(index, "starting a worker"));
-            const Frame f = worker->request(loadFor(e.modelFile), "load", o.firstCallTimeoutSeconds,
-                                            keepGoing(index, "loading"));
-            if (answeredError(f, e.record)) {
-                e.failed = true;
-                return nullptr;
+    bool shared() const { return m_plan.measurement.shareWorkers; }
+
+    // Workers cost a LibTorch start each (about 0.3 s): those of every process slot are started together
+    // and their hellos read before anything is measured, so that the starts overlap one another rather
+    // than add up, and none is still starting while another measures. Until its slot comes a worker
+    // waits, idle; none holds a model before then. One that fails here is started again when its slot
+    // comes, and that failure is recorded.
+    void spawnAhead(int processes) {
+        constexpr std::size_t kMostAhead = 16;
+        m_ahead.assign(std::size_t(processes), {});
+        const std::size_t perSlot = shared() ? 1 : m_entries.size();
+        std::size_t started = 0;
+        for (int p = 0; p < processes && started < kMostAhead; ++p) {
+            for (std::size_t k = 0; k < perSlot && started < kMostAhead; ++k, ++started) {
+                try {
+                    m_ahead[std::size_t(p)].push_back(std::make_shared<WorkerProcess>(m_plan.measurement.worker));
+                } catch (const WorkerFailure&) {
+                }
             }
-            return worker;
+        }
+        for (auto& slot : m_ahead) {
+            for (auto& w : slot) {
+                if (cancelled()) return;
+                try {
+                    w->hello(keepGoing(0, "starting workers"));
+                } catch (const WorkerFailure&) {
+                    w.reset();
+                }
+            }
+            slot.erase(std::remove(slot.begin(), slot.end(), nullptr), slot.end());
+        }
+    }
+
+    // A worker for this process slot: one started ahead, else a new one (which may throw WorkerFailure).
+    std::shared_ptr<WorkerProcess> spawn(int process) {
+        if (std::size_t(process) < m_ahead.size() && !m_ahead[std::size_t(process)].empty()) {
+            auto w = std::move(m_ahead[std::size_t(process)].back());
+            m_ahead[std::size_t(process)].pop_back();
+            return w;
+        }
+        return std::make_shared<WorkerProcess>(m_plan.measurement.worker);
+    }
+
+    // Runs one request of an entry's setup; false (the record says why, the entry failed) when it did not
+    // work. A worker that failed is dropped for every entry that shared it.
+    template <typename Fn> bool setUp(Entry& e, const std::string& phase, Fn&& fn) {
+        try {
+            fn();
+            return true;
         } catch (const WorkerFailure& f) {
             recordFailure(e.record, f);
-            e.failed = true;
-            return nullptr;
+            drop(e.worker);
         } catch (const Error& err) {
             e.record.ok = false;
             e.record.error = err.what();
             e.record.errorDetail = err.detail();
-            e.failed = true;
-            return nullptr;
         } catch (const std::exception& ex) {
-            recordMalformed(e.record, "load", ex);
-            e.failed = true;
-            return nullptr;
+            recordMalformed(e.record, phase, ex);
+            drop(e.worker);
         }
+        e.failed = true;
+        e.worker.reset();
+        return false;
     }
 
-    // One exchange with an entry's worker. A worker that fails ends the entry with the failure's record;
-    // a model's error (fn returns false, the record says why) ends it too, the worker closed cleanly.
+    // A worker that died or can no longer be read: every entry that shared it loses it (and is started
+    // again in a fresh one if it has not failed).
+    void drop(const std::shared_ptr<WorkerProcess>& worker) {
+        if (!worker) return;
+        const std::shared_ptr<WorkerProcess> keep = worker;
+        m_dropped = keep.get();
+        for (auto& o : m_entries)
+            if (o.worker == keep) o.worker.reset();
+    }
+
+    // Loads the entry's model into `worker` (its slot is its index); false when that failed.
+    bool load(Entry& e, int index, const std::shared_ptr<WorkerProcess>& worker) {
+        e.worker = worker;
+        return setUp(e, "load", [&] {
+            Frame frame = loadFor(e.modelFile);
+            frame.header["slot"] = index;
+            const Frame f = worker->request(frame, "load", m_plan.measurement.worker.firstCallTimeoutSeconds,
+                                            keepGoing(index, "loading"));
+            if (answeredError(f, e.record)) throw Error(e.record.error, e.record.errorDetail);
+        });
+    }
+
+    // A worker with the entry's model loaded; null (and the record says why) when that failed.
+    // `spawned`: one already started, whose hello has not been read.
+    std::shared_ptr<WorkerProcess> startWorker(Entry& e, int index, std::shared_ptr<WorkerProcess> spawned) {
+        std::shared_ptr<WorkerProcess> worker;
+        if (!setUp(e, "start", [&] {
+                worker = spawned ? std::move(spawned) : std::make_shared<WorkerProcess>(m_plan.measurement.worker);
+                worker->hello(keepGoing(index, "starting a worker"));
+            }))
+            return nullptr;
+        return load(e, index, worker) ? worker : nullptr;
+    }
+
+    // One exchange with an entry's worker. A worker that fails ends the entry with the failure's record
+    // (and a shared worker's other entries go on in a fresh one); a model's error (fn returns false, the
+    // record says why) ends the entry, its worker closed cleanly unless others still use it.
     template <typename Fn> void exchange(Entry& e, Fn&& fn) {
         const std::string phase = e.worker ? e.worker->phase() : std::string();
         try {
             if (fn()) return;
-            e.worker->close();
+            if (e.worker.use_count() == 1) e.worker->close();
         } catch (const WorkerFailure& f) {
             recordFailure(e.record, f);
+            drop(e.worker);
         } catch (const std::exception& ex) { // an answer that is a frame but not one this client can read
             recordMalformed(e.record, e.worker ? e.worker->phase() : phase, ex);
+            drop(e.worker);
         }
         e.failed = true;
         e.worker.reset();
     }
 
+    // Starts the workers of a process slot for every entry that has none and has not failed, loads and
+    // prepares each; nothing is measured until all are ready.
     void startWorkers(int process) {
-        // Every worker of this process slot is started at once, so that loading LibTorch in one overlaps
-        // the warm-up of another; nothing is measured until all are ready.
-        std::vector<std::unique_ptr<WorkerProcess>> spawned(m_entries.size());
-        for (std::size_t i = 0; i < m_entries.size(); ++i) {
-            if (m_entries[i].failed) continue;
+        std::vector<std::size_t> need;
+        for (std::size_t i = 0; i < m_entries.size(); ++i)
+            if (!m_entries[i].failed && !m_entries[i].worker) need.push_back(i);
+        if (need.empty()) return;
+        if (shared()) {
+            // One worker for all; an entry whose load or preparation kills it has failed, and the rest
+            // go on in a fresh worker.
+            while (!need.empty() && !cancelled()) {
+                std::shared_ptr<WorkerProcess> worker;
+                try {
+                    worker = spawn(process);
+                    worker->hello(keepGoing(int(need.front()), "starting a worker"));
+                } catch (const WorkerFailure& f) { // the worker program itself: no configuration can run
+                    for (std::size_t i : need) {
+                        recordFailure(m_entries[i].record, f);
+                        m_entries[i].failed = true;
+                    }
+                    return;
+                }
+                m_dropped = nullptr; // (a new worker may live where the last one that died did)
+                for (std::size_t i : need) {
+                    if (cancelled()) break;
+                    Entry& e = m_entries[i];
+                    if (load(e, int(i), worker)) prepare(e, int(i), process);
+                    if (m_dropped == worker.get()) break; // it died with this entry: the rest start again
+                }
+                need.clear();
+                for (std::size_t i = 0; i < m_entries.size(); ++i)
+                    if (!m_entries[i].failed && !m_entries[i].worker) need.push_back(i);
+            }
+            return;
+        }
+        // A worker each, all started at once, so that loading LibTorch in one overlaps the warm-up of
+        // another.
+        std::vector<std::shared_ptr<WorkerProcess>> spawned(m_entries.size());
+        for (std::size_t i : need) {
             try {
-                spawned[i] = std::make_unique<WorkerProcess>(m_plan.measurement.worker);
+                spawned[i] = spawn(process);
             } catch (const WorkerFailure&) {
                 // startWorker tries again below and records why it cannot
             }
         }
-        for (std::size_t i = 0; i < m_entries.size() && !cancelled(); ++i) {
+        for (std::size_t i : need) {
+            if (cancelled()) break;
             Entry& e = m_entries[i];
-            if (e.failed) continue;
             e.worker = startWorker(e, int(i), std::move(spawned[i]));
-            if (!e.worker) continue;
-            exchange(e, [&] {
-                const Frame f = e.worker->request({{{"type", "prepare"}, {"config", e.config.toSpec()}}, {}}, "preparing",
-                                                  m_plan.measurement.worker.firstCallTimeoutSeconds,
-                                                  keepGoing(int(i), "warm-up"));
-                if (answeredError(f, e.record)) return false;
-                const RunRecord prepared = detail::runFromJson(f.header.at("record"));
-                if (!f.header.value("ok", false)) {
-                    e.record.ok = false;
-                    e.record.error = prepared.error;
-                    e.record.errorDetail = prepared.errorDetail;
-                    return false;
-                }
-                RunRecord& r = e.record;
-                if (process == 0) {
-                    r.config = prepared.config;
-                    r.threadsUsed = prepared.threadsUsed;
-                    r.libtorchDefaultThreads = prepared.libtorchDefaultThreads;
-                    r.prepareSeconds = prepared.prepareSeconds;
-                    r.firstCallNs = prepared.firstCallNs;
-                    r.warmupNs = prepared.warmupNs;
-                    r.batchSize = prepared.batchSize;
-                }
-                m_callEstimateNs[i] = medianOf(prepared.warmupNs);
-                return true;
-            });
+            if (e.worker) prepare(e, int(i), process);
         }
+    }
+
+    void prepare(Entry& e, int index, int process) {
+        exchange(e, [&] {
+            const Frame f = e.worker->request(
+                {{{"type", "prepare"}, {"slot", index}, {"config", e.config.toSpec()}}, {}}, "preparing",
+                m_plan.measurement.worker.firstCallTimeoutSeconds, keepGoing(index, "warm-up"));
+            if (answeredError(f, e.record)) return false;
+            const RunRecord prepared = detail::runFromJson(f.header.at("record"));
+            if (!f.header.value("ok", false)) {
+                e.record.ok = false;
+                e.record.error = prepared.error;
+                e.record.errorDetail = prepared.errorDetail;
+                return false;
+            }
+            RunRecord& r = e.record;
+            if (r.warmupNs.empty() || process == 0) {
+                r.config = prepared.config;
+                r.threadsUsed = prepared.threadsUsed;
+                r.libtorchDefaultThreads = prepared.libtorchDefaultThreads;
+                r.prepareSeconds = prepared.prepareSeconds;
+                r.firstCallNs = prepared.firstCallNs;
+                r.warmupNs = prepared.warmupNs;
+                r.batchSize = prepared.batchSize;
+            }
+            m_callEstimateNs[std::size_t(index)] = medianOf(prepared.warmupNs);
+            return true;
+        });
     }
 
     void measureRound(Entry& e, int process, int round) {
@@ -371,7 +499,8 @@ private:
                                                : std::max(e.roundSeconds, 5 * m_callEstimateNs[index] * 1e-9);
         exchange(e, [&] {
             const Frame f = e.worker->request(
-                {{{"type", "round"}, {"seconds", e.roundSeconds}, {"iterations", iterations}}, {}}, "measuring",
+                {{{"type", "round"}, {"slot", int(index)}, {"seconds", e.roundSeconds}, {"iterations", iterations}}, {}},
+                "measuring",
                 roundTimeout(m_plan.measurement.worker, expected), keepGoing(int(index), "measuring"));
             if (answeredError(f, e.record)) return false;
             const std::vector<double> samples = detail::unpackDoubles(f.payload);
@@ -436,25 +565,31 @@ private:
     }
 
     void finishWorkers(int process) {
+        std::vector<std::shared_ptr<WorkerProcess>> done;
         for (std::size_t i = 0; i < m_entries.size(); ++i) {
             Entry& e = m_entries[i];
             if (!e.worker) continue;
             exchange(e, [&] {
                 if (!cancelled()) {
-                    const Frame f = e.worker->request({{{"type", "finish"}, {"output", process == 0}}, {}}, "finishing",
-                                                      roundTimeout(m_plan.measurement.worker, 1), {});
+                    const Frame f =
+                        e.worker->request({{{"type", "finish"}, {"slot", int(i)}, {"output", process == 0}}, {}},
+                                          "finishing", roundTimeout(m_plan.measurement.worker, 1), {});
                     if (answeredError(f, e.record)) return false;
                     takeFinished(e, f, process == 0);
                 }
                 return true;
             });
-            if (e.worker) e.worker->close();
+            if (e.worker && std::find(done.begin(), done.end(), e.worker) == done.end()) done.push_back(e.worker);
             e.worker.reset();
         }
+        for (auto& w : done)
+            w->close();
     }
 
     void summarize(RunRecord& r, int processes) {
         r.measurement = m_plan.measurement.quick ? "quick" : "interleaved";
+        const bool sharing = shared() && m_entries.size() > 1;
+        if (sharing) r.measurement += ", shared workers";
         std::vector<int> seen;
         for (const auto& s : r.rounds)
             if (std::find(seen.begin(), seen.end(), s.process) == seen.end()) seen.push_back(s.process);
@@ -466,6 +601,9 @@ private:
         if (r.config.warmup >= 0 && r.config.warmup < 3)
             r.warnings.push_back("a warm-up of " + std::to_string(r.config.warmup) +
                                  " calls is short: TorchScript's profiling executor makes calls 1 and 2 slow");
+        if (sharing && r.peakRssBytes > 0)
+            r.warnings.push_back("measured in worker processes shared with the plan's other configurations: "
+                                 "its peak memory is theirs together");
         if (r.ok && processes > 1 && r.processes < processes)
             r.warnings.push_back("measured in " + std::to_string(r.processes) + " of " + std::to_string(processes) +
                                  " worker processes");
@@ -481,6 +619,8 @@ private:
     std::vector<Profile> m_profiles;
     std::map<std::string, Frame> m_loads;
     std::map<std::size_t, double> m_callEstimateNs;
+    std::vector<std::vector<std::shared_ptr<WorkerProcess>>> m_ahead; // per process slot, started ahead
+    const WorkerProcess* m_dropped = nullptr; // the worker that failed last
     std::string m_lostStacks;
     int m_rounds = 1, m_totalRounds = 1;
     bool m_cancelled = false;

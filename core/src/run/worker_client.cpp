@@ -240,6 +240,7 @@ Frame WorkerProcess::read(double timeoutSeconds, const std::function<bool()>& ke
 }
 
 WorkerHello WorkerProcess::hello(const std::function<bool()>& keepGoing) {
+    if (m_hello) return *m_hello;
     m_phase = "handshake";
     const Frame f = read(m_options.firstCallTimeoutSeconds, keepGoing);
     if (f.type() != "hello") fail("the worker did not introduce itself: it sent '" + f.type() + "' first");
@@ -254,6 +255,7 @@ WorkerHello WorkerProcess::hello(const std::function<bool()>& keepGoing) {
     } catch (const std::exception& e) {
         fail(std::string("the worker's hello could not be read: ") + e.what());
     }
+    m_hello = h;
     return h;
 }
 

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -43,7 +44,8 @@ public:
     WorkerProcess(const WorkerProcess&) = delete;
     WorkerProcess& operator=(const WorkerProcess&) = delete;
 
-    // Reads and checks the hello. `keepGoing` is asked about every 100 ms; false cancels.
+    // Reads and checks the hello (once: later calls return it). `keepGoing` is asked about every 100 ms;
+    // false cancels.
     WorkerHello hello(const std::function<bool()>& keepGoing = {});
 
     // Sends a request and returns its answer (which may be an "error" frame: the worker is still fine).
@@ -75,6 +77,7 @@ private:
     std::string m_stderr;
     std::string m_phase = "start";
     std::unique_ptr<FrameReader> m_reader;
+    std::optional<WorkerHello> m_hello;
 };
 
 // The request that loads a model into a worker: its file, the bound inputs (when given) and, for a Model,

@@ -1,5 +1,5 @@
-// The worker's side of the protocol: load a model, bind the inputs it is sent, and serve prepare,
-// round, finish, profile, run and probe requests until the stream ends. Everything that can fail in
+// The worker's side of the protocol: load models into slots, bind the inputs it is sent, and serve
+// prepare, round, finish, profile, run and probe requests until the stream ends. Everything that can fail in
 // a model answers as an error frame; what kills the process (a signal, an abort) leaves a backtrace on
 // stderr for the client to quote.
 #include "twb/worker.h"
@@ -24,6 +24,7 @@
 #include <csignal>
 #include <cstring>
 #include <execinfo.h>
+#include <map>
 #include <memory>
 #include <optional>
 
@@ -144,6 +145,14 @@ public:
     }
 
 private:
+    // A model with its inputs, and the configuration measured on it in rounds.
+    struct Slot {
+        std::optional<Model> model;
+        InputBinding binding;
+        std::unique_ptr<detail::RoundRun> run;
+    };
+    static constexpr int kMaxSlots = 4096;
+
     bool send(const Frame& f) { return detail::writeFrame(m_out, f); }
 
     // Phase changes as the harness reports them, so a client that loses the worker knows where.
@@ -160,40 +169,49 @@ private:
     Frame handle(const Frame& request) {
         const std::string type = request.type();
         const ordered_json& h = request.header;
-        if (type == "load") return load(h, request.payload);
         if (type == "probe") return {probe(), {}};
-        if (!m_model) throw Error("the worker was asked to '" + type + "' before a model was loaded");
+        // Requests name the slot they are for (0 when they do not): one worker may hold several models
+        // and configurations, measured in turns, so that their rounds share the process's state.
+        const int slotId = h.value("slot", 0);
+        if (slotId < 0 || slotId > kMaxSlots) throw Error("the worker was asked for slot " + std::to_string(slotId));
+        if (type == "load") return load(m_slots[slotId], h, request.payload);
+        auto found = m_slots.find(slotId);
+        if (found == m_slots.end() || !found->second.model)
+            throw Error("the worker was asked to '" + type + "' before a model was loaded");
+        Slot& slot = found->second;
         if (type == "prepare") {
-            m_run.reset();
-            m_config = RunConfig::parse(h.at("config").get<std::string>());
-            m_run = std::make_unique<detail::RoundRun>(*m_model, m_binding, m_config, phases());
-            const bool ok = m_run->begin();
-            return {{{"type", "prepared"}, {"ok", ok}, {"record", detail::runToJson(m_run->record())}}, {}};
+            slot.run.reset();
+            slot.run = std::make_unique<detail::RoundRun>(*slot.model, slot.binding,
+                                                          RunConfig::parse(h.at("config").get<std::string>()), phases());
+            const bool ok = slot.run->begin();
+            return {{{"type", "prepared"}, {"ok", ok}, {"record", detail::runToJson(slot.run->record())}}, {}};
         }
         if (type == "round") {
-            if (!m_run) throw Error("the worker was asked for a round before 'prepare'");
-            const std::size_t before = m_run->record().samplesNs.size();
-            const std::size_t beforeDevice = m_run->record().deviceNs.size();
-            const bool ok = m_run->round(h.value("seconds", 0.2), h.value("iterations", int64_t(0)));
-            const RunRecord& r = m_run->record();
+            if (!slot.run) throw Error("the worker was asked for a round before 'prepare'");
+            const std::size_t before = slot.run->record().samplesNs.size();
+            const std::size_t beforeDevice = slot.run->record().deviceNs.size();
+            const bool ok = slot.run->round(h.value("seconds", 0.2), h.value("iterations", int64_t(0)));
+            const RunRecord& r = slot.run->record();
             ordered_json reply{{"type", "samples"}, {"ok", ok}, {"count", r.samplesNs.size() - before}};
             if (!ok) reply["error"] = r.error, reply["detail"] = r.errorDetail;
             reply["device_ns"] = std::vector<double>(r.deviceNs.begin() + long(beforeDevice), r.deviceNs.end());
             return {reply, detail::packDoubles({r.samplesNs.begin() + long(before), r.samplesNs.end()})};
         }
         if (type == "finish") {
-            if (!m_run) throw Error("the worker was asked to finish before 'prepare'");
-            RunResult result = m_run->end();
+            if (!slot.run) throw Error("the worker was asked to finish before 'prepare'");
+            RunResult result = slot.run->end();
+            slot.run.reset();
             result.record.samplesNs.clear(); // the client has them, round by round
             result.record.deviceNs.clear();
             return finished("finished", result, h.value("output", true));
         }
         if (type == "run") {
-            const RunResult result = runOnce(*m_model, m_binding, RunConfig::parse(h.at("config").get<std::string>()));
+            const RunResult result =
+                runOnce(*slot.model, slot.binding, RunConfig::parse(h.at("config").get<std::string>()));
             return finished("ran", result, true);
         }
-        if (type == "profile") return profile(h);
-        if (type == "sweep") return sweep(h);
+        if (type == "profile") return profile(slot, h);
+        if (type == "sweep") return sweep(slot, h);
         throw Error("the worker does not know the request '" + type + "'");
     }
 
@@ -209,9 +227,9 @@ private:
         return f;
     }
 
-    Frame load(const ordered_json& h, const std::string& payload) {
-        m_run.reset();
-        m_model.reset();
+    Frame load(Slot& slot, const ordered_json& h, const std::string& payload) {
+        slot.run.reset();
+        slot.model.reset();
         Model model = Model::load(h.at("model").get<std::string>());
         const auto arguments = h.value("arguments", std::vector<std::string>());
         const auto stateDicts = h.value("state_dicts", ordered_json::array());
@@ -232,26 +250,26 @@ private:
                 provided.push_back({arguments[i], values.at(i),
                                     arguments[i].empty() ? "input " + std::to_string(i + 1) : "input " + arguments[i]});
         }
-        m_model = model;
-        m_binding = m_model->bindInputs(provided);
+        slot.model = model;
+        slot.binding = slot.model->bindInputs(provided);
         // A sweep binds its own inputs (it resizes them): a load without arguments binds nothing here.
-        if (!m_binding.ok && !arguments.empty())
-            throw Error("the worker could not bind the inputs it was sent: " + m_binding.error);
+        if (!slot.binding.ok && !arguments.empty())
+            throw Error("the worker could not bind the inputs it was sent: " + slot.binding.error);
         return {{{"type", "loaded"}}, {}};
     }
 
-    Frame profile(const ordered_json& h) {
-        m_run.reset();
+    Frame profile(Slot& slot, const ordered_json& h) {
+        slot.run.reset();
         const RunConfig config = RunConfig::parse(h.at("config").get<std::string>());
         const ProfileOptions options = profileOptionsFrom(h.value("options", ordered_json::object()));
         send({{{"type", "phase"}, {"phase", "counting FLOPs"}}, {}});
         // FLOPs are counted under the plan's first configuration, so that no JIT mode changes them.
         const std::string flopsSpec = h.value("flops_config", std::string());
         const detail::FlopTable flops =
-            detail::countFlops(*m_model, m_binding, flopsSpec.empty() ? config : RunConfig::parse(flopsSpec));
+            detail::countFlops(*slot.model, slot.binding, flopsSpec.empty() ? config : RunConfig::parse(flopsSpec));
         Profile profile;
         const RunResult result =
-            detail::profileConfiguration(*m_model, m_binding, config, options, flops, profile, phases(), nullptr);
+            detail::profileConfiguration(*slot.model, slot.binding, config, options, flops, profile, phases(), nullptr);
         Frame f = finished("profiled", result, true);
         f.header["profile"] = detail::profileToJson(profile);
         if (options.keepEvents) f.header["events"] = detail::eventsToJson(profile.events);
@@ -259,8 +277,8 @@ private:
     }
 
     // A sweep's progress and points go out as they come, each answered by the client before it goes on.
-    Frame sweep(const ordered_json& h) {
-        m_run.reset();
+    Frame sweep(Slot& slot, const ordered_json& h) {
+        slot.run.reset();
         std::vector<InputSpec> inputs;
         ReadOptions read;
         SweepOptions options;
@@ -295,16 +313,13 @@ private:
             one.points = {p};
             exchange({{{"type", "sweep_point"}, {"sweep", detail::sweepToJson(one)}}, {}});
         };
-        const SweepResult result = detail::sweepInProcess(*m_model, inputs, read, options, callbacks, &stop);
+        const SweepResult result = detail::sweepInProcess(*slot.model, inputs, read, options, callbacks, &stop);
         return {{{"type", "swept"}, {"sweep", detail::sweepToJson(result)}}, {}};
     }
 
     detail::FrameReader m_reader;
     int m_out;
-    std::optional<Model> m_model;
-    InputBinding m_binding;
-    RunConfig m_config;
-    std::unique_ptr<detail::RoundRun> m_run;
+    std::map<int, Slot> m_slots;
 };
 
 } // namespace
