@@ -41,7 +41,9 @@ LIBS="libtorch-dev qt6-base-dev libqcustomplot-dev nlohmann-json3-dev libcli11-d
       libstb-dev nettle-dev libqt6svg6"
 # Tests: the package test needs dpkg-shlibdeps and desktop-file-validate; the sanitizer suite and the
 # fuzzers (preset asan) need clang and its sanitizer and libFuzzer runtimes.
-TEST="dpkg-dev desktop-file-utils clang libclang-rt-dev"
+# python3-torchvision: torchvision's operators built for Debian's LibTorch, which the distribution build's
+# tests load (--load-library) to run a scripted torchvision::nms.
+TEST="dpkg-dev desktop-file-utils clang libclang-rt-dev python3-torchvision"
 # Screenshots of the GUI as a person sees it.
 SCREEN="xvfb imagemagick"
 

@@ -1,7 +1,9 @@
 // torchwb end to end, as a user runs it: on models Python exported, with
 // inputs from every format, compared with the outputs Python computed.
 #include "test_support.h"
+#include "twb/build_info.h"
 
+#include <QDir>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -43,6 +45,8 @@ private slots:
     void profileByModuleAndLine();
     void sweepRecommendsAndCompares();
     void aotiPackages();
+    void operatorLibraries();
+    void torchvisionOperatorsFromDebian();
 
 private:
     struct Result {
@@ -660,6 +664,84 @@ void TestCli::aotiPackages() {
     const Result ep = torchwb({"inspect", data("mlp_exported.pt2")});
     QCOMPARE(ep.code, 1);
     QVERIFY2(ep.out.contains("aoti_compile_and_package"), qPrintable(ep.out));
+}
+
+void TestCli::operatorLibraries() {
+    // custom_op.pt calls twbtest::scale, which the tests' own TORCH_LIBRARY registers.
+    const QString library = qEnvironmentVariable("TWB_TEST_OPS");
+    QVERIFY2(QFileInfo(library).isFile(), qPrintable(library));
+    // Without the library: named for what it needs, not as a file too new, with the way to give it.
+    Result r = torchwb({"inspect", data("custom_op.pt"), "--json"});
+    QVERIFY2(r.out.contains("\"kind\": \"needs_operator_library\""), qPrintable(r.out));
+    QVERIFY2(r.out.contains("twbtest::scale"), qPrintable(r.out));
+    QVERIFY2(r.out.contains("--load-library FILE"), qPrintable(r.out));
+    QVERIFY2(!r.out.contains("export the model again"), qPrintable(r.out));
+    r = torchwb({"run", data("custom_op.pt"), "-i", data("custom_op_x.npy")});
+    QCOMPARE(r.code, 1);
+    QVERIFY2((r.out + r.err).contains("--load-library"), qPrintable(r.out + r.err));
+
+    // Where TWB_OPERATOR_LIBRARIES lists it, the doctor offers that very file.
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("TWB_OPERATOR_LIBRARIES", QFileInfo(library).absolutePath());
+    QProcess p;
+    p.setProcessEnvironment(env);
+    p.start(m_exe, {"inspect", data("custom_op.pt"), "--json"});
+    QVERIFY(p.waitForFinished(60000));
+    const QString offered = QString::fromUtf8(p.readAllStandardOutput());
+    QVERIFY2(offered.contains("--load-library " + QFileInfo(library).canonicalFilePath()), qPrintable(offered));
+
+    // With it, the model runs in a worker (which loads the same library) and matches Python.
+    r = torchwb({"run", data("custom_op.pt"), "-i", data("custom_op_x.npy"), "--load-library", library,
+                 "--reference", data("custom_op_expected.npy")});
+    QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+    QVERIFY2(r.out.contains("allclose"), qPrintable(r.out));
+    r = torchwb({"bench", data("custom_op.pt"), "-i", data("custom_op_x.npy"), "--load-library", library,
+                 "--iters", "20", "-q", "-c", "jit=off", "-c", "jit=freeze", "--workers", "shared"});
+    QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+    r = torchwb({"inspect", data("custom_op.pt"), "--load-library", library, "--json"});
+    QVERIFY2(r.out.contains("\"kind\": \"torchscript\""), qPrintable(r.out));
+
+    // What is not a library built for this LibTorch is refused with the reason, before it is loaded.
+    r = torchwb({"run", data("custom_op.pt"), "-i", data("custom_op_x.npy"), "--load-library",
+                 data("custom_op_x.npy")});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains("custom_op_x.npy cannot be loaded: it is not an ELF file"), qPrintable(r.err));
+    const QString cut = m_tmp.filePath("libcut.so");
+    QFile whole(library), part(cut);
+    QVERIFY(whole.open(QIODevice::ReadOnly) && part.open(QIODevice::WriteOnly));
+    part.write(whole.read(300));
+    part.close();
+    r = torchwb({"inspect", data("custom_op.pt"), "--load-library", cut});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains("cannot be loaded: its section table"), qPrintable(r.err));
+}
+
+void TestCli::torchvisionOperatorsFromDebian() {
+    // Debian's python3-torchvision ships torchvision's operators built for Debian's LibTorch (1.13): the
+    // distribution build runs a scripted torchvision::nms with it and matches Python; a build on another
+    // LibTorch refuses it, saying why, before loading it.
+    const QStringList found =
+        QDir("/usr/lib/python3/dist-packages/torchvision").entryList({"_C*.so"}, QDir::Files);
+    if (found.isEmpty()) QSKIP("Debian's python3-torchvision is not installed");
+    const QString library = "/usr/lib/python3/dist-packages/torchvision/" + found.first();
+    Result r = torchwb({"inspect", data("vision_nms.pt"), "--json"});
+    QVERIFY2(r.out.contains("\"kind\": \"needs_operator_library\""), qPrintable(r.out));
+    QVERIFY2(r.out.contains("torchvision's C++ library"), qPrintable(r.out));
+    const bool debianLibTorch = twb::buildInfo().libtorchVersion.rfind("1.13", 0) == 0;
+    if (debianLibTorch) {
+        QVERIFY2(r.out.contains("--load-library " + QFileInfo(library).canonicalFilePath()), qPrintable(r.out));
+        r = torchwb({"run", data("vision_nms.pt"), "-i", data("vision_nms_boxes.npy"), "-i",
+                     data("vision_nms_scores.npy"), "--load-library", library, "--reference",
+                     data("vision_nms_expected.npy")});
+        QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+        QVERIFY2(r.out.contains("allclose"), qPrintable(r.out));
+    } else {
+        QVERIFY2(r.out.contains("Not usable here: " + QFileInfo(library).canonicalFilePath()), qPrintable(r.out));
+        r = torchwb({"run", data("vision_nms.pt"), "-i", data("vision_nms_boxes.npy"), "-i",
+                     data("vision_nms_scores.npy"), "--load-library", library});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains("cannot be loaded: it"), qPrintable(r.err));
+    }
 }
 
 #include "tst_cli.moc"

@@ -16,6 +16,7 @@
 #include "twb/plan.h"
 #include "twb/report.h"
 #include "twb/tensor_io.h"
+#include "twb/operator_library.h"
 #include "twb/worker.h"
 
 #include <CLI/CLI.hpp>
@@ -161,6 +162,14 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
     auto* compareCmd = app.add_subcommand("compare", "Compare two output files, or the runs of two reports");
     addCompareOptions(*compareCmd, co);
 
+    // Operator libraries (torchvision's, a project's TORCH_LIBRARY) for every command that opens a model;
+    // workers started by this process load the same ones.
+    std::vector<std::string> libraries;
+    for (CLI::App* sub : {inspect, runCmd, benchCmd, profileCmd, sweepCmd})
+        sub->add_option("--load-library", libraries,
+                        "A library of TorchScript operators to load before the model, as torch.ops.load_library "
+                        "does (torchvision's for torchvision::nms); repeatable");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp&) {
@@ -194,6 +203,8 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
             }
             return twb::serveWorker(0, 1, limit);
         }
+        for (const auto& library : libraries)
+            twb::loadOperatorLibrary(library);
         if (inspect->parsed()) return runInspect(inspectPath, inspectJson, inspectCode, out);
         if (runCmd->parsed()) return runModel(*runCmd, ro, runInputs, runConfig, runMeasure, out, err);
         if (benchCmd->parsed()) return runBench(*benchCmd, bo, out, err);

@@ -624,9 +624,68 @@ def make_worker_faults():
     save_np("four.npy", np.arange(4, dtype=np.float32))
 
 
+def make_operator_library_models():
+    """Scripted models that call operators of libraries LibTorch loads: a project's own (twbtest::scale,
+    registered by tests/tools/twb_test_ops.cpp) and torchvision's nms. The schemas are defined here with
+    torch.library and Python implementations of the same arithmetic, so that the archives call them by
+    name and the expected outputs come from Python."""
+    own = torch.library.Library("twbtest", "DEF")
+    own.define("scale(Tensor x, float s) -> Tensor")
+    own.impl("scale", lambda x, s: x * s + 1, "CPU")
+
+    class UsesOwnOperator(nn.Module):
+        def forward(self, x):
+            return torch.ops.twbtest.scale(torch.relu(x), 2.0)
+
+    m = torch.jit.script(UsesOwnOperator())
+    x = torch.randn(3, 4, generator=torch.Generator().manual_seed(7))
+    jit_save(m, path("custom_op.pt"))
+    save_np("custom_op_x.npy", x.numpy())
+    save_np("custom_op_expected.npy", m(x).numpy())
+
+    def nms(boxes, scores, iou_threshold):
+        # Greedy non-maximum suppression, as torchvision's: indices by descending score.
+        order = torch.argsort(scores, descending=True)
+        keep = []
+        suppressed = torch.zeros(len(boxes), dtype=torch.bool)
+        area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+        for i in order.tolist():
+            if suppressed[i]:
+                continue
+            keep.append(i)
+            x1 = torch.maximum(boxes[i, 0], boxes[:, 0])
+            y1 = torch.maximum(boxes[i, 1], boxes[:, 1])
+            x2 = torch.minimum(boxes[i, 2], boxes[:, 2])
+            y2 = torch.minimum(boxes[i, 3], boxes[:, 3])
+            inter = (x2 - x1).clamp(min=0) * (y2 - y1).clamp(min=0)
+            iou = inter / (area[i] + area - inter)
+            suppressed |= iou > iou_threshold
+        return torch.tensor(keep, dtype=torch.int64)
+
+    vision = torch.library.Library("torchvision", "DEF")
+    vision.define("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
+    vision.impl("nms", nms, "CPU")
+
+    class Suppress(nn.Module):
+        def forward(self, boxes, scores):
+            return torch.ops.torchvision.nms(boxes, scores, 0.5)
+
+    g = torch.Generator().manual_seed(3)
+    xy = torch.rand(40, 2, generator=g) * 50
+    wh = torch.rand(40, 2, generator=g) * 20 + 5
+    boxes = torch.cat([xy, xy + wh], dim=1)
+    scores = torch.rand(40, generator=g)
+    s = torch.jit.script(Suppress())
+    jit_save(s, path("vision_nms.pt"))
+    save_np("vision_nms_boxes.npy", boxes.numpy())
+    save_np("vision_nms_scores.npy", scores.numpy())
+    save_np("vision_nms_expected.npy", s(boxes, scores).numpy())
+
+
 if __name__ == "__main__":
     make_models()
     make_worker_faults()
+    make_operator_library_models()
     make_tensors()
     make_broken()
     make_sample()

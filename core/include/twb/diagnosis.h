@@ -17,6 +17,7 @@ enum class FileKind {
     Onnx,
     LegacyPickle, // torch.save(..., _use_new_zipfile_serialization=False) or PyTorch < 1.6
     TooNew,       // an archive written by a newer PyTorch than this LibTorch reads
+    NeedsOperatorLibrary, // TorchScript calling operators of a library not loaded (torchvision::nms)
     Corrupt,      // truncated or damaged archive
     Empty,
     Text,
@@ -38,6 +39,10 @@ struct Diagnosis {
     int64_t formatVersion = -1; // archive format version, where there is one
     // TorchScript: operators the archive's code calls that this LibTorch does not have ("aten::…").
     std::vector<std::string> missingOperators;
+    // Where operators come from a library: the namespaces, and the libraries found that provide them
+    // and can be loaded here (--load-library).
+    std::vector<std::string> operatorNamespaces;
+    std::vector<std::string> operatorLibraries;
 };
 
 // Never throws for a bad file; only reads what it must.

@@ -23,6 +23,9 @@ struct WorkerOptions {
     double roundTimeoutFactor = 20, roundTimeoutMinimumSeconds = 30;
     int64_t memoryLimitBytes = 0; // the worker's address-space limit (RLIMIT_AS); 0: none
     double cancelGraceSeconds = 1; // a cancelled worker that has not stopped by then is killed
+    // Operator libraries the worker loads before any model (--load-library); empty: those loaded in
+    // this process (twb/operator_library.h), so a worker runs what the caller could open.
+    std::vector<std::string> operatorLibraries;
 };
 
 // {TORCHWB, "worker"}: $TWB_WORKER when set, else the torchwb beside this executable, else torchwb on

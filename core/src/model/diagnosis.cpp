@@ -1,4 +1,5 @@
 #include "twb/diagnosis.h"
+#include "twb/operator_library.h"
 
 #include "operators.h"
 #include "pt2.h"
@@ -38,6 +39,8 @@ std::string kindName(FileKind kind) {
         return "legacy_pickle";
     case FileKind::TooNew:
         return "too_new";
+    case FileKind::NeedsOperatorLibrary:
+        return "needs_operator_library";
     case FileKind::Corrupt:
         return "corrupt";
     case FileKind::Empty:
@@ -304,10 +307,41 @@ Diagnosis classifyTorchSave(const std::string& path, const std::string& pickleBy
                     "it holds neither a model nor tensors", "Check that the right object was saved.");
 }
 
-// "uses aten::a and aten::b, which this LibTorch (1.13.0) does not have (added in PyTorch 2.0)".
+// Who provides a namespace's operators, in words.
+std::string providerOf(const std::string& ns) {
+    if (ns == "torchvision" || ns == "torchaudio" || ns == "torchtext") return ns + "'s C++ library";
+    return "the library that registers them (a TORCH_LIBRARY(" + ns + ", …) block)";
+}
+
+// What to do about one namespace: load a library found here, or where to get one.
+std::string libraryFix(const std::string& ns, std::vector<std::string>& loadable) {
+    const std::vector<OperatorLibraryCheck> found = operatorLibraryCandidates(ns);
+    std::string fix;
+    for (const auto& c : found) {
+        if (c.ok) {
+            if (fix.empty()) fix = "Load " + ns + "'s operators before the model: torchwb … --load-library " + c.path +
+                                   " (in the window: Load Operator Library).";
+            loadable.push_back(c.path);
+        }
+    }
+    if (fix.empty()) {
+        fix = "Give " + providerOf(ns) + ", built for this LibTorch (" TORCH_VERSION "), with --load-library FILE "
+              "(in the window: Load Operator Library), or list its folder in TWB_OPERATOR_LIBRARIES.";
+        if (ns == "torchvision")
+            fix += " torchvision's is libtorchvision.so from its CMake build; Debian's python3-torchvision "
+                   "installs one built for Debian's LibTorch (1.13).";
+    }
+    for (const auto& c : found)
+        if (!c.ok) fix += "\nNot usable here: " + c.path + ": " + c.reason + ".";
+    return fix;
+}
+
+// "uses aten::a and aten::b, which this LibTorch (1.13.0) does not have (added in PyTorch 2.0)"; or,
+// for operators of libraries (torchvision::nms), which library provides them and where one is.
 Diagnosis missingOperators(const std::vector<std::string>& missing, int64_t formatVersion) {
     std::string names, newest;
-    bool custom = false;
+    std::vector<std::string> namespaces;
+    bool builtin = false;
     for (std::size_t i = 0; i < missing.size(); ++i) {
         const std::string& op = missing[i];
         names += (i == 0 ? "" : i + 1 == missing.size() ? " and " : ", ") + op;
@@ -317,10 +351,30 @@ Diagnosis missingOperators(const std::vector<std::string>& missing, int64_t form
             if (newest.empty() || std::stod(added) > std::stod(newest)) newest = added;
         }
         const std::string ns = op.substr(0, op.find("::"));
-        custom = custom || (ns != "aten" && ns != "prim" && ns != "quantized" && ns != "_quantized");
+        if (detail::isBuiltinOperatorNamespace(ns))
+            builtin = true;
+        else if (std::find(namespaces.begin(), namespaces.end(), ns) == namespaces.end())
+            namespaces.push_back(ns);
     }
     const bool one = missing.size() == 1;
     std::string error = "uses " + names + ", which this LibTorch (" TORCH_VERSION ") does not have";
+    std::vector<std::string> loadable;
+    if (!builtin) {
+        // Only operators of libraries: no version to blame, a library to load.
+        std::string from, fix;
+        for (const auto& ns : namespaces) {
+            from += (from.empty() ? "" : "; ") + ns + ":: comes from " + providerOf(ns);
+            fix += (fix.empty() ? "" : "\n") + libraryFix(ns, loadable);
+        }
+        Diagnosis d = unusable(FileKind::NeedsOperatorLibrary, "zip (TorchScript)",
+                               std::string("A TorchScript archive whose code calls ") +
+                                   (one ? "an operator" : "operators") + " of a library that is not loaded",
+                               error + ": " + from, fix);
+        d.missingOperators = missing;
+        d.operatorNamespaces = namespaces;
+        d.operatorLibraries = loadable;
+        return d;
+    }
     if (formatVersion >= 0)
         error += "; the archive records file format version " + std::to_string(formatVersion) +
                  " and no PyTorch release";
@@ -333,14 +387,15 @@ Diagnosis missingOperators(const std::vector<std::string>& missing, int64_t form
         fix = "Build the workbench on the LibTorch of the PyTorch that saved the model (the default "
               "'release' preset uses the PyTorch wheel in the project's venv), or export the model again "
               "with a PyTorch matching this LibTorch (" TORCH_VERSION ").";
-    if (custom)
-        fix += "\nOperators outside aten and prim come from extension libraries (torchvision::, a project's own "
-               "TORCH_LIBRARY): LibTorch has them only when that library is linked in.";
+    for (const auto& ns : namespaces)
+        fix += "\n" + ns + ":: comes from " + providerOf(ns) + ". " + libraryFix(ns, loadable);
     Diagnosis d = unusable(FileKind::TooNew, "zip (TorchScript)",
                            std::string("A TorchScript archive whose code calls ") +
                                (one ? "an operator" : "operators") + " this LibTorch does not have",
                            error, fix);
     d.missingOperators = missing;
+    d.operatorNamespaces = namespaces;
+    d.operatorLibraries = loadable;
     return d;
 }
 

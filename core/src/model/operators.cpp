@@ -117,4 +117,13 @@ std::string operatorAddedIn(const std::string& qualified) {
     return {};
 }
 
+bool isBuiltinOperatorNamespace(const std::string& ns) {
+    static const char* const kBuiltin[] = {"aten",     "prim",    "quantized", "_quantized", "prepacked",
+                                           "mkldnn",   "mkldnn_prepacked", "_caffe2", "profiler", "cuda",
+                                           "onednn",   "xnnpack", "sparse",    "_nested",    "_test"};
+    for (const char* b : kBuiltin)
+        if (ns == b) return true;
+    return false;
+}
+
 } // namespace twb::detail

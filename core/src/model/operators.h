@@ -23,6 +23,10 @@ OperatorScan scanArchiveOperators(const ZipReader& zip, const std::string& prefi
 
 bool operatorRegistered(const std::string& qualified);
 
+// Whether a namespace's operators are LibTorch's own (aten, prim, quantized, prepacked, mkldnn, …) rather
+// than a library's (torchvision, torchaudio, a project's TORCH_LIBRARY).
+bool isBuiltinOperatorNamespace(const std::string& ns);
+
 // The PyTorch release that added a well-known operator ("2.0"), or "" when not known.
 std::string operatorAddedIn(const std::string& qualified);
 

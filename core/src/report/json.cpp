@@ -45,6 +45,7 @@ ordered_json diagnosis(const Diagnosis& d) {
     if (!d.error.empty()) j["error"] = d.error;
     if (!d.fix.empty()) j["fix"] = d.fix;
     if (!d.missingOperators.empty()) j["missing_operators"] = d.missingOperators;
+    if (!d.operatorLibraries.empty()) j["operator_libraries"] = d.operatorLibraries;
     if (!d.detail.empty()) j["detail"] = d.detail;
     return j;
 }

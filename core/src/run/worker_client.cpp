@@ -1,5 +1,7 @@
 #include "worker_client.h"
 
+#include "twb/operator_library.h"
+
 #include "model_access.h"
 #include "report_json.h"
 
@@ -254,6 +256,15 @@ WorkerHello WorkerProcess::hello(const std::function<bool()>& keepGoing) {
         if (f.header.contains("environment")) h.environment = environmentFromJson(f.header.at("environment"));
     } catch (const std::exception& e) {
         fail(std::string("the worker's hello could not be read: ") + e.what());
+    }
+    std::vector<std::string> libraries = m_options.operatorLibraries;
+    if (libraries.empty()) libraries = loadedOperatorLibraries();
+    if (!libraries.empty()) {
+        const Frame answer = request({{{"type", "libraries"}, {"paths", libraries}}, {}}, "load",
+                                     m_options.firstCallTimeoutSeconds, keepGoing);
+        if (answer.type() == "error")
+            fail(answer.header.value("message", std::string("the worker could not load the operator libraries")),
+                 "give --load-library a library built for the worker's LibTorch");
     }
     m_hello = h;
     return h;

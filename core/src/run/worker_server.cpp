@@ -15,6 +15,7 @@
 #include "twb/plan.h"
 #include "twb/runtime.h"
 #include "twb/input_spec.h"
+#include "twb/operator_library.h"
 #include "twb/sweep.h"
 
 #include <ATen/Parallel.h>
@@ -170,6 +171,11 @@ private:
         const std::string type = request.type();
         const ordered_json& h = request.header;
         if (type == "probe") return {probe(), {}};
+        if (type == "libraries") { // operator libraries, loaded before any model as the client loaded them
+            for (const auto& path : h.value("paths", std::vector<std::string>()))
+                loadOperatorLibrary(path);
+            return {{{"type", "libraries_loaded"}}, {}};
+        }
         // Requests name the slot they are for (0 when they do not): one worker may hold several models
         // and configurations, measured in turns, so that their rounds share the process's state.
         const int slotId = h.value("slot", 0);
