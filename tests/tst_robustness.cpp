@@ -6,13 +6,19 @@
 #include "twb/diagnosis.h"
 #include "twb/error.h"
 #include "twb/model.h"
+#include "twb/operator_library.h"
 
 #include <QFile>
 #include <QTemporaryDir>
 
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
 class TestRobustness : public QObject {
     Q_OBJECT
 private slots:
+    void damagedOperatorLibraries();
     void damagedFiles_data();
     void damagedFiles();
 };
@@ -66,4 +72,45 @@ void TestRobustness::damagedFiles() {
 }
 
 TWB_TEST_MAIN(TestRobustness)
+void TestRobustness::damagedOperatorLibraries() {
+    // The library check reads an ELF file's headers, sections and symbols from bytes a user gave: cut
+    // short anywhere, or with any header byte changed, it answers with a reason and reads nothing outside
+    // the file (AddressSanitizer would say so). It never loads what it checks.
+    QFile whole(qEnvironmentVariable("TWB_TEST_OPS"));
+    QVERIFY(whole.open(QIODevice::ReadOnly));
+    const QByteArray bytes = whole.readAll();
+    QVERIFY(bytes.size() > 4096);
+    QVERIFY2(twb::checkOperatorLibrary(whole.fileName().toStdString()).ok,
+             twb::checkOperatorLibrary(whole.fileName().toStdString()).reason.c_str());
+    QTemporaryDir dir;
+    const QString file = dir.filePath("libdamaged.so");
+    auto check = [&](const QByteArray& content) {
+        QFile f(file);
+        if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate)) return false;
+        f.write(content);
+        f.close();
+        const twb::OperatorLibraryCheck c = twb::checkOperatorLibrary(file.toStdString());
+        return c.ok || !c.reason.empty();
+    };
+    for (int cut : {0, 3, 16, 63, 64, 65, 200, 1000, 4096})
+        QVERIFY2(check(bytes.left(cut)), qPrintable(QString::number(cut)));
+    for (qsizetype cut = bytes.size() - 1; cut > 4096; cut -= bytes.size() / 23)
+        QVERIFY2(check(bytes.left(cut)), qPrintable(QString::number(cut)));
+    // Every byte of the ELF header, and bytes of the section header table, set to values that mislead.
+    qsizetype shoff = 0;
+    std::memcpy(&shoff, bytes.constData() + 0x28, sizeof shoff);
+    std::vector<qsizetype> positions;
+    for (qsizetype i = 0; i < 64; ++i)
+        positions.push_back(i);
+    for (qsizetype i = shoff; i < std::min<qsizetype>(bytes.size(), shoff + 64 * 40); i += 7)
+        positions.push_back(i);
+    for (qsizetype at : positions) {
+        for (char v : {char(0), char(0x7f), char(0xff)}) {
+            QByteArray damaged = bytes;
+            damaged[at] = v;
+            QVERIFY2(check(damaged), qPrintable(QString::number(at)));
+        }
+    }
+}
+
 #include "tst_robustness.moc"

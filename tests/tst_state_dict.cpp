@@ -12,6 +12,7 @@
 class TestStateDict : public QObject {
     Q_OBJECT
 private slots:
+    void everyTensorHalvedLoadsAsPyTorchLoadsIt();
     void strictLoadReproducesPython_data();
     void strictLoadReproducesPython();
     void strictRefusesAndChangesNothing();
@@ -109,6 +110,23 @@ void TestStateDict::prefixesAndConversionsAreReported() {
     QVERIFY2(half.applied, half.describe().c_str());
     QVERIFY2(twbtest::contains(half.describe(), "tensors converted from float16 to float32"), half.describe().c_str());
     QCOMPARE(half.dtypeConverted.size(), std::size_t(8)); // num_batches_tracked stays int64
+}
+
+void TestStateDict::everyTensorHalvedLoadsAsPyTorchLoadsIt() {
+    // {k: v.half() for k, v in sd.items()}: the BatchNorm counter is float16 too. PyTorch's
+    // load_state_dict copies it into the model's int64 (copy_ converts), strict as it is; so does this,
+    // counting every conversion and naming the one between integer and floating point.
+    twb::Model m = twb::Model::load(TWB_DATA("cnn_scripted.pt"));
+    const twb::StateDictReport r = m.loadStateDict(TWB_DATA("sd_all_half.pth"), true);
+    QVERIFY2(r.applied && r.clean(), r.describe().c_str());
+    QCOMPARE(r.dtypeConverted.size(), std::size_t(9));
+    QCOMPARE(r.kindConverted.size(), std::size_t(1));
+    QVERIFY2(twbtest::contains(r.kindConverted[0], "bn.num_batches_tracked (float16 in the file, int64 in the model)"),
+             r.kindConverted[0].c_str());
+    QVERIFY2(twbtest::contains(r.describe(), "9 tensors converted, 8 from float16 to float32"), r.describe().c_str());
+    QVERIFY2(twbtest::contains(r.describe(), "converted between integer and floating point"), r.describe().c_str());
+    const std::string why = twbtest::compareToFile(run(m), TWB_DATA("sd_all_half_expected.npy"));
+    QVERIFY2(why.empty(), why.c_str());
 }
 
 void TestStateDict::lowPrecisionWeightsMatchPython_data() {

@@ -23,6 +23,7 @@
 #include <QAction>
 #include <QComboBox>
 #include <QDirIterator>
+#include <QScopeGuard>
 #include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -50,6 +51,7 @@ class TestUi : public QObject {
     Q_OBJECT
 private slots:
     void init();
+    void operatorLibraryIsOfferedLoadedAndRemembered();
     void openSampleRunAndCompare();
     void guiStaysResponsive();
     void cancelLongRun();
@@ -206,7 +208,13 @@ void TestUi::cancelLongRun() {
     QSignalSpy progress(w.runner(), &JobRunner::runProgress);
     QSignalSpy finished(&w, &MainWindow::runsFinished);
     w.runAll();
-    QTRY_VERIFY_WITH_TIMEOUT(progress.count() > 5, 20000);
+    // Cancelled once a configuration is being measured (the workers' start and warm-up report first).
+    auto measuring = [&] {
+        for (const auto& args : progress)
+            if (args.at(1).value<twb::Progress>().phase == "measuring") return true;
+        return false;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(measuring(), 30000);
     w.cancel();
     QVERIFY(finished.wait(10000)); // a 120 s run
     QCOMPARE(finished.last().at(0).toBool(), true);
@@ -946,4 +954,41 @@ void TestUi::profileOfAttentionUnderFreezeSurvives() {
 }
 
 TWB_GUI_TEST_MAIN(TestUi)
+void TestUi::operatorLibraryIsOfferedLoadedAndRemembered() {
+    // custom_op.pt calls twbtest::scale from the tests' own TORCH_LIBRARY. The panel offers the library it
+    // found (TWB_OPERATOR_LIBRARIES), one click loads it and opens the model again, runnable, and the model
+    // remembers it; its runs go through workers that load it too.
+    const QString library = QFileInfo(qEnvironmentVariable("TWB_TEST_OPS")).canonicalFilePath();
+    QVERIFY(!library.isEmpty());
+    qputenv("TWB_OPERATOR_LIBRARIES", QFileInfo(library).absolutePath().toUtf8());
+    const auto restore = qScopeGuard([] { qunsetenv("TWB_OPERATOR_LIBRARIES"); });
+    const QString model = QString::fromStdString(TWB_DATA("custom_op.pt"));
+    MainWindow w;
+    w.show();
+    QSignalSpy shown(&w, &MainWindow::modelShown);
+    w.openFile(model);
+    QVERIFY(shown.wait(20000));
+    QCOMPARE(shown.last().at(0).value<twb::ModelInfo>().diagnosis.kind, twb::FileKind::NeedsOperatorLibrary);
+    auto* button = w.modelPanel()->findChild<QPushButton*>(QStringLiteral("loadLibrary"));
+    QVERIFY(button && button->isVisible());
+    QVERIFY2(button->text().contains(QFileInfo(library).fileName()), qPrintable(button->text()));
+    QVERIFY(w.modelPanel()->problemText().contains("twbtest::scale"));
+
+    QSignalSpy ready(&w, &MainWindow::inputsReady);
+    w.setPendingInputs({QString::fromStdString(TWB_DATA("custom_op_x.npy"))});
+    button->click();
+    QVERIFY(shown.wait(20000));
+    QVERIFY(twb::runnable(shown.last().at(0).value<twb::ModelInfo>().diagnosis));
+    QVERIFY(!button->isVisible());
+    QCOMPARE(MainWindow::operatorLibrariesFor(model), QStringList{library});
+    QVERIFY(ready.wait(20000) && ready.last().at(0).toBool());
+    w.configPanel()->setConfigs({twb::RunConfig::parse("iters=10,warmup=2")});
+    QSignalSpy finished(&w, &MainWindow::runsFinished);
+    w.runAll();
+    QVERIFY(finished.wait(60000));
+    const auto& runs = w.resultsPanel()->runs();
+    QCOMPARE(runs.size(), std::size_t(1));
+    QVERIFY2(runs[0].record.ok, runs[0].record.error.c_str());
+}
+
 #include "tst_ui.moc"

@@ -12,12 +12,19 @@
 #include "twb/build_info.h"
 #include "twb/runtime.h"
 #include "twb/error.h"
+#include "twb/operator_library.h"
 #include "twb/report.h"
 #include "twb/session.h"
 
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDialog>
+#include <QDialogButtonBox>
+#include <QHBoxLayout>
+#include <QListWidget>
+#include <QPushButton>
+#include <QVBoxLayout>
 #include <QDir>
 #include <QDragEnterEvent>
 #include <QFileDialog>
@@ -233,6 +240,10 @@ MainWindow::MainWindow(QWidget* parent)
         m_runner->loadStateDict(weights, m_model->strictLoading(), {}, key); // queued after the model is loaded
     });
 
+    connect(m_model, &ModelPanel::loadLibraryRequested, this, [this](const QString& library) {
+        loadOperatorLibrary(library);
+    });
+
     QSettings settings;
     restoreGeometry(settings.value("window/geometry").toByteArray());
     m_splitter->restoreState(settings.value("window/splitter").toByteArray());
@@ -283,6 +294,7 @@ void MainWindow::buildMenus() {
     m_recentMenu = file->addMenu(tr("Open &Recent"));
     refreshRecentMenu();
     file->addAction(tr("Load &Weights (state_dict)…"), m_model, &ModelPanel::loadWeightsRequested);
+    file->addAction(tr("Operator &Libraries…"), this, &MainWindow::editOperatorLibraries);
     file->addSeparator();
     file->addAction(tr("Open Re&port…"), this, [this] {
         const QString f =
@@ -430,7 +442,91 @@ void MainWindow::openFile(const QString& path) {
     m_status->setText(tr("Inspecting %1…").arg(QFileInfo(path).fileName()));
     setWindowTitle(tr("%1 — Torch Workbench").arg(QFileInfo(path).fileName()));
     rememberRecent(path);
+    // The operator libraries this model needed before, loaded first (workers load them too).
+    for (const QString& library : operatorLibrariesFor(path)) {
+        try {
+            twb::loadOperatorLibrary(library.toStdString());
+        } catch (const twb::Error& e) {
+            m_status->setText(QString::fromStdString(e.what()));
+        }
+    }
     m_runner->openModel(path);
+}
+
+QStringList MainWindow::operatorLibrariesFor(const QString& model) {
+    return QSettings().value("operatorLibraries").toMap().value(QFileInfo(model).absoluteFilePath()).toStringList();
+}
+
+void MainWindow::setOperatorLibrariesFor(const QString& model, const QStringList& libraries) {
+    QSettings settings;
+    QVariantMap all = settings.value("operatorLibraries").toMap();
+    if (libraries.isEmpty())
+        all.remove(QFileInfo(model).absoluteFilePath());
+    else
+        all.insert(QFileInfo(model).absoluteFilePath(), libraries);
+    settings.setValue("operatorLibraries", all);
+}
+
+bool MainWindow::loadOperatorLibrary(const QString& library) {
+    QString file = library;
+    if (file.isEmpty())
+        file = QFileDialog::getOpenFileName(this, tr("Operator library"), QString(),
+                                            tr("Shared libraries (*.so *.so.*);;All files (*)"));
+    if (file.isEmpty()) return false;
+    try {
+        twb::loadOperatorLibrary(file.toStdString());
+    } catch (const twb::Error& e) {
+        m_status->setText(QString::fromStdString(e.what()));
+        return false;
+    }
+    if (m_modelPath.isEmpty()) return true;
+    QStringList libraries = operatorLibrariesFor(m_modelPath);
+    if (!libraries.contains(file)) setOperatorLibrariesFor(m_modelPath, libraries << file);
+    openFile(m_modelPath);
+    return true;
+}
+
+void MainWindow::editOperatorLibraries() {
+    QDialog dialog(this);
+    dialog.setWindowTitle(tr("Operator Libraries"));
+    auto* layout = new QVBoxLayout(&dialog);
+    auto* about = new QLabel(
+        m_modelPath.isEmpty()
+            ? tr("Open a model first: its operator libraries are remembered with it.")
+            : tr("Loaded before %1 each time it is opened, and in its workers. A library stays loaded until "
+                 "the program ends.")
+                  .arg(QFileInfo(m_modelPath).fileName()));
+    about->setWordWrap(true);
+    auto* list = new QListWidget;
+    list->addItems(operatorLibrariesFor(m_modelPath));
+    auto* add = new QPushButton(tr("Add…"));
+    auto* remove = new QPushButton(tr("Remove"));
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close);
+    add->setEnabled(!m_modelPath.isEmpty());
+    connect(add, &QPushButton::clicked, &dialog, [this, list] {
+        if (loadOperatorLibrary({})) {
+            list->clear();
+            list->addItems(operatorLibrariesFor(m_modelPath));
+        }
+    });
+    connect(remove, &QPushButton::clicked, &dialog, [this, list] {
+        delete list->currentItem();
+        QStringList kept;
+        for (int i = 0; i < list->count(); ++i)
+            kept << list->item(i)->text();
+        setOperatorLibrariesFor(m_modelPath, kept);
+    });
+    connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+    auto* row = new QHBoxLayout;
+    row->addWidget(add);
+    row->addWidget(remove);
+    row->addStretch();
+    layout->addWidget(about);
+    layout->addWidget(list);
+    layout->addLayout(row);
+    layout->addWidget(buttons);
+    dialog.resize(560, 260);
+    dialog.exec();
 }
 
 void MainWindow::setPendingInputs(const QStringList& inputs) {

@@ -49,6 +49,13 @@ public:
     bool restoreSession(const QString& path);
     void exportReport(const QString& jsonPath, const QString& csvPath = {});
     void showLeftTab(int index);
+    // Loads an operator library ("" asks for one), remembers it for the open model and opens the model
+    // again; false (the status says why) when the library cannot be loaded here.
+    bool loadOperatorLibrary(const QString& library);
+    // The operator libraries remembered for a model, loaded before it each time it is opened.
+    static QStringList operatorLibrariesFor(const QString& model);
+    static void setOperatorLibrariesFor(const QString& model, const QStringList& libraries);
+    void editOperatorLibraries(); // the list for the open model, in a dialog
     // A dark Fusion palette; the charts recolour. `remember` keeps the choice for the next start.
     void setDarkTheme(bool dark, bool remember = true);
 

@@ -70,10 +70,20 @@ ModelPanel::ModelPanel(QWidget* parent)
     auto* copy = new QPushButton(tr("Copy the fix"));
     connect(copy, &QPushButton::clicked, this,
             [this] { QApplication::clipboard()->setText(m_fix->toPlainText()); });
+    // A model that calls a library's operators (torchvision::nms): load the library found for it, or
+    // choose one; the model is then opened again.
+    m_loadLibrary = new QPushButton;
+    m_loadLibrary->setObjectName(QStringLiteral("loadLibrary"));
+    m_loadLibrary->hide();
+    connect(m_loadLibrary, &QPushButton::clicked, this, [this] { emit loadLibraryRequested(m_offeredLibrary); });
     pl->addWidget(m_problem);
     pl->addWidget(new QLabel(tr("How to fix it:")));
     pl->addWidget(m_fix, 1);
-    pl->addWidget(copy, 0, Qt::AlignLeft);
+    auto* fixRow = new QHBoxLayout;
+    fixRow->addWidget(m_loadLibrary);
+    fixRow->addWidget(copy);
+    fixRow->addStretch();
+    pl->addLayout(fixRow);
     auto* detailTitle = new QLabel(tr("LibTorch's own words:"));
     detailTitle->setObjectName(QStringLiteral("detailTitle"));
     pl->addWidget(detailTitle);
@@ -178,6 +188,15 @@ void ModelPanel::showInfo(const twb::ModelInfo& info) {
         m_detail->setPlainText(QString::fromStdString(d.detail));
         m_detail->setVisible(!d.detail.empty());
         m_problemBox->findChild<QLabel*>(QStringLiteral("detailTitle"))->setVisible(!d.detail.empty());
+        const bool needsLibrary = d.kind == twb::FileKind::NeedsOperatorLibrary || !d.operatorLibraries.empty();
+        m_offeredLibrary = d.operatorLibraries.empty() ? QString() : QString::fromStdString(d.operatorLibraries.front());
+        m_loadLibrary->setText(m_offeredLibrary.isEmpty()
+                                   ? tr("Load Operator Library…")
+                                   : tr("Load Operator Library %1").arg(QFileInfo(m_offeredLibrary).fileName()));
+        m_loadLibrary->setToolTip(m_offeredLibrary.isEmpty()
+                                      ? tr("Choose the library that registers the operators the model calls")
+                                      : m_offeredLibrary);
+        m_loadLibrary->setVisible(needsLibrary);
         m_problemBox->show();
         m_tabs->hide();
         return;

@@ -36,6 +36,8 @@ signals:
     void loadIntoModelRequested(); // "Load into a TorchScript model…" for a state_dict
     void loadWeightsRequested();   // "Load weights…" for a TorchScript model
     void stripPrefixRequested(const QString& weights, const QString& prefix); // the offered prefix fix
+    // "Load Operator Library": the library found for the model's operators, or "" to choose one.
+    void loadLibraryRequested(const QString& library);
 
 private:
     QLabel* m_kind;
@@ -58,7 +60,8 @@ private:
     QLabel* m_weightsReport;
     QComboBox* m_keyChoice = nullptr;
     QPushButton* m_stripPrefix = nullptr;
-    QString m_weightsPath, m_offeredPrefix;
+    QPushButton* m_loadLibrary = nullptr;
+    QString m_weightsPath, m_offeredPrefix, m_offeredLibrary;
 };
 
 } // namespace twbui

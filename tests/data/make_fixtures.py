@@ -624,6 +624,19 @@ def make_worker_faults():
     save_np("four.npy", np.arange(4, dtype=np.float32))
 
 
+def make_all_half_state_dict():
+    """Every tensor of SmallCnn's trained state_dict .half()ed, BatchNorm's num_batches_tracked counters
+    included, as a script that converts a whole dict does: load_state_dict takes it (copy_ converts each
+    into the module's dtype), and so must the workbench."""
+    sd = torch.load(path("cnn_state_dict.pth"))
+    half = collections.OrderedDict((k, v.half()) for k, v in sd.items())
+    torch.save(half, path("sd_all_half.pth"))
+    probe = SmallCnn().eval()
+    probe.load_state_dict(half)
+    img = torch.from_numpy(np.load(path("cnn_x.npy")))
+    save_np("sd_all_half_expected.npy", probe(img).detach().numpy())
+
+
 def make_operator_library_models():
     """Scripted models that call operators of libraries LibTorch loads: a project's own (twbtest::scale,
     registered by tests/tools/twb_test_ops.cpp) and torchvision's nms. The schemas are defined here with
@@ -686,6 +699,7 @@ if __name__ == "__main__":
     make_models()
     make_worker_faults()
     make_operator_library_models()
+    make_all_half_state_dict()
     make_tensors()
     make_broken()
     make_sample()

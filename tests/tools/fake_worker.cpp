@@ -124,6 +124,7 @@ int main(int argc, char** argv) {
         if (type == when && lastHeader.find(mark) != std::string::npos) misbehave(how);
         if (type == "bye") return 0;
         if (type == "load") frame("{\"type\":\"loaded\"}");
+        else if (type == "libraries") frame("{\"type\":\"libraries_loaded\"}");
         else if (type == "prepare")
             frame("{\"type\":\"prepared\",\"ok\":true,\"record\":{\"label\":\"fake\",\"ok\":true,\"warmup_ns\":[1000,1000]}}");
         else if (type == "round") {

@@ -99,15 +99,18 @@ struct StateDictReport {
     int64_t loaded = 0;
     std::vector<std::string> missing, unexpected, dtypeConverted;
     std::vector<Mismatch> mismatched;
-    std::vector<std::string> kindMismatched; // integer in one, floating point in the other: never converted
+    // Integer in one, floating point in the other: converted as PyTorch's copy_ does (a float16
+    // num_batches_tracked into the model's int64), and each named, since a value may change.
+    std::vector<std::string> kindConverted;
     std::string convertedFrom, convertedTo; // the commonest conversion: "float16" -> "float32"
+    int64_t convertedMostly = 0;            // how many tensors it converted
     std::string strippedPrefix;             // "module." when the keys were saved from DataParallel/DDP
     int64_t stripped = 0;                   // keys it was stripped from
     std::string suggestedPrefix; // another prefix every unexpected key carries: strip it with stripPrefix
     std::vector<std::string> harmlessMissing; // BatchNorm's num_batches_tracked, absent from old checkpoints
     std::string foundUnderKey;                // the checkpoint entry the weights came from, if any
     bool clean() const {
-        return missing.empty() && unexpected.empty() && mismatched.empty() && kindMismatched.empty();
+        return missing.empty() && unexpected.empty() && mismatched.empty();
     }
     // In the words of load_state_dict: "Missing key(s) in state_dict: …"
     std::string describe() const;

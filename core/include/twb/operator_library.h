@@ -32,7 +32,9 @@ std::vector<std::string> loadedOperatorLibraries();
 // Libraries that may provide a namespace's operators ("torchvision"), each checked: the paths in
 // $TWB_OPERATOR_LIBRARIES (files or folders, separated by ':'), a lib<namespace>.so beside this LibTorch,
 // and Python packages' extension modules where Debian installs them (python3-torchvision's _C library,
-// built for Debian's LibTorch).
-std::vector<OperatorLibraryCheck> operatorLibraryCandidates(const std::string& ns);
+// built for Debian's LibTorch). With `operators` (unqualified: "nms"), only libraries whose schemas name
+// them all ("nms(") are kept. Those that load here come first.
+std::vector<OperatorLibraryCheck> operatorLibraryCandidates(const std::string& ns,
+                                                            const std::vector<std::string>& operators = {});
 
 } // namespace twb

@@ -314,8 +314,12 @@ std::string providerOf(const std::string& ns) {
 }
 
 // What to do about one namespace: load a library found here, or where to get one.
-std::string libraryFix(const std::string& ns, std::vector<std::string>& loadable) {
-    const std::vector<OperatorLibraryCheck> found = operatorLibraryCandidates(ns);
+std::string libraryFix(const std::string& ns, const std::vector<std::string>& missing,
+                       std::vector<std::string>& loadable) {
+    std::vector<std::string> operators; // this namespace's, unqualified
+    for (const auto& op : missing)
+        if (op.rfind(ns + "::", 0) == 0) operators.push_back(op.substr(ns.size() + 2));
+    const std::vector<OperatorLibraryCheck> found = operatorLibraryCandidates(ns, operators);
     std::string fix;
     for (const auto& c : found) {
         if (c.ok) {
@@ -364,7 +368,7 @@ Diagnosis missingOperators(const std::vector<std::string>& missing, int64_t form
         std::string from, fix;
         for (const auto& ns : namespaces) {
             from += (from.empty() ? "" : "; ") + ns + ":: comes from " + providerOf(ns);
-            fix += (fix.empty() ? "" : "\n") + libraryFix(ns, loadable);
+            fix += (fix.empty() ? "" : "\n") + libraryFix(ns, missing, loadable);
         }
         Diagnosis d = unusable(FileKind::NeedsOperatorLibrary, "zip (TorchScript)",
                                std::string("A TorchScript archive whose code calls ") +
@@ -388,7 +392,7 @@ Diagnosis missingOperators(const std::vector<std::string>& missing, int64_t form
               "'release' preset uses the PyTorch wheel in the project's venv), or export the model again "
               "with a PyTorch matching this LibTorch (" TORCH_VERSION ").";
     for (const auto& ns : namespaces)
-        fix += "\n" + ns + ":: comes from " + providerOf(ns) + ". " + libraryFix(ns, loadable);
+        fix += "\n" + ns + ":: comes from " + providerOf(ns) + ". " + libraryFix(ns, missing, loadable);
     Diagnosis d = unusable(FileKind::TooNew, "zip (TorchScript)",
                            std::string("A TorchScript archive whose code calls ") +
                                (one ? "an operator" : "operators") + " this LibTorch does not have",

@@ -500,9 +500,13 @@ std::string StateDictReport::describe() const {
         if (strippedPrefix == "_orig_mod.") s << " (saved from a torch.compile'd model)";
         s << ". ";
     }
-    if (!dtypeConverted.empty())
-        s << dtypeConverted.size() << (dtypeConverted.size() == 1 ? " tensor" : " tensors") << " converted"
-          << (convertedFrom.empty() ? "" : " from " + convertedFrom + " to " + convertedTo) << ". ";
+    if (!dtypeConverted.empty()) {
+        s << dtypeConverted.size() << (dtypeConverted.size() == 1 ? " tensor" : " tensors") << " converted";
+        if (!convertedFrom.empty())
+            s << (convertedMostly == int64_t(dtypeConverted.size()) ? " from " : ", " + std::to_string(convertedMostly) + " from ")
+              << convertedFrom << " to " << convertedTo;
+        s << ". ";
+    }
     if (!suggestedPrefix.empty())
         s << "Every key starts with '" << suggestedPrefix << "' and matches without it: strip that prefix (--strip-prefix "
           << suggestedPrefix << "). ";
@@ -519,8 +523,8 @@ std::string StateDictReport::describe() const {
         s << "size mismatch for " << m.name << ": copying a param with shape " << shapeText(m.got)
           << " from checkpoint, the shape in current model is " << shapeText(m.expected) << ". ";
     }
-    for (const auto& k : kindMismatched)
-        s << "dtype mismatch for " << k << ": integers and floating point are not converted into each other. ";
+    for (const auto& k : kindConverted)
+        s << "converted between integer and floating point, as load_state_dict's copy_ does: " << k << ". ";
     if (!harmlessMissing.empty())
         s << harmlessMissing.size() << " BatchNorm num_batches_tracked counter"
           << (harmlessMissing.size() == 1 ? " is" : "s are") << " missing (older checkpoints lack them): harmless. ";
@@ -654,13 +658,12 @@ StateDictReport Model::loadStateDict(const Value& stateDict, bool strict, const 
             continue;
         }
         if (target.scalar_type() != it->second.scalar_type()) {
-            // Numbers of one kind only: an integer buffer never becomes floating point or back.
-            if (target.is_floating_point() != it->second.is_floating_point()) {
-                report.kindMismatched.push_back(name + " (" + detail::dtypeName(it->second.scalar_type()) +
-                                                " in the file, " + detail::dtypeName(target.scalar_type()) +
-                                                " in the model)");
-                continue;
-            }
+            // load_state_dict copies with copy_, which converts any dtype into the model's: so does this.
+            // Between integers and floating point a value may change; those are named.
+            if (target.is_floating_point() != it->second.is_floating_point())
+                report.kindConverted.push_back(name + " (" + detail::dtypeName(it->second.scalar_type()) +
+                                               " in the file, " + detail::dtypeName(target.scalar_type()) +
+                                               " in the model)");
             report.dtypeConverted.push_back(name);
             ++conversions[{detail::dtypeName(it->second.scalar_type()), detail::dtypeName(target.scalar_type())}];
         }
@@ -671,6 +674,7 @@ StateDictReport Model::loadStateDict(const Value& stateDict, bool strict, const 
     for (const auto& [fromTo, n] : conversions)
         if (n > most) {
             most = n;
+            report.convertedMostly = n;
             report.convertedFrom = fromTo.first;
             report.convertedTo = fromTo.second;
         }

@@ -230,7 +230,8 @@ std::vector<std::string> loadedOperatorLibraries() {
     return loadedList();
 }
 
-std::vector<OperatorLibraryCheck> operatorLibraryCandidates(const std::string& ns) {
+std::vector<OperatorLibraryCheck> operatorLibraryCandidates(const std::string& ns,
+                                                            const std::vector<std::string>& operators) {
     std::vector<std::string> paths;
     auto add = [&](const fs::path& p) {
         std::error_code ec;
@@ -286,9 +287,21 @@ std::vector<OperatorLibraryCheck> operatorLibraryCandidates(const std::string& n
         scan(fs::path(root) / ns, Pick::ByNameOrContent);
         scan(fs::path(root) / ns / "lib", Pick::ByNameOrContent);
     }
+    // A library defines its operators by schema ("nms(Tensor dets, …"): one that names none of those
+    // asked for (torchvision's video_reader beside its _C) is not offered.
+    auto definesAll = [&](const std::string& file) {
+        if (operators.empty()) return true;
+        std::error_code ec;
+        if (fs::file_size(file, ec) > (std::uintmax_t(256) << 20) || ec) return true; // too big to scan: offered
+        std::ifstream in(file, std::ios::binary);
+        const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        for (const auto& op : operators)
+            if (bytes.find(op + "(") == std::string::npos) return false;
+        return true;
+    };
     std::vector<OperatorLibraryCheck> out;
     for (const auto& p : paths)
-        out.push_back(checkOperatorLibrary(p));
+        if (definesAll(p)) out.push_back(checkOperatorLibrary(p));
     // Those that can be loaded first.
     std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.ok && !b.ok; });
     return out;
