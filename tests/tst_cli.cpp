@@ -47,6 +47,7 @@ private slots:
     void aotiPackages();
     void operatorLibraries();
     void torchvisionOperatorsFromDebian();
+    void mobileFileRunsWhereXnnpackIs();
 
 private:
     struct Result {
@@ -741,6 +742,22 @@ void TestCli::torchvisionOperatorsFromDebian() {
                      data("vision_nms_scores.npy"), "--load-library", library});
         QCOMPARE(r.code, 1);
         QVERIFY2(r.err.contains("cannot be loaded: it"), qPrintable(r.err));
+    }
+}
+
+void TestCli::mobileFileRunsWhereXnnpackIs() {
+    // optimize_for_mobile's .ptl: where this LibTorch has XNNPACK it runs and matches Python; where it
+    // has not, inspect names it a mobile file, and run refuses it with the same words.
+    Result r = torchwb({"inspect", data("cnn_mobile.ptl"), "--json"});
+    if (r.code == 0) {
+        r = torchwb({"run", data("cnn_mobile.ptl"), "-i", data("cnn_mobile_x.npy"), "--reference",
+                     data("cnn_mobile_expected.npy"), "--atol", "1e-4"});
+        QVERIFY2(r.code == 0 && r.out.contains("allclose"), qPrintable(r.out + r.err));
+    } else {
+        QVERIFY2(r.out.contains("\"kind\": \"mobile\""), qPrintable(r.out));
+        r = torchwb({"run", data("cnn_mobile.ptl"), "-i", data("cnn_mobile_x.npy")});
+        QCOMPARE(r.code, 1);
+        QVERIFY2((r.out + r.err).contains("optimize_for_mobile"), qPrintable(r.out + r.err));
     }
 }
 

@@ -21,6 +21,7 @@ private slots:
     void explanationsNameTheFix();
     void missingFile();
     void missingOperatorsListedAtOnce();
+    void optimizedFilesNamedForWhatTheyAre();
     void inputTensorsToldCheaply();
     void modernOperators_data();
     void modernOperators();
@@ -191,6 +192,30 @@ void TestDiagnosis::missingOperatorsListedAtOnce() {
     QVERIFY2(twbtest::contains(d.fix, "--load-library FILE"), d.fix.c_str());
     // The unmodified archive calls the real operators and loads.
     QVERIFY(twb::diagnose(TWB_DATA("mlp_traced.pt")).missingOperators.empty());
+}
+
+void TestDiagnosis::optimizedFilesNamedForWhatTheyAre() {
+    // Saved after optimize_for_inference by PyTorch 1.13: the MKLDNN weight constants were written without
+    // their values. Named for that on every LibTorch, with the fix that works, not as a version mismatch.
+    const twb::Diagnosis mkl = twb::diagnose(TWB_DATA("mkldnn_optimized_113.pt"));
+    QCOMPARE(mkl.kind, twb::FileKind::OptimizedForInference);
+    QVERIFY2(twbtest::contains(mkl.error, "prim::ConstantMKLDNNTensor"), mkl.error.c_str());
+    QVERIFY2(twbtest::contains(mkl.fix, "--jit optimize"), mkl.fix.c_str());
+    QVERIFY(!twbtest::contains(mkl.fix, "matches LibTorch"));
+    // optimize_for_mobile, saved for the lite interpreter: XNNPACK's prepacked:: operators. A LibTorch with
+    // XNNPACK (Debian's) runs it as TorchScript (tst_cli checks its outputs); one without names it a mobile
+    // file and says how to measure the model here.
+    const twb::Diagnosis ptl = twb::diagnose(TWB_DATA("cnn_mobile.ptl"));
+    if (ptl.usable) {
+        QCOMPARE(ptl.kind, twb::FileKind::TorchScript);
+    } else {
+        QCOMPARE(ptl.kind, twb::FileKind::Mobile);
+        QVERIFY2(twbtest::contains(ptl.summary, "optimized for mobile"), ptl.summary.c_str());
+        QVERIFY2(twbtest::contains(ptl.summary, "lite interpreter"), ptl.summary.c_str());
+        QVERIFY2(twbtest::contains(ptl.fix, "before optimize_for_mobile"), ptl.fix.c_str());
+        QVERIFY(std::all_of(ptl.missingOperators.begin(), ptl.missingOperators.end(),
+                            [](const std::string& op) { return op.rfind("prepacked::", 0) == 0; }));
+    }
 }
 
 void TestDiagnosis::inputTensorsToldCheaply() {

@@ -41,6 +41,10 @@ std::string kindName(FileKind kind) {
         return "too_new";
     case FileKind::NeedsOperatorLibrary:
         return "needs_operator_library";
+    case FileKind::OptimizedForInference:
+        return "optimized_for_inference";
+    case FileKind::Mobile:
+        return "mobile";
     case FileKind::Corrupt:
         return "corrupt";
     case FileKind::Empty:
@@ -463,6 +467,37 @@ Diagnosis diagnoseZip(const std::string& path) {
             return d;
         }
         const detail::OperatorScan ops = detail::scanArchiveOperators(*zip, prefix);
+        auto calls = [&](const char* op) { return std::binary_search(ops.called.begin(), ops.called.end(), op); };
+        if (calls("prim::ConstantMKLDNNTensor")) {
+            // torch.jit.save writes optimize_for_inference's MKLDNN weight constants without their values.
+            Diagnosis d = unusable(
+                FileKind::OptimizedForInference, "zip (TorchScript)",
+                "A TorchScript archive saved after torch.jit.optimize_for_inference",
+                "its weights were MKLDNN constants (prim::ConstantMKLDNNTensor), which torch.jit.save writes "
+                "without their values: the file holds the graph but not the weights",
+                "Save the model before optimize_for_inference, frozen or not:\n"
+                "    torch.jit.save(torch.jit.freeze(torch.jit.script(model.eval())), \"model.pt\")\n"
+                "and let the workbench optimize it: --jit optimize (in the window: JIT mode optimize).");
+            d.formatVersion = version;
+            return d;
+        }
+        bool mobile = false;
+        for (const auto& op : ops.missing)
+            mobile = mobile || op.rfind("prepacked::", 0) == 0;
+        if (mobile) {
+            Diagnosis d = unusable(
+                FileKind::Mobile, "zip (TorchScript)",
+                std::string("A TorchScript file optimized for mobile (optimize_for_mobile: XNNPACK prepacked "
+                            "operators)") + (zip->has(prefix + "bytecode.pkl") ? ", saved for the lite interpreter" : ""),
+                "it calls XNNPACK's prepacked:: operators, which this LibTorch (" TORCH_VERSION ") is built without",
+                "Save the model before optimize_for_mobile to measure it here:\n"
+                "    torch.jit.save(torch.jit.script(model.eval()), \"model.pt\")\n"
+                "or run the file on a LibTorch built with XNNPACK (USE_XNNPACK=1: Debian's libtorch, the 'distro' "
+                "preset, has it), or with PyTorch Mobile's lite interpreter on the device.");
+            d.missingOperators = ops.missing;
+            d.formatVersion = version;
+            return d;
+        }
         if (!ops.missing.empty()) {
             Diagnosis d = missingOperators(ops.missing, version);
             d.formatVersion = version;
