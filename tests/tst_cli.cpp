@@ -696,9 +696,14 @@ void TestCli::operatorLibraries() {
                  "--reference", data("custom_op_expected.npy")});
     QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
     QVERIFY2(r.out.contains("allclose"), qPrintable(r.out));
+    const QString report = m_tmp.filePath("custom_op.json");
     r = torchwb({"bench", data("custom_op.pt"), "-i", data("custom_op_x.npy"), "--load-library", library,
-                 "--iters", "20", "-q", "-c", "jit=off", "-c", "jit=freeze", "--workers", "shared"});
+                 "--iters", "20", "-q", "-c", "jit=off", "-c", "jit=freeze", "--workers", "shared", "--json", report});
     QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+    // The report says what was loaded before the model, so the run can be repeated.
+    const QJsonArray loaded = readJson(report).value("model").toObject().value("operator_libraries").toArray();
+    QCOMPARE(loaded.size(), 1);
+    QCOMPARE(loaded.at(0).toString(), QFileInfo(library).canonicalFilePath());
     r = torchwb({"inspect", data("custom_op.pt"), "--load-library", library, "--json"});
     QVERIFY2(r.out.contains("\"kind\": \"torchscript\""), qPrintable(r.out));
 

@@ -34,7 +34,7 @@ void TestReport::initTestCase() {
     QVERIFY2(b.ok, b.error.c_str());
     m_report.environment = twb::currentEnvironment();
     m_report.model = {TWB_DATA("two_inputs.pt"), twb::fileSha256(TWB_DATA("two_inputs.pt")), "torchscript",
-                      "TwoInputs", 1234};
+                      "TwoInputs", 1234, {"/opt/ops/libtorchvision.so"}};
     m_report.inputs.push_back({"x", "two_inputs_xy.npz", "abc", "", {3, 4}, "float32"});
     m_report.inputs.push_back({"y", "", "", "normal:3x4:float32:mean=0:std=1:seed=0", {3, 4}, "float32"});
     const auto a = twb::runConfiguration(m, b, twb::RunConfig::parse("iters=30,warmup=3"));
@@ -63,6 +63,7 @@ void TestReport::roundTrip() {
     QCOMPARE(back.runs[0].samplesNs, m_report.runs[0].samplesNs);
     QCOMPARE(back.runs[1].config.jit, twb::JitMode::Optimize);
     QCOMPARE(back.runs[1].label, std::string("opt"));
+    QCOMPARE(back.model.operatorLibraries, std::vector<std::string>{"/opt/ops/libtorchvision.so"});
     QCOMPARE(back.runs[0].stats.median, m_report.runs[0].stats.median);
     QCOMPARE(back.comparisons[0].outputs.leaves.size(), std::size_t(2));
     // A model whose logits hold NaN: the top classes are written with null for it, and read back.

@@ -22,6 +22,7 @@ namespace twb {
 struct ModelRef {
     std::string path, sha256, kind, className;
     uint64_t size = 0;
+    std::vector<std::string> operatorLibraries; // loaded before it (--load-library), in order
 };
 
 struct InputRef {

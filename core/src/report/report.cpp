@@ -691,6 +691,7 @@ std::string reportToJson(const Report& r, int indent) {
                   {"sha256", r.model.sha256},
                   {"kind", r.model.kind},
                   {"class", r.model.className}};
+    if (!r.model.operatorLibraries.empty()) j["model"]["operator_libraries"] = r.model.operatorLibraries;
     j["inputs"] = ordered_json::array();
     for (const auto& i : r.inputs)
         j["inputs"].push_back({{"argument", i.argument},
@@ -758,6 +759,7 @@ Report reportFromJson(const std::string& text, const std::string& source) {
             r.model.sha256 = get<std::string>(m, "sha256");
             r.model.kind = get<std::string>(m, "kind");
             r.model.className = get<std::string>(m, "class");
+            r.model.operatorLibraries = get<std::vector<std::string>>(m, "operator_libraries");
         }
         if (j.contains("inputs"))
             for (const auto& i : j.at("inputs"))

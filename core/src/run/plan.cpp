@@ -7,6 +7,7 @@
 #include "worker_client.h"
 
 #include "twb/error.h"
+#include "twb/operator_library.h"
 #include "twb/stats.h"
 #include "twb/tensor_io.h"
 
@@ -638,6 +639,7 @@ Report runPlan(const Model& model, const std::vector<InputSpec>& inputs, const I
     report.model.sha256 = fileSha256(info.path);
     report.model.kind = kindName(info.diagnosis.kind);
     report.model.className = info.className;
+    report.model.operatorLibraries = loadedOperatorLibraries();
     report.inputs = describeInputs(inputs, binding);
 
     Value reference;
