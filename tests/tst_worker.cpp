@@ -12,6 +12,7 @@
 #include <QFile>
 #include <QObject>
 #include <QRegularExpression>
+#include <QScopeGuard>
 #include <QTemporaryDir>
 
 #include <algorithm>
@@ -63,6 +64,7 @@ private slots:
     void aHangingModelTimesOutAndThePlanGoesOn_data();
     void aHangingModelTimesOutAndThePlanGoesOn();
     void sharedWorkersHoldEveryConfigurationOfAProcess();
+    void noWorkerToStartFailsEachConfiguration();
     void aSharedWorkerThatDiesEndsOnlyTheConfigurationInFlight();
     void anAllocationBeyondTheLimitIsAnError();
     void killedMidRun();
@@ -223,6 +225,29 @@ void TestWorker::sharedWorkersHoldEveryConfigurationOfAProcess() {
     QCOMPARE(loads.size(), std::size_t(3));
     for (const auto& [pid, loaded] : loads)
         QCOMPARE(loaded, (std::vector<int>{0, 1}));
+}
+
+void TestWorker::noWorkerToStartFailsEachConfiguration() {
+    // No torchwb to start (none named, none beside the program, none on the PATH): every configuration
+    // fails saying so, in either mode, and the plan returns rather than throws.
+    Bound b = bind("cnn_scripted.pt", "cnn_x.npy");
+    const QByteArray worker = qgetenv("TWB_WORKER"), path = qgetenv("PATH");
+    qunsetenv("TWB_WORKER");
+    qputenv("PATH", "/nonexistent");
+    const auto restore = qScopeGuard([&] {
+        qputenv("TWB_WORKER", worker);
+        qputenv("PATH", path);
+    });
+    for (bool shared : {false, true}) {
+        twb::Plan p = plan({"iters=10,warmup=1", "jit=freeze,iters=10,warmup=1"});
+        p.measurement.shareWorkers = shared;
+        const twb::Report r = twb::runPlan(b.model, b.specs, b.binding, p);
+        QCOMPARE(r.runs.size(), std::size_t(2));
+        for (const auto& run : r.runs) {
+            QVERIFY(!run.ok);
+            QVERIFY2(contains(run.error, "torchwb"), run.error.c_str());
+        }
+    }
 }
 
 void TestWorker::aSharedWorkerThatDiesEndsOnlyTheConfigurationInFlight() {

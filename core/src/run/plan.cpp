@@ -309,7 +309,7 @@ private:
             for (std::size_t k = 0; k < perSlot && started < kMostAhead; ++k, ++started) {
                 try {
                     m_ahead[std::size_t(p)].push_back(std::make_shared<WorkerProcess>(m_plan.measurement.worker));
-                } catch (const WorkerFailure&) {
+                } catch (const std::exception&) { // no worker to start: said when its slot comes
                 }
             }
         }
@@ -318,7 +318,7 @@ private:
                 if (cancelled()) return;
                 try {
                     w->hello(keepGoing(0, "starting workers"));
-                } catch (const WorkerFailure&) {
+                } catch (const std::exception&) {
                     w.reset();
                 }
             }
@@ -432,6 +432,13 @@ private:
                         m_entries[i].failed = true;
                     }
                     return;
+                } catch (const Error& err) { // no worker program to start
+                    for (std::size_t i : need) {
+                        m_entries[i].record.ok = false;
+                        m_entries[i].record.error = err.what();
+                        m_entries[i].failed = true;
+                    }
+                    return;
                 }
                 m_dropped = nullptr; // (a new worker may live where the last one that died did)
                 for (std::size_t i : need) {
@@ -452,7 +459,7 @@ private:
         for (std::size_t i : need) {
             try {
                 spawned[i] = spawn(process);
-            } catch (const WorkerFailure&) {
+            } catch (const std::exception&) {
                 // startWorker tries again below and records why it cannot
             }
         }
