@@ -51,7 +51,6 @@ class TestUi : public QObject {
     Q_OBJECT
 private slots:
     void init();
-    void operatorLibraryIsOfferedLoadedAndRemembered();
     void openSampleRunAndCompare();
     void guiStaysResponsive();
     void cancelLongRun();
@@ -84,6 +83,8 @@ private slots:
     void brokenAndHostileFilesInARow();
     void crashingConfigurationIsAFailedRow();
     void profileOfAttentionUnderFreezeSurvives();
+    // Last: a library loaded stays loaded in this process, and every later worker would load it too.
+    void operatorLibraryIsOfferedLoadedAndRemembered();
 
 private:
     static QVector<twb::RunConfig> quick() {

@@ -691,7 +691,7 @@ std::string reportToJson(const Report& r, int indent) {
                   {"sha256", r.model.sha256},
                   {"kind", r.model.kind},
                   {"class", r.model.className}};
-    if (!r.model.operatorLibraries.empty()) j["model"]["operator_libraries"] = r.model.operatorLibraries;
+    j["model"]["operator_libraries"] = r.model.operatorLibraries;
     j["inputs"] = ordered_json::array();
     for (const auto& i : r.inputs)
         j["inputs"].push_back({{"argument", i.argument},
