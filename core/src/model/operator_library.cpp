@@ -18,6 +18,7 @@
 #include <fstream>
 #include <iterator>
 #include <mutex>
+#include <optional>
 #include <sstream>
 
 namespace twb {
@@ -116,6 +117,14 @@ std::string libtorchFile() {
     if (::dladdr(reinterpret_cast<const void*>(&at::get_num_threads), &info) && info.dli_fname)
         return info.dli_fname;
     return {};
+}
+
+// A library's bytes, to look for strings in; nothing for one too large to read whole (256 MiB).
+std::optional<std::string> scannable(const fs::path& file) {
+    std::error_code ec;
+    if (fs::file_size(file, ec) > (std::uintmax_t(256) << 20) || ec) return std::nullopt;
+    std::ifstream in(file, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 std::mutex& loadedMutex() {
@@ -241,11 +250,8 @@ std::vector<OperatorLibraryCheck> operatorLibraryCandidates(const std::string& n
     };
     // A library registers its namespace by name (TORCH_LIBRARY(ns, m) keeps "ns" among its strings).
     auto mentions = [&](const fs::path& file) {
-        std::error_code ec;
-        if (fs::file_size(file, ec) > (std::uintmax_t(256) << 20) || ec) return false;
-        std::ifstream in(file, std::ios::binary);
-        const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        return bytes.find(ns + '\0') != std::string::npos || bytes.find(ns + "::") != std::string::npos;
+        const std::optional<std::string> bytes = scannable(file);
+        return bytes && (bytes->find(ns + '\0') != std::string::npos || bytes->find(ns + "::") != std::string::npos);
     };
     // Shared objects in a folder: all of them (a package's own folder), those whose name mentions the
     // namespace (libtorchvision.so), or, in a folder the user listed, those that register it.
@@ -291,12 +297,10 @@ std::vector<OperatorLibraryCheck> operatorLibraryCandidates(const std::string& n
     // asked for (torchvision's video_reader beside its _C) is not offered.
     auto definesAll = [&](const std::string& file) {
         if (operators.empty()) return true;
-        std::error_code ec;
-        if (fs::file_size(file, ec) > (std::uintmax_t(256) << 20) || ec) return true; // too big to scan: offered
-        std::ifstream in(file, std::ios::binary);
-        const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        const std::optional<std::string> bytes = scannable(file);
+        if (!bytes) return true; // too big to scan: offered
         for (const auto& op : operators)
-            if (bytes.find(op + "(") == std::string::npos) return false;
+            if (bytes->find(op + "(") == std::string::npos) return false;
         return true;
     };
     std::vector<OperatorLibraryCheck> out;
