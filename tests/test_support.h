@@ -2,6 +2,7 @@
 // platform, fixture lookup, and comparison of values against Python's.
 #pragma once
 
+#include "twb/compare.h"
 #include "twb/build_info.h"
 #include "twb/tensor_io.h"
 #include "twb/value.h"
@@ -61,6 +62,17 @@ inline std::string compareToFile(const twb::Value& actual, const std::string& ex
         }
     }
     return {};
+}
+
+// "" when `actual`, of any structure, matches the value saved in `expectedFile` (torch.save of a tuple,
+// say) leaf by leaf; else the comparison's summary.
+inline std::string compareValueToFile(const twb::Value& actual, const std::string& expectedFile,
+                                      double atol = 1e-5, double rtol = 1e-5) {
+    twb::CompareOptions options;
+    options.atol = atol;
+    options.rtol = rtol;
+    const twb::OutputComparison c = twb::compareOutputs(actual, twb::readTensorFile(expectedFile), options);
+    return c.allclose ? std::string() : c.summary;
 }
 
 // LibTorch's major version: scaled_dot_product_attention and friends exist from 2.0.

@@ -4,7 +4,9 @@
 
 #include "twb/error.h"
 #include "twb/generate.h"
+#include "twb/input_spec.h"
 #include "twb/model.h"
+#include "twb/suggest.h"
 
 class TestInputs : public QObject {
     Q_OBJECT
@@ -19,6 +21,12 @@ private slots:
     void dictAndOptionalArguments();
     void mismatches_data();
     void mismatches();
+    void tupleArgumentFromItsElements_data();
+    void tupleArgumentFromItsElements();
+    void tupleElementMistakes_data();
+    void tupleElementMistakes();
+    void suggestionsAreTypedByFirstUse();
+    void dtypeFirstUseDoesNotNeedIsSaid();
 
 private:
     std::unique_ptr<twb::Model> m_two;
@@ -164,6 +172,151 @@ void TestInputs::mismatches() {
     const auto wrongType = m_two->bindInputs({in("list_in_xs.pt"), in("two_inputs_y.npy")});
     QVERIFY(!wrongType.ok);
     QVERIFY2(twbtest::contains(wrongType.error, "forward wants Tensor"), wrongType.error.c_str());
+}
+
+namespace {
+// forward(x, hc: Tuple[Tensor, Tensor]) of a scripted two-layer LSTM, and what Python gave for it.
+void expectRnnOutputs(const twb::Model& m, const twb::InputBinding& b) {
+    QVERIFY2(b.ok, b.error.c_str());
+    QCOMPARE(b.arguments.size(), std::size_t(2));
+    QCOMPARE(b.arguments[1].argument, std::string("hc"));
+    QCOMPARE(b.arguments[1].value.kind(), twb::Value::Kind::Tuple);
+    const twb::Value out = m.forward(b);
+    const std::string why = twbtest::compareValueToFile(out, TWB_DATA("rnn_expected.pt"), 1e-5, 1e-5);
+    QVERIFY2(why.empty(), why.c_str());
+}
+} // namespace
+
+void TestInputs::tupleArgumentFromItsElements_data() {
+    QTest::addColumn<QStringList>("inputs"); // [NAME=]FILE, as -i takes them
+    QTest::newRow("elements by name") << QStringList{"x=rnn_x.npy", "hc.0=rnn_h0.npy", "hc.1=rnn_c0.npy"};
+    QTest::newRow("elements by name, out of order") << QStringList{"hc.1=rnn_c0.npy", "x=rnn_x.npy", "hc.0=rnn_h0.npy"};
+    QTest::newRow("by position") << QStringList{"rnn_x.npy", "rnn_h0.npy", "rnn_c0.npy"};
+    QTest::newRow("a .pt holding the tuple") << QStringList{"rnn_x.npy", "rnn_hc.pt"};
+    QTest::newRow("x by position, elements by name") << QStringList{"hc.0=rnn_h0.npy", "rnn_x.npy", "hc.1=rnn_c0.npy"};
+}
+
+void TestInputs::tupleArgumentFromItsElements() {
+    QFETCH(QStringList, inputs);
+    const twb::Model m = twb::Model::load(TWB_DATA("rnn_state.pt"));
+    std::vector<twb::InputSpec> specs;
+    for (const QString& text : inputs) {
+        const auto eq = text.indexOf('=');
+        specs.push_back(twb::InputSpec::parse(
+            (eq < 0 ? QString::fromStdString(TWB_DATA("")) + text
+                    : text.left(eq + 1) + QString::fromStdString(TWB_DATA("")) + text.mid(eq + 1))
+                .toStdString()));
+    }
+    const auto b = m.bindInputs(twb::readInputs(specs));
+    expectRnnOutputs(m, b);
+    // The report records each element with the shape it was bound with.
+    for (const auto& ref : twb::describeInputs(specs, b))
+        if (ref.argument.rfind("hc.", 0) == 0) QCOMPARE(ref.shape, (std::vector<int64_t>{2, 1, 12}));
+}
+
+void TestInputs::tupleElementMistakes_data() {
+    QTest::addColumn<QStringList>("inputs");
+    QTest::addColumn<QString>("says");
+    QTest::newRow("an element missing") << QStringList{"x=rnn_x.npy", "hc.0=rnn_h0.npy"}
+                                        << "'hc' (Tuple[Tensor, Tensor]) needs element hc.1 too: give it as hc.1=FILE";
+    QTest::newRow("one element too many")
+        << QStringList{"x=rnn_x.npy", "hc.0=rnn_h0.npy", "hc.1=rnn_c0.npy", "hc.2=rnn_c0.npy"}
+        << "'hc' is Tuple[Tensor, Tensor], with 2 elements, but hc.2 was given";
+    QTest::newRow("an element twice") << QStringList{"x=rnn_x.npy", "hc.0=rnn_h0.npy", "hc.0=rnn_c0.npy"}
+                                      << "'hc.0' is given twice";
+    QTest::newRow("an element of a tensor") << QStringList{"x.0=rnn_x.npy"}
+                                            << "'x' is Tensor, not a tuple or list: give it as x=FILE";
+    QTest::newRow("the whole and its elements")
+        << QStringList{"x=rnn_x.npy", "hc=rnn_hc.pt", "hc.0=rnn_h0.npy", "hc.1=rnn_c0.npy"}
+        << "argument 'hc' is given twice";
+    QTest::newRow("a tensor for the tuple")
+        << QStringList{"rnn_x.npy", "rnn_h0.npy"}
+        << "forward wants Tuple[Tensor, Tensor]: give its elements as hc.0=FILE hc.1=FILE, or a .pt file holding the tuple";
+}
+
+void TestInputs::tupleElementMistakes() {
+    QFETCH(QStringList, inputs);
+    QFETCH(QString, says);
+    const twb::Model m = twb::Model::load(TWB_DATA("rnn_state.pt"));
+    std::vector<twb::ProvidedInput> provided;
+    for (const QString& text : inputs) {
+        const auto eq = text.indexOf('=');
+        const QString file = eq < 0 ? text : text.mid(eq + 1);
+        provided.push_back(in(qPrintable(file)));
+        provided.back().argument = eq < 0 ? std::string() : text.left(eq).toStdString();
+        provided.back().source = file.toStdString();
+    }
+    const auto b = m.bindInputs(provided);
+    QVERIFY(!b.ok);
+    QVERIFY2(twbtest::contains(b.error, says.toStdString()), b.error.c_str());
+}
+
+// What the first use of each argument says: an LSTM's input and the state tuple's elements from its
+// weights, int64 ids from an Embedding, a bool mask from masked_fill. Each suggestion binds and runs.
+void TestInputs::suggestionsAreTypedByFirstUse() {
+    const twb::Model rnn = twb::Model::load(TWB_DATA("rnn_state.pt"));
+    const auto& hc = rnn.info().inputs.at(1);
+    QCOMPARE(hc.elements.size(), std::size_t(2));
+    QCOMPARE(hc.elements[0].name, std::string("hc.0"));
+    QCOMPARE(hc.elements[0].suggested, std::string("zeros:2x1x12:float32"));
+    QCOMPARE(hc.elements[1].suggested, std::string("zeros:2x1x12:float32"));
+    QVERIFY(hc.suggestionFound);
+    QCOMPARE(rnn.info().inputs.at(0).suggested, std::string("normal:8x1x6:float32"));
+    QCOMPARE(rnn.info().inputs.at(0).neededDtype, std::string("float32"));
+    const auto rnnSpecs = twb::completeWithSuggestions(rnn, {});
+    QCOMPARE(rnnSpecs.size(), std::size_t(3));
+    const auto rb = rnn.bindInputs(twb::readInputs(rnnSpecs));
+    QVERIFY2(rb.ok, rb.error.c_str());
+    QVERIFY(rb.warnings.empty());
+    QCOMPARE(rnn.forward(rb).at(1).shape(), (std::vector<int64_t>{2, 1, 12}));
+    // An element given by name leaves the other element suggested, and x.
+    const auto partial = twb::completeWithSuggestions(rnn, {twb::InputSpec::parse(std::string("hc.0=") + TWB_DATA("rnn_h0.npy"))});
+    QCOMPARE(partial.size(), std::size_t(3));
+    QCOMPARE(partial[2].argument, std::string("hc.1"));
+    QVERIFY(rnn.bindInputs(twb::readInputs(partial)).ok);
+
+    const twb::Model masked = twb::Model::load(TWB_DATA("masked.pt"));
+    const auto& ids = masked.info().inputs.at(0);
+    const auto& mask = masked.info().inputs.at(1);
+    QCOMPARE(ids.suggested, std::string("randint:1x16:int64:low=0:high=50"));
+    QCOMPARE(ids.neededDtype, std::string("int64"));
+    QCOMPARE(mask.suggested, std::string("zeros:1x16:bool"));
+    QCOMPARE(mask.neededDtype, std::string("bool"));
+    QCOMPARE(mask.neededBy, std::string("masked_fill's mask"));
+    const auto mb = masked.bindInputs(twb::readInputs(twb::completeWithSuggestions(masked, {})));
+    QVERIFY2(mb.ok && mb.warnings.empty(), mb.error.c_str());
+    QCOMPARE(masked.forward(mb).shape(), (std::vector<int64_t>{1, 2}));
+}
+
+// Inputs that bind but that the first use cannot take as they are are said, one sentence each.
+void TestInputs::dtypeFirstUseDoesNotNeedIsSaid() {
+    const twb::Model masked = twb::Model::load(TWB_DATA("masked.pt"));
+    const auto right = masked.bindInputs({in("masked_ids.npy"), in("masked_mask.npy")});
+    QVERIFY2(right.ok, right.error.c_str());
+    QVERIFY(right.warnings.empty());
+    const std::string why = twbtest::compareToFile(masked.forward(right), TWB_DATA("masked_expected.npy"), 1e-5, 1e-5);
+    QVERIFY2(why.empty(), why.c_str());
+
+    const auto floatMask = masked.bindInputs({in("masked_ids.npy"), in("masked_mask_float.npy")});
+    QVERIFY(floatMask.ok);
+    QCOMPARE(floatMask.warnings.size(), std::size_t(1));
+    QCOMPARE(floatMask.warnings[0], std::string("input 'mask' from masked_mask_float.npy is float32, but masked_fill's "
+                                                "mask, its first use, needs bool"));
+    // int32 ids index as int64 ones do; float ids do not.
+    const auto int32Ids = masked.bindInputs({gen("zeros:1x7:int32"), in("masked_mask.npy")});
+    QVERIFY(int32Ids.ok && int32Ids.warnings.empty());
+    const auto floatIds = masked.bindInputs({gen("zeros:1x7:float32"), in("masked_mask.npy")});
+    QCOMPARE(floatIds.warnings.size(), std::size_t(1));
+    QVERIFY2(twbtest::contains(floatIds.warnings[0], "is float32, but Embedding(50, 8)'s ids, its first use, needs int64"),
+             floatIds.warnings[0].c_str());
+    // A float64 state for a float32 LSTM, element by element.
+    const twb::Model rnn = twb::Model::load(TWB_DATA("rnn_state.pt"));
+    const auto wide = rnn.bindInputs({in("rnn_x.npy"), gen("zeros:2x1x12:float64", "hc.0"), in("rnn_c0.npy", "hc.1")});
+    QVERIFY(wide.ok);
+    QCOMPARE(wide.warnings.size(), std::size_t(1));
+    QVERIFY2(twbtest::contains(wide.warnings[0], "input 'hc.0' from (zeros:2x1x12:float64, rnn_c0.npy) is float64, but "
+                                                 "LSTM(6, 12)'s h0, its first use, needs float32"),
+             wide.warnings[0].c_str());
 }
 
 TWB_TEST_MAIN(TestInputs)

@@ -48,67 +48,74 @@ void InputsPanel::setArguments(const std::vector<twb::ArgumentInfo>& arguments) 
     m_rows.clear();
     m_ok = false;
     m_status->setText(arguments.empty() ? tr("forward takes no arguments.") : QString());
-    int r = 0;
     for (const auto& a : arguments) {
-        Row row;
-        row.argument = QString::fromStdString(a.name);
-        row.type = QString::fromStdString(a.type);
-        auto* name = new QLabel(
-            QStringLiteral("<b>%1</b>: %2%3")
-                .arg(row.argument.toHtmlEscaped(), row.type.toHtmlEscaped(),
-                     a.hasDefault ? tr(" = %1").arg(QString::fromStdString(a.defaultValue).toHtmlEscaped())
-                                  : QString()));
-        row.source = new QLineEdit;
-        row.source->setPlaceholderText(a.hasDefault ? tr("(default)") : tr("file or gen:SPEC"));
-        row.source->setClearButtonEnabled(true);
-        row.source->setObjectName("input_" + row.argument);
-        auto* browse = new QToolButton;
-        browse->setText(tr("…"));
-        browse->setToolTip(tr("Choose a file"));
-        auto* gen = new QToolButton;
-        gen->setText(tr("Generate"));
-        gen->setPopupMode(QToolButton::InstantPopup);
-        auto* menu = new QMenu(gen);
-        if (!a.suggested.empty() && !a.hasDefault) {
-            // The model's own suggestion first: what its first layers take, and why.
-            const QString suggested = "gen:" + QString::fromStdString(a.suggested);
-            QAction* act = menu->addAction(tr("Suggested: %1").arg(suggested), this,
-                                           [this, r, suggested] { setSource(r, suggested); });
-            act->setObjectName("suggest_" + row.argument);
-            act->setToolTip(QString::fromStdString(a.suggestedReason));
-            act->setStatusTip(QString::fromStdString(a.suggestedReason));
-            menu->setToolTipsVisible(true);
-            menu->setDefaultAction(act);
-            menu->addSeparator();
-            gen->setToolTip(tr("Suggested: %1 (%2)").arg(suggested, QString::fromStdString(a.suggestedReason)));
-        }
-        for (const char* spec : {"normal:1x3x224x224:seed=0", "uniform:1x10:low=0:high=1:seed=0",
-                                 "randint:1x16:int64:low=0:high=1000:seed=0", "ones:1", "zeros:scalar:int64",
-                                 "full:scalar:float64:value=0.5"})
-            menu->addAction(QString::fromLatin1(spec), this,
-                            [this, r, spec] { setSource(r, "gen:" + QString(spec)); });
-        gen->setMenu(menu);
-        row.preview = new QLabel;
-        row.preview->setWordWrap(true);
-        row.preview->setTextInteractionFlags(Qt::TextSelectableByMouse);
-        row.thumbnail = new QLabel;
-        QPointer<QLineEdit> edit = row.source; // the rows may be rebuilt while the dialog is open
-        connect(browse, &QToolButton::clicked, this, [this, edit] {
-            const QString f =
-                QFileDialog::getOpenFileName(this, tr("Input tensor"), QString(), tensorFileFilter());
-            if (!f.isEmpty() && edit) edit->setText(f);
-        });
-        connect(row.source, &QLineEdit::textChanged, m_debounce, qOverload<>(&QTimer::start));
-        m_grid->addWidget(name, 2 * r, 0);
-        m_grid->addWidget(row.source, 2 * r, 1);
-        m_grid->addWidget(browse, 2 * r, 2);
-        m_grid->addWidget(gen, 2 * r, 3);
-        m_grid->addWidget(row.thumbnail, 2 * r + 1, 0, Qt::AlignRight);
-        m_grid->addWidget(row.preview, 2 * r + 1, 1, 1, 3);
-        m_widgets.insert(m_widgets.end(), {name, row.source, browse, gen, row.preview, row.thumbnail});
-        m_rows.push_back(row);
-        ++r;
+        addRow(a, a.elements.empty() ? tr("file or gen:SPEC") : tr("a .pt holding the tuple, or its elements below"));
+        // A tuple's elements, each from its own file (hc.0, hc.1): what an LSTM's state usually is.
+        if (!a.hasDefault)
+            for (const auto& e : a.elements)
+                addRow(e, tr("file or gen:SPEC"), true);
     }
+}
+
+void InputsPanel::addRow(const twb::ArgumentInfo& a, const QString& placeholder, bool element) {
+    const int r = int(m_rows.size());
+    Row row;
+    row.argument = QString::fromStdString(a.name);
+    row.type = QString::fromStdString(a.type);
+    auto* name = new QLabel(
+        QStringLiteral("%1<b>%2</b>: %3%4")
+            .arg(element ? QStringLiteral("&nbsp;&nbsp;&nbsp;&nbsp;") : QString(), row.argument.toHtmlEscaped(),
+                 row.type.toHtmlEscaped(),
+                 a.hasDefault ? tr(" = %1").arg(QString::fromStdString(a.defaultValue).toHtmlEscaped()) : QString()));
+    if (!a.neededDtype.empty())
+        name->setToolTip(tr("%1 needs %2").arg(QString::fromStdString(a.neededBy), QString::fromStdString(a.neededDtype)));
+    row.source = new QLineEdit;
+    row.source->setPlaceholderText(a.hasDefault ? tr("(default)") : placeholder);
+    row.source->setClearButtonEnabled(true);
+    row.source->setObjectName("input_" + row.argument);
+    auto* browse = new QToolButton;
+    browse->setText(tr("…"));
+    browse->setToolTip(tr("Choose a file"));
+    auto* gen = new QToolButton;
+    gen->setText(tr("Generate"));
+    gen->setPopupMode(QToolButton::InstantPopup);
+    auto* menu = new QMenu(gen);
+    if (!a.suggested.empty() && !a.hasDefault) {
+        // The model's own suggestion first: what its first layers take, and why.
+        const QString suggested = "gen:" + QString::fromStdString(a.suggested);
+        QAction* act = menu->addAction(tr("Suggested: %1").arg(suggested), this,
+                                       [this, r, suggested] { setSource(r, suggested); });
+        act->setObjectName("suggest_" + row.argument);
+        act->setToolTip(QString::fromStdString(a.suggestedReason));
+        act->setStatusTip(QString::fromStdString(a.suggestedReason));
+        menu->setToolTipsVisible(true);
+        menu->setDefaultAction(act);
+        menu->addSeparator();
+        gen->setToolTip(tr("Suggested: %1 (%2)").arg(suggested, QString::fromStdString(a.suggestedReason)));
+    }
+    for (const char* spec : {"normal:1x3x224x224:seed=0", "uniform:1x10:low=0:high=1:seed=0",
+                             "randint:1x16:int64:low=0:high=1000:seed=0", "zeros:1x16:bool", "ones:1",
+                             "zeros:scalar:int64", "full:scalar:float64:value=0.5"})
+        menu->addAction(QString::fromLatin1(spec), this, [this, r, spec] { setSource(r, "gen:" + QString(spec)); });
+    gen->setMenu(menu);
+    row.preview = new QLabel;
+    row.preview->setWordWrap(true);
+    row.preview->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    row.thumbnail = new QLabel;
+    QPointer<QLineEdit> edit = row.source; // the rows may be rebuilt while the dialog is open
+    connect(browse, &QToolButton::clicked, this, [this, edit] {
+        const QString f = QFileDialog::getOpenFileName(this, tr("Input tensor"), QString(), tensorFileFilter());
+        if (!f.isEmpty() && edit) edit->setText(f);
+    });
+    connect(row.source, &QLineEdit::textChanged, m_debounce, qOverload<>(&QTimer::start));
+    m_grid->addWidget(name, 2 * r, 0);
+    m_grid->addWidget(row.source, 2 * r, 1);
+    m_grid->addWidget(browse, 2 * r, 2);
+    m_grid->addWidget(gen, 2 * r, 3);
+    m_grid->addWidget(row.thumbnail, 2 * r + 1, 0, Qt::AlignRight);
+    m_grid->addWidget(row.preview, 2 * r + 1, 1, 1, 3);
+    m_widgets.insert(m_widgets.end(), {name, row.source, browse, gen, row.preview, row.thumbnail});
+    m_rows.push_back(row);
 }
 
 QVector<InputSpec> InputsPanel::specs() const {
@@ -150,9 +157,14 @@ void InputsPanel::showBinding(const BindingSnapshot& binding) {
                     r.thumbnail->setPixmap(QPixmap::fromImage(reader.read()));
                 }
             }
-    m_status->setText(binding.ok
+    QStringList warnings;
+    for (const auto& w : binding.warnings)
+        warnings << w.toHtmlEscaped();
+    m_status->setText(!binding.ok ? tr("<span style='color:#c0392b'>✗ %1</span>").arg(binding.error.toHtmlEscaped())
+                      : warnings.isEmpty()
                           ? tr("✓ The inputs match forward.")
-                          : tr("<span style='color:#c0392b'>✗ %1</span>").arg(binding.error.toHtmlEscaped()));
+                          : tr("<span style='color:#b9770e'>⚠ The inputs bind to forward, but %1</span>")
+                                .arg(warnings.join(QStringLiteral("; "))));
 }
 
 QString InputsPanel::bindingError() const {

@@ -36,6 +36,8 @@ signals:
     void sourcesChanged(); // debounced
 
 private:
+    // One argument's row (or a tuple element's, indented under its tuple).
+    void addRow(const twb::ArgumentInfo& a, const QString& placeholder, bool element = false);
     struct Row {
         QString argument, type;
         QLineEdit* source = nullptr;

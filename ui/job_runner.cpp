@@ -185,6 +185,8 @@ void JobRunner::bindInputs(const QVector<InputSpec>& inputs) {
             }
             snap.ok = worker->binding.ok;
             snap.error = QString::fromStdString(worker->binding.error);
+            for (const auto& w : worker->binding.warnings)
+                snap.warnings << QString::fromStdString(w);
             for (const auto& a : worker->binding.arguments)
                 for (auto& row : snap.rows)
                     if (row.argument == QString::fromStdString(a.argument))

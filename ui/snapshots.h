@@ -13,6 +13,7 @@
 #include "twb/value.h"
 
 #include <QMetaType>
+#include <QStringList>
 #include <QString>
 #include <QVector>
 
@@ -35,6 +36,7 @@ struct BindingSnapshot {
     bool ok = false;
     QString error; // one sentence
     QVector<InputPreview> rows;
+    QStringList warnings; // inputs that bind but differ from what their first use needs
 };
 
 struct RunSnapshot {

@@ -50,9 +50,7 @@ int runModel(const CLI::App& cmd, const RunOptions& o, const InputOptions& in, c
         err << "torchwb: " << o.model << ": " << binding.error << "\n";
         return 1;
     }
-    if (!o.json)
-        for (const auto& a : binding.arguments)
-            out << "input   " << a.argument << " <- " << a.source << "  " << a.value.describe() << "\n";
+    printBinding(binding, out, err, !o.json);
 
     const twb::RunResult result = twb::runOnceInWorker(model, binding, config, measure.measurement().worker);
     if (!result.record.ok) {

@@ -123,9 +123,14 @@ std::string inspectionText(const twb::ModelInfo& info, bool withCode) {
         out << "  class        " << info.className << "\n";
         if (info.savedTraining) out << "  mode         saved in training mode; loaded in eval mode\n";
         out << "  forward      " << signature(info.inputs, info.returnType) << "\n";
-        for (const auto& a : info.inputs)
-            if (!a.hasDefault && !a.suggested.empty())
+        for (const auto& a : info.inputs) {
+            if (a.hasDefault) continue;
+            if (!a.suggested.empty())
                 out << "  suggested    " << a.name << " = gen:" << a.suggested << "  (" << a.suggestedReason << ")\n";
+            for (const auto& e : a.elements)
+                if (!e.suggested.empty())
+                    out << "  suggested    " << e.name << " = gen:" << e.suggested << "  (" << e.suggestedReason << ")\n";
+        }
         out << "  parameters   " << countText(info.parameters.count) << " in " << info.parameters.tensors
             << " tensors, " << bytesText(info.parameters.bytes)
             << (info.parameters.dtypes.empty() ? "" : " (" + dtypesText(info.parameters) + ")") << "\n";

@@ -217,9 +217,16 @@ std::optional<BoundModel> loadAndBind(const CLI::App& cmd, const std::string& pa
         err << "torchwb: " << path << ": " << binding.error << "\n";
         return std::nullopt;
     }
-    for (const auto& arg : binding.arguments)
-        out << "input   " << arg.argument << " <- " << arg.source << "  " << arg.value.describe() << "\n";
+    printBinding(binding, out, err);
     return BoundModel{model, std::move(specs), std::move(binding)};
+}
+
+void printBinding(const twb::InputBinding& binding, std::ostream& out, std::ostream& err, bool inputs) {
+    if (inputs)
+        for (const auto& arg : binding.arguments)
+            out << "input   " << arg.argument << " <- " << arg.source << "  " << arg.value.describe() << "\n";
+    for (const auto& w : binding.warnings)
+        err << "torchwb: warning: " << w << "\n";
 }
 
 twb::PlanCallbacks planProgress(const std::vector<twb::RunConfig>& configs, bool quiet, std::ostream& err,

@@ -74,6 +74,9 @@ struct BoundModel {
 };
 std::optional<BoundModel> loadAndBind(const CLI::App& cmd, const std::string& path, const InputOptions& inputs,
                                       std::ostream& out, std::ostream& err);
+// The bound inputs, one line each on `out` (unless `inputs` is false), and a warning on `err` for each
+// input whose dtype is not what the model's first use of it needs.
+void printBinding(const twb::InputBinding& binding, std::ostream& out, std::ostream& err, bool inputs = true);
 
 // Plan callbacks with a progress bar per configuration (none when quiet), cleared as each finishes;
 // `then` runs after each step too. The configurations must outlive the callbacks.

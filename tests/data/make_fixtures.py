@@ -695,11 +695,60 @@ def make_operator_library_models():
     save_np("vision_nms_expected.npy", s(boxes, scores).numpy())
 
 
+def make_typed_inputs():
+    """Models whose inputs are not one float tensor: an LSTM taking its state as a tuple, and a masked
+    embedding taking int64 ids and a bool mask, each with what Python gives for its inputs."""
+
+    class Recurrent(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(6, 12, num_layers=2)
+            self.head = nn.Linear(12, 3)
+
+        def forward(self, x, hc: Tuple[torch.Tensor, torch.Tensor]):
+            y, (h, c) = self.lstm(x, hc)
+            return self.head(y[-1]), h, c
+
+    class Masked(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(50, 8)
+            self.head = nn.Linear(8, 2)
+
+        def forward(self, ids, mask):
+            e = self.embed(ids).masked_fill(mask.unsqueeze(-1), 0.0)
+            return self.head(e.sum(dim=1))
+
+    g = torch.Generator().manual_seed(11)
+    rnn = torch.jit.script(Recurrent().eval())
+    x = torch.randn(5, 1, 6, generator=g)
+    h0 = torch.randn(2, 1, 12, generator=g)
+    c0 = torch.randn(2, 1, 12, generator=g)
+    jit_save(rnn, path("rnn_state.pt"))
+    save_np("rnn_x.npy", x.numpy())
+    save_np("rnn_h0.npy", h0.numpy())
+    save_np("rnn_c0.npy", c0.numpy())
+    torch.save((h0, c0), path("rnn_hc.pt"))
+    with torch.no_grad():
+        torch.save(rnn(x, (h0, c0)), path("rnn_expected.pt"))
+
+    masked = torch.jit.script(Masked().eval())
+    ids = torch.randint(0, 50, (1, 7), generator=g)
+    mask = torch.tensor([[False, False, True, False, True, False, False]])
+    jit_save(masked, path("masked.pt"))
+    save_np("masked_ids.npy", ids.numpy())
+    save_np("masked_mask.npy", mask.numpy())
+    save_np("masked_mask_float.npy", mask.float().numpy())
+    with torch.no_grad():
+        save_np("masked_expected.npy", masked(ids, mask).numpy())
+
+
 if __name__ == "__main__":
     make_models()
     make_worker_faults()
     make_operator_library_models()
     make_all_half_state_dict()
+    make_typed_inputs()
     make_tensors()
     make_broken()
     make_sample()

@@ -12,14 +12,17 @@
 namespace twb {
 
 struct InputSpec {
-    std::string argument;  // forward's argument; "" binds by position (or by a multi-tensor file's keys)
+    // forward's argument, or one element of a tuple or list argument ("hc.0"); "" binds by position
+    // (or by a multi-tensor file's keys)
+    std::string argument;
     std::string file;      // a tensor file, or
     std::string generator; // a generator spec ("normal:1x3x224x224:seed=0")
 
     bool isGenerated() const { return !generator.empty(); }
     bool empty() const { return file.empty() && generator.empty(); }
     // "[NAME=]FILE", "[NAME=]gen:SPEC", or "[NAME=]2.5" (a number or true/false: a scalar, when no
-    // file has that name). NAME must be an identifier; a path that exists is a file even when it
+    // file has that name). NAME must be an identifier, or one followed by .INDEX for an element of a
+    // tuple or list argument (hc.0=h0.npy); a path that exists is a file even when it
     // contains '='. Throws twb::Error for an empty text or a malformed generator.
     static InputSpec parse(const std::string& text);
     // "[NAME=]SPEC" where SPEC is a generator without the gen: prefix (torchwb --generate).

@@ -26,6 +26,12 @@ struct ArgumentInfo {
     // What the model suggests feeding it (see twb/suggest.h): a generator spec and why.
     std::string suggested, suggestedReason;
     bool suggestionFound = false; // false: nothing in the model fixes it; `suggested` is a guess
+    // The dtype the model's first use of it needs ("bool" for masked_fill's mask, "int64" for an
+    // Embedding's ids, the weights' "float32" for a Conv2d's input) and that use; "" when nothing says.
+    std::string neededDtype, neededBy;
+    // A tuple argument's elements, named "hc.0", "hc.1", each with its own type and suggestion: what
+    // feeds them one by one (-i hc.0=h0.npy). Empty for any other type.
+    std::vector<ArgumentInfo> elements;
 };
 
 struct MethodInfo {
@@ -136,6 +142,9 @@ struct InputBinding {
         Value value;
     };
     std::vector<Bound> arguments; // in forward's order; defaults left out
+    // Inputs that bind but differ from what the model's first use of them needs (a float mask where
+    // masked_fill takes bool): one sentence each. A binding with warnings does not "match".
+    std::vector<std::string> warnings;
 };
 
 // A loaded TorchScript model: an opaque handle. Copies are cheap and share one module, so

@@ -5,6 +5,9 @@
 #include <torch/csrc/jit/passes/inliner.h>
 #include <torch/script.h>
 
+#include <functional>
+#include <map>
+#include <set>
 #include <optional>
 #include <sstream>
 
@@ -65,98 +68,288 @@ std::string dtypeWord(c10::ScalarType t) {
 
 struct Found {
     std::string generator, reason;
+    std::string dtype, by; // what the use needs, and the use ("masked_fill's mask")
 };
 
-// What the first informative use of an input says about it. Shape-keeping ops are looked through.
-std::optional<Found> fromUses(const JitValue* v, const JitValue* self, const c10::IValue& root, int depth = 0) {
-    if (depth > 4) return std::nullopt;
-    for (const auto& use : v->uses()) {
-        const Node* n = use.user;
-        const std::string kind = n->kind().toQualString();
-        const auto weightAt = [&](std::size_t i) -> std::optional<at::Tensor> {
-            return i < n->inputs().size() ? tensorOf(n->input(i), self, root) : std::nullopt;
-        };
-        if ((kind == "aten::linear" || kind == "aten::matmul") && use.offset == 0) {
-            auto w = weightAt(1);
-            if (!w || w->dim() != 2) continue;
-            if (kind == "aten::linear") {
-                const int64_t in = w->size(1), out = w->size(0);
-                return Found{"normal:1x" + std::to_string(in) + ":" + dtypeWord(w->scalar_type()),
-                             "first layer Linear(" + std::to_string(in) + ", " + std::to_string(out) +
-                                 "): Float" + dims({"N", std::to_string(in)}) + ", N free (1 suggested)"};
-            }
+std::string weightDtype(const at::Tensor& w) {
+    return w.is_floating_point() ? dtypeWord(w.scalar_type()) : std::string();
+}
+
+// Where a value of the graph comes from: forward's input `input`, or an element of it (`path`, for a
+// tuple argument), through ops that keep its shape (slicing, activations, casts) or its dtype (views).
+struct Origin {
+    std::size_t input = 0;
+    std::vector<std::size_t> path;
+    bool shapeKept = true, dtypeKept = true;
+};
+
+std::optional<int64_t> constantInt(const JitValue* v) {
+    const auto iv = torch::jit::toIValue(v);
+    if (iv && iv->isInt()) return iv->toInt();
+    return std::nullopt;
+}
+
+using Origins = std::map<const JitValue*, std::optional<Origin>>;
+
+std::optional<Origin> originOf(const JitValue* v, Origins& memo, int depth);
+
+// Memoized: an if's branches are each walked once however many values pass through them.
+std::optional<Origin> origin(const JitValue* v, Origins& memo, int depth = 0) {
+    if (const auto it = memo.find(v); it != memo.end()) return it->second;
+    auto o = originOf(v, memo, depth);
+    memo[v] = o;
+    return o;
+}
+
+std::optional<Origin> originOf(const JitValue* v, Origins& memo, int depth) {
+    if (depth > 48) return std::nullopt;
+    const Node* n = v->node();
+    const std::string kind = n->kind().toQualString();
+    if (kind == "prim::Param") {
+        if (n->owningBlock() != n->owningGraph()->block()) return std::nullopt; // a loop's or an if's block
+        return Origin{v->offset(), {}, true, true};
+    }
+    const auto from = [&](const JitValue* in) { return origin(in, memo, depth + 1); };
+    if (kind == "prim::TupleUnpack" || kind == "prim::ListUnpack") {
+        auto o = from(n->input(0));
+        if (o) o->path.push_back(v->offset());
+        return o;
+    }
+    if (kind == "prim::TupleIndex" || kind == "aten::__getitem__") {
+        const auto k = constantInt(n->input(1));
+        auto o = k && *k >= 0 ? from(n->input(0)) : std::nullopt;
+        if (o) o->path.push_back(std::size_t(*k));
+        return o;
+    }
+    if (kind == "prim::If") { // the branch that keeps the most of it: `if x.dim() == 2: x = x.unsqueeze(0)`
+        std::optional<Origin> best;
+        for (const auto* block : n->blocks())
+            if (auto o = from(block->outputs()[v->offset()]))
+                if (!best || int(o->shapeKept) + int(o->dtypeKept) > int(best->shapeKept) + int(best->dtypeKept))
+                    best = o;
+        return best;
+    }
+    static const char* kShapeKept[] = {"prim::unchecked_cast", "aten::contiguous", "aten::clone", "aten::detach",
+                                       "aten::dropout", "aten::relu", "aten::slice"};
+    static const char* kDtypeLost[] = {"aten::to", "aten::type_as", "aten::float", "aten::long", "aten::int",
+                                       "aten::bool", "aten::half", "aten::double"};
+    static const char* kShapeLost[] = {"aten::unsqueeze", "aten::squeeze", "aten::view", "aten::reshape",
+                                       "aten::permute", "aten::transpose", "aten::select", "aten::flatten",
+                                       "aten::expand", "aten::index", "aten::t"};
+    for (const char* k : kShapeKept)
+        if (kind == k) return from(n->input(0));
+    for (const char* k : kDtypeLost)
+        if (kind == k) {
+            auto o = from(n->input(0));
+            if (o) o->dtypeKept = false;
+            return o;
         }
-        if ((kind == "aten::conv1d" || kind == "aten::conv2d" || kind == "aten::conv3d" ||
-             kind == "aten::_convolution") &&
-            use.offset == 0) {
-            auto w = weightAt(1);
-            if (!w || w->dim() < 3) continue;
-            const int spatial = int(w->dim()) - 2;
-            int64_t groups = 1;
-            const std::size_t groupsAt = kind == "aten::_convolution" ? 8 : 6;
-            if (groupsAt < n->inputs().size()) {
-                const auto g = torch::jit::toIValue(n->input(groupsAt));
-                if (g && g->isInt()) groups = g->toInt();
-            }
-            const int64_t in = w->size(1) * groups, out = w->size(0);
-            const int64_t side = spatial == 1 ? 256 : spatial == 2 ? 224 : 32;
-            std::vector<int64_t> shape{1, in};
-            std::vector<std::string> named{"N", std::to_string(in)};
-            const char* names[] = {"D", "H", "W"};
-            for (int i = 0; i < spatial; ++i) {
-                shape.push_back(side);
-                named.push_back(spatial == 1 ? "L" : names[3 - spatial + i]);
-            }
-            std::string free;
-            for (std::size_t i = 2; i < named.size(); ++i)
-                free += (i > 2 ? (i + 1 == named.size() ? " and " : ", ") : "") + named[i];
-            return Found{"normal:" + shapeSpec(shape) + ":" + dtypeWord(w->scalar_type()),
-                         "first layer Conv" + std::to_string(spatial) + "d(" + std::to_string(in) + ", " +
-                             std::to_string(out) + "): Float" + dims(named) + ", " + free + " free (" +
-                             std::to_string(side) + " suggested)"};
+    for (const char* k : kShapeLost)
+        if (kind == k) {
+            auto o = from(n->input(0));
+            if (o) o->shapeKept = false;
+            return o;
         }
-        if (kind == "aten::embedding" && use.offset == 1) {
-            auto w = weightAt(0);
-            if (!w || w->dim() != 2) continue;
-            const int64_t count = w->size(0), width = w->size(1);
-            return Found{"randint:1x16:int64:low=0:high=" + std::to_string(count),
-                         "Embedding(" + std::to_string(count) + ", " + std::to_string(width) + "): Long ids in [0, " +
-                             std::to_string(count) + "), shape free ([1, 16] suggested)"};
+    return std::nullopt;
+}
+
+// The tensors a list operand holds: a module's list attribute (a scripted RNN's _flat_weights) or a
+// list built of attributes (a traced one's).
+std::vector<at::Tensor> tensorsOf(const JitValue* v, const JitValue* self, const c10::IValue& root) {
+    std::vector<at::Tensor> out;
+    if (const auto iv = attribute(v, self, root); iv && iv->isList()) {
+        for (const auto& e : iv->toListRef())
+            if (e.isTensor()) out.push_back(e.toTensor());
+        return out;
+    }
+    if (v->node()->kind() == c10::prim::ListConstruct)
+        for (const auto* in : v->node()->inputs())
+            if (auto t = tensorOf(in, self, root)) out.push_back(*t);
+    return out;
+}
+
+// One informative use of a graph value: what it implies about the value.
+struct Use {
+    const Node* node;
+    std::size_t offset; // which operand
+    std::size_t element = 0; // for an RNN's state list: which state (h or c)
+};
+
+std::optional<Found> implied(const Use& use, const JitValue* self, const c10::IValue& root) {
+    const Node* n = use.node;
+    const std::string kind = n->kind().toQualString();
+    const auto weightAt = [&](std::size_t i) -> std::optional<at::Tensor> {
+        return i < n->inputs().size() ? tensorOf(n->input(i), self, root) : std::nullopt;
+    };
+    if (kind == "aten::linear" && use.offset == 0) {
+        auto w = weightAt(1);
+        if (!w || w->dim() != 2) return std::nullopt;
+        const int64_t in = w->size(1), out = w->size(0);
+        const std::string layer = "Linear(" + std::to_string(in) + ", " + std::to_string(out) + ")";
+        return Found{"normal:1x" + std::to_string(in) + ":" + dtypeWord(w->scalar_type()),
+                     "first layer " + layer + ": Float" + dims({"N", std::to_string(in)}) + ", N free (1 suggested)",
+                     weightDtype(*w), layer + "'s input"};
+    }
+    if ((kind == "aten::conv1d" || kind == "aten::conv2d" || kind == "aten::conv3d" || kind == "aten::_convolution") &&
+        use.offset == 0) {
+        auto w = weightAt(1);
+        if (!w || w->dim() < 3) return std::nullopt;
+        const int spatial = int(w->dim()) - 2;
+        int64_t groups = 1;
+        const std::size_t groupsAt = kind == "aten::_convolution" ? 8 : 6;
+        if (groupsAt < n->inputs().size())
+            if (const auto g = constantInt(n->input(groupsAt))) groups = *g;
+        const int64_t in = w->size(1) * groups, out = w->size(0);
+        const int64_t side = spatial == 1 ? 256 : spatial == 2 ? 224 : 32;
+        std::vector<int64_t> shape{1, in};
+        std::vector<std::string> named{"N", std::to_string(in)};
+        const char* names[] = {"D", "H", "W"};
+        for (int i = 0; i < spatial; ++i) {
+            shape.push_back(side);
+            named.push_back(spatial == 1 ? "L" : names[3 - spatial + i]);
         }
-        if (kind == "aten::layer_norm" && use.offset == 0 && n->inputs().size() > 1) {
-            const auto shape = torch::jit::toIValue(n->input(1));
-            if (!shape || !shape->isIntList()) continue;
-            const auto normalized = shape->toIntVector();
-            std::vector<int64_t> full{1, 8};
-            full.insert(full.end(), normalized.begin(), normalized.end());
-            std::vector<std::string> named{"N", "T"};
-            for (auto d : normalized)
-                named.push_back(std::to_string(d));
-            return Found{"normal:" + shapeSpec(full), "first layer LayerNorm(" + shapeSpec(normalized) +
-                                                          "): Float" + dims(named) + ", N and T free ([1, 8] suggested)"};
+        std::string free;
+        for (std::size_t i = 2; i < named.size(); ++i)
+            free += (i > 2 ? (i + 1 == named.size() ? " and " : ", ") : "") + named[i];
+        const std::string layer =
+            "Conv" + std::to_string(spatial) + "d(" + std::to_string(in) + ", " + std::to_string(out) + ")";
+        return Found{"normal:" + shapeSpec(shape) + ":" + dtypeWord(w->scalar_type()),
+                     "first layer " + layer + ": Float" + dims(named) + ", " + free + " free (" +
+                         std::to_string(side) + " suggested)",
+                     weightDtype(*w), layer + "'s input"};
+    }
+    if ((kind == "aten::embedding" || kind == "aten::embedding_bag") && use.offset == 1) {
+        auto w = weightAt(0);
+        if (!w || w->dim() != 2) return std::nullopt;
+        const int64_t count = w->size(0), width = w->size(1);
+        const std::string layer = (kind == "aten::embedding" ? "Embedding(" : "EmbeddingBag(") +
+                                  std::to_string(count) + ", " + std::to_string(width) + ")";
+        return Found{"randint:1x16:int64:low=0:high=" + std::to_string(count),
+                     layer + ": Long ids in [0, " + std::to_string(count) + "), shape free ([1, 16] suggested)", "int64",
+                     layer + "'s ids"};
+    }
+    if (kind == "aten::layer_norm" && use.offset == 0 && n->inputs().size() > 1) {
+        const auto shape = torch::jit::toIValue(n->input(1));
+        if (!shape || !shape->isIntList()) return std::nullopt;
+        const auto normalized = shape->toIntVector();
+        std::vector<int64_t> full{1, 8};
+        full.insert(full.end(), normalized.begin(), normalized.end());
+        std::vector<std::string> named{"N", "T"};
+        for (auto d : normalized)
+            named.push_back(std::to_string(d));
+        const auto w = weightAt(2);
+        return Found{"normal:" + shapeSpec(full),
+                     "first layer LayerNorm(" + shapeSpec(normalized) + "): Float" + dims(named) +
+                         ", N and T free ([1, 8] suggested)",
+                     w ? weightDtype(*w) : std::string(), "LayerNorm(" + shapeSpec(normalized) + ")'s input"};
+    }
+    if ((kind == "aten::batch_norm" || kind == "aten::instance_norm") && use.offset == 0) {
+        auto w = weightAt(1);
+        if (!w || w->dim() != 1) w = weightAt(3); // running_mean
+        if (!w || w->dim() != 1) return std::nullopt;
+        const int64_t c = w->size(0);
+        return Found{"normal:1x" + std::to_string(c) + "x32x32",
+                     "first layer BatchNorm(" + std::to_string(c) + "): Float[N, " + std::to_string(c) +
+                         ", …], the rest free ([1, " + std::to_string(c) + ", 32, 32] suggested)",
+                     weightDtype(*w), "BatchNorm(" + std::to_string(c) + ")'s input"};
+    }
+    if ((kind == "aten::masked_fill" || kind == "aten::masked_select" || kind == "aten::masked_scatter") &&
+        use.offset == 1) {
+        const std::string op = kind.substr(6);
+        return Found{"zeros:1x16:bool", op + "'s mask: Bool, True where masked, shape free ([1, 16] of False suggested)",
+                     "bool", op + "'s mask"};
+    }
+    if (kind == "aten::where" && use.offset == 0 && n->inputs().size() == 3)
+        return Found{"zeros:1x16:bool", "where's condition: Bool, shape free ([1, 16] suggested)", "bool",
+                     "where's condition"};
+    if ((kind == "aten::eq" || kind == "aten::ne") && use.offset == 0 && torch::jit::toIValue(n->input(1)))
+        return Found{"ones:1x16:int64", "compared with a number, as an attention mask is: Long, 1 where attended, "
+                                        "shape free ([1, 16] suggested)",
+                     "", ""};
+    if (kind == "aten::index_select" && use.offset == 2)
+        return Found{"zeros:16:int64", "index_select's index: Long, one dimension ([16] of 0 suggested)", "int64",
+                     "index_select's index"};
+    if (kind == "aten::_pack_padded_sequence" && use.offset == 1)
+        return Found{"full:1:int64:value=8", "pack_padded_sequence's lengths: Long[N], each at most T (8 suggested)",
+                     "int64", "pack_padded_sequence's lengths"};
+    const bool lstm = kind == "aten::lstm", gru = kind == "aten::gru";
+    if ((lstm || gru || kind == "aten::rnn_tanh" || kind == "aten::rnn_relu") && n->inputs().size() >= 9 &&
+        (use.offset == 0 || use.offset == 1)) {
+        const auto params = tensorsOf(n->input(2), self, root);
+        const auto layers = attribute(n->input(4), self, root);
+        const auto bidirectional = attribute(n->input(7), self, root);
+        const auto batchFirst = attribute(n->input(8), self, root);
+        if (params.size() < 2 || params[0].dim() != 2 || params[1].dim() != 2 || !layers || !layers->isInt() ||
+            !bidirectional || !bidirectional->isBool() || !batchFirst || !batchFirst->isBool())
+            return std::nullopt;
+        const int64_t gates = lstm ? 4 : gru ? 3 : 1;
+        const int64_t in = params[0].size(1), hidden = params[0].size(0) / gates, projected = params[1].size(1);
+        const int64_t stack = layers->toInt() * (bidirectional->toBool() ? 2 : 1);
+        const std::string name = lstm ? "LSTM" : gru ? "GRU" : "RNN";
+        const std::string layer = name + "(" + std::to_string(in) + ", " + std::to_string(hidden) + ")";
+        if (use.offset == 0) {
+            const bool bf = batchFirst->toBool();
+            return Found{"normal:" + std::string(bf ? "1x8x" : "8x1x") + std::to_string(in) + ":" +
+                             dtypeWord(params[0].scalar_type()),
+                         layer + ": Float" + dims({bf ? "N" : "T", bf ? "T" : "N", std::to_string(in)}) +
+                             ", T and N free (8 steps of 1 suggested)",
+                         weightDtype(params[0]), layer + "'s input"};
         }
-        if ((kind == "aten::batch_norm" || kind == "aten::instance_norm") && use.offset == 0) {
-            auto w = weightAt(1);
-            if (!w || w->dim() != 1) w = weightAt(3); // running_mean
-            if (!w || w->dim() != 1) continue;
-            const int64_t c = w->size(0);
-            return Found{"normal:1x" + std::to_string(c) + "x32x32",
-                         "first layer BatchNorm(" + std::to_string(c) + "): Float[N, " + std::to_string(c) +
-                             ", …], the rest free ([1, " + std::to_string(c) + ", 32, 32] suggested)"};
-        }
-        // Look through what keeps the input's meaning: slicing ids, dtype or layout changes, activations.
-        static const char* kThrough[] = {"aten::slice", "aten::contiguous", "aten::to", "aten::relu",
-                                         "aten::dropout", "aten::clone", "aten::detach", "aten::type_as"};
-        for (const char* t : kThrough)
-            if (kind == t && use.offset == 0 && n->outputs().size() == 1)
-                if (auto f = fromUses(n->output(0), self, root, depth + 1)) return f;
+        const bool cell = lstm && use.element == 1;
+        const int64_t width = lstm && !cell ? projected : hidden;
+        const std::string what = lstm ? (cell ? "c0" : "h0") : "h0";
+        return Found{"zeros:" + std::to_string(stack) + "x1x" + std::to_string(width) + ":" +
+                         dtypeWord(params[0].scalar_type()),
+                     layer + "'s " + what + ": Float" + dims({std::to_string(stack), "N", std::to_string(width)}) +
+                         ", N free (zeros for 1 suggested)",
+                     weightDtype(params[0]), layer + "'s " + what};
     }
     return std::nullopt;
+}
+
+// Every node, in order, those inside if and loop blocks at their place.
+void eachNode(const torch::jit::Block* block, const std::function<void(const Node*)>& visit) {
+    for (const Node* n : block->nodes()) {
+        visit(n);
+        for (const auto* b : n->blocks())
+            eachNode(b, visit);
+    }
 }
 
 } // namespace
 
 namespace detail {
+
+namespace {
+
+// What an argument nothing in the graph speaks for gets: a scalar's obvious value, a tensor's guess.
+void fallback(ArgumentInfo& a, const c10::TypePtr& type) {
+    switch (type->kind()) {
+    case c10::TypeKind::TensorType:
+        a.suggested = "normal:1x16";
+        a.suggestedReason = "nothing in the model fixes its shape: a guess, Float[1, 16]";
+        break;
+    case c10::TypeKind::IntType:
+        a.suggestionFound = true;
+        a.suggested = "ones:1:int64";
+        a.suggestedReason = "an int: 1 suggested";
+        break;
+    case c10::TypeKind::FloatType:
+        a.suggestionFound = true;
+        a.suggested = "ones:1:float64";
+        a.suggestedReason = "a float: 1.0 suggested";
+        break;
+    case c10::TypeKind::BoolType:
+        a.suggestionFound = true;
+        a.suggested = "ones:1:bool";
+        a.suggestedReason = "a bool: True suggested";
+        break;
+    default:
+        a.suggestedReason = "a " + a.type + ": give it from a file (a .pt holding one)";
+    }
+}
+
+} // namespace
 
 void fillSuggestions(const torch::jit::Module& module, std::vector<ArgumentInfo>& arguments) {
     if (!module.find_method("forward")) return;
@@ -166,36 +359,84 @@ void fillSuggestions(const torch::jit::Module& module, std::vector<ArgumentInfo>
     const JitValue* self = graph->inputs().at(0);
     const c10::IValue root = module._ivalue();
     const auto& schema = method.function().getSchema();
+
+    // Graph input i is schema argument i; a tuple argument's elements are suggested one by one.
+    std::map<std::size_t, ArgumentInfo*> byInput;
+    std::map<const ArgumentInfo*, c10::TypePtr> types;
     for (auto& a : arguments) {
         std::size_t i = 1;
         while (i < schema.arguments().size() && schema.arguments()[i].name() != a.name)
             ++i;
         if (i >= schema.arguments().size() || i >= graph->inputs().size()) continue;
-        const auto kind = schema.arguments()[i].type()->kind();
-        if (kind == c10::TypeKind::TensorType) {
-            if (auto f = fromUses(graph->inputs()[i], self, root)) {
-                a.suggestionFound = true;
-                a.suggested = f->generator;
-                a.suggestedReason = f->reason;
-            } else {
-                a.suggested = "normal:1x16";
-                a.suggestedReason = "nothing in the model fixes its shape: a guess, Float[1, 16]";
+        byInput[i] = &a;
+        const c10::TypePtr type = schema.arguments()[i].type();
+        types[&a] = type;
+        a.elements.clear();
+        if (type->kind() == c10::TypeKind::TupleType) {
+            const auto& elements = type->expectRef<c10::TupleType>().elements();
+            a.elements.resize(elements.size());
+            for (std::size_t k = 0; k < elements.size(); ++k) {
+                a.elements[k].name = a.name + "." + std::to_string(k);
+                a.elements[k].type = elements[k]->annotation_str();
+                types[&a.elements[k]] = elements[k];
             }
-        } else if (kind == c10::TypeKind::IntType) {
-            a.suggestionFound = true;
-            a.suggested = "ones:1:int64";
-            a.suggestedReason = "an int: 1 suggested";
-        } else if (kind == c10::TypeKind::FloatType) {
-            a.suggestionFound = true;
-            a.suggested = "ones:1:float64";
-            a.suggestedReason = "a float: 1.0 suggested";
-        } else if (kind == c10::TypeKind::BoolType) {
-            a.suggestionFound = true;
-            a.suggested = "ones:1:bool";
-            a.suggestedReason = "a bool: True suggested";
-        } else {
-            a.suggestedReason = "a " + a.type + ": give it from a file (a .pt holding one)";
         }
+    }
+
+    // The first informative use of each argument (or element) decides what it is suggested.
+    std::set<const ArgumentInfo*> decided;
+    Origins memo;
+    const auto consider = [&](const Use& use, const JitValue* v) {
+        const auto o = origin(v, memo);
+        if (!o) return;
+        const auto at = byInput.find(o->input);
+        if (at == byInput.end()) return;
+        ArgumentInfo* a = at->second;
+        if (!o->path.empty()) a = o->path.size() == 1 && o->path[0] < a->elements.size() ? &a->elements[o->path[0]] : nullptr;
+        else if (!a->elements.empty()) a = nullptr;
+        if (!a || decided.count(a) || types[a]->kind() != c10::TypeKind::TensorType) return;
+        const auto f = implied(use, self, root);
+        if (!f) return;
+        decided.insert(a);
+        const bool floating = f->dtype.rfind("float", 0) == 0 || f->dtype == "bfloat16";
+        if (o->shapeKept || !floating) { // a mask's or ids' generator holds whatever the shape
+            a->suggestionFound = true;
+            a->suggested = f->generator;
+            a->suggestedReason = f->reason;
+        }
+        if (o->dtypeKept) {
+            a->neededDtype = f->dtype;
+            a->neededBy = f->by;
+        }
+    };
+    eachNode(graph->block(), [&](const Node* n) {
+        const bool lstm = n->kind() == c10::aten::lstm;
+        for (std::size_t i = 0; i < n->inputs().size(); ++i) {
+            const JitValue* in = n->input(i);
+            if (lstm && i == 1 && in->node()->kind() == c10::prim::ListConstruct) {
+                for (std::size_t k = 0; k < in->node()->inputs().size(); ++k)
+                    consider(Use{n, 1, k}, in->node()->input(k));
+                continue;
+            }
+            consider(Use{n, i}, in);
+        }
+    });
+
+    for (auto& [input, a] : byInput) {
+        if (a->elements.empty()) {
+            if (!decided.count(a)) fallback(*a, types[a]);
+            continue;
+        }
+        bool all = true;
+        std::string names;
+        for (auto& e : a->elements) {
+            if (!decided.count(&e)) fallback(e, types[&e]);
+            all = all && e.suggestionFound;
+            names += (names.empty() ? "" : ", ") + e.name;
+        }
+        a->suggested.clear();
+        a->suggestionFound = all;
+        a->suggestedReason = "a tuple: give it from a .pt file holding one, or its elements one by one (" + names + ")";
     }
 }
 
@@ -203,8 +444,7 @@ void fillSuggestions(const torch::jit::Module& module, std::vector<ArgumentInfo>
 
 std::vector<SuggestedInput> suggestInputs(const Model& model) {
     std::vector<SuggestedInput> out;
-    for (const auto& a : model.info().inputs) {
-        if (a.hasDefault) continue;
+    const auto add = [&](const ArgumentInfo& a) {
         SuggestedInput s;
         s.argument = a.name;
         s.type = a.type;
@@ -213,23 +453,37 @@ std::vector<SuggestedInput> suggestInputs(const Model& model) {
         s.spec.generator = a.suggested;
         s.reason = a.suggestedReason;
         out.push_back(std::move(s));
+    };
+    for (const auto& a : model.info().inputs) {
+        if (a.hasDefault) continue;
+        if (a.elements.empty()) add(a);
+        for (const auto& e : a.elements)
+            add(e);
     }
     return out;
 }
 
 std::vector<InputSpec> completeWithSuggestions(const Model& model, const std::vector<InputSpec>& given,
                                                std::vector<SuggestedInput>* used) {
+    const auto base = [](const std::string& argument) { return argument.substr(0, argument.find('.')); };
     std::vector<InputSpec> out = given;
     std::size_t positional = 0;
     for (const auto& g : given)
         positional += g.argument.empty() && !g.empty();
-    std::size_t position = 0;
+    std::size_t position = 0; // arguments before this one, counting a tuple's elements once
+    std::string last;
+    bool first = true;
     for (const auto& s : suggestInputs(model)) {
+        const std::string argument = base(s.argument);
+        if (!first && argument != last) ++position;
+        first = false;
+        last = argument;
         bool named = false;
-        for (const auto& g : given)
-            named = named || g.argument == s.argument;
+        for (const auto& g : given) // the argument, the whole tuple, or this element, by name
+            named = named || (!g.argument.empty() && (g.argument == s.argument || g.argument == argument ||
+                                                      (s.argument == argument && base(g.argument) == argument)));
         if (named) continue;
-        if (position++ < positional) continue; // fed by a positional input
+        if (position < positional) continue; // fed by a positional input
         if (s.spec.empty()) continue;
         out.push_back(s.spec);
         if (used) used->push_back(s);

@@ -24,12 +24,23 @@ bool identifier(const std::string& s) {
     return true;
 }
 
+// An argument, or one element of a tuple or list argument: "x", "hc.0".
+bool argumentName(const std::string& s) {
+    const auto dot = s.find('.');
+    if (dot == std::string::npos) return identifier(s);
+    const std::string index = s.substr(dot + 1);
+    if (index.empty() || index.size() > 6) return false;
+    for (char c : index)
+        if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+    return identifier(s.substr(0, dot));
+}
+
 // ("x", "data.npy") for "x=data.npy"; ("", text) when text has no NAME= or is itself a path.
 std::pair<std::string, std::string> splitNamed(const std::string& text) {
     const auto eq = text.find('=');
     if (eq == std::string::npos || exists(text)) return {"", text};
     const std::string name = text.substr(0, eq);
-    if (!identifier(name)) return {"", text};
+    if (!argumentName(name)) return {"", text};
     return {name, text.substr(eq + 1)};
 }
 
@@ -108,7 +119,20 @@ std::vector<InputRef> describeInputs(const std::vector<InputSpec>& specs, const 
             r.sha256 = fileSha256(s.file);
         }
         // As bound: a multi-tensor file may feed several arguments; the first one it fed is recorded.
+        // An element (hc.0) is described by that element of its argument's tuple.
         const std::string source = s.source();
+        if (const auto dot = s.argument.find('.'); dot != std::string::npos) {
+            const std::string base = s.argument.substr(0, dot);
+            const std::size_t k = std::stoul(s.argument.substr(dot + 1));
+            for (const auto& a : binding.arguments)
+                if (a.argument == base && (a.value.kind() == Value::Kind::Tuple || a.value.kind() == Value::Kind::List) &&
+                    k < a.value.size() && a.value.at(k).isTensor()) {
+                    r.shape = a.value.at(k).shape();
+                    r.dtype = a.value.at(k).dtype();
+                }
+            refs.push_back(r);
+            continue;
+        }
         for (const auto& a : binding.arguments) {
             const bool fromThis = (!s.argument.empty() && a.argument == s.argument) || a.source == source ||
                                   a.source.rfind(source + "[", 0) == 0;

@@ -9,6 +9,7 @@
 #include <torch/script.h>
 
 #include <cmath>
+#include <deque>
 #include <map>
 
 namespace twb {
@@ -138,6 +139,109 @@ c10::IValue convertTo(const c10::IValue& v, const c10::TypePtr& t, std::string& 
     return {};
 }
 
+// The element count of a Tuple argument (Optional looked through); 0 for any other type.
+std::size_t tupleArity(const c10::TypePtr& type) {
+    c10::TypePtr t = type;
+    if (t->kind() == c10::TypeKind::OptionalType) t = t->expectRef<c10::OptionalType>().getElementType();
+    return t->kind() == c10::TypeKind::TupleType ? t->expectRef<c10::TupleType>().elements().size() : 0;
+}
+
+bool isContainer(const Value& v) {
+    return v.kind() == Value::Kind::Tuple || v.kind() == Value::Kind::List || v.kind() == Value::Kind::Dict;
+}
+
+// Several inputs made into one tuple argument's value; the source names each part.
+ProvidedInput gathered(const std::string& argument, const std::vector<const ProvidedInput*>& parts) {
+    std::vector<Value> values;
+    std::string source;
+    for (const auto* p : parts) {
+        values.push_back(p->value);
+        source += (source.empty() ? "(" : ", ") + p->source;
+    }
+    return {argument, makeTuple(std::move(values)), source + ")"};
+}
+
+// Elements of tuple and list arguments given one by one (hc.0=h0.npy hc.1=c0.npy) become one input
+// each argument; the other inputs pass as they are. Sets `error` and returns nothing on a bad element.
+std::vector<ProvidedInput> gatherElements(const std::vector<ProvidedInput>& items, const std::vector<c10::Argument>& args,
+                                          const std::map<std::string, std::size_t>& index, std::string& error) {
+    std::vector<ProvidedInput> out;
+    std::vector<std::string> order;
+    std::map<std::string, std::map<std::size_t, const ProvidedInput*>> groups;
+    for (const auto& p : items) {
+        const auto dot = p.argument.find('.');
+        if (dot == std::string::npos) {
+            out.push_back(p);
+            continue;
+        }
+        const std::string base = p.argument.substr(0, dot);
+        const auto at = index.find(base);
+        if (at == index.end()) {
+            error = "forward has no argument named '" + base + "' (it takes " + argList(args) + ")";
+            return {};
+        }
+        c10::TypePtr t = args[at->second].type();
+        if (t->kind() == c10::TypeKind::OptionalType) t = t->expectRef<c10::OptionalType>().getElementType();
+        if (t->kind() != c10::TypeKind::TupleType && t->kind() != c10::TypeKind::ListType) {
+            error = "'" + p.argument + "' names an element, but '" + base + "' is " + t->annotation_str() +
+                    ", not a tuple or list: give it as " + base + "=FILE";
+            return {};
+        }
+        const std::size_t k = std::stoul(p.argument.substr(dot + 1));
+        auto& group = groups[base];
+        if (group.empty()) order.push_back(base);
+        if (group.count(k)) {
+            error = "'" + p.argument + "' is given twice (" + group[k]->source + " and " + p.source + ")";
+            return {};
+        }
+        group[k] = &p;
+    }
+    for (const auto& base : order) {
+        const auto& group = groups[base];
+        const auto& arg = args[index.at(base)];
+        const std::size_t arity = tupleArity(arg.type());
+        const std::size_t count = arity ? arity : group.rbegin()->first + 1;
+        std::vector<const ProvidedInput*> parts;
+        for (std::size_t k = 0; k < count; ++k) {
+            const auto it = group.find(k);
+            if (it == group.end()) {
+                error = "'" + base + "' (" + arg.type()->annotation_str() + ") needs element " + base + "." +
+                        std::to_string(k) + " too: give it as " + base + "." + std::to_string(k) + "=FILE";
+                return {};
+            }
+            parts.push_back(it->second);
+        }
+        if (group.size() > count) {
+            error = "'" + base + "' is " + arg.type()->annotation_str() + ", with " + std::to_string(count) +
+                    " elements, but " + base + "." + std::to_string(group.rbegin()->first) + " was given";
+            return {};
+        }
+        out.push_back(gathered(base, parts));
+    }
+    return out;
+}
+
+// Whether a tensor of `given` dtype does what a use needing `needed` expects: masks are bool, ids and
+// indices an integer type LibTorch indexes with, floating inputs the dtype of the weights they meet.
+bool dtypeServes(const std::string& given, const std::string& needed) {
+    if (needed == "bool") return given == "bool";
+    if (needed == "int64" || needed == "int32") return given == "int64" || given == "int32";
+    return given == needed;
+}
+
+// One warning per bound tensor (or tuple element) whose dtype is not what its first use needs.
+void dtypeWarnings(const ArgumentInfo& a, const std::string& name, const Value& v, const std::string& source,
+                   std::vector<std::string>& out) {
+    if (!a.elements.empty() && (v.kind() == Value::Kind::Tuple || v.kind() == Value::Kind::List)) {
+        for (std::size_t k = 0; k < a.elements.size() && k < v.size(); ++k)
+            dtypeWarnings(a.elements[k], a.elements[k].name, v.at(k), source, out);
+        return;
+    }
+    if (a.neededDtype.empty() || !v.isTensor() || dtypeServes(v.dtype(), a.neededDtype)) return;
+    out.push_back("input '" + name + "' from " + source + " is " + v.dtype() + ", but " + a.neededBy +
+                  ", its first use, needs " + a.neededDtype);
+}
+
 } // namespace
 
 namespace {
@@ -236,8 +340,18 @@ InputBinding Model::bindInputs(const std::vector<ProvidedInput>& provided) const
         items.push_back(p);
     }
 
+    {
+        std::string error;
+        items = gatherElements(items, args, index, error);
+        if (!error.empty()) {
+            b.error = error;
+            return b;
+        }
+    }
+
     std::vector<const ProvidedInput*> slots(args.size(), nullptr);
     std::vector<const ProvidedInput*> positional;
+    std::deque<ProvidedInput> tuples; // positional inputs gathered into a tuple argument (stable addresses)
     for (const auto& p : items) {
         if (p.argument.empty()) {
             positional.push_back(&p);
@@ -256,7 +370,8 @@ InputBinding Model::bindInputs(const std::vector<ProvidedInput>& provided) const
         slots[it->second] = &p;
     }
     std::size_t next = 0;
-    for (const auto* p : positional) {
+    for (std::size_t i = 0; i < positional.size(); ++i) {
+        const ProvidedInput* p = positional[i];
         while (next < slots.size() && slots[next])
             ++next;
         if (next >= slots.size()) {
@@ -264,6 +379,15 @@ InputBinding Model::bindInputs(const std::vector<ProvidedInput>& provided) const
                       (args.size() == 1 ? "" : "s") + (args.empty() ? "" : " (" + argList(args) + ")") +
                       " but " + std::to_string(items.size()) + " were given";
             return b;
+        }
+        // A tuple argument reached by position takes as many inputs as it has elements, when they are
+        // not a tuple already: forward(x, hc) from x.npy h0.npy c0.npy.
+        const std::size_t arity = tupleArity(args[next].type());
+        if (arity > 1 && !isContainer(p->value) && i + arity <= positional.size()) {
+            tuples.push_back(gathered(args[next].name(), {positional.begin() + long(i), positional.begin() + long(i + arity)}));
+            slots[next++] = &tuples.back();
+            i += arity - 1;
+            continue;
         }
         slots[next++] = p;
     }
@@ -282,10 +406,19 @@ InputBinding Model::bindInputs(const std::vector<ProvidedInput>& provided) const
             !(unwrap(slots[i]->value).isNone() && a.type()->kind() == c10::TypeKind::OptionalType)) {
             b.error = "input '" + a.name() + "' from " + slots[i]->source + " " + why +
                       ", but forward wants " + a.type()->annotation_str();
+            if (const std::size_t arity = tupleArity(a.type()); arity > 0 && !isContainer(slots[i]->value)) {
+                b.error += ": give its elements as";
+                for (std::size_t k = 0; k < arity; ++k)
+                    b.error += " " + a.name() + "." + std::to_string(k) + "=FILE";
+                b.error += ", or a .pt file holding the tuple";
+            }
             return b;
         }
         b.arguments.push_back({a.name(), a.type()->annotation_str(), slots[i]->source, wrap(v)});
     }
+    for (const auto& bound : b.arguments)
+        for (const auto& a : info().inputs)
+            if (a.name == bound.argument) dtypeWarnings(a, a.name, bound.value, bound.source, b.warnings);
     b.ok = true;
     return b;
 }

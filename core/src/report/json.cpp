@@ -25,6 +25,12 @@ ordered_json argument(const ArgumentInfo& a) {
     if (a.hasDefault) j["default"] = a.defaultValue;
     if (!a.suggested.empty() && !a.hasDefault)
         j["suggested"] = {{"generator", a.suggested}, {"reason", a.suggestedReason}, {"found", a.suggestionFound}};
+    if (!a.neededDtype.empty()) j["needs"] = {{"dtype", a.neededDtype}, {"by", a.neededBy}};
+    if (!a.elements.empty()) {
+        j["elements"] = ordered_json::array();
+        for (const auto& e : a.elements)
+            j["elements"].push_back(argument(e));
+    }
     return j;
 }
 
