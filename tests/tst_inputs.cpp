@@ -314,7 +314,7 @@ void TestInputs::dtypeFirstUseDoesNotNeedIsSaid() {
     const auto wide = rnn.bindInputs({in("rnn_x.npy"), gen("zeros:2x1x12:float64", "hc.0"), in("rnn_c0.npy", "hc.1")});
     QVERIFY(wide.ok);
     QCOMPARE(wide.warnings.size(), std::size_t(1));
-    QVERIFY2(twbtest::contains(wide.warnings[0], "input 'hc.0' from (zeros:2x1x12:float64, rnn_c0.npy) is float64, but "
+    QVERIFY2(twbtest::contains(wide.warnings[0], "input 'hc.0' from zeros:2x1x12:float64 is float64, but "
                                                  "LSTM(6, 12)'s h0, its first use, needs float32"),
              wide.warnings[0].c_str());
 }

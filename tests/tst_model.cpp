@@ -2,12 +2,14 @@
 // running them reproduces Python's outputs.
 #include "test_support.h"
 
+#include "twb/build_info.h"
 #include "twb/error.h"
 #include "twb/model.h"
 
 class TestModel : public QObject {
     Q_OBJECT
 private slots:
+    void quantizedModelPacksForAnEngineThisLibTorchHas();
     void inspectScripted();
     void inspectTraced();
     void submoduleTree();
@@ -175,6 +177,48 @@ void TestModel::savedOnCudaRunsOnCpu() {
     const std::string why =
         twbtest::compareToFile(runWith(m, {file("mlp_x.npy")}), TWB_DATA("mlp_expected.npy"));
     QVERIFY2(why.empty(), why.c_str());
+}
+
+// A dynamically quantized MLP saved by PyTorch 2.13: its int8 weights are packed for this process's
+// engine as it loads, which is named; with no engine set, loading sets one this LibTorch has.
+void TestModel::quantizedModelPacksForAnEngineThisLibTorchHas() {
+    const auto engines = twb::buildInfo().quantizedEngines;
+    QVERIFY(!engines.empty());
+    QVERIFY(std::find(engines.begin(), engines.end(), "none") == engines.end());
+    const auto check = [&] {
+        const twb::Model m = twb::Model::load(TWB_DATA("mlp_quantized.pt"));
+        QVERIFY(std::find(engines.begin(), engines.end(), m.info().quantizedEngine) != engines.end());
+        QCOMPARE(m.info().quantizedEngine, twb::quantizedEngine());
+        const auto b = m.bindInputs({{"", twb::readTensorFile(TWB_DATA("mlp_quantized_x.npy")), "x"}});
+        QVERIFY2(b.ok, b.error.c_str());
+        // Engines round differently (fbgemm's reduced range): close, not equal.
+        const std::string why = twbtest::compareToFile(m.forward(b), TWB_DATA("mlp_quantized_expected.npy"), 0.05, 0.05);
+        QVERIFY2(why.empty(), why.c_str());
+    };
+    check();
+    QVERIFY(twb::Model::load(TWB_DATA("mlp_traced.pt")).info().quantizedEngine.empty());
+    try {
+        twb::setQuantizedEngine("tpu");
+        QFAIL("an engine this LibTorch lacks was set");
+    } catch (const twb::Error& e) {
+        QVERIFY2(twbtest::contains(e.what(), "has no quantized engine 'tpu'; it has "), e.what());
+    }
+    // Every engine this LibTorch has packs and runs it.
+    const std::string before = twb::quantizedEngine();
+    for (const auto& e : engines) {
+        twb::setQuantizedEngine(e);
+        check();
+        QCOMPARE(twb::quantizedEngine(), e);
+    }
+    // LibTorch 1.13 lets "none" be set, where a quantized model cannot load: loading picks one.
+    try {
+        twb::setQuantizedEngine("none");
+        check();
+        QVERIFY(twb::quantizedEngine() != "none");
+    } catch (const twb::Error&) {
+        // 2.x has no "none" to set.
+    }
+    twb::setQuantizedEngine(before);
 }
 
 TWB_TEST_MAIN(TestModel)

@@ -35,6 +35,7 @@
 #include <QPushButton>
 #include <QScrollBar>
 #include <QSettings>
+#include <QLineEdit>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTemporaryDir>
@@ -58,6 +59,7 @@ private slots:
     void stateDictTableAndLoadIntoModel();
     void dropTensorFileBecomesInput();
     void inputMismatchExplainedBeforeRunning();
+    void tupleElementsAndTypedInputsInThePanel();
     void sessionAndReportRoundTrip();
     void guiAndCliReportsCarryTheSameFields();
     void compareWithReferenceFile();
@@ -294,6 +296,33 @@ void TestUi::inputMismatchExplainedBeforeRunning() {
     QVERIFY(ready.wait(20000));
     QVERIFY(!w.inputsPanel()->bindingOk());
     QVERIFY2(w.inputsPanel()->bindingError().contains("forward needs 'y' (Tensor)"),
+             qPrintable(w.inputsPanel()->bindingError()));
+}
+
+// A tuple argument has a row for each element under its own; an input that binds but that the first
+// use cannot take is said, never "the inputs match".
+void TestUi::tupleElementsAndTypedInputsInThePanel() {
+    MainWindow w;
+    w.show();
+    QSignalSpy ready(&w, &MainWindow::inputsReady);
+    QVERIFY(showFile(w, TWB_DATA("rnn_state.pt")));
+    auto* x = w.inputsPanel()->findChild<QLineEdit*>(QStringLiteral("input_x"));
+    auto* h = w.inputsPanel()->findChild<QLineEdit*>(QStringLiteral("input_hc.0"));
+    auto* c = w.inputsPanel()->findChild<QLineEdit*>(QStringLiteral("input_hc.1"));
+    QVERIFY(x && h && c && w.inputsPanel()->findChild<QLineEdit*>(QStringLiteral("input_hc")));
+    x->setText(QString::fromStdString(TWB_DATA("rnn_x.npy")));
+    h->setText(QString::fromStdString(TWB_DATA("rnn_h0.npy")));
+    c->setText(QString::fromStdString(TWB_DATA("rnn_c0.npy")));
+    QTRY_VERIFY2_WITH_TIMEOUT(!ready.isEmpty() && ready.last().at(0).toBool(), qPrintable(w.inputsPanel()->bindingError()), 20000);
+    QVERIFY2(w.inputsPanel()->bindingError().contains("match"), qPrintable(w.inputsPanel()->bindingError()));
+
+    ready.clear();
+    QVERIFY(showFile(w, TWB_DATA("masked.pt")));
+    w.inputsPanel()->findChild<QLineEdit*>(QStringLiteral("input_ids"))->setText(QString::fromStdString(TWB_DATA("masked_ids.npy")));
+    w.inputsPanel()->findChild<QLineEdit*>(QStringLiteral("input_mask"))->setText(QString::fromStdString(TWB_DATA("masked_mask_float.npy")));
+    QTRY_VERIFY2_WITH_TIMEOUT(w.inputsPanel()->bindingError().contains("masked_fill"), qPrintable(w.inputsPanel()->bindingError()), 20000);
+    QVERIFY(!w.inputsPanel()->bindingError().contains("match"));
+    QVERIFY2(w.inputsPanel()->bindingError().contains("is float32, but masked_fill's mask, its first use, needs bool"),
              qPrintable(w.inputsPanel()->bindingError()));
 }
 

@@ -129,6 +129,15 @@ void InputsPanel::setSource(int row, const QString& source) {
     if (row >= 0 && row < int(m_rows.size())) m_rows[std::size_t(row)].source->setText(source);
 }
 
+bool InputsPanel::setSourceOf(const QString& argument, const QString& source) {
+    for (auto& r : m_rows)
+        if (r.argument == argument) {
+            r.source->setText(source);
+            return true;
+        }
+    return false;
+}
+
 bool InputsPanel::assignFile(const QString& path) {
     if (m_rows.empty()) return false;
     for (auto& r : m_rows)

@@ -24,6 +24,8 @@ public:
     void setArguments(const std::vector<twb::ArgumentInfo>& arguments);
     QVector<InputSpec> specs() const;
     void setSource(int row, const QString& source);
+    // Into the row of this argument or tuple element ("hc.0"); false when there is none.
+    bool setSourceOf(const QString& argument, const QString& source);
     // Puts a dropped file into the first row without a source (or the last row); returns false without rows.
     bool assignFile(const QString& path);
     void showBinding(const BindingSnapshot& binding);

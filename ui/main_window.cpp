@@ -552,14 +552,8 @@ void MainWindow::onModelInspected(const twb::ModelInfo& info) {
         for (int i = 0; i < m_pendingInputs.size(); ++i) {
             const QString& in = m_pendingInputs[i];
             const int eq = in.indexOf('=');
-            bool named = false;
-            if (eq > 0 && !QFileInfo::exists(in))
-                for (std::size_t a = 0; a < info.inputs.size(); ++a)
-                    if (QString::fromStdString(info.inputs[a].name) == in.left(eq)) {
-                        m_inputs->setSource(int(a), in.mid(eq + 1));
-                        named = true;
-                    }
-            if (!named) m_inputs->setSource(i, in);
+            const bool named = eq > 0 && !QFileInfo::exists(in) && m_inputs->setSourceOf(in.left(eq), in.mid(eq + 1));
+            if (!named && i < int(info.inputs.size())) m_inputs->setSourceOf(QString::fromStdString(info.inputs[std::size_t(i)].name), in);
         }
         m_pendingInputs.clear();
         m_runner->bindInputs(m_inputs->specs());

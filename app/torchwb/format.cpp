@@ -142,6 +142,14 @@ std::string inspectionText(const twb::ModelInfo& info, bool withCode) {
                 out << (i ? ", " : "") << info.savedDevices[i];
             out << (info.savedOnCuda ? " (mapped to the CPU on load)" : "") << "\n";
         }
+        if (!info.quantizedEngine.empty()) {
+            std::string engines;
+            for (const auto& e : twb::buildInfo().quantizedEngines)
+                engines += (engines.empty() ? "" : ", ") + e;
+            out << "  quantized    weights packed for the " << info.quantizedEngine << " engine"
+                << (info.quantizedEngineNote.empty() ? "" : " (" + info.quantizedEngineNote + ")")
+                << "; this LibTorch has " << engines << "\n";
+        }
         if (!info.extraFiles.empty()) {
             out << "  extra files  ";
             for (std::size_t i = 0; i < info.extraFiles.size(); ++i)
@@ -207,6 +215,13 @@ std::string leafText(const twb::Leaf& leaf) {
     return out.str();
 }
 
+static std::string joined(const std::vector<std::string>& items) {
+    std::string s;
+    for (const auto& i : items)
+        s += (s.empty() ? "" : ", ") + i;
+    return s;
+}
+
 std::string versionText(const twb::BuildInfo& b, const twb::ThreadSettings& t) {
     std::ostringstream out;
     const auto& l = b.libtorch;
@@ -221,6 +236,7 @@ std::string versionText(const twb::BuildInfo& b, const twb::ThreadSettings& t) {
         << orNone(l.parallelBackend) << ", " << t.current << " intra-op threads\n"
         << "  CUDA runtime " << orNone(l.cudaRuntime) << ", cuDNN " << orNone(l.cudnn) << "\n"
         << "  Kineto profiler: " << (l.kineto ? "yes" : "no") << "\n"
+        << "  quantized engines: " << orNone(joined(b.quantizedEngines)) << " (in use: " << twb::quantizedEngine() << ")\n"
         << "CUDA compiled in: " << (b.cudaCompiled ? "yes" : "no")
         << ", available: " << (b.cudaAvailable ? "yes" : "no") << "\n  " << b.cudaStatus << "\n"
         << "CPU threads: " << t.hardware << " hardware, LibTorch default " << t.libtorchDefault << "\n";

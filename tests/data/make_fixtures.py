@@ -743,12 +743,27 @@ def make_typed_inputs():
         save_np("masked_expected.npy", masked(ids, mask).numpy())
 
 
+def make_quantized_model():
+    """An MLP whose Linear layers torch.ao.quantization.quantize_dynamic made int8, scripted: its packed
+    weights are repacked for the loading process's quantized engine."""
+    g = torch.Generator().manual_seed(13)
+    torch.manual_seed(13)
+    q = torch.ao.quantization.quantize_dynamic(Mlp().eval(), {nn.Linear}, dtype=torch.qint8)
+    m = torch.jit.script(q)
+    x = torch.randn(4, 10, generator=g)
+    jit_save(m, path("mlp_quantized.pt"))
+    save_np("mlp_quantized_x.npy", x.numpy())
+    with torch.no_grad():
+        save_np("mlp_quantized_expected.npy", m(x).numpy())
+
+
 if __name__ == "__main__":
     make_models()
     make_worker_faults()
     make_operator_library_models()
     make_all_half_state_dict()
     make_typed_inputs()
+    make_quantized_model()
     make_tensors()
     make_broken()
     make_sample()

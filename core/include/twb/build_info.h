@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace twb {
 
@@ -31,9 +32,18 @@ struct BuildInfo {
     bool aotiPackages = false; // AOTInductor .pt2 packages run (LibTorch 2.6+: AOTIModelPackageLoader)
     int cudaDevices = 0;
     std::string cudaStatus; // a sentence: why CUDA is or is not usable
+    // The quantized engines this LibTorch has, as PyTorch names them: "x86", "fbgemm", "onednn", "qnnpack"
+    // ("none" is left out).
+    std::vector<std::string> quantizedEngines;
 };
 
 BuildInfo buildInfo();
+
+// The quantized engine this process packs quantized models' weights for and runs them with ("x86";
+// "none" when none is set), and setting it by that name; throws twb::Error naming the engines there
+// are when this LibTorch lacks it. Loading a model sets one when none is.
+std::string quantizedEngine();
+void setQuantizedEngine(const std::string& name);
 
 // Parses at::show_config()'s text; `loadedLibraries` (the process's mapped files, one a line) names
 // the BLAS behind a "generic" BLAS_INFO. Public for testing against real configs.

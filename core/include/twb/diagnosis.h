@@ -20,6 +20,7 @@ enum class FileKind {
     NeedsOperatorLibrary, // TorchScript calling operators of a library not loaded (torchvision::nms)
     OptimizedForInference, // saved after optimize_for_inference: MKLDNN constants without their values
     Mobile,                // optimize_for_mobile's XNNPACK operators, on a LibTorch without XNNPACK
+    NeedsQuantizedEngine,  // quantized weights none of this LibTorch's quantized engines can pack
     Corrupt,      // truncated or damaged archive
     Empty,
     Text,

@@ -82,6 +82,9 @@ struct ModelInfo {
     std::vector<std::string> extraFiles;
     std::vector<std::string> savedDevices; // devices the tensors were saved on
     bool savedOnCuda = false;
+    // Quantized models: the engine their weights were packed for as they loaded here, which runs them
+    // ("x86", "qnnpack"); "" for others. The note says why, when the first engine tried could not.
+    std::string quantizedEngine, quantizedEngineNote;
 
     // state_dicts
     std::vector<TensorInfo> tensors;
@@ -140,6 +143,7 @@ struct InputBinding {
     struct Bound {
         std::string argument, type, source;
         Value value;
+        std::vector<std::string> parts; // a tuple gathered from its elements' inputs: each one's source
     };
     std::vector<Bound> arguments; // in forward's order; defaults left out
     // Inputs that bind but differ from what the model's first use of them needs (a float mask where

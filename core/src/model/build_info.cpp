@@ -1,6 +1,8 @@
 #include "twb/build_info.h"
 
 #include "pt2.h"
+#include "torch_bridge.h"
+#include "twb/error.h"
 #include "twb/runtime.h"
 
 #include <ATen/Parallel.h>
@@ -9,6 +11,8 @@
 #include <torch/script.h>
 #include <torch/version.h>
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -128,6 +132,8 @@ BuildInfo buildInfo() {
         return l;
     }();
     b.libtorch = libtorch;
+    for (const auto e : at::globalContext().supportedQEngines())
+        if (e != at::QEngine::NoQEngine) b.quantizedEngines.push_back(detail::quantizedEngineName(e));
 #ifdef TWB_WITH_CUDA
     b.cudaCompiled = true;
 #endif
@@ -172,6 +178,48 @@ ThreadSettings setThreads(int n) {
     const int hw = int(std::max(1u, std::thread::hardware_concurrency()));
     at::set_num_threads(n <= 0 ? hw : n);
     return threadSettings();
+}
+
+} // namespace twb
+
+namespace twb {
+
+namespace detail {
+
+std::string quantizedEngineName(at::QEngine engine) {
+    if (engine == at::QEngine::NoQEngine) return "none";
+    std::string name = c10::toString(engine); // "FBGEMM", "QNNPACK", "ONEDNN", "X86"
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    return name;
+}
+
+void ensureQuantizedEngine() {
+    if (at::globalContext().qEngine() != at::QEngine::NoQEngine) return;
+    const auto& supported = at::globalContext().supportedQEngines();
+    for (const char* preferred : {"x86", "fbgemm", "onednn", "qnnpack"})
+        for (const auto e : supported)
+            if (quantizedEngineName(e) == preferred) {
+                at::globalContext().setQEngine(e);
+                return;
+            }
+}
+
+} // namespace detail
+
+std::string quantizedEngine() {
+    return detail::quantizedEngineName(at::globalContext().qEngine());
+}
+
+void setQuantizedEngine(const std::string& name) {
+    std::string there;
+    for (const auto e : at::globalContext().supportedQEngines()) {
+        if (detail::quantizedEngineName(e) == name) {
+            at::globalContext().setQEngine(e);
+            return;
+        }
+        there += (there.empty() ? "" : ", ") + detail::quantizedEngineName(e);
+    }
+    throw Error("this LibTorch (" TORCH_VERSION ") has no quantized engine '" + name + "'; it has " + there);
 }
 
 } // namespace twb

@@ -45,6 +45,8 @@ std::string kindName(FileKind kind) {
         return "optimized_for_inference";
     case FileKind::Mobile:
         return "mobile";
+    case FileKind::NeedsQuantizedEngine:
+        return "needs_quantized_engine";
     case FileKind::Corrupt:
         return "corrupt";
     case FileKind::Empty:

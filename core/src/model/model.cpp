@@ -6,6 +6,7 @@
 #include "pt2.h"
 #include "pickle.h"
 #include "readers.h"
+#include "operators.h"
 #include "suggest_internal.h"
 #include "torch_bridge.h"
 #include "zip_reader.h"
@@ -162,9 +163,18 @@ void fillTorchScript(const torch::jit::Module& module, bool savedTraining, Model
             if (n.rfind(prefix + "extra/", 0) == 0 && n.size() > prefix.size() + 6)
                 info.extraFiles.push_back(n.substr(prefix.size() + 6));
         info.code = archiveCode(zip, prefix, qualified);
+        for (const auto& op : detail::scanArchiveOperators(zip, prefix).called)
+            if (op.rfind("quantized::", 0) == 0 || op.rfind("_quantized::", 0) == 0) {
+                info.quantizedEngine = detail::quantizedEngineName(at::globalContext().qEngine());
+                break;
+            }
     } catch (const std::exception&) {
         // Already loaded by LibTorch; the archive listing is a bonus.
     }
+}
+
+bool quantizedEngineFailure(const std::string& what) {
+    return what.find("engine for operation") != std::string::npos || what.find("QEngine") != std::string::npos;
 }
 
 // A failed torch::jit::load, explained.
@@ -173,6 +183,20 @@ Diagnosis explainLoadFailure(const std::string& path, const Diagnosis& before, c
     d.usable = false;
     d.detail = what;
     auto has = [&](const char* s) { return what.find(s) != std::string::npos; };
+    if (quantizedEngineFailure(what)) {
+        std::string engines;
+        for (const auto e : at::globalContext().supportedQEngines())
+            if (e != at::QEngine::NoQEngine) engines += (engines.empty() ? "" : ", ") + detail::quantizedEngineName(e);
+        d.kind = FileKind::NeedsQuantizedEngine;
+        d.summary = "A quantized TorchScript archive whose weights no quantized engine of this LibTorch can pack";
+        d.error = "LibTorch " TORCH_VERSION " has " + (engines.empty() ? std::string("no quantized engine") :
+                                                       "the quantized engines " + engines + " only") +
+                  ", and none of them takes this model's quantized operators";
+        d.fix = "Run it on a LibTorch built with the engine it was quantized for: fbgemm or x86 for x86 "
+                "servers, qnnpack for ARM and mobile (the PyTorch wheel's LibTorch has x86, fbgemm, onednn and "
+                "qnnpack); or measure the float model, saved before quantization.";
+        return d;
+    }
     if (has("Unknown builtin op") || has("Unknown type name") || has("Unknown type constructor") ||
         has("is not supported in version") || has("Schema not found") ||
         has("Arguments for call are not valid") || has("version") || has("Unknown attribute")) {
@@ -197,15 +221,40 @@ Diagnosis explainLoadFailure(const std::string& path, const Diagnosis& before, c
     return d;
 }
 
-torch::jit::Module loadModule(ModelInfo& info) {
+std::string loadError(const std::function<void()>& load) {
     try {
-        torch::jit::Module m = torch::jit::load(info.path, torch::kCPU);
-        return m;
+        load();
+        return {};
     } catch (const c10::Error& e) {
-        info.diagnosis = explainLoadFailure(info.path, info.diagnosis, e.what_without_backtrace());
+        return e.what_without_backtrace();
     } catch (const std::exception& e) {
-        info.diagnosis = explainLoadFailure(info.path, info.diagnosis, e.what());
+        return e.what();
     }
+}
+
+torch::jit::Module loadModule(ModelInfo& info) {
+    detail::ensureQuantizedEngine();
+    torch::jit::Module m;
+    const auto load = [&] { m = torch::jit::load(info.path, torch::kCPU); };
+    std::string what = loadError(load);
+    if (what.empty()) return m;
+    // A quantized model packs its weights for the process's engine as it loads: another engine this
+    // LibTorch has may take them where this one cannot.
+    if (quantizedEngineFailure(what)) {
+        const at::QEngine before = at::globalContext().qEngine();
+        for (const auto e : at::globalContext().supportedQEngines()) {
+            if (e == before || e == at::QEngine::NoQEngine) continue;
+            at::globalContext().setQEngine(e);
+            if (loadError(load).empty()) {
+                info.quantizedEngineNote = "the " + detail::quantizedEngineName(before) +
+                                           " engine could not pack its weights; " + detail::quantizedEngineName(e) +
+                                           " did";
+                return m;
+            }
+        }
+        at::globalContext().setQEngine(before);
+    }
+    info.diagnosis = explainLoadFailure(info.path, info.diagnosis, what);
     throw Error(info.path + ": " + info.diagnosis.error, info.diagnosis.detail);
 }
 

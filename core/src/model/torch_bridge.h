@@ -14,8 +14,12 @@ namespace c10 {
 struct IValue;
 enum class ScalarType : int8_t;
 } // namespace c10
+namespace c10 {
+enum class QEngine : uint8_t;
+} // namespace c10
 namespace at {
 class Tensor;
+using c10::QEngine;
 } // namespace at
 
 namespace twb::detail {
@@ -32,5 +36,11 @@ c10::IValue mapTensors(const c10::IValue& v, const std::function<at::Tensor(cons
 
 c10::ScalarType scalarType(const std::string& dtype); // canonical or alias name
 std::string dtypeName(c10::ScalarType type);
+
+// A quantized engine as PyTorch names it: "x86", "fbgemm", "onednn", "qnnpack", "none".
+std::string quantizedEngineName(c10::QEngine engine);
+// Quantized models pack their weights for the process's engine as they load: with none set, sets the
+// first this LibTorch has of x86, fbgemm, onednn and qnnpack.
+void ensureQuantizedEngine();
 
 } // namespace twb::detail

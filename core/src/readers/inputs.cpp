@@ -150,12 +150,18 @@ bool isContainer(const Value& v) {
     return v.kind() == Value::Kind::Tuple || v.kind() == Value::Kind::List || v.kind() == Value::Kind::Dict;
 }
 
+// The sources of the inputs each gathered tuple argument was made of, by argument.
+using PartSources = std::map<std::string, std::vector<std::string>>;
+
 // Several inputs made into one tuple argument's value; the source names each part.
-ProvidedInput gathered(const std::string& argument, const std::vector<const ProvidedInput*>& parts) {
+ProvidedInput gathered(const std::string& argument, const std::vector<const ProvidedInput*>& parts,
+                       PartSources& sources) {
     std::vector<Value> values;
     std::string source;
+    sources[argument].clear();
     for (const auto* p : parts) {
         values.push_back(p->value);
+        sources[argument].push_back(p->source);
         source += (source.empty() ? "(" : ", ") + p->source;
     }
     return {argument, makeTuple(std::move(values)), source + ")"};
@@ -164,7 +170,8 @@ ProvidedInput gathered(const std::string& argument, const std::vector<const Prov
 // Elements of tuple and list arguments given one by one (hc.0=h0.npy hc.1=c0.npy) become one input
 // each argument; the other inputs pass as they are. Sets `error` and returns nothing on a bad element.
 std::vector<ProvidedInput> gatherElements(const std::vector<ProvidedInput>& items, const std::vector<c10::Argument>& args,
-                                          const std::map<std::string, std::size_t>& index, std::string& error) {
+                                          const std::map<std::string, std::size_t>& index, PartSources& sources,
+                                          std::string& error) {
     std::vector<ProvidedInput> out;
     std::vector<std::string> order;
     std::map<std::string, std::map<std::size_t, const ProvidedInput*>> groups;
@@ -216,7 +223,7 @@ std::vector<ProvidedInput> gatherElements(const std::vector<ProvidedInput>& item
                     " elements, but " + base + "." + std::to_string(group.rbegin()->first) + " was given";
             return {};
         }
-        out.push_back(gathered(base, parts));
+        out.push_back(gathered(base, parts, sources));
     }
     return out;
 }
@@ -231,10 +238,11 @@ bool dtypeServes(const std::string& given, const std::string& needed) {
 
 // One warning per bound tensor (or tuple element) whose dtype is not what its first use needs.
 void dtypeWarnings(const ArgumentInfo& a, const std::string& name, const Value& v, const std::string& source,
-                   std::vector<std::string>& out) {
+                   const std::vector<std::string>& parts, std::vector<std::string>& out) {
     if (!a.elements.empty() && (v.kind() == Value::Kind::Tuple || v.kind() == Value::Kind::List)) {
         for (std::size_t k = 0; k < a.elements.size() && k < v.size(); ++k)
-            dtypeWarnings(a.elements[k], a.elements[k].name, v.at(k), source, out);
+            dtypeWarnings(a.elements[k], a.elements[k].name, v.at(k),
+                          k < parts.size() ? parts[k] : source + "[" + std::to_string(k) + "]", {}, out);
         return;
     }
     if (a.neededDtype.empty() || !v.isTensor() || dtypeServes(v.dtype(), a.neededDtype)) return;
@@ -303,7 +311,7 @@ InputBinding bindPackage(const detail::Pt2Model& spec, const ModelInfo& info, co
             b.error = why;
             return b;
         }
-        b.arguments.push_back({name, info.inputs[i].type, slots[i]->source, v});
+        b.arguments.push_back({name, info.inputs[i].type, slots[i]->source, v, {}});
     }
     b.ok = true;
     return b;
@@ -340,9 +348,10 @@ InputBinding Model::bindInputs(const std::vector<ProvidedInput>& provided) const
         items.push_back(p);
     }
 
+    PartSources partSources;
     {
         std::string error;
-        items = gatherElements(items, args, index, error);
+        items = gatherElements(items, args, index, partSources, error);
         if (!error.empty()) {
             b.error = error;
             return b;
@@ -384,7 +393,8 @@ InputBinding Model::bindInputs(const std::vector<ProvidedInput>& provided) const
         // not a tuple already: forward(x, hc) from x.npy h0.npy c0.npy.
         const std::size_t arity = tupleArity(args[next].type());
         if (arity > 1 && !isContainer(p->value) && i + arity <= positional.size()) {
-            tuples.push_back(gathered(args[next].name(), {positional.begin() + long(i), positional.begin() + long(i + arity)}));
+            tuples.push_back(gathered(args[next].name(),
+                                      {positional.begin() + long(i), positional.begin() + long(i + arity)}, partSources));
             slots[next++] = &tuples.back();
             i += arity - 1;
             continue;
@@ -414,11 +424,15 @@ InputBinding Model::bindInputs(const std::vector<ProvidedInput>& provided) const
             }
             return b;
         }
-        b.arguments.push_back({a.name(), a.type()->annotation_str(), slots[i]->source, wrap(v)});
+        InputBinding::Bound bound{a.name(), a.type()->annotation_str(), slots[i]->source, wrap(v), {}};
+        if (const auto it = partSources.find(a.name()); it != partSources.end() && slots[i]->source.rfind('(', 0) == 0)
+            bound.parts = it->second;
+        b.arguments.push_back(std::move(bound));
     }
     for (const auto& bound : b.arguments)
         for (const auto& a : info().inputs)
-            if (a.name == bound.argument) dtypeWarnings(a, a.name, bound.value, bound.source, b.warnings);
+            if (a.name == bound.argument)
+                dtypeWarnings(a, a.name, bound.value, bound.source, bound.parts, b.warnings);
     b.ok = true;
     return b;
 }

@@ -113,6 +113,8 @@ std::string toJson(const ModelInfo& info, int indent) {
         j["extra_files"] = info.extraFiles;
         j["saved_devices"] = info.savedDevices;
         j["saved_on_cuda"] = info.savedOnCuda;
+        if (!info.quantizedEngine.empty())
+            j["quantized"] = {{"engine", info.quantizedEngine}, {"note", info.quantizedEngineNote}};
         j["code"] = info.code;
     } else if (info.diagnosis.kind == FileKind::Pt2 && info.diagnosis.usable) {
         // An AOTInductor package: its flattened tensor inputs, its models and the constants (as "tensors").
@@ -230,6 +232,7 @@ std::string toJson(const BuildInfo& b, int indent) {
                         {"libtorch_build", detail::libtorchBuildObject(b.libtorch)},
                         {"cuda_compiled", b.cudaCompiled},
                         {"cuda_available", b.cudaAvailable},
+                        {"quantized_engines", b.quantizedEngines},
                         {"cuda_devices", b.cudaDevices},
                         {"cuda_status", b.cudaStatus}}
         .dump(indent);
