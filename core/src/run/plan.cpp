@@ -64,9 +64,24 @@ bool answeredError(const Frame& f, RunRecord& r) {
     return true;
 }
 
-// A model's allocation that failed: say what limit it met and how to move it.
-void explainMemory(RunRecord& r, const WorkerOptions& o) {
-    if (r.ok || !r.fix.empty()) return;
+// An operator with no kernel for a dtype on a device ("addmm_impl_cpu_" not implemented for 'Half', as
+// LibTorch before 2.1 says of a .half() model on the CPU): say which precision runs.
+bool explainKernel(RunRecord& r) {
+    const auto at = r.error.find("not implemented for '");
+    if (at == std::string::npos) return false;
+    const auto end = r.error.find('\'', at + 21);
+    const std::string type = r.error.substr(at + 21, end == std::string::npos ? std::string::npos : end - at - 21);
+    const bool reduced = type == "Half" || type == "BFloat16";
+    r.fix = "this LibTorch has no " + type + " kernel for an operator the model calls on this device" +
+            (reduced ? ": run it in float32 (--dtype float32; Precision in the window), on CUDA, or on a newer "
+                       "LibTorch (the CPU gained float16 matrix kernels in 2.1)"
+                     : ": give that input in a dtype the operator takes (--dtype, or convert the input file)");
+    return true;
+}
+
+// A model's allocation that failed: say what limit it met and how to move it; or a kernel it lacks.
+void explainFailure(RunRecord& r, const WorkerOptions& o) {
+    if (r.ok || !r.fix.empty() || explainKernel(r)) return;
     const bool memory = r.error.find("allocate memory") != std::string::npos ||
                         r.error.find("out of memory") != std::string::npos ||
                         r.error.find("bad_alloc") != std::string::npos;
@@ -158,7 +173,7 @@ public:
                 r.cancelled = true;
                 r.ok = !r.samplesNs.empty();
             }
-            explainMemory(r, m_plan.measurement.worker);
+            explainFailure(r, m_plan.measurement.worker);
             summarize(r, processes);
         }
     }
@@ -218,7 +233,7 @@ public:
                 }
             }
             e.failed = !e.record.ok;
-            explainMemory(e.record, m_plan.measurement.worker);
+            explainFailure(e.record, m_plan.measurement.worker);
             e.record.measurement = "quick";
             e.record.processes = 1;
             m_profiles[i].run = int(i);
@@ -722,7 +737,7 @@ RunResult runOnceInWorker(const Model& model, const InputBinding& binding, const
         recordMalformed(result.record, "first call", ex);
     }
     result.record.measurement = "quick";
-    explainMemory(result.record, options);
+    explainFailure(result.record, options);
     return result;
 }
 
