@@ -43,7 +43,8 @@ LIBS="libtorch-dev qt6-base-dev libqcustomplot-dev nlohmann-json3-dev libcli11-d
 # fuzzers (preset asan) need clang and its sanitizer and libFuzzer runtimes.
 # python3-torchvision: torchvision's operators built for Debian's LibTorch, which the distribution build's
 # tests load (--load-library) to run a scripted torchvision::nms.
-TEST="dpkg-dev desktop-file-utils clang libclang-rt-dev python3-torchvision"
+# openssh-server and -client: the targets' tests start an sshd of their own on 127.0.0.1.
+TEST="dpkg-dev desktop-file-utils clang libclang-rt-dev python3-torchvision openssh-server openssh-client"
 # Screenshots of the GUI as a person sees it.
 SCREEN="xvfb imagemagick"
 

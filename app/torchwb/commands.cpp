@@ -1,5 +1,7 @@
 #include "commands.h"
 
+#include "twb/target.h"
+
 #include "bench_command.h"
 #include "format.h"
 #include "options.h"
@@ -156,6 +158,15 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
     workerCmd->add_option("--memory-limit", workerMemory, "Cap this worker's address space, in bytes");
     workerCmd->group(""); // not for people to type
 
+    std::vector<std::string> checkTargets;
+    auto* targetsCmd = app.add_subcommand("targets", "Where models can run: check a target's handshake");
+    auto* targetsCheck = targetsCmd->add_subcommand(
+        "check", "Start a worker on each target, and print its protocol, LibTorch, CUDA and machine");
+    targetsCheck->add_option("TARGET", checkTargets,
+                             "local, local:/path/to/torchwb, ssh://[user@]host[:port][/path] or cmd:LAUNCHER …")
+        ->required();
+    targetsCmd->require_subcommand(1);
+
     CompareArgs co;
     auto* compareCmd = app.add_subcommand("compare", "Compare two output files, or the runs of two reports");
     addCompareOptions(*compareCmd, co);
@@ -207,6 +218,20 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
         if (runCmd->parsed()) return runModel(*runCmd, ro, runInputs, runConfig, runMeasure, out, err);
         if (benchCmd->parsed()) return runBench(*benchCmd, bo, out, err);
         if (compareCmd->parsed()) return runCompare(co, out, err);
+        if (targetsCheck->parsed()) {
+            int failed = 0;
+            for (const auto& text : checkTargets) {
+                try {
+                    out << twb::checkTarget(twb::Target::parse(text)).text;
+                } catch (const twb::Error& e) {
+                    ++failed;
+                    err << "torchwb: " << text << ": " << e.what() << "\n";
+                    if (!e.detail().empty()) err << "what it said:\n" << e.detail() << "\n";
+                }
+                if (&text != &checkTargets.back()) out << "\n";
+            }
+            return failed ? 1 : 0;
+        }
         if (profileCmd->parsed()) return runProfile(*profileCmd, po, out, err);
         if (sweepCmd->parsed()) return runSweepCommand(*sweepCmd, so, out, err);
         out << app.help();

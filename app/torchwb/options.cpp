@@ -1,5 +1,7 @@
 #include "options.h"
 
+#include "twb/target.h"
+
 #include <memory>
 
 #include "twb/error.h"
@@ -158,6 +160,10 @@ void MeasureOptions::add(CLI::App& app, bool measuring) {
                    "Seconds a worker may take to load, prepare and make its first call before it is stopped "
                    "(default 60); later rounds get a limit from the measured call time")
         ->check(CLI::PositiveNumber);
+    app.add_option("--target", target,
+                   "Where the model runs: local, local:/path/to/torchwb (another build here), "
+                   "ssh://[user@]host[:port][/path/to/torchwb], or cmd:LAUNCHER … torchwb worker (srun, kubectl "
+                   "exec -i, docker exec -i); the model file travels to ssh and cmd targets");
     app.add_option("--memory-limit", memoryLimit,
                    "Cap each worker's address space (e.g. 8G, 512M): an allocation beyond it fails that "
                    "configuration with an error instead of exhausting the machine");
@@ -189,6 +195,7 @@ twb::Measurement MeasureOptions::measurement() const {
             throw twb::Error("--memory-limit wants a size such as 8G, 512M or a number of bytes, not '" + memoryLimit + "'");
         m.worker.memoryLimitBytes = int64_t(v * scale);
     }
+    if (!target.empty()) m.worker = twb::Target::parse(target).workerOptions(m.worker);
     return m;
 }
 

@@ -53,6 +53,7 @@ struct MeasureOptions {
     std::string memoryLimit; // "8G", "512M", bytes
     uint64_t seed = 1;
     std::string workers; // separate, shared; empty: the command's default
+    std::string target;  // where workers run (twb/target.h); empty: this build
     CLI::Option* processesOption = nullptr;
     bool processesGiven() const { return processesOption && processesOption->count() > 0; }
     void add(CLI::App& app, bool measuring);

@@ -1,5 +1,7 @@
 #include "sweep_command.h"
 
+#include "twb/target.h"
+
 #include "format.h"
 
 #include "twb/report.h"
@@ -103,6 +105,8 @@ void addSweepOptions(CLI::App& cmd, SweepArgs& a) {
     cmd.add_flag("--apply", a.apply, "Print the winner as torchwb bench flags");
     cmd.add_flag("--memory", a.memory, "Draw the Pareto front over peak resident memory too");
     cmd.add_flag("-q,--quiet", a.quiet, "No progress line");
+    cmd.add_option("--target", a.target, "Where the model runs: local, local:/path/to/torchwb, "
+                                         "ssh://[user@]host[:port][/path] or cmd:LAUNCHER … torchwb worker");
 }
 
 int runSweepCommand(const CLI::App& cmd, const SweepArgs& a, std::ostream& out, std::ostream& err) {
@@ -127,7 +131,8 @@ int runSweepCommand(const CLI::App& cmd, const SweepArgs& a, std::ostream& out, 
                 << fixed(p.elapsedSeconds, 0) << " s, " << fixed(p.remainingSeconds, 0) << " s left" << std::flush;
             return true;
         };
-    const twb::SweepResult result = twb::runSweep(model, specs, a.inputs.readOptions(), options, callbacks);
+    const twb::WorkerOptions worker = a.target.empty() ? twb::WorkerOptions{} : twb::Target::parse(a.target).workerOptions();
+    const twb::SweepResult result = twb::runSweep(model, specs, a.inputs.readOptions(), options, callbacks, nullptr, worker);
     if (!a.quiet) err << "\r\033[K" << std::flush;
     out << "\n" << sweepText(result);
     if (a.apply && result.recommended >= 0) out << "\ntorchwb bench " << a.model << " " << result.applyFlags << "\n";

@@ -22,6 +22,7 @@ struct SweepArgs {
     double maxLatencyMs = 0, budget = 60;
     double atol = -1, rtol = -1; // < 0: the defaults (looser for float16 and bfloat16)
     bool apply = false, quiet = false, memory = false;
+    std::string target; // where the worker runs (twb/target.h); empty: this build
 };
 
 void addSweepOptions(CLI::App& cmd, SweepArgs& args);

@@ -12,8 +12,9 @@
 namespace twb {
 
 // Raised when the protocol changes in a way an older peer cannot follow. 2: requests name a slot, so one
-// worker holds several models and configurations (measured in turns in one process).
-constexpr int kWorkerProtocolVersion = 2;
+// worker holds several models and configurations (measured in turns in one process). 3: files travel to
+// a target over the channel ("file" requests) into its cache.
+constexpr int kWorkerProtocolVersion = 3;
 
 struct WorkerOptions {
     // The command that starts a worker speaking the protocol on stdin/stdout; empty: defaultWorkerCommand().
@@ -26,6 +27,11 @@ struct WorkerOptions {
     // Operator libraries the worker loads before any model (--load-library); empty: those loaded in
     // this process (twb/operator_library.h), so a worker runs what the caller could open.
     std::vector<std::string> operatorLibraries;
+    // The target's files are not this machine's (ssh, a launcher): the model file travels over the
+    // channel, content-addressed, into the target's cache, and is sent only when not already there.
+    bool sendFiles = false;
+    std::string targetName; // how messages name where the worker runs ("gpu-box"); "" for this build
+    std::string targetKind; // "ssh", "cmd", "local": what a failure to start means there
 };
 
 // {TORCHWB, "worker"}: $TWB_WORKER when set, else the torchwb beside this executable, else torchwb on

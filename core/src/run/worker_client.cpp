@@ -1,8 +1,11 @@
 #include "worker_client.h"
 
+#include "twb/hashing.h"
+#include "twb/input_spec.h"
 #include "twb/operator_library.h"
 
 #include "model_access.h"
+#include "readers.h"
 #include "report_json.h"
 
 #include "twb/value.h"
@@ -212,8 +215,34 @@ void WorkerProcess::failExited() {
         throw WorkerFailure(message, m_phase, sig, 0, stderrTail(), fix);
     }
     const int code = WIFEXITED(m_status) ? WEXITSTATUS(m_status) : -1;
-    throw WorkerFailure("the worker exited with status " + std::to_string(code) + during, m_phase, 0, code,
-                        stderrTail(), code == 127 ? "the worker command was not found: install torchwb" : "");
+    const std::string tail = stderrTail();
+    const auto said = [&](const char* s) { return tail.find(s) != std::string::npos; };
+    std::string message = "the worker exited with status " + std::to_string(code) + during;
+    std::string fix = code == 127 ? "the worker command was not found: install torchwb" : "";
+    const std::string target = m_options.targetName;
+    if (m_options.targetKind == "ssh" && code == 255 && m_phase == "handshake") {
+        // ssh's own failures: it exits 255 and says why on stderr.
+        if (said("Permission denied") || said("Too many authentication failures") || said("no matching")) {
+            message = "authentication to " + target + " failed";
+            fix = "ssh -o BatchMode=yes " + target + " true must work without a password: load a key into your "
+                  "agent (ssh-add) or name one in ~/.ssh/config; no password is ever asked";
+        } else if (said("Host key verification failed") || said("REMOTE HOST IDENTIFICATION HAS CHANGED")) {
+            message = target + "'s host key is not known, or has changed";
+            fix = "connect once with ssh " + target + " to check and accept its key (known_hosts)";
+        } else {
+            message = target + " is unreachable";
+            fix = "check the host name, the port and the network (ssh -v " + target + " says where it stops)";
+        }
+    } else if (m_options.targetKind == "ssh" && code == 255) {
+        message = "the connection to " + target + " was lost during " + m_phase;
+        fix = "what was measured before is kept; check the link, and run again";
+    } else if (!target.empty() && m_phase == "handshake" &&
+               (code == 127 || said("command not found") || said("not found"))) {
+        message = "torchwb is not on " + target + "'s PATH, or not where the target says";
+        fix = "install torchwb on " + target + " (packaging/install-deps.sh build, then cmake --install), or give "
+              "its path: ssh://HOST/path/to/torchwb";
+    }
+    throw WorkerFailure(message, m_phase, 0, code, tail, fix);
 }
 
 Frame WorkerProcess::read(double timeoutSeconds, const std::function<bool()>& keepGoing) {
@@ -249,9 +278,13 @@ WorkerHello WorkerProcess::hello(const std::function<bool()>& keepGoing) {
     WorkerHello h;
     h.protocol = f.header.value("protocol", 0);
     if (h.protocol != kWorkerProtocolVersion)
-        fail("the worker " + m_program + " speaks protocol " + std::to_string(h.protocol) + "; this torchwb needs " +
+        fail((m_options.targetName.empty() ? "the worker " + m_program : "the target " + m_options.targetName + "'s torchwb") +
+                 " speaks protocol " + std::to_string(h.protocol) + "; this torchwb needs " +
                  std::to_string(kWorkerProtocolVersion),
-             "install the same torchwb version on both sides");
+             std::string("install torchwb " TWB_VERSION " on ") +
+                 (m_options.targetName.empty() ? std::string("both sides") : m_options.targetName) +
+                 " (packaging/install-deps.sh build, then cmake --install), or point the target at it "
+                 "(ssh://HOST/path/to/torchwb, local:/path/to/torchwb)");
     try {
         if (f.header.contains("environment")) h.environment = environmentFromJson(f.header.at("environment"));
     } catch (const std::exception& e) {
@@ -270,8 +303,53 @@ WorkerHello WorkerProcess::hello(const std::function<bool()>& keepGoing) {
     return h;
 }
 
+std::string WorkerProcess::sendFile(const std::string& path, double timeoutSeconds, const std::function<bool()>& keepGoing) {
+    if (const auto it = m_sent.find(path); it != m_sent.end()) return it->second;
+    const std::string sha = fileSha256(path);
+    const std::string name = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
+    // Asked first, so that a file the target already holds is not sent again.
+    Frame answer = exchange({{{"type", "file"}, {"sha256", sha}, {"name", name}}, {}}, "sending " + name, timeoutSeconds, keepGoing);
+    if (answer.type() == "file" && !answer.header.value("present", false)) {
+        std::string bytes = readWholeFile(path, kMaxPayloadBytes);
+        const uint64_t size = bytes.size();
+        answer = exchange({{{"type", "file"}, {"sha256", sha}, {"name", name}, {"size", size}}, std::move(bytes)},
+                          "sending " + name, timeoutSeconds, keepGoing);
+    }
+    if (answer.type() == "error")
+        fail(where() + "could not take " + path + ": " + answer.header.value("message", std::string()),
+             answer.header.value("detail", std::string()));
+    const std::string there = answer.header.value("path", std::string());
+    if (there.empty()) fail(where() + "did not keep " + path);
+    m_sent[path] = there;
+    return there;
+}
+
+std::string WorkerProcess::where() const {
+    return m_options.targetName.empty() ? "the worker " : "the target " + m_options.targetName + " ";
+}
+
 Frame WorkerProcess::request(const Frame& request, const std::string& phase, double timeoutSeconds,
                              const std::function<bool()>& keepGoing) {
+    if (!m_options.sendFiles) return exchange(request, phase, timeoutSeconds, keepGoing);
+    // The target's files are not ours: the model (and operator libraries) go over the channel first.
+    Frame sent = request;
+    if (sent.type() == "load" && sent.header.contains("model"))
+        sent.header["model"] = sendFile(sent.header["model"].get<std::string>(), timeoutSeconds, keepGoing);
+    if (sent.type() == "libraries")
+        for (auto& p : sent.header["paths"])
+            p = sendFile(p.get<std::string>(), timeoutSeconds, keepGoing);
+    if (sent.type() == "sweep") // a sweep reads its input files itself
+        for (auto& text : sent.header["inputs"]) {
+            InputSpec spec = InputSpec::parse(text.get<std::string>());
+            if (spec.isGenerated()) continue;
+            spec.file = sendFile(spec.file, timeoutSeconds, keepGoing);
+            text = spec.toString();
+        }
+    return exchange(sent, phase, timeoutSeconds, keepGoing);
+}
+
+Frame WorkerProcess::exchange(const Frame& request, const std::string& phase, double timeoutSeconds,
+                              const std::function<bool()>& keepGoing) {
     m_phase = phase;
     if (!writeFrame(m_in, request)) failExited();
     while (true) {

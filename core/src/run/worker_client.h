@@ -13,6 +13,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <map>
 #include <optional>
 #include <string>
 #include <sys/types.h>
@@ -61,6 +62,12 @@ public:
 
 private:
     Frame read(double timeoutSeconds, const std::function<bool()>& keepGoing);
+    // One request and its answer, as it is.
+    Frame exchange(const Frame& request, const std::string& phase, double timeoutSeconds,
+                   const std::function<bool()>& keepGoing);
+    // The path the target knows a file of ours by, sent first when it does not hold it (by SHA-256).
+    std::string sendFile(const std::string& path, double timeoutSeconds, const std::function<bool()>& keepGoing);
+    std::string where() const; // "the worker " or "the target HOST ", to begin messages
     [[noreturn]] void fail(const std::string& why, const std::string& fix = {});
     [[noreturn]] void failExited();
     void drainStderr();
@@ -78,6 +85,7 @@ private:
     std::string m_phase = "start";
     std::unique_ptr<FrameReader> m_reader;
     std::optional<WorkerHello> m_hello;
+    std::map<std::string, std::string> m_sent; // our file → the target's copy
 };
 
 // The request that loads a model into a worker: its file, the bound inputs (when given) and, for a Model,

@@ -14,6 +14,7 @@
 #include "twb/error.h"
 #include "twb/plan.h"
 #include "twb/runtime.h"
+#include "file_cache.h"
 #include "twb/input_spec.h"
 #include "twb/operator_library.h"
 #include "twb/sweep.h"
@@ -171,6 +172,17 @@ private:
         const std::string type = request.type();
         const ordered_json& h = request.header;
         if (type == "probe") return {probe(), {}};
+        if (type == "file") { // a file sent to a target: looked up by its SHA-256, or kept when it comes
+            const std::string sha = h.value("sha256", std::string()), name = h.value("name", std::string());
+            std::string path = detail::cachedFile(sha, name);
+            if (path.empty() && h.contains("size")) {
+                if (request.payload.size() != h.value("size", uint64_t(0)))
+                    throw Error("the file " + name + " arrived cut short: " + std::to_string(request.payload.size()) +
+                                " of " + std::to_string(h.value("size", uint64_t(0))) + " bytes");
+                path = detail::storeFile(sha, name, request.payload);
+            }
+            return {{{"type", "file"}, {"present", !path.empty()}, {"path", path}}, {}};
+        }
         if (type == "libraries") { // operator libraries, loaded before any model as the client loaded them
             for (const auto& path : h.value("paths", std::vector<std::string>()))
                 loadOperatorLibrary(path);

@@ -1,0 +1,301 @@
+// Targets: the same worker protocol through another build here, a launcher command, and OpenSSH. The
+// SSH tests start a real sshd on 127.0.0.1 with host and user keys, its configuration and the client's in
+// a temporary folder, and point torchwb's ssh at that configuration with TWB_SSH_COMMAND, as
+// GIT_SSH_COMMAND does for git; the system's configuration is never touched.
+#include "test_support.h"
+
+#include "twb/error.h"
+#include "twb/hashing.h"
+#include "twb/target.h"
+
+#include <QDir>
+#include <QDirIterator>
+#include <QFile>
+#include <QProcess>
+#include <QTemporaryDir>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+class TestTargets : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void cleanupTestCase();
+    void targetsParse_data();
+    void targetsParse();
+    void badTargetsRefusedInOneSentence_data();
+    void badTargetsRefusedInOneSentence();
+    void anotherBuildAndALauncherRunTheModel();
+    void sshHandshakeShowsTheTarget();
+    void modelTravelsOnceOverSsh();
+    void sshFailuresSayWhyAndWhatToDo_data();
+    void sshFailuresSayWhyAndWhatToDo();
+
+private:
+    struct Result {
+        int code = -1;
+        QString out, err;
+    };
+    Result torchwb(const QStringList& args) const {
+        QProcess p;
+        p.start(m_exe, args);
+        if (!p.waitForFinished(120000)) return {};
+        return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardOutput()),
+                QString::fromUtf8(p.readAllStandardError())};
+    }
+    bool startSshd();
+    QString m_exe;
+    QTemporaryDir m_tmp;
+    QProcess m_sshd;
+    bool m_ssh = false;
+    QString m_whyNoSsh;
+};
+
+namespace {
+bool run(const QString& program, const QStringList& args) {
+    QProcess p;
+    p.start(program, args);
+    return p.waitForFinished(30000) && p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0;
+}
+// A port of 127.0.0.1 nothing listens on now.
+int freePort() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t n = sizeof a;
+    const int port = ::bind(fd, reinterpret_cast<sockaddr*>(&a), n) == 0 &&
+                             ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &n) == 0
+                         ? ntohs(a.sin_port)
+                         : 0;
+    ::close(fd);
+    return port;
+}
+bool write(const QString& path, const QByteArray& text) {
+    QFile f(path);
+    return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(text) == text.size();
+}
+} // namespace
+
+// sshd on a free port of 127.0.0.1, with keys and configuration of the test's own. Root's sshd needs its
+// privilege-separation folder, which the package's service would make at boot.
+bool TestTargets::startSshd() {
+    const QString sshd = "/usr/sbin/sshd";
+    if (!QFileInfo(sshd).isExecutable()) {
+        m_whyNoSsh = "no /usr/sbin/sshd (Debian's openssh-server)";
+        return false;
+    }
+    QDir().mkpath("/run/sshd");
+    const QString d = m_tmp.path();
+    if (!run("ssh-keygen", {"-q", "-t", "ed25519", "-N", "", "-f", d + "/host_key"}) ||
+        !run("ssh-keygen", {"-q", "-t", "ed25519", "-N", "", "-f", d + "/user_key"}) ||
+        !run("ssh-keygen", {"-q", "-t", "ed25519", "-N", "", "-f", d + "/stranger_key"})) {
+        m_whyNoSsh = "ssh-keygen failed";
+        return false;
+    }
+    QFile::copy(d + "/user_key.pub", d + "/authorized_keys");
+    const int port = freePort();
+    write(d + "/sshd_config", QStringLiteral("ListenAddress 127.0.0.1\nPort %1\nHostKey %2/host_key\n"
+                                             "AuthorizedKeysFile %2/authorized_keys\nPidFile %2/sshd.pid\n"
+                                             "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+                                             "PermitRootLogin prohibit-password\nStrictModes no\nUsePAM no\n"
+                                             "SetEnv TWB_FILE_CACHE=%2/target_cache\n")
+                                  .arg(port)
+                                  .arg(d)
+                                  .toUtf8());
+    QFile hostPub(d + "/host_key.pub");
+    hostPub.open(QIODevice::ReadOnly);
+    write(d + "/known_hosts", QStringLiteral("[127.0.0.1]:%1 ").arg(port).toUtf8() + hostPub.readAll());
+    const QString user = qEnvironmentVariable("USER", "root");
+    QString client;
+    for (const auto& [alias, key] : {std::pair<QString, QString>{"twbtest", "user_key"}, {"stranger", "stranger_key"}})
+        client += QStringLiteral("Host %1\n  HostName 127.0.0.1\n  Port %2\n  User %3\n  IdentityFile %4/%5\n"
+                                 "  IdentitiesOnly yes\n  UserKnownHostsFile %4/known_hosts\n"
+                                 "  StrictHostKeyChecking yes\n  ConnectTimeout 10\n")
+                      .arg(alias)
+                      .arg(port)
+                      .arg(user, d, key);
+    write(d + "/ssh_config", client.toUtf8());
+    m_sshd.start(sshd, {"-D", "-e", "-f", d + "/sshd_config"});
+    if (!m_sshd.waitForStarted(10000)) {
+        m_whyNoSsh = "sshd did not start";
+        return false;
+    }
+    // Ready when a batch-mode login answers.
+    for (int i = 0; i < 50; ++i) {
+        if (run("ssh", {"-F", d + "/ssh_config", "-o", "BatchMode=yes", "twbtest", "true"})) return true;
+        if (m_sshd.state() != QProcess::Running) break;
+        QTest::qWait(100);
+    }
+    m_whyNoSsh = "sshd did not accept a login: " + QString::fromUtf8(m_sshd.readAllStandardError());
+    return false;
+}
+
+void TestTargets::initTestCase() {
+    m_exe = qEnvironmentVariable("TORCHWB");
+    if (m_exe.isEmpty()) QSKIP("TORCHWB is not set: run through ctest");
+    m_exe = QFileInfo(m_exe).absoluteFilePath();
+    m_ssh = startSshd();
+    // torchwb's ssh reads the test's configuration, as GIT_SSH_COMMAND points git's.
+    qputenv("TWB_SSH_COMMAND", ("ssh -F " + m_tmp.path() + "/ssh_config").toUtf8());
+}
+
+void TestTargets::cleanupTestCase() {
+    if (m_sshd.state() == QProcess::Running) {
+        m_sshd.terminate();
+        m_sshd.waitForFinished(5000);
+    }
+}
+
+void TestTargets::targetsParse_data() {
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<bool>("remote");
+    QTest::addColumn<QString>("host");
+    QTest::addColumn<int>("port");
+    QTest::addColumn<QString>("executable");
+    QTest::newRow("local") << "local" << "local" << false << "" << 0 << "";
+    QTest::newRow("ssh host") << "ssh://gpu-box" << "gpu-box" << true << "gpu-box" << 0 << "";
+    QTest::newRow("ssh all parts") << "ssh://me@gpu-box.lan:2222/opt/twb/bin/torchwb" << "me@gpu-box.lan:2222" << true
+                                   << "gpu-box.lan" << 2222 << "/opt/twb/bin/torchwb";
+    QTest::newRow("ssh IPv6") << "ssh://[::1]:22/usr/bin/torchwb" << "::1:22" << true << "::1" << 22 << "/usr/bin/torchwb";
+    QTest::newRow("launcher") << "cmd:srun -p gpu --gres=gpu:1 torchwb worker" << "cmd:srun -p gpu --gres=gpu:1 torchwb worker"
+                              << true << "" << 0 << "";
+}
+
+void TestTargets::targetsParse() {
+    QFETCH(QString, text);
+    QFETCH(QString, name);
+    QFETCH(bool, remote);
+    QFETCH(QString, host);
+    QFETCH(int, port);
+    QFETCH(QString, executable);
+    const twb::Target t = twb::Target::parse(text.toStdString());
+    QCOMPARE(QString::fromStdString(t.name()), name);
+    QCOMPARE(t.remote(), remote);
+    QCOMPARE(QString::fromStdString(t.host), host);
+    QCOMPARE(t.port, port);
+    QCOMPARE(QString::fromStdString(t.executable), executable);
+    if (t.kind == twb::Target::Kind::Ssh) {
+        qunsetenv("TWB_SSH_COMMAND");
+        const auto argv = t.workerCommand();
+        qputenv("TWB_SSH_COMMAND", ("ssh -F " + m_tmp.path() + "/ssh_config").toUtf8());
+        QCOMPARE(argv.front(), std::string("ssh"));
+        QVERIFY(std::find(argv.begin(), argv.end(), "BatchMode=yes") != argv.end()); // never a password prompt
+        QCOMPARE(argv[argv.size() - 2], t.host); // after "--": never an option
+        QCOMPARE(argv[argv.size() - 3], std::string("--"));
+        QCOMPARE(argv.back(), executable.isEmpty() ? std::string("torchwb worker") : "'" + t.executable + "' worker");
+    }
+}
+
+void TestTargets::badTargetsRefusedInOneSentence_data() {
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QString>("says");
+    QTest::newRow("unknown scheme") << "gpu-box" << "is none of local, local:/path/to/torchwb, ssh://";
+    QTest::newRow("no such build") << "local:/nowhere/torchwb" << "/nowhere/torchwb is not an executable file";
+    QTest::newRow("a host that is an option") << "ssh://-oProxyCommand=x" << "is not a host name";
+    QTest::newRow("a port that is not one") << "ssh://host:22x" << "the port '22x' is not a number";
+    QTest::newRow("an empty command") << "cmd: " << "no command given";
+}
+
+void TestTargets::badTargetsRefusedInOneSentence() {
+    QFETCH(QString, text);
+    QFETCH(QString, says);
+    try {
+        twb::Target::parse(text.toStdString());
+        QFAIL("accepted");
+    } catch (const twb::Error& e) {
+        QVERIFY2(QString(e.what()).contains(says), e.what());
+    }
+    const Result r = torchwb({"targets", "check", text});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains(says), qPrintable(r.err));
+}
+
+// Another build of torchwb on this machine, and a launcher command that ends in a worker, run the model
+// and give Python's outputs; a launcher's files are not assumed to be ours, so the model travels.
+void TestTargets::anotherBuildAndALauncherRunTheModel() {
+    const QString model = QString::fromStdString(TWB_DATA("mlp_traced.pt"));
+    const QString x = QString::fromStdString(TWB_DATA("mlp_x.npy"));
+    const QString expected = QString::fromStdString(TWB_DATA("mlp_expected.npy"));
+    const QString cache = m_tmp.filePath("launcher_cache");
+    for (const QString& target : {"local:" + m_exe, "cmd:env TWB_FILE_CACHE=" + cache + " " + m_exe + " worker"}) {
+        const Result r = torchwb({"run", model, "-i", x, "--reference", expected, "--target", target});
+        QVERIFY2(r.code == 0 && r.out.contains("allclose"), qPrintable(target + "\n" + r.out + r.err));
+        const Result check = torchwb({"targets", "check", target});
+        QVERIFY2(check.code == 0, qPrintable(check.err));
+        QVERIFY2(check.out.contains("protocol  " + QString::number(twb::kWorkerProtocolVersion)) &&
+                     check.out.contains("LibTorch " + QString::fromStdString(twb::buildInfo().libtorchVersion)),
+                 qPrintable(check.out));
+    }
+    // The launcher's copy of the model, kept by its SHA-256.
+    const QString sha = QString::fromStdString(twb::fileSha256(model.toStdString()));
+    QVERIFY2(QFileInfo::exists(cache + "/" + sha + "/mlp_traced.pt"), qPrintable(cache));
+}
+
+void TestTargets::sshHandshakeShowsTheTarget() {
+    if (!m_ssh) QSKIP(qPrintable("no test sshd: " + m_whyNoSsh));
+    const Result r = torchwb({"targets", "check", "ssh://twbtest" + m_exe});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QVERIFY2(r.out.contains("target    twbtest\n"), qPrintable(r.out));
+    QVERIFY2(r.out.contains("protocol  " + QString::number(twb::kWorkerProtocolVersion)), qPrintable(r.out));
+    QVERIFY2(r.out.contains("CPU       ") && r.out.contains("CUDA      "), qPrintable(r.out));
+}
+
+// The model goes over the link into the target's cache once: a second run finds it there by its SHA-256
+// and sends nothing (the cached file is the same file, not written again).
+void TestTargets::modelTravelsOnceOverSsh() {
+    if (!m_ssh) QSKIP(qPrintable("no test sshd: " + m_whyNoSsh));
+    const QString model = m_tmp.filePath("to_send.pt");
+    QFile::copy(QString::fromStdString(TWB_DATA("cnn_scripted.pt")), model);
+    const QString x = QString::fromStdString(TWB_DATA("cnn_x.npy"));
+    const QString expected = QString::fromStdString(TWB_DATA("cnn_expected.npy"));
+    const QString target = "ssh://twbtest" + m_exe;
+    const Result first = torchwb({"run", model, "-i", x, "--reference", expected, "--target", target});
+    QVERIFY2(first.code == 0 && first.out.contains("allclose"), qPrintable(first.out + first.err));
+    const QString sha = QString::fromStdString(twb::fileSha256(model.toStdString()));
+    const QString cached = m_tmp.filePath("target_cache/" + sha + "/to_send.pt");
+    QVERIFY2(QFileInfo::exists(cached), qPrintable(cached));
+    QCOMPARE(QFileInfo(cached).size(), QFileInfo(model).size());
+    struct stat before {};
+    QCOMPARE(::stat(cached.toUtf8().constData(), &before), 0);
+
+    const Result bench = torchwb({"bench", model, "-i", x, "--quick", "--iters", "20", "--target", target});
+    QVERIFY2(bench.code == 0, qPrintable(bench.out + bench.err));
+    struct stat after {};
+    QCOMPARE(::stat(cached.toUtf8().constData(), &after), 0);
+    QCOMPARE(after.st_ino, before.st_ino); // found, not written again
+}
+
+void TestTargets::sshFailuresSayWhyAndWhatToDo_data() {
+    QTest::addColumn<QString>("target");
+    QTest::addColumn<QString>("says");
+    QTest::addColumn<QString>("fix");
+    QTest::newRow("a key the target does not know") << "ssh://stranger" << "authentication to stranger failed"
+                                                    << "ssh-add";
+    QTest::newRow("no torchwb where it is said to be") << "ssh://twbtest/nowhere/torchwb"
+                                                       << "torchwb is not on twbtest's PATH" << "install torchwb on twbtest";
+    QTest::newRow("a host that is not there") << "ssh://nosuchhost.invalid" << "nosuchhost.invalid is unreachable"
+                                              << "ssh -v nosuchhost.invalid";
+}
+
+void TestTargets::sshFailuresSayWhyAndWhatToDo() {
+    if (!m_ssh) QSKIP(qPrintable("no test sshd: " + m_whyNoSsh));
+    QFETCH(QString, target);
+    QFETCH(QString, says);
+    QFETCH(QString, fix);
+    const Result check = torchwb({"targets", "check", target});
+    QCOMPARE(check.code, 1);
+    QVERIFY2(check.err.contains(says) && check.err.contains("fix: ") && check.err.contains(fix), qPrintable(check.err));
+    // A run there fails the same way, with the same words.
+    const Result r = torchwb({"run", QString::fromStdString(TWB_DATA("mlp_traced.pt")), "-i",
+                              QString::fromStdString(TWB_DATA("mlp_x.npy")), "--target", target});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains(says) && r.err.contains(fix), qPrintable(r.err));
+}
+
+TWB_TEST_MAIN(TestTargets)
+#include "tst_targets.moc"
