@@ -11,6 +11,9 @@
 #include <QDir>
 #include <QDirIterator>
 #include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QProcess>
 #include <QTemporaryDir>
 
@@ -31,6 +34,7 @@ private slots:
     void anotherBuildAndALauncherRunTheModel();
     void sshHandshakeShowsTheTarget();
     void modelTravelsOnceOverSsh();
+    void onePlanOnSeveralTargetsIntoOneReport();
     void sshFailuresSayWhyAndWhatToDo_data();
     void sshFailuresSayWhyAndWhatToDo();
 
@@ -268,6 +272,47 @@ void TestTargets::modelTravelsOnceOverSsh() {
     struct stat after {};
     QCOMPARE(::stat(cached.toUtf8().constData(), &after), 0);
     QCOMPARE(after.st_ino, before.st_ino); // found, not written again
+}
+
+// bench with several targets: one report, a section per target with the machine its worker introduced,
+// runs labelled by target, each configuration elsewhere compared with the first target's; a target that
+// cannot be reached is a section saying why, and the others go on.
+void TestTargets::onePlanOnSeveralTargetsIntoOneReport() {
+    const QString json = m_tmp.filePath("targets_report.json");
+    QStringList args{"bench", QString::fromStdString(TWB_DATA("mlp_traced.pt")), "-i", QString::fromStdString(TWB_DATA("mlp_x.npy")),
+                     "--quick", "--iters", "30", "--config", "jit=off", "--config", "jit=freeze", "--json", json,
+                     "--target", "local", "--target", "local:" + m_exe, "--target", "ssh://nosuchhost.invalid"};
+    const Result r = torchwb(args);
+    QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+    QVERIFY2(r.out.contains("target  local: LibTorch ") && r.out.contains("target  nosuchhost.invalid: not reached: "),
+             qPrintable(r.out));
+    QFile f(json);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QJsonObject report = QJsonDocument::fromJson(f.readAll()).object();
+    const QJsonArray targets = report["targets"].toArray();
+    QCOMPARE(targets.size(), 3);
+    QVERIFY(targets[0].toObject()["reached"].toBool());
+    QCOMPARE(targets[0].toObject()["environment"].toObject()["libtorch"].toString(),
+             QString::fromStdString(twb::buildInfo().libtorchVersion));
+    QVERIFY(!targets[2].toObject()["reached"].toBool());
+    QVERIFY2(targets[2].toObject()["error"].toString().contains("unreachable"), qPrintable(targets[2].toObject()["error"].toString()));
+    const QJsonArray runs = report["runs"].toArray();
+    QCOMPARE(runs.size(), 4); // two configurations on each reached target
+    QCOMPARE(runs[0].toObject()["target"].toString(), QString("local"));
+    QCOMPARE(runs[3].toObject()["target"].toString(), "local:" + m_exe);
+    QVERIFY(runs[3].toObject()["label"].toString().endsWith(" @ local:" + m_exe));
+    // Within each target, freeze against off; across targets, each configuration against local's.
+    int across = 0;
+    for (const auto& c : report["comparisons"].toArray()) {
+        const QJsonObject o = c.toObject();
+        const int a = o["baseline"].toInt(), b = o["candidate"].toInt();
+        if (runs[a].toObject()["target"] != runs[b].toObject()["target"]) {
+            ++across;
+            QCOMPARE(runs[a].toObject()["config"].toObject()["jit"], runs[b].toObject()["config"].toObject()["jit"]);
+            QVERIFY(o["outputs"].toObject()["allclose"].toBool());
+        }
+    }
+    QCOMPARE(across, 2);
 }
 
 void TestTargets::sshFailuresSayWhyAndWhatToDo_data() {

@@ -142,7 +142,11 @@ int runBench(const CLI::App& cmd, const BenchArgs& a, std::ostream& out, std::os
     plan.tolerance.atol = a.atol;
     plan.tolerance.rtol = a.rtol;
     twb::Report report =
-        twb::runPlan(bound->model, bound->specs, bound->binding, plan, planProgress(configs, a.quiet, err));
+        a.measure.targets.size() > 1
+            ? twb::runPlanOnTargets(bound->model, bound->specs, bound->binding, plan, a.measure.targets,
+                                    planProgress(targetConfigs(configs, a.measure.targets), a.quiet, err))
+            : twb::runPlan(bound->model, bound->specs, bound->binding, plan, planProgress(configs, a.quiet, err));
+    out << targetsText(report);
     const auto& m = plan.measurement;
     out << "\nmeasured " << (m.quick ? "quickly: one worker process and one round per configuration (figures may "
                                         "not repeat in another run)"

@@ -45,6 +45,8 @@ int runModel(const CLI::App& cmd, const RunOptions& o, const InputOptions& in, c
              const MeasureOptions& measure, std::ostream& out, std::ostream& err) {
     const twb::RunConfig config = cfg.base();
     twb::validateConfig(config);
+    if (measure.targets.size() > 1)
+        throw twb::Error("run takes one --target; torchwb bench runs the same plan on several and compares them");
     twb::Model model = loadModel(o.model, in, out, o.json);
     const twb::InputBinding binding =
         model.bindInputs(twb::readInputs(in.specs(cmd, model, o.json ? err : out), in.readOptions()));

@@ -357,3 +357,25 @@ std::string outputComparisonText(const twb::OutputComparison& c) {
 }
 
 } // namespace twb::cli
+
+namespace twb::cli {
+
+std::string targetsText(const twb::Report& report) {
+    std::ostringstream out;
+    for (const auto& t : report.targets) {
+        const auto& e = t.environment;
+        out << "target  " << t.name << ": ";
+        if (!t.reached) {
+            out << "not reached: " << t.error << "\n";
+            continue;
+        }
+        out << "LibTorch " << e.libtorchVersion << ", " << (e.cpuModel.empty() ? "CPU" : e.cpuModel) << " ("
+            << e.hardwareThreads << " threads), "
+            << (e.cudaAvailable ? "CUDA " + e.cudaVersion + " with " + std::to_string(e.cudaDevices.size()) + " GPU(s)"
+                                : std::string("no CUDA"))
+            << " on " << (e.hostName.empty() ? "?" : e.hostName) << "\n";
+    }
+    return out.str();
+}
+
+} // namespace twb::cli

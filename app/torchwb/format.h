@@ -34,3 +34,13 @@ std::string benchTable(const std::vector<twb::RunRecord>& runs);
 std::string outputComparisonText(const twb::OutputComparison& c);
 
 } // namespace twb::cli
+
+#include "twb/report.h"
+
+namespace twb::cli {
+
+// A line per target of a plan run on several: its LibTorch, CPU and CUDA, or why it was not reached;
+// "" for a plan on one.
+std::string targetsText(const twb::Report& report);
+
+} // namespace twb::cli

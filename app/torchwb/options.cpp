@@ -160,10 +160,11 @@ void MeasureOptions::add(CLI::App& app, bool measuring) {
                    "Seconds a worker may take to load, prepare and make its first call before it is stopped "
                    "(default 60); later rounds get a limit from the measured call time")
         ->check(CLI::PositiveNumber);
-    app.add_option("--target", target,
-                   "Where the model runs: local, local:/path/to/torchwb (another build here), "
+    app.add_option("--target", targets,
+                   std::string("Where the model runs: local, local:/path/to/torchwb (another build here), "
                    "ssh://[user@]host[:port][/path/to/torchwb], or cmd:LAUNCHER … torchwb worker (srun, kubectl "
-                   "exec -i, docker exec -i); the model file travels to ssh and cmd targets");
+                   "exec -i, docker exec -i); the model file travels to ssh and cmd targets") +
+                       "; bench and profile take it repeated, and run the same plan on each into one report");
     app.add_option("--memory-limit", memoryLimit,
                    "Cap each worker's address space (e.g. 8G, 512M): an allocation beyond it fails that "
                    "configuration with an error instead of exhausting the machine");
@@ -195,7 +196,7 @@ twb::Measurement MeasureOptions::measurement() const {
             throw twb::Error("--memory-limit wants a size such as 8G, 512M or a number of bytes, not '" + memoryLimit + "'");
         m.worker.memoryLimitBytes = int64_t(v * scale);
     }
-    if (!target.empty()) m.worker = twb::Target::parse(target).workerOptions(m.worker);
+    if (targets.size() == 1) m.worker = twb::Target::parse(targets.front()).workerOptions(m.worker);
     return m;
 }
 
@@ -226,6 +227,17 @@ std::optional<BoundModel> loadAndBind(const CLI::App& cmd, const std::string& pa
     }
     printBinding(binding, out, err);
     return BoundModel{model, std::move(specs), std::move(binding)};
+}
+
+std::vector<twb::RunConfig> targetConfigs(const std::vector<twb::RunConfig>& configs,
+                                          const std::vector<std::string>& targets) {
+    std::vector<twb::RunConfig> out;
+    for (const auto& t : targets)
+        for (auto c : configs) {
+            c.name = c.label() + " @ " + t;
+            out.push_back(c);
+        }
+    return out;
 }
 
 void printBinding(const twb::InputBinding& binding, std::ostream& out, std::ostream& err, bool inputs) {

@@ -53,7 +53,7 @@ struct MeasureOptions {
     std::string memoryLimit; // "8G", "512M", bytes
     uint64_t seed = 1;
     std::string workers; // separate, shared; empty: the command's default
-    std::string target;  // where workers run (twb/target.h); empty: this build
+    std::vector<std::string> targets; // where workers run (twb/target.h); none: this build
     CLI::Option* processesOption = nullptr;
     bool processesGiven() const { return processesOption && processesOption->count() > 0; }
     void add(CLI::App& app, bool measuring);
@@ -75,6 +75,10 @@ struct BoundModel {
 };
 std::optional<BoundModel> loadAndBind(const CLI::App& cmd, const std::string& path, const InputOptions& inputs,
                                       std::ostream& out, std::ostream& err);
+// The configurations of a plan run on each of `targets` in turn, named "LABEL @ TARGET" (for progress).
+std::vector<twb::RunConfig> targetConfigs(const std::vector<twb::RunConfig>& configs,
+                                          const std::vector<std::string>& targets);
+
 // The bound inputs, one line each on `out` (unless `inputs` is false), and a warning on `err` for each
 // input whose dtype is not what the model's first use of it needs.
 void printBinding(const twb::InputBinding& binding, std::ostream& out, std::ostream& err, bool inputs = true);

@@ -1,5 +1,7 @@
 #include "profile_command.h"
 
+#include "twb/error.h"
+
 #include "format.h"
 
 #include "twb/plan.h"
@@ -204,6 +206,8 @@ int runProfile(const CLI::App& cmd, const ProfileArgs& a, std::ostream& out, std
     twb::Plan plan;
     plan.configs = configs;
     plan.profile = true;
+    if (a.measure.targets.size() > 1)
+        throw twb::Error("profile takes one --target; torchwb bench runs the same plan on several and compares them");
     plan.measurement = a.measure.measurement();
     plan.profileOptions.calls = a.calls;
     plan.profileOptions.keepEvents = !a.trace.empty();

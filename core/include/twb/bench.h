@@ -31,6 +31,7 @@ using ProgressFn = std::function<bool(const Progress&)>;
 struct RunRecord {
     RunConfig config;
     std::string label;
+    std::string target; // where it ran (twb/target.h), when a plan ran on several targets; "" here
     bool ok = false;
     bool cancelled = false;
     std::string error, errorDetail;

@@ -74,6 +74,18 @@ struct PlanCallbacks {
 Report runPlan(const Model& model, const std::vector<InputSpec>& inputs, const InputBinding& binding,
                const Plan& plan, const PlanCallbacks& callbacks = {}, const std::atomic<bool>* stop = nullptr);
 
+// The same plan on each target (twb/target.h: "local", "local:PATH", "ssh://…", "cmd:…"), into one report:
+// a section per target (Report::targets, with the machine and build its worker introduced), each run
+// labelled "LABEL @ TARGET" (RunRecord::target), the comparisons each target's plan makes among its
+// configurations, and each configuration on every other target compared with the first target's
+// (outputs leaf by leaf; latency as separate runs: the machines differ, nothing pairs their rounds).
+// Targets on other machines run at once; those on this machine one after another, so that they do not
+// share its cores. A target that cannot be reached is a section saying why, and the others go on.
+// Callbacks' indices count the configurations of every target in turn: target t's i is t × configs + i.
+Report runPlanOnTargets(const Model& model, const std::vector<InputSpec>& inputs, const InputBinding& binding,
+                        const Plan& plan, const std::vector<std::string>& targets, const PlanCallbacks& callbacks = {},
+                        const std::atomic<bool>* stop = nullptr);
+
 // One call of forward under the configuration, in a worker process (torchwb run): no warm-up, no
 // statistics. A worker that dies or hangs is a record that says why, as in a plan.
 RunResult runOnceInWorker(const Model& model, const InputBinding& binding, const RunConfig& config,

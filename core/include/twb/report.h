@@ -56,6 +56,15 @@ struct GateSummary {
     std::vector<std::string> lines; // one per configuration, then the machine's
 };
 
+// One target of a plan run on several (runPlanOnTargets): where, and the machine and build its worker
+// introduced itself with; or why it could not be reached.
+struct TargetSection {
+    std::string name;
+    bool reached = false;
+    std::string error;
+    EnvironmentInfo environment;
+};
+
 struct Report {
     // 2: profiles and sweeps. 3: runs measured in worker processes (rounds, measurement, failure), the
     // machine probe and the gate. Older reports read as reports without them.
@@ -71,6 +80,7 @@ struct Report {
     SweepResult sweep;
     MachineProbe probe;
     GateSummary gate;
+    std::vector<TargetSection> targets; // a plan run on several targets: a section each
 };
 
 std::string reportToJson(const Report& report, int indent = 1);

@@ -194,6 +194,7 @@ Leaf leafFrom(const ordered_json& j) {
 
 ordered_json runJson(const RunRecord& r) {
     ordered_json j{{"label", r.label},
+                   {"target", r.target},
                    {"config", configJson(r.config)},
                    {"ok", r.ok},
                    {"cancelled", r.cancelled},
@@ -264,6 +265,7 @@ LatencyStats statsFrom(const ordered_json& j, const std::vector<double>& percent
 RunRecord runFrom(const ordered_json& j) {
     RunRecord r;
     r.label = get<std::string>(j, "label");
+    r.target = get<std::string>(j, "target");
     if (j.contains("config")) r.config = configFrom(j.at("config"));
     r.ok = get<bool>(j, "ok");
     r.cancelled = get<bool>(j, "cancelled");
@@ -729,6 +731,12 @@ std::string reportToJson(const Report& r, int indent) {
     if (!r.probe.empty()) j["probe"] = {{"gemm_ns", doubles(r.probe.gemmNs)}, {"copy_ns", doubles(r.probe.copyNs)}};
     if (!r.gate.verdict.empty())
         j["gate"] = {{"verdict", r.gate.verdict}, {"against", r.gate.against}, {"lines", r.gate.lines}};
+    if (!r.targets.empty()) {
+        j["targets"] = ordered_json::array();
+        for (const auto& t : r.targets)
+            j["targets"].push_back({{"name", t.name}, {"reached", t.reached}, {"error", t.error},
+                                    {"environment", environmentJson(t.environment)}});
+    }
     if (!r.runs.empty()) j["samples_ns"] = doubles(r.runs[0].samplesNs);
     return j.dump(indent);
 }
@@ -752,6 +760,15 @@ Report reportFromJson(const std::string& text, const std::string& source) {
                 " is not supported; this torchwb reads version " + std::to_string(Report::kSchemaVersion) +
                 (r.schemaVersion > Report::kSchemaVersion ? " (the report is from a newer torchwb)" : ""));
         if (j.contains("environment")) r.environment = environmentFrom(j.at("environment"));
+        if (j.contains("targets"))
+            for (const auto& t : j.at("targets")) {
+                TargetSection s;
+                s.name = get<std::string>(t, "name");
+                s.reached = get<bool>(t, "reached");
+                s.error = get<std::string>(t, "error");
+                if (t.contains("environment")) s.environment = environmentFrom(t.at("environment"));
+                r.targets.push_back(s);
+            }
         if (j.contains("model")) {
             const auto& m = j.at("model");
             r.model.path = get<std::string>(m, "path");
