@@ -120,6 +120,14 @@ void TestInputs::listArgument() {
     const auto t = m.bindInputs({{"", tuple, "tuple"}});
     QVERIFY2(t.ok, t.error.c_str());
     QCOMPARE(m.forward(t).toDoubles(), (std::vector<double>{4, 6}));
+    // Its elements one by one, by name: xs.0, xs.1.
+    const auto elements = m.bindInputs({gen("full:2:value=1", "xs.0"), gen("full:2:value=3", "xs.1")});
+    QVERIFY2(elements.ok, elements.error.c_str());
+    QCOMPARE(elements.arguments[0].type, std::string("List[Tensor]"));
+    QCOMPARE(m.forward(elements).toDoubles(), (std::vector<double>{4, 4}));
+    const auto gap = m.bindInputs({gen("full:2:value=1", "xs.0"), gen("full:2:value=3", "xs.2")});
+    QVERIFY(!gap.ok);
+    QVERIFY2(twbtest::contains(gap.error, "needs element xs.1 too"), gap.error.c_str());
 }
 
 void TestInputs::dictAndOptionalArguments() {

@@ -32,6 +32,7 @@ private slots:
     void badTargetsRefusedInOneSentence_data();
     void badTargetsRefusedInOneSentence();
     void anotherBuildAndALauncherRunTheModel();
+    void targetCacheKeepsTheRecentWithinItsBound();
     void sshHandshakeShowsTheTarget();
     void modelTravelsOnceOverSsh();
     void onePlanOnSeveralTargetsIntoOneReport();
@@ -238,6 +239,24 @@ void TestTargets::anotherBuildAndALauncherRunTheModel() {
     // The launcher's copy of the model, kept by its SHA-256.
     const QString sha = QString::fromStdString(twb::fileSha256(model.toStdString()));
     QVERIFY2(QFileInfo::exists(cache + "/" + sha + "/mlp_traced.pt"), qPrintable(cache));
+}
+
+// The target's cache holds at most TWB_FILE_CACHE_BYTES: a second model that does not fit beside the first
+// makes the least recently used one leave.
+void TestTargets::targetCacheKeepsTheRecentWithinItsBound() {
+    const QString cache = m_tmp.filePath("bounded_cache");
+    const QString mlp = QString::fromStdString(TWB_DATA("mlp_traced.pt"));
+    const QString cnn = QString::fromStdString(TWB_DATA("cnn_scripted.pt"));
+    const qint64 bound = std::max(QFileInfo(mlp).size(), QFileInfo(cnn).size()) + 16;
+    const QString target = QStringLiteral("cmd:env TWB_FILE_CACHE=%1 TWB_FILE_CACHE_BYTES=%2 %3 worker").arg(cache).arg(bound).arg(m_exe);
+    const Result first = torchwb({"run", mlp, "-i", QString::fromStdString(TWB_DATA("mlp_x.npy")), "--target", target});
+    QVERIFY2(first.code == 0, qPrintable(first.err));
+    const QString mlpCopy = cache + "/" + QString::fromStdString(twb::fileSha256(mlp.toStdString())) + "/mlp_traced.pt";
+    QVERIFY(QFileInfo::exists(mlpCopy));
+    const Result second = torchwb({"run", cnn, "-i", QString::fromStdString(TWB_DATA("cnn_x.npy")), "--target", target});
+    QVERIFY2(second.code == 0, qPrintable(second.err));
+    QVERIFY(QFileInfo::exists(cache + "/" + QString::fromStdString(twb::fileSha256(cnn.toStdString())) + "/cnn_scripted.pt"));
+    QVERIFY2(!QFileInfo::exists(mlpCopy), "the least recently used file stayed beyond the bound");
 }
 
 void TestTargets::sshHandshakeShowsTheTarget() {
