@@ -236,6 +236,12 @@ void TestTargets::anotherBuildAndALauncherRunTheModel() {
                      check.out.contains("LibTorch " + QString::fromStdString(twb::buildInfo().libtorchVersion)),
                  qPrintable(check.out));
     }
+    // A device is the target's to judge: CUDA asked of a target without it fails there, saying why.
+    if (!twb::buildInfo().cudaAvailable) {
+        const Result cuda = torchwb({"run", model, "-i", x, "--device", "cuda", "--target", "local:" + m_exe});
+        QCOMPARE(cuda.code, 1);
+        QVERIFY2(cuda.err.contains("CUDA"), qPrintable(cuda.err));
+    }
     // The launcher's copy of the model, kept by its SHA-256.
     const QString sha = QString::fromStdString(twb::fileSha256(model.toStdString()));
     QVERIFY2(QFileInfo::exists(cache + "/" + sha + "/mlp_traced.pt"), qPrintable(cache));
