@@ -26,6 +26,8 @@
 #include <QScopeGuard>
 #include <QElapsedTimer>
 #include <QJsonArray>
+#include <QDialog>
+#include <QListWidget>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
@@ -85,6 +87,7 @@ private slots:
     void brokenAndHostileFilesInARow();
     void crashingConfigurationIsAFailedRow();
     void profileOfAttentionUnderFreezeSurvives();
+    void runOnTwoTargetsLabelsEveryResult();
     // Last: a library loaded stays loaded in this process, and every later worker would load it too.
     void operatorLibraryIsOfferedLoadedAndRemembered();
 
@@ -984,6 +987,58 @@ void TestUi::profileOfAttentionUnderFreezeSurvives() {
     QVERIFY(finished.wait(120000));
     QCOMPARE(w.profilePanel()->profiles().size(), std::size_t(1));
     QVERIFY2(w.profilePanel()->profiles()[0].ok, w.profilePanel()->profiles()[0].error.c_str());
+}
+
+// Run on two targets (this build, and the same build started as another): every configuration on each,
+// each result labelled by its target, the plan's report with a section per target; Check shows a
+// target's handshake off the GUI thread. The choice is kept for the next start.
+void TestUi::runOnTwoTargetsLabelsEveryResult() {
+    const QString exe = QFileInfo(qEnvironmentVariable("TWB_WORKER")).absoluteFilePath();
+    QVERIFY(QFileInfo(exe).isExecutable());
+    {
+        MainWindow w;
+        QVERIFY(openSample(w));
+        w.setTargets({"local", "local:" + exe});
+        QCOMPARE(w.targets().size(), 2);
+        w.configPanel()->setConfigs(quick());
+        QSignalSpy finished(&w, &MainWindow::runsFinished);
+        w.runAll();
+        QVERIFY(finished.wait(120000));
+        const auto runs = w.resultsPanel()->runs();
+        QCOMPARE(runs.size(), 4);
+        QSet<QString> labels;
+        for (const auto& r : runs) {
+            QVERIFY2(r.record.ok, r.record.error.c_str());
+            labels << QString::fromStdString(r.record.label);
+        }
+        QVERIFY2(std::any_of(labels.begin(), labels.end(), [&](const QString& l) { return l.endsWith(" @ local:" + exe); }),
+                 qPrintable(QStringList(labels.values()).join("; ")));
+        QVERIFY(std::any_of(labels.begin(), labels.end(), [](const QString& l) { return l.endsWith(" @ local"); }));
+
+        QSignalSpy checked(&w, &MainWindow::targetChecked);
+        QTimer::singleShot(0, &w, [&] {
+            auto* dialog = qobject_cast<QDialog*>(QApplication::activeModalWidget());
+            QVERIFY(dialog);
+            auto* list = dialog->findChild<QListWidget*>("targetsList");
+            QVERIFY(list && list->count() >= 2);
+            list->setCurrentRow(1);
+            dialog->findChild<QPushButton*>("checkTarget")->click();
+            QVERIFY(checked.wait(30000));
+            QVERIFY2(checked.last().at(1).toBool(), qPrintable(checked.last().at(2).toString()));
+            QVERIFY2(dialog->findChild<QPlainTextEdit*>("targetCheck")->toPlainText().contains("protocol  "),
+                     qPrintable(dialog->findChild<QPlainTextEdit*>("targetCheck")->toPlainText()));
+            dialog->accept();
+        });
+        w.editTargets();
+        QCOMPARE(checked.count(), 1);
+    }
+    {
+        MainWindow again; // the targets Run used are kept
+        QCOMPARE(again.targets().size(), 2);
+        again.setTargets({});
+    }
+    MainWindow clean;
+    QVERIFY(clean.targets().isEmpty());
 }
 
 void TestUi::operatorLibraryIsOfferedLoadedAndRemembered() {

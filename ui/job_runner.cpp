@@ -1,5 +1,7 @@
 #include "job_runner.h"
 
+#include "twb/target.h"
+
 #include "job_tracker.h"
 
 #include "twb/error.h"
@@ -279,10 +281,15 @@ void JobRunner::startPlan(const QVector<twb::RunConfig>& configs, bool profile, 
     m_short->supersede(JobKind::Compare); // and any comparison of the old outputs
     m_stop = std::make_shared<std::atomic<bool>>(false);
     m_running = true;
-    emit runStarted(int(configs.size()));
+    const std::vector<std::string> targets = [&] {
+        std::vector<std::string> t;
+        for (const auto& s : m_targets) t.push_back(s.toStdString());
+        return t;
+    }();
+    emit runStarted(int(configs.size()) * std::max(1, int(targets.size())));
     auto worker = m_worker;
     auto stop = m_stop;
-    m_measure->start(JobKind::Run, this, [worker, configs, stop, profile, options](const JobTracker::Context<JobRunner>& ctx) {
+    m_measure->start(JobKind::Run, this, [worker, configs, stop, profile, options, targets](const JobTracker::Context<JobRunner>& ctx) {
         auto deliver = [&](auto fn) { ctx.deliver(fn); };
         if (!worker->model) {
             for (int i = 0; i < configs.size(); ++i) {
@@ -323,12 +330,30 @@ void JobRunner::startPlan(const QVector<twb::RunConfig>& configs, bool profile, 
             };
             measuring(ctx, stop, [&] {
                 const twb::Report report =
-                    twb::runPlan(*worker->model, worker->inputs, worker->binding, plan, callbacks, stop.get());
+                    targets.empty()
+                        ? twb::runPlan(*worker->model, worker->inputs, worker->binding, plan, callbacks, stop.get())
+                        : twb::runPlanOnTargets(*worker->model, worker->inputs, worker->binding, plan, targets,
+                                                callbacks, stop.get());
                 deliver([report](JobRunner* r) { emit r->planFinished(report); });
             });
             return;
         }
         measuring(ctx, stop, [] {});
+    });
+}
+
+void JobRunner::checkTarget(const QString& target) {
+    m_short->start(JobKind::Target, this, [target](const JobTracker::Context<JobRunner>& ctx) {
+        bool ok = false;
+        QString text;
+        try {
+            text = QString::fromStdString(twb::checkTarget(twb::Target::parse(target.toStdString())).text);
+            ok = true;
+        } catch (const twb::Error& e) {
+            text = QString::fromUtf8(e.what());
+            if (!e.detail().empty()) text += "\n\n" + QString::fromStdString(e.detail()).trimmed();
+        }
+        ctx.deliver([target, ok, text](JobRunner* r) { emit r->targetChecked(target, ok, text); });
     });
 }
 

@@ -35,6 +35,11 @@ public:
     void openModel(const QString& path);
     void loadStateDict(const QString& path, bool strict, const QString& stripPrefix = {}, const QString& key = {});
     void bindInputs(const QVector<InputSpec>& inputs);
+    // Where plans run (twb/target.h): none, this build; several, the same plan on each into one report.
+    void setTargets(const QStringList& targets) { m_targets = targets; }
+    QStringList targets() const { return m_targets; }
+    // Starts a worker on the target and reads its hello, off the GUI thread: targetChecked says what it is.
+    void checkTarget(const QString& target);
     void run(const QVector<twb::RunConfig>& configs);
     // Measures and profiles each configuration (core's plan runner with profiling on); profileFinished
     // brings each one's profile, events included, and planFinished the report.
@@ -79,6 +84,8 @@ signals:
     void sessionRead(const twb::Session& session, const QString& path, const QString& error); // error empty: read
     void reportRead(const twb::Report& report, const QString& path, const QString& error); // error empty: read
     void failed(const QString& message);
+    // ok: `text` is the target's protocol, build and machine; else why it failed, with the fix.
+    void targetChecked(const QString& target, bool ok, const QString& text);
 
 private:
     // The end of every measuring job: what `work` threw, as failed, then allFinished, always.
@@ -86,6 +93,7 @@ private:
     static void measuring(const Context& ctx, const std::shared_ptr<std::atomic<bool>>& stop, Work&& work);
     // run() and profile(): the plan through core's plan runner on the measuring thread.
     void startPlan(const QVector<twb::RunConfig>& configs, bool profile, const twb::ProfileOptions& options);
+    QStringList m_targets;
     // Runs `make` on the short-job thread; a newer comparison request drops this one's result.
     void postComparison(std::function<ComparisonSnapshot()> make);
     std::shared_ptr<Worker> m_worker; // touched only by jobs on the measuring thread

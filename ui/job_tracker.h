@@ -17,7 +17,7 @@
 
 namespace twbui {
 
-enum class JobKind { Model, Bind, Weights, Run, Compare, Export, Session, ReadReport, ReadSession, Count };
+enum class JobKind { Model, Bind, Weights, Run, Compare, Export, Session, ReadReport, ReadSession, Target, Count };
 
 class JobTracker {
 public:

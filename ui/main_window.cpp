@@ -15,12 +15,16 @@
 #include "twb/operator_library.h"
 #include "twb/report.h"
 #include "twb/session.h"
+#include "twb/target.h"
 
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDialog>
 #include <QDialogButtonBox>
+#include <QFontDatabase>
+#include <QInputDialog>
+#include <QPlainTextEdit>
 #include <QHBoxLayout>
 #include <QListWidget>
 #include <QPushButton>
@@ -96,6 +100,7 @@ MainWindow::MainWindow(QWidget* parent)
     statusBar()->addPermanentWidget(m_cancelButton);
     buildMenus();
     setRunning(false);
+    setTargets(QSettings().value(QStringLiteral("targetsUsed")).toStringList()); // where Run measured last
 
     connect(m_cancelButton, &QToolButton::clicked, this, &MainWindow::cancel);
     connect(m_runner, &JobRunner::modelInspected, this, &MainWindow::onModelInspected);
@@ -295,6 +300,7 @@ void MainWindow::buildMenus() {
     refreshRecentMenu();
     file->addAction(tr("Load &Weights (state_dict)…"), m_model, &ModelPanel::loadWeightsRequested);
     file->addAction(tr("Operator &Libraries…"), this, &MainWindow::editOperatorLibraries);
+    file->addAction(tr("&Targets…"), this, &MainWindow::editTargets)->setShortcut(QKeySequence(tr("Ctrl+T")));
     file->addSeparator();
     file->addAction(tr("Open Re&port…"), this, [this] {
         const QString f =
@@ -529,6 +535,111 @@ void MainWindow::editOperatorLibraries() {
     dialog.exec();
 }
 
+void MainWindow::setTargets(const QStringList& targets) {
+    QStringList valid;
+    for (const QString& t : targets) {
+        try {
+            twb::Target::parse(t.toStdString());
+            valid << t;
+        } catch (const twb::Error& e) {
+            m_status->setText(QString::fromUtf8(e.what()));
+        }
+    }
+    // Only this build is what no target means.
+    if (valid == QStringList{QStringLiteral("local")}) valid.clear();
+    m_runner->setTargets(valid);
+    QSettings().setValue(QStringLiteral("targetsUsed"), valid);
+}
+
+QStringList MainWindow::targets() const {
+    return m_runner->targets();
+}
+
+void MainWindow::editTargets() {
+    QDialog dialog(this);
+    dialog.setWindowTitle(tr("Targets"));
+    auto* layout = new QVBoxLayout(&dialog);
+    auto* about = new QLabel(
+        tr("Where Run measures: ticked targets each run every configuration, into one report. "
+           "<code>local</code> is this build; <code>local:/path/to/torchwb</code> another build here; "
+           "<code>ssh://[user@]host[:port][/path/to/torchwb]</code> through OpenSSH with your keys and "
+           "~/.ssh/config (never a password); <code>cmd:srun … torchwb worker</code> any launcher."));
+    about->setWordWrap(true);
+    auto* list = new QListWidget;
+    list->setObjectName(QStringLiteral("targetsList"));
+    QSettings settings;
+    QStringList known = settings.value(QStringLiteral("targets")).toStringList();
+    const QStringList used = m_runner->targets();
+    if (!known.contains(QStringLiteral("local"))) known.prepend(QStringLiteral("local"));
+    for (const QString& t : used)
+        if (!known.contains(t)) known << t;
+    for (const QString& t : known) {
+        auto* item = new QListWidgetItem(t, list);
+        item->setFlags(item->flags() | Qt::ItemIsUserCheckable | Qt::ItemIsEditable);
+        item->setCheckState(used.contains(t) || (used.isEmpty() && t == "local") ? Qt::Checked : Qt::Unchecked);
+    }
+    auto* add = new QPushButton(tr("Add…"));
+    auto* remove = new QPushButton(tr("Remove"));
+    auto* check = new QPushButton(tr("Check"));
+    check->setObjectName(QStringLiteral("checkTarget"));
+    auto* result = new QPlainTextEdit;
+    result->setObjectName(QStringLiteral("targetCheck"));
+    result->setReadOnly(true);
+    result->setPlaceholderText(tr("Check a target to see its protocol, LibTorch, CPU, CUDA and GPUs."));
+    result->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
+    connect(add, &QPushButton::clicked, &dialog, [&dialog, list] {
+        bool ok = false;
+        const QString t = QInputDialog::getText(&dialog, tr("Add a target"),
+                                                tr("local:/path/to/torchwb, ssh://[user@]host[:port][/path], or "
+                                                   "cmd:LAUNCHER … torchwb worker"),
+                                                QLineEdit::Normal, QStringLiteral("ssh://"), &ok)
+                                .trimmed();
+        if (!ok || t.isEmpty()) return;
+        auto* item = new QListWidgetItem(t, list);
+        item->setFlags(item->flags() | Qt::ItemIsUserCheckable | Qt::ItemIsEditable);
+        item->setCheckState(Qt::Checked);
+        list->setCurrentItem(item);
+    });
+    connect(remove, &QPushButton::clicked, &dialog, [list] { delete list->currentItem(); });
+    connect(check, &QPushButton::clicked, &dialog, [this, list, result] {
+        if (!list->currentItem()) return;
+        const QString t = list->currentItem()->text();
+        result->setPlainText(tr("Reaching %1…").arg(t));
+        m_runner->checkTarget(t);
+    });
+    // The answer comes from the job thread; the dialog shows it while it is open.
+    auto connection = connect(m_runner, &JobRunner::targetChecked, &dialog,
+                              [this, result](const QString& t, bool ok, const QString& text) {
+                                  result->setPlainText((ok ? QString() : tr("%1 cannot be used:\n").arg(t)) + text);
+                                  emit targetChecked(t, ok, text);
+                              });
+    connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+    auto* row = new QHBoxLayout;
+    row->addWidget(add);
+    row->addWidget(remove);
+    row->addWidget(check);
+    row->addStretch();
+    layout->addWidget(about);
+    layout->addWidget(list);
+    layout->addLayout(row);
+    layout->addWidget(result);
+    layout->addWidget(buttons);
+    dialog.resize(640, 460);
+    if (dialog.exec() != QDialog::Accepted) return;
+    disconnect(connection);
+    QStringList all, ticked;
+    for (int i = 0; i < list->count(); ++i) {
+        all << list->item(i)->text().trimmed();
+        if (list->item(i)->checkState() == Qt::Checked) ticked << list->item(i)->text().trimmed();
+    }
+    settings.setValue(QStringLiteral("targets"), all);
+    setTargets(ticked);
+    m_status->setText(m_runner->targets().isEmpty() ? tr("Run measures on this build.")
+                                                    : tr("Run measures on %1.").arg(m_runner->targets().join(", ")));
+}
+
 void MainWindow::setPendingInputs(const QStringList& inputs) {
     m_pendingInputs = inputs;
 }
@@ -569,8 +680,10 @@ bool MainWindow::readyToMeasure() {
     }
     m_inputs->flush(); // an edit still in its debounce must reach the worker before the run
     m_runLabels.clear();
-    for (const auto& c : m_configs->configs())
-        m_runLabels << QString::fromStdString(c.label());
+    const QStringList where = m_runner->targets();
+    for (const QString& t : where.isEmpty() ? QStringList{QString()} : where)
+        for (const auto& c : m_configs->configs())
+            m_runLabels << QString::fromStdString(c.label()) + (t.isEmpty() ? QString() : " @ " + t);
     return true;
 }
 

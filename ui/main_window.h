@@ -56,6 +56,13 @@ public:
     static QStringList operatorLibrariesFor(const QString& model);
     static void setOperatorLibrariesFor(const QString& model, const QStringList& libraries);
     void editOperatorLibraries(); // the list for the open model, in a dialog
+    // Where Run measures (twb/target.h): none, this build; several, the same configurations on each,
+    // every result labelled by its target. Kept in the settings (names and commands, never a secret).
+    void setTargets(const QStringList& targets);
+    QStringList targets() const;
+    // The targets list, in a dialog: add, edit, remove, check (its handshake, off the GUI thread), and
+    // tick those Run measures on.
+    void editTargets();
     // A dark Fusion palette; the charts recolour. `remember` keeps the choice for the next start.
     void setDarkTheme(bool dark, bool remember = true);
 
@@ -77,6 +84,7 @@ public:
 signals:
     void modelShown(const twb::ModelInfo& info);
     void inputsReady(bool ok);
+    void targetChecked(const QString& target, bool ok, const QString& text); // the dialog's Check
     void runsFinished(bool cancelled);
     void comparisonShown();
     void sessionSaved(const QString& path, bool ok);
