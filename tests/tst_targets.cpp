@@ -36,6 +36,7 @@ private slots:
     void sshHandshakeShowsTheTarget();
     void modelTravelsOnceOverSsh();
     void onePlanOnSeveralTargetsIntoOneReport();
+    void linkDroppedMidRunEndsThatConfiguration();
     void sshFailuresSayWhyAndWhatToDo_data();
     void sshFailuresSayWhyAndWhatToDo();
 
@@ -338,6 +339,36 @@ void TestTargets::onePlanOnSeveralTargetsIntoOneReport() {
         }
     }
     QCOMPARE(across, 2);
+}
+
+// The link dropping mid-run (the target's sshd session killed) ends that configuration with the cause,
+// and torchwb itself goes on to report it.
+void TestTargets::linkDroppedMidRunEndsThatConfiguration() {
+    if (!m_ssh) QSKIP(qPrintable("no test sshd: " + m_whyNoSsh));
+    QProcess bench;
+    bench.start(m_exe, {"bench", QString::fromStdString(TWB_DATA("cnn_scripted.pt")), "-i", QString::fromStdString(TWB_DATA("cnn_x.npy")),
+                        "--quick", "--seconds", "20", "--target", "ssh://twbtest" + m_exe});
+    QVERIFY(bench.waitForStarted());
+    // Once the worker is measuring, the sshd serving this connection is killed.
+    const QString sshd = QString::number(m_sshd.processId());
+    bool killed = false;
+    for (int i = 0; i < 100 && !killed; ++i) {
+        QTest::qWait(200);
+        QProcess children;
+        children.start("pgrep", {"-P", sshd});
+        children.waitForFinished();
+        const QStringList pids = QString::fromUtf8(children.readAllStandardOutput()).split('\n', Qt::SkipEmptyParts);
+        if (!pids.isEmpty() && i >= 15) { // about three seconds in: loaded and measuring
+            for (const QString& pid : pids)
+                run("kill", {"-KILL", pid});
+            killed = true;
+        }
+    }
+    QVERIFY(killed);
+    QVERIFY(bench.waitForFinished(60000));
+    const QString out = QString::fromUtf8(bench.readAllStandardOutput()) + QString::fromUtf8(bench.readAllStandardError());
+    QVERIFY2(out.contains("the connection to twbtest was lost during"), qPrintable(out));
+    QVERIFY2(bench.exitStatus() == QProcess::NormalExit, qPrintable(out)); // torchwb itself did not crash
 }
 
 void TestTargets::sshFailuresSayWhyAndWhatToDo_data() {
