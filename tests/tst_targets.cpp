@@ -37,6 +37,7 @@ private slots:
     void modelTravelsOnceOverSsh();
     void onePlanOnSeveralTargetsIntoOneReport();
     void linkDroppedMidRunEndsThatConfiguration();
+    void configurationsOnTwoBuildsInterleaveInOnePlan();
     void sshFailuresSayWhyAndWhatToDo_data();
     void sshFailuresSayWhyAndWhatToDo();
 
@@ -369,6 +370,39 @@ void TestTargets::linkDroppedMidRunEndsThatConfiguration() {
     const QString out = QString::fromUtf8(bench.readAllStandardOutput()) + QString::fromUtf8(bench.readAllStandardError());
     QVERIFY2(out.contains("the connection to twbtest was lost during"), qPrintable(out));
     QVERIFY2(bench.exitStatus() == QProcess::NormalExit, qPrintable(out)); // torchwb itself did not crash
+}
+
+// A target per configuration: this build and another (here the same one, started as another) are rows
+// of one plan, measured in workers of their own with their rounds interleaved and paired, as two
+// configurations on one build are; shared workers are not possible across targets, and not asked of them.
+void TestTargets::configurationsOnTwoBuildsInterleaveInOnePlan() {
+    const QString json = m_tmp.filePath("interleaved.json");
+    const Result r = torchwb({"bench", QString::fromStdString(TWB_DATA("mlp_traced.pt")), "-i", QString::fromStdString(TWB_DATA("mlp_x.npy")),
+                              "--processes", "2", "--rounds", "2", "--config", "jit=off,seconds=0.2", "--config",
+                              "jit=off,seconds=0.2,target=local:" + m_exe, "--workers", "shared", "--json", json});
+    QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+    QVERIFY2(r.out.contains("cpu · jit off @ local:" + m_exe), qPrintable(r.out));
+    QFile f(json);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QJsonObject report = QJsonDocument::fromJson(f.readAll()).object();
+    const QJsonArray runs = report["runs"].toArray();
+    QCOMPARE(runs.size(), 2);
+    QCOMPARE(runs[0].toObject()["target"].toString(), QString());
+    QCOMPARE(runs[1].toObject()["target"].toString(), "local:" + m_exe);
+    QCOMPARE(runs[1].toObject()["config"].toObject()["target"].toString(), "local:" + m_exe);
+    for (const auto& run : runs) {
+        QVERIFY(run.toObject()["ok"].toBool());
+        QCOMPARE(run.toObject()["rounds"].toArray().size(), 4); // 2 processes × 2 rounds, each
+    }
+    const QJsonArray comparisons = report["comparisons"].toArray();
+    QCOMPARE(comparisons.size(), 1);
+    QVERIFY(comparisons[0].toObject()["outputs"].toObject()["allclose"].toBool());
+    QVERIFY(!comparisons[0].toObject()["verdict"].toString().isEmpty());
+    // A target that is not one is refused in its own words before anything runs.
+    const Result bad = torchwb({"bench", QString::fromStdString(TWB_DATA("mlp_traced.pt")), "-i", QString::fromStdString(TWB_DATA("mlp_x.npy")),
+                                "--quick", "--config", "jit=off,target=local:/nowhere/torchwb"});
+    QCOMPARE(bad.code, 1); // refused before anything runs
+    QVERIFY2(bad.err.contains("/nowhere/torchwb is not an executable file"), qPrintable(bad.err));
 }
 
 void TestTargets::sshFailuresSayWhyAndWhatToDo_data() {

@@ -199,7 +199,8 @@ int runProfile(const CLI::App& cmd, const ProfileArgs& a, std::ostream& out, std
     std::vector<twb::RunConfig> configs{base};
     if (!a.diff.empty()) configs.push_back(twb::RunConfig::parse(a.diff, base));
     if (a.measure.targets.empty()) // a target's worker checks its own devices
-        for (const auto& c : configs) twb::validateConfig(c);
+        for (const auto& c : configs)
+            if (c.target.empty()) twb::validateConfig(c);
 
     const std::optional<BoundModel> bound = loadAndBind(cmd, a.model, a.inputs, out, err);
     if (!bound) return 1;

@@ -26,6 +26,10 @@ struct RunConfig {
     int64_t iterations = 0; // > 0: measure exactly this many calls
     double seconds = 1.0;   // otherwise measure for this long (and at least 5 calls)
     std::vector<double> percentiles{90, 95, 99, 99.9};
+    // Where it runs (twb/target.h: local:PATH, ssh://…, cmd:…); "": where the plan's workers run. A plan
+    // whose configurations name different targets measures them interleaved, each in workers there.
+    // Not part of toSpec(), which is what a worker is sent.
+    std::string target;
 
     std::string label() const;  // "cpu · jit optimize · 2 threads"
     std::string toSpec() const; // every field as key=value,…

@@ -181,10 +181,14 @@ std::vector<ProvidedInput> gatherElements(const std::vector<ProvidedInput>& item
             out.push_back(p);
             continue;
         }
-        const std::string base = p.argument.substr(0, dot);
+        const std::string base = p.argument.substr(0, dot), element = p.argument.substr(dot + 1);
         const auto at = index.find(base);
         if (at == index.end()) {
             error = "forward has no argument named '" + base + "' (it takes " + argList(args) + ")";
+            return {};
+        }
+        if (element.empty() || element.size() > 6 || element.find_first_not_of("0123456789") != std::string::npos) {
+            error = "'" + p.argument + "' names no input: an element of a tuple or list is NAME.INDEX (" + base + ".0)";
             return {};
         }
         c10::TypePtr t = args[at->second].type();
@@ -194,7 +198,7 @@ std::vector<ProvidedInput> gatherElements(const std::vector<ProvidedInput>& item
                     ", not a tuple or list: give it as " + base + "=FILE";
             return {};
         }
-        const std::size_t k = std::stoul(p.argument.substr(dot + 1));
+        const std::size_t k = std::stoul(element);
         auto& group = groups[base];
         if (group.empty()) order.push_back(base);
         if (group.count(k)) {

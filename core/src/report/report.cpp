@@ -149,7 +149,8 @@ ordered_json configJson(const RunConfig& c) {
             {"warmup", c.warmup < 0 ? ordered_json("auto") : ordered_json(c.warmup)},
             {"iterations", c.iterations},
             {"seconds", c.seconds},
-            {"percentiles", c.percentiles}};
+            {"percentiles", c.percentiles},
+            {"target", c.target}};
 }
 
 RunConfig configFrom(const ordered_json& j) {
@@ -163,6 +164,7 @@ RunConfig configFrom(const ordered_json& j) {
     c.set("grad", get<std::string>(j, "grad", "inference"));
     c.warmup = j.contains("warmup") && j.at("warmup").is_number() ? detail::wholeNumber<int>(j.at("warmup"), "warmup") : -1;
     c.iterations = get<int64_t>(j, "iterations", 0);
+    c.target = get<std::string>(j, "target");
     c.seconds = get<double>(j, "seconds", 1.0);
     if (j.contains("percentiles")) c.percentiles = j.at("percentiles").get<std::vector<double>>();
     return c;

@@ -1,4 +1,5 @@
 #include "twb/config.h"
+#include "twb/target.h"
 
 #include "twb/build_info.h"
 #include "twb/error.h"
@@ -122,6 +123,9 @@ void RunConfig::set(const std::string& rawKey, const std::string& rawValue) {
             if (w < 0 || w > 1000000) throw Error("configuration: warmup is auto or a count of calls ≥ 0");
             warmup = int(w);
         }
+    } else if (key == "target") {
+        target = value == "local" ? std::string() : value;
+        if (!target.empty()) Target::parse(target); // refused here, in its own words
     } else if (key == "iters" || key == "iterations") {
         const int64_t n = toInteger(key, value);
         if (n <= 0) throw Error("configuration: iterations must be at least 1");
@@ -134,7 +138,7 @@ void RunConfig::set(const std::string& rawKey, const std::string& rawValue) {
     } else {
         throw Error(
             "configuration: unknown key '" + key +
-            "' (known: name, device, jit, graph_optimize, threads, dtype, grad, warmup, iters, seconds)");
+            "' (known: name, device, jit, graph_optimize, threads, dtype, grad, warmup, iters, seconds, target)");
     }
 }
 
@@ -159,6 +163,14 @@ std::string RunConfig::label() const {
     if (dtype != "as_saved") s += " · " + dtype;
     if (grad != GradMode::Inference) s += " · " + gradModeName(grad);
     if (!graphOptimize) s += " · graph optimize off";
+    if (!target.empty()) {
+        std::string where = target;
+        try {
+            where = Target::parse(target).name();
+        } catch (const Error&) { // a build that is not here (a report from elsewhere): as written
+        }
+        s += " @ " + where;
+    }
     return s;
 }
 

@@ -1,4 +1,5 @@
 #include "twb/plan.h"
+#include "twb/target.h"
 
 #include "model_access.h"
 #include "profiler.h"
@@ -108,6 +109,7 @@ double medianOf(std::vector<double> v) {
 struct Entry {
     RunConfig config;
     std::string modelFile;
+    WorkerOptions options; // how its workers start: the plan's, or its configuration's target's
     RunRecord record;
     Value output;
     bool failed = false;
@@ -293,7 +295,23 @@ private:
             e.config = m_plan.configs[i];
             e.modelFile = i < m_plan.modelFiles.size() ? m_plan.modelFiles[i] : std::string();
             e.record.config = e.config;
-            e.record.label = e.config.label();
+            e.options = m_plan.measurement.worker;
+            try {
+                e.record.label = e.config.label();
+                if (!e.config.target.empty()) {
+                    const Target target = Target::parse(e.config.target);
+                    e.options = target.workerOptions(m_plan.measurement.worker);
+                    e.record.target = target.name();
+                }
+            } catch (const Error& err) { // a build that is gone, a target that is not one
+                e.record.label = e.config.name.empty() ? e.config.target : e.config.name;
+                e.record.ok = false;
+                e.record.error = err.what();
+                e.failed = true;
+            }
+            if (e.options.targetName != m_plan.measurement.worker.targetName ||
+                e.options.command != m_plan.measurement.worker.command)
+                m_oneTarget = false;
             e.parts = processes * rounds;
             if (e.config.iterations <= 0) e.roundSeconds = e.config.seconds / e.parts;
         }
@@ -308,7 +326,9 @@ private:
         return m_loads.emplace(modelFile, std::move(load)).first->second;
     }
 
-    bool shared() const { return m_plan.measurement.shareWorkers; }
+    // Configurations on different targets cannot share a worker: each has its own, their rounds still
+    // interleaved.
+    bool shared() const { return m_plan.measurement.shareWorkers && m_oneTarget; }
 
     // Workers cost a LibTorch start each (about 0.3 s): those of every process slot are started together
     // and their hellos read before anything is measured, so that the starts overlap one another rather
@@ -323,7 +343,9 @@ private:
         for (int p = 0; p < processes && started < kMostAhead; ++p) {
             for (std::size_t k = 0; k < perSlot && started < kMostAhead; ++k, ++started) {
                 try {
-                    m_ahead[std::size_t(p)].push_back(std::make_shared<WorkerProcess>(m_plan.measurement.worker));
+                    const WorkerOptions& o = m_entries[k].options;
+                    m_ahead[std::size_t(p)].push_back(std::make_shared<WorkerProcess>(o));
+                    m_aheadFor[m_ahead[std::size_t(p)].back().get()] = o.targetName;
                 } catch (const std::exception&) { // no worker to start: said when its slot comes
                 }
             }
@@ -342,13 +364,18 @@ private:
     }
 
     // A worker for this process slot: one started ahead, else a new one (which may throw WorkerFailure).
-    std::shared_ptr<WorkerProcess> spawn(int process) {
-        if (std::size_t(process) < m_ahead.size() && !m_ahead[std::size_t(process)].empty()) {
-            auto w = std::move(m_ahead[std::size_t(process)].back());
-            m_ahead[std::size_t(process)].pop_back();
-            return w;
+    // `options`: the entry's (its target's), which a worker started ahead must have been started with.
+    std::shared_ptr<WorkerProcess> spawn(int process, const WorkerOptions& options) {
+        if (std::size_t(process) < m_ahead.size()) {
+            auto& ahead = m_ahead[std::size_t(process)];
+            for (auto it = ahead.rbegin(); it != ahead.rend(); ++it)
+                if (m_aheadFor[it->get()] == options.targetName) {
+                    auto w = std::move(*it);
+                    ahead.erase(std::next(it).base());
+                    return w;
+                }
         }
-        return std::make_shared<WorkerProcess>(m_plan.measurement.worker);
+        return std::make_shared<WorkerProcess>(options);
     }
 
     // Runs one request of an entry's setup; false (the record says why, the entry failed) when it did not
@@ -400,7 +427,7 @@ private:
     std::shared_ptr<WorkerProcess> startWorker(Entry& e, int index, std::shared_ptr<WorkerProcess> spawned) {
         std::shared_ptr<WorkerProcess> worker;
         if (!setUp(e, "start", [&] {
-                worker = spawned ? std::move(spawned) : std::make_shared<WorkerProcess>(m_plan.measurement.worker);
+                worker = spawned ? std::move(spawned) : std::make_shared<WorkerProcess>(e.options);
                 worker->hello(keepGoing(index, "starting a worker"));
             }))
             return nullptr;
@@ -439,7 +466,7 @@ private:
             while (!need.empty() && !cancelled()) {
                 std::shared_ptr<WorkerProcess> worker;
                 try {
-                    worker = spawn(process);
+                    worker = spawn(process, m_entries[need.front()].options);
                     worker->hello(keepGoing(int(need.front()), "starting a worker"));
                 } catch (const WorkerFailure& f) { // the worker program itself: no configuration can run
                     for (std::size_t i : need) {
@@ -473,7 +500,7 @@ private:
         std::vector<std::shared_ptr<WorkerProcess>> spawned(m_entries.size());
         for (std::size_t i : need) {
             try {
-                spawned[i] = spawn(process);
+                spawned[i] = spawn(process, m_entries[i].options);
             } catch (const std::exception&) {
                 // startWorker tries again below and records why it cannot
             }
@@ -644,6 +671,8 @@ private:
     std::map<std::size_t, double> m_callEstimateNs;
     std::vector<std::vector<std::shared_ptr<WorkerProcess>>> m_ahead; // per process slot, started ahead
     const WorkerProcess* m_dropped = nullptr; // the worker that failed last
+    std::map<const WorkerProcess*, std::string> m_aheadFor; // the target each worker started ahead is for
+    bool m_oneTarget = true; // every configuration runs where the plan's workers run
     std::string m_lostStacks;
     int m_rounds = 1, m_totalRounds = 1;
     bool m_cancelled = false;
@@ -685,6 +714,7 @@ Report runPlan(const Model& model, const std::vector<InputSpec>& inputs, const I
         step.index = i;
         step.count = count;
         step.record = e.record;
+        step.record.config.target = plan.configs[std::size_t(i)].target; // workers are not told where they are
         step.output = e.output;
         const RunRecord* base = report.runs.empty() ? nullptr : &report.runs.front();
         if (step.record.ok && (withReference || (i > 0 && base && base->ok))) {
