@@ -25,6 +25,7 @@ void TestSession::roundTrip() {
     s.stateDictStrict = false;
     s.inputs = {{"x", TWB_DATA("cnn_x.npy")}, {"", "gen:normal:1x3x12x16:seed=2"}};
     s.configs = {twb::RunConfig::parse("jit=off,iters=5"), twb::RunConfig::parse("name=fast,jit=optimize,threads=1")};
+    s.configs[1].target = "cmd:srun -p gpu,debug torchwb worker"; // a target, commas and all
     s.hasReport = true;
     s.report.model.path = s.model;
     twb::RunRecord run;
@@ -42,6 +43,8 @@ void TestSession::roundTrip() {
     QCOMPARE(back.inputs[1].source, std::string("gen:normal:1x3x12x16:seed=2"));
     QCOMPARE(back.configs.size(), std::size_t(2));
     QCOMPARE(back.configs[1].toSpec(), s.configs[1].toSpec());
+    QCOMPARE(back.configs[1].target, s.configs[1].target);
+    QVERIFY(back.configs[0].target.empty());
     QVERIFY(back.hasReport);
     QCOMPARE(back.report.runs.size(), std::size_t(1));
     QCOMPARE(back.report.runs[0].samplesNs, run.samplesNs);

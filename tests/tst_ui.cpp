@@ -1031,6 +1031,15 @@ void TestUi::runOnTwoTargetsLabelsEveryResult() {
         });
         w.editTargets();
         QCOMPARE(checked.count(), 1);
+        // The targets kept are offered per configuration, so that builds are rows of one plan.
+        w.configPanel()->setConfigs(quick());
+        auto* combo = w.configPanel()->findChild<QComboBox*>("configTarget");
+        QVERIFY(combo);
+        const int at = combo->findData("local:" + exe);
+        QVERIFY(at >= 0);
+        combo->setCurrentIndex(at);
+        QCOMPARE(QString::fromStdString(w.configPanel()->configs()[0].target), "local:" + exe);
+        QVERIFY(QString::fromStdString(w.configPanel()->configs()[0].label()).endsWith(" @ local:" + exe));
     }
     {
         MainWindow again; // the targets Run used are kept

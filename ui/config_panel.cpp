@@ -10,6 +10,7 @@
 #include <QLineEdit>
 #include <QListWidget>
 #include <QPushButton>
+#include <QSettings>
 #include <QSpinBox>
 #include <QStandardItemModel>
 #include <QThread>
@@ -94,10 +95,16 @@ ConfigPanel::ConfigPanel(QWidget* parent)
     form->addRow(tr("Measure"), m_measure);
     form->addRow(tr("Calls"), m_iterations);
     form->addRow(tr("Time"), m_seconds);
+    // Where this configuration runs: the File → Targets list, so that builds and machines are rows of one
+    // plan, measured interleaved.
+    m_target = new QComboBox;
+    m_target->setObjectName(QStringLiteral("configTarget"));
+    m_target->setToolTip(tr("Where this configuration runs; File → Targets lists the targets"));
+    form->addRow(tr("Target"), m_target);
     layout->addLayout(form, 1);
 
     connect(m_list, &QListWidget::currentRowChanged, this, &ConfigPanel::select);
-    for (QComboBox* c : {m_device, m_jit, m_dtype, m_grad, m_measure})
+    for (QComboBox* c : {m_device, m_jit, m_dtype, m_grad, m_measure, m_target})
         connect(c, qOverload<int>(&QComboBox::currentIndexChanged), this, &ConfigPanel::editorChanged);
     for (QSpinBox* s : {m_threads, m_warmup, m_iterations})
         connect(s, qOverload<int>(&QSpinBox::valueChanged), this, &ConfigPanel::editorChanged);
@@ -149,7 +156,7 @@ void ConfigPanel::setPackage(bool package) {
         QVector<twb::RunConfig> unique;
         auto unnamed = [](twb::RunConfig c) {
             c.name.clear();
-            return c.toSpec();
+            return c.toSpec() + "|" + c.target;
         };
         for (const auto& c : configs) {
             bool seen = false;
@@ -203,6 +210,13 @@ void ConfigPanel::select(int row) {
     m_seconds->setValue(c.seconds);
     m_iterations->setEnabled(c.iterations > 0);
     m_seconds->setEnabled(c.iterations == 0);
+    m_target->clear();
+    m_target->addItem(tr("where Run measures"), QString());
+    for (const QString& t : QSettings().value(QStringLiteral("targets")).toStringList())
+        if (t != "local") m_target->addItem(t, t);
+    const QString target = QString::fromStdString(c.target);
+    if (!target.isEmpty() && m_target->findData(target) < 0) m_target->addItem(target, target);
+    m_target->setCurrentIndex(m_target->findData(target));
     m_loading = false;
 }
 
@@ -221,6 +235,7 @@ void ConfigPanel::editorChanged() {
     const bool byCount = m_measure->currentData().toString() == "iters";
     c.iterations = byCount ? m_iterations->value() : 0;
     c.seconds = m_seconds->value();
+    c.target = m_target->currentData().toString().toStdString();
     m_iterations->setEnabled(byCount);
     m_seconds->setEnabled(!byCount);
     m_list->item(row)->setText((row == 0 ? tr("baseline: ") : QString()) + QString::fromStdString(c.label()));

@@ -48,6 +48,7 @@ private:
     QCheckBox* m_graphOptimize;
     QSpinBox* m_warmup;
     QComboBox* m_measure;
+    QComboBox* m_target;
     QSpinBox* m_iterations;
     QDoubleSpinBox* m_seconds;
     bool m_loading = false;

@@ -19,8 +19,9 @@ std::string sessionToJson(const Session& s) {
     for (const auto& in : s.inputs)
         j["inputs"].push_back({{"argument", in.argument}, {"source", in.source}});
     j["configs"] = ordered_json::array();
-    for (const auto& c : s.configs)
-        j["configs"].push_back(c.toSpec());
+    for (const auto& c : s.configs) // a configuration with a target: {spec, target}, a target may hold commas
+        j["configs"].push_back(c.target.empty() ? ordered_json(c.toSpec())
+                                                : ordered_json{{"spec", c.toSpec()}, {"target", c.target}});
     if (s.hasReport) j["report"] = ordered_json::parse(reportToJson(s.report, -1));
     return j.dump();
 }
@@ -49,9 +50,13 @@ Session sessionFromJson(const std::string& text, const std::string& source) {
         const auto configs = j.value("configs", ordered_json::array());
         if (!configs.is_array()) throw Error(source + ": the session's configs are not a list");
         for (std::size_t i = 0; i < configs.size(); ++i) {
-            const std::string spec = configs[i].is_string() ? configs[i].get<std::string>() : configs[i].dump();
+            const bool withTarget = configs[i].is_object() && configs[i].contains("spec");
+            const std::string spec = configs[i].is_string() ? configs[i].get<std::string>()
+                                     : withTarget           ? configs[i].value("spec", std::string())
+                                                            : configs[i].dump();
             try {
                 s.configs.push_back(RunConfig::parse(spec));
+                if (withTarget) s.configs.back().target = configs[i].value("target", std::string());
             } catch (const Error& e) {
                 throw Error(source + ": configuration " + std::to_string(i + 1) + " '" + spec +
                             "' cannot be read: " + e.what());

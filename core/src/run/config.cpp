@@ -157,12 +157,8 @@ RunConfig RunConfig::parse(const std::string& spec, const RunConfig& base) {
 }
 
 std::string RunConfig::label() const {
-    if (!name.empty()) return name;
-    std::string s = device + " · jit " + jitModeName(jit);
-    if (threads > 0) s += " · " + std::to_string(threads) + (threads == 1 ? " thread" : " threads");
-    if (dtype != "as_saved") s += " · " + dtype;
-    if (grad != GradMode::Inference) s += " · " + gradModeName(grad);
-    if (!graphOptimize) s += " · graph optimize off";
+    std::string s = name.empty() ? device + " · jit " + jitModeName(jit) : name;
+    if (name.empty()) s += detailsLabel();
     if (!target.empty()) {
         std::string where = target;
         try {
@@ -171,6 +167,15 @@ std::string RunConfig::label() const {
         }
         s += " @ " + where;
     }
+    return s;
+}
+
+std::string RunConfig::detailsLabel() const {
+    std::string s;
+    if (threads > 0) s += " · " + std::to_string(threads) + (threads == 1 ? " thread" : " threads");
+    if (dtype != "as_saved") s += " · " + dtype;
+    if (grad != GradMode::Inference) s += " · " + gradModeName(grad);
+    if (!graphOptimize) s += " · graph optimize off";
     return s;
 }
 
