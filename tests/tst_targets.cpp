@@ -15,6 +15,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 
 #include <netinet/in.h>
@@ -348,7 +349,7 @@ void TestTargets::linkDroppedMidRunEndsThatConfiguration() {
     if (!m_ssh) QSKIP(qPrintable("no test sshd: " + m_whyNoSsh));
     QProcess bench;
     bench.start(m_exe, {"bench", QString::fromStdString(TWB_DATA("cnn_scripted.pt")), "-i", QString::fromStdString(TWB_DATA("cnn_x.npy")),
-                        "--quick", "--seconds", "20", "--target", "ssh://twbtest" + m_exe});
+                        "--processes", "1", "--rounds", "20", "--seconds", "20", "--target", "ssh://twbtest" + m_exe});
     QVERIFY(bench.waitForStarted());
     // Once the worker is measuring, the sshd serving this connection is killed.
     const QString sshd = QString::number(m_sshd.processId());
@@ -359,7 +360,7 @@ void TestTargets::linkDroppedMidRunEndsThatConfiguration() {
         children.start("pgrep", {"-P", sshd});
         children.waitForFinished();
         const QStringList pids = QString::fromUtf8(children.readAllStandardOutput()).split('\n', Qt::SkipEmptyParts);
-        if (!pids.isEmpty() && i >= 15) { // about three seconds in: loaded and measuring
+        if (!pids.isEmpty() && i >= 25) { // about five seconds in: loaded, and some rounds measured
             for (const QString& pid : pids)
                 run("kill", {"-KILL", pid});
             killed = true;
@@ -369,6 +370,9 @@ void TestTargets::linkDroppedMidRunEndsThatConfiguration() {
     QVERIFY(bench.waitForFinished(60000));
     const QString out = QString::fromUtf8(bench.readAllStandardOutput()) + QString::fromUtf8(bench.readAllStandardError());
     QVERIFY2(out.contains("the connection to twbtest was lost during"), qPrintable(out));
+    QVERIFY2(out.contains(QRegularExpression("after \\d+ of \\d+ rounds \\(those are kept\\)")) ||
+                 out.contains("during loading") || out.contains("during warm-up"),
+             qPrintable(out));
     QVERIFY2(bench.exitStatus() == QProcess::NormalExit, qPrintable(out)); // torchwb itself did not crash
 }
 

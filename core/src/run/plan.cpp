@@ -444,6 +444,10 @@ private:
             if (e.worker.use_count() == 1) e.worker->close();
         } catch (const WorkerFailure& f) {
             recordFailure(e.record, f);
+            // How far it got: the rounds before are in the record.
+            if (!f.cancelled && e.roundsDone > 0)
+                e.record.error += " after " + std::to_string(e.roundsDone) + " of " + std::to_string(m_totalRounds) +
+                                  " rounds (those are kept)";
             drop(e.worker);
         } catch (const std::exception& ex) { // an answer that is a frame but not one this client can read
             recordMalformed(e.record, e.worker ? e.worker->phase() : phase, ex);
