@@ -682,8 +682,10 @@ bool MainWindow::readyToMeasure() {
     m_runLabels.clear();
     const QStringList where = m_runner->targets();
     for (const QString& t : where.isEmpty() ? QStringList{QString()} : where)
-        for (const auto& c : m_configs->configs())
-            m_runLabels << QString::fromStdString(c.label()) + (t.isEmpty() ? QString() : " @ " + t);
+        for (auto c : m_configs->configs()) {
+            if (!t.isEmpty()) c.target = t.toStdString(); // labelled as the runs on that target are
+            m_runLabels << QString::fromStdString(c.label());
+        }
     return true;
 }
 

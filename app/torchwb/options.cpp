@@ -234,7 +234,7 @@ std::vector<twb::RunConfig> targetConfigs(const std::vector<twb::RunConfig>& con
     std::vector<twb::RunConfig> out;
     for (const auto& t : targets)
         for (auto c : configs) {
-            c.name = c.label() + " @ " + t;
+            c.target = t; // labelled as the runs on that target are
             out.push_back(c);
         }
     return out;

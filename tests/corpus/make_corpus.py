@@ -109,10 +109,10 @@ def image(g, n=1, size=32):
     return torch.randn(n, 3, size, size, generator=g)
 
 
-def run_entry(module, prefix, inputs, args=None):
+def outputs(module, *inputs):
+    """What Python computes: the reference the workbench must match."""
     with torch.no_grad():
-        result = module(*inputs) if args is None else module(*args)
-    return result
+        return module(*inputs)
 
 
 @kind("mlp_scripted", "torch.jit.script of an MLP")
@@ -121,7 +121,7 @@ def _():
     m = torch.jit.script(Mlp().eval())
     x = torch.randn(2, 16, generator=g)
     m.save(out("mlp_scripted.pt"))
-    return {"inputs": save_inputs("mlp_scripted", x=x), "reference": expected("mlp_scripted", run_entry(m, "", [x]))}
+    return {"inputs": save_inputs("mlp_scripted", x=x), "reference": expected("mlp_scripted", outputs(m, x))}
 
 
 @kind("cnn_traced", "torch.jit.trace of a CNN with BatchNorm")
@@ -130,7 +130,7 @@ def _():
     x = image(g)
     m = torch.jit.trace(trained_cnn(), x)
     m.save(out("cnn_traced.pt"))
-    return {"inputs": save_inputs("cnn_traced", x=x), "reference": expected("cnn_traced", run_entry(m, "", [x]))}
+    return {"inputs": save_inputs("cnn_traced", x=x), "reference": expected("cnn_traced", outputs(m, x))}
 
 
 @kind("cnn_frozen", "torch.jit.freeze of a scripted CNN (BatchNorm folded, weights as constants)")
@@ -139,7 +139,7 @@ def _():
     x = image(g)
     m = torch.jit.freeze(torch.jit.script(trained_cnn()))
     m.save(out("cnn_frozen.pt"))
-    return {"inputs": save_inputs("cnn_frozen", x=x), "reference": expected("cnn_frozen", run_entry(m, "", [x]))}
+    return {"inputs": save_inputs("cnn_frozen", x=x), "reference": expected("cnn_frozen", outputs(m, x))}
 
 
 @kind("cnn_optimized_for_inference", "torch.jit.optimize_for_inference of a scripted CNN")
@@ -149,7 +149,7 @@ def _():
     m = torch.jit.optimize_for_inference(torch.jit.script(trained_cnn()))
     m.save(out("cnn_optimized_for_inference.pt"))
     entry = {"inputs": save_inputs("cnn_optimized_for_inference", x=x),
-             "reference": expected("cnn_optimized_for_inference", run_entry(m, "", [x]))}
+             "reference": expected("cnn_optimized_for_inference", outputs(m, x))}
     with zipfile.ZipFile(out("cnn_optimized_for_inference.pt")) as z:
         code = b"".join(z.read(n) for n in z.namelist() if n.endswith(".py"))
     if b"ConstantMKLDNNTensor" in code:
@@ -166,7 +166,7 @@ def _():
     m = optimize_for_mobile(torch.jit.script(trained_cnn()))
     m._save_for_lite_interpreter(out("cnn_mobile.ptl"))
     return {"file": "cnn_mobile.ptl", "inputs": save_inputs("cnn_mobile", x=x),
-            "reference": expected("cnn_mobile", run_entry(m, "", [x])), "tolerance": 1e-4}
+            "reference": expected("cnn_mobile", outputs(m, x)), "tolerance": 1e-4}
 
 
 @kind("mlp_dynamic_quantized", "torch.ao.quantization.quantize_dynamic of an MLP's Linear layers, scripted")
@@ -177,7 +177,7 @@ def _():
     m = torch.jit.script(q)
     m.save(out("mlp_dynamic_quantized.pt"))
     return {"inputs": save_inputs("mlp_dynamic_quantized", x=x),
-            "reference": expected("mlp_dynamic_quantized", run_entry(m, "", [x])), "tolerance": 1e-3,
+            "reference": expected("mlp_dynamic_quantized", outputs(m, x)), "tolerance": 1e-3,
             "engine": torch.backends.quantized.engine}
 
 
@@ -201,7 +201,7 @@ def _():
     m = torch.jit.script(q)
     m.save(out("lstm_dynamic_quantized.pt"))
     return {"inputs": save_inputs("lstm_dynamic_quantized", x=x, **{"hc.0": h0, "hc.1": c0}),
-            "reference": expected("lstm_dynamic_quantized", run_entry(m, "", [x, (h0, c0)])), "tolerance": 1e-3,
+            "reference": expected("lstm_dynamic_quantized", outputs(m, x, (h0, c0))), "tolerance": 1e-3,
             "engine": torch.backends.quantized.engine}
 
 
@@ -236,7 +236,7 @@ def static_quantized(engine, name):
         x = image(g)
         t = torch.jit.trace(m, x)
         t.save(out(name + ".pt"))
-        return {"inputs": save_inputs(name, x=x), "reference": expected(name, run_entry(t, "", [x])),
+        return {"inputs": save_inputs(name, x=x), "reference": expected(name, outputs(t, x)),
                 "tolerance": 0.05, "engine": engine}
     finally:
         torch.backends.quantized.engine = previous
@@ -291,7 +291,7 @@ def _():
         return entry
     m = torch.jit.script(Detector().eval())
     m.save(out("detection_ops.pt"))
-    entry["reference"] = expected("detection_ops", run_entry(m, "", [features, boxes]))
+    entry["reference"] = expected("detection_ops", outputs(m, features, boxes))
     return entry
 
 
@@ -345,7 +345,7 @@ def _():
     m.save(out("cnn_cpu_tmp.pt"))
     retarget_storages(out("cnn_cpu_tmp.pt"), out("cnn_saved_on_gpu.pt"), "cuda:0")
     os.remove(out("cnn_cpu_tmp.pt"))
-    return {"inputs": save_inputs("cnn_saved_on_gpu", x=x), "reference": expected("cnn_saved_on_gpu", run_entry(m, "", [x]))}
+    return {"inputs": save_inputs("cnn_saved_on_gpu", x=x), "reference": expected("cnn_saved_on_gpu", outputs(m, x))}
 
 
 @kind("lstm_state_tuple", "a scripted LSTM taking its state as Tuple[Tensor, Tensor]")
@@ -356,7 +356,7 @@ def _():
     m = torch.jit.script(Tagger().eval())
     m.save(out("lstm_state_tuple.pt"))
     return {"inputs": save_inputs("lstm_state_tuple", x=x, **{"hc.0": h0, "hc.1": c0}),
-            "reference": expected("lstm_state_tuple", run_entry(m, "", [x, (h0, c0)]))}
+            "reference": expected("lstm_state_tuple", outputs(m, x, (h0, c0)))}
 
 
 class Gru(nn.Module):
@@ -375,7 +375,7 @@ def _():
     x, h0 = torch.randn(1, 5, 8, generator=g), torch.randn(2, 1, 12, generator=g)
     m = torch.jit.trace(Gru().eval(), (x, h0))
     m.save(out("gru_traced.pt"))
-    return {"inputs": save_inputs("gru_traced", x=x, h0=h0), "reference": expected("gru_traced", run_entry(m, "", [x, h0]))}
+    return {"inputs": save_inputs("gru_traced", x=x, h0=h0), "reference": expected("gru_traced", outputs(m, x, h0))}
 
 
 class TinyBert(nn.Module):
@@ -403,7 +403,7 @@ def _():
     m = torch.jit.script(TinyBert().eval())
     m.save(out("bert_like_masks.pt"))
     return {"inputs": save_inputs("bert_like_masks", input_ids=ids, attention_mask=mask),
-            "reference": expected("bert_like_masks", run_entry(m, "", [ids, mask])), "tolerance": 1e-4}
+            "reference": expected("bert_like_masks", outputs(m, ids, mask)), "tolerance": 1e-4}
 
 
 @kind("transformer_traced", "a traced nn.TransformerEncoderLayer (batch first)")
@@ -414,7 +414,7 @@ def _():
     with torch.no_grad():
         m = torch.jit.trace(layer, x)
     m.save(out("transformer_traced.pt"))
-    return {"inputs": save_inputs("transformer_traced", src=x), "reference": expected("transformer_traced", run_entry(m, "", [x])),
+    return {"inputs": save_inputs("transformer_traced", src=x), "reference": expected("transformer_traced", outputs(m, x)),
             "tolerance": 1e-4}
 
 
@@ -436,7 +436,7 @@ def _():
     x = torch.randn(3, 16, generator=g)
     m = torch.jit.script(Defaults().eval())
     m.save(out("default_arguments.pt"))
-    return {"inputs": save_inputs("default_arguments", x=x), "reference": expected("default_arguments", run_entry(m, "", [x]))}
+    return {"inputs": save_inputs("default_arguments", x=x), "reference": expected("default_arguments", outputs(m, x))}
 
 
 class Codec(nn.Module):
@@ -463,7 +463,7 @@ def _():
     x = torch.randn(2, 16, generator=g)
     m = torch.jit.script(Codec().eval())
     m.save(out("several_methods.pt"))
-    return {"inputs": save_inputs("several_methods", x=x), "reference": expected("several_methods", run_entry(m, "", [x]))}
+    return {"inputs": save_inputs("several_methods", x=x), "reference": expected("several_methods", outputs(m, x))}
 
 
 class Heads(nn.Module):
@@ -484,7 +484,7 @@ def _():
     x = torch.randn(2, 16, generator=g)
     m = torch.jit.script(Heads().eval())
     m.save(out("dict_output.pt"))
-    return {"inputs": save_inputs("dict_output", x=x), "reference": expected("dict_output", run_entry(m, "", [x]))}
+    return {"inputs": save_inputs("dict_output", x=x), "reference": expected("dict_output", outputs(m, x))}
 
 
 class Pool(nn.Module):
@@ -499,7 +499,7 @@ def _():
     m = torch.jit.script(Pool())
     m.save(out("list_input.pt"))
     torch.save(xs, out("list_input_xs.pt"))
-    return {"inputs": ["xs=list_input_xs.pt"], "reference": expected("list_input", run_entry(m, "", [xs]))}
+    return {"inputs": ["xs=list_input_xs.pt"], "reference": expected("list_input", outputs(m, xs))}
 
 
 class Audio(nn.Module):
@@ -519,7 +519,7 @@ def _():
     m = torch.jit.trace(Audio().eval(), wave)
     m.save(out("conv1d_audio_traced.pt"))
     return {"inputs": save_inputs("conv1d_audio_traced", wave=wave),
-            "reference": expected("conv1d_audio_traced", run_entry(m, "", [wave])), "tolerance": 1e-4}
+            "reference": expected("conv1d_audio_traced", outputs(m, wave)), "tolerance": 1e-4}
 
 
 class Bag(nn.Module):
@@ -540,7 +540,7 @@ def _():
     m = torch.jit.script(Bag().eval())
     m.save(out("embedding_bag.pt"))
     return {"inputs": save_inputs("embedding_bag", ids=ids, offsets=offsets),
-            "reference": expected("embedding_bag", run_entry(m, "", [ids, offsets]))}
+            "reference": expected("embedding_bag", outputs(m, ids, offsets))}
 
 
 @kind("half_precision", "a scripted MLP converted with .half()")
@@ -548,7 +548,7 @@ def _():
     g = seeded()
     x = torch.randn(2, 16, generator=g).half()
     m = torch.jit.script(Mlp().half().eval())
-    reference = run_entry(m, "", [x])  # raises where this PyTorch has no float16 matmul on the CPU
+    reference = outputs(m, x)  # raises where this PyTorch has no float16 matmul on the CPU
     m.save(out("half_precision.pt"))
     return {"inputs": save_inputs("half_precision", x=x), "reference": expected("half_precision", reference),
             "tolerance": 1e-2}
@@ -567,7 +567,7 @@ def _():
     fresh = torch.jit.script(Cnn().eval())
     fresh.save(out("state_dict_model.pt"))
     return {"file": "state_dict_model.pt", "args": ["--state-dict", "state_dict.pth"],
-            "inputs": save_inputs("state_dict", x=x), "reference": expected("state_dict", run_entry(trained, "", [x]))}
+            "inputs": save_inputs("state_dict", x=x), "reference": expected("state_dict", outputs(trained, x))}
 
 
 @kind("training_checkpoint", "a training checkpoint (epoch, model and optimizer state) loaded into its scripted model")
@@ -587,7 +587,7 @@ def _():
     torch.jit.script(Cnn().eval()).save(out("training_checkpoint_model.pt"))
     return {"file": "training_checkpoint_model.pt", "args": ["--state-dict", "training_checkpoint.pth"],
             "inputs": save_inputs("training_checkpoint", x=x),
-            "reference": expected("training_checkpoint", run_entry(trained, "", [x]))}
+            "reference": expected("training_checkpoint", outputs(trained, x))}
 
 
 @kind("pickled_module", "a whole nn.Module saved with torch.save (pickled Python classes)",
