@@ -48,8 +48,10 @@ std::string dims(const std::vector<std::string>& d) {
 
 std::string shapeSpec(const std::vector<int64_t>& shape) {
     std::string s;
-    for (auto d : shape)
-        s += (s.empty() ? "" : "x") + std::to_string(d);
+    for (auto d : shape) {
+        if (!s.empty()) s += 'x';
+        s += std::to_string(d);
+    }
     return s;
 }
 

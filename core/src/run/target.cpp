@@ -109,7 +109,14 @@ std::string Target::name() const {
     case Kind::LocalBuild:
         return "local:" + executable;
     case Kind::Ssh:
-        return (user.empty() ? "" : user + "@") + host + (port ? ":" + std::to_string(port) : "");
+    {
+        std::string s = user.empty() ? host : user + '@' + host;
+        if (port) {
+            s += ':';
+            s += std::to_string(port);
+        }
+        return s;
+    }
     case Kind::Command:
         return "cmd:" + launcher;
     }
