@@ -6,6 +6,9 @@
 
 #include "twb/error.h"
 #include "twb/hashing.h"
+#include "twb/input_spec.h"
+#include "twb/model.h"
+#include "twb/plan.h"
 #include "twb/target.h"
 
 #include <QDir>
@@ -18,6 +21,7 @@
 #include <QRegularExpression>
 #include <QTemporaryDir>
 
+#include <csignal>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -41,6 +45,8 @@ private slots:
     void configurationsOnTwoBuildsInterleaveInOnePlan();
     void sshFailuresSayWhyAndWhatToDo_data();
     void sshFailuresSayWhyAndWhatToDo();
+    void largeFileTravelsInPiecesWithProgress();
+    void cancelOverTheLinkEndsTheRemoteWorker();
 
 private:
     struct Result {
@@ -55,6 +61,7 @@ private:
                 QString::fromUtf8(p.readAllStandardError())};
     }
     bool startSshd();
+    QList<int> remoteWorkers() const;
     QString m_exe;
     QTemporaryDir m_tmp;
     QProcess m_sshd;
@@ -86,7 +93,42 @@ bool write(const QString& path, const QByteArray& text) {
     QFile f(path);
     return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(text) == text.size();
 }
+// The parent of a process, from /proc; 0 when it is gone.
+int parentOf(int pid) {
+    QFile f(QStringLiteral("/proc/%1/stat").arg(pid));
+    if (!f.open(QIODevice::ReadOnly)) return 0;
+    const QByteArray stat = f.readAll();
+    const QList<QByteArray> fields = stat.mid(stat.lastIndexOf(')') + 2).split(' ');
+    return fields.size() > 1 ? fields[1].toInt() : 0;
+}
+// CPU time a process has used, in clock ticks (user and system).
+long cpuTicks(int pid) {
+    QFile f(QStringLiteral("/proc/%1/stat").arg(pid));
+    if (!f.open(QIODevice::ReadOnly)) return 0;
+    const QByteArray stat = f.readAll();
+    const QList<QByteArray> fields = stat.mid(stat.lastIndexOf(')') + 2).split(' ');
+    return fields.size() > 12 ? fields[11].toLong() + fields[12].toLong() : 0;
+}
 } // namespace
+
+// The `torchwb worker` processes the test's sshd started (the target's side of a link).
+QList<int> TestTargets::remoteWorkers() const {
+    QList<int> out;
+    const int sshd = int(m_sshd.processId());
+    for (const QString& entry : QDir("/proc").entryList(QDir::Dirs)) {
+        bool number = false;
+        const int pid = entry.toInt(&number);
+        if (!number) continue;
+        QFile cmdline("/proc/" + entry + "/cmdline");
+        if (!cmdline.open(QIODevice::ReadOnly) || !cmdline.readAll().endsWith(QByteArray("\0worker\0", 8))) continue;
+        for (int p = parentOf(pid); p > 1; p = parentOf(p))
+            if (p == sshd) {
+                out << pid;
+                break;
+            }
+    }
+    return out;
+}
 
 // sshd on a free port of 127.0.0.1, with keys and configuration of the test's own. Root's sshd needs its
 // privilege-separation folder, which the package's service would make at boot.
@@ -419,6 +461,17 @@ void TestTargets::sshFailuresSayWhyAndWhatToDo_data() {
                                                        << "torchwb is not on twbtest's PATH" << "install torchwb on twbtest";
     QTest::newRow("a host that is not there") << "ssh://nosuchhost.invalid" << "nosuchhost.invalid is unreachable"
                                               << "ssh -v nosuchhost.invalid";
+    // An older torchwb there: a worker that speaks another protocol (tests/tools/fake_worker).
+    const QString fake = qEnvironmentVariable("TWB_FAKE_WORKER");
+    if (!fake.isEmpty()) {
+        const QString old = m_tmp.filePath("old-torchwb");
+        write(old, ("#!/bin/sh\nexec " + fake + " hello version\n").toUtf8());
+        QFile::setPermissions(old, QFile::permissions(old) | QFileDevice::ExeOwner);
+        QTest::newRow("another protocol there") << "ssh://twbtest" + old
+                                                << "the target twbtest's torchwb speaks protocol 999; this torchwb needs " +
+                                                       QString::number(twb::kWorkerProtocolVersion)
+                                                << "on twbtest (packaging/install-deps.sh build";
+    }
 }
 
 void TestTargets::sshFailuresSayWhyAndWhatToDo() {
@@ -434,6 +487,88 @@ void TestTargets::sshFailuresSayWhyAndWhatToDo() {
                               QString::fromStdString(TWB_DATA("mlp_x.npy")), "--target", target});
     QCOMPARE(r.code, 1);
     QVERIFY2(r.err.contains(says) && r.err.contains(fix), qPrintable(r.err));
+}
+
+// A large model goes in pieces: each shows as progress ("sending NAME to TARGET: N of M MB"), and the
+// target keeps the whole file, checked by its SHA-256. Cancelled while sending, the run ends cancelled.
+void TestTargets::largeFileTravelsInPiecesWithProgress() {
+    const QString big = m_tmp.filePath("big_model.pt");
+    QFile::copy(QString::fromStdString(TWB_DATA("mlp_traced.pt")), big);
+    // 20 MB more in the archive's extra records (what torch.jit.save's _extra_files writes), which loading
+    // leaves alone.
+    QProcess py;
+    py.start("python3", {"-c",
+                         "import os, sys, zipfile\n"
+                         "z = zipfile.ZipFile(sys.argv[1], 'a')\n"
+                         "z.writestr(z.namelist()[0].split('/')[0] + '/extra/padding', os.urandom(20 << 20))\n",
+                         big});
+    if (!py.waitForFinished(60000) || py.exitCode() != 0) QSKIP("no python3 to pad a model with");
+    QVERIFY(QFileInfo(big).size() > 20 << 20);
+
+    twb::Model model = twb::Model::load(big.toStdString());
+    const std::vector<twb::InputSpec> specs{twb::InputSpec::parse(TWB_DATA("mlp_x.npy"))};
+    const twb::InputBinding binding = model.bindInputs(twb::readInputs(specs));
+    const QString cache = m_tmp.filePath("pieces_cache");
+    twb::Plan plan;
+    plan.configs = {twb::RunConfig::parse("jit=off,iters=5,warmup=1")};
+    plan.measurement.quick = true;
+    plan.measurement.worker =
+        twb::Target::parse(("cmd:env TWB_FILE_CACHE=" + cache + " " + m_exe + " worker").toStdString()).workerOptions();
+
+    // Cancelled as the first piece goes: nothing measured, and the run says so.
+    twb::PlanCallbacks stopAtOnce;
+    stopAtOnce.progress = [](int, const twb::Progress& p) { return p.phase.rfind("sending", 0) != 0; };
+    const twb::Report cancelled = twb::runPlan(model, specs, binding, plan, stopAtOnce);
+    for (const auto& r : cancelled.runs)
+        QVERIFY2(!r.ok && r.cancelled, r.error.c_str());
+    const QString sha = QString::fromStdString(twb::fileSha256(big.toStdString()));
+    const QString kept = cache + "/" + sha + "/big_model.pt";
+    QVERIFY2(!QFileInfo::exists(kept), "a file cut short was kept");
+
+    QStringList phases;
+    twb::PlanCallbacks callbacks;
+    callbacks.progress = [&](int, const twb::Progress& p) {
+        if (!phases.contains(QString::fromStdString(p.phase))) phases << QString::fromStdString(p.phase);
+        return true;
+    };
+    const twb::Report report = twb::runPlan(model, specs, binding, plan, callbacks);
+    QVERIFY2(report.runs.size() == 1 && report.runs[0].ok, qPrintable(QString::fromStdString(report.runs[0].error)));
+    const QStringList sending =
+        phases.filter(QRegularExpression("^sending big_model\\.pt to cmd:.*: \\d+ of " +
+                                         QString::number((QFileInfo(big).size() + (1 << 19)) >> 20) + " MB$"));
+    QVERIFY2(sending.size() >= 3, qPrintable(phases.join('\n'))); // 0, 8 and 16 of 20 MB
+    QCOMPARE(QString::fromStdString(twb::fileSha256(kept.toStdString())), sha);
+    QVERIFY(!QFileInfo::exists(kept + ".part"));
+}
+
+// Cancel over the link ends the target's worker, even mid-measurement, where it reads nothing until its
+// round ends: Ctrl+C stops torchwb, which reports what was measured; and torchwb killed outright leaves no
+// worker running on the target either.
+void TestTargets::cancelOverTheLinkEndsTheRemoteWorker() {
+    if (!m_ssh) QSKIP(qPrintable("no test sshd: " + m_whyNoSsh));
+    const QStringList args{"bench", QString::fromStdString(TWB_DATA("cnn_scripted.pt")), "-i",
+                           QString::fromStdString(TWB_DATA("cnn_x.npy")), "--processes", "1", "--rounds", "60",
+                           "--seconds", "60", "--target", "ssh://twbtest" + m_exe};
+    // The target's worker, once it has measured a round or more (four seconds of CPU; rounds of one second).
+    const auto measuring = [this] {
+        const QList<int> w = remoteWorkers();
+        return w.size() == 1 && cpuTicks(w.front()) > 400;
+    };
+    for (const int sig : {SIGINT, SIGKILL}) {
+        QVERIFY2(remoteWorkers().isEmpty(), "a worker of an earlier test is still running on the target");
+        QProcess bench;
+        bench.start(m_exe, args);
+        QVERIFY(bench.waitForStarted());
+        QTRY_VERIFY_WITH_TIMEOUT(measuring(), 60000);
+        ::kill(pid_t(bench.processId()), sig);
+        QVERIFY(bench.waitForFinished(30000));
+        if (sig == SIGINT) {
+            const QString out = QString::fromUtf8(bench.readAllStandardOutput() + bench.readAllStandardError());
+            QVERIFY2(bench.exitStatus() == QProcess::NormalExit && bench.exitCode() == 130, qPrintable(out));
+            QVERIFY2(out.contains("(cancelled)") && out.contains("samples in"), qPrintable(out));
+        }
+        QTRY_VERIFY_WITH_TIMEOUT(remoteWorkers().isEmpty(), 15000);
+    }
 }
 
 TWB_TEST_MAIN(TestTargets)

@@ -144,14 +144,17 @@ int runBench(const CLI::App& cmd, const BenchArgs& a, std::ostream& out, std::os
     twb::Report report =
         a.measure.targets.size() > 1
             ? twb::runPlanOnTargets(bound->model, bound->specs, bound->binding, plan, a.measure.targets,
-                                    planProgress(targetConfigs(configs, a.measure.targets), a.quiet, err))
-            : twb::runPlan(bound->model, bound->specs, bound->binding, plan, planProgress(configs, a.quiet, err));
+                                    planProgress(targetConfigs(configs, a.measure.targets), a.quiet, err),
+                                    stopOnInterrupt())
+            : twb::runPlan(bound->model, bound->specs, bound->binding, plan, planProgress(configs, a.quiet, err),
+                           stopOnInterrupt());
     out << targetsText(report);
     const auto& m = plan.measurement;
     out << "\nmeasured " << (m.quick ? "quickly: one worker process and one round per configuration (figures may "
                                         "not repeat in another run)"
                                       : "in " + std::to_string(m.processCount()) +
-                                            " worker processes per configuration, rounds interleaved in a shuffled "
+                                            (m.processCount() == 1 ? " worker process" : " worker processes") +
+                                            " per configuration, rounds interleaved in a shuffled "
                                             "order (seed " + std::to_string(m.seed) + ")")
         << "\n";
     out << "\n" << benchTable(report.runs);
@@ -183,7 +186,7 @@ int runBench(const CLI::App& cmd, const BenchArgs& a, std::ostream& out, std::os
         status = gate->verdict() == twb::GateVerdict::Regression ? 1 : 0;
         out << "verdict: " << report.gate.verdict << "\n";
     }
-    return status;
+    return interrupted() ? kInterrupted : status;
 }
 
 void addCompareOptions(CLI::App& cmd, CompareArgs& a) {

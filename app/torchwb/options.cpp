@@ -9,6 +9,7 @@
 
 #include <cctype>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <sstream>
 #include <sys/stat.h>
@@ -198,6 +199,38 @@ twb::Measurement MeasureOptions::measurement() const {
     }
     if (targets.size() == 1) m.worker = twb::Target::parse(targets.front()).workerOptions(m.worker);
     return m;
+}
+
+namespace {
+std::atomic<bool> g_interrupted{false};
+
+void onInterrupt(int sig) {
+    if (g_interrupted.exchange(true)) { // the second: at once
+        std::signal(sig, SIG_DFL);
+        std::raise(sig);
+        return;
+    }
+    static const char line[] = "\ntorchwb: stopping; what was measured is reported (again to quit at once)\n";
+    (void)!::write(2, line, sizeof line - 1);
+}
+} // namespace
+
+const std::atomic<bool>* stopOnInterrupt() {
+    static const bool installed = [] {
+        struct sigaction sa {};
+        sa.sa_handler = onInterrupt;
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = SA_RESTART;
+        ::sigaction(SIGINT, &sa, nullptr);
+        ::sigaction(SIGTERM, &sa, nullptr);
+        return true;
+    }();
+    (void)installed;
+    return &g_interrupted;
+}
+
+bool interrupted() {
+    return g_interrupted.load();
 }
 
 twb::ProgressFn terminalProgress(const std::string& label) {

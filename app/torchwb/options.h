@@ -2,6 +2,8 @@
 // and the run configuration flags.
 #pragma once
 
+#include <atomic>
+
 #include "twb/bench.h"
 #include "twb/config.h"
 #include "twb/input_spec.h"
@@ -82,6 +84,13 @@ std::vector<twb::RunConfig> targetConfigs(const std::vector<twb::RunConfig>& con
 // The bound inputs, one line each on `out` (unless `inputs` is false), and a warning on `err` for each
 // input whose dtype is not what the model's first use of it needs.
 void printBinding(const twb::InputBinding& binding, std::ostream& out, std::ostream& err, bool inputs = true);
+
+// The stop flag of a long command: the first Ctrl+C (SIGINT) or SIGTERM sets it, so the run stops and
+// what was measured is still reported; a second ends torchwb at once. Commands that stopped this way exit
+// with kInterrupted.
+const std::atomic<bool>* stopOnInterrupt();
+bool interrupted();
+constexpr int kInterrupted = 130;
 
 // Plan callbacks with a progress bar per configuration (none when quiet), cleared as each finishes;
 // `then` runs after each step too. The configurations must outlive the callbacks.

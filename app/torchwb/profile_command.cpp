@@ -217,7 +217,8 @@ int runProfile(const CLI::App& cmd, const ProfileArgs& a, std::ostream& out, std
     const twb::Report report = twb::runPlan(bound->model, bound->specs, bound->binding, plan,
                                             planProgress(configs, a.quiet, err, [&](const twb::PlanStep& step) {
                                                 if (step.hasProfile) profiles.push_back(step.profile);
-                                            }));
+                                            }),
+                                            stopOnInterrupt());
 
     int status = 0;
     for (const auto& p : profiles) {
@@ -241,7 +242,7 @@ int runProfile(const CLI::App& cmd, const ProfileArgs& a, std::ostream& out, std
         twb::writeReport(a.json, report);
         out << "wrote report " << a.json << "\n";
     }
-    return status;
+    return interrupted() ? kInterrupted : status;
 }
 
 } // namespace twb::cli

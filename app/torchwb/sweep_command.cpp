@@ -132,7 +132,7 @@ int runSweepCommand(const CLI::App& cmd, const SweepArgs& a, std::ostream& out, 
             return true;
         };
     const twb::WorkerOptions worker = a.target.empty() ? twb::WorkerOptions{} : twb::Target::parse(a.target).workerOptions();
-    const twb::SweepResult result = twb::runSweep(model, specs, a.inputs.readOptions(), options, callbacks, nullptr, worker);
+    const twb::SweepResult result = twb::runSweep(model, specs, a.inputs.readOptions(), options, callbacks, stopOnInterrupt(), worker);
     if (!a.quiet) err << "\r\033[K" << std::flush;
     out << "\n" << sweepText(result);
     if (a.apply && result.recommended >= 0) out << "\ntorchwb bench " << a.model << " " << result.applyFlags << "\n";
@@ -153,6 +153,7 @@ int runSweepCommand(const CLI::App& cmd, const SweepArgs& a, std::ostream& out, 
         writeText(a.csv, pointsCsv(result));
         out << "wrote points " << a.csv << "\n";
     }
+    if (interrupted()) return kInterrupted;
     return result.recommended >= 0 ? 0 : 1;
 }
 

@@ -115,7 +115,8 @@ int main(int argc, char** argv) {
     }
     if (when == "hello" && how == "version") {
         frame("{\"type\":\"hello\",\"protocol\":999}");
-        ::pause();
+        while (true) // until its client goes
+            nextRequest();
     }
     if (when == "hello") misbehave(how);
     frame("{\"type\":\"hello\",\"protocol\":" + std::to_string(twb::kWorkerProtocolVersion) + "}");

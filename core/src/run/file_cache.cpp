@@ -111,55 +111,86 @@ std::string cachedFile(const std::string& sha256, const std::string& name) {
     return path;
 }
 
-std::string storeFile(const std::string& sha256, const std::string& name, const std::string& bytes) {
+Upload::Upload(const std::string& sha256, const std::string& name, uint64_t size)
+    : m_sha(sha256), m_name(safeName(name)), m_size(size) {
     if (!validSha(sha256)) throw Error("a file was named by '" + sha256.substr(0, 80) + "', not a SHA-256");
-    if (sha256Hex(bytes) != sha256)
-        throw Error("the file " + safeName(name) + " arrived damaged: its SHA-256 is not the one sent with it");
-    const std::string root = cacheRoot();
-    makeDirs(root);
+    m_root = cacheRoot();
+    makeDirs(m_root);
     // Room first: the least recently used files leave until this one fits the bound.
     const uint64_t bound = cacheBound();
-    auto all = entries(root);
+    auto all = entries(m_root);
     std::sort(all.begin(), all.end(), [](const Entry& a, const Entry& b) { return a.used < b.used; });
     uint64_t total = 0;
     for (const auto& e : all)
         total += e.bytes;
     for (const auto& e : all) {
-        if (total + bytes.size() <= bound) break;
+        if (total + size <= bound) break;
+        if (e.dir == m_root + "/" + sha256) continue; // a piece of this file from an upload cut short
         removeEntry(e.dir);
         total -= e.bytes;
     }
-    const std::string dir = root + "/" + sha256;
+    const std::string dir = m_root + "/" + sha256;
     makeDirs(dir);
-    const std::string path = dir + "/" + safeName(name);
-    const std::string partial = path + ".part";
-    const int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) throw Error("the target cannot write " + partial + ": " + std::strerror(errno));
+    m_path = dir + "/" + m_name;
+    m_partial = m_path + ".part";
+    m_fd = ::open(m_partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (m_fd < 0) throw Error("the target cannot write " + m_partial + ": " + std::strerror(errno));
+}
+
+Upload::~Upload() {
+    if (m_fd >= 0) ::close(m_fd);
+    if (!m_done) ::unlink(m_partial.c_str());
+}
+
+void Upload::diskFull() {
+    ::close(m_fd);
+    m_fd = -1;
+    ::unlink(m_partial.c_str());
+    throw Error("the target's disk is full: " + std::to_string(m_size) + " bytes of " + m_name + " do not fit in " +
+                    m_root,
+                "free space there, or point TWB_FILE_CACHE at a larger disk on the target");
+}
+
+void Upload::append(uint64_t offset, const std::string& bytes) {
+    if (m_fd < 0) throw Error("the file " + m_name + " is no longer being received");
+    if (offset != m_received)
+        throw Error("a piece of " + m_name + " arrived at byte " + std::to_string(offset) + ", where " +
+                    std::to_string(m_received) + " was next");
+    if (bytes.size() > m_size - m_received)
+        throw Error("the file " + m_name + " arrived longer than the " + std::to_string(m_size) + " bytes announced");
     std::size_t written = 0;
     while (written < bytes.size()) {
-        const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+        const ssize_t n = ::write(m_fd, bytes.data() + written, bytes.size() - written);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {
             const int err = errno;
-            ::close(fd);
-            ::unlink(partial.c_str());
-            if (err == ENOSPC || err == EDQUOT)
-                throw Error("the target's disk is full: " + std::to_string(bytes.size()) + " bytes of " +
-                            safeName(name) + " do not fit in " + root,
-                            "free space there, or point TWB_FILE_CACHE at a larger disk on the target");
-            throw Error("the target cannot write " + partial + ": " + std::strerror(err));
+            if (err == ENOSPC || err == EDQUOT) diskFull();
+            throw Error("the target cannot write " + m_partial + ": " + std::strerror(err));
         }
         written += std::size_t(n);
     }
-    if (::fsync(fd) != 0 && errno == ENOSPC) {
-        ::close(fd);
-        ::unlink(partial.c_str());
-        throw Error("the target's disk is full: " + safeName(name) + " does not fit in " + root);
-    }
-    ::close(fd);
-    if (::rename(partial.c_str(), path.c_str()) != 0)
-        throw Error("the target cannot keep " + path + ": " + std::strerror(errno));
-    return path;
+    m_received += bytes.size();
+}
+
+std::string Upload::finish() {
+    if (m_received != m_size)
+        throw Error("the file " + m_name + " arrived cut short: " + std::to_string(m_received) + " of " +
+                    std::to_string(m_size) + " bytes");
+    if (::fsync(m_fd) != 0 && (errno == ENOSPC || errno == EDQUOT)) diskFull();
+    ::close(m_fd);
+    m_fd = -1;
+    if (fileSha256(m_partial) != m_sha)
+        throw Error("the file " + m_name + " arrived damaged: its SHA-256 is not the one sent with it");
+    if (::rename(m_partial.c_str(), m_path.c_str()) != 0)
+        throw Error("the target cannot keep " + m_path + ": " + std::strerror(errno));
+    m_done = true;
+    return m_path;
+}
+
+std::string storeFile(const std::string& sha256, const std::string& name, const std::string& bytes) {
+    Upload upload(sha256, name, bytes.size());
+    upload.append(0, bytes);
+    return upload.finish();
 }
 
 } // namespace twb::detail

@@ -252,12 +252,14 @@ public:
 private:
     bool cancelled() const { return m_cancelled || (m_stop && m_stop->load()); }
 
-    std::function<bool()> keepGoing(int index, const std::string& phase) {
-        return [this, index, phase] {
+    // `worker`: the one the exchange is with, whose file transfers to a target show as the phase.
+    std::function<bool()> keepGoing(int index, const std::string& phase, const WorkerProcess* worker = nullptr) {
+        return [this, index, phase, worker] {
             if (cancelled()) return false;
             if (m_callbacks.progress) {
                 Progress p;
-                p.phase = phase;
+                p.phase = worker ? worker->transfer() : std::string();
+                if (p.phase.empty()) p.phase = phase;
                 p.fraction = progressFraction(index);
                 if (!m_callbacks.progress(index, p)) m_cancelled = true;
             }
@@ -417,7 +419,7 @@ private:
             Frame frame = loadFor(e.modelFile);
             frame.header["slot"] = index;
             const Frame f = worker->request(frame, "load", m_plan.measurement.worker.firstCallTimeoutSeconds,
-                                            keepGoing(index, "loading"));
+                                            keepGoing(index, "loading", worker.get()));
             if (answeredError(f, e.record)) throw Error(e.record.error, e.record.errorDetail);
         });
     }

@@ -245,18 +245,20 @@ void WorkerProcess::failExited() {
     throw WorkerFailure(message, m_phase, 0, code, tail, fix);
 }
 
+void WorkerProcess::cancelled() {
+    // A worker that has not stopped within the grace period is killed.
+    ::kill(m_pid, SIGTERM);
+    if (!reap(m_options.cancelGraceSeconds)) kill();
+    reap(5);
+    throw WorkerFailure("cancelled during " + m_phase, m_phase, 0, 0, stderrTail(), {}, true);
+}
+
 Frame WorkerProcess::read(double timeoutSeconds, const std::function<bool()>& keepGoing) {
     const auto start = Clock::now();
     try {
         return m_reader->read([&] {
             drainStderr();
-            if (keepGoing && !keepGoing()) {
-                // Cancelled: a worker that has not stopped within the grace period is killed.
-                ::kill(m_pid, SIGTERM);
-                if (!reap(m_options.cancelGraceSeconds)) kill();
-                reap(5);
-                throw WorkerFailure("cancelled during " + m_phase, m_phase, 0, 0, stderrTail(), {}, true);
-            }
+            if (keepGoing && !keepGoing()) cancelled();
             if (timeoutSeconds > 0 && since(start) > timeoutSeconds)
                 fail("the worker gave no answer within " + secondsText(timeoutSeconds) + " during " + m_phase +
                          " and was stopped",
@@ -310,10 +312,40 @@ std::string WorkerProcess::sendFile(const std::string& path, double timeoutSecon
     // Asked first, so that a file the target already holds is not sent again.
     Frame answer = exchange({{{"type", "file"}, {"sha256", sha}, {"name", name}}, {}}, "sending " + name, timeoutSeconds, keepGoing);
     if (answer.type() == "file" && !answer.header.value("present", false)) {
-        std::string bytes = readWholeFile(path, kMaxPayloadBytes);
-        const uint64_t size = bytes.size();
-        answer = exchange({{{"type", "file"}, {"sha256", sha}, {"name", name}, {"size", size}}, std::move(bytes)},
-                          "sending " + name, timeoutSeconds, keepGoing);
+        // In pieces, so that a large file shows its progress, can be cancelled, and is never held whole
+        // on either side.
+        constexpr uint64_t kPiece = uint64_t(8) << 20;
+        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) fail("cannot read " + path + ": " + std::strerror(errno));
+        struct stat st{};
+        ::fstat(fd, &st);
+        const uint64_t size = uint64_t(st.st_size);
+        uint64_t offset = 0;
+        std::string piece;
+        try {
+            do {
+                piece.resize(std::size_t(std::min(kPiece, size - offset)));
+                std::size_t got = 0;
+                while (got < piece.size()) {
+                    const ssize_t n = ::pread(fd, piece.data() + got, piece.size() - got, off_t(offset + got));
+                    if (n < 0 && errno == EINTR) continue;
+                    if (n <= 0) fail("cannot read " + path + ": " + (n < 0 ? std::strerror(errno) : "it got shorter"));
+                    got += std::size_t(n);
+                }
+                m_sending = {name, offset, size};
+                if (keepGoing && !keepGoing()) cancelled(); // each piece shows, and may be the last
+                answer = exchange({{{"type", "file"}, {"sha256", sha}, {"name", name}, {"size", size}, {"offset", offset}},
+                                   piece},
+                                  "sending " + name, timeoutSeconds, keepGoing);
+                offset += piece.size();
+            } while (answer.type() == "file" && !answer.header.value("present", false) && offset < size);
+        } catch (...) {
+            ::close(fd);
+            m_sending = {};
+            throw;
+        }
+        ::close(fd);
+        m_sending = {};
     }
     if (answer.type() == "error")
         fail(where() + "could not take " + path + ": " + answer.header.value("message", std::string()),
@@ -322,6 +354,14 @@ std::string WorkerProcess::sendFile(const std::string& path, double timeoutSecon
     if (there.empty()) fail(where() + "did not keep " + path);
     m_sent[path] = there;
     return there;
+}
+
+std::string WorkerProcess::transfer() const {
+    if (m_sending.name.empty()) return {};
+    const auto mb = [](uint64_t b) { return std::to_string((b + (1u << 19)) >> 20); };
+    return "sending " + m_sending.name + " to " +
+           (m_options.targetName.empty() ? std::string("the worker") : m_options.targetName) + ": " +
+           mb(m_sending.sent) + " of " + mb(m_sending.size) + " MB";
 }
 
 std::string WorkerProcess::where() const {

@@ -58,6 +58,8 @@ public:
     // Says goodbye and waits for it to exit (killing it after the grace period).
     void close();
     const std::string& phase() const { return m_phase; }
+    // While a file is being sent to the target: "sending model.pt to HOST: 12 of 80 MB"; else "".
+    std::string transfer() const;
     pid_t pid() const { return m_pid; }
 
 private:
@@ -70,6 +72,7 @@ private:
     std::string where() const; // "the worker " or "the target HOST ", to begin messages
     [[noreturn]] void fail(const std::string& why, const std::string& fix = {});
     [[noreturn]] void failExited();
+    [[noreturn]] void cancelled(); // stops the worker (killed after the grace period) and says so
     void drainStderr();
     std::string stderrTail() const;
     void kill();
@@ -86,6 +89,11 @@ private:
     std::unique_ptr<FrameReader> m_reader;
     std::optional<WorkerHello> m_hello;
     std::map<std::string, std::string> m_sent; // our file → the target's copy
+    struct Sending {
+        std::string name;
+        uint64_t sent = 0, size = 0;
+    };
+    Sending m_sending; // the file being sent, if any
 };
 
 // The request that loads a model into a worker: its file, the bound inputs (when given) and, for a Model,

@@ -22,6 +22,7 @@
 #include <ATen/Parallel.h>
 #include <torch/script.h>
 
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstring>
@@ -30,7 +31,9 @@
 #include <memory>
 #include <optional>
 
+#include <poll.h>
 #include <sys/resource.h>
+#include <thread>
 #include <unistd.h>
 
 namespace twb {
@@ -108,6 +111,29 @@ ordered_json probe() {
     return {{"type", "probe"}, {"gemm_ns", gemm}, {"copy_ns", copy}};
 }
 
+// Whether the server is waiting for a request. A client never closes the stream while a request of its
+// is being served, unless it is gone (cancelled, killed, or its link dropped), so that is when a worker
+// busy with a model stops of itself: over SSH or a launcher nothing else would end it until it next wrote.
+std::atomic<bool> g_awaitingRequest{true};
+
+void watchForAGoneClient(int in) {
+    std::thread([in] {
+        while (true) {
+            pollfd p{in, POLLRDHUP, 0};
+            const int ready = ::poll(&p, 1, 250);
+            if (ready < 0 && errno != EINTR) return;
+            if (ready <= 0 || !(p.revents & (POLLHUP | POLLRDHUP | POLLERR))) continue;
+            if (g_awaitingRequest) { // its last requests are read first; the end of the stream ends it then
+                ::usleep(250000);
+                continue;
+            }
+            static const char line[] = "torchwb worker: the client went away mid-request; stopping\n";
+            (void)!::write(2, line, sizeof line - 1);
+            ::_exit(4);
+        }
+    }).detach();
+}
+
 class Server {
 public:
     Server(int in, int out)
@@ -123,13 +149,16 @@ public:
         while (true) {
             Frame request;
             try {
-                request = m_reader.read();
+                request = receive();
             } catch (const detail::ProtocolError& e) {
                 if (std::string(e.what()) == "eof") return 0;
                 std::fprintf(stderr, "torchwb worker: %s\n", e.what());
                 return 2;
             }
-            if (request.type() == "bye") return 0;
+            if (request.type() == "bye") {
+                g_awaitingRequest = true; // leaving as asked: the stream's end is expected now
+                return 0;
+            }
             Frame reply;
             try {
                 reply = handle(request);
@@ -156,6 +185,12 @@ private:
     static constexpr int kMaxSlots = 4096;
 
     bool send(const Frame& f) { return detail::writeFrame(m_out, f); }
+    Frame receive() {
+        g_awaitingRequest = true;
+        Frame f = m_reader.read();
+        g_awaitingRequest = false;
+        return f;
+    }
 
     // Phase changes as the harness reports them, so a client that loses the worker knows where.
     ProgressFn phases() {
@@ -172,16 +207,25 @@ private:
         const std::string type = request.type();
         const ordered_json& h = request.header;
         if (type == "probe") return {probe(), {}};
-        if (type == "file") { // a file sent to a target: looked up by its SHA-256, or kept when it comes
+        if (type == "file") { // a file sent to a target: looked up by its SHA-256, or kept as its pieces come
             const std::string sha = h.value("sha256", std::string()), name = h.value("name", std::string());
-            std::string path = detail::cachedFile(sha, name);
-            if (path.empty() && h.contains("size")) {
-                if (request.payload.size() != h.value("size", uint64_t(0)))
-                    throw Error("the file " + name + " arrived cut short: " + std::to_string(request.payload.size()) +
-                                " of " + std::to_string(h.value("size", uint64_t(0))) + " bytes");
-                path = detail::storeFile(sha, name, request.payload);
+            if (!h.contains("size")) {
+                const std::string path = detail::cachedFile(sha, name);
+                return {{{"type", "file"}, {"present", !path.empty()}, {"path", path}}, {}};
             }
-            return {{{"type", "file"}, {"present", !path.empty()}, {"path", path}}, {}};
+            const uint64_t size = h.value("size", uint64_t(0)), offset = h.value("offset", uint64_t(0));
+            if (offset == 0 || !m_upload || m_upload->sha256() != sha)
+                m_upload = std::make_unique<detail::Upload>(sha, name, size);
+            try {
+                m_upload->append(offset, request.payload);
+            } catch (...) {
+                m_upload.reset();
+                throw;
+            }
+            if (m_upload->received() < size)
+                return {{{"type", "file"}, {"present", false}, {"received", m_upload->received()}}, {}};
+            const auto upload = std::move(m_upload);
+            return {{{"type", "file"}, {"present", true}, {"path", upload->finish()}}, {}};
         }
         if (type == "libraries") { // operator libraries, loaded before any model as the client loaded them
             for (const auto& path : h.value("paths", std::vector<std::string>()))
@@ -304,7 +348,7 @@ private:
         std::atomic<bool> stop{false};
         auto exchange = [&](const Frame& f) {
             if (!send(f)) throw Error("the client went away");
-            const Frame reply = m_reader.read();
+            const Frame reply = receive();
             if (reply.type() == "sweep_stop")
                 stop = true;
             else if (reply.type() != "sweep_next")
@@ -338,6 +382,7 @@ private:
     detail::FrameReader m_reader;
     int m_out;
     std::map<int, Slot> m_slots;
+    std::unique_ptr<detail::Upload> m_upload; // a file arriving in pieces
 };
 
 } // namespace
@@ -356,6 +401,7 @@ int serveWorker(int inFd, int outFd, int64_t memoryLimitBytes) {
         ::dup2(2, 1);
     }
     installCrashHandlers();
+    watchForAGoneClient(inFd);
     return Server(inFd, outFd).serve();
 }
 
