@@ -88,6 +88,7 @@ private slots:
     void crashingConfigurationIsAFailedRow();
     void profileOfAttentionUnderFreezeSurvives();
     void runOnTwoTargetsLabelsEveryResult();
+    void cudaIsOfferedWhereTheTargetHasIt();
     // Last: a library loaded stays loaded in this process, and every later worker would load it too.
     void operatorLibraryIsOfferedLoadedAndRemembered();
 
@@ -1014,6 +1015,24 @@ void TestUi::runOnTwoTargetsLabelsEveryResult() {
         QVERIFY2(std::any_of(labels.begin(), labels.end(), [&](const QString& l) { return l.endsWith(" @ local:" + exe); }),
                  qPrintable(QStringList(labels.values()).join("; ")));
         QVERIFY(std::any_of(labels.begin(), labels.end(), [](const QString& l) { return l.endsWith(" @ local"); }));
+        // The Statistics table compares each configuration with the same one on the first target too.
+        const auto* stats = w.resultsPanel()->statsModel();
+        QCOMPARE(stats->headerData(3, Qt::Horizontal, Qt::DisplayRole).toString(), QString("vs first target"));
+        int across = 0;
+        for (int row = 0; row < stats->rowCount(); ++row) {
+            const QString label = stats->index(row, 0).data().toString();
+            const QString cell = stats->index(row, 3).data().toString();
+            if (label.endsWith(" @ local:" + exe)) {
+                ++across;
+                QVERIFY2(cell.contains("outputs match") && cell.contains("×"), qPrintable(cell));
+                QVERIFY2(stats->index(row, 3).data(Qt::ToolTipRole).toString().contains(" than ") ||
+                             stats->index(row, 3).data(Qt::ToolTipRole).toString().contains("no significant"),
+                         qPrintable(stats->index(row, 3).data(Qt::ToolTipRole).toString()));
+            } else {
+                QCOMPARE(cell, QString("first target"));
+            }
+        }
+        QCOMPARE(across, 2);
 
         QSignalSpy checked(&w, &MainWindow::targetChecked);
         QTimer::singleShot(0, &w, [&] {
@@ -1048,6 +1067,30 @@ void TestUi::runOnTwoTargetsLabelsEveryResult() {
     }
     MainWindow clean;
     QVERIFY(clean.targets().isEmpty());
+}
+
+// A configuration whose target has CUDA may choose it, though this machine has none: the target is checked
+// when it is chosen (here a worker that introduces itself with a GPU), and the Device field follows.
+void TestUi::cudaIsOfferedWhereTheTargetHasIt() {
+    if (twb::buildInfo().cudaAvailable) QSKIP("this machine has CUDA: nothing to tell apart");
+    const QString gpuBox = "cmd:" + qEnvironmentVariable("TWB_FAKE_WORKER") + " hello cuda";
+    QSettings().setValue("targets", QStringList{gpuBox});
+    MainWindow w;
+    w.configPanel()->setConfigs(quick());
+    QVERIFY(!w.configPanel()->cudaSelectable());
+    auto* target = w.configPanel()->findChild<QComboBox*>("configTarget");
+    auto* device = w.configPanel()->findChild<QComboBox*>("configDevice");
+    QVERIFY(target && device);
+    target->setCurrentIndex(target->findData(gpuBox));
+    QTRY_VERIFY_WITH_TIMEOUT(w.configPanel()->cudaSelectable(), 20000);
+    QVERIFY2(device->toolTip().contains("NVIDIA H200"), qPrintable(device->toolTip()));
+    device->setCurrentIndex(device->findText("cuda"));
+    QCOMPARE(QString::fromStdString(w.configPanel()->configs()[0].device), QString("cuda"));
+    // Back on this build, CUDA is not offered, and says why; the configuration keeps what it says.
+    target->setCurrentIndex(target->findData(QString()));
+    QVERIFY(!w.configPanel()->cudaSelectable());
+    QVERIFY2(device->toolTip().contains("this build"), qPrintable(device->toolTip()));
+    QSettings().remove("targets");
 }
 
 void TestUi::operatorLibraryIsOfferedLoadedAndRemembered() {

@@ -44,19 +44,8 @@ ConfigPanel::ConfigPanel(QWidget* parent)
     m_name = new QLineEdit;
     m_name->setPlaceholderText(tr("a label (optional)"));
     m_device = new QComboBox;
-    const twb::BuildInfo build = twb::buildInfo();
+    m_device->setObjectName(QStringLiteral("configDevice"));
     m_device->addItem(QStringLiteral("cpu"));
-    auto* items = qobject_cast<QStandardItemModel*>(m_device->model());
-    const int cudaCount = std::max(build.cudaDevices, 1);
-    for (int i = 0; i < cudaCount; ++i) {
-        m_device->addItem(i == 0 ? QStringLiteral("cuda") : QStringLiteral("cuda:%1").arg(i));
-        if (!build.cudaAvailable) {
-            QStandardItem* item = items->item(m_device->count() - 1);
-            item->setFlags(item->flags() & ~Qt::ItemIsEnabled);
-            item->setToolTip(QString::fromStdString(build.cudaStatus));
-        }
-    }
-    m_device->setToolTip(QString::fromStdString(build.cudaStatus));
     m_jit = new QComboBox;
     m_jit->addItem(tr("off"), "off");
     m_jit->addItem(tr("freeze"), "freeze");
@@ -167,6 +156,75 @@ void ConfigPanel::setPackage(bool package) {
     }
 }
 
+void ConfigPanel::setRunTargets(const QStringList& targets) {
+    m_runTargets = targets;
+    updateDevices();
+}
+
+void ConfigPanel::setTargetDevices(const QString& target, bool reached, const QStringList& cudaDevices,
+                                   const QString& why) {
+    m_targetDevices[target] = {true, reached, cudaDevices, why};
+    updateDevices();
+}
+
+void ConfigPanel::updateDevices() {
+    const int row = m_list->currentRow();
+    QStringList where;
+    if (row >= 0 && row < m_configs.size() && !m_configs[row].target.empty())
+        where << QString::fromStdString(m_configs[row].target);
+    else
+        where = m_runTargets;
+    if (where.isEmpty()) where << QStringLiteral("local");
+    // Which of them have CUDA, and how many devices the most has; why not, for those without.
+    const twb::BuildInfo build = twb::buildInfo();
+    int devices = 0;
+    QStringList with, without, checking;
+    for (const QString& t : where) {
+        if (t == "local") {
+            if (build.cudaAvailable) {
+                devices = std::max(devices, build.cudaDevices);
+                with << tr("this build: %1 CUDA device(s)").arg(build.cudaDevices);
+            } else {
+                without << tr("this build: %1").arg(QString::fromStdString(build.cudaStatus));
+            }
+            continue;
+        }
+        const auto known = m_targetDevices.constFind(t);
+        if (known == m_targetDevices.constEnd()) {
+            m_targetDevices[t] = {}; // asked once
+            checking << t;
+            emit targetDevicesNeeded(t);
+        } else if (!known->known) {
+            checking << t;
+        } else if (!known->cuda.isEmpty()) {
+            devices = std::max(devices, int(known->cuda.size()));
+            with << tr("%1: %2").arg(t, known->cuda.join(", "));
+        } else {
+            without << (known->reached ? tr("%1: no usable CUDA").arg(t) : tr("%1 cannot be reached: %2").arg(t, known->why));
+        }
+    }
+    QStringList lines = with;
+    lines << without;
+    for (const QString& t : checking) lines << tr("%1: checking its devices…").arg(t);
+    const QString why = lines.join('\n');
+
+    const bool wasLoading = m_loading;
+    m_loading = true;
+    const QString current = m_device->currentText();
+    while (m_device->count() > 1) m_device->removeItem(1);
+    auto* items = qobject_cast<QStandardItemModel*>(m_device->model());
+    for (int i = 0; i < std::max(devices, 1); ++i) {
+        m_device->addItem(i == 0 ? QStringLiteral("cuda") : QStringLiteral("cuda:%1").arg(i));
+        QStandardItem* item = items->item(m_device->count() - 1);
+        if (devices == 0) item->setFlags(item->flags() & ~Qt::ItemIsEnabled);
+        item->setToolTip(why);
+    }
+    if (m_device->findText(current) < 0) m_device->addItem(current); // keep what the configuration says
+    m_device->setCurrentIndex(m_device->findText(current));
+    m_device->setToolTip(why);
+    m_loading = wasLoading;
+}
+
 bool ConfigPanel::cudaSelectable() const {
     auto* items = qobject_cast<QStandardItemModel*>(m_device->model());
     return m_device->count() > 1 && (items->item(1)->flags() & Qt::ItemIsEnabled);
@@ -218,6 +276,7 @@ void ConfigPanel::select(int row) {
     if (!target.isEmpty() && m_target->findData(target) < 0) m_target->addItem(target, target);
     m_target->setCurrentIndex(m_target->findData(target));
     m_loading = false;
+    updateDevices();
 }
 
 void ConfigPanel::editorChanged() {
@@ -235,7 +294,10 @@ void ConfigPanel::editorChanged() {
     const bool byCount = m_measure->currentData().toString() == "iters";
     c.iterations = byCount ? m_iterations->value() : 0;
     c.seconds = m_seconds->value();
-    c.target = m_target->currentData().toString().toStdString();
+    const std::string target = m_target->currentData().toString().toStdString();
+    const bool moved = target != c.target;
+    c.target = target;
+    if (moved) updateDevices();
     m_iterations->setEnabled(byCount);
     m_seconds->setEnabled(!byCount);
     m_list->item(row)->setText((row == 0 ? tr("baseline: ") : QString()) + QString::fromStdString(c.label()));

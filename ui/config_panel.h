@@ -5,6 +5,8 @@
 
 #include "twb/config.h"
 
+#include <QMap>
+#include <QStringList>
 #include <QVector>
 #include <QWidget>
 
@@ -29,11 +31,20 @@ public:
     bool packageMode() const { return m_package; }
     static QVector<twb::RunConfig> defaults();
     bool cudaSelectable() const;
+    // Where the configurations run when they name no target (the File → Targets ticks; empty: this build),
+    // and what a target's check found: its CUDA devices by name (empty: none usable), or why it failed.
+    // The Device field offers CUDA when a configuration's target has it.
+    void setRunTargets(const QStringList& targets);
+    void setTargetDevices(const QString& target, bool reached, const QStringList& cudaDevices, const QString& why);
 
 signals:
     void changed();
+    // A target's devices are not known yet: check it (MainWindow answers with setTargetDevices).
+    void targetDevicesNeeded(const QString& target);
 
 private:
+    // The CUDA entries of the Device field, for the selected configuration's targets.
+    void updateDevices();
     void select(int row);
     void editorChanged();
     void refreshList();
@@ -53,6 +64,13 @@ private:
     QDoubleSpinBox* m_seconds;
     bool m_loading = false;
     bool m_package = false;
+    QStringList m_runTargets;
+    struct TargetDevices {
+        bool known = false, reached = false;
+        QStringList cuda;
+        QString why;
+    };
+    QMap<QString, TargetDevices> m_targetDevices; // by target, as checked (or being checked)
 };
 
 } // namespace twbui

@@ -169,10 +169,24 @@ QVariant LeafTableModel::data(const QModelIndex& index, int role) const {
 
 // ---------------------------------------------------------------- statistics
 
+namespace {
+// "1.31× faster (CI 1.27–1.35)", or "no significant difference (1.02×)".
+QString speedupText(const twb::LatencyComparison& c) {
+    if (!c.significant) return StatsTableModel::tr("no significant difference (%1×)").arg(c.speedup, 0, 'f', 2);
+    const bool faster = c.speedup >= 1;
+    return StatsTableModel::tr("%1× %2 (CI %3–%4)")
+        .arg(faster ? c.speedup : 1 / c.speedup, 0, 'f', 2)
+        .arg(faster ? StatsTableModel::tr("faster") : StatsTableModel::tr("slower"))
+        .arg(faster ? c.ciLow : 1 / c.ciHigh, 0, 'f', 2)
+        .arg(faster ? c.ciHigh : 1 / c.ciLow, 0, 'f', 2);
+}
+} // namespace
+
 const std::vector<QString>& StatsTableModel::headers() const {
     static const std::vector<QString> h{
-        tr("Configuration"), tr("Median"),  tr("vs baseline"), tr("p90"),     tr("p99"),     tr("Mean ± SD"),
-        tr("Median 95% CI"), tr("Items/s"), tr("First call"),  tr("Prepare"), tr("Samples"), tr("Warnings")};
+        tr("Configuration"), tr("Median"),  tr("vs baseline"), tr("vs first target"), tr("p90"),
+        tr("p99"),           tr("Mean ± SD"), tr("Median 95% CI"), tr("Items/s"),  tr("First call"),
+        tr("Prepare"),       tr("Samples"),   tr("Warnings")};
     return h;
 }
 
@@ -183,8 +197,11 @@ QVariant StatsTableModel::data(const QModelIndex& index, int role) const {
     const auto& s = r.stats;
     if (role == Qt::ToolTipRole) {
         if (!r.ok) return QString::fromStdString(r.error + "\n" + twb::failureText(r)).trimmed();
+        if (index.column() == 0) return QString::fromStdString(r.label);
         if (index.column() == 2 && row.vsBaseline) return QString::fromStdString(row.vsBaseline->verdict);
-        if (index.column() == 11) {
+        if (index.column() == 3 && row.vsFirstTarget)
+            return QString::fromStdString(row.vsFirstTarget->verdict) + "\n" + row.outputsVsFirstTarget;
+        if (index.column() == 12) {
             QStringList w;
             for (const auto& x : r.warnings)
                 w << QString::fromStdString(x);
@@ -204,33 +221,27 @@ QVariant StatsTableModel::data(const QModelIndex& index, int role) const {
         return duration(s.median);
     case 2:
         if (row.baseline) return tr("baseline");
-        if (!row.vsBaseline) return QStringLiteral("–");
-        if (!row.vsBaseline->significant)
-            return tr("no significant difference (%1×)").arg(row.vsBaseline->speedup, 0, 'f', 2);
-        return tr("%1× %2 (CI %3–%4)")
-            .arg(row.vsBaseline->speedup >= 1 ? row.vsBaseline->speedup : 1 / row.vsBaseline->speedup, 0, 'f',
-                 2)
-            .arg(row.vsBaseline->speedup >= 1 ? tr("faster") : tr("slower"))
-            .arg(row.vsBaseline->speedup >= 1 ? row.vsBaseline->ciLow : 1 / row.vsBaseline->ciHigh, 0, 'f', 2)
-            .arg(row.vsBaseline->speedup >= 1 ? row.vsBaseline->ciHigh : 1 / row.vsBaseline->ciLow, 0, 'f',
-                 2);
+        return row.vsBaseline ? speedupText(*row.vsBaseline) : QStringLiteral("–");
     case 3:
-        return duration(s.percentile(90));
+        if (!row.vsFirstTarget) return row.firstTarget.isEmpty() ? QStringLiteral("–") : tr("first target");
+        return speedupText(*row.vsFirstTarget) + " · " + row.outputsVsFirstTarget;
     case 4:
-        return duration(s.percentile(99));
+        return duration(s.percentile(90));
     case 5:
-        return duration(s.mean) + " ± " + duration(s.stddev);
+        return duration(s.percentile(99));
     case 6:
-        return duration(s.medianCiLow) + " – " + duration(s.medianCiHigh);
+        return duration(s.mean) + " ± " + duration(s.stddev);
     case 7:
-        return QString::number(r.throughput, 'f', 1);
+        return duration(s.medianCiLow) + " – " + duration(s.medianCiHigh);
     case 8:
-        return duration(r.firstCallNs);
+        return QString::number(r.throughput, 'f', 1);
     case 9:
-        return duration(r.prepareSeconds * 1e9);
+        return duration(r.firstCallNs);
     case 10:
-        return QString::number(s.count);
+        return duration(r.prepareSeconds * 1e9);
     case 11:
+        return QString::number(s.count);
+    case 12:
         return r.warnings.empty() ? QString() : QString::fromStdString(r.warnings.front());
     }
     return {};

@@ -93,6 +93,10 @@ struct StatsRow {
     twb::RunRecord record;
     std::optional<twb::LatencyComparison> vsBaseline;
     bool baseline = false; // the configuration the others are compared with
+    // A plan run on several targets: this configuration against the same one on the first target, and
+    // whether their outputs agree.
+    std::optional<twb::LatencyComparison> vsFirstTarget;
+    QString firstTarget, outputsVsFirstTarget;
 };
 
 class StatsTableModel : public SnapshotTableModel<StatsRow> {

@@ -346,14 +346,22 @@ void JobRunner::checkTarget(const QString& target) {
     m_short->start(JobKind::Target, this, [target](const JobTracker::Context<JobRunner>& ctx) {
         bool ok = false;
         QString text;
+        QStringList cuda;
         try {
-            text = QString::fromStdString(twb::checkTarget(twb::Target::parse(target.toStdString())).text);
+            const twb::TargetCheck check = twb::checkTarget(twb::Target::parse(target.toStdString()));
+            text = QString::fromStdString(check.text);
+            const twb::EnvironmentInfo& env = check.hello.environment;
+            if (env.cudaAvailable) {
+                for (const auto& d : env.cudaDevices) cuda << QString::fromStdString(d);
+                if (cuda.isEmpty()) cuda << QStringLiteral("cuda");
+            }
             ok = true;
         } catch (const twb::Error& e) {
             text = QString::fromUtf8(e.what());
             if (!e.detail().empty()) text += "\n\n" + QString::fromStdString(e.detail()).trimmed();
         }
-        ctx.deliver([target, ok, text](JobRunner* r) { emit r->targetChecked(target, ok, text); });
+        // Every check's answer arrives: each is about its own target, and none makes another stale.
+        ctx.deliverAlways([target, ok, text, cuda](JobRunner* r) { emit r->targetChecked(target, ok, text, cuda); });
     });
 }
 

@@ -85,7 +85,8 @@ signals:
     void reportRead(const twb::Report& report, const QString& path, const QString& error); // error empty: read
     void failed(const QString& message);
     // ok: `text` is the target's protocol, build and machine; else why it failed, with the fix.
-    void targetChecked(const QString& target, bool ok, const QString& text);
+    // cudaDevices: the target's CUDA devices, by name; empty where it has no usable CUDA.
+    void targetChecked(const QString& target, bool ok, const QString& text, const QStringList& cudaDevices);
 
 private:
     // The end of every measuring job: what `work` threw, as failed, then allFinished, always.

@@ -100,6 +100,13 @@ MainWindow::MainWindow(QWidget* parent)
     statusBar()->addPermanentWidget(m_cancelButton);
     buildMenus();
     setRunning(false);
+    // The Device field offers CUDA where a configuration's target has it: targets are checked as they
+    // are chosen, off the GUI thread.
+    connect(m_configs, &ConfigPanel::targetDevicesNeeded, m_runner, &JobRunner::checkTarget);
+    connect(m_runner, &JobRunner::targetChecked, m_configs,
+            [this](const QString& t, bool ok, const QString& text, const QStringList& cuda) {
+                m_configs->setTargetDevices(t, ok, cuda, text.section('\n', 0, 0));
+            });
     setTargets(QSettings().value(QStringLiteral("targetsUsed")).toStringList()); // where Run measured last
 
     connect(m_cancelButton, &QToolButton::clicked, this, &MainWindow::cancel);
@@ -158,7 +165,10 @@ MainWindow::MainWindow(QWidget* parent)
     });
     connect(m_runner, &JobRunner::reportRead, this, &MainWindow::showReport);
     connect(m_runner, &JobRunner::sessionRead, this, &MainWindow::applySession);
-    connect(m_runner, &JobRunner::planFinished, this, [this](const twb::Report& report) { m_report = report; });
+    connect(m_runner, &JobRunner::planFinished, this, [this](const twb::Report& report) {
+        m_report = report;
+        if (!m_profiling && !m_sweeping) m_results->showAcrossTargets(report);
+    });
     connect(m_runner, &JobRunner::allFinished, this, [this](bool cancelled) {
         setRunning(false);
         if (m_sweeping) {
@@ -548,6 +558,7 @@ void MainWindow::setTargets(const QStringList& targets) {
     // Only this build is what no target means.
     if (valid == QStringList{QStringLiteral("local")}) valid.clear();
     m_runner->setTargets(valid);
+    m_configs->setRunTargets(valid);
     QSettings().setValue(QStringLiteral("targetsUsed"), valid);
 }
 
@@ -610,7 +621,8 @@ void MainWindow::editTargets() {
     });
     // The answer comes from the job thread; the dialog shows it while it is open.
     auto connection = connect(m_runner, &JobRunner::targetChecked, &dialog,
-                              [this, result](const QString& t, bool ok, const QString& text) {
+                              [this, list, result](const QString& t, bool ok, const QString& text) {
+                                  if (!list->currentItem() || list->currentItem()->text() != t) return;
                                   result->setPlainText((ok ? QString() : tr("%1 cannot be used:\n").arg(t)) + text);
                                   emit targetChecked(t, ok, text);
                               });

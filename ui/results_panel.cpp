@@ -7,6 +7,8 @@
 
 #include "twb/stats.h"
 
+#include <set>
+
 #include <QComboBox>
 #include <QDoubleValidator>
 #include <QEvent>
@@ -83,6 +85,7 @@ ResultsPanel::ResultsPanel(QWidget* parent)
     auto* sl = new QVBoxLayout(statsPage);
     m_stats = new StatsTableModel(this);
     m_statsView = makeTable(m_stats);
+    m_statsView->setTextElideMode(Qt::ElideMiddle);
     m_warnings = new QPlainTextEdit;
     m_warnings->setReadOnly(true);
     m_warnings->setMaximumHeight(140);
@@ -180,6 +183,7 @@ void ResultsPanel::changeEvent(QEvent* event) {
 }
 
 void ResultsPanel::reset() {
+    m_acrossTargets.clear();
     m_runs.erase(
         std::remove_if(m_runs.begin(), m_runs.end(), [](const RunSnapshot& r) { return r.origin.isEmpty(); }),
         m_runs.end());
@@ -189,6 +193,22 @@ void ResultsPanel::reset() {
     redrawCharts();
     refreshTables();
     refreshOutputChoices();
+}
+
+void ResultsPanel::showAcrossTargets(const twb::Report& report) {
+    m_acrossTargets.clear();
+    m_firstTarget.clear();
+    for (const auto& c : report.comparisons) {
+        const auto& a = report.runs[std::size_t(c.baseline)];
+        const auto& b = report.runs[std::size_t(c.candidate)];
+        if (a.target == b.target) continue;
+        m_firstTarget = QString::fromStdString(a.target);
+        const QString outputs = !c.hasOutputs          ? tr("outputs not compared")
+                                : c.outputs.allclose ? tr("outputs match")
+                                                     : tr("outputs differ: %1").arg(QString::fromStdString(c.outputs.summary));
+        m_acrossTargets[b.label] = {c.latency, outputs};
+    }
+    refreshTables();
 }
 
 void ResultsPanel::addRun(const RunSnapshot& run) {
@@ -209,11 +229,19 @@ QString ResultsPanel::comparisonVerdict() const {
 void ResultsPanel::refreshTables() {
     std::vector<StatsRow> rows;
     QString warnings;
-    bool first = true;
+    std::set<std::string> targets; // each target's first configuration is the baseline there
     for (const auto& r : m_runs) {
-        StatsRow row{r.record, std::nullopt, first && r.origin.isEmpty()};
-        first = false;
+        const bool first = r.origin.isEmpty() && targets.insert(r.record.target).second;
+        StatsRow row{r.record, std::nullopt, first, std::nullopt, {}, {}};
         if (r.hasComparison) row.vsBaseline = r.vsBaseline;
+        if (r.origin.isEmpty() && !m_acrossTargets.empty()) {
+            row.firstTarget = m_firstTarget;
+            const auto across = m_acrossTargets.find(r.record.label);
+            if (across != m_acrossTargets.end()) {
+                row.vsFirstTarget = across->second.latency;
+                row.outputsVsFirstTarget = across->second.outputs;
+            }
+        }
         rows.push_back(row);
         for (const auto& w : r.record.warnings)
             warnings += runName(r) + ": " + QString::fromStdString(w) + "\n";
@@ -222,7 +250,10 @@ void ResultsPanel::refreshTables() {
                         QString::fromStdString(twb::failureText(r.record));
     }
     m_stats->setRows(rows);
+    m_statsView->setColumnHidden(3, m_acrossTargets.empty()); // only for plans run on several targets
     m_statsView->resizeColumnsToContents();
+    // Long names (a target's path) are elided in the middle, so that the figures stay in view.
+    m_statsView->setColumnWidth(0, std::min(m_statsView->columnWidth(0), 340));
     m_warnings->setPlainText(warnings);
 }
 

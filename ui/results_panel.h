@@ -8,7 +8,13 @@
 
 #include <QWidget>
 
+#include <map>
+#include <string>
 #include <vector>
+
+namespace twb {
+struct Report;
+}
 
 class QComboBox;
 class QCustomPlot;
@@ -27,6 +33,9 @@ public:
     explicit ResultsPanel(QWidget* parent = nullptr);
     void reset();
     void addRun(const RunSnapshot& run);
+    // A plan run on several targets has finished: each configuration's row says how it compares with the
+    // same configuration on the first target (latency, measured in separate processes, and outputs).
+    void showAcrossTargets(const twb::Report& report);
     void showComparison(const ComparisonSnapshot& comparison);
     void showComparisonError(const QString& message);
     const std::vector<RunSnapshot>& runs() const { return m_runs; }
@@ -61,6 +70,12 @@ private:
     void tooltip(QCustomPlot* plot, QMouseEvent* event);
 
     std::vector<RunSnapshot> m_runs;
+    struct AcrossTargets {
+        twb::LatencyComparison latency;
+        QString outputs;
+    };
+    std::map<std::string, AcrossTargets> m_acrossTargets; // by run label, for plans run on several targets
+    QString m_firstTarget;
     QTabWidget* m_tabs;
     QCustomPlot* m_timeline;
     QCustomPlot* m_distribution;

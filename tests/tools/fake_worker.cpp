@@ -6,6 +6,7 @@
 //   fake_worker REQUEST segv|abort|exit3|hang|garbage|oversize|silent
 //   fake_worker hello version         (says hello with protocol 999)
 //   fake_worker hello garbage         (writes text instead of its hello)
+//   fake_worker hello cuda            (introduces itself as a worker on a machine with a CUDA device)
 //   fake_worker worker                (as TWB_WORKER: "REQUEST HOW [MARK]" from $TWB_FAKE_FAULT; with MARK,
 //                                      only a request whose header contains it misbehaves)
 #include "twb/worker.h"
@@ -118,8 +119,15 @@ int main(int argc, char** argv) {
         while (true) // until its client goes
             nextRequest();
     }
-    if (when == "hello") misbehave(how);
-    frame("{\"type\":\"hello\",\"protocol\":" + std::to_string(twb::kWorkerProtocolVersion) + "}");
+    const std::string protocol = "\"protocol\":" + std::to_string(twb::kWorkerProtocolVersion);
+    if (when == "hello" && how == "cuda") // a target with a GPU, for a client on a machine without one
+        frame("{\"type\":\"hello\"," + protocol +
+              ",\"environment\":{\"libtorch\":\"2.14.1\",\"cuda_compiled\":true,\"cuda_available\":true,"
+              "\"cuda_version\":\"13.0\",\"cuda_devices\":[\"NVIDIA H200 (139 GiB)\"]}}");
+    else if (when == "hello")
+        misbehave(how);
+    else
+        frame("{\"type\":\"hello\"," + protocol + "}");
     while (true) {
         const std::string type = nextRequest();
         if (type == when && lastHeader.find(mark) != std::string::npos) misbehave(how);
