@@ -63,6 +63,7 @@ get_target_property(_twb_torch_cpu torch_cpu IMPORTED_LOCATION_RELEASE)
 if(NOT _twb_torch_cpu)
   get_target_property(_twb_torch_cpu torch_cpu IMPORTED_LOCATION_NONE)
 endif()
+get_filename_component(TWB_LIBTORCH_LIBDIR "${_twb_torch_cpu}" DIRECTORY) # where its libraries lie
 foreach(_twb_lib IN ITEMS "${TORCH_LIBRARY}" "${_twb_torch_cpu}")
   get_filename_component(_twb_lib_real "${_twb_lib}" REALPATH)
   get_filename_component(_twb_prefix_real "${TWB_LIBTORCH_LOCATION}" REALPATH)

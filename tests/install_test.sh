@@ -3,20 +3,31 @@
 # dependencies (from dpkg-shlibdeps) resolve, unpacks it into a temporary root,
 # runs what it installed — torchwb on the installed sample, the GUI's
 # self-test on the offscreen platform — checks the desktop integration files,
-# then removes it. Usage: tests/install_test.sh BUILD_DIR
+# then removes it. A package of the distribution's LibTorch depends on its
+# package; any other carries its LibTorch, which the installed programs must
+# load from the package, whatever LibTorch the system has.
+# Usage: tests/install_test.sh BUILD_DIR [CPACK [distribution|bundled]]
 set -eu
 BUILD=$(cd "$1" && pwd)
+CPACK=${2:-cpack}
+LIBTORCH=${3:-distribution}
 cd "$BUILD"
 passed=0
 check() { passed=$((passed + 1)); echo "ok: $1"; }
 
 rm -f torch-workbench_*.deb
-cpack -G DEB > cpack.log 2>&1 || { cat cpack.log; exit 1; }
+"$CPACK" -G DEB > cpack.log 2>&1 || { cat cpack.log; exit 1; }
 DEB=$(ls torch-workbench_*.deb)
 check "built $DEB"
 
 DEPENDS=$(dpkg-deb -f "$DEB" Depends)
-echo "$DEPENDS" | grep -q "libtorch" || { echo "Depends lacks LibTorch: $DEPENDS"; exit 1; }
+if [ "$LIBTORCH" = distribution ]; then
+    echo "$DEPENDS" | grep -q "libtorch" || { echo "Depends lacks LibTorch: $DEPENDS"; exit 1; }
+else
+    ! echo "$DEPENDS" | grep -q "libtorch" || { echo "Depends names a LibTorch it carries: $DEPENDS"; exit 1; }
+    dpkg-deb -c "$DEB" | grep -q "/usr/lib/torch-workbench/libtorch_cpu.so" || { dpkg-deb -c "$DEB"; exit 1; }
+    check "it carries its LibTorch in /usr/lib/torch-workbench"
+fi
 echo "$DEPENDS" | grep -q "libqt6widgets6" || { echo "Depends lacks Qt Widgets: $DEPENDS"; exit 1; }
 check "dependencies from dpkg-shlibdeps: $DEPENDS"
 if [ "$(id -u)" -eq 0 ] && command -v apt-get > /dev/null; then
@@ -29,6 +40,14 @@ trap 'rm -rf "$ROOT"' EXIT
 dpkg-deb -x "$DEB" "$ROOT"
 BIN=$ROOT/usr/bin
 SHARE=$ROOT/usr/share
+if [ "$LIBTORCH" = bundled ]; then
+    # Its own LibTorch, not the build's nor the system's: every LibTorch library ldd finds is the package's.
+    ldd "$BIN/torchwb" "$BIN/torch-workbench" > ldd.log
+    if grep -E "lib(torch|c10)" ldd.log | grep -v "=> $ROOT/usr/lib/torch-workbench/"; then
+        cat ldd.log; exit 1
+    fi
+    check "the installed programs load the LibTorch it carries"
+fi
 "$BIN/torchwb" --version | grep -q "LibTorch" && check "torchwb --version"
 "$BIN/torchwb" inspect --json "$SHARE/torch-workbench/sample/sample_cnn.pt" | grep -q '"kind": "torchscript"' &&
     check "torchwb inspect on the installed sample"

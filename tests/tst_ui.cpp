@@ -5,6 +5,7 @@
 #include "test_support.h"
 
 #include "config_panel.h"
+#include "file_types.h"
 #include "inputs_panel.h"
 #include "item_models.h"
 #include "job_runner.h"
@@ -16,6 +17,7 @@
 
 #include "twb/build_info.h"
 #include "twb/report.h"
+#include "twb/stats.h"
 
 #include <qcustomplot.h>
 
@@ -42,6 +44,8 @@
 #include <QSpinBox>
 #include <QTemporaryDir>
 #include <QTimer>
+#include <QTextBrowser>
+#include <QTableWidget>
 #include <QTreeWidget>
 
 #include <memory>
@@ -70,6 +74,8 @@ private slots:
     void configEditorShowsTheSelectedConfiguration();
     void darkThemeRecoloursCharts();
     void emptyChartsShowNoTicks();
+    void helpShortcutsManualAndWhyRunIsOff();
+    void chartsShowEveryMedianAtAGlance();
     void windowsShareTheirIcons();
     void fitsALaptopScreen();
     void comparisonDuringARunComesBackAtOnce();
@@ -171,6 +177,16 @@ void TestUi::openSampleRunAndCompare() {
     QVERIFY2(w.resultsPanel()->comparisonVerdict().contains("the output is allclose"),
              qPrintable(w.resultsPanel()->comparisonVerdict()));
     QCOMPARE(w.resultsPanel()->comparisonModel()->index(0, 1).data().toString(), QString("allclose"));
+
+    // An output saved from the Outputs tab is the output, as NumPy reads it.
+    QTemporaryDir dir;
+    QSignalSpy saved(w.runner(), &JobRunner::outputSaved);
+    emit w.resultsPanel()->saveOutputRequested(runs[0].output, dir.filePath("out.npy"));
+    QVERIFY(saved.wait(20000));
+    QVERIFY2(saved.last().at(1).toString().isEmpty(), qPrintable(saved.last().at(1).toString()));
+    const std::string same = twbtest::compareValueToFile(runs[0].output, dir.filePath("out.npy").toStdString(), 0, 0);
+    QVERIFY2(same.empty(), same.c_str());
+    QVERIFY(w.resultsPanel()->findChild<QPushButton*>("saveOutput"));
 }
 
 void TestUi::guiStaysResponsive() {
@@ -530,6 +546,126 @@ void TestUi::emptyChartsShowNoTicks() {
     w.runAll();
     QVERIFY(finished.wait(30000));
     QVERIFY(plot->yAxis->tickLabels() && plot->xAxis->tickLabels());
+}
+
+// Help lists every shortcut (read off the menus) and shows the manual; a disabled Run says why; file
+// dialogs open where the file opened last is.
+void TestUi::helpShortcutsManualAndWhyRunIsOff() {
+    MainWindow w;
+    QDialog* shortcuts = w.showShortcuts();
+    auto* table = shortcuts->findChild<QTableWidget*>("shortcutsTable");
+    QVERIFY(table);
+    QStringList rows;
+    for (int i = 0; i < table->rowCount(); ++i)
+        rows << table->item(i, 0)->text() + " = " + table->item(i, 1)->text();
+    QVERIFY2(rows.contains("Run → Run All Configurations = Ctrl+R") && rows.contains("File → Targets… = Ctrl+T") &&
+                 rows.contains("Help → Keyboard Shortcuts = Ctrl+/"),
+             qPrintable(rows.join('\n')));
+    shortcuts->close();
+    QDialog* manual = w.showManual();
+    auto* text = manual->findChild<QTextBrowser*>("manual");
+    QVERIFY(text);
+    QVERIFY2(text->toPlainText().contains("torchwb bench"), qPrintable(text->toPlainText().left(200)));
+    manual->close();
+
+    QAction* run = nullptr;
+    for (QAction* a : w.findChildren<QAction*>())
+        if (a->text() == "&Run All Configurations") run = a;
+    QVERIFY(run);
+    QVERIFY(!run->isEnabled());
+    QVERIFY2(run->toolTip().contains("Open a model first"), qPrintable(run->toolTip()));
+    const QString weights = QString::fromStdString(TWB_DATA("cnn_state_dict.pth"));
+    QVERIFY(showFile(w, weights.toStdString()));
+    QVERIFY(!run->isEnabled());
+    QVERIFY2(run->toolTip().contains("cnn_state_dict.pth cannot run: "), qPrintable(run->toolTip()));
+    QCOMPARE(dialogPath("report.json"), QFileInfo(weights).absolutePath() + "/report.json");
+    QVERIFY(openSample(w));
+    QVERIFY(run->isEnabled());
+    QCOMPARE(run->statusTip(), QString());
+}
+
+namespace {
+// A run measured elsewhere, as the panel receives it: samples around a median, its statistics.
+RunSnapshot syntheticRun(int index, const std::string& label, double medianNs, bool cancelled = false) {
+    RunSnapshot r;
+    r.index = index;
+    r.record.label = label;
+    r.record.ok = true;
+    r.record.cancelled = cancelled;
+    for (int i = 0; i < 200; ++i) // the median, with a tail of calls half as long again
+        r.record.samplesNs.push_back(i % 10 == 0 ? medianNs * 1.5 : medianNs);
+    r.record.stats = twb::computeStats(r.record.samplesNs);
+    return r;
+}
+} // namespace
+
+// Every chart reads at a glance, checked on the rendered plots: a 176 µs median beside an 80 ms one is a
+// bar many pixels tall, each bar is labelled with its median, the whiskers have a legend, time axes carry
+// several labels in time units, a cancelled run is marked, and a histogram counts in whole numbers.
+void TestUi::chartsShowEveryMedianAtAGlance() {
+    ResultsPanel panel;
+    panel.resize(900, 900);
+    panel.show();
+    panel.addRun(syntheticRun(0, "small", 176e3));
+    panel.addRun(syntheticRun(1, "large", 80e6));
+    panel.addRun(syntheticRun(2, "stopped", 5e6, true));
+    auto* summary = panel.findChild<QCustomPlot*>("latency-summary");
+    QVERIFY(summary);
+    summary->replot();
+    QCOMPARE(summary->yAxis->scaleType(), QCPAxis::stLogarithmic);
+    int bars = 0;
+    for (int i = 0; i < summary->plottableCount(); ++i) {
+        auto* bar = qobject_cast<QCPBars*>(summary->plottable(i));
+        if (!bar) continue;
+        ++bars;
+        const double median = bar->data()->constBegin()->value;
+        const double height = summary->yAxis->coordToPixel(bar->baseValue()) - summary->yAxis->coordToPixel(median);
+        QVERIFY2(height >= 20, qPrintable(QStringLiteral("a %1 ns median is %2 px tall").arg(median).arg(height)));
+    }
+    QCOMPARE(bars, 3);
+    QStringList values;
+    for (int i = 0; i < summary->itemCount(); ++i)
+        if (auto* text = qobject_cast<QCPItemText*>(summary->item(i))) values << text->text();
+    QVERIFY2(values.contains("176 µs") && values.contains("80.0 ms"), qPrintable(values.join(", ")));
+    QVERIFY(summary->legend->visible());
+    QStringList legend;
+    for (int i = 0; i < summary->legend->itemCount(); ++i)
+        if (auto* item = qobject_cast<QCPPlottableLegendItem*>(summary->legend->item(i)))
+            legend << item->plottable()->name();
+    QVERIFY2(legend.contains("p90") && legend.contains("p99") && legend.size() == 3, qPrintable(legend.join(", ")));
+    const QVector<QString> ticks = summary->yAxis->tickVectorLabels();
+    QVERIFY2(ticks.size() >= 3, qPrintable(QStringList(ticks.begin(), ticks.end()).join(", ")));
+    for (const QString& t : ticks)
+        QVERIFY2(t.endsWith("s"), qPrintable(t)); // ns, µs, ms or s
+    QVERIFY(summary->xAxis->tickVectorLabels().contains("stopped (cancelled)"));
+    QCOMPARE(summary->yAxis->label(), QString("latency"));
+
+    // Medians close together keep a linear axis from zero.
+    ResultsPanel close;
+    close.resize(900, 900);
+    close.show();
+    close.addRun(syntheticRun(0, "a", 200e3));
+    close.addRun(syntheticRun(1, "b", 260e3));
+    auto* linear = close.findChild<QCustomPlot*>("latency-summary");
+    linear->replot();
+    QCOMPARE(linear->yAxis->scaleType(), QCPAxis::stLinear);
+    QCOMPARE(linear->yAxis->range().lower, 0.0);
+
+    // The |A − B| histogram counts elements: whole numbers, however few.
+    ComparisonSnapshot c;
+    c.nameA = "a";
+    c.nameB = "b";
+    c.leafPath = "out";
+    c.errors.edges = {0, 1e-6, 2e-6, 3e-6};
+    c.errors.counts = {1, 3, 2};
+    panel.showComparison(c);
+    auto* errors = panel.findChild<QCustomPlot*>("error-histogram");
+    QVERIFY(errors);
+    errors->replot();
+    const QVector<double> counts = errors->yAxis->tickVector();
+    QVERIFY(!counts.isEmpty());
+    for (double t : counts)
+        QVERIFY2(t == std::round(t), qPrintable(QString::number(t)));
 }
 
 namespace {

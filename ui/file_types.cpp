@@ -3,7 +3,9 @@
 #include "twb/diagnosis.h"
 #include "twb/tensor_io.h"
 
+#include <QDir>
 #include <QFileInfo>
+#include <QSettings>
 #include <QObject>
 #include <QStringList>
 
@@ -24,6 +26,16 @@ bool isTensorInput(const QString& path) {
             return (format != twb::TensorFormat::TorchSave && format != twb::TensorFormat::Safetensors) ||
                    twb::holdsInputTensors(path.toStdString());
     return false;
+}
+
+QString dialogPath(const QString& name) {
+    QString folder = QSettings().value(QStringLiteral("dialogs/folder")).toString();
+    if (folder.isEmpty() || !QFileInfo(folder).isDir()) folder = QDir::homePath();
+    return name.isEmpty() ? folder : QDir(folder).filePath(name);
+}
+
+void rememberFolderOf(const QString& path) {
+    QSettings().setValue(QStringLiteral("dialogs/folder"), QFileInfo(path).absolutePath());
 }
 
 } // namespace twbui

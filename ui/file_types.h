@@ -13,4 +13,10 @@ QString tensorFileFilter();
 // rather than a model or a state_dict.
 bool isTensorInput(const QString& path);
 
+// Where file dialogs open: the folder of the file opened last (a model, a session, a report), else the
+// home folder; with `name`, that file in it, for a save dialog.
+QString dialogPath(const QString& name = {});
+// Remembers the folder of `path` for dialogPath.
+void rememberFolderOf(const QString& path);
+
 } // namespace twbui

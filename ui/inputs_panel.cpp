@@ -104,7 +104,7 @@ void InputsPanel::addRow(const twb::ArgumentInfo& a, const QString& placeholder,
     row.thumbnail = new QLabel;
     QPointer<QLineEdit> edit = row.source; // the rows may be rebuilt while the dialog is open
     connect(browse, &QToolButton::clicked, this, [this, edit] {
-        const QString f = QFileDialog::getOpenFileName(this, tr("Input tensor"), QString(), tensorFileFilter());
+        const QString f = QFileDialog::getOpenFileName(this, tr("Input tensor"), dialogPath(), tensorFileFilter());
         if (!f.isEmpty() && edit) edit->setText(f);
     });
     connect(row.source, &QLineEdit::textChanged, m_debounce, qOverload<>(&QTimer::start));

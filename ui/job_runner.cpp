@@ -276,6 +276,18 @@ void JobRunner::exportTrace(const std::vector<twb::Profile>& profiles, const QSt
     });
 }
 
+void JobRunner::saveOutput(const twb::Value& output, const QString& path) {
+    m_short->join(JobKind::Export, this, [output, path](const JobTracker::Context<JobRunner>& ctx) {
+        QString error;
+        try {
+            twb::writeTensorFile(path.toStdString(), output);
+        } catch (const std::exception& e) {
+            error = QString::fromUtf8(e.what());
+        }
+        ctx.deliverAlways([path, error](JobRunner* r) { emit r->outputSaved(path, error); });
+    });
+}
+
 void JobRunner::startPlan(const QVector<twb::RunConfig>& configs, bool profile, const twb::ProfileOptions& options) {
     cancel();                          // a new run supersedes the old one
     m_short->supersede(JobKind::Compare); // and any comparison of the old outputs
@@ -416,7 +428,7 @@ void JobRunner::exportReport(const twb::Report& report, const QString& jsonPath,
             if (report.environment.torchwbVersion.empty()) report.environment = twb::currentEnvironment();
             if (!report.model.path.empty() && report.model.sha256.empty())
                 report.model.sha256 = twb::fileSha256(report.model.path);
-            twb::writeReport(jsonPath.toStdString(), report);
+            if (!jsonPath.isEmpty()) twb::writeReport(jsonPath.toStdString(), report);
             if (!csvPath.isEmpty()) {
                 QSaveFile csv(csvPath);
                 if (!csv.open(QIODevice::WriteOnly))
@@ -427,7 +439,8 @@ void JobRunner::exportReport(const twb::Report& report, const QString& jsonPath,
         } catch (const std::exception& e) {
             error = QString::fromUtf8(e.what());
         }
-        ctx.deliverAlways([jsonPath, error](JobRunner* r) { emit r->exported(jsonPath, error); });
+        const QString written = jsonPath.isEmpty() ? csvPath : jsonPath;
+        ctx.deliverAlways([written, error](JobRunner* r) { emit r->exported(written, error); });
     });
 }
 

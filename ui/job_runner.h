@@ -49,6 +49,9 @@ public:
     void sweep(const twb::SweepOptions& options);
     // Writes a Chrome trace of the profiles off the GUI thread; traceExported says how it went.
     void exportTrace(const std::vector<twb::Profile>& profiles, const QString& path);
+    // Writes an output as a tensor file (twb/tensor_io.h, by its extension) off the GUI thread;
+    // outputSaved says how it went.
+    void saveOutput(const twb::Value& output, const QString& path);
     void compare(const twb::Value& a, const twb::Value& b, const QString& nameA, const QString& nameB,
                  const twb::CompareOptions& options, const QString& leafPath);
     void compareWithFile(const twb::Value& a, const QString& nameA, const QString& file,
@@ -75,6 +78,7 @@ signals:
     void sweepPointUpdated(const twb::SweepPoint& point);
     void sweepFinished(const twb::SweepResult& result);
     void traceExported(const QString& path, const QString& error); // error empty on success
+    void outputSaved(const QString& path, const QString& error); // error empty on success
     void planFinished(const twb::Report& report); // the run's report, as torchwb bench writes it
     void allFinished(bool cancelled);
     void compared(const twbui::ComparisonSnapshot& comparison);

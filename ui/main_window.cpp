@@ -32,6 +32,11 @@
 #include <QDir>
 #include <QDragEnterEvent>
 #include <QFileDialog>
+#include <functional>
+#include <QFile>
+#include <QHeaderView>
+#include <QTextBrowser>
+#include <QTableWidget>
 #include <QFileInfo>
 #include <QLabel>
 #include <QMenuBar>
@@ -204,6 +209,10 @@ MainWindow::MainWindow(QWidget* parent)
         m_results->showComparisonError(message);
         m_status->setText(message);
     });
+    connect(m_results, &ResultsPanel::saveOutputRequested, m_runner, &JobRunner::saveOutput);
+    connect(m_runner, &JobRunner::outputSaved, this, [this](const QString& path, const QString& error) {
+        m_status->setText(error.isEmpty() ? tr("Wrote %1").arg(path) : error);
+    });
     connect(m_runner, &JobRunner::exported, this, [this](const QString& path, const QString& error) {
         m_status->setText(error.isEmpty() ? tr("Wrote %1").arg(path) : error);
         emit reportExported(path, error.isEmpty());
@@ -237,7 +246,7 @@ MainWindow::MainWindow(QWidget* parent)
         });
     connect(m_model, &ModelPanel::loadWeightsRequested, this, [this] {
         const QString f = QFileDialog::getOpenFileName(
-            this, tr("Load weights"), QString(),
+            this, tr("Load weights"), dialogPath(),
             tr("state_dicts (*.pth *.pt *.bin *.ckpt *.safetensors);;All files (*)"));
         if (!f.isEmpty()) m_runner->loadStateDict(f, m_model->strictLoading());
     });
@@ -247,7 +256,7 @@ MainWindow::MainWindow(QWidget* parent)
     connect(m_model, &ModelPanel::loadIntoModelRequested, this, [this] {
         const QString weights = QString::fromStdString(m_info.path);
         const QString model = QFileDialog::getOpenFileName(
-            this, tr("TorchScript model to load %1 into").arg(QFileInfo(weights).fileName()), QString(),
+            this, tr("TorchScript model to load %1 into").arg(QFileInfo(weights).fileName()), dialogPath(),
             tr("TorchScript (*.pt *.pth *.zip);;All files (*)"));
         if (model.isEmpty()) return;
         const QString key = m_model->stateDictKey(); // read before the model replaces the panel
@@ -300,7 +309,7 @@ void MainWindow::buildMenus() {
     auto* open =
         file->addAction(standardIcon(QStyle::SP_DialogOpenButton), tr("&Open…"), this, [this] {
             const QString f = QFileDialog::getOpenFileName(
-                this, tr("Open a model"), QString(),
+                this, tr("Open a model"), dialogPath(),
                 tr("PyTorch files (*.pt *.pth *.pt2 *.bin *.ckpt *.safetensors *.onnx *.zip);;"
                    "Sessions and reports (*.twbsession *.json);;All files (*)"));
             if (!f.isEmpty()) openFile(f);
@@ -314,25 +323,28 @@ void MainWindow::buildMenus() {
     file->addSeparator();
     file->addAction(tr("Open Re&port…"), this, [this] {
         const QString f =
-            QFileDialog::getOpenFileName(this, tr("Open a report"), QString(), tr("Reports (*.json)"));
+            QFileDialog::getOpenFileName(this, tr("Open a report"), dialogPath(), tr("Reports (*.json)"));
         if (!f.isEmpty()) openReport(f);
     });
     file->addAction(tr("&Export Report…"), this,
                     [this] {
                         const QString f = QFileDialog::getSaveFileName(this, tr("Export report"),
-                                                                       QStringLiteral("report.json"),
+                                                                       dialogPath(QStringLiteral("report.json")),
                                                                        tr("JSON report (*.json)"));
-                        if (f.isEmpty()) return;
-                        QString csv = f;
-                        csv.replace(QRegularExpression(QStringLiteral("\\.json$")), QString());
-                        exportReport(f, csv + "-samples.csv");
+                        if (!f.isEmpty()) exportReport(f, QString());
                     })
         ->setShortcut(QKeySequence(tr("Ctrl+E")));
+    // Every call's latency, one row each: only when asked, under the name given.
+    file->addAction(tr("Export &Samples (CSV)…"), this, [this] {
+        const QString f = QFileDialog::getSaveFileName(this, tr("Export samples"), dialogPath(QStringLiteral("samples.csv")),
+                                                       tr("CSV (*.csv)"));
+        if (!f.isEmpty()) exportReport({}, f);
+    });
     file->addSeparator();
     file->addAction(tr("&Save Session…"), this,
                     [this] {
                         const QString f = QFileDialog::getSaveFileName(
-                            this, tr("Save session"), QStringLiteral("session.twbsession"),
+                            this, tr("Save session"), dialogPath(QStringLiteral("session.twbsession")),
                             tr("Torch Workbench sessions (*.twbsession)"));
                         if (!f.isEmpty()) saveSession(f);
                     })
@@ -373,6 +385,10 @@ void MainWindow::buildMenus() {
     dark->setChecked(QSettings().value("view/dark", false).toBool());
 
     auto* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&Manual"), this, &MainWindow::showManual)->setShortcut(QKeySequence::HelpContents);
+    help->addAction(tr("&Keyboard Shortcuts"), this, &MainWindow::showShortcuts)
+        ->setShortcut(QKeySequence(tr("Ctrl+/")));
+    help->addSeparator();
     help->addAction(tr("&About Torch Workbench"), this, &MainWindow::about);
 
     auto* bar = addToolBar(tr("Main"));
@@ -412,6 +428,57 @@ void MainWindow::setDarkTheme(bool dark, bool remember) {
     QApplication::setPalette(p);
 }
 
+QDialog* MainWindow::showShortcuts() {
+    // Read off the menus, so that the list is always what the window does.
+    QStringList rows;
+    std::function<void(QMenu*, const QString&)> collect = [&](QMenu* menu, const QString& path) {
+        for (QAction* a : menu->actions()) {
+            const QString name = path + a->text().remove('&');
+            if (a->menu())
+                collect(a->menu(), name + " → ");
+            else if (!a->shortcut().isEmpty())
+                rows << name + '\t' + a->shortcut().toString(QKeySequence::NativeText);
+        }
+    };
+    for (QAction* a : menuBar()->actions())
+        if (a->menu()) collect(a->menu(), a->text().remove('&') + " → ");
+    auto* dialog = new QDialog(this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setWindowTitle(tr("Keyboard Shortcuts"));
+    auto* table = new QTableWidget(int(rows.size()), 2, dialog);
+    table->setObjectName(QStringLiteral("shortcutsTable"));
+    table->setHorizontalHeaderLabels({tr("Action"), tr("Shortcut")});
+    table->verticalHeader()->hide();
+    table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    for (int i = 0; i < rows.size(); ++i) {
+        table->setItem(i, 0, new QTableWidgetItem(rows[i].section('\t', 0, 0)));
+        table->setItem(i, 1, new QTableWidgetItem(rows[i].section('\t', 1)));
+    }
+    table->resizeColumnsToContents();
+    table->horizontalHeader()->setStretchLastSection(true);
+    auto* layout = new QVBoxLayout(dialog);
+    layout->addWidget(table);
+    dialog->resize(560, 520);
+    dialog->show();
+    return dialog;
+}
+
+QDialog* MainWindow::showManual() {
+    auto* dialog = new QDialog(this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setWindowTitle(tr("Torch Workbench Manual"));
+    auto* text = new QTextBrowser(dialog);
+    text->setObjectName(QStringLiteral("manual"));
+    text->setOpenExternalLinks(true);
+    QFile manual(QStringLiteral(":/doc/manual.md")); // the README, bundled
+    if (manual.open(QIODevice::ReadOnly)) text->setMarkdown(QString::fromUtf8(manual.readAll()));
+    auto* layout = new QVBoxLayout(dialog);
+    layout->addWidget(text);
+    dialog->resize(860, 720);
+    dialog->show();
+    return dialog;
+}
+
 void MainWindow::about() {
     const twb::BuildInfo b = twb::buildInfo();
     const twb::LibTorchBuild& l = b.libtorch;
@@ -435,6 +502,7 @@ void MainWindow::about() {
 }
 
 void MainWindow::openFile(const QString& path) {
+    rememberFolderOf(path); // dialogs open where this file is
     const QString suffix = QFileInfo(path).suffix().toLower();
     if (suffix == "twbsession") {
         restoreSession(path);
@@ -486,7 +554,7 @@ void MainWindow::setOperatorLibrariesFor(const QString& model, const QStringList
 bool MainWindow::loadOperatorLibrary(const QString& library) {
     QString file = library;
     if (file.isEmpty())
-        file = QFileDialog::getOpenFileName(this, tr("Operator library"), QString(),
+        file = QFileDialog::getOpenFileName(this, tr("Operator library"), dialogPath(),
                                             tr("Shared libraries (*.so *.so.*);;All files (*)"));
     if (file.isEmpty()) return false;
     try {
@@ -662,10 +730,8 @@ void MainWindow::onModelInspected(const twb::ModelInfo& info) {
     showLeftTab(0);
     const bool runnable = twb::runnable(info.diagnosis);
     m_inputs->setArguments(runnable ? info.inputs : std::vector<twb::ArgumentInfo>{});
-    m_runAction->setEnabled(runnable);
     m_configs->setPackage(runnable && info.diagnosis.kind == twb::FileKind::Pt2);
-    m_profileAction->setEnabled(runnable);
-    m_sweepAction->setEnabled(runnable);
+    updateRunActions(m_runner->isRunning());
     m_status->setText(
         runnable ? tr("%1: TorchScript, forward takes %2 argument(s). Give inputs, then Run (Ctrl+R).")
                        .arg(QFileInfo(QString::fromStdString(info.path)).fileName())
@@ -751,10 +817,28 @@ void MainWindow::setRunning(bool running) {
     m_cancelButton->setVisible(running);
     m_progress->setValue(0);
     if (m_cancelAction) m_cancelAction->setEnabled(running);
+    updateRunActions(running);
+}
+
+void MainWindow::updateRunActions(bool running) {
     const bool runnable = !running && twb::runnable(m_info.diagnosis);
-    if (m_runAction) m_runAction->setEnabled(runnable);
-    if (m_profileAction) m_profileAction->setEnabled(runnable);
-    if (m_sweepAction) m_sweepAction->setEnabled(runnable);
+    // Disabled actions say why, in their tooltip and the status bar when hovered.
+    QString why;
+    if (running)
+        why = tr("A run is in progress: Cancel it (Esc) first");
+    else if (m_info.path.empty())
+        why = tr("Open a model first (Ctrl+O)");
+    else if (!runnable)
+        why = tr("%1 cannot run: %2")
+                  .arg(QFileInfo(QString::fromStdString(m_info.path)).fileName(),
+                       QString::fromStdString(m_info.diagnosis.summary));
+    for (QAction* a : {m_runAction, m_profileAction, m_sweepAction}) {
+        if (!a) continue;
+        a->setEnabled(runnable);
+        const QString name = a->text().remove('&');
+        a->setToolTip(runnable ? name : name + " — " + why);
+        a->setStatusTip(runnable ? QString() : why);
+    }
 }
 
 void MainWindow::onProgress(int index, const twb::Progress& p) {
@@ -827,7 +911,7 @@ twb::Report MainWindow::currentReport() const {
 }
 
 void MainWindow::exportReport(const QString& jsonPath, const QString& csvPath) {
-    m_status->setText(tr("Writing %1…").arg(jsonPath));
+    m_status->setText(tr("Writing %1…").arg(jsonPath.isEmpty() ? csvPath : jsonPath));
     m_runner->exportReport(currentReport(), jsonPath, csvPath);
 }
 

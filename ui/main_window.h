@@ -10,6 +10,7 @@
 
 #include <QMainWindow>
 
+class QDialog;
 class QLabel;
 class QMenu;
 class QProgressBar;
@@ -63,6 +64,8 @@ public:
     // The targets list, in a dialog: add, edit, remove, check (its handshake, off the GUI thread), and
     // tick those Run measures on.
     void editTargets();
+    QDialog* showShortcuts(); // Help → Keyboard Shortcuts: every shortcut, read off the menus
+    QDialog* showManual();    // Help → Manual: the README, bundled
     // A dark Fusion palette; the charts recolour. `remember` keeps the choice for the next start.
     void setDarkTheme(bool dark, bool remember = true);
 
@@ -110,6 +113,7 @@ private:
     void applySession(const twb::Session& session, const QString& path, const QString& error);
     void openReport(const QString& path);
     void setRunning(bool running);
+    void updateRunActions(bool running); // enabled when the open file can run; else why not
     bool readyToMeasure(); // a usable TorchScript model is open and nothing runs; labels the runs
     void about();
 

@@ -1,8 +1,13 @@
 #include "plots.h"
 
+#include "file_types.h"
+
 #include "twb/stats.h"
 
 #include <QApplication>
+
+#include <cmath>
+#include <vector>
 #include <QFileDialog>
 #include <QMenu>
 
@@ -14,6 +19,25 @@ QString TimeTicker::getTickLabel(double tick, const QLocale&, QChar, int) {
 
 QString TimeLogTicker::getTickLabel(double tick, const QLocale&, QChar, int) {
     return QString::fromStdString(twb::formatDuration(tick));
+}
+
+QVector<double> TimeLogTicker::createTickVector(double, const QCPRange& range) {
+    QVector<double> ticks;
+    if (range.lower <= 0 || range.upper <= range.lower) return ticks;
+    const double decades = std::log10(range.upper / range.lower);
+    const std::vector<double> steps = decades <= 3 ? std::vector<double>{1, 2, 5} : std::vector<double>{1};
+    for (double decade = std::pow(10, std::floor(std::log10(range.lower))); decade <= range.upper; decade *= 10)
+        for (double m : steps)
+            if (m * decade >= range.lower / 1.0001 && m * decade <= range.upper * 1.0001) ticks << m * decade;
+    return ticks;
+}
+
+double CountTicker::getTickStep(const QCPRange& range) {
+    return std::max(1.0, std::ceil(QCPAxisTicker::getTickStep(range)));
+}
+
+QString CountTicker::getTickLabel(double tick, const QLocale& locale, QChar, int) {
+    return locale.toString(qlonglong(std::llround(tick)));
 }
 
 QColor seriesColor(int i, const QPalette& palette) {
@@ -49,7 +73,7 @@ void stylePlot(QCustomPlot* plot, const QPalette& pal) {
 
 QString exportPlot(QCustomPlot* plot, QWidget* parent, const QString& suggestedName) {
     const QString path =
-        QFileDialog::getSaveFileName(parent, QObject::tr("Export chart"), suggestedName + ".png",
+        QFileDialog::getSaveFileName(parent, QObject::tr("Export chart"), dialogPath(suggestedName + ".png"),
                                      QObject::tr("PNG image (*.png);;PDF document (*.pdf)"));
     if (path.isEmpty()) return {};
     const bool ok =

@@ -15,9 +15,19 @@ protected:
     QString getTickLabel(double tick, const QLocale& locale, QChar formatChar, int precision) override;
 };
 
-// The same labels on a logarithmic axis, for configurations that differ tenfold.
+// The same labels on a logarithmic axis, for configurations that differ tenfold: ticks at 1, 2 and 5 of
+// each decade while the range spans few decades (a decade alone would leave one label or none), at
+// decades beyond.
 class TimeLogTicker : public QCPAxisTickerLog {
 protected:
+    QString getTickLabel(double tick, const QLocale& locale, QChar formatChar, int precision) override;
+    QVector<double> createTickVector(double tickStep, const QCPRange& range) override;
+};
+
+// Whole numbers only (counts), however few there are.
+class CountTicker : public QCPAxisTicker {
+protected:
+    double getTickStep(const QCPRange& range) override;
     QString getTickLabel(double tick, const QLocale& locale, QChar formatChar, int precision) override;
 };
 

@@ -1,5 +1,7 @@
 #include "profile_panel.h"
 
+#include "file_types.h"
+
 #include "plots.h"
 
 #include "twb/stats.h"
@@ -480,7 +482,7 @@ void ProfilePanel::fillTree() {
 }
 
 void ProfilePanel::exportTrace() {
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export Chrome trace"), QStringLiteral("profile.json"),
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export Chrome trace"), dialogPath(QStringLiteral("profile.json")),
                                                       tr("Chrome trace (*.json)"));
     if (!path.isEmpty()) emit traceExportRequested(path);
 }

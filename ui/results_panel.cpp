@@ -34,6 +34,7 @@ namespace twbui {
 namespace {
 QCustomPlot* makePlot(const QString& title, const QString& exportName) {
     auto* plot = new QCustomPlot;
+    plot->setObjectName(exportName); // "latency-summary": what tests and exports call it
     plot->setMinimumHeight(160);
     plot->plotLayout()->insertRow(0);
     plot->plotLayout()->addElement(
@@ -71,6 +72,12 @@ ResultsPanel::ResultsPanel(QWidget* parent)
     m_distribution = makePlot(tr("Distribution (box: quartiles, whiskers: 1.5 IQR)"),
                               QStringLiteral("latency-distribution"));
     m_summary = makePlot(tr("Median with p90 and p99"), QStringLiteral("latency-summary"));
+    // The whiskers' legend in a row of its own under the bars, where it hides no bar nor label.
+    m_summary->axisRect()->insetLayout()->take(m_summary->legend);
+    m_summary->plotLayout()->addElement(2, 0, m_summary->legend);
+    m_summary->plotLayout()->setRowStretchFactor(2, 0.001);
+    m_summary->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+    m_summary->legend->setMargins(QMargins(4, 2, 4, 2));
     for (QCustomPlot* p : {m_timeline, m_distribution, m_summary}) {
         charts->addWidget(p);
         p->setMouseTracking(true);
@@ -102,6 +109,19 @@ ResultsPanel::ResultsPanel(QWidget* parent)
     m_outputOf = new QComboBox;
     pick->addWidget(new QLabel(tr("Outputs of")));
     pick->addWidget(m_outputOf, 1);
+    auto* save = new QPushButton(tr("Save…"));
+    save->setObjectName(QStringLiteral("saveOutput"));
+    save->setToolTip(tr("Save this output as .npy (one tensor), .pt (any output, as torch.load reads it), "
+                        ".npz or .safetensors (named tensors)"));
+    pick->addWidget(save);
+    connect(save, &QPushButton::clicked, this, [this] {
+        const int i = m_outputOf->currentIndex();
+        if (i < 0 || std::size_t(i) >= m_runs.size() || !m_runs[std::size_t(i)].hasOutput) return;
+        const QString path = QFileDialog::getSaveFileName(
+            this, tr("Save output"), dialogPath(QStringLiteral("output.pt")),
+            tr("PyTorch (*.pt);;NumPy (*.npy);;NumPy archive (*.npz);;safetensors (*.safetensors)"));
+        if (!path.isEmpty()) emit saveOutputRequested(m_runs[std::size_t(i)].output, path);
+    });
     tl->addLayout(pick);
     m_leaves = new LeafTableModel(this);
     m_leafView = makeTable(m_leaves);
@@ -155,7 +175,7 @@ ResultsPanel::ResultsPanel(QWidget* parent)
     connect(m_compareB, qOverload<int>(&QComboBox::activated), this, [this](int i) {
         if (m_compareB->itemData(i).toInt() != -1) return;
         const QString f =
-            QFileDialog::getOpenFileName(this, tr("Reference outputs"), QString(),
+            QFileDialog::getOpenFileName(this, tr("Reference outputs"), dialogPath(),
                                          tensorFileFilter());
         if (f.isEmpty()) return;
         m_referenceFile = f;
@@ -340,6 +360,7 @@ void ResultsPanel::showComparison(const ComparisonSnapshot& c) {
         m_errors->xAxis->setNumberFormat(QStringLiteral("g"));
         m_errors->xAxis->setNumberPrecision(2);
         m_errors->yAxis->setLabel(tr("elements"));
+        m_errors->yAxis->setTicker(QSharedPointer<CountTicker>(new CountTicker));
         m_errors->rescaleAxes();
     }
     m_errors->replot(QCustomPlot::rpQueuedReplot);
@@ -377,6 +398,11 @@ void ResultsPanel::redrawCharts() {
     QSharedPointer<TimeLogTicker> logTime(new TimeLogTicker);
     double yMax = 0;
     int maxWarmup = 0;
+    struct SummaryBar {
+        QCPBars* bar;
+        double median, top;
+    };
+    std::vector<SummaryBar> summaryBars;
     int shown = 0;
     for (std::size_t i = 0; i < m_runs.size(); ++i) {
         const auto& r = m_runs[i].record;
@@ -437,11 +463,13 @@ void ResultsPanel::redrawCharts() {
         }
 
         const double key = double(shown + 1);
-        labels->addTick(key, name);
+        // Cancelled runs hold what was measured before the stop: named so, and hatched.
+        labels->addTick(key, r.cancelled ? name + tr(" (cancelled)") : name);
+        const Qt::BrushStyle fillStyle = r.cancelled ? Qt::BDiagPattern : Qt::SolidPattern;
         auto* box = new QCPStatisticalBox(m_distribution->xAxis, m_distribution->yAxis);
         box->setName(name);
         box->addData(key, r.stats.whiskerLow, r.stats.q1, r.stats.median, r.stats.q3, r.stats.whiskerHigh);
-        box->setBrush(QColor(color.red(), color.green(), color.blue(), 90));
+        box->setBrush(QBrush(QColor(color.red(), color.green(), color.blue(), 90), fillStyle));
         box->setPen(QPen(color));
         box->setMedianPen(QPen(color, 2));
         box->setWhiskerPen(QPen(color, 1, Qt::DashLine));
@@ -450,9 +478,11 @@ void ResultsPanel::redrawCharts() {
         auto* bar = new QCPBars(m_summary->xAxis, m_summary->yAxis);
         bar->setName(name);
         bar->addData(key, r.stats.median);
-        bar->setBrush(QColor(color.red(), color.green(), color.blue(), 160));
+        bar->setBrush(QBrush(QColor(color.red(), color.green(), color.blue(), 160), fillStyle));
         bar->setPen(QPen(color));
         bar->setWidth(0.6);
+        bar->removeFromLegend(); // the axis names it
+        summaryBars.push_back({bar, r.stats.median, std::max(r.stats.percentile(99), r.stats.medianCiHigh)});
         auto* p90 = new QCPErrorBars(m_summary->xAxis, m_summary->yAxis);
         p90->setDataPlottable(bar);
         p90->setData(QVector<double>{0}, QVector<double>{r.stats.percentile(90) - r.stats.median});
@@ -473,6 +503,10 @@ void ResultsPanel::redrawCharts() {
         ci->setPen(QPen(color.darker(160), 3));
         ci->setWhiskerWidth(18);
         ci->setName(r.processes > 1 ? tr("median 95% CI across processes") : tr("median 95% CI"));
+        if (shown > 0) // the whiskers' legend, once
+            for (QCPAbstractPlottable* e : {static_cast<QCPAbstractPlottable*>(p90), static_cast<QCPAbstractPlottable*>(p99),
+                                            static_cast<QCPAbstractPlottable*>(ci)})
+                e->removeFromLegend();
         ++shown;
     }
     if (shown == 0) {
@@ -503,9 +537,37 @@ void ResultsPanel::redrawCharts() {
         p->yAxis->setScaleType(QCPAxis::stLogarithmic);
         p->yAxis->setTicker(logTime);
     }
-    m_timeline->xAxis->setLabel(m_processBoundaries > 0 ? tr("call (warm-up < 0 ≤ measured; dashed: next worker process)")
-                                                        : tr("call (warm-up < 0 ≤ measured)"));
-    m_summary->yAxis->setTicker(time);
+    m_timeline->xAxis->setLabel(m_processBoundaries > 0
+                                    ? tr("call number (shaded, before 0: warm-up; dashed: next worker process)")
+                                    : tr("call number (shaded, before 0: warm-up)"));
+    for (QCustomPlot* p : {m_timeline, m_distribution, m_summary})
+        p->yAxis->setLabel(shown > 0 ? tr("latency") : QString());
+    // Medians ten times apart or more share a logarithmic axis, so that the smallest bar stays readable
+    // beside the largest; each carries its median as a label.
+    double lowest = 0, highest = 0, top = 0;
+    for (const auto& b : summaryBars) {
+        lowest = lowest > 0 ? std::min(lowest, b.median) : b.median;
+        highest = std::max(highest, b.median);
+        top = std::max(top, b.top);
+    }
+    const bool logSummary = lowest > 0 && highest / lowest >= 10;
+    const double base = logSummary ? std::pow(10, std::floor(std::log10(lowest / 2))) : 0;
+    for (const auto& b : summaryBars) {
+        b.bar->setBaseValue(base);
+        auto* value = new QCPItemText(m_summary);
+        value->position->setCoords(b.bar->data()->constBegin()->key, b.top);
+        value->setPositionAlignment(Qt::AlignBottom | Qt::AlignHCenter);
+        value->setPadding(QMargins(0, 0, 0, 3));
+        value->setText(QString::fromStdString(twb::formatDuration(b.median)));
+        value->setColor(pal.color(QPalette::WindowText));
+        value->setClipToAxisRect(false);
+    }
+    m_summary->yAxis->setScaleType(logSummary ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
+    if (logSummary)
+        m_summary->yAxis->setTicker(logTime);
+    else
+        m_summary->yAxis->setTicker(time);
+    m_summary->legend->setVisible(shown > 0);
     m_distribution->xAxis->setTicker(labels);
     m_summary->xAxis->setTicker(labels);
     m_timeline->legend->setVisible(shown > 0);
@@ -516,7 +578,10 @@ void ResultsPanel::redrawCharts() {
         p->rescaleAxes();
         p->xAxis->setRange(0.4, shown + 0.6);
     }
-    m_summary->yAxis->setRange(0, m_summary->yAxis->range().upper * 1.15);
+    if (logSummary)
+        m_summary->yAxis->setRange(base, top * 3);
+    else
+        m_summary->yAxis->setRange(0, std::max(top, m_summary->yAxis->range().upper) * 1.25);
     if (shown > 0) {
         const QCPRange r = m_distribution->yAxis->range();
         m_distribution->yAxis->setRange(r.lower / 1.3, r.upper * 1.3);

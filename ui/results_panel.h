@@ -55,6 +55,7 @@ public:
 signals:
     void compareRequested(int a, int b, const QString& referenceFile, const twb::CompareOptions& options,
                           const QString& leafPath);
+    void saveOutputRequested(const twb::Value& output, const QString& path);
 
 protected:
     void changeEvent(QEvent* event) override;
