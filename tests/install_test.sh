@@ -43,7 +43,7 @@ SHARE=$ROOT/usr/share
 if [ "$LIBTORCH" = bundled ]; then
     # Its own LibTorch, not the build's nor the system's: every LibTorch library ldd finds is the package's.
     ldd "$BIN/torchwb" "$BIN/torch-workbench" > ldd.log
-    if grep -E "lib(torch|c10)" ldd.log | grep -v "=> $ROOT/usr/lib/torch-workbench/"; then
+    if grep -E "lib(torch|c10)[^ ]* =>" ldd.log | grep -vE "=> $ROOT/usr/(bin/\.\./)?lib/torch-workbench/"; then
         cat ldd.log; exit 1
     fi
     check "the installed programs load the LibTorch it carries"
