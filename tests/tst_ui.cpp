@@ -24,6 +24,7 @@
 #include <QAbstractItemModelTester>
 #include <QAction>
 #include <QComboBox>
+#include <QCheckBox>
 #include <QDirIterator>
 #include <QScopeGuard>
 #include <QElapsedTimer>
@@ -43,11 +44,13 @@
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTemporaryDir>
+#include <QStyleOptionButton>
 #include <QTimer>
 #include <QTextBrowser>
 #include <QTableWidget>
 #include <QTreeWidget>
 
+#include <cmath>
 #include <memory>
 
 #include <sys/stat.h>
@@ -74,6 +77,7 @@ private slots:
     void configEditorShowsTheSelectedConfiguration();
     void darkThemeRecoloursCharts();
     void emptyChartsShowNoTicks();
+    void darkThemeKeepsEveryWidgetLegible();
     void helpShortcutsManualAndWhyRunIsOff();
     void chartsShowEveryMedianAtAGlance();
     void windowsShareTheirIcons();
@@ -534,6 +538,69 @@ void TestUi::darkThemeRecoloursCharts() {
     QVERIFY(plot->legend->brush().color().lightness() < 80);      // …on a dark chart
     w.setDarkTheme(false);
     QTRY_COMPARE(plot->xAxis->tickLabelColor(), before);
+}
+
+namespace {
+// WCAG's relative luminance and contrast ratio (1 to 21).
+double luminance(const QColor& c) {
+    const auto channel = [](double v) { return v <= 0.03928 ? v / 12.92 : std::pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * channel(c.redF()) + 0.7152 * channel(c.greenF()) + 0.0722 * channel(c.blueF());
+}
+double contrast(const QColor& a, const QColor& b) {
+    const double la = luminance(a), lb = luminance(b);
+    return (std::max(la, lb) + 0.05) / (std::min(la, lb) + 0.05);
+}
+// The mean colour of an image's opaque pixels: what an icon draws with.
+QColor inkOf(const QImage& image) {
+    double r = 0, g = 0, b = 0, n = 0;
+    for (int y = 0; y < image.height(); ++y)
+        for (int x = 0; x < image.width(); ++x) {
+            const QColor c = image.pixelColor(x, y);
+            if (c.alpha() < 200) continue;
+            r += c.redF(), g += c.greenF(), b += c.blueF(), n += 1;
+        }
+    return n > 0 ? QColor::fromRgbF(float(r / n), float(g / n), float(b / n)) : QColor();
+}
+} // namespace
+
+// In the dark theme every key widget stays legible, measured as WCAG contrast on what is drawn: text on
+// fields and windows, placeholders, tooltips, the toolbar's Run icon (enabled and not), and an unchecked
+// box against the window around it.
+void TestUi::darkThemeKeepsEveryWidgetLegible() {
+    MainWindow w;
+    w.show();
+    w.setDarkTheme(true);
+    const auto restore = qScopeGuard([&] { w.setDarkTheme(false); });
+    const QPalette pal = QApplication::palette();
+    QVERIFY(pal.color(QPalette::Window).lightness() < 80);
+    QVERIFY(contrast(pal.color(QPalette::Text), pal.color(QPalette::Base)) >= 4.5);
+    QVERIFY(contrast(pal.color(QPalette::WindowText), pal.color(QPalette::Window)) >= 4.5);
+    QVERIFY(contrast(pal.color(QPalette::ButtonText), pal.color(QPalette::Button)) >= 4.5);
+    QVERIFY(contrast(pal.color(QPalette::ToolTipText), pal.color(QPalette::ToolTipBase)) >= 4.5);
+    QVERIFY2(contrast(pal.color(QPalette::PlaceholderText), pal.color(QPalette::Base)) >= 3,
+             qPrintable(QString::number(contrast(pal.color(QPalette::PlaceholderText), pal.color(QPalette::Base)))));
+    QVERIFY(contrast(pal.color(QPalette::Disabled, QPalette::Text), pal.color(QPalette::Base)) >= 1.5);
+
+    QAction* run = nullptr;
+    for (QAction* a : w.findChildren<QAction*>())
+        if (a->text() == "&Run All Configurations") run = a;
+    QVERIFY(run);
+    const QColor ink = inkOf(run->icon().pixmap(32, QIcon::Normal).toImage());
+    QVERIFY2(contrast(ink, pal.color(QPalette::Window)) >= 3,
+             qPrintable(ink.name() + " on " + pal.color(QPalette::Window).name()));
+    const QColor off = inkOf(run->icon().pixmap(32, QIcon::Disabled).toImage());
+    QVERIFY2(contrast(off, pal.color(QPalette::Window)) >= 2,
+             qPrintable(off.name() + " on " + pal.color(QPalette::Window).name()));
+
+    QCheckBox box(QStringLiteral("an unchecked box"));
+    box.resize(box.sizeHint());
+    const QImage drawn = box.grab().toImage();
+    QStyleOptionButton option;
+    option.initFrom(&box);
+    const QRect indicator = box.style()->subElementRect(QStyle::SE_CheckBoxIndicator, &option, &box);
+    const QColor inside = drawn.pixelColor(indicator.center());
+    QVERIFY2(contrast(inside, pal.color(QPalette::Window)) >= 1.3,
+             qPrintable(inside.name() + " on " + pal.color(QPalette::Window).name()));
 }
 
 void TestUi::emptyChartsShowNoTicks() {

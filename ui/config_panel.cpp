@@ -170,7 +170,10 @@ void ConfigPanel::setTargetDevices(const QString& target, bool reached, const QS
 void ConfigPanel::updateDevices() {
     const int row = m_list->currentRow();
     QStringList where;
-    if (row >= 0 && row < m_configs.size() && !m_configs[row].target.empty())
+    // A target chosen for this configuration is checked at once; the ticked ones are not checked
+    // unasked (a launcher's check may queue a cluster job), only shown as File → Targets found them.
+    const bool chosen = row >= 0 && row < m_configs.size() && !m_configs[row].target.empty();
+    if (chosen)
         where << QString::fromStdString(m_configs[row].target);
     else
         where = m_runTargets;
@@ -190,7 +193,9 @@ void ConfigPanel::updateDevices() {
             continue;
         }
         const auto known = m_targetDevices.constFind(t);
-        if (known == m_targetDevices.constEnd()) {
+        if (known == m_targetDevices.constEnd() && !chosen) {
+            without << tr("%1: not checked yet (File → Targets, Check)").arg(t);
+        } else if (known == m_targetDevices.constEnd()) {
             m_targetDevices[t] = {}; // asked once
             checking << t;
             emit targetDevicesNeeded(t);

@@ -1,6 +1,10 @@
 #include "icons.h"
 
 #include <QApplication>
+#include <QPainter>
+#include <QPainterPath>
+#include <QPalette>
+#include <QPixmap>
 
 #include <functional>
 #include <map>
@@ -33,6 +37,36 @@ QIcon standardIcon(QStyle::StandardPixmap which) {
 
 QIcon resourceIcon(const QString& path) {
     return sharedIcon(path, [path] { return QIcon(path); });
+}
+
+QIcon glyphIcon(Glyph glyph, const QPalette& palette) {
+    const QColor disabled = palette.color(QPalette::Disabled, QPalette::WindowText);
+    const QString key = QStringLiteral("glyph:%1:%2").arg(int(glyph)).arg(disabled.name());
+    return sharedIcon(key, [glyph, disabled] {
+        const auto draw = [glyph](const QColor& colour) {
+            QPixmap pm(64, 64);
+            pm.fill(Qt::transparent);
+            QPainter p(&pm);
+            p.setRenderHint(QPainter::Antialiasing);
+            p.setPen(QPen(colour.darker(130), 3));
+            p.setBrush(colour);
+            if (glyph == Glyph::Run) {
+                QPainterPath triangle;
+                triangle.moveTo(16, 10);
+                triangle.lineTo(54, 32);
+                triangle.lineTo(16, 54);
+                triangle.closeSubpath();
+                p.drawPath(triangle);
+            } else {
+                p.drawRoundedRect(QRectF(14, 14, 36, 36), 4, 4);
+            }
+            return pm;
+        };
+        QIcon icon;
+        icon.addPixmap(draw(glyph == Glyph::Run ? QColor(46, 160, 67) : QColor(214, 57, 57)), QIcon::Normal);
+        icon.addPixmap(draw(disabled), QIcon::Disabled);
+        return icon;
+    });
 }
 
 } // namespace twbui

@@ -11,4 +11,10 @@ namespace twbui {
 QIcon standardIcon(QStyle::StandardPixmap which); // the application style's
 QIcon resourceIcon(const QString& path);          // ":/icons/…"
 
+// The toolbar's own glyphs, drawn rather than taken from the style, whose black pixmaps vanish on a dark
+// palette: Run a green triangle, Cancel a red square, both readable on light and dark; disabled, in the
+// palette's disabled text colour.
+enum class Glyph { Run, Stop };
+QIcon glyphIcon(Glyph glyph, const QPalette& palette);
+
 } // namespace twbui

@@ -114,6 +114,7 @@ private:
     void openReport(const QString& path);
     void setRunning(bool running);
     void updateRunActions(bool running); // enabled when the open file can run; else why not
+    void refreshGlyphs(); // the toolbar's icons for the palette now in use
     bool readyToMeasure(); // a usable TorchScript model is open and nothing runs; labels the runs
     void about();
 

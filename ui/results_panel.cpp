@@ -542,15 +542,14 @@ void ResultsPanel::redrawCharts() {
                                     : tr("call number (shaded, before 0: warm-up)"));
     for (QCustomPlot* p : {m_timeline, m_distribution, m_summary})
         p->yAxis->setLabel(shown > 0 ? tr("latency") : QString());
-    // Medians ten times apart or more share a logarithmic axis, so that the smallest bar stays readable
-    // beside the largest; each carries its median as a label.
-    double lowest = 0, highest = 0, top = 0;
+    // When the axis must reach ten times the smallest median or more (medians apart, or a long tail of
+    // p99), it is logarithmic, so that the smallest bar stays readable; each bar carries its median.
+    double lowest = 0, top = 0;
     for (const auto& b : summaryBars) {
         lowest = lowest > 0 ? std::min(lowest, b.median) : b.median;
-        highest = std::max(highest, b.median);
         top = std::max(top, b.top);
     }
-    const bool logSummary = lowest > 0 && highest / lowest >= 10;
+    const bool logSummary = lowest > 0 && top / lowest >= 10;
     const double base = logSummary ? std::pow(10, std::floor(std::log10(lowest / 2))) : 0;
     for (const auto& b : summaryBars) {
         b.bar->setBaseValue(base);
