@@ -717,6 +717,13 @@ void TestUi::chartsShowEveryMedianAtAGlance() {
     linear->replot();
     QCOMPARE(linear->yAxis->scaleType(), QCPAxis::stLinear);
     QCOMPARE(linear->yAxis->range().lower, 0.0);
+    // Its box plot spans less than a decade, and its logarithmic axis still carries several labels.
+    auto* boxes = close.findChild<QCustomPlot*>("latency-distribution");
+    QVERIFY(boxes);
+    boxes->replot();
+    QCOMPARE(boxes->yAxis->scaleType(), QCPAxis::stLogarithmic);
+    const QVector<QString> boxTicks = boxes->yAxis->tickVectorLabels();
+    QVERIFY2(boxTicks.size() >= 3, qPrintable(QStringList(boxTicks.begin(), boxTicks.end()).join(", ")));
 
     // The |A − B| histogram counts elements: whole numbers, however few.
     ComparisonSnapshot c;

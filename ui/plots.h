@@ -16,8 +16,8 @@ protected:
 };
 
 // The same labels on a logarithmic axis, for configurations that differ tenfold: ticks at 1, 2 and 5 of
-// each decade while the range spans few decades (a decade alone would leave one label or none), at
-// decades beyond.
+// each decade while the range spans a few decades, more within a narrow one (a decade's ticks alone
+// would leave one label or none), at decades beyond.
 class TimeLogTicker : public QCPAxisTickerLog {
 protected:
     QString getTickLabel(double tick, const QLocale& locale, QChar formatChar, int precision) override;
