@@ -98,6 +98,7 @@ private slots:
     void crashingConfigurationIsAFailedRow();
     void profileOfAttentionUnderFreezeSurvives();
     void runOnTwoTargetsLabelsEveryResult();
+    void exportWritesWhatThePanelShows();
     void cudaIsOfferedWhereTheTargetHasIt();
     // Last: a library loaded stays loaded in this process, and every later worker would load it too.
     void operatorLibraryIsOfferedLoadedAndRemembered();
@@ -890,6 +891,57 @@ void TestUi::fixTextWrapsAndCopiesWhole() {
 }
 
 // The real program, killed with SIGKILL: the next start offers the autosaved session, and only then.
+// Export Report writes what the panel in view shows: the run's report under Results, the profile's under
+// Profile; a run compares outputs with the Outputs tab's atol and rtol, and its report says so. Started
+// with --run (or --profile, --sweep) and --export-report, the window writes that report and quits.
+void TestUi::exportWritesWhatThePanelShows() {
+    qputenv("XDG_CACHE_HOME", m_settingsDir.filePath("cache").toUtf8());
+    {
+        MainWindow w;
+        QVERIFY(openSample(w));
+        w.resultsPanel()->findChild<QLineEdit*>("atol")->setText("0.25");
+        w.configPanel()->setConfigs(quick());
+        QSignalSpy ran(&w, &MainWindow::runsFinished);
+        w.runAll();
+        QVERIFY(ran.wait(60000));
+        w.configPanel()->setConfigs({twb::RunConfig::parse("name=profiled,jit=off,seconds=0.1")});
+        QSignalSpy profiled(&w, &MainWindow::profilesFinished);
+        w.profileAll();
+        QVERIFY(profiled.wait(120000));
+        const twb::Report profile = w.currentReport(); // the Profile panel is in view
+        QCOMPARE(profile.profiles.size(), std::size_t(1));
+        QCOMPARE(profile.runs.size(), std::size_t(1));
+        w.showRightTab(0);
+        const twb::Report run = w.currentReport();
+        QCOMPARE(run.runs.size(), std::size_t(2));
+        QVERIFY(run.profiles.empty());
+        QCOMPARE(run.comparisons.size(), std::size_t(1));
+        QVERIFY(run.comparisons[0].hasOutputs);
+        QCOMPARE(run.comparisons[0].outputs.options.atol, 0.25);
+    }
+    const QString exe = qEnvironmentVariable("TORCH_WORKBENCH");
+    if (exe.isEmpty()) QSKIP("TORCH_WORKBENCH is not set: run through ctest");
+    QTemporaryDir dir;
+    const QString json = dir.filePath("from-the-window.json");
+    QProcess gui;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("QT_QPA_PLATFORM", "offscreen");
+    env.insert("XDG_CONFIG_HOME", dir.filePath("config"));
+    env.insert("XDG_DATA_HOME", dir.filePath("data"));
+    gui.setProcessEnvironment(env);
+    gui.start(exe, {QString::fromStdString(TWB_DATA("../../resources/sample/sample_cnn.pt")), "-i",
+                    QString::fromStdString(TWB_DATA("../../resources/sample/sample_input.npy")), "--run",
+                    "--export-report", json});
+    QVERIFY(gui.waitForFinished(120000));
+    QVERIFY2(gui.exitStatus() == QProcess::NormalExit && gui.exitCode() == 0, gui.readAllStandardError().constData());
+    QFile f(json);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QJsonObject report = QJsonDocument::fromJson(f.readAll()).object();
+    QCOMPARE(report["runs"].toArray().size(), 2);
+    QCOMPARE(report["model"].toObject()["sha256"].toString().size(), 64);
+    QVERIFY(!report["environment"].toObject()["libtorch"].toString().isEmpty());
+}
+
 void TestUi::restoreOfferedExactlyAfterACrash() {
     const QString exe = qEnvironmentVariable("TORCH_WORKBENCH");
     if (exe.isEmpty()) QSKIP("TORCH_WORKBENCH is not set: run through ctest");

@@ -256,7 +256,12 @@ void JobRunner::sweep(const twb::SweepOptions& options) {
             measuring(ctx, stop, [&] {
                 const twb::SweepResult result =
                     twb::runSweep(*worker->model, worker->inputs, {}, options, callbacks, stop.get());
+                // The sweep as a report, as the CLI writes it: exported and compared like any other.
+                twb::Report report = twb::reportFor(*worker->model, worker->inputs, worker->binding);
+                report.hasSweep = true;
+                report.sweep = result;
                 deliver([result](JobRunner* r) { emit r->sweepFinished(result); });
+                deliver([report](JobRunner* r) { emit r->planFinished(report); });
             });
             return;
         }
@@ -301,7 +306,8 @@ void JobRunner::startPlan(const QVector<twb::RunConfig>& configs, bool profile, 
     emit runStarted(int(configs.size()) * std::max(1, int(targets.size())));
     auto worker = m_worker;
     auto stop = m_stop;
-    m_measure->start(JobKind::Run, this, [worker, configs, stop, profile, options, targets](const JobTracker::Context<JobRunner>& ctx) {
+    const twb::CompareOptions tolerance = m_tolerance;
+    m_measure->start(JobKind::Run, this, [worker, configs, stop, profile, options, targets, tolerance](const JobTracker::Context<JobRunner>& ctx) {
         auto deliver = [&](auto fn) { ctx.deliver(fn); };
         if (!worker->model) {
             for (int i = 0; i < configs.size(); ++i) {
@@ -318,6 +324,7 @@ void JobRunner::startPlan(const QVector<twb::RunConfig>& configs, bool profile, 
             plan.configs.assign(configs.begin(), configs.end());
             plan.profile = profile;
             plan.profileOptions = options;
+            plan.tolerance = tolerance;
             twb::PlanCallbacks callbacks;
             auto lastSent = std::chrono::steady_clock::now() - std::chrono::seconds(1);
             callbacks.progress = [&](int i, const twb::Progress& p) {

@@ -37,6 +37,8 @@ public:
     void bindInputs(const QVector<InputSpec>& inputs);
     // Where plans run (twb/target.h): none, this build; several, the same plan on each into one report.
     void setTargets(const QStringList& targets) { m_targets = targets; }
+    // The tolerance the plans' output comparisons use (the Outputs tab's atol and rtol).
+    void setTolerance(const twb::CompareOptions& tolerance) { m_tolerance = tolerance; }
     QStringList targets() const { return m_targets; }
     // Starts a worker on the target and reads its hello, off the GUI thread: targetChecked says what it is.
     void checkTarget(const QString& target);
@@ -98,6 +100,7 @@ private:
     static void measuring(const Context& ctx, const std::shared_ptr<std::atomic<bool>>& stop, Work&& work);
     // run() and profile(): the plan through core's plan runner on the measuring thread.
     void startPlan(const QVector<twb::RunConfig>& configs, bool profile, const twb::ProfileOptions& options);
+    twb::CompareOptions m_tolerance; // what runs compare their outputs with
     QStringList m_targets;
     // Runs `make` on the short-job thread; a newer comparison request drops this one's result.
     void postComparison(std::function<ComparisonSnapshot()> make);

@@ -160,9 +160,16 @@ MainWindow::MainWindow(QWidget* parent)
     });
     connect(m_runner, &JobRunner::reportRead, this, &MainWindow::showReport);
     connect(m_runner, &JobRunner::sessionRead, this, &MainWindow::applySession);
+    // Each job's report is kept apart, so that Export Report writes what the panel in view shows.
     connect(m_runner, &JobRunner::planFinished, this, [this](const twb::Report& report) {
-        m_report = report;
-        if (!m_profiling && !m_sweeping) m_results->showAcrossTargets(report);
+        if (report.hasSweep) {
+            m_sweepReport = report;
+        } else if (m_profiling) {
+            m_profileReport = report;
+        } else {
+            m_report = report;
+            m_results->showAcrossTargets(report);
+        }
     });
     connect(m_runner, &JobRunner::allFinished, this, [this](bool cancelled) {
         setRunning(false);
@@ -448,6 +455,9 @@ void MainWindow::openFile(const QString& path) {
     m_modelPath = path;
     m_stateDictPath.clear();
     m_info = twb::ModelInfo(); // nothing runs until the new model is known
+    m_report = {}; // nor is anything measured on the last one exported as this one's
+    m_profileReport = {};
+    m_sweepReport = {};
     if (m_runAction) m_runAction->setEnabled(false);
     if (m_profileAction) m_profileAction->setEnabled(false);
     if (m_sweepAction) m_sweepAction->setEnabled(false);
@@ -602,6 +612,7 @@ void MainWindow::runAll() {
     showRightTab(0);
     m_results->reset();
     m_report = {};
+    m_runner->setTolerance(m_results->tolerance()); // the plan compares outputs as the Outputs tab does
     m_runner->run(m_configs->configs());
 }
 
@@ -700,7 +711,10 @@ void MainWindow::closeEvent(QCloseEvent* event) {
 }
 
 twb::Report MainWindow::currentReport() const {
-    if (!m_report.runs.empty()) return m_report;
+    // The panel in view: Results, Profile or Sweep.
+    const int shown = m_right->currentIndex();
+    const twb::Report& job = shown == 1 ? m_profileReport : shown == 2 ? m_sweepReport : m_report;
+    if (!job.runs.empty() || job.hasSweep) return job;
     twb::Report report; // nothing measured yet: the model alone
     report.model.path = m_info.path;
     report.model.size = m_info.fileSize;

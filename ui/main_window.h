@@ -49,6 +49,8 @@ public:
     // Starts reading the session (off the GUI thread); false when the file cannot be read at all.
     bool restoreSession(const QString& path);
     void exportReport(const QString& jsonPath, const QString& csvPath = {});
+    // The report of the panel in view (Results, Profile or Sweep): what Export Report writes.
+    twb::Report currentReport() const;
     void showLeftTab(int index);
     // Loads an operator library ("" asks for one), remembers it for the open model and opens the model
     // again; false (the status says why) when the library cannot be loaded here.
@@ -142,7 +144,7 @@ private:
     twb::ModelInfo m_info;
     bool m_previousExitUnclean = false;
     twb::Report m_report; // the last run's, from core's plan runner (or the restored session's)
-    twb::Report currentReport() const;
+    twb::Report m_profileReport, m_sweepReport; // the last profile's and sweep's
     QStringList m_pendingInputs;
     QStringList m_runLabels; // of the run in progress
     int m_configCount = 0;

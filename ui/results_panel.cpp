@@ -135,6 +135,8 @@ ResultsPanel::ResultsPanel(QWidget* parent)
     m_compareB = new QComboBox;
     m_atol = new QLineEdit(QStringLiteral("1e-5"));
     m_rtol = new QLineEdit(QStringLiteral("1e-5"));
+    m_atol->setObjectName(QStringLiteral("atol"));
+    m_rtol->setObjectName(QStringLiteral("rtol"));
     for (QLineEdit* e : {m_atol, m_rtol}) {
         auto* v = new QDoubleValidator(0, 1e6, 12, e);
         v->setNotation(QDoubleValidator::ScientificNotation);
@@ -312,6 +314,13 @@ void ResultsPanel::compareDefault() {
     requestComparison();
 }
 
+twb::CompareOptions ResultsPanel::tolerance() const {
+    twb::CompareOptions options;
+    options.atol = m_atol->text().toDouble();
+    options.rtol = m_rtol->text().toDouble();
+    return options;
+}
+
 void ResultsPanel::requestComparison() {
     const int a = m_compareA->currentData().isValid() ? m_compareA->currentData().toInt() : -2;
     const int b = m_compareB->currentData().isValid() ? m_compareB->currentData().toInt() : -2;
@@ -319,9 +328,7 @@ void ResultsPanel::requestComparison() {
         m_verdict->setText(tr("Pick two configurations with outputs, or a reference file."));
         return;
     }
-    twb::CompareOptions options;
-    options.atol = m_atol->text().toDouble();
-    options.rtol = m_rtol->text().toDouble();
+    const twb::CompareOptions options = tolerance();
     QString leaf;
     const QModelIndex sel = m_comparisonView->currentIndex();
     if (sel.isValid() && sel.row() < int(m_comparison->rows().size()))

@@ -36,6 +36,8 @@ public:
     // A plan run on several targets has finished: each configuration's row says how it compares with the
     // same configuration on the first target (latency, measured in separate processes, and outputs).
     void showAcrossTargets(const twb::Report& report);
+    // The atol and rtol the Outputs tab compares with, which runs compare their outputs with too.
+    twb::CompareOptions tolerance() const;
     void showComparison(const ComparisonSnapshot& comparison);
     void showComparisonError(const QString& message);
     const std::vector<RunSnapshot>& runs() const { return m_runs; }

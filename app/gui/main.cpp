@@ -76,7 +76,12 @@ int main(int argc, char** argv) {
                        "profile-modules, profile-diff, roofline, sweep."),
         QStringLiteral("page"));
     const QCommandLineOption dark(QStringLiteral("dark"), QStringLiteral("Use the dark theme."));
-    parser.addOptions({input, run, profile, sweep, sample, selfTest, screenshot, tab, dark});
+    const QCommandLineOption exportTo(
+        QStringLiteral("export-report"),
+        QStringLiteral("Write the report of --run, --profile or --sweep to FILE when it is done, then quit "
+                       "(exit 0 when the work and the writing went well)."),
+        QStringLiteral("file"));
+    parser.addOptions({input, run, profile, sweep, sample, selfTest, screenshot, tab, dark, exportTo});
     parser.process(app);
 
     twbui::MainWindow window;
@@ -119,11 +124,21 @@ int main(int argc, char** argv) {
             window.profilePanel()->showTab(int(profile.indexOf(page)));
         }
     };
-    auto finish = [&window, shot, testing, showPage](bool ok) {
+    const QString reportFile = parser.value(exportTo);
+    auto finish = [&window, shot, testing, showPage, reportFile](bool ok) {
         showPage();
-        QTimer::singleShot(400, &window, [&window, shot, testing, ok] {
+        QTimer::singleShot(400, &window, [&window, shot, testing, ok, reportFile] {
             if (!shot.isEmpty()) window.grab().save(shot);
             if (testing) std::printf("self-test: %s\n", ok ? "ok" : "FAILED");
+            if (!reportFile.isEmpty()) { // the report of the panel the work showed, as Export Report writes it
+                QObject::connect(&window, &twbui::MainWindow::reportExported, &window,
+                                 [ok](const QString& path, bool written) {
+                                     if (!written) std::fprintf(stderr, "torch-workbench: %s: not written\n", qPrintable(path));
+                                     QApplication::exit(ok && written ? 0 : 1);
+                                 });
+                window.exportReport(reportFile);
+                return;
+            }
             if (!shot.isEmpty() || testing) QApplication::exit(ok ? 0 : 1);
         });
     };
@@ -142,7 +157,7 @@ int main(int argc, char** argv) {
                              window.runAll();
                      });
     // The rest only serves --self-test and --screenshot: interactive runs are left alone.
-    const bool automated = testing || !shot.isEmpty();
+    const bool automated = testing || !shot.isEmpty() || !reportFile.isEmpty();
     if (automated) {
         QObject::connect(&window, &twbui::MainWindow::modelShown, &window,
                          [&runNow, finish](const twb::ModelInfo& info) {

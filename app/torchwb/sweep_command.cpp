@@ -1,5 +1,7 @@
 #include "sweep_command.h"
 
+#include "twb/plan.h"
+
 #include "twb/target.h"
 
 #include "format.h"
@@ -137,13 +139,7 @@ int runSweepCommand(const CLI::App& cmd, const SweepArgs& a, std::ostream& out, 
     out << "\n" << sweepText(result);
     if (a.apply && result.recommended >= 0) out << "\ntorchwb bench " << a.model << " " << result.applyFlags << "\n";
     if (!a.json.empty()) {
-        twb::Report report;
-        report.environment = twb::currentEnvironment();
-        const auto& info = model.info();
-        report.model.path = info.path;
-        report.model.size = info.fileSize;
-        report.model.sha256 = twb::fileSha256(info.path);
-        report.model.className = info.className;
+        twb::Report report = twb::reportFor(model, specs, {}); // the sweep reads and binds its inputs itself
         report.hasSweep = true;
         report.sweep = result;
         twb::writeReport(a.json, report);

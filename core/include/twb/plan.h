@@ -74,6 +74,10 @@ struct PlanCallbacks {
 Report runPlan(const Model& model, const std::vector<InputSpec>& inputs, const InputBinding& binding,
                const Plan& plan, const PlanCallbacks& callbacks = {}, const std::atomic<bool>* stop = nullptr);
 
+// A report's header, the same for every job (plan, profile, sweep): this machine's environment, the model
+// (path, size, SHA-256, kind, class, the operator libraries loaded before it) and the inputs as bound.
+Report reportFor(const Model& model, const std::vector<InputSpec>& inputs, const InputBinding& binding);
+
 // The same plan on each target (twb/target.h: "local", "local:PATH", "ssh://…", "cmd:…"), into one report:
 // a section per target (Report::targets, with the machine and build its worker introduced), each run
 // labelled "LABEL @ TARGET" (RunRecord::target), the comparisons each target's plan makes among its

@@ -686,8 +686,7 @@ private:
 
 } // namespace
 
-Report runPlan(const Model& model, const std::vector<InputSpec>& inputs, const InputBinding& binding,
-               const Plan& plan, const PlanCallbacks& callbacks, const std::atomic<bool>* stop) {
+Report reportFor(const Model& model, const std::vector<InputSpec>& inputs, const InputBinding& binding) {
     Report report;
     report.environment = currentEnvironment();
     const ModelInfo& info = model.info();
@@ -698,6 +697,12 @@ Report runPlan(const Model& model, const std::vector<InputSpec>& inputs, const I
     report.model.className = info.className;
     report.model.operatorLibraries = loadedOperatorLibraries();
     report.inputs = describeInputs(inputs, binding);
+    return report;
+}
+
+Report runPlan(const Model& model, const std::vector<InputSpec>& inputs, const InputBinding& binding,
+               const Plan& plan, const PlanCallbacks& callbacks, const std::atomic<bool>* stop) {
+    Report report = reportFor(model, inputs, binding);
 
     Value reference;
     const bool withReference = !plan.referenceFile.empty();
