@@ -129,6 +129,7 @@ void TestSweep::recommendationSkipsDifferingOutputs() {
                 measured("slower", 1.5e6, 700, 3)};
     twb::SweepPoint lib = measured("LibTorch's default", 3e6, 333, 4);
     lib.reference = true;
+    lib.referenceKind = twb::SweepReference::LibTorchDefault;
     lib.referenceName = "LibTorch's default";
     r.points.push_back(lib);
     twb::recommend(r);
@@ -154,6 +155,7 @@ void TestSweep::recommendationSkipsDifferingOutputs() {
     r.points.pop_back();
     lib = measured("LibTorch's default", 0.8e6, 1250, 5);
     lib.reference = true;
+    lib.referenceKind = twb::SweepReference::LibTorchDefault;
     lib.referenceName = "LibTorch's default";
     r.points.push_back(lib);
     twb::recommend(r);
@@ -297,6 +299,21 @@ void TestSweep::sweepReportRoundTrips() {
     QCOMPARE(back.sweep.recommended, report.sweep.recommended);
     QCOMPARE(back.sweep.recommendation, report.sweep.recommendation);
     QCOMPARE(back.sweep.axes.front().values, report.sweep.axes.front().values);
+
+    // The references are known by what they are, not by name; reports from before that say so by name.
+    twb::SweepPoint lib = measured("LibTorch's default", 3e6, 333, 4);
+    lib.reference = true;
+    lib.referenceKind = twb::SweepReference::LibTorchDefault;
+    lib.referenceName = "LibTorch's default";
+    report.sweep.points.push_back(lib);
+    const std::string json = twb::reportToJson(report);
+    QCOMPARE(twb::reportFromJson(json).sweep.points.back().referenceKind, twb::SweepReference::LibTorchDefault);
+    std::string older = json;
+    const std::string field = "\"reference_kind\": \"libtorch_default\"";
+    QVERIFY2(older.find(field) != std::string::npos, json.c_str());
+    older.replace(older.find(field), field.size(), "\"reference_kind_unknown\": 0");
+    QCOMPARE(twb::reportFromJson(older).sweep.points.back().referenceKind, twb::SweepReference::LibTorchDefault);
+    QCOMPARE(twb::reportFromJson(older).sweep.points.front().referenceKind, twb::SweepReference::None);
 }
 
 TWB_TEST_MAIN(TestSweep)

@@ -465,7 +465,8 @@ void TestUi::cudaOffWithReason() {
     ConfigPanel panel;
     const twb::BuildInfo b = twb::buildInfo();
     QCOMPARE(panel.cudaSelectable(), b.cudaAvailable);
-    QCOMPARE(panel.configs().size(), 2); // "CPU · JIT off" and "CPU · optimize_for_inference" by default
+    QCOMPARE(panel.configs().size(), 2); // "cpu · jit off" and "cpu · jit optimize" by default
+    QCOMPARE(QString::fromStdString(panel.configs()[0].label()), QString("cpu · jit off"));
     QCOMPARE(panel.configs()[1].jit, twb::JitMode::Optimize);
 }
 

@@ -24,6 +24,14 @@ static QString num(double v) {
     if (std::isnan(v)) return QStringLiteral("–");
     return QString::number(v, 'g', 5);
 }
+// FLOPs in k, M, G or T units, three significant figures: "5.60 M".
+static QString flopsText(double v) {
+    if (std::isnan(v) || v <= 0) return QString();
+    static const std::pair<double, const char*> units[] = {{1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}};
+    for (const auto& [scale, unit] : units)
+        if (v >= scale) return QString::number(v / scale, 'f', v / scale < 10 ? 2 : v / scale < 100 ? 1 : 0) + " " + unit;
+    return QString::number(v, 'f', 0);
+}
 static QString duration(double ns) {
     return QString::fromStdString(twb::formatDuration(ns));
 }
@@ -384,7 +392,7 @@ QVariant ProfileTableModel::data(const QModelIndex& index, int role) const {
             return shapes;
         }
         case 8:
-            return text ? (o.flops > 0 ? QVariant(num(o.flops)) : QVariant(QString())) : QVariant(o.flops);
+            return text ? QVariant(flopsText(o.flops)) : QVariant(o.flops);
         case 9:
             return text ? (rate > 0 ? QVariant(QString::number(rate, 'f', 1)) : QVariant(QString())) : QVariant(rate);
         case 10:
@@ -493,7 +501,7 @@ QVariant SweepTableModel::data(const QModelIndex& index, int role) const {
     const auto& p = m_rows[std::size_t(index.row())];
     const twb::SweepPoint* lib = nullptr;
     for (const auto& r : m_rows)
-        if (r.reference && r.referenceName == "LibTorch's default" && r.stats.count) lib = &r;
+        if (r.referenceKind == twb::SweepReference::LibTorchDefault && r.stats.count) lib = &r;
     const bool has = p.stats.count > 0;
     const double vs = lib && has && p.stats.median > 0 ? lib->stats.median / p.stats.median : 0;
     if (role == Qt::ToolTipRole) return QString::fromStdString(p.reason.empty() ? p.id : p.id + ": " + p.reason);

@@ -46,7 +46,7 @@ QTableView* sortableTable(QAbstractItemModel* model, QSortFilterProxyModel** pro
     view->verticalHeader()->hide();
     view->verticalHeader()->setDefaultSectionSize(view->fontMetrics().height() + 6);
     view->setWordWrap(false);
-    view->setTextElideMode(Qt::ElideMiddle);
+    view->setTextElideMode(Qt::ElideRight); // names keep their beginning, cut only at the end
     view->horizontalHeader()->setStretchLastSection(true);
     if (proxy) *proxy = sorted;
     return view;

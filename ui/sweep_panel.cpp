@@ -133,8 +133,9 @@ SweepPanel::SweepPanel(QWidget* parent)
     tl->addWidget(m_plot, 1);
     split->addWidget(top);
     split->addWidget(m_view);
-    split->setStretchFactor(0, 3);
-    split->setStretchFactor(1, 2);
+    // The table as tall as the chart: it holds every point and its status.
+    split->setStretchFactor(0, 1);
+    split->setStretchFactor(1, 1);
 
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(axes);
@@ -353,7 +354,7 @@ void SweepPanel::drawPlot() {
             if (look == 1) shade.setAlpha(80);
             g->setScatterStyle(QCPScatterStyle(look == 2 ? QCPScatterStyle::ssCross : QCPScatterStyle::ssDisc, shade,
                                                look == 2 ? 11 : 9));
-            const bool reference = value.contains(QLatin1Char(' ')); // "LibTorch's default"
+            const bool reference = m_result.points[std::size_t(members.front())].reference; // named, not KEY = VALUE
             const QString name = reference ? value : QStringLiteral("%1 = %2").arg(key, value);
             g->setName(look == 0 ? name : look == 1 ? tr("%1, eliminated").arg(name) : tr("%1, outputs differ").arg(name));
         }

@@ -104,8 +104,7 @@ int main(int argc, char** argv) {
     if (testing) {
         // Short runs: the point is that everything works, not the figures.
         window.configPanel()->setConfigs(
-            {twb::RunConfig::parse("name=CPU · JIT off,jit=off,iters=20,warmup=3"),
-             twb::RunConfig::parse("name=CPU · optimize,jit=optimize,iters=20,warmup=3")});
+            {twb::RunConfig::parse("jit=off,iters=20,warmup=3"), twb::RunConfig::parse("jit=optimize,iters=20,warmup=3")});
     }
 
     const QString shot = parser.value(screenshot);

@@ -45,7 +45,7 @@ std::string sweepText(const twb::SweepResult& r) {
     for (const auto& p : r.points) width = std::max(width, std::min<std::size_t>(p.id.size() + 2, 60));
     const twb::SweepPoint* libtorch = nullptr;
     for (const auto& p : r.points)
-        if (p.reference && p.referenceName == "LibTorch's default" && p.stats.count) libtorch = &p;
+        if (p.referenceKind == twb::SweepReference::LibTorchDefault && p.stats.count) libtorch = &p;
     out << cell("configuration", width, true) << cell("status", 12, true) << cell("median", 11) << cell("p99", 11)
         << cell("items/s", 11) << cell("vs LibTorch", 12) << cell("outputs", 10) << "  front\n";
     for (std::size_t i = 0; i < r.points.size(); ++i) {

@@ -45,13 +45,17 @@ struct SweepOptions {
 enum class PointStatus { Measured, Skipped, Eliminated, Failed, NotReached };
 std::string pointStatusName(PointStatus status);
 
+// Which of the two reference points a point is, if either: what code asks, rather than matching names.
+enum class SweepReference { None, LibTorchDefault, WorkbenchDefault };
+
 struct SweepPoint {
     std::string id;   // "jit=optimize,threads=2,batch=8,streams=1"
     RunConfig config; // threads: intra-op threads of each stream
     int64_t batch = 0; // 0: as given
     int streams = 1;
     bool reference = false; // LibTorch's default or the workbench's: always measured, never eliminated
-    std::string referenceName;
+    SweepReference referenceKind = SweepReference::None;
+    std::string referenceName; // for people: "LibTorch's default"
     PointStatus status = PointStatus::NotReached;
     std::string reason; // why skipped, failed or eliminated
     int rounds = 0;     // rounds it was measured in

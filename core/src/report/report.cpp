@@ -544,6 +544,9 @@ ordered_json sweepJson(const SweepResult& r) {
                        {"streams", p.streams},
                        {"reference", p.reference},
                        {"reference_name", p.referenceName},
+                       {"reference_kind", p.referenceKind == SweepReference::LibTorchDefault    ? "libtorch_default"
+                                          : p.referenceKind == SweepReference::WorkbenchDefault ? "workbench_default"
+                                                                                                : ""},
                        {"status", pointStatusName(p.status)},
                        {"reason", p.reason},
                        {"rounds", p.rounds},
@@ -607,6 +610,12 @@ SweepResult sweepFrom(const ordered_json& j) {
             p.streams = get<int>(pj, "streams", 1);
             p.reference = get<bool>(pj, "reference");
             p.referenceName = get<std::string>(pj, "reference_name");
+            // Reports before reference_kind named the references only.
+            const std::string kind = get<std::string>(pj, "reference_kind");
+            if (kind == "libtorch_default" || (kind.empty() && p.referenceName == "LibTorch's default"))
+                p.referenceKind = SweepReference::LibTorchDefault;
+            else if (kind == "workbench_default" || (kind.empty() && p.referenceName == "the workbench's default"))
+                p.referenceKind = SweepReference::WorkbenchDefault;
             const auto st = statuses.find(get<std::string>(pj, "status"));
             p.status = st == statuses.end() ? PointStatus::NotReached : st->second;
             p.reason = get<std::string>(pj, "reason");

@@ -357,9 +357,9 @@ void recommend(SweepResult& r) {
     const SweepPoint& w = r.points[std::size_t(r.recommended)];
     const bool latency = r.objective == SweepObjective::Latency;
     auto samplesOf = [&](const SweepPoint& p) { return latency ? thinned(p.samplesNs) : perItem(p); };
-    auto against = [&](const char* name, LatencyComparison& into) -> std::string {
+    auto against = [&](SweepReference kind, const char* name, LatencyComparison& into) -> std::string {
         for (const auto& p : r.points)
-            if (p.reference && p.referenceName == name && p.stats.count > 0) {
+            if (p.referenceKind == kind && p.stats.count > 0) {
                 into = compareLatency(samplesOf(p), samplesOf(w), p.id, w.id);
                 if (&p == &w) return std::string(); // its label already names it
                 const double s = into.speedup;
@@ -380,8 +380,8 @@ void recommend(SweepResult& r) {
         s = "Best balance of latency and throughput: " + label + ", " + formatDuration(w.stats.median) + " and " +
             fixed(w.throughput, 1) + " items/s";
     std::string vs;
-    for (const std::string& part : {against("LibTorch's default", r.vsLibtorchDefault),
-                                    against("the workbench's default", r.vsWorkbenchDefault)})
+    for (const std::string& part : {against(SweepReference::LibTorchDefault, "LibTorch's default", r.vsLibtorchDefault),
+                                    against(SweepReference::WorkbenchDefault, "the workbench's default", r.vsWorkbenchDefault)})
         if (!part.empty()) vs += (vs.empty() ? "" : "; ") + part;
     s += " (" + vs + "); outputs allclose";
     if (reducedPrecision(w.config)) s += " at atol " + fixed(w.atol, 4) + ", rtol " + fixed(w.rtol, 4);
@@ -415,12 +415,14 @@ SweepResult detail::sweepInProcess(const Model& model, const std::vector<InputSp
     r.axes = options.axes.empty() ? defaultAxes(hardware) : options.axes;
     r.points = expandGrid(r.axes, options.base, hardware, buildInfo().cudaAvailable);
     // The two references, measured in every round.
-    for (const char* name : {"LibTorch's default", "the workbench's default"}) {
+    for (const SweepReference kind : {SweepReference::LibTorchDefault, SweepReference::WorkbenchDefault}) {
+        const char* name = kind == SweepReference::LibTorchDefault ? "LibTorch's default" : "the workbench's default";
         SweepPoint p;
         p.reference = true;
+        p.referenceKind = kind;
         p.referenceName = name;
         p.config = RunConfig();
-        p.config.threads = std::string(name) == "LibTorch's default" ? std::max(1, threads.libtorchDefault) : hardware;
+        p.config.threads = kind == SweepReference::LibTorchDefault ? std::max(1, threads.libtorchDefault) : hardware;
         p.config.warmup = options.base.warmup;
         p.id = p.config.name = name;
         r.points.push_back(p);
