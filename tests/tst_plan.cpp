@@ -3,6 +3,7 @@
 #include "test_support.h"
 
 #include "twb/error.h"
+#include "twb/input_spec.h"
 #include "twb/plan.h"
 
 #include <random>
@@ -12,6 +13,7 @@ class TestPlan : public QObject {
 private slots:
     void runsComparesAndFingerprints();
     void comparesWithAReferenceFile();
+    void aReferenceMeetsTheLeafItWasSavedFrom();
     void cancelKeepsWhatWasMeasured();
     void regressionGate();
     void matchingRunsByLabelThenPosition();
@@ -86,6 +88,25 @@ void TestPlan::comparesWithAReferenceFile() {
     QVERIFY(!wrong.comparisons[0].outputs.allclose);
     plan.referenceFile = "/nonexistent/reference.npy";
     QVERIFY_THROWS_EXCEPTION(twb::Error, twb::runPlan(l.model, l.specs, l.binding, plan));
+}
+
+// A reference of one tensor for a model of several outputs meets the leaf of its shape, as torchwb run
+// --reference compares; when two leaves have that shape, the comparison says so instead of comparing.
+void TestPlan::aReferenceMeetsTheLeafItWasSavedFrom() {
+    twb::Model model = twb::Model::load(TWB_DATA("two_inputs.pt"));
+    const std::vector<twb::InputSpec> specs{twb::InputSpec::parse(TWB_DATA("two_inputs_xy.npz")),
+                                            twb::InputSpec::parse("scale=2.5")};
+    const twb::InputBinding binding = model.bindInputs(twb::readInputs(specs));
+    QVERIFY2(binding.ok, binding.error.c_str());
+    twb::Plan plan;
+    plan.configs = {twb::RunConfig::parse("iters=3,warmup=1")};
+    plan.referenceFile = TWB_DATA("two_inputs_expected1_scale2.5.npy");
+    const twb::Report r = twb::runPlan(model, specs, binding, plan);
+    QCOMPARE(r.comparisons.size(), std::size_t(1));
+    QVERIFY(!r.comparisons[0].outputs.allclose);
+    QVERIFY2(r.comparisons[0].outputs.summary.find("cannot be compared") != std::string::npos &&
+                 r.comparisons[0].outputs.summary.find("out[0], out[1] of that shape") != std::string::npos,
+             r.comparisons[0].outputs.summary.c_str());
 }
 
 void TestPlan::cancelKeepsWhatWasMeasured() {

@@ -67,19 +67,24 @@ QString previewText(const twb::Value& v) {
         .arg(first, s.numel > int64_t(s.first.size()) ? QStringLiteral(", …") : QString());
 }
 
-// Runs on the worker thread; throws on values that cannot be compared at all.
-ComparisonSnapshot compareValues(const twb::Value& a, const twb::Value& b, const QString& nameA,
-                                 const QString& nameB, const twb::CompareOptions& options,
-                                 const QString& leafPath) {
+// Runs on the worker thread: a comparison made, with the histogram of |a − b| for its leaf.
+ComparisonSnapshot snapshotOf(const twb::OutputComparison& comparison, const twb::Value& a, const twb::Value& b,
+                              const QString& nameA, const QString& nameB, const QString& leafPath) {
     ComparisonSnapshot snap;
     snap.nameA = nameA;
     snap.nameB = nameB;
-    snap.comparison = twb::compareOutputs(a, b, options);
+    snap.comparison = comparison;
     snap.leafPath = leafPath;
     if (snap.leafPath.isEmpty() && !snap.comparison.leaves.empty())
         snap.leafPath = QString::fromStdString(snap.comparison.leaves.front().path);
     snap.errors = twb::histogram(twb::absoluteErrors(a, b, snap.leafPath.toStdString()), 40);
     return snap;
+}
+
+ComparisonSnapshot compareValues(const twb::Value& a, const twb::Value& b, const QString& nameA,
+                                 const QString& nameB, const twb::CompareOptions& options,
+                                 const QString& leafPath) {
+    return snapshotOf(twb::compareOutputs(a, b, options), a, b, nameA, nameB, leafPath);
 }
 
 } // namespace
@@ -393,11 +398,11 @@ void JobRunner::compareWithFile(const twb::Value& a, const QString& nameA, const
                                 const twb::CompareOptions& options, const QString& leafPath) {
     postComparison([=] {
         const twb::Value b = twb::readTensorFile(file.toStdString());
-        // A file of one tensor meets the one output leaf of its shape.
-        const twb::ReferenceTarget target = twb::referenceTarget(a, b);
-        if (target.reason.empty()) return compareValues(a, b, nameA, QFileInfo(file).fileName(), options, leafPath);
-        return compareValues(target.value, b, nameA + QString::fromStdString(target.path.substr(3)),
-                             QFileInfo(file).fileName(), options, QString());
+        // As torchwb run --reference compares: a file of one tensor meets the one output leaf of its shape.
+        const twb::ReferenceComparison c = twb::compareWithReference(a, b, options);
+        const bool whole = c.target.reason.empty();
+        return snapshotOf(c.outputs, c.target.value, b, whole ? nameA : nameA + QString::fromStdString(c.target.path.substr(3)),
+                          QFileInfo(file).fileName(), whole ? leafPath : QString());
     });
 }
 

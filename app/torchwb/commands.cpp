@@ -83,17 +83,14 @@ int runModel(const CLI::App& cmd, const RunOptions& o, const InputOptions& in, c
         options.atol = o.atol;
         options.rtol = o.rtol;
         const twb::Value reference = twb::readTensorFile(o.reference);
-        twb::ReferenceTarget target;
+        twb::ReferenceComparison c;
         try {
-            target = twb::referenceTarget(result.output, reference, o.referenceLeaf);
+            c = twb::compareWithReference(result.output, reference, options, o.referenceLeaf);
         } catch (const twb::Error& e) {
             throw twb::Error("--reference " + o.reference + ": " + e.what() + " (--reference-leaf PATH)");
         }
-        const twb::OutputComparison c = twb::compareOutputs(target.value, reference, options);
-        (o.json ? err : out) << "reference " << o.reference
-                             << (target.reason.empty() ? "" : " against " + target.path + " (" + target.reason + ")")
-                             << ": " << outputComparisonText(c);
-        return c.allclose ? 0 : 1;
+        (o.json ? err : out) << "reference " << o.reference << c.described << ": " << outputComparisonText(c.outputs);
+        return c.outputs.allclose ? 0 : 1;
     }
     return 0;
 }

@@ -73,6 +73,17 @@ struct ReferenceTarget {
 };
 ReferenceTarget referenceTarget(const Value& output, const Value& reference, const std::string& leaf = {});
 
+// An output against a reference (a file's contents): the leaf it meets chosen as referenceTarget chooses,
+// then compared. What the CLI's --reference, a plan's reference file and the window's reference file all
+// do. `described`: "" for the whole output, else " against out[0] (the only leaf of shape [1, 10])".
+struct ReferenceComparison {
+    ReferenceTarget target;
+    OutputComparison outputs;
+    std::string described;
+};
+ReferenceComparison compareWithReference(const Value& output, const Value& reference,
+                                         const CompareOptions& options = {}, const std::string& leaf = {});
+
 // One leaf's verdict in words, for tables and terminals: "allclose", "NOT allclose", "only in the
 // first", "only in the second", "shapes differ: [2, 3] vs [3]", or the note on what is not a number.
 std::string leafVerdictText(const LeafComparison& leaf);

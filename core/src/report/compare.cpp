@@ -168,6 +168,15 @@ std::string leafVerdictText(const LeafComparison& l) {
     return l.allclose ? "allclose" : "NOT allclose";
 }
 
+ReferenceComparison compareWithReference(const Value& output, const Value& reference, const CompareOptions& options,
+                                         const std::string& leaf) {
+    ReferenceComparison c;
+    c.target = referenceTarget(output, reference, leaf);
+    c.outputs = compareOutputs(c.target.value, reference, options);
+    if (!c.target.reason.empty()) c.described = " against " + c.target.path + " (" + c.target.reason + ")";
+    return c;
+}
+
 ReferenceTarget referenceTarget(const Value& output, const Value& reference, const std::string& leaf) {
     ReferenceTarget target;
     target.value = output;
