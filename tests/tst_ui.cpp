@@ -311,6 +311,16 @@ void TestUi::dropTensorFileBecomesInput() {
         ready.count() >= 2 && ready.last().at(0).toBool(),
         qPrintable(w.inputsPanel()->bindingError() + " / " + w.inputsPanel()->specs().at(0).source), 20000);
     QCOMPARE(w.inputsPanel()->specs().at(0).source, QString::fromStdString(TWB_DATA("two_inputs_xy.npz")));
+
+    // A torch.save file is read off the GUI thread to tell an input from a model: tensors become the input,
+    // and the model stays open.
+    QVERIFY(showFile(w, TWB_DATA("mlp_traced.pt")));
+    QSignalSpy classified(w.runner(), &JobRunner::fileClassified);
+    w.openUrls({QUrl::fromLocalFile(QString::fromStdString(TWB_DATA("mlp_x.pt")))});
+    QVERIFY(classified.wait(20000));
+    QVERIFY(classified.last().at(1).toBool());
+    QTRY_COMPARE_WITH_TIMEOUT(w.inputsPanel()->specs().at(0).source, QString::fromStdString(TWB_DATA("mlp_x.pt")), 20000);
+    QVERIFY(w.modelPanel()->headline().contains("mlp_traced.pt"));
 }
 
 void TestUi::inputMismatchExplainedBeforeRunning() {

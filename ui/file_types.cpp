@@ -18,14 +18,19 @@ QString tensorFileFilter() {
     return QObject::tr("Tensors (%1);;All files (*)").arg(patterns.join(' '));
 }
 
-bool isTensorInput(const QString& path) {
+TensorInput tensorInputByName(const QString& path) {
     const std::string suffix = QFileInfo(path).suffix().toLower().toStdString();
     for (const auto& [ext, format] : twb::readableTensorExtensions())
         if (suffix == ext)
             // Weights files (state_dicts, .safetensors) open as themselves, to be loaded into a model.
-            return (format != twb::TensorFormat::TorchSave && format != twb::TensorFormat::Safetensors) ||
-                   twb::holdsInputTensors(path.toStdString());
-    return false;
+            return format != twb::TensorFormat::TorchSave && format != twb::TensorFormat::Safetensors
+                       ? TensorInput::Yes
+                       : TensorInput::Maybe;
+    return TensorInput::No;
+}
+
+bool holdsInputTensors(const QString& path) {
+    return twb::holdsInputTensors(path.toStdString());
 }
 
 QString dialogPath(const QString& name) {

@@ -8,10 +8,13 @@ namespace twbui {
 
 // "Tensors (*.npy *.npz *.safetensors …);;All files (*)"
 QString tensorFileFilter();
-// A file to use as an input rather than to open as a model: a tensor format by its extension, and for
-// torch.save extensions (.pt, .pth, …) and .safetensors one the load doctor finds holds tensors
-// rather than a model or a state_dict.
-bool isTensorInput(const QString& path);
+// Whether a file is an input rather than a model, by its name alone: Yes for tensor formats (.npy,
+// .npz, images, …), No for what is not one, Maybe for torch.save extensions (.pt, .pth, …) and
+// .safetensors, which hold models and state_dicts as often as inputs: for those,
+// holdsInputTensors reads the file, off the GUI thread (JobRunner::classifyFile).
+enum class TensorInput { Yes, No, Maybe };
+TensorInput tensorInputByName(const QString& path);
+bool holdsInputTensors(const QString& path);
 
 // Where file dialogs open: the folder of the file opened last (a model, a session, a report), else the
 // home folder; with `name`, that file in it, for a save dialog.

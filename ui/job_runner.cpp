@@ -1,5 +1,7 @@
 #include "job_runner.h"
 
+#include "file_types.h"
+
 #include "twb/target.h"
 
 #include "job_tracker.h"
@@ -283,6 +285,17 @@ void JobRunner::exportTrace(const std::vector<twb::Profile>& profiles, const QSt
             error = QString::fromUtf8(e.what());
         }
         ctx.deliverAlways([path, error](JobRunner* r) { emit r->traceExported(path, error); });
+    });
+}
+
+void JobRunner::classifyFile(const QString& path) {
+    m_short->join(JobKind::Compare, this, [path](const JobTracker::Context<JobRunner>& ctx) {
+        bool tensors = false;
+        try {
+            tensors = holdsInputTensors(path);
+        } catch (const std::exception&) { // opened as a model, whose diagnosis says what it is
+        }
+        ctx.deliverAlways([path, tensors](JobRunner* r) { emit r->fileClassified(path, tensors); });
     });
 }
 

@@ -51,6 +51,9 @@ public:
     void sweep(const twb::SweepOptions& options);
     // Writes a Chrome trace of the profiles off the GUI thread; traceExported says how it went.
     void exportTrace(const std::vector<twb::Profile>& profiles, const QString& path);
+    // Whether a torch.save or .safetensors file holds input tensors rather than a model or weights, read
+    // off the GUI thread: fileClassified says.
+    void classifyFile(const QString& path);
     // Writes an output as a tensor file (twb/tensor_io.h, by its extension) off the GUI thread;
     // outputSaved says how it went.
     void saveOutput(const twb::Value& output, const QString& path);
@@ -81,6 +84,7 @@ signals:
     void sweepFinished(const twb::SweepResult& result);
     void traceExported(const QString& path, const QString& error); // error empty on success
     void outputSaved(const QString& path, const QString& error); // error empty on success
+    void fileClassified(const QString& path, bool inputTensors);
     void planFinished(const twb::Report& report); // the run's report, as torchwb bench writes it
     void allFinished(bool cancelled);
     void compared(const twbui::ComparisonSnapshot& comparison);

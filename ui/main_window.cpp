@@ -207,6 +207,9 @@ MainWindow::MainWindow(QWidget* parent)
         m_status->setText(message);
     });
     connect(m_results, &ResultsPanel::saveOutputRequested, m_runner, &JobRunner::saveOutput);
+    connect(m_runner, &JobRunner::fileClassified, this, [this](const QString& path, bool inputTensors) {
+        if (!(inputTensors && useAsInput(path))) openModelFile(path);
+    });
     connect(m_runner, &JobRunner::outputSaved, this, [this](const QString& path, const QString& error) {
         m_status->setText(error.isEmpty() ? tr("Wrote %1").arg(path) : error);
     });
@@ -447,11 +450,26 @@ void MainWindow::openFile(const QString& path) {
         openReport(path);
         return;
     }
-    if (!m_modelPath.isEmpty() && isTensorInput(path) && m_inputs->assignFile(path)) {
-        showLeftTab(1);
-        m_status->setText(tr("%1 set as an input.").arg(QFileInfo(path).fileName()));
-        return;
+    if (!m_modelPath.isEmpty()) { // with a model open, a tensor file is one of its inputs
+        const TensorInput byName = tensorInputByName(path);
+        if (byName == TensorInput::Yes && useAsInput(path)) return;
+        if (byName == TensorInput::Maybe) { // the file decides; read off the GUI thread
+            m_status->setText(tr("Reading %1…").arg(QFileInfo(path).fileName()));
+            m_runner->classifyFile(path);
+            return;
+        }
     }
+    openModelFile(path);
+}
+
+bool MainWindow::useAsInput(const QString& path) {
+    if (!m_inputs->assignFile(path)) return false;
+    showLeftTab(1);
+    m_status->setText(tr("%1 set as an input.").arg(QFileInfo(path).fileName()));
+    return true;
+}
+
+void MainWindow::openModelFile(const QString& path) {
     m_modelPath = path;
     m_stateDictPath.clear();
     m_info = twb::ModelInfo(); // nothing runs until the new model is known
