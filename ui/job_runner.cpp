@@ -276,16 +276,21 @@ void JobRunner::sweep(const twb::SweepOptions& options) {
     });
 }
 
-void JobRunner::exportTrace(const std::vector<twb::Profile>& profiles, const QString& path) {
-    m_short->join(JobKind::Export, this, [profiles, path](const JobTracker::Context<JobRunner>& ctx) {
+void JobRunner::writeFile(const QString& path, std::function<void()> write,
+                          void (JobRunner::*done)(const QString&, const QString&)) {
+    m_short->join(JobKind::Export, this, [path, write, done](const JobTracker::Context<JobRunner>& ctx) {
         QString error;
         try {
-            twb::writeChromeTrace(path.toStdString(), profiles);
+            write();
         } catch (const std::exception& e) {
             error = QString::fromUtf8(e.what());
         }
-        ctx.deliverAlways([path, error](JobRunner* r) { emit r->traceExported(path, error); });
+        ctx.deliverAlways([path, error, done](JobRunner* r) { emit(r->*done)(path, error); });
     });
+}
+
+void JobRunner::exportTrace(const std::vector<twb::Profile>& profiles, const QString& path) {
+    writeFile(path, [profiles, path] { twb::writeChromeTrace(path.toStdString(), profiles); }, &JobRunner::traceExported);
 }
 
 void JobRunner::classifyFile(const QString& path) {
@@ -300,15 +305,7 @@ void JobRunner::classifyFile(const QString& path) {
 }
 
 void JobRunner::saveOutput(const twb::Value& output, const QString& path) {
-    m_short->join(JobKind::Export, this, [output, path](const JobTracker::Context<JobRunner>& ctx) {
-        QString error;
-        try {
-            twb::writeTensorFile(path.toStdString(), output);
-        } catch (const std::exception& e) {
-            error = QString::fromUtf8(e.what());
-        }
-        ctx.deliverAlways([path, error](JobRunner* r) { emit r->outputSaved(path, error); });
-    });
+    writeFile(path, [output, path] { twb::writeTensorFile(path.toStdString(), output); }, &JobRunner::outputSaved);
 }
 
 void JobRunner::startPlan(const QVector<twb::RunConfig>& configs, bool profile, const twb::ProfileOptions& options) {

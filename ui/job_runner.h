@@ -104,6 +104,9 @@ private:
     static void measuring(const Context& ctx, const std::shared_ptr<std::atomic<bool>>& stop, Work&& work);
     // run() and profile(): the plan through core's plan runner on the measuring thread.
     void startPlan(const QVector<twb::RunConfig>& configs, bool profile, const twb::ProfileOptions& options);
+    // Writes a file on the short-job thread; the signal `done` says how it went (the error empty on success).
+    void writeFile(const QString& path, std::function<void()> write,
+                   void (JobRunner::*done)(const QString&, const QString&));
     twb::CompareOptions m_tolerance; // what runs compare their outputs with
     QStringList m_targets;
     // Runs `make` on the short-job thread; a newer comparison request drops this one's result.

@@ -260,7 +260,7 @@ MainWindow::MainWindow(QWidget* parent)
             tr("TorchScript (*.pt *.pth *.zip);;All files (*)"));
         if (model.isEmpty()) return;
         const QString key = m_model->stateDictKey(); // read before the model replaces the panel
-        openFile(model);
+        openModelFile(model); // a model, as asked: not read first to tell it from an input
         m_runner->loadStateDict(weights, m_model->strictLoading(), {}, key); // queued after the model is loaded
     });
 
@@ -450,7 +450,7 @@ void MainWindow::openFile(const QString& path) {
         openReport(path);
         return;
     }
-    if (!m_modelPath.isEmpty()) { // with a model open, a tensor file is one of its inputs
+    if (twb::runnable(m_info.diagnosis)) { // with a model open, a tensor file is one of its inputs
         const TensorInput byName = tensorInputByName(path);
         if (byName == TensorInput::Yes && useAsInput(path)) return;
         if (byName == TensorInput::Maybe) { // the file decides; read off the GUI thread
@@ -810,7 +810,7 @@ void MainWindow::applySession(const twb::Session& s, const QString& path, const 
     for (const auto& in : s.inputs)
         inputs << QString::fromStdString(in.argument) + "=" + QString::fromStdString(in.source);
     setPendingInputs(inputs);
-    if (!s.model.empty()) openFile(QString::fromStdString(s.model));
+    if (!s.model.empty()) openModelFile(QString::fromStdString(s.model)); // its weights are queued after it
     if (!s.stateDict.empty()) m_runner->loadStateDict(QString::fromStdString(s.stateDict), s.stateDictStrict);
     m_results->reset();
     for (const auto& run : s.report.runs) {
