@@ -180,7 +180,7 @@ void ConfigPanel::updateDevices() {
         where = m_runTargets;
     if (where.isEmpty()) where << QStringLiteral("local");
     // Which of them have CUDA, and how many devices the most has; why not, for those without.
-    const twb::BuildInfo build = twb::buildInfo();
+    const twb::BuildInfo& build = m_build;
     int devices = 0;
     QStringList with, without, checking;
     for (const QString& t : where) {

@@ -3,6 +3,7 @@
 // mode, warm-up and measurement. The first is the baseline.
 #pragma once
 
+#include "twb/build_info.h"
 #include "twb/config.h"
 
 #include <QMap>
@@ -62,6 +63,7 @@ private:
     QComboBox* m_target;
     QSpinBox* m_iterations;
     QDoubleSpinBox* m_seconds;
+    const twb::BuildInfo m_build = twb::buildInfo(); // this build's CUDA, asked once
     bool m_loading = false;
     bool m_package = false;
     QStringList m_runTargets;
