@@ -19,8 +19,8 @@
 #include <sstream>
 #include <string>
 
-// A fixture under tests/data, found the Qt Test way.
-#define TWB_DATA(name) QFINDTESTDATA(QStringLiteral("data/") + QString::fromUtf8(name)).toStdString()
+// A fixture under tests/data (TWB_TESTS_DIR: tests/CMakeLists.txt).
+#define TWB_DATA(name) (std::string(TWB_TESTS_DIR "/data/") + std::string(name))
 
 #define TWB_TEST_MAIN(TestObject)                                                                            \
     int main(int argc, char** argv) {                                                                        \

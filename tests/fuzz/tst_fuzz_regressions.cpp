@@ -27,7 +27,7 @@ class TestFuzzRegressions : public QObject {
 private slots:
     void everyTargetHasSeeds() {
         const fs::path data = fs::path(TWB_DATA("cnn_scripted.pt")).parent_path();
-        const QString seeds = QFINDTESTDATA("fuzz/seeds");
+        const QString seeds = QStringLiteral(TWB_TESTS_DIR "/fuzz/seeds");
         QVERIFY(!seeds.isEmpty());
         for (const auto& target : twb::fuzz::targets()) {
             int count = 0;
@@ -43,7 +43,7 @@ private slots:
     void findingsStayFixed_data() {
         QTest::addColumn<QString>("target");
         QTest::addColumn<QString>("file");
-        const QString root = QFINDTESTDATA("fuzz/regressions");
+        const QString root = QStringLiteral(TWB_TESTS_DIR "/fuzz/regressions");
         QVERIFY(!root.isEmpty());
         QDirIterator it(root, QDir::Files, QDirIterator::Subdirectories);
         while (it.hasNext()) {
