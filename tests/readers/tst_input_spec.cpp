@@ -2,6 +2,7 @@
 #include "test_support.h"
 
 #include "twb/error.h"
+#include "twb/hashing.h"
 #include "twb/input_spec.h"
 
 #include <QDir>

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "twb/model.h"
-#include "twb/report.h"
+#include "twb/provenance.h"
 #include "twb/tensor_io.h"
 
 #include <string>

@@ -9,6 +9,7 @@
 #include "twb/hashing.h" // reports carry SHA-256 fingerprints
 #include "twb/compare.h"
 #include "twb/profile.h"
+#include "twb/provenance.h"
 #include "twb/stats.h"
 #include "twb/sweep.h"
 
@@ -18,20 +19,6 @@
 
 namespace twb {
 
-
-struct ModelRef {
-    std::string path, sha256, kind, className;
-    uint64_t size = 0;
-    std::vector<std::string> operatorLibraries; // loaded before it (--load-library), in order
-};
-
-struct InputRef {
-    std::string argument, source;
-    std::string sha256;    // for files
-    std::string generator; // for generated inputs: the spec, seed included
-    std::vector<int64_t> shape;
-    std::string dtype;
-};
 
 struct RunComparison {
     int baseline = 0, candidate = 0; // indices into Report::runs

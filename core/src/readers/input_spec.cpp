@@ -4,6 +4,7 @@
 
 #include "twb/error.h"
 #include "twb/generate.h"
+#include "twb/hashing.h"
 
 #include <cctype>
 #include <sys/stat.h>
