@@ -2,7 +2,8 @@
 # Installs what Torch Workbench needs to build, test and run on Debian 12 or 13:
 # Debian's packages (Qt 6, QCustomPlot, libtorch-dev for the distribution build, …) and
 # a venv in .venv with the official PyTorch wheel (LibTorch for the default build),
-# NumPy (fixtures and tests) and the pinned CMake and Ninja the README's commands use.
+# NumPy (fixtures and tests), the pinned CMake and Ninja the README's commands use, and the
+# clang-format whose layout tests/format_check.sh holds the sources to.
 # Idempotent: what is already there is left as it is. Run as root (or with sudo).
 #
 #   install-deps.sh [build|test|all] [--cuda]
@@ -27,6 +28,7 @@ TORCH_VERSION=${TWB_TORCH_VERSION:-2.13.0}
 TORCH_CUDA_VERSION=${TWB_TORCH_CUDA_VERSION:-2.14.1}
 CMAKE_VERSION=4.4.5
 NINJA_VERSION=1.13.2
+CLANG_FORMAT_VERSION=19.1.7
 
 release=$(cut -d. -f1 /etc/debian_version 2>/dev/null || echo unknown)
 case "$release" in
@@ -77,7 +79,8 @@ make_venv() { # DIR PACKAGES...
   fi
   "$dir/bin/python" -m pip install -q --disable-pip-version-check "$@"
 }
-make_venv "$here/.venv" "torch==$TORCH_VERSION" numpy pillow "cmake==$CMAKE_VERSION" "ninja==$NINJA_VERSION"
+make_venv "$here/.venv" "torch==$TORCH_VERSION" numpy pillow "cmake==$CMAKE_VERSION" "ninja==$NINJA_VERSION" \
+  "clang-format==$CLANG_FORMAT_VERSION"
 "$here/.venv/bin/python" -c "import torch; print('torch', torch.__version__, 'in', '$here/.venv')"
 if [ "$cuda" = yes ]; then
   make_venv "$here/.venv-cuda" "torch==$TORCH_CUDA_VERSION" numpy

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The whole suite on both LibTorch builds, the sanitizer suite and the fuzzers, then the CUDA build's
+# The sources' layout (tests/format_check.sh), then the whole suite on both LibTorch builds, the sanitizer suite and the fuzzers, then the CUDA build's
 # compile check:
 #   release  LibTorch from the official PyTorch wheel in .venv (what users compare with)
 #   distro   the distribution's libtorch-dev (1.13 on Debian 12, 2.6 on 13); the .deb is built from it
@@ -13,6 +13,7 @@ cd "$(dirname "$0")/.."
 CMAKE=${CMAKE:-.venv/bin/cmake}
 CTEST=${CTEST:-.venv/bin/ctest}
 start=$(date +%s)
+sh tests/format_check.sh
 for preset in release distro; do
   t0=$(date +%s)
   "$CMAKE" --preset "$preset"
