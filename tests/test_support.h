@@ -2,8 +2,8 @@
 // platform, fixture lookup, and comparison of values against Python's.
 #pragma once
 
-#include "twb/compare.h"
 #include "twb/build_info.h"
+#include "twb/compare.h"
 #include "twb/tensor_io.h"
 #include "twb/value.h"
 

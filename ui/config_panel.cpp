@@ -130,15 +130,18 @@ ConfigPanel::ConfigPanel(QWidget* parent)
 
 void ConfigPanel::setPackage(bool package) {
     m_package = package;
-    const QString why = package ? tr("Fixed when torch.export compiled the package: it runs as compiled") : QString();
-    for (QWidget* w : {static_cast<QWidget*>(m_jit), static_cast<QWidget*>(m_dtype), static_cast<QWidget*>(m_graphOptimize)}) {
+    const QString why =
+        package ? tr("Fixed when torch.export compiled the package: it runs as compiled") : QString();
+    for (QWidget* w : {static_cast<QWidget*>(m_jit), static_cast<QWidget*>(m_dtype),
+                       static_cast<QWidget*>(m_graphOptimize)}) {
         w->setEnabled(!package);
         w->setToolTip(why);
     }
     if (package) {
         QVector<twb::RunConfig> configs = m_configs;
         for (auto& c : configs) {
-            if (c.jit != twb::JitMode::Off || c.dtype != "as_saved") c.name.clear(); // its name said otherwise
+            if (c.jit != twb::JitMode::Off || c.dtype != "as_saved")
+                c.name.clear(); // its name said otherwise
             c.jit = twb::JitMode::Off;
             c.dtype = "as_saved";
         }
@@ -150,7 +153,8 @@ void ConfigPanel::setPackage(bool package) {
         };
         for (const auto& c : configs) {
             bool seen = false;
-            for (const auto& u : unique) seen = seen || unnamed(u) == unnamed(c);
+            for (const auto& u : unique)
+                seen = seen || unnamed(u) == unnamed(c);
             if (!seen) unique.push_back(c);
         }
         setConfigs(unique);
@@ -206,18 +210,21 @@ void ConfigPanel::updateDevices() {
             devices = std::max(devices, int(known->cuda.size()));
             with << tr("%1: %2").arg(t, known->cuda.join(", "));
         } else {
-            without << (known->reached ? tr("%1: no usable CUDA").arg(t) : tr("%1 cannot be reached: %2").arg(t, known->why));
+            without << (known->reached ? tr("%1: no usable CUDA").arg(t)
+                                       : tr("%1 cannot be reached: %2").arg(t, known->why));
         }
     }
     QStringList lines = with;
     lines << without;
-    for (const QString& t : checking) lines << tr("%1: checking its devices…").arg(t);
+    for (const QString& t : checking)
+        lines << tr("%1: checking its devices…").arg(t);
     const QString why = lines.join('\n');
 
     const bool wasLoading = m_loading;
     m_loading = true;
     const QString current = m_device->currentText();
-    while (m_device->count() > 1) m_device->removeItem(1);
+    while (m_device->count() > 1)
+        m_device->removeItem(1);
     auto* items = qobject_cast<QStandardItemModel*>(m_device->model());
     for (int i = 0; i < std::max(devices, 1); ++i) {
         m_device->addItem(i == 0 ? QStringLiteral("cuda") : QStringLiteral("cuda:%1").arg(i));

@@ -36,7 +36,8 @@ public:
     // and what a target's check found: its CUDA devices by name (empty: none usable), or why it failed.
     // The Device field offers CUDA when a configuration's target has it.
     void setRunTargets(const QStringList& targets);
-    void setTargetDevices(const QString& target, bool reached, const QStringList& cudaDevices, const QString& why);
+    void setTargetDevices(const QString& target, bool reached, const QStringList& cudaDevices,
+                          const QString& why);
 
 signals:
     void changed();

@@ -5,8 +5,8 @@
 
 #include <QDir>
 #include <QFileInfo>
-#include <QSettings>
 #include <QObject>
+#include <QSettings>
 #include <QStringList>
 
 namespace twbui {

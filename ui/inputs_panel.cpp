@@ -49,7 +49,8 @@ void InputsPanel::setArguments(const std::vector<twb::ArgumentInfo>& arguments) 
     m_ok = false;
     m_status->setText(arguments.empty() ? tr("forward takes no arguments.") : QString());
     for (const auto& a : arguments) {
-        addRow(a, a.elements.empty() ? tr("file or gen:SPEC") : tr("a .pt holding the tuple, or its elements below"));
+        addRow(a, a.elements.empty() ? tr("file or gen:SPEC")
+                                     : tr("a .pt holding the tuple, or its elements below"));
         // A tuple's elements, each from its own file (hc.0, hc.1): what an LSTM's state usually is.
         if (!a.hasDefault)
             for (const auto& e : a.elements)
@@ -64,11 +65,13 @@ void InputsPanel::addRow(const twb::ArgumentInfo& a, const QString& placeholder,
     row.type = QString::fromStdString(a.type);
     auto* name = new QLabel(
         QStringLiteral("%1<b>%2</b>: %3%4")
-            .arg(element ? QStringLiteral("&nbsp;&nbsp;&nbsp;&nbsp;") : QString(), row.argument.toHtmlEscaped(),
-                 row.type.toHtmlEscaped(),
-                 a.hasDefault ? tr(" = %1").arg(QString::fromStdString(a.defaultValue).toHtmlEscaped()) : QString()));
+            .arg(element ? QStringLiteral("&nbsp;&nbsp;&nbsp;&nbsp;") : QString(),
+                 row.argument.toHtmlEscaped(), row.type.toHtmlEscaped(),
+                 a.hasDefault ? tr(" = %1").arg(QString::fromStdString(a.defaultValue).toHtmlEscaped())
+                              : QString()));
     if (!a.neededDtype.empty())
-        name->setToolTip(tr("%1 needs %2").arg(QString::fromStdString(a.neededBy), QString::fromStdString(a.neededDtype)));
+        name->setToolTip(
+            tr("%1 needs %2").arg(QString::fromStdString(a.neededBy), QString::fromStdString(a.neededDtype)));
     row.source = new QLineEdit;
     row.source->setPlaceholderText(a.hasDefault ? tr("(default)") : placeholder);
     row.source->setClearButtonEnabled(true);
@@ -96,7 +99,8 @@ void InputsPanel::addRow(const twb::ArgumentInfo& a, const QString& placeholder,
     for (const char* spec : {"normal:1x3x224x224:seed=0", "uniform:1x10:low=0:high=1:seed=0",
                              "randint:1x16:int64:low=0:high=1000:seed=0", "zeros:1x16:bool", "ones:1",
                              "zeros:scalar:int64", "full:scalar:float64:value=0.5"})
-        menu->addAction(QString::fromLatin1(spec), this, [this, r, spec] { setSource(r, "gen:" + QString(spec)); });
+        menu->addAction(QString::fromLatin1(spec), this,
+                        [this, r, spec] { setSource(r, "gen:" + QString(spec)); });
     gen->setMenu(menu);
     row.preview = new QLabel;
     row.preview->setWordWrap(true);
@@ -104,7 +108,8 @@ void InputsPanel::addRow(const twb::ArgumentInfo& a, const QString& placeholder,
     row.thumbnail = new QLabel;
     QPointer<QLineEdit> edit = row.source; // the rows may be rebuilt while the dialog is open
     connect(browse, &QToolButton::clicked, this, [this, edit] {
-        const QString f = QFileDialog::getOpenFileName(this, tr("Input tensor"), dialogPath(), tensorFileFilter());
+        const QString f =
+            QFileDialog::getOpenFileName(this, tr("Input tensor"), dialogPath(), tensorFileFilter());
         if (!f.isEmpty() && edit) edit->setText(f);
     });
     connect(row.source, &QLineEdit::textChanged, m_debounce, qOverload<>(&QTimer::start));
@@ -169,11 +174,11 @@ void InputsPanel::showBinding(const BindingSnapshot& binding) {
     QStringList warnings;
     for (const auto& w : binding.warnings)
         warnings << w.toHtmlEscaped();
-    m_status->setText(!binding.ok ? tr("<span style='color:#c0392b'>✗ %1</span>").arg(binding.error.toHtmlEscaped())
-                      : warnings.isEmpty()
-                          ? tr("✓ The inputs match forward.")
-                          : tr("<span style='color:#b9770e'>⚠ The inputs bind to forward, but %1</span>")
-                                .arg(warnings.join(QStringLiteral("; "))));
+    m_status->setText(
+        !binding.ok ? tr("<span style='color:#c0392b'>✗ %1</span>").arg(binding.error.toHtmlEscaped())
+        : warnings.isEmpty() ? tr("✓ The inputs match forward.")
+                             : tr("<span style='color:#b9770e'>⚠ The inputs bind to forward, but %1</span>")
+                                   .arg(warnings.join(QStringLiteral("; "))));
 }
 
 QString InputsPanel::bindingError() const {

@@ -29,7 +29,8 @@ static QString flopsText(double v) {
     if (std::isnan(v) || v <= 0) return QString();
     static const std::pair<double, const char*> units[] = {{1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}};
     for (const auto& [scale, unit] : units)
-        if (v >= scale) return QString::number(v / scale, 'f', v / scale < 10 ? 2 : v / scale < 100 ? 1 : 0) + " " + unit;
+        if (v >= scale)
+            return QString::number(v / scale, 'f', v / scale < 10 ? 2 : v / scale < 100 ? 1 : 0) + " " + unit;
     return QString::number(v, 'f', 0);
 }
 static QString duration(double ns) {
@@ -180,7 +181,8 @@ QVariant LeafTableModel::data(const QModelIndex& index, int role) const {
 namespace {
 // "1.31× faster (CI 1.27–1.35)", or "no significant difference (1.02×)".
 QString speedupText(const twb::LatencyComparison& c) {
-    if (!c.significant) return StatsTableModel::tr("no significant difference (%1×)").arg(c.speedup, 0, 'f', 2);
+    if (!c.significant)
+        return StatsTableModel::tr("no significant difference (%1×)").arg(c.speedup, 0, 'f', 2);
     const bool faster = c.speedup >= 1;
     return StatsTableModel::tr("%1× %2 (CI %3–%4)")
         .arg(faster ? c.speedup : 1 / c.speedup, 0, 'f', 2)
@@ -192,8 +194,8 @@ QString speedupText(const twb::LatencyComparison& c) {
 
 const std::vector<QString>& StatsTableModel::headers() const {
     static const std::vector<QString> h{
-        tr("Configuration"), tr("Median"),  tr("vs baseline"), tr("vs first target"), tr("p90"),
-        tr("p99"),           tr("Mean ± SD"), tr("Median 95% CI"), tr("Items/s"),  tr("First call"),
+        tr("Configuration"), tr("Median"),    tr("vs baseline"),   tr("vs first target"), tr("p90"),
+        tr("p99"),           tr("Mean ± SD"), tr("Median 95% CI"), tr("Items/s"),         tr("First call"),
         tr("Prepare"),       tr("Samples"),   tr("Warnings")};
     return h;
 }
@@ -326,11 +328,11 @@ int ProfileTableModel::columnCount(const QModelIndex& parent) const {
 
 QVariant ProfileTableModel::headerData(int section, Qt::Orientation orientation, int role) const {
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole) return {};
-    static const QStringList ops{tr("Name"),  tr("Self %"),       tr("Self"),      tr("Total %"),
-                                 tr("Total"), tr("Avg"),          tr("Calls"),     tr("Input shapes"),
+    static const QStringList ops{tr("Name"),          tr("Self %"),  tr("Self"),     tr("Total %"),
+                                 tr("Total"),         tr("Avg"),     tr("Calls"),    tr("Input shapes"),
                                  tr("FLOPs/forward"), tr("GFLOP/s"), tr("% of peak")};
-    static const QStringList modules{tr("Module"), tr("Type"), tr("Self"), tr("Total"), tr("Total %"),
-                                     tr("Operators/forward")};
+    static const QStringList modules{tr("Module"), tr("Type"),    tr("Self"),
+                                     tr("Total"),  tr("Total %"), tr("Operators/forward")};
     static const QStringList lines{tr("Source line"), tr("Function"), tr("Operators' self"), tr("Line time"),
                                    tr("Calls")};
     const QStringList& h = m_view == View::Operators ? ops : m_view == View::Modules ? modules : lines;
@@ -360,12 +362,15 @@ QVariant ProfileTableModel::data(const QModelIndex& index, int role) const {
         if (role == Qt::ToolTipRole) {
             QStringList tip;
             if (o.fused)
-                tip << (o.timed ? tr("A fused node the operator profiler does not see, timed through "
-                                     "TorchScript's per-line profile of its source line")
-                                : tr("A fused node the operator profiler does not see; its time is inside the "
-                                     "unattributed remainder"));
-            for (const auto& shape : o.shapes) tip << QString::fromStdString(shape);
-            for (const auto& l : o.locations) tip << QString::fromStdString(l);
+                tip << (o.timed
+                            ? tr("A fused node the operator profiler does not see, timed through "
+                                 "TorchScript's per-line profile of its source line")
+                            : tr("A fused node the operator profiler does not see; its time is inside the "
+                                 "unattributed remainder"));
+            for (const auto& shape : o.shapes)
+                tip << QString::fromStdString(shape);
+            for (const auto& l : o.locations)
+                tip << QString::fromStdString(l);
             return tip.join('\n');
         }
         const double rate = o.gflops(m_profile.calls);
@@ -394,7 +399,8 @@ QVariant ProfileTableModel::data(const QModelIndex& index, int role) const {
         case 8:
             return text ? QVariant(flopsText(o.flops)) : QVariant(o.flops);
         case 9:
-            return text ? (rate > 0 ? QVariant(QString::number(rate, 'f', 1)) : QVariant(QString())) : QVariant(rate);
+            return text ? (rate > 0 ? QVariant(QString::number(rate, 'f', 1)) : QVariant(QString()))
+                        : QVariant(rate);
         case 10:
             if (!text) return peak > 0 ? 100 * rate / peak : 0.0;
             return rate > 0 && peak > 0 ? QVariant(QStringLiteral("%1%").arg(100 * rate / peak, 0, 'f', 0))
@@ -418,7 +424,8 @@ QVariant ProfileTableModel::data(const QModelIndex& index, int role) const {
         case 4:
             return percent(m.totalNs);
         case 5:
-            return text ? QVariant(QString::number(double(m.operatorCalls) / std::max(1, m_profile.calls), 'f', 0))
+            return text ? QVariant(
+                              QString::number(double(m.operatorCalls) / std::max(1, m_profile.calls), 'f', 0))
                         : QVariant(double(m.operatorCalls));
         }
         return {};
@@ -491,7 +498,7 @@ QVariant ProfileDiffModel::data(const QModelIndex& index, int role) const {
 // ---------------------------------------------------------------- sweeps
 
 const std::vector<QString>& SweepTableModel::headers() const {
-    static const std::vector<QString> h{tr("Configuration"), tr("Status"),  tr("Median"),  tr("p99"),
+    static const std::vector<QString> h{tr("Configuration"), tr("Status"),      tr("Median"),  tr("p99"),
                                         tr("Items/s"),       tr("vs LibTorch"), tr("Outputs"), tr("Front")};
     return h;
 }
@@ -504,7 +511,8 @@ QVariant SweepTableModel::data(const QModelIndex& index, int role) const {
         if (r.referenceKind == twb::SweepReference::LibTorchDefault && r.stats.count) lib = &r;
     const bool has = p.stats.count > 0;
     const double vs = lib && has && p.stats.median > 0 ? lib->stats.median / p.stats.median : 0;
-    if (role == Qt::ToolTipRole) return QString::fromStdString(p.reason.empty() ? p.id : p.id + ": " + p.reason);
+    if (role == Qt::ToolTipRole)
+        return QString::fromStdString(p.reason.empty() ? p.id : p.id + ": " + p.reason);
     if (role == Qt::FontRole && index.row() == m_recommended) {
         QFont f;
         f.setBold(true);
@@ -533,7 +541,8 @@ QVariant SweepTableModel::data(const QModelIndex& index, int role) const {
     case 0:
         return QString::fromStdString(p.id);
     case 1:
-        return index.row() == m_recommended ? tr("recommended") : QString::fromStdString(twb::pointStatusName(p.status));
+        return index.row() == m_recommended ? tr("recommended")
+                                            : QString::fromStdString(twb::pointStatusName(p.status));
     case 2:
         return has ? duration(p.stats.median) : QString();
     case 3:

@@ -70,8 +70,9 @@ QString previewText(const twb::Value& v) {
 }
 
 // Runs on the worker thread: a comparison made, with the histogram of |a − b| for its leaf.
-ComparisonSnapshot snapshotOf(const twb::OutputComparison& comparison, const twb::Value& a, const twb::Value& b,
-                              const QString& nameA, const QString& nameB, const QString& leafPath) {
+ComparisonSnapshot snapshotOf(const twb::OutputComparison& comparison, const twb::Value& a,
+                              const twb::Value& b, const QString& nameA, const QString& nameB,
+                              const QString& leafPath) {
     ComparisonSnapshot snap;
     snap.nameA = nameA;
     snap.nameB = nameB;
@@ -139,19 +140,24 @@ void JobRunner::openModel(const QString& path) {
     });
 }
 
-void JobRunner::loadStateDict(const QString& path, bool strict, const QString& stripPrefix, const QString& key) {
+void JobRunner::loadStateDict(const QString& path, bool strict, const QString& stripPrefix,
+                              const QString& key) {
     auto worker = m_worker;
     // Belongs to the model opened last: a newer model drops its result.
-    m_measure->join(JobKind::Model, this, [worker, path, strict, stripPrefix, key](const JobTracker::Context<JobRunner>& ctx) {
-        try {
-            if (!worker->model) throw twb::Error("open a TorchScript model first, then load weights into it");
-            const twb::StateDictReport report = worker->model->loadStateDict(path.toStdString(), strict, stripPrefix.toStdString(), key.toStdString());
-            ctx.deliver([report, path](JobRunner* r) { emit r->stateDictLoaded(report, path); });
-        } catch (const std::exception& e) {
-            const QString message = QString::fromUtf8(e.what());
-            ctx.deliverAlways([message](JobRunner* r) { emit r->failed(message); });
-        }
-    });
+    m_measure->join(JobKind::Model, this,
+                    [worker, path, strict, stripPrefix, key](const JobTracker::Context<JobRunner>& ctx) {
+                        try {
+                            if (!worker->model)
+                                throw twb::Error("open a TorchScript model first, then load weights into it");
+                            const twb::StateDictReport report = worker->model->loadStateDict(
+                                path.toStdString(), strict, stripPrefix.toStdString(), key.toStdString());
+                            ctx.deliver(
+                                [report, path](JobRunner* r) { emit r->stateDictLoaded(report, path); });
+                        } catch (const std::exception& e) {
+                            const QString message = QString::fromUtf8(e.what());
+                            ctx.deliverAlways([message](JobRunner* r) { emit r->failed(message); });
+                        }
+                    });
 }
 
 void JobRunner::bindInputs(const QVector<InputSpec>& inputs) {
@@ -290,7 +296,9 @@ void JobRunner::writeFile(const QString& path, std::function<void()> write,
 }
 
 void JobRunner::exportTrace(const std::vector<twb::Profile>& profiles, const QString& path) {
-    writeFile(path, [profiles, path] { twb::writeChromeTrace(path.toStdString(), profiles); }, &JobRunner::traceExported);
+    writeFile(
+        path, [profiles, path] { twb::writeChromeTrace(path.toStdString(), profiles); },
+        &JobRunner::traceExported);
 }
 
 void JobRunner::classifyFile(const QString& path) {
@@ -305,75 +313,83 @@ void JobRunner::classifyFile(const QString& path) {
 }
 
 void JobRunner::saveOutput(const twb::Value& output, const QString& path) {
-    writeFile(path, [output, path] { twb::writeTensorFile(path.toStdString(), output); }, &JobRunner::outputSaved);
+    writeFile(
+        path, [output, path] { twb::writeTensorFile(path.toStdString(), output); }, &JobRunner::outputSaved);
 }
 
-void JobRunner::startPlan(const QVector<twb::RunConfig>& configs, bool profile, const twb::ProfileOptions& options) {
-    cancel();                          // a new run supersedes the old one
+void JobRunner::startPlan(const QVector<twb::RunConfig>& configs, bool profile,
+                          const twb::ProfileOptions& options) {
+    cancel();                             // a new run supersedes the old one
     m_short->supersede(JobKind::Compare); // and any comparison of the old outputs
     m_stop = std::make_shared<std::atomic<bool>>(false);
     m_running = true;
     const std::vector<std::string> targets = [&] {
         std::vector<std::string> t;
-        for (const auto& s : m_targets) t.push_back(s.toStdString());
+        for (const auto& s : m_targets)
+            t.push_back(s.toStdString());
         return t;
     }();
     emit runStarted(int(configs.size()) * std::max(1, int(targets.size())));
     auto worker = m_worker;
     auto stop = m_stop;
     const twb::CompareOptions tolerance = m_tolerance;
-    m_measure->start(JobKind::Run, this, [worker, configs, stop, profile, options, targets, tolerance](const JobTracker::Context<JobRunner>& ctx) {
-        auto deliver = [&](auto fn) { ctx.deliver(fn); };
-        if (!worker->model) {
-            for (int i = 0; i < configs.size(); ++i) {
-                RunSnapshot snap;
-                snap.index = i;
-                snap.record.config = configs[i];
-                snap.record.label = configs[i].label();
-                snap.record.error = "no TorchScript model is open";
-                deliver([snap](JobRunner* r) { emit r->runFinished(snap); });
-            }
-        } else {
-            // Core's plan runner measures, compares and builds the report; results arrive run by run.
-            twb::Plan plan;
-            plan.configs.assign(configs.begin(), configs.end());
-            plan.profile = profile;
-            plan.profileOptions = options;
-            plan.tolerance = tolerance;
-            twb::PlanCallbacks callbacks;
-            auto lastSent = std::chrono::steady_clock::now() - std::chrono::seconds(1);
-            callbacks.progress = [&](int i, const twb::Progress& p) {
-                // At most 20 updates a second reach the GUI, whatever the harness reports.
-                const auto now = std::chrono::steady_clock::now();
-                if (now - lastSent >= std::chrono::milliseconds(50) || p.fraction >= 1) {
-                    lastSent = now;
-                    deliver([i, p](JobRunner* r) { emit r->runProgress(i, p); });
+    m_measure->start(
+        JobKind::Run, this,
+        [worker, configs, stop, profile, options, targets,
+         tolerance](const JobTracker::Context<JobRunner>& ctx) {
+            auto deliver = [&](auto fn) { ctx.deliver(fn); };
+            if (!worker->model) {
+                for (int i = 0; i < configs.size(); ++i) {
+                    RunSnapshot snap;
+                    snap.index = i;
+                    snap.record.config = configs[i];
+                    snap.record.label = configs[i].label();
+                    snap.record.error = "no TorchScript model is open";
+                    deliver([snap](JobRunner* r) { emit r->runFinished(snap); });
                 }
-                return !stop->load() && !ctx.cancelled();
-            };
-            callbacks.stepFinished = [&](const twb::PlanStep& step) {
-                RunSnapshot snap;
-                snap.index = step.index;
-                snap.record = step.record;
-                snap.output = step.output;
-                snap.hasOutput = step.record.ok;
-                snap.hasComparison = step.hasComparison && step.index > 0;
-                snap.vsBaseline = step.comparison.latency;
-                deliver([snap](JobRunner* r) { emit r->runFinished(snap); });
-                if (step.hasProfile) deliver([p = step.profile](JobRunner* r) { emit r->profileFinished(p); });
-            };
-            measuring(ctx, stop, [&] {
-                const twb::Report report =
-                    targets.empty()
-                        ? twb::runPlan(*worker->model, worker->inputs, worker->binding, plan, callbacks, stop.get())
-                        : twb::runPlanOnTargets(*worker->model, worker->inputs, worker->binding, plan, targets,
-                                                callbacks, stop.get());
-                deliver([report](JobRunner* r) { emit r->planFinished(report); });
-            });
-            return;
-        }
-        measuring(ctx, stop, [] {});
-    });
+            } else {
+                // Core's plan runner measures, compares and builds the report; results arrive run by run.
+                twb::Plan plan;
+                plan.configs.assign(configs.begin(), configs.end());
+                plan.profile = profile;
+                plan.profileOptions = options;
+                plan.tolerance = tolerance;
+                twb::PlanCallbacks callbacks;
+                auto lastSent = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+                callbacks.progress = [&](int i, const twb::Progress& p) {
+                    // At most 20 updates a second reach the GUI, whatever the harness reports.
+                    const auto now = std::chrono::steady_clock::now();
+                    if (now - lastSent >= std::chrono::milliseconds(50) || p.fraction >= 1) {
+                        lastSent = now;
+                        deliver([i, p](JobRunner* r) { emit r->runProgress(i, p); });
+                    }
+                    return !stop->load() && !ctx.cancelled();
+                };
+                callbacks.stepFinished = [&](const twb::PlanStep& step) {
+                    RunSnapshot snap;
+                    snap.index = step.index;
+                    snap.record = step.record;
+                    snap.output = step.output;
+                    snap.hasOutput = step.record.ok;
+                    snap.hasComparison = step.hasComparison && step.index > 0;
+                    snap.vsBaseline = step.comparison.latency;
+                    deliver([snap](JobRunner* r) { emit r->runFinished(snap); });
+                    if (step.hasProfile)
+                        deliver([p = step.profile](JobRunner* r) { emit r->profileFinished(p); });
+                };
+                measuring(ctx, stop, [&] {
+                    const twb::Report report =
+                        targets.empty()
+                            ? twb::runPlan(*worker->model, worker->inputs, worker->binding, plan, callbacks,
+                                           stop.get())
+                            : twb::runPlanOnTargets(*worker->model, worker->inputs, worker->binding, plan,
+                                                    targets, callbacks, stop.get());
+                    deliver([report](JobRunner* r) { emit r->planFinished(report); });
+                });
+                return;
+            }
+            measuring(ctx, stop, [] {});
+        });
 }
 
 void JobRunner::checkTarget(const QString& target) {
@@ -386,7 +402,8 @@ void JobRunner::checkTarget(const QString& target) {
             text = QString::fromStdString(check.text);
             const twb::EnvironmentInfo& env = check.hello.environment;
             if (env.cudaAvailable) {
-                for (const auto& d : env.cudaDevices) cuda << QString::fromStdString(d);
+                for (const auto& d : env.cudaDevices)
+                    cuda << QString::fromStdString(d);
                 if (cuda.isEmpty()) cuda << QStringLiteral("cuda");
             }
             ok = true;
@@ -395,7 +412,8 @@ void JobRunner::checkTarget(const QString& target) {
             if (!e.detail().empty()) text += "\n\n" + QString::fromStdString(e.detail()).trimmed();
         }
         // Every check's answer arrives: each is about its own target, and none makes another stale.
-        ctx.deliverAlways([target, ok, text, cuda](JobRunner* r) { emit r->targetChecked(target, ok, text, cuda); });
+        ctx.deliverAlways(
+            [target, ok, text, cuda](JobRunner* r) { emit r->targetChecked(target, ok, text, cuda); });
     });
 }
 
@@ -411,7 +429,8 @@ void JobRunner::compareWithFile(const twb::Value& a, const QString& nameA, const
         // As torchwb run --reference compares: a file of one tensor meets the one output leaf of its shape.
         const twb::ReferenceComparison c = twb::compareWithReference(a, b, options);
         const bool whole = c.target.reason.empty();
-        return snapshotOf(c.outputs, c.target.value, b, whole ? nameA : nameA + QString::fromStdString(c.target.path.substr(3)),
+        return snapshotOf(c.outputs, c.target.value, b,
+                          whole ? nameA : nameA + QString::fromStdString(c.target.path.substr(3)),
                           QFileInfo(file).fileName(), whole ? leafPath : QString());
     });
 }
@@ -443,27 +462,31 @@ void JobRunner::readReport(const QString& path) {
 
 void JobRunner::exportReport(const twb::Report& report, const QString& jsonPath, const QString& csvPath) {
     // Every export finishes and says so: none supersedes another.
-    m_short->join(JobKind::Export, this, [snapshot = report, jsonPath, csvPath](const JobTracker::Context<JobRunner>& ctx) {
-        twb::Report report = snapshot; // completed here: hashing large files belongs off the GUI thread
-        QString error;
-        try {
-            if (report.environment.torchwbVersion.empty()) report.environment = twb::currentEnvironment();
-            if (!report.model.path.empty() && report.model.sha256.empty())
-                report.model.sha256 = twb::fileSha256(report.model.path);
-            if (!jsonPath.isEmpty()) twb::writeReport(jsonPath.toStdString(), report);
-            if (!csvPath.isEmpty()) {
-                QSaveFile csv(csvPath);
-                if (!csv.open(QIODevice::WriteOnly))
-                    throw twb::Error(csvPath.toStdString() + ": cannot be written");
-                csv.write(QByteArray::fromStdString(twb::samplesCsv(report)));
-                if (!csv.commit()) throw twb::Error(csvPath.toStdString() + ": cannot be written");
-            }
-        } catch (const std::exception& e) {
-            error = QString::fromUtf8(e.what());
-        }
-        const QString written = jsonPath.isEmpty() ? csvPath : jsonPath;
-        ctx.deliverAlways([written, error](JobRunner* r) { emit r->exported(written, error); });
-    });
+    m_short->join(JobKind::Export, this,
+                  [snapshot = report, jsonPath, csvPath](const JobTracker::Context<JobRunner>& ctx) {
+                      twb::Report report =
+                          snapshot; // completed here: hashing large files belongs off the GUI thread
+                      QString error;
+                      try {
+                          if (report.environment.torchwbVersion.empty())
+                              report.environment = twb::currentEnvironment();
+                          if (!report.model.path.empty() && report.model.sha256.empty())
+                              report.model.sha256 = twb::fileSha256(report.model.path);
+                          if (!jsonPath.isEmpty()) twb::writeReport(jsonPath.toStdString(), report);
+                          if (!csvPath.isEmpty()) {
+                              QSaveFile csv(csvPath);
+                              if (!csv.open(QIODevice::WriteOnly))
+                                  throw twb::Error(csvPath.toStdString() + ": cannot be written");
+                              csv.write(QByteArray::fromStdString(twb::samplesCsv(report)));
+                              if (!csv.commit())
+                                  throw twb::Error(csvPath.toStdString() + ": cannot be written");
+                          }
+                      } catch (const std::exception& e) {
+                          error = QString::fromUtf8(e.what());
+                      }
+                      const QString written = jsonPath.isEmpty() ? csvPath : jsonPath;
+                      ctx.deliverAlways([written, error](JobRunner* r) { emit r->exported(written, error); });
+                  });
 }
 
 void JobRunner::writeSession(const QString& path, const twb::Session& session) {
@@ -486,7 +509,8 @@ void JobRunner::readSession(const QString& path) {
             ctx.deliver([session, path](JobRunner* r) { emit r->sessionRead(session, path, QString()); });
         } catch (const std::exception& e) {
             const QString message = QString::fromUtf8(e.what());
-            ctx.deliver([path, message](JobRunner* r) { emit r->sessionRead(twb::Session{}, path, message); });
+            ctx.deliver(
+                [path, message](JobRunner* r) { emit r->sessionRead(twb::Session{}, path, message); });
         }
     });
 }

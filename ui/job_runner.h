@@ -12,7 +12,6 @@
 #include "twb/session.h"
 #include "twb/sweep.h"
 
-
 #include <QObject>
 #include <QThread>
 
@@ -33,7 +32,8 @@ public:
 
     // Inspects the file; a TorchScript model is also loaded for running.
     void openModel(const QString& path);
-    void loadStateDict(const QString& path, bool strict, const QString& stripPrefix = {}, const QString& key = {});
+    void loadStateDict(const QString& path, bool strict, const QString& stripPrefix = {},
+                       const QString& key = {});
     void bindInputs(const QVector<InputSpec>& inputs);
     // Where plans run (twb/target.h): none, this build; several, the same plan on each into one report.
     void setTargets(const QStringList& targets) { m_targets = targets; }
@@ -83,7 +83,7 @@ signals:
     void sweepPointUpdated(const twb::SweepPoint& point);
     void sweepFinished(const twb::SweepResult& result);
     void traceExported(const QString& path, const QString& error); // error empty on success
-    void outputSaved(const QString& path, const QString& error); // error empty on success
+    void outputSaved(const QString& path, const QString& error);   // error empty on success
     void fileClassified(const QString& path, bool inputTensors);
     void planFinished(const twb::Report& report); // the run's report, as torchwb bench writes it
     void allFinished(bool cancelled);
@@ -91,8 +91,10 @@ signals:
     void compareFailed(const QString& message);
     void exported(const QString& jsonPath, const QString& error); // error empty on success
     void sessionWritten(const QString& path, bool ok);
-    void sessionRead(const twb::Session& session, const QString& path, const QString& error); // error empty: read
-    void reportRead(const twb::Report& report, const QString& path, const QString& error); // error empty: read
+    void sessionRead(const twb::Session& session, const QString& path,
+                     const QString& error); // error empty: read
+    void reportRead(const twb::Report& report, const QString& path,
+                    const QString& error); // error empty: read
     void failed(const QString& message);
     // ok: `text` is the target's protocol, build and machine; else why it failed, with the fix.
     // cudaDevices: the target's CUDA devices, by name; empty where it has no usable CUDA.

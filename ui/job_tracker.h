@@ -17,7 +17,19 @@
 
 namespace twbui {
 
-enum class JobKind { Model, Bind, Weights, Run, Compare, Export, Session, ReadReport, ReadSession, Target, Count };
+enum class JobKind {
+    Model,
+    Bind,
+    Weights,
+    Run,
+    Compare,
+    Export,
+    Session,
+    ReadReport,
+    ReadSession,
+    Target,
+    Count
+};
 
 class JobTracker {
 public:
@@ -108,8 +120,7 @@ public:
         ctx.m_kind = index(kind);
         ctx.m_generation = m_state->generation[ctx.m_kind].load();
         ctx.m_receiver = receiver;
-        QMetaObject::invokeMethod(
-            m_context, [ctx, job]() mutable { job(ctx); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(m_context, [ctx, job]() mutable { job(ctx); }, Qt::QueuedConnection);
     }
 
 private:

@@ -10,10 +10,10 @@
 #include "sweep_panel.h"
 
 #include "twb/build_info.h"
-#include "twb/runtime.h"
 #include "twb/error.h"
 #include "twb/operator_library.h"
 #include "twb/report.h"
+#include "twb/runtime.h"
 #include "twb/session.h"
 #include "twb/target.h"
 
@@ -21,18 +21,17 @@
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDialog>
-#include <QFontDatabase>
-#include <QHBoxLayout>
-#include <QPushButton>
-#include <QVBoxLayout>
 #include <QDir>
 #include <QDragEnterEvent>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFontDatabase>
+#include <QHBoxLayout>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMimeData>
 #include <QProgressBar>
+#include <QPushButton>
 #include <QRegularExpression>
 #include <QSaveFile>
 #include <QScreen>
@@ -44,7 +43,7 @@
 #include <QTabWidget>
 #include <QToolBar>
 #include <QToolButton>
-
+#include <QVBoxLayout>
 
 // The icons live in twb_ui, a static library: their resource must be pulled in by name.
 static void initResources() {
@@ -145,9 +144,10 @@ MainWindow::MainWindow(QWidget* parent)
     connect(m_profile, &ProfilePanel::traceExportRequested, this,
             [this](const QString& path) { m_runner->exportTrace(m_profile->profiles(), path); });
     connect(m_runner, &JobRunner::traceExported, this, [this](const QString& path, const QString& error) {
-        m_status->setText(error.isEmpty() ? tr("Wrote the trace %1: open it in ui.perfetto.dev or chrome://tracing.")
-                                                .arg(QDir::toNativeSeparators(path))
-                                          : error);
+        m_status->setText(error.isEmpty()
+                              ? tr("Wrote the trace %1: open it in ui.perfetto.dev or chrome://tracing.")
+                                    .arg(QDir::toNativeSeparators(path))
+                              : error);
         emit traceExported(path, error.isEmpty());
     });
     connect(m_runner, &JobRunner::runFinished, this, [this](const RunSnapshot& run) {
@@ -183,7 +183,8 @@ MainWindow::MainWindow(QWidget* parent)
         if (m_profiling) {
             m_profiling = false;
             int ok = 0;
-            for (const auto& p : m_profile->profiles()) ok += p.ok;
+            for (const auto& p : m_profile->profiles())
+                ok += p.ok;
             m_status->setText(cancelled ? tr("Cancelled; the profiles finished so far are shown.")
                                         : tr("Profiled %1 of %2 configurations.").arg(ok).arg(m_configCount));
             emit profilesFinished(cancelled);
@@ -250,9 +251,10 @@ MainWindow::MainWindow(QWidget* parent)
             tr("state_dicts (*.pth *.pt *.bin *.ckpt *.safetensors);;All files (*)"));
         if (!f.isEmpty()) m_runner->loadStateDict(f, m_model->strictLoading());
     });
-    connect(m_model, &ModelPanel::stripPrefixRequested, this, [this](const QString& weights, const QString& prefix) {
-        m_runner->loadStateDict(weights, m_model->strictLoading(), prefix);
-    });
+    connect(m_model, &ModelPanel::stripPrefixRequested, this,
+            [this](const QString& weights, const QString& prefix) {
+                m_runner->loadStateDict(weights, m_model->strictLoading(), prefix);
+            });
     connect(m_model, &ModelPanel::loadIntoModelRequested, this, [this] {
         const QString weights = QString::fromStdString(m_info.path);
         const QString model = QFileDialog::getOpenFileName(
@@ -261,12 +263,12 @@ MainWindow::MainWindow(QWidget* parent)
         if (model.isEmpty()) return;
         const QString key = m_model->stateDictKey(); // read before the model replaces the panel
         openModelFile(model); // a model, as asked: not read first to tell it from an input
-        m_runner->loadStateDict(weights, m_model->strictLoading(), {}, key); // queued after the model is loaded
+        m_runner->loadStateDict(weights, m_model->strictLoading(), {},
+                                key); // queued after the model is loaded
     });
 
-    connect(m_model, &ModelPanel::loadLibraryRequested, this, [this](const QString& library) {
-        loadOperatorLibrary(library);
-    });
+    connect(m_model, &ModelPanel::loadLibraryRequested, this,
+            [this](const QString& library) { loadOperatorLibrary(library); });
 
     QSettings settings;
     restoreGeometry(settings.value("window/geometry").toByteArray());
@@ -306,14 +308,13 @@ QString MainWindow::autosavePath() {
 
 void MainWindow::buildMenus() {
     auto* file = menuBar()->addMenu(tr("&File"));
-    auto* open =
-        file->addAction(standardIcon(QStyle::SP_DialogOpenButton), tr("&Open…"), this, [this] {
-            const QString f = QFileDialog::getOpenFileName(
-                this, tr("Open a model"), dialogPath(),
-                tr("PyTorch files (*.pt *.pth *.pt2 *.bin *.ckpt *.safetensors *.onnx *.zip);;"
-                   "Sessions and reports (*.twbsession *.json);;All files (*)"));
-            if (!f.isEmpty()) openFile(f);
-        });
+    auto* open = file->addAction(standardIcon(QStyle::SP_DialogOpenButton), tr("&Open…"), this, [this] {
+        const QString f = QFileDialog::getOpenFileName(
+            this, tr("Open a model"), dialogPath(),
+            tr("PyTorch files (*.pt *.pth *.pt2 *.bin *.ckpt *.safetensors *.onnx *.zip);;"
+               "Sessions and reports (*.twbsession *.json);;All files (*)"));
+        if (!f.isEmpty()) openFile(f);
+    });
     open->setShortcut(QKeySequence::Open);
     m_recentMenu = file->addMenu(tr("Open &Recent"));
     refreshRecentMenu();
@@ -328,16 +329,16 @@ void MainWindow::buildMenus() {
     });
     file->addAction(tr("&Export Report…"), this,
                     [this] {
-                        const QString f = QFileDialog::getSaveFileName(this, tr("Export report"),
-                                                                       dialogPath(QStringLiteral("report.json")),
-                                                                       tr("JSON report (*.json)"));
+                        const QString f = QFileDialog::getSaveFileName(
+                            this, tr("Export report"), dialogPath(QStringLiteral("report.json")),
+                            tr("JSON report (*.json)"));
                         if (!f.isEmpty()) exportReport(f, QString());
                     })
         ->setShortcut(QKeySequence(tr("Ctrl+E")));
     // Every call's latency, one row each: only when asked, under the name given.
     file->addAction(tr("Export &Samples (CSV)…"), this, [this] {
-        const QString f = QFileDialog::getSaveFileName(this, tr("Export samples"), dialogPath(QStringLiteral("samples.csv")),
-                                                       tr("CSV (*.csv)"));
+        const QString f = QFileDialog::getSaveFileName(
+            this, tr("Export samples"), dialogPath(QStringLiteral("samples.csv")), tr("CSV (*.csv)"));
         if (!f.isEmpty()) exportReport({}, f);
     });
     file->addSeparator();
@@ -353,8 +354,8 @@ void MainWindow::buildMenus() {
     file->addAction(tr("&Quit"), this, &QWidget::close)->setShortcut(QKeySequence::Quit);
 
     auto* run = menuBar()->addMenu(tr("&Run"));
-    m_runAction = run->addAction(glyphIcon(Glyph::Run, palette()), tr("&Run All Configurations"),
-                                 this, &MainWindow::runAll);
+    m_runAction = run->addAction(glyphIcon(Glyph::Run, palette()), tr("&Run All Configurations"), this,
+                                 &MainWindow::runAll);
     m_runAction->setShortcut(QKeySequence(tr("Ctrl+R")));
     m_profileAction = run->addAction(tr("&Profile All Configurations"), this, &MainWindow::profileAll);
     m_profileAction->setShortcut(QKeySequence(tr("Ctrl+Shift+P")));
@@ -371,13 +372,16 @@ void MainWindow::buildMenus() {
             ->setShortcut(QKeySequence(QStringLiteral("Alt+%1").arg(i + 1)));
     const QStringList right{tr("Latency"), tr("Statistics"), tr("Outputs")};
     for (int i = 0; i < right.size(); ++i)
-        view->addAction(right[i], this, [this, i] {
-                showRightTab(0);
-                m_results->showTab(i);
-            })
+        view->addAction(right[i], this,
+                        [this, i] {
+                            showRightTab(0);
+                            m_results->showTab(i);
+                        })
             ->setShortcut(QKeySequence(QStringLiteral("Alt+%1").arg(i + 4)));
-    view->addAction(tr("Profile"), this, [this] { showRightTab(1); })->setShortcut(QKeySequence(QStringLiteral("Alt+7")));
-    view->addAction(tr("Sweep"), this, [this] { showRightTab(2); })->setShortcut(QKeySequence(QStringLiteral("Alt+8")));
+    view->addAction(tr("Profile"), this, [this] { showRightTab(1); })
+        ->setShortcut(QKeySequence(QStringLiteral("Alt+7")));
+    view->addAction(tr("Sweep"), this, [this] { showRightTab(2); })
+        ->setShortcut(QKeySequence(QStringLiteral("Alt+8")));
 
     view->addSeparator();
     auto* dark = view->addAction(tr("&Dark Theme"), this, [this](bool on) { setDarkTheme(on); });
@@ -473,7 +477,7 @@ void MainWindow::openModelFile(const QString& path) {
     m_modelPath = path;
     m_stateDictPath.clear();
     m_info = twb::ModelInfo(); // nothing runs until the new model is known
-    m_report = {}; // nor is anything measured on the last one exported as this one's
+    m_report = {};             // nor is anything measured on the last one exported as this one's
     m_profileReport = {};
     m_sweepReport = {};
     if (m_runAction) m_runAction->setEnabled(false);
@@ -494,7 +498,11 @@ void MainWindow::openModelFile(const QString& path) {
 }
 
 QStringList MainWindow::operatorLibrariesFor(const QString& model) {
-    return QSettings().value("operatorLibraries").toMap().value(QFileInfo(model).absoluteFilePath()).toStringList();
+    return QSettings()
+        .value("operatorLibraries")
+        .toMap()
+        .value(QFileInfo(model).absoluteFilePath())
+        .toStringList();
 }
 
 void MainWindow::setOperatorLibrariesFor(const QString& model, const QStringList& libraries) {
@@ -568,8 +576,10 @@ void MainWindow::onModelInspected(const twb::ModelInfo& info) {
         for (int i = 0; i < m_pendingInputs.size(); ++i) {
             const QString& in = m_pendingInputs[i];
             const int eq = in.indexOf('=');
-            const bool named = eq > 0 && !QFileInfo::exists(in) && m_inputs->setSourceOf(in.left(eq), in.mid(eq + 1));
-            if (!named && i < int(info.inputs.size())) m_inputs->setSourceOf(QString::fromStdString(info.inputs[std::size_t(i)].name), in);
+            const bool named =
+                eq > 0 && !QFileInfo::exists(in) && m_inputs->setSourceOf(in.left(eq), in.mid(eq + 1));
+            if (!named && i < int(info.inputs.size()))
+                m_inputs->setSourceOf(QString::fromStdString(info.inputs[std::size_t(i)].name), in);
         }
         m_pendingInputs.clear();
         m_runner->bindInputs(m_inputs->specs());

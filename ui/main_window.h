@@ -115,11 +115,12 @@ private:
     void applySession(const twb::Session& session, const QString& path, const QString& error);
     void openReport(const QString& path);
     void setRunning(bool running);
-    void updateRunActions(bool running); // enabled when the open file can run; else why not
-    void refreshGlyphs(); // the toolbar's icons for the palette now in use
-    bool useAsInput(const QString& path);     // a tensor file given to the open model; false when none takes it
-    void openModelFile(const QString& path); // opens it as the model (or state_dict, …): inspected off the GUI thread
-    bool readyToMeasure(); // a usable TorchScript model is open and nothing runs; labels the runs
+    void updateRunActions(bool running);  // enabled when the open file can run; else why not
+    void refreshGlyphs();                 // the toolbar's icons for the palette now in use
+    bool useAsInput(const QString& path); // a tensor file given to the open model; false when none takes it
+    void openModelFile(
+        const QString& path); // opens it as the model (or state_dict, …): inspected off the GUI thread
+    bool readyToMeasure();    // a usable TorchScript model is open and nothing runs; labels the runs
     void about();
 
     JobRunner* m_runner;

@@ -99,7 +99,8 @@ void MainWindow::about() {
             .arg(text(b.libtorchVersion), text(l.source), text(l.blas), text(l.lapack), text(l.onednn),
                  l.openmp.empty() ? tr("no OpenMP") : text(l.openmp),
                  QString::number(twb::threadSettings().current), text(l.cudaRuntime), text(l.cudnn)) +
-        tr("Kineto profiler: %1; CPU capability %2").arg(l.kineto ? tr("yes") : tr("no"), text(l.cpuCapability));
+        tr("Kineto profiler: %1; CPU capability %2")
+            .arg(l.kineto ? tr("yes") : tr("no"), text(l.cpuCapability));
     QMessageBox::about(
         this, tr("About Torch Workbench"),
         tr("<h3>Torch Workbench %1</h3><p>Open, run, time and compare saved PyTorch models.</p>"
@@ -173,7 +174,8 @@ void MainWindow::editTargets() {
     for (const QString& t : known) {
         auto* item = new QListWidgetItem(t, list);
         item->setFlags(item->flags() | Qt::ItemIsUserCheckable | Qt::ItemIsEditable);
-        item->setCheckState(used.contains(t) || (used.isEmpty() && t == "local") ? Qt::Checked : Qt::Unchecked);
+        item->setCheckState(used.contains(t) || (used.isEmpty() && t == "local") ? Qt::Checked
+                                                                                 : Qt::Unchecked);
     }
     auto* add = new QPushButton(tr("Add…"));
     auto* remove = new QPushButton(tr("Remove"));
@@ -187,11 +189,12 @@ void MainWindow::editTargets() {
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
     connect(add, &QPushButton::clicked, &dialog, [&dialog, list] {
         bool ok = false;
-        const QString t = QInputDialog::getText(&dialog, tr("Add a target"),
-                                                tr("local:/path/to/torchwb, ssh://[user@]host[:port][/path], or "
-                                                   "cmd:LAUNCHER … torchwb worker"),
-                                                QLineEdit::Normal, QStringLiteral("ssh://"), &ok)
-                                .trimmed();
+        const QString t =
+            QInputDialog::getText(&dialog, tr("Add a target"),
+                                  tr("local:/path/to/torchwb, ssh://[user@]host[:port][/path], or "
+                                     "cmd:LAUNCHER … torchwb worker"),
+                                  QLineEdit::Normal, QStringLiteral("ssh://"), &ok)
+                .trimmed();
         if (!ok || t.isEmpty()) return;
         auto* item = new QListWidgetItem(t, list);
         item->setFlags(item->flags() | Qt::ItemIsUserCheckable | Qt::ItemIsEditable);
@@ -206,12 +209,13 @@ void MainWindow::editTargets() {
         m_runner->checkTarget(t);
     });
     // The answer comes from the job thread; the dialog shows it while it is open.
-    auto connection = connect(m_runner, &JobRunner::targetChecked, &dialog,
-                              [this, list, result](const QString& t, bool ok, const QString& text) {
-                                  if (!list->currentItem() || list->currentItem()->text() != t) return;
-                                  result->setPlainText((ok ? QString() : tr("%1 cannot be used:\n").arg(t)) + text);
-                                  emit targetChecked(t, ok, text);
-                              });
+    auto connection =
+        connect(m_runner, &JobRunner::targetChecked, &dialog,
+                [this, list, result](const QString& t, bool ok, const QString& text) {
+                    if (!list->currentItem() || list->currentItem()->text() != t) return;
+                    result->setPlainText((ok ? QString() : tr("%1 cannot be used:\n").arg(t)) + text);
+                    emit targetChecked(t, ok, text);
+                });
     connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
     connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
     auto* row = new QHBoxLayout;
@@ -234,8 +238,9 @@ void MainWindow::editTargets() {
     }
     settings.setValue(QStringLiteral("targets"), all);
     setTargets(ticked);
-    m_status->setText(m_runner->targets().isEmpty() ? tr("Run measures on this build.")
-                                                    : tr("Run measures on %1.").arg(m_runner->targets().join(", ")));
+    m_status->setText(m_runner->targets().isEmpty()
+                          ? tr("Run measures on this build.")
+                          : tr("Run measures on %1.").arg(m_runner->targets().join(", ")));
 }
 
 } // namespace twbui

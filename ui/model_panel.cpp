@@ -3,9 +3,9 @@
 #include <QApplication>
 #include <QCheckBox>
 #include <QClipboard>
+#include <QComboBox>
 #include <QFileInfo>
 #include <QFontDatabase>
-#include <QComboBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -75,7 +75,8 @@ ModelPanel::ModelPanel(QWidget* parent)
     m_loadLibrary = new QPushButton;
     m_loadLibrary->setObjectName(QStringLiteral("loadLibrary"));
     m_loadLibrary->hide();
-    connect(m_loadLibrary, &QPushButton::clicked, this, [this] { emit loadLibraryRequested(m_offeredLibrary); });
+    connect(m_loadLibrary, &QPushButton::clicked, this,
+            [this] { emit loadLibraryRequested(m_offeredLibrary); });
     pl->addWidget(m_problem);
     pl->addWidget(new QLabel(tr("How to fix it:")));
     pl->addWidget(m_fix, 1);
@@ -188,11 +189,14 @@ void ModelPanel::showInfo(const twb::ModelInfo& info) {
         m_detail->setPlainText(QString::fromStdString(d.detail));
         m_detail->setVisible(!d.detail.empty());
         m_problemBox->findChild<QLabel*>(QStringLiteral("detailTitle"))->setVisible(!d.detail.empty());
-        const bool needsLibrary = d.kind == twb::FileKind::NeedsOperatorLibrary || !d.operatorLibraries.empty();
-        m_offeredLibrary = d.operatorLibraries.empty() ? QString() : QString::fromStdString(d.operatorLibraries.front());
-        m_loadLibrary->setText(m_offeredLibrary.isEmpty()
-                                   ? tr("Load Operator Library…")
-                                   : tr("Load Operator Library %1").arg(QFileInfo(m_offeredLibrary).fileName()));
+        const bool needsLibrary =
+            d.kind == twb::FileKind::NeedsOperatorLibrary || !d.operatorLibraries.empty();
+        m_offeredLibrary =
+            d.operatorLibraries.empty() ? QString() : QString::fromStdString(d.operatorLibraries.front());
+        m_loadLibrary->setText(
+            m_offeredLibrary.isEmpty()
+                ? tr("Load Operator Library…")
+                : tr("Load Operator Library %1").arg(QFileInfo(m_offeredLibrary).fileName()));
         m_loadLibrary->setToolTip(m_offeredLibrary.isEmpty()
                                       ? tr("Choose the library that registers the operators the model calls")
                                       : m_offeredLibrary);
@@ -232,8 +236,9 @@ void ModelPanel::showInfo(const twb::ModelInfo& info) {
             ("(" + args.join(", ") + ") → " + QString::fromStdString(info.returnType)).toHtmlEscaped());
         row(package ? tr("Constants") : tr("Parameters"), totalsText(info.parameters));
         if (package)
-            row(tr("Configurations"), tr("JIT modes and precision are fixed when a package is compiled; device "
-                                         "and threads apply"));
+            row(tr("Configurations"),
+                tr("JIT modes and precision are fixed when a package is compiled; device "
+                   "and threads apply"));
         else
             row(tr("Buffers"), totalsText(info.buffers));
         if (info.savedTraining) row(tr("Mode"), tr("saved in training mode; loaded in eval mode"));
@@ -246,7 +251,8 @@ void ModelPanel::showInfo(const twb::ModelInfo& info) {
         QStringList extra;
         for (const auto& e : info.extraFiles)
             extra << QString::fromStdString(e);
-        if (!extra.isEmpty()) row(package ? tr("Models") : tr("Extra files"), extra.join(", ").toHtmlEscaped());
+        if (!extra.isEmpty())
+            row(package ? tr("Models") : tr("Extra files"), extra.join(", ").toHtmlEscaped());
     } else {
         row(tr("Tensors"), totalsText(info.parameters));
         if (!info.stateDictKey.empty())

@@ -26,8 +26,8 @@ public:
     void showInfo(const twb::ModelInfo& info);
     void showStateDictReport(const twb::StateDictReport& report, const QString& path);
     QString headline() const;
-    QString problemText() const; // the diagnosis shown for a file that cannot be used; "" otherwise
-    bool strictLoading() const; // load_state_dict(strict=…)
+    QString problemText() const;  // the diagnosis shown for a file that cannot be used; "" otherwise
+    bool strictLoading() const;   // load_state_dict(strict=…)
     QString stateDictKey() const; // the checkpoint entry chosen, or "" for the default
     const ModuleTreeModel* treeModel() const { return m_tree; }
     const TensorTableModel* tensorModel() const { return m_tensors; }

@@ -6,10 +6,10 @@
 
 #include <QApplication>
 
-#include <cmath>
-#include <vector>
 #include <QFileDialog>
 #include <QMenu>
+#include <cmath>
+#include <vector>
 
 namespace twbui {
 
@@ -27,11 +27,13 @@ QVector<double> TimeLogTicker::createTickVector(double, const QCPRange& range) {
     const double decades = std::log10(range.upper / range.lower);
     // Enough labels for a narrow range (a box plot of one model's calls spans less than a decade), few
     // enough for a wide one.
-    const std::vector<double> steps = decades <= 0.7   ? std::vector<double>{1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 9}
+    const std::vector<double> steps = decades <= 0.7
+                                          ? std::vector<double>{1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 9}
                                       : decades <= 1.5 ? std::vector<double>{1, 1.5, 2, 3, 4, 5, 7}
                                       : decades <= 3   ? std::vector<double>{1, 2, 5}
                                                        : std::vector<double>{1};
-    for (double decade = std::pow(10, std::floor(std::log10(range.lower))); decade <= range.upper; decade *= 10)
+    for (double decade = std::pow(10, std::floor(std::log10(range.lower))); decade <= range.upper;
+         decade *= 10)
         for (double m : steps)
             if (m * decade >= range.lower / 1.0001 && m * decade <= range.upper * 1.0001) ticks << m * decade;
     return ticks;

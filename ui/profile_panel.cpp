@@ -67,7 +67,8 @@ ProfilePanel::ProfilePanel(QWidget* parent)
     m_diffWith = new QComboBox;
     m_diffWith->setMinimumContentsLength(12);
     m_traceButton = new QPushButton(tr("Export &Trace…"));
-    m_traceButton->setToolTip(tr("A Chrome trace of the profiled calls, for ui.perfetto.dev or chrome://tracing"));
+    m_traceButton->setToolTip(
+        tr("A Chrome trace of the profiled calls, for ui.perfetto.dev or chrome://tracing"));
 
     auto* top = new QHBoxLayout;
     top->addWidget(m_profileButton);
@@ -153,7 +154,8 @@ ProfilePanel::ProfilePanel(QWidget* parent)
             [this](int i) { setView(static_cast<ProfileTableModel::View>(i)); });
     connect(m_metricBox, &QComboBox::activated, this, [this](int i) { setMetric(static_cast<Metric>(i)); });
     connect(m_traceButton, &QPushButton::clicked, this, &ProfilePanel::exportTrace);
-    for (QCustomPlot* p : {m_bars, m_diffBars, m_roofline}) stylePlot(p, palette());
+    for (QCustomPlot* p : {m_bars, m_diffBars, m_roofline})
+        stylePlot(p, palette());
     reset();
 }
 
@@ -234,9 +236,10 @@ void ProfilePanel::refresh() {
     const twb::Profile* p = current();
     m_traceButton->setEnabled(p && !p->events.empty());
     if (!p) {
-        m_summary->setText(tr("Profile the configurations (Ctrl+Shift+P) to see where the time goes: operators, "
-                              "modules and source lines, FLOPs against this machine's peak, and what a JIT mode "
-                              "changed."));
+        m_summary->setText(
+            tr("Profile the configurations (Ctrl+Shift+P) to see where the time goes: operators, "
+               "modules and source lines, FLOPs against this machine's peak, and what a JIT mode "
+               "changed."));
         m_table->setProfile(twb::Profile(), m_table->view());
         m_diff->setRows({});
     } else if (!p->ok) {
@@ -253,8 +256,10 @@ void ProfilePanel::refresh() {
                      .arg(100 * p->overhead(), 0, 'f', 1)
                      .arg(duration(p->profiledMedianNs), duration(p->unprofiledMedianNs))
                      .arg(p->calls);
-        if (!p->roofline.sentence.empty()) lines << QString::fromStdString(p->roofline.sentence).toHtmlEscaped();
-        for (const auto& n : p->notes) lines << QString::fromStdString(n).toHtmlEscaped();
+        if (!p->roofline.sentence.empty())
+            lines << QString::fromStdString(p->roofline.sentence).toHtmlEscaped();
+        for (const auto& n : p->notes)
+            lines << QString::fromStdString(n).toHtmlEscaped();
         m_summary->setText(lines.join(QStringLiteral("<br>")));
         m_table->setProfile(*p, m_table->view());
         m_tableView->sortByColumn(m_table->columnCount() > 2 ? 2 : 0, Qt::DescendingOrder);
@@ -303,7 +308,8 @@ void ProfilePanel::drawBars() {
         const double key = double(ops.size() - i);
         keys << key;
         values << value(*ops[i]);
-        names->addTick(key, QString::fromStdString(ops[i]->name) + (ops[i]->fused ? tr(" (fused)") : QString()));
+        names->addTick(key,
+                       QString::fromStdString(ops[i]->name) + (ops[i]->fused ? tr(" (fused)") : QString()));
         m_barLabels << QString::fromStdString(ops[i]->name);
     }
     bars->setData(keys, values, true);
@@ -321,7 +327,8 @@ void ProfilePanel::drawBars() {
                              tr("% of the measured peak")};
     m_bars->xAxis->setLabel(titles[int(m_metric)]);
     double top = 0;
-    for (double v : values) top = std::max(top, v);
+    for (double v : values)
+        top = std::max(top, v);
     m_bars->xAxis->setRange(0, top > 0 ? top * 1.05 : 1);
     m_bars->replot(QCustomPlot::rpQueuedReplot);
 }
@@ -346,11 +353,12 @@ void ProfilePanel::drawDiff() {
                             .arg(QString::fromStdString(d.labelA).toHtmlEscaped(),
                                  QString::fromStdString(d.labelB).toHtmlEscaped(), duration(d.forwardA),
                                  duration(d.forwardB))};
-    for (const auto& s : d.summary) summary << QStringLiteral("• ") + QString::fromStdString(s).toHtmlEscaped();
+    for (const auto& s : d.summary)
+        summary << QStringLiteral("• ") + QString::fromStdString(s).toHtmlEscaped();
     m_diffSummary->setText(summary.join(QStringLiteral("<br>")));
 
-    std::vector<twb::ProfileDiffEntry> top(d.entries.begin(),
-                                           d.entries.begin() + std::min<std::ptrdiff_t>(12, d.entries.size()));
+    std::vector<twb::ProfileDiffEntry> top(
+        d.entries.begin(), d.entries.begin() + std::min<std::ptrdiff_t>(12, d.entries.size()));
     QSharedPointer<QCPAxisTickerText> names(new QCPAxisTickerText);
     auto* group = new QCPBarsGroup(m_diffBars);
     QVector<double> keys, va, vb;
@@ -378,7 +386,8 @@ void ProfilePanel::drawDiff() {
     m_diffBars->xAxis->setTicker(QSharedPointer<QCPAxisTicker>(new TimeTicker));
     m_diffBars->xAxis->setLabel(tr("time per forward, called by TorchScript"));
     double most = 0;
-    for (const auto& e : top) most = std::max({most, e.nsA, e.nsB});
+    for (const auto& e : top)
+        most = std::max({most, e.nsA, e.nsB});
     m_diffBars->xAxis->setRange(0, most > 0 ? most * 1.05 : 1);
     m_diffBars->legend->setVisible(true);
     m_diffBars->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
@@ -431,7 +440,8 @@ void ProfilePanel::drawRoofline() {
         // The roof: bandwidth × intensity up to the balance point, then the compute peak.
         const double lo = std::min(xmin, p->peak.balance()) / 4, hi = std::max(xmax, p->peak.balance()) * 4;
         auto* roof = new QCPGraph(m_roofline->xAxis, m_roofline->yAxis);
-        QVector<double> rx{lo, p->peak.balance(), hi}, ry{p->peak.bandwidthGBs * lo, p->peak.gflops, p->peak.gflops};
+        QVector<double> rx{lo, p->peak.balance(), hi},
+            ry{p->peak.bandwidthGBs * lo, p->peak.gflops, p->peak.gflops};
         roof->setData(rx, ry);
         roof->setPen(QPen(palette().color(QPalette::WindowText), 1.5, Qt::DashLine));
         roof->setName(tr("measured roof: %1 GB/s copy, %2 GFLOP/s by %3")
@@ -455,18 +465,21 @@ void ProfilePanel::fillTree() {
     const twb::Profile* p = current();
     if (!p || !p->ok) return;
     if (!p->moduleScope) {
-        auto* note = new QTreeWidgetItem(m_tree, {tr("This LibTorch did not report module scope: see the table by "
-                                                     "source line")});
+        auto* note =
+            new QTreeWidgetItem(m_tree, {tr("This LibTorch did not report module scope: see the table by "
+                                            "source line")});
         note->setFirstColumnSpanned(true);
         return;
     }
     const double whole = p->forwardNs * p->calls;
     std::vector<QTreeWidgetItem*> parents; // by depth
     for (const auto& m : p->modules) {
-        const QString name = m.path.empty() ? tr("(model)") : QString::fromStdString(m.path.substr(m.path.rfind('.') + 1));
-        const QStringList cells{name, QString::fromStdString(m.type), duration(m.selfNs / std::max(1, p->calls)),
-                                duration(m.totalNs / std::max(1, p->calls)),
-                                whole > 0 ? QStringLiteral("%1%").arg(100 * m.totalNs / whole, 0, 'f', 1) : QString()};
+        const QString name =
+            m.path.empty() ? tr("(model)") : QString::fromStdString(m.path.substr(m.path.rfind('.') + 1));
+        const QStringList cells{
+            name, QString::fromStdString(m.type), duration(m.selfNs / std::max(1, p->calls)),
+            duration(m.totalNs / std::max(1, p->calls)),
+            whole > 0 ? QStringLiteral("%1%").arg(100 * m.totalNs / whole, 0, 'f', 1) : QString()};
         QTreeWidgetItem* item = nullptr;
         const std::size_t depth = std::size_t(m.depth);
         if (depth == 0 || parents.size() < depth)
@@ -474,7 +487,8 @@ void ProfilePanel::fillTree() {
         else
             item = new QTreeWidgetItem(parents[depth - 1], cells);
         item->setToolTip(0, m.path.empty() ? tr("the model itself") : QString::fromStdString(m.path));
-        for (int c = 2; c < 5; ++c) item->setTextAlignment(c, Qt::AlignRight | Qt::AlignVCenter);
+        for (int c = 2; c < 5; ++c)
+            item->setTextAlignment(c, Qt::AlignRight | Qt::AlignVCenter);
         parents.resize(depth);
         parents.push_back(item);
     }
@@ -482,15 +496,17 @@ void ProfilePanel::fillTree() {
 }
 
 void ProfilePanel::exportTrace() {
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export Chrome trace"), dialogPath(QStringLiteral("profile.json")),
-                                                      tr("Chrome trace (*.json)"));
+    const QString path =
+        QFileDialog::getSaveFileName(this, tr("Export Chrome trace"),
+                                     dialogPath(QStringLiteral("profile.json")), tr("Chrome trace (*.json)"));
     if (!path.isEmpty()) emit traceExportRequested(path);
 }
 
 void ProfilePanel::changeEvent(QEvent* event) {
     QWidget::changeEvent(event);
     if (event->type() == QEvent::PaletteChange) {
-        for (QCustomPlot* p : {m_bars, m_diffBars, m_roofline}) stylePlot(p, palette());
+        for (QCustomPlot* p : {m_bars, m_diffBars, m_roofline})
+            stylePlot(p, palette());
         drawBars();
         drawDiff();
         drawRoofline();

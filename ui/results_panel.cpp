@@ -177,8 +177,7 @@ ResultsPanel::ResultsPanel(QWidget* parent)
     connect(m_compareB, qOverload<int>(&QComboBox::activated), this, [this](int i) {
         if (m_compareB->itemData(i).toInt() != -1) return;
         const QString f =
-            QFileDialog::getOpenFileName(this, tr("Reference outputs"), dialogPath(),
-                                         tensorFileFilter());
+            QFileDialog::getOpenFileName(this, tr("Reference outputs"), dialogPath(), tensorFileFilter());
         if (f.isEmpty()) return;
         m_referenceFile = f;
         // The list may have been rebuilt while the dialog was open: find the entry again.
@@ -225,9 +224,10 @@ void ResultsPanel::showAcrossTargets(const twb::Report& report) {
         const auto& b = report.runs[std::size_t(c.candidate)];
         if (a.target == b.target) continue;
         m_firstTarget = QString::fromStdString(a.target);
-        const QString outputs = !c.hasOutputs          ? tr("outputs not compared")
-                                : c.outputs.allclose ? tr("outputs match")
-                                                     : tr("outputs differ: %1").arg(QString::fromStdString(c.outputs.summary));
+        const QString outputs = !c.hasOutputs ? tr("outputs not compared")
+                                : c.outputs.allclose
+                                    ? tr("outputs match")
+                                    : tr("outputs differ: %1").arg(QString::fromStdString(c.outputs.summary));
         m_acrossTargets[b.label] = {c.latency, outputs};
     }
     refreshTables();
@@ -511,8 +511,9 @@ void ResultsPanel::redrawCharts() {
         ci->setWhiskerWidth(18);
         ci->setName(r.processes > 1 ? tr("median 95% CI across processes") : tr("median 95% CI"));
         if (shown > 0) // the whiskers' legend, once
-            for (QCPAbstractPlottable* e : {static_cast<QCPAbstractPlottable*>(p90), static_cast<QCPAbstractPlottable*>(p99),
-                                            static_cast<QCPAbstractPlottable*>(ci)})
+            for (QCPAbstractPlottable* e :
+                 {static_cast<QCPAbstractPlottable*>(p90), static_cast<QCPAbstractPlottable*>(p99),
+                  static_cast<QCPAbstractPlottable*>(ci)})
                 e->removeFromLegend();
         ++shown;
     }
@@ -544,9 +545,9 @@ void ResultsPanel::redrawCharts() {
         p->yAxis->setScaleType(QCPAxis::stLogarithmic);
         p->yAxis->setTicker(logTime);
     }
-    m_timeline->xAxis->setLabel(m_processBoundaries > 0
-                                    ? tr("call number (shaded, before 0: warm-up; dashed: next worker process)")
-                                    : tr("call number (shaded, before 0: warm-up)"));
+    m_timeline->xAxis->setLabel(
+        m_processBoundaries > 0 ? tr("call number (shaded, before 0: warm-up; dashed: next worker process)")
+                                : tr("call number (shaded, before 0: warm-up)"));
     for (QCustomPlot* p : {m_timeline, m_distribution, m_summary})
         p->yAxis->setLabel(shown > 0 ? tr("latency") : QString());
     // When the axis must reach ten times the smallest median or more (medians apart, or a long tail of

@@ -66,7 +66,7 @@ private:
     void redrawCharts();
     void showCallsWhenZoomed();
     static constexpr std::size_t kBandPoints = 200; // rolling-median buckets per run, at most
-    static constexpr double kRawCallsShown = 2000; // calls in view at most to draw each one
+    static constexpr double kRawCallsShown = 2000;  // calls in view at most to draw each one
     void refreshTables();
     void refreshOutputChoices();
     void requestComparison();

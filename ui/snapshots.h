@@ -13,8 +13,8 @@
 #include "twb/value.h"
 
 #include <QMetaType>
-#include <QStringList>
 #include <QString>
+#include <QStringList>
 #include <QVector>
 
 namespace twbui {

@@ -65,7 +65,8 @@ SweepPanel::SweepPanel(QWidget* parent)
     row(QStringLiteral("streams"), {"1", "2", "4"}, {"1"});
     m_batches = new QLineEdit;
     m_batches->setPlaceholderText(tr("as given; or e.g. 1,8,32"));
-    m_batches->setToolTip(tr("Batch sizes: generated inputs are regenerated, file inputs repeated or sliced"));
+    m_batches->setToolTip(
+        tr("Batch sizes: generated inputs are regenerated, file inputs repeated or sliced"));
     axes->addRow(tr("batch:"), m_batches);
 
     m_objective = new QComboBox;
@@ -91,8 +92,9 @@ SweepPanel::SweepPanel(QWidget* parent)
     m_start->setToolTip(tr("Race the grid within the budget (Ctrl+Shift+S)"));
     goal->addWidget(m_start);
 
-    m_verdict = new QLabel(tr("Choose the axes and Sweep: every point's outputs are held against the model as "
-                              "saved, and a point whose outputs drift is never recommended."));
+    m_verdict =
+        new QLabel(tr("Choose the axes and Sweep: every point's outputs are held against the model as "
+                      "saved, and a point whose outputs drift is never recommended."));
     m_verdict->setWordWrap(true);
     m_verdict->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
@@ -224,7 +226,8 @@ twb::SweepOptions SweepPanel::options(const twb::RunConfig& base) const {
         if (values.isEmpty()) continue;
         twb::SweepAxis axis;
         axis.key = key;
-        for (const auto& v : values) axis.values.push_back(v.toStdString());
+        for (const auto& v : values)
+            axis.values.push_back(v.toStdString());
         o.axes.push_back(axis);
     }
     if (!m_batches->text().trimmed().isEmpty())
@@ -255,9 +258,9 @@ void SweepPanel::updatePoint(const twb::SweepPoint& point) {
 
 void SweepPanel::showResult(const twb::SweepResult& result) {
     m_result = result;
-    m_verdict->setText(QString::fromStdString(result.recommendation) +
-                       (result.cancelled ? tr(" (The sweep was cancelled: these are the points it measured.)")
-                                         : QString()));
+    m_verdict->setText(
+        QString::fromStdString(result.recommendation) +
+        (result.cancelled ? tr(" (The sweep was cancelled: these are the points it measured.)") : QString()));
     redraw();
     if (result.recommended >= 0) selectPoint(result.recommended);
 }
@@ -307,7 +310,8 @@ void SweepPanel::redraw() {
         m_view->resizeColumnToContents(0);
         if (selected >= 0) {
             const QModelIndex i = m_sorted->mapFromSource(m_table->index(selected, 0));
-            m_view->selectionModel()->select(i, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+            m_view->selectionModel()->select(i,
+                                             QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
         }
     }
     drawPlot();
@@ -352,11 +356,14 @@ void SweepPanel::drawPlot() {
             g->setLineStyle(QCPGraph::lsNone);
             QColor shade = c;
             if (look == 1) shade.setAlpha(80);
-            g->setScatterStyle(QCPScatterStyle(look == 2 ? QCPScatterStyle::ssCross : QCPScatterStyle::ssDisc, shade,
-                                               look == 2 ? 11 : 9));
-            const bool reference = m_result.points[std::size_t(members.front())].reference; // named, not KEY = VALUE
+            g->setScatterStyle(QCPScatterStyle(look == 2 ? QCPScatterStyle::ssCross : QCPScatterStyle::ssDisc,
+                                               shade, look == 2 ? 11 : 9));
+            const bool reference =
+                m_result.points[std::size_t(members.front())].reference; // named, not KEY = VALUE
             const QString name = reference ? value : QStringLiteral("%1 = %2").arg(key, value);
-            g->setName(look == 0 ? name : look == 1 ? tr("%1, eliminated").arg(name) : tr("%1, outputs differ").arg(name));
+            g->setName(look == 0   ? name
+                       : look == 1 ? tr("%1, eliminated").arg(name)
+                                   : tr("%1, outputs differ").arg(name));
         }
     }
     // The Pareto front as a line, by latency.
@@ -424,14 +431,13 @@ void SweepPanel::onPlotMove(QMouseEvent* event) {
         return;
     }
     const auto& p = m_result.points[std::size_t(i)];
-    QToolTip::showText(event->globalPosition().toPoint(),
-                       tr("%1\n%2 median, %3 p99, %4 items/s%5")
-                           .arg(QString::fromStdString(p.id), duration(p.stats.median),
-                                duration(p.stats.percentile(99)))
-                           .arg(p.throughput, 0, 'f', 1)
-                           .arg(p.outputsChecked && !p.outputsOk ? tr("\noutputs differ: never recommended")
-                                                                 : QString()),
-                       m_plot);
+    QToolTip::showText(
+        event->globalPosition().toPoint(),
+        tr("%1\n%2 median, %3 p99, %4 items/s%5")
+            .arg(QString::fromStdString(p.id), duration(p.stats.median), duration(p.stats.percentile(99)))
+            .arg(p.throughput, 0, 'f', 1)
+            .arg(p.outputsChecked && !p.outputsOk ? tr("\noutputs differ: never recommended") : QString()),
+        m_plot);
 }
 
 void SweepPanel::changeEvent(QEvent* event) {

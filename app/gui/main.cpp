@@ -6,8 +6,8 @@
 #include "config_panel.h"
 #include "main_window.h"
 #include "profile_panel.h"
-#include "sweep_panel.h"
 #include "results_panel.h"
+#include "sweep_panel.h"
 
 #include "twb/build_info.h"
 
@@ -59,9 +59,10 @@ int main(int argc, char** argv) {
                                  QStringLiteral("Run the configurations once the model is open."));
     const QCommandLineOption profile(QStringLiteral("profile"),
                                      QStringLiteral("Profile the configurations once the model is open."));
-    const QCommandLineOption sweep(QStringLiteral("sweep"),
-                                   QStringLiteral("Sweep the configurations for SECONDS once the model is open."),
-                                   QStringLiteral("seconds"));
+    const QCommandLineOption sweep(
+        QStringLiteral("sweep"),
+        QStringLiteral("Sweep the configurations for SECONDS once the model is open."),
+        QStringLiteral("seconds"));
     const QCommandLineOption sample(QStringLiteral("sample"),
                                     QStringLiteral("Open the bundled sample and run it."));
     const QCommandLineOption selfTest(
@@ -103,15 +104,16 @@ int main(int argc, char** argv) {
     }
     if (testing) {
         // Short runs: the point is that everything works, not the figures.
-        window.configPanel()->setConfigs(
-            {twb::RunConfig::parse("jit=off,iters=20,warmup=3"), twb::RunConfig::parse("jit=optimize,iters=20,warmup=3")});
+        window.configPanel()->setConfigs({twb::RunConfig::parse("jit=off,iters=20,warmup=3"),
+                                          twb::RunConfig::parse("jit=optimize,iters=20,warmup=3")});
     }
 
     const QString shot = parser.value(screenshot);
     const QString page = parser.value(tab);
     auto showPage = [&window, page] {
         const QStringList left{"model", "inputs", "configurations"},
-            right{"latency", "statistics", "outputs"}, profile{"profile", "profile-modules", "profile-diff", "roofline"};
+            right{"latency", "statistics", "outputs"},
+            profile{"profile", "profile-modules", "profile-diff", "roofline"};
         if (page == "sweep") window.showRightTab(2);
         if (left.contains(page)) window.showLeftTab(int(left.indexOf(page)));
         if (right.contains(page)) {
@@ -129,10 +131,13 @@ int main(int argc, char** argv) {
         QTimer::singleShot(400, &window, [&window, shot, testing, ok, reportFile] {
             if (!shot.isEmpty()) window.grab().save(shot);
             if (testing) std::printf("self-test: %s\n", ok ? "ok" : "FAILED");
-            if (!reportFile.isEmpty()) { // the report of the panel the work showed, as Export Report writes it
+            // The report of the panel the work showed, as Export Report writes it.
+            if (!reportFile.isEmpty()) {
                 QObject::connect(&window, &twbui::MainWindow::reportExported, &window,
                                  [ok](const QString& path, bool written) {
-                                     if (!written) std::fprintf(stderr, "torch-workbench: %s: not written\n", qPrintable(path));
+                                     if (!written)
+                                         std::fprintf(stderr, "torch-workbench: %s: not written\n",
+                                                      qPrintable(path));
                                      QApplication::exit(ok && written ? 0 : 1);
                                  });
                 window.exportReport(reportFile);
@@ -160,21 +165,23 @@ int main(int argc, char** argv) {
     if (automated) {
         QObject::connect(&window, &twbui::MainWindow::modelShown, &window,
                          [&runNow, finish](const twb::ModelInfo& info) {
-                             const bool runnable =
-                                 twb::runnable(info.diagnosis);
+                             const bool runnable = twb::runnable(info.diagnosis);
                              if (!runNow || !runnable) {
                                  runNow = false;
                                  QTimer::singleShot(800, [finish, runnable] { finish(runnable); });
                              }
                          });
-        QObject::connect(&window, &twbui::MainWindow::sweepFinished, &window, [&window, finish](bool cancelled) {
-            finish(!cancelled && window.sweepPanel()->result().recommended >= 0);
-        });
-        QObject::connect(&window, &twbui::MainWindow::profilesFinished, &window, [&window, finish](bool cancelled) {
-            bool ok = !cancelled && !window.profilePanel()->profiles().empty();
-            for (const auto& p : window.profilePanel()->profiles()) ok = ok && p.ok;
-            finish(ok);
-        });
+        QObject::connect(&window, &twbui::MainWindow::sweepFinished, &window,
+                         [&window, finish](bool cancelled) {
+                             finish(!cancelled && window.sweepPanel()->result().recommended >= 0);
+                         });
+        QObject::connect(&window, &twbui::MainWindow::profilesFinished, &window,
+                         [&window, finish](bool cancelled) {
+                             bool ok = !cancelled && !window.profilePanel()->profiles().empty();
+                             for (const auto& p : window.profilePanel()->profiles())
+                                 ok = ok && p.ok;
+                             finish(ok);
+                         });
         QObject::connect(&window, &twbui::MainWindow::runsFinished, &window,
                          [&window, finish](bool cancelled) {
                              int ok = 0, local = 0, withOutput = 0;
@@ -207,7 +214,8 @@ int main(int argc, char** argv) {
         bool restore = false;
         if (window.shouldOfferRestore()) {
             if (QGuiApplication::platformName() == "offscreen") // nobody to answer: say so, restore nothing
-                std::printf("restore offered: the last start did not close cleanly (%s)\n", qPrintable(autosave));
+                std::printf("restore offered: the last start did not close cleanly (%s)\n",
+                            qPrintable(autosave));
             else
                 restore = QMessageBox::question(
                               &window, QObject::tr("Restore session?"),

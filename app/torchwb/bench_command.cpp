@@ -71,9 +71,10 @@ void addBenchOptions(CLI::App& cmd, BenchArgs& a) {
     cmd.add_option("--baseline", a.baseline,
                    "A report to hold this run against (exit 1 on a significant slowdown)");
     cmd.add_option("--max-slowdown", a.maxSlowdown, "Slowdown allowed against --baseline (default 5%)");
-    cmd.add_option("--against", a.against,
-                   "A baseline model (or a report whose model is found) measured in the same run, its rounds "
-                   "interleaved with MODEL's: the way to gate in CI; prints verdict: pass|regression|inconclusive");
+    cmd.add_option(
+        "--against", a.against,
+        "A baseline model (or a report whose model is found) measured in the same run, its rounds "
+        "interleaved with MODEL's: the way to gate in CI; prints verdict: pass|regression|inconclusive");
     a.measure.add(cmd, true);
     cmd.add_flag("-q,--quiet", a.quiet, "No progress bar");
 }
@@ -86,14 +87,17 @@ std::string baselineModel(const std::string& against) {
         const twb::Report r = twb::readReport(against);
         if (r.model.path.empty()) throw twb::Error("--against " + against + ": the report names no model");
         if (!std::ifstream(r.model.path))
-            throw twb::Error("--against " + against + ": its model " + r.model.path + " is not there any more; give "
+            throw twb::Error("--against " + against + ": its model " + r.model.path +
+                             " is not there any more; give "
                              "the baseline model's file instead");
         return r.model.path;
     }
     return against;
 }
 
-std::string fileName(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+std::string fileName(const std::string& path) {
+    return path.substr(path.rfind('/') + 1);
+}
 
 } // namespace
 
@@ -146,16 +150,18 @@ int runBench(const CLI::App& cmd, const BenchArgs& a, std::ostream& out, std::os
             ? twb::runPlanOnTargets(bound->model, bound->specs, bound->binding, plan, a.measure.targets,
                                     planProgress(targetConfigs(configs, a.measure.targets), a.quiet, err),
                                     stopOnInterrupt())
-            : twb::runPlan(bound->model, bound->specs, bound->binding, plan, planProgress(configs, a.quiet, err),
-                           stopOnInterrupt());
+            : twb::runPlan(bound->model, bound->specs, bound->binding, plan,
+                           planProgress(configs, a.quiet, err), stopOnInterrupt());
     out << targetsText(report);
     const auto& m = plan.measurement;
-    out << "\nmeasured " << (m.quick ? "quickly: one worker process and one round per configuration (figures may "
-                                        "not repeat in another run)"
-                                      : "in " + std::to_string(m.processCount()) +
-                                            (m.processCount() == 1 ? " worker process" : " worker processes") +
-                                            " per configuration, rounds interleaved in a shuffled "
-                                            "order (seed " + std::to_string(m.seed) + ")")
+    out << "\nmeasured "
+        << (m.quick ? "quickly: one worker process and one round per configuration (figures may "
+                      "not repeat in another run)"
+                    : "in " + std::to_string(m.processCount()) +
+                          (m.processCount() == 1 ? " worker process" : " worker processes") +
+                          " per configuration, rounds interleaved in a shuffled "
+                          "order (seed " +
+                          std::to_string(m.seed) + ")")
         << "\n";
     out << "\n" << benchTable(report.runs);
     for (const auto& c : report.comparisons)
@@ -206,13 +212,16 @@ int compareSweeps(const twb::Report& ra, const twb::Report& rb, const CompareArg
     };
     const twb::SweepPoint* wa = winner(ra);
     const twb::SweepPoint* wb = winner(rb);
-    nlohmann::ordered_json j{{"kind", "sweeps"},
-                             {"a", {{"report", a.a}, {"recommended", wa ? wa->id : ""}, {"recommendation", ra.sweep.recommendation}}},
-                             {"b", {{"report", a.b}, {"recommended", wb ? wb->id : ""}, {"recommendation", rb.sweep.recommendation}}}};
+    nlohmann::ordered_json j{
+        {"kind", "sweeps"},
+        {"a",
+         {{"report", a.a}, {"recommended", wa ? wa->id : ""}, {"recommendation", ra.sweep.recommendation}}},
+        {"b",
+         {{"report", a.b}, {"recommended", wb ? wb->id : ""}, {"recommendation", rb.sweep.recommendation}}}};
     if (!a.json) {
-        out << "A (" << ra.environment.cpuModel << ", " << ra.environment.hostName << "): " << ra.sweep.recommendation
-            << "\nB (" << rb.environment.cpuModel << ", " << rb.environment.hostName << "): "
-            << rb.sweep.recommendation << "\n";
+        out << "A (" << ra.environment.cpuModel << ", " << ra.environment.hostName
+            << "): " << ra.sweep.recommendation << "\nB (" << rb.environment.cpuModel << ", "
+            << rb.environment.hostName << "): " << rb.sweep.recommendation << "\n";
         out << (wa && wb && wa->id == wb->id ? "Both recommend the same configuration.\n"
                                              : "They recommend different configurations.\n");
     }

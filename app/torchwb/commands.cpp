@@ -14,11 +14,11 @@
 #include "twb/error.h"
 #include "twb/json.h"
 #include "twb/model.h"
-#include "twb/runtime.h"
+#include "twb/operator_library.h"
 #include "twb/plan.h"
 #include "twb/report.h"
+#include "twb/runtime.h"
 #include "twb/tensor_io.h"
-#include "twb/operator_library.h"
 #include "twb/worker.h"
 
 #include <CLI/CLI.hpp>
@@ -47,7 +47,8 @@ int runModel(const CLI::App& cmd, const RunOptions& o, const InputOptions& in, c
     // Here, or where the target's worker runs it: a GPU server checks its own CUDA.
     if (measure.targets.empty()) twb::validateConfig(config);
     if (measure.targets.size() > 1)
-        throw twb::Error("run takes one --target; torchwb bench runs the same plan on several and compares them");
+        throw twb::Error(
+            "run takes one --target; torchwb bench runs the same plan on several and compares them");
     twb::Model model = loadModel(o.model, in, out, o.json);
     const twb::InputBinding binding =
         model.bindInputs(twb::readInputs(in.specs(cmd, model, o.json ? err : out), in.readOptions()));
@@ -89,7 +90,8 @@ int runModel(const CLI::App& cmd, const RunOptions& o, const InputOptions& in, c
         } catch (const twb::Error& e) {
             throw twb::Error("--reference " + o.reference + ": " + e.what() + " (--reference-leaf PATH)");
         }
-        (o.json ? err : out) << "reference " << o.reference << c.described << ": " << outputComparisonText(c.outputs);
+        (o.json ? err : out) << "reference " << o.reference << c.described << ": "
+                             << outputComparisonText(c.outputs);
         return c.outputs.allclose ? 0 : 1;
     }
     return 0;
@@ -144,17 +146,20 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
 
     ProfileArgs po;
     auto* profileCmd = app.add_subcommand(
-        "profile", "Say where the time goes: operators, modules, source lines, FLOPs against the machine's peak");
+        "profile",
+        "Say where the time goes: operators, modules, source lines, FLOPs against the machine's peak");
     addProfileOptions(*profileCmd, po);
 
     SweepArgs so;
     auto* sweepCmd = app.add_subcommand(
-        "sweep", "Find the fastest configuration: a raced grid, outputs checked, a Pareto front and a verdict");
+        "sweep",
+        "Find the fastest configuration: a raced grid, outputs checked, a Pareto front and a verdict");
     addSweepOptions(*sweepCmd, so);
 
     std::string workerMemory;
     auto* workerCmd = app.add_subcommand(
-        "worker", "Serve the worker protocol on stdin/stdout (started by torchwb and the window, locally or remotely)");
+        "worker",
+        "Serve the worker protocol on stdin/stdout (started by torchwb and the window, locally or remotely)");
     workerCmd->add_option("--memory-limit", workerMemory, "Cap this worker's address space, in bytes");
     workerCmd->group(""); // not for people to type
 
@@ -162,8 +167,9 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
     auto* targetsCmd = app.add_subcommand("targets", "Where models can run: check a target's handshake");
     auto* targetsCheck = targetsCmd->add_subcommand(
         "check", "Start a worker on each target, and print its protocol, LibTorch, CUDA and machine");
-    targetsCheck->add_option("TARGET", checkTargets,
-                             "local, local:/path/to/torchwb, ssh://[user@]host[:port][/path] or cmd:LAUNCHER …")
+    targetsCheck
+        ->add_option("TARGET", checkTargets,
+                     "local, local:/path/to/torchwb, ssh://[user@]host[:port][/path] or cmd:LAUNCHER …")
         ->required();
     targetsCmd->require_subcommand(1);
 
@@ -175,9 +181,10 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
     // workers started by this process load the same ones.
     std::vector<std::string> libraries;
     for (CLI::App* sub : {inspect, runCmd, benchCmd, profileCmd, sweepCmd})
-        sub->add_option("--load-library", libraries,
-                        "A library of TorchScript operators to load before the model, as torch.ops.load_library "
-                        "does (torchvision's for torchvision::nms); repeatable");
+        sub->add_option(
+            "--load-library", libraries,
+            "A library of TorchScript operators to load before the model, as torch.ops.load_library "
+            "does (torchvision's for torchvision::nms); repeatable");
 
     try {
         app.parse(argc, argv);

@@ -1,7 +1,7 @@
 #include "format.h"
 
-#include "twb/report.h"
 #include "twb/error.h"
+#include "twb/report.h"
 
 #include <fstream>
 
@@ -104,16 +104,20 @@ std::string inspectionText(const twb::ModelInfo& info, bool withCode) {
     }
     if (d.kind == twb::FileKind::Pt2) {
         out << "  package      " << info.className << "\n";
-        for (const auto& m : info.extraFiles) out << "  model        " << m << "\n";
+        for (const auto& m : info.extraFiles)
+            out << "  model        " << m << "\n";
         out << "  forward      " << signature(info.inputs, info.returnType) << "\n";
         for (const auto& a : info.inputs)
-            out << "  suggested    " << a.name << " = gen:" << a.suggested << "  (" << a.suggestedReason << ")\n";
+            out << "  suggested    " << a.name << " = gen:" << a.suggested << "  (" << a.suggestedReason
+                << ")\n";
         out << "  constants    " << countText(info.parameters.count) << " in " << info.parameters.tensors
             << " tensors, " << bytesText(info.parameters.bytes) << "\n";
         for (const auto& t : info.tensors) {
             std::string shape;
-            for (std::size_t i = 0; i < t.shape.size(); ++i) shape += (i ? ", " : "") + std::to_string(t.shape[i]);
-            out << "    " << t.name << "  " << t.dtype << " [" << shape << "]  " << bytesText(t.bytes) << "\n";
+            for (std::size_t i = 0; i < t.shape.size(); ++i)
+                shape += (i ? ", " : "") + std::to_string(t.shape[i]);
+            out << "    " << t.name << "  " << t.dtype << " [" << shape << "]  " << bytesText(t.bytes)
+                << "\n";
         }
         out << "  note         JIT modes and precision are fixed when the package is compiled; device and "
                "threads apply\n";
@@ -126,10 +130,12 @@ std::string inspectionText(const twb::ModelInfo& info, bool withCode) {
         for (const auto& a : info.inputs) {
             if (a.hasDefault) continue;
             if (!a.suggested.empty())
-                out << "  suggested    " << a.name << " = gen:" << a.suggested << "  (" << a.suggestedReason << ")\n";
+                out << "  suggested    " << a.name << " = gen:" << a.suggested << "  (" << a.suggestedReason
+                    << ")\n";
             for (const auto& e : a.elements)
                 if (!e.suggested.empty())
-                    out << "  suggested    " << e.name << " = gen:" << e.suggested << "  (" << e.suggestedReason << ")\n";
+                    out << "  suggested    " << e.name << " = gen:" << e.suggested << "  ("
+                        << e.suggestedReason << ")\n";
         }
         out << "  parameters   " << countText(info.parameters.count) << " in " << info.parameters.tensors
             << " tensors, " << bytesText(info.parameters.bytes)
@@ -236,7 +242,8 @@ std::string versionText(const twb::BuildInfo& b, const twb::ThreadSettings& t) {
         << orNone(l.parallelBackend) << ", " << t.current << " intra-op threads\n"
         << "  CUDA runtime " << orNone(l.cudaRuntime) << ", cuDNN " << orNone(l.cudnn) << "\n"
         << "  Kineto profiler: " << (l.kineto ? "yes" : "no") << "\n"
-        << "  quantized engines: " << orNone(joined(b.quantizedEngines)) << " (in use: " << twb::quantizedEngine() << ")\n"
+        << "  quantized engines: " << orNone(joined(b.quantizedEngines))
+        << " (in use: " << twb::quantizedEngine() << ")\n"
         << "CUDA compiled in: " << (b.cudaCompiled ? "yes" : "no")
         << ", available: " << (b.cudaAvailable ? "yes" : "no") << "\n  " << b.cudaStatus << "\n"
         << "CPU threads: " << t.hardware << " hardware, LibTorch default " << t.libtorchDefault << "\n";
@@ -303,8 +310,8 @@ std::string benchTable(const std::vector<twb::RunRecord>& runs) {
             out << " in " << r.rounds.size() << (r.rounds.size() == 1 ? " round" : " rounds") << " over "
                 << r.processes << (r.processes == 1 ? " worker process" : " worker processes")
                 << (r.measurement == "quick" ? " (quick)" : "");
-        out << " after " << r.warmupNs.size()
-            << " warm-up calls, " << outliers << " outside the quartile fences, " << r.threadsUsed
+        out << " after " << r.warmupNs.size() << " warm-up calls, " << outliers
+            << " outside the quartile fences, " << r.threadsUsed
             << (r.threadsUsed == 1 ? " thread" : " threads") << " (LibTorch default "
             << r.libtorchDefaultThreads << ")";
         if (r.peakRssBytes > 0) out << ", peak RSS " << bytesText(uint64_t(r.peakRssBytes));
@@ -314,8 +321,7 @@ std::string benchTable(const std::vector<twb::RunRecord>& runs) {
             std::vector<double> device = r.deviceNs;
             std::sort(device.begin(), device.end());
             out << ", CUDA event median " << twb::formatDuration(twb::percentileOfSorted(device, 50))
-                << " beside wall clock "
-                << twb::formatDuration(r.stats.median);
+                << " beside wall clock " << twb::formatDuration(r.stats.median);
         }
         out << "\n";
         for (const auto& w : r.warnings)
@@ -333,10 +339,9 @@ std::string outputComparisonText(const twb::OutputComparison& c) {
             out << "  " << l.path << ": " << twb::leafVerdictText(l) << "\n";
             continue;
         }
-        std::snprintf(buf, sizeof buf,
-                      "  %s: %s  max abs %.3g  mean abs %.3g  max rel %.3g  rmse %.3g  cosine %.6f",
-                      l.path.c_str(), twb::leafVerdictText(l).c_str(), l.maxAbs, l.meanAbs, l.maxRel,
-                      l.rmse, l.cosine);
+        std::snprintf(
+            buf, sizeof buf, "  %s: %s  max abs %.3g  mean abs %.3g  max rel %.3g  rmse %.3g  cosine %.6f",
+            l.path.c_str(), twb::leafVerdictText(l).c_str(), l.maxAbs, l.meanAbs, l.maxRel, l.rmse, l.cosine);
         out << buf;
         if (l.mismatches) out << "  " << l.mismatches << " of " << l.numel << " elements differ";
         if (l.hasTopk)
@@ -371,8 +376,9 @@ std::string targetsText(const twb::Report& report) {
         }
         out << "LibTorch " << e.libtorchVersion << ", " << (e.cpuModel.empty() ? "CPU" : e.cpuModel) << " ("
             << e.hardwareThreads << " threads), "
-            << (e.cudaAvailable ? "CUDA " + e.cudaVersion + " with " + std::to_string(e.cudaDevices.size()) + " GPU(s)"
-                                : std::string("no CUDA"))
+            << (e.cudaAvailable
+                    ? "CUDA " + e.cudaVersion + " with " + std::to_string(e.cudaDevices.size()) + " GPU(s)"
+                    : std::string("no CUDA"))
             << " on " << (e.hostName.empty() ? "?" : e.hostName) << "\n";
     }
     return out.str();

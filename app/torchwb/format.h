@@ -13,7 +13,7 @@ namespace twb::cli {
 
 std::string bytesText(uint64_t bytes); // 1.5 KiB
 std::string countText(int64_t n);      // 11,689,512
-std::string numberText(double v); // compact, NaN-aware
+std::string numberText(double v);      // compact, NaN-aware
 // Writes a text file (CSV); throws twb::Error naming the file.
 void writeText(const std::string& path, const std::string& text);
 // Padded to `width` characters (UTF-8 aware), right-aligned unless `left`.

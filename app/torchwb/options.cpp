@@ -45,9 +45,10 @@ void InputOptions::add(CLI::App& app) {
     app.add_option("--state-dict", stateDict,
                    "Load weights from a state_dict (.pth, .safetensors, checkpoint) first");
     app.add_flag("--non-strict", nonStrict, "Load the state_dict's matching keys and ignore the rest");
-    app.add_option("--state-dict-key", stateDictKey,
-                   "The checkpoint entry to take the weights from (e.g. state_dict_ema); by default the first of "
-                   "state_dict, model, model_state_dict, module, net, …");
+    app.add_option(
+        "--state-dict-key", stateDictKey,
+        "The checkpoint entry to take the weights from (e.g. state_dict_ema); by default the first of "
+        "state_dict, model, model_state_dict, module, net, …");
     app.add_option("--strip-prefix", stripPrefix,
                    "Remove this prefix from the state_dict's keys (e.g. model. for Lightning); module. and "
                    "_orig_mod. are removed on their own");
@@ -133,7 +134,8 @@ twb::Model loadModel(const std::string& path, const InputOptions& o, std::ostrea
     twb::Model model = twb::Model::load(path);
     if (!quiet) out << "model   " << path << " (" << model.info().className << ")\n";
     if (!o.stateDict.empty()) {
-        const twb::StateDictReport report = model.loadStateDict(o.stateDict, !o.nonStrict, o.stripPrefix, o.stateDictKey);
+        const twb::StateDictReport report =
+            model.loadStateDict(o.stateDict, !o.nonStrict, o.stripPrefix, o.stateDictKey);
         if (!report.applied) throw twb::Error(o.stateDict + ": " + report.describe());
         if (!quiet) out << "weights " << o.stateDict << ": " << report.describe() << "\n";
     }
@@ -143,29 +145,34 @@ twb::Model loadModel(const std::string& path, const InputOptions& o, std::ostrea
 void MeasureOptions::add(CLI::App& app, bool measuring) {
     if (measuring) {
         processesOption = app.add_option("--processes", processes,
-                       "Worker processes each configuration is measured in, its rounds interleaved with the other "
-                       "configurations' (default 3; 8 with --against)")
-            ->check(CLI::Range(1, 64));
+                                         "Worker processes each configuration is measured in, its rounds "
+                                         "interleaved with the other "
+                                         "configurations' (default 3; 8 with --against)")
+                              ->check(CLI::Range(1, 64));
         app.add_option("--rounds", rounds, "Rounds per process (default: rounds of at least 0.2 s, 1 to 5)")
             ->check(CLI::Range(0, 1000));
-        app.add_flag("--quick", quick, "One worker process and one round per configuration: faster, and figures "
-                                       "that may not repeat in the next run (the report says so)");
+        app.add_flag("--quick", quick,
+                     "One worker process and one round per configuration: faster, and figures "
+                     "that may not repeat in the next run (the report says so)");
         app.add_option("--seed", seed, "Seed of the rounds' shuffled order (default 1)");
-        app.add_option("--workers", workers,
-                       "separate: each configuration in worker processes of its own (the default); shared: the "
-                       "configurations of each process in one worker, measured in turns, so that their ratios "
-                       "share its state and small differences resolve (the default with --against)")
+        app.add_option(
+               "--workers", workers,
+               "separate: each configuration in worker processes of its own (the default); shared: the "
+               "configurations of each process in one worker, measured in turns, so that their ratios "
+               "share its state and small differences resolve (the default with --against)")
             ->check(CLI::IsMember({"separate", "shared"}));
     }
     app.add_option("--timeout", timeout,
                    "Seconds a worker may take to load, prepare and make its first call before it is stopped "
                    "(default 60); later rounds get a limit from the measured call time")
         ->check(CLI::PositiveNumber);
-    app.add_option("--target", targets,
-                   std::string("Where the model runs: local, local:/path/to/torchwb (another build here), "
-                   "ssh://[user@]host[:port][/path/to/torchwb], or cmd:LAUNCHER … torchwb worker (srun, kubectl "
-                   "exec -i, docker exec -i); the model file travels to ssh and cmd targets") +
-                       "; bench and profile take it repeated, and run the same plan on each into one report");
+    app.add_option(
+        "--target", targets,
+        std::string(
+            "Where the model runs: local, local:/path/to/torchwb (another build here), "
+            "ssh://[user@]host[:port][/path/to/torchwb], or cmd:LAUNCHER … torchwb worker (srun, kubectl "
+            "exec -i, docker exec -i); the model file travels to ssh and cmd targets") +
+            "; bench and profile take it repeated, and run the same plan on each into one report");
     app.add_option("--memory-limit", memoryLimit,
                    "Cap each worker's address space (e.g. 8G, 512M): an allocation beyond it fails that "
                    "configuration with an error instead of exhausting the machine");
@@ -188,13 +195,14 @@ twb::Measurement MeasureOptions::measurement() const {
             used = 0;
         }
         const std::string unit = memoryLimit.substr(used);
-        const double scale = unit.empty() || unit == "B" ? 1
+        const double scale = unit.empty() || unit == "B"    ? 1
                              : unit == "K" || unit == "KiB" ? 1024.0
                              : unit == "M" || unit == "MiB" ? 1024.0 * 1024
                              : unit == "G" || unit == "GiB" ? 1024.0 * 1024 * 1024
                                                             : -1;
         if (used == 0 || scale < 0 || !(v > 0))
-            throw twb::Error("--memory-limit wants a size such as 8G, 512M or a number of bytes, not '" + memoryLimit + "'");
+            throw twb::Error("--memory-limit wants a size such as 8G, 512M or a number of bytes, not '" +
+                             memoryLimit + "'");
         m.worker.memoryLimitBytes = int64_t(v * scale);
     }
     if (targets.size() == 1) m.worker = twb::Target::parse(targets.front()).workerOptions(m.worker);
@@ -217,7 +225,7 @@ void onInterrupt(int sig) {
 
 const std::atomic<bool>* stopOnInterrupt() {
     static const bool installed = [] {
-        struct sigaction sa {};
+        struct sigaction sa{};
         sa.sa_handler = onInterrupt;
         sigemptyset(&sa.sa_mask);
         sa.sa_flags = SA_RESTART;
@@ -249,8 +257,8 @@ twb::ProgressFn terminalProgress(const std::string& label) {
     };
 }
 
-std::optional<BoundModel> loadAndBind(const CLI::App& cmd, const std::string& path, const InputOptions& inputs,
-                                      std::ostream& out, std::ostream& err) {
+std::optional<BoundModel> loadAndBind(const CLI::App& cmd, const std::string& path,
+                                      const InputOptions& inputs, std::ostream& out, std::ostream& err) {
     twb::Model model = loadModel(path, inputs, out, false);
     std::vector<twb::InputSpec> specs = inputs.specs(cmd, model, out);
     twb::InputBinding binding = model.bindInputs(twb::readInputs(specs, inputs.readOptions()));

@@ -7,10 +7,10 @@
 #include "twb/bench.h"
 #include "twb/config.h"
 #include "twb/input_spec.h"
-#include "twb/suggest.h"
 #include "twb/model.h"
 #include "twb/plan.h"
 #include "twb/report.h"
+#include "twb/suggest.h"
 #include "twb/tensor_io.h"
 
 #include <CLI/CLI.hpp>
@@ -54,7 +54,7 @@ struct MeasureOptions {
     double timeout = 60;
     std::string memoryLimit; // "8G", "512M", bytes
     uint64_t seed = 1;
-    std::string workers; // separate, shared; empty: the command's default
+    std::string workers;              // separate, shared; empty: the command's default
     std::vector<std::string> targets; // where workers run (twb/target.h); none: this build
     CLI::Option* processesOption = nullptr;
     bool processesGiven() const { return processesOption && processesOption->count() > 0; }
@@ -75,8 +75,8 @@ struct BoundModel {
     std::vector<twb::InputSpec> specs;
     twb::InputBinding binding;
 };
-std::optional<BoundModel> loadAndBind(const CLI::App& cmd, const std::string& path, const InputOptions& inputs,
-                                      std::ostream& out, std::ostream& err);
+std::optional<BoundModel> loadAndBind(const CLI::App& cmd, const std::string& path,
+                                      const InputOptions& inputs, std::ostream& out, std::ostream& err);
 // The configurations of a plan run on each of `targets` in turn, named "LABEL @ TARGET" (for progress).
 std::vector<twb::RunConfig> targetConfigs(const std::vector<twb::RunConfig>& configs,
                                           const std::vector<std::string>& targets);

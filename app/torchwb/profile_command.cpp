@@ -42,7 +42,8 @@ std::string flopsText(double flops) {
 std::string shorten(const std::string& s, std::size_t max) {
     std::size_t chars = 0;
     for (std::size_t i = 0; i < s.size(); ++i) {
-        if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80 && ++chars > max - 1) return s.substr(0, i) + "…";
+        if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80 && ++chars > max - 1)
+            return s.substr(0, i) + "…";
     }
     return s;
 }
@@ -66,15 +67,16 @@ std::string operatorTable(const twb::Profile& p, int top) {
         if (o.shapeVariants > 1) shapes += " +" + std::to_string(o.shapeVariants - 1);
         if (o.fused) shapes = o.timed ? "(fused node, timed by its line)" : "(fused node, not timed per op)";
         const double rate = o.gflops(p.calls);
-        out << cell(shorten(o.name, 40), width, true)
-            << cell(o.timed ? percent(o.selfNs, whole) : "?", 8)
+        out << cell(shorten(o.name, 40), width, true) << cell(o.timed ? percent(o.selfNs, whole) : "?", 8)
             << cell(o.timed ? twb::formatDuration(o.selfNs) : "?", 11)
             << cell(o.timed ? percent(o.totalNs, whole) : "?", 9)
             << cell(o.timed ? twb::formatDuration(o.totalNs) : "?", 11)
-            << cell(o.timed && o.calls ? twb::formatDuration(o.meanNs()) : "", 11) << cell(std::to_string(o.calls), 8)
-            << "  " << cell(shorten(shapes, 33), 34, true) << cell(flopsText(o.flops), 11)
-            << cell(rate > 0 ? fixed(rate, 1) : "", 9)
-            << cell(rate > 0 && p.peak.measured && p.peak.gflops > 0 ? fixed(100 * rate / p.peak.gflops, 0) + "%" : "",
+            << cell(o.timed && o.calls ? twb::formatDuration(o.meanNs()) : "", 11)
+            << cell(std::to_string(o.calls), 8) << "  " << cell(shorten(shapes, 33), 34, true)
+            << cell(flopsText(o.flops), 11) << cell(rate > 0 ? fixed(rate, 1) : "", 9)
+            << cell(rate > 0 && p.peak.measured && p.peak.gflops > 0
+                        ? fixed(100 * rate / p.peak.gflops, 0) + "%"
+                        : "",
                     8)
             << "\n";
     }
@@ -102,8 +104,10 @@ std::string moduleTable(const twb::Profile& p, int top) {
             << cell(percent(m.totalNs, whole), 9)
             << cell(p.calls ? fixed(double(m.operatorCalls) / p.calls, 0) : "", 9) << "\n";
     }
-    if (int(p.modules.size()) > top) out << "… " << p.modules.size() - std::size_t(top) << " more modules (--top)\n";
-    if (p.fusedNs > 0) out << "(fused nodes, " << twb::formatDuration(p.fusedNs) << " a forward, carry no module scope)\n";
+    if (int(p.modules.size()) > top)
+        out << "… " << p.modules.size() - std::size_t(top) << " more modules (--top)\n";
+    if (p.fusedNs > 0)
+        out << "(fused nodes, " << twb::formatDuration(p.fusedNs) << " a forward, carry no module scope)\n";
     return out.str();
 }
 
@@ -116,8 +120,8 @@ std::string lineTable(const twb::Profile& p, int top) {
         if (shown++ >= top) break;
         out << cell(shorten(l.location, 55), 56, true) << cell(shorten(l.function, 19), 20, true)
             << cell(twb::formatDuration(l.selfNs), 11)
-            << cell(l.scriptNs >= 0 ? twb::formatDuration(l.scriptNs) : "", 11) << cell(std::to_string(l.calls), 8)
-            << "\n";
+            << cell(l.scriptNs >= 0 ? twb::formatDuration(l.scriptNs) : "", 11)
+            << cell(std::to_string(l.calls), 8) << "\n";
     }
     if (p.lines.empty()) out << "(no operator carried a TorchScript source line)\n";
     return out.str();
@@ -129,7 +133,8 @@ std::string profileTotals(const twb::Profile& p) {
         << twb::formatDuration(p.operatorSelfNs) << " + fused nodes " << twb::formatDuration(p.fusedNs)
         << " + unattributed " << twb::formatDuration(p.unattributedNs) << " ("
         << percent(p.unattributedNs, p.forwardNs)
-        << (p.operators.empty() || p.lines.size() || p.moduleScope ? ": the interpreter" : ": code the profiler does not see")
+        << (p.operators.empty() || p.lines.size() || p.moduleScope ? ": the interpreter"
+                                                                   : ": code the profiler does not see")
         << (std::any_of(p.fused.begin(), p.fused.end(), [](const twb::FusedNode& f) { return f.timeNs < 0; })
                 ? ", and fused nodes not timed per op"
                 : "")
@@ -138,14 +143,15 @@ std::string profileTotals(const twb::Profile& p) {
         << twb::formatDuration(p.unprofiledMedianNs) << " unprofiled (" << (p.overhead() >= 0 ? "+" : "")
         << fixed(100 * p.overhead(), 1) << "%), " << p.calls << " profiled calls; " << p.profiler << "\n";
     if (p.peak.measured)
-        out << "Machine peak: " << fixed(p.peak.gflops, 1) << " GFLOP/s FP32 by " << p.peak.source << " (matrix "
+        out << "Machine peak: " << fixed(p.peak.gflops, 1) << " GFLOP/s FP32 by " << p.peak.source
+            << " (matrix "
             << "multiply " << p.peak.gemmSize << "×" << p.peak.gemmSize << " " << fixed(p.peak.mmGflops, 1)
             << ", convolution " << fixed(p.peak.convGflops, 1) << "; " << p.peak.threads
             << (p.peak.threads == 1 ? " thread" : " threads") << "), " << fixed(p.peak.bandwidthGBs, 1)
             << " GB/s copy" << (p.peak.fromCache ? " (cached)" : "") << "\n";
-    for (const auto& n : p.notes) out << "Note: " << n << "\n";
-    if (p.modelFlops >= 0)
-        out << "FLOPs counted once with the JIT off, " << twb::kFlopConvention << ".\n";
+    for (const auto& n : p.notes)
+        out << "Note: " << n << "\n";
+    if (p.modelFlops >= 0) out << "FLOPs counted once with the JIT off, " << twb::kFlopConvention << ".\n";
     if (!p.roofline.sentence.empty()) out << p.roofline.sentence << "\n";
     return out.str();
 }
@@ -164,15 +170,18 @@ std::string diffTable(const twb::ProfileDiff& d, int top) {
                              : e.change == C::Appeared ? "appeared"
                              : e.change == C::Vanished ? "vanished"
                                                        : "same";
-        auto calls = [](double c) { return c > 0 ? fixed(c, std::abs(c - double(int64_t(c))) < 0.05 ? 0 : 1) : ""; };
+        auto calls = [](double c) {
+            return c > 0 ? fixed(c, std::abs(c - double(int64_t(c))) < 0.05 ? 0 : 1) : "";
+        };
         out << cell(shorten(e.name, 33), 34, true) << cell(calls(e.callsA), 9)
             << cell(e.callsA > 0 ? twb::formatDuration(e.nsA) : "", 11) << cell(calls(e.callsB), 9)
-            << cell(e.callsB > 0 ? twb::formatDuration(e.nsB) : "", 11) << "  " << cell(change, 10, true) << e.note
-            << "\n";
+            << cell(e.callsB > 0 ? twb::formatDuration(e.nsB) : "", 11) << "  " << cell(change, 10, true)
+            << e.note << "\n";
     }
     out << "\nWhat changed, per forward (" << twb::formatDuration(d.forwardA) << " → "
         << twb::formatDuration(d.forwardB) << "):\n";
-    for (const auto& s : d.summary) out << "  " << s << "\n";
+    for (const auto& s : d.summary)
+        out << "  " << s << "\n";
     return out.str();
 }
 
@@ -186,10 +195,12 @@ void addProfileOptions(CLI::App& cmd, ProfileArgs& a) {
     cmd.add_option("--top", a.top, "Rows to print (default 15)")->check(CLI::Range(1, 100000));
     cmd.add_option("--by", a.by, "Table: op, module or line (default op)")
         ->check(CLI::IsMember({"op", "module", "line"}));
-    cmd.add_option("--diff", a.diff,
-                   "Profile a second configuration, key=value,… over the flags (e.g. jit=optimize), and print "
-                   "what changed");
-    cmd.add_option("--trace", a.trace, "Write a Chrome trace (chrome://tracing, ui.perfetto.dev) of the calls");
+    cmd.add_option(
+        "--diff", a.diff,
+        "Profile a second configuration, key=value,… over the flags (e.g. jit=optimize), and print "
+        "what changed");
+    cmd.add_option("--trace", a.trace,
+                   "Write a Chrome trace (chrome://tracing, ui.perfetto.dev) of the calls");
     cmd.add_option("--json", a.json, "Write the versioned JSON report, profiles included");
     cmd.add_flag("-q,--quiet", a.quiet, "No progress bar");
 }
@@ -209,15 +220,18 @@ int runProfile(const CLI::App& cmd, const ProfileArgs& a, std::ostream& out, std
     plan.configs = configs;
     plan.profile = true;
     if (a.measure.targets.size() > 1)
-        throw twb::Error("profile takes one --target; torchwb bench runs the same plan on several and compares them");
+        throw twb::Error(
+            "profile takes one --target; torchwb bench runs the same plan on several and compares them");
     plan.measurement = a.measure.measurement();
     plan.profileOptions.calls = a.calls;
     plan.profileOptions.keepEvents = !a.trace.empty();
     std::vector<twb::Profile> profiles;
     const twb::Report report = twb::runPlan(bound->model, bound->specs, bound->binding, plan,
-                                            planProgress(configs, a.quiet, err, [&](const twb::PlanStep& step) {
-                                                if (step.hasProfile) profiles.push_back(step.profile);
-                                            }),
+                                            planProgress(configs, a.quiet, err,
+                                                         [&](const twb::PlanStep& step) {
+                                                             if (step.hasProfile)
+                                                                 profiles.push_back(step.profile);
+                                                         }),
                                             stopOnInterrupt());
 
     int status = 0;
@@ -225,11 +239,14 @@ int runProfile(const CLI::App& cmd, const ProfileArgs& a, std::ostream& out, std
         out << "\nProfile of " << p.label << "\n";
         if (!p.ok) {
             out << "  failed: " << p.error << "\n";
-            if (p.run >= 0 && std::size_t(p.run) < report.runs.size()) out << twb::failureText(report.runs[std::size_t(p.run)]);
+            if (p.run >= 0 && std::size_t(p.run) < report.runs.size())
+                out << twb::failureText(report.runs[std::size_t(p.run)]);
             status = 1;
             continue;
         }
-        out << (a.by == "module" ? moduleTable(p, a.top) : a.by == "line" ? lineTable(p, a.top) : operatorTable(p, a.top));
+        out << (a.by == "module" ? moduleTable(p, a.top)
+                : a.by == "line" ? lineTable(p, a.top)
+                                 : operatorTable(p, a.top));
         out << profileTotals(p);
     }
     if (profiles.size() == 2 && profiles[0].ok && profiles[1].ok)

@@ -31,8 +31,8 @@ std::string pointsCsv(const twb::SweepResult& r) {
         out << '"' << p.id << "\"," << twb::pointStatusName(p.status) << ",\"" << reason << "\","
             << (p.stats.count ? fixed(p.stats.median, 0) : "") << ","
             << (p.stats.count ? fixed(p.stats.percentile(99), 0) : "") << "," << fixed(p.throughput, 2) << ","
-            << p.batch << "," << p.streams << "," << (p.outputsChecked ? (p.outputsOk ? "yes" : "no") : "") << ","
-            << (p.onFront ? "yes" : "no") << "\n";
+            << p.batch << "," << p.streams << "," << (p.outputsChecked ? (p.outputsOk ? "yes" : "no") : "")
+            << "," << (p.onFront ? "yes" : "no") << "\n";
     }
     return out.str();
 }
@@ -42,12 +42,14 @@ std::string pointsCsv(const twb::SweepResult& r) {
 std::string sweepText(const twb::SweepResult& r) {
     std::ostringstream out;
     std::size_t width = 16;
-    for (const auto& p : r.points) width = std::max(width, std::min<std::size_t>(p.id.size() + 2, 60));
+    for (const auto& p : r.points)
+        width = std::max(width, std::min<std::size_t>(p.id.size() + 2, 60));
     const twb::SweepPoint* libtorch = nullptr;
     for (const auto& p : r.points)
         if (p.referenceKind == twb::SweepReference::LibTorchDefault && p.stats.count) libtorch = &p;
-    out << cell("configuration", width, true) << cell("status", 12, true) << cell("median", 11) << cell("p99", 11)
-        << cell("items/s", 11) << cell("vs LibTorch", 12) << cell("outputs", 10) << "  front\n";
+    out << cell("configuration", width, true) << cell("status", 12, true) << cell("median", 11)
+        << cell("p99", 11) << cell("items/s", 11) << cell("vs LibTorch", 12) << cell("outputs", 10)
+        << "  front\n";
     for (std::size_t i = 0; i < r.points.size(); ++i) {
         const auto& p = r.points[i];
         std::string status = twb::pointStatusName(p.status);
@@ -62,28 +64,30 @@ std::string sweepText(const twb::SweepResult& r) {
             const double s = libtorch->stats.median / p.stats.median;
             vs = fixed(s, 2) + "×";
         }
-        out << cell(twb::formatDuration(p.stats.median), 11) << cell(twb::formatDuration(p.stats.percentile(99)), 11)
-            << cell(fixed(p.throughput, 1), 11) << cell(vs, 12)
-            << cell(p.outputsChecked ? (p.outputsOk ? "ok" : "DIFFER") : "?", 10) << (p.onFront ? "  *" : "")
-            << "\n";
+        out << cell(twb::formatDuration(p.stats.median), 11)
+            << cell(twb::formatDuration(p.stats.percentile(99)), 11) << cell(fixed(p.throughput, 1), 11)
+            << cell(vs, 12) << cell(p.outputsChecked ? (p.outputsOk ? "ok" : "DIFFER") : "?", 10)
+            << (p.onFront ? "  *" : "") << "\n";
         if (p.outputsChecked && !p.outputsOk)
             out << "    outputs differ from the model as saved (atol " << numberText(p.atol) << ", rtol "
                 << numberText(p.rtol) << "): " << p.outputs.summary << "; never recommended\n";
         else if (p.status == twb::PointStatus::Eliminated)
             out << "    " << p.reason << "\n";
     }
-    out << "\nPareto front (lowest median, highest items/s" << (r.frontWithMemory ? ", least peak memory" : "") << "):";
+    out << "\nPareto front (lowest median, highest items/s"
+        << (r.frontWithMemory ? ", least peak memory" : "") << "):";
     bool any = false;
     for (const auto& p : r.points)
         if (p.onFront) {
             out << (any ? "; " : " ") << p.id << " (" << twb::formatDuration(p.stats.median) << ", "
                 << fixed(p.throughput, 1) << " items/s"
-                << (r.frontWithMemory && p.peakRssBytes > 0 ? ", " + bytesText(uint64_t(p.peakRssBytes)) : "") << ")";
+                << (r.frontWithMemory && p.peakRssBytes > 0 ? ", " + bytesText(uint64_t(p.peakRssBytes)) : "")
+                << ")";
             any = true;
         }
     out << (any ? "\n" : " none\n");
-    out << "Measured for " << fixed(r.elapsedSeconds, 1) << " s of a " << fixed(r.budgetSeconds, 0) << " s budget"
-        << (r.cancelled ? ", cancelled" : "") << ".\n\n"
+    out << "Measured for " << fixed(r.elapsedSeconds, 1) << " s of a " << fixed(r.budgetSeconds, 0)
+        << " s budget" << (r.cancelled ? ", cancelled" : "") << ".\n\n"
         << r.recommendation << "\n";
     return out.str();
 }
@@ -92,29 +96,36 @@ void addSweepOptions(CLI::App& cmd, SweepArgs& a) {
     cmd.add_option("MODEL", a.model, "TorchScript archive (torch.jit.save)")->required();
     a.inputs.add(cmd);
     a.config.add(cmd, true);
-    cmd.add_option("--axis", a.axes,
-                   "KEY=V1,V2,…: jit, threads (per stream), dtype, grad, device, batch, streams; repeat for a "
-                   "grid (none: JIT modes × 1 and all threads × 1 and 2 streams)");
+    cmd.add_option(
+        "--axis", a.axes,
+        "KEY=V1,V2,…: jit, threads (per stream), dtype, grad, device, batch, streams; repeat for a "
+        "grid (none: JIT modes × 1 and all threads × 1 and 2 streams)");
     cmd.add_option("--objective", a.objective, "latency, throughput or balanced (default latency)")
         ->check(CLI::IsMember({"latency", "throughput", "balanced"}));
-    cmd.add_option("--max-latency", a.maxLatencyMs, "Throughput objective: only points whose p99 is below MS");
-    cmd.add_option("--budget", a.budget, "Seconds the whole sweep may take (default 60)")->check(CLI::Range(1.0, 86400.0));
-    cmd.add_option("--atol", a.atol, "Absolute tolerance against the model as saved (default 1e-5; 1e-2 for "
-                                     "float16 and bfloat16 points)");
-    cmd.add_option("--rtol", a.rtol, "Relative tolerance (default 1e-5; 1e-2 for float16 and bfloat16 points)");
+    cmd.add_option("--max-latency", a.maxLatencyMs,
+                   "Throughput objective: only points whose p99 is below MS");
+    cmd.add_option("--budget", a.budget, "Seconds the whole sweep may take (default 60)")
+        ->check(CLI::Range(1.0, 86400.0));
+    cmd.add_option("--atol", a.atol,
+                   "Absolute tolerance against the model as saved (default 1e-5; 1e-2 for "
+                   "float16 and bfloat16 points)");
+    cmd.add_option("--rtol", a.rtol,
+                   "Relative tolerance (default 1e-5; 1e-2 for float16 and bfloat16 points)");
     cmd.add_option("--json", a.json, "Write the versioned JSON report with the sweep");
     cmd.add_option("--csv", a.csv, "Write one row per point");
     cmd.add_flag("--apply", a.apply, "Print the winner as torchwb bench flags");
     cmd.add_flag("--memory", a.memory, "Draw the Pareto front over peak resident memory too");
     cmd.add_flag("-q,--quiet", a.quiet, "No progress line");
-    cmd.add_option("--target", a.target, "Where the model runs: local, local:/path/to/torchwb, "
-                                         "ssh://[user@]host[:port][/path] or cmd:LAUNCHER … torchwb worker");
+    cmd.add_option("--target", a.target,
+                   "Where the model runs: local, local:/path/to/torchwb, "
+                   "ssh://[user@]host[:port][/path] or cmd:LAUNCHER … torchwb worker");
 }
 
 int runSweepCommand(const CLI::App& cmd, const SweepArgs& a, std::ostream& out, std::ostream& err) {
     twb::SweepOptions options;
     options.base = a.config.base();
-    for (const auto& text : a.axes) options.axes.push_back(twb::SweepAxis::parse(text));
+    for (const auto& text : a.axes)
+        options.axes.push_back(twb::SweepAxis::parse(text));
     options.objective = twb::parseObjective(a.objective);
     options.maxLatencyMs = a.maxLatencyMs;
     options.budgetSeconds = a.budget;
@@ -129,15 +140,19 @@ int runSweepCommand(const CLI::App& cmd, const SweepArgs& a, std::ostream& out, 
     twb::SweepCallbacks callbacks;
     if (!a.quiet)
         callbacks.progress = [&](const twb::SweepProgress& p) {
-            err << "\r\033[Kround " << p.round + 1 << ", " << p.point + 1 << "/" << p.points << " " << p.label << "  "
-                << fixed(p.elapsedSeconds, 0) << " s, " << fixed(p.remainingSeconds, 0) << " s left" << std::flush;
+            err << "\r\033[Kround " << p.round + 1 << ", " << p.point + 1 << "/" << p.points << " " << p.label
+                << "  " << fixed(p.elapsedSeconds, 0) << " s, " << fixed(p.remainingSeconds, 0) << " s left"
+                << std::flush;
             return true;
         };
-    const twb::WorkerOptions worker = a.target.empty() ? twb::WorkerOptions{} : twb::Target::parse(a.target).workerOptions();
-    const twb::SweepResult result = twb::runSweep(model, specs, a.inputs.readOptions(), options, callbacks, stopOnInterrupt(), worker);
+    const twb::WorkerOptions worker =
+        a.target.empty() ? twb::WorkerOptions{} : twb::Target::parse(a.target).workerOptions();
+    const twb::SweepResult result =
+        twb::runSweep(model, specs, a.inputs.readOptions(), options, callbacks, stopOnInterrupt(), worker);
     if (!a.quiet) err << "\r\033[K" << std::flush;
     out << "\n" << sweepText(result);
-    if (a.apply && result.recommended >= 0) out << "\ntorchwb bench " << a.model << " " << result.applyFlags << "\n";
+    if (a.apply && result.recommended >= 0)
+        out << "\ntorchwb bench " << a.model << " " << result.applyFlags << "\n";
     if (!a.json.empty()) {
         twb::Report report = twb::reportFor(model, specs, {}); // the sweep reads and binds its inputs itself
         report.hasSweep = true;

@@ -196,27 +196,33 @@ void TestCli::runWithStateDict() {
                                   data("cnn_state_dict_bad.pth"), "--non-strict"});
     QVERIFY2(loose.code == 0, qPrintable(loose.err));
     // Checkpoints as training code writes them, with Python objects and prefixes, against Python's output.
-    for (const QStringList& extra : {QStringList{data("ckpt_torchvision.pth")}, QStringList{data("sd_dataparallel.pth")},
-                                     QStringList{data("ckpt_lightning.ckpt"), "--strip-prefix", "model."}}) {
-        const Result r = torchwb(QStringList{"run", data("cnn_scripted.pt"), "-i", data("cnn_x.npy"), "--reference",
-                                             data("cnn_state_dict_expected.npy"), "--state-dict"} +
-                                 extra);
-        QVERIFY2(r.code == 0 && r.out.contains("the output is allclose"), qPrintable(extra.join(' ') + r.err + r.out));
+    for (const QStringList& extra :
+         {QStringList{data("ckpt_torchvision.pth")}, QStringList{data("sd_dataparallel.pth")},
+          QStringList{data("ckpt_lightning.ckpt"), "--strip-prefix", "model."}}) {
+        const Result r =
+            torchwb(QStringList{"run", data("cnn_scripted.pt"), "-i", data("cnn_x.npy"), "--reference",
+                                data("cnn_state_dict_expected.npy"), "--state-dict"} +
+                    extra);
+        QVERIFY2(r.code == 0 && r.out.contains("the output is allclose"),
+                 qPrintable(extra.join(' ') + r.err + r.out));
     }
     const Result ema = torchwb({"run", data("cnn_scripted.pt"), "-i", data("cnn_x.npy"), "--state-dict",
                                 data("ckpt_timm.pth"), "--state-dict-key", "state_dict_ema"});
-    QVERIFY2(ema.code == 0 && ema.out.contains("state_dict found under 'state_dict_ema'"), qPrintable(ema.err + ema.out));
+    QVERIFY2(ema.code == 0 && ema.out.contains("state_dict found under 'state_dict_ema'"),
+             qPrintable(ema.err + ema.out));
     const Result noKey = torchwb({"run", data("cnn_scripted.pt"), "-i", data("cnn_x.npy"), "--state-dict",
                                   data("ckpt_timm.pth"), "--state-dict-key", "teacher"});
     QCOMPARE(noKey.code, 1);
     QVERIFY2(noKey.err.contains("'state_dict', 'state_dict_ema'"), qPrintable(noKey.err));
     const Result timm = torchwb({"inspect", data("ckpt_timm.pth")});
-    QVERIFY2(timm.out.contains("(others: 'state_dict_ema'; choose with --state-dict-key)"), qPrintable(timm.out));
+    QVERIFY2(timm.out.contains("(others: 'state_dict_ema'; choose with --state-dict-key)"),
+             qPrintable(timm.out));
     const Result described = torchwb({"inspect", data("ckpt_torchvision.pth")});
     QCOMPARE(described.code, 0);
-    QVERIFY2(described.out.contains("argparse.Namespace(lr=0.1, arch='cnn', epochs=90): kept as text, not run") &&
-                 described.out.contains("optimizer: optimizer state, not a model"),
-             qPrintable(described.out));
+    QVERIFY2(
+        described.out.contains("argparse.Namespace(lr=0.1, arch='cnn', epochs=90): kept as text, not run") &&
+            described.out.contains("optimizer: optimizer state, not a model"),
+        qPrintable(described.out));
 }
 
 void TestCli::runNamedAndGenerated() {
@@ -254,7 +260,8 @@ void TestCli::runNestedWritesPt() {
 void TestCli::scalarArgumentsFromTheCommandLine() {
     // forward(x, y, scale: float): a bare number is the float, and Python's output at scale 2.5 comes back.
     const QString out = m_tmp.filePath("scaled.pt");
-    const Result r = torchwb({"run", data("two_inputs.pt"), "-i", data("two_inputs_xy.npz"), "-g", "scale=2.5", "-o", out});
+    const Result r = torchwb(
+        {"run", data("two_inputs.pt"), "-i", data("two_inputs_xy.npz"), "-g", "scale=2.5", "-o", out});
     QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
     QVERIFY2(r.out.contains("scale <- generated full:scalar:float64:value=2.5"), qPrintable(r.out));
     const twb::Value back = twb::readTensorFile(out.toStdString());
@@ -265,14 +272,16 @@ void TestCli::scalarArgumentsFromTheCommandLine() {
     const Result ambiguous = torchwb({"run", data("two_inputs.pt"), "-i", data("two_inputs_xy.npz"), "-i",
                                       "scale=2.5", "--reference", data("two_inputs_expected1_scale2.5.npy")});
     QCOMPARE(ambiguous.code, 1);
-    QVERIFY2(ambiguous.err.contains("out[0], out[1] of that shape") && ambiguous.err.contains("--reference-leaf"),
+    QVERIFY2(ambiguous.err.contains("out[0], out[1] of that shape") &&
+                 ambiguous.err.contains("--reference-leaf"),
              qPrintable(ambiguous.err));
-    const Result named = torchwb({"run", data("two_inputs.pt"), "-i", data("two_inputs_xy.npz"), "-i", "scale=2.5",
-                                  "--reference", data("two_inputs_expected1_scale2.5.npy"), "--reference-leaf",
-                                  "[1]"});
+    const Result named =
+        torchwb({"run", data("two_inputs.pt"), "-i", data("two_inputs_xy.npz"), "-i", "scale=2.5",
+                 "--reference", data("two_inputs_expected1_scale2.5.npy"), "--reference-leaf", "[1]"});
     QVERIFY2(named.code == 0 && named.out.contains("against out[1] (as asked): the output is allclose"),
              qPrintable(named.out + named.err));
-    const Result bad = torchwb({"run", data("two_inputs.pt"), "-i", data("two_inputs_xy.npz"), "-g", "scale=2.5x"});
+    const Result bad =
+        torchwb({"run", data("two_inputs.pt"), "-i", data("two_inputs_xy.npz"), "-g", "scale=2.5x"});
     QCOMPARE(bad.code, 1);
     QVERIFY2(bad.err.contains("2.5x"), qPrintable(bad.err));
 }
@@ -371,9 +380,11 @@ void TestCli::suggestedInputs() {
     QCOMPARE(inspect.code, 0);
     QJsonObject suggested;
     for (const auto& in : QJsonDocument::fromJson(inspect.out.toUtf8()).object().value("inputs").toArray())
-        if (in.toObject().value("name").toString() == argument) suggested = in.toObject().value("suggested").toObject();
+        if (in.toObject().value("name").toString() == argument)
+            suggested = in.toObject().value("suggested").toObject();
     QCOMPARE(suggested.value("generator").toString(), generator);
-    QVERIFY2(suggested.value("reason").toString().startsWith(reason), qPrintable(suggested.value("reason").toString()));
+    QVERIFY2(suggested.value("reason").toString().startsWith(reason),
+             qPrintable(suggested.value("reason").toString()));
     const Result run = torchwb({"run", file});
     QVERIFY2(run.code == 0, qPrintable(run.err + run.out));
     QVERIFY2(run.out.contains("input   " + argument + ": generated " + generator + " (suggested: " + reason),
@@ -468,8 +479,8 @@ void TestCli::benchComparesConfigurations() {
     const QString json = m_tmp.filePath("two.json");
     // folding.pt recomputes a weight-only product chain on every call unless the JIT folds it, so
     // optimize_for_inference is far faster on every LibTorch and BLAS.
-    const Result r = torchwb({"bench", data("folding.pt"), "--generate", "normal:2x10:seed=1", "-c", "jit=off",
-                              "-c", "jit=optimize", "--iters", "40", "--json", json});
+    const Result r = torchwb({"bench", data("folding.pt"), "--generate", "normal:2x10:seed=1", "-c",
+                              "jit=off", "-c", "jit=optimize", "--iters", "40", "--json", json});
     QVERIFY2(r.code == 0, qPrintable(r.err + r.out));
     QVERIFY2(r.out.contains("cpu · jit optimize is ") && r.out.contains("faster than cpu · jit off (95% CI"),
              qPrintable(r.out));
@@ -481,7 +492,8 @@ void TestCli::benchComparesConfigurations() {
 }
 
 void TestCli::benchRefusesCuda() {
-    if (twb::buildInfo().cudaAvailable) QSKIP("CUDA is available here: its refusal is tested where it is absent");
+    if (twb::buildInfo().cudaAvailable)
+        QSKIP("CUDA is available here: its refusal is tested where it is absent");
     const Result r = torchwb(
         {"bench", data("mlp_traced.pt"), "-i", data("mlp_x.npy"), "--device", "cuda", "--iters", "3"});
     QCOMPARE(r.code, 1);
@@ -491,15 +503,17 @@ void TestCli::benchRefusesCuda() {
 
 void TestCli::runAndBenchOnCuda() {
     const twb::BuildInfo b = twb::buildInfo();
-    if (!b.cudaAvailable) QSKIP(qPrintable("CUDA is not usable here: " + QString::fromStdString(b.cudaStatus)));
+    if (!b.cudaAvailable)
+        QSKIP(qPrintable("CUDA is not usable here: " + QString::fromStdString(b.cudaStatus)));
     const Result run = torchwb({"run", data("mlp_traced.pt"), "-i", data("mlp_x.npy"), "--device", "cuda",
                                 "--reference", data("mlp_expected.npy"), "--atol", "1e-4"});
     QVERIFY2(run.code == 0, qPrintable(run.err + run.out));
     QVERIFY2(run.out.contains("allclose") && !run.out.contains("NOT allclose"), qPrintable(run.out));
-    const Result bench = torchwb({"bench", data("cnn_scripted.pt"), "-i", data("cnn_x.npy"), "-c", "device=cpu", "-c",
-                                  "device=cuda", "--iters", "30", "--atol", "1e-4"});
+    const Result bench = torchwb({"bench", data("cnn_scripted.pt"), "-i", data("cnn_x.npy"), "-c",
+                                  "device=cpu", "-c", "device=cuda", "--iters", "30", "--atol", "1e-4"});
     QVERIFY2(bench.code == 0, qPrintable(bench.err + bench.out));
-    QVERIFY2(bench.out.contains("CUDA peak") && bench.out.contains("CUDA event median"), qPrintable(bench.out));
+    QVERIFY2(bench.out.contains("CUDA peak") && bench.out.contains("CUDA event median"),
+             qPrintable(bench.out));
     QVERIFY2(bench.out.contains("the output is allclose"), qPrintable(bench.out));
 }
 
@@ -510,8 +524,8 @@ void TestCli::baselineGate() {
     QCOMPARE(torchwb(QStringList{"bench", model, "--jit", "optimize", "--json", fast} + common).code, 0);
     QCOMPARE(torchwb(QStringList{"bench", model, "--jit", "off", "--json", slow} + common).code, 0);
     const QString gated = m_tmp.filePath("gated.json");
-    const Result regression =
-        torchwb(QStringList{"bench", model, "--baseline", fast, "--max-slowdown", "5%", "--json", gated} + common);
+    const Result regression = torchwb(
+        QStringList{"bench", model, "--baseline", fast, "--max-slowdown", "5%", "--json", gated} + common);
     QCOMPARE(regression.code, 1);
     // The verdict comes last, and the report keeps it.
     QVERIFY2(regression.out.trimmed().endsWith("verdict: regression"), qPrintable(regression.out));
@@ -524,7 +538,8 @@ void TestCli::baselineGate() {
     // unoptimized is far slower than the plain MLP on the same [2, 10] input.
     const Result against = torchwb(QStringList{"bench", model, "--against", data("mlp_traced.pt")} + common);
     QCOMPARE(against.code, 1);
-    QVERIFY2(against.out.contains("folding.pt · cpu · jit off is ") && against.out.contains("slower than mlp_traced.pt"),
+    QVERIFY2(against.out.contains("folding.pt · cpu · jit off is ") &&
+                 against.out.contains("slower than mlp_traced.pt"),
              qPrintable(against.out));
     QVERIFY2(against.out.trimmed().endsWith("verdict: regression"), qPrintable(against.out));
     const Result better = torchwb(QStringList{"bench", data("mlp_traced.pt"), "--against", model} + common);
@@ -559,10 +574,11 @@ TWB_TEST_MAIN(TestCli)
 
 void TestCli::profileTablesDiffAndTrace() {
     const QString trace = m_tmp.filePath("profile_trace.json"), json = m_tmp.filePath("profile.json");
-    const Result r = torchwb({"profile", QString::fromStdString(TWB_DATA("../../resources/sample/sample_cnn.pt")), "-i",
-                              QString::fromStdString(TWB_DATA("../../resources/sample/sample_input.npy")),
-                              "--threads", "2", "--seconds", "0.2", "--calls", "3", "--diff", "jit=optimize",
-                              "--trace", trace, "--json", json, "-q"});
+    const Result r =
+        torchwb({"profile", QString::fromStdString(TWB_DATA("../../resources/sample/sample_cnn.pt")), "-i",
+                 QString::fromStdString(TWB_DATA("../../resources/sample/sample_input.npy")), "--threads",
+                 "2", "--seconds", "0.2", "--calls", "3", "--diff", "jit=optimize", "--trace", trace,
+                 "--json", json, "-q"});
     QVERIFY2(r.code == 0, qPrintable(r.err + r.out));
     // torch.profiler's columns, then ours; the totals line, the roofline sentence, the diff.
     QVERIFY2(r.out.contains("Self %") && r.out.contains("GFLOP/s"), qPrintable(r.out));
@@ -587,29 +603,32 @@ void TestCli::profileTablesDiffAndTrace() {
 
 void TestCli::profileByModuleAndLine() {
     const QString model = data("cnn_scripted.pt");
-    const Result byModule = torchwb({"profile", model, "-g", "normal:1x3x16x16", "--seconds", "0.1", "--calls", "2",
-                                     "--by", "module", "-q"});
+    const Result byModule = torchwb({"profile", model, "-g", "normal:1x3x16x16", "--seconds", "0.1",
+                                     "--calls", "2", "--by", "module", "-q"});
     QVERIFY2(byModule.code == 0, qPrintable(byModule.err + byModule.out));
     QVERIFY2((byModule.out.contains("Module") && byModule.out.contains("Conv2d")) ||
                  byModule.out.contains("did not report module scope"),
              qPrintable(byModule.out));
-    const Result byLine = torchwb({"profile", model, "-g", "normal:1x3x16x16", "--seconds", "0.1", "--calls", "2",
-                                   "--by", "line", "-q"});
+    const Result byLine = torchwb({"profile", model, "-g", "normal:1x3x16x16", "--seconds", "0.1", "--calls",
+                                   "2", "--by", "line", "-q"});
     QVERIFY2(byLine.code == 0, qPrintable(byLine.err + byLine.out));
-    QVERIFY2(byLine.out.contains("Source line") && byLine.out.contains("code/__torch__"), qPrintable(byLine.out));
+    QVERIFY2(byLine.out.contains("Source line") && byLine.out.contains("code/__torch__"),
+             qPrintable(byLine.out));
     const Result bad = torchwb({"profile", model, "--by", "layer"});
     QCOMPARE(bad.code, 2);
 }
 
 void TestCli::sweepRecommendsAndCompares() {
     const QString json = m_tmp.filePath("sweep.json"), csv = m_tmp.filePath("sweep.csv");
-    const Result r = torchwb({"sweep", data("folding.pt"), "-g", "normal:2x10:seed=1", "--axis", "jit=off,optimize",
-                              "--axis", "threads=1", "--budget", "4", "--json", json, "--csv", csv, "--apply", "-q"});
+    const Result r =
+        torchwb({"sweep", data("folding.pt"), "-g", "normal:2x10:seed=1", "--axis", "jit=off,optimize",
+                 "--axis", "threads=1", "--budget", "4", "--json", json, "--csv", csv, "--apply", "-q"});
     QVERIFY2(r.code == 0, qPrintable(r.err + r.out));
     QVERIFY2(r.out.contains("jit=off,threads=1") && r.out.contains("eliminated"), qPrintable(r.out));
     QVERIFY2(r.out.contains("Fastest for latency: cpu · jit optimize · 1 thread"), qPrintable(r.out));
     QVERIFY2(r.out.contains("faster than LibTorch's default, 95% CI"), qPrintable(r.out));
-    QVERIFY2(r.out.contains("torchwb bench ") && r.out.contains("--jit optimize --threads 1"), qPrintable(r.out));
+    QVERIFY2(r.out.contains("torchwb bench ") && r.out.contains("--jit optimize --threads 1"),
+             qPrintable(r.out));
     const QJsonObject sweep = readJson(json).value("sweep").toObject();
     QVERIFY(sweep.value("recommended").toInt() >= 0);
     QCOMPARE(sweep.value("points").toArray().size(), 2 + 2); // the grid and the two references
@@ -639,7 +658,8 @@ void TestCli::aotiPackages() {
     const auto restore = qScopeGuard([&] { qputenv("ASAN_OPTIONS", asanOptions); });
     const Result inspect = torchwb({"inspect", data("mlp_aoti.pt2")});
     QVERIFY2(inspect.code == 0, qPrintable(inspect.out + inspect.err));
-    QVERIFY2(inspect.out.contains("forward      (x: Tensor float32 [N, 10]) -> Tensor"), qPrintable(inspect.out));
+    QVERIFY2(inspect.out.contains("forward      (x: Tensor float32 [N, 10]) -> Tensor"),
+             qPrintable(inspect.out));
     QVERIFY2(inspect.out.contains("fc1.weight  float32 [20, 10]"), qPrintable(inspect.out));
     const Result json = torchwb({"inspect", data("mlp_aoti.pt2"), "--json"});
     const QJsonObject j = QJsonDocument::fromJson(json.out.toUtf8()).object();
@@ -654,8 +674,8 @@ void TestCli::aotiPackages() {
     QCOMPARE(torchwb({"run", data("cnn_scripted.pt"), "-i", data("cnn_x.npy"), "-o", b}).code, 0);
     const Result cmp = torchwb({"compare", a, b, "--rtol", "1e-4"});
     QVERIFY2(cmp.code == 0, qPrintable(cmp.out));
-    const Result bench = torchwb({"bench", data("mlp_aoti.pt2"), "-i", data("mlp_x5.npy"), "--iters", "30", "-c",
-                                  "jit=off", "-c", "jit=optimize"});
+    const Result bench = torchwb({"bench", data("mlp_aoti.pt2"), "-i", data("mlp_x5.npy"), "--iters", "30",
+                                  "-c", "jit=off", "-c", "jit=optimize"});
     QCOMPARE(bench.code, 1); // the second configuration is refused, with the reason
     QVERIFY2(bench.out.contains("JIT modes do not apply to an AOTInductor package"), qPrintable(bench.out));
     QVERIFY2(bench.out.contains("cpu · jit off") && bench.out.contains("30 samples"), qPrintable(bench.out));
@@ -689,7 +709,8 @@ void TestCli::operatorLibraries() {
     p.start(m_exe, {"inspect", data("custom_op.pt"), "--json"});
     QVERIFY(p.waitForFinished(60000));
     const QString offered = QString::fromUtf8(p.readAllStandardOutput());
-    QVERIFY2(offered.contains("--load-library " + QFileInfo(library).canonicalFilePath()), qPrintable(offered));
+    QVERIFY2(offered.contains("--load-library " + QFileInfo(library).canonicalFilePath()),
+             qPrintable(offered));
 
     // With it, the model runs in a worker (which loads the same library) and matches Python.
     r = torchwb({"run", data("custom_op.pt"), "-i", data("custom_op_x.npy"), "--load-library", library,
@@ -698,10 +719,12 @@ void TestCli::operatorLibraries() {
     QVERIFY2(r.out.contains("allclose"), qPrintable(r.out));
     const QString report = m_tmp.filePath("custom_op.json");
     r = torchwb({"bench", data("custom_op.pt"), "-i", data("custom_op_x.npy"), "--load-library", library,
-                 "--iters", "20", "-q", "-c", "jit=off", "-c", "jit=freeze", "--workers", "shared", "--json", report});
+                 "--iters", "20", "-q", "-c", "jit=off", "-c", "jit=freeze", "--workers", "shared", "--json",
+                 report});
     QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
     // The report says what was loaded before the model, so the run can be repeated.
-    const QJsonArray loaded = readJson(report).value("model").toObject().value("operator_libraries").toArray();
+    const QJsonArray loaded =
+        readJson(report).value("model").toObject().value("operator_libraries").toArray();
     QCOMPARE(loaded.size(), 1);
     QCOMPARE(loaded.at(0).toString(), QFileInfo(library).canonicalFilePath());
     r = torchwb({"inspect", data("custom_op.pt"), "--load-library", library, "--json"});
@@ -735,14 +758,16 @@ void TestCli::torchvisionOperatorsFromDebian() {
     QVERIFY2(r.out.contains("torchvision's C++ library"), qPrintable(r.out));
     const bool debianLibTorch = twb::buildInfo().libtorchVersion.rfind("1.13", 0) == 0;
     if (debianLibTorch) {
-        QVERIFY2(r.out.contains("--load-library " + QFileInfo(library).canonicalFilePath()), qPrintable(r.out));
+        QVERIFY2(r.out.contains("--load-library " + QFileInfo(library).canonicalFilePath()),
+                 qPrintable(r.out));
         r = torchwb({"run", data("vision_nms.pt"), "-i", data("vision_nms_boxes.npy"), "-i",
                      data("vision_nms_scores.npy"), "--load-library", library, "--reference",
                      data("vision_nms_expected.npy")});
         QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
         QVERIFY2(r.out.contains("allclose"), qPrintable(r.out));
     } else {
-        QVERIFY2(r.out.contains("Not usable here: " + QFileInfo(library).canonicalFilePath()), qPrintable(r.out));
+        QVERIFY2(r.out.contains("Not usable here: " + QFileInfo(library).canonicalFilePath()),
+                 qPrintable(r.out));
         r = torchwb({"run", data("vision_nms.pt"), "-i", data("vision_nms_boxes.npy"), "-i",
                      data("vision_nms_scores.npy"), "--load-library", library});
         QCOMPARE(r.code, 1);

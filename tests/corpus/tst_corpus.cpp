@@ -30,8 +30,8 @@ private:
         p.setWorkingDirectory(dir);
         p.start(m_exe, args);
         if (!p.waitForFinished(180000)) return {};
-        return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardOutput()),
-                QString::fromUtf8(p.readAllStandardError())};
+        return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
+                QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
     }
     QString m_exe;
     QList<QJsonObject> m_manifests;
@@ -74,7 +74,8 @@ void TestCorpus::modelRunsOrIsExplained() {
     QFETCH(QString, dir);
     QFETCH(QString, pytorch);
     QFETCH(QJsonObject, entry);
-    if (entry.contains("skipped")) QSKIP(qPrintable("PyTorch " + pytorch + " cannot make it: " + entry["skipped"].toString()));
+    if (entry.contains("skipped"))
+        QSKIP(qPrintable("PyTorch " + pytorch + " cannot make it: " + entry["skipped"].toString()));
     const QString file = entry["file"].toString();
     const QString expect = entry["expect"].toString();
     const bool newer = release(pytorch) > release(QString::fromStdString(twb::buildInfo().libtorchVersion));
@@ -86,7 +87,8 @@ void TestCorpus::modelRunsOrIsExplained() {
     QVERIFY2(!kind.isEmpty(), qPrintable(inspect.out + inspect.err));
     if (expect.startsWith("explained:")) {
         const QString wanted = expect.mid(10);
-        QVERIFY2(kind == wanted || (newer && !info["usable"].toBool()), qPrintable(kind + ", wanted " + wanted));
+        QVERIFY2(kind == wanted || (newer && !info["usable"].toBool()),
+                 qPrintable(kind + ", wanted " + wanted));
         QVERIFY2(!fix.isEmpty(), qPrintable(inspect.out));
         return;
     }
@@ -109,7 +111,8 @@ void TestCorpus::modelRunsOrIsExplained() {
         for (const auto& l : libraries)
             args << "--load-library" << l.toString();
         run = torchwb(dir, args);
-        QVERIFY2(run.code == 0 && run.out.contains("allclose"), qPrintable(args.join(' ') + "\n" + run.out + run.err));
+        QVERIFY2(run.code == 0 && run.out.contains("allclose"),
+                 qPrintable(args.join(' ') + "\n" + run.out + run.err));
         return;
     }
     if (run.code != 0 && !info["usable"].toBool()) {

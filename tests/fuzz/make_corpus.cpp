@@ -30,13 +30,15 @@ int main(int argc, char** argv) {
             const std::string name = entry.path().filename().string();
             if (!twb::fuzz::seedsFrom(target, name)) continue;
             const auto inputs = target.seed(entry.path().string());
-            for (std::size_t i = 0; i < inputs.size(); ++i) put(name + "." + std::to_string(i), inputs[i]);
+            for (std::size_t i = 0; i < inputs.size(); ++i)
+                put(name + "." + std::to_string(i), inputs[i]);
         }
         if (fs::is_directory(seeds / target.name))
             for (const auto& entry : fs::directory_iterator(seeds / target.name))
                 put("seed." + entry.path().filename().string(),
-                    std::string(std::istreambuf_iterator<char>(std::ifstream(entry.path(), std::ios::binary).rdbuf()),
-                                {}));
+                    std::string(
+                        std::istreambuf_iterator<char>(std::ifstream(entry.path(), std::ios::binary).rdbuf()),
+                        {}));
         std::printf("%-16s %4d seeds\n", target.name, count);
     }
 }

@@ -69,7 +69,9 @@ const std::string& asFile(const void* data, size_t size) {
     return file.write(data, size);
 }
 
-std::string text(const uint8_t* data, size_t size) { return std::string(reinterpret_cast<const char*>(data), size); }
+std::string text(const uint8_t* data, size_t size) {
+    return std::string(reinterpret_cast<const char*>(data), size);
+}
 
 // Reads what a reader returned the way callers do (structure, shapes, summaries), so that a tensor
 // pointing outside its storage is caught by AddressSanitizer. Views a hostile file may make huge
@@ -95,18 +97,19 @@ void touch(const Value& v, int depth = 0) {
     }
     case Value::Kind::List:
     case Value::Kind::Tuple:
-        for (std::size_t i = 0; i < v.size(); ++i) touch(v.at(i), depth + 1);
+        for (std::size_t i = 0; i < v.size(); ++i)
+            touch(v.at(i), depth + 1);
         break;
     case Value::Kind::Dict:
-        for (const auto& [key, item] : v.items()) touch(item, depth + 1);
+        for (const auto& [key, item] : v.items())
+            touch(item, depth + 1);
         break;
     default:
         break;
     }
 }
 
-template <class F>
-void refusedOrRead(F&& read) {
+template <class F> void refusedOrRead(F&& read) {
     try {
         touch(read());
     } catch (const Error&) {
@@ -208,7 +211,8 @@ void generatorSpec(const uint8_t* data, size_t size) {
     if (again.toString() != spec.toString())
         broken("'" + spec.toString() + "' parses back as '" + again.toString() + "'");
     int64_t numel = 1;
-    for (int64_t d : spec.shape) numel = d > 0 && numel <= (int64_t(1) << 12) / d ? numel * d : (int64_t(1) << 13);
+    for (int64_t d : spec.shape)
+        numel = d > 0 && numel <= (int64_t(1) << 12) / d ? numel * d : (int64_t(1) << 13);
     if (numel > (int64_t(1) << 12)) return;
     // What the printed spec generates is what the original generates.
     std::vector<double> first, second;
@@ -257,7 +261,8 @@ void roundTrip(const uint8_t* data, size_t size, const char* what, Read read, Wr
     try {
         const std::string twice = write(read(once, "rewritten.json"));
         if (twice != once)
-            broken(std::string("a ") + what + " reads back different from what it wrote:\n" + once + "\n" + twice);
+            broken(std::string("a ") + what + " reads back different from what it wrote:\n" + once + "\n" +
+                   twice);
     } catch (const Error& e) {
         broken(std::string("a ") + what + " it wrote does not read back: " + e.what() + "\n" + once);
     }
@@ -289,8 +294,10 @@ void workerStream(const uint8_t* data, size_t size) {
             if (h.contains("profile")) (void)detail::profileFromJson(h.at("profile"));
             if (h.contains("events")) (void)detail::eventsFromJson(h.at("events"));
             if (h.contains("sweep")) (void)detail::sweepFromJson(h.at("sweep"));
-            if (f.type() == "samples") (void)detail::unpackDoubles(f.payload);
-            else if (!f.payload.empty() && f.payload.size() < (1 << 16)) touch(detail::valueFromBytes(f.payload, "a payload"));
+            if (f.type() == "samples")
+                (void)detail::unpackDoubles(f.payload);
+            else if (!f.payload.empty() && f.payload.size() < (1 << 16))
+                touch(detail::valueFromBytes(f.payload, "a payload"));
         }
     } catch (const detail::ProtocolError&) {
     } catch (const Error&) {
@@ -300,12 +307,16 @@ void workerStream(const uint8_t* data, size_t size) {
 }
 
 // Seeds: what a file in tests/data gives each target.
-std::vector<std::string> whole(const std::string& path) { return {detail::readWholeFile(path, 1 << 24)}; }
+std::vector<std::string> whole(const std::string& path) {
+    return {detail::readWholeFile(path, 1 << 24)};
+}
 
 std::vector<std::string> prefixed(const std::string& path, const std::string& prefix) {
     return {prefix + detail::readWholeFile(path, 1 << 24)};
 }
-std::vector<std::string> csvSeed(const std::string& path) { return prefixed(path, std::string(1, '\0')); } // no forced header
+std::vector<std::string> csvSeed(const std::string& path) {
+    return prefixed(path, std::string(1, '\0'));
+} // no forced header
 std::vector<std::string> imageSeed(const std::string& path) {
     return {prefixed(path, std::string("\x01\x00", 2))[0], prefixed(path, "\x05\x10")[0]};
 }
@@ -330,7 +341,8 @@ std::vector<std::string> torchSaveSeed(const std::string& path) {
     const std::vector<std::string> records = archiveRecords(path);
     if (!records.empty()) {
         std::string split = records[0];
-        for (std::size_t i = 1; i < records.size(); ++i) split += "\n@@\n" + records[i];
+        for (std::size_t i = 1; i < records.size(); ++i)
+            split += "\n@@\n" + records[i];
         seeds.push_back(split);
     }
     return seeds;
@@ -361,7 +373,8 @@ const std::vector<Target>& targets() {
         {"npy", npy, ".npy header and data", "*.npy", whole},
         {"npz", npz, ".npz: zip and the arrays in it", "*.npz", whole},
         {"safetensors", safetensors, ".safetensors header and offsets", "*.safetensors", whole},
-        {"torch_save", torchSave, "torch.save archives: zip, pickle, storages", "*.pt *.pth *.ckpt", torchSaveSeed},
+        {"torch_save", torchSave, "torch.save archives: zip, pickle, storages", "*.pt *.pth *.ckpt",
+         torchSaveSeed},
         {"pickle", pickle, "the restricted unpickler", "*.pt *.pth *.ckpt *.pkl", pickleSeed},
         {"diagnose", diagnose, "the load doctor on any bytes", "*", whole},
         {"csv", csv, "CSV tables", "*.csv", csvSeed},

@@ -15,10 +15,10 @@
 namespace twb::fuzz {
 
 struct Target {
-    const char* name;                        // fuzz_<name>, tests/fuzz/corpus/<name>, regressions/<name>
+    const char* name; // fuzz_<name>, tests/fuzz/corpus/<name>, regressions/<name>
     void (*run)(const uint8_t* data, size_t size);
-    const char* what;                        // one line for run.sh's table
-    const char* seedFiles;                   // tests/data files whose inputs seed it: "*.npy *.npz"
+    const char* what;      // one line for run.sh's table
+    const char* seedFiles; // tests/data files whose inputs seed it: "*.npy *.npz"
     // The inputs one such file gives (the file itself, a part of it, a prefix of options).
     std::vector<std::string> (*seed)(const std::string& path);
 };

@@ -50,7 +50,8 @@ private slots:
             const QString file = it.next();
             if (QFileInfo(file).dir() == QDir(root)) continue; // README.md
             const QString target = QFileInfo(file).dir().dirName();
-            QTest::newRow(qPrintable(target + QLatin1Char('/') + QFileInfo(file).fileName())) << target << file;
+            QTest::newRow(qPrintable(target + QLatin1Char('/') + QFileInfo(file).fileName()))
+                << target << file;
         }
     }
 
@@ -72,7 +73,8 @@ private slots:
         for (const auto& target : twb::fuzz::targets())
             for (const auto& entry : fs::directory_iterator(data)) {
                 const std::string name = entry.path().filename().string();
-                if (!entry.is_regular_file() || entry.file_size() > (1 << 20) || !twb::fuzz::seedsFrom(target, name))
+                if (!entry.is_regular_file() || entry.file_size() > (1 << 20) ||
+                    !twb::fuzz::seedsFrom(target, name))
                     continue;
                 for (const std::string& input : target.seed(entry.path().string())) {
                     runOn(target, input, QString::fromStdString(name));

@@ -22,12 +22,14 @@ const char kDebian113[] =
     "  - OpenMP 201511 (a.k.a. OpenMP 4.5)\n  - LAPACK is enabled (usually provided by MKL)\n"
     "  - CPU capability usage: AVX2\n  - Build settings: BLAS_INFO=generic, BUILD_TYPE=RelWithDebInfo, "
     "CXX_COMPILER=/usr/bin/c++, CXX_FLAGS=-g -O2 -fvisibility-inlines-hidden -DUSE_PTHREADPOOL -fopenmp "
-    "-DUSE_XNNPACK -DSYMBOLICATE_MOBILE_DEBUG_HANDLE -DEDGE_PROFILER_USE_KINETO -O2 -fPIC, LAPACK_INFO=generic, "
+    "-DUSE_XNNPACK -DSYMBOLICATE_MOBILE_DEBUG_HANDLE -DEDGE_PROFILER_USE_KINETO -O2 -fPIC, "
+    "LAPACK_INFO=generic, "
     "TORCH_VERSION=1.13.0, USE_CUDA=OFF, USE_CUDNN=OFF, USE_MKLDNN=ON, USE_OPENMP=ON, \n";
 const char kWheel213[] =
     "PyTorch built with:\n  - GCC 13.3\n  - C++ Version: 202002\n"
     "  - Intel(R) oneAPI Math Kernel Library Version 2024.2-Product Build 20240605 for Intel(R) 64 "
-    "architecture applications\n  - Intel(R) MKL-DNN v3.12.0 (Git Hash 80afa71049cd69a3df32adcccb623b12cd7baa22)\n"
+    "architecture applications\n  - Intel(R) MKL-DNN v3.12.0 (Git Hash "
+    "80afa71049cd69a3df32adcccb623b12cd7baa22)\n"
     "  - OpenMP 201511 (a.k.a. OpenMP 4.5)\n  - LAPACK is enabled (usually provided by MKL)\n"
     "  - NNPACK is enabled\n  - CPU capability usage: AVX512\n  - Build settings: BLAS_INFO=mkl, "
     "BUILD_TYPE=Release, CXX_COMPILER=/opt/rh/gcc-toolset-13/root/usr/bin/c++, CXX_FLAGS= "
@@ -50,12 +52,12 @@ void TestBuildInfo::parsesRealConfigs_data() {
     QTest::addColumn<QString>("cudnn");
     QTest::addColumn<bool>("kineto");
     QTest::addColumn<QString>("cpu");
-    QTest::newRow("Debian 1.13") << kDebian113
-                                 << "7f0 r-xp 0 08:01 1 /usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0\n"
-                                 << "generic (openblas-pthread/libopenblas.so.0)"
-                                 << "v2.6.3"
-                                 << ""
-                                 << "" << false << "AVX2";
+    QTest::newRow("Debian 1.13")
+        << kDebian113 << "7f0 r-xp 0 08:01 1 /usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0\n"
+        << "generic (openblas-pthread/libopenblas.so.0)"
+        << "v2.6.3"
+        << ""
+        << "" << false << "AVX2";
     QTest::newRow("wheel 2.13 CPU") << kWheel213 << ""
                                     << "mkl (Intel MKL 2024.2)"
                                     << "v3.12.0"
@@ -67,12 +69,12 @@ void TestBuildInfo::parsesRealConfigs_data() {
                                 << "12.8"
                                 << "9.10.2" << true << "AVX2";
     // Without a GPU, show_config() leaves out the CUDA lines: the build settings still say it.
-    QTest::newRow("CUDA wheel, no GPU") << QString(kCudaWheel).remove(QRegularExpression("  - (CUDA Runtime|CuDNN)[^\\n]*\\n"))
-                                        << ""
-                                        << "mkl"
-                                        << "v3.12.0"
-                                        << "12.8"
-                                        << "9.10.2" << true << "AVX2";
+    QTest::newRow("CUDA wheel, no GPU")
+        << QString(kCudaWheel).remove(QRegularExpression("  - (CUDA Runtime|CuDNN)[^\\n]*\\n")) << ""
+        << "mkl"
+        << "v3.12.0"
+        << "12.8"
+        << "9.10.2" << true << "AVX2";
 }
 
 void TestBuildInfo::parsesRealConfigs() {

@@ -183,12 +183,14 @@ void TestDiagnosis::missingOperatorsListedAtOnce() {
     const twb::Diagnosis d = twb::diagnose(TWB_DATA("missing_ops.pt"));
     QCOMPARE(d.kind, twb::FileKind::TooNew);
     QCOMPARE(d.missingOperators, (std::vector<std::string>{"aten::twb_future_relu", "twb_future::linear"}));
-    QVERIFY2(twbtest::contains(d.error, "uses aten::twb_future_relu and twb_future::linear, which this LibTorch (" +
-                                            twb::buildInfo().libtorchVersion + ") does not have"),
+    QVERIFY2(twbtest::contains(d.error,
+                               "uses aten::twb_future_relu and twb_future::linear, which this LibTorch (" +
+                                   twb::buildInfo().libtorchVersion + ") does not have"),
              d.error.c_str());
     QVERIFY2(twbtest::contains(d.error, "file format version"), d.error.c_str());
     // twb_future:: is a library's namespace: the fix says so beside the version's.
-    QVERIFY2(twbtest::contains(d.fix, "twb_future:: comes from the library that registers them"), d.fix.c_str());
+    QVERIFY2(twbtest::contains(d.fix, "twb_future:: comes from the library that registers them"),
+             d.fix.c_str());
     QVERIFY2(twbtest::contains(d.fix, "--load-library FILE"), d.fix.c_str());
     // The unmodified archive calls the real operators and loads.
     QVERIFY(twb::diagnose(TWB_DATA("mlp_traced.pt")).missingOperators.empty());
@@ -221,8 +223,8 @@ void TestDiagnosis::optimizedFilesNamedForWhatTheyAre() {
 void TestDiagnosis::inputTensorsToldCheaply() {
     for (const char* yes : {"mlp_x.pt", "nested.pt", "mlp_x.npy", "two_inputs_xy.npz"})
         QVERIFY2(twb::holdsInputTensors(TWB_DATA(yes)), yes);
-    for (const char* no : {"mlp_traced.pt", "flipped_model.pt", "cnn_state_dict.pth", "ckpt_timm.pth", "evil.pt",
-                           "truncated.pt", "notes.txt"})
+    for (const char* no : {"mlp_traced.pt", "flipped_model.pt", "cnn_state_dict.pth", "ckpt_timm.pth",
+                           "evil.pt", "truncated.pt", "notes.txt"})
         QVERIFY2(!twb::holdsInputTensors(TWB_DATA(no)), no);
 }
 

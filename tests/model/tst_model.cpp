@@ -163,8 +163,9 @@ void TestModel::nestedAndDictOutputs() {
     // A NamedTuple keeps its field names in the description; its leaves are indexed as a tuple's.
     const twb::Model named = twb::Model::load(TWB_DATA("namedtuple_out.pt"));
     const twb::Value p = runWith(named, {file("mlp_x.npy")});
-    QVERIFY2(twbtest::contains(p.describe(), "Prediction(score=Tensor[2] float32, parts=[Tensor[2, 10] float32"),
-             p.describe().c_str());
+    QVERIFY2(
+        twbtest::contains(p.describe(), "Prediction(score=Tensor[2] float32, parts=[Tensor[2, 10] float32"),
+        p.describe().c_str());
     QCOMPARE(p.leaves()[2].path, std::string("out[1][1]"));
     QCOMPARE(float(p.at(1).at(1).toDoubles()[0]),
              float(twb::readTensorFile(TWB_DATA("mlp_x.npy")).toDoubles()[0]) - 1.0f);
@@ -192,7 +193,8 @@ void TestModel::quantizedModelPacksForAnEngineThisLibTorchHas() {
         const auto b = m.bindInputs({{"", twb::readTensorFile(TWB_DATA("mlp_quantized_x.npy")), "x"}});
         QVERIFY2(b.ok, b.error.c_str());
         // Engines round differently (fbgemm's reduced range): close, not equal.
-        const std::string why = twbtest::compareToFile(m.forward(b), TWB_DATA("mlp_quantized_expected.npy"), 0.05, 0.05);
+        const std::string why =
+            twbtest::compareToFile(m.forward(b), TWB_DATA("mlp_quantized_expected.npy"), 0.05, 0.05);
         QVERIFY2(why.empty(), why.c_str());
     };
     check();

@@ -56,14 +56,16 @@ void TestPt2::exportedProgramIsExplained() {
     QCOMPARE(d.kind, twb::FileKind::Pt2);
     QVERIFY(!d.usable);
     QVERIFY2(d.summary.find("ExportedProgram") != std::string::npos || !hasLoader(), d.summary.c_str());
-    QVERIFY2(d.fix.find("aoti_compile_and_package(ep, package_path=\"mlp_exported_aoti.pt2\")") != std::string::npos ||
+    QVERIFY2(d.fix.find("aoti_compile_and_package(ep, package_path=\"mlp_exported_aoti.pt2\")") !=
+                     std::string::npos ||
                  !hasLoader(),
              d.fix.c_str());
     QVERIFY_THROWS_EXCEPTION(twb::Error, twb::Model::load(TWB_DATA("mlp_exported.pt2")));
 }
 
 void TestPt2::explainedWithoutTheLoader() {
-    if (hasLoader()) QSKIP("this LibTorch has AOTIModelPackageLoader: the packages run (runsAndMatchesPython)");
+    if (hasLoader())
+        QSKIP("this LibTorch has AOTIModelPackageLoader: the packages run (runsAndMatchesPython)");
     const twb::Diagnosis d = twb::diagnose(TWB_DATA("mlp_aoti.pt2"));
     QVERIFY(!d.usable);
     QVERIFY2(d.error.find("need LibTorch 2.6 or newer") != std::string::npos, d.error.c_str());
@@ -94,7 +96,8 @@ void TestPt2::runsAndMatchesPython() {
     const twb::InputBinding b =
         model.bindInputs(twb::readInputs({twb::InputSpec::parse(TWB_DATA(input.toStdString().c_str()))}));
     QVERIFY2(b.ok, b.error.c_str());
-    const std::string why = twbtest::compareToFile(model.forward(b), TWB_DATA(expected.toStdString().c_str()), 1e-5, 1e-4);
+    const std::string why =
+        twbtest::compareToFile(model.forward(b), TWB_DATA(expected.toStdString().c_str()), 1e-5, 1e-4);
     QVERIFY2(why.empty(), why.c_str());
     // The harness measures it as it measures TorchScript.
     const twb::RunResult r = twb::runConfiguration(model, b, twb::RunConfig::parse("iters=20,warmup=3"));
@@ -112,23 +115,27 @@ void TestPt2::dynamicBatchAndShapeChecks() {
     QVERIFY(bind(mlp, "normal:7x10").ok); // inside the dynamic batch range torch.export recorded
     const auto big = bind(mlp, "normal:70x10");
     QVERIFY(!big.ok);
-    QVERIFY2(big.error.find("must be float32 [N, 10] with 2 ≤ N ≤ 64") != std::string::npos, big.error.c_str());
+    QVERIFY2(big.error.find("must be float32 [N, 10] with 2 ≤ N ≤ 64") != std::string::npos,
+             big.error.c_str());
     const auto wide = bind(mlp, "normal:2x11");
     QVERIFY2(!wide.ok && wide.error.find("not float32 [2, 11]") != std::string::npos, wide.error.c_str());
     const auto dtype = bind(mlp, "normal:2x10:float64");
     QVERIFY2(!dtype.ok && dtype.error.find("not float64") != std::string::npos, dtype.error.c_str());
     const twb::Model cnn = twb::Model::load(TWB_DATA("cnn_aoti.pt2"));
     const auto batch = bind(cnn, "normal:2x3x12x16");
-    QVERIFY2(!batch.ok && batch.error.find("must be float32 [1, 3, 12, 16]") != std::string::npos, batch.error.c_str());
-    const auto two = mlp.bindInputs(twb::readInputs({twb::InputSpec::parseGenerated("normal:2x10"),
-                                                     twb::InputSpec::parseGenerated("normal:2x10")}));
-    QVERIFY2(!two.ok && two.error.find("takes 1 tensor but 2 were given") != std::string::npos, two.error.c_str());
+    QVERIFY2(!batch.ok && batch.error.find("must be float32 [1, 3, 12, 16]") != std::string::npos,
+             batch.error.c_str());
+    const auto two = mlp.bindInputs(twb::readInputs(
+        {twb::InputSpec::parseGenerated("normal:2x10"), twb::InputSpec::parseGenerated("normal:2x10")}));
+    QVERIFY2(!two.ok && two.error.find("takes 1 tensor but 2 were given") != std::string::npos,
+             two.error.c_str());
 }
 
 void TestPt2::harnessRefusesJitAndPrecision() {
     if (!hasLoader()) QSKIP("this LibTorch has no AOTIModelPackageLoader");
     const twb::Model model = twb::Model::load(TWB_DATA("mlp_aoti.pt2"));
-    const twb::InputBinding b = model.bindInputs(twb::readInputs({twb::InputSpec::parse(TWB_DATA("mlp_x.npy"))}));
+    const twb::InputBinding b =
+        model.bindInputs(twb::readInputs({twb::InputSpec::parse(TWB_DATA("mlp_x.npy"))}));
     const auto jit = twb::runOnce(model, b, twb::RunConfig::parse("jit=optimize"));
     QVERIFY(!jit.record.ok);
     QVERIFY2(jit.record.error.find("JIT modes do not apply to an AOTInductor package") != std::string::npos,
@@ -151,8 +158,8 @@ void TestPt2::matchesItsTorchScriptTwin() {
     const twb::Report b = twb::runPlan(package, specs, package.bindInputs(twb::readInputs(specs)), plan);
     QVERIFY(a.runs.front().ok && b.runs.front().ok);
     QCOMPARE(b.model.kind, std::string("pt2"));
-    const twb::LatencyComparison c = twb::compareLatency(a.runs.front().samplesNs, b.runs.front().samplesNs,
-                                                         "TorchScript", "AOTInductor");
+    const twb::LatencyComparison c =
+        twb::compareLatency(a.runs.front().samplesNs, b.runs.front().samplesNs, "TorchScript", "AOTInductor");
     QVERIFY(!c.verdict.empty());
     qInfo("%s", c.verdict.c_str());
     const twb::Value out = package.forward(package.bindInputs(twb::readInputs(specs)));

@@ -95,7 +95,8 @@ void TestStateDict::prefixesAndConversionsAreReported() {
     const twb::StateDictReport dp = m.loadStateDict(TWB_DATA("sd_dataparallel.pth"), true);
     QCOMPARE(dp.strippedPrefix, std::string("module."));
     QCOMPARE(dp.stripped, int64_t(9));
-    QVERIFY2(twbtest::contains(dp.describe(), "Stripped the prefix 'module.' from 9 keys (saved from DataParallel/DDP)"),
+    QVERIFY2(twbtest::contains(dp.describe(),
+                               "Stripped the prefix 'module.' from 9 keys (saved from DataParallel/DDP)"),
              dp.describe().c_str());
     // Lightning keeps the weights under the LightningModule's attribute: the prefix is offered, then used.
     const twb::StateDictReport offered = m.loadStateDict(TWB_DATA("ckpt_lightning.ckpt"), true);
@@ -108,7 +109,8 @@ void TestStateDict::prefixesAndConversionsAreReported() {
     QVERIFY2(why.empty(), why.c_str());
     const twb::StateDictReport half = m.loadStateDict(TWB_DATA("sd_float16.pth"), true);
     QVERIFY2(half.applied, half.describe().c_str());
-    QVERIFY2(twbtest::contains(half.describe(), "tensors converted from float16 to float32"), half.describe().c_str());
+    QVERIFY2(twbtest::contains(half.describe(), "tensors converted from float16 to float32"),
+             half.describe().c_str());
     QCOMPARE(half.dtypeConverted.size(), std::size_t(8)); // num_batches_tracked stays int64
 }
 
@@ -121,10 +123,13 @@ void TestStateDict::everyTensorHalvedLoadsAsPyTorchLoadsIt() {
     QVERIFY2(r.applied && r.clean(), r.describe().c_str());
     QCOMPARE(r.dtypeConverted.size(), std::size_t(9));
     QCOMPARE(r.kindConverted.size(), std::size_t(1));
-    QVERIFY2(twbtest::contains(r.kindConverted[0], "bn.num_batches_tracked (float16 in the file, int64 in the model)"),
+    QVERIFY2(twbtest::contains(r.kindConverted[0],
+                               "bn.num_batches_tracked (float16 in the file, int64 in the model)"),
              r.kindConverted[0].c_str());
-    QVERIFY2(twbtest::contains(r.describe(), "9 tensors converted, 8 from float16 to float32"), r.describe().c_str());
-    QVERIFY2(twbtest::contains(r.describe(), "converted between integer and floating point"), r.describe().c_str());
+    QVERIFY2(twbtest::contains(r.describe(), "9 tensors converted, 8 from float16 to float32"),
+             r.describe().c_str());
+    QVERIFY2(twbtest::contains(r.describe(), "converted between integer and floating point"),
+             r.describe().c_str());
     const std::string why = twbtest::compareToFile(run(m), TWB_DATA("sd_all_half_expected.npy"));
     QVERIFY2(why.empty(), why.c_str());
 }
@@ -157,7 +162,8 @@ void TestStateDict::checkpointsAreDescribed() {
             if (twbtest::contains(l, part)) return true;
         return false;
     };
-    QVERIFY(has(tv.pythonObjects, "args: argparse.Namespace(lr=0.1, arch='cnn', epochs=90): kept as text, not run"));
+    QVERIFY(has(tv.pythonObjects,
+                "args: argparse.Namespace(lr=0.1, arch='cnn', epochs=90): kept as text, not run"));
     QVERIFY(has(tv.checkpointEntries, "optimizer: optimizer state, not a model"));
     QVERIFY(has(tv.checkpointEntries, "epoch: 12"));
     QVERIFY(has(tv.checkpointEntries, "best_acc1: 0.81"));
@@ -199,12 +205,14 @@ void TestStateDict::theUserChoosesAmongSeveralStateDicts() {
     twb::Model m = twb::Model::load(TWB_DATA("cnn_scripted.pt"));
     const twb::StateDictReport plain = m.loadStateDict(TWB_DATA("ckpt_timm.pth"), true);
     QCOMPARE(plain.foundUnderKey, std::string("state_dict"));
-    QVERIFY2(twbtest::contains(plain.describe(), "state_dict found under 'state_dict'"), plain.describe().c_str());
+    QVERIFY2(twbtest::contains(plain.describe(), "state_dict found under 'state_dict'"),
+             plain.describe().c_str());
     const std::string same = twbtest::compareToFile(run(m), TWB_DATA("cnn_state_dict_expected.npy"));
     QVERIFY2(same.empty(), same.c_str());
     const twb::StateDictReport ema = m.loadStateDict(TWB_DATA("ckpt_timm.pth"), true, {}, "state_dict_ema");
     QVERIFY2(ema.applied && ema.foundUnderKey == "state_dict_ema", ema.describe().c_str());
-    QVERIFY(!twbtest::compareToFile(run(m), TWB_DATA("cnn_state_dict_expected.npy")).empty()); // other weights
+    QVERIFY(
+        !twbtest::compareToFile(run(m), TWB_DATA("cnn_state_dict_expected.npy")).empty()); // other weights
     try {
         m.loadStateDict(TWB_DATA("ckpt_timm.pth"), true, {}, "teacher");
         QFAIL("a key without a state_dict was accepted");

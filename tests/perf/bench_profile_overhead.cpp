@@ -20,10 +20,11 @@ int main(int argc, char** argv) {
     }
     const int threads = twb::setThreads(0).current;
     const twb::MachinePeak peak = twb::machinePeak(threads, {}, false);
-    std::printf("machine peak at %d threads: %.1f GFLOP/s FP32 (matrix multiply %d×%d: %.1f, convolution: %.1f), "
-                "%.1f GB/s copy, balance %.1f FLOP/byte\n",
-                threads, peak.gflops, peak.gemmSize, peak.gemmSize, peak.mmGflops, peak.convGflops,
-                peak.bandwidthGBs, peak.balance());
+    std::printf(
+        "machine peak at %d threads: %.1f GFLOP/s FP32 (matrix multiply %d×%d: %.1f, convolution: %.1f), "
+        "%.1f GB/s copy, balance %.1f FLOP/byte\n",
+        threads, peak.gflops, peak.gemmSize, peak.gemmSize, peak.mmGflops, peak.convGflops, peak.bandwidthGBs,
+        peak.balance());
     for (int a = 1; a + 1 < argc; a += 2) {
         const std::string path = argv[a];
         const twb::Model model = twb::Model::load(path);
@@ -45,15 +46,17 @@ int main(int argc, char** argv) {
                 std::printf("%s · %s: %s\n", path.c_str(), p.label.c_str(), p.error.c_str());
                 continue;
             }
-            std::printf("%s · %s: profiled median %s against %s unprofiled: %+.1f%% (target within 15%%: %s)\n",
-                        path.c_str(), p.label.c_str(), twb::formatDuration(p.profiledMedianNs).c_str(),
-                        twb::formatDuration(p.unprofiledMedianNs).c_str(), 100 * p.overhead(),
-                        std::abs(p.overhead()) <= 0.15 ? "met" : "missed");
+            std::printf(
+                "%s · %s: profiled median %s against %s unprofiled: %+.1f%% (target within 15%%: %s)\n",
+                path.c_str(), p.label.c_str(), twb::formatDuration(p.profiledMedianNs).c_str(),
+                twb::formatDuration(p.unprofiledMedianNs).c_str(), 100 * p.overhead(),
+                std::abs(p.overhead()) <= 0.15 ? "met" : "missed");
             std::printf("    per forward %s = operators %s + fused nodes %s + unattributed %s; %.2f GFLOP a "
                         "forward at %.1f GFLOP/s (%.0f%% of peak)\n",
-                        twb::formatDuration(p.forwardNs).c_str(), twb::formatDuration(p.operatorSelfNs).c_str(),
-                        twb::formatDuration(p.fusedNs).c_str(), twb::formatDuration(p.unattributedNs).c_str(),
-                        p.modelFlops / 1e9, p.roofline.achievedGflops, p.roofline.percentOfPeak);
+                        twb::formatDuration(p.forwardNs).c_str(),
+                        twb::formatDuration(p.operatorSelfNs).c_str(), twb::formatDuration(p.fusedNs).c_str(),
+                        twb::formatDuration(p.unattributedNs).c_str(), p.modelFlops / 1e9,
+                        p.roofline.achievedGflops, p.roofline.percentOfPeak);
         }
     }
     return 0;

@@ -32,10 +32,11 @@ int main(int argc, char** argv) {
         const auto start = std::chrono::steady_clock::now();
         const twb::SweepResult r = twb::runSweep(model, specs, {}, o);
         const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        std::printf("%s, default space, 60 s budget, took %.1f s:\n  %s\n  speedup against LibTorch's default "
-                    "%.2f× (goal ≥ %.1f×: %s)\n",
-                    path.c_str(), took, r.recommendation.c_str(), r.vsLibtorchDefault.speedup, goal,
-                    r.vsLibtorchDefault.speedup >= goal ? "met" : "missed");
+        std::printf(
+            "%s, default space, 60 s budget, took %.1f s:\n  %s\n  speedup against LibTorch's default "
+            "%.2f× (goal ≥ %.1f×: %s)\n",
+            path.c_str(), took, r.recommendation.c_str(), r.vsLibtorchDefault.speedup, goal,
+            r.vsLibtorchDefault.speedup >= goal ? "met" : "missed");
         if (a != 1) continue;
         twb::SweepOptions grid;
         grid.budgetSeconds = 60;
@@ -51,10 +52,11 @@ int main(int argc, char** argv) {
             eliminated += p.status == twb::PointStatus::Eliminated;
             skipped += p.status == twb::PointStatus::Skipped;
         }
-        std::printf("%s, 3 JIT × 2 threads × 3 batches × 2 streams for throughput, 60 s budget: took %.1f s "
-                    "(%+.1f%%; goal within +10%%: %s); %d measured to the end, %d eliminated, %d skipped\n  %s\n",
-                    path.c_str(), took2, 100 * (took2 / 60 - 1), took2 <= 66 ? "met" : "missed", measured, eliminated,
-                    skipped, g.recommendation.c_str());
+        std::printf(
+            "%s, 3 JIT × 2 threads × 3 batches × 2 streams for throughput, 60 s budget: took %.1f s "
+            "(%+.1f%%; goal within +10%%: %s); %d measured to the end, %d eliminated, %d skipped\n  %s\n",
+            path.c_str(), took2, 100 * (took2 / 60 - 1), took2 <= 66 ? "met" : "missed", measured, eliminated,
+            skipped, g.recommendation.c_str());
     }
     return 0;
 }

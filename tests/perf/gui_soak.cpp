@@ -16,7 +16,6 @@
 #include <string>
 #include <vector>
 
-
 int main(int argc, char** argv) {
     if (argc != 4) {
         std::fprintf(stderr, "usage: %s MODEL.pt INPUT ROUNDS\n", argv[0]);
@@ -57,7 +56,8 @@ int main(int argc, char** argv) {
         }
         if (i % 10 == 0) {
             const double rss = rssMiB(), inUse = heapInUseMiB();
-            std::printf("after %3d rounds (open, run, close): RSS %.1f MiB, heap in use %.2f MiB\n", i, rss, inUse);
+            std::printf("after %3d rounds (open, run, close): RSS %.1f MiB, heap in use %.2f MiB\n", i, rss,
+                        inUse);
             std::fflush(stdout);
             if (i > 10) {
                 xs.push_back(i);
@@ -66,7 +66,8 @@ int main(int argc, char** argv) {
             }
         }
     }
-    std::printf("fitted after the first ten rounds: %+.2f MiB per 10 rounds; heap in use %+.3f MiB per 10 rounds\n",
-                10 * slope(xs, ys), 10 * slope(xs, heap));
+    std::printf(
+        "fitted after the first ten rounds: %+.2f MiB per 10 rounds; heap in use %+.3f MiB per 10 rounds\n",
+        10 * slope(xs, ys), 10 * slope(xs, heap));
     return 0;
 }

@@ -44,7 +44,8 @@ int main(int argc, char** argv) {
     const int pairs = std::max(10, std::atoi(argv[3]));
     const int threads = twb::threadSettings().hardware;
     constexpr int kWarmup = 20;
-    const std::string report = (std::filesystem::temp_directory_path() / "twb_process_overhead.json").string();
+    const std::string report =
+        (std::filesystem::temp_directory_path() / "twb_process_overhead.json").string();
     for (int a = 4; a + 2 < argc; a += 3) {
         const std::string model = argv[a], shape = argv[a + 1], iters = argv[a + 2];
         std::printf("%s (%s, %s calls, %d threads): %d alternating pairs\n", model.c_str(), shape.c_str(),
@@ -65,9 +66,10 @@ int main(int argc, char** argv) {
                     }
                     wb = twb::readReport(report).runs.at(0).stats.median;
                 } else {
-                    const std::string out = capture("'" + plain + "' '" + model + "' " + shape + " " + iters + " " +
-                                                    std::to_string(kWarmup) + " " + std::to_string(threads) +
-                                                    (std::getenv("TWB_PLAIN_LOOP_METHOD") ? " method" : ""));
+                    const std::string out =
+                        capture("'" + plain + "' '" + model + "' " + shape + " " + iters + " " +
+                                std::to_string(kWarmup) + " " + std::to_string(threads) +
+                                (std::getenv("TWB_PLAIN_LOOP_METHOD") ? " method" : ""));
                     if (out.rfind("median_ns ", 0) != 0) {
                         std::fprintf(stderr, "the plain loop failed\n");
                         return 1;

@@ -24,7 +24,9 @@ inline double heapInUseMiB() {
 
 inline double slope(const std::vector<double>& x, const std::vector<double>& y) {
     double mx = 0, my = 0, num = 0, den = 0;
-    for (std::size_t i = 0; i < x.size(); ++i) mx += x[i] / double(x.size()), my += y[i] / double(y.size());
-    for (std::size_t i = 0; i < x.size(); ++i) num += (x[i] - mx) * (y[i] - my), den += (x[i] - mx) * (x[i] - mx);
+    for (std::size_t i = 0; i < x.size(); ++i)
+        mx += x[i] / double(x.size()), my += y[i] / double(y.size());
+    for (std::size_t i = 0; i < x.size(); ++i)
+        num += (x[i] - mx) * (y[i] - my), den += (x[i] - mx) * (x[i] - mx);
     return den > 0 ? num / den : 0;
 }

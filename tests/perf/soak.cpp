@@ -15,12 +15,12 @@
 #include <string>
 #include <vector>
 
-
 int main(int argc, char** argv) {
     const bool reopen = argc > 1 && std::string(argv[1]) == "--reopen";
     const int first = reopen ? 2 : 1;
     if (argc - first < 3 || (argc - first) % 3 != 0) {
-        std::fprintf(stderr, "usage: %s [--reopen] MODEL.pt GENERATOR RUNS [MODEL.pt GENERATOR RUNS …]\n", argv[0]);
+        std::fprintf(stderr, "usage: %s [--reopen] MODEL.pt GENERATOR RUNS [MODEL.pt GENERATOR RUNS …]\n",
+                     argv[0]);
         return 2;
     }
     twb::setThreads(0);

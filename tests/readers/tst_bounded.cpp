@@ -19,21 +19,23 @@ uint32_t crc32(const std::string& data) {
     uint32_t crc = 0xFFFFFFFFu;
     for (unsigned char c : data) {
         crc ^= c;
-        for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+        for (int k = 0; k < 8; ++k)
+            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
     }
     return ~crc;
 }
 
 void le(std::string& out, uint64_t v, int bytes) {
-    for (int i = 0; i < bytes; ++i) out += char((v >> (8 * i)) & 0xFF);
+    for (int i = 0; i < bytes; ++i)
+        out += char((v >> (8 * i)) & 0xFF);
 }
 
 // A stored (uncompressed) zip, written by hand so that its central directory can lie.
 struct ZipEntry {
     std::string name, data;
-    int64_t claimedSize = -1;     // what the central directory says; -1: the truth
+    int64_t claimedSize = -1; // what the central directory says; -1: the truth
     int64_t claimedCompressed = -1;
-    int localOf = -1;             // point at another entry's local header (overlapping records)
+    int localOf = -1; // point at another entry's local header (overlapping records)
 };
 
 std::string zipFile(const std::vector<ZipEntry>& entries) {
@@ -43,10 +45,16 @@ std::string zipFile(const std::vector<ZipEntry>& entries) {
         offsets.push_back(out.size());
         if (e.localOf >= 0) continue;
         le(out, 0x04034b50, 4);
-        le(out, 20, 2); le(out, 0, 2); le(out, 0, 2); le(out, 0, 2); le(out, 0, 2);
+        le(out, 20, 2);
+        le(out, 0, 2);
+        le(out, 0, 2);
+        le(out, 0, 2);
+        le(out, 0, 2);
         le(out, crc32(e.data), 4);
-        le(out, e.data.size(), 4); le(out, e.data.size(), 4);
-        le(out, e.name.size(), 2); le(out, 0, 2);
+        le(out, e.data.size(), 4);
+        le(out, e.data.size(), 4);
+        le(out, e.name.size(), 2);
+        le(out, 0, 2);
         out += e.name + e.data;
     }
     const uint64_t cdStart = out.size();
@@ -54,18 +62,33 @@ std::string zipFile(const std::vector<ZipEntry>& entries) {
         const auto& e = entries[i];
         const auto& real = e.localOf >= 0 ? entries[std::size_t(e.localOf)] : e;
         le(out, 0x02014b50, 4);
-        le(out, 20, 2); le(out, 20, 2); le(out, 0, 2); le(out, 0, 2); le(out, 0, 2); le(out, 0, 2);
+        le(out, 20, 2);
+        le(out, 20, 2);
+        le(out, 0, 2);
+        le(out, 0, 2);
+        le(out, 0, 2);
+        le(out, 0, 2);
         le(out, crc32(real.data), 4);
         le(out, uint64_t(e.claimedCompressed >= 0 ? e.claimedCompressed : int64_t(real.data.size())), 4);
         le(out, uint64_t(e.claimedSize >= 0 ? e.claimedSize : int64_t(real.data.size())), 4);
-        le(out, e.name.size(), 2); le(out, 0, 2); le(out, 0, 2); le(out, 0, 2); le(out, 0, 2); le(out, 0, 4);
+        le(out, e.name.size(), 2);
+        le(out, 0, 2);
+        le(out, 0, 2);
+        le(out, 0, 2);
+        le(out, 0, 2);
+        le(out, 0, 4);
         le(out, e.localOf >= 0 ? offsets[std::size_t(e.localOf)] : offsets[i], 4);
         out += e.name;
     }
     const uint64_t cdSize = out.size() - cdStart;
     le(out, 0x06054b50, 4);
-    le(out, 0, 2); le(out, 0, 2); le(out, entries.size(), 2); le(out, entries.size(), 2);
-    le(out, cdSize, 4); le(out, cdStart, 4); le(out, 0, 2);
+    le(out, 0, 2);
+    le(out, 0, 2);
+    le(out, entries.size(), 2);
+    le(out, entries.size(), 2);
+    le(out, cdSize, 4);
+    le(out, cdStart, 4);
+    le(out, 0, 2);
     return out;
 }
 
@@ -87,7 +110,9 @@ std::string tensorListPickle(int count, int storages, int64_t storageNumel, int 
     p += "ctorch._utils\n_rebuild_tensor_v2\nq\x01";
     p += "ctorch\nFloatStorage\nq\x02";
     p += "ccollections\nOrderedDict\nq\x03";
-    p += "0"; p += "0"; p += "0"; // POP the three: they are only memoized
+    p += "0";
+    p += "0";
+    p += "0"; // POP the three: they are only memoized
     auto memoGet = [&](int k) {
         std::string o = "j";
         le(o, uint64_t(k), 4);
@@ -103,8 +128,8 @@ std::string tensorListPickle(int count, int storages, int64_t storageNumel, int 
         if (i > 0 && i % 1000 == 0) p += "e("; // APPENDS in batches of 1,000, as Python's pickler writes them
         p += memoGet(1) + "(";
         if (i < storages)
-            p += "(" + binunicode("storage") + memoGet(2) + binunicode(std::to_string(s)) + binunicode("cpu") +
-                 binint(storageNumel) + "tQ" + memoPut(10 + s);
+            p += "(" + binunicode("storage") + memoGet(2) + binunicode(std::to_string(s)) +
+                 binunicode("cpu") + binint(storageNumel) + "tQ" + memoPut(10 + s);
         else
             p += memoGet(10 + s);
         p += binint(0) + binint(numel) + "\x85" + binint(1) + "\x85" + "\x89" + memoGet(3) + ")R" + "tR";
@@ -176,7 +201,8 @@ private slots:
         f += "{\"x\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}" + std::string(8, '\0');
         write(path("terabyte.safetensors"), f);
         const Peak p = open("tensors", path("terabyte.safetensors"));
-        QVERIFY2(!p.ok && p.outcome.contains(QLatin1String("claims 1099511627776 bytes")), qPrintable(p.outcome));
+        QVERIFY2(!p.ok && p.outcome.contains(QLatin1String("claims 1099511627776 bytes")),
+                 qPrintable(p.outcome));
         QVERIFY(p.grewLessThan(16 * 1024));
     }
 
@@ -239,7 +265,8 @@ private slots:
     // An honest file costs about its size: a 64 MiB tensor file, read.
     void anHonestFileCostsItsSize() {
         const std::string pkl = tensorListPickle(1, 1, 1 << 24, 1 << 24);
-        write(path("honest.pt"), zipFile({{"archive/data.pkl", pkl}, {"archive/data/0", std::string(std::size_t(64) << 20, '\x03')}}));
+        write(path("honest.pt"), zipFile({{"archive/data.pkl", pkl},
+                                          {"archive/data/0", std::string(std::size_t(64) << 20, '\x03')}}));
         const Peak p = open("tensors", path("honest.pt"));
         QVERIFY2(p.ok, qPrintable(p.outcome));
         QVERIFY(p.sanitized || p.grewKb > p.fileKb / 2); // the measurement sees the data

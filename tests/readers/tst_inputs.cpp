@@ -198,10 +198,12 @@ void expectRnnOutputs(const twb::Model& m, const twb::InputBinding& b) {
 void TestInputs::tupleArgumentFromItsElements_data() {
     QTest::addColumn<QStringList>("inputs"); // [NAME=]FILE, as -i takes them
     QTest::newRow("elements by name") << QStringList{"x=rnn_x.npy", "hc.0=rnn_h0.npy", "hc.1=rnn_c0.npy"};
-    QTest::newRow("elements by name, out of order") << QStringList{"hc.1=rnn_c0.npy", "x=rnn_x.npy", "hc.0=rnn_h0.npy"};
+    QTest::newRow("elements by name, out of order")
+        << QStringList{"hc.1=rnn_c0.npy", "x=rnn_x.npy", "hc.0=rnn_h0.npy"};
     QTest::newRow("by position") << QStringList{"rnn_x.npy", "rnn_h0.npy", "rnn_c0.npy"};
     QTest::newRow("a .pt holding the tuple") << QStringList{"rnn_x.npy", "rnn_hc.pt"};
-    QTest::newRow("x by position, elements by name") << QStringList{"hc.0=rnn_h0.npy", "rnn_x.npy", "hc.1=rnn_c0.npy"};
+    QTest::newRow("x by position, elements by name")
+        << QStringList{"hc.0=rnn_h0.npy", "rnn_x.npy", "hc.1=rnn_c0.npy"};
 }
 
 void TestInputs::tupleArgumentFromItsElements() {
@@ -225,21 +227,22 @@ void TestInputs::tupleArgumentFromItsElements() {
 void TestInputs::tupleElementMistakes_data() {
     QTest::addColumn<QStringList>("inputs");
     QTest::addColumn<QString>("says");
-    QTest::newRow("an element missing") << QStringList{"x=rnn_x.npy", "hc.0=rnn_h0.npy"}
-                                        << "'hc' (Tuple[Tensor, Tensor]) needs element hc.1 too: give it as hc.1=FILE";
+    QTest::newRow("an element missing")
+        << QStringList{"x=rnn_x.npy", "hc.0=rnn_h0.npy"}
+        << "'hc' (Tuple[Tensor, Tensor]) needs element hc.1 too: give it as hc.1=FILE";
     QTest::newRow("one element too many")
         << QStringList{"x=rnn_x.npy", "hc.0=rnn_h0.npy", "hc.1=rnn_c0.npy", "hc.2=rnn_c0.npy"}
         << "'hc' is Tuple[Tensor, Tensor], with 2 elements, but hc.2 was given";
-    QTest::newRow("an element twice") << QStringList{"x=rnn_x.npy", "hc.0=rnn_h0.npy", "hc.0=rnn_c0.npy"}
-                                      << "'hc.0' is given twice";
-    QTest::newRow("an element of a tensor") << QStringList{"x.0=rnn_x.npy"}
-                                            << "'x' is Tensor, not a tuple or list: give it as x=FILE";
+    QTest::newRow("an element twice")
+        << QStringList{"x=rnn_x.npy", "hc.0=rnn_h0.npy", "hc.0=rnn_c0.npy"} << "'hc.0' is given twice";
+    QTest::newRow("an element of a tensor")
+        << QStringList{"x.0=rnn_x.npy"} << "'x' is Tensor, not a tuple or list: give it as x=FILE";
     QTest::newRow("the whole and its elements")
         << QStringList{"x=rnn_x.npy", "hc=rnn_hc.pt", "hc.0=rnn_h0.npy", "hc.1=rnn_c0.npy"}
         << "argument 'hc' is given twice";
-    QTest::newRow("a tensor for the tuple")
-        << QStringList{"rnn_x.npy", "rnn_h0.npy"}
-        << "forward wants Tuple[Tensor, Tensor]: give its elements as hc.0=FILE hc.1=FILE, or a .pt file holding the tuple";
+    QTest::newRow("a tensor for the tuple") << QStringList{"rnn_x.npy", "rnn_h0.npy"}
+                                            << "forward wants Tuple[Tensor, Tensor]: give its elements as "
+                                               "hc.0=FILE hc.1=FILE, or a .pt file holding the tuple";
 }
 
 void TestInputs::tupleElementMistakes() {
@@ -278,7 +281,8 @@ void TestInputs::suggestionsAreTypedByFirstUse() {
     QVERIFY(rb.warnings.empty());
     QCOMPARE(rnn.forward(rb).at(1).shape(), (std::vector<int64_t>{2, 1, 12}));
     // An element given by name leaves the other element suggested, and x.
-    const auto partial = twb::completeWithSuggestions(rnn, {twb::InputSpec::parse(std::string("hc.0=") + TWB_DATA("rnn_h0.npy"))});
+    const auto partial = twb::completeWithSuggestions(
+        rnn, {twb::InputSpec::parse(std::string("hc.0=") + TWB_DATA("rnn_h0.npy"))});
     QCOMPARE(partial.size(), std::size_t(3));
     QCOMPARE(partial[2].argument, std::string("hc.1"));
     QVERIFY(rnn.bindInputs(twb::readInputs(partial)).ok);
@@ -302,24 +306,28 @@ void TestInputs::dtypeFirstUseDoesNotNeedIsSaid() {
     const auto right = masked.bindInputs({in("masked_ids.npy"), in("masked_mask.npy")});
     QVERIFY2(right.ok, right.error.c_str());
     QVERIFY(right.warnings.empty());
-    const std::string why = twbtest::compareToFile(masked.forward(right), TWB_DATA("masked_expected.npy"), 1e-5, 1e-5);
+    const std::string why =
+        twbtest::compareToFile(masked.forward(right), TWB_DATA("masked_expected.npy"), 1e-5, 1e-5);
     QVERIFY2(why.empty(), why.c_str());
 
     const auto floatMask = masked.bindInputs({in("masked_ids.npy"), in("masked_mask_float.npy")});
     QVERIFY(floatMask.ok);
     QCOMPARE(floatMask.warnings.size(), std::size_t(1));
-    QCOMPARE(floatMask.warnings[0], std::string("input 'mask' from masked_mask_float.npy is float32, but masked_fill's "
-                                                "mask, its first use, needs bool"));
+    QCOMPARE(floatMask.warnings[0],
+             std::string("input 'mask' from masked_mask_float.npy is float32, but masked_fill's "
+                         "mask, its first use, needs bool"));
     // int32 ids index as int64 ones do; float ids do not.
     const auto int32Ids = masked.bindInputs({gen("zeros:1x7:int32"), in("masked_mask.npy")});
     QVERIFY(int32Ids.ok && int32Ids.warnings.empty());
     const auto floatIds = masked.bindInputs({gen("zeros:1x7:float32"), in("masked_mask.npy")});
     QCOMPARE(floatIds.warnings.size(), std::size_t(1));
-    QVERIFY2(twbtest::contains(floatIds.warnings[0], "is float32, but Embedding(50, 8)'s ids, its first use, needs int64"),
+    QVERIFY2(twbtest::contains(floatIds.warnings[0],
+                               "is float32, but Embedding(50, 8)'s ids, its first use, needs int64"),
              floatIds.warnings[0].c_str());
     // A float64 state for a float32 LSTM, element by element.
     const twb::Model rnn = twb::Model::load(TWB_DATA("rnn_state.pt"));
-    const auto wide = rnn.bindInputs({in("rnn_x.npy"), gen("zeros:2x1x12:float64", "hc.0"), in("rnn_c0.npy", "hc.1")});
+    const auto wide =
+        rnn.bindInputs({in("rnn_x.npy"), gen("zeros:2x1x12:float64", "hc.0"), in("rnn_c0.npy", "hc.1")});
     QVERIFY(wide.ok);
     QCOMPARE(wide.warnings.size(), std::size_t(1));
     QVERIFY2(twbtest::contains(wide.warnings[0], "input 'hc.0' from zeros:2x1x12:float64 is float64, but "

@@ -160,7 +160,8 @@ void TestTensorIo::sharedObjectsConvertOnce() {
     const std::string twenty = dir.filePath(QStringLiteral("dag18.pt")).toStdString();
     twb::writeTensorFile(twenty, [] {
         twb::Value v = twb::makeTensor({1, 2}, {2});
-        for (int i = 0; i < 18; ++i) v = twb::makeTuple({v, v});
+        for (int i = 0; i < 18; ++i)
+            v = twb::makeTuple({v, v});
         return v;
     }());
     const twb::Value v = twb::readTensorFile(twenty);

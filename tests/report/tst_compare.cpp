@@ -101,9 +101,10 @@ void TestCompare::topk() {
 void TestCompare::oneTensorReferenceMeetsItsLeaf() {
     // forward returns {"logits": [2, 3], "pair": ([2, 8], [2])}; Python saved out["logits"] alone.
     const auto logits = twb::makeTensor({1, 2, 3, 4, 5, 6}, {2, 3});
-    const auto out = twb::makeDict({{"logits", logits},
-                                    {"pair", twb::makeTuple({twb::makeTensor(std::vector<double>(16, 0.5), {2, 8}),
-                                                             twb::makeTensor({7, 8}, {2})})}});
+    const auto out =
+        twb::makeDict({{"logits", logits},
+                       {"pair", twb::makeTuple({twb::makeTensor(std::vector<double>(16, 0.5), {2, 8}),
+                                                twb::makeTensor({7, 8}, {2})})}});
     const twb::ReferenceTarget t = twb::referenceTarget(out, logits);
     QCOMPARE(t.path, std::string("out[\"logits\"]"));
     QVERIFY2(twbtest::contains(t.reason, "only leaf of its shape [2, 3]"), t.reason.c_str());
@@ -116,11 +117,13 @@ void TestCompare::oneTensorReferenceMeetsItsLeaf() {
         twb::referenceTarget(out, logits, "out[3]");
         QFAIL("a leaf that is not there was chosen");
     } catch (const twb::Error& e) {
-        QVERIFY2(twbtest::contains(e.what(), "no leaf out[3]") && twbtest::contains(e.what(), "out[\"pair\"][1]"),
+        QVERIFY2(twbtest::contains(e.what(), "no leaf out[3]") &&
+                     twbtest::contains(e.what(), "out[\"pair\"][1]"),
                  e.what());
     }
     // No leaf of that shape, or two: the caller must say which.
-    for (const auto& ref : {twb::makeTensor({1, 2, 3}, {3}), twb::makeTensor(std::vector<double>(16, 0), {2, 8})}) {
+    for (const auto& ref :
+         {twb::makeTensor({1, 2, 3}, {3}), twb::makeTensor(std::vector<double>(16, 0), {2, 8})}) {
         const auto twice = twb::makeTuple({ref, ref, logits});
         const auto& output = ref.shape() == std::vector<int64_t>{3} ? out : twice;
         try {
@@ -147,7 +150,8 @@ void TestCompare::structureShapeAndDtype() {
 
     const auto shape = twb::compareOutputs(twb::makeTensor({1, 2}, {2}), twb::makeTensor({1, 2}, {1, 2}));
     QCOMPARE(shape.leaves[0].status, twb::LeafStatus::ShapeMismatch);
-    QCOMPARE(twb::leafStatusFromName(twb::leafStatusName(shape.leaves[0].status)), twb::LeafStatus::ShapeMismatch);
+    QCOMPARE(twb::leafStatusFromName(twb::leafStatusName(shape.leaves[0].status)),
+             twb::LeafStatus::ShapeMismatch);
     QVERIFY(!shape.allclose);
 
     const auto dtype =

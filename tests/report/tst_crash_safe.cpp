@@ -41,7 +41,8 @@ void TestCrashSafe::killedWritersLeaveCompleteFiles() {
         p.start(writer, {QString::fromStdString(path)});
         QVERIFY(p.waitForStarted(10000));
         QVERIFY(p.waitForReadyRead(60000)); // "written MS": one whole report is there, written in MS ms
-        const int writeMs = std::max(1, QString::fromUtf8(p.readLine()).section(QLatin1Char(' '), 1).trimmed().toInt());
+        const int writeMs =
+            std::max(1, QString::fromUtf8(p.readLine()).section(QLatin1Char(' '), 1).trimmed().toInt());
         // Anywhere within the next two writes, whatever this build's speed.
         QThread::msleep(unsigned(std::uniform_int_distribution<int>(0, 2 * writeMs)(rng)));
         ::kill(pid_t(p.processId()), SIGKILL);
@@ -71,7 +72,8 @@ void TestCrashSafe::unwritableFolderLeavesTheOldFile() {
         twb::writeReport(dir.filePath("missing/report.json").toStdString(), twb::Report());
         QFAIL("wrote into a folder that does not exist");
     } catch (const twb::Error& e) {
-        QVERIFY2(std::string(e.what()).find("missing/report.json: cannot be written") != std::string::npos, e.what());
+        QVERIFY2(std::string(e.what()).find("missing/report.json: cannot be written") != std::string::npos,
+                 e.what());
         QVERIFY2(std::string(e.what()).find("No such file or directory") != std::string::npos, e.what());
     }
     if (::geteuid() == 0) QSKIP("running as root: a read-only folder does not stop root");
@@ -80,7 +82,8 @@ void TestCrashSafe::unwritableFolderLeavesTheOldFile() {
     QVERIFY_THROWS_EXCEPTION(twb::Error, twb::writeSession(path, s));
     QVERIFY_THROWS_EXCEPTION(twb::Error, twb::writeTensorFile(dir.filePath("out.npy").toStdString(),
                                                               twb::readTensorFile(TWB_DATA("mlp_x.npy"))));
-    QFile::setPermissions(dir.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+    QFile::setPermissions(dir.path(),
+                          QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
     QCOMPARE(twb::readSession(path).model, std::string("old.pt"));
 }
 
@@ -118,7 +121,8 @@ void TestCrashSafe::fullDiskLeavesTheOldFile() {
     QVERIFY2(error.find("File too large") != std::string::npos, error.c_str());
     QVERIFY2(error.find("the old file is unchanged") != std::string::npos, error.c_str());
     QCOMPARE(twb::readReport(path).runs.front().label, std::string("old"));
-    QCOMPARE(QDir(dir.path()).entryList(QDir::Files), QStringList{QStringLiteral("report.json")}); // nothing left
+    QCOMPARE(QDir(dir.path()).entryList(QDir::Files),
+             QStringList{QStringLiteral("report.json")}); // nothing left
 }
 
 TWB_TEST_MAIN(TestCrashSafe)

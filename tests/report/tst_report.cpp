@@ -33,8 +33,12 @@ void TestReport::initTestCase() {
         m.bindInputs({{"", twb::readTensorFile(TWB_DATA("two_inputs_xy.npz")), "two_inputs_xy.npz"}});
     QVERIFY2(b.ok, b.error.c_str());
     m_report.environment = twb::currentEnvironment();
-    m_report.model = {TWB_DATA("two_inputs.pt"), twb::fileSha256(TWB_DATA("two_inputs.pt")), "torchscript",
-                      "TwoInputs", 1234, {"/opt/ops/libtorchvision.so"}};
+    m_report.model = {TWB_DATA("two_inputs.pt"),
+                      twb::fileSha256(TWB_DATA("two_inputs.pt")),
+                      "torchscript",
+                      "TwoInputs",
+                      1234,
+                      {"/opt/ops/libtorchvision.so"}};
     m_report.inputs.push_back({"x", "two_inputs_xy.npz", "abc", "", {3, 4}, "float32"});
     m_report.inputs.push_back({"y", "", "", "normal:3x4:float32:mean=0:std=1:seed=0", {3, 4}, "float32"});
     const auto a = twb::runConfiguration(m, b, twb::RunConfig::parse("iters=30,warmup=3"));

@@ -24,7 +24,8 @@ void TestSession::roundTrip() {
     s.stateDict = TWB_DATA("cnn_state_dict.pth");
     s.stateDictStrict = false;
     s.inputs = {{"x", TWB_DATA("cnn_x.npy")}, {"", "gen:normal:1x3x12x16:seed=2"}};
-    s.configs = {twb::RunConfig::parse("jit=off,iters=5"), twb::RunConfig::parse("name=fast,jit=optimize,threads=1")};
+    s.configs = {twb::RunConfig::parse("jit=off,iters=5"),
+                 twb::RunConfig::parse("name=fast,jit=optimize,threads=1")};
     s.configs[1].target = "cmd:srun -p gpu,debug torchwb worker"; // a target, commas and all
     s.hasReport = true;
     s.report.model.path = s.model;
@@ -59,11 +60,12 @@ void TestSession::refusals_data() {
                                    << "not a Torch Workbench session";
     QTest::newRow("newer") << "{\"torch_workbench_session\": 7}"
                            << "schema version 7 is from a newer Torch Workbench";
-    QTest::newRow("bad configuration") << "{\"torch_workbench_session\": 1, \"configs\": [\"jit=off\", \"jit=fast\"]}"
-                                       << "configuration 2 'jit=fast' cannot be read";
-    QTest::newRow("damaged report")
-        << "{\"torch_workbench_session\": 1, \"report\": {\"schema\": \"torch-workbench-report\", \"schema_version\": 99}}"
-        << "(its report): report schema version 99";
+    QTest::newRow("bad configuration")
+        << "{\"torch_workbench_session\": 1, \"configs\": [\"jit=off\", \"jit=fast\"]}"
+        << "configuration 2 'jit=fast' cannot be read";
+    QTest::newRow("damaged report") << "{\"torch_workbench_session\": 1, \"report\": {\"schema\": "
+                                       "\"torch-workbench-report\", \"schema_version\": 99}}"
+                                    << "(its report): report schema version 99";
 }
 
 void TestSession::refusals() {
@@ -73,7 +75,8 @@ void TestSession::refusals() {
         twb::sessionFromJson(text.toStdString(), "my.twbsession");
         QFAIL("accepted");
     } catch (const twb::Error& e) {
-        QVERIFY2(twbtest::contains(e.what(), "my.twbsession") && twbtest::contains(e.what(), why.toStdString()),
+        QVERIFY2(twbtest::contains(e.what(), "my.twbsession") &&
+                     twbtest::contains(e.what(), why.toStdString()),
                  e.what());
     }
 }

@@ -206,8 +206,8 @@ void TestStats::rollingBandSummarisesLongRuns() {
 
 namespace {
 // `rounds` rounds in each process, `calls` samples a round around the process's centre (±1%).
-void addProcesses(std::vector<double>& samples, std::vector<twb::RoundSpan>& spans, const std::vector<double>& centres,
-                  int rounds, int calls, uint64_t seed) {
+void addProcesses(std::vector<double>& samples, std::vector<twb::RoundSpan>& spans,
+                  const std::vector<double>& centres, int rounds, int calls, uint64_t seed) {
     std::mt19937_64 rng(seed);
     std::uniform_real_distribution<double> jitter(0.99, 1.01);
     for (int p = 0; p < int(centres.size()); ++p)
@@ -241,7 +241,8 @@ void TestStats::roundsOverProcesses() {
     addProcesses(busy, busySpans, {100, 210, 105}, 1, 100, 2);
     bool warned = false;
     for (const auto& w : twb::stabilityWarnings(twb::computeRoundStats(busy, busySpans)))
-        warned = warned || w.find("medians differed 2.10× between the 3 worker processes") != std::string::npos;
+        warned =
+            warned || w.find("medians differed 2.10× between the 3 worker processes") != std::string::npos;
     QVERIFY(warned);
 
     // One round in one process: the plain statistics.

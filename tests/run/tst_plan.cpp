@@ -77,7 +77,8 @@ void TestPlan::runsComparesAndFingerprints() {
 void TestPlan::comparesWithAReferenceFile() {
     Loaded l = loadCnn();
     twb::Plan plan;
-    plan.configs = {twb::RunConfig::parse("iters=3,warmup=1"), twb::RunConfig::parse("jit=freeze,iters=3,warmup=1")};
+    plan.configs = {twb::RunConfig::parse("iters=3,warmup=1"),
+                    twb::RunConfig::parse("jit=freeze,iters=3,warmup=1")};
     plan.referenceFile = TWB_DATA("cnn_expected.npy");
     const twb::Report r = twb::runPlan(l.model, l.specs, l.binding, plan);
     QCOMPARE(r.comparisons.size(), std::size_t(2)); // each run against Python's output
@@ -155,7 +156,8 @@ void TestPlan::regressionGate() {
     moved.probe.gemmNs = {2.00e5, 2.02e5, 1.98e5, 2.01e5, 1.99e5};
     const twb::GateResult probe = twb::regressionGate(baseline, moved, 0.05);
     QCOMPARE(probe.verdict(), twb::GateVerdict::Inconclusive);
-    QVERIFY2(probe.machine.find("matrix-multiply probe ran 2.00× slower") != std::string::npos, probe.machine.c_str());
+    QVERIFY2(probe.machine.find("matrix-multiply probe ran 2.00× slower") != std::string::npos,
+             probe.machine.c_str());
     twb::Report muchSlower = moved;
     muchSlower.runs = {fakeRun("a", 1e6, 8), fakeRun("b", 6e6, 9)};
     QCOMPARE(twb::regressionGate(baseline, muchSlower, 0.05).verdict(), twb::GateVerdict::Regression);

@@ -56,7 +56,8 @@ constexpr int kCalls = 4;
 
 twb::Report profile(const Loaded& l, const std::vector<std::string>& configs, bool keepEvents = false) {
     twb::Plan plan;
-    for (const auto& c : configs) plan.configs.push_back(twb::RunConfig::parse(c + ",threads=2,seconds=0.2"));
+    for (const auto& c : configs)
+        plan.configs.push_back(twb::RunConfig::parse(c + ",threads=2,seconds=0.2"));
     plan.profile = true;
     plan.profileOptions.calls = kCalls;
     plan.profileOptions.keepEvents = keepEvents;
@@ -70,8 +71,8 @@ const twb::OperatorStat* op(const twb::Profile& p, const std::string& name) {
     return nullptr;
 }
 
-twb::ProfileEvent makeEvent(const std::string& name, twb::EventKind kind, double start, double duration, int call = -1,
-                        const std::string& location = {}) {
+twb::ProfileEvent makeEvent(const std::string& name, twb::EventKind kind, double start, double duration,
+                            int call = -1, const std::string& location = {}) {
     twb::ProfileEvent e;
     e.name = name;
     e.kind = kind;
@@ -91,8 +92,8 @@ void TestProfile::flopFormulas_data() {
     QTest::addColumn<std::vector<int64_t>>("output");
     QTest::addColumn<double>("flops");
     // Linear(in=10, out=20) at batch 4: 2·B·in·out.
-    QTest::newRow("linear") << "aten::linear" << Shapes{{4, 10}, {20, 10}, {20}} << std::vector<int64_t>{4, 20}
-                            << 2.0 * 4 * 10 * 20;
+    QTest::newRow("linear") << "aten::linear" << Shapes{{4, 10}, {20, 10}, {20}}
+                            << std::vector<int64_t>{4, 20} << 2.0 * 4 * 10 * 20;
     QTest::newRow("linear 3-D") << "aten::linear" << Shapes{{2, 5, 16}, {48, 16}, {48}}
                                 << std::vector<int64_t>{2, 5, 48} << 2.0 * 10 * 16 * 48;
     // Conv2d: 2 · N · C_out · H_out · W_out · (C_in / groups) · kH · kW, groups read off the weight.
@@ -100,18 +101,20 @@ void TestProfile::flopFormulas_data() {
                             << std::vector<int64_t>{2, 8, 16, 16} << 2.0 * 2 * 8 * 16 * 16 * 3 * 9;
     QTest::newRow("conv2d groups stride") << "aten::conv2d" << Shapes{{1, 4, 9, 9}, {6, 2, 3, 3}}
                                           << std::vector<int64_t>{1, 6, 4, 4} << 2.0 * 6 * 16 * 2 * 9;
-    QTest::newRow("conv1d") << "aten::conv1d" << Shapes{{1, 4, 10}, {5, 4, 3}} << std::vector<int64_t>{1, 5, 8}
-                            << 2.0 * 5 * 8 * 4 * 3;
+    QTest::newRow("conv1d") << "aten::conv1d" << Shapes{{1, 4, 10}, {5, 4, 3}}
+                            << std::vector<int64_t>{1, 5, 8} << 2.0 * 5 * 8 * 4 * 3;
     QTest::newRow("conv3d") << "aten::conv3d" << Shapes{{1, 2, 4, 4, 4}, {3, 2, 1, 2, 2}}
                             << std::vector<int64_t>{1, 3, 4, 3, 3} << 2.0 * 3 * 36 * 2 * 4;
     QTest::newRow("transposed convolution") << "aten::convolution" << Shapes{{1, 4, 5, 5}, {4, 2, 3, 3}}
                                             << std::vector<int64_t>{1, 2, 7, 7} << -1.0;
-    QTest::newRow("matmul") << "aten::matmul" << Shapes{{3, 7}, {7, 2}} << std::vector<int64_t>{3, 2} << 2.0 * 3 * 2 * 7;
-    QTest::newRow("addmm") << "aten::addmm" << Shapes{{5}, {1, 8}, {8, 5}, {}, {}} << std::vector<int64_t>{1, 5}
-                           << 80.0;
+    QTest::newRow("matmul") << "aten::matmul" << Shapes{{3, 7}, {7, 2}} << std::vector<int64_t>{3, 2}
+                            << 2.0 * 3 * 2 * 7;
+    QTest::newRow("addmm") << "aten::addmm" << Shapes{{5}, {1, 8}, {8, 5}, {}, {}}
+                           << std::vector<int64_t>{1, 5} << 80.0;
     QTest::newRow("baddbmm") << "aten::baddbmm" << Shapes{{2, 3, 4}, {2, 3, 6}, {2, 6, 4}}
                              << std::vector<int64_t>{2, 3, 4} << 2.0 * 2 * 3 * 4 * 6;
-    QTest::newRow("sdpa") << "aten::scaled_dot_product_attention" << Shapes{{2, 2, 5, 8}, {2, 2, 7, 8}, {2, 2, 7, 4}}
+    QTest::newRow("sdpa") << "aten::scaled_dot_product_attention"
+                          << Shapes{{2, 2, 5, 8}, {2, 2, 7, 8}, {2, 2, 7, 4}}
                           << std::vector<int64_t>{2, 2, 5, 4} << (2.0 * 4 * 5 * 7 * 8 + 2.0 * 4 * 5 * 7 * 4);
     QTest::newRow("add") << "aten::add" << Shapes{{3, 4}, {4}, {}} << std::vector<int64_t>{3, 4} << 12.0;
     QTest::newRow("no formula") << "aten::relu" << Shapes{{3, 4}} << std::vector<int64_t>{3, 4} << -1.0;
@@ -168,7 +171,8 @@ void TestProfile::fusedNodesTimedByTheirLines() {
     twb::FusedNode conv{"prim::mkldnn_convolution", 1, {"conv.py:29"}, -1};
     twb::FusedNode untimed{"prim::FusionGroup", 1, {"elsewhere.py:1"}, -1};
     // The line took 620 ns in TorchScript's own profile; the 20 ns of aten::empty were seen by the profiler.
-    const twb::Profile p = twb::buildProfile(events, 1, {conv, untimed}, {{"conv.py:29", 620}, {"m.py:13", 110}});
+    const twb::Profile p =
+        twb::buildProfile(events, 1, {conv, untimed}, {{"conv.py:29", 620}, {"m.py:13", 110}});
     const auto* f = op(p, "prim::mkldnn_convolution");
     QVERIFY(f);
     QVERIFY(f->fused && f->timed);
@@ -199,10 +203,14 @@ void TestProfile::descriptionsJoinCallByCall() {
         return e;
     };
     std::vector<twb::ProfileEvent> timed, described;
-    for (auto& e : call(0, {"aten::conv2d", "aten::relu"}, false)) timed.push_back(e);
-    for (auto& e : call(1, {"aten::conv2d", "aten::relu"}, false)) timed.push_back(e);
-    for (auto& e : call(0, {"aten::conv2d", "aten::relu"}, true)) described.push_back(e);
-    for (auto& e : call(1, {"aten::conv2d", "aten::add"}, true)) described.push_back(e); // another branch
+    for (auto& e : call(0, {"aten::conv2d", "aten::relu"}, false))
+        timed.push_back(e);
+    for (auto& e : call(1, {"aten::conv2d", "aten::relu"}, false))
+        timed.push_back(e);
+    for (auto& e : call(0, {"aten::conv2d", "aten::relu"}, true))
+        described.push_back(e);
+    for (auto& e : call(1, {"aten::conv2d", "aten::add"}, true))
+        described.push_back(e); // another branch
     QCOMPARE(twb::attachDescriptions(timed, described), 1);
     QCOMPARE(timed[1].location, std::string("m.py:1"));
     QCOMPARE(timed[2].module, std::string("layer1"));
@@ -217,7 +225,8 @@ void TestProfile::diffNamesReplacementsAndFolds() {
     a.label = "off";
     b.label = "optimize";
     b.config.jit = twb::JitMode::Optimize;
-    auto row = [](const std::string& name, int64_t calls, double ns, std::vector<std::string> lines, bool fused = false) {
+    auto row = [](const std::string& name, int64_t calls, double ns, std::vector<std::string> lines,
+                  bool fused = false) {
         twb::OperatorStat s;
         s.name = name;
         s.calls = s.topCalls = calls;
@@ -226,14 +235,16 @@ void TestProfile::diffNamesReplacementsAndFolds() {
         s.fused = fused;
         return s;
     };
-    a.operators = {row("aten::conv2d", 40, 16e6, {"conv.py:29"}), row("aten::batch_norm", 40, 2.4e6, {"bn.py:35"}),
-                   row("aten::relu", 40, 1e6, {"m.py:13"})};
+    a.operators = {row("aten::conv2d", 40, 16e6, {"conv.py:29"}),
+                   row("aten::batch_norm", 40, 2.4e6, {"bn.py:35"}), row("aten::relu", 40, 1e6, {"m.py:13"})};
     b.operators = {row("prim::mkldnn_convolution", 40, 4.6e6, {"conv.py:29"}, true),
                    row("aten::empty", 40, 0.1e6, {"conv.py:29"}), row("aten::relu", 40, 0.5e6, {"m.py:13"})};
     const twb::ProfileDiff d = twb::diffProfiles(a, b);
     std::string all;
-    for (const auto& s : d.summary) all += s + "\n";
-    QVERIFY2(all.find("aten::conv2d ×20 (8.00 ms) → prim::mkldnn_convolution ×20 (2.30 ms)") != std::string::npos,
+    for (const auto& s : d.summary)
+        all += s + "\n";
+    QVERIFY2(all.find("aten::conv2d ×20 (8.00 ms) → prim::mkldnn_convolution ×20 (2.30 ms)") !=
+                 std::string::npos,
              all.c_str());
     QVERIFY2(all.find("aten::batch_norm ×20 (1.20 ms) vanished (folded into the convolution by freeze)") !=
                  std::string::npos,
@@ -253,7 +264,8 @@ void TestProfile::profilesTheCnn() {
     QCOMPARE(p.run, 0);
     QVERIFY(p.unprofiledMedianNs > 0 && p.profiledMedianNs > 0);
     // conv → bn → relu → mean → linear: each once a forward, so kCalls times in all, called by TorchScript.
-    for (const char* name : {"aten::conv2d", "aten::batch_norm", "aten::relu", "aten::mean", "aten::linear"}) {
+    for (const char* name :
+         {"aten::conv2d", "aten::batch_norm", "aten::relu", "aten::mean", "aten::linear"}) {
         const auto* o = op(p, name);
         QVERIFY2(o, name);
         QCOMPARE(o->topCalls, int64_t(kCalls));
@@ -268,7 +280,8 @@ void TestProfile::profilesTheCnn() {
     const double sum = self / kCalls + p.fusedNs + p.unattributedNs;
     QVERIFY2(std::abs(sum - p.forwardNs) <= 0.05 * p.forwardNs,
              (std::to_string(sum) + " vs " + std::to_string(p.forwardNs)).c_str());
-    // FLOPs: Linear(8, 5) at batch 2 is exactly 2·B·in·out; Conv2d(3, 8, 3, padding=1) on 16×16 by the formula.
+    // FLOPs: Linear(8, 5) at batch 2 is exactly 2·B·in·out; Conv2d(3, 8, 3, padding=1) on 16×16 by the
+    // formula.
     QCOMPARE(op(p, "aten::linear")->flops, 2.0 * 2 * 8 * 5);
     const double conv = 2.0 * 2 * 8 * 16 * 16 * 3 * 3 * 3;
     QCOMPARE(op(p, "aten::conv2d")->flops, conv);
@@ -285,7 +298,8 @@ void TestProfile::profilesTheCnn() {
         };
         QVERIFY(module("") && module("conv") && module("bn") && module("head"));
         QCOMPARE(module("conv")->type, std::string("Conv2d"));
-        QVERIFY(module("")->totalNs >= module("conv")->totalNs + module("bn")->totalNs + module("head")->totalNs - 1);
+        QVERIFY(module("")->totalNs >=
+                module("conv")->totalNs + module("bn")->totalNs + module("head")->totalNs - 1);
         QCOMPARE(p.modules.front().path, std::string());
     } else {
         QVERIFY(!p.notes.empty());
@@ -337,8 +351,10 @@ void TestProfile::optimizeNamesFusedNodes() {
     QCOMPARE(opt.modelFlops, off.modelFlops); // counted once, with the JIT off
     const twb::ProfileDiff d = twb::diffProfiles(off, opt);
     std::string all;
-    for (const auto& s : d.summary) all += s + "\n";
-    QVERIFY2(all.find("aten::conv2d ×1") != std::string::npos && all.find("→ prim::mkldnn_convolution") != std::string::npos,
+    for (const auto& s : d.summary)
+        all += s + "\n";
+    QVERIFY2(all.find("aten::conv2d ×1") != std::string::npos &&
+                 all.find("→ prim::mkldnn_convolution") != std::string::npos,
              all.c_str());
     QVERIFY2(all.find("aten::batch_norm ×1") != std::string::npos && all.find("folded") != std::string::npos,
              all.c_str());

@@ -57,8 +57,8 @@ private:
         QProcess p;
         p.start(m_exe, args);
         if (!p.waitForFinished(120000)) return {};
-        return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardOutput()),
-                QString::fromUtf8(p.readAllStandardError())};
+        return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
+                QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
     }
     bool startSshd();
     QList<int> remoteWorkers() const;
@@ -120,7 +120,8 @@ QList<int> TestTargets::remoteWorkers() const {
         const int pid = entry.toInt(&number);
         if (!number) continue;
         QFile cmdline("/proc/" + entry + "/cmdline");
-        if (!cmdline.open(QIODevice::ReadOnly) || !cmdline.readAll().endsWith(QByteArray("\0worker\0", 8))) continue;
+        if (!cmdline.open(QIODevice::ReadOnly) || !cmdline.readAll().endsWith(QByteArray("\0worker\0", 8)))
+            continue;
         for (int p = parentOf(pid); p > 1; p = parentOf(p))
             if (p == sshd) {
                 out << pid;
@@ -161,7 +162,8 @@ bool TestTargets::startSshd() {
     write(d + "/known_hosts", QStringLiteral("[127.0.0.1]:%1 ").arg(port).toUtf8() + hostPub.readAll());
     const QString user = qEnvironmentVariable("USER", "root");
     QString client;
-    for (const auto& [alias, key] : {std::pair<QString, QString>{"twbtest", "user_key"}, {"stranger", "stranger_key"}})
+    for (const auto& [alias, key] :
+         {std::pair<QString, QString>{"twbtest", "user_key"}, {"stranger", "stranger_key"}})
         client += QStringLiteral("Host %1\n  HostName 127.0.0.1\n  Port %2\n  User %3\n  IdentityFile %4/%5\n"
                                  "  IdentitiesOnly yes\n  UserKnownHostsFile %4/known_hosts\n"
                                  "  StrictHostKeyChecking yes\n  ConnectTimeout 10\n")
@@ -209,11 +211,12 @@ void TestTargets::targetsParse_data() {
     QTest::addColumn<QString>("executable");
     QTest::newRow("local") << "local" << "local" << false << "" << 0 << "";
     QTest::newRow("ssh host") << "ssh://gpu-box" << "gpu-box" << true << "gpu-box" << 0 << "";
-    QTest::newRow("ssh all parts") << "ssh://me@gpu-box.lan:2222/opt/twb/bin/torchwb" << "me@gpu-box.lan:2222" << true
-                                   << "gpu-box.lan" << 2222 << "/opt/twb/bin/torchwb";
-    QTest::newRow("ssh IPv6") << "ssh://[::1]:22/usr/bin/torchwb" << "::1:22" << true << "::1" << 22 << "/usr/bin/torchwb";
-    QTest::newRow("launcher") << "cmd:srun -p gpu --gres=gpu:1 torchwb worker" << "cmd:srun -p gpu --gres=gpu:1 torchwb worker"
-                              << true << "" << 0 << "";
+    QTest::newRow("ssh all parts") << "ssh://me@gpu-box.lan:2222/opt/twb/bin/torchwb" << "me@gpu-box.lan:2222"
+                                   << true << "gpu-box.lan" << 2222 << "/opt/twb/bin/torchwb";
+    QTest::newRow("ssh IPv6") << "ssh://[::1]:22/usr/bin/torchwb" << "::1:22" << true << "::1" << 22
+                              << "/usr/bin/torchwb";
+    QTest::newRow("launcher") << "cmd:srun -p gpu --gres=gpu:1 torchwb worker"
+                              << "cmd:srun -p gpu --gres=gpu:1 torchwb worker" << true << "" << 0 << "";
 }
 
 void TestTargets::targetsParse() {
@@ -234,10 +237,12 @@ void TestTargets::targetsParse() {
         const auto argv = t.workerCommand();
         qputenv("TWB_SSH_COMMAND", ("ssh -F " + m_tmp.path() + "/ssh_config").toUtf8());
         QCOMPARE(argv.front(), std::string("ssh"));
-        QVERIFY(std::find(argv.begin(), argv.end(), "BatchMode=yes") != argv.end()); // never a password prompt
+        QVERIFY(std::find(argv.begin(), argv.end(), "BatchMode=yes") !=
+                argv.end());                     // never a password prompt
         QCOMPARE(argv[argv.size() - 2], t.host); // after "--": never an option
         QCOMPARE(argv[argv.size() - 3], std::string("--"));
-        QCOMPARE(argv.back(), executable.isEmpty() ? std::string("torchwb worker") : "'" + t.executable + "' worker");
+        QCOMPARE(argv.back(),
+                 executable.isEmpty() ? std::string("torchwb worker") : "'" + t.executable + "' worker");
     }
 }
 
@@ -245,7 +250,8 @@ void TestTargets::badTargetsRefusedInOneSentence_data() {
     QTest::addColumn<QString>("text");
     QTest::addColumn<QString>("says");
     QTest::newRow("unknown scheme") << "gpu-box" << "is none of local, local:/path/to/torchwb, ssh://";
-    QTest::newRow("no such build") << "local:/nowhere/torchwb" << "/nowhere/torchwb is not an executable file";
+    QTest::newRow("no such build") << "local:/nowhere/torchwb"
+                                   << "/nowhere/torchwb is not an executable file";
     QTest::newRow("a host that is an option") << "ssh://-oProxyCommand=x" << "is not a host name";
     QTest::newRow("a port that is not one") << "ssh://host:22x" << "the port '22x' is not a number";
     QTest::newRow("an empty command") << "cmd: " << "no command given";
@@ -272,18 +278,21 @@ void TestTargets::anotherBuildAndALauncherRunTheModel() {
     const QString x = QString::fromStdString(TWB_DATA("mlp_x.npy"));
     const QString expected = QString::fromStdString(TWB_DATA("mlp_expected.npy"));
     const QString cache = m_tmp.filePath("launcher_cache");
-    for (const QString& target : {"local:" + m_exe, "cmd:env TWB_FILE_CACHE=" + cache + " " + m_exe + " worker"}) {
+    for (const QString& target :
+         {"local:" + m_exe, "cmd:env TWB_FILE_CACHE=" + cache + " " + m_exe + " worker"}) {
         const Result r = torchwb({"run", model, "-i", x, "--reference", expected, "--target", target});
         QVERIFY2(r.code == 0 && r.out.contains("allclose"), qPrintable(target + "\n" + r.out + r.err));
         const Result check = torchwb({"targets", "check", target});
         QVERIFY2(check.code == 0, qPrintable(check.err));
-        QVERIFY2(check.out.contains("protocol  " + QString::number(twb::kWorkerProtocolVersion)) &&
-                     check.out.contains("LibTorch " + QString::fromStdString(twb::buildInfo().libtorchVersion)),
-                 qPrintable(check.out));
+        QVERIFY2(
+            check.out.contains("protocol  " + QString::number(twb::kWorkerProtocolVersion)) &&
+                check.out.contains("LibTorch " + QString::fromStdString(twb::buildInfo().libtorchVersion)),
+            qPrintable(check.out));
     }
     // A device is the target's to judge: CUDA asked of a target without it fails there, saying why.
     if (!twb::buildInfo().cudaAvailable) {
-        const Result cuda = torchwb({"run", model, "-i", x, "--device", "cuda", "--target", "local:" + m_exe});
+        const Result cuda =
+            torchwb({"run", model, "-i", x, "--device", "cuda", "--target", "local:" + m_exe});
         QCOMPARE(cuda.code, 1);
         QVERIFY2(cuda.err.contains("CUDA"), qPrintable(cuda.err));
     }
@@ -299,14 +308,21 @@ void TestTargets::targetCacheKeepsTheRecentWithinItsBound() {
     const QString mlp = QString::fromStdString(TWB_DATA("mlp_traced.pt"));
     const QString cnn = QString::fromStdString(TWB_DATA("cnn_scripted.pt"));
     const qint64 bound = std::max(QFileInfo(mlp).size(), QFileInfo(cnn).size()) + 16;
-    const QString target = QStringLiteral("cmd:env TWB_FILE_CACHE=%1 TWB_FILE_CACHE_BYTES=%2 %3 worker").arg(cache).arg(bound).arg(m_exe);
-    const Result first = torchwb({"run", mlp, "-i", QString::fromStdString(TWB_DATA("mlp_x.npy")), "--target", target});
+    const QString target = QStringLiteral("cmd:env TWB_FILE_CACHE=%1 TWB_FILE_CACHE_BYTES=%2 %3 worker")
+                               .arg(cache)
+                               .arg(bound)
+                               .arg(m_exe);
+    const Result first =
+        torchwb({"run", mlp, "-i", QString::fromStdString(TWB_DATA("mlp_x.npy")), "--target", target});
     QVERIFY2(first.code == 0, qPrintable(first.err));
-    const QString mlpCopy = cache + "/" + QString::fromStdString(twb::fileSha256(mlp.toStdString())) + "/mlp_traced.pt";
+    const QString mlpCopy =
+        cache + "/" + QString::fromStdString(twb::fileSha256(mlp.toStdString())) + "/mlp_traced.pt";
     QVERIFY(QFileInfo::exists(mlpCopy));
-    const Result second = torchwb({"run", cnn, "-i", QString::fromStdString(TWB_DATA("cnn_x.npy")), "--target", target});
+    const Result second =
+        torchwb({"run", cnn, "-i", QString::fromStdString(TWB_DATA("cnn_x.npy")), "--target", target});
     QVERIFY2(second.code == 0, qPrintable(second.err));
-    QVERIFY(QFileInfo::exists(cache + "/" + QString::fromStdString(twb::fileSha256(cnn.toStdString())) + "/cnn_scripted.pt"));
+    QVERIFY(QFileInfo::exists(cache + "/" + QString::fromStdString(twb::fileSha256(cnn.toStdString())) +
+                              "/cnn_scripted.pt"));
     QVERIFY2(!QFileInfo::exists(mlpCopy), "the least recently used file stayed beyond the bound");
 }
 
@@ -334,12 +350,12 @@ void TestTargets::modelTravelsOnceOverSsh() {
     const QString cached = m_tmp.filePath("target_cache/" + sha + "/to_send.pt");
     QVERIFY2(QFileInfo::exists(cached), qPrintable(cached));
     QCOMPARE(QFileInfo(cached).size(), QFileInfo(model).size());
-    struct stat before {};
+    struct stat before{};
     QCOMPARE(::stat(cached.toUtf8().constData(), &before), 0);
 
     const Result bench = torchwb({"bench", model, "-i", x, "--quick", "--iters", "20", "--target", target});
     QVERIFY2(bench.code == 0, qPrintable(bench.out + bench.err));
-    struct stat after {};
+    struct stat after{};
     QCOMPARE(::stat(cached.toUtf8().constData(), &after), 0);
     QCOMPARE(after.st_ino, before.st_ino); // found, not written again
 }
@@ -349,12 +365,29 @@ void TestTargets::modelTravelsOnceOverSsh() {
 // cannot be reached is a section saying why, and the others go on.
 void TestTargets::onePlanOnSeveralTargetsIntoOneReport() {
     const QString json = m_tmp.filePath("targets_report.json");
-    QStringList args{"bench", QString::fromStdString(TWB_DATA("mlp_traced.pt")), "-i", QString::fromStdString(TWB_DATA("mlp_x.npy")),
-                     "--quick", "--iters", "30", "--config", "jit=off", "--config", "jit=freeze", "--json", json,
-                     "--target", "local", "--target", "local:" + m_exe, "--target", "ssh://nosuchhost.invalid"};
+    QStringList args{"bench",
+                     QString::fromStdString(TWB_DATA("mlp_traced.pt")),
+                     "-i",
+                     QString::fromStdString(TWB_DATA("mlp_x.npy")),
+                     "--quick",
+                     "--iters",
+                     "30",
+                     "--config",
+                     "jit=off",
+                     "--config",
+                     "jit=freeze",
+                     "--json",
+                     json,
+                     "--target",
+                     "local",
+                     "--target",
+                     "local:" + m_exe,
+                     "--target",
+                     "ssh://nosuchhost.invalid"};
     const Result r = torchwb(args);
     QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
-    QVERIFY2(r.out.contains("target  local: LibTorch ") && r.out.contains("target  nosuchhost.invalid: not reached: "),
+    QVERIFY2(r.out.contains("target  local: LibTorch ") &&
+                 r.out.contains("target  nosuchhost.invalid: not reached: "),
              qPrintable(r.out));
     QFile f(json);
     QVERIFY(f.open(QIODevice::ReadOnly));
@@ -365,7 +398,8 @@ void TestTargets::onePlanOnSeveralTargetsIntoOneReport() {
     QCOMPARE(targets[0].toObject()["environment"].toObject()["libtorch"].toString(),
              QString::fromStdString(twb::buildInfo().libtorchVersion));
     QVERIFY(!targets[2].toObject()["reached"].toBool());
-    QVERIFY2(targets[2].toObject()["error"].toString().contains("unreachable"), qPrintable(targets[2].toObject()["error"].toString()));
+    QVERIFY2(targets[2].toObject()["error"].toString().contains("unreachable"),
+             qPrintable(targets[2].toObject()["error"].toString()));
     const QJsonArray runs = report["runs"].toArray();
     QCOMPARE(runs.size(), 4); // two configurations on each reached target
     QCOMPARE(runs[0].toObject()["target"].toString(), QString("local"));
@@ -378,7 +412,8 @@ void TestTargets::onePlanOnSeveralTargetsIntoOneReport() {
         const int a = o["baseline"].toInt(), b = o["candidate"].toInt();
         if (runs[a].toObject()["target"] != runs[b].toObject()["target"]) {
             ++across;
-            QCOMPARE(runs[a].toObject()["config"].toObject()["jit"], runs[b].toObject()["config"].toObject()["jit"]);
+            QCOMPARE(runs[a].toObject()["config"].toObject()["jit"],
+                     runs[b].toObject()["config"].toObject()["jit"]);
             QVERIFY(o["outputs"].toObject()["allclose"].toBool());
         }
     }
@@ -390,8 +425,9 @@ void TestTargets::onePlanOnSeveralTargetsIntoOneReport() {
 void TestTargets::linkDroppedMidRunEndsThatConfiguration() {
     if (!m_ssh) QSKIP(qPrintable("no test sshd: " + m_whyNoSsh));
     QProcess bench;
-    bench.start(m_exe, {"bench", QString::fromStdString(TWB_DATA("cnn_scripted.pt")), "-i", QString::fromStdString(TWB_DATA("cnn_x.npy")),
-                        "--processes", "1", "--rounds", "20", "--seconds", "20", "--target", "ssh://twbtest" + m_exe});
+    bench.start(m_exe, {"bench", QString::fromStdString(TWB_DATA("cnn_scripted.pt")), "-i",
+                        QString::fromStdString(TWB_DATA("cnn_x.npy")), "--processes", "1", "--rounds", "20",
+                        "--seconds", "20", "--target", "ssh://twbtest" + m_exe});
     QVERIFY(bench.waitForStarted());
     // Once the worker is measuring, the sshd serving this connection is killed.
     const QString sshd = QString::number(m_sshd.processId());
@@ -401,7 +437,8 @@ void TestTargets::linkDroppedMidRunEndsThatConfiguration() {
         QProcess children;
         children.start("pgrep", {"-P", sshd});
         children.waitForFinished();
-        const QStringList pids = QString::fromUtf8(children.readAllStandardOutput()).split('\n', Qt::SkipEmptyParts);
+        const QStringList pids =
+            QString::fromUtf8(children.readAllStandardOutput()).split('\n', Qt::SkipEmptyParts);
         if (!pids.isEmpty() && i >= 25) { // about five seconds in: loaded, and some rounds measured
             for (const QString& pid : pids)
                 run("kill", {"-KILL", pid});
@@ -410,7 +447,8 @@ void TestTargets::linkDroppedMidRunEndsThatConfiguration() {
     }
     QVERIFY(killed);
     QVERIFY(bench.waitForFinished(60000));
-    const QString out = QString::fromUtf8(bench.readAllStandardOutput()) + QString::fromUtf8(bench.readAllStandardError());
+    const QString out =
+        QString::fromUtf8(bench.readAllStandardOutput()) + QString::fromUtf8(bench.readAllStandardError());
     QVERIFY2(out.contains("the connection to twbtest was lost during"), qPrintable(out));
     QVERIFY2(out.contains(QRegularExpression("after \\d+ of \\d+ rounds \\(those are kept\\)")) ||
                  out.contains("during loading") || out.contains("during warm-up"),
@@ -423,9 +461,11 @@ void TestTargets::linkDroppedMidRunEndsThatConfiguration() {
 // configurations on one build are; shared workers are not possible across targets, and not asked of them.
 void TestTargets::configurationsOnTwoBuildsInterleaveInOnePlan() {
     const QString json = m_tmp.filePath("interleaved.json");
-    const Result r = torchwb({"bench", QString::fromStdString(TWB_DATA("mlp_traced.pt")), "-i", QString::fromStdString(TWB_DATA("mlp_x.npy")),
-                              "--processes", "2", "--rounds", "2", "--config", "jit=off,seconds=0.2", "--config",
-                              "jit=off,seconds=0.2,target=local:" + m_exe, "--workers", "shared", "--json", json});
+    const Result r =
+        torchwb({"bench", QString::fromStdString(TWB_DATA("mlp_traced.pt")), "-i",
+                 QString::fromStdString(TWB_DATA("mlp_x.npy")), "--processes", "2", "--rounds", "2",
+                 "--config", "jit=off,seconds=0.2", "--config", "jit=off,seconds=0.2,target=local:" + m_exe,
+                 "--workers", "shared", "--json", json});
     QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
     QVERIFY2(r.out.contains("cpu · jit off @ local:" + m_exe), qPrintable(r.out));
     QFile f(json);
@@ -445,8 +485,9 @@ void TestTargets::configurationsOnTwoBuildsInterleaveInOnePlan() {
     QVERIFY(comparisons[0].toObject()["outputs"].toObject()["allclose"].toBool());
     QVERIFY(!comparisons[0].toObject()["verdict"].toString().isEmpty());
     // A target that is not one is refused in its own words before anything runs.
-    const Result bad = torchwb({"bench", QString::fromStdString(TWB_DATA("mlp_traced.pt")), "-i", QString::fromStdString(TWB_DATA("mlp_x.npy")),
-                                "--quick", "--config", "jit=off,target=local:/nowhere/torchwb"});
+    const Result bad = torchwb({"bench", QString::fromStdString(TWB_DATA("mlp_traced.pt")), "-i",
+                                QString::fromStdString(TWB_DATA("mlp_x.npy")), "--quick", "--config",
+                                "jit=off,target=local:/nowhere/torchwb"});
     QCOMPARE(bad.code, 1); // refused before anything runs
     QVERIFY2(bad.err.contains("/nowhere/torchwb is not an executable file"), qPrintable(bad.err));
 }
@@ -457,20 +498,23 @@ void TestTargets::sshFailuresSayWhyAndWhatToDo_data() {
     QTest::addColumn<QString>("fix");
     QTest::newRow("a key the target does not know") << "ssh://stranger" << "authentication to stranger failed"
                                                     << "ssh-add";
-    QTest::newRow("no torchwb where it is said to be") << "ssh://twbtest/nowhere/torchwb"
-                                                       << "torchwb is not on twbtest's PATH" << "install torchwb on twbtest";
-    QTest::newRow("a host that is not there") << "ssh://nosuchhost.invalid" << "nosuchhost.invalid is unreachable"
-                                              << "ssh -v nosuchhost.invalid";
+    QTest::newRow("no torchwb where it is said to be")
+        << "ssh://twbtest/nowhere/torchwb"
+        << "torchwb is not on twbtest's PATH" << "install torchwb on twbtest";
+    QTest::newRow("a host that is not there")
+        << "ssh://nosuchhost.invalid" << "nosuchhost.invalid is unreachable"
+        << "ssh -v nosuchhost.invalid";
     // An older torchwb there: a worker that speaks another protocol (tests/tools/fake_worker).
     const QString fake = qEnvironmentVariable("TWB_FAKE_WORKER");
     if (!fake.isEmpty()) {
         const QString old = m_tmp.filePath("old-torchwb");
         write(old, ("#!/bin/sh\nexec " + fake + " hello version\n").toUtf8());
         QFile::setPermissions(old, QFile::permissions(old) | QFileDevice::ExeOwner);
-        QTest::newRow("another protocol there") << "ssh://twbtest" + old
-                                                << "the target twbtest's torchwb speaks protocol 999; this torchwb needs " +
-                                                       QString::number(twb::kWorkerProtocolVersion)
-                                                << "on twbtest (packaging/install-deps.sh build";
+        QTest::newRow("another protocol there")
+            << "ssh://twbtest" + old
+            << "the target twbtest's torchwb speaks protocol 999; this torchwb needs " +
+                   QString::number(twb::kWorkerProtocolVersion)
+            << "on twbtest (packaging/install-deps.sh build";
     }
 }
 
@@ -481,7 +525,8 @@ void TestTargets::sshFailuresSayWhyAndWhatToDo() {
     QFETCH(QString, fix);
     const Result check = torchwb({"targets", "check", target});
     QCOMPARE(check.code, 1);
-    QVERIFY2(check.err.contains(says) && check.err.contains("fix: ") && check.err.contains(fix), qPrintable(check.err));
+    QVERIFY2(check.err.contains(says) && check.err.contains("fix: ") && check.err.contains(fix),
+             qPrintable(check.err));
     // A run there fails the same way, with the same words.
     const Result r = torchwb({"run", QString::fromStdString(TWB_DATA("mlp_traced.pt")), "-i",
                               QString::fromStdString(TWB_DATA("mlp_x.npy")), "--target", target});
@@ -497,11 +542,12 @@ void TestTargets::largeFileTravelsInPiecesWithProgress() {
     // 20 MB more in the archive's extra records (what torch.jit.save's _extra_files writes), which loading
     // leaves alone.
     QProcess py;
-    py.start("python3", {"-c",
-                         "import os, sys, zipfile\n"
-                         "z = zipfile.ZipFile(sys.argv[1], 'a')\n"
-                         "z.writestr(z.namelist()[0].split('/')[0] + '/extra/padding', os.urandom(20 << 20))\n",
-                         big});
+    py.start("python3",
+             {"-c",
+              "import os, sys, zipfile\n"
+              "z = zipfile.ZipFile(sys.argv[1], 'a')\n"
+              "z.writestr(z.namelist()[0].split('/')[0] + '/extra/padding', os.urandom(20 << 20))\n",
+              big});
     if (!py.waitForFinished(60000) || py.exitCode() != 0) QSKIP("no python3 to pad a model with");
     QVERIFY(QFileInfo(big).size() > 20 << 20);
 
@@ -513,7 +559,8 @@ void TestTargets::largeFileTravelsInPiecesWithProgress() {
     plan.configs = {twb::RunConfig::parse("jit=off,iters=5,warmup=1")};
     plan.measurement.quick = true;
     plan.measurement.worker =
-        twb::Target::parse(("cmd:env TWB_FILE_CACHE=" + cache + " " + m_exe + " worker").toStdString()).workerOptions();
+        twb::Target::parse(("cmd:env TWB_FILE_CACHE=" + cache + " " + m_exe + " worker").toStdString())
+            .workerOptions();
 
     // Cancelled as the first piece goes: nothing measured, and the run says so.
     twb::PlanCallbacks stopAtOnce;
@@ -532,10 +579,11 @@ void TestTargets::largeFileTravelsInPiecesWithProgress() {
         return true;
     };
     const twb::Report report = twb::runPlan(model, specs, binding, plan, callbacks);
-    QVERIFY2(report.runs.size() == 1 && report.runs[0].ok, qPrintable(QString::fromStdString(report.runs[0].error)));
-    const QStringList sending =
-        phases.filter(QRegularExpression("^sending big_model\\.pt to cmd:.*: \\d+ of " +
-                                         QString::number((QFileInfo(big).size() + (1 << 19)) >> 20) + " MB$"));
+    QVERIFY2(report.runs.size() == 1 && report.runs[0].ok,
+             qPrintable(QString::fromStdString(report.runs[0].error)));
+    const QStringList sending = phases.filter(
+        QRegularExpression("^sending big_model\\.pt to cmd:.*: \\d+ of " +
+                           QString::number((QFileInfo(big).size() + (1 << 19)) >> 20) + " MB$"));
     QVERIFY2(sending.size() >= 3, qPrintable(phases.join('\n'))); // 0, 8 and 16 of 20 MB
     QCOMPARE(QString::fromStdString(twb::fileSha256(kept.toStdString())), sha);
     QVERIFY(!QFileInfo::exists(kept + ".part"));
@@ -546,9 +594,12 @@ void TestTargets::largeFileTravelsInPiecesWithProgress() {
 // worker running on the target either.
 void TestTargets::cancelOverTheLinkEndsTheRemoteWorker() {
     if (!m_ssh) QSKIP(qPrintable("no test sshd: " + m_whyNoSsh));
-    const QStringList args{"bench", QString::fromStdString(TWB_DATA("cnn_scripted.pt")), "-i",
-                           QString::fromStdString(TWB_DATA("cnn_x.npy")), "--processes", "1", "--rounds", "60",
-                           "--seconds", "60", "--target", "ssh://twbtest" + m_exe};
+    const QStringList args{"bench",       QString::fromStdString(TWB_DATA("cnn_scripted.pt")),
+                           "-i",          QString::fromStdString(TWB_DATA("cnn_x.npy")),
+                           "--processes", "1",
+                           "--rounds",    "60",
+                           "--seconds",   "60",
+                           "--target",    "ssh://twbtest" + m_exe};
     // The target's worker, once it has measured a round or more (four seconds of CPU; rounds of one second).
     const auto measuring = [this] {
         const QList<int> w = remoteWorkers();
@@ -563,7 +614,8 @@ void TestTargets::cancelOverTheLinkEndsTheRemoteWorker() {
         ::kill(pid_t(bench.processId()), sig);
         QVERIFY(bench.waitForFinished(30000));
         if (sig == SIGINT) {
-            const QString out = QString::fromUtf8(bench.readAllStandardOutput() + bench.readAllStandardError());
+            const QString out =
+                QString::fromUtf8(bench.readAllStandardOutput() + bench.readAllStandardError());
             QVERIFY2(bench.exitStatus() == QProcess::NormalExit && bench.exitCode() == 130, qPrintable(out));
             QVERIFY2(out.contains("(cancelled)") && out.contains("samples in"), qPrintable(out));
         }

@@ -51,7 +51,9 @@ twb::Plan plan(std::vector<std::string> configs) {
     return p;
 }
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
 
 } // namespace
 
@@ -87,7 +89,8 @@ void TestWorker::handshake() {
         twb::checkWorker(wrong);
         QFAIL("a worker of another protocol version was accepted");
     } catch (const twb::Error& e) {
-        QVERIFY2(contains(e.what(), "speaks protocol 999; this torchwb needs " + std::to_string(twb::kWorkerProtocolVersion)),
+        QVERIFY2(contains(e.what(), "speaks protocol 999; this torchwb needs " +
+                                        std::to_string(twb::kWorkerProtocolVersion)),
                  e.what());
     }
     twb::WorkerOptions missing;
@@ -102,15 +105,24 @@ void TestWorker::faultsEndAConfiguration_data() {
     QTest::addColumn<int>("signal");
     QTest::addColumn<int>("exitCode");
     QTest::addColumn<QString>("message");
-    QTest::newRow("segfault while loading") << "load" << "segv" << "load" << SIGSEGV << 0 << "Segmentation fault";
-    QTest::newRow("abort while preparing") << "prepare" << "abort" << "preparing" << SIGABRT << 0 << "Aborted";
-    QTest::newRow("exit while measuring") << "round" << "exit3" << "measuring" << 0 << 3 << "exited with status 3";
-    QTest::newRow("exit without answering") << "load" << "silent" << "load" << 0 << 0 << "exited with status 0";
-    QTest::newRow("hang while measuring") << "round" << "hang" << "measuring" << 0 << 0 << "no answer within 1.0 s";
-    QTest::newRow("garbage on stdout") << "round" << "garbage" << "measuring" << 0 << 0 << "'Traceback (most recent";
-    QTest::newRow("an oversized frame") << "load" << "oversize" << "load" << 0 << 0 << "frame payload of 1099511627776";
-    QTest::newRow("another protocol") << "hello" << "version" << "handshake" << 0 << 0 << "speaks protocol 999";
-    QTest::newRow("text for a hello") << "hello" << "garbage" << "handshake" << 0 << 0 << "broke the protocol";
+    QTest::newRow("segfault while loading")
+        << "load" << "segv" << "load" << SIGSEGV << 0 << "Segmentation fault";
+    QTest::newRow("abort while preparing")
+        << "prepare" << "abort" << "preparing" << SIGABRT << 0 << "Aborted";
+    QTest::newRow("exit while measuring")
+        << "round" << "exit3" << "measuring" << 0 << 3 << "exited with status 3";
+    QTest::newRow("exit without answering")
+        << "load" << "silent" << "load" << 0 << 0 << "exited with status 0";
+    QTest::newRow("hang while measuring")
+        << "round" << "hang" << "measuring" << 0 << 0 << "no answer within 1.0 s";
+    QTest::newRow("garbage on stdout")
+        << "round" << "garbage" << "measuring" << 0 << 0 << "'Traceback (most recent";
+    QTest::newRow("an oversized frame")
+        << "load" << "oversize" << "load" << 0 << 0 << "frame payload of 1099511627776";
+    QTest::newRow("another protocol")
+        << "hello" << "version" << "handshake" << 0 << 0 << "speaks protocol 999";
+    QTest::newRow("text for a hello")
+        << "hello" << "garbage" << "handshake" << 0 << 0 << "broke the protocol";
 }
 
 void TestWorker::faultsEndAConfiguration() {
@@ -134,7 +146,8 @@ void TestWorker::faultsEndAConfiguration() {
     QCOMPARE(run.signal, signal);
     QCOMPARE(run.exitCode, exitCode);
     if (how == "segv" || how == "abort") {
-        QVERIFY2(contains(run.stderrTail, "fake_worker: about to " + how.toStdString()), run.stderrTail.c_str());
+        QVERIFY2(contains(run.stderrTail, "fake_worker: about to " + how.toStdString()),
+                 run.stderrTail.c_str());
         QVERIFY(!run.fix.empty());
     }
     // The report keeps the failure, and reads back with it.
@@ -202,8 +215,9 @@ void TestWorker::sharedWorkersHoldEveryConfigurationOfAProcess() {
         QCOMPARE(run.samplesNs.size(), std::size_t(24));
         QCOMPARE(run.processes, 3);
         QCOMPARE(run.rounds.size(), std::size_t(6));
-        QVERIFY(std::any_of(run.warnings.begin(), run.warnings.end(),
-                            [](const std::string& w) { return contains(w, "peak memory is theirs together"); }));
+        QVERIFY(std::any_of(run.warnings.begin(), run.warnings.end(), [](const std::string& w) {
+            return contains(w, "peak memory is theirs together");
+        }));
         QVERIFY(!run.outputs.empty());
     }
     for (std::size_t k = 0; k < 6; ++k) {
@@ -254,7 +268,8 @@ void TestWorker::aSharedWorkerThatDiesEndsOnlyTheConfigurationInFlight() {
     // The worker dies of a segmentation fault in the middle configuration's first round. That one fails
     // with the signal; the two others go on in a fresh worker and are measured in every round.
     Bound b = bind("cnn_scripted.pt", "cnn_x.npy");
-    twb::Plan p = plan({"name=first,iters=20,warmup=1", "name=crash,iters=20,warmup=1", "name=last,iters=20,warmup=1"});
+    twb::Plan p =
+        plan({"name=first,iters=20,warmup=1", "name=crash,iters=20,warmup=1", "name=last,iters=20,warmup=1"});
     p.measurement.shareWorkers = true;
     p.measurement.worker.command = {env("TWB_FAKE_WORKER"), "worker"};
     QTemporaryDir dir;
@@ -274,7 +289,8 @@ void TestWorker::aSharedWorkerThatDiesEndsOnlyTheConfigurationInFlight() {
         QCOMPARE(r.runs[std::size_t(i)].rounds.size(), std::size_t(4)); // 2 processes × 2 rounds
         QCOMPARE(r.runs[std::size_t(i)].processes, 2);
     }
-    // The process that died held all three; the one started in its place, and the next process's, the two left.
+    // The process that died held all three; the one started in its place, and the next process's, the two
+    // left.
     const auto loads = loadsByProcess(log);
     if (loads.size() != 3) {
         QFile f(log);
@@ -322,7 +338,8 @@ void TestWorker::killedMidRun() {
     const std::string pids = dir.filePath("pids").toStdString();
     Bound b = bind("cnn_scripted.pt", "cnn_x.npy");
     twb::Plan p = plan({"seconds=2", "jit=optimize,seconds=2"});
-    p.measurement.worker.command = {"/bin/sh", "-c", "echo $$ >> \"$1\"; exec \"$0\" worker", env("TWB_WORKER"), pids};
+    p.measurement.worker.command = {"/bin/sh", "-c", "echo $$ >> \"$1\"; exec \"$0\" worker",
+                                    env("TWB_WORKER"), pids};
     bool killed = false;
     twb::PlanCallbacks callbacks;
     callbacks.progress = [&](int index, const twb::Progress& progress) {
@@ -415,7 +432,8 @@ void TestWorker::aSweepWhoseWorkerCrashesStopsWithTheReason() {
     const twb::SweepResult r = twb::runSweep(b.model, b.specs, {}, options, {}, nullptr, crashing);
     QVERIFY(!r.cancelled);
     QCOMPARE(r.recommended, -1);
-    QVERIFY2(contains(r.recommendation, "The sweep stopped: the worker was killed by signal 11"), r.recommendation.c_str());
+    QVERIFY2(contains(r.recommendation, "The sweep stopped: the worker was killed by signal 11"),
+             r.recommendation.c_str());
     // And the real worker sweeps the same model to a recommendation.
     const twb::SweepResult real = twb::runSweep(b.model, b.specs, {}, options);
     QVERIFY2(real.recommended >= 0, real.recommendation.c_str());

@@ -132,10 +132,13 @@ int main(int argc, char** argv) {
         const std::string type = nextRequest();
         if (type == when && lastHeader.find(mark) != std::string::npos) misbehave(how);
         if (type == "bye") return 0;
-        if (type == "load") frame("{\"type\":\"loaded\"}");
-        else if (type == "libraries") frame("{\"type\":\"libraries_loaded\"}");
+        if (type == "load")
+            frame("{\"type\":\"loaded\"}");
+        else if (type == "libraries")
+            frame("{\"type\":\"libraries_loaded\"}");
         else if (type == "prepare")
-            frame("{\"type\":\"prepared\",\"ok\":true,\"record\":{\"label\":\"fake\",\"ok\":true,\"warmup_ns\":[1000,1000]}}");
+            frame("{\"type\":\"prepared\",\"ok\":true,\"record\":{\"label\":\"fake\",\"ok\":true,\"warmup_"
+                  "ns\":[1000,1000]}}");
         else if (type == "round") {
             // Five samples of 1 µs as little-endian doubles.
             std::string payload;

@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     const std::string what = argv[1], path = argv[2];
-    struct stat st {};
+    struct stat st{};
     ::stat(path.c_str(), &st);
     // LibTorch's own start-up (allocator, operator registry) is part of the baseline, not of the file.
     (void)twb::makeTensor({1, 2, 3}, {3}).summary();
@@ -60,11 +60,14 @@ int main(int argc, char** argv) {
         if (what == "tensors") {
             const twb::Value v = twb::readTensorFile(path);
             outcome += " " + v.typeName() + (v.isTensor() ? "" : " of " + std::to_string(v.size()));
-        }
-        else if (what == "diagnose") outcome += " " + twb::diagnose(path).summary;
-        else if (what == "inspect") outcome += " " + twb::inspectModelFile(path).diagnosis.summary;
-        else if (what == "open") outcome += " " + twb::Model::load(path).info().diagnosis.summary;
-        else if (what == "state_dict") outcome += " " + twb::readStateDict(path).describe();
+        } else if (what == "diagnose")
+            outcome += " " + twb::diagnose(path).summary;
+        else if (what == "inspect")
+            outcome += " " + twb::inspectModelFile(path).diagnosis.summary;
+        else if (what == "open")
+            outcome += " " + twb::Model::load(path).info().diagnosis.summary;
+        else if (what == "state_dict")
+            outcome += " " + twb::readStateDict(path).describe();
         else {
             std::fprintf(stderr, "%s: unknown WHAT '%s'\n", argv[0], what.c_str());
             return 2;
@@ -75,6 +78,6 @@ int main(int argc, char** argv) {
     for (char& c : outcome)
         if (c == '\n') c = ' ';
     if (outcome.size() > 300) outcome.resize(300);
-    std::printf("%s\ngrew_kb %ld baseline_kb %ld file_kb %ld sanitized %d\n", outcome.c_str(), peakKb() - before,
-                before, long(st.st_size / 1024), kSanitized);
+    std::printf("%s\ngrew_kb %ld baseline_kb %ld file_kb %ld sanitized %d\n", outcome.c_str(),
+                peakKb() - before, before, long(st.st_size / 1024), kSanitized);
 }

@@ -6,8 +6,12 @@
 
 namespace {
 
-at::Tensor scale(const at::Tensor& x, double s) { return x * s + 1; }
+at::Tensor scale(const at::Tensor& x, double s) {
+    return x * s + 1;
+}
 
 } // namespace
 
-TORCH_LIBRARY(twbtest, m) { m.def("scale(Tensor x, float s) -> Tensor", &scale); }
+TORCH_LIBRARY(twbtest, m) {
+    m.def("scale(Tensor x, float s) -> Tensor", &scale);
+}

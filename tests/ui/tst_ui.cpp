@@ -12,8 +12,8 @@
 #include "main_window.h"
 #include "model_panel.h"
 #include "profile_panel.h"
-#include "sweep_panel.h"
 #include "results_panel.h"
+#include "sweep_panel.h"
 
 #include "twb/build_info.h"
 #include "twb/report.h"
@@ -23,31 +23,31 @@
 
 #include <QAbstractItemModelTester>
 #include <QAction>
-#include <QComboBox>
 #include <QCheckBox>
+#include <QComboBox>
+#include <QDialog>
 #include <QDirIterator>
-#include <QScopeGuard>
 #include <QElapsedTimer>
 #include <QJsonArray>
-#include <QDialog>
-#include <QListWidget>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
-#include <QSet>
 #include <QLabel>
-#include <QPlainTextEdit>
-#include <QPushButton>
-#include <QScrollBar>
-#include <QSettings>
 #include <QLineEdit>
+#include <QListWidget>
+#include <QPlainTextEdit>
+#include <QProcess>
+#include <QPushButton>
+#include <QScopeGuard>
+#include <QScrollBar>
+#include <QSet>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
-#include <QTemporaryDir>
 #include <QStyleOptionButton>
-#include <QTimer>
-#include <QTextBrowser>
 #include <QTableWidget>
+#include <QTemporaryDir>
+#include <QTextBrowser>
+#include <QTimer>
 #include <QTreeWidget>
 
 #include <cmath>
@@ -189,7 +189,8 @@ void TestUi::openSampleRunAndCompare() {
     emit w.resultsPanel()->saveOutputRequested(runs[0].output, dir.filePath("out.npy"));
     QVERIFY(saved.wait(20000));
     QVERIFY2(saved.last().at(1).toString().isEmpty(), qPrintable(saved.last().at(1).toString()));
-    const std::string same = twbtest::compareValueToFile(runs[0].output, dir.filePath("out.npy").toStdString(), 0, 0);
+    const std::string same =
+        twbtest::compareValueToFile(runs[0].output, dir.filePath("out.npy").toStdString(), 0, 0);
     QVERIFY2(same.empty(), same.c_str());
     QVERIFY(w.resultsPanel()->findChild<QPushButton*>("saveOutput"));
 }
@@ -221,10 +222,11 @@ void TestUi::guiStaysResponsive() {
     QVERIFY(finished.wait(60000));
     QTest::qWait(300); // the charts and the comparison that follow the run
     tick.stop();
-    qInfo("longest event-loop stall during the run: %lld ms, %d ticks while it ran", static_cast<long long>(worst),
-          ticksWhileRunning);
-    QVERIFY2(ticksWhileRunning > 10, qPrintable(QStringLiteral("the event loop turned %1 times during the run")
-                                                    .arg(ticksWhileRunning)));
+    qInfo("longest event-loop stall during the run: %lld ms, %d ticks while it ran",
+          static_cast<long long>(worst), ticksWhileRunning);
+    QVERIFY2(
+        ticksWhileRunning > 10,
+        qPrintable(QStringLiteral("the event loop turned %1 times during the run").arg(ticksWhileRunning)));
 }
 
 void TestUi::cancelLongRun() {
@@ -319,7 +321,8 @@ void TestUi::dropTensorFileBecomesInput() {
     w.openUrls({QUrl::fromLocalFile(QString::fromStdString(TWB_DATA("mlp_x.pt")))});
     QVERIFY(classified.wait(20000));
     QVERIFY(classified.last().at(1).toBool());
-    QTRY_COMPARE_WITH_TIMEOUT(w.inputsPanel()->specs().at(0).source, QString::fromStdString(TWB_DATA("mlp_x.pt")), 20000);
+    QTRY_COMPARE_WITH_TIMEOUT(w.inputsPanel()->specs().at(0).source,
+                              QString::fromStdString(TWB_DATA("mlp_x.pt")), 20000);
     QVERIFY(w.modelPanel()->headline().contains("mlp_traced.pt"));
 }
 
@@ -348,16 +351,23 @@ void TestUi::tupleElementsAndTypedInputsInThePanel() {
     x->setText(QString::fromStdString(TWB_DATA("rnn_x.npy")));
     h->setText(QString::fromStdString(TWB_DATA("rnn_h0.npy")));
     c->setText(QString::fromStdString(TWB_DATA("rnn_c0.npy")));
-    QTRY_VERIFY2_WITH_TIMEOUT(!ready.isEmpty() && ready.last().at(0).toBool(), qPrintable(w.inputsPanel()->bindingError()), 20000);
+    QTRY_VERIFY2_WITH_TIMEOUT(!ready.isEmpty() && ready.last().at(0).toBool(),
+                              qPrintable(w.inputsPanel()->bindingError()), 20000);
     QVERIFY2(w.inputsPanel()->bindingError().contains("match"), qPrintable(w.inputsPanel()->bindingError()));
 
     ready.clear();
     QVERIFY(showFile(w, TWB_DATA("masked.pt")));
-    w.inputsPanel()->findChild<QLineEdit*>(QStringLiteral("input_ids"))->setText(QString::fromStdString(TWB_DATA("masked_ids.npy")));
-    w.inputsPanel()->findChild<QLineEdit*>(QStringLiteral("input_mask"))->setText(QString::fromStdString(TWB_DATA("masked_mask_float.npy")));
-    QTRY_VERIFY2_WITH_TIMEOUT(w.inputsPanel()->bindingError().contains("masked_fill"), qPrintable(w.inputsPanel()->bindingError()), 20000);
+    w.inputsPanel()
+        ->findChild<QLineEdit*>(QStringLiteral("input_ids"))
+        ->setText(QString::fromStdString(TWB_DATA("masked_ids.npy")));
+    w.inputsPanel()
+        ->findChild<QLineEdit*>(QStringLiteral("input_mask"))
+        ->setText(QString::fromStdString(TWB_DATA("masked_mask_float.npy")));
+    QTRY_VERIFY2_WITH_TIMEOUT(w.inputsPanel()->bindingError().contains("masked_fill"),
+                              qPrintable(w.inputsPanel()->bindingError()), 20000);
     QVERIFY(!w.inputsPanel()->bindingError().contains("match"));
-    QVERIFY2(w.inputsPanel()->bindingError().contains("is float32, but masked_fill's mask, its first use, needs bool"),
+    QVERIFY2(w.inputsPanel()->bindingError().contains(
+                 "is float32, but masked_fill's mask, its first use, needs bool"),
              qPrintable(w.inputsPanel()->bindingError()));
 }
 
@@ -433,9 +443,9 @@ void TestUi::guiAndCliReportsCarryTheSameFields() {
         QVERIFY(exported.last().at(1).toBool());
     }
     QProcess bench;
-    bench.start(torchwb, {"bench", QString::fromStdString(TWB_DATA("../../resources/sample/sample_cnn.pt")), "-i",
-                          QString::fromStdString(TWB_DATA("../../resources/sample/sample_input.npy")), "-q", "-c",
-                          QString::fromStdString(quick()[0].toSpec()), "-c",
+    bench.start(torchwb, {"bench", QString::fromStdString(TWB_DATA("../../resources/sample/sample_cnn.pt")),
+                          "-i", QString::fromStdString(TWB_DATA("../../resources/sample/sample_input.npy")),
+                          "-q", "-c", QString::fromStdString(quick()[0].toSpec()), "-c",
                           QString::fromStdString(quick()[1].toSpec()), "--json", cli});
     QVERIFY(bench.waitForFinished(120000));
     QVERIFY2(bench.exitCode() == 0, bench.readAllStandardError().constData());
@@ -527,7 +537,8 @@ void TestUi::windowsShareTheirIcons() {
         return keys;
     };
     const QMap<QString, qint64> first = iconKeys(), second = iconKeys();
-    QVERIFY2(first.size() >= 4, qPrintable(QStringList(first.keys()).join(", "))); // window, open, run, cancel
+    QVERIFY2(first.size() >= 4,
+             qPrintable(QStringList(first.keys()).join(", "))); // window, open, run, cancel
     QCOMPARE(second, first);
 }
 
@@ -537,7 +548,8 @@ void TestUi::fitsALaptopScreen() {
     w.show();
     QCoreApplication::processEvents();
     QVERIFY2(w.minimumSizeHint().width() <= 1280 && w.minimumSizeHint().height() <= 720,
-             qPrintable(QStringLiteral("%1×%2").arg(w.minimumSizeHint().width()).arg(w.minimumSizeHint().height())));
+             qPrintable(
+                 QStringLiteral("%1×%2").arg(w.minimumSizeHint().width()).arg(w.minimumSizeHint().height())));
 }
 
 void TestUi::darkThemeRecoloursCharts() {
@@ -555,7 +567,9 @@ void TestUi::darkThemeRecoloursCharts() {
 namespace {
 // WCAG's relative luminance and contrast ratio (1 to 21).
 double luminance(const QColor& c) {
-    const auto channel = [](double v) { return v <= 0.03928 ? v / 12.92 : std::pow((v + 0.055) / 1.055, 2.4); };
+    const auto channel = [](double v) {
+        return v <= 0.03928 ? v / 12.92 : std::pow((v + 0.055) / 1.055, 2.4);
+    };
     return 0.2126 * channel(c.redF()) + 0.7152 * channel(c.greenF()) + 0.0722 * channel(c.blueF());
 }
 double contrast(const QColor& a, const QColor& b) {
@@ -590,7 +604,8 @@ void TestUi::darkThemeKeepsEveryWidgetLegible() {
     QVERIFY(contrast(pal.color(QPalette::ButtonText), pal.color(QPalette::Button)) >= 4.5);
     QVERIFY(contrast(pal.color(QPalette::ToolTipText), pal.color(QPalette::ToolTipBase)) >= 4.5);
     QVERIFY2(contrast(pal.color(QPalette::PlaceholderText), pal.color(QPalette::Base)) >= 3,
-             qPrintable(QString::number(contrast(pal.color(QPalette::PlaceholderText), pal.color(QPalette::Base)))));
+             qPrintable(
+                 QString::number(contrast(pal.color(QPalette::PlaceholderText), pal.color(QPalette::Base)))));
     QVERIFY(contrast(pal.color(QPalette::Disabled, QPalette::Text), pal.color(QPalette::Base)) >= 1.5);
 
     QAction* run = nullptr;
@@ -637,7 +652,8 @@ void TestUi::helpShortcutsManualAndWhyRunIsOff() {
     QStringList rows;
     for (int i = 0; i < table->rowCount(); ++i)
         rows << table->item(i, 0)->text() + " = " + table->item(i, 1)->text();
-    QVERIFY2(rows.contains("Run → Run All Configurations = Ctrl+R") && rows.contains("File → Targets… = Ctrl+T") &&
+    QVERIFY2(rows.contains("Run → Run All Configurations = Ctrl+R") &&
+                 rows.contains("File → Targets… = Ctrl+T") &&
                  rows.contains("Help → Keyboard Shortcuts = Ctrl+/"),
              qPrintable(rows.join('\n')));
     shortcuts->close();
@@ -698,8 +714,10 @@ void TestUi::chartsShowEveryMedianAtAGlance() {
         if (!bar) continue;
         ++bars;
         const double median = bar->data()->constBegin()->value;
-        const double height = summary->yAxis->coordToPixel(bar->baseValue()) - summary->yAxis->coordToPixel(median);
-        QVERIFY2(height >= 20, qPrintable(QStringLiteral("a %1 ns median is %2 px tall").arg(median).arg(height)));
+        const double height =
+            summary->yAxis->coordToPixel(bar->baseValue()) - summary->yAxis->coordToPixel(median);
+        QVERIFY2(height >= 20,
+                 qPrintable(QStringLiteral("a %1 ns median is %2 px tall").arg(median).arg(height)));
     }
     QCOMPARE(bars, 3);
     QStringList values;
@@ -711,7 +729,8 @@ void TestUi::chartsShowEveryMedianAtAGlance() {
     for (int i = 0; i < summary->legend->itemCount(); ++i)
         if (auto* item = qobject_cast<QCPPlottableLegendItem*>(summary->legend->item(i)))
             legend << item->plottable()->name();
-    QVERIFY2(legend.contains("p90") && legend.contains("p99") && legend.size() == 3, qPrintable(legend.join(", ")));
+    QVERIFY2(legend.contains("p90") && legend.contains("p99") && legend.size() == 3,
+             qPrintable(legend.join(", ")));
     const QVector<QString> ticks = summary->yAxis->tickVectorLabels();
     QVERIFY2(ticks.size() >= 3, qPrintable(QStringList(ticks.begin(), ticks.end()).join(", ")));
     for (const QString& t : ticks)
@@ -856,7 +875,8 @@ void TestUi::unreadableSessionSaysWhy() {
     QVERIFY(w.restoreSession(bad.fileName()));
     QVERIFY(restored.wait(10000));
     QCOMPARE(restored.last().at(1).toBool(), false);
-    QVERIFY2(w.statusText().contains("bad.twbsession") && w.statusText().contains("configuration 1 'jit=sideways'"),
+    QVERIFY2(w.statusText().contains("bad.twbsession") &&
+                 w.statusText().contains("configuration 1 'jit=sideways'"),
              qPrintable(w.statusText()));
     QCOMPARE(w.configPanel()->configs().size(), before); // nothing half-restored, no silent defaults
 }
@@ -897,8 +917,8 @@ void TestUi::fixTextWrapsAndCopiesWhole() {
     QCOMPARE(fix->horizontalScrollBar()->maximum(), 0); // nothing cut off on the right
     // The text copied is the fix as written: its lines of Python unbroken.
     QVERIFY(fix->toPlainText().contains("    scripted = torch.jit.script(model)"));
-    QCOMPARE(fix->toPlainText(), QString::fromStdString(
-                                     twb::inspectModelFile(TWB_DATA("cnn_pickled_module.pt")).diagnosis.fix));
+    QCOMPARE(fix->toPlainText(),
+             QString::fromStdString(twb::inspectModelFile(TWB_DATA("cnn_pickled_module.pt")).diagnosis.fix));
 }
 
 // The real program, killed with SIGKILL: the next start offers the autosaved session, and only then.
@@ -944,7 +964,8 @@ void TestUi::exportWritesWhatThePanelShows() {
                     QString::fromStdString(TWB_DATA("../../resources/sample/sample_input.npy")), "--run",
                     "--export-report", json});
     QVERIFY(gui.waitForFinished(120000));
-    QVERIFY2(gui.exitStatus() == QProcess::NormalExit && gui.exitCode() == 0, gui.readAllStandardError().constData());
+    QVERIFY2(gui.exitStatus() == QProcess::NormalExit && gui.exitCode() == 0,
+             gui.readAllStandardError().constData());
     QFile f(json);
     QVERIFY(f.open(QIODevice::ReadOnly));
     const QJsonObject report = QJsonDocument::fromJson(f.readAll()).object();
@@ -991,7 +1012,8 @@ void TestUi::restoreOfferedExactlyAfterACrash() {
     // 3. After the kill, the restore is offered.
     auto third = start("3.png");
     QString out3;
-    QTRY_VERIFY_WITH_TIMEOUT((out3 += QString::fromUtf8(third->readAll())).contains("restore offered"), 30000);
+    QTRY_VERIFY_WITH_TIMEOUT((out3 += QString::fromUtf8(third->readAll())).contains("restore offered"),
+                             30000);
     third->kill();
     third->waitForFinished(10000);
 }
@@ -1020,10 +1042,13 @@ void TestUi::profilePanelShowsOperatorsDiffAndTrace() {
     QAbstractItemModelTester tableTester(const_cast<ProfileTableModel*>(panel->tableModel()),
                                          QAbstractItemModelTester::FailureReportingMode::QtTest);
     QVERIFY(panel->tableModel()->rowCount() > 5);
-    QCOMPARE(panel->tableModel()->headerData(1, Qt::Horizontal, Qt::DisplayRole).toString(), QString("Self %"));
-    QVERIFY(panel->barLabels().contains("aten::conv2d") || panel->barLabels().contains("aten::_slow_conv2d_forward") ||
+    QCOMPARE(panel->tableModel()->headerData(1, Qt::Horizontal, Qt::DisplayRole).toString(),
+             QString("Self %"));
+    QVERIFY(panel->barLabels().contains("aten::conv2d") ||
+            panel->barLabels().contains("aten::_slow_conv2d_forward") ||
             panel->barLabels().contains("aten::mkldnn_convolution"));
-    QVERIFY2(panel->summaryText().contains("per forward profiled") && panel->summaryText().contains("GFLOP/s"),
+    QVERIFY2(panel->summaryText().contains("per forward profiled") &&
+                 panel->summaryText().contains("GFLOP/s"),
              qPrintable(panel->summaryText()));
     panel->setMetric(ProfilePanel::Metric::Calls);
     QVERIFY(panel->barLabels().contains("aten::empty")); // the most called operator
@@ -1037,7 +1062,8 @@ void TestUi::profilePanelShowsOperatorsDiffAndTrace() {
     QAbstractItemModelTester diffTester(const_cast<ProfileDiffModel*>(panel->diffModel()),
                                         QAbstractItemModelTester::FailureReportingMode::QtTest);
     QVERIFY(panel->diffModel()->rowCount() > 0);
-    QVERIFY2(panel->diffSummaryText().contains("prim::mkldnn_convolution"), qPrintable(panel->diffSummaryText()));
+    QVERIFY2(panel->diffSummaryText().contains("prim::mkldnn_convolution"),
+             qPrintable(panel->diffSummaryText()));
     QVERIFY(panel->diffPlot()->plottableCount() == 2);
     QVERIFY(panel->rooflinePlot()->graphCount() >= 2);
     panel->setDiffAgainst(-1);
@@ -1052,7 +1078,8 @@ void TestUi::profilePanelShowsOperatorsDiffAndTrace() {
     QVERIFY(f.open(QIODevice::ReadOnly));
     const QJsonArray events = QJsonDocument::fromJson(f.readAll()).object().value("traceEvents").toArray();
     int forwards = 0;
-    for (const auto& e : events) forwards += e.toObject().value("cat").toString() == "forward";
+    for (const auto& e : events)
+        forwards += e.toObject().value("cat").toString() == "forward";
     QCOMPARE(forwards, 2 * panel->calls());
 }
 
@@ -1080,7 +1107,8 @@ void TestUi::sweepPanelRecommendsAndAddsTheWinner() {
     QVERIFY(ready.wait(20000) && ready.last().at(0).toBool());
     w.configPanel()->setConfigs({twb::RunConfig::parse("name=base,jit=off")});
     SweepPanel* panel = w.sweepPanel();
-    for (const char* jit : {"freeze"}) panel->setAxisChecked("jit", jit, false);
+    for (const char* jit : {"freeze"})
+        panel->setAxisChecked("jit", jit, false);
     panel->setBudget(4);
     const twb::SweepOptions o = panel->options(w.configPanel()->configs().front());
     QCOMPARE(o.axes.front().key, std::string("jit"));
@@ -1095,7 +1123,8 @@ void TestUi::sweepPanelRecommendsAndAddsTheWinner() {
     const twb::SweepResult& r = panel->result();
     QVERIFY(r.recommended >= 0);
     QCOMPARE(r.points[std::size_t(r.recommended)].config.jit, twb::JitMode::Optimize);
-    QVERIFY2(panel->recommendationText().contains("Fastest for latency"), qPrintable(panel->recommendationText()));
+    QVERIFY2(panel->recommendationText().contains("Fastest for latency"),
+             qPrintable(panel->recommendationText()));
     QAbstractItemModelTester tester(const_cast<SweepTableModel*>(panel->tableModel()),
                                     QAbstractItemModelTester::FailureReportingMode::QtTest);
     QCOMPARE(panel->tableModel()->rowCount(), int(r.points.size()));
@@ -1119,9 +1148,9 @@ void TestUi::packageRunsBesideItsTorchScriptTwin() {
     // The TorchScript twin measured by torchwb bench, as a report to open beside the package's run.
     const QString report = m_settingsDir.filePath("twin.json");
     QProcess bench;
-    bench.start(qEnvironmentVariable("TORCHWB"), {"bench", QString::fromStdString(TWB_DATA("cnn_scripted.pt")), "-i",
-                                                  QString::fromStdString(TWB_DATA("cnn_x.npy")), "--iters", "50",
-                                                  "--json", report, "-q"});
+    bench.start(qEnvironmentVariable("TORCHWB"),
+                {"bench", QString::fromStdString(TWB_DATA("cnn_scripted.pt")), "-i",
+                 QString::fromStdString(TWB_DATA("cnn_x.npy")), "--iters", "50", "--json", report, "-q"});
     if (qEnvironmentVariable("TORCHWB").isEmpty()) QSKIP("TORCHWB is not set: run through ctest");
     QVERIFY(bench.waitForFinished(60000) && bench.exitCode() == 0);
     MainWindow w;
@@ -1130,19 +1159,23 @@ void TestUi::packageRunsBesideItsTorchScriptTwin() {
     w.setPendingInputs({QString::fromStdString(TWB_DATA("cnn_x.npy"))});
     w.openFile(QString::fromStdString(TWB_DATA("cnn_aoti.pt2")));
     QVERIFY(ready.wait(20000) && ready.last().at(0).toBool());
-    QVERIFY2(w.modelPanel()->headline().contains("cnn_aoti.pt2 — pt2"), qPrintable(w.modelPanel()->headline()));
+    QVERIFY2(w.modelPanel()->headline().contains("cnn_aoti.pt2 — pt2"),
+             qPrintable(w.modelPanel()->headline()));
     QVERIFY(w.configPanel()->packageMode()); // JIT and precision disabled, with the reason
-    for (const auto& c : w.configPanel()->configs()) QCOMPARE(c.jit, twb::JitMode::Off);
+    for (const auto& c : w.configPanel()->configs())
+        QCOMPARE(c.jit, twb::JitMode::Off);
     QSignalSpy finished(&w, &MainWindow::runsFinished);
     w.runAll();
     QVERIFY(finished.wait(60000));
     QVERIFY(!w.resultsPanel()->runs().empty());
-    QVERIFY2(w.resultsPanel()->runs().front().record.ok, w.resultsPanel()->runs().front().record.error.c_str());
+    QVERIFY2(w.resultsPanel()->runs().front().record.ok,
+             w.resultsPanel()->runs().front().record.error.c_str());
     QSignalSpy shown(&w, &MainWindow::reportShown);
     w.openFile(report);
     QVERIFY(shown.wait(20000));
     int local = 0, fromReport = 0;
-    for (const auto& r : w.resultsPanel()->runs()) (r.origin.isEmpty() ? local : fromReport) += 1;
+    for (const auto& r : w.resultsPanel()->runs())
+        (r.origin.isEmpty() ? local : fromReport) += 1;
     QVERIFY(local >= 1 && fromReport == 1); // both on the charts
     QVERIFY(w.resultsPanel()->timelinePlot()->graphCount() >= 2);
 }
@@ -1152,14 +1185,16 @@ void TestUi::brokenAndHostileFilesInARow() {
     // shows its diagnosis, none crashes or leaves a dialog open, and the window keeps answering.
     QStringList files;
     const QDir data(QFileInfo(QString::fromStdString(TWB_DATA("evil.pt"))).absolutePath());
-    for (const QString& f : data.entryList({"bad_*"}, QDir::Files)) files << data.filePath(f);
+    for (const QString& f : data.entryList({"bad_*"}, QDir::Files))
+        files << data.filePath(f);
     for (const char* f : {"evil.pt", "lfs_pointer.pt", "empty.pt", "empty.npy", "cycle.pt", "deep_nesting.pt",
                           "download.pt", "flipped_model.pt", "flipped_state_dict.pth", "missing_ops.pt",
-                          "cnn_pickled_module.pt", "cnn_legacy.pth", "cnn.onnx", "exported.pt2", "mlp_exported.pt2",
-                          "cuda_saved.pt", "ckpt_canary.pth", "cnn_state_dict_bad.pth"})
+                          "cnn_pickled_module.pt", "cnn_legacy.pth", "cnn.onnx", "exported.pt2",
+                          "mlp_exported.pt2", "cuda_saved.pt", "ckpt_canary.pth", "cnn_state_dict_bad.pth"})
         files << data.filePath(QString::fromLatin1(f));
     // Truncated copies of good files, cut at a third, and a named pipe.
-    for (const char* f : {"cnn_scripted.pt", "mlp_traced.pt", "cnn_state_dict.pth", "mlp_x.npy", "mlp_aoti.pt2"}) {
+    for (const char* f :
+         {"cnn_scripted.pt", "mlp_traced.pt", "cnn_state_dict.pth", "mlp_x.npy", "mlp_aoti.pt2"}) {
         QFile in(data.filePath(QString::fromLatin1(f)));
         QVERIFY(in.open(QIODevice::ReadOnly));
         const QByteArray bytes = in.readAll();
@@ -1235,8 +1270,10 @@ void TestUi::crashingConfigurationIsAFailedRow() {
     QVERIFY2(runs[1].record.ok, runs[1].record.error.c_str());
     QVERIFY(!runs[1].record.rounds.empty()); // the fake worker answers five samples a round
     QCOMPARE(runs[1].record.samplesNs.size(), 5 * runs[1].record.rounds.size());
-    const QString tip = w.resultsPanel()->statsModel()->data(w.resultsPanel()->statsModel()->index(0, 1),
-                                                             Qt::ToolTipRole).toString();
+    const QString tip = w.resultsPanel()
+                            ->statsModel()
+                            ->data(w.resultsPanel()->statsModel()->index(0, 1), Qt::ToolTipRole)
+                            .toString();
     QVERIFY2(tip.contains("fake_worker: about to segv") && tip.contains("preparing"), qPrintable(tip));
 }
 
@@ -1285,12 +1322,15 @@ void TestUi::runOnTwoTargetsLabelsEveryResult() {
             QVERIFY2(r.record.ok, r.record.error.c_str());
             labels << QString::fromStdString(r.record.label);
         }
-        QVERIFY2(std::any_of(labels.begin(), labels.end(), [&](const QString& l) { return l.endsWith(" @ local:" + exe); }),
+        QVERIFY2(std::any_of(labels.begin(), labels.end(),
+                             [&](const QString& l) { return l.endsWith(" @ local:" + exe); }),
                  qPrintable(QStringList(labels.values()).join("; ")));
-        QVERIFY(std::any_of(labels.begin(), labels.end(), [](const QString& l) { return l.endsWith(" @ local"); }));
+        QVERIFY(std::any_of(labels.begin(), labels.end(),
+                            [](const QString& l) { return l.endsWith(" @ local"); }));
         // The Statistics table compares each configuration with the same one on the first target too.
         const auto* stats = w.resultsPanel()->statsModel();
-        QCOMPARE(stats->headerData(3, Qt::Horizontal, Qt::DisplayRole).toString(), QString("vs first target"));
+        QCOMPARE(stats->headerData(3, Qt::Horizontal, Qt::DisplayRole).toString(),
+                 QString("vs first target"));
         int across = 0;
         for (int row = 0; row < stats->rowCount(); ++row) {
             const QString label = stats->index(row, 0).data().toString();

@@ -31,8 +31,9 @@ struct RunConfig {
     // Not part of toSpec(), which is what a worker is sent.
     std::string target;
 
-    std::string label() const;  // "cpu · jit optimize · 2 threads", or the name; then " @ TARGET" if it has one
-    std::string toSpec() const; // every field as key=value,…
+    std::string
+    label() const; // "cpu · jit optimize · 2 threads", or the name; then " @ TARGET" if it has one
+    std::string toSpec() const;       // every field as key=value,…
     std::string detailsLabel() const; // " · 2 threads · float16": what label() adds after device and JIT
 
     // Sets one field from text; throws twb::Error naming the key and the accepted values.

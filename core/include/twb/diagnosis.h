@@ -15,13 +15,13 @@ enum class FileKind {
     PickledModule, // torch.save(model): needs its Python class
     Pt2,           // torch.export / AOTInductor package
     Onnx,
-    LegacyPickle, // torch.save(..., _use_new_zipfile_serialization=False) or PyTorch < 1.6
-    TooNew,       // an archive written by a newer PyTorch than this LibTorch reads
-    NeedsOperatorLibrary, // TorchScript calling operators of a library not loaded (torchvision::nms)
+    LegacyPickle,          // torch.save(..., _use_new_zipfile_serialization=False) or PyTorch < 1.6
+    TooNew,                // an archive written by a newer PyTorch than this LibTorch reads
+    NeedsOperatorLibrary,  // TorchScript calling operators of a library not loaded (torchvision::nms)
     OptimizedForInference, // saved after optimize_for_inference: MKLDNN constants without their values
     Mobile,                // optimize_for_mobile's XNNPACK operators, on a LibTorch without XNNPACK
     NeedsQuantizedEngine,  // quantized weights none of this LibTorch's quantized engines can pack
-    Corrupt,      // truncated or damaged archive
+    Corrupt,               // truncated or damaged archive
     Empty,
     Text,
     NotFound,

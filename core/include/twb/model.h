@@ -92,7 +92,8 @@ struct ModelInfo {
     // A checkpoint's other entries ("epoch: 12", "optimizer: optimizer state, not a model") and the Python
     // objects kept inert ("args: argparse.Namespace(lr=0.1, arch='cnn'): kept as text, not run").
     std::vector<std::string> checkpointEntries, pythonObjects;
-    std::vector<std::string> stateDictCandidates; // every entry holding a state_dict; the first is the default
+    std::vector<std::string>
+        stateDictCandidates; // every entry holding a state_dict; the first is the default
 };
 
 // Everything we can tell about a file; a bad file yields a diagnosis, not an exception.
@@ -118,9 +119,7 @@ struct StateDictReport {
     std::string suggestedPrefix; // another prefix every unexpected key carries: strip it with stripPrefix
     std::vector<std::string> harmlessMissing; // BatchNorm's num_batches_tracked, absent from old checkpoints
     std::string foundUnderKey;                // the checkpoint entry the weights came from, if any
-    bool clean() const {
-        return missing.empty() && unexpected.empty() && mismatched.empty();
-    }
+    bool clean() const { return missing.empty() && unexpected.empty() && mismatched.empty(); }
     // In the words of load_state_dict: "Missing key(s) in state_dict: …"
     std::string describe() const;
 };
@@ -128,7 +127,8 @@ struct StateDictReport {
 // The state_dict inside a file: a state_dict, a checkpoint dict holding one, or safetensors.
 // Returns a Dict value of name -> tensor; throws twb::Error when the file holds none.
 // `key` picks a checkpoint entry by name; a key that holds no state_dict is an error naming the ones that do.
-Value readStateDict(const std::string& path, std::string* foundUnderKey = nullptr, const std::string& key = {});
+Value readStateDict(const std::string& path, std::string* foundUnderKey = nullptr,
+                    const std::string& key = {});
 
 // What the caller has for forward: a value, optionally aimed at a named argument.
 struct ProvidedInput {
@@ -165,9 +165,10 @@ public:
 
     // Keys saved with "module." (DataParallel, DDP) or "_orig_mod." (torch.compile) are matched without
     // it, and the report says so; `stripPrefix` removes another prefix from every key that has it.
-    StateDictReport loadStateDict(const Value& stateDict, bool strict = true, const std::string& stripPrefix = {});
-    StateDictReport loadStateDict(const std::string& path, bool strict = true, const std::string& stripPrefix = {},
-                                  const std::string& key = {});
+    StateDictReport loadStateDict(const Value& stateDict, bool strict = true,
+                                  const std::string& stripPrefix = {});
+    StateDictReport loadStateDict(const std::string& path, bool strict = true,
+                                  const std::string& stripPrefix = {}, const std::string& key = {});
 
     // Matches provided values to forward's arguments, converting where the schema
     // says (a one-element tensor to int/float/bool, a list to a tuple, …).

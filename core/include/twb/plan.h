@@ -27,8 +27,8 @@ namespace twb {
 struct Measurement {
     bool quick = false;
     int processes = 3;
-    int rounds = 0;          // per process; 0: as many rounds of at least 0.2 s as fit, from 1 to 5
-    uint64_t seed = 1;       // the shuffled order of rounds, recorded so a run can be repeated
+    int rounds = 0;    // per process; 0: as many rounds of at least 0.2 s as fit, from 1 to 5
+    uint64_t seed = 1; // the shuffled order of rounds, recorded so a run can be repeated
     // Every configuration of a process slot in one worker, measured in turns: the configurations then
     // share each process's state (where memory landed, how its threads were placed), which cancels in
     // their paired ratios; the way to resolve small differences (bench --against). A worker that dies
@@ -45,9 +45,9 @@ struct Plan {
     // (torchwb bench NEW --against OLD); empty or "": the plan's model.
     std::vector<std::string> modelFiles;
     Measurement measurement;
-    CompareOptions tolerance;       // for the outputs' comparisons
-    std::string referenceFile;      // when set, outputs are compared with this file instead of the first run's
-    bool profile = false;           // profile every configuration after measuring it (Report::profiles)
+    CompareOptions tolerance;  // for the outputs' comparisons
+    std::string referenceFile; // when set, outputs are compared with this file instead of the first run's
+    bool profile = false;      // profile every configuration after measuring it (Report::profiles)
     ProfileOptions profileOptions;
 };
 
@@ -72,7 +72,8 @@ struct PlanCallbacks {
 // reference file cannot be read. A stop (flag or callback) ends the plan within one iteration: the
 // report then holds what was measured.
 Report runPlan(const Model& model, const std::vector<InputSpec>& inputs, const InputBinding& binding,
-               const Plan& plan, const PlanCallbacks& callbacks = {}, const std::atomic<bool>* stop = nullptr);
+               const Plan& plan, const PlanCallbacks& callbacks = {},
+               const std::atomic<bool>* stop = nullptr);
 
 // A report's header, the same for every job (plan, profile, sweep): this machine's environment, the model
 // (path, size, SHA-256, kind, class, the operator libraries loaded before it) and the inputs as bound.
@@ -87,8 +88,8 @@ Report reportFor(const Model& model, const std::vector<InputSpec>& inputs, const
 // share its cores. A target that cannot be reached is a section saying why, and the others go on.
 // Callbacks' indices count the configurations of every target in turn: target t's i is t × configs + i.
 Report runPlanOnTargets(const Model& model, const std::vector<InputSpec>& inputs, const InputBinding& binding,
-                        const Plan& plan, const std::vector<std::string>& targets, const PlanCallbacks& callbacks = {},
-                        const std::atomic<bool>* stop = nullptr);
+                        const Plan& plan, const std::vector<std::string>& targets,
+                        const PlanCallbacks& callbacks = {}, const std::atomic<bool>* stop = nullptr);
 
 // One call of forward under the configuration, in a worker process (torchwb run): no warm-up, no
 // statistics. A worker that dies or hangs is a record that says why, as in a plan.

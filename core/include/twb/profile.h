@@ -39,7 +39,7 @@ struct ProfileEvent {
     double flops = 0;                   // the workbench's count where it has a formula, else the profiler's
     double bytes = 0;                   // its tensor inputs and outputs, where counted
     std::string module, moduleType;     // dotted submodule path ("layer1.0.conv1"; "" is the model) and class
-    std::string location, function;     // innermost TorchScript source line "code/__torch__/….py:29" and function
+    std::string location, function; // innermost TorchScript source line "code/__torch__/….py:29" and function
 };
 
 // One row of the operator table; times are totals over the profiled calls, as in torch.profiler's tables.
@@ -49,8 +49,8 @@ struct OperatorStat {
     bool timed = true;  // false: a fused node whose time could not be measured apart
     int64_t calls = 0;  // over all profiled calls
     double selfNs = 0, totalNs = 0;
-    int64_t topCalls = 0; // calls made by TorchScript directly, not from inside another operator
-    double topNs = 0;     // their total time
+    int64_t topCalls = 0;            // calls made by TorchScript directly, not from inside another operator
+    double topNs = 0;                // their total time
     std::vector<std::string> shapes; // the commonest input shapes first (at most 5)
     int64_t shapeVariants = 0;
     std::vector<std::string> locations; // source lines it was called from (at most 8)
@@ -74,10 +74,10 @@ struct LineStat {
 };
 
 struct FusedNode {
-    std::string kind;     // prim::mkldnn_convolution, prim::FusionGroup, …
+    std::string kind; // prim::mkldnn_convolution, prim::FusionGroup, …
     int64_t perForward = 0;
     std::vector<std::string> locations;
-    double timeNs = -1;   // per forward, from the per-line profile; -1: not timed per op
+    double timeNs = -1; // per forward, from the per-line profile; -1: not timed per op
 };
 
 struct MachinePeak {
@@ -87,7 +87,7 @@ struct MachinePeak {
     // with oneDNN.
     double gflops = 0;
     double mmGflops = 0, convGflops = 0;
-    std::string source; // "matrix multiply" or "convolution"
+    std::string source;      // "matrix multiply" or "convolution"
     double bandwidthGBs = 0; // a large tensor copy, read + write bytes
     int threads = 0;
     int gemmSize = 0;
@@ -112,12 +112,12 @@ struct Profile {
     RunConfig config;
     int run = -1; // the run in its report that measured this configuration unprofiled
     int calls = 0;
-    std::string profiler;  // which profiler, and its resolution
-    double forwardNs = 0;  // mean profiled forward (wall clock), per call
+    std::string profiler; // which profiler, and its resolution
+    double forwardNs = 0; // mean profiled forward (wall clock), per call
     double unprofiledMedianNs = 0, profiledMedianNs = 0;
-    double operatorSelfNs = 0; // per forward: the operators' self times
-    double fusedNs = 0;        // per forward: fused nodes timed through their lines
-    double unattributedNs = 0; // per forward: the rest (the interpreter, and fused nodes not timed)
+    double operatorSelfNs = 0;           // per forward: the operators' self times
+    double fusedNs = 0;                  // per forward: fused nodes timed through their lines
+    double unattributedNs = 0;           // per forward: the rest (the interpreter, and fused nodes not timed)
     std::vector<OperatorStat> operators; // by self time, fused nodes among them
     bool moduleScope = false;            // the runtime reported module scope
     std::vector<ModuleStat> modules;     // the tree in preorder
@@ -165,7 +165,7 @@ struct ProfileDiff {
     std::string labelA, labelB;
     double forwardA = 0, forwardB = 0;
     std::vector<ProfileDiffEntry> entries; // by the size of the change
-    std::vector<std::string> summary;      // "aten::conv2d ×20 (8.1 ms) → prim::mkldnn_convolution ×20 (2.3 ms)"
+    std::vector<std::string> summary; // "aten::conv2d ×20 (8.1 ms) → prim::mkldnn_convolution ×20 (2.3 ms)"
 };
 
 // Operators matched by name (shapes differ under JIT modes: MKLDNN layouts, folded weights); fused nodes

@@ -5,9 +5,9 @@
 
 #include "twb/bench.h"
 #include "twb/build_info.h"
+#include "twb/compare.h"
 #include "twb/environment.h"
 #include "twb/hashing.h" // reports carry SHA-256 fingerprints
-#include "twb/compare.h"
 #include "twb/profile.h"
 #include "twb/provenance.h"
 #include "twb/stats.h"
@@ -18,7 +18,6 @@
 #include <vector>
 
 namespace twb {
-
 
 struct RunComparison {
     int baseline = 0, candidate = 0; // indices into Report::runs
@@ -38,8 +37,8 @@ struct MachineProbe {
 // A regression gate's answer: "pass", "regression", or "inconclusive" when the noise (or a machine that
 // changed) does not allow a verdict.
 struct GateSummary {
-    std::string verdict; // empty: no gate in this run
-    std::string against; // the baseline report, or the model measured beside the candidate
+    std::string verdict;            // empty: no gate in this run
+    std::string against;            // the baseline report, or the model measured beside the candidate
     std::vector<std::string> lines; // one per configuration, then the machine's
 };
 
@@ -82,6 +81,5 @@ std::string failureText(const RunRecord& r);
 
 // run,label,phase,index,latency_ns,device_ns — one row per call, warm-up included.
 std::string samplesCsv(const Report& report);
-
 
 } // namespace twb

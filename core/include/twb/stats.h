@@ -30,7 +30,7 @@ struct LatencyStats {
     std::string ciMethod;                               // "bootstrap" or "order statistics" (very long runs)
     std::vector<std::pair<double, double>> percentiles; // (p, value)
     int64_t outliersLow = 0, outliersHigh = 0;          // beyond Tukey's fences (1.5 IQR)
-    int64_t slowOutliers = 0;               // more than 1.5 × the median: the run was interrupted
+    int64_t slowOutliers = 0;                           // more than 1.5 × the median: the run was interrupted
     double whiskerLow = 0, whiskerHigh = 0; // box-plot whiskers: the extreme samples within Tukey's fences
     double drift = 0;                       // relative change of the median from the first to the last third
     double driftPValue = 1;
@@ -90,19 +90,19 @@ LatencyComparison compareLatency(const std::vector<double>& baselineNs,
 // and its interval the wider of a hierarchical bootstrap over processes and rounds and a t interval over
 // the processes. Rounds without a partner are left out; with fewer than two pairs it falls back to
 // compareLatency.
-LatencyComparison comparePairedRounds(const std::vector<double>& baselineNs, const std::vector<RoundSpan>& baselineRounds,
-                                      const std::vector<double>& candidateNs, const std::vector<RoundSpan>& candidateRounds,
-                                      const std::string& baselineName = "A", const std::string& candidateName = "B",
-                                      uint64_t seed = 20240229);
+LatencyComparison comparePairedRounds(const std::vector<double>& baselineNs,
+                                      const std::vector<RoundSpan>& baselineRounds,
+                                      const std::vector<double>& candidateNs,
+                                      const std::vector<RoundSpan>& candidateRounds,
+                                      const std::string& baselineName = "A",
+                                      const std::string& candidateName = "B", uint64_t seed = 20240229);
 
 // Two separate runs (a stored baseline and now): the ratio of medians with an interval from
 // independent hierarchical bootstraps of each, so both runs' between-process spread widens it.
-LatencyComparison compareRunsAcrossProcesses(const std::vector<double>& baselineNs,
-                                             const std::vector<RoundSpan>& baselineRounds,
-                                             const std::vector<double>& candidateNs,
-                                             const std::vector<RoundSpan>& candidateRounds,
-                                             const std::string& baselineName = "A",
-                                             const std::string& candidateName = "B", uint64_t seed = 20240229);
+LatencyComparison compareRunsAcrossProcesses(
+    const std::vector<double>& baselineNs, const std::vector<RoundSpan>& baselineRounds,
+    const std::vector<double>& candidateNs, const std::vector<RoundSpan>& candidateRounds,
+    const std::string& baselineName = "A", const std::string& candidateName = "B", uint64_t seed = 20240229);
 
 struct Histogram {
     std::vector<double> edges;   // bins + 1 edges, ascending

@@ -49,20 +49,20 @@ std::string pointStatusName(PointStatus status);
 enum class SweepReference { None, LibTorchDefault, WorkbenchDefault };
 
 struct SweepPoint {
-    std::string id;   // "jit=optimize,threads=2,batch=8,streams=1"
-    RunConfig config; // threads: intra-op threads of each stream
+    std::string id;    // "jit=optimize,threads=2,batch=8,streams=1"
+    RunConfig config;  // threads: intra-op threads of each stream
     int64_t batch = 0; // 0: as given
     int streams = 1;
     bool reference = false; // LibTorch's default or the workbench's: always measured, never eliminated
     SweepReference referenceKind = SweepReference::None;
     std::string referenceName; // for people: "LibTorch's default"
     PointStatus status = PointStatus::NotReached;
-    std::string reason; // why skipped, failed or eliminated
-    int rounds = 0;     // rounds it was measured in
+    std::string reason;            // why skipped, failed or eliminated
+    int rounds = 0;                // rounds it was measured in
     std::vector<double> samplesNs; // per request, all rounds
     LatencyStats stats;
-    int64_t items = 0;       // items per request (the batch)
-    double throughput = 0;   // items per second, all streams together
+    int64_t items = 0;     // items per request (the batch)
+    double throughput = 0; // items per second, all streams together
     int64_t peakRssBytes = -1;
     bool outputsChecked = false, outputsOk = false;
     OutputComparison outputs;
@@ -90,8 +90,8 @@ std::vector<SweepAxis> defaultAxes(int hardwareThreads);
 
 // Every combination of the axes over `base`, each point skipped with its reason where it cannot run here
 // (CUDA absent, threads × streams above the hardware threads, a value the key does not take).
-std::vector<SweepPoint> expandGrid(const std::vector<SweepAxis>& axes, const RunConfig& base, int hardwareThreads,
-                                   bool cudaAvailable);
+std::vector<SweepPoint> expandGrid(const std::vector<SweepAxis>& axes, const RunConfig& base,
+                                   int hardwareThreads, bool cudaAvailable);
 
 // Indices of the points no other point beats on both median latency (lower) and throughput (higher), and
 // on peak memory too when asked; only points with measurements count.

@@ -24,8 +24,8 @@ struct Target {
     std::string text;       // as given
     std::string executable; // local:PATH, or the ssh URL's path ("" runs torchwb from the target's PATH)
     std::string user, host;
-    int port = 0;            // 0: ssh's own default (or ~/.ssh/config's)
-    std::string launcher;    // cmd: the command line
+    int port = 0;         // 0: ssh's own default (or ~/.ssh/config's)
+    std::string launcher; // cmd: the command line
 
     // Throws twb::Error with one sentence for a target that is not one of the forms above.
     static Target parse(const std::string& text);

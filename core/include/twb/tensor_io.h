@@ -6,8 +6,8 @@
 #include "twb/value.h"
 
 #include <array>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace twb {

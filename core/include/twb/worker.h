@@ -22,7 +22,7 @@ struct WorkerOptions {
     double firstCallTimeoutSeconds = 60; // load, prepare, first call and warm-up must answer within this
     // Later requests must answer within max(minimum, factor × what they were expected to take).
     double roundTimeoutFactor = 20, roundTimeoutMinimumSeconds = 30;
-    int64_t memoryLimitBytes = 0; // the worker's address-space limit (RLIMIT_AS); 0: none
+    int64_t memoryLimitBytes = 0;  // the worker's address-space limit (RLIMIT_AS); 0: none
     double cancelGraceSeconds = 1; // a cancelled worker that has not stopped by then is killed
     // Operator libraries the worker loads before any model (--load-library); empty: those loaded in
     // this process (twb/operator_library.h), so a worker runs what the caller could open.

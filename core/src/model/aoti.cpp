@@ -36,7 +36,8 @@ PackageRun loadPackage(const std::string& path, const std::string& name) {
     return [loader](const std::vector<c10::IValue>& in) {
         std::vector<at::Tensor> tensors;
         tensors.reserve(in.size());
-        for (const auto& v : in) tensors.push_back(v.toTensor());
+        for (const auto& v : in)
+            tensors.push_back(v.toTensor());
         std::vector<at::Tensor> out = loader->run(tensors);
         if (out.size() == 1) return c10::IValue(out.front());
         std::vector<c10::IValue> items(out.begin(), out.end());
@@ -44,7 +45,8 @@ PackageRun loadPackage(const std::string& path, const std::string& name) {
     };
 #else
     (void)name;
-    throw Error(path + ": AOTInductor packages need LibTorch 2.6 or newer (AOTIModelPackageLoader); this build "
+    throw Error(path +
+                ": AOTInductor packages need LibTorch 2.6 or newer (AOTIModelPackageLoader); this build "
                 "uses LibTorch " TORCH_VERSION);
 #endif
 }

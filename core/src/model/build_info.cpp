@@ -63,7 +63,8 @@ std::string mappedBlas(const std::string& maps) {
             const auto slash = line.find_last_of('/');
             const std::string file = slash == std::string::npos ? line : line.substr(slash + 1);
             if (file.rfind(name, 0) != 0) continue;
-            const auto folder = slash == std::string::npos ? std::string::npos : line.find_last_of('/', slash - 1);
+            const auto folder =
+                slash == std::string::npos ? std::string::npos : line.find_last_of('/', slash - 1);
             return folder == std::string::npos ? file : line.substr(folder + 1);
         }
     }
@@ -86,10 +87,13 @@ LibTorchBuild parseLibTorchConfig(const std::string& config, const std::string& 
             b.compiler = item;
         else if (item.find("MKL-DNN") != std::string::npos || item.find("oneDNN") != std::string::npos) {
             const auto v = item.find(" v");
-            b.onednn = v == std::string::npos ? item : trim(item.substr(v + 1, item.find(' ', v + 1) - v - 1));
+            b.onednn =
+                v == std::string::npos ? item : trim(item.substr(v + 1, item.find(' ', v + 1) - v - 1));
         } else if (item.find("Math Kernel Library") != std::string::npos) {
             const auto v = item.find("Version ");
-            mkl = "Intel MKL" + (v == std::string::npos ? std::string() : " " + trim(item.substr(v + 8, item.find('-', v) - v - 8)));
+            mkl = "Intel MKL" + (v == std::string::npos
+                                     ? std::string()
+                                     : " " + trim(item.substr(v + 8, item.find('-', v) - v - 8)));
         } else if (item.rfind("OpenMP ", 0) == 0)
             b.openmp = item;
         else if (item.rfind("CPU capability usage:", 0) == 0)
@@ -128,7 +132,8 @@ BuildInfo buildInfo() {
         const std::string parallel = at::get_parallel_info();
         const auto backend = parallel.find("ATen parallel backend: ");
         if (backend != std::string::npos)
-            l.parallelBackend = trim(parallel.substr(backend + 23, parallel.find('\n', backend) - backend - 23));
+            l.parallelBackend =
+                trim(parallel.substr(backend + 23, parallel.find('\n', backend) - backend - 23));
         return l;
     }();
     b.libtorch = libtorch;
@@ -189,7 +194,8 @@ namespace detail {
 std::string quantizedEngineName(at::QEngine engine) {
     if (engine == at::QEngine::NoQEngine) return "none";
     std::string name = c10::toString(engine); // "FBGEMM", "QNNPACK", "ONEDNN", "X86"
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return char(std::tolower(c)); });
     return name;
 }
 

@@ -2,8 +2,8 @@
 #include "twb/operator_library.h"
 
 #include "operators.h"
-#include "pt2.h"
 #include "pickle.h"
+#include "pt2.h"
 #include "readers.h"
 #include "torch_save.h"
 #include "zip_reader.h"
@@ -101,8 +101,10 @@ std::string pickledModuleFix(const std::string& path, const std::string& cls) {
     const std::string s = stem(path);
     return "Load it in Python, where the class " +
            (cls.empty() ? std::string("definition") : "'" + cls + "'") +
-           " can be imported, and save it as TorchScript. PyTorch 2.6 and newer load only weights by default, so "
-           "a whole module needs weights_only=False, which runs code from the file: do it only for a file you "
+           " can be imported, and save it as TorchScript. PyTorch 2.6 and newer load only weights by "
+           "default, so "
+           "a whole module needs weights_only=False, which runs code from the file: do it only for a file "
+           "you "
            "trust.\n"
            "    model = torch.load(\"" +
            baseName(path) +
@@ -136,15 +138,19 @@ Diagnosis pt2Diagnosis(const std::string& path) {
     try {
         package = readPt2(path);
     } catch (const std::exception& e) {
-        return unusable(FileKind::Pt2, "zip (.pt2)", "A torch.export package (.pt2) that cannot be read", e.what(),
-                        "Export and save it again.");
+        return unusable(FileKind::Pt2, "zip (.pt2)", "A torch.export package (.pt2) that cannot be read",
+                        e.what(), "Export and save it again.");
     }
-    const std::string compile = "Compile it into a package the workbench runs, in Python:\n"
-                                "    ep = torch.export.load(\"" + path.substr(path.rfind('/') + 1) + "\")\n"
-                                "    torch._inductor.aoti_compile_and_package(ep, package_path=\"" + stem(path) +
-                                "_aoti.pt2\")" +
-                                std::string(aotiAvailable() ? "" : "\nand run it with a LibTorch ≥ 2.6 build of the "
-                                                                  "workbench (this one uses " TORCH_VERSION ")");
+    const std::string compile =
+        "Compile it into a package the workbench runs, in Python:\n"
+        "    ep = torch.export.load(\"" +
+        path.substr(path.rfind('/') + 1) +
+        "\")\n"
+        "    torch._inductor.aoti_compile_and_package(ep, package_path=\"" +
+        stem(path) + "_aoti.pt2\")" +
+        std::string(aotiAvailable() ? ""
+                                    : "\nand run it with a LibTorch ≥ 2.6 build of the "
+                                      "workbench (this one uses " TORCH_VERSION ")");
     if (package.models.empty()) {
         if (package.exportedProgram)
             return unusable(FileKind::Pt2, "zip (.pt2)", "A torch.export ExportedProgram (torch.export.save)",
@@ -158,18 +164,20 @@ Diagnosis pt2Diagnosis(const std::string& path) {
     const std::string what = "An AOTInductor package (.pt2), compiled by torch.export for " + m.device +
                              (m.isa.empty() ? "" : " (" + m.isa + ")");
     if (!aotiAvailable())
-        return unusable(FileKind::Pt2, "zip (.pt2)", what,
-                        "AOTInductor packages need LibTorch 2.6 or newer (AOTIModelPackageLoader); this build "
-                        "uses LibTorch " TORCH_VERSION,
-                        "Run it with a LibTorch ≥ 2.6 build of the workbench (the official wheel's), or export "
-                        "TorchScript for this one:\n" + scriptFix(path).substr(scriptFix(path).find('\n') + 1));
+        return unusable(
+            FileKind::Pt2, "zip (.pt2)", what,
+            "AOTInductor packages need LibTorch 2.6 or newer (AOTIModelPackageLoader); this build "
+            "uses LibTorch " TORCH_VERSION,
+            "Run it with a LibTorch ≥ 2.6 build of the workbench (the official wheel's), or export "
+            "TorchScript for this one:\n" +
+                scriptFix(path).substr(scriptFix(path).find('\n') + 1));
     if (m.device.rfind("cuda", 0) == 0 && !buildInfo().cudaAvailable)
         return unusable(FileKind::Pt2, "zip (.pt2)", what,
                         "it was compiled for CUDA, and CUDA is not available here",
                         "Run it on a machine with CUDA, or compile it for the CPU in Python:\n"
                         "    ep = torch.export.export(model.cpu().eval(), example_inputs)\n"
-                        "    torch._inductor.aoti_compile_and_package(ep, package_path=\"" + stem(path) +
-                            "_cpu.pt2\")");
+                        "    torch._inductor.aoti_compile_and_package(ep, package_path=\"" +
+                            stem(path) + "_cpu.pt2\")");
     return usable(FileKind::Pt2, "zip (.pt2)", what);
 }
 
@@ -214,13 +222,14 @@ Diagnosis classifyTorchSave(const std::string& path, const std::string& pickleBy
     try {
         r = pickle::load(pickleBytes, opts);
     } catch (const pickle::Refused& e) {
-        return unusable(FileKind::Corrupt, "zip (torch.save)",
-                        "A torch.save archive whose data.pkl no torch.save of tensors writes",
-                        std::string("its pickle is refused: ") + e.what(),
-                        "No torch.save of a model's tensors has this shape: the file was made by hand or "
-                        "altered, so treat it as untrusted. Ask its author for the model as a TorchScript archive "
-                        "(torch.jit.script(model).save(...)) or its weights as a state_dict or a .safetensors "
-                        "file.");
+        return unusable(
+            FileKind::Corrupt, "zip (torch.save)",
+            "A torch.save archive whose data.pkl no torch.save of tensors writes",
+            std::string("its pickle is refused: ") + e.what(),
+            "No torch.save of a model's tensors has this shape: the file was made by hand or "
+            "altered, so treat it as untrusted. Ask its author for the model as a TorchScript archive "
+            "(torch.jit.script(model).save(...)) or its weights as a state_dict or a .safetensors "
+            "file.");
     } catch (const pickle::Error& e) {
         if (std::string(e.what()).find("_rebuild_qtensor") != std::string::npos)
             return unusable(FileKind::Unknown, "zip (torch.save)",
@@ -329,13 +338,15 @@ std::string libraryFix(const std::string& ns, const std::vector<std::string>& mi
     std::string fix;
     for (const auto& c : found) {
         if (c.ok) {
-            if (fix.empty()) fix = "Load " + ns + "'s operators before the model: torchwb … --load-library " + c.path +
-                                   " (in the window: Load Operator Library).";
+            if (fix.empty())
+                fix = "Load " + ns + "'s operators before the model: torchwb … --load-library " + c.path +
+                      " (in the window: Load Operator Library).";
             loadable.push_back(c.path);
         }
     }
     if (fix.empty()) {
-        fix = "Give " + providerOf(ns) + ", built for this LibTorch (" TORCH_VERSION "), with --load-library FILE "
+        fix = "Give " + providerOf(ns) +
+              ", built for this LibTorch (" TORCH_VERSION "), with --load-library FILE "
               "(in the window: Load Operator Library), or list its folder in TWB_OPERATOR_LIBRARIES.";
         if (ns == "torchvision")
             fix += " torchvision's is libtorchvision.so from its CMake build; Debian's python3-torchvision "
@@ -469,7 +480,9 @@ Diagnosis diagnoseZip(const std::string& path) {
             return d;
         }
         const detail::OperatorScan ops = detail::scanArchiveOperators(*zip, prefix);
-        auto calls = [&](const char* op) { return std::binary_search(ops.called.begin(), ops.called.end(), op); };
+        auto calls = [&](const char* op) {
+            return std::binary_search(ops.called.begin(), ops.called.end(), op);
+        };
         if (calls("prim::ConstantMKLDNNTensor")) {
             // torch.jit.save writes optimize_for_inference's MKLDNN weight constants without their values.
             Diagnosis d = unusable(
@@ -490,11 +503,14 @@ Diagnosis diagnoseZip(const std::string& path) {
             Diagnosis d = unusable(
                 FileKind::Mobile, "zip (TorchScript)",
                 std::string("A TorchScript file optimized for mobile (optimize_for_mobile: XNNPACK prepacked "
-                            "operators)") + (zip->has(prefix + "bytecode.pkl") ? ", saved for the lite interpreter" : ""),
-                "it calls XNNPACK's prepacked:: operators, which this LibTorch (" TORCH_VERSION ") is built without",
+                            "operators)") +
+                    (zip->has(prefix + "bytecode.pkl") ? ", saved for the lite interpreter" : ""),
+                "it calls XNNPACK's prepacked:: operators, which this LibTorch (" TORCH_VERSION
+                ") is built without",
                 "Save the model before optimize_for_mobile to measure it here:\n"
                 "    torch.jit.save(torch.jit.script(model.eval()), \"model.pt\")\n"
-                "or run the file on a LibTorch built with XNNPACK (USE_XNNPACK=1: Debian's libtorch, the 'distro' "
+                "or run the file on a LibTorch built with XNNPACK (USE_XNNPACK=1: Debian's libtorch, the "
+                "'distro' "
                 "preset, has it), or with PyTorch Mobile's lite interpreter on the device.");
             d.missingOperators = ops.missing;
             d.formatVersion = version;
@@ -572,7 +588,8 @@ Diagnosis diagnoseUnguarded(const std::string& path) {
         if (why.find("not a file") != std::string::npos)
             return unusable(FileKind::NotFound, "", "Not a regular file", why,
                             "Open a model or tensor file saved on disk.");
-        return unusable(FileKind::NotFound, "", "No file at this path", why, "Check the path and the file name.");
+        return unusable(FileKind::NotFound, "", "No file at this path", why,
+                        "Check the path and the file name.");
     }
     if (size == 0)
         return unusable(FileKind::Empty, "", "An empty file (0 bytes)",

@@ -1,12 +1,12 @@
 #include "twb/model.h"
 
+#include "aoti.h"
 #include "error_text.h"
 #include "model_access.h"
-#include "aoti.h"
-#include "pt2.h"
-#include "pickle.h"
-#include "readers.h"
 #include "operators.h"
+#include "pickle.h"
+#include "pt2.h"
+#include "readers.h"
 #include "suggest_internal.h"
 #include "torch_bridge.h"
 #include "zip_reader.h"
@@ -19,9 +19,9 @@
 #include <algorithm>
 #include <functional>
 #include <map>
-#include <set>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <sstream>
 
 namespace twb {
@@ -174,7 +174,8 @@ void fillTorchScript(const torch::jit::Module& module, bool savedTraining, Model
 }
 
 bool quantizedEngineFailure(const std::string& what) {
-    return what.find("engine for operation") != std::string::npos || what.find("QEngine") != std::string::npos;
+    return what.find("engine for operation") != std::string::npos ||
+           what.find("QEngine") != std::string::npos;
 }
 
 // A failed torch::jit::load, explained.
@@ -186,15 +187,19 @@ Diagnosis explainLoadFailure(const std::string& path, const Diagnosis& before, c
     if (quantizedEngineFailure(what)) {
         std::string engines;
         for (const auto e : at::globalContext().supportedQEngines())
-            if (e != at::QEngine::NoQEngine) engines += (engines.empty() ? "" : ", ") + detail::quantizedEngineName(e);
+            if (e != at::QEngine::NoQEngine)
+                engines += (engines.empty() ? "" : ", ") + detail::quantizedEngineName(e);
         d.kind = FileKind::NeedsQuantizedEngine;
-        d.summary = "A quantized TorchScript archive whose weights no quantized engine of this LibTorch can pack";
-        d.error = "LibTorch " TORCH_VERSION " has " + (engines.empty() ? std::string("no quantized engine") :
-                                                       "the quantized engines " + engines + " only") +
+        d.summary =
+            "A quantized TorchScript archive whose weights no quantized engine of this LibTorch can pack";
+        d.error = "LibTorch " TORCH_VERSION " has " +
+                  (engines.empty() ? std::string("no quantized engine")
+                                   : "the quantized engines " + engines + " only") +
                   ", and none of them takes this model's quantized operators";
-        d.fix = "Run it on a LibTorch built with the engine it was quantized for: fbgemm or x86 for x86 "
-                "servers, qnnpack for ARM and mobile (the PyTorch wheel's LibTorch has x86, fbgemm, onednn and "
-                "qnnpack); or measure the float model, saved before quantization.";
+        d.fix =
+            "Run it on a LibTorch built with the engine it was quantized for: fbgemm or x86 for x86 "
+            "servers, qnnpack for ARM and mobile (the PyTorch wheel's LibTorch has x86, fbgemm, onednn and "
+            "qnnpack); or measure the float model, saved before quantization.";
         return d;
     }
     if (has("Unknown builtin op") || has("Unknown type name") || has("Unknown type constructor") ||
@@ -247,8 +252,8 @@ torch::jit::Module loadModule(ModelInfo& info) {
             at::globalContext().setQEngine(e);
             if (loadError(load).empty()) {
                 info.quantizedEngineNote = "the " + detail::quantizedEngineName(before) +
-                                           " engine could not pack its weights; " + detail::quantizedEngineName(e) +
-                                           " did";
+                                           " engine could not pack its weights; " +
+                                           detail::quantizedEngineName(e) + " did";
                 return m;
             }
         }
@@ -289,10 +294,11 @@ c10::IValue findStateDict(const c10::IValue& root, std::string* key, const std::
     if (!root.isGenericDict()) return {};
     const auto dict = root.toGenericDict();
     std::vector<std::string> found; // conventional names first, in this order, then the rest
-    for (const char* name : {"state_dict", "model", "model_state_dict", "module", "net", "network", "ema", "model_ema",
-                             "state_dict_ema", "teacher", "student", "weights"})
+    for (const char* name : {"state_dict", "model", "model_state_dict", "module", "net", "network", "ema",
+                             "model_ema", "state_dict_ema", "teacher", "student", "weights"})
         for (const auto& e : dict)
-            if (e.key().isString() && e.key().toStringRef() == name && tensorDict(e.value())) found.push_back(name);
+            if (e.key().isString() && e.key().toStringRef() == name && tensorDict(e.value()))
+                found.push_back(name);
     for (const auto& e : dict)
         if (e.key().isString() && tensorDict(e.value()) &&
             std::find(found.begin(), found.end(), e.key().toStringRef()) == found.end())
@@ -305,7 +311,8 @@ c10::IValue findStateDict(const c10::IValue& root, std::string* key, const std::
         for (const auto& f : found)
             list += (list.empty() ? "'" : ", '") + f + "'";
         throw Error("no state_dict under the key '" + wanted + "'" +
-                    (list.empty() ? std::string(": the file holds none") : "; the state_dicts in it are under " + list));
+                    (list.empty() ? std::string(": the file holds none")
+                                  : "; the state_dicts in it are under " + list));
     }
     if (key) *key = pick;
     return dict.at(pick);
@@ -331,7 +338,8 @@ Value stateDictIn(const std::string& path, const Value& whole, std::string* foun
 Value readCheckpoint(const std::string& path) {
     const Diagnosis d = diagnose(path);
     if (d.kind != FileKind::StateDict && d.kind != FileKind::Tensors)
-        throw Error(path + ": not a state_dict (" + d.summary + ")" + (d.error.empty() ? "" : ": " + d.error));
+        throw Error(path + ": not a state_dict (" + d.summary + ")" +
+                    (d.error.empty() ? "" : ": " + d.error));
     return readTensorFile(path, {});
 }
 
@@ -365,14 +373,15 @@ bool isPlaceholder(const Value& v) {
 
 // Every inert Python object by key path, and what a checkpoint holds beside its state_dict.
 void describeCheckpoint(const Value& whole, const std::string& stateDictKey, ModelInfo& info) {
-    std::function<void(const Value&, const std::string&, int)> walk = [&](const Value& v, const std::string& at,
-                                                                          int depth) {
+    std::function<void(const Value&, const std::string&, int)> walk = [&](const Value& v,
+                                                                          const std::string& at, int depth) {
         if (depth > 32) return;
         if (isPlaceholder(v)) {
             std::string repr;
             for (const auto& [k, x] : v.items())
                 if (k == "__repr__" && x.kind() == Value::Kind::String) repr = x.toStringValue();
-            info.pythonObjects.push_back((at.empty() ? "(root)" : at) + ": " + repr + ": kept as text, not run");
+            info.pythonObjects.push_back((at.empty() ? "(root)" : at) + ": " + repr +
+                                         ": kept as text, not run");
             return;
         }
         if (v.kind() == Value::Kind::Dict)
@@ -431,9 +440,12 @@ static void fillPackage(const detail::Pt2Package& package, ModelInfo& info) {
     if (package.models.empty()) return;
     const detail::Pt2Model& m = package.models.front();
     info.className = package.archive + " (AOTInductor model '" + m.name + "')";
-    for (const auto& p : package.models) info.methods.push_back({p.name, p.name + "(" + std::to_string(p.inputs.size()) +
-                                                                     " tensors) -> " + std::to_string(p.outputs) + " tensors",
-                                                                 {}, ""});
+    for (const auto& p : package.models)
+        info.methods.push_back({p.name,
+                                p.name + "(" + std::to_string(p.inputs.size()) + " tensors) -> " +
+                                    std::to_string(p.outputs) + " tensors",
+                                {},
+                                ""});
     for (std::size_t i = 0; i < m.inputs.size(); ++i) {
         const auto& in = m.inputs[i];
         ArgumentInfo a;
@@ -447,7 +459,8 @@ static void fillPackage(const detail::Pt2Package& package, ModelInfo& info) {
             shape += std::to_string(v);
         }
         const bool integral = in.dtype.find("int") != std::string::npos || in.dtype == "bool";
-        a.suggested = (integral ? "zeros:" : "normal:") + shape + ":" + (in.dtype.empty() ? "float32" : in.dtype);
+        a.suggested =
+            (integral ? "zeros:" : "normal:") + shape + ":" + (in.dtype.empty() ? "float32" : in.dtype);
         a.suggestedReason = "the shape and dtype the package was compiled for" +
                             std::string(shape.empty() ? "" : ", dynamic dimensions at their smallest");
         a.suggestionFound = true;
@@ -466,8 +479,8 @@ static void fillPackage(const detail::Pt2Package& package, ModelInfo& info) {
         info.extraFiles.push_back(p.name + ": compiled for " + p.device + " (" + p.platform +
                                   (p.isa.empty() ? "" : ", " + p.isa) + ")" +
                                   (p.compiler.empty() ? "" : " by " + p.compiler) + ", " +
-                                  std::to_string(p.constants.size()) +
-                                  " constants, a " + std::to_string(p.libraryBytes / 1024) + " KiB shared object");
+                                  std::to_string(p.constants.size()) + " constants, a " +
+                                  std::to_string(p.libraryBytes / 1024) + " KiB shared object");
 }
 
 ModelInfo inspectModelFile(const std::string& path) {
@@ -489,13 +502,11 @@ ModelInfo inspectModelFile(const std::string& path) {
         case FileKind::Pt2:
             fillPackage(detail::readPt2(path), info);
             break;
-        case FileKind::StateDict:
-        {
+        case FileKind::StateDict: {
             const Value whole = readCheckpoint(path);
             fillTensors(stateDictIn(path, whole, &info.stateDictKey, {}, &info.stateDictCandidates), info);
             describeCheckpoint(whole, info.stateDictKey, info);
-        }
-            break;
+        } break;
         case FileKind::Tensors: {
             const Value v = readTensorFile(path, {});
             if (v.kind() == Value::Kind::Dict)
@@ -552,13 +563,15 @@ std::string StateDictReport::describe() const {
     if (!dtypeConverted.empty()) {
         s << dtypeConverted.size() << (dtypeConverted.size() == 1 ? " tensor" : " tensors") << " converted";
         if (!convertedFrom.empty())
-            s << (convertedMostly == int64_t(dtypeConverted.size()) ? " from " : ", " + std::to_string(convertedMostly) + " from ")
+            s << (convertedMostly == int64_t(dtypeConverted.size())
+                      ? " from "
+                      : ", " + std::to_string(convertedMostly) + " from ")
               << convertedFrom << " to " << convertedTo;
         s << ". ";
     }
     if (!suggestedPrefix.empty())
-        s << "Every key starts with '" << suggestedPrefix << "' and matches without it: strip that prefix (--strip-prefix "
-          << suggestedPrefix << "). ";
+        s << "Every key starts with '" << suggestedPrefix
+          << "' and matches without it: strip that prefix (--strip-prefix " << suggestedPrefix << "). ";
     auto list = [&](const char* title, const std::vector<std::string>& names) {
         if (names.empty()) return;
         s << title;
@@ -576,7 +589,8 @@ std::string StateDictReport::describe() const {
         s << "converted between integer and floating point, as load_state_dict's copy_ does: " << k << ". ";
     if (!harmlessMissing.empty())
         s << harmlessMissing.size() << " BatchNorm num_batches_tracked counter"
-          << (harmlessMissing.size() == 1 ? " is" : "s are") << " missing (older checkpoints lack them): harmless. ";
+          << (harmlessMissing.size() == 1 ? " is" : "s are")
+          << " missing (older checkpoints lack them): harmless. ";
     if (clean())
         s << "All keys matched successfully (" << loaded << " tensors loaded).";
     else if (!applied)
@@ -630,11 +644,10 @@ StateDictReport Model::loadStateDict(const std::string& path, bool strict, const
     return report;
 }
 
-
 StateDictReport Model::loadStateDict(const Value& stateDict, bool strict, const std::string& stripPrefix) {
     if (m_impl->package)
         throw Error(m_impl->info.path + ": an AOTInductor package's weights are compiled into it: export and "
-                    "compile the model again with the new weights");
+                                        "compile the model again with the new weights");
     StateDictReport report;
     report.strict = strict;
     std::map<std::string, at::Tensor> targets;
@@ -697,7 +710,8 @@ StateDictReport Model::loadStateDict(const Value& stateDict, bool strict, const 
     for (const auto& name : order) {
         const auto it = given.find(name);
         if (it == given.end()) {
-            const bool counter = name.size() >= 19 && name.compare(name.size() - 19, 19, "num_batches_tracked") == 0;
+            const bool counter =
+                name.size() >= 19 && name.compare(name.size() - 19, 19, "num_batches_tracked") == 0;
             (counter ? report.harmlessMissing : report.missing).push_back(name);
             continue;
         }
@@ -714,7 +728,8 @@ StateDictReport Model::loadStateDict(const Value& stateDict, bool strict, const 
                                                " in the file, " + detail::dtypeName(target.scalar_type()) +
                                                " in the model)");
             report.dtypeConverted.push_back(name);
-            ++conversions[{detail::dtypeName(it->second.scalar_type()), detail::dtypeName(target.scalar_type())}];
+            ++conversions[{detail::dtypeName(it->second.scalar_type()),
+                           detail::dtypeName(target.scalar_type())}];
         }
         copies.emplace_back(target, it->second);
     }
@@ -785,7 +800,8 @@ std::vector<c10::IValue> ModelAccess::forwardStack(const Model& model, const Inp
     if (!binding.ok) throw Error("inputs do not match forward: " + binding.error);
     if (model.m_impl->package) {
         std::vector<c10::IValue> stack;
-        for (const auto& a : binding.arguments) stack.push_back(unwrap(a.value));
+        for (const auto& a : binding.arguments)
+            stack.push_back(unwrap(a.value));
         return stack;
     }
     const auto& schema = model.m_impl->module.get_method("forward").function().getSchema();

@@ -10,8 +10,8 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <cxxabi.h>
 #include <cstring>
+#include <cxxabi.h>
 #include <dlfcn.h>
 #include <elf.h>
 #include <filesystem>
@@ -51,7 +51,8 @@ std::string stringAt(const std::string& bytes, uint64_t tableOffset, uint64_t ta
 // Empty reason: read; else why it is not a shared object this check can read.
 std::string readElf(const std::string& bytes, ElfNeeds& out) {
     Elf64_Ehdr eh{};
-    if (!readAt(bytes, 0, eh) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0) return "it is not an ELF file";
+    if (!readAt(bytes, 0, eh) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0)
+        return "it is not an ELF file";
     if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB)
         return "it is not a 64-bit little-endian ELF file";
     if (eh.e_type != ET_DYN) return "it is not a shared library";
@@ -60,7 +61,8 @@ std::string readElf(const std::string& bytes, ElfNeeds& out) {
         return "its section table cannot be read";
     std::vector<Elf64_Shdr> sections(eh.e_shnum);
     for (std::size_t i = 0; i < sections.size(); ++i)
-        if (!readAt(bytes, eh.e_shoff + i * sizeof(Elf64_Shdr), sections[i])) return "its section table is cut short";
+        if (!readAt(bytes, eh.e_shoff + i * sizeof(Elf64_Shdr), sections[i]))
+            return "its section table is cut short";
     auto linked = [&](const Elf64_Shdr& s, Elf64_Shdr& strings) {
         if (s.sh_link >= sections.size()) return false;
         strings = sections[s.sh_link];
@@ -73,13 +75,15 @@ std::string readElf(const std::string& bytes, ElfNeeds& out) {
                 Elf64_Dyn d{};
                 if (!readAt(bytes, s.sh_offset + at, d) || d.d_tag == DT_NULL) break;
                 if (d.d_tag == DT_NEEDED) {
-                    const std::string name = stringAt(bytes, strings.sh_offset, strings.sh_size, d.d_un.d_val);
+                    const std::string name =
+                        stringAt(bytes, strings.sh_offset, strings.sh_size, d.d_un.d_val);
                     if (!name.empty()) out.needed.push_back(name);
                 }
             }
         }
         if (s.sh_type == SHT_DYNSYM && linked(s, strings)) {
-            for (uint64_t at = sizeof(Elf64_Sym); at + sizeof(Elf64_Sym) <= s.sh_size; at += sizeof(Elf64_Sym)) {
+            for (uint64_t at = sizeof(Elf64_Sym); at + sizeof(Elf64_Sym) <= s.sh_size;
+                 at += sizeof(Elf64_Sym)) {
                 Elf64_Sym sym{};
                 if (!readAt(bytes, s.sh_offset + at, sym)) break;
                 if (sym.st_shndx != SHN_UNDEF || ELF64_ST_BIND(sym.st_info) != STB_GLOBAL) continue;
@@ -91,7 +95,9 @@ std::string readElf(const std::string& bytes, ElfNeeds& out) {
     return {};
 }
 
-bool startsWith(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+bool startsWith(const std::string& s, const char* prefix) {
+    return s.rfind(prefix, 0) == 0;
+}
 
 bool isTorchSymbol(const std::string& s) {
     for (const char* p : {"_ZN3c10", "_ZNK3c10", "_ZN2at", "_ZNK2at", "_ZN5torch", "_ZNK5torch", "_ZN6caffe2",
@@ -109,7 +115,9 @@ std::string demangled(const std::string& symbol) {
     return out;
 }
 
-bool isPythonSymbol(const std::string& s) { return startsWith(s, "Py") || startsWith(s, "_Py"); }
+bool isPythonSymbol(const std::string& s) {
+    return startsWith(s, "Py") || startsWith(s, "_Py");
+}
 
 // The file this LibTorch's core library was loaded from.
 std::string libtorchFile() {
@@ -159,7 +167,8 @@ OperatorLibraryCheck checkOperatorLibrary(const std::string& path) {
     }
     const std::uintmax_t size = fs::file_size(path, ec);
     if (ec || size > kMostBytes) {
-        c.reason = ec ? "its size cannot be read" : "it is larger than any operator library (" + std::to_string(size) + " bytes)";
+        c.reason = ec ? "its size cannot be read"
+                      : "it is larger than any operator library (" + std::to_string(size) + " bytes)";
         return c;
     }
     std::ifstream in(path, std::ios::binary);
@@ -211,7 +220,8 @@ OperatorLibraryCheck checkOperatorLibrary(const std::string& path) {
         }
         if (missingCount > 0)
             c.reason += std::string(foreign.empty() ? ": " : "; ") + std::to_string(missingCount) +
-                        " of the LibTorch functions it calls are not in this one, such as " + demangled(c.missing.front());
+                        " of the LibTorch functions it calls are not in this one, such as " +
+                        demangled(c.missing.front());
         c.reason += " (this is LibTorch " TORCH_VERSION + (here.empty() ? std::string() : ", " + here) + ")";
         return c;
     }
@@ -251,7 +261,8 @@ std::vector<OperatorLibraryCheck> operatorLibraryCandidates(const std::string& n
     // A library registers its namespace by name (TORCH_LIBRARY(ns, m) keeps "ns" among its strings).
     auto mentions = [&](const fs::path& file) {
         const std::optional<std::string> bytes = scannable(file);
-        return bytes && (bytes->find(ns + '\0') != std::string::npos || bytes->find(ns + "::") != std::string::npos);
+        return bytes &&
+               (bytes->find(ns + '\0') != std::string::npos || bytes->find(ns + "::") != std::string::npos);
     };
     // Shared objects in a folder: all of them (a package's own folder), those whose name mentions the
     // namespace (libtorchvision.so), or, in a folder the user listed, those that register it.

@@ -89,7 +89,8 @@ OperatorScan scanArchiveOperators(const ZipReader& zip, const std::string& prefi
     std::set<std::string> called;
     const std::string codeDir = prefix + "code/";
     for (const auto& record : zip.names()) {
-        if (record.rfind(codeDir, 0) != 0 || record.size() < 3 || record.compare(record.size() - 3, 3, ".py") != 0)
+        if (record.rfind(codeDir, 0) != 0 || record.size() < 3 ||
+            record.compare(record.size() - 3, 3, ".py") != 0)
             continue;
         for (auto& op : operatorCalls(zip.read(record, 64u << 20)))
             called.insert(std::move(op));
@@ -118,9 +119,10 @@ std::string operatorAddedIn(const std::string& qualified) {
 }
 
 bool isBuiltinOperatorNamespace(const std::string& ns) {
-    static const char* const kBuiltin[] = {"aten",     "prim",    "quantized", "_quantized", "prepacked",
-                                           "mkldnn",   "mkldnn_prepacked", "_caffe2", "profiler", "cuda",
-                                           "onednn",   "xnnpack", "sparse",    "_nested",    "_test"};
+    static const char* const kBuiltin[] = {
+        "aten",    "prim",     "quantized", "_quantized", "prepacked", "mkldnn", "mkldnn_prepacked",
+        "_caffe2", "profiler", "cuda",      "onednn",     "xnnpack",   "sparse", "_nested",
+        "_test"};
     for (const char* b : kBuiltin)
         if (ns == b) return true;
     return false;

@@ -51,10 +51,12 @@ void readWrapper(const std::string& cpp, Pt2Model& model) {
     }
     std::map<int, Pt2Input> inputs;
     static const std::regex inputName(R"re(inputs_info_\[(\d+)\]\.name = "([^"]+)")re");
-    for (auto it = std::sregex_iterator(cpp.begin(), cpp.end(), inputName); it != std::sregex_iterator(); ++it)
+    for (auto it = std::sregex_iterator(cpp.begin(), cpp.end(), inputName); it != std::sregex_iterator();
+         ++it)
         inputs[std::stoi((*it)[1])].name = (*it)[2];
     static const std::regex outputName(R"(outputs_info_\[(\d+)\]\.name)");
-    model.outputs = int(std::distance(std::sregex_iterator(cpp.begin(), cpp.end(), outputName), std::sregex_iterator()));
+    model.outputs =
+        int(std::distance(std::sregex_iterator(cpp.begin(), cpp.end(), outputName), std::sregex_iterator()));
     for (auto& [i, in] : inputs) {
         const std::regex dtype(in.name + R"(_expected_dtype = aoti_torch_dtype_(\w+)\(\))");
         std::smatch m;
@@ -64,12 +66,14 @@ void readWrapper(const std::string& cpp, Pt2Model& model) {
         in.min.assign(in.shape.size(), -1);
         in.max.assign(in.shape.size(), -1);
         const std::regex low("if \\(" + in.name + R"(_size\[(\d+)\] < (\d+)\))");
-        for (auto it = std::sregex_iterator(cpp.begin(), cpp.end(), low); it != std::sregex_iterator(); ++it) {
+        for (auto it = std::sregex_iterator(cpp.begin(), cpp.end(), low); it != std::sregex_iterator();
+             ++it) {
             const std::size_t d = std::stoul((*it)[1]);
             if (d < in.min.size()) in.min[d] = std::stoll((*it)[2]);
         }
         const std::regex high("if \\(" + in.name + R"(_size\[(\d+)\] > (\d+)\))");
-        for (auto it = std::sregex_iterator(cpp.begin(), cpp.end(), high); it != std::sregex_iterator(); ++it) {
+        for (auto it = std::sregex_iterator(cpp.begin(), cpp.end(), high); it != std::sregex_iterator();
+             ++it) {
             const std::size_t d = std::stoul((*it)[1]);
             if (d < in.max.size()) in.max[d] = std::stoll((*it)[2]);
         }
@@ -86,15 +90,18 @@ void readWrapper(const std::string& cpp, Pt2Model& model) {
             if (q1 != std::string::npos && q2 > q1) t.name = value.substr(q1 + 1, q2 - q1 - 1);
         } else if (key == "dtype") {
             const auto at = value.find("cached_torch_dtype_");
-            if (at != std::string::npos) t.dtype = value.substr(at + std::string("cached_torch_dtype_").size());
+            if (at != std::string::npos)
+                t.dtype = value.substr(at + std::string("cached_torch_dtype_").size());
         } else if (key == "shape") {
             const auto open = value.find('{'), close = value.rfind('}');
-            if (open != std::string::npos && close > open) t.shape = dims(value.substr(open + 1, close - open - 1));
+            if (open != std::string::npos && close > open)
+                t.shape = dims(value.substr(open + 1, close - open - 1));
         }
     }
     for (auto& [i, t] : constants) {
         t.numel = 1;
-        for (int64_t d : t.shape) t.numel *= std::max<int64_t>(d, 0);
+        for (int64_t d : t.shape)
+            t.numel *= std::max<int64_t>(d, 0);
         t.bytes = uint64_t(t.numel * elementBytes(t.dtype));
         t.device = model.device;
         model.constants.push_back(t);
@@ -131,8 +138,8 @@ std::string pt2Mismatch(const Pt2Input& in, const std::string& argument, const s
         const std::string n = names[std::min(dynamic++, 5)];
         const int64_t lo = d < in.min.size() ? in.min[d] : -1, hi = d < in.max.size() ? in.max[d] : -1;
         if (lo >= 0 || hi >= 0)
-            bounds += (bounds.empty() ? " with " : " and ") + (lo >= 0 ? std::to_string(lo) + " ≤ " : "") + n +
-                      (hi >= 0 ? " ≤ " + std::to_string(hi) : "");
+            bounds += (bounds.empty() ? " with " : " and ") + (lo >= 0 ? std::to_string(lo) + " ≤ " : "") +
+                      n + (hi >= 0 ? " ≤ " + std::to_string(hi) : "");
     }
     std::string got = "[";
     for (std::size_t d = 0; d < shape.size(); ++d) {
@@ -178,7 +185,8 @@ Pt2Package readPt2(const std::string& path) {
     }
     for (auto& [name, m] : models) {
         if (m.device.empty()) m.device = "cpu";
-        for (auto& c : m.constants) c.device = m.device;
+        for (auto& c : m.constants)
+            c.device = m.device;
         p.models.push_back(m);
     }
     return p;

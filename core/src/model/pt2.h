@@ -14,13 +14,13 @@ namespace twb::detail {
 struct Pt2Input {
     std::string name; // the package's own name for it ("arg4_1")
     std::string dtype;
-    std::vector<int64_t> shape; // -1 for a dynamic dimension
+    std::vector<int64_t> shape;    // -1 for a dynamic dimension
     std::vector<int64_t> min, max; // per dimension; -1 where not bounded
 };
 
 struct Pt2Model {
-    std::string name;     // "model"
-    std::string device;   // "cpu", "cuda"
+    std::string name;   // "model"
+    std::string device; // "cpu", "cuda"
     std::string platform, isa;
     std::string compiler; // the C++ compiler the wrapper records it was built with ("g++"), where it does
     std::vector<Pt2Input> inputs;
@@ -30,9 +30,9 @@ struct Pt2Model {
 };
 
 struct Pt2Package {
-    std::string archive;               // the top folder ("mlp_aoti")
-    std::vector<Pt2Model> models;      // AOTInductor models
-    bool exportedProgram = false;      // holds models/*.json: a torch.export.save ExportedProgram
+    std::string archive;          // the top folder ("mlp_aoti")
+    std::vector<Pt2Model> models; // AOTInductor models
+    bool exportedProgram = false; // holds models/*.json: a torch.export.save ExportedProgram
 };
 
 // Throws ZipError when the file is not a readable zip.

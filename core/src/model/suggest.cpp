@@ -7,8 +7,8 @@
 
 #include <functional>
 #include <map>
-#include <set>
 #include <optional>
+#include <set>
 #include <sstream>
 
 namespace twb {
@@ -127,17 +127,19 @@ std::optional<Origin> originOf(const JitValue* v, Origins& memo, int depth) {
         std::optional<Origin> best;
         for (const auto* block : n->blocks())
             if (auto o = from(block->outputs()[v->offset()]))
-                if (!best || int(o->shapeKept) + int(o->dtypeKept) > int(best->shapeKept) + int(best->dtypeKept))
+                if (!best ||
+                    int(o->shapeKept) + int(o->dtypeKept) > int(best->shapeKept) + int(best->dtypeKept))
                     best = o;
         return best;
     }
-    static const char* kShapeKept[] = {"prim::unchecked_cast", "aten::contiguous", "aten::clone", "aten::detach",
-                                       "aten::dropout", "aten::relu", "aten::slice"};
-    static const char* kDtypeLost[] = {"aten::to", "aten::type_as", "aten::float", "aten::long", "aten::int",
-                                       "aten::bool", "aten::half", "aten::double"};
-    static const char* kShapeLost[] = {"aten::unsqueeze", "aten::squeeze", "aten::view", "aten::reshape",
-                                       "aten::permute", "aten::transpose", "aten::select", "aten::flatten",
-                                       "aten::expand", "aten::index", "aten::t"};
+    static const char* kShapeKept[] = {"prim::unchecked_cast", "aten::contiguous", "aten::clone",
+                                       "aten::detach",         "aten::dropout",    "aten::relu",
+                                       "aten::slice"};
+    static const char* kDtypeLost[] = {"aten::to",  "aten::type_as", "aten::float", "aten::long",
+                                       "aten::int", "aten::bool",    "aten::half",  "aten::double"};
+    static const char* kShapeLost[] = {"aten::unsqueeze", "aten::squeeze",   "aten::view",   "aten::reshape",
+                                       "aten::permute",   "aten::transpose", "aten::select", "aten::flatten",
+                                       "aten::expand",    "aten::index",     "aten::t"};
     for (const char* k : kShapeKept)
         if (kind == k) return from(n->input(0));
     for (const char* k : kDtypeLost)
@@ -173,7 +175,7 @@ std::vector<at::Tensor> tensorsOf(const JitValue* v, const JitValue* self, const
 // One informative use of a graph value: what it implies about the value.
 struct Use {
     const Node* node;
-    std::size_t offset; // which operand
+    std::size_t offset;      // which operand
     std::size_t element = 0; // for an RNN's state list: which state (h or c)
 };
 
@@ -189,10 +191,12 @@ std::optional<Found> implied(const Use& use, const JitValue* self, const c10::IV
         const int64_t in = w->size(1), out = w->size(0);
         const std::string layer = "Linear(" + std::to_string(in) + ", " + std::to_string(out) + ")";
         return Found{"normal:1x" + std::to_string(in) + ":" + dtypeWord(w->scalar_type()),
-                     "first layer " + layer + ": Float" + dims({"N", std::to_string(in)}) + ", N free (1 suggested)",
+                     "first layer " + layer + ": Float" + dims({"N", std::to_string(in)}) +
+                         ", N free (1 suggested)",
                      weightDtype(*w), layer + "'s input"};
     }
-    if ((kind == "aten::conv1d" || kind == "aten::conv2d" || kind == "aten::conv3d" || kind == "aten::_convolution") &&
+    if ((kind == "aten::conv1d" || kind == "aten::conv2d" || kind == "aten::conv3d" ||
+         kind == "aten::_convolution") &&
         use.offset == 0) {
         auto w = weightAt(1);
         if (!w || w->dim() < 3) return std::nullopt;
@@ -227,8 +231,9 @@ std::optional<Found> implied(const Use& use, const JitValue* self, const c10::IV
         const std::string layer = (kind == "aten::embedding" ? "Embedding(" : "EmbeddingBag(") +
                                   std::to_string(count) + ", " + std::to_string(width) + ")";
         return Found{"randint:1x16:int64:low=0:high=" + std::to_string(count),
-                     layer + ": Long ids in [0, " + std::to_string(count) + "), shape free ([1, 16] suggested)", "int64",
-                     layer + "'s ids"};
+                     layer + ": Long ids in [0, " + std::to_string(count) +
+                         "), shape free ([1, 16] suggested)",
+                     "int64", layer + "'s ids"};
     }
     if (kind == "aten::layer_norm" && use.offset == 0 && n->inputs().size() > 1) {
         const auto shape = torch::jit::toIValue(n->input(1));
@@ -258,22 +263,25 @@ std::optional<Found> implied(const Use& use, const JitValue* self, const c10::IV
     if ((kind == "aten::masked_fill" || kind == "aten::masked_select" || kind == "aten::masked_scatter") &&
         use.offset == 1) {
         const std::string op = kind.substr(6);
-        return Found{"zeros:1x16:bool", op + "'s mask: Bool, True where masked, shape free ([1, 16] of False suggested)",
-                     "bool", op + "'s mask"};
+        return Found{"zeros:1x16:bool",
+                     op + "'s mask: Bool, True where masked, shape free ([1, 16] of False suggested)", "bool",
+                     op + "'s mask"};
     }
     if (kind == "aten::where" && use.offset == 0 && n->inputs().size() == 3)
         return Found{"zeros:1x16:bool", "where's condition: Bool, shape free ([1, 16] suggested)", "bool",
                      "where's condition"};
     if ((kind == "aten::eq" || kind == "aten::ne") && use.offset == 0 && torch::jit::toIValue(n->input(1)))
-        return Found{"ones:1x16:int64", "compared with a number, as an attention mask is: Long, 1 where attended, "
-                                        "shape free ([1, 16] suggested)",
+        return Found{"ones:1x16:int64",
+                     "compared with a number, as an attention mask is: Long, 1 where attended, "
+                     "shape free ([1, 16] suggested)",
                      "", ""};
     if (kind == "aten::index_select" && use.offset == 2)
-        return Found{"zeros:16:int64", "index_select's index: Long, one dimension ([16] of 0 suggested)", "int64",
-                     "index_select's index"};
+        return Found{"zeros:16:int64", "index_select's index: Long, one dimension ([16] of 0 suggested)",
+                     "int64", "index_select's index"};
     if (kind == "aten::_pack_padded_sequence" && use.offset == 1)
-        return Found{"full:1:int64:value=8", "pack_padded_sequence's lengths: Long[N], each at most T (8 suggested)",
-                     "int64", "pack_padded_sequence's lengths"};
+        return Found{"full:1:int64:value=8",
+                     "pack_padded_sequence's lengths: Long[N], each at most T (8 suggested)", "int64",
+                     "pack_padded_sequence's lengths"};
     const bool lstm = kind == "aten::lstm", gru = kind == "aten::gru";
     if ((lstm || gru || kind == "aten::rnn_tanh" || kind == "aten::rnn_relu") && n->inputs().size() >= 9 &&
         (use.offset == 0 || use.offset == 1)) {
@@ -281,11 +289,13 @@ std::optional<Found> implied(const Use& use, const JitValue* self, const c10::IV
         const auto layers = attribute(n->input(4), self, root);
         const auto bidirectional = attribute(n->input(7), self, root);
         const auto batchFirst = attribute(n->input(8), self, root);
-        if (params.size() < 2 || params[0].dim() != 2 || params[1].dim() != 2 || !layers || !layers->isInt() ||
-            !bidirectional || !bidirectional->isBool() || !batchFirst || !batchFirst->isBool())
+        if (params.size() < 2 || params[0].dim() != 2 || params[1].dim() != 2 || !layers ||
+            !layers->isInt() || !bidirectional || !bidirectional->isBool() || !batchFirst ||
+            !batchFirst->isBool())
             return std::nullopt;
         const int64_t gates = lstm ? 4 : gru ? 3 : 1;
-        const int64_t in = params[0].size(1), hidden = params[0].size(0) / gates, projected = params[1].size(1);
+        const int64_t in = params[0].size(1), hidden = params[0].size(0) / gates,
+                      projected = params[1].size(1);
         const int64_t stack = layers->toInt() * (bidirectional->toBool() ? 2 : 1);
         const std::string name = lstm ? "LSTM" : gru ? "GRU" : "RNN";
         const std::string layer = name + "(" + std::to_string(in) + ", " + std::to_string(hidden) + ")";
@@ -302,7 +312,8 @@ std::optional<Found> implied(const Use& use, const JitValue* self, const c10::IV
         const std::string what = lstm ? (cell ? "c0" : "h0") : "h0";
         return Found{"zeros:" + std::to_string(stack) + "x1x" + std::to_string(width) + ":" +
                          dtypeWord(params[0].scalar_type()),
-                     layer + "'s " + what + ": Float" + dims({std::to_string(stack), "N", std::to_string(width)}) +
+                     layer + "'s " + what + ": Float" +
+                         dims({std::to_string(stack), "N", std::to_string(width)}) +
                          ", N free (zeros for 1 suggested)",
                      weightDtype(params[0]), layer + "'s " + what};
     }
@@ -394,8 +405,10 @@ void fillSuggestions(const torch::jit::Module& module, std::vector<ArgumentInfo>
         const auto at = byInput.find(o->input);
         if (at == byInput.end()) return;
         ArgumentInfo* a = at->second;
-        if (!o->path.empty()) a = o->path.size() == 1 && o->path[0] < a->elements.size() ? &a->elements[o->path[0]] : nullptr;
-        else if (!a->elements.empty()) a = nullptr;
+        if (!o->path.empty())
+            a = o->path.size() == 1 && o->path[0] < a->elements.size() ? &a->elements[o->path[0]] : nullptr;
+        else if (!a->elements.empty())
+            a = nullptr;
         if (!a || decided.count(a) || types[a]->kind() != c10::TypeKind::TensorType) return;
         const auto f = implied(use, self, root);
         if (!f) return;
@@ -438,7 +451,8 @@ void fillSuggestions(const torch::jit::Module& module, std::vector<ArgumentInfo>
         }
         a->suggested.clear();
         a->suggestionFound = all;
-        a->suggestedReason = "a tuple: give it from a .pt file holding one, or its elements one by one (" + names + ")";
+        a->suggestedReason =
+            "a tuple: give it from a .pt file holding one, or its elements one by one (" + names + ")";
     }
 }
 
@@ -482,8 +496,9 @@ std::vector<InputSpec> completeWithSuggestions(const Model& model, const std::ve
         last = argument;
         bool named = false;
         for (const auto& g : given) // the argument, the whole tuple, or this element, by name
-            named = named || (!g.argument.empty() && (g.argument == s.argument || g.argument == argument ||
-                                                      (s.argument == argument && base(g.argument) == argument)));
+            named =
+                named || (!g.argument.empty() && (g.argument == s.argument || g.argument == argument ||
+                                                  (s.argument == argument && base(g.argument) == argument)));
         if (named) continue;
         if (position < positional) continue; // fed by a positional input
         if (s.spec.empty()) continue;

@@ -67,14 +67,16 @@ c10::IValue mapTensors(const c10::IValue& v, const std::function<at::Tensor(cons
         return c10::ivalue::Tuple::create(std::move(items));
     }
     if (v.isList()) {
-        c10::impl::GenericList list(lists == ListTypes::Keep ? v.toList().elementType() : c10::AnyType::get());
+        c10::impl::GenericList list(lists == ListTypes::Keep ? v.toList().elementType()
+                                                             : c10::AnyType::get());
         for (const auto& e : v.toListRef())
             list.push_back(mapTensors(e, fn, lists));
         return list;
     }
     if (v.isGenericDict()) {
         const auto in = v.toGenericDict();
-        c10::impl::GenericDict dict(in.keyType(), lists == ListTypes::Keep ? in.valueType() : c10::AnyType::get());
+        c10::impl::GenericDict dict(in.keyType(),
+                                    lists == ListTypes::Keep ? in.valueType() : c10::AnyType::get());
         for (const auto& e : in)
             dict.insert_or_assign(e.key(), mapTensors(e.value(), fn, lists));
         return dict;

@@ -3,25 +3,26 @@
 #include "twb/error.h"
 
 #include <algorithm>
-#include <cstdio>
-#include <cctype>
-#include <fstream>
-#include <unistd.h>
-#include <fcntl.h>
-#include <cstring>
-#include <cerrno>
 #include <atomic>
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
 #include <limits>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace twb::detail {
 
 uint64_t fileSize(const std::string& path) {
-    struct stat st {};
+    struct stat st{};
     if (::stat(path.c_str(), &st) != 0) throw Error(path + ": no such file");
     if (S_ISDIR(st.st_mode)) throw Error(path + ": is a folder, not a file");
     // Reading a named pipe or a device would wait for a writer, or never end.
-    if (S_ISFIFO(st.st_mode)) throw Error(path + ": is a named pipe (FIFO), not a file: save the data to a file");
+    if (S_ISFIFO(st.st_mode))
+        throw Error(path + ": is a named pipe (FIFO), not a file: save the data to a file");
     if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISSOCK(st.st_mode))
         throw Error(path + ": is a device or a socket, not a file");
     return uint64_t(st.st_size);
@@ -50,7 +51,8 @@ void writeFileAtomically(const std::string& path, const std::string& text) {
     static std::atomic<unsigned> counter{0};
     const std::string tmp = path + ".tmp-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) throw Error(path + ": cannot be written (" + std::strerror(errno) + "); the old file is unchanged");
+    if (fd < 0)
+        throw Error(path + ": cannot be written (" + std::strerror(errno) + "); the old file is unchanged");
     auto fail = [&](const char* what) {
         const int err = errno;
         ::close(fd);

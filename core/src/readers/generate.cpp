@@ -55,7 +55,8 @@ void checkFullValue(const GeneratorSpec& g, const std::string& spec) {
     if (t == at::kBool && g.a != 0 && g.a != 1)
         throw Error("generator '" + spec + "': a bool value is 0 or 1 (or true, false)");
     if (at::isIntegralType(t, false)) {
-        if (g.a != std::floor(g.a)) throw Error("generator '" + spec + "': " + g.dtype + " needs a whole number");
+        if (g.a != std::floor(g.a))
+            throw Error("generator '" + spec + "': " + g.dtype + " needs a whole number");
         const int bits = int(c10::elementSize(t)) * 8;
         const bool isUnsigned = t == at::kByte;
         const double limit = std::ldexp(1.0, std::min(bits - (isUnsigned ? 0 : 1), 53));
@@ -130,8 +131,8 @@ GeneratorSpec GeneratorSpec::parse(const std::string& text) {
             errno = 0;
             char* end = nullptr;
             const unsigned long long s = std::strtoull(value.c_str(), &end, 10);
-            if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos || errno == ERANGE ||
-                end != value.c_str() + value.size())
+            if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos ||
+                errno == ERANGE || end != value.c_str() + value.size())
                 throw Error("generator '" + text + "': the seed must be a whole number from 0 to 2^64-1");
             g.seed = uint64_t(s);
         } else if (key == "mean" || key == "low" || key == "start")
@@ -147,7 +148,8 @@ GeneratorSpec GeneratorSpec::parse(const std::string& text) {
                         (key == "value" ? " (value= is for full)" : ""));
     }
     if (g.kind == Kind::Full) {
-        if (!hasValue) throw Error("generator '" + text + "': full needs value=, e.g. full:2x3:float32:value=0.5");
+        if (!hasValue)
+            throw Error("generator '" + text + "': full needs value=, e.g. full:2x3:float32:value=0.5");
         checkFullValue(g, text);
     }
     if (g.kind == Kind::RandInt && !(g.b > g.a))

@@ -16,8 +16,8 @@ namespace twb::detail {
 namespace {
 
 uint32_t bigEndian32(const std::string& b, std::size_t at) {
-    return uint32_t(uint8_t(b[at])) << 24 | uint32_t(uint8_t(b[at + 1])) << 16 | uint32_t(uint8_t(b[at + 2])) << 8 |
-           uint32_t(uint8_t(b[at + 3]));
+    return uint32_t(uint8_t(b[at])) << 24 | uint32_t(uint8_t(b[at + 1])) << 16 |
+           uint32_t(uint8_t(b[at + 2])) << 8 | uint32_t(uint8_t(b[at + 3]));
 }
 
 // The decoder trusts a PNG chunk's stated length and allocates it before reading: a 200-byte file

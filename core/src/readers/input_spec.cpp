@@ -14,7 +14,7 @@ namespace twb {
 namespace {
 
 bool exists(const std::string& path) {
-    struct stat st {};
+    struct stat st{};
     return ::stat(path.c_str(), &st) == 0;
 }
 
@@ -100,7 +100,8 @@ std::vector<ProvidedInput> readInputs(const std::vector<InputSpec>& specs, const
         ProvidedInput p;
         p.argument = s.argument;
         p.source = s.source();
-        p.value = s.isGenerated() ? generate(GeneratorSpec::parse(s.generator)) : readTensorFile(s.file, options);
+        p.value =
+            s.isGenerated() ? generate(GeneratorSpec::parse(s.generator)) : readTensorFile(s.file, options);
         provided.push_back(std::move(p));
     }
     return provided;
@@ -126,7 +127,8 @@ std::vector<InputRef> describeInputs(const std::vector<InputSpec>& specs, const 
             const std::string base = s.argument.substr(0, dot);
             const std::size_t k = std::stoul(s.argument.substr(dot + 1));
             for (const auto& a : binding.arguments)
-                if (a.argument == base && (a.value.kind() == Value::Kind::Tuple || a.value.kind() == Value::Kind::List) &&
+                if (a.argument == base &&
+                    (a.value.kind() == Value::Kind::Tuple || a.value.kind() == Value::Kind::List) &&
                     k < a.value.size() && a.value.at(k).isTensor()) {
                     r.shape = a.value.at(k).shape();
                     r.dtype = a.value.at(k).dtype();

@@ -169,9 +169,10 @@ ProvidedInput gathered(const std::string& argument, const std::vector<const Prov
 
 // Elements of tuple and list arguments given one by one (hc.0=h0.npy hc.1=c0.npy) become one input
 // each argument; the other inputs pass as they are. Sets `error` and returns nothing on a bad element.
-std::vector<ProvidedInput> gatherElements(const std::vector<ProvidedInput>& items, const std::vector<c10::Argument>& args,
-                                          const std::map<std::string, std::size_t>& index, PartSources& sources,
-                                          std::string& error) {
+std::vector<ProvidedInput> gatherElements(const std::vector<ProvidedInput>& items,
+                                          const std::vector<c10::Argument>& args,
+                                          const std::map<std::string, std::size_t>& index,
+                                          PartSources& sources, std::string& error) {
     std::vector<ProvidedInput> out;
     std::vector<std::string> order;
     std::map<std::string, std::map<std::size_t, const ProvidedInput*>> groups;
@@ -187,8 +188,10 @@ std::vector<ProvidedInput> gatherElements(const std::vector<ProvidedInput>& item
             error = "forward has no argument named '" + base + "' (it takes " + argList(args) + ")";
             return {};
         }
-        if (element.empty() || element.size() > 6 || element.find_first_not_of("0123456789") != std::string::npos) {
-            error = "'" + p.argument + "' names no input: an element of a tuple or list is NAME.INDEX (" + base + ".0)";
+        if (element.empty() || element.size() > 6 ||
+            element.find_first_not_of("0123456789") != std::string::npos) {
+            error = "'" + p.argument + "' names no input: an element of a tuple or list is NAME.INDEX (" +
+                    base + ".0)";
             return {};
         }
         c10::TypePtr t = args[at->second].type();
@@ -259,16 +262,19 @@ void dtypeWarnings(const ArgumentInfo& a, const std::string& name, const Value& 
 namespace {
 // A package takes flattened tensors, by position or by the names its inputs are shown under (x, x0, x1, …);
 // each is checked against the dtype and the static and dynamic dimensions it was compiled for.
-InputBinding bindPackage(const detail::Pt2Model& spec, const ModelInfo& info, const std::vector<ProvidedInput>& provided) {
+InputBinding bindPackage(const detail::Pt2Model& spec, const ModelInfo& info,
+                         const std::vector<ProvidedInput>& provided) {
     InputBinding b;
     std::vector<ProvidedInput> items;
     for (const auto& p : provided) {
         if (p.value.kind() == Value::Kind::Dict || p.value.kind() == Value::Kind::List ||
             p.value.kind() == Value::Kind::Tuple) {
             for (std::size_t i = 0; i < p.value.size(); ++i) {
-                const Value v = p.value.kind() == Value::Kind::Dict ? p.value.items()[i].second : p.value.at(i);
+                const Value v =
+                    p.value.kind() == Value::Kind::Dict ? p.value.items()[i].second : p.value.at(i);
                 const std::string key = p.value.kind() == Value::Kind::Dict ? p.value.items()[i].first : "";
-                items.push_back({key, v, p.source + "[" + (key.empty() ? std::to_string(i) : "\"" + key + "\"") + "]"});
+                items.push_back(
+                    {key, v, p.source + "[" + (key.empty() ? std::to_string(i) : "\"" + key + "\"") + "]"});
             }
         } else {
             items.push_back(p);
@@ -285,12 +291,14 @@ InputBinding bindPackage(const detail::Pt2Model& spec, const ModelInfo& info, co
             return b;
         }
         if (at == spec.inputs.size()) {
-            while (next < slots.size() && slots[next]) ++next;
+            while (next < slots.size() && slots[next])
+                ++next;
             at = next;
         }
         if (at >= slots.size()) {
             b.error = "the package takes " + std::to_string(spec.inputs.size()) + " tensor" +
-                      (spec.inputs.size() == 1 ? "" : "s") + " but " + std::to_string(items.size()) + " were given";
+                      (spec.inputs.size() == 1 ? "" : "s") + " but " + std::to_string(items.size()) +
+                      " were given";
             return b;
         }
         slots[at] = &p;
@@ -323,7 +331,8 @@ InputBinding bindPackage(const detail::Pt2Model& spec, const ModelInfo& info, co
 } // namespace
 
 InputBinding Model::bindInputs(const std::vector<ProvidedInput>& provided) const {
-    if (const detail::Pt2Model* spec = detail::ModelAccess::package(*this)) return bindPackage(*spec, info(), provided);
+    if (const detail::Pt2Model* spec = detail::ModelAccess::package(*this))
+        return bindPackage(*spec, info(), provided);
     InputBinding b;
     const auto& schema = detail::ModelAccess::module(*this).get_method("forward").function().getSchema();
     std::vector<c10::Argument> args(schema.arguments().begin() + 1, schema.arguments().end());
@@ -398,7 +407,8 @@ InputBinding Model::bindInputs(const std::vector<ProvidedInput>& provided) const
         const std::size_t arity = tupleArity(args[next].type());
         if (arity > 1 && !isContainer(p->value) && i + arity <= positional.size()) {
             tuples.push_back(gathered(args[next].name(),
-                                      {positional.begin() + long(i), positional.begin() + long(i + arity)}, partSources));
+                                      {positional.begin() + long(i), positional.begin() + long(i + arity)},
+                                      partSources));
             slots[next++] = &tuples.back();
             i += arity - 1;
             continue;
@@ -429,7 +439,8 @@ InputBinding Model::bindInputs(const std::vector<ProvidedInput>& provided) const
             return b;
         }
         InputBinding::Bound bound{a.name(), a.type()->annotation_str(), slots[i]->source, wrap(v), {}};
-        if (const auto it = partSources.find(a.name()); it != partSources.end() && slots[i]->source.rfind('(', 0) == 0)
+        if (const auto it = partSources.find(a.name());
+            it != partSources.end() && slots[i]->source.rfind('(', 0) == 0)
             bound.parts = it->second;
         b.arguments.push_back(std::move(bound));
     }

@@ -227,7 +227,7 @@ private:
         container.weight += std::min(child->weight, kMaxWeight);
         if (container.weight > kMaxWeight)
             throw Refused("the pickle's shared containers expand to more than " + std::to_string(kMaxWeight) +
-                        " objects, as no tensor archive does");
+                          " objects, as no tensor archive does");
     }
     Ref tuple(std::vector<Ref> items) {
         auto t = make(Object::Type::Tuple);
@@ -275,8 +275,8 @@ private:
             throw Error("malformed NumPy scalar in pickle");
         char order = '<';
         for (const auto& [k, v] : a[0]->entries) // BUILD state: (3, '<', None, …)
-            if (v->type == Object::Type::Tuple && v->items.size() > 1 && v->items[1]->type == Object::Type::String &&
-                !v->items[1]->s.empty())
+            if (v->type == Object::Type::Tuple && v->items.size() > 1 &&
+                v->items[1]->type == Object::Type::String && !v->items[1]->s.empty())
                 order = v->items[1]->s[0];
         const NumpyScalar n = decodeNumpyScalar(a[0]->items[0]->s, order, a[1]->s);
         auto o = make(n.kind == NumpyScalar::Kind::Float  ? Object::Type::Float

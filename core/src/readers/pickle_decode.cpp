@@ -67,7 +67,8 @@ NumpyScalar decodeNumpyScalar(std::string code, char order, const std::string& r
     }
     if (kind == 'i' || kind == 'u') {
         s.kind = NumpyScalar::Kind::Int;
-        if (kind == 'i' && n < 8 && ((bits >> (8 * n - 1)) & 1)) bits |= ~uint64_t(0) << (8 * n); // sign-extend
+        if (kind == 'i' && n < 8 && ((bits >> (8 * n - 1)) & 1))
+            bits |= ~uint64_t(0) << (8 * n); // sign-extend
         s.i = int64_t(bits);
         return s;
     }

@@ -63,7 +63,8 @@ Value readSafetensors(const std::string& path) {
             claimed += offsets[1] - offsets[0];
             if (claimed > dataSize)
                 throw Error(label + ": the tensors claim more data (" + std::to_string(claimed) +
-                            " bytes) than the file holds (" + std::to_string(dataSize) + " bytes): they overlap");
+                            " bytes) than the file holds (" + std::to_string(dataSize) +
+                            " bytes): they overlap");
             at::Tensor t = at::empty(shape, at::TensorOptions().dtype(it->second.first));
             in.seekg(std::streamoff(dataStart + offsets[0]));
             in.read(static_cast<char*>(t.data_ptr()), std::streamsize(offsets[1] - offsets[0]));

@@ -29,11 +29,11 @@ ImageOptions ImageOptions::preset(const std::string& name) {
 
 std::vector<std::pair<std::string, TensorFormat>> readableTensorExtensions() {
     using F = TensorFormat;
-    return {{"npy", F::Npy},         {"npz", F::Npz},        {"safetensors", F::Safetensors},
-            {"pt", F::TorchSave},    {"pth", F::TorchSave},  {"bin", F::TorchSave},
-            {"ckpt", F::TorchSave},  {"csv", F::Csv},        {"tsv", F::Csv},
-            {"txt", F::Csv},         {"png", F::Image},      {"jpg", F::Image},
-            {"jpeg", F::Image},      {"bmp", F::Image}};
+    return {{"npy", F::Npy},        {"npz", F::Npz},       {"safetensors", F::Safetensors},
+            {"pt", F::TorchSave},   {"pth", F::TorchSave}, {"bin", F::TorchSave},
+            {"ckpt", F::TorchSave}, {"csv", F::Csv},       {"tsv", F::Csv},
+            {"txt", F::Csv},        {"png", F::Image},     {"jpg", F::Image},
+            {"jpeg", F::Image},     {"bmp", F::Image}};
 }
 
 TensorFormat detectTensorFormat(const std::string& path) {

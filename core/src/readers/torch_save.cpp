@@ -8,10 +8,10 @@
 
 #include "twb/error.h"
 
-#include <torch/script.h>
 #include <caffe2/serialize/inline_container.h>
 #include <torch/csrc/jit/serialization/export.h>
 #include <torch/csrc/jit/serialization/pickler.h>
+#include <torch/script.h>
 
 #include <fstream>
 #include <functional>
@@ -150,7 +150,8 @@ private:
     // "argparse.Namespace(lr=0.1, arch='cnn')": short, for listings; never evaluated.
     static std::string pythonRepr(const pickle::Object& o) {
         using T = pickle::Object::Type;
-        std::function<std::string(const pickle::Object&, int)> render = [&](const pickle::Object& x, int depth) {
+        std::function<std::string(const pickle::Object&, int)> render = [&](const pickle::Object& x,
+                                                                            int depth) {
             switch (x.type) {
             case T::None:
                 return std::string("None");
@@ -325,7 +326,8 @@ Value readTorchSave(const std::string& path) {
         throw Error(path + ": " + e.what());
     } catch (const c10::Error& e) {
         // What LibTorch refuses to build from the pickle's values (a device name, a view).
-        throw Error(path + ": the archive describes a value LibTorch cannot build", e.what_without_backtrace());
+        throw Error(path + ": the archive describes a value LibTorch cannot build",
+                    e.what_without_backtrace());
     }
 }
 
@@ -343,8 +345,9 @@ void writeTorchSave(const std::string& path, const Value& value) {
         // build_tensorlist), globals torch.load(weights_only=True), the default since PyTorch 2.6,
         // refuses. The same archive without the tags holds only what torch.save itself writes.
         std::vector<char> data;
-        torch::jit::Pickler pickler([&](const char* buf, size_t size) { data.insert(data.end(), buf, buf + size); },
-                                    nullptr, nullptr, nullptr, nullptr, /*tag_aggregates=*/false);
+        torch::jit::Pickler pickler(
+            [&](const char* buf, size_t size) { data.insert(data.end(), buf, buf + size); }, nullptr, nullptr,
+            nullptr, nullptr, /*tag_aggregates=*/false);
         pickler.protocol();
         pickler.pushIValue(plain);
         pickler.stop();

@@ -31,7 +31,7 @@ std::string zipErrorText(int code) {
 ZipReader::ZipReader(const std::string& path)
     : m_impl(std::make_unique<Impl>()) {
     int code = 0;
-    struct stat st {};
+    struct stat st{};
     if (::stat(path.c_str(), &st) == 0) m_impl->fileBytes = uint64_t(st.st_size);
     m_impl->archive = zip_open(path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &code);
     if (!m_impl->archive) {
@@ -67,9 +67,10 @@ uint64_t ZipReader::size(const std::string& name) const {
     if ((st.valid & ZIP_STAT_COMP_SIZE) && m_impl->fileBytes && m_impl->counted.insert(name).second) {
         m_impl->compressedRead += st.comp_size;
         if (m_impl->compressedRead > m_impl->fileBytes)
-            throw ZipError("the records claim more compressed data (" + std::to_string(m_impl->compressedRead) +
-                           " bytes by record '" + name + "') than the archive holds (" +
-                           std::to_string(m_impl->fileBytes) + " bytes): records overlap, as in a zip bomb");
+            throw ZipError("the records claim more compressed data (" +
+                           std::to_string(m_impl->compressedRead) + " bytes by record '" + name +
+                           "') than the archive holds (" + std::to_string(m_impl->fileBytes) +
+                           " bytes): records overlap, as in a zip bomb");
     }
     return st.size;
 }

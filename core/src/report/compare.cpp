@@ -133,9 +133,12 @@ void compareTensors(const at::Tensor& ta, const at::Tensor& tb, const CompareOpt
 
 namespace {
 constexpr std::pair<LeafStatus, const char*> kLeafStatusNames[] = {
-    {LeafStatus::Compared, "ok"},           {LeafStatus::ShapeMismatch, "shape_mismatch"},
-    {LeafStatus::OnlyInA, "only_in_a"},     {LeafStatus::OnlyInB, "only_in_b"},
-    {LeafStatus::TypeMismatch, "type_mismatch"}, {LeafStatus::ValueMismatch, "value_mismatch"},
+    {LeafStatus::Compared, "ok"},
+    {LeafStatus::ShapeMismatch, "shape_mismatch"},
+    {LeafStatus::OnlyInA, "only_in_a"},
+    {LeafStatus::OnlyInB, "only_in_b"},
+    {LeafStatus::TypeMismatch, "type_mismatch"},
+    {LeafStatus::ValueMismatch, "value_mismatch"},
 };
 } // namespace
 
@@ -168,8 +171,8 @@ std::string leafVerdictText(const LeafComparison& l) {
     return l.allclose ? "allclose" : "NOT allclose";
 }
 
-ReferenceComparison compareWithReference(const Value& output, const Value& reference, const CompareOptions& options,
-                                         const std::string& leaf) {
+ReferenceComparison compareWithReference(const Value& output, const Value& reference,
+                                         const CompareOptions& options, const std::string& leaf) {
     ReferenceComparison c;
     c.target = referenceTarget(output, reference, leaf);
     c.outputs = compareOutputs(c.target.value, reference, options);
@@ -248,7 +251,7 @@ OutputComparison compareOutputs(const Value& av, const Value& bv, const CompareO
             // structure.
             c.allclose = (a.isNone() && b.isNone()) ||
                          (a.isString() && b.isString() && a.toStringRef() == b.toStringRef());
-            c.status = c.allclose                      ? LeafStatus::Compared
+            c.status = c.allclose                   ? LeafStatus::Compared
                        : a.tagKind() == b.tagKind() ? LeafStatus::ValueMismatch
                                                     : LeafStatus::TypeMismatch;
             c.note = "not numbers: " + a.tagKind() + " vs " + b.tagKind();

@@ -24,7 +24,8 @@ ordered_json argument(const ArgumentInfo& a) {
     ordered_json j{{"name", a.name}, {"type", a.type}};
     if (a.hasDefault) j["default"] = a.defaultValue;
     if (!a.suggested.empty() && !a.hasDefault)
-        j["suggested"] = {{"generator", a.suggested}, {"reason", a.suggestedReason}, {"found", a.suggestionFound}};
+        j["suggested"] = {
+            {"generator", a.suggested}, {"reason", a.suggestedReason}, {"found", a.suggestionFound}};
     if (!a.neededDtype.empty()) j["needs"] = {{"dtype", a.neededDtype}, {"by", a.neededBy}};
     if (!a.elements.empty()) {
         j["elements"] = ordered_json::array();
@@ -125,7 +126,9 @@ std::string toJson(const ModelInfo& info, int indent) {
         j["returns"] = info.returnType;
         j["methods"] = ordered_json::array();
         for (const auto& m : info.methods)
-            j["methods"].push_back({{"name", m.name}, {"schema", m.schema}, {"arguments", ordered_json::array()},
+            j["methods"].push_back({{"name", m.name},
+                                    {"schema", m.schema},
+                                    {"arguments", ordered_json::array()},
                                     {"returns", m.returnType}});
         j["parameters"] = totals(info.parameters);
         j["models"] = info.extraFiles;
@@ -213,12 +216,18 @@ nlohmann::ordered_json outputComparisonObject(const OutputComparison& o) {
 }
 
 nlohmann::ordered_json libtorchBuildObject(const LibTorchBuild& b) {
-    return ordered_json{{"source", b.source},         {"location", b.location},
-                        {"blas", b.blas},             {"lapack", b.lapack},
-                        {"onednn", b.onednn},         {"openmp", b.openmp},
-                        {"parallel_backend", b.parallelBackend}, {"cpu_capability", b.cpuCapability},
-                        {"cuda_runtime", b.cudaRuntime}, {"cudnn", b.cudnn},
-                        {"kineto", b.kineto},         {"compiler", b.compiler}};
+    return ordered_json{{"source", b.source},
+                        {"location", b.location},
+                        {"blas", b.blas},
+                        {"lapack", b.lapack},
+                        {"onednn", b.onednn},
+                        {"openmp", b.openmp},
+                        {"parallel_backend", b.parallelBackend},
+                        {"cpu_capability", b.cpuCapability},
+                        {"cuda_runtime", b.cudaRuntime},
+                        {"cudnn", b.cudnn},
+                        {"kineto", b.kineto},
+                        {"compiler", b.compiler}};
 }
 } // namespace detail
 

@@ -32,10 +32,12 @@ template <typename I> I wholeNumber(const nlohmann::ordered_json& v, const std::
 template <typename T> T checkedGet(const nlohmann::ordered_json& v, const std::string& what) {
     if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
         return wholeNumber<T>(v, what);
-    } else if constexpr (std::is_same_v<T, std::vector<int64_t>> || std::is_same_v<T, std::vector<uint64_t>>) {
+    } else if constexpr (std::is_same_v<T, std::vector<int64_t>> ||
+                         std::is_same_v<T, std::vector<uint64_t>>) {
         if (!v.is_array()) throw nlohmann::json::type_error::create(302, what + " is not a list", &v);
         T out;
-        for (const auto& x : v) out.push_back(wholeNumber<typename T::value_type>(x, what));
+        for (const auto& x : v)
+            out.push_back(wholeNumber<typename T::value_type>(x, what));
         return out;
     } else {
         return v.get<T>();

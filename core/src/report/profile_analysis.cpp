@@ -24,7 +24,8 @@ namespace {
 
 double product(const std::vector<int64_t>& v, std::size_t from = 0) {
     double p = 1;
-    for (std::size_t i = from; i < v.size(); ++i) p *= double(v[i]);
+    for (std::size_t i = from; i < v.size(); ++i)
+        p *= double(v[i]);
     return p;
 }
 
@@ -62,8 +63,10 @@ void assignCalls(std::vector<ProfileEvent>& events) {
         const auto& list = it->second;
         for (std::size_t k = 0; k < list.size(); ++k) {
             const double from = list[k]->startNs;
-            const double to = k + 1 < list.size() ? list[k + 1]->startNs : list[k]->startNs + list[k]->durationNs + 1000;
-            if (e.startNs >= from && e.startNs < std::min(to, list[k]->startNs + list[k]->durationNs + 1000)) {
+            const double to =
+                k + 1 < list.size() ? list[k + 1]->startNs : list[k]->startNs + list[k]->durationNs + 1000;
+            if (e.startNs >= from &&
+                e.startNs < std::min(to, list[k]->startNs + list[k]->durationNs + 1000)) {
                 e.call = list[k]->call;
                 break;
             }
@@ -89,7 +92,8 @@ double operatorFlops(const std::string& name, const std::vector<std::vector<int6
         // Each output element takes (C_in / groups) · kernel multiply–adds; the weight's second dimension
         // is C_in / groups, so groups need not be known. Transposed convolutions are not counted.
         const auto& w = arg(1);
-        if (w.size() < 3 || out.size() < 2 || w[0] != out[1]) return -1; // transposed: weight [C_in, C_out/g, …]
+        if (w.size() < 3 || out.size() < 2 || w[0] != out[1])
+            return -1; // transposed: weight [C_in, C_out/g, …]
         return 2 * product(out) * product(w, 1);
     }
     if (op == "linear") { // x [..., in] · W[out, in]^T
@@ -160,7 +164,8 @@ Profile buildProfile(std::vector<ProfileEvent> events, int calls, std::vector<Fu
             open.push_back(i);
         }
     }
-    for (auto& e : events) e.selfNs = e.durationNs;
+    for (auto& e : events)
+        e.selfNs = e.durationNs;
     for (std::size_t i = 0; i < events.size(); ++i) {
         if (parent[i] < 0) continue;
         events[std::size_t(parent[i])].selfNs -= events[i].durationNs;
@@ -217,8 +222,10 @@ Profile buildProfile(std::vector<ProfileEvent> events, int calls, std::vector<Fu
     p.operatorSelfNs /= k;
     for (auto& [name, a] : ops) {
         std::vector<std::pair<std::string, int64_t>> s(a.shapes.begin(), a.shapes.end());
-        std::stable_sort(s.begin(), s.end(), [](const auto& x, const auto& y) { return x.second > y.second; });
-        for (std::size_t i = 0; i < s.size() && i < 5; ++i) a.stat.shapes.push_back(s[i].first);
+        std::stable_sort(s.begin(), s.end(),
+                         [](const auto& x, const auto& y) { return x.second > y.second; });
+        for (std::size_t i = 0; i < s.size() && i < 5; ++i)
+            a.stat.shapes.push_back(s[i].first);
         a.stat.shapeVariants = int64_t(s.size());
         for (const auto& l : a.locations) {
             if (a.stat.locations.size() >= 8) break;
@@ -234,11 +241,13 @@ Profile buildProfile(std::vector<ProfileEvent> events, int calls, std::vector<Fu
     std::map<std::string, double> lineTime(lineNs.begin(), lineNs.end());
     std::map<std::string, int64_t> fusedOnLine;
     for (const auto& f : fused)
-        for (const auto& l : f.locations) ++fusedOnLine[l];
+        for (const auto& l : f.locations)
+            ++fusedOnLine[l];
     double fusedTotal = 0;
     for (auto& f : fused) {
         std::map<std::string, int64_t> mine;
-        for (const auto& l : f.locations) ++mine[l];
+        for (const auto& l : f.locations)
+            ++mine[l];
         double t = 0;
         bool timed = !mine.empty();
         for (const auto& [loc, n] : mine) {
@@ -253,7 +262,8 @@ Profile buildProfile(std::vector<ProfileEvent> events, int calls, std::vector<Fu
         f.timeNs = timed ? t / k : -1;
         if (timed) fusedTotal += f.timeNs;
         std::vector<std::string> unique;
-        for (const auto& [loc, n] : mine) unique.push_back(loc);
+        for (const auto& [loc, n] : mine)
+            unique.push_back(loc);
         f.locations = unique;
     }
     // The per-line pass ran without the operator profiler: never let it claim more than the remainder.
@@ -305,7 +315,8 @@ Profile buildProfile(std::vector<ProfileEvent> events, int calls, std::vector<Fu
         l.location = loc;
         l.scriptNs = ns;
     }
-    for (auto& [loc, l] : lines) p.lines.push_back(l);
+    for (auto& [loc, l] : lines)
+        p.lines.push_back(l);
     std::stable_sort(p.lines.begin(), p.lines.end(), [](const LineStat& a, const LineStat& b) {
         return std::max(a.selfNs, a.scriptNs) > std::max(b.selfNs, b.scriptNs);
     });
@@ -356,7 +367,8 @@ Profile buildProfile(std::vector<ProfileEvent> events, int calls, std::vector<Fu
             std::stable_sort(kids.begin(), kids.end(), [&](const std::string& a, const std::string& b) {
                 return modules[a].totalNs < modules[b].totalNs; // reversed: the stack pops the largest first
             });
-            for (const auto& c : kids) stack.push_back(c);
+            for (const auto& c : kids)
+                stack.push_back(c);
         }
     } else if (!events.empty()) {
         p.notes.push_back("this LibTorch did not report module scope: the per-line table stands in for the "
@@ -392,9 +404,11 @@ int attachDescriptions(std::vector<ProfileEvent>& timed, const std::vector<Profi
         // The n-th call of each operator in one pass is its n-th call in the other: the order of events
         // that start in the same microsecond is not to be relied on, their counts are.
         std::map<std::string, std::vector<std::size_t>> mine, theirs;
-        for (std::size_t i : list) mine[timed[i].name].push_back(i);
+        for (std::size_t i : list)
+            mine[timed[i].name].push_back(i);
         if (other != b.end())
-            for (std::size_t i : other->second) theirs[described[i].name].push_back(i);
+            for (std::size_t i : other->second)
+                theirs[described[i].name].push_back(i);
         bool same = other != b.end() && mine.size() == theirs.size();
         for (const auto& [name, ids] : mine) {
             if (!same) break;
@@ -407,16 +421,16 @@ int attachDescriptions(std::vector<ProfileEvent>& timed, const std::vector<Profi
         }
         for (const auto& [name, ids] : mine)
             for (std::size_t n = 0; n < ids.size(); ++n) {
-            ProfileEvent& t = timed[ids[n]];
-            const ProfileEvent& d = described[theirs[name][n]];
-            t.shapes = d.shapes;
-            t.module = d.module;
-            t.moduleType = d.moduleType;
-            t.location = d.location;
-            t.function = d.function;
-            t.flops = d.flops;
-            t.bytes = d.bytes;
-        }
+                ProfileEvent& t = timed[ids[n]];
+                const ProfileEvent& d = described[theirs[name][n]];
+                t.shapes = d.shapes;
+                t.module = d.module;
+                t.moduleType = d.moduleType;
+                t.location = d.location;
+                t.function = d.function;
+                t.flops = d.flops;
+                t.bytes = d.bytes;
+            }
     }
     return unmatched;
 }
@@ -433,8 +447,9 @@ void applyRoofline(Profile& p) {
     r.achievedGflops = r.flops / ns;
     r.intensity = r.bytes > 0 ? r.flops / r.bytes : 0;
     std::string s = "The forward does " + scaled(r.flops, "FLOP") + " (" + kFlopConvention + ")";
-    if (r.bytes > 0) s += " on " + scaled(r.bytes, "B") + " of operator inputs and outputs: " +
-                          fixed(r.intensity, 1) + " FLOP/byte";
+    if (r.bytes > 0)
+        s += " on " + scaled(r.bytes, "B") + " of operator inputs and outputs: " + fixed(r.intensity, 1) +
+             " FLOP/byte";
     if (p.peak.measured && p.peak.gflops > 0) {
         r.percentOfPeak = 100 * r.achievedGflops / p.peak.gflops;
         if (r.bytes > 0 && p.peak.bandwidthGBs > 0) {
@@ -457,15 +472,16 @@ namespace {
 // frozen aten::linear.
 bool replacesByKind(const std::string& fused, const std::string& op) {
     auto lower = [](std::string s) {
-        for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+        for (char& c : s)
+            c = char(std::tolower(static_cast<unsigned char>(c)));
         return s;
     };
     const std::string f = lower(fused), o = lower(op);
     // The rewrites freeze and optimize_for_inference make of unfused operators.
     if (o == "aten::linear" && (f == "aten::matmul" || f == "aten::mm" || f == "aten::addmm")) return true;
     if (f.rfind("aten::", 0) == 0 && f.find("mkldnn") == std::string::npos) return false;
-    for (const char* work : {"conv", "linear", "matmul", "batch_norm", "layer_norm", "hardswish", "hardsigmoid",
-                             "hardtanh", "clamp", "mul"})
+    for (const char* work : {"conv", "linear", "matmul", "batch_norm", "layer_norm", "hardswish",
+                             "hardsigmoid", "hardtanh", "clamp", "mul"})
         if (f.find(work) != std::string::npos && o.find(work) != std::string::npos) return true;
     return false;
 }
@@ -489,10 +505,10 @@ ProfileDiff diffProfiles(const Profile& a, const Profile& b) {
         if (o.topCalls > 0) names[o.name].b = &o;
     // Allocation and view operators that appear around a fused node replace nothing.
     auto bookkeeping = [](const std::string& name) {
-        static const std::set<std::string> ops{"aten::empty", "aten::empty_like", "aten::empty_strided",
-                                               "aten::resize_", "aten::as_strided", "aten::as_strided_",
-                                               "aten::view", "aten::_reshape_alias", "aten::reshape",
-                                               "aten::contiguous", "aten::detach"};
+        static const std::set<std::string> ops{
+            "aten::empty",      "aten::empty_like",  "aten::empty_strided", "aten::resize_",
+            "aten::as_strided", "aten::as_strided_", "aten::view",          "aten::_reshape_alias",
+            "aten::reshape",    "aten::contiguous",  "aten::detach"};
         return ops.count(name) > 0;
     };
     auto intersects = [](const std::vector<std::string>& x, const std::vector<std::string>& y) {
@@ -561,9 +577,10 @@ ProfileDiff diffProfiles(const Profile& a, const Profile& b) {
         if (!of.empty()) f.note = "replaces " + of;
         if (came && came->fused) f.note += std::string(f.note.empty() ? "" : "; ") + "fused node";
     }
-    std::stable_sort(d.entries.begin(), d.entries.end(), [](const ProfileDiffEntry& x, const ProfileDiffEntry& y) {
-        return std::abs(x.nsB - x.nsA) > std::abs(y.nsB - y.nsA);
-    });
+    std::stable_sort(d.entries.begin(), d.entries.end(),
+                     [](const ProfileDiffEntry& x, const ProfileDiffEntry& y) {
+                         return std::abs(x.nsB - x.nsA) > std::abs(y.nsB - y.nsA);
+                     });
 
     auto count = [](double c) {
         const double r = std::round(c);
@@ -575,7 +592,8 @@ ProfileDiff diffProfiles(const Profile& a, const Profile& b) {
     std::set<std::string> told;
     // An operator that appeared in place of vanished ones is told with them, on their line.
     for (const auto& e : d.entries)
-        if (e.change == ProfileDiffEntry::Change::Appeared && e.note.rfind("replaces ", 0) == 0) told.insert(e.name);
+        if (e.change == ProfileDiffEntry::Change::Appeared && e.note.rfind("replaces ", 0) == 0)
+            told.insert(e.name);
     for (const auto& e : d.entries) {
         if (d.summary.size() >= 12) break;
         if (told.count(e.name)) continue;
@@ -588,13 +606,14 @@ ProfileDiff diffProfiles(const Profile& a, const Profile& b) {
                 std::size_t pos = 0;
                 while (pos <= by.size()) {
                     const auto comma = by.find(", ", pos);
-                    came.push_back(by.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos));
+                    came.push_back(
+                        by.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos));
                     if (comma == std::string::npos) break;
                     pos = comma + 2;
                 }
                 for (const auto& o : d.entries)
-                    if (o.change == ProfileDiffEntry::Change::Vanished && o.name != e.name && !told.count(o.name) &&
-                        o.note == e.note)
+                    if (o.change == ProfileDiffEntry::Change::Vanished && o.name != e.name &&
+                        !told.count(o.name) && o.note == e.note)
                         gone.push_back(o.name);
                 std::string left, right;
                 for (const auto& g : gone)
@@ -607,7 +626,8 @@ ProfileDiff diffProfiles(const Profile& a, const Profile& b) {
                     for (const auto& o : d.entries)
                         if (o.name == c) {
                             const OperatorStat* s = names[o.name].b;
-                            right += (right.empty() ? "" : ", ") + side(o.name, o.callsB, o.nsB, s && !s->timed);
+                            right +=
+                                (right.empty() ? "" : ", ") + side(o.name, o.callsB, o.nsB, s && !s->timed);
                             told.insert(o.name);
                         }
                 d.summary.push_back(left + " → " + right);
@@ -633,8 +653,8 @@ std::string chromeTrace(const std::vector<Profile>& profiles) {
     for (std::size_t i = 0; i < profiles.size(); ++i) {
         const Profile& p = profiles[i];
         const int pid = int(i) + 1;
-        events.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", pid}, {"tid", 0},
-                          {"args", {{"name", p.label}}}});
+        events.push_back(
+            {{"name", "process_name"}, {"ph", "M"}, {"pid", pid}, {"tid", 0}, {"args", {{"name", p.label}}}});
         for (const auto& e : p.events) {
             nlohmann::ordered_json args = nlohmann::ordered_json::object();
             if (e.call >= 0) args["call"] = e.call;
@@ -657,13 +677,15 @@ std::string chromeTrace(const std::vector<Profile>& profiles) {
     nlohmann::ordered_json configs = nlohmann::ordered_json::array();
     for (const auto& p : profiles)
         configs.push_back({{"configuration", p.label}, {"profiler", p.profiler}, {"calls", p.calls}});
-    nlohmann::ordered_json j{{"traceEvents", events}, {"displayTimeUnit", "ms"}, {"otherData", {{"profiles", configs}}}};
+    nlohmann::ordered_json j{
+        {"traceEvents", events}, {"displayTimeUnit", "ms"}, {"otherData", {{"profiles", configs}}}};
     return j.dump();
 }
 
 void writeChromeTrace(const std::string& path, const std::vector<Profile>& profiles) {
     bool any = false;
-    for (const auto& p : profiles) any = any || !p.events.empty();
+    for (const auto& p : profiles)
+        any = any || !p.events.empty();
     if (!any) throw Error(path + ": the profile kept no events to write (profile again with events kept)");
     detail::writeFileAtomically(path, chromeTrace(profiles) + "\n");
 }

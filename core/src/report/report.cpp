@@ -14,12 +14,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
-#include <set>
 #include <map>
+#include <set>
 #include <sstream>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -59,7 +58,7 @@ EnvironmentInfo currentEnvironment() {
         if (key == "core id") cores.emplace(physical, value);
     }
     e.physicalCores = int(cores.size());
-    struct utsname u {};
+    struct utsname u{};
     if (uname(&u) == 0) e.os = std::string(u.sysname) + " " + u.release + " " + u.machine;
     char host[256] = {};
     if (gethostname(host, sizeof host - 1) == 0) e.hostName = host;
@@ -162,7 +161,9 @@ RunConfig configFrom(const ordered_json& j) {
     c.threads = get<int>(j, "threads", 0);
     c.dtype = get<std::string>(j, "dtype", "as_saved");
     c.set("grad", get<std::string>(j, "grad", "inference"));
-    c.warmup = j.contains("warmup") && j.at("warmup").is_number() ? detail::wholeNumber<int>(j.at("warmup"), "warmup") : -1;
+    c.warmup = j.contains("warmup") && j.at("warmup").is_number()
+                   ? detail::wholeNumber<int>(j.at("warmup"), "warmup")
+                   : -1;
     c.iterations = get<int64_t>(j, "iterations", 0);
     c.target = get<std::string>(j, "target");
     c.seconds = get<double>(j, "seconds", 1.0);
@@ -311,8 +312,10 @@ RunRecord runFrom(const ordered_json& j) {
     if (j.contains("rounds"))
         for (const auto& s : j.at("rounds")) {
             if (!s.is_array() || s.size() != 4)
-                throw nlohmann::json::type_error::create(302, "rounds hold [process, round, begin, count]", &s);
-            RoundSpan span{detail::wholeNumber<int>(s[0], "a round's process"), detail::wholeNumber<int>(s[1], "a round"),
+                throw nlohmann::json::type_error::create(302, "rounds hold [process, round, begin, count]",
+                                                         &s);
+            RoundSpan span{detail::wholeNumber<int>(s[0], "a round's process"),
+                           detail::wholeNumber<int>(s[1], "a round"),
                            detail::wholeNumber<int64_t>(s[2], "a round's first sample"),
                            detail::wholeNumber<int64_t>(s[3], "a round's sample count")};
             if (span.begin < 0 || span.count < 0 || span.begin + span.count > int64_t(r.samplesNs.size()))
@@ -438,14 +441,10 @@ ordered_json profileJson(const Profile& p) {
                          {"locations", strings(f.locations)},
                          {"time_ns", num(f.timeNs)}});
     j["fused"] = fused;
-    j["peak"] = {{"measured", p.peak.measured},
-                 {"gflops", num(p.peak.gflops)},
-                 {"mm_gflops", num(p.peak.mmGflops)},
-                 {"conv_gflops", num(p.peak.convGflops)},
-                 {"source", p.peak.source},
-                 {"bandwidth_gbs", num(p.peak.bandwidthGBs)},
-                 {"threads", p.peak.threads},
-                 {"gemm_size", p.peak.gemmSize},
+    j["peak"] = {{"measured", p.peak.measured},       {"gflops", num(p.peak.gflops)},
+                 {"mm_gflops", num(p.peak.mmGflops)}, {"conv_gflops", num(p.peak.convGflops)},
+                 {"source", p.peak.source},           {"bandwidth_gbs", num(p.peak.bandwidthGBs)},
+                 {"threads", p.peak.threads},         {"gemm_size", p.peak.gemmSize},
                  {"fingerprint", p.peak.fingerprint}};
     j["roofline"] = {{"known", p.roofline.known},
                      {"flops", num(p.roofline.flops)},
@@ -497,8 +496,9 @@ Profile profileFrom(const ordered_json& j) {
         }
     if (j.contains("modules"))
         for (const auto& m : j.at("modules"))
-            p.modules.push_back({get<std::string>(m, "path"), get<std::string>(m, "type"), get<int>(m, "depth"),
-                                 getNum(m, "self_ns"), getNum(m, "total_ns"), get<int64_t>(m, "operator_calls")});
+            p.modules.push_back({get<std::string>(m, "path"), get<std::string>(m, "type"),
+                                 get<int>(m, "depth"), getNum(m, "self_ns"), getNum(m, "total_ns"),
+                                 get<int64_t>(m, "operator_calls")});
     if (j.contains("lines"))
         for (const auto& l : j.at("lines"))
             p.lines.push_back({get<std::string>(l, "location"), get<std::string>(l, "function"),
@@ -535,29 +535,31 @@ Profile profileFrom(const ordered_json& j) {
 
 ordered_json sweepJson(const SweepResult& r) {
     ordered_json axes = ordered_json::array();
-    for (const auto& a : r.axes) axes.push_back({{"key", a.key}, {"values", a.values}});
+    for (const auto& a : r.axes)
+        axes.push_back({{"key", a.key}, {"values", a.values}});
     ordered_json points = ordered_json::array();
     for (const auto& p : r.points) {
-        ordered_json j{{"id", p.id},
-                       {"config", configJson(p.config)},
-                       {"batch", p.batch},
-                       {"streams", p.streams},
-                       {"reference", p.reference},
-                       {"reference_name", p.referenceName},
-                       {"reference_kind", p.referenceKind == SweepReference::LibTorchDefault    ? "libtorch_default"
-                                          : p.referenceKind == SweepReference::WorkbenchDefault ? "workbench_default"
-                                                                                                : ""},
-                       {"status", pointStatusName(p.status)},
-                       {"reason", p.reason},
-                       {"rounds", p.rounds},
-                       {"items", p.items},
-                       {"throughput", num(p.throughput)},
-                       {"peak_rss_bytes", p.peakRssBytes},
-                       {"outputs_checked", p.outputsChecked},
-                       {"outputs_ok", p.outputsOk},
-                       {"atol", num(p.atol)},
-                       {"rtol", num(p.rtol)},
-                       {"on_front", p.onFront}};
+        ordered_json j{
+            {"id", p.id},
+            {"config", configJson(p.config)},
+            {"batch", p.batch},
+            {"streams", p.streams},
+            {"reference", p.reference},
+            {"reference_name", p.referenceName},
+            {"reference_kind", p.referenceKind == SweepReference::LibTorchDefault    ? "libtorch_default"
+                               : p.referenceKind == SweepReference::WorkbenchDefault ? "workbench_default"
+                                                                                     : ""},
+            {"status", pointStatusName(p.status)},
+            {"reason", p.reason},
+            {"rounds", p.rounds},
+            {"items", p.items},
+            {"throughput", num(p.throughput)},
+            {"peak_rss_bytes", p.peakRssBytes},
+            {"outputs_checked", p.outputsChecked},
+            {"outputs_ok", p.outputsOk},
+            {"atol", num(p.atol)},
+            {"rtol", num(p.rtol)},
+            {"on_front", p.onFront}};
         if (p.stats.count > 0) j["latency_ms"] = statsJson(p.stats, 1e-6);
         if (p.outputsChecked) j["outputs"] = detail::outputComparisonObject(p.outputs);
         j["samples_ns"] = doubles(p.samplesNs);
@@ -597,10 +599,11 @@ SweepResult sweepFrom(const ordered_json& j) {
     r.elapsedSeconds = getNum(j, "elapsed_s");
     r.cancelled = get<bool>(j, "cancelled");
     r.frontWithMemory = get<bool>(j, "front_with_memory");
-    static const std::map<std::string, PointStatus> statuses{
-        {"measured", PointStatus::Measured}, {"skipped", PointStatus::Skipped},
-        {"eliminated", PointStatus::Eliminated}, {"failed", PointStatus::Failed},
-        {"not reached", PointStatus::NotReached}};
+    static const std::map<std::string, PointStatus> statuses{{"measured", PointStatus::Measured},
+                                                             {"skipped", PointStatus::Skipped},
+                                                             {"eliminated", PointStatus::Eliminated},
+                                                             {"failed", PointStatus::Failed},
+                                                             {"not reached", PointStatus::NotReached}};
     if (j.contains("points"))
         for (const auto& pj : j.at("points")) {
             SweepPoint p;
@@ -614,7 +617,8 @@ SweepResult sweepFrom(const ordered_json& j) {
             const std::string kind = get<std::string>(pj, "reference_kind");
             if (kind == "libtorch_default" || (kind.empty() && p.referenceName == "LibTorch's default"))
                 p.referenceKind = SweepReference::LibTorchDefault;
-            else if (kind == "workbench_default" || (kind.empty() && p.referenceName == "the workbench's default"))
+            else if (kind == "workbench_default" ||
+                     (kind.empty() && p.referenceName == "the workbench's default"))
                 p.referenceKind = SweepReference::WorkbenchDefault;
             const auto st = statuses.find(get<std::string>(pj, "status"));
             p.status = st == statuses.end() ? PointStatus::NotReached : st->second;
@@ -639,7 +643,8 @@ SweepResult sweepFrom(const ordered_json& j) {
         if (!j.contains(key)) return;
         const auto& x = j.at(key);
         c.speedup = getNum(x, "speedup", 1);
-        if (x.contains("ci") && x.at("ci").size() == 2 && !x.at("ci")[0].is_null() && !x.at("ci")[1].is_null()) {
+        if (x.contains("ci") && x.at("ci").size() == 2 && !x.at("ci")[0].is_null() &&
+            !x.at("ci")[1].is_null()) {
             c.ciLow = x.at("ci")[0].get<double>();
             c.ciHigh = x.at("ci")[1].get<double>();
         }
@@ -739,13 +744,16 @@ std::string reportToJson(const Report& r, int indent) {
             j["profiles"].push_back(profileJson(p));
     }
     if (r.hasSweep) j["sweep"] = sweepJson(r.sweep);
-    if (!r.probe.empty()) j["probe"] = {{"gemm_ns", doubles(r.probe.gemmNs)}, {"copy_ns", doubles(r.probe.copyNs)}};
+    if (!r.probe.empty())
+        j["probe"] = {{"gemm_ns", doubles(r.probe.gemmNs)}, {"copy_ns", doubles(r.probe.copyNs)}};
     if (!r.gate.verdict.empty())
         j["gate"] = {{"verdict", r.gate.verdict}, {"against", r.gate.against}, {"lines", r.gate.lines}};
     if (!r.targets.empty()) {
         j["targets"] = ordered_json::array();
         for (const auto& t : r.targets)
-            j["targets"].push_back({{"name", t.name}, {"reached", t.reached}, {"error", t.error},
+            j["targets"].push_back({{"name", t.name},
+                                    {"reached", t.reached},
+                                    {"error", t.error},
                                     {"environment", environmentJson(t.environment)}});
     }
     if (!r.runs.empty()) j["samples_ns"] = doubles(r.runs[0].samplesNs);
@@ -763,7 +771,8 @@ Report reportFromJson(const std::string& text, const std::string& source) {
     try {
         if (!j.is_object() || !j.contains("schema") || !j.at("schema").is_string() ||
             j.at("schema").get<std::string>() != "torch-workbench-report")
-            throw Error(source + ": not a Torch Workbench report (no \"schema\": \"torch-workbench-report\")");
+            throw Error(source +
+                        ": not a Torch Workbench report (no \"schema\": \"torch-workbench-report\")");
         r.schemaVersion = get<int>(j, "schema_version", 0);
         if (r.schemaVersion > Report::kSchemaVersion || r.schemaVersion < 1)
             throw Error(
@@ -853,21 +862,37 @@ Report readReport(const std::string& path) {
 }
 
 namespace detail {
-ordered_json environmentToJson(const EnvironmentInfo& e) { return environmentJson(e); }
-EnvironmentInfo environmentFromJson(const ordered_json& j) { return environmentFrom(j); }
-ordered_json runToJson(const RunRecord& r) { return runJson(r); }
-RunRecord runFromJson(const ordered_json& j) { return runFrom(j); }
-ordered_json profileToJson(const Profile& p) { return profileJson(p); }
-Profile profileFromJson(const ordered_json& j) { return profileFrom(j); }
+ordered_json environmentToJson(const EnvironmentInfo& e) {
+    return environmentJson(e);
+}
+EnvironmentInfo environmentFromJson(const ordered_json& j) {
+    return environmentFrom(j);
+}
+ordered_json runToJson(const RunRecord& r) {
+    return runJson(r);
+}
+RunRecord runFromJson(const ordered_json& j) {
+    return runFrom(j);
+}
+ordered_json profileToJson(const Profile& p) {
+    return profileJson(p);
+}
+Profile profileFromJson(const ordered_json& j) {
+    return profileFrom(j);
+}
 
-ordered_json sweepToJson(const SweepResult& r) { return sweepJson(r); }
-SweepResult sweepFromJson(const ordered_json& j) { return sweepFrom(j); }
+ordered_json sweepToJson(const SweepResult& r) {
+    return sweepJson(r);
+}
+SweepResult sweepFromJson(const ordered_json& j) {
+    return sweepFrom(j);
+}
 
 ordered_json eventsToJson(const std::vector<ProfileEvent>& events) {
     ordered_json a = ordered_json::array();
     for (const auto& e : events)
-        a.push_back({e.name, int(e.kind), e.thread, e.startNs, e.durationNs, e.selfNs, e.call, e.depth, e.shapes,
-                     e.flops, e.bytes, e.module, e.moduleType, e.location, e.function});
+        a.push_back({e.name, int(e.kind), e.thread, e.startNs, e.durationNs, e.selfNs, e.call, e.depth,
+                     e.shapes, e.flops, e.bytes, e.module, e.moduleType, e.location, e.function});
     return a;
 }
 

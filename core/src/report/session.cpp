@@ -33,7 +33,8 @@ Session sessionFromJson(const std::string& text, const std::string& source) {
     } catch (const ordered_json::exception& e) { // a syntax error, or a number out of range
         throw Error(source + ": not a session, its JSON is damaged (" + e.what() + ")");
     }
-    if (!j.is_object() || !j.contains("torch_workbench_session") || !j["torch_workbench_session"].is_number_integer())
+    if (!j.is_object() || !j.contains("torch_workbench_session") ||
+        !j["torch_workbench_session"].is_number_integer())
         throw Error(source + ": not a Torch Workbench session");
     const int version = j["torch_workbench_session"].get<int>();
     if (version > Session::kSchemaVersion)

@@ -41,7 +41,8 @@ std::vector<double> thinned(const std::vector<double>& data, std::mt19937_64& rn
     return out;
 }
 
-std::string verdictText(const LatencyComparison& c, const std::string& baseName, const std::string& candName) {
+std::string verdictText(const LatencyComparison& c, const std::string& baseName,
+                        const std::string& candName) {
     char buf[256];
     if (!c.significant) {
         std::snprintf(buf, sizeof buf,
@@ -63,7 +64,8 @@ std::vector<Rounds> byProcess(const std::vector<double>& samples, const std::vec
     std::vector<std::pair<int, Rounds>> groups;
     for (const auto& s : spans) {
         if (s.count <= 0 || s.begin < 0 || s.begin + s.count > int64_t(samples.size())) continue;
-        auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == s.process; });
+        auto it =
+            std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == s.process; });
         if (it == groups.end()) it = groups.insert(groups.end(), {s.process, {}});
         it->second.emplace_back(samples.begin() + s.begin, samples.begin() + s.begin + s.count);
     }
@@ -76,7 +78,8 @@ std::vector<Rounds> byProcess(const std::vector<double>& samples, const std::vec
 // One hierarchical bootstrap replicate of the median: processes drawn with replacement, then rounds
 // within each, then up to kPerRound calls within each round (so every round weighs alike).
 constexpr std::size_t kPerRound = 64;
-double hierarchicalMedian(const std::vector<Rounds>& processes, std::mt19937_64& rng, std::vector<double>& pool) {
+double hierarchicalMedian(const std::vector<Rounds>& processes, std::mt19937_64& rng,
+                          std::vector<double>& pool) {
     pool.clear();
     std::uniform_int_distribution<std::size_t> pickProcess(0, processes.size() - 1);
     for (std::size_t i = 0; i < processes.size(); ++i) {
@@ -115,7 +118,8 @@ std::pair<double, double> meanAndSe(const std::vector<double>& v) {
 // A two-sided bootstrap p-value for "the ratio is 1": twice the share of replicates on the far side.
 double bootstrapP(const std::vector<double>& sortedRatios) {
     if (sortedRatios.empty()) return 1;
-    const double below = double(std::lower_bound(sortedRatios.begin(), sortedRatios.end(), 1.0) - sortedRatios.begin());
+    const double below =
+        double(std::lower_bound(sortedRatios.begin(), sortedRatios.end(), 1.0) - sortedRatios.begin());
     const double share = below / double(sortedRatios.size());
     return std::min(1.0, 2 * std::min(share, 1 - share) + 1.0 / double(sortedRatios.size()));
 }
@@ -130,7 +134,8 @@ double percentileOfSorted(const std::vector<double>& sorted, double p) {
     return sorted[lo] + (h - double(lo)) * (sorted[hi] - sorted[lo]);
 }
 
-RollingBand rollingBand(const std::vector<double>& samples, std::size_t maxPoints, double lowP, double highP) {
+RollingBand rollingBand(const std::vector<double>& samples, std::size_t maxPoints, double lowP,
+                        double highP) {
     RollingBand band;
     if (samples.empty() || maxPoints == 0) return band;
     const std::size_t n = samples.size();
@@ -274,10 +279,11 @@ std::vector<std::string> stabilityWarnings(const LatencyStats& s) {
         w.emplace_back(buf);
     }
     if (s.processMedians.size() > 1 && s.processSpread > 1.25) {
-        std::snprintf(buf, sizeof buf,
-                      "medians differed %.2f× between the %zu worker processes: the machine is busy or throttling; "
-                      "these figures will not repeat closely",
-                      s.processSpread, s.processMedians.size());
+        std::snprintf(
+            buf, sizeof buf,
+            "medians differed %.2f× between the %zu worker processes: the machine is busy or throttling; "
+            "these figures will not repeat closely",
+            s.processSpread, s.processMedians.size());
         w.emplace_back(buf);
     }
     // Tukey's fences flag many samples of a tight distribution; calls 50% slower than the median are
@@ -359,28 +365,34 @@ LatencyStats computeRoundStats(const std::vector<double>& samples, const std::ve
     return s;
 }
 
-LatencyComparison comparePairedRounds(const std::vector<double>& base, const std::vector<RoundSpan>& baseRounds,
-                                      const std::vector<double>& cand, const std::vector<RoundSpan>& candRounds,
-                                      const std::string& baseName, const std::string& candName, uint64_t seed) {
+LatencyComparison comparePairedRounds(const std::vector<double>& base,
+                                      const std::vector<RoundSpan>& baseRounds,
+                                      const std::vector<double>& cand,
+                                      const std::vector<RoundSpan>& candRounds, const std::string& baseName,
+                                      const std::string& candName, uint64_t seed) {
     // Per process, the log ratio of each round's medians where both have that round.
     std::vector<std::pair<int, std::vector<double>>> pairs;
     std::size_t pairCount = 0;
     for (const auto& a : baseRounds) {
         for (const auto& b : candRounds) {
             if (a.process != b.process || a.round != b.round || a.count <= 0 || b.count <= 0) continue;
-            if (a.begin + a.count > int64_t(base.size()) || b.begin + b.count > int64_t(cand.size())) continue;
+            if (a.begin + a.count > int64_t(base.size()) || b.begin + b.count > int64_t(cand.size()))
+                continue;
             std::vector<double> ra(base.begin() + a.begin, base.begin() + a.begin + a.count);
             std::vector<double> rb(cand.begin() + b.begin, cand.begin() + b.begin + b.count);
             const double ma = medianOf(ra), mb = medianOf(rb);
             if (!(ma > 0 && mb > 0)) continue;
-            auto it = std::find_if(pairs.begin(), pairs.end(), [&](const auto& g) { return g.first == a.process; });
+            auto it =
+                std::find_if(pairs.begin(), pairs.end(), [&](const auto& g) { return g.first == a.process; });
             if (it == pairs.end()) it = pairs.insert(pairs.end(), {a.process, {}});
             it->second.push_back(std::log(ma / mb));
             ++pairCount;
         }
     }
     if (pairCount < 2) return compareLatency(base, cand, baseName, candName, seed);
-    auto mean = [](const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0) / double(v.size()); };
+    auto mean = [](const std::vector<double>& v) {
+        return std::accumulate(v.begin(), v.end(), 0.0) / double(v.size());
+    };
     std::vector<double> perProcess; // each process's median log ratio
     for (const auto& p : pairs) {
         std::vector<double> logs = p.second;
@@ -417,9 +429,10 @@ LatencyComparison comparePairedRounds(const std::vector<double>& base, const std
     return c;
 }
 
-LatencyComparison compareRunsAcrossProcesses(const std::vector<double>& base, const std::vector<RoundSpan>& baseRounds,
-                                             const std::vector<double>& cand, const std::vector<RoundSpan>& candRounds,
-                                             const std::string& baseName, const std::string& candName, uint64_t seed) {
+LatencyComparison
+compareRunsAcrossProcesses(const std::vector<double>& base, const std::vector<RoundSpan>& baseRounds,
+                           const std::vector<double>& cand, const std::vector<RoundSpan>& candRounds,
+                           const std::string& baseName, const std::string& candName, uint64_t seed) {
     const auto pa = byProcess(base, baseRounds), pb = byProcess(cand, candRounds);
     // Runs from one process each (older reports, quick mode): nothing to widen the interval with.
     if (pa.size() < 2 && pb.size() < 2) return compareLatency(base, cand, baseName, candName, seed);

@@ -75,7 +75,8 @@ public:
     double callConcurrently() override {
         std::vector<c10::IValue> stack = m_inputs;
         const auto t0 = Clock::now();
-        c10::IValue out = m_package ? detail::ModelAccess::runPackage(m_model, stack) : (*m_method)(std::move(stack));
+        c10::IValue out =
+            m_package ? detail::ModelAccess::runPackage(m_model, stack) : (*m_method)(std::move(stack));
         if (m_cuda) detail::cudaSynchronize(m_device.index());
         const auto t1 = Clock::now();
         return double(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count());
@@ -85,7 +86,8 @@ public:
     bool stopRequested() const override { return m_stop && m_stop->load(std::memory_order_relaxed); }
     bool progress(const Progress& p) override { return report(p); }
 
-    RunResult run(bool measure, const detail::AfterMeasure& after = {}, const detail::AfterPrepare& prepared = {}) {
+    RunResult run(bool measure, const detail::AfterMeasure& after = {},
+                  const detail::AfterPrepare& prepared = {}) {
         RunResult result;
         RunRecord& r = result.record;
         r.config = m_config;
@@ -132,11 +134,14 @@ private:
         if (const detail::Pt2Model* package = detail::ModelAccess::package(m_model)) {
             // Compiled ahead of time: nothing to freeze, no precision to change, one target device.
             if (m_config.jit != JitMode::Off)
-                throw Error("JIT modes do not apply to an AOTInductor package: torch.export compiled it ahead of "
-                            "time; run it with jit=off");
+                throw Error(
+                    "JIT modes do not apply to an AOTInductor package: torch.export compiled it ahead of "
+                    "time; run it with jit=off");
             if (dtype)
-                throw Error("the precision of an AOTInductor package is fixed when it is compiled: run it with "
-                            "dtype=as_saved, or compile it again at " + m_config.dtype);
+                throw Error(
+                    "the precision of an AOTInductor package is fixed when it is compiled: run it with "
+                    "dtype=as_saved, or compile it again at " +
+                    m_config.dtype);
             if (m_device.type() != (package->device.rfind("cuda", 0) == 0 ? c10::kCUDA : c10::kCPU))
                 throw Error("the package was compiled for " + package->device + ", not " + m_config.device);
             m_inputs = detail::ModelAccess::forwardStack(m_model, m_binding);
@@ -176,7 +181,8 @@ private:
         std::vector<c10::IValue> stack = m_inputs;
         if (m_timer) m_timer->start();
         const auto t0 = Clock::now();
-        m_lastOutput = m_package ? detail::ModelAccess::runPackage(m_model, stack) : (*m_method)(std::move(stack));
+        m_lastOutput =
+            m_package ? detail::ModelAccess::runPackage(m_model, stack) : (*m_method)(std::move(stack));
         if (m_cuda) {
             if (m_timer) m_timer->stop();
             detail::cudaSynchronize(m_device.index());
@@ -325,7 +331,8 @@ private:
             r.warmupNs.push_back(call(nullptr));
             if (m_progress && Clock::now() - lastWarmupReport > std::chrono::milliseconds(100)) {
                 lastWarmupReport = Clock::now();
-                if (!report({"warm-up", 0, int64_t(r.warmupNs.size()), secondsSince(start), -1})) return false;
+                if (!report({"warm-up", 0, int64_t(r.warmupNs.size()), secondsSince(start), -1}))
+                    return false;
             }
         }
         return true;
@@ -337,8 +344,9 @@ private:
         const int64_t minCalls = fixedCount ? iterations : 5;
         const double estimate = std::max(1.0, median(r.warmupNs));
         constexpr int64_t kMaxCalls = 50000000;
-        const int64_t expected = fixedCount ? std::min(iterations, kMaxCalls)
-                                            : std::clamp<int64_t>(int64_t(budget * 1e9 / estimate * 1.2), 16, 2000000);
+        const int64_t expected =
+            fixedCount ? std::min(iterations, kMaxCalls)
+                       : std::clamp<int64_t>(int64_t(budget * 1e9 / estimate * 1.2), 16, 2000000);
         const std::size_t before = r.samplesNs.size();
         r.samplesNs.reserve(before + std::size_t(expected));
         if (m_timer) r.deviceNs.reserve(r.deviceNs.size() + std::size_t(expected));
@@ -361,7 +369,8 @@ private:
                 const double fraction =
                     fixedCount ? double(n + 1) / double(iterations) : std::min(1.0, elapsed / budget);
                 const auto now = Clock::now();
-                if (fraction - lastReported >= 0.001 || now - lastReportTime > std::chrono::milliseconds(100)) {
+                if (fraction - lastReported >= 0.001 ||
+                    now - lastReportTime > std::chrono::milliseconds(100)) {
                     const double remaining = fraction > 0 ? std::max(0.0, elapsed / fraction - elapsed) : -1;
                     if (!report({"measuring", fraction, n + 1, secondsSince(start), remaining})) {
                         r.cancelled = true;
@@ -420,11 +429,17 @@ detail::RoundRun::RoundRun(const Model& model, const InputBinding& binding, cons
                            ProgressFn progress)
     : m(std::make_unique<Impl>(model, binding, config, std::move(progress))) {}
 detail::RoundRun::~RoundRun() = default;
-bool detail::RoundRun::begin() { return m->harness.begin(m->record); }
+bool detail::RoundRun::begin() {
+    return m->harness.begin(m->record);
+}
 bool detail::RoundRun::round(double seconds, int64_t iterations) {
     return m->harness.round(m->record, seconds, iterations);
 }
-RunResult detail::RoundRun::end() { return m->harness.end(m->record); }
-const RunRecord& detail::RoundRun::record() const { return m->record; }
+RunResult detail::RoundRun::end() {
+    return m->harness.end(m->record);
+}
+const RunRecord& detail::RoundRun::record() const {
+    return m->record;
+}
 
 } // namespace twb

@@ -136,9 +136,9 @@ void RunConfig::set(const std::string& rawKey, const std::string& rawValue) {
         seconds = s;
         iterations = 0;
     } else {
-        throw Error(
-            "configuration: unknown key '" + key +
-            "' (known: name, device, jit, graph_optimize, threads, dtype, grad, warmup, iters, seconds, target)");
+        throw Error("configuration: unknown key '" + key +
+                    "' (known: name, device, jit, graph_optimize, threads, dtype, grad, warmup, iters, "
+                    "seconds, target)");
     }
 }
 

@@ -76,7 +76,7 @@ std::vector<Entry> entries(const std::string& root) {
         Entry entry{root + "/" + name, 0, 0};
         if (DIR* inner = ::opendir(entry.dir.c_str())) {
             while (const dirent* f = ::readdir(inner)) {
-                struct stat st {};
+                struct stat st{};
                 if (f->d_name[0] != '.' && ::stat((entry.dir + "/" + f->d_name).c_str(), &st) == 0) {
                     entry.bytes += uint64_t(st.st_size);
                     entry.used = std::max(entry.used, st.st_mtime);
@@ -105,14 +105,16 @@ void removeEntry(const std::string& dir) {
 std::string cachedFile(const std::string& sha256, const std::string& name) {
     if (!validSha(sha256)) throw Error("a file was named by '" + sha256.substr(0, 80) + "', not a SHA-256");
     const std::string path = cacheRoot() + "/" + sha256 + "/" + safeName(name);
-    struct stat st {};
+    struct stat st{};
     if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return {};
     ::utimes(path.c_str(), nullptr); // used now: the last to leave
     return path;
 }
 
 Upload::Upload(const std::string& sha256, const std::string& name, uint64_t size)
-    : m_sha(sha256), m_name(safeName(name)), m_size(size) {
+    : m_sha(sha256)
+    , m_name(safeName(name))
+    , m_size(size) {
     if (!validSha(sha256)) throw Error("a file was named by '" + sha256.substr(0, 80) + "', not a SHA-256");
     m_root = cacheRoot();
     makeDirs(m_root);
@@ -146,8 +148,8 @@ void Upload::diskFull() {
     ::close(m_fd);
     m_fd = -1;
     ::unlink(m_partial.c_str());
-    throw Error("the target's disk is full: " + std::to_string(m_size) + " bytes of " + m_name + " do not fit in " +
-                    m_root,
+    throw Error("the target's disk is full: " + std::to_string(m_size) + " bytes of " + m_name +
+                    " do not fit in " + m_root,
                 "free space there, or point TWB_FILE_CACHE at a larger disk on the target");
 }
 
@@ -157,7 +159,8 @@ void Upload::append(uint64_t offset, const std::string& bytes) {
         throw Error("a piece of " + m_name + " arrived at byte " + std::to_string(offset) + ", where " +
                     std::to_string(m_received) + " was next");
     if (bytes.size() > m_size - m_received)
-        throw Error("the file " + m_name + " arrived longer than the " + std::to_string(m_size) + " bytes announced");
+        throw Error("the file " + m_name + " arrived longer than the " + std::to_string(m_size) +
+                    " bytes announced");
     std::size_t written = 0;
     while (written < bytes.size()) {
         const ssize_t n = ::write(m_fd, bytes.data() + written, bytes.size() - written);

@@ -45,7 +45,8 @@ GateSummary GateResult::summary(const std::string& against) const {
 namespace {
 
 // `widen` (≥ 1): how far the machine itself moved between the runs; the interval is stretched by it on
-// both sides before it is held against the limit, so a change of the machine cannot pass for one of the model.
+// both sides before it is held against the limit, so a change of the machine cannot pass for one of the
+// model.
 void judge(GateEntry& e, double maxSlowdown, double widen = 1) {
     char buf[400];
     const double limit = 1 / (1 + maxSlowdown); // a speedup below this is a slowdown beyond the limit
@@ -57,12 +58,14 @@ void judge(GateEntry& e, double maxSlowdown, double widen = 1) {
     else
         e.verdict = GateVerdict::Inconclusive;
     e.regression = e.verdict == GateVerdict::Regression;
-    std::snprintf(buf, sizeof buf, "%s; allowed slowdown %.1f%%%s: %s", e.latency.verdict.c_str(), maxSlowdown * 100,
-                  widen > 1 ? ", held to the machine's own change" : "", gateVerdictName(e.verdict).c_str());
+    std::snprintf(buf, sizeof buf, "%s; allowed slowdown %.1f%%%s: %s", e.latency.verdict.c_str(),
+                  maxSlowdown * 100, widen > 1 ? ", held to the machine's own change" : "",
+                  gateVerdictName(e.verdict).c_str());
     e.line = buf;
     if (e.verdict == GateVerdict::Inconclusive)
         e.line += widen > 1 ? " (the machine changed too much between the runs to tell)"
-                            : " (the interval straddles the limit: measure longer, with more --processes, or on a quieter machine)";
+                            : " (the interval straddles the limit: measure longer, with more --processes, or "
+                              "on a quieter machine)";
 }
 
 // How far the machine moved between two runs, from the probe: the larger of the matrix-multiply and
@@ -78,8 +81,8 @@ double probeChange(const MachineProbe& before, const MachineProbe& now, std::str
         if (c.significant && f > 1.15 && f > factor) {
             factor = f;
             char buf[200];
-            std::snprintf(buf, sizeof buf, "the machine's %s probe ran %.2f× %s than at the baseline", what, f,
-                          c.speedup > 1 ? "faster" : "slower");
+            std::snprintf(buf, sizeof buf, "the machine's %s probe ran %.2f× %s than at the baseline", what,
+                          f, c.speedup > 1 ? "faster" : "slower");
             why = buf;
         }
     };
@@ -97,15 +100,17 @@ GateResult regressionGate(const Report& baseline, const Report& current, double 
     std::string why;
     double widen = probeChange(baseline.probe, current.probe, why);
     const EnvironmentInfo &a = baseline.environment, &b = current.environment;
-    const bool elsewhere = !a.cpuModel.empty() &&
-                           (a.cpuModel != b.cpuModel || a.hostName != b.hostName || a.libtorchVersion != b.libtorchVersion);
-    auto where = [](const EnvironmentInfo& e) { return e.cpuModel + " (" + e.hostName + "), LibTorch " + e.libtorchVersion; };
-    if (widen > 1)
-        gate.machine = why + ": each interval is widened by that much";
+    const bool elsewhere = !a.cpuModel.empty() && (a.cpuModel != b.cpuModel || a.hostName != b.hostName ||
+                                                   a.libtorchVersion != b.libtorchVersion);
+    auto where = [](const EnvironmentInfo& e) {
+        return e.cpuModel + " (" + e.hostName + "), LibTorch " + e.libtorchVersion;
+    };
+    if (widen > 1) gate.machine = why + ": each interval is widened by that much";
     if (elsewhere) {
-        gate.machine = "the baseline ran on " + where(a) + ", this run on " + where(b) +
-                       (widen >= 1 ? (widen > 1 ? "; " + why + ": each interval is widened by that much" : "")
-                                   : ": with no machine probe in the baseline to tell the machines apart, no verdict");
+        gate.machine =
+            "the baseline ran on " + where(a) + ", this run on " + where(b) +
+            (widen >= 1 ? (widen > 1 ? "; " + why + ": each interval is widened by that much" : "")
+                        : ": with no machine probe in the baseline to tell the machines apart, no verdict");
         if (widen == 0) widen = INFINITY;
     }
     if (widen == 0) widen = 1; // an older baseline without a probe, on the same machine
@@ -116,8 +121,8 @@ GateResult regressionGate(const Report& baseline, const Report& current, double 
         const RunRecord* before = run.ok ? matchingRun(baseline, run, i) : nullptr;
         if (before && !before->samplesNs.empty() && !run.samplesNs.empty()) {
             e.matched = true;
-            e.latency = compareRunsAcrossProcesses(before->samplesNs, before->rounds, run.samplesNs, run.rounds,
-                                                   "the baseline", run.label);
+            e.latency = compareRunsAcrossProcesses(before->samplesNs, before->rounds, run.samplesNs,
+                                                   run.rounds, "the baseline", run.label);
             judge(e, maxSlowdown, widen);
         } else {
             e.line = e.label + ": no run in the baseline to hold it against: inconclusive";
@@ -138,11 +143,12 @@ GateResult interleavedGate(const Report& report, std::size_t half, double maxSlo
         e.label = now.label;
         if (before.ok && now.ok && !before.samplesNs.empty() && !now.samplesNs.empty()) {
             e.matched = true;
-            e.latency = comparePairedRounds(before.samplesNs, before.rounds, now.samplesNs, now.rounds, before.label,
-                                            now.label);
+            e.latency = comparePairedRounds(before.samplesNs, before.rounds, now.samplesNs, now.rounds,
+                                            before.label, now.label);
             judge(e, maxSlowdown);
         } else {
-            e.line = e.label + ": " + (!before.ok ? "the baseline failed: " + before.error : "it failed: " + now.error) +
+            e.line = e.label + ": " +
+                     (!before.ok ? "the baseline failed: " + before.error : "it failed: " + now.error) +
                      ": inconclusive";
         }
         gate.entries.push_back(e);

@@ -49,7 +49,8 @@ namespace twb::detail {
 // every sample and the last output. The model and binding must outlive it.
 class RoundRun {
 public:
-    RoundRun(const Model& model, const InputBinding& binding, const RunConfig& config, ProgressFn progress = {});
+    RoundRun(const Model& model, const InputBinding& binding, const RunConfig& config,
+             ProgressFn progress = {});
     ~RoundRun();
     bool begin(); // false: record().error says why
     bool round(double seconds, int64_t iterations);

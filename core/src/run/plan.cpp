@@ -71,12 +71,14 @@ bool explainKernel(RunRecord& r) {
     const auto at = r.error.find("not implemented for '");
     if (at == std::string::npos) return false;
     const auto end = r.error.find('\'', at + 21);
-    const std::string type = r.error.substr(at + 21, end == std::string::npos ? std::string::npos : end - at - 21);
+    const std::string type =
+        r.error.substr(at + 21, end == std::string::npos ? std::string::npos : end - at - 21);
     const bool reduced = type == "Half" || type == "BFloat16";
-    r.fix = "this LibTorch has no " + type + " kernel for an operator the model calls on this device" +
-            (reduced ? ": run it in float32 (--dtype float32; Precision in the window), on CUDA, or on a newer "
-                       "LibTorch (the CPU gained float16 matrix kernels in 2.1)"
-                     : ": give that input in a dtype the operator takes (--dtype, or convert the input file)");
+    r.fix =
+        "this LibTorch has no " + type + " kernel for an operator the model calls on this device" +
+        (reduced ? ": run it in float32 (--dtype float32; Precision in the window), on CUDA, or on a newer "
+                   "LibTorch (the CPU gained float16 matrix kernels in 2.1)"
+                 : ": give that input in a dtype the operator takes (--dtype, or convert the input file)");
     return true;
 }
 
@@ -91,7 +93,8 @@ void explainFailure(RunRecord& r, const WorkerOptions& o) {
         r.fix = "the worker's memory limit is " + std::to_string(o.memoryLimitBytes >> 20) +
                 " MiB: raise it with --memory-limit, or lower the batch size";
     else
-        r.fix = "the machine ran out of memory for this model: lower the batch size; a memory limit (--memory-limit) "
+        r.fix = "the machine ran out of memory for this model: lower the batch size; a memory limit "
+                "(--memory-limit) "
                 "keeps one configuration from taking the machine's memory";
 }
 
@@ -129,8 +132,8 @@ struct Entry {
 
 class PlanRunner {
 public:
-    PlanRunner(const Model& model, const InputBinding& binding, const Plan& plan, const PlanCallbacks& callbacks,
-               const std::atomic<bool>* stop, Report& report)
+    PlanRunner(const Model& model, const InputBinding& binding, const Plan& plan,
+               const PlanCallbacks& callbacks, const std::atomic<bool>* stop, Report& report)
         : m_model(model)
         , m_binding(binding)
         , m_plan(plan)
@@ -187,7 +190,8 @@ public:
     // without stacks, and says what it lost.
     void profile() {
         setUpEntries(1);
-        const std::string flopsConfig = m_plan.configs.empty() ? std::string() : m_plan.configs.front().toSpec();
+        const std::string flopsConfig =
+            m_plan.configs.empty() ? std::string() : m_plan.configs.front().toSpec();
         for (std::size_t i = 0; i < m_entries.size() && !cancelled(); ++i) {
             Entry& e = m_entries[i];
             ProfileOptions options = m_plan.profileOptions;
@@ -198,33 +202,41 @@ public:
                 try {
                     auto worker = startWorker(e, int(i), nullptr);
                     if (!worker) break;
-                    ordered_json o{{"calls", options.calls},         {"script_profile", options.scriptProfile},
-                                   {"keep_events", options.keepEvents}, {"measure_peak", options.measurePeak},
-                                   {"peak_cache_dir", options.peakCacheDir}, {"stacks", options.stacks}};
-                    const Frame f = worker->request(
-                        {{{"type", "profile"},
-                          {"slot", int(i)},
-                          {"config", e.config.toSpec()},
-                          {"options", o},
-                          {"flops_config", flopsConfig}},
-                         {}},
-                        "profiling", m_plan.measurement.worker.firstCallTimeoutSeconds + roundTimeout(m_plan.measurement.worker, e.config.seconds * 3),
-                        keepGoing(int(i), "profiling"));
+                    ordered_json o{{"calls", options.calls},
+                                   {"script_profile", options.scriptProfile},
+                                   {"keep_events", options.keepEvents},
+                                   {"measure_peak", options.measurePeak},
+                                   {"peak_cache_dir", options.peakCacheDir},
+                                   {"stacks", options.stacks}};
+                    const Frame f =
+                        worker->request({{{"type", "profile"},
+                                          {"slot", int(i)},
+                                          {"config", e.config.toSpec()},
+                                          {"options", o},
+                                          {"flops_config", flopsConfig}},
+                                         {}},
+                                        "profiling",
+                                        m_plan.measurement.worker.firstCallTimeoutSeconds +
+                                            roundTimeout(m_plan.measurement.worker, e.config.seconds * 3),
+                                        keepGoing(int(i), "profiling"));
                     worker->close();
                     if (answeredError(f, e.record)) break;
                     takeFinished(e, f, true);
                     m_profiles[i] = detail::profileFromJson(f.header.at("profile"));
-                    if (f.header.contains("events")) m_profiles[i].events = detail::eventsFromJson(f.header.at("events"));
+                    if (f.header.contains("events"))
+                        m_profiles[i].events = detail::eventsFromJson(f.header.at("events"));
                     if (!options.stacks)
-                        m_profiles[i].notes.push_back(
-                            "profiled without TorchScript stacks and module scope: LibTorch crashed while capturing them ("
-                            + m_lostStacks + "), so there are no source lines or modules");
+                        m_profiles[i].notes.push_back("profiled without TorchScript stacks and module scope: "
+                                                      "LibTorch crashed while capturing them (" +
+                                                      m_lostStacks +
+                                                      "), so there are no source lines or modules");
                     break;
                 } catch (const WorkerFailure& f) {
                     recordFailure(e.record, f);
                     const bool crashed = f.signal == SIGSEGV || f.signal == SIGABRT || f.signal == SIGBUS;
                     if (crashed && options.stacks && f.phase == "profiling" && !f.cancelled) {
-                        m_lostStacks = "signal " + std::to_string(f.signal) + ", " + detail::signalName(f.signal);
+                        m_lostStacks =
+                            "signal " + std::to_string(f.signal) + ", " + detail::signalName(f.signal);
                         options.stacks = false;
                         continue;
                     }
@@ -253,7 +265,8 @@ private:
     bool cancelled() const { return m_cancelled || (m_stop && m_stop->load()); }
 
     // `worker`: the one the exchange is with, whose file transfers to a target show as the phase.
-    std::function<bool()> keepGoing(int index, const std::string& phase, const WorkerProcess* worker = nullptr) {
+    std::function<bool()> keepGoing(int index, const std::string& phase,
+                                    const WorkerProcess* worker = nullptr) {
         return [this, index, phase, worker] {
             if (cancelled()) return false;
             if (m_callbacks.progress) {
@@ -287,7 +300,8 @@ private:
             const bool sharing = m.shareWorkers && m_plan.configs.size() > 1;
             const int most = sharing ? kMaxSharedRounds : kMaxRounds;
             rounds = first && first->iterations <= 0
-                         ? std::clamp(int(first->seconds / processes / (sharing ? kMinSharedRoundSeconds : kMinRoundSeconds)),
+                         ? std::clamp(int(first->seconds / processes /
+                                          (sharing ? kMinSharedRoundSeconds : kMinRoundSeconds)),
                                       1, most)
                          : std::clamp(int(first ? first->iterations / (processes * 4) : 1), 1, most);
         }
@@ -324,7 +338,8 @@ private:
         if (it != m_loads.end()) return it->second;
         // Another model is measured with the same inputs, bound to its own forward in the worker, and
         // without the state_dicts loaded into the plan's model.
-        Frame load = modelFile.empty() ? detail::loadFrame(m_model, &m_binding) : detail::loadFrame(modelFile, &m_binding);
+        Frame load = modelFile.empty() ? detail::loadFrame(m_model, &m_binding)
+                                       : detail::loadFrame(modelFile, &m_binding);
         return m_loads.emplace(modelFile, std::move(load)).first->second;
     }
 
@@ -448,8 +463,8 @@ private:
             recordFailure(e.record, f);
             // How far it got: the rounds before are in the record.
             if (!f.cancelled && e.roundsDone > 0)
-                e.record.error += " after " + std::to_string(e.roundsDone) + " of " + std::to_string(m_totalRounds) +
-                                  " rounds (those are kept)";
+                e.record.error += " after " + std::to_string(e.roundsDone) + " of " +
+                                  std::to_string(m_totalRounds) + " rounds (those are kept)";
             drop(e.worker);
         } catch (const std::exception& ex) { // an answer that is a frame but not one this client can read
             recordMalformed(e.record, e.worker ? e.worker->phase() : phase, ex);
@@ -554,10 +569,13 @@ private:
         const double expected = iterations > 0 ? double(iterations) * m_callEstimateNs[index] * 1e-9
                                                : std::max(e.roundSeconds, 5 * m_callEstimateNs[index] * 1e-9);
         exchange(e, [&] {
-            const Frame f = e.worker->request(
-                {{{"type", "round"}, {"slot", int(index)}, {"seconds", e.roundSeconds}, {"iterations", iterations}}, {}},
-                "measuring",
-                roundTimeout(m_plan.measurement.worker, expected), keepGoing(int(index), "measuring"));
+            const Frame f = e.worker->request({{{"type", "round"},
+                                                {"slot", int(index)},
+                                                {"seconds", e.roundSeconds},
+                                                {"iterations", iterations}},
+                                               {}},
+                                              "measuring", roundTimeout(m_plan.measurement.worker, expected),
+                                              keepGoing(int(index), "measuring"));
             if (answeredError(f, e.record)) return false;
             const std::vector<double> samples = detail::unpackDoubles(f.payload);
             RunRecord& r = e.record;
@@ -627,15 +645,16 @@ private:
             if (!e.worker) continue;
             exchange(e, [&] {
                 if (!cancelled()) {
-                    const Frame f =
-                        e.worker->request({{{"type", "finish"}, {"slot", int(i)}, {"output", process == 0}}, {}},
-                                          "finishing", roundTimeout(m_plan.measurement.worker, 1), {});
+                    const Frame f = e.worker->request(
+                        {{{"type", "finish"}, {"slot", int(i)}, {"output", process == 0}}, {}}, "finishing",
+                        roundTimeout(m_plan.measurement.worker, 1), {});
                     if (answeredError(f, e.record)) return false;
                     takeFinished(e, f, process == 0);
                 }
                 return true;
             });
-            if (e.worker && std::find(done.begin(), done.end(), e.worker) == done.end()) done.push_back(e.worker);
+            if (e.worker && std::find(done.begin(), done.end(), e.worker) == done.end())
+                done.push_back(e.worker);
             e.worker.reset();
         }
         for (auto& w : done)
@@ -655,14 +674,15 @@ private:
         r.warnings = stabilityWarnings(r.stats);
         if (r.stats.median > 0) r.throughput = double(r.batchSize) * 1e9 / r.stats.median;
         if (r.config.warmup >= 0 && r.config.warmup < 3)
-            r.warnings.push_back("a warm-up of " + std::to_string(r.config.warmup) +
-                                 " calls is short: TorchScript's profiling executor makes calls 1 and 2 slow");
+            r.warnings.push_back(
+                "a warm-up of " + std::to_string(r.config.warmup) +
+                " calls is short: TorchScript's profiling executor makes calls 1 and 2 slow");
         if (sharing && r.peakRssBytes > 0)
             r.warnings.push_back("measured in worker processes shared with the plan's other configurations: "
                                  "its peak memory is theirs together");
         if (r.ok && processes > 1 && r.processes < processes)
-            r.warnings.push_back("measured in " + std::to_string(r.processes) + " of " + std::to_string(processes) +
-                                 " worker processes");
+            r.warnings.push_back("measured in " + std::to_string(r.processes) + " of " +
+                                 std::to_string(processes) + " worker processes");
     }
 
     const Model& m_model;
@@ -676,7 +696,7 @@ private:
     std::map<std::string, Frame> m_loads;
     std::map<std::size_t, double> m_callEstimateNs;
     std::vector<std::vector<std::shared_ptr<WorkerProcess>>> m_ahead; // per process slot, started ahead
-    const WorkerProcess* m_dropped = nullptr; // the worker that failed last
+    const WorkerProcess* m_dropped = nullptr;                         // the worker that failed last
     std::map<const WorkerProcess*, std::string> m_aheadFor; // the target each worker started ahead is for
     bool m_oneTarget = true; // every configuration runs where the plan's workers run
     std::string m_lostStacks;
@@ -719,13 +739,15 @@ Report runPlan(const Model& model, const std::vector<InputSpec>& inputs, const I
     for (int i = 0; i < count; ++i) {
         const auto& e = entries[std::size_t(i)];
         // Stopped before it began: nothing to report.
-        if (e.record.cancelled && e.record.warmupNs.empty() && e.record.samplesNs.empty() && e.record.error.empty())
+        if (e.record.cancelled && e.record.warmupNs.empty() && e.record.samplesNs.empty() &&
+            e.record.error.empty())
             continue;
         PlanStep step;
         step.index = i;
         step.count = count;
         step.record = e.record;
-        step.record.config.target = plan.configs[std::size_t(i)].target; // workers are not told where they are
+        step.record.config.target =
+            plan.configs[std::size_t(i)].target; // workers are not told where they are
         step.output = e.output;
         const RunRecord* base = report.runs.empty() ? nullptr : &report.runs.front();
         if (step.record.ok && (withReference || (i > 0 && base && base->ok))) {
@@ -744,7 +766,8 @@ Report runPlan(const Model& model, const std::vector<InputSpec>& inputs, const I
                     c.outputs = OutputComparison{};
                     c.outputs.options = plan.tolerance;
                     c.outputs.sameStructure = false;
-                    c.outputs.summary = "the reference " + plan.referenceFile + " cannot be compared: " + e.what();
+                    c.outputs.summary =
+                        "the reference " + plan.referenceFile + " cannot be compared: " + e.what();
                 }
             }
             c.hasOutputs = true;
@@ -779,7 +802,8 @@ RunResult runOnceInWorker(const Model& model, const InputBinding& binding, const
                                options.firstCallTimeoutSeconds);
             if (!answeredError(f, result.record)) {
                 result.record = detail::runFromJson(f.header.at("record"));
-                if (!f.payload.empty()) result.output = detail::valueFromBytes(f.payload, "the worker's output");
+                if (!f.payload.empty())
+                    result.output = detail::valueFromBytes(f.payload, "the worker's output");
             }
         }
         worker.close();

@@ -34,8 +34,8 @@ struct TargetRun {
 } // namespace
 
 Report runPlanOnTargets(const Model& model, const std::vector<InputSpec>& inputs, const InputBinding& binding,
-                        const Plan& plan, const std::vector<std::string>& targets, const PlanCallbacks& callbacks,
-                        const std::atomic<bool>* stop) {
+                        const Plan& plan, const std::vector<std::string>& targets,
+                        const PlanCallbacks& callbacks, const std::atomic<bool>* stop) {
     const int count = int(plan.configs.size());
     std::vector<TargetRun> runs(targets.size());
     std::mutex callbackMutex; // callbacks come from one target's thread at a time
@@ -135,7 +135,8 @@ Report runPlanOnTargets(const Model& model, const std::vector<InputSpec>& inputs
                 c.baseline = a;
                 c.candidate = b;
                 if (!ra.samplesNs.empty() && !rb.samplesNs.empty())
-                    c.latency = compareRunsAcrossProcesses(ra.samplesNs, ra.rounds, rb.samplesNs, rb.rounds, ra.label, rb.label);
+                    c.latency = compareRunsAcrossProcesses(ra.samplesNs, ra.rounds, rb.samplesNs, rb.rounds,
+                                                           ra.label, rb.label);
                 const auto oa = runs[std::size_t(first)].outputs.find(i), ob = runs[t].outputs.find(i);
                 if (oa != runs[std::size_t(first)].outputs.end() && ob != runs[t].outputs.end()) {
                     c.outputs = compareOutputs(oa->second, ob->second, plan.tolerance);

@@ -26,13 +26,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <fcntl.h>
-#include <unistd.h>
 #include <cstdlib>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <unistd.h>
 
 namespace twb::detail {
 namespace {
@@ -41,16 +41,24 @@ using Clock = std::chrono::steady_clock;
 
 // ---------------------------------------------------------------- event accessors across releases
 // Integers: Unix-epoch nanoseconds (about 1.8e18) are past what a double holds to the nanosecond.
-template <typename E> auto startNs(const E& e, int) -> decltype(uint64_t(e.startNs())) { return uint64_t(e.startNs()); }
-template <typename E> uint64_t startNs(const E& e, long) { return uint64_t(e.startUs()) * 1000; }
+template <typename E> auto startNs(const E& e, int) -> decltype(uint64_t(e.startNs())) {
+    return uint64_t(e.startNs());
+}
+template <typename E> uint64_t startNs(const E& e, long) {
+    return uint64_t(e.startUs()) * 1000;
+}
 template <typename E> auto durationNs(const E& e, int) -> decltype(double(e.durationNs())) {
     return double(e.durationNs());
 }
-template <typename E> double durationNs(const E& e, long) { return double(e.durationUs()) * 1000.0; }
+template <typename E> double durationNs(const E& e, long) {
+    return double(e.durationUs()) * 1000.0;
+}
 template <typename E> constexpr auto nanosecondEvents(int) -> decltype(std::declval<E>().durationNs(), true) {
     return true;
 }
-template <typename E> constexpr bool nanosecondEvents(long) { return false; }
+template <typename E> constexpr bool nanosecondEvents(long) {
+    return false;
+}
 
 std::string formatShapes(const std::vector<std::vector<int64_t>>& shapes) {
     std::string s = "[";
@@ -120,7 +128,8 @@ std::string locationOf(const torch::jit::SourceRange& range) {
 // optimize_for_inference, fusion groups from the fusers.
 bool looksFused(const std::string& kind) {
     std::string k;
-    for (char c : kind) k += char(std::tolower(static_cast<unsigned char>(c)));
+    for (char c : kind)
+        k += char(std::tolower(static_cast<unsigned char>(c)));
     if (k.rfind("aten::", 0) == 0 || k == "prim::constantmkldnntensor") return false;
     for (const char* mark : {"mkldnn", "fusion", "tensorexpr", "fused", "subgraph", "group"})
         if (k.find(mark) != std::string::npos) return true;
@@ -138,14 +147,16 @@ void collectFused(const torch::jit::Block* block, std::map<std::string, FusedNod
             f.locations.push_back(locationOf(n->sourceRange()));
             continue; // a fusion group's subgraph is its own business
         }
-        for (const torch::jit::Block* b : n->blocks()) collectFused(b, out, reported);
+        for (const torch::jit::Block* b : n->blocks())
+            collectFused(b, out, reported);
     }
 }
 
 void unlabeledFused(torch::jit::Block* block, std::vector<torch::jit::Node*>& out) {
     for (torch::jit::Node* n : block->nodes()) {
         if (looksFused(n->kind().toQualString()) && !n->sourceRange().file_line_col()) out.push_back(n);
-        for (torch::jit::Block* b : n->blocks()) unlabeledFused(b, out);
+        for (torch::jit::Block* b : n->blocks())
+            unlabeledFused(b, out);
     }
 }
 
@@ -155,7 +166,8 @@ void labelFusedNodes(torch::jit::Module& module) {
     for (std::size_t i = 0; i < nodes.size(); ++i) {
         torch::jit::Node* n = nodes[i];
         std::string name = std::string(kFusedLabel) + std::to_string(i + 1) + " (" + n->kind().toQualString();
-        if (n->outputs().size() == 1 && n->output()->hasDebugName()) name += " → %" + n->output()->debugName();
+        if (n->outputs().size() == 1 && n->output()->hasDebugName())
+            name += " → %" + n->output()->debugName();
         name += ")";
         const std::string text = name + "\n";
         auto source = std::make_shared<torch::jit::Source>(text, name, 0);
@@ -189,7 +201,8 @@ std::unique_ptr<at::ObserverContext> flopStart(const at::RecordFunction& fn) {
     FlopObserver* o = tlsObserver;
     if (!o) return nullptr;
     bool nested = false;
-    for (const auto& f : o->open) nested = nested || f.counting;
+    for (const auto& f : o->open)
+        nested = nested || f.counting;
     FlopObserver::Open call;
     call.counting = !nested && hasFormula(fn.name());
     for (const auto& v : fn.inputs()) {
@@ -259,8 +272,10 @@ struct Collected {
 
 EventKind kindOf(uint8_t scope, const std::string& name) {
     const auto s = static_cast<at::RecordScope>(scope);
-    if (s == at::RecordScope::USER_SCOPE && name.rfind("torchwb::forward#", 0) == 0) return EventKind::Forward;
-    if (s == at::RecordScope::TORCHSCRIPT_FUNCTION || s == at::RecordScope::USER_SCOPE) return EventKind::Function;
+    if (s == at::RecordScope::USER_SCOPE && name.rfind("torchwb::forward#", 0) == 0)
+        return EventKind::Forward;
+    if (s == at::RecordScope::TORCHSCRIPT_FUNCTION || s == at::RecordScope::USER_SCOPE)
+        return EventKind::Function;
     return EventKind::Operator;
 }
 
@@ -268,14 +283,15 @@ EventKind kindOf(uint8_t scope, const std::string& name) {
 // which costs far more than the operators' times (the stack alone tripled the small CNN's forward).
 // `stacks`: TorchScript stacks and module scope in the described pass (the capture has crashed LibTorch
 // on some models; the plan runner then profiles again without them).
-Collected profiledPass(PreparedForward& f, int calls, bool describe, bool stacks, const FlopTable& flops, int passes,
-                       int pass) {
+Collected profiledPass(PreparedForward& f, int calls, bool describe, bool stacks, const FlopTable& flops,
+                       int passes, int pass) {
     namespace prof = torch::autograd::profiler;
     using torch::profiler::impl::ActivityType;
     using torch::profiler::impl::ProfilerConfig;
     using torch::profiler::impl::ProfilerState;
     Collected c;
-    const ProfilerConfig config(ProfilerState::KINETO, /*report_input_shapes=*/describe, /*profile_memory=*/false,
+    const ProfilerConfig config(ProfilerState::KINETO, /*report_input_shapes=*/describe,
+                                /*profile_memory=*/false,
                                 /*with_stack=*/describe && stacks, /*with_flops=*/describe,
                                 /*with_modules=*/describe && stacks);
     const std::set<ActivityType> activities{ActivityType::CPU};
@@ -353,7 +369,8 @@ std::vector<std::pair<std::string, double>> scriptLines(PreparedForward& f, int 
     profile->enable();
     try {
         f.inMode([&] {
-            for (int k = 0; k < calls && !f.stopRequested(); ++k) f.call();
+            for (int k = 0; k < calls && !f.stopRequested(); ++k)
+                f.call();
         });
     } catch (...) {
         profile->disable();
@@ -431,10 +448,12 @@ RunResult profileConfiguration(const Model& model, const InputBinding& binding, 
     profile.error = "not profiled: the run did not finish";
     const int calls = std::max(1, options.calls);
     const AfterMeasure pass = [&](PreparedForward& f, RunRecord& record) {
-        // Times from a lean pass; shapes, lines and modules from a second, described one, matched call by call.
+        // Times from a lean pass; shapes, lines and modules from a second, described one, matched call by
+        // call.
         Collected c = profiledPass(f, calls, false, false, flops, 2, 0);
         Collected described;
-        if (!f.stopRequested() && int(c.wallNs.size()) == calls) described = profiledPass(f, calls, true, options.stacks, flops, 2, 1);
+        if (!f.stopRequested() && int(c.wallNs.size()) == calls)
+            described = profiledPass(f, calls, true, options.stacks, flops, 2, 1);
         if (f.stopRequested() || int(c.wallNs.size()) < calls || int(described.wallNs.size()) < calls) {
             profile.error = "the profile was cancelled";
             return;
@@ -443,7 +462,8 @@ RunResult profileConfiguration(const Model& model, const InputBinding& binding, 
         std::map<std::string, FusedNode> fusedByKind;
         if (c.graph) collectFused(c.graph->block(), fusedByKind, c.names);
         std::vector<FusedNode> fused;
-        for (auto& [kind, node] : fusedByKind) fused.push_back(node);
+        for (auto& [kind, node] : fusedByKind)
+            fused.push_back(node);
         std::vector<std::pair<std::string, double>> lines;
         if (options.scriptProfile && !fused.empty()) lines = scriptLines(f, calls);
 
@@ -454,12 +474,14 @@ RunResult profileConfiguration(const Model& model, const InputBinding& binding, 
                      (nanosecondEvents<torch::autograd::profiler::KinetoEvent>(0)
                           ? "nanosecond timestamps"
                           : "microsecond timestamps (operators under 1 µs read as 0)") +
-                     (buildInfo().libtorch.kineto ? "" : "; this LibTorch has no Kineto, so its own collector "
-                                                         "records them");
+                     (buildInfo().libtorch.kineto ? ""
+                                                  : "; this LibTorch has no Kineto, so its own collector "
+                                                    "records them");
         if (unmatched > 0)
-            p.notes.push_back(std::to_string(unmatched) + " of " + std::to_string(calls) +
-                              " calls ran other operators in the described pass: their shapes, lines and modules "
-                              "are taken from it, their times from the lean one where they match");
+            p.notes.push_back(
+                std::to_string(unmatched) + " of " + std::to_string(calls) +
+                " calls ran other operators in the described pass: their shapes, lines and modules "
+                "are taken from it, their times from the lean one where they match");
         p.unprofiledMedianNs = record.stats.median;
         p.profiledMedianNs = median(c.wallNs);
         p.modelFlops = flops.ok ? flops.modelFlops : -1;
@@ -476,11 +498,14 @@ RunResult profileConfiguration(const Model& model, const InputBinding& binding, 
         if (ModelAccess::package(model)) {
             // No TorchScript frames and no module scope: the rest is the package's own generated code.
             p.notes.erase(std::remove_if(p.notes.begin(), p.notes.end(),
-                                         [](const std::string& n) { return n.find("module scope") != std::string::npos; }),
+                                         [](const std::string& n) {
+                                             return n.find("module scope") != std::string::npos;
+                                         }),
                           p.notes.end());
-            p.notes.push_back("an AOTInductor package: the C++ kernels it generated (cpp_fused_…) do not report to "
-                              "the profiler, so their time is the unattributed remainder; the ATen operators it "
-                              "calls are listed");
+            p.notes.push_back(
+                "an AOTInductor package: the C++ kernels it generated (cpp_fused_…) do not report to "
+                "the profiler, so their time is the unattributed remainder; the ATen operators it "
+                "calls are listed");
         }
         if (record.config.device != "cpu")
             p.notes.push_back("operator times are CPU-side: on CUDA they include launches, not kernel time");
@@ -520,7 +545,8 @@ double bestSeconds(const std::function<void()>& fn, int minReps, double budgetSe
         fn();
         const double s = std::chrono::duration<double>(Clock::now() - t0).count();
         best = std::min(best, s);
-        if (i + 1 >= minReps && std::chrono::duration<double>(Clock::now() - start).count() > budgetSeconds) break;
+        if (i + 1 >= minReps && std::chrono::duration<double>(Clock::now() - start).count() > budgetSeconds)
+            break;
     }
     return best;
 }
@@ -546,9 +572,10 @@ MachinePeak machinePeak(int threads, const std::string& cacheDir, bool useCache)
     MachinePeak peak;
     peak.threads = at::get_num_threads();
     const EnvironmentInfo env = currentEnvironment();
-    peak.fingerprint = "v4 · " + env.cpuModel + " · " + std::to_string(env.hardwareThreads) + " hardware threads · " +
-                       std::to_string(peak.threads) + " threads · LibTorch " + env.libtorchVersion + " · " +
-                       env.libtorchBuild.blas + " · " + env.libtorchBuild.cpuCapability;
+    peak.fingerprint = "v4 · " + env.cpuModel + " · " + std::to_string(env.hardwareThreads) +
+                       " hardware threads · " + std::to_string(peak.threads) + " threads · LibTorch " +
+                       env.libtorchVersion + " · " + env.libtorchBuild.blas + " · " +
+                       env.libtorchBuild.cpuCapability;
     const std::string folder = cacheFolder(cacheDir);
     const std::string file = folder.empty() ? std::string() : folder + "/machine_peak.json";
     nlohmann::json cache = nlohmann::json::object();
@@ -598,16 +625,18 @@ MachinePeak machinePeak(int threads, const std::string& cacheDir, bool useCache)
             const int c = k == 1 ? 512 : 256;
             const at::Tensor x = at::randn({1, c, 56, 56}), w = at::randn({c, c, k, k});
             (void)at::conv2d(x, w, {}, 1, k / 2);
-            const double conv =
-                2.0 * 56 * 56 * c * c * k * k / bestSeconds([&] { (void)at::conv2d(x, w, {}, 1, k / 2); }, 3, 0.3);
+            const double conv = 2.0 * 56 * 56 * c * c * k * k /
+                                bestSeconds([&] { (void)at::conv2d(x, w, {}, 1, k / 2); }, 3, 0.3);
             peak.convGflops = std::max(peak.convGflops, conv / 1e9);
             // In oneDNN's own blocked layout, as optimize_for_inference runs convolutions: no reorders.
             try {
                 const c10::IValue pad = std::vector<int64_t>{k / 2, k / 2}, one = std::vector<int64_t>{1, 1};
-                const c10::IValue wm = callOperator("aten::mkldnn_reorder_conv2d_weight", {w, pad, one, one, int64_t(1)});
+                const c10::IValue wm =
+                    callOperator("aten::mkldnn_reorder_conv2d_weight", {w, pad, one, one, int64_t(1)});
                 const at::Tensor xm = x.to_mkldnn();
                 auto blocked = [&] {
-                    (void)callOperator("aten::mkldnn_convolution", {xm, wm, c10::IValue(), pad, one, one, int64_t(1)});
+                    (void)callOperator("aten::mkldnn_convolution",
+                                       {xm, wm, c10::IValue(), pad, one, one, int64_t(1)});
                 };
                 blocked();
                 const double rate = 2.0 * 56 * 56 * c * c * k * k / bestSeconds(blocked, 3, 0.3);
@@ -631,13 +660,10 @@ MachinePeak machinePeak(int threads, const std::string& cacheDir, bool useCache)
     }
     if (threads > 0 && threads != previous) at::set_num_threads(previous);
     if (!file.empty()) {
-        cache[peak.fingerprint] = {{"gflops", peak.gflops},
-                                   {"mm_gflops", peak.mmGflops},
-                                   {"conv_gflops", peak.convGflops},
-                                   {"source", peak.source},
-                                   {"bandwidth_gbs", peak.bandwidthGBs},
-                                   {"gemm_size", peak.gemmSize},
-                                   {"time", env.time}};
+        cache[peak.fingerprint] = {
+            {"gflops", peak.gflops}, {"mm_gflops", peak.mmGflops},         {"conv_gflops", peak.convGflops},
+            {"source", peak.source}, {"bandwidth_gbs", peak.bandwidthGBs}, {"gemm_size", peak.gemmSize},
+            {"time", env.time}};
         try {
             std::error_code ec;
             std::filesystem::create_directories(folder, ec);

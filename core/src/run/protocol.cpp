@@ -64,7 +64,8 @@ bool writeFrame(int fd, const Frame& frame) {
     ignore.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &ignore, &previous);
     bool ok = true;
-    for (const std::string* part : std::initializer_list<const std::string*>{&prefix, &header, &frame.payload}) {
+    for (const std::string* part :
+         std::initializer_list<const std::string*>{&prefix, &header, &frame.payload}) {
         std::size_t done = 0;
         while (ok && done < part->size()) {
             const ssize_t n = ::write(fd, part->data() + done, part->size() - done);
@@ -89,11 +90,11 @@ bool FrameReader::frameReady(Frame& out) {
     if (m_buffer.size() < kPrefix) return false;
     const uint64_t headerBytes = getLE(m_buffer, 4, 4), payloadBytes = getLE(m_buffer, 8, 8);
     if (headerBytes > kMaxHeaderBytes)
-        throw ProtocolError("it sent a frame header of " + std::to_string(headerBytes) + " bytes; the limit is " +
-                            std::to_string(kMaxHeaderBytes));
+        throw ProtocolError("it sent a frame header of " + std::to_string(headerBytes) +
+                            " bytes; the limit is " + std::to_string(kMaxHeaderBytes));
     if (payloadBytes > kMaxPayloadBytes)
-        throw ProtocolError("it sent a frame payload of " + std::to_string(payloadBytes) + " bytes; the limit is " +
-                            std::to_string(kMaxPayloadBytes));
+        throw ProtocolError("it sent a frame payload of " + std::to_string(payloadBytes) +
+                            " bytes; the limit is " + std::to_string(kMaxPayloadBytes));
     // Memory follows the bytes that arrive, never what a frame claims: a peer announcing a large payload
     // and sending nothing costs nothing.
     if (m_buffer.size() < kPrefix + headerBytes + payloadBytes) return false;
@@ -116,7 +117,8 @@ Frame FrameReader::read(const std::function<void()>& tick) {
         if (!m_buffer.empty() && frameReady(frame)) return frame;
         pollfd p{m_fd, POLLIN, 0};
         const int ready = ::poll(&p, 1, 100);
-        if (ready < 0 && errno != EINTR) throw ProtocolError(std::string("poll failed: ") + std::strerror(errno));
+        if (ready < 0 && errno != EINTR)
+            throw ProtocolError(std::string("poll failed: ") + std::strerror(errno));
         if (ready <= 0) {
             if (tick) tick();
             continue;
@@ -135,7 +137,9 @@ struct TempPt {
         const char* dir = std::getenv("TMPDIR");
         std::string pattern = std::string(dir && *dir ? dir : "/tmp") + "/torchwb-XXXXXX.pt";
         const int fd = ::mkstemps(pattern.data(), 3);
-        if (fd < 0) throw Error("cannot make a temporary file in " + pattern.substr(0, pattern.rfind('/')), std::strerror(errno));
+        if (fd < 0)
+            throw Error("cannot make a temporary file in " + pattern.substr(0, pattern.rfind('/')),
+                        std::strerror(errno));
         ::close(fd);
         path = pattern;
     }
@@ -176,7 +180,8 @@ std::string packDoubles(const std::vector<double>& values) {
 }
 
 std::vector<double> unpackDoubles(const std::string& bytes) {
-    if (bytes.size() % 8 != 0) throw ProtocolError("a samples payload of " + std::to_string(bytes.size()) + " bytes");
+    if (bytes.size() % 8 != 0)
+        throw ProtocolError("a samples payload of " + std::to_string(bytes.size()) + " bytes");
     std::vector<double> out(bytes.size() / 8);
     for (std::size_t i = 0; i < out.size(); ++i) {
         const uint64_t bits = getLE(bytes, i * 8, 8);

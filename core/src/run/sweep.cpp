@@ -51,7 +51,8 @@ std::vector<std::string> splitList(const std::string& text) {
     std::size_t pos = 0;
     while (pos <= text.size()) {
         const auto comma = text.find(',', pos);
-        const std::string item = text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+        const std::string item =
+            text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
         if (!item.empty()) out.push_back(item);
         if (comma == std::string::npos) break;
         pos = comma + 1;
@@ -79,7 +80,8 @@ std::vector<double> thinned(const std::vector<double>& v, std::size_t most = 400
     if (v.size() <= most) return v;
     std::vector<double> out;
     const double step = double(v.size()) / double(most);
-    for (std::size_t i = 0; i < most; ++i) out.push_back(v[std::size_t(double(i) * step)]);
+    for (std::size_t i = 0; i < most; ++i)
+        out.push_back(v[std::size_t(double(i) * step)]);
     return out;
 }
 
@@ -87,7 +89,8 @@ std::vector<double> thinned(const std::vector<double>& v, std::size_t most = 400
 std::vector<double> perItem(const SweepPoint& p) {
     std::vector<double> v;
     const double div = double(std::max<int64_t>(1, p.items)) * std::max(1, p.streams);
-    for (double s : thinned(p.samplesNs)) v.push_back(s / div);
+    for (double s : thinned(p.samplesNs))
+        v.push_back(s / div);
     return v;
 }
 
@@ -207,8 +210,8 @@ std::vector<SweepAxis> defaultAxes(int hardwareThreads) {
     return axes;
 }
 
-std::vector<SweepPoint> expandGrid(const std::vector<SweepAxis>& axes, const RunConfig& base, int hardwareThreads,
-                                   bool cudaAvailable) {
+std::vector<SweepPoint> expandGrid(const std::vector<SweepAxis>& axes, const RunConfig& base,
+                                   int hardwareThreads, bool cudaAvailable) {
     std::vector<SweepPoint> points;
     std::vector<std::size_t> at(axes.size(), 0);
     for (const auto& a : axes)
@@ -274,7 +277,8 @@ std::vector<int> paretoFront(const std::vector<SweepPoint>& points, bool withMem
         for (std::size_t j = 0; j < points.size() && !dominated; ++j) {
             const auto& b = points[j];
             if (i == j || !counts(b)) continue;
-            // Unknown memory (concurrent streams are not measured for it) beats nothing and loses to everything.
+            // Unknown memory (concurrent streams are not measured for it) beats nothing and loses to
+            // everything.
             auto memory = [](const SweepPoint& p) {
                 return p.peakRssBytes < 0 ? std::numeric_limits<int64_t>::max() : p.peakRssBytes;
             };
@@ -294,7 +298,8 @@ bool clearlyWorse(const SweepPoint& c, const SweepPoint& best, SweepObjective ob
     // A short first round drifts more than its interval says (a point measured while the machine was
     // busier): besides the intervals apart, a loser must be 25% worse to go.
     constexpr double kMargin = 1.25;
-    const bool slower = c.stats.medianCiLow > best.stats.medianCiHigh && c.stats.median > kMargin * best.stats.median;
+    const bool slower =
+        c.stats.medianCiLow > best.stats.medianCiHigh && c.stats.median > kMargin * best.stats.median;
     // Throughput's interval follows from the median's: items per second scale with 1 / median.
     auto tpLow = [](const SweepPoint& p) {
         return p.stats.medianCiHigh > 0 ? p.throughput * p.stats.median / p.stats.medianCiHigh : 0;
@@ -334,7 +339,8 @@ void recommend(SweepResult& r) {
     double bestMedian = 0, bestThroughput = 0;
     for (std::size_t i = 0; i < r.points.size(); ++i) {
         const auto& p = r.points[i];
-        if (p.status != PointStatus::Measured || p.stats.count == 0 || !p.outputsChecked || !p.outputsOk) continue;
+        if (p.status != PointStatus::Measured || p.stats.count == 0 || !p.outputsChecked || !p.outputsOk)
+            continue;
         if (r.objective == SweepObjective::Throughput && r.maxLatencyMs > 0 &&
             p.stats.percentile(99) > r.maxLatencyMs * 1e6)
             continue;
@@ -343,9 +349,10 @@ void recommend(SweepResult& r) {
         bestThroughput = std::max(bestThroughput, p.throughput);
     }
     if (eligible.empty()) {
-        r.recommendation = "No configuration can be recommended: none was measured with outputs that match the "
-                           "model as saved" +
-                           std::string(r.maxLatencyMs > 0 ? " and a p99 under the latency limit" : "") + ".";
+        r.recommendation =
+            "No configuration can be recommended: none was measured with outputs that match the "
+            "model as saved" +
+            std::string(r.maxLatencyMs > 0 ? " and a p99 under the latency limit" : "") + ".";
         return;
     }
     std::stable_sort(eligible.begin(), eligible.end(), [&](int a, int b) {
@@ -363,8 +370,8 @@ void recommend(SweepResult& r) {
                 into = compareLatency(samplesOf(p), samplesOf(w), p.id, w.id);
                 if (&p == &w) return std::string(); // its label already names it
                 const double s = into.speedup;
-                return fixed(s >= 1 ? s : 1 / s, 1) + "× " + (s >= 1 ? "faster than " : "slower than ") + name +
-                       ", 95% CI " + fixed(s >= 1 ? into.ciLow : 1 / into.ciHigh, 2) + "–" +
+                return fixed(s >= 1 ? s : 1 / s, 1) + "× " + (s >= 1 ? "faster than " : "slower than ") +
+                       name + ", 95% CI " + fixed(s >= 1 ? into.ciLow : 1 / into.ciHigh, 2) + "–" +
                        fixed(s >= 1 ? into.ciHigh : 1 / into.ciLow, 2);
             }
         return std::string("no measurement of ") + name;
@@ -377,11 +384,12 @@ void recommend(SweepResult& r) {
         s = "Highest throughput: " + label + ", " + fixed(w.throughput, 1) + " items/s (p99 " +
             formatDuration(w.stats.percentile(99)) + ")";
     else
-        s = "Best balance of latency and throughput: " + label + ", " + formatDuration(w.stats.median) + " and " +
-            fixed(w.throughput, 1) + " items/s";
+        s = "Best balance of latency and throughput: " + label + ", " + formatDuration(w.stats.median) +
+            " and " + fixed(w.throughput, 1) + " items/s";
     std::string vs;
-    for (const std::string& part : {against(SweepReference::LibTorchDefault, "LibTorch's default", r.vsLibtorchDefault),
-                                    against(SweepReference::WorkbenchDefault, "the workbench's default", r.vsWorkbenchDefault)})
+    for (const std::string& part :
+         {against(SweepReference::LibTorchDefault, "LibTorch's default", r.vsLibtorchDefault),
+          against(SweepReference::WorkbenchDefault, "the workbench's default", r.vsWorkbenchDefault)})
         if (!part.empty()) vs += (vs.empty() ? "" : "; ") + part;
     s += " (" + vs + "); outputs allclose";
     if (reducedPrecision(w.config)) s += " at atol " + fixed(w.atol, 4) + ", rtol " + fixed(w.rtol, 4);
@@ -402,9 +410,9 @@ void recommend(SweepResult& r) {
     if (w.streams > 1) r.applyFlags += "   (" + std::to_string(w.streams) + " concurrent streams)";
 }
 
-SweepResult detail::sweepInProcess(const Model& model, const std::vector<InputSpec>& inputs, const ReadOptions& read,
-                                   const SweepOptions& options, const SweepCallbacks& callbacks,
-                                   const std::atomic<bool>* stop) {
+SweepResult detail::sweepInProcess(const Model& model, const std::vector<InputSpec>& inputs,
+                                   const ReadOptions& read, const SweepOptions& options,
+                                   const SweepCallbacks& callbacks, const std::atomic<bool>* stop) {
     const auto start = Clock::now();
     const ThreadSettings threads = threadSettings();
     const int hardware = std::max(1, threads.hardware);
@@ -416,13 +424,15 @@ SweepResult detail::sweepInProcess(const Model& model, const std::vector<InputSp
     r.points = expandGrid(r.axes, options.base, hardware, buildInfo().cudaAvailable);
     // The two references, measured in every round.
     for (const SweepReference kind : {SweepReference::LibTorchDefault, SweepReference::WorkbenchDefault}) {
-        const char* name = kind == SweepReference::LibTorchDefault ? "LibTorch's default" : "the workbench's default";
+        const char* name =
+            kind == SweepReference::LibTorchDefault ? "LibTorch's default" : "the workbench's default";
         SweepPoint p;
         p.reference = true;
         p.referenceKind = kind;
         p.referenceName = name;
         p.config = RunConfig();
-        p.config.threads = kind == SweepReference::LibTorchDefault ? std::max(1, threads.libtorchDefault) : hardware;
+        p.config.threads =
+            kind == SweepReference::LibTorchDefault ? std::max(1, threads.libtorchDefault) : hardware;
         p.config.warmup = options.base.warmup;
         p.id = p.config.name = name;
         r.points.push_back(p);
@@ -449,15 +459,17 @@ SweepResult detail::sweepInProcess(const Model& model, const std::vector<InputSp
             for (const auto& p : provided) {
                 const int64_t d = firstDimension(p.value, why, p.argument);
                 if (first >= 0 && d >= 0 && d != first) {
-                    b.why = "inputs cannot take the batch axis: the inputs disagree on their first dimension (" +
-                            std::to_string(first) + " and " + std::to_string(d) + ")";
+                    b.why =
+                        "inputs cannot take the batch axis: the inputs disagree on their first dimension (" +
+                        std::to_string(first) + " and " + std::to_string(d) + ")";
                     return b;
                 }
                 if (d >= 0) first = d;
             }
             for (std::size_t i = 0; i < provided.size(); ++i) {
                 std::string none;
-                if (firstDimension(provided[i].value, none, provided[i].argument) == -1) continue; // no tensors
+                if (firstDimension(provided[i].value, none, provided[i].argument) == -1)
+                    continue; // no tensors
                 if (i < inputs.size() && inputs[i].isGenerated()) {
                     GeneratorSpec g = GeneratorSpec::parse(inputs[i].generator);
                     g.shape[0] = batch; // regenerated at the new batch, same seed
@@ -546,10 +558,13 @@ SweepResult detail::sweepInProcess(const Model& model, const std::vector<InputSp
                         at::set_num_threads(intra);
                         std::vector<double> mine;
                         f.inMode([&] {
-                            for (int w = 0; w < 3; ++w) f.callConcurrently();
-                            while (!go.load()) std::this_thread::yield();
+                            for (int w = 0; w < 3; ++w)
+                                f.callConcurrently();
+                            while (!go.load())
+                                std::this_thread::yield();
                             const auto deadline = begin + std::chrono::duration<double>(seconds);
-                            while (Clock::now() < deadline && !f.stopRequested()) mine.push_back(f.callConcurrently());
+                            while (Clock::now() < deadline && !f.stopRequested())
+                                mine.push_back(f.callConcurrently());
                         });
                         std::lock_guard<std::mutex> hold(lock);
                         samples.insert(samples.end(), mine.begin(), mine.end());
@@ -557,7 +572,8 @@ SweepResult detail::sweepInProcess(const Model& model, const std::vector<InputSp
                     });
                 begin = Clock::now();
                 go = true;
-                for (auto& w : workers) w.join();
+                for (auto& w : workers)
+                    w.join();
                 end = Clock::now();
                 wall = std::chrono::duration<double>(end - begin).count();
             };
@@ -574,7 +590,8 @@ SweepResult detail::sweepInProcess(const Model& model, const std::vector<InputSp
         ++p.rounds;
         if (p.samplesNs.empty()) {
             p.status = PointStatus::Failed;
-            p.reason = result.record.cancelled ? "cancelled before a call was measured" : "no call was measured";
+            p.reason =
+                result.record.cancelled ? "cancelled before a call was measured" : "no call was measured";
             return;
         }
         p.stats = computeStats(p.samplesNs, c.percentiles);
@@ -610,8 +627,8 @@ SweepResult detail::sweepInProcess(const Model& model, const std::vector<InputSp
         for (std::size_t i = 0; i < r.points.size(); ++i) {
             const auto& p = r.points[i];
             const bool live = round == 0 ? p.status == PointStatus::NotReached
-                                         : p.status == PointStatus::Measured && (p.reference || !p.outputsChecked ||
-                                                                                 p.outputsOk);
+                                         : p.status == PointStatus::Measured &&
+                                               (p.reference || !p.outputsChecked || p.outputsOk);
             if (live) active.push_back(int(i));
         }
         if (active.empty()) break;
@@ -646,7 +663,8 @@ SweepResult detail::sweepInProcess(const Model& model, const std::vector<InputSp
         for (int i : active) {
             const auto& p = r.points[std::size_t(i)];
             if (p.status != PointStatus::Measured || (p.outputsChecked && !p.outputsOk)) continue;
-            if (best < 0 || score(p, r.objective, 0, 0) > score(r.points[std::size_t(best)], r.objective, 0, 0))
+            if (best < 0 ||
+                score(p, r.objective, 0, 0) > score(r.points[std::size_t(best)], r.objective, 0, 0))
                 best = i;
         }
         if (r.objective == SweepObjective::Balanced) {
@@ -660,7 +678,8 @@ SweepResult detail::sweepInProcess(const Model& model, const std::vector<InputSp
             for (int i : active) {
                 const auto& p = r.points[std::size_t(i)];
                 if (p.status == PointStatus::Measured && (!p.outputsChecked || p.outputsOk) &&
-                    (best < 0 || score(p, r.objective, bm, bt) > score(r.points[std::size_t(best)], r.objective, bm, bt)))
+                    (best < 0 ||
+                     score(p, r.objective, bm, bt) > score(r.points[std::size_t(best)], r.objective, bm, bt)))
                     best = i;
             }
         }
@@ -670,7 +689,8 @@ SweepResult detail::sweepInProcess(const Model& model, const std::vector<InputSp
             if (i == best || p.reference || p.status != PointStatus::Measured) continue;
             if (clearlyWorse(p, r.points[std::size_t(best)], r.objective)) {
                 p.status = PointStatus::Eliminated;
-                p.reason = "clearly " + std::string(r.objective == SweepObjective::Throughput ? "below" : "slower than") +
+                p.reason = "clearly " +
+                           std::string(r.objective == SweepObjective::Throughput ? "below" : "slower than") +
                            " " + r.points[std::size_t(best)].id + " after round " + std::to_string(round + 1);
                 if (callbacks.pointFinished) callbacks.pointFinished(p);
             }
@@ -678,10 +698,12 @@ SweepResult detail::sweepInProcess(const Model& model, const std::vector<InputSp
     }
     for (auto& p : r.points)
         if (p.status == PointStatus::NotReached && p.reason.empty())
-            p.reason = stopped() ? "the sweep was cancelled first" : "the time budget was spent before it was measured";
+            p.reason = stopped() ? "the sweep was cancelled first"
+                                 : "the time budget was spent before it was measured";
     r.cancelled = stopped();
     r.frontWithMemory = options.frontWithMemory;
-    for (int i : paretoFront(r.points, options.frontWithMemory)) r.points[std::size_t(i)].onFront = true;
+    for (int i : paretoFront(r.points, options.frontWithMemory))
+        r.points[std::size_t(i)].onFront = true;
     recommend(r);
     r.elapsedSeconds = since(start);
     setThreads(options.base.threads);

@@ -83,11 +83,13 @@ Target Target::parse(const std::string& text) {
     if (text.rfind("local:", 0) == 0) {
         t.kind = Kind::LocalBuild;
         t.executable = text.substr(6);
-        struct stat st {};
+        struct stat st{};
         if (t.executable.empty() || ::stat(t.executable.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
             ::access(t.executable.c_str(), X_OK) != 0)
-            throw Error("target '" + text + "': " + (t.executable.empty() ? "no path given" : t.executable + " is not an executable file") +
-                        "; write local:/path/to/torchwb");
+            throw Error(
+                "target '" + text + "': " +
+                (t.executable.empty() ? "no path given" : t.executable + " is not an executable file") +
+                "; write local:/path/to/torchwb");
         return t;
     }
     if (text.rfind("ssh://", 0) == 0) return parseSsh(text);
@@ -98,7 +100,8 @@ Target Target::parse(const std::string& text) {
             throw Error("target '" + text + "': no command given; write cmd:LAUNCHER … torchwb worker");
         return t;
     }
-    throw Error("target '" + text + "' is none of local, local:/path/to/torchwb, ssh://[user@]host[:port][/path] "
+    throw Error("target '" + text +
+                "' is none of local, local:/path/to/torchwb, ssh://[user@]host[:port][/path] "
                 "or cmd:COMMAND");
 }
 
@@ -108,8 +111,7 @@ std::string Target::name() const {
         return "local";
     case Kind::LocalBuild:
         return "local:" + executable;
-    case Kind::Ssh:
-    {
+    case Kind::Ssh: {
         std::string s = user.empty() ? host : user + '@' + host;
         if (port) {
             s += ':';

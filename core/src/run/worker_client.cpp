@@ -34,7 +34,9 @@ using Clock = std::chrono::steady_clock;
 constexpr std::size_t kStderrKeep = 64 * 1024;
 constexpr int kStderrTailLines = 25;
 
-double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double since(Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 std::string secondsText(double s) {
     char buf[32];
@@ -46,8 +48,8 @@ std::string secondsText(double s) {
 
 namespace {
 // byName: bound to the same forward, by its argument names; else (another model) by position.
-Frame loadFrameOf(const std::string& path, const InputBinding* binding, const std::vector<ModelAccess::StateDictLoad>& loads,
-                  bool byName) {
+Frame loadFrameOf(const std::string& path, const InputBinding* binding,
+                  const std::vector<ModelAccess::StateDictLoad>& loads, bool byName) {
     std::vector<Value> values;
     std::vector<std::string> arguments;
     if (binding)
@@ -90,7 +92,8 @@ WorkerProcess::WorkerProcess(const WorkerOptions& options)
     m_program = argv[0];
     int in[2], out[2], err[2];
     if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0)
-        throw WorkerFailure(std::string("cannot make pipes for a worker: ") + std::strerror(errno), "start", 0, 0, {}, {});
+        throw WorkerFailure(std::string("cannot make pipes for a worker: ") + std::strerror(errno), "start",
+                            0, 0, {}, {});
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, in[0], 0);
@@ -126,8 +129,8 @@ WorkerProcess::WorkerProcess(const WorkerOptions& options)
         m_pid = -1;
         ::close(m_in), ::close(m_out), ::close(m_err);
         m_in = m_out = m_err = -1;
-        throw WorkerFailure("cannot start the worker " + m_program + ": " + std::strerror(rc), "start", 0, 0, {},
-                            "install torchwb, or point TWB_WORKER at its executable");
+        throw WorkerFailure("cannot start the worker " + m_program + ": " + std::strerror(rc), "start", 0, 0,
+                            {}, "install torchwb, or point TWB_WORKER at its executable");
     }
     ::fcntl(m_err, F_SETFL, ::fcntl(m_err, F_GETFL) | O_NONBLOCK);
     m_reader = std::make_unique<FrameReader>(m_out);
@@ -154,8 +157,10 @@ void WorkerProcess::drainStderr() {
 }
 
 std::string WorkerProcess::stderrTail() const {
-    std::string text = m_stderr.size() > kStderrKeep ? m_stderr.substr(m_stderr.size() - kStderrKeep) : m_stderr;
-    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    std::string text =
+        m_stderr.size() > kStderrKeep ? m_stderr.substr(m_stderr.size() - kStderrKeep) : m_stderr;
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
+        text.pop_back();
     std::size_t at = text.size();
     for (int lines = 0; lines < kStderrTailLines && at != std::string::npos && at > 0; ++lines)
         at = text.rfind('\n', at - 1);
@@ -201,13 +206,16 @@ void WorkerProcess::failExited() {
     if (WIFSIGNALED(m_status)) {
         const int sig = WTERMSIG(m_status);
         std::string fix;
-        std::string message = "the worker was killed by signal " + std::to_string(sig) + " (" + signalName(sig) + ")" + during;
+        std::string message =
+            "the worker was killed by signal " + std::to_string(sig) + " (" + signalName(sig) + ")" + during;
         if (sig == SIGKILL) {
             message += ": most often the kernel's out-of-memory killer, or a limit of the launcher's";
-            fix = "lower the batch size or free memory; with a memory limit (--memory-limit) an allocation beyond it "
+            fix = "lower the batch size or free memory; with a memory limit (--memory-limit) an allocation "
+                  "beyond it "
                   "is an error instead";
         } else if (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL) {
-            fix = "a crash inside LibTorch or the model's operators: try another JIT mode or LibTorch build; the "
+            fix = "a crash inside LibTorch or the model's operators: try another JIT mode or LibTorch build; "
+                  "the "
                   "backtrace below names the frames";
         } else if (sig == SIGABRT) {
             fix = "LibTorch or a library aborted: its message is in the worker's output below";
@@ -224,7 +232,8 @@ void WorkerProcess::failExited() {
         // ssh's own failures: it exits 255 and says why on stderr.
         if (said("Permission denied") || said("Too many authentication failures") || said("no matching")) {
             message = "authentication to " + target + " failed";
-            fix = "ssh -o BatchMode=yes " + target + " true must work without a password: load a key into your "
+            fix = "ssh -o BatchMode=yes " + target +
+                  " true must work without a password: load a key into your "
                   "agent (ssh-add) or name one in ~/.ssh/config; no password is ever asked";
         } else if (said("Host key verification failed") || said("REMOTE HOST IDENTIFICATION HAS CHANGED")) {
             message = target + "'s host key is not known, or has changed";
@@ -239,7 +248,8 @@ void WorkerProcess::failExited() {
     } else if (!target.empty() && m_phase == "handshake" &&
                (code == 127 || said("command not found") || said("not found"))) {
         message = "torchwb is not on " + target + "'s PATH, or not where the target says";
-        fix = "install torchwb on " + target + " (packaging/install-deps.sh build, then cmake --install), or give "
+        fix = "install torchwb on " + target +
+              " (packaging/install-deps.sh build, then cmake --install), or give "
               "its path: ssh://HOST/path/to/torchwb";
     }
     throw WorkerFailure(message, m_phase, 0, code, tail, fix);
@@ -260,9 +270,10 @@ Frame WorkerProcess::read(double timeoutSeconds, const std::function<bool()>& ke
             drainStderr();
             if (keepGoing && !keepGoing()) cancelled();
             if (timeoutSeconds > 0 && since(start) > timeoutSeconds)
-                fail("the worker gave no answer within " + secondsText(timeoutSeconds) + " during " + m_phase +
-                         " and was stopped",
-                     "a model that needs longer: raise the limit (--timeout SECONDS); code that loops forever will "
+                fail("the worker gave no answer within " + secondsText(timeoutSeconds) + " during " +
+                         m_phase + " and was stopped",
+                     "a model that needs longer: raise the limit (--timeout SECONDS); code that loops "
+                     "forever will "
                      "never answer");
         });
     } catch (const ProtocolError& e) {
@@ -280,7 +291,8 @@ WorkerHello WorkerProcess::hello(const std::function<bool()>& keepGoing) {
     WorkerHello h;
     h.protocol = f.header.value("protocol", 0);
     if (h.protocol != kWorkerProtocolVersion)
-        fail((m_options.targetName.empty() ? "the worker " + m_program : "the target " + m_options.targetName + "'s torchwb") +
+        fail((m_options.targetName.empty() ? "the worker " + m_program
+                                           : "the target " + m_options.targetName + "'s torchwb") +
                  " speaks protocol " + std::to_string(h.protocol) + "; this torchwb needs " +
                  std::to_string(kWorkerProtocolVersion),
              std::string("install torchwb " TWB_VERSION " on ") +
@@ -298,19 +310,23 @@ WorkerHello WorkerProcess::hello(const std::function<bool()>& keepGoing) {
         const Frame answer = request({{{"type", "libraries"}, {"paths", libraries}}, {}}, "load",
                                      m_options.firstCallTimeoutSeconds, keepGoing);
         if (answer.type() == "error")
-            fail(answer.header.value("message", std::string("the worker could not load the operator libraries")),
+            fail(answer.header.value("message",
+                                     std::string("the worker could not load the operator libraries")),
                  "give --load-library a library built for the worker's LibTorch");
     }
     m_hello = h;
     return h;
 }
 
-std::string WorkerProcess::sendFile(const std::string& path, double timeoutSeconds, const std::function<bool()>& keepGoing) {
+std::string WorkerProcess::sendFile(const std::string& path, double timeoutSeconds,
+                                    const std::function<bool()>& keepGoing) {
     if (const auto it = m_sent.find(path); it != m_sent.end()) return it->second;
     const std::string sha = fileSha256(path);
-    const std::string name = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
+    const std::string name =
+        path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
     // Asked first, so that a file the target already holds is not sent again.
-    Frame answer = exchange({{{"type", "file"}, {"sha256", sha}, {"name", name}}, {}}, "sending " + name, timeoutSeconds, keepGoing);
+    Frame answer = exchange({{{"type", "file"}, {"sha256", sha}, {"name", name}}, {}}, "sending " + name,
+                            timeoutSeconds, keepGoing);
     if (answer.type() == "file" && !answer.header.value("present", false)) {
         // In pieces, so that a large file shows its progress, can be cancelled, and is never held whole
         // on either side.
@@ -327,16 +343,20 @@ std::string WorkerProcess::sendFile(const std::string& path, double timeoutSecon
                 piece.resize(std::size_t(std::min(kPiece, size - offset)));
                 std::size_t got = 0;
                 while (got < piece.size()) {
-                    const ssize_t n = ::pread(fd, piece.data() + got, piece.size() - got, off_t(offset + got));
+                    const ssize_t n =
+                        ::pread(fd, piece.data() + got, piece.size() - got, off_t(offset + got));
                     if (n < 0 && errno == EINTR) continue;
-                    if (n <= 0) fail("cannot read " + path + ": " + (n < 0 ? std::strerror(errno) : "it got shorter"));
+                    if (n <= 0)
+                        fail("cannot read " + path + ": " +
+                             (n < 0 ? std::strerror(errno) : "it got shorter"));
                     got += std::size_t(n);
                 }
                 m_sending = {name, offset, size};
                 if (keepGoing && !keepGoing()) cancelled(); // each piece shows, and may be the last
-                answer = exchange({{{"type", "file"}, {"sha256", sha}, {"name", name}, {"size", size}, {"offset", offset}},
-                                   piece},
-                                  "sending " + name, timeoutSeconds, keepGoing);
+                answer = exchange(
+                    {{{"type", "file"}, {"sha256", sha}, {"name", name}, {"size", size}, {"offset", offset}},
+                     piece},
+                    "sending " + name, timeoutSeconds, keepGoing);
                 offset += piece.size();
             } while (answer.type() == "file" && !answer.header.value("present", false) && offset < size);
         } catch (...) {
@@ -434,7 +454,8 @@ std::vector<std::string> defaultWorkerCommand() {
             const std::size_t end = std::min(p.find(':', start), p.size());
             const std::string candidate = (end > start ? p.substr(start, end - start) : ".") + "/torchwb";
             struct stat st{};
-            if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(candidate.c_str(), X_OK) == 0)
+            if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+                ::access(candidate.c_str(), X_OK) == 0)
                 return {candidate, "worker"};
             start = end + 1;
         }

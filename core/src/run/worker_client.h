@@ -12,8 +12,8 @@
 
 #include <atomic>
 #include <functional>
-#include <memory>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <sys/types.h>
@@ -22,8 +22,8 @@
 namespace twb::detail {
 
 struct WorkerFailure : Error {
-    WorkerFailure(const std::string& message, std::string phase_, int signal_, int exitCode_, std::string stderrTail_,
-                  std::string fix_, bool cancelled_ = false)
+    WorkerFailure(const std::string& message, std::string phase_, int signal_, int exitCode_,
+                  std::string stderrTail_, std::string fix_, bool cancelled_ = false)
         : Error(message)
         , phase(std::move(phase_))
         , signal(signal_)
@@ -68,7 +68,8 @@ private:
     Frame exchange(const Frame& request, const std::string& phase, double timeoutSeconds,
                    const std::function<bool()>& keepGoing);
     // The path the target knows a file of ours by, sent first when it does not hold it (by SHA-256).
-    std::string sendFile(const std::string& path, double timeoutSeconds, const std::function<bool()>& keepGoing);
+    std::string sendFile(const std::string& path, double timeoutSeconds,
+                         const std::function<bool()>& keepGoing);
     std::string where() const; // "the worker " or "the target HOST ", to begin messages
     [[noreturn]] void fail(const std::string& why, const std::string& fix = {});
     [[noreturn]] void failExited();

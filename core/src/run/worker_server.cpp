@@ -11,12 +11,12 @@
 #include "report_json.h"
 #include "sweep_internal.h"
 
-#include "twb/error.h"
-#include "twb/plan.h"
-#include "twb/runtime.h"
 #include "file_cache.h"
+#include "twb/error.h"
 #include "twb/input_spec.h"
 #include "twb/operator_library.h"
+#include "twb/plan.h"
+#include "twb/runtime.h"
 #include "twb/sweep.h"
 
 #include <ATen/Parallel.h>
@@ -101,7 +101,8 @@ ordered_json probe() {
         for (int i = 0; i < 5; ++i) {
             const auto t0 = Clock::now();
             fn();
-            out = std::min(out, double(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count()));
+            out = std::min(
+                out, double(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count()));
         }
         return out;
     };
@@ -235,7 +236,8 @@ private:
         // Requests name the slot they are for (0 when they do not): one worker may hold several models
         // and configurations, measured in turns, so that their rounds share the process's state.
         const int slotId = h.value("slot", 0);
-        if (slotId < 0 || slotId > kMaxSlots) throw Error("the worker was asked for slot " + std::to_string(slotId));
+        if (slotId < 0 || slotId > kMaxSlots)
+            throw Error("the worker was asked for slot " + std::to_string(slotId));
         if (type == "load") return load(m_slots[slotId], h, request.payload);
         auto found = m_slots.find(slotId);
         if (found == m_slots.end() || !found->second.model)
@@ -243,10 +245,11 @@ private:
         Slot& slot = found->second;
         if (type == "prepare") {
             slot.run.reset();
-            slot.run = std::make_unique<detail::RoundRun>(*slot.model, slot.binding,
-                                                          RunConfig::parse(h.at("config").get<std::string>()), phases());
+            slot.run = std::make_unique<detail::RoundRun>(
+                *slot.model, slot.binding, RunConfig::parse(h.at("config").get<std::string>()), phases());
             const bool ok = slot.run->begin();
-            return {{{"type", "prepared"}, {"ok", ok}, {"record", detail::runToJson(slot.run->record())}}, {}};
+            return {{{"type", "prepared"}, {"ok", ok}, {"record", detail::runToJson(slot.run->record())}},
+                    {}};
         }
         if (type == "round") {
             if (!slot.run) throw Error("the worker was asked for a round before 'prepare'");
@@ -256,7 +259,8 @@ private:
             const RunRecord& r = slot.run->record();
             ordered_json reply{{"type", "samples"}, {"ok", ok}, {"count", r.samplesNs.size() - before}};
             if (!ok) reply["error"] = r.error, reply["detail"] = r.errorDetail;
-            reply["device_ns"] = std::vector<double>(r.deviceNs.begin() + long(beforeDevice), r.deviceNs.end());
+            reply["device_ns"] =
+                std::vector<double>(r.deviceNs.begin() + long(beforeDevice), r.deviceNs.end());
             return {reply, detail::packDoubles({r.samplesNs.begin() + long(before), r.samplesNs.end()})};
         }
         if (type == "finish") {
@@ -300,17 +304,20 @@ private:
             const Value values = detail::valueFromBytes(payload, "the inputs sent to the worker");
             if (values.size() != arguments.size() + stateDicts.size())
                 throw Error("the worker was sent " + std::to_string(values.size()) + " values for " +
-                            std::to_string(arguments.size()) + " inputs and " + std::to_string(stateDicts.size()) +
-                            " state_dicts");
+                            std::to_string(arguments.size()) + " inputs and " +
+                            std::to_string(stateDicts.size()) + " state_dicts");
             for (std::size_t i = 0; i < stateDicts.size(); ++i) {
                 const auto& sd = stateDicts[i];
-                const StateDictReport r = model.loadStateDict(values.at(arguments.size() + i), sd.value("strict", true),
-                                                              sd.value("strip_prefix", std::string()));
-                if (!r.applied) throw Error("the worker could not load the state_dict again: " + r.describe());
+                const StateDictReport r =
+                    model.loadStateDict(values.at(arguments.size() + i), sd.value("strict", true),
+                                        sd.value("strip_prefix", std::string()));
+                if (!r.applied)
+                    throw Error("the worker could not load the state_dict again: " + r.describe());
             }
             for (std::size_t i = 0; i < arguments.size(); ++i)
-                provided.push_back({arguments[i], values.at(i),
-                                    arguments[i].empty() ? "input " + std::to_string(i + 1) : "input " + arguments[i]});
+                provided.push_back(
+                    {arguments[i], values.at(i),
+                     arguments[i].empty() ? "input " + std::to_string(i + 1) : "input " + arguments[i]});
         }
         slot.model = model;
         slot.binding = slot.model->bindInputs(provided);
@@ -327,11 +334,11 @@ private:
         send({{{"type", "phase"}, {"phase", "counting FLOPs"}}, {}});
         // FLOPs are counted under the plan's first configuration, so that no JIT mode changes them.
         const std::string flopsSpec = h.value("flops_config", std::string());
-        const detail::FlopTable flops =
-            detail::countFlops(*slot.model, slot.binding, flopsSpec.empty() ? config : RunConfig::parse(flopsSpec));
+        const detail::FlopTable flops = detail::countFlops(
+            *slot.model, slot.binding, flopsSpec.empty() ? config : RunConfig::parse(flopsSpec));
         Profile profile;
-        const RunResult result =
-            detail::profileConfiguration(*slot.model, slot.binding, config, options, flops, profile, phases(), nullptr);
+        const RunResult result = detail::profileConfiguration(*slot.model, slot.binding, config, options,
+                                                              flops, profile, phases(), nullptr);
         Frame f = finished("profiled", result, true);
         f.header["profile"] = detail::profileToJson(profile);
         if (options.keepEvents) f.header["events"] = detail::eventsToJson(profile.events);
@@ -375,7 +382,8 @@ private:
             one.points = {p};
             exchange({{{"type", "sweep_point"}, {"sweep", detail::sweepToJson(one)}}, {}});
         };
-        const SweepResult result = detail::sweepInProcess(*slot.model, inputs, read, options, callbacks, &stop);
+        const SweepResult result =
+            detail::sweepInProcess(*slot.model, inputs, read, options, callbacks, &stop);
         return {{{"type", "swept"}, {"sweep", detail::sweepToJson(result)}}, {}};
     }
 

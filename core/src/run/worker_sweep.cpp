@@ -19,7 +19,8 @@ namespace detail {
 
 using nlohmann::ordered_json;
 
-ordered_json sweepRequestJson(const std::vector<InputSpec>& inputs, const ReadOptions& read, const SweepOptions& o) {
+ordered_json sweepRequestJson(const std::vector<InputSpec>& inputs, const ReadOptions& read,
+                              const SweepOptions& o) {
     ordered_json axes = ordered_json::array();
     for (const auto& a : o.axes)
         axes.push_back({{"key", a.key}, {"values", a.values}});
@@ -47,7 +48,8 @@ ordered_json sweepRequestJson(const std::vector<InputSpec>& inputs, const ReadOp
             {"rtol", o.tolerance.rtol}};
 }
 
-void sweepRequestFrom(const ordered_json& j, std::vector<InputSpec>& inputs, ReadOptions& read, SweepOptions& o) {
+void sweepRequestFrom(const ordered_json& j, std::vector<InputSpec>& inputs, ReadOptions& read,
+                      SweepOptions& o) {
     for (const auto& s : j.at("inputs"))
         inputs.push_back(InputSpec::parse(s.get<std::string>()));
     const auto& r = j.at("read");
@@ -73,8 +75,8 @@ void sweepRequestFrom(const ordered_json& j, std::vector<InputSpec>& inputs, Rea
 } // namespace detail
 
 SweepResult runSweep(const Model& model, const std::vector<InputSpec>& inputs, const ReadOptions& read,
-                     const SweepOptions& options, const SweepCallbacks& callbacks, const std::atomic<bool>* stop,
-                     const WorkerOptions& workerOptions) {
+                     const SweepOptions& options, const SweepCallbacks& callbacks,
+                     const std::atomic<bool>* stop, const WorkerOptions& workerOptions) {
     using detail::Frame;
     SweepResult partial;
     partial.objective = options.objective;
@@ -95,11 +97,13 @@ SweepResult runSweep(const Model& model, const std::vector<InputSpec>& inputs, c
         worker.hello(keepGoing);
         const Frame loaded = worker.request(detail::loadFrame(model, nullptr), "load",
                                             workerOptions.firstCallTimeoutSeconds, keepGoing);
-        if (loaded.type() == "error") throw Error(loaded.header.value("message", std::string("the model did not load")));
+        if (loaded.type() == "error")
+            throw Error(loaded.header.value("message", std::string("the model did not load")));
         // The sweep sends a frame at least every point; a point may take its measurement, a first call
         // and a warm-up, so the deadline is the budget plus the first-call limit, from each frame.
         const double limit = options.budgetSeconds + workerOptions.firstCallTimeoutSeconds;
-        Frame f = worker.request({detail::sweepRequestJson(inputs, read, options), {}}, "sweeping", limit, patient);
+        Frame f =
+            worker.request({detail::sweepRequestJson(inputs, read, options), {}}, "sweeping", limit, patient);
         while (f.type() == "sweep_progress" || f.type() == "sweep_point") {
             if (f.type() == "sweep_progress" && callbacks.progress) {
                 SweepProgress p;
@@ -129,7 +133,8 @@ SweepResult runSweep(const Model& model, const std::vector<InputSpec>& inputs, c
             // points it sent are kept.
             const bool going = keepGoing();
             if (!going && !stopSince) stopSince = std::chrono::steady_clock::now();
-            f = worker.request({{{"type", going ? "sweep_next" : "sweep_stop"}}, {}}, "sweeping", limit, patient);
+            f = worker.request({{{"type", going ? "sweep_next" : "sweep_stop"}}, {}}, "sweeping", limit,
+                               patient);
         }
         worker.close();
         if (f.type() == "error") throw Error(f.header.value("message", std::string("the sweep failed")));
