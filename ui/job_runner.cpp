@@ -114,7 +114,7 @@ void JobRunner::openModel(const QString& path) {
         cancel();
         m_measure->supersede(JobKind::Run);
         m_running = false;
-        emit allFinished(true);
+        emit(this->*m_finished)(twb::Report{}, true);
     }
     auto worker = m_worker;
     m_measure->start(JobKind::Model, this, [worker, path](const JobTracker::Context<JobRunner>& ctx) {
@@ -215,17 +215,19 @@ void JobRunner::bindInputs(const QVector<InputSpec>& inputs) {
 }
 
 template <typename Context, typename Work>
-void JobRunner::measuring(const Context& ctx, const std::shared_ptr<std::atomic<bool>>& stop, Work&& work) {
+void JobRunner::measuring(const Context& ctx, const std::shared_ptr<std::atomic<bool>>& stop,
+                          Finished finished, Work&& work) {
+    twb::Report report;
     try {
-        work();
+        report = work();
     } catch (const std::exception& e) {
         const QString message = QString::fromUtf8(e.what());
         ctx.deliver([message](JobRunner* r) { emit r->failed(message); });
     }
     const bool cancelled = stop->load();
-    ctx.deliver([cancelled](JobRunner* r) {
+    ctx.deliver([finished, report = std::move(report), cancelled](JobRunner* r) {
         r->m_running = false;
-        emit r->allFinished(cancelled);
+        emit(r->*finished)(report, cancelled);
     });
 }
 
@@ -242,43 +244,35 @@ void JobRunner::sweep(const twb::SweepOptions& options) {
     m_short->supersede(JobKind::Compare);
     m_stop = std::make_shared<std::atomic<bool>>(false);
     m_running = true;
+    m_finished = &JobRunner::sweepFinished;
     emit runStarted(0);
     auto worker = m_worker;
     auto stop = m_stop;
     m_measure->start(JobKind::Run, this, [worker, options, stop](const JobTracker::Context<JobRunner>& ctx) {
         auto deliver = [&](auto fn) { ctx.deliver(fn); };
-        if (!worker->model) {
-            const QString message = QStringLiteral("no TorchScript model is open");
-            deliver([message](JobRunner* r) { emit r->failed(message); });
-        } else {
-            twb::SweepCallbacks callbacks;
-            auto lastSent = std::chrono::steady_clock::now() - std::chrono::seconds(1);
-            callbacks.progress = [&](const twb::SweepProgress& p) {
-                const auto now = std::chrono::steady_clock::now();
-                if (now - lastSent >= std::chrono::milliseconds(100)) { // at most 10 updates a second
-                    lastSent = now;
-                    deliver([p](JobRunner* r) { emit r->sweepProgress(p); });
-                }
-                return !stop->load() && !ctx.cancelled();
-            };
-            callbacks.pointFinished = [&](const twb::SweepPoint& p) {
-                twb::SweepPoint light = p;
-                if (light.samplesNs.size() > 4000) light.samplesNs.resize(4000); // the chart needs the stats
-                deliver([light](JobRunner* r) { emit r->sweepPointUpdated(light); });
-            };
-            measuring(ctx, stop, [&] {
-                const twb::SweepResult result =
-                    twb::runSweep(*worker->model, worker->inputs, {}, options, callbacks, stop.get());
-                // The sweep as a report, as the CLI writes it: exported and compared like any other.
-                twb::Report report = twb::reportFor(*worker->model, worker->inputs, worker->binding);
-                report.hasSweep = true;
-                report.sweep = result;
-                deliver([result](JobRunner* r) { emit r->sweepFinished(result); });
-                deliver([report](JobRunner* r) { emit r->planFinished(report); });
-            });
-            return;
-        }
-        measuring(ctx, stop, [] {});
+        twb::SweepCallbacks callbacks;
+        auto lastSent = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+        callbacks.progress = [&](const twb::SweepProgress& p) {
+            const auto now = std::chrono::steady_clock::now();
+            if (now - lastSent >= std::chrono::milliseconds(100)) { // at most 10 updates a second
+                lastSent = now;
+                deliver([p](JobRunner* r) { emit r->sweepProgress(p); });
+            }
+            return !stop->load() && !ctx.cancelled();
+        };
+        callbacks.pointFinished = [&](const twb::SweepPoint& p) {
+            twb::SweepPoint light = p;
+            if (light.samplesNs.size() > 4000) light.samplesNs.resize(4000); // the chart needs the stats
+            deliver([light](JobRunner* r) { emit r->sweepPointUpdated(light); });
+        };
+        measuring(ctx, stop, &JobRunner::sweepFinished, [&] {
+            if (!worker->model) throw twb::Error("Open a TorchScript model or an AOTInductor package first.");
+            // The sweep as a report, as the CLI writes it: exported, kept in sessions and compared.
+            twb::Report report = twb::reportFor(*worker->model, worker->inputs, worker->binding);
+            report.sweep = twb::runSweep(*worker->model, worker->inputs, {}, options, callbacks, stop.get());
+            report.hasSweep = true;
+            return report;
+        });
     });
 }
 
@@ -323,6 +317,8 @@ void JobRunner::startPlan(const QVector<twb::RunConfig>& configs, bool profile,
     m_short->supersede(JobKind::Compare); // and any comparison of the old outputs
     m_stop = std::make_shared<std::atomic<bool>>(false);
     m_running = true;
+    const Finished finished = profile ? &JobRunner::profilesFinished : &JobRunner::runsFinished;
+    m_finished = finished;
     const std::vector<std::string> targets = [&] {
         std::vector<std::string> t;
         for (const auto& s : m_targets)
@@ -333,63 +329,51 @@ void JobRunner::startPlan(const QVector<twb::RunConfig>& configs, bool profile,
     auto worker = m_worker;
     auto stop = m_stop;
     const twb::CompareOptions tolerance = m_tolerance;
-    m_measure->start(
-        JobKind::Run, this,
-        [worker, configs, stop, profile, options, targets,
-         tolerance](const JobTracker::Context<JobRunner>& ctx) {
-            auto deliver = [&](auto fn) { ctx.deliver(fn); };
-            if (!worker->model) {
-                for (int i = 0; i < configs.size(); ++i) {
-                    RunSnapshot snap;
-                    snap.index = i;
-                    snap.record.config = configs[i];
-                    snap.record.label = configs[i].label();
-                    snap.record.error = "no TorchScript model is open";
-                    deliver([snap](JobRunner* r) { emit r->runFinished(snap); });
-                }
-            } else {
-                // Core's plan runner measures, compares and builds the report; results arrive run by run.
-                twb::Plan plan;
-                plan.configs.assign(configs.begin(), configs.end());
-                plan.profile = profile;
-                plan.profileOptions = options;
-                plan.tolerance = tolerance;
-                twb::PlanCallbacks callbacks;
-                auto lastSent = std::chrono::steady_clock::now() - std::chrono::seconds(1);
-                callbacks.progress = [&](int i, const twb::Progress& p) {
-                    // At most 20 updates a second reach the GUI, whatever the harness reports.
-                    const auto now = std::chrono::steady_clock::now();
-                    if (now - lastSent >= std::chrono::milliseconds(50) || p.fraction >= 1) {
-                        lastSent = now;
-                        deliver([i, p](JobRunner* r) { emit r->runProgress(i, p); });
-                    }
-                    return !stop->load() && !ctx.cancelled();
-                };
-                callbacks.stepFinished = [&](const twb::PlanStep& step) {
-                    RunSnapshot snap;
-                    snap.index = step.index;
-                    snap.record = step.record;
-                    snap.output = step.output;
-                    snap.hasOutput = step.record.ok;
-                    snap.hasComparison = step.hasComparison && step.index > 0;
-                    snap.vsBaseline = step.comparison.latency;
-                    deliver([snap](JobRunner* r) { emit r->runFinished(snap); });
-                    if (step.hasProfile)
-                        deliver([p = step.profile](JobRunner* r) { emit r->profileFinished(p); });
-                };
-                measuring(ctx, stop, [&] {
-                    const twb::Report report =
-                        targets.empty()
-                            ? twb::runPlan(*worker->model, worker->inputs, worker->binding, plan, callbacks,
-                                           stop.get())
-                            : twb::runPlanOnTargets(*worker->model, worker->inputs, worker->binding, plan,
-                                                    targets, callbacks, stop.get());
-                    deliver([report](JobRunner* r) { emit r->planFinished(report); });
-                });
-                return;
+    m_measure->start(JobKind::Run, this, [=](const JobTracker::Context<JobRunner>& ctx) {
+        auto deliver = [&](auto fn) { ctx.deliver(fn); };
+        if (!worker->model) {
+            measuring(ctx, stop, finished, []() -> twb::Report {
+                throw twb::Error("Open a TorchScript model or an AOTInductor package first.");
+            });
+            return;
+        }
+        // Core's plan runner measures, compares and builds the report; results arrive run by run: runs
+        // for Results, profiles for Profile.
+        twb::Plan plan;
+        plan.configs.assign(configs.begin(), configs.end());
+        plan.profile = profile;
+        plan.profileOptions = options;
+        plan.tolerance = tolerance;
+        twb::PlanCallbacks callbacks;
+        auto lastSent = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+        callbacks.progress = [&](int i, const twb::Progress& p) {
+            // At most 20 updates a second reach the GUI, whatever the harness reports.
+            const auto now = std::chrono::steady_clock::now();
+            if (now - lastSent >= std::chrono::milliseconds(50) || p.fraction >= 1) {
+                lastSent = now;
+                deliver([i, p](JobRunner* r) { emit r->runProgress(i, p); });
             }
-            measuring(ctx, stop, [] {});
+            return !stop->load() && !ctx.cancelled();
+        };
+        callbacks.stepFinished = [&](const twb::PlanStep& step) {
+            if (step.hasProfile) deliver([p = step.profile](JobRunner* r) { emit r->profileFinished(p); });
+            if (profile) return;
+            RunSnapshot snap;
+            snap.index = step.index;
+            snap.record = step.record;
+            snap.output = step.output;
+            snap.hasOutput = step.record.ok;
+            snap.hasComparison = step.hasComparison && step.index > 0;
+            snap.vsBaseline = step.comparison.latency;
+            deliver([snap](JobRunner* r) { emit r->runFinished(snap); });
+        };
+        measuring(ctx, stop, finished, [&] {
+            return targets.empty() ? twb::runPlan(*worker->model, worker->inputs, worker->binding, plan,
+                                                  callbacks, stop.get())
+                                   : twb::runPlanOnTargets(*worker->model, worker->inputs, worker->binding,
+                                                           plan, targets, callbacks, stop.get());
         });
+    });
 }
 
 void JobRunner::checkTarget(const QString& target) {

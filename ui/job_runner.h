@@ -44,10 +44,10 @@ public:
     void checkTarget(const QString& target);
     void run(const QVector<twb::RunConfig>& configs);
     // Measures and profiles each configuration (core's plan runner with profiling on); profileFinished
-    // brings each one's profile, events included, and planFinished the report.
+    // brings each one's profile, events included, and profilesFinished the report.
     void profile(const QVector<twb::RunConfig>& configs, const twb::ProfileOptions& options);
     // Races the sweep's grid within its budget: sweepProgress and sweepPointUpdated as it goes (throttled),
-    // sweepFinished with the result; cancel keeps what was measured.
+    // sweepFinished with the report that holds the result; cancel keeps what was measured.
     void sweep(const twb::SweepOptions& options);
     // Writes a Chrome trace of the profiles off the GUI thread; traceExported says how it went.
     void exportTrace(const std::vector<twb::Profile>& profiles, const QString& path);
@@ -77,16 +77,18 @@ signals:
     void inputsBound(const twbui::BindingSnapshot& binding);
     void runStarted(int configurations);
     void runProgress(int index, const twb::Progress& progress);
-    void runFinished(const twbui::RunSnapshot& run);
+    void runFinished(const twbui::RunSnapshot& run); // one run of run()'s plan
     void profileFinished(const twb::Profile& profile);
     void sweepProgress(const twb::SweepProgress& progress);
     void sweepPointUpdated(const twb::SweepPoint& point);
-    void sweepFinished(const twb::SweepResult& result);
     void traceExported(const QString& path, const QString& error); // error empty on success
     void outputSaved(const QString& path, const QString& error);   // error empty on success
     void fileClassified(const QString& path, bool inputTensors);
-    void planFinished(const twb::Report& report); // the run's report, as torchwb bench writes it
-    void allFinished(bool cancelled);
+    // The end of each measuring job, always one of them, with its report as torchwb writes it (empty
+    // where the job failed before it measured; failed says why).
+    void runsFinished(const twb::Report& report, bool cancelled);
+    void profilesFinished(const twb::Report& report, bool cancelled);
+    void sweepFinished(const twb::Report& report, bool cancelled);
     void compared(const twbui::ComparisonSnapshot& comparison);
     void compareFailed(const QString& message);
     void exported(const QString& jsonPath, const QString& error); // error empty on success
@@ -101,9 +103,12 @@ signals:
     void targetChecked(const QString& target, bool ok, const QString& text, const QStringList& cudaDevices);
 
 private:
-    // The end of every measuring job: what `work` threw, as failed, then allFinished, always.
+    using Finished = void (JobRunner::*)(const twb::Report&, bool);
+    // The end of every measuring job: what `work` threw, as failed, then `finished` with the report
+    // `work` returned, always.
     template <typename Context, typename Work>
-    static void measuring(const Context& ctx, const std::shared_ptr<std::atomic<bool>>& stop, Work&& work);
+    static void measuring(const Context& ctx, const std::shared_ptr<std::atomic<bool>>& stop,
+                          Finished finished, Work&& work);
     // run() and profile(): the plan through core's plan runner on the measuring thread.
     void startPlan(const QVector<twb::RunConfig>& configs, bool profile, const twb::ProfileOptions& options);
     // Writes a file on the short-job thread; the signal `done` says how it went (the error empty on success).
@@ -117,6 +122,7 @@ private:
     std::unique_ptr<JobTracker> m_measure, m_short;
     std::shared_ptr<std::atomic<bool>> m_stop;
     bool m_running = false;
+    Finished m_finished = nullptr; // the signal that ends the measuring job in progress
 };
 
 } // namespace twbui

@@ -134,7 +134,6 @@ MainWindow::MainWindow(QWidget* parent)
                               .arg(p.points)
                               .arg(p.remainingSeconds, 0, 'f', 0));
     });
-    connect(m_runner, &JobRunner::sweepFinished, m_sweep, &SweepPanel::showResult);
     connect(m_sweep, &SweepPanel::useConfiguration, this, [this](const twb::RunConfig& c) {
         QVector<twb::RunConfig> configs = m_configs->configs();
         configs.push_back(c);
@@ -151,7 +150,6 @@ MainWindow::MainWindow(QWidget* parent)
         emit traceExported(path, error.isEmpty());
     });
     connect(m_runner, &JobRunner::runFinished, this, [this](const RunSnapshot& run) {
-        if (m_profiling || m_sweeping) return; // the Profile and Sweep panels show their own runs
         m_results->addRun(run);
         if (!run.record.ok)
             m_status->setText(
@@ -160,36 +158,12 @@ MainWindow::MainWindow(QWidget* parent)
     });
     connect(m_runner, &JobRunner::reportRead, this, &MainWindow::showReport);
     connect(m_runner, &JobRunner::sessionRead, this, &MainWindow::applySession);
-    // Each job's report is kept apart, so that Export Report writes what the panel in view shows.
-    connect(m_runner, &JobRunner::planFinished, this, [this](const twb::Report& report) {
-        if (report.hasSweep) {
-            m_sweepReport = report;
-        } else if (m_profiling) {
-            m_profileReport = report;
-        } else {
-            m_report = report;
-            m_results->showAcrossTargets(report);
-        }
-    });
-    connect(m_runner, &JobRunner::allFinished, this, [this](bool cancelled) {
+    // Each job ends with its report, kept apart, so that Export Report writes what the panel in view
+    // shows and a session keeps all three.
+    connect(m_runner, &JobRunner::runsFinished, this, [this](const twb::Report& report, bool cancelled) {
         setRunning(false);
-        if (m_sweeping) {
-            m_sweeping = false;
-            m_status->setText(cancelled ? tr("Sweep cancelled; the points measured so far are shown.")
-                                        : tr("Sweep finished: %1").arg(m_sweep->recommendationText()));
-            emit sweepFinished(cancelled);
-            return;
-        }
-        if (m_profiling) {
-            m_profiling = false;
-            int ok = 0;
-            for (const auto& p : m_profile->profiles())
-                ok += p.ok;
-            m_status->setText(cancelled ? tr("Cancelled; the profiles finished so far are shown.")
-                                        : tr("Profiled %1 of %2 configurations.").arg(ok).arg(m_configCount));
-            emit profilesFinished(cancelled);
-            return;
-        }
+        m_report = report;
+        m_results->showAcrossTargets(report);
         int ok = 0;
         for (const auto& r : m_results->runs())
             ok += r.record.ok && r.origin.isEmpty();
@@ -198,6 +172,26 @@ MainWindow::MainWindow(QWidget* parent)
         m_results->compareDefault();
         saveSession(autosavePath());
         emit runsFinished(cancelled);
+    });
+    connect(m_runner, &JobRunner::profilesFinished, this, [this](const twb::Report& report, bool cancelled) {
+        setRunning(false);
+        m_profileReport = report;
+        int ok = 0;
+        for (const auto& p : m_profile->profiles())
+            ok += p.ok;
+        m_status->setText(cancelled ? tr("Cancelled; the profiles finished so far are shown.")
+                                    : tr("Profiled %1 of %2 configurations.").arg(ok).arg(m_configCount));
+        saveSession(autosavePath());
+        emit profilesFinished(cancelled);
+    });
+    connect(m_runner, &JobRunner::sweepFinished, this, [this](const twb::Report& report, bool cancelled) {
+        setRunning(false);
+        m_sweepReport = report;
+        if (report.hasSweep) m_sweep->showResult(report.sweep);
+        m_status->setText(cancelled ? tr("Sweep cancelled; the points measured so far are shown.")
+                                    : tr("Sweep finished: %1").arg(m_sweep->recommendationText()));
+        saveSession(autosavePath());
+        emit sweepFinished(cancelled);
     });
     connect(m_runner, &JobRunner::compared, this, [this](const ComparisonSnapshot& c) {
         m_results->showComparison(c);
@@ -610,7 +604,6 @@ void MainWindow::profileAll() {
     showRightTab(1);
     twb::ProfileOptions options;
     options.calls = m_profile->calls();
-    m_profiling = true;
     m_runner->profile(m_configs->configs(), options);
 }
 
@@ -626,7 +619,6 @@ void MainWindow::sweep() {
     }
     m_sweep->reset();
     showRightTab(2);
-    m_sweeping = true;
     m_configCount = 1;
     m_runner->sweep(options);
 }
@@ -738,17 +730,19 @@ void MainWindow::closeEvent(QCloseEvent* event) {
     QMainWindow::closeEvent(event);
 }
 
-twb::Report MainWindow::currentReport() const {
-    // The panel in view: Results, Profile or Sweep.
-    const int shown = m_right->currentIndex();
-    const twb::Report& job = shown == 1 ? m_profileReport : shown == 2 ? m_sweepReport : m_report;
-    if (!job.runs.empty() || job.hasSweep) return job;
+twb::Report MainWindow::reportOfTab(int tab) const {
+    const twb::Report& job = tab == 1 ? m_profileReport : tab == 2 ? m_sweepReport : m_report;
+    if (!job.runs.empty() || !job.profiles.empty() || job.hasSweep) return job;
     twb::Report report; // nothing measured yet: the model alone
     report.model.path = m_info.path;
     report.model.size = m_info.fileSize;
     report.model.kind = twb::kindName(m_info.diagnosis.kind);
     report.model.className = m_info.className;
     return report;
+}
+
+twb::Report MainWindow::currentReport() const {
+    return reportOfTab(m_right->currentIndex()); // the panel in view: Results, Profile or Sweep
 }
 
 void MainWindow::exportReport(const QString& jsonPath, const QString& csvPath) {
@@ -766,20 +760,32 @@ void MainWindow::showReport(const twb::Report& report, const QString& path, cons
         m_status->setText(error);
         return;
     }
-    {
-        const QString origin =
-            QString::fromStdString(report.environment.hostName) + " · " + QFileInfo(path).fileName();
-        for (const auto& run : report.runs) {
-            RunSnapshot snap;
-            snap.record = run;
-            snap.origin = origin;
-            m_results->addRun(snap);
-        }
-        m_status->setText(
-            tr("Added %1 run(s) from %2 (%3).")
-                .arg(report.runs.size())
-                .arg(QFileInfo(path).fileName(), QString::fromStdString(report.environment.cpuModel)));
+    // Its runs join Results and its profiles Profile, beside this machine's and named by their origin;
+    // its sweep takes the Sweep panel, and is what that panel exports.
+    const QString origin =
+        QString::fromStdString(report.environment.hostName) + " · " + QFileInfo(path).fileName();
+    for (const auto& run : report.runs) {
+        RunSnapshot snap;
+        snap.record = run;
+        snap.origin = origin;
+        m_results->addRun(snap);
     }
+    for (twb::Profile profile : report.profiles) {
+        profile.label += " · " + origin.toStdString();
+        m_profile->addProfile(profile);
+    }
+    if (report.hasSweep) {
+        m_sweepReport = report;
+        m_sweep->showResult(report.sweep);
+    }
+    QStringList parts{tr("%n run(s)", nullptr, int(report.runs.size()))};
+    if (!report.profiles.empty()) parts << tr("%n profile(s)", nullptr, int(report.profiles.size()));
+    if (report.hasSweep) parts << tr("a sweep of %n point(s)", nullptr, int(report.sweep.points.size()));
+    m_status->setText(tr("Added %1 from %2 (%3).")
+                          .arg(parts.join(QStringLiteral(", ")), QFileInfo(path).fileName(),
+                               QString::fromStdString(report.environment.cpuModel)));
+    if (!report.profiles.empty() && report.runs.empty()) showRightTab(1);
+    if (report.hasSweep && report.runs.empty()) showRightTab(2);
     emit reportShown(path);
 }
 
@@ -793,8 +799,13 @@ void MainWindow::saveSession(const QString& path) {
         session.inputs.push_back({in.argument.toStdString(), in.source.toStdString()});
     for (const auto& c : m_configs->configs())
         session.configs.push_back(c);
-    session.report = currentReport();
-    session.hasReport = true;
+    // Each job's report: the runs', the profiles' and the sweep's.
+    session.hasReport = !m_report.runs.empty();
+    session.report = m_report;
+    session.hasProfileReport = !m_profileReport.runs.empty() || !m_profileReport.profiles.empty();
+    session.profileReport = m_profileReport;
+    session.hasSweepReport = m_sweepReport.hasSweep;
+    session.sweepReport = m_sweepReport;
     m_runner->writeSession(path, session);
 }
 
@@ -829,6 +840,13 @@ void MainWindow::applySession(const twb::Session& s, const QString& path, const 
         m_results->addRun(snap);
     }
     m_report = s.report;
+    m_profile->reset();
+    m_profileReport = s.profileReport;
+    for (const auto& p : s.profileReport.profiles)
+        m_profile->addProfile(p);
+    m_sweep->reset();
+    m_sweepReport = s.sweepReport;
+    if (s.hasSweepReport) m_sweep->showResult(s.sweepReport.sweep);
     m_status->setText(tr("Restored the session from %1.").arg(QFileInfo(path).fileName()));
     emit sessionRestored(path, true);
 }

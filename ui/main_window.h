@@ -51,6 +51,8 @@ public:
     void exportReport(const QString& jsonPath, const QString& csvPath = {});
     // The report of the panel in view (Results, Profile or Sweep): what Export Report writes.
     twb::Report currentReport() const;
+    // The report of a panel: 0 Results (the runs'), 1 Profile, 2 Sweep; the model alone before any.
+    twb::Report reportOfTab(int tab) const;
     void showLeftTab(int index);
     // Loads an operator library ("" asks for one), remembers it for the open model and opens the model
     // again; false (the status says why) when the library cannot be loaded here.
@@ -118,9 +120,9 @@ private:
     void updateRunActions(bool running);  // enabled when the open file can run; else why not
     void refreshGlyphs();                 // the toolbar's icons for the palette now in use
     bool useAsInput(const QString& path); // a tensor file given to the open model; false when none takes it
-    void openModelFile(
-        const QString& path); // opens it as the model (or state_dict, …): inspected off the GUI thread
-    bool readyToMeasure();    // a usable TorchScript model is open and nothing runs; labels the runs
+    // Opens it as the model (or state_dict, …): inspected off the GUI thread.
+    void openModelFile(const QString& path);
+    bool readyToMeasure(); // a usable TorchScript model is open and nothing runs; labels the runs
     void about();
 
     JobRunner* m_runner;
@@ -140,8 +142,6 @@ private:
     QAction* m_runAction = nullptr;
     QAction* m_profileAction = nullptr;
     QAction* m_sweepAction = nullptr;
-    bool m_profiling = false; // the measuring job in progress profiles
-    bool m_sweeping = false;  // … or sweeps
     QAction* m_cancelAction = nullptr;
     QString m_modelPath, m_stateDictPath;
     twb::ModelInfo m_info;

@@ -211,8 +211,8 @@ void TestStateDict::theUserChoosesAmongSeveralStateDicts() {
     QVERIFY2(same.empty(), same.c_str());
     const twb::StateDictReport ema = m.loadStateDict(TWB_DATA("ckpt_timm.pth"), true, {}, "state_dict_ema");
     QVERIFY2(ema.applied && ema.foundUnderKey == "state_dict_ema", ema.describe().c_str());
-    QVERIFY(
-        !twbtest::compareToFile(run(m), TWB_DATA("cnn_state_dict_expected.npy")).empty()); // other weights
+    // The EMA weights are other weights.
+    QVERIFY(!twbtest::compareToFile(run(m), TWB_DATA("cnn_state_dict_expected.npy")).empty());
     try {
         m.loadStateDict(TWB_DATA("ckpt_timm.pth"), true, {}, "teacher");
         QFAIL("a key without a state_dict was accepted");

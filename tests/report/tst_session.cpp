@@ -12,6 +12,7 @@ class TestSession : public QObject {
     Q_OBJECT
 private slots:
     void roundTrip();
+    void versionOneReads();
     void refusals_data();
     void refusals();
 };
@@ -34,6 +35,22 @@ void TestSession::roundTrip() {
     run.ok = true;
     run.samplesNs = {1000, 1100, 1050};
     s.report.runs.push_back(run);
+    // The profile's report (its runs and profiles) and the sweep's, kept beside the runs'.
+    s.hasProfileReport = true;
+    s.profileReport.runs.push_back(run);
+    twb::Profile profile;
+    profile.ok = true;
+    profile.label = run.label;
+    profile.calls = 7;
+    profile.forwardNs = 1234;
+    s.profileReport.profiles.push_back(profile);
+    s.hasSweepReport = true;
+    s.sweepReport.hasSweep = true;
+    twb::SweepPoint point;
+    point.config = twb::RunConfig::parse("jit=off,threads=1");
+    point.samplesNs = {900, 950};
+    s.sweepReport.sweep.points.push_back(point);
+    s.sweepReport.sweep.recommended = 0;
     twb::writeSession(path, s);
     QVERIFY(!QFile::exists(QString::fromStdString(path + ".tmp")));
     const twb::Session back = twb::readSession(path);
@@ -49,6 +66,33 @@ void TestSession::roundTrip() {
     QVERIFY(back.hasReport);
     QCOMPARE(back.report.runs.size(), std::size_t(1));
     QCOMPARE(back.report.runs[0].samplesNs, run.samplesNs);
+    QVERIFY(back.report.profiles.empty() && !back.report.hasSweep); // each report stays its own
+    QVERIFY(back.hasProfileReport);
+    QCOMPARE(back.profileReport.runs.size(), std::size_t(1));
+    QCOMPARE(back.profileReport.profiles.size(), std::size_t(1));
+    QCOMPARE(back.profileReport.profiles[0].calls, 7);
+    QCOMPARE(back.profileReport.profiles[0].forwardNs, 1234.0);
+    QVERIFY(back.hasSweepReport && back.sweepReport.hasSweep);
+    QCOMPARE(back.sweepReport.sweep.points.size(), std::size_t(1));
+    QCOMPARE(back.sweepReport.sweep.points[0].config.toSpec(), point.config.toSpec());
+    QCOMPARE(back.sweepReport.sweep.recommended, 0);
+}
+
+// A session written before profiles and sweeps were kept: the runs' report alone.
+void TestSession::versionOneReads() {
+    twb::Session written;
+    written.model = "m.pt";
+    written.hasReport = true;
+    written.report.model.path = "m.pt";
+    std::string json = twb::sessionToJson(written);
+    const std::string v2 = "{\"torch_workbench_session\":2,";
+    QVERIFY2(json.rfind(v2, 0) == 0, json.c_str());
+    json.replace(0, v2.size(), "{\"torch_workbench_session\":1,");
+    const twb::Session s = twb::sessionFromJson(json, "old.twbsession");
+    QCOMPARE(s.model, std::string("m.pt"));
+    QVERIFY(s.hasReport);
+    QCOMPARE(s.report.model.path, std::string("m.pt"));
+    QVERIFY(!s.hasProfileReport && !s.hasSweepReport);
 }
 
 void TestSession::refusals_data() {
@@ -66,6 +110,10 @@ void TestSession::refusals_data() {
     QTest::newRow("damaged report") << "{\"torch_workbench_session\": 1, \"report\": {\"schema\": "
                                        "\"torch-workbench-report\", \"schema_version\": 99}}"
                                     << "(its report): report schema version 99";
+    QTest::newRow("damaged sweep report")
+        << "{\"torch_workbench_session\": 2, \"sweep_report\": {\"schema\": \"torch-workbench-report\", "
+           "\"schema_version\": 99}}"
+        << "(its sweep_report): report schema version 99";
 }
 
 void TestSession::refusals() {

@@ -307,8 +307,8 @@ void TestUi::dropTensorFileBecomesInput() {
     QVERIFY(ready.wait(20000));
     QCOMPARE(ready.last().at(0).toBool(), false); // nothing given yet
     QVERIFY(w.acceptDrops());
-    w.openUrls(
-        {QUrl::fromLocalFile(QString::fromStdString(TWB_DATA("two_inputs_xy.npz")))}); // what a drop does
+    // What a drop does.
+    w.openUrls({QUrl::fromLocalFile(QString::fromStdString(TWB_DATA("two_inputs_xy.npz")))});
     QTRY_VERIFY2_WITH_TIMEOUT(
         ready.count() >= 2 && ready.last().at(0).toBool(),
         qPrintable(w.inputsPanel()->bindingError() + " / " + w.inputsPanel()->specs().at(0).source), 20000);
@@ -792,7 +792,7 @@ void TestUi::comparisonDuringARunComesBackAtOnce() {
     QVERIFY(bound.wait(20000));
     QVERIFY(bound.last().at(0).value<BindingSnapshot>().ok);
     QSignalSpy progress(&runner, &JobRunner::runProgress);
-    QSignalSpy finished(&runner, &JobRunner::allFinished);
+    QSignalSpy finished(&runner, &JobRunner::runsFinished);
     runner.run({twb::RunConfig::parse("seconds=30,warmup=2")});
     QVERIFY(progress.wait(20000)); // the measurement is under way
     const twb::Value a = twb::readTensorFile(TWB_DATA("../../resources/sample/sample_expected.npy"));
@@ -803,7 +803,7 @@ void TestUi::comparisonDuringARunComesBackAtOnce() {
     QVERIFY(runner.isRunning() && finished.isEmpty()); // the benchmark went on meanwhile
     runner.cancel();
     QVERIFY(finished.wait(10000));
-    QCOMPARE(finished.last().at(0).toBool(), true);
+    QCOMPARE(finished.last().at(1).toBool(), true); // cancelled, with what it measured
 }
 
 void TestUi::reportsAreReadOffTheGuiThread() {
@@ -1081,6 +1081,37 @@ void TestUi::profilePanelShowsOperatorsDiffAndTrace() {
     for (const auto& e : events)
         forwards += e.toObject().value("cat").toString() == "forward";
     QCOMPARE(forwards, 2 * panel->calls());
+
+    // The profiles are a report: kept in the session, exported from the Profile panel, and opened beside.
+    const QString session = m_settingsDir.filePath("profiled.twbsession");
+    const QString report = m_settingsDir.filePath("profiled.json");
+    QSignalSpy saved(&w, &MainWindow::sessionSaved);
+    QSignalSpy exported(&w, &MainWindow::reportExported);
+    w.saveSession(session);
+    w.showRightTab(1);
+    w.exportReport(report);
+    QTRY_VERIFY_WITH_TIMEOUT(!saved.isEmpty() && saved.last().at(0).toString() == session, 20000);
+    QTRY_COMPARE_WITH_TIMEOUT(exported.count(), 1, 20000);
+    QVERIFY(exported.last().at(1).toBool());
+    const twb::Report written = twb::readReport(report.toStdString());
+    QCOMPARE(written.profiles.size(), std::size_t(2));
+    QCOMPARE(written.runs.size(), std::size_t(2));
+    MainWindow w2;
+    QSignalSpy restored(&w2, &MainWindow::sessionRestored);
+    QVERIFY(w2.restoreSession(session));
+    QVERIFY(restored.wait(20000) && restored.last().at(1).toBool());
+    QCOMPARE(w2.profilePanel()->profiles().size(), std::size_t(2));
+    QCOMPARE(w2.profilePanel()->profiles()[1].label, panel->profiles()[1].label);
+    QVERIFY(w2.resultsPanel()->runs().empty()); // the profiling runs stay the Profile panel's
+    QCOMPARE(w2.reportOfTab(1).profiles.size(), std::size_t(2));
+    QSignalSpy shown(&w2, &MainWindow::reportShown);
+    w2.openFile(report);
+    QVERIFY(shown.wait(20000));
+    QCOMPARE(w2.profilePanel()->profiles().size(), std::size_t(4));
+    QVERIFY(QString::fromStdString(w2.profilePanel()->profiles()[3].label).endsWith("profiled.json"));
+    QVERIFY2(w2.statusText().contains("2 profile(s)"), qPrintable(w2.statusText()));
+    w2.profilePanel()->setDiffAgainst(1); // an opened profile is held against this machine's
+    QVERIFY(w2.profilePanel()->diffModel()->rowCount() > 0);
 }
 
 void TestUi::profileCancels() {
@@ -1141,6 +1172,36 @@ void TestUi::sweepPanelRecommendsAndAddsTheWinner() {
     button->click();
     QCOMPARE(w.configPanel()->configs().size(), 2);
     QCOMPARE(w.configPanel()->configs().back().jit, twb::JitMode::Optimize);
+
+    // The sweep is a report: exported from the Sweep panel, kept in the session, opened again.
+    const QString session = m_settingsDir.filePath("swept.twbsession");
+    const QString report = m_settingsDir.filePath("swept.json");
+    QSignalSpy saved(&w, &MainWindow::sessionSaved);
+    QSignalSpy exported(&w, &MainWindow::reportExported);
+    w.saveSession(session);
+    w.showRightTab(2);
+    w.exportReport(report);
+    QTRY_VERIFY_WITH_TIMEOUT(!saved.isEmpty() && saved.last().at(0).toString() == session, 20000);
+    QTRY_COMPARE_WITH_TIMEOUT(exported.count(), 1, 20000);
+    const twb::Report written = twb::readReport(report.toStdString());
+    QVERIFY(written.hasSweep);
+    QCOMPARE(written.sweep.points.size(), r.points.size());
+    QCOMPARE(written.sweep.recommended, r.recommended);
+    MainWindow w2;
+    QSignalSpy restored(&w2, &MainWindow::sessionRestored);
+    QVERIFY(w2.restoreSession(session));
+    QVERIFY(restored.wait(20000) && restored.last().at(1).toBool());
+    QCOMPARE(w2.sweepPanel()->result().points.size(), r.points.size());
+    QCOMPARE(w2.sweepPanel()->result().recommended, r.recommended);
+    QCOMPARE(w2.sweepPanel()->tableModel()->rowCount(), int(r.points.size()));
+    MainWindow w3;
+    QSignalSpy shown(&w3, &MainWindow::reportShown);
+    w3.openFile(report);
+    QVERIFY(shown.wait(20000));
+    QCOMPARE(w3.sweepPanel()->result().recommended, r.recommended);
+    QVERIFY2(w3.statusText().contains(QString("a sweep of %1 point(s)").arg(r.points.size())),
+             qPrintable(w3.statusText()));
+    QVERIFY(w3.reportOfTab(2).hasSweep);
 }
 
 void TestUi::packageRunsBesideItsTorchScriptTwin() {

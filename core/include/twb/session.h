@@ -1,6 +1,6 @@
 // A workbench session as plain data: the model, its weights, the inputs, the configurations and
-// the last run's report. Read and written as versioned JSON, atomically; whatever cannot be read
-// is an error that names the file and the cause, never a silent default.
+// the last run's, profile's and sweep's reports. Read and written as versioned JSON, atomically; whatever
+// cannot be read is an error that names the file and the cause, never a silent default.
 #pragma once
 
 #include "twb/config.h"
@@ -17,19 +17,24 @@ struct SessionInput {
 };
 
 struct Session {
-    static constexpr int kSchemaVersion = 1;
+    // 2: the profile's and the sweep's reports beside the run's. Version 1 sessions read as before.
+    static constexpr int kSchemaVersion = 2;
     std::string model;
     std::string stateDict;
     bool stateDictStrict = true;
     std::vector<SessionInput> inputs;
     std::vector<RunConfig> configs;
     bool hasReport = false;
-    Report report;
+    Report report; // the runs' (Results)
+    bool hasProfileReport = false;
+    Report profileReport; // the profiles' (Profile), runs and profiles
+    bool hasSweepReport = false;
+    Report sweepReport; // the sweep's (Sweep)
 };
 
 std::string sessionToJson(const Session& session);
 // Throws twb::Error naming `source` and what is wrong: not JSON, not a session, a newer schema, a
-// configuration that cannot be read ("configuration 2 'jit=fast': …"), a damaged report.
+// configuration that cannot be read ("configuration 2 'jit=fast': …"), a damaged report (which of the three).
 Session sessionFromJson(const std::string& json, const std::string& source = "session");
 void writeSession(const std::string& path, const Session& session); // a temporary file, then renamed
 Session readSession(const std::string& path);

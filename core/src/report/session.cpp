@@ -6,9 +6,26 @@
 
 #include <nlohmann/json.hpp>
 
+#include <array>
+#include <tuple>
+#include <type_traits>
+
 namespace twb {
 
 using nlohmann::ordered_json;
+
+namespace {
+
+// The session's reports by their JSON keys, in the order they are written.
+template <typename S, typename Has = std::conditional_t<std::is_const_v<S>, const bool, bool>,
+          typename R = std::conditional_t<std::is_const_v<S>, const Report, Report>>
+std::array<std::tuple<const char*, Has&, R&>, 3> reports(S& s) {
+    return {{{"report", s.hasReport, s.report},
+             {"profile_report", s.hasProfileReport, s.profileReport},
+             {"sweep_report", s.hasSweepReport, s.sweepReport}}};
+}
+
+} // namespace
 
 std::string sessionToJson(const Session& s) {
     ordered_json j{{"torch_workbench_session", Session::kSchemaVersion},
@@ -22,7 +39,8 @@ std::string sessionToJson(const Session& s) {
     for (const auto& c : s.configs) // a configuration with a target: {spec, target}, a target may hold commas
         j["configs"].push_back(c.target.empty() ? ordered_json(c.toSpec())
                                                 : ordered_json{{"spec", c.toSpec()}, {"target", c.target}});
-    if (s.hasReport) j["report"] = ordered_json::parse(reportToJson(s.report, -1));
+    for (const auto& [key, has, report] : reports(s))
+        if (has) j[key] = ordered_json::parse(reportToJson(report, -1));
     return j.dump();
 }
 
@@ -66,9 +84,10 @@ Session sessionFromJson(const std::string& text, const std::string& source) {
     } catch (const ordered_json::exception& e) {
         throw Error(source + ": a field of the session has the wrong type (" + e.what() + ")");
     }
-    if (j.contains("report") && !j["report"].is_null()) {
-        s.report = reportFromJson(j["report"].dump(), source + " (its report)");
-        s.hasReport = true;
+    for (auto [key, has, report] : reports(s)) {
+        if (!j.contains(key) || j[key].is_null()) continue;
+        report = reportFromJson(j[key].dump(), source + " (its " + key + ")");
+        has = true;
     }
     return s;
 }
