@@ -1,5 +1,7 @@
 #include "item_models.h"
 
+#include "format_text.h"
+
 #include "twb/report.h"
 
 #include "twb/stats.h"
@@ -23,18 +25,6 @@ QString bytesText(uint64_t bytes) {
 static QString num(double v) {
     if (std::isnan(v)) return QStringLiteral("–");
     return QString::number(v, 'g', 5);
-}
-// FLOPs in k, M, G or T units, three significant figures: "5.60 M".
-static QString flopsText(double v) {
-    if (std::isnan(v) || v <= 0) return QString();
-    static const std::pair<double, const char*> units[] = {{1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}};
-    for (const auto& [scale, unit] : units)
-        if (v >= scale)
-            return QString::number(v / scale, 'f', v / scale < 10 ? 2 : v / scale < 100 ? 1 : 0) + " " + unit;
-    return QString::number(v, 'f', 0);
-}
-static QString duration(double ns) {
-    return QString::fromStdString(twb::formatDuration(ns));
 }
 
 // ---------------------------------------------------------------- module tree
@@ -228,7 +218,7 @@ QVariant StatsTableModel::data(const QModelIndex& index, int role) const {
     case 0:
         return QString::fromStdString(r.label) + (r.cancelled ? tr(" (cancelled)") : QString());
     case 1:
-        return duration(s.median);
+        return durationText(s.median);
     case 2:
         if (row.baseline) return tr("baseline");
         return row.vsBaseline ? speedupText(*row.vsBaseline) : QStringLiteral("–");
@@ -236,19 +226,19 @@ QVariant StatsTableModel::data(const QModelIndex& index, int role) const {
         if (!row.vsFirstTarget) return row.firstTarget.isEmpty() ? QStringLiteral("–") : tr("first target");
         return speedupText(*row.vsFirstTarget) + " · " + row.outputsVsFirstTarget;
     case 4:
-        return duration(s.percentile(90));
+        return durationText(s.percentile(90));
     case 5:
-        return duration(s.percentile(99));
+        return durationText(s.percentile(99));
     case 6:
-        return duration(s.mean) + " ± " + duration(s.stddev);
+        return durationText(s.mean) + " ± " + durationText(s.stddev);
     case 7:
-        return duration(s.medianCiLow) + " – " + duration(s.medianCiHigh);
+        return durationText(s.medianCiLow) + " – " + durationText(s.medianCiHigh);
     case 8:
         return QString::number(r.throughput, 'f', 1);
     case 9:
-        return duration(r.firstCallNs);
+        return durationText(r.firstCallNs);
     case 10:
-        return duration(r.prepareSeconds * 1e9);
+        return durationText(r.prepareSeconds * 1e9);
     case 11:
         return QString::number(s.count);
     case 12:
@@ -348,9 +338,9 @@ QVariant ProfileTableModel::data(const QModelIndex& index, int role) const {
     const double whole = m_profile.forwardNs * m_profile.calls;
     auto percent = [&](double ns) -> QVariant {
         if (!text) return ns;
-        return whole > 0 ? QStringLiteral("%1%").arg(100 * ns / whole, 0, 'f', 1) : QString();
+        return percentText(ns, whole);
     };
-    auto time = [&](double ns) -> QVariant { return text ? QVariant(duration(ns)) : QVariant(ns); };
+    auto time = [&](double ns) -> QVariant { return text ? QVariant(durationText(ns)) : QVariant(ns); };
     const int c = index.column();
     if (role == Qt::TextAlignmentRole)
         return (c == 0 || (m_view != View::Operators && c == 1) || (m_view == View::Operators && c == 7))
@@ -397,7 +387,7 @@ QVariant ProfileTableModel::data(const QModelIndex& index, int role) const {
             return shapes;
         }
         case 8:
-            return text ? QVariant(flopsText(o.flops)) : QVariant(o.flops);
+            return text ? QVariant(scaledText(o.flops)) : QVariant(o.flops);
         case 9:
             return text ? (rate > 0 ? QVariant(QString::number(rate, 'f', 1)) : QVariant(QString()))
                         : QVariant(rate);
@@ -478,11 +468,11 @@ QVariant ProfileDiffModel::data(const QModelIndex& index, int role) const {
     case 1:
         return e.callsA > 0 ? QString::number(e.callsA, 'g', 4) : QString();
     case 2:
-        return e.callsA > 0 ? duration(e.nsA) : QString();
+        return e.callsA > 0 ? durationText(e.nsA) : QString();
     case 3:
         return e.callsB > 0 ? QString::number(e.callsB, 'g', 4) : QString();
     case 4:
-        return e.callsB > 0 ? duration(e.nsB) : QString();
+        return e.callsB > 0 ? durationText(e.nsB) : QString();
     case 5:
         return e.change == C::Faster     ? tr("faster")
                : e.change == C::Slower   ? tr("slower")
@@ -544,9 +534,9 @@ QVariant SweepTableModel::data(const QModelIndex& index, int role) const {
         return index.row() == m_recommended ? tr("recommended")
                                             : QString::fromStdString(twb::pointStatusName(p.status));
     case 2:
-        return has ? duration(p.stats.median) : QString();
+        return has ? durationText(p.stats.median) : QString();
     case 3:
-        return has ? duration(p.stats.percentile(99)) : QString();
+        return has ? durationText(p.stats.percentile(99)) : QString();
     case 4:
         return has ? QString::number(p.throughput, 'f', 1) : QString();
     case 5:

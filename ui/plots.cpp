@@ -1,5 +1,7 @@
 #include "plots.h"
 
+#include "format_text.h"
+
 #include "file_types.h"
 
 #include "twb/stats.h"
@@ -14,11 +16,11 @@
 namespace twbui {
 
 QString TimeTicker::getTickLabel(double tick, const QLocale&, QChar, int) {
-    return QString::fromStdString(twb::formatDuration(tick));
+    return durationText(tick);
 }
 
 QString TimeLogTicker::getTickLabel(double tick, const QLocale&, QChar, int) {
-    return QString::fromStdString(twb::formatDuration(tick));
+    return durationText(tick);
 }
 
 QVector<double> TimeLogTicker::createTickVector(double, const QCPRange& range) {

@@ -2,6 +2,7 @@
 
 #include "file_types.h"
 
+#include "format_text.h"
 #include "plots.h"
 
 #include "twb/stats.h"
@@ -30,10 +31,6 @@ namespace twbui {
 namespace {
 
 constexpr int kBars = 12;
-
-QString duration(double ns) {
-    return QString::fromStdString(twb::formatDuration(ns));
-}
 
 QTableView* sortableTable(QAbstractItemModel* model, QSortFilterProxyModel** proxy, QWidget* parent) {
     auto* sorted = new QSortFilterProxyModel(parent);
@@ -250,11 +247,12 @@ void ProfilePanel::refresh() {
         QStringList lines;
         lines << tr("<b>%1</b>: %2 per forward profiled = operators %3 + fused nodes %4 + unattributed %5; "
                     "profiling overhead %6%7% (median %8 against %9 unprofiled, %10 calls).")
-                     .arg(QString::fromStdString(p->label).toHtmlEscaped(), duration(p->forwardNs),
-                          duration(p->operatorSelfNs), duration(p->fusedNs), duration(p->unattributedNs))
+                     .arg(QString::fromStdString(p->label).toHtmlEscaped(), durationText(p->forwardNs),
+                          durationText(p->operatorSelfNs), durationText(p->fusedNs),
+                          durationText(p->unattributedNs))
                      .arg(p->overhead() >= 0 ? QStringLiteral("+") : QString())
                      .arg(100 * p->overhead(), 0, 'f', 1)
-                     .arg(duration(p->profiledMedianNs), duration(p->unprofiledMedianNs))
+                     .arg(durationText(p->profiledMedianNs), durationText(p->unprofiledMedianNs))
                      .arg(p->calls);
         if (!p->roofline.sentence.empty())
             lines << QString::fromStdString(p->roofline.sentence).toHtmlEscaped();
@@ -351,8 +349,8 @@ void ProfilePanel::drawDiff() {
     m_diffView->sortByColumn(-1, Qt::AscendingOrder); // core's order: the largest change first
     QStringList summary{tr("<b>A</b> %1 → <b>B</b> %2, per forward %3 → %4:")
                             .arg(QString::fromStdString(d.labelA).toHtmlEscaped(),
-                                 QString::fromStdString(d.labelB).toHtmlEscaped(), duration(d.forwardA),
-                                 duration(d.forwardB))};
+                                 QString::fromStdString(d.labelB).toHtmlEscaped(), durationText(d.forwardA),
+                                 durationText(d.forwardB))};
     for (const auto& s : d.summary)
         summary << QStringLiteral("• ") + QString::fromStdString(s).toHtmlEscaped();
     m_diffSummary->setText(summary.join(QStringLiteral("<br>")));
@@ -477,8 +475,8 @@ void ProfilePanel::fillTree() {
         const QString name =
             m.path.empty() ? tr("(model)") : QString::fromStdString(m.path.substr(m.path.rfind('.') + 1));
         const QStringList cells{
-            name, QString::fromStdString(m.type), duration(m.selfNs / std::max(1, p->calls)),
-            duration(m.totalNs / std::max(1, p->calls)),
+            name, QString::fromStdString(m.type), durationText(m.selfNs / std::max(1, p->calls)),
+            durationText(m.totalNs / std::max(1, p->calls)),
             whole > 0 ? QStringLiteral("%1%").arg(100 * m.totalNs / whole, 0, 'f', 1) : QString()};
         QTreeWidgetItem* item = nullptr;
         const std::size_t depth = std::size_t(m.depth);

@@ -1,5 +1,7 @@
 #include "results_panel.h"
 
+#include "format_text.h"
+
 #include "twb/report.h"
 
 #include "file_types.h"
@@ -565,7 +567,7 @@ void ResultsPanel::redrawCharts() {
         value->position->setCoords(b.bar->data()->constBegin()->key, b.top);
         value->setPositionAlignment(Qt::AlignBottom | Qt::AlignHCenter);
         value->setPadding(QMargins(0, 0, 0, 3));
-        value->setText(QString::fromStdString(twb::formatDuration(b.median)));
+        value->setText(durationText(b.median));
         value->setColor(pal.color(QPalette::WindowText));
         value->setClipToAxisRect(false);
     }
@@ -615,7 +617,7 @@ void ResultsPanel::tooltip(QCustomPlot* plot, QMouseEvent* event) {
                 text += QStringLiteral("%1, call %2: %3\n")
                             .arg(plot->graph(g)->name())
                             .arg(call)
-                            .arg(QString::fromStdString(twb::formatDuration(it->value)));
+                            .arg(durationText(it->value));
         }
     } else {
         int shown = 0;
@@ -624,13 +626,9 @@ void ResultsPanel::tooltip(QCustomPlot* plot, QMouseEvent* event) {
             if (std::lround(x) == ++shown) {
                 const auto& s = r.record.stats;
                 text = QStringLiteral("%1\nmedian %2 (95% CI %3 – %4)\nq1 %5, q3 %6\np90 %7, p99 %8")
-                           .arg(runName(r), QString::fromStdString(twb::formatDuration(s.median)),
-                                QString::fromStdString(twb::formatDuration(s.medianCiLow)),
-                                QString::fromStdString(twb::formatDuration(s.medianCiHigh)),
-                                QString::fromStdString(twb::formatDuration(s.q1)),
-                                QString::fromStdString(twb::formatDuration(s.q3)),
-                                QString::fromStdString(twb::formatDuration(s.percentile(90))),
-                                QString::fromStdString(twb::formatDuration(s.percentile(99))));
+                           .arg(runName(r), durationText(s.median), durationText(s.medianCiLow),
+                                durationText(s.medianCiHigh), durationText(s.q1), durationText(s.q3),
+                                durationText(s.percentile(90)), durationText(s.percentile(99)));
             }
         }
     }

@@ -1,5 +1,6 @@
 #include "sweep_panel.h"
 
+#include "format_text.h"
 #include "plots.h"
 
 #include "twb/stats.h"
@@ -34,10 +35,6 @@ namespace {
 
 bool measuredPoint(const twb::SweepPoint& p) {
     return p.stats.count > 0 && p.throughput > 0;
-}
-
-QString duration(double ns) {
-    return QString::fromStdString(twb::formatDuration(ns));
 }
 
 } // namespace
@@ -434,7 +431,8 @@ void SweepPanel::onPlotMove(QMouseEvent* event) {
     QToolTip::showText(
         event->globalPosition().toPoint(),
         tr("%1\n%2 median, %3 p99, %4 items/s%5")
-            .arg(QString::fromStdString(p.id), duration(p.stats.median), duration(p.stats.percentile(99)))
+            .arg(QString::fromStdString(p.id), durationText(p.stats.median),
+                 durationText(p.stats.percentile(99)))
             .arg(p.throughput, 0, 'f', 1)
             .arg(p.outputsChecked && !p.outputsOk ? tr("\noutputs differ: never recommended") : QString()),
         m_plot);

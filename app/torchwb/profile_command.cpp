@@ -1,6 +1,7 @@
 #include "profile_command.h"
 
 #include "twb/error.h"
+#include "twb/format.h"
 
 #include "format.h"
 
@@ -14,30 +15,6 @@
 
 namespace twb::cli {
 namespace {
-
-std::string percent(double part, double whole) {
-    if (whole <= 0) return "";
-    char b[32];
-    std::snprintf(b, sizeof b, "%.1f%%", 100 * part / whole);
-    return b;
-}
-
-std::string fixed(double v, int digits) {
-    char b[64];
-    std::snprintf(b, sizeof b, "%.*f", digits, v);
-    return b;
-}
-
-std::string flopsText(double flops) {
-    if (flops <= 0) return "";
-    const char* units[] = {"", "k", "M", "G", "T"};
-    int i = 0;
-    while (flops >= 1000 && i < 4) {
-        flops /= 1000;
-        ++i;
-    }
-    return fixed(flops, flops < 10 ? 2 : 1) + " " + units[i];
-}
 
 std::string shorten(const std::string& s, std::size_t max) {
     std::size_t chars = 0;
@@ -67,15 +44,16 @@ std::string operatorTable(const twb::Profile& p, int top) {
         if (o.shapeVariants > 1) shapes += " +" + std::to_string(o.shapeVariants - 1);
         if (o.fused) shapes = o.timed ? "(fused node, timed by its line)" : "(fused node, not timed per op)";
         const double rate = o.gflops(p.calls);
-        out << cell(shorten(o.name, 40), width, true) << cell(o.timed ? percent(o.selfNs, whole) : "?", 8)
+        out << cell(shorten(o.name, 40), width, true)
+            << cell(o.timed ? formatPercent(o.selfNs, whole) : "?", 8)
             << cell(o.timed ? twb::formatDuration(o.selfNs) : "?", 11)
-            << cell(o.timed ? percent(o.totalNs, whole) : "?", 9)
+            << cell(o.timed ? formatPercent(o.totalNs, whole) : "?", 9)
             << cell(o.timed ? twb::formatDuration(o.totalNs) : "?", 11)
             << cell(o.timed && o.calls ? twb::formatDuration(o.meanNs()) : "", 11)
             << cell(std::to_string(o.calls), 8) << "  " << cell(shorten(shapes, 33), 34, true)
-            << cell(flopsText(o.flops), 11) << cell(rate > 0 ? fixed(rate, 1) : "", 9)
+            << cell(formatScaled(o.flops), 11) << cell(rate > 0 ? formatFixed(rate, 1) : "", 9)
             << cell(rate > 0 && p.peak.measured && p.peak.gflops > 0
-                        ? fixed(100 * rate / p.peak.gflops, 0) + "%"
+                        ? formatFixed(100 * rate / p.peak.gflops, 0) + "%"
                         : "",
                     8)
             << "\n";
@@ -101,8 +79,8 @@ std::string moduleTable(const twb::Profile& p, int top) {
                                  (m.path.empty() ? "(model)" : m.path.substr(m.path.rfind('.') + 1));
         out << cell(shorten(name, 39), 40, true) << cell(shorten(m.type, 21), 22, true)
             << cell(twb::formatDuration(m.selfNs), 11) << cell(twb::formatDuration(m.totalNs), 11)
-            << cell(percent(m.totalNs, whole), 9)
-            << cell(p.calls ? fixed(double(m.operatorCalls) / p.calls, 0) : "", 9) << "\n";
+            << cell(formatPercent(m.totalNs, whole), 9)
+            << cell(p.calls ? formatFixed(double(m.operatorCalls) / p.calls, 0) : "", 9) << "\n";
     }
     if (int(p.modules.size()) > top)
         out << "… " << p.modules.size() - std::size_t(top) << " more modules (--top)\n";
@@ -132,7 +110,7 @@ std::string profileTotals(const twb::Profile& p) {
     out << "Per forward: " << twb::formatDuration(p.forwardNs) << " profiled = operators' self "
         << twb::formatDuration(p.operatorSelfNs) << " + fused nodes " << twb::formatDuration(p.fusedNs)
         << " + unattributed " << twb::formatDuration(p.unattributedNs) << " ("
-        << percent(p.unattributedNs, p.forwardNs)
+        << formatPercent(p.unattributedNs, p.forwardNs)
         << (p.operators.empty() || p.lines.size() || p.moduleScope ? ": the interpreter"
                                                                    : ": code the profiler does not see")
         << (std::any_of(p.fused.begin(), p.fused.end(), [](const twb::FusedNode& f) { return f.timeNs < 0; })
@@ -141,14 +119,16 @@ std::string profileTotals(const twb::Profile& p) {
         << ")\n";
     out << "Profiling overhead: median " << twb::formatDuration(p.profiledMedianNs) << " profiled against "
         << twb::formatDuration(p.unprofiledMedianNs) << " unprofiled (" << (p.overhead() >= 0 ? "+" : "")
-        << fixed(100 * p.overhead(), 1) << "%), " << p.calls << " profiled calls; " << p.profiler << "\n";
+        << formatFixed(100 * p.overhead(), 1) << "%), " << p.calls << " profiled calls; " << p.profiler
+        << "\n";
     if (p.peak.measured)
-        out << "Machine peak: " << fixed(p.peak.gflops, 1) << " GFLOP/s FP32 by " << p.peak.source
+        out << "Machine peak: " << formatFixed(p.peak.gflops, 1) << " GFLOP/s FP32 by " << p.peak.source
             << " (matrix "
-            << "multiply " << p.peak.gemmSize << "×" << p.peak.gemmSize << " " << fixed(p.peak.mmGflops, 1)
-            << ", convolution " << fixed(p.peak.convGflops, 1) << "; " << p.peak.threads
-            << (p.peak.threads == 1 ? " thread" : " threads") << "), " << fixed(p.peak.bandwidthGBs, 1)
-            << " GB/s copy" << (p.peak.fromCache ? " (cached)" : "") << "\n";
+            << "multiply " << p.peak.gemmSize << "×" << p.peak.gemmSize << " "
+            << formatFixed(p.peak.mmGflops, 1) << ", convolution " << formatFixed(p.peak.convGflops, 1)
+            << "; " << p.peak.threads << (p.peak.threads == 1 ? " thread" : " threads") << "), "
+            << formatFixed(p.peak.bandwidthGBs, 1) << " GB/s copy" << (p.peak.fromCache ? " (cached)" : "")
+            << "\n";
     for (const auto& n : p.notes)
         out << "Note: " << n << "\n";
     if (p.modelFlops >= 0) out << "FLOPs counted once with the JIT off, " << twb::kFlopConvention << ".\n";
@@ -171,7 +151,7 @@ std::string diffTable(const twb::ProfileDiff& d, int top) {
                              : e.change == C::Vanished ? "vanished"
                                                        : "same";
         auto calls = [](double c) {
-            return c > 0 ? fixed(c, std::abs(c - double(int64_t(c))) < 0.05 ? 0 : 1) : "";
+            return c > 0 ? formatFixed(c, std::abs(c - double(int64_t(c))) < 0.05 ? 0 : 1) : "";
         };
         out << cell(shorten(e.name, 33), 34, true) << cell(calls(e.callsA), 9)
             << cell(e.callsA > 0 ? twb::formatDuration(e.nsA) : "", 11) << cell(calls(e.callsB), 9)

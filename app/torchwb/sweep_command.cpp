@@ -1,5 +1,6 @@
 #include "sweep_command.h"
 
+#include "twb/format.h"
 #include "twb/plan.h"
 
 #include "twb/target.h"
@@ -16,12 +17,6 @@
 namespace twb::cli {
 namespace {
 
-std::string fixed(double v, int digits) {
-    char b[64];
-    std::snprintf(b, sizeof b, "%.*f", digits, v);
-    return b;
-}
-
 std::string pointsCsv(const twb::SweepResult& r) {
     std::ostringstream out;
     out << "id,status,reason,median_ns,p99_ns,items_per_s,batch,streams,outputs_ok,on_front\n";
@@ -29,10 +24,11 @@ std::string pointsCsv(const twb::SweepResult& r) {
         std::string reason = p.reason;
         std::replace(reason.begin(), reason.end(), '"', '\'');
         out << '"' << p.id << "\"," << twb::pointStatusName(p.status) << ",\"" << reason << "\","
-            << (p.stats.count ? fixed(p.stats.median, 0) : "") << ","
-            << (p.stats.count ? fixed(p.stats.percentile(99), 0) : "") << "," << fixed(p.throughput, 2) << ","
-            << p.batch << "," << p.streams << "," << (p.outputsChecked ? (p.outputsOk ? "yes" : "no") : "")
-            << "," << (p.onFront ? "yes" : "no") << "\n";
+            << (p.stats.count ? formatFixed(p.stats.median, 0) : "") << ","
+            << (p.stats.count ? formatFixed(p.stats.percentile(99), 0) : "") << ","
+            << formatFixed(p.throughput, 2) << "," << p.batch << "," << p.streams << ","
+            << (p.outputsChecked ? (p.outputsOk ? "yes" : "no") : "") << "," << (p.onFront ? "yes" : "no")
+            << "\n";
     }
     return out.str();
 }
@@ -62,10 +58,10 @@ std::string sweepText(const twb::SweepResult& r) {
         std::string vs;
         if (libtorch && libtorch != &p) {
             const double s = libtorch->stats.median / p.stats.median;
-            vs = fixed(s, 2) + "×";
+            vs = formatFixed(s, 2) + "×";
         }
         out << cell(twb::formatDuration(p.stats.median), 11)
-            << cell(twb::formatDuration(p.stats.percentile(99)), 11) << cell(fixed(p.throughput, 1), 11)
+            << cell(twb::formatDuration(p.stats.percentile(99)), 11) << cell(formatFixed(p.throughput, 1), 11)
             << cell(vs, 12) << cell(p.outputsChecked ? (p.outputsOk ? "ok" : "DIFFER") : "?", 10)
             << (p.onFront ? "  *" : "") << "\n";
         if (p.outputsChecked && !p.outputsOk)
@@ -80,14 +76,14 @@ std::string sweepText(const twb::SweepResult& r) {
     for (const auto& p : r.points)
         if (p.onFront) {
             out << (any ? "; " : " ") << p.id << " (" << twb::formatDuration(p.stats.median) << ", "
-                << fixed(p.throughput, 1) << " items/s"
+                << formatFixed(p.throughput, 1) << " items/s"
                 << (r.frontWithMemory && p.peakRssBytes > 0 ? ", " + bytesText(uint64_t(p.peakRssBytes)) : "")
                 << ")";
             any = true;
         }
     out << (any ? "\n" : " none\n");
-    out << "Measured for " << fixed(r.elapsedSeconds, 1) << " s of a " << fixed(r.budgetSeconds, 0)
-        << " s budget" << (r.cancelled ? ", cancelled" : "") << ".\n\n"
+    out << "Measured for " << formatFixed(r.elapsedSeconds, 1) << " s of a "
+        << formatFixed(r.budgetSeconds, 0) << " s budget" << (r.cancelled ? ", cancelled" : "") << ".\n\n"
         << r.recommendation << "\n";
     return out.str();
 }
@@ -141,8 +137,8 @@ int runSweepCommand(const CLI::App& cmd, const SweepArgs& a, std::ostream& out, 
     if (!a.quiet)
         callbacks.progress = [&](const twb::SweepProgress& p) {
             err << "\r\033[Kround " << p.round + 1 << ", " << p.point + 1 << "/" << p.points << " " << p.label
-                << "  " << fixed(p.elapsedSeconds, 0) << " s, " << fixed(p.remainingSeconds, 0) << " s left"
-                << std::flush;
+                << "  " << formatFixed(p.elapsedSeconds, 0) << " s, " << formatFixed(p.remainingSeconds, 0)
+                << " s left" << std::flush;
             return true;
         };
     const twb::WorkerOptions worker =

@@ -2,6 +2,7 @@
 // definitions; warnings and comparisons on constructed runs.
 #include "test_support.h"
 
+#include "twb/format.h"
 #include "twb/stats.h"
 
 #include <random>
@@ -9,6 +10,7 @@
 class TestStats : public QObject {
     Q_OBJECT
 private slots:
+    void figures();
     void rollingBandSummarisesLongRuns();
     void knownSamples();
     void percentilesLikeNumpy_data();
@@ -179,6 +181,20 @@ void TestStats::durations() {
     QFETCH(double, ns);
     QFETCH(QString, text);
     QCOMPARE(QString::fromStdString(twb::formatDuration(ns)), text);
+}
+
+// The other figures the CLI, the panels and core's sentences share (twb/format.h).
+void TestStats::figures() {
+    QCOMPARE(twb::formatFixed(3.14159, 2), std::string("3.14"));
+    QCOMPARE(twb::formatPercent(1, 8), std::string("12.5%"));
+    QCOMPARE(twb::formatPercent(1, 0), std::string());
+    QCOMPARE(twb::formatScaled(5.6033e6, "FLOP"), std::string("5.60 MFLOP"));
+    QCOMPARE(twb::formatScaled(45.6e3, "B"), std::string("45.6 kB"));
+    QCOMPARE(twb::formatScaled(812), std::string("812"));
+    QCOMPARE(twb::formatScaled(2.5e12), std::string("2.50 T"));
+    QCOMPARE(twb::formatScaled(999.7e3, "B"), std::string("1.00 MB")); // rounds up into the next prefix
+    QCOMPARE(twb::formatScaled(0), std::string());
+    QCOMPARE(twb::formatScaled(std::nan("")), std::string());
 }
 
 void TestStats::rollingBandSummarisesLongRuns() {

@@ -6,6 +6,7 @@
 #include "readers.h"
 
 #include "twb/error.h"
+#include "twb/format.h"
 #include "twb/stats.h"
 
 #include <algorithm>
@@ -27,23 +28,6 @@ double product(const std::vector<int64_t>& v, std::size_t from = 0) {
     for (std::size_t i = from; i < v.size(); ++i)
         p *= double(v[i]);
     return p;
-}
-
-std::string fixed(double v, int digits) {
-    char b[64];
-    std::snprintf(b, sizeof b, "%.*f", digits, v);
-    return b;
-}
-
-// "12.3 GFLOP" / "45.6 MB"
-std::string scaled(double v, const char* unit) {
-    const char* prefixes[] = {"", "k", "M", "G", "T", "P"};
-    int i = 0;
-    while (std::abs(v) >= 1000 && i < 5) {
-        v /= 1000;
-        ++i;
-    }
-    return fixed(v, v < 10 ? 2 : v < 100 ? 1 : 0) + " " + prefixes[i] + unit;
 }
 
 // The profiled call each event belongs to: on a forward's thread, from that forward's start to the next
@@ -446,23 +430,24 @@ void applyRoofline(Profile& p) {
     r.bytes = std::max(0.0, p.modelBytes);
     r.achievedGflops = r.flops / ns;
     r.intensity = r.bytes > 0 ? r.flops / r.bytes : 0;
-    std::string s = "The forward does " + scaled(r.flops, "FLOP") + " (" + kFlopConvention + ")";
+    std::string s = "The forward does " + formatScaled(r.flops, "FLOP") + " (" + kFlopConvention + ")";
     if (r.bytes > 0)
-        s += " on " + scaled(r.bytes, "B") + " of operator inputs and outputs: " + fixed(r.intensity, 1) +
-             " FLOP/byte";
+        s += " on " + formatScaled(r.bytes, "B") +
+             " of operator inputs and outputs: " + formatFixed(r.intensity, 1) + " FLOP/byte";
     if (p.peak.measured && p.peak.gflops > 0) {
         r.percentOfPeak = 100 * r.achievedGflops / p.peak.gflops;
         if (r.bytes > 0 && p.peak.bandwidthGBs > 0) {
             r.computeBound = r.intensity >= p.peak.balance();
             s += std::string(r.computeBound ? ", above" : ", below") + " this machine's balance point of " +
-                 fixed(p.peak.balance(), 1) + " FLOP/byte (" + fixed(p.peak.gflops, 1) + " GFLOP/s peak, " +
-                 fixed(p.peak.bandwidthGBs, 1) + " GB/s copy), so it is " +
+                 formatFixed(p.peak.balance(), 1) + " FLOP/byte (" + formatFixed(p.peak.gflops, 1) +
+                 " GFLOP/s peak, " + formatFixed(p.peak.bandwidthGBs, 1) + " GB/s copy), so it is " +
                  (r.computeBound ? "compute-bound" : "memory-bound");
         }
-        s += "; it runs at " + fixed(r.achievedGflops, 1) + " GFLOP/s, " + fixed(r.percentOfPeak, 0) +
-             "% of peak.";
+        s += "; it runs at " + formatFixed(r.achievedGflops, 1) + " GFLOP/s, " +
+             formatFixed(r.percentOfPeak, 0) + "% of peak.";
     } else {
-        s += "; it runs at " + fixed(r.achievedGflops, 1) + " GFLOP/s (the machine's peak was not measured).";
+        s += "; it runs at " + formatFixed(r.achievedGflops, 1) +
+             " GFLOP/s (the machine's peak was not measured).";
     }
     r.sentence = s;
 }
@@ -584,7 +569,7 @@ ProfileDiff diffProfiles(const Profile& a, const Profile& b) {
 
     auto count = [](double c) {
         const double r = std::round(c);
-        return "×" + (std::abs(c - r) < 0.05 ? std::to_string(int64_t(r)) : fixed(c, 1));
+        return "×" + (std::abs(c - r) < 0.05 ? std::to_string(int64_t(r)) : formatFixed(c, 1));
     };
     auto side = [&](const std::string& name, double calls, double ns, bool fusedUntimed) {
         return name + " " + count(calls) + " (" + (fusedUntimed ? "not timed" : formatDuration(ns)) + ")";

@@ -1,0 +1,17 @@
+// Figures as people read them, written one way in the CLI's tables, the window's panels and the
+// sentences core composes. Durations are twb/stats.h's formatDuration.
+#pragma once
+
+#include <string>
+
+namespace twb {
+
+// `digits` decimals: "3.14".
+std::string formatFixed(double v, int digits);
+// part / whole as a percentage with one decimal, "12.5%"; "" when whole is not positive.
+std::string formatPercent(double part, double whole);
+// Three significant figures with a k, M, G, T or P prefix, then the unit: "5.60 MFLOP", "45.6 kB",
+// "812" for a plain count; "" for NaN or what is not positive.
+std::string formatScaled(double v, const std::string& unit = "");
+
+} // namespace twb
