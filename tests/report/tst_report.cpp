@@ -1,10 +1,12 @@
-// Reports: what is written reads back equal, newer fields are tolerated, a
-// newer schema is refused by name; raw samples export as CSV; SHA-256.
+// Reports: what is written reads back equal and matches the committed golden report byte for byte,
+// newer fields are tolerated, a newer schema is refused by name; raw samples export as CSV; SHA-256.
 #include "test_support.h"
 
 #include "twb/error.h"
 #include "twb/report.h"
 
+#include <QDir>
+#include <QFile>
 #include <QTemporaryDir>
 
 #include <cmath>
@@ -16,6 +18,7 @@ class TestReport : public QObject {
 private slots:
     void initTestCase();
     void roundTrip();
+    void matchesTheGoldenReport();
     void toleratesNewerFields();
     void refusesNewerSchema();
     void refusesOtherJson();
@@ -87,6 +90,150 @@ void TestReport::roundTrip() {
     QVERIFY(j["config"]["threads"].get<int>() > 0);
     QCOMPARE(j["samples_ns"].size(), std::size_t(30));
     QCOMPARE(j["runs"][1]["samples_ns"].size(), std::size_t(30));
+}
+
+namespace {
+
+// A report of every section with figures that never change: two runs (one over rounds in two processes,
+// one failed in a worker), their comparison, a profile, a sweep, the probe, the gate and two targets.
+twb::Report goldenReport() {
+    twb::Report r;
+    twb::EnvironmentInfo& e = r.environment;
+    e.torchwbVersion = "0.9.0";
+    e.libtorchVersion = "2.13.0";
+    e.cudaVersion = "13.0";
+    e.cudaDevices = {"NVIDIA H200"};
+    e.cpuModel = "Example CPU @ 3.0GHz";
+    e.physicalCores = 8;
+    e.hardwareThreads = 16;
+    e.libtorchDefaultThreads = 8;
+    e.os = "Debian GNU/Linux 12 (bookworm)";
+    e.hostName = "golden";
+    e.time = "2026-01-02T03:04:05Z";
+    r.model = {"models/resnet.pt", "ab12", "torchscript", "ResNet", 4096, {"libtorchvision.so"}};
+    r.inputs.push_back({"x", "x.npy", "cd34", "", {1, 3, 8, 8}, "float32"});
+    r.inputs.push_back({"mask", "", "", "ones:1x8:bool", {1, 8}, "bool"});
+    std::vector<double> a, b;
+    for (int i = 0; i < 40; ++i) {
+        a.push_back(1000 + 10 * (i % 7));
+        b.push_back(800 + 10 * (i % 5));
+    }
+    twb::RunRecord run;
+    run.config = twb::RunConfig::parse("jit=off,threads=2,iters=40,warmup=2");
+    run.label = "cpu · jit off · 2 threads";
+    run.ok = true;
+    run.threadsUsed = 2;
+    run.libtorchDefaultThreads = 8;
+    run.prepareSeconds = 0.25;
+    run.firstCallNs = 5000;
+    run.warmupNs = {5000, 1500};
+    run.samplesNs = a;
+    run.stats = twb::computeStats(a);
+    run.throughput = 1e9 / run.stats.median;
+    run.peakRssBytes = 123456789;
+    run.warnings = {"a warning"};
+    run.measurement = "interleaved";
+    run.processes = 2;
+    run.rounds = {{0, 0, 0, 20}, {1, 0, 20, 20}};
+    r.runs.push_back(run);
+    twb::RunRecord fast = run;
+    fast.config = twb::RunConfig::parse("name=fast,jit=optimize,threads=2,iters=40,warmup=2");
+    fast.label = "fast";
+    fast.samplesNs = b;
+    fast.stats = twb::computeStats(b);
+    fast.throughput = 1e9 / fast.stats.median;
+    r.runs.push_back(fast);
+    twb::RunRecord failed;
+    failed.config = twb::RunConfig::parse("name=half,dtype=float16");
+    failed.label = "half";
+    failed.error = "the worker died (SIGSEGV) in the first call";
+    failed.failedPhase = "first call";
+    failed.signal = 11;
+    failed.stderrTail = "Segmentation fault";
+    failed.fix = "run it with jit=off";
+    failed.measurement = "interleaved";
+    r.runs.push_back(failed);
+    twb::RunComparison c;
+    c.baseline = 0;
+    c.candidate = 1;
+    c.latency = twb::compareLatency(a, b, run.label, fast.label);
+    r.comparisons.push_back(c);
+    twb::Profile p;
+    p.ok = true;
+    p.label = run.label;
+    p.config = run.config;
+    p.run = 0;
+    p.calls = 10;
+    p.profiler = "Kineto, 1 µs";
+    p.forwardNs = 1100;
+    p.unprofiledMedianNs = 1020;
+    p.profiledMedianNs = 1090;
+    p.operatorSelfNs = 900;
+    p.unattributedNs = 200;
+    twb::OperatorStat op;
+    op.name = "aten::conv2d";
+    op.calls = 10;
+    op.selfNs = 8000;
+    op.totalNs = 9000;
+    op.topCalls = 10;
+    op.topNs = 9000;
+    op.shapes = {"[1, 3, 8, 8]"};
+    op.shapeVariants = 1;
+    op.locations = {"model.py:12"};
+    p.operators.push_back(op);
+    p.modelFlops = 2.5e6;
+    p.modelBytes = 1.5e5;
+    r.profiles.push_back(p);
+    r.hasSweep = true;
+    twb::SweepResult& sw = r.sweep;
+    sw.axes.push_back({"jit", {"off", "optimize"}});
+    sw.budgetSeconds = 30;
+    sw.elapsedSeconds = 12.5;
+    for (int i = 0; i < 2; ++i) {
+        twb::SweepPoint pt;
+        pt.id = i == 0 ? "jit=off" : "jit=optimize";
+        pt.config = twb::RunConfig::parse(pt.id);
+        pt.status = twb::PointStatus::Measured;
+        pt.rounds = 3;
+        pt.samplesNs = i == 0 ? a : b;
+        pt.stats = twb::computeStats(pt.samplesNs);
+        sw.points.push_back(pt);
+    }
+    sw.points[0].reference = true;
+    sw.points[0].referenceKind = twb::SweepReference::LibTorchDefault;
+    sw.points[0].referenceName = "LibTorch's default";
+    sw.recommended = 1;
+    sw.runnerUp = 0;
+    sw.vsLibtorchDefault = c.latency;
+    sw.recommendation = "Fastest for latency: jit=optimize.";
+    sw.applyFlags = "--jit optimize";
+    r.probe.gemmNs = {100, 101};
+    r.probe.copyNs = {50};
+    r.gate = {"pass", "baseline.json", {"cpu · jit off: 1.00× (pass)"}};
+    r.targets.push_back({"local", true, "", e});
+    r.targets.push_back({"ssh://gpu-box", false, "ssh: connect to host gpu-box: Connection refused", {}});
+    return r;
+}
+
+} // namespace
+
+// tests/data/golden_report.json is what this torchwb writes for goldenReport(): a change of the format
+// shows as a change of that file, made on purpose. On a mismatch the report written now is left as
+// golden_report.json.actual in the working folder, to diff and, if meant, to copy over the golden one.
+void TestReport::matchesTheGoldenReport() {
+    const QString golden = QString::fromStdString(TWB_DATA("golden_report.json"));
+    const std::string written = twb::reportToJson(goldenReport(), 2) + "\n";
+    QFile f(golden);
+    const std::string expected = f.open(QIODevice::ReadOnly) ? f.readAll().toStdString() : std::string();
+    if (written != expected) {
+        QFile actual(QDir::current().filePath("golden_report.json.actual"));
+        QVERIFY(actual.open(QIODevice::WriteOnly));
+        actual.write(written.data(), qint64(written.size()));
+        actual.close();
+        QFAIL(qPrintable("the report written differs from " + golden + ": see " + actual.fileName()));
+    }
+    // Everything written is read back: the golden report, read and written again, is itself.
+    QCOMPARE(twb::reportToJson(twb::reportFromJson(expected, "golden_report.json"), 2) + "\n", expected);
 }
 
 void TestReport::toleratesNewerFields() {
