@@ -317,14 +317,26 @@ int ProfileTableModel::columnCount(const QModelIndex& parent) const {
 }
 
 QVariant ProfileTableModel::headerData(int section, Qt::Orientation orientation, int role) const {
-    if (orientation != Qt::Horizontal || role != Qt::DisplayRole) return {};
-    static const QStringList ops{tr("Name"),          tr("Self %"),  tr("Self"),     tr("Total %"),
-                                 tr("Total"),         tr("Avg"),     tr("Calls"),    tr("Input shapes"),
+    if (orientation != Qt::Horizontal) return {};
+    if (role == Qt::ToolTipRole) {
+        const QString h = headerData(section, orientation, Qt::DisplayRole).toString();
+        if (h == tr("Avg")) return tr("Mean time of one call of the operator");
+        if (h.contains('%')) return tr("Share of the profiled forward");
+        if (h != tr("Name") && h != tr("Module") && h != tr("Type") && h != tr("Source line") &&
+            h != tr("Function") && h != tr("Input shapes"))
+            return tr("Per forward: the total over the %1 profiled calls, divided by %1")
+                .arg(m_profile.calls);
+        return {};
+    }
+    if (role != Qt::DisplayRole) return {};
+    // Times and counts are per forward, as the bars and the summary are.
+    static const QStringList ops{tr("Name"),          tr("Self %"),  tr("Self"),          tr("Total %"),
+                                 tr("Total"),         tr("Avg"),     tr("Calls/forward"), tr("Input shapes"),
                                  tr("FLOPs/forward"), tr("GFLOP/s"), tr("% of peak")};
     static const QStringList modules{tr("Module"), tr("Type"),    tr("Self"),
                                      tr("Total"),  tr("Total %"), tr("Operators/forward")};
     static const QStringList lines{tr("Source line"), tr("Function"), tr("Operators' self"), tr("Line time"),
-                                   tr("Calls")};
+                                   tr("Calls/forward")};
     const QStringList& h = m_view == View::Operators ? ops : m_view == View::Modules ? modules : lines;
     return section >= 0 && section < h.size() ? QVariant(h[section]) : QVariant();
 }
@@ -340,7 +352,14 @@ QVariant ProfileTableModel::data(const QModelIndex& index, int role) const {
         if (!text) return ns;
         return percentText(ns, whole);
     };
-    auto time = [&](double ns) -> QVariant { return text ? QVariant(durationText(ns)) : QVariant(ns); };
+    // Totals over the profiled calls, shown per forward.
+    const double calls = std::max(1, m_profile.calls);
+    auto time = [&](double ns) -> QVariant {
+        return text ? QVariant(durationText(ns / calls)) : QVariant(ns / calls);
+    };
+    auto perForward = [&](double n) -> QVariant {
+        return text ? QVariant(QString::number(n / calls, 'g', 3)) : QVariant(n / calls);
+    };
     const int c = index.column();
     if (role == Qt::TextAlignmentRole)
         return (c == 0 || (m_view != View::Operators && c == 1) || (m_view == View::Operators && c == 7))
@@ -377,9 +396,9 @@ QVariant ProfileTableModel::data(const QModelIndex& index, int role) const {
         case 4:
             return o.timed ? time(o.totalNs) : QVariant(text ? QStringLiteral("?") : QVariant(-1.0));
         case 5:
-            return time(o.meanNs());
+            return text ? QVariant(durationText(o.meanNs())) : QVariant(o.meanNs());
         case 6:
-            return text ? QVariant(QString::number(o.calls)) : QVariant(double(o.calls));
+            return perForward(double(o.calls));
         case 7: {
             if (o.fused) return tr("(fused node)");
             QString shapes = o.shapes.empty() ? QString() : QString::fromStdString(o.shapes.front());
@@ -414,9 +433,7 @@ QVariant ProfileTableModel::data(const QModelIndex& index, int role) const {
         case 4:
             return percent(m.totalNs);
         case 5:
-            return text ? QVariant(
-                              QString::number(double(m.operatorCalls) / std::max(1, m_profile.calls), 'f', 0))
-                        : QVariant(double(m.operatorCalls));
+            return perForward(double(m.operatorCalls));
         }
         return {};
     }
@@ -432,7 +449,7 @@ QVariant ProfileTableModel::data(const QModelIndex& index, int role) const {
     case 3:
         return l.scriptNs >= 0 ? time(l.scriptNs) : QVariant(text ? QVariant(QString()) : QVariant(-1.0));
     case 4:
-        return text ? QVariant(QString::number(l.calls)) : QVariant(double(l.calls));
+        return perForward(double(l.calls));
     }
     return {};
 }

@@ -21,6 +21,7 @@
 #include <QSplitter>
 #include <QTabWidget>
 #include <QTableView>
+#include <QToolTip>
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
@@ -132,6 +133,13 @@ ProfilePanel::ProfilePanel(QWidget* parent)
 
     m_roofline = new QCustomPlot;
     addPlotContextMenu(m_roofline, QStringLiteral("profile-roofline"));
+    connect(m_roofline, &QCustomPlot::mouseMove, this, [this](QMouseEvent* event) {
+        const QString tip = rooflineToolTipAt(event->pos());
+        if (tip.isEmpty())
+            QToolTip::hideText();
+        else
+            QToolTip::showText(event->globalPosition().toPoint(), tip, m_roofline);
+    });
 
     m_tabs = new QTabWidget;
     m_tabs->addTab(operators, tr("Operators"));
@@ -245,14 +253,19 @@ void ProfilePanel::refresh() {
         m_table->setProfile(twb::Profile(), m_table->view());
     } else {
         QStringList lines;
-        lines << tr("<b>%1</b>: %2 per forward profiled = operators %3 + fused nodes %4 + unattributed %5; "
-                    "profiling overhead %6%7% (median %8 against %9 unprofiled, %10 calls).")
-                     .arg(QString::fromStdString(p->label).toHtmlEscaped(), durationText(p->forwardNs),
-                          durationText(p->operatorSelfNs), durationText(p->fusedNs),
-                          durationText(p->unattributedNs))
+        // One forward time, the one Results measures; the profiled one is explained as what the profiler
+        // saw and what it cost.
+        lines << tr("<b>%1</b>: a forward takes <b>%2</b> (the median without the profiler, as Results "
+                    "measures it).")
+                     .arg(QString::fromStdString(p->label).toHtmlEscaped(),
+                          durationText(p->unprofiledMedianNs));
+        lines << tr("Under the profiler it took %1 a forward = operators %2 + fused nodes %3 + unattributed "
+                    "%4 (the interpreter); the profiler added %5%6%, over %7 calls. Tables and bars are per "
+                    "forward.")
+                     .arg(durationText(p->forwardNs), durationText(p->operatorSelfNs),
+                          durationText(p->fusedNs), durationText(p->unattributedNs))
                      .arg(p->overhead() >= 0 ? QStringLiteral("+") : QString())
                      .arg(100 * p->overhead(), 0, 'f', 1)
-                     .arg(durationText(p->profiledMedianNs), durationText(p->unprofiledMedianNs))
                      .arg(p->calls);
         if (!p->roofline.sentence.empty())
             lines << QString::fromStdString(p->roofline.sentence).toHtmlEscaped();
@@ -395,6 +408,8 @@ void ProfilePanel::drawDiff() {
 void ProfilePanel::drawRoofline() {
     m_roofline->clearPlottables();
     m_roofline->clearItems();
+    m_rooflinePoints.clear();
+    m_rooflineLabels.clear();
     const twb::Profile* p = current();
     m_roofline->xAxis->setScaleType(QCPAxis::stLogarithmic);
     m_roofline->yAxis->setScaleType(QCPAxis::stLogarithmic);
@@ -414,12 +429,42 @@ void ProfilePanel::drawRoofline() {
         ymin = std::min(ymin, y);
         ymax = std::max(ymax, y);
     };
+    const double peak = p->peak.measured ? p->peak.gflops : 0;
+    auto tip = [&](const QString& name, double intensity, double rate, double ns) {
+        QString t =
+            tr("%1\n%2 FLOP/byte, %3 GFLOP/s").arg(name).arg(intensity, 0, 'g', 3).arg(rate, 0, 'f', 1);
+        if (peak > 0) t += tr(" (%1% of the peak)").arg(100 * rate / peak, 0, 'f', 0);
+        if (ns > 0) t += tr("\n%1 a forward").arg(durationText(ns));
+        return t;
+    };
+    std::vector<const twb::OperatorStat*> plotted;
     for (const auto& o : p->operators) {
         const double rate = o.gflops(p->calls);
         if (o.flops <= 0 || o.bytes <= 0 || rate <= 0) continue;
         xs << o.flops / o.bytes;
         ys << rate;
         extend(xs.back(), ys.back());
+        plotted.push_back(&o);
+        m_rooflinePoints.push_back({xs.back(), ys.back(),
+                                    tip(QString::fromStdString(o.name), xs.back(), ys.back(),
+                                        o.timed ? o.totalNs / std::max(1, p->calls) : 0)});
+    }
+    // The operators that take the most time are named beside their points (at most six, so the names
+    // stay legible); every point has its tooltip.
+    std::vector<const twb::OperatorStat*> named = plotted;
+    std::stable_sort(named.begin(), named.end(), [](auto* a, auto* b) { return a->totalNs > b->totalNs; });
+    if (named.size() > 6) named.resize(6);
+    for (const auto* o : named) {
+        auto* label = new QCPItemText(m_roofline);
+        label->position->setType(QCPItemPosition::ptPlotCoords);
+        label->position->setCoords(o->flops / o->bytes, o->gflops(p->calls));
+        label->setPositionAlignment(Qt::AlignLeft | Qt::AlignVCenter);
+        label->setPadding(QMargins(8, 0, 0, 0));
+        QString name = QString::fromStdString(o->name);
+        if (name.startsWith(QLatin1String("aten::"))) name.remove(0, 6);
+        label->setText(name);
+        label->setColor(palette().color(QPalette::WindowText));
+        m_rooflineLabels << name;
     }
     auto* points = new QCPGraph(m_roofline->xAxis, m_roofline->yAxis);
     points->setData(xs, ys);
@@ -433,6 +478,9 @@ void ProfilePanel::drawRoofline() {
         forward->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDiamond, seriesColor(1, palette()), 12));
         forward->setName(tr("the whole forward"));
         extend(p->roofline.intensity, p->roofline.achievedGflops);
+        m_rooflinePoints.push_back(
+            {p->roofline.intensity, p->roofline.achievedGflops,
+             tip(tr("the whole forward"), p->roofline.intensity, p->roofline.achievedGflops, p->forwardNs)});
     }
     if (p->peak.measured && p->peak.gflops > 0 && p->peak.bandwidthGBs > 0) {
         // The roof: bandwidth × intensity up to the balance point, then the compute peak.
@@ -456,6 +504,20 @@ void ProfilePanel::drawRoofline() {
         m_roofline->yAxis->setRange(ymin / 2, ymax * 2);
     }
     m_roofline->replot(QCustomPlot::rpQueuedReplot);
+}
+
+QString ProfilePanel::rooflineToolTipAt(const QPoint& pos) const {
+    QString best;
+    double bestDistance = 10; // pixels
+    for (const auto& point : m_rooflinePoints) {
+        const double d = std::hypot(m_roofline->xAxis->coordToPixel(point.intensity) - pos.x(),
+                                    m_roofline->yAxis->coordToPixel(point.gflops) - pos.y());
+        if (d < bestDistance) {
+            bestDistance = d;
+            best = point.tip;
+        }
+    }
+    return best;
 }
 
 void ProfilePanel::fillTree() {

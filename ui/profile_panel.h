@@ -49,7 +49,11 @@ public:
     QCustomPlot* rooflinePlot() const { return m_roofline; }
     QString summaryText() const;
     QString diffSummaryText() const;
-    QStringList barLabels() const; // the bar chart's operators, top first
+    QStringList barLabels() const;                                  // the bar chart's operators, top first
+    QStringList rooflineLabels() const { return m_rooflineLabels; } // the names drawn beside its points
+    // The tooltip of the roofline point within a few pixels of `pos`: the operator, its intensity, rate,
+    // share of the peak and time; "" where there is none.
+    QString rooflineToolTipAt(const QPoint& pos) const;
 
 signals:
     void profileRequested();
@@ -90,6 +94,12 @@ private:
     QLabel* m_diffSummary;
     QCustomPlot* m_roofline;
     QStringList m_barLabels;
+    struct RooflinePoint {
+        double intensity, gflops;
+        QString tip;
+    };
+    std::vector<RooflinePoint> m_rooflinePoints;
+    QStringList m_rooflineLabels;
 };
 
 } // namespace twbui

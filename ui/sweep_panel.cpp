@@ -318,6 +318,7 @@ void SweepPanel::drawPlot() {
     const int selected = selectedPoint();
     m_plot->clearPlottables();
     m_plot->clearItems();
+    m_plotLabels.clear();
     m_plot->xAxis->setLabel(tr("median latency per request"));
     m_plot->yAxis->setLabel(tr("throughput (items/s)"));
     m_plot->xAxis->setScaleType(QCPAxis::stLogarithmic);
@@ -330,8 +331,17 @@ void SweepPanel::drawPlot() {
         if (measuredPoint(m_result.points[i])) groups[valueOf(m_result.points[i], key)].push_back(int(i));
     double xmin = 1e30, xmax = 0, ymin = 1e30, ymax = 0;
     int colour = 0;
-    for (const auto& [value, members] : groups) {
+    // The grid's groups first, the two references last: drawn on top, as outlined diamonds with their
+    // names beside them, so that a reference measured where a grid point lies is not hidden under it.
+    std::vector<std::pair<QString, std::vector<int>>> ordered;
+    for (bool references : {false, true})
+        for (const auto& [value, members] : groups)
+            if (m_result.points[std::size_t(members.front())].reference == references)
+                ordered.emplace_back(value, members);
+    for (const auto& [value, members] : ordered) {
         const QColor c = seriesColor(colour++, palette());
+        const bool reference =
+            m_result.points[std::size_t(members.front())].reference; // named, not KEY = VALUE
         // Three looks per group: measured, eliminated (faded), outputs differ (crossed).
         for (int look = 0; look < 3; ++look) {
             QVector<double> xs, ys;
@@ -353,10 +363,13 @@ void SweepPanel::drawPlot() {
             g->setLineStyle(QCPGraph::lsNone);
             QColor shade = c;
             if (look == 1) shade.setAlpha(80);
-            g->setScatterStyle(QCPScatterStyle(look == 2 ? QCPScatterStyle::ssCross : QCPScatterStyle::ssDisc,
-                                               shade, look == 2 ? 11 : 9));
-            const bool reference =
-                m_result.points[std::size_t(members.front())].reference; // named, not KEY = VALUE
+            if (reference && look != 2)
+                g->setScatterStyle(
+                    QCPScatterStyle(QCPScatterStyle::ssDiamond, QPen(shade, 2.5), Qt::NoBrush, 15));
+            else
+                g->setScatterStyle(
+                    QCPScatterStyle(look == 2 ? QCPScatterStyle::ssCross : QCPScatterStyle::ssDisc, shade,
+                                    look == 2 ? 11 : 9));
             const QString name = reference ? value : QStringLiteral("%1 = %2").arg(key, value);
             g->setName(look == 0   ? name
                        : look == 1 ? tr("%1, eliminated").arg(name)
@@ -389,6 +402,19 @@ void SweepPanel::drawPlot() {
         g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(colour, 2), Qt::NoBrush, size));
         g->removeFromLegend();
     };
+    // The references' names beside them, the second one below the first where they meet.
+    int labelled = 0;
+    for (const auto& p : m_result.points) {
+        if (!p.reference || !measuredPoint(p)) continue;
+        auto* label = new QCPItemText(m_plot);
+        label->position->setType(QCPItemPosition::ptPlotCoords);
+        label->position->setCoords(p.stats.median, p.throughput);
+        label->setPositionAlignment(Qt::AlignLeft | (labelled++ == 0 ? Qt::AlignBottom : Qt::AlignTop));
+        label->setPadding(QMargins(10, 2, 2, 2));
+        label->setText(QString::fromStdString(p.referenceName));
+        label->setColor(palette().color(QPalette::WindowText));
+        m_plotLabels << label->text();
+    }
     ring(m_result.recommended, palette().color(QPalette::WindowText), 18);
     ring(selected, palette().color(QPalette::Highlight), 24);
     m_plot->legend->setVisible(!groups.empty());

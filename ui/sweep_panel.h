@@ -46,6 +46,7 @@ public:
     const twb::SweepResult& result() const { return m_result; }
     const SweepTableModel* tableModel() const { return m_table; }
     QCustomPlot* scatterPlot() const { return m_plot; }
+    QStringList plotLabels() const { return m_plotLabels; } // the names drawn beside the references
     QString recommendationText() const;
     int selectedPoint() const; // -1: none
 
@@ -66,6 +67,7 @@ private:
     QString valueOf(const twb::SweepPoint& p, const QString& key) const;
 
     twb::SweepResult m_result;
+    QStringList m_plotLabels;
     struct AxisBox {
         QString key, value;
         QCheckBox* box;

@@ -25,6 +25,16 @@ std::string shorten(const std::string& s, std::size_t max) {
     return s;
 }
 
+// A total over the profiled calls as the mean per forward.
+std::string perForward(double totalNs, const twb::Profile& p) {
+    return twb::formatDuration(totalNs / std::max(1, p.calls));
+}
+std::string countPerForward(int64_t total, const twb::Profile& p) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.3g", double(total) / std::max(1, p.calls));
+    return b;
+}
+
 } // namespace
 
 std::string operatorTable(const twb::Profile& p, int top) {
@@ -35,8 +45,9 @@ std::string operatorTable(const twb::Profile& p, int top) {
     for (const auto& o : p.operators)
         if (shown++ < top) width = std::max(width, std::min<std::size_t>(o.name.size() + 2, 40));
     out << cell("Name", width, true) << cell("Self %", 8) << cell("Self", 11) << cell("Total %", 9)
-        << cell("Total", 11) << cell("Avg", 11) << cell("Calls", 8) << "  " << cell("Input shapes", 34, true)
-        << cell("FLOPs/fwd", 11) << cell("GFLOP/s", 9) << cell("% peak", 8) << "\n";
+        << cell("Total", 11) << cell("Avg", 11) << cell("Calls/fwd", 10) << "  "
+        << cell("Input shapes", 34, true) << cell("FLOPs/fwd", 11) << cell("GFLOP/s", 9) << cell("% peak", 8)
+        << "\n";
     shown = 0;
     for (const auto& o : p.operators) {
         if (shown++ >= top) break;
@@ -46,11 +57,11 @@ std::string operatorTable(const twb::Profile& p, int top) {
         const double rate = o.gflops(p.calls);
         out << cell(shorten(o.name, 40), width, true)
             << cell(o.timed ? formatPercent(o.selfNs, whole) : "?", 8)
-            << cell(o.timed ? twb::formatDuration(o.selfNs) : "?", 11)
+            << cell(o.timed ? perForward(o.selfNs, p) : "?", 11)
             << cell(o.timed ? formatPercent(o.totalNs, whole) : "?", 9)
-            << cell(o.timed ? twb::formatDuration(o.totalNs) : "?", 11)
+            << cell(o.timed ? perForward(o.totalNs, p) : "?", 11)
             << cell(o.timed && o.calls ? twb::formatDuration(o.meanNs()) : "", 11)
-            << cell(std::to_string(o.calls), 8) << "  " << cell(shorten(shapes, 33), 34, true)
+            << cell(countPerForward(o.calls, p), 10) << "  " << cell(shorten(shapes, 33), 34, true)
             << cell(formatScaled(o.flops), 11) << cell(rate > 0 ? formatFixed(rate, 1) : "", 9)
             << cell(rate > 0 && p.peak.measured && p.peak.gflops > 0
                         ? formatFixed(100 * rate / p.peak.gflops, 0) + "%"
@@ -78,9 +89,9 @@ std::string moduleTable(const twb::Profile& p, int top) {
         const std::string name = std::string(std::size_t(m.depth) * 2, ' ') +
                                  (m.path.empty() ? "(model)" : m.path.substr(m.path.rfind('.') + 1));
         out << cell(shorten(name, 39), 40, true) << cell(shorten(m.type, 21), 22, true)
-            << cell(twb::formatDuration(m.selfNs), 11) << cell(twb::formatDuration(m.totalNs), 11)
-            << cell(formatPercent(m.totalNs, whole), 9)
-            << cell(p.calls ? formatFixed(double(m.operatorCalls) / p.calls, 0) : "", 9) << "\n";
+            << cell(perForward(m.selfNs, p), 11) << cell(perForward(m.totalNs, p), 11)
+            << cell(formatPercent(m.totalNs, whole), 9) << cell(countPerForward(m.operatorCalls, p), 9)
+            << "\n";
     }
     if (int(p.modules.size()) > top)
         out << "… " << p.modules.size() - std::size_t(top) << " more modules (--top)\n";
@@ -92,14 +103,13 @@ std::string moduleTable(const twb::Profile& p, int top) {
 std::string lineTable(const twb::Profile& p, int top) {
     std::ostringstream out;
     out << cell("Source line", 56, true) << cell("Function", 20, true) << cell("Ops self", 11)
-        << cell("Line time", 11) << cell("Calls", 8) << "\n";
+        << cell("Line time", 11) << cell("Calls/fwd", 10) << "\n";
     int shown = 0;
     for (const auto& l : p.lines) {
         if (shown++ >= top) break;
         out << cell(shorten(l.location, 55), 56, true) << cell(shorten(l.function, 19), 20, true)
-            << cell(twb::formatDuration(l.selfNs), 11)
-            << cell(l.scriptNs >= 0 ? twb::formatDuration(l.scriptNs) : "", 11)
-            << cell(std::to_string(l.calls), 8) << "\n";
+            << cell(perForward(l.selfNs, p), 11) << cell(l.scriptNs >= 0 ? perForward(l.scriptNs, p) : "", 11)
+            << cell(countPerForward(l.calls, p), 10) << "\n";
     }
     if (p.lines.empty()) out << "(no operator carried a TorchScript source line)\n";
     return out.str();
@@ -107,7 +117,9 @@ std::string lineTable(const twb::Profile& p, int top) {
 
 std::string profileTotals(const twb::Profile& p) {
     std::ostringstream out;
-    out << "Per forward: " << twb::formatDuration(p.forwardNs) << " profiled = operators' self "
+    out << "Forward: " << twb::formatDuration(p.unprofiledMedianNs)
+        << " (the median without the profiler, as torchwb bench measures it)\n";
+    out << "Under the profiler: " << twb::formatDuration(p.forwardNs) << " a forward = operators' self "
         << twb::formatDuration(p.operatorSelfNs) << " + fused nodes " << twb::formatDuration(p.fusedNs)
         << " + unattributed " << twb::formatDuration(p.unattributedNs) << " ("
         << formatPercent(p.unattributedNs, p.forwardNs)
@@ -117,10 +129,10 @@ std::string profileTotals(const twb::Profile& p) {
                 ? ", and fused nodes not timed per op"
                 : "")
         << ")\n";
-    out << "Profiling overhead: median " << twb::formatDuration(p.profiledMedianNs) << " profiled against "
-        << twb::formatDuration(p.unprofiledMedianNs) << " unprofiled (" << (p.overhead() >= 0 ? "+" : "")
-        << formatFixed(100 * p.overhead(), 1) << "%), " << p.calls << " profiled calls; " << p.profiler
-        << "\n";
+    out << "Profiling overhead: " << (p.overhead() >= 0 ? "+" : "") << formatFixed(100 * p.overhead(), 1)
+        << "% (median " << twb::formatDuration(p.profiledMedianNs) << " profiled against "
+        << twb::formatDuration(p.unprofiledMedianNs) << "); tables are per forward, the mean of " << p.calls
+        << " profiled calls; " << p.profiler << "\n";
     if (p.peak.measured)
         out << "Machine peak: " << formatFixed(p.peak.gflops, 1) << " GFLOP/s FP32 by " << p.peak.source
             << " (matrix "

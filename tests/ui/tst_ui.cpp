@@ -1048,10 +1048,22 @@ void TestUi::profilePanelShowsOperatorsDiffAndTrace() {
     QVERIFY(panel->tableModel()->rowCount() > 5);
     QCOMPARE(panel->tableModel()->headerData(1, Qt::Horizontal, Qt::DisplayRole).toString(),
              QString("Self %"));
+    // The table's times and counts are per forward, as the bars are: totals over the profiled calls / calls.
+    const twb::Profile& first = panel->profiles()[0];
+    QVERIFY(first.calls > 1 && first.operators[0].timed);
+    QCOMPARE(panel->tableModel()->index(0, 2).data(Qt::UserRole).toDouble(),
+             first.operators[0].selfNs / first.calls);
+    QCOMPARE(panel->tableModel()->index(0, 6).data(Qt::UserRole).toDouble(),
+             double(first.operators[0].calls) / first.calls);
+    QVERIFY(panel->tableModel()
+                ->headerData(2, Qt::Horizontal, Qt::ToolTipRole)
+                .toString()
+                .contains("Per forward"));
     QVERIFY(panel->barLabels().contains("aten::conv2d") ||
             panel->barLabels().contains("aten::_slow_conv2d_forward") ||
             panel->barLabels().contains("aten::mkldnn_convolution"));
-    QVERIFY2(panel->summaryText().contains("per forward profiled") &&
+    QVERIFY2(panel->summaryText().contains("a forward takes") &&
+                 panel->summaryText().contains("Under the profiler it took") &&
                  panel->summaryText().contains("GFLOP/s"),
              qPrintable(panel->summaryText()));
     panel->setMetric(ProfilePanel::Metric::Calls);
@@ -1070,6 +1082,18 @@ void TestUi::profilePanelShowsOperatorsDiffAndTrace() {
              qPrintable(panel->diffSummaryText()));
     QVERIFY(panel->diffPlot()->plottableCount() == 2);
     QVERIFY(panel->rooflinePlot()->graphCount() >= 2);
+    // The busiest operators are named beside their points, and every point has a tooltip.
+    panel->showTab(3);
+    QVERIFY2(!panel->rooflineLabels().isEmpty(), "no roofline point is named");
+    QCustomPlot* roofline = panel->rooflinePlot();
+    roofline->replot();
+    QVERIFY(roofline->graph(0)->dataCount() > 0);
+    const auto point = roofline->graph(0)->data()->at(0);
+    const QPoint at(int(roofline->xAxis->coordToPixel(point->key)),
+                    int(roofline->yAxis->coordToPixel(point->value)));
+    QVERIFY2(panel->rooflineToolTipAt(at).contains("GFLOP/s"), qPrintable(panel->rooflineToolTipAt(at)));
+    QVERIFY(panel->rooflineToolTipAt(QPoint(-1000, -1000)).isEmpty()); // nowhere near a point
+    panel->showTab(0);
     panel->setDiffAgainst(-1);
     QCOMPARE(panel->diffModel()->rowCount(), 0);
 
@@ -1164,6 +1188,8 @@ void TestUi::sweepPanelRecommendsAndAddsTheWinner() {
                                     QAbstractItemModelTester::FailureReportingMode::QtTest);
     QCOMPARE(panel->tableModel()->rowCount(), int(r.points.size()));
     QVERIFY(panel->scatterPlot()->graphCount() >= 2);
+    // The references are drawn last and named, so neither hides under a grid point measured beside it.
+    QVERIFY2(panel->plotLabels().contains("LibTorch's default"), qPrintable(panel->plotLabels().join(", ")));
     QCOMPARE(panel->selectedPoint(), r.recommended); // the winner is selected
     panel->setColourBy("threads");
     QVERIFY(panel->scatterPlot()->graphCount() >= 2);
