@@ -1,0 +1,54 @@
+// Shared by the window's tests: settings and data in a temporary folder of the test's own, and the
+// steps most tests begin with (open the sample, run two quick configurations).
+#pragma once
+
+#include "test_support.h"
+
+#include "config_panel.h"
+#include "main_window.h"
+
+#include "twb/config.h"
+
+#include <QSettings>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QVector>
+
+namespace uitest {
+
+// QSettings and XDG data (the autosaved session, recent files) under `dir`, never the user's.
+inline void isolateSettings(const QTemporaryDir& dir) {
+    QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, dir.path());
+    qputenv("XDG_DATA_HOME", dir.path().toUtf8());
+}
+
+inline QVector<twb::RunConfig> quick() {
+    return {twb::RunConfig::parse("name=off,jit=off,iters=30,warmup=3"),
+            twb::RunConfig::parse("name=optimize,jit=optimize,iters=30,warmup=3")};
+}
+
+// Opens the bundled sample with its input; false unless the inputs bind.
+inline bool openSample(twbui::MainWindow& w) {
+    QSignalSpy ready(&w, &twbui::MainWindow::inputsReady);
+    w.setPendingInputs({QString::fromStdString(TWB_DATA("../../resources/sample/sample_input.npy"))});
+    w.openFile(QString::fromStdString(TWB_DATA("../../resources/sample/sample_cnn.pt")));
+    return ready.wait(20000) && ready.last().at(0).toBool();
+}
+
+// Opens a file and waits until the model panel shows it.
+inline bool showFile(twbui::MainWindow& w, const std::string& file) {
+    QSignalSpy shown(&w, &twbui::MainWindow::modelShown);
+    w.openFile(QString::fromStdString(file));
+    return shown.wait(20000);
+}
+
+// Opens the sample and measures the quick configurations; false when either fails.
+inline bool runQuick(twbui::MainWindow& w) {
+    if (!openSample(w)) return false;
+    w.configPanel()->setConfigs(quick());
+    QSignalSpy finished(&w, &twbui::MainWindow::runsFinished);
+    w.runAll();
+    return finished.wait(60000);
+}
+
+} // namespace uitest
