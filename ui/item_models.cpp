@@ -376,6 +376,15 @@ QVariant ProfileTableModel::data(const QModelIndex& index, int role) const {
                                  "TorchScript's per-line profile of its source line")
                             : tr("A fused node the operator profiler does not see; its time is inside the "
                                  "unattributed remainder"));
+            if (!o.timeIn.empty())
+                tip << tr("Its time sits in %1, which is credited with its FLOPs")
+                           .arg(QString::fromStdString(o.timeIn));
+            if (o.creditedFlops > 0) {
+                QStringList from;
+                for (const auto& f : o.creditedFrom)
+                    from << QString::fromStdString(f);
+                tip << tr("Credited with the FLOPs of %1, whose time sits here").arg(from.join(", "));
+            }
             for (const auto& shape : o.shapes)
                 tip << QString::fromStdString(shape);
             for (const auto& l : o.locations)
@@ -405,8 +414,11 @@ QVariant ProfileTableModel::data(const QModelIndex& index, int role) const {
             if (o.shapeVariants > 1) shapes += tr(" +%1 more").arg(o.shapeVariants - 1);
             return shapes;
         }
-        case 8:
-            return text ? QVariant(scaledText(o.flops)) : QVariant(o.flops);
+        case 8: // its own count, or in brackets what its callers' count credits it with
+            if (!text) return o.workFlops();
+            return o.flops > 0           ? scaledText(o.flops)
+                   : o.creditedFlops > 0 ? QStringLiteral("(%1)").arg(scaledText(o.creditedFlops))
+                                         : QString();
         case 9:
             return text ? (rate > 0 ? QVariant(QString::number(rate, 'f', 1)) : QVariant(QString()))
                         : QVariant(rate);

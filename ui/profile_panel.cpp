@@ -209,6 +209,7 @@ void ProfilePanel::setView(ProfileTableModel::View view) {
     m_viewBox->setCurrentIndex(int(view));
     if (const twb::Profile* p = current()) m_table->setProfile(*p, view);
     m_tableView->sortByColumn(m_table->columnCount() > 2 ? 2 : 0, Qt::DescendingOrder);
+    drawBars(); // the bars follow the table
 }
 
 void ProfilePanel::setMetric(Metric metric) {
@@ -293,35 +294,69 @@ void ProfilePanel::drawBars() {
         m_bars->replot(QCustomPlot::rpQueuedReplot);
         return;
     }
-    auto value = [&](const twb::OperatorStat& o) {
-        switch (m_metric) {
-        case Metric::SelfTime:
-            return o.timed ? o.selfNs / std::max(1, p->calls) : 0.0;
-        case Metric::Calls:
-            return double(o.calls) / std::max(1, p->calls);
-        case Metric::Gflops:
-            return o.gflops(p->calls);
-        case Metric::PercentOfPeak:
-            return p->peak.measured && p->peak.gflops > 0 ? 100 * o.gflops(p->calls) / p->peak.gflops : 0.0;
+    // The bars follow the table: operators, modules or source lines, by the metric where the view has it
+    // (modules and lines have no FLOPs: they show self time then).
+    const double calls = std::max(1, p->calls);
+    const ProfileTableModel::View view = m_table->view();
+    Metric metric = m_metric;
+    if (view != ProfileTableModel::View::Operators &&
+        (metric == Metric::Gflops || metric == Metric::PercentOfPeak))
+        metric = Metric::SelfTime;
+    std::vector<std::pair<QString, double>> items;
+    if (view == ProfileTableModel::View::Operators) {
+        for (const auto& o : p->operators) {
+            double v = 0;
+            switch (metric) {
+            case Metric::SelfTime:
+                v = o.timed ? o.selfNs / calls : 0.0;
+                break;
+            case Metric::Calls:
+                v = double(o.calls) / calls;
+                break;
+            case Metric::Gflops:
+                v = o.gflops(p->calls);
+                break;
+            case Metric::PercentOfPeak:
+                v = p->peak.measured && p->peak.gflops > 0 ? 100 * o.gflops(p->calls) / p->peak.gflops : 0.0;
+                break;
+            }
+            items.emplace_back(QString::fromStdString(o.name), v);
         }
-        return 0.0;
-    };
-    std::vector<const twb::OperatorStat*> ops;
-    for (const auto& o : p->operators)
-        if (value(o) > 0) ops.push_back(&o);
-    std::stable_sort(ops.begin(), ops.end(), [&](auto* a, auto* b) { return value(*a) > value(*b); });
-    if (ops.size() > std::size_t(kBars)) ops.resize(kBars);
-    // Horizontal bars: the key axis is the left one, the top operator at the top.
+    } else if (view == ProfileTableModel::View::Modules) {
+        for (const auto& m : p->modules)
+            items.emplace_back(m.path.empty() ? tr("(model)") : QString::fromStdString(m.path),
+                               metric == Metric::Calls ? double(m.operatorCalls) / calls : m.selfNs / calls);
+    } else {
+        for (const auto& l : p->lines)
+            items.emplace_back(QString::fromStdString(l.location),
+                               metric == Metric::Calls ? double(l.calls) / calls
+                                                       : std::max(l.selfNs, l.scriptNs) / calls);
+    }
+    items.erase(std::remove_if(items.begin(), items.end(), [](const auto& i) { return !(i.second > 0); }),
+                items.end());
+    std::stable_sort(items.begin(), items.end(),
+                     [](const auto& a, const auto& b) { return a.second > b.second; });
+    if (items.size() > std::size_t(kBars)) items.resize(kBars);
+    // Horizontal bars: the key axis is the left one, the top item at the top; long names keep their end
+    // (a source line's file and number, a module's leaf).
     auto* bars = new QCPBars(m_bars->yAxis, m_bars->xAxis);
     QSharedPointer<QCPAxisTickerText> names(new QCPAxisTickerText);
     QVector<double> keys, values;
-    for (std::size_t i = 0; i < ops.size(); ++i) {
-        const double key = double(ops.size() - i);
+    const QFontMetrics metrics(m_bars->yAxis->tickLabelFont());
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        const double key = double(items.size() - i);
         keys << key;
-        values << value(*ops[i]);
+        values << items[i].second;
+        const Qt::TextElideMode elide =
+            view == ProfileTableModel::View::Operators ? Qt::ElideRight : Qt::ElideLeft;
+        const bool fused =
+            view == ProfileTableModel::View::Operators &&
+            std::any_of(p->operators.begin(), p->operators.end(), [&](const twb::OperatorStat& o) {
+                return o.fused && QString::fromStdString(o.name) == items[i].first;
+            });
         names->addTick(key,
-                       QString::fromStdString(ops[i]->name) + (ops[i]->fused ? tr(" (fused)") : QString()));
-        m_barLabels << QString::fromStdString(ops[i]->name);
+                       metrics.elidedText(items[i].first, elide, 320) + (fused ? tr(" (fused)") : QString()));
+        m_barLabels << items[i].first;
     }
     bars->setData(keys, values, true);
     bars->setWidth(0.7);
@@ -329,14 +364,17 @@ void ProfilePanel::drawBars() {
     bars->setPen(QPen(c.darker(120)));
     bars->setBrush(c);
     m_bars->yAxis->setTicker(names);
-    m_bars->yAxis->setRange(0.3, double(ops.size()) + 0.7);
-    if (m_metric == Metric::SelfTime)
+    m_bars->yAxis->setRange(0.3, double(items.size()) + 0.7);
+    if (metric == Metric::SelfTime)
         m_bars->xAxis->setTicker(QSharedPointer<QCPAxisTicker>(new TimeTicker));
     else
         m_bars->xAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
-    const QStringList titles{tr("self time per forward"), tr("calls per forward"), tr("GFLOP/s"),
-                             tr("% of the measured peak")};
-    m_bars->xAxis->setLabel(titles[int(m_metric)]);
+    const QStringList titles{view == ProfileTableModel::View::Lines ? tr("time on the line per forward")
+                                                                    : tr("self time per forward"),
+                             view == ProfileTableModel::View::Operators ? tr("calls per forward")
+                                                                        : tr("operator calls per forward"),
+                             tr("GFLOP/s"), tr("% of the measured peak")};
+    m_bars->xAxis->setLabel(titles[int(metric)]);
     double top = 0;
     for (double v : values)
         top = std::max(top, v);

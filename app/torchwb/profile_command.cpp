@@ -62,7 +62,11 @@ std::string operatorTable(const twb::Profile& p, int top) {
             << cell(o.timed ? perForward(o.totalNs, p) : "?", 11)
             << cell(o.timed && o.calls ? twb::formatDuration(o.meanNs()) : "", 11)
             << cell(countPerForward(o.calls, p), 10) << "  " << cell(shorten(shapes, 33), 34, true)
-            << cell(formatScaled(o.flops), 11) << cell(rate > 0 ? formatFixed(rate, 1) : "", 9)
+            << cell(o.flops > 0           ? formatScaled(o.flops)
+                    : o.creditedFlops > 0 ? "(" + formatScaled(o.creditedFlops) + ")"
+                                          : "",
+                    11)
+            << cell(rate > 0 ? formatFixed(rate, 1) : "", 9)
             << cell(rate > 0 && p.peak.measured && p.peak.gflops > 0
                         ? formatFixed(100 * rate / p.peak.gflops, 0) + "%"
                         : "",
@@ -71,6 +75,9 @@ std::string operatorTable(const twb::Profile& p, int top) {
     }
     if (int(p.operators.size()) > top)
         out << "… " << p.operators.size() - std::size_t(top) << " more operators (--top)\n";
+    if (std::any_of(p.operators.begin(), p.operators.end(),
+                    [](const auto& o) { return o.creditedFlops > 0; }))
+        out << "(FLOPs in brackets: those of the operator that called it, whose time sits in it)\n";
     return out.str();
 }
 

@@ -26,6 +26,7 @@ private slots:
     void flopFormulas_data();
     void flopFormulas();
     void nestingAndSelfTimes();
+    void flopsCreditedWhereTheTimeGoes();
     void fusedNodesTimedByTheirLines();
     void descriptionsJoinCallByCall();
     void diffNamesReplacementsAndFolds();
@@ -159,6 +160,47 @@ void TestProfile::nestingAndSelfTimes() {
     QCOMPARE(p.operators.front().name, std::string("aten::convolution")); // by self time
     QCOMPARE(p.lines.front().location, std::string("m.py:3"));
     QCOMPARE(p.lines.front().selfNs, 2 * 600.0);
+}
+
+// FLOPs are counted on aten::conv2d, whose time sits in the kernel it calls: the kernel is credited with
+// them (its rate is where the time is), conv2d names the kernel, and nothing is counted twice.
+void TestProfile::flopsCreditedWhereTheTimeGoes() {
+    using K = twb::EventKind;
+    std::vector<twb::ProfileEvent> events;
+    for (int c = 0; c < 2; ++c) {
+        const double t = c * 1000;
+        events.push_back(makeEvent("forward #" + std::to_string(c + 1), K::Forward, t, 900, c));
+        auto conv = makeEvent("aten::conv2d", K::Operator, t + 10, 800, -1, "m.py:3");
+        conv.flops = 4000;
+        events.push_back(conv);
+        auto inner = makeEvent("aten::convolution", K::Operator, t + 20, 780);
+        inner.flops = 4000; // counted again inside: not credited twice
+        events.push_back(inner);
+        events.push_back(makeEvent("aten::_slow_conv2d_forward", K::Operator, t + 30, 700));
+        auto relu = makeEvent("aten::relu", K::Operator, t + 820, 50, -1, "m.py:4");
+        relu.flops = 10; // its time is its own: nothing to credit
+        events.push_back(relu);
+    }
+    const twb::Profile p = twb::buildProfile(events, 2, {}, {});
+    const auto* conv = op(p, "aten::conv2d");
+    const auto* kernel = op(p, "aten::_slow_conv2d_forward");
+    const auto* relu = op(p, "aten::relu");
+    QVERIFY(conv && kernel && relu);
+    QCOMPARE(conv->flops, 4000.0);
+    QCOMPARE(conv->timeIn, std::string("aten::_slow_conv2d_forward"));
+    QCOMPARE(kernel->flops, 0.0);
+    QCOMPARE(kernel->creditedFlops, 4000.0); // per forward, once
+    QCOMPARE(kernel->creditedFrom, std::vector<std::string>{"aten::conv2d"});
+    QCOMPARE(kernel->gflops(p.calls), 4000.0 / 700.0);
+    QVERIFY(relu->timeIn.empty() && relu->creditedFlops == 0);
+    QVERIFY(op(p, "aten::convolution")->creditedFlops == 0);
+    // And they are kept in reports.
+    twb::Report r;
+    r.profiles.push_back(p);
+    const twb::Report back = twb::reportFromJson(twb::reportToJson(r));
+    const auto* kept = op(back.profiles[0], "aten::_slow_conv2d_forward");
+    QVERIFY(kept && kept->creditedFlops == 4000.0 && kept->creditedFrom == kernel->creditedFrom);
+    QCOMPARE(op(back.profiles[0], "aten::conv2d")->timeIn, conv->timeIn);
 }
 
 void TestProfile::fusedNodesTimedByTheirLines() {

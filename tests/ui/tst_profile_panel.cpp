@@ -114,10 +114,17 @@ void TestProfilePanel::profilePanelShowsOperatorsDiffAndTrace() {
              qPrintable(panel->summaryText()));
     panel->setMetric(ProfilePanel::Metric::Calls);
     QVERIFY(panel->barLabels().contains("aten::empty")); // the most called operator
+    panel->setMetric(ProfilePanel::Metric::SelfTime);
     for (auto view : {ProfileTableModel::View::Modules, ProfileTableModel::View::Lines}) {
         panel->setView(view);
         QVERIFY(panel->tableModel()->rowCount() > 0);
+        // The bars follow the table: modules or source lines, not operators.
+        QVERIFY(!panel->barLabels().isEmpty());
+        QVERIFY2(!panel->barLabels().contains("aten::conv2d"), qPrintable(panel->barLabels().join(", ")));
+        if (view == ProfileTableModel::View::Lines)
+            QVERIFY2(panel->barLabels().front().contains(':'), qPrintable(panel->barLabels().front()));
     }
+    panel->setView(ProfileTableModel::View::Operators);
     QVERIFY(panel->moduleTree()->topLevelItemCount() > 0);
 
     // The second profile is held against the first: the fused convolution replaces aten::conv2d.

@@ -55,8 +55,15 @@ struct OperatorStat {
     int64_t shapeVariants = 0;
     std::vector<std::string> locations; // source lines it was called from (at most 8)
     double flops = 0, bytes = 0;        // per forward: all its calls in one forward, not nested counts
+    // FLOPs are counted on the operator that has a formula (aten::conv2d), but its time may sit in a
+    // callee (aten::_slow_conv2d_forward). Such a callee is credited with its callers' FLOPs, and the
+    // caller names where its time went, so the rate shows where the time is.
+    double creditedFlops = 0;              // per forward: the FLOPs of callers whose time sits here
+    std::vector<std::string> creditedFrom; // those callers
+    std::string timeIn;                    // for a counted operator: the callee its time sits in
     double meanNs() const { return calls > 0 ? totalNs / double(calls) : 0; } // per call
-    double gflops(int profiledCalls) const; // flops per forward over the time per forward; 0: unknown
+    double workFlops() const { return flops > 0 ? flops : creditedFlops; }    // its own, else credited
+    double gflops(int profiledCalls) const; // work FLOPs per forward over the time per forward; 0: unknown
 };
 
 struct ModuleStat {

@@ -61,8 +61,8 @@ void assignCalls(std::vector<ProfileEvent>& events) {
 } // namespace
 
 double OperatorStat::gflops(int profiledCalls) const {
-    if (flops <= 0 || totalNs <= 0 || profiledCalls <= 0) return 0;
-    return flops / (totalNs / double(profiledCalls)); // FLOP per ns is GFLOP/s
+    if (workFlops() <= 0 || totalNs <= 0 || profiledCalls <= 0) return 0;
+    return workFlops() / (totalNs / double(profiledCalls)); // FLOP per ns is GFLOP/s
 }
 
 double operatorFlops(const std::string& name, const std::vector<std::vector<int64_t>>& in,
@@ -183,8 +183,30 @@ Profile buildProfile(std::vector<ProfileEvent> events, int calls, std::vector<Fu
     };
     std::map<std::string, Acc> ops;
     std::map<std::string, double> opsOnLine; // top-level operators' total time per location
-    for (const auto& e : events) {
+    // Each counted call's busiest descendant: the operator under it with the most self time.
+    std::vector<long> busiest(events.size(), -1);
+    for (std::size_t j = 0; j < events.size(); ++j) {
+        if (events[j].kind != EventKind::Operator) continue;
+        for (long u = parent[j]; u >= 0; u = parent[std::size_t(u)]) {
+            if (events[std::size_t(u)].flops <= 0) continue;
+            long& b = busiest[std::size_t(u)];
+            if (b < 0 || events[j].selfNs > events[std::size_t(b)].selfNs) b = long(j);
+        }
+    }
+    std::map<std::string, std::set<std::string>> creditedFrom, timeIn;
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        const auto& e = events[i];
         if (e.kind != EventKind::Operator || e.call < 0) continue;
+        const long b = busiest[i];
+        bool outermost = true; // a counted call inside another counted call is part of that one's count
+        for (long u = parent[i]; u >= 0 && outermost; u = parent[std::size_t(u)])
+            outermost = events[std::size_t(u)].flops <= 0;
+        if (e.flops > 0 && outermost && b >= 0 && events[std::size_t(b)].selfNs > e.selfNs) {
+            const std::string& callee = events[std::size_t(b)].name;
+            ops[callee].stat.creditedFlops += e.flops;
+            creditedFrom[callee].insert(e.name);
+            timeIn[e.name].insert(callee);
+        }
         auto& a = ops[e.name];
         a.stat.name = e.name;
         ++a.stat.calls;
@@ -217,6 +239,10 @@ Profile buildProfile(std::vector<ProfileEvent> events, int calls, std::vector<Fu
         }
         a.stat.flops = a.flops / k;
         a.stat.bytes = a.bytes / k;
+        a.stat.creditedFlops /= k;
+        a.stat.creditedFrom.assign(creditedFrom[name].begin(), creditedFrom[name].end());
+        if (!timeIn[name].empty()) a.stat.timeIn = *timeIn[name].begin();
+        if (a.stat.name.empty()) continue; // credited, but never profiled as a call of a forward
         p.operators.push_back(a.stat);
     }
 

@@ -415,7 +415,10 @@ ordered_json profileJson(const Profile& p) {
                        {"shape_variants", o.shapeVariants},
                        {"locations", strings(o.locations)},
                        {"flops", num(o.flops)},
-                       {"bytes", num(o.bytes)}});
+                       {"bytes", num(o.bytes)},
+                       {"credited_flops", num(o.creditedFlops)},
+                       {"credited_from", strings(o.creditedFrom)},
+                       {"time_in", o.timeIn}});
     j["operators"] = ops;
     ordered_json mods = ordered_json::array();
     for (const auto& m : p.modules)
@@ -492,6 +495,9 @@ Profile profileFrom(const ordered_json& j) {
             s.locations = get<std::vector<std::string>>(o, "locations");
             s.flops = getNum(o, "flops");
             s.bytes = getNum(o, "bytes");
+            s.creditedFlops = getNum(o, "credited_flops");
+            s.creditedFrom = get<std::vector<std::string>>(o, "credited_from");
+            s.timeIn = get<std::string>(o, "time_in");
             p.operators.push_back(s);
         }
     if (j.contains("modules"))
