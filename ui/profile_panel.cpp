@@ -208,8 +208,20 @@ void ProfilePanel::setDiffAgainst(int index) {
 void ProfilePanel::setView(ProfileTableModel::View view) {
     m_viewBox->setCurrentIndex(int(view));
     if (const twb::Profile* p = current()) m_table->setProfile(*p, view);
-    m_tableView->sortByColumn(m_table->columnCount() > 2 ? 2 : 0, Qt::DescendingOrder);
+    fitTable();
     drawBars(); // the bars follow the table
+}
+
+void ProfilePanel::fitTable() {
+    // Every view's columns fit their contents (a source line's path is capped, and elided at its start);
+    // sorted by self time.
+    m_tableView->sortByColumn(m_table->columnCount() > 2 ? 2 : 0, Qt::DescendingOrder);
+    m_tableView->resizeColumnsToContents();
+    const bool lines = m_table->view() == ProfileTableModel::View::Lines;
+    m_tableView->setTextElideMode(lines ? Qt::ElideLeft : Qt::ElideRight);
+    m_tableView->setColumnWidth(0, std::min(m_tableView->columnWidth(0), lines ? 360 : 260));
+    if (m_table->view() == ProfileTableModel::View::Operators)
+        m_tableView->setColumnWidth(7, std::min(m_tableView->columnWidth(7), 220));
 }
 
 void ProfilePanel::setMetric(Metric metric) {
@@ -274,11 +286,7 @@ void ProfilePanel::refresh() {
             lines << QString::fromStdString(n).toHtmlEscaped();
         m_summary->setText(lines.join(QStringLiteral("<br>")));
         m_table->setProfile(*p, m_table->view());
-        m_tableView->sortByColumn(m_table->columnCount() > 2 ? 2 : 0, Qt::DescendingOrder);
-        m_tableView->resizeColumnsToContents();
-        m_tableView->setColumnWidth(0, std::min(m_tableView->columnWidth(0), 260));
-        if (m_table->view() == ProfileTableModel::View::Operators)
-            m_tableView->setColumnWidth(7, std::min(m_tableView->columnWidth(7), 220));
+        fitTable();
     }
     fillTree();
     drawBars();

@@ -63,6 +63,7 @@ protected:
     void changeEvent(QEvent* event) override;
 
 private:
+    void fitTable(); // sorts the table and fits its columns to the view
     void refresh();
     void drawBars();
     void drawDiff();
