@@ -304,7 +304,8 @@ void SweepPanel::redraw() {
     {
         const QSignalBlocker quiet(m_view->selectionModel()); // the selection is put back, not changed
         m_table->setRows(m_result.points);
-        m_view->resizeColumnToContents(0);
+        m_view->resizeColumnsToContents(); // Status ("recommended", "eliminated") whole
+        m_view->setColumnWidth(0, std::min(m_view->columnWidth(0), 320));
         if (selected >= 0) {
             const QModelIndex i = m_sorted->mapFromSource(m_table->index(selected, 0));
             m_view->selectionModel()->select(i,
@@ -402,14 +403,19 @@ void SweepPanel::drawPlot() {
         g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(colour, 2), Qt::NoBrush, size));
         g->removeFromLegend();
     };
-    // The references' names beside them, the second one below the first where they meet.
-    int labelled = 0;
-    for (const auto& p : m_result.points) {
-        if (!p.reference || !measuredPoint(p)) continue;
+    // The references' names beside them: the higher point's above it, the lower one's below, so that the
+    // two do not run into each other where the points are close.
+    std::vector<const twb::SweepPoint*> references;
+    for (const auto& p : m_result.points)
+        if (p.reference && measuredPoint(p)) references.push_back(&p);
+    std::sort(references.begin(), references.end(),
+              [](auto* a, auto* b) { return a->throughput > b->throughput; });
+    for (std::size_t i = 0; i < references.size(); ++i) {
+        const twb::SweepPoint& p = *references[i];
         auto* label = new QCPItemText(m_plot);
         label->position->setType(QCPItemPosition::ptPlotCoords);
         label->position->setCoords(p.stats.median, p.throughput);
-        label->setPositionAlignment(Qt::AlignLeft | (labelled++ == 0 ? Qt::AlignBottom : Qt::AlignTop));
+        label->setPositionAlignment(Qt::AlignLeft | (i == 0 ? Qt::AlignBottom : Qt::AlignTop));
         label->setPadding(QMargins(10, 2, 2, 2));
         label->setText(QString::fromStdString(p.referenceName));
         label->setColor(palette().color(QPalette::WindowText));
