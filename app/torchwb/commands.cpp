@@ -3,6 +3,7 @@
 #include "twb/target.h"
 
 #include "bench_command.h"
+#include "diverge_command.h"
 #include "format.h"
 #include "options.h"
 #include "profile_command.h"
@@ -156,6 +157,12 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
         "Find the fastest configuration: a raced grid, outputs checked, a Pareto front and a verdict");
     addSweepOptions(*sweepCmd, so);
 
+    DivergeArgs dvo;
+    auto* divergeCmd = app.add_subcommand(
+        "diverge",
+        "Find where two configurations' outputs part: every intermediate tensor compared, node by node");
+    addDivergeOptions(*divergeCmd, dvo);
+
     std::string workerMemory;
     auto* workerCmd = app.add_subcommand(
         "worker",
@@ -180,7 +187,7 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
     // Operator libraries (torchvision's, a project's TORCH_LIBRARY) for every command that opens a model;
     // workers started by this process load the same ones.
     std::vector<std::string> libraries;
-    for (CLI::App* sub : {inspect, runCmd, benchCmd, profileCmd, sweepCmd})
+    for (CLI::App* sub : {inspect, runCmd, benchCmd, profileCmd, sweepCmd, divergeCmd})
         sub->add_option(
             "--load-library", libraries,
             "A library of TorchScript operators to load before the model, as torch.ops.load_library "
@@ -241,6 +248,7 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
         }
         if (profileCmd->parsed()) return runProfile(*profileCmd, po, out, err);
         if (sweepCmd->parsed()) return runSweepCommand(*sweepCmd, so, out, err);
+        if (divergeCmd->parsed()) return runDiverge(*divergeCmd, dvo, out, err);
         out << app.help();
         return 2;
     } catch (const twb::Error& e) {

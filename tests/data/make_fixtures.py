@@ -757,8 +757,41 @@ def make_quantized_model():
         save_np("mlp_quantized_expected.npy", m(x).numpy())
 
 
+class Overflow(nn.Module):
+    """Divergence: in float16 the scaled values overflow to inf at the marked line, nowhere before."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("gain", torch.tensor(10.0))
+
+    def forward(self, x):
+        h = x * self.gain
+        s = h * 1e4  # float16 overflows here
+        return torch.exp(s / 1e5)
+
+
+class Accumulate(nn.Module):
+    """Divergence: doubling small whole numbers is exact in bfloat16; their running sum is not."""
+
+    def forward(self, x):
+        y = x * 2.0
+        return torch.cumsum(y, dim=-1)  # bfloat16 parts from float32 here
+
+
+def make_divergence_models():
+    jit_save(torch.jit.script(Overflow().eval()), path("overflow.pt"))
+    save_np("overflow_x.npy", np.linspace(-1, 1, 16, dtype=np.float32).reshape(2, 8))
+    jit_save(torch.jit.script(Accumulate().eval()), path("accumulate.pt"))
+    save_np("accumulate_x.npy", np.ones((1, 600), dtype=np.float32))
+    torch.manual_seed(3)
+    encoder = nn.TransformerEncoder(nn.TransformerEncoderLayer(16, 2, 32, batch_first=True), 2).eval()
+    jit_save(torch.jit.script(encoder), path("encoder_scripted.pt"))
+    save_np("encoder_x.npy", torch.randn(1, 5, 16).numpy())
+
+
 if __name__ == "__main__":
     make_models()
+    make_divergence_models()
     make_worker_faults()
     make_operator_library_models()
     make_all_half_state_dict()

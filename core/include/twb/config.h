@@ -31,8 +31,10 @@ struct RunConfig {
     // Not part of toSpec(), which is what a worker is sent.
     std::string target;
 
-    std::string
-    label() const; // "cpu · jit optimize · 2 threads", or the name; then " @ TARGET" if it has one
+    // "cpu · jit optimize · 2 threads", or the name; then " @ TARGET" if it has one.
+    std::string label() const;
+    // float16 or bfloat16, whose rounding alone exceeds the 1e-5 tolerance of outputs.
+    bool reducedPrecision() const { return dtype == "float16" || dtype == "bfloat16"; }
     std::string toSpec() const;       // every field as key=value,…
     std::string detailsLabel() const; // " · 2 threads · float16": what label() adds after device and JIT
 

@@ -14,7 +14,8 @@ namespace twb {
 // Raised when the protocol changes in a way an older peer cannot follow. 2: requests name a slot, so one
 // worker holds several models and configurations (measured in turns in one process). 3: files travel to
 // a target over the channel ("file" requests) into its cache. 4: files travel in pieces (size, offset).
-constexpr int kWorkerProtocolVersion = 4;
+// 5: "diverge" (two configurations' intermediate tensors compared in the worker).
+constexpr int kWorkerProtocolVersion = 5;
 
 struct WorkerOptions {
     // The command that starts a worker speaking the protocol on stdin/stdout; empty: defaultWorkerCommand().

@@ -710,20 +710,8 @@ EnvironmentInfo environmentFrom(const ordered_json& e) {
 std::string reportToJson(const Report& r, int indent) {
     ordered_json j{{"schema", "torch-workbench-report"}, {"schema_version", r.schemaVersion}};
     j["environment"] = environmentJson(r.environment);
-    j["model"] = {{"path", r.model.path},
-                  {"size", r.model.size},
-                  {"sha256", r.model.sha256},
-                  {"kind", r.model.kind},
-                  {"class", r.model.className}};
-    j["model"]["operator_libraries"] = r.model.operatorLibraries;
-    j["inputs"] = ordered_json::array();
-    for (const auto& i : r.inputs)
-        j["inputs"].push_back({{"argument", i.argument},
-                               {"source", i.source},
-                               {"sha256", i.sha256},
-                               {"generator", i.generator},
-                               {"shape", i.shape},
-                               {"dtype", i.dtype}});
+    j["model"] = detail::modelRefToJson(r.model);
+    j["inputs"] = detail::inputRefsToJson(r.inputs);
     // The first run's figures at the top level, for single-configuration reports and quick scripts.
     if (!r.runs.empty()) {
         j["config"] = configJson(r.runs[0].config);
@@ -795,20 +783,8 @@ Report reportFromJson(const std::string& text, const std::string& source) {
                 if (t.contains("environment")) s.environment = environmentFrom(t.at("environment"));
                 r.targets.push_back(s);
             }
-        if (j.contains("model")) {
-            const auto& m = j.at("model");
-            r.model.path = get<std::string>(m, "path");
-            r.model.size = get<uint64_t>(m, "size");
-            r.model.sha256 = get<std::string>(m, "sha256");
-            r.model.kind = get<std::string>(m, "kind");
-            r.model.className = get<std::string>(m, "class");
-            r.model.operatorLibraries = get<std::vector<std::string>>(m, "operator_libraries");
-        }
-        if (j.contains("inputs"))
-            for (const auto& i : j.at("inputs"))
-                r.inputs.push_back({get<std::string>(i, "argument"), get<std::string>(i, "source"),
-                                    get<std::string>(i, "sha256"), get<std::string>(i, "generator"),
-                                    get<std::vector<int64_t>>(i, "shape"), get<std::string>(i, "dtype")});
+        if (j.contains("model")) r.model = detail::modelRefFromJson(j.at("model"));
+        if (j.contains("inputs")) r.inputs = detail::inputRefsFromJson(j.at("inputs"));
         if (j.contains("runs"))
             for (const auto& run : j.at("runs"))
                 r.runs.push_back(runFrom(run));
@@ -868,6 +844,39 @@ Report readReport(const std::string& path) {
 }
 
 namespace detail {
+ordered_json modelRefToJson(const ModelRef& m) {
+    ordered_json j{
+        {"path", m.path}, {"size", m.size}, {"sha256", m.sha256}, {"kind", m.kind}, {"class", m.className}};
+    j["operator_libraries"] = m.operatorLibraries;
+    return j;
+}
+ModelRef modelRefFromJson(const ordered_json& m) {
+    return {get<std::string>(m, "path"), get<std::string>(m, "sha256"),
+            get<std::string>(m, "kind"), get<std::string>(m, "class"),
+            get<uint64_t>(m, "size"),    get<std::vector<std::string>>(m, "operator_libraries")};
+}
+ordered_json inputRefsToJson(const std::vector<InputRef>& inputs) {
+    ordered_json a = ordered_json::array();
+    for (const auto& i : inputs)
+        a.push_back({{"argument", i.argument},
+                     {"source", i.source},
+                     {"sha256", i.sha256},
+                     {"generator", i.generator},
+                     {"shape", i.shape},
+                     {"dtype", i.dtype}});
+    return a;
+}
+std::vector<InputRef> inputRefsFromJson(const ordered_json& a) {
+    std::vector<InputRef> out;
+    for (const auto& i : a)
+        out.push_back({get<std::string>(i, "argument"), get<std::string>(i, "source"),
+                       get<std::string>(i, "sha256"), get<std::string>(i, "generator"),
+                       get<std::vector<int64_t>>(i, "shape"), get<std::string>(i, "dtype")});
+    return out;
+}
+OutputComparison outputComparisonFromJson(const ordered_json& j) {
+    return outputComparisonFrom(j);
+}
 ordered_json environmentToJson(const EnvironmentInfo& e) {
     return environmentJson(e);
 }

@@ -83,6 +83,7 @@ public:
     }
     void inMode(const std::function<void()>& fn) override { withGradMode(fn); }
     const torch::jit::Module& module() const override { return m_module; }
+    const std::vector<c10::IValue>& inputs() const override { return m_inputs; }
     bool stopRequested() const override { return m_stop && m_stop->load(std::memory_order_relaxed); }
     bool progress(const Progress& p) override { return report(p); }
 

@@ -8,9 +8,13 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <vector>
 
 namespace torch::jit {
 struct Module;
+}
+namespace c10 {
+struct IValue;
 }
 
 namespace twb::detail {
@@ -25,6 +29,8 @@ public:
     // Runs fn under the configuration's grad mode and graph-optimizer setting, as the measured calls ran.
     virtual void inMode(const std::function<void()>& fn) = 0;
     virtual const torch::jit::Module& module() const = 0;
+    // forward's arguments as the calls pass them: on the configuration's device, in its dtype.
+    virtual const std::vector<c10::IValue>& inputs() const = 0;
     virtual bool stopRequested() const = 0;
     virtual bool progress(const Progress& p) = 0; // false: cancelled by the callback
 };

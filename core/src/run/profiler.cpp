@@ -5,6 +5,7 @@
 // profiler cannot see, and a RecordFunction observer counts FLOPs from real input and output shapes.
 #include "profiler.h"
 
+#include "graph_internal.h"
 #include "harness.h"
 #include "model_access.h"
 #include "readers.h"
@@ -119,9 +120,8 @@ bool isFusedLabel(const std::string& file) {
 
 std::string locationOf(const torch::jit::SourceRange& range) {
     const auto flc = range.file_line_col();
-    if (!flc) return {};
-    if (isFusedLabel(std::get<0>(*flc))) return std::get<0>(*flc);
-    return std::get<0>(*flc) + ":" + std::to_string(std::get<1>(*flc));
+    if (flc && isFusedLabel(std::get<0>(*flc))) return std::get<0>(*flc);
+    return detail::sourceLocation(range);
 }
 
 // Nodes that do an operator's work without the operator profiler seeing them: MKLDNN nodes from

@@ -65,10 +65,6 @@ int64_t positive(const std::string& key, const std::string& value) {
     throw Error("sweep: " + key + " takes positive whole numbers, not '" + value + "'");
 }
 
-bool reducedPrecision(const RunConfig& c) {
-    return c.dtype == "float16" || c.dtype == "bfloat16";
-}
-
 // Every k-th sample in time order, at most `most`: the bootstrap behind a comparison costs its samples'
 // count per resample, and a 5 µs model measured for seconds has hundreds of thousands.
 std::vector<double> thinned(const std::vector<double>& v, std::size_t most = 4000) {
@@ -388,7 +384,7 @@ void recommend(SweepResult& r) {
           against(SweepReference::WorkbenchDefault, "the workbench's default", r.vsWorkbenchDefault)})
         if (!part.empty()) vs += (vs.empty() ? "" : "; ") + part;
     s += " (" + vs + "); outputs allclose";
-    if (reducedPrecision(w.config))
+    if (w.config.reducedPrecision())
         s += " at atol " + formatFixed(w.atol, 4) + ", rtol " + formatFixed(w.rtol, 4);
     s += ".";
     if (r.runnerUp >= 0) {
@@ -670,7 +666,7 @@ private:
     }
 
     void checkOutputs(SweepPoint& p, const Batched& b, const Value& output) const {
-        const bool loosened = !m_options.tolerancesGiven && reducedPrecision(p.config);
+        const bool loosened = !m_options.tolerancesGiven && p.config.reducedPrecision();
         p.atol = loosened ? 1e-2 : m_options.tolerance.atol;
         p.rtol = loosened ? 1e-2 : m_options.tolerance.rtol;
         if (!b.hasReference) {

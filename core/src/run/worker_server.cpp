@@ -12,6 +12,7 @@
 #include "sweep_internal.h"
 
 #include "file_cache.h"
+#include "twb/divergence.h"
 #include "twb/error.h"
 #include "twb/input_spec.h"
 #include "twb/operator_library.h"
@@ -277,6 +278,7 @@ private:
             return finished("ran", result, true);
         }
         if (type == "profile") return profile(slot, h);
+        if (type == "diverge") return diverge(slot, h);
         if (type == "sweep") return sweep(slot, h);
         throw Error("the worker does not know the request '" + type + "'");
     }
@@ -343,6 +345,20 @@ private:
         f.header["profile"] = detail::profileToJson(profile);
         if (options.keepEvents) f.header["events"] = detail::eventsToJson(profile.events);
         return f;
+    }
+
+    // Two configurations with every intermediate tensor recorded and compared here; the report goes back.
+    Frame diverge(Slot& slot, const ordered_json& h) {
+        slot.run.reset();
+        DivergeOptions options;
+        options.tolerance.atol = h.value("atol", 1e-5);
+        options.tolerance.rtol = h.value("rtol", 1e-5);
+        options.toleranceGiven = h.value("tolerance_given", false);
+        options.top = h.value("top", 5);
+        const DivergenceReport r =
+            twb::diverge(*slot.model, {}, slot.binding, RunConfig::parse(h.at("a").get<std::string>()),
+                         RunConfig::parse(h.at("b").get<std::string>()), options, phases());
+        return {{{"type", "diverged"}, {"report", ordered_json::parse(divergenceToJson(r, -1))}}, {}};
     }
 
     // A sweep's progress and points go out as they come, each answered by the client before it goes on.

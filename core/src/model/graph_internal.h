@@ -1,0 +1,35 @@
+// Internal: a module's forward graph inlined into a copy of its own, with the plain ModelGraph that
+// describes it and the way back from each plain node and value to the IR. Torch types are only declared
+// here.
+#pragma once
+
+#include "twb/graph.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace torch::jit {
+struct Graph;
+struct Module;
+struct Node;
+struct SourceRange;
+struct Value;
+} // namespace torch::jit
+
+namespace twb::detail {
+
+struct ExtractedGraph {
+    ModelGraph graph;
+    std::shared_ptr<torch::jit::Graph> ir;  // the inlined copy: changing it changes nothing of the module
+    std::vector<torch::jit::Value*> values; // ModelGraph::values[i] in `ir`
+    std::vector<torch::jit::Node*> nodes;   // ModelGraph::nodes[i] in `ir`
+};
+
+// The module's forward, copied and inlined. Throws twb::Error when it has none.
+ExtractedGraph extractGraph(const torch::jit::Module& module);
+
+// "file.py:12" of a node's source range; "" when it has none.
+std::string sourceLocation(const torch::jit::SourceRange& range);
+
+} // namespace twb::detail

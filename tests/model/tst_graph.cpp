@@ -1,0 +1,162 @@
+// The model as a graph of plain values: every submodule call inlined, each node with its operator,
+// source line and module, grouped by the module hierarchy, shapes from a run. On models Python exported:
+// a small CNN, a transformer encoder, and resnet18 traced as users trace it.
+#include "test_support.h"
+
+#include "twb/config.h"
+#include "twb/error.h"
+#include "twb/graph.h"
+#include "twb/model.h"
+
+#include <QProcess>
+#include <QTemporaryDir>
+
+#include <set>
+
+class TestGraph : public QObject {
+    Q_OBJECT
+private slots:
+    void cnnNodesCarryTheirModules();
+    void shapesFromARun();
+    void encoderGroupsNestInPreorder();
+    void groupsOrderNumbersAsNumbers();
+    void resnet18ShowsItsTopLevelModules();
+    void packagesHaveNoGraph();
+};
+
+namespace {
+
+// Every index in range, every value made by at most one node, the groups counting every node once.
+void checkConsistent(const twb::ModelGraph& g) {
+    for (std::size_t i = 0; i < g.nodes.size(); ++i) {
+        for (int v : g.nodes[i].inputs)
+            QVERIFY(v >= 0 && std::size_t(v) < g.values.size());
+        for (int v : g.nodes[i].outputs)
+            QCOMPARE(g.values[std::size_t(v)].producer, int(i));
+    }
+    QVERIFY(!g.groups.empty());
+    QCOMPARE(g.groups[0].scope, std::string());
+    QCOMPARE(g.groups[0].totalNodes, int(g.nodes.size()));
+    std::size_t direct = 0;
+    for (const auto& group : g.groups)
+        direct += group.nodes.size();
+    QCOMPARE(direct, g.nodes.size());
+}
+
+const twb::GraphNode* findNode(const twb::ModelGraph& g, const std::string& kind) {
+    for (const auto& n : g.nodes)
+        if (n.kind == kind) return &n;
+    return nullptr;
+}
+
+std::vector<std::string> scopes(const twb::ModelGraph& g) {
+    std::vector<std::string> out;
+    for (const auto& group : g.groups)
+        out.push_back(group.scope);
+    return out;
+}
+
+} // namespace
+
+void TestGraph::cnnNodesCarryTheirModules() {
+    const twb::ModelGraph g = twb::modelGraph(twb::Model::load(TWB_DATA("cnn_scripted.pt")));
+    checkConsistent(g);
+    QCOMPARE(g.inputs.size(), std::size_t(1)); // x, self left out
+    QCOMPARE(g.values[std::size_t(g.inputs[0])].name, std::string("x"));
+    QCOMPARE(g.outputs.size(), std::size_t(1));
+    QVERIFY(g.constants > 0); // weights and constants are not nodes
+    const twb::GraphNode* conv = findNode(g, "aten::_convolution");
+    if (!conv) conv = findNode(g, "aten::conv2d");
+    QVERIFY(conv);
+    QCOMPARE(conv->scope, std::string("conv"));
+    QCOMPARE(conv->scopeType, std::string("Conv2d"));
+    QVERIFY2(!conv->location.empty(), "a node without its source line");
+    const twb::GraphNode* bn = findNode(g, "aten::batch_norm");
+    QVERIFY(bn && bn->scope == "bn");
+    QCOMPARE(scopes(g), (std::vector<std::string>{"", "bn", "conv", "head"}));
+    const twb::GraphNode* relu = findNode(g, "aten::relu");
+    QVERIFY(relu && relu->scope.empty()); // called in the model's own forward
+}
+
+void TestGraph::shapesFromARun() {
+    const twb::Model m = twb::Model::load(TWB_DATA("cnn_scripted.pt"));
+    const auto b = m.bindInputs({{"x", twb::readTensorFile(TWB_DATA("cnn_x.npy")), "cnn_x.npy"}});
+    QVERIFY2(b.ok, b.error.c_str());
+    const twb::ModelGraph g = twb::modelGraph(m, b, twb::RunConfig());
+    checkConsistent(g);
+    const twb::GraphNode* relu = findNode(g, "aten::relu");
+    QVERIFY(relu);
+    const twb::GraphValue& out = g.values[std::size_t(relu->outputs[0])];
+    QCOMPARE(out.dtype, std::string("float32"));
+    QCOMPARE(out.shape.size(), std::size_t(4));
+    QCOMPARE(out.shape[1], int64_t(8)); // Conv2d(3, 8, …)
+    // Under float16 the same graph carries float16 tensors.
+    const twb::ModelGraph half = twb::modelGraph(m, b, twb::RunConfig::parse("dtype=bfloat16"));
+    QCOMPARE(half.values[std::size_t(findNode(half, "aten::relu")->outputs[0])].dtype,
+             std::string("bfloat16"));
+}
+
+void TestGraph::encoderGroupsNestInPreorder() {
+    const twb::ModelGraph g = twb::modelGraph(twb::Model::load(TWB_DATA("encoder_scripted.pt")));
+    checkConsistent(g);
+    const auto s = scopes(g);
+    auto at = [&](const std::string& scope) { return int(std::find(s.begin(), s.end(), scope) - s.begin()); };
+    for (const char* scope : {"layers", "layers.0", "layers.0.self_attn", "layers.1", "layers.1.linear2"})
+        QVERIFY2(at(scope) < int(s.size()), scope);
+    QVERIFY(at("layers") < at("layers.0") && at("layers.0") < at("layers.0.self_attn") &&
+            at("layers.0.self_attn") < at("layers.1"));
+    const twb::GraphGroup& layer1 = g.groups[std::size_t(at("layers.1"))];
+    QCOMPARE(g.groups[std::size_t(layer1.parent)].scope, std::string("layers"));
+    QVERIFY(layer1.totalNodes > 5);
+    QCOMPARE(layer1.depth, 2);
+}
+
+void TestGraph::groupsOrderNumbersAsNumbers() {
+    std::vector<twb::GraphNode> nodes(3);
+    nodes[0].scope = "layers.10.fc";
+    nodes[1].scope = "layers.2";
+    nodes[2].scope = "layers.2.fc";
+    const auto groups = twb::groupByModule(nodes);
+    std::vector<std::string> order;
+    for (const auto& g : groups)
+        order.push_back(g.scope);
+    QCOMPARE(order, (std::vector<std::string>{"", "layers", "layers.2", "layers.2.fc", "layers.10",
+                                              "layers.10.fc"}));
+    QCOMPARE(groups[1].totalNodes, 3);
+    QCOMPARE(groups[2].totalNodes, 2);
+}
+
+// resnet18 traced by Python, as users export it: about ten boxes at the top (conv1, bn1, relu, maxpool,
+// layer1-4, avgpool, fc), opening into blocks and their layers.
+void TestGraph::resnet18ShowsItsTopLevelModules() {
+    QTemporaryDir dir;
+    QProcess make;
+    make.start(qEnvironmentVariable("TWB_PYTHON", QStringLiteral("python3")),
+               {QStringLiteral(TWB_TESTS_DIR "/perf/make_models.py"), dir.path()});
+    if (!make.waitForFinished(180000) || make.exitCode() != 0)
+        QSKIP(qPrintable("Python with torch cannot export the models here: " + make.readAllStandardError()));
+    const twb::ModelGraph g = twb::modelGraph(twb::Model::load(dir.filePath("resnet18.pt").toStdString()));
+    checkConsistent(g);
+    std::set<std::string> top;
+    for (const auto& group : g.groups)
+        if (group.depth == 1) top.insert(group.scope);
+    for (const char* scope : {"conv1", "bn1", "layer1", "layer4", "fc"})
+        QVERIFY2(top.count(scope), scope);
+    QVERIFY2(top.size() >= 8 && top.size() <= 12, std::to_string(top.size()).c_str());
+    const auto s = scopes(g);
+    QVERIFY(std::find(s.begin(), s.end(), "layer1.0.conv1") != s.end());
+    QVERIFY(g.nodes.size() > 50);
+}
+
+void TestGraph::packagesHaveNoGraph() {
+    if (!twb::buildInfo().aotiPackages) QSKIP("this LibTorch has no AOTIModelPackageLoader");
+    try {
+        twb::modelGraph(twb::Model::load(TWB_DATA("cnn_aoti.pt2")));
+        QFAIL("a package gave a graph");
+    } catch (const twb::Error& e) {
+        QVERIFY2(twbtest::contains(e.what(), "AOTInductor package"), e.what());
+    }
+}
+
+TWB_TEST_MAIN(TestGraph)
+#include "tst_graph.moc"

@@ -1,0 +1,175 @@
+// Where two configurations' outputs part, on models whose divergence point is known: float16 overflowing
+// at a marked line, bfloat16's running sum leaving the tolerance at cumsum, and optimize_for_inference's
+// folded and fused nodes matched to the ones they replace. In this process and in a worker, which a
+// failing configuration does not take this process down with.
+#include "test_support.h"
+
+#include "twb/divergence.h"
+#include "twb/error.h"
+#include "twb/input_spec.h"
+#include "twb/model.h"
+
+#include <cstdlib>
+
+class TestDivergence : public QObject {
+    Q_OBJECT
+private slots:
+    void float16OverflowsAtTheMarkedLine();
+    void bfloat16SumPartsAtCumsum();
+    void optimizeForInferenceAgreesThroughRewrites();
+    void inAWorkerTheSameAndFailuresStayThere();
+    void reportRoundTrip();
+};
+
+namespace {
+
+struct Loaded {
+    twb::Model model;
+    std::vector<twb::InputSpec> specs;
+    twb::InputBinding binding;
+};
+
+Loaded load(const std::string& model, const std::string& input) {
+    Loaded l{twb::Model::load(TWB_DATA(model)), {twb::InputSpec::parse(TWB_DATA(input))}, {}};
+    l.binding = l.model.bindInputs(twb::readInputs(l.specs));
+    return l;
+}
+
+// Line `location`'s number (after the last ':') of `code`; "" when there is none.
+std::string lineAt(const std::string& code, const std::string& location) {
+    const auto colon = location.rfind(':');
+    if (colon == std::string::npos) return {};
+    int wanted = std::atoi(location.c_str() + colon + 1), line = 1;
+    std::size_t from = 0;
+    while (line < wanted && from != std::string::npos) {
+        from = code.find('\n', from);
+        if (from != std::string::npos) ++from, ++line;
+    }
+    return from == std::string::npos ? std::string() : code.substr(from, code.find('\n', from) - from);
+}
+
+// A LibTorch without float16 or bfloat16 kernels for these operators on the CPU (1.13) cannot run B.
+bool lacksKernels(const twb::DivergenceReport& r) {
+    return r.errorB.find("not implemented for") != std::string::npos;
+}
+
+} // namespace
+
+void TestDivergence::float16OverflowsAtTheMarkedLine() {
+    const Loaded l = load("overflow.pt", "overflow_x.npy");
+    QVERIFY2(l.binding.ok, l.binding.error.c_str());
+    const twb::DivergenceReport r =
+        twb::diverge(l.model, l.specs, l.binding, twb::RunConfig(), twb::RunConfig::parse("dtype=float16"));
+    if (lacksKernels(r)) QSKIP(qPrintable(QString::fromStdString(r.errorB)));
+    QVERIFY2(r.errorA.empty() && r.errorB.empty(), r.summary.c_str());
+    QVERIFY2(r.firstDivergent >= 0, r.summary.c_str());
+    const twb::NodeDivergence& first = r.nodes[std::size_t(r.firstDivergent)];
+    QCOMPARE(first.kind, std::string("aten::mul"));
+    // The archive keeps no debug information (make_fixtures.py strips it): the line is its own code's,
+    // the marked one, "s = h * 1e4" as TorchScript wrote it.
+    const std::string line = lineAt(l.model.info().code, first.location);
+    QVERIFY2(twbtest::contains(line, "torch.mul(h, 10000.)"), (first.location + ": " + line).c_str());
+    QVERIFY(first.infB > 0 && first.infA == 0); // overflow
+    QVERIFY(twbtest::contains(r.summary, "overflow"));
+    // What came before it (x * gain) is within the tolerance, which float16 loosened to 1e-2.
+    QCOMPARE(r.tolerance.atol, 1e-2);
+    QVERIFY(r.nodes[0].matched && r.nodes[0].within && r.firstDivergent > 0);
+    const std::string text = twb::divergenceText(r);
+    QVERIFY2(twbtest::contains(text, "First divergence: aten::mul at "), text.c_str());
+    QVERIFY2(text.rfind(r.summary + "\n") == text.size() - r.summary.size() - 1, "the verdict is not last");
+}
+
+void TestDivergence::bfloat16SumPartsAtCumsum() {
+    const Loaded l = load("accumulate.pt", "accumulate_x.npy");
+    const twb::RunConfig a, b = twb::RunConfig::parse("dtype=bfloat16");
+    // bfloat16's 8 bits hold 2, and 1,200 to within 1e-2: at the default tolerance they agree.
+    const twb::DivergenceReport loose = twb::diverge(l.model, l.specs, l.binding, a, b);
+    if (lacksKernels(loose)) QSKIP(qPrintable(QString::fromStdString(loose.errorB)));
+    QVERIFY2(loose.firstDivergent < 0 && loose.matched == 2, loose.summary.c_str());
+    QVERIFY(twbtest::contains(loose.summary, "agree"));
+    // At 1e-3 the doubling is still exact, and the sum is where they part.
+    twb::DivergeOptions tight;
+    tight.tolerance.atol = tight.tolerance.rtol = 1e-3;
+    tight.toleranceGiven = true;
+    const twb::DivergenceReport r = twb::diverge(l.model, l.specs, l.binding, a, b, tight);
+    QVERIFY2(r.firstDivergent >= 0, r.summary.c_str());
+    QCOMPARE(r.nodes[std::size_t(r.firstDivergent)].kind, std::string("aten::cumsum"));
+    QCOMPARE(r.nodes[0].kind, std::string("aten::mul"));
+    QVERIFY(r.nodes[0].within && r.nodes[0].maxAbs == 0);
+    QCOMPARE(r.nodes[std::size_t(r.firstDivergent)].dtypeB, std::string("bfloat16"));
+    QVERIFY(!r.largest.empty() && r.largest[0] == r.firstDivergent);
+}
+
+// optimize_for_inference folds the batch norm into the convolution (and may make it an MKLDNN node):
+// the folded convolution is matched to the batch norm's output it now computes, and everything agrees.
+void TestDivergence::optimizeForInferenceAgreesThroughRewrites() {
+    const Loaded l = load("cnn_scripted.pt", "cnn_x.npy");
+    for (const char* mode : {"jit=freeze", "jit=optimize"}) {
+        const twb::DivergenceReport r =
+            twb::diverge(l.model, l.specs, l.binding, twb::RunConfig(), twb::RunConfig::parse(mode));
+        QVERIFY2(r.errorA.empty() && r.errorB.empty(), r.summary.c_str());
+        QVERIFY2(r.firstDivergent < 0, (std::string(mode) + ": " + twb::divergenceText(r)).c_str());
+        QVERIFY(r.outputs.allclose);
+        const twb::NodeDivergence* bn = nullptr;
+        for (const auto& n : r.nodes)
+            if (n.kind == "aten::batch_norm") bn = &n;
+        QVERIFY(bn);
+        QVERIFY2(bn->matched && bn->within, (std::string(mode) + ": " + bn->match).c_str());
+        QVERIFY2(twbtest::contains(bn->match, "rewritten"), bn->match.c_str()); // B has no batch norm
+    }
+}
+
+void TestDivergence::inAWorkerTheSameAndFailuresStayThere() {
+    const Loaded l = load("accumulate.pt", "accumulate_x.npy");
+    twb::DivergeOptions tight;
+    tight.tolerance.atol = tight.tolerance.rtol = 1e-3;
+    tight.toleranceGiven = true;
+    const twb::RunConfig a, b = twb::RunConfig::parse("dtype=bfloat16");
+    const twb::DivergenceReport here = twb::diverge(l.model, l.specs, l.binding, a, b, tight);
+    if (lacksKernels(here)) QSKIP(qPrintable(QString::fromStdString(here.errorB)));
+    const twb::DivergenceReport there = twb::divergeInWorker(l.model, l.specs, l.binding, a, b, tight, {});
+    QVERIFY2(there.errorA.empty() && there.errorB.empty(), there.summary.c_str());
+    QCOMPARE(there.firstDivergent, here.firstDivergent);
+    QCOMPARE(there.nodes.size(), here.nodes.size());
+    QCOMPARE(there.nodes[std::size_t(there.firstDivergent)].maxAbs,
+             here.nodes[std::size_t(here.firstDivergent)].maxAbs);
+    QCOMPARE(there.model.path, here.model.path);
+    // A configuration this machine cannot run fails as the second, with its reason; the first ran.
+    const twb::DivergenceReport cuda =
+        twb::divergeInWorker(l.model, l.specs, l.binding, a, twb::RunConfig::parse("device=cuda"), tight, {});
+    if (twb::buildInfo().cudaAvailable) return;
+    QVERIFY2(cuda.errorA.empty() && !cuda.errorB.empty(), cuda.summary.c_str());
+    QVERIFY(twbtest::contains(cuda.summary, "failed"));
+    // A model that takes 4 GiB under a 1 GiB limit: the worker dies in A, this process goes on.
+    const Loaded greedy = load("greedy_alloc.pt", "four.npy");
+    twb::WorkerOptions limited;
+    limited.memoryLimitBytes = int64_t(1) << 30;
+    const twb::DivergenceReport oom =
+        twb::divergeInWorker(greedy.model, greedy.specs, greedy.binding, a, a, {}, limited);
+    QVERIFY2(!oom.errorA.empty() && oom.errorB.empty(), oom.summary.c_str());
+    QVERIFY(oom.nodes.empty());
+}
+
+void TestDivergence::reportRoundTrip() {
+    const Loaded l = load("accumulate.pt", "accumulate_x.npy");
+    twb::DivergeOptions tight;
+    tight.tolerance.atol = tight.tolerance.rtol = 1e-3;
+    tight.toleranceGiven = true;
+    const twb::DivergenceReport r = twb::diverge(l.model, l.specs, l.binding, twb::RunConfig(),
+                                                 twb::RunConfig::parse("dtype=bfloat16"), tight);
+    if (lacksKernels(r)) QSKIP(qPrintable(QString::fromStdString(r.errorB)));
+    const std::string json = twb::divergenceToJson(r);
+    const twb::DivergenceReport back = twb::divergenceFromJson(json);
+    QCOMPARE(twb::divergenceToJson(back), json);
+    QCOMPARE(back.firstDivergent, r.firstDivergent);
+    QCOMPARE(back.b.dtype, std::string("bfloat16"));
+    QCOMPARE(back.model.sha256, r.model.sha256);
+    QVERIFY_THROWS_EXCEPTION(twb::Error, twb::divergenceFromJson("{\"schema\": \"torch-workbench-report\"}"));
+    QVERIFY_THROWS_EXCEPTION(
+        twb::Error,
+        twb::divergenceFromJson("{\"schema\": \"torch-workbench-divergence\", \"a\": {}, \"b\": {}, "
+                                "\"first_divergent\": 7, \"nodes\": []}"));
+}
+
+TWB_TEST_MAIN(TestDivergence)
+#include "tst_divergence.moc"
