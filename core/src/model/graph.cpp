@@ -10,6 +10,7 @@
 #include <torch/script.h>
 
 #include <map>
+#include <optional>
 #include <unordered_map>
 
 namespace twb {
@@ -24,18 +25,76 @@ std::string sourceLocation(const torch::jit::SourceRange& range) {
 namespace {
 
 // The module a node runs in, from the call stack inlining left on it: "layer1.0.conv1" and its class.
-std::pair<std::string, std::string> scopeOf(const torch::jit::Node* n) {
-    const auto stack = n->callstack();
-    if (!stack) return {};
-    std::string scope, type;
-    for (const auto& entry : (*stack)->vec()) {
-        const auto& module = std::get<2>(entry);
-        if (!module || module->instance_name().empty()) continue;
-        scope += (scope.empty() ? "" : ".") + module->instance_name();
-        if (const auto cls = module->class_type(); cls && cls->name()) type = cls->name()->name();
+// The stack names each call's module by the name its caller used: "SELF" for a method of the same module
+// (Conv2d's _conv_forward), and an index alone for a module reached through a ModuleList or Sequential
+// (TransformerEncoder's layers), whose name is found among the caller's containers.
+class Scopes {
+public:
+    explicit Scopes(const torch::jit::Module& root)
+        : m_root(root) {}
+
+    std::pair<std::string, std::string> of(const torch::jit::Node* n) {
+        const auto stack = n->callstack();
+        if (!stack) return {};
+        std::vector<std::pair<std::string, c10::ClassTypePtr>> calls;
+        std::string key;
+        for (const auto& entry : (*stack)->vec()) {
+            const auto& module = std::get<2>(entry);
+            if (!module || module->instance_name().empty() || module->instance_name() == "SELF") continue;
+            calls.emplace_back(module->instance_name(), module->class_type());
+            key += module->instance_name() + "/" + (module->class_type() ? module->class_type()->str() : "") +
+                   ";";
+        }
+        auto cached = m_cache.find(key);
+        if (cached != m_cache.end()) return cached->second;
+        return m_cache[key] = resolve(calls);
     }
-    return {scope, type};
-}
+
+private:
+    std::pair<std::string, std::string>
+    resolve(const std::vector<std::pair<std::string, c10::ClassTypePtr>>& calls) {
+        std::optional<torch::jit::Module> at = m_root;
+        std::string path, type;
+        for (const auto& [name, cls] : calls) {
+            std::string step = name;
+            std::optional<torch::jit::Module> next;
+            if (at) {
+                for (const auto& child : at->named_children())
+                    if (child.name == name) next = child.value;
+                // Reached through a container: the one holding a child of that name, of that class
+                // where several do (class names compared without TorchScript's mangling of copies).
+                std::vector<std::pair<std::string, torch::jit::Module>> held;
+                for (const auto& container : at->named_children())
+                    for (const auto& child : container.value.named_children())
+                        if (child.name == name) held.emplace_back(container.name, child.value);
+                for (const auto& [container, child] : held)
+                    if (!next && (held.size() == 1 || sameClass(child.type(), cls))) {
+                        next = child;
+                        step = container + "." + name;
+                    }
+            }
+            at = next;
+            path += (path.empty() ? "" : ".") + step;
+            if (cls && cls->name()) type = cls->name()->name();
+        }
+        return {path, type};
+    }
+
+    static std::string unmangled(const c10::ClassTypePtr& c) {
+        if (!c || !c->name()) return {};
+        std::string n = c->name()->qualifiedName();
+        const auto at = n.find("___torch_mangle_");
+        if (at != std::string::npos)
+            n.erase(at, n.find('.', at) == std::string::npos ? std::string::npos : n.find('.', at) - at);
+        return n;
+    }
+    static bool sameClass(const c10::ClassTypePtr& a, const c10::ClassTypePtr& b) {
+        return a && b && unmangled(a) == unmangled(b);
+    }
+
+    torch::jit::Module m_root;
+    std::unordered_map<std::string, std::pair<std::string, std::string>> m_cache;
+};
 
 bool leftOut(const torch::jit::Node* n) {
     return n->kind() == torch::jit::prim::Constant || n->kind() == torch::jit::prim::GetAttr;
@@ -43,11 +102,12 @@ bool leftOut(const torch::jit::Node* n) {
 
 } // namespace
 
-ExtractedGraph extractGraph(const torch::jit::Module& module) {
+ExtractedGraph extractGraph(const torch::jit::Module& module, const torch::jit::Module* namedBy) {
     if (!module.find_method("forward")) throw Error("the model has no forward method");
     ExtractedGraph out;
     out.ir = module.get_method("forward").graph()->copy();
     torch::jit::Inline(*out.ir);
+    Scopes scopes(namedBy ? *namedBy : module);
     std::unordered_map<const torch::jit::Value*, int> index;
     auto valueOf = [&](torch::jit::Value* v, int producer) {
         GraphValue gv;
@@ -73,7 +133,7 @@ ExtractedGraph extractGraph(const torch::jit::Module& module) {
             GraphNode node;
             node.kind = n->kind().toQualString();
             node.location = sourceLocation(n->sourceRange());
-            std::tie(node.scope, node.scopeType) = scopeOf(n);
+            std::tie(node.scope, node.scopeType) = scopes.of(n);
             node.nested = nested;
             for (torch::jit::Value* in : n->inputs())
                 if (auto it = index.find(in); it != index.end()) node.inputs.push_back(it->second);

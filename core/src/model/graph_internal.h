@@ -26,8 +26,10 @@ struct ExtractedGraph {
     std::vector<torch::jit::Node*> nodes;   // ModelGraph::nodes[i] in `ir`
 };
 
-// The module's forward, copied and inlined. Throws twb::Error when it has none.
-ExtractedGraph extractGraph(const torch::jit::Module& module);
+// The module's forward, copied and inlined. Throws twb::Error when it has none. Modules are named as in
+// `namedBy` (the model as it was loaded) where given: freeze and optimize_for_inference drop the
+// submodules of the module they prepare, whose inlined nodes still say which module they came from.
+ExtractedGraph extractGraph(const torch::jit::Module& module, const torch::jit::Module* namedBy = nullptr);
 
 // "file.py:12" of a node's source range; "" when it has none.
 std::string sourceLocation(const torch::jit::SourceRange& range);

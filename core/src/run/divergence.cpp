@@ -75,8 +75,10 @@ struct Candidates {
 
 class Divergence {
 public:
-    Divergence(const RunConfig& a, const RunConfig& b, const DivergeOptions& options, DivergenceReport& r)
-        : m_r(r) {
+    Divergence(const Model& model, const RunConfig& a, const RunConfig& b, const DivergeOptions& options,
+               DivergenceReport& r)
+        : m_model(model)
+        , m_r(r) {
         m_r.a = a;
         m_r.b = b;
         m_r.labelA = a.label();
@@ -89,7 +91,7 @@ public:
 
     // The first configuration: every tensor kept.
     void recordA(detail::PreparedForward& f) {
-        m_a = detail::extractGraph(f.module());
+        m_a = detail::extractGraph(f.module(), &detail::ModelAccess::module(m_model));
         const std::vector<int> values = detail::observableValues(m_a);
         m_pointsA = pointsOf(m_a, values);
         m_kept.assign(m_a.graph.values.size(), at::Tensor());
@@ -116,7 +118,7 @@ public:
 
     // The second configuration: each tensor compared as it is computed, then dropped.
     void compareB(detail::PreparedForward& f) {
-        ExtractedGraph b = detail::extractGraph(f.module());
+        ExtractedGraph b = detail::extractGraph(f.module(), &detail::ModelAccess::module(m_model));
         const std::vector<int> values = detail::observableValues(b);
         const std::vector<Point> points = pointsOf(b, values);
         m_r.recordedB = int(points.size());
@@ -234,6 +236,7 @@ public:
     void release() { m_kept.clear(); }
 
 private:
+    const Model& m_model;
     DivergenceReport& m_r;
     int m_top = 5;
     ExtractedGraph m_a;
@@ -269,7 +272,7 @@ DivergenceReport diverge(const Model& model, const std::vector<InputSpec>& input
                                         "intermediate tensors can be recorded; compare its outputs with "
                                         "torchwb run --reference instead");
     DivergenceReport r = header(model, inputs, binding);
-    Divergence d(a, b, options, r);
+    Divergence d(model, a, b, options, r);
     // The phases, named by side: a worker that dies says in which configuration.
     auto side = [&progress](const char* name) -> ProgressFn {
         return [&progress, name](const Progress& p) {

@@ -76,7 +76,7 @@ ModelGraph modelGraph(const Model& model, const InputBinding& binding, const Run
     ModelGraph graph;
     const RunResult r = detail::runConfiguration(
         model, binding, config, {}, nullptr, false, [&](detail::PreparedForward& f, RunRecord&) {
-            detail::ExtractedGraph g = detail::extractGraph(f.module());
+            detail::ExtractedGraph g = detail::extractGraph(f.module(), &detail::ModelAccess::module(model));
             detail::observe(f, g, detail::observableValues(g), [&](int v, const at::Tensor& t) {
                 GraphValue& value = g.graph.values[std::size_t(v)];
                 value.shape = t.sizes().vec();
