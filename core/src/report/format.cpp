@@ -11,6 +11,12 @@ std::string formatFixed(double v, int digits) {
     return b;
 }
 
+std::string formatGeneral(double v, int significant) {
+    char b[64];
+    std::snprintf(b, sizeof b, "%.*g", significant, v);
+    return b;
+}
+
 std::string formatPercent(double part, double whole) {
     if (!(whole > 0)) return "";
     return formatFixed(100 * part / whole, 1) + "%";

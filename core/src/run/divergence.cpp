@@ -59,6 +59,15 @@ std::vector<Point> pointsOf(const ExtractedGraph& g, const std::vector<int>& val
     return out;
 }
 
+// An error figure in words: where one side holds infinities or NaN the other lacks, that is the error.
+std::string errorText(const NodeDivergence& n, double figure) {
+    if (n.infA != n.infB)
+        return "inf (" + std::to_string(n.infB) + " infinities in B, " + std::to_string(n.infA) + " in A)";
+    if (n.nanA != n.nanB)
+        return "NaN (" + std::to_string(n.nanB) + " in B, " + std::to_string(n.nanA) + " in A)";
+    return formatGeneral(figure);
+}
+
 LeafComparison compareTensors(const at::Tensor& a, const at::Tensor& b, const CompareOptions& tolerance) {
     const OutputComparison c = compareOutputs(detail::wrap(a), detail::wrap(b), tolerance);
     return c.leaves.empty() ? LeafComparison{} : c.leaves.front();
@@ -207,9 +216,12 @@ public:
             if (n.matched && !n.within && m_r.firstDivergent < 0) m_r.firstDivergent = int(i);
             if (n.matched) order.push_back(int(i));
         }
+        // Outside the tolerance first; then infinities or NaN the other side lacks, as the largest of
+        // errors; then the relative error; then the share of elements outside.
         auto severity = [&](int i) {
             const auto& n = m_r.nodes[std::size_t(i)];
-            return std::isnan(n.maxRel) ? HUGE_VAL : n.maxRel;
+            const bool special = n.infA != n.infB || n.nanA != n.nanB || std::isnan(n.maxRel);
+            return std::make_tuple(!n.within, special ? HUGE_VAL : n.maxRel, n.mismatchedShare);
         };
         std::stable_sort(order.begin(), order.end(), [&](int x, int y) { return severity(x) > severity(y); });
         if (order.size() > std::size_t(std::max(0, m_top))) order.resize(std::size_t(std::max(0, m_top)));
@@ -219,16 +231,16 @@ public:
             const auto& n = m_r.nodes[std::size_t(m_r.firstDivergent)];
             m_r.summary = both + " part at " + n.kind + (n.location.empty() ? "" : " (" + n.location + ")") +
                           (n.scope.empty() ? "" : " in " + n.scope) + ": max |a−b| " +
-                          formatFixed(n.maxAbs, 6) + ", " + formatPercent(n.mismatchedShare, 1) +
-                          " of its elements outside atol " + formatFixed(m_r.tolerance.atol, 6) + " + rtol " +
-                          formatFixed(m_r.tolerance.rtol, 6) + "·|a|" +
+                          errorText(n, n.maxAbs) + ", " + formatPercent(n.mismatchedShare, 1) +
+                          " of its elements outside atol " + formatGeneral(m_r.tolerance.atol) + " + rtol " +
+                          formatGeneral(m_r.tolerance.rtol) + "·|a|" +
                           (n.infB > n.infA ? " (overflow: infinities in the second)" : "") +
                           (n.nanB > n.nanA ? " (NaN in the second)" : "") + ".";
         } else {
             m_r.summary =
                 both + " agree: every one of the " + std::to_string(m_r.matched) +
-                " tensors both computed is within atol " + formatFixed(m_r.tolerance.atol, 6) + " + rtol " +
-                formatFixed(m_r.tolerance.rtol, 6) + "·|a|" +
+                " tensors both computed is within atol " + formatGeneral(m_r.tolerance.atol) + " + rtol " +
+                formatGeneral(m_r.tolerance.rtol) + "·|a|" +
                 (m_r.outputs.allclose ? ", and so are the outputs." : "; the outputs are not allclose.");
         }
     }
@@ -353,9 +365,12 @@ std::string divergenceText(const DivergenceReport& r) {
         const NodeDivergence& n = r.nodes[std::size_t(i)];
         out << "  " << n.kind << (n.matchedAs.empty() ? "" : " (as " + n.matchedAs + ")") << "  "
             << (n.location.empty() ? "?" : n.location) << (n.scope.empty() ? "" : "  in " + n.scope)
-            << "\n      max |a−b| " << formatFixed(n.maxAbs, 6) << ", max rel " << formatFixed(n.maxRel, 6)
-            << ", cosine " << formatFixed(n.cosine, 6) << ", outside " << formatPercent(n.mismatchedShare, 1)
-            << (n.within ? "" : "  NOT within") << "\n";
+            << "\n      "
+            << (n.infA != n.infB || n.nanA != n.nanB
+                    ? errorText(n, 0)
+                    : "max |a−b| " + formatGeneral(n.maxAbs) + ", max rel " + formatGeneral(n.maxRel))
+            << ", cosine " << formatGeneral(n.cosine, 6) << ", outside "
+            << formatPercent(n.mismatchedShare, 1) << (n.within ? "" : "  NOT within") << "\n";
     }
     if (!r.unmatchedB.empty()) {
         out << "\nNot matched in B:";
