@@ -14,6 +14,7 @@
 class TestCli : public QObject {
     Q_OBJECT
 private slots:
+    void divergeNamesWhereTheyPart();
     void initTestCase();
     void version();
     void usageErrors();
@@ -568,6 +569,34 @@ void TestCli::compareOutputFiles() {
     QCOMPARE(shapes.code, 1);
     QCOMPARE(QJsonDocument::fromJson(shapes.out.toUtf8()).object().value("allclose").toBool(), false);
     QCOMPARE(torchwb({"compare", data("mlp_expected.npy"), m_tmp.filePath("fast.json")}).code, 2);
+}
+
+// torchwb diverge as a user runs it: float16 against the model as saved, in a worker; the last line says
+// where they part, the exit status that they do, and the JSON report holds every tensor's figures.
+void TestCli::divergeNamesWhereTheyPart() {
+    const QString json = m_tmp.filePath("divergence.json");
+    const Result r = torchwb({"diverge", data("overflow.pt"), "-i", data("overflow_x.npy"), "-c",
+                              "dtype=float16", "--json", json});
+    if (r.out.contains("not implemented for"))
+        QSKIP("this LibTorch has no float16 kernels for these on the CPU");
+    QCOMPARE(r.code, 3);
+    QVERIFY2(r.out.contains("First divergence: aten::mul at "), qPrintable(r.out));
+    const QStringList lines = r.out.trimmed().split('\n');
+    QVERIFY2(lines.size() >= 2 && lines[lines.size() - 2].contains("part at aten::mul"), qPrintable(r.out));
+    QFile f(json);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QJsonObject report = QJsonDocument::fromJson(f.readAll()).object();
+    QCOMPARE(report.value("schema").toString(), QString("torch-workbench-divergence"));
+    QCOMPARE(report.value("nodes").toArray().size(), 4);
+    QCOMPARE(report.value("b").toObject().value("config").toString().contains("dtype=float16"), true);
+    // Agreeing configurations: status 0; a configuration that cannot run here: status 1, and why.
+    const Result same =
+        torchwb({"diverge", data("cnn_scripted.pt"), "-i", data("cnn_x.npy"), "-c", "jit=freeze"});
+    QCOMPARE(same.code, 0);
+    QVERIFY2(same.out.trimmed().endsWith("and so are the outputs."), qPrintable(same.out));
+    const Result bad = torchwb({"diverge", data("cnn_scripted.pt"), "-i", data("cnn_x.npy"), "-c", "jit=off",
+                                "-c", "jit=freeze", "-c", "jit=optimize"});
+    QVERIFY(bad.code != 0 && bad.code != 3);
 }
 
 TWB_TEST_MAIN(TestCli)
