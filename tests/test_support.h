@@ -4,6 +4,8 @@
 
 #include "twb/build_info.h"
 #include "twb/compare.h"
+#include "twb/input_spec.h"
+#include "twb/model.h"
 #include "twb/tensor_io.h"
 #include "twb/value.h"
 
@@ -12,6 +14,7 @@
 #include <QApplication>
 #endif
 #include <QDir>
+#include <QFileInfo>
 #include <QString>
 #include <QTest>
 
@@ -45,6 +48,21 @@
     }
 
 namespace twbtest {
+
+// A fixture model with its input bound, as the plan runner takes them (the specs name the inputs in
+// reports): `input` is a file under tests/data, or a generator spec ("normal:1x3x8x8").
+struct Loaded {
+    twb::Model model;
+    std::vector<twb::InputSpec> specs;
+    twb::InputBinding binding;
+};
+inline Loaded load(const std::string& model, const std::string& input) {
+    Loaded l{twb::Model::load(TWB_DATA(model)), {}, {}};
+    const bool file = QFileInfo::exists(QString::fromStdString(TWB_DATA(input)));
+    l.specs.push_back(file ? twb::InputSpec::parse(TWB_DATA(input)) : twb::InputSpec::parseGenerated(input));
+    l.binding = l.model.bindInputs(twb::readInputs(l.specs));
+    return l;
+}
 
 // "" when `actual` matches the tensor in `expectedFile` to within atol + rtol*|expected|; else why not.
 inline std::string compareToFile(const twb::Value& actual, const std::string& expectedFile,

@@ -23,17 +23,8 @@ private slots:
 
 namespace {
 
-struct Loaded {
-    twb::Model model;
-    std::vector<twb::InputSpec> specs;
-    twb::InputBinding binding;
-};
-
-Loaded load(const std::string& model, const std::string& input) {
-    Loaded l{twb::Model::load(TWB_DATA(model)), {twb::InputSpec::parse(TWB_DATA(input))}, {}};
-    l.binding = l.model.bindInputs(twb::readInputs(l.specs));
-    return l;
-}
+using twbtest::load;
+using twbtest::Loaded;
 
 // Line `location`'s number (after the last ':') of `code`; "" when there is none.
 std::string lineAt(const std::string& code, const std::string& location) {

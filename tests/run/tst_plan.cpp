@@ -20,16 +20,9 @@ private slots:
 };
 
 namespace {
-struct Loaded {
-    twb::Model model;
-    std::vector<twb::InputSpec> specs;
-    twb::InputBinding binding;
-};
+using twbtest::Loaded;
 Loaded loadCnn() {
-    twb::Model model = twb::Model::load(TWB_DATA("cnn_scripted.pt"));
-    std::vector<twb::InputSpec> specs{twb::InputSpec::parse(TWB_DATA("cnn_x.npy"))};
-    twb::InputBinding binding = model.bindInputs(twb::readInputs(specs));
-    return {model, specs, binding};
+    return twbtest::load("cnn_scripted.pt", "cnn_x.npy");
 }
 twb::RunRecord fakeRun(const std::string& label, double centreNs, uint64_t seed) {
     twb::RunRecord r;

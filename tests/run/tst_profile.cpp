@@ -40,18 +40,8 @@ private slots:
 
 namespace {
 
-struct Loaded {
-    twb::Model model;
-    std::vector<twb::InputSpec> specs;
-    twb::InputBinding binding;
-};
-
-Loaded load(const std::string& fixture, const std::string& generator) {
-    twb::Model model = twb::Model::load(TWB_DATA(fixture.c_str()));
-    std::vector<twb::InputSpec> specs{twb::InputSpec::parseGenerated(generator)};
-    twb::InputBinding binding = model.bindInputs(twb::readInputs(specs));
-    return {model, specs, binding};
-}
+using twbtest::load;
+using twbtest::Loaded;
 
 constexpr int kCalls = 4;
 

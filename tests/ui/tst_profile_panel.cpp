@@ -166,14 +166,7 @@ void TestProfilePanel::profilePanelShowsOperatorsDiffAndTrace() {
     // The profiles are a report: kept in the session, exported from the Profile panel, and opened beside.
     const QString session = m_settingsDir.filePath("profiled.twbsession");
     const QString report = m_settingsDir.filePath("profiled.json");
-    QSignalSpy saved(&w, &MainWindow::sessionSaved);
-    QSignalSpy exported(&w, &MainWindow::reportExported);
-    w.saveSession(session);
-    w.showRightTab(1);
-    w.exportReport(report);
-    QTRY_VERIFY_WITH_TIMEOUT(!saved.isEmpty() && saved.last().at(0).toString() == session, 20000);
-    QTRY_COMPARE_WITH_TIMEOUT(exported.count(), 1, 20000);
-    QVERIFY(exported.last().at(1).toBool());
+    QVERIFY(saveSessionAndExport(w, 1, session, report));
     const twb::Report written = twb::readReport(report.toStdString());
     QCOMPARE(written.profiles.size(), std::size_t(2));
     QCOMPARE(written.runs.size(), std::size_t(2));

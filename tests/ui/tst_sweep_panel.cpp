@@ -115,13 +115,7 @@ void TestSweepPanel::sweepPanelRecommendsAndAddsTheWinner() {
     // The sweep is a report: exported from the Sweep panel, kept in the session, opened again.
     const QString session = m_settingsDir.filePath("swept.twbsession");
     const QString report = m_settingsDir.filePath("swept.json");
-    QSignalSpy saved(&w, &MainWindow::sessionSaved);
-    QSignalSpy exported(&w, &MainWindow::reportExported);
-    w.saveSession(session);
-    w.showRightTab(2);
-    w.exportReport(report);
-    QTRY_VERIFY_WITH_TIMEOUT(!saved.isEmpty() && saved.last().at(0).toString() == session, 20000);
-    QTRY_COMPARE_WITH_TIMEOUT(exported.count(), 1, 20000);
+    QVERIFY(saveSessionAndExport(w, 2, session, report));
     const twb::Report written = twb::readReport(report.toStdString());
     QVERIFY(written.hasSweep);
     QCOMPARE(written.sweep.points.size(), r.points.size());

@@ -9,6 +9,7 @@
 
 #include "twb/config.h"
 
+#include <QElapsedTimer>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -49,6 +50,27 @@ inline bool runQuick(twbui::MainWindow& w) {
     QSignalSpy finished(&w, &twbui::MainWindow::runsFinished);
     w.runAll();
     return finished.wait(60000);
+}
+
+// Saves the session to `session` and exports the report of the right-hand panel `tab` (0 Results,
+// 1 Profile, 2 Sweep) to `report`, waiting for both; false when either was not written.
+inline bool saveSessionAndExport(twbui::MainWindow& w, int tab, const QString& session,
+                                 const QString& report) {
+    QSignalSpy saved(&w, &twbui::MainWindow::sessionSaved);
+    QSignalSpy exported(&w, &twbui::MainWindow::reportExported);
+    w.saveSession(session);
+    w.showRightTab(tab);
+    w.exportReport(report);
+    auto savedOurs = [&] {
+        for (const auto& s : saved)
+            if (s.at(0).toString() == session) return s.at(1).toBool() ? 1 : -1;
+        return 0;
+    };
+    QElapsedTimer clock;
+    clock.start();
+    while ((savedOurs() == 0 || exported.isEmpty()) && clock.elapsed() < 20000)
+        QTest::qWait(20);
+    return savedOurs() == 1 && !exported.isEmpty() && exported.last().at(1).toBool();
 }
 
 } // namespace uitest
