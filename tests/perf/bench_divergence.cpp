@@ -57,9 +57,9 @@ int main(int argc, char** argv) {
         recorded += numel * elementBytes(n.dtypeA);
     }
     std::printf("%s, %s against %s: %d tensors recorded (%.0f MiB, one run's), %s\n", argv[1],
-                r.labelA.c_str(), r.labelB.c_str(), r.recordedA, recorded / (1024 * 1024),
-                r.summary.c_str());
-    std::printf("peak resident set %.0f MiB before, %.0f MiB after: +%.0f MiB in %.1f s (goal ≤ 2048 MiB: %s)\n",
-                before, after, after - before, took, after - before <= 2048 ? "met" : "missed");
+                r.labelA.c_str(), r.labelB.c_str(), r.recordedA, recorded / (1024 * 1024), r.summary.c_str());
+    std::printf(
+        "peak resident set %.0f MiB before, %.0f MiB after: +%.0f MiB in %.1f s (goal ≤ 2048 MiB: %s)\n",
+        before, after, after - before, took, after - before <= 2048 ? "met" : "missed");
     return r.errorA.empty() && r.errorB.empty() ? 0 : 1;
 }
