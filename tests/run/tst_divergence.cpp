@@ -18,6 +18,7 @@ private slots:
     void bfloat16SumPartsAtCumsum();
     void optimizeForInferenceAgreesThroughRewrites();
     void inAWorkerTheSameAndFailuresStayThere();
+    void packagesAreRefusedWithTheAlternative();
     void reportRoundTrip();
 };
 
@@ -139,6 +140,22 @@ void TestDivergence::inAWorkerTheSameAndFailuresStayThere() {
         twb::divergeInWorker(greedy.model, greedy.specs, greedy.binding, a, a, {}, limited);
     QVERIFY2(!oom.errorA.empty() && oom.errorB.empty(), oom.summary.c_str());
     QVERIFY(oom.nodes.empty());
+}
+
+void TestDivergence::packagesAreRefusedWithTheAlternative() {
+    if (!twb::buildInfo().aotiPackages) QSKIP("this LibTorch has no AOTIModelPackageLoader");
+    const Loaded l = load("cnn_aoti.pt2", "cnn_x.npy");
+    for (bool worker : {false, true})
+        try {
+            if (worker)
+                twb::divergeInWorker(l.model, l.specs, l.binding, {}, twb::RunConfig::parse("threads=1"), {},
+                                     {});
+            else
+                twb::diverge(l.model, l.specs, l.binding, {}, twb::RunConfig::parse("threads=1"));
+            QFAIL("a package was diverged");
+        } catch (const twb::Error& e) {
+            QVERIFY2(twbtest::contains(e.what(), "run --reference"), e.what());
+        }
 }
 
 void TestDivergence::reportRoundTrip() {

@@ -266,6 +266,13 @@ DivergenceReport header(const Model& model, const std::vector<InputSpec>& inputs
     return r;
 }
 
+void refusePackages(const Model& model) {
+    if (detail::ModelAccess::package(model))
+        throw Error(model.info().path + ": an AOTInductor package holds compiled code, not a graph whose "
+                                        "intermediate tensors can be recorded; compare its outputs with "
+                                        "torchwb run --reference instead");
+}
+
 // A configuration that failed: nothing is compared, and the summary says which and why.
 DivergenceReport& failed(DivergenceReport& r, bool first, const std::string& why) {
     (first ? r.errorA : r.errorB) = why;
@@ -279,10 +286,7 @@ DivergenceReport diverge(const Model& model, const std::vector<InputSpec>& input
                          const InputBinding& binding, const RunConfig& a, const RunConfig& b,
                          const DivergeOptions& options, const ProgressFn& progress,
                          const std::atomic<bool>* stop) {
-    if (detail::ModelAccess::package(model))
-        throw Error(model.info().path + ": an AOTInductor package holds compiled code, not a graph whose "
-                                        "intermediate tensors can be recorded; compare its outputs with "
-                                        "torchwb run --reference instead");
+    refusePackages(model);
     DivergenceReport r = header(model, inputs, binding);
     Divergence d(model, a, b, options, r);
     // The phases, named by side: a worker that dies says in which configuration.
@@ -310,6 +314,7 @@ DivergenceReport diverge(const Model& model, const std::vector<InputSpec>& input
 DivergenceReport divergeInWorker(const Model& model, const std::vector<InputSpec>& inputs,
                                  const InputBinding& binding, const RunConfig& a, const RunConfig& b,
                                  const DivergeOptions& options, const WorkerOptions& worker) {
+    refusePackages(model);
     DivergenceReport r = header(model, inputs, binding);
     r.a = a;
     r.b = b;
