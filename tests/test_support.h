@@ -14,7 +14,11 @@
 #include <QApplication>
 #endif
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QString>
 #include <QTest>
 
@@ -48,6 +52,16 @@
     }
 
 namespace twbtest {
+
+// The forwards a Chrome trace file holds (its events of category "forward"); -1 when it cannot be read.
+inline int traceForwards(const QString& path) {
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) return -1;
+    int forwards = 0;
+    for (const auto& e : QJsonDocument::fromJson(f.readAll()).object().value("traceEvents").toArray())
+        forwards += e.toObject().value("cat").toString() == "forward";
+    return forwards;
+}
 
 // A fixture model with its input bound, as the plan runner takes them (the specs name the inputs in
 // reports): `input` is a file under tests/data, or a generator spec ("normal:1x3x8x8").

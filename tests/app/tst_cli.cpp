@@ -624,13 +624,7 @@ void TestCli::profileTablesDiffAndTrace() {
     const QJsonObject report = readJson(json);
     QCOMPARE(report.value("schema_version").toInt(), 3);
     QCOMPARE(report.value("profiles").toArray().size(), 2);
-    QFile f(trace);
-    QVERIFY(f.open(QIODevice::ReadOnly));
-    const QJsonArray events = QJsonDocument::fromJson(f.readAll()).object().value("traceEvents").toArray();
-    int forwards = 0;
-    for (const auto& e : events)
-        forwards += e.toObject().value("cat").toString() == "forward";
-    QCOMPARE(forwards, 2 * 3);
+    QCOMPARE(twbtest::traceForwards(trace), 2 * 3);
 }
 
 void TestCli::profileByModuleAndLine() {

@@ -155,13 +155,7 @@ void TestProfilePanel::profilePanelShowsOperatorsDiffAndTrace() {
     emit panel->traceExportRequested(trace);
     QVERIFY(traced.wait(20000));
     QVERIFY(traced.last().at(1).toBool());
-    QFile f(trace);
-    QVERIFY(f.open(QIODevice::ReadOnly));
-    const QJsonArray events = QJsonDocument::fromJson(f.readAll()).object().value("traceEvents").toArray();
-    int forwards = 0;
-    for (const auto& e : events)
-        forwards += e.toObject().value("cat").toString() == "forward";
-    QCOMPARE(forwards, 2 * panel->calls());
+    QCOMPARE(twbtest::traceForwards(trace), 2 * panel->calls());
 
     // The profiles are a report: kept in the session, exported from the Profile panel, and opened beside.
     const QString session = m_settingsDir.filePath("profiled.twbsession");
