@@ -144,18 +144,16 @@ public:
         // Each point of the second: its namesake, and the unnamed points of the first between the shared
         // points around it.
         std::map<int, Candidates> candidates; // by value in b
+        // The shared point after each of the second's, found in one pass from the end.
+        std::vector<int> after(points.size() + 1, int(m_pointsA.size()));
+        for (std::size_t j = points.size(); j-- > 0;)
+            after[j] = exact[j] >= 0 ? exact[j] : after[j + 1];
         int before = -1;
         for (std::size_t j = 0; j < points.size(); ++j) {
-            int after = int(m_pointsA.size());
-            for (std::size_t k = j + 1; k < points.size(); ++k)
-                if (exact[k] >= 0) {
-                    after = exact[k];
-                    break;
-                }
             Candidates& c = candidates[points[j].value];
             c.exact = exact[j];
-            for (int i = before + 1; i < after; ++i)
-                if (!named[std::size_t(i)] && c.others.size() < 16) c.others.push_back(i);
+            for (int i = before + 1; i < after[j + 1] && c.others.size() < 16; ++i)
+                if (!named[std::size_t(i)]) c.others.push_back(i);
             if (exact[j] >= 0) before = exact[j];
         }
         std::vector<std::string> unmatched;
