@@ -16,6 +16,11 @@
 #include <unistd.h>
 
 namespace twb::cli {
+
+const char* const kTargetHelp =
+    "Where the model runs: local, local:/path/to/torchwb (another build here), "
+    "ssh://[user@]host[:port][/path/to/torchwb], or cmd:LAUNCHER … torchwb worker (srun, kubectl exec -i, "
+    "docker exec -i); the model file travels to ssh and cmd targets";
 namespace {
 
 // (generated?, text) in the order given on the command line.
@@ -166,13 +171,9 @@ void MeasureOptions::add(CLI::App& app, bool measuring) {
                    "Seconds a worker may take to load, prepare and make its first call before it is stopped "
                    "(default 60); later rounds get a limit from the measured call time")
         ->check(CLI::PositiveNumber);
-    app.add_option(
-        "--target", targets,
-        std::string(
-            "Where the model runs: local, local:/path/to/torchwb (another build here), "
-            "ssh://[user@]host[:port][/path/to/torchwb], or cmd:LAUNCHER … torchwb worker (srun, kubectl "
-            "exec -i, docker exec -i); the model file travels to ssh and cmd targets") +
-            "; bench and profile take it repeated, and run the same plan on each into one report");
+    app.add_option("--target", targets,
+                   std::string(kTargetHelp) +
+                       "; bench and profile take it repeated, and run the same plan on each into one report");
     app.add_option("--memory-limit", memoryLimit,
                    "Cap each worker's address space (e.g. 8G, 512M): an allocation beyond it fails that "
                    "configuration with an error instead of exhausting the machine");

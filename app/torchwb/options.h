@@ -62,6 +62,9 @@ struct MeasureOptions {
     twb::Measurement measurement() const;
 };
 
+// --target's help: where the model runs. Commands that take it repeated say so after it.
+extern const char* const kTargetHelp;
+
 // Loads the model and, when asked, the state_dict; prints what it did unless quiet.
 twb::Model loadModel(const std::string& path, const InputOptions& o, std::ostream& out, bool quiet);
 

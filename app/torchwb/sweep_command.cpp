@@ -112,9 +112,7 @@ void addSweepOptions(CLI::App& cmd, SweepArgs& a) {
     cmd.add_flag("--apply", a.apply, "Print the winner as torchwb bench flags");
     cmd.add_flag("--memory", a.memory, "Draw the Pareto front over peak resident memory too");
     cmd.add_flag("-q,--quiet", a.quiet, "No progress line");
-    cmd.add_option("--target", a.target,
-                   "Where the model runs: local, local:/path/to/torchwb, "
-                   "ssh://[user@]host[:port][/path] or cmd:LAUNCHER … torchwb worker");
+    cmd.add_option("--target", a.target, kTargetHelp);
 }
 
 int runSweepCommand(const CLI::App& cmd, const SweepArgs& a, std::ostream& out, std::ostream& err) {

@@ -1,6 +1,7 @@
 #include "twb/report.h"
 
 #include "cuda_support.h"
+#include "json_fields.h"
 #include "json_values.h"
 #include "readers.h"
 #include "report_json.h"
@@ -71,17 +72,8 @@ EnvironmentInfo currentEnvironment() {
 
 namespace {
 
-ordered_json num(double v) {
-    return detail::finiteOrNull(v);
-}
-double getNum(const ordered_json& j, const char* key, double fallback = 0) {
-    if (!j.contains(key) || j.at(key).is_null()) return j.contains(key) ? std::nan("") : fallback;
-    return j.at(key).get<double>();
-}
-// A field, or the fallback when it is absent or null; integers are checked (checkedGet).
-template <typename T> T get(const ordered_json& j, const char* key, T fallback = T()) {
-    return j.contains(key) && !j.at(key).is_null() ? detail::checkedGet<T>(j.at(key), key) : fallback;
-}
+using namespace detail::fields;
+
 LibTorchBuild libtorchBuildFrom(const ordered_json& j) {
     LibTorchBuild b;
     b.source = get<std::string>(j, "source");
@@ -98,19 +90,6 @@ LibTorchBuild libtorchBuildFrom(const ordered_json& j) {
     b.compiler = get<std::string>(j, "compiler");
     return b;
 }
-std::vector<double> getDoubles(const ordered_json& j, const char* key) {
-    std::vector<double> out;
-    if (!j.contains(key)) return out;
-    for (const auto& v : j.at(key))
-        out.push_back(v.is_null() ? std::nan("") : v.get<double>());
-    return out;
-}
-ordered_json doubles(const std::vector<double>& v) {
-    ordered_json a = ordered_json::array();
-    for (double x : v)
-        a.push_back(num(x));
-    return a;
-}
 
 std::string percentileKey(double p) {
     std::ostringstream s;
@@ -118,7 +97,11 @@ std::string percentileKey(double p) {
     return s.str();
 }
 
-ordered_json statsJson(const LatencyStats& s, double scale) {
+} // namespace
+
+namespace detail {
+
+ordered_json statsToJson(const LatencyStats& s, double scale) {
     ordered_json j{{"count", s.count},
                    {"min", num(s.min * scale)},
                    {"max", num(s.max * scale)},
@@ -137,7 +120,7 @@ ordered_json statsJson(const LatencyStats& s, double scale) {
     return j;
 }
 
-ordered_json configJson(const RunConfig& c) {
+ordered_json configToJson(const RunConfig& c) {
     return {{"name", c.name},
             {"device", c.device},
             {"jit", jitModeName(c.jit)},
@@ -152,7 +135,7 @@ ordered_json configJson(const RunConfig& c) {
             {"target", c.target}};
 }
 
-RunConfig configFrom(const ordered_json& j) {
+RunConfig configFromJson(const ordered_json& j) {
     RunConfig c;
     c.name = get<std::string>(j, "name");
     c.device = get<std::string>(j, "device", "cpu");
@@ -170,6 +153,10 @@ RunConfig configFrom(const ordered_json& j) {
     if (j.contains("percentiles")) c.percentiles = j.at("percentiles").get<std::vector<double>>();
     return c;
 }
+
+} // namespace detail
+
+namespace {
 
 Leaf leafFrom(const ordered_json& j) {
     Leaf l;
@@ -198,7 +185,7 @@ Leaf leafFrom(const ordered_json& j) {
 ordered_json runJson(const RunRecord& r) {
     ordered_json j{{"label", r.label},
                    {"target", r.target},
-                   {"config", configJson(r.config)},
+                   {"config", detail::configToJson(r.config)},
                    {"ok", r.ok},
                    {"cancelled", r.cancelled},
                    {"error", r.error},
@@ -206,8 +193,8 @@ ordered_json runJson(const RunRecord& r) {
                    {"threads", {{"used", r.threadsUsed}, {"libtorch_default", r.libtorchDefaultThreads}}},
                    {"prepare_seconds", num(r.prepareSeconds)},
                    {"first_call_ns", num(r.firstCallNs)}};
-    j["latency_ns"] = statsJson(r.stats, 1.0);
-    j["latency_ms"] = statsJson(r.stats, 1e-6);
+    j["latency_ns"] = detail::statsToJson(r.stats, 1.0);
+    j["latency_ms"] = detail::statsToJson(r.stats, 1e-6);
     j["ci_method"] = r.stats.ciMethod;
     j["outliers"] = {
         {"low", r.stats.outliersLow}, {"high", r.stats.outliersHigh}, {"slow", r.stats.slowOutliers}};
@@ -269,7 +256,7 @@ RunRecord runFrom(const ordered_json& j) {
     RunRecord r;
     r.label = get<std::string>(j, "label");
     r.target = get<std::string>(j, "target");
-    if (j.contains("config")) r.config = configFrom(j.at("config"));
+    if (j.contains("config")) r.config = detail::configFromJson(j.at("config"));
     r.ok = get<bool>(j, "ok");
     r.cancelled = get<bool>(j, "cancelled");
     r.error = get<std::string>(j, "error");
@@ -378,294 +365,6 @@ OutputComparison outputComparisonFrom(const ordered_json& j) {
     return o;
 }
 
-ordered_json strings(const std::vector<std::string>& v) {
-    return ordered_json(v);
-}
-
-ordered_json profileJson(const Profile& p) {
-    ordered_json j{{"run", p.run},
-                   {"label", p.label},
-                   {"ok", p.ok},
-                   {"error", p.error},
-                   {"config", configJson(p.config)},
-                   {"calls", p.calls},
-                   {"profiler", p.profiler},
-                   {"forward_ns", num(p.forwardNs)},
-                   {"unprofiled_median_ns", num(p.unprofiledMedianNs)},
-                   {"profiled_median_ns", num(p.profiledMedianNs)},
-                   {"operator_self_ns", num(p.operatorSelfNs)},
-                   {"fused_ns", num(p.fusedNs)},
-                   {"unattributed_ns", num(p.unattributedNs)},
-                   {"module_scope", p.moduleScope},
-                   {"model_flops", num(p.modelFlops)},
-                   {"model_bytes", num(p.modelBytes)},
-                   {"flop_convention", kFlopConvention},
-                   {"notes", strings(p.notes)}};
-    ordered_json ops = ordered_json::array();
-    for (const auto& o : p.operators)
-        ops.push_back({{"name", o.name},
-                       {"fused", o.fused},
-                       {"timed", o.timed},
-                       {"calls", o.calls},
-                       {"self_ns", num(o.selfNs)},
-                       {"total_ns", num(o.totalNs)},
-                       {"top_calls", o.topCalls},
-                       {"top_ns", num(o.topNs)},
-                       {"shapes", strings(o.shapes)},
-                       {"shape_variants", o.shapeVariants},
-                       {"locations", strings(o.locations)},
-                       {"flops", num(o.flops)},
-                       {"bytes", num(o.bytes)},
-                       {"credited_flops", num(o.creditedFlops)},
-                       {"credited_from", strings(o.creditedFrom)},
-                       {"time_in", o.timeIn}});
-    j["operators"] = ops;
-    ordered_json mods = ordered_json::array();
-    for (const auto& m : p.modules)
-        mods.push_back({{"path", m.path},
-                        {"type", m.type},
-                        {"depth", m.depth},
-                        {"self_ns", num(m.selfNs)},
-                        {"total_ns", num(m.totalNs)},
-                        {"operator_calls", m.operatorCalls}});
-    j["modules"] = mods;
-    ordered_json lines = ordered_json::array();
-    for (const auto& l : p.lines)
-        lines.push_back({{"location", l.location},
-                         {"function", l.function},
-                         {"self_ns", num(l.selfNs)},
-                         {"calls", l.calls},
-                         {"script_ns", num(l.scriptNs)}});
-    j["lines"] = lines;
-    ordered_json fused = ordered_json::array();
-    for (const auto& f : p.fused)
-        fused.push_back({{"kind", f.kind},
-                         {"per_forward", f.perForward},
-                         {"locations", strings(f.locations)},
-                         {"time_ns", num(f.timeNs)}});
-    j["fused"] = fused;
-    j["peak"] = {{"measured", p.peak.measured},       {"gflops", num(p.peak.gflops)},
-                 {"mm_gflops", num(p.peak.mmGflops)}, {"conv_gflops", num(p.peak.convGflops)},
-                 {"source", p.peak.source},           {"bandwidth_gbs", num(p.peak.bandwidthGBs)},
-                 {"threads", p.peak.threads},         {"gemm_size", p.peak.gemmSize},
-                 {"fingerprint", p.peak.fingerprint}};
-    j["roofline"] = {{"known", p.roofline.known},
-                     {"flops", num(p.roofline.flops)},
-                     {"bytes", num(p.roofline.bytes)},
-                     {"intensity", num(p.roofline.intensity)},
-                     {"achieved_gflops", num(p.roofline.achievedGflops)},
-                     {"percent_of_peak", num(p.roofline.percentOfPeak)},
-                     {"compute_bound", p.roofline.computeBound},
-                     {"sentence", p.roofline.sentence}};
-    return j;
-}
-
-Profile profileFrom(const ordered_json& j) {
-    Profile p;
-    p.run = get<int>(j, "run", -1);
-    p.label = get<std::string>(j, "label");
-    p.ok = get<bool>(j, "ok");
-    p.error = get<std::string>(j, "error");
-    if (j.contains("config")) p.config = configFrom(j.at("config"));
-    p.calls = get<int>(j, "calls");
-    p.profiler = get<std::string>(j, "profiler");
-    p.forwardNs = getNum(j, "forward_ns");
-    p.unprofiledMedianNs = getNum(j, "unprofiled_median_ns");
-    p.profiledMedianNs = getNum(j, "profiled_median_ns");
-    p.operatorSelfNs = getNum(j, "operator_self_ns");
-    p.fusedNs = getNum(j, "fused_ns");
-    p.unattributedNs = getNum(j, "unattributed_ns");
-    p.moduleScope = get<bool>(j, "module_scope");
-    p.modelFlops = getNum(j, "model_flops", -1);
-    p.modelBytes = getNum(j, "model_bytes", -1);
-    p.notes = get<std::vector<std::string>>(j, "notes");
-    if (j.contains("operators"))
-        for (const auto& o : j.at("operators")) {
-            OperatorStat s;
-            s.name = get<std::string>(o, "name");
-            s.fused = get<bool>(o, "fused");
-            s.timed = get<bool>(o, "timed", true);
-            s.calls = get<int64_t>(o, "calls");
-            s.selfNs = getNum(o, "self_ns");
-            s.totalNs = getNum(o, "total_ns");
-            s.topCalls = get<int64_t>(o, "top_calls");
-            s.topNs = getNum(o, "top_ns");
-            s.shapes = get<std::vector<std::string>>(o, "shapes");
-            s.shapeVariants = get<int64_t>(o, "shape_variants");
-            s.locations = get<std::vector<std::string>>(o, "locations");
-            s.flops = getNum(o, "flops");
-            s.bytes = getNum(o, "bytes");
-            s.creditedFlops = getNum(o, "credited_flops");
-            s.creditedFrom = get<std::vector<std::string>>(o, "credited_from");
-            s.timeIn = get<std::string>(o, "time_in");
-            p.operators.push_back(s);
-        }
-    if (j.contains("modules"))
-        for (const auto& m : j.at("modules"))
-            p.modules.push_back({get<std::string>(m, "path"), get<std::string>(m, "type"),
-                                 get<int>(m, "depth"), getNum(m, "self_ns"), getNum(m, "total_ns"),
-                                 get<int64_t>(m, "operator_calls")});
-    if (j.contains("lines"))
-        for (const auto& l : j.at("lines"))
-            p.lines.push_back({get<std::string>(l, "location"), get<std::string>(l, "function"),
-                               getNum(l, "self_ns"), get<int64_t>(l, "calls"), getNum(l, "script_ns", -1)});
-    if (j.contains("fused"))
-        for (const auto& f : j.at("fused"))
-            p.fused.push_back({get<std::string>(f, "kind"), get<int64_t>(f, "per_forward"),
-                               get<std::vector<std::string>>(f, "locations"), getNum(f, "time_ns", -1)});
-    if (j.contains("peak")) {
-        const auto& k = j.at("peak");
-        p.peak.measured = get<bool>(k, "measured");
-        p.peak.gflops = getNum(k, "gflops");
-        p.peak.mmGflops = getNum(k, "mm_gflops");
-        p.peak.convGflops = getNum(k, "conv_gflops");
-        p.peak.source = get<std::string>(k, "source");
-        p.peak.bandwidthGBs = getNum(k, "bandwidth_gbs");
-        p.peak.threads = get<int>(k, "threads");
-        p.peak.gemmSize = get<int>(k, "gemm_size");
-        p.peak.fingerprint = get<std::string>(k, "fingerprint");
-    }
-    if (j.contains("roofline")) {
-        const auto& r = j.at("roofline");
-        p.roofline.known = get<bool>(r, "known");
-        p.roofline.flops = getNum(r, "flops");
-        p.roofline.bytes = getNum(r, "bytes");
-        p.roofline.intensity = getNum(r, "intensity");
-        p.roofline.achievedGflops = getNum(r, "achieved_gflops");
-        p.roofline.percentOfPeak = getNum(r, "percent_of_peak");
-        p.roofline.computeBound = get<bool>(r, "compute_bound");
-        p.roofline.sentence = get<std::string>(r, "sentence");
-    }
-    return p;
-}
-
-ordered_json sweepJson(const SweepResult& r) {
-    ordered_json axes = ordered_json::array();
-    for (const auto& a : r.axes)
-        axes.push_back({{"key", a.key}, {"values", a.values}});
-    ordered_json points = ordered_json::array();
-    for (const auto& p : r.points) {
-        ordered_json j{
-            {"id", p.id},
-            {"config", configJson(p.config)},
-            {"batch", p.batch},
-            {"streams", p.streams},
-            {"reference", p.reference},
-            {"reference_name", p.referenceName},
-            {"reference_kind", p.referenceKind == SweepReference::LibTorchDefault    ? "libtorch_default"
-                               : p.referenceKind == SweepReference::WorkbenchDefault ? "workbench_default"
-                                                                                     : ""},
-            {"status", pointStatusName(p.status)},
-            {"reason", p.reason},
-            {"rounds", p.rounds},
-            {"items", p.items},
-            {"throughput", num(p.throughput)},
-            {"peak_rss_bytes", p.peakRssBytes},
-            {"outputs_checked", p.outputsChecked},
-            {"outputs_ok", p.outputsOk},
-            {"atol", num(p.atol)},
-            {"rtol", num(p.rtol)},
-            {"on_front", p.onFront}};
-        if (p.stats.count > 0) j["latency_ms"] = statsJson(p.stats, 1e-6);
-        if (p.outputsChecked) j["outputs"] = detail::outputComparisonObject(p.outputs);
-        j["samples_ns"] = doubles(p.samplesNs);
-        points.push_back(j);
-    }
-    auto cmp = [](const LatencyComparison& c) {
-        return ordered_json{{"speedup", num(c.speedup)},
-                            {"ci", {num(c.ciLow), num(c.ciHigh)}},
-                            {"significant", c.significant},
-                            {"verdict", c.verdict}};
-    };
-    return {{"axes", axes},
-            {"objective", objectiveName(r.objective)},
-            {"max_latency_ms", num(r.maxLatencyMs)},
-            {"budget_s", num(r.budgetSeconds)},
-            {"elapsed_s", num(r.elapsedSeconds)},
-            {"cancelled", r.cancelled},
-            {"front_with_memory", r.frontWithMemory},
-            {"points", points},
-            {"recommended", r.recommended},
-            {"runner_up", r.runnerUp},
-            {"vs_libtorch_default", cmp(r.vsLibtorchDefault)},
-            {"vs_workbench_default", cmp(r.vsWorkbenchDefault)},
-            {"vs_runner_up", cmp(r.vsRunnerUp)},
-            {"recommendation", r.recommendation},
-            {"apply", r.applyFlags}};
-}
-
-SweepResult sweepFrom(const ordered_json& j) {
-    SweepResult r;
-    if (j.contains("axes"))
-        for (const auto& a : j.at("axes"))
-            r.axes.push_back({get<std::string>(a, "key"), get<std::vector<std::string>>(a, "values")});
-    r.objective = parseObjective(get<std::string>(j, "objective", "latency"));
-    r.maxLatencyMs = getNum(j, "max_latency_ms");
-    r.budgetSeconds = getNum(j, "budget_s");
-    r.elapsedSeconds = getNum(j, "elapsed_s");
-    r.cancelled = get<bool>(j, "cancelled");
-    r.frontWithMemory = get<bool>(j, "front_with_memory");
-    static const std::map<std::string, PointStatus> statuses{{"measured", PointStatus::Measured},
-                                                             {"skipped", PointStatus::Skipped},
-                                                             {"eliminated", PointStatus::Eliminated},
-                                                             {"failed", PointStatus::Failed},
-                                                             {"not reached", PointStatus::NotReached}};
-    if (j.contains("points"))
-        for (const auto& pj : j.at("points")) {
-            SweepPoint p;
-            p.id = get<std::string>(pj, "id");
-            if (pj.contains("config")) p.config = configFrom(pj.at("config"));
-            p.batch = get<int64_t>(pj, "batch");
-            p.streams = get<int>(pj, "streams", 1);
-            p.reference = get<bool>(pj, "reference");
-            p.referenceName = get<std::string>(pj, "reference_name");
-            // Reports before reference_kind named the references only.
-            const std::string kind = get<std::string>(pj, "reference_kind");
-            if (kind == "libtorch_default" || (kind.empty() && p.referenceName == "LibTorch's default"))
-                p.referenceKind = SweepReference::LibTorchDefault;
-            else if (kind == "workbench_default" ||
-                     (kind.empty() && p.referenceName == "the workbench's default"))
-                p.referenceKind = SweepReference::WorkbenchDefault;
-            const auto st = statuses.find(get<std::string>(pj, "status"));
-            p.status = st == statuses.end() ? PointStatus::NotReached : st->second;
-            p.reason = get<std::string>(pj, "reason");
-            p.rounds = get<int>(pj, "rounds");
-            p.items = get<int64_t>(pj, "items");
-            p.throughput = getNum(pj, "throughput");
-            p.peakRssBytes = get<int64_t>(pj, "peak_rss_bytes", -1);
-            p.outputsChecked = get<bool>(pj, "outputs_checked");
-            p.outputsOk = get<bool>(pj, "outputs_ok");
-            p.atol = getNum(pj, "atol");
-            p.rtol = getNum(pj, "rtol");
-            p.onFront = get<bool>(pj, "on_front");
-            p.samplesNs = getDoubles(pj, "samples_ns");
-            if (!p.samplesNs.empty()) p.stats = computeStats(p.samplesNs, p.config.percentiles);
-            if (pj.contains("outputs")) p.outputs = outputComparisonFrom(pj.at("outputs"));
-            r.points.push_back(p);
-        }
-    r.recommended = get<int>(j, "recommended", -1);
-    r.runnerUp = get<int>(j, "runner_up", -1);
-    auto cmpFrom = [&](const char* key, LatencyComparison& c) {
-        if (!j.contains(key)) return;
-        const auto& x = j.at(key);
-        c.speedup = getNum(x, "speedup", 1);
-        if (x.contains("ci") && x.at("ci").size() == 2 && !x.at("ci")[0].is_null() &&
-            !x.at("ci")[1].is_null()) {
-            c.ciLow = x.at("ci")[0].get<double>();
-            c.ciHigh = x.at("ci")[1].get<double>();
-        }
-        c.significant = get<bool>(x, "significant");
-        c.verdict = get<std::string>(x, "verdict");
-    };
-    cmpFrom("vs_libtorch_default", r.vsLibtorchDefault);
-    cmpFrom("vs_workbench_default", r.vsWorkbenchDefault);
-    cmpFrom("vs_runner_up", r.vsRunnerUp);
-    r.recommendation = get<std::string>(j, "recommendation");
-    r.applyFlags = get<std::string>(j, "apply");
-    if (r.recommended >= int(r.points.size())) r.recommended = -1;
-    if (r.runnerUp >= int(r.points.size())) r.runnerUp = -1;
-    return r;
-}
 ordered_json environmentJson(const EnvironmentInfo& e) {
     using detail::libtorchBuildObject;
     return {{"torchwb", e.torchwbVersion},
@@ -714,8 +413,8 @@ std::string reportToJson(const Report& r, int indent) {
     j["inputs"] = detail::inputRefsToJson(r.inputs);
     // The first run's figures at the top level, for single-configuration reports and quick scripts.
     if (!r.runs.empty()) {
-        j["config"] = configJson(r.runs[0].config);
-        j["latency_ms"] = statsJson(r.runs[0].stats, 1e-6);
+        j["config"] = detail::configToJson(r.runs[0].config);
+        j["latency_ms"] = detail::statsToJson(r.runs[0].stats, 1e-6);
     }
     j["runs"] = ordered_json::array();
     for (const auto& run : r.runs)
@@ -735,9 +434,10 @@ std::string reportToJson(const Report& r, int indent) {
     if (!r.profiles.empty()) {
         j["profiles"] = ordered_json::array();
         for (const auto& p : r.profiles)
-            j["profiles"].push_back(profileJson(p));
+            j["profiles"].push_back(detail::profileToJson(p));
     }
-    if (r.hasSweep) j["sweep"] = sweepJson(r.sweep);
+    if (r.hasSweep) j["sweep"] = detail::sweepToJson(r.sweep);
+    if (r.hasLoad) j["load"] = detail::loadToJson(r.load);
     if (!r.probe.empty())
         j["probe"] = {{"gemm_ns", doubles(r.probe.gemmNs)}, {"copy_ns", doubles(r.probe.copyNs)}};
     if (!r.gate.verdict.empty())
@@ -811,7 +511,7 @@ Report reportFromJson(const std::string& text, const std::string& source) {
             }
         if (j.contains("profiles"))
             for (const auto& p : j.at("profiles"))
-                r.profiles.push_back(profileFrom(p));
+                r.profiles.push_back(detail::profileFromJson(p));
         if (j.contains("probe")) {
             r.probe.gemmNs = getDoubles(j.at("probe"), "gemm_ns");
             r.probe.copyNs = getDoubles(j.at("probe"), "copy_ns");
@@ -823,7 +523,11 @@ Report reportFromJson(const std::string& text, const std::string& source) {
         }
         if (j.contains("sweep")) {
             r.hasSweep = true;
-            r.sweep = sweepFrom(j.at("sweep"));
+            r.sweep = detail::sweepFromJson(j.at("sweep"));
+        }
+        if (j.contains("load")) {
+            r.hasLoad = true;
+            r.load = detail::loadFromJson(j.at("load"));
         }
     } catch (const nlohmann::json::exception& e) {
         throw Error(source + ": malformed report", e.what());
@@ -889,52 +593,7 @@ ordered_json runToJson(const RunRecord& r) {
 RunRecord runFromJson(const ordered_json& j) {
     return runFrom(j);
 }
-ordered_json profileToJson(const Profile& p) {
-    return profileJson(p);
-}
-Profile profileFromJson(const ordered_json& j) {
-    return profileFrom(j);
-}
 
-ordered_json sweepToJson(const SweepResult& r) {
-    return sweepJson(r);
-}
-SweepResult sweepFromJson(const ordered_json& j) {
-    return sweepFrom(j);
-}
-
-ordered_json eventsToJson(const std::vector<ProfileEvent>& events) {
-    ordered_json a = ordered_json::array();
-    for (const auto& e : events)
-        a.push_back({e.name, int(e.kind), e.thread, e.startNs, e.durationNs, e.selfNs, e.call, e.depth,
-                     e.shapes, e.flops, e.bytes, e.module, e.moduleType, e.location, e.function});
-    return a;
-}
-
-std::vector<ProfileEvent> eventsFromJson(const ordered_json& a) {
-    std::vector<ProfileEvent> out;
-    for (const auto& j : a) {
-        if (!j.is_array() || j.size() != 15) throw Error("a profile event that is not an array of 15 fields");
-        ProfileEvent e;
-        e.name = j[0].get<std::string>();
-        e.kind = EventKind(std::clamp(j[1].get<int>(), 0, 2));
-        e.thread = j[2].get<uint64_t>();
-        e.startNs = j[3].get<double>();
-        e.durationNs = j[4].get<double>();
-        e.selfNs = j[5].get<double>();
-        e.call = j[6].get<int>();
-        e.depth = j[7].get<int>();
-        e.shapes = j[8].get<std::string>();
-        e.flops = j[9].get<double>();
-        e.bytes = j[10].get<double>();
-        e.module = j[11].get<std::string>();
-        e.moduleType = j[12].get<std::string>();
-        e.location = j[13].get<std::string>();
-        e.function = j[14].get<std::string>();
-        out.push_back(std::move(e));
-    }
-    return out;
-}
 } // namespace detail
 
 } // namespace twb

@@ -83,63 +83,43 @@ SweepResult runSweep(const Model& model, const std::vector<InputSpec>& inputs, c
     partial.maxLatencyMs = options.maxLatencyMs;
     partial.budgetSeconds = options.budgetSeconds;
     partial.axes = options.axes;
-    bool cancelled = false;
-    auto keepGoing = [&] { return !cancelled && !(stop && stop->load()); };
-    std::optional<std::chrono::steady_clock::time_point> stopSince;
-    auto patient = [&] {
-        if (keepGoing()) return true;
-        if (!stopSince) stopSince = std::chrono::steady_clock::now();
-        return std::chrono::steady_clock::now() - *stopSince <
-               std::chrono::duration<double>(workerOptions.cancelGraceSeconds + 1);
-    };
+    detail::StreamedRequest streamed(stop, workerOptions.cancelGraceSeconds);
     try {
-        detail::WorkerProcess worker(workerOptions);
-        worker.hello(keepGoing);
-        const Frame loaded = worker.request(detail::loadFrame(model, nullptr), "load",
-                                            workerOptions.firstCallTimeoutSeconds, keepGoing);
-        if (loaded.type() == "error")
-            throw Error(loaded.header.value("message", std::string("the model did not load")));
         // The sweep sends a frame at least every point; a point may take its measurement, a first call
         // and a warm-up, so the deadline is the budget plus the first-call limit, from each frame.
         const double limit = options.budgetSeconds + workerOptions.firstCallTimeoutSeconds;
-        Frame f =
-            worker.request({detail::sweepRequestJson(inputs, read, options), {}}, "sweeping", limit, patient);
-        while (f.type() == "sweep_progress" || f.type() == "sweep_point") {
-            if (f.type() == "sweep_progress" && callbacks.progress) {
-                SweepProgress p;
-                p.point = f.header.value("point", 0);
-                p.points = f.header.value("points", 0);
-                p.round = f.header.value("round", 0);
-                p.label = f.header.value("label", std::string());
-                p.elapsedSeconds = f.header.value("elapsed", 0.0);
-                p.remainingSeconds = f.header.value("remaining", -1.0);
-                p.fraction = f.header.value("fraction", 0.0);
-                if (!callbacks.progress(p)) cancelled = true;
-            }
-            if (f.type() == "sweep_point") {
-                const SweepResult one = detail::sweepFromJson(f.header.at("sweep"));
-                for (const auto& point : one.points) {
-                    auto same = std::find_if(partial.points.begin(), partial.points.end(),
-                                             [&](const SweepPoint& p) { return p.id == point.id; });
-                    if (same == partial.points.end())
-                        partial.points.push_back(point);
-                    else
-                        *same = point;
-                    if (callbacks.pointFinished) callbacks.pointFinished(point);
+        const Frame f = streamed.inWorker(
+            workerOptions, model, {detail::sweepRequestJson(inputs, read, options), {}}, "sweeping", limit,
+            "sweep",
+            [&](const Frame& frame) {
+                if (frame.type() == "sweep_progress" && callbacks.progress) {
+                    SweepProgress p;
+                    p.point = frame.header.value("point", 0);
+                    p.points = frame.header.value("points", 0);
+                    p.round = frame.header.value("round", 0);
+                    p.label = frame.header.value("label", std::string());
+                    p.elapsedSeconds = frame.header.value("elapsed", 0.0);
+                    p.remainingSeconds = frame.header.value("remaining", -1.0);
+                    p.fraction = frame.header.value("fraction", 0.0);
+                    return callbacks.progress(p);
                 }
-            }
-            // A cancel asks the worker to stop between calls; it answers with the whole sweep, the points
-            // not reached marked so. One that does not answer within the grace period is ended, and the
-            // points it sent are kept.
-            const bool going = keepGoing();
-            if (!going && !stopSince) stopSince = std::chrono::steady_clock::now();
-            f = worker.request({{{"type", going ? "sweep_next" : "sweep_stop"}}, {}}, "sweeping", limit,
-                               patient);
-        }
-        worker.close();
-        if (f.type() == "error") throw Error(f.header.value("message", std::string("the sweep failed")));
+                if (frame.type() == "sweep_point") {
+                    const SweepResult one = detail::sweepFromJson(frame.header.at("sweep"));
+                    for (const auto& point : one.points) {
+                        auto same = std::find_if(partial.points.begin(), partial.points.end(),
+                                                 [&](const SweepPoint& p) { return p.id == point.id; });
+                        if (same == partial.points.end())
+                            partial.points.push_back(point);
+                        else
+                            *same = point;
+                        if (callbacks.pointFinished) callbacks.pointFinished(point);
+                    }
+                }
+                return true;
+            },
+            "the sweep failed");
         SweepResult result = detail::sweepFromJson(f.header.at("sweep"));
-        result.cancelled = result.cancelled || cancelled;
+        result.cancelled = result.cancelled || streamed.cancelled();
         return result;
     } catch (const detail::WorkerFailure& failure) {
         partial.cancelled = failure.cancelled;
