@@ -39,8 +39,12 @@ esac
 
 BUILD="g++ pkg-config python3 python3-venv"
 # libtorch-dev: 1.13 on Debian 12, 2.6 on Debian 13 (the 'distro' preset and the .deb).
-LIBS="libtorch-dev qt6-base-dev libqcustomplot-dev nlohmann-json3-dev libcli11-dev libzip-dev \
-      libstb-dev nettle-dev libqt6svg6"
+# libopenblas0-openmp: the BLAS that Debian's LibTorch recommends (which --no-install-recommends would leave
+# out), in its OpenMP build, which follows LibTorch's thread count. Without it Debian's LibTorch multiplies
+# matrices with the reference BLAS, about ten times slower.
+# libgraphviz-dev: Graphviz's dot lays out the graph view.
+LIBS="libtorch-dev libopenblas0-openmp qt6-base-dev libqcustomplot-dev nlohmann-json3-dev libcli11-dev \
+      libzip-dev libstb-dev nettle-dev libqt6svg6 libgraphviz-dev"
 # Tests: the package test needs dpkg-shlibdeps and desktop-file-validate; the sanitizer suite and the
 # fuzzers (preset asan) need clang and its sanitizer and libFuzzer runtimes.
 # python3-torchvision: torchvision's operators built for Debian's LibTorch, which the distribution build's

@@ -1,5 +1,6 @@
 #include "icons.h"
 
+#include <QAction>
 #include <QApplication>
 #include <QPainter>
 #include <QPainterPath>
@@ -37,6 +38,17 @@ QIcon standardIcon(QStyle::StandardPixmap which) {
 
 QIcon resourceIcon(const QString& path) {
     return sharedIcon(path, [path] { return QIcon(path); });
+}
+
+void addClearButton(QLineEdit* edit) {
+    QAction* clear =
+        edit->addAction(standardIcon(QStyle::SP_LineEditClearButton), QLineEdit::TrailingPosition);
+    clear->setObjectName(QStringLiteral("clearText"));
+    clear->setToolTip(QLineEdit::tr("Clear"));
+    clear->setVisible(!edit->text().isEmpty());
+    QObject::connect(clear, &QAction::triggered, edit, &QLineEdit::clear);
+    QObject::connect(edit, &QLineEdit::textChanged, clear,
+                     [clear](const QString& text) { clear->setVisible(!text.isEmpty()); });
 }
 
 QIcon glyphIcon(Glyph glyph, const QPalette& palette) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <QIcon>
+#include <QLineEdit>
 #include <QStyle>
 
 namespace twbui {
@@ -16,5 +17,9 @@ QIcon resourceIcon(const QString& path);          // ":/icons/…"
 // palette's disabled text colour.
 enum class Glyph { Run, Stop };
 QIcon glyphIcon(Glyph glyph, const QPalette& palette);
+
+// QLineEdit::setClearButtonEnabled's button with the shared icon: Qt's own asks the style for a new
+// icon for every line edit. Shown while there is text; clearing emits textChanged.
+void addClearButton(QLineEdit* edit);
 
 } // namespace twbui

@@ -343,6 +343,12 @@ QVariant ProfileTableModel::headerData(int section, Qt::Orientation orientation,
 
 QVariant ProfileTableModel::data(const QModelIndex& index, int role) const {
     if (!checkIndex(index, CheckIndexOption::IndexIsValid)) return {};
+    if (role == KeyRole) {
+        const std::size_t row = std::size_t(index.row());
+        return QString::fromStdString(m_view == View::Operators ? m_profile.operators[row].name
+                                      : m_view == View::Modules ? m_profile.modules[row].path
+                                                                : m_profile.lines[row].location);
+    }
     if (role != Qt::DisplayRole && role != Qt::UserRole && role != Qt::ToolTipRole &&
         role != Qt::TextAlignmentRole)
         return {};

@@ -125,6 +125,8 @@ class ProfileTableModel : public QAbstractTableModel {
     Q_OBJECT
 public:
     enum class View { Operators, Modules, Lines };
+    // A row's key: the operator's name, the module's dotted path ("" the model), the line's location.
+    static constexpr int KeyRole = Qt::UserRole + 1;
     using QAbstractTableModel::QAbstractTableModel;
     void setProfile(const twb::Profile& profile, View view);
     View view() const { return m_view; }

@@ -28,6 +28,8 @@ enum class JobKind {
     ReadReport,
     ReadSession,
     Target,
+    Graph,
+    Layout,
     Count
 };
 

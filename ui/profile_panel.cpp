@@ -100,6 +100,16 @@ ProfilePanel::ProfilePanel(QWidget* parent)
     addPlotContextMenu(m_bars, QStringLiteral("profile-operators"));
     m_table = new ProfileTableModel(this);
     m_tableView = sortableTable(m_table, &m_sorted, this);
+    m_tableView->setToolTip(
+        tr("Click a module or a line to select it in the Graph tab; double-click to go there"));
+    auto toGraph = [this](const QModelIndex& index, bool show) {
+        if (!index.isValid() || m_table->view() == ProfileTableModel::View::Operators) return;
+        emit graphSelectionRequested(m_table->view(), index.data(ProfileTableModel::KeyRole).toString(),
+                                     show);
+    };
+    connect(m_tableView, &QTableView::clicked, this, [toGraph](const QModelIndex& i) { toGraph(i, false); });
+    connect(m_tableView, &QTableView::doubleClicked, this,
+            [toGraph](const QModelIndex& i) { toGraph(i, true); });
     auto* split = new QSplitter(Qt::Vertical);
     split->addWidget(m_bars);
     split->addWidget(m_tableView);

@@ -42,6 +42,7 @@ public:
     void showTab(int index); // 0 operators, 1 modules, 2 diff, 3 roofline
 
     const ProfileTableModel* tableModel() const { return m_table; }
+    QTableView* tableView() const { return m_tableView; }
     const ProfileDiffModel* diffModel() const { return m_diff; }
     const QTreeWidget* moduleTree() const { return m_tree; }
     QCustomPlot* barPlot() const { return m_bars; }
@@ -57,6 +58,9 @@ public:
 
 signals:
     void profileRequested();
+    // A row of the module or line table was clicked (twice: `show`, to see it in the graph): its module's
+    // dotted path or its source line.
+    void graphSelectionRequested(ProfileTableModel::View view, const QString& key, bool show);
     void traceExportRequested(const QString& path);
 
 protected:

@@ -32,15 +32,19 @@ int runDiverge(const CLI::App& cmd, const DivergeArgs& a, std::ostream& out, std
     const twb::RunConfig base = a.config.base();
     const twb::RunConfig first = a.configs.size() == 2 ? twb::RunConfig::parse(a.configs[0], base) : base;
     const twb::RunConfig second = twb::RunConfig::parse(a.configs.back(), base);
-    if (a.measure.targets.size() > 1 || !first.target.empty() || !second.target.empty())
-        throw twb::Error(
-            "diverge runs both configurations on one machine (--target once for both); comparing "
-            "two targets' tensors is not supported yet: compare their outputs with torchwb bench "
-            "--target A --target B");
-    if (a.measure.targets.empty()) {
-        twb::validateConfig(first);
-        twb::validateConfig(second);
-    }
+    // Where each side runs: its configuration's target=; else, with --target twice, the first for A and
+    // the second for B; else the one --target, or this build, for both.
+    if (a.measure.targets.size() > 2)
+        throw twb::Error("diverge compares two configurations: --target at most twice (A's, then B's)");
+    const std::string nowhere;
+    const std::string& firstTarget = a.measure.targets.empty() ? nowhere : a.measure.targets.front();
+    const std::string& secondTarget = a.measure.targets.empty() ? nowhere : a.measure.targets.back();
+    const std::string whereA = first.target.empty() ? firstTarget : first.target;
+    const std::string whereB = second.target.empty() ? secondTarget : second.target;
+    if (a.inProcess && !(whereA.empty() && whereB.empty()))
+        throw twb::Error("--in-process runs both configurations in this process, not on a target");
+    if (whereA.empty()) twb::validateConfig(first);
+    if (whereB.empty()) twb::validateConfig(second);
     if ((a.atol >= 0) != (a.rtol >= 0)) throw twb::Error("--atol and --rtol are given together");
     const std::optional<BoundModel> bound = loadAndBind(cmd, a.model, a.inputs, out, err);
     if (!bound) return 1;
@@ -53,8 +57,8 @@ int runDiverge(const CLI::App& cmd, const DivergeArgs& a, std::ostream& out, std
     }
     const twb::DivergenceReport r =
         a.inProcess ? twb::diverge(bound->model, bound->specs, bound->binding, first, second, options)
-                    : twb::divergeInWorker(bound->model, bound->specs, bound->binding, first, second, options,
-                                           a.measure.measurement().worker);
+                    : twb::divergeOnTargets(bound->model, bound->specs, bound->binding, first, second,
+                                            options, whereA, whereB, a.measure.measurement().worker);
     out << twb::divergenceText(r);
     if (!a.json.empty()) {
         writeText(a.json, twb::divergenceToJson(r) + "\n");

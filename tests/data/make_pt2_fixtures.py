@@ -2,7 +2,8 @@
 """AOTInductor packages (.pt2) of the fixtures' MLP and small CNN, compiled by torch.export and
 torch._inductor.aoti_compile_and_package with the CPU wheel and the machine's g++, with the same weights
 as their TorchScript twins (mlp_traced.pt, cnn_scripted.pt), and a plain ExportedProgram (torch.export.save,
-not compiled). Run from tests/data with the project's venv after make_fixtures.py; it takes about a minute:
+not compiled). The packages are compiled for AVX2 (cpp.simdlen = 256), not the compiling CPU's widest
+vectors, so that they run on every x86-64 machine the tests do, AVX-512 or not. Run from tests/data with the project's venv after make_fixtures.py; it takes about a minute:
     ../../.venv/bin/python make_pt2_fixtures.py"""
 import os
 import sys
@@ -20,6 +21,7 @@ def twin(module, archive):
 
 
 def main():
+    torch._inductor.config.cpp.simdlen = 256
     here = os.path.dirname(os.path.abspath(__file__))
     os.chdir(here)
     x = torch.from_numpy(np.load("mlp_x.npy"))

@@ -23,6 +23,8 @@ private slots:
     void groupsOrderNumbersAsNumbers();
     void resnet18ShowsItsTopLevelModules();
     void packagesHaveNoGraph();
+    void exportedProgramGraphIsReadAsData();
+    void damagedExportedProgramIsRefused();
 };
 
 namespace {
@@ -74,11 +76,22 @@ void TestGraph::cnnNodesCarryTheirModules() {
     QCOMPARE(conv->scope, std::string("conv"));
     QCOMPARE(conv->scopeType, std::string("Conv2d"));
     QVERIFY2(!conv->location.empty(), "a node without its source line");
+    QVERIFY2(!conv->code.empty(), "a node without its code");
+    // Its weight named by where it lives, its constants by the schema's argument names.
+    std::string arguments;
+    for (const auto& a : conv->arguments)
+        arguments += a + "; ";
+    QVERIFY2(twbtest::contains(arguments, "weight = conv.weight"), arguments.c_str());
+    QVERIFY2(twbtest::contains(arguments, "stride = [1, 1]"), arguments.c_str());
     const twb::GraphNode* bn = findNode(g, "aten::batch_norm");
     QVERIFY(bn && bn->scope == "bn");
     QCOMPARE(scopes(g), (std::vector<std::string>{"", "bn", "conv", "head"}));
     const twb::GraphNode* relu = findNode(g, "aten::relu");
     QVERIFY(relu && relu->scope.empty()); // called in the model's own forward
+    // Inlining leaves BatchNorm's `if self.training` without a call stack: it still belongs to bn.
+    for (const auto& n : g.nodes)
+        if (twbtest::contains(n.location, "batchnorm") || twbtest::contains(n.location, "functional"))
+            QVERIFY2(!n.scope.empty(), (n.kind + " at " + n.location + " has no module").c_str());
 }
 
 void TestGraph::shapesFromARun() {
@@ -136,6 +149,15 @@ void TestGraph::groupsOrderNumbersAsNumbers() {
                                               "layers.10.fc"}));
     QCOMPARE(groups[1].totalNodes, 3);
     QCOMPARE(groups[2].totalNodes, 2);
+    // Any names, as a file may carry them, in one strict order: numbers first, by value, then names.
+    std::vector<twb::GraphNode> odd(6);
+    const char* names[] = {"10a", "a", "10", "2", "1", "01"};
+    for (std::size_t i = 0; i < odd.size(); ++i)
+        odd[i].scope = names[i];
+    order.clear();
+    for (const auto& g : twb::groupByModule(odd))
+        order.push_back(g.scope);
+    QCOMPARE(order, (std::vector<std::string>{"", "01", "1", "2", "10", "10a", "a"}));
 }
 
 // resnet18 traced by Python, as users export it: about ten boxes at the top (conv1, bn1, relu, maxpool,
@@ -167,6 +189,70 @@ void TestGraph::packagesHaveNoGraph() {
         QFAIL("a package gave a graph");
     } catch (const twb::Error& e) {
         QVERIFY2(twbtest::contains(e.what(), "AOTInductor package"), e.what());
+    }
+}
+
+// A torch.export.save archive (the MLP with a dynamic batch): its graph read from models/model.json, with
+// TorchScript's operator names, modules from the module stack, lines from the stack trace, and shapes.
+void TestGraph::exportedProgramGraphIsReadAsData() {
+    const twb::ModelGraph g = twb::exportedProgramGraph(TWB_DATA("mlp_exported.pt2"));
+    checkConsistent(g);
+    QCOMPARE(g.inputs.size(), std::size_t(1));
+    const twb::GraphValue& x = g.values[std::size_t(g.inputs[0])];
+    QCOMPARE(x.name, std::string("x"));
+    QCOMPARE(x.dtype, std::string("float32"));
+    QCOMPARE(x.shape.size(), std::size_t(2));
+    QCOMPARE(x.shape[0], int64_t(-1)); // the dynamic batch
+    QCOMPARE(g.nodes.size(), std::size_t(3));
+    const twb::GraphNode& fc1 = g.nodes[0];
+    QCOMPARE(fc1.kind, std::string("aten::linear"));
+    QCOMPARE(fc1.scope, std::string("fc1"));
+    QCOMPARE(fc1.scopeType, std::string("Linear"));
+    QVERIFY2(twbtest::contains(fc1.location, "linear.py:"), fc1.location.c_str());
+    QVERIFY2(twbtest::contains(fc1.code, "F.linear"), fc1.code.c_str());
+    std::string arguments;
+    for (const auto& a : fc1.arguments)
+        arguments += a + "; ";
+    QVERIFY2(twbtest::contains(arguments, "weight = fc1.weight"), arguments.c_str());
+    QCOMPARE(fc1.inputs, std::vector<int>{g.inputs[0]});
+    const twb::GraphNode& relu = g.nodes[1];
+    QCOMPARE(relu.kind, std::string("aten::relu"));
+    QVERIFY(relu.scope.empty());
+    QVERIFY2(twbtest::contains(relu.location, "make_fixtures.py:"), relu.location.c_str());
+    QCOMPARE(relu.inputs, fc1.outputs);
+    QCOMPARE(scopes(g), (std::vector<std::string>{"", "fc1", "fc2"}));
+    QCOMPARE(g.outputs, g.nodes[2].outputs);
+    QCOMPARE(g.values[std::size_t(g.outputs[0])].shape.size(), std::size_t(2));
+}
+
+void TestGraph::damagedExportedProgramIsRefused() {
+    // A model.json nested 100,000 deep is refused, not followed down the stack.
+    QTemporaryDir dir;
+    const QString deep = dir.filePath("deep.pt2");
+    QProcess make;
+    make.start(QStringLiteral("python3"),
+               {QStringLiteral("-c"),
+                QStringLiteral("import sys, zipfile\n"
+                               "with zipfile.ZipFile(sys.argv[1], 'w') as z:\n"
+                               "    z.writestr('deep/models/model.json', '[' * 100000)\n"),
+                deep});
+    QVERIFY(make.waitForFinished(30000) && make.exitCode() == 0);
+    try {
+        twb::exportedProgramGraph(deep.toStdString());
+        QFAIL("a graph nested 100,000 deep was read");
+    } catch (const twb::Error& e) {
+        QVERIFY2(twbtest::contains(e.what(), "deeper than"), e.what());
+    }
+    // exported.pt2's models/model.json is "{}"; an AOTInductor package keeps none.
+    for (const char* file : {"exported.pt2", "cnn_aoti.pt2"}) {
+        try {
+            twb::exportedProgramGraph(TWB_DATA(file));
+            QFAIL(file);
+        } catch (const twb::Error& e) {
+            QVERIFY2(twbtest::contains(e.what(), file), e.what());
+            QVERIFY2(twbtest::contains(e.what(), "damaged") || twbtest::contains(e.what(), "keeps no"),
+                     e.what());
+        }
     }
 }
 

@@ -9,6 +9,8 @@
 #include "twb/input_spec.h"
 #include "twb/model.h"
 
+#include <algorithm>
+#include <atomic>
 #include <cstdlib>
 
 class TestDivergence : public QObject {
@@ -18,6 +20,7 @@ private slots:
     void bfloat16SumPartsAtCumsum();
     void optimizeForInferenceAgreesThroughRewrites();
     void inAWorkerTheSameAndFailuresStayThere();
+    void acrossTwoWorkersTheSameAsInOne();
     void packagesAreRefusedWithTheAlternative();
     void reportRoundTrip();
 };
@@ -140,6 +143,68 @@ void TestDivergence::inAWorkerTheSameAndFailuresStayThere() {
         twb::divergeInWorker(greedy.model, greedy.specs, greedy.binding, a, a, {}, limited);
     QVERIFY2(!oom.errorA.empty() && oom.errorB.empty(), oom.summary.c_str());
     QVERIFY(oom.nodes.empty());
+}
+
+// Each side in its own worker, as on two targets: the tensors stream here, A's kept, B's compared as they
+// arrive. The verdict, figures and matches are those of one process, rewrites included; a side whose
+// target cannot start fails alone, and a cancelled run says so.
+void TestDivergence::acrossTwoWorkersTheSameAsInOne() {
+    const Loaded l = load("overflow.pt", "overflow_x.npy");
+    const twb::RunConfig a, half = twb::RunConfig::parse("dtype=float16");
+    const twb::DivergenceReport here = twb::diverge(l.model, l.specs, l.binding, a, half);
+    if (lacksKernels(here)) QSKIP(qPrintable(QString::fromStdString(here.errorB)));
+    const twb::DivergenceReport across =
+        twb::divergeAcrossWorkers(l.model, l.specs, l.binding, a, half, {}, {}, {});
+    QVERIFY2(across.errorA.empty() && across.errorB.empty(), across.summary.c_str());
+    QCOMPARE(across.firstDivergent, here.firstDivergent);
+    QCOMPARE(across.recordedA, here.recordedA);
+    QCOMPARE(across.recordedB, here.recordedB);
+    QCOMPARE(across.matched, here.matched);
+    QCOMPARE(across.summary, here.summary);
+    QCOMPARE(across.nodes.size(), here.nodes.size());
+    for (std::size_t i = 0; i < here.nodes.size(); ++i) {
+        QCOMPARE(across.nodes[i].kind, here.nodes[i].kind);
+        QCOMPARE(across.nodes[i].dtypeB, here.nodes[i].dtypeB);
+        QCOMPARE(across.nodes[i].infB, here.nodes[i].infB);
+        QCOMPARE(across.nodes[i].maxAbs, here.nodes[i].maxAbs);
+    }
+    QCOMPARE(across.graphA.nodes.size(), here.graphA.nodes.size());
+    const int divergent = across.nodes[std::size_t(across.firstDivergent)].node;
+    const auto& made = across.graphA.nodes[std::size_t(divergent)].outputs;
+    QVERIFY(!made.empty());
+    QCOMPARE(across.graphA.values[std::size_t(made[0])].shape,
+             here.nodes[std::size_t(here.firstDivergent)].shape);
+    QVERIFY(across.outputs.leaves.size() == here.outputs.leaves.size() && !across.outputs.allclose);
+
+    // Rewritten nodes are matched from the streamed tensors as from the kept ones.
+    const Loaded cnn = load("cnn_scripted.pt", "cnn_x.npy");
+    const twb::DivergenceReport optimized = twb::divergeAcrossWorkers(
+        cnn.model, cnn.specs, cnn.binding, a, twb::RunConfig::parse("jit=optimize"), {}, {}, {});
+    QVERIFY2(optimized.errorA.empty() && optimized.errorB.empty() && optimized.firstDivergent < 0,
+             twb::divergenceText(optimized).c_str());
+    QVERIFY(std::any_of(optimized.nodes.begin(), optimized.nodes.end(), [](const twb::NodeDivergence& n) {
+        return n.kind == "aten::batch_norm" && n.matched && twbtest::contains(n.match, "rewritten");
+    }));
+
+    // A target that is not one is refused before anything runs.
+    try {
+        twb::divergeOnTargets(l.model, l.specs, l.binding, a, half, {}, "", "local:/nowhere/torchwb");
+        QFAIL("a missing build was taken as a target");
+    } catch (const twb::Error& e) {
+        QVERIFY2(twbtest::contains(e.what(), "/nowhere/torchwb is not an executable file"), e.what());
+    }
+    // B's launcher fails: A ran, B says why, naming it.
+    const twb::DivergenceReport nowhere =
+        twb::divergeOnTargets(l.model, l.specs, l.binding, a, half, {}, "", "cmd:/nowhere/torchwb worker");
+    QVERIFY2(nowhere.errorA.empty() && twbtest::contains(nowhere.errorB, "/nowhere/torchwb"),
+             nowhere.summary.c_str());
+    QVERIFY(twbtest::contains(nowhere.summary, "failed"));
+    // Cancelled before A's worker answered: A says so, B never started.
+    const std::atomic<bool> stop{true};
+    const twb::DivergenceReport cancelled =
+        twb::divergeAcrossWorkers(l.model, l.specs, l.binding, a, half, {}, {}, {}, &stop);
+    QVERIFY2(!cancelled.errorA.empty() && cancelled.errorB.empty(), cancelled.summary.c_str());
+    QVERIFY(cancelled.nodes.empty());
 }
 
 void TestDivergence::packagesAreRefusedWithTheAlternative() {

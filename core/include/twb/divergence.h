@@ -10,6 +10,7 @@
 #include "twb/compare.h"
 #include "twb/config.h"
 #include "twb/environment.h"
+#include "twb/graph.h"
 #include "twb/provenance.h"
 #include "twb/worker.h"
 
@@ -68,6 +69,7 @@ struct DivergenceReport {
     OutputComparison outputs;   // the final outputs
     std::string errorA, errorB; // a configuration that failed (then nothing is compared)
     std::string summary;        // where they part, in one sentence
+    ModelGraph graphA;          // the first configuration's graph as it ran, with its tensors' shapes
 };
 
 // Both configurations in this process, one after the other; `inputs` name the inputs in the report.
@@ -80,9 +82,28 @@ DivergenceReport diverge(const Model& model, const std::vector<InputSpec>& input
 // The same in a worker process (started as `worker` says: this build, another, over SSH or a launcher),
 // so that a configuration that crashes, hangs or runs out of memory fails with the phase and the cause
 // (errorA or errorB) and this process goes on. The tensors stay in the worker; the report comes back.
+// `stop` set cancels: the worker is stopped, and the side it was in says "cancelled".
 DivergenceReport divergeInWorker(const Model& model, const std::vector<InputSpec>& inputs,
                                  const InputBinding& binding, const RunConfig& a, const RunConfig& b,
-                                 const DivergeOptions& options, const WorkerOptions& worker);
+                                 const DivergeOptions& options, const WorkerOptions& worker,
+                                 const std::atomic<bool>* stop = nullptr);
+
+// A on one worker and B on another (two targets: machines, LibTorch builds, launchers). Each side's
+// graph and tensors stream here as they are computed, one at a time: A's are kept here while B runs, and
+// B's are compared as they arrive and dropped. A side that fails says why in errorA or errorB.
+DivergenceReport divergeAcrossWorkers(const Model& model, const std::vector<InputSpec>& inputs,
+                                      const InputBinding& binding, const RunConfig& a, const RunConfig& b,
+                                      const DivergeOptions& options, const WorkerOptions& workerA,
+                                      const WorkerOptions& workerB, const std::atomic<bool>* stop = nullptr);
+
+// Where each side runs, by target (twb/target.h; "" is `base`, this build's worker): on one target both
+// run in one worker there (divergeInWorker), on two each in its own (divergeAcrossWorkers). Throws
+// twb::Error for a target that does not parse.
+DivergenceReport divergeOnTargets(const Model& model, const std::vector<InputSpec>& inputs,
+                                  const InputBinding& binding, const RunConfig& a, const RunConfig& b,
+                                  const DivergeOptions& options, const std::string& targetA,
+                                  const std::string& targetB, const WorkerOptions& base = {},
+                                  const std::atomic<bool>* stop = nullptr);
 
 // The report as text for a terminal: the table of the largest errors, then, last, where they part.
 std::string divergenceText(const DivergenceReport& report);

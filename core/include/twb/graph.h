@@ -18,7 +18,8 @@ struct GraphValue {
     std::string name;           // TorchScript's debug name: "x.3", "input"
     std::string type;           // "Tensor", "int", "Tensor[]", …
     int producer = -1;          // the node that makes it; -1: an input of the graph
-    std::vector<int64_t> shape; // from a run (modelGraph with a binding); empty where none recorded it
+    std::vector<int64_t> shape; // from a run (modelGraph with a binding); empty where none recorded it; -1 a
+                                // dynamic size (an ExportedProgram's symbolic batch)
     std::string dtype;
 };
 
@@ -29,6 +30,10 @@ struct GraphNode {
     std::string scopeType; // that module's class ("Conv2d"); "" where unknown
     std::vector<int> inputs, outputs; // into ModelGraph::values; constants and attributes are left out
     bool nested = false;              // inside a prim::If or prim::Loop block
+    std::string code;                 // the first line of the source it came from: "x = self.conv(x)"
+    // The constants and attributes it takes, by argument name where its schema has one: "stride = [2, 2]",
+    // "weight = layer1.0.conv1.weight".
+    std::vector<std::string> arguments;
 };
 
 // The module hierarchy the nodes are grouped by: preorder, each with its nodes (directly in it).
@@ -57,6 +62,13 @@ ModelGraph modelGraph(const Model& model);
 // The same with each tensor's shape and dtype, as one call with `binding` under `config` gave them
 // (freeze and optimize_for_inference rewrite the graph: it is the rewritten one then).
 ModelGraph modelGraph(const Model& model, const InputBinding& binding, const RunConfig& config);
+
+// The graph a torch.export archive (.pt2, written by torch.export.save or a package that keeps its
+// ExportedProgram) holds in models/*.json, read as data: nothing in the file runs. Operators are named
+// as TorchScript names them ("aten::conv2d"), modules from each node's module stack, lines from its
+// stack trace, and parameters are arguments ("weight = conv.weight"). Throws twb::Error naming the file
+// when it holds no such graph or the graph is damaged.
+ModelGraph exportedProgramGraph(const std::string& path);
 
 // The groups of a graph's nodes by their scope: one a module, in preorder, each with its direct nodes.
 std::vector<GraphGroup> groupByModule(const std::vector<GraphNode>& nodes);

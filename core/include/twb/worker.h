@@ -14,8 +14,11 @@ namespace twb {
 // Raised when the protocol changes in a way an older peer cannot follow. 2: requests name a slot, so one
 // worker holds several models and configurations (measured in turns in one process). 3: files travel to
 // a target over the channel ("file" requests) into its cache. 4: files travel in pieces (size, offset).
-// 5: "diverge" (two configurations' intermediate tensors compared in the worker).
-constexpr int kWorkerProtocolVersion = 5;
+// 5: "diverge" (two configurations' intermediate tensors compared in the worker). 6: "record" (one
+// configuration's graph and intermediate tensors streamed to the client, each answered "record_next").
+// 7: "serve" (latency under load; progress and load points streamed as a sweep's are). 8: "serve" batches
+// requests (max_batch, batch_window_us), which a worker of 7 would ignore.
+constexpr int kWorkerProtocolVersion = 8;
 
 struct WorkerOptions {
     // The command that starts a worker speaking the protocol on stdin/stdout; empty: defaultWorkerCommand().

@@ -11,6 +11,8 @@
 
 #include <map>
 #include <optional>
+#include <set>
+#include <sstream>
 #include <unordered_map>
 
 namespace twb {
@@ -22,7 +24,67 @@ std::string sourceLocation(const torch::jit::SourceRange& range) {
     return std::get<0>(*flc) + ":" + std::to_string(std::get<1>(*flc));
 }
 
+std::string sourceLine(const torch::jit::SourceRange& range) {
+    if (!range.source()) return {};
+    std::string text = range.text().str();
+    text = text.substr(0, text.find('\n'));
+    const auto first = text.find_first_not_of(" \t");
+    if (first == std::string::npos) return {};
+    text = text.substr(first, text.find_last_not_of(" \t") - first + 1);
+    return text.size() > 160 ? text.substr(0, 157) + "..." : text;
+}
+
 namespace {
+
+// An attribute read through a chain of prim::GetAttr: "layer1.0.conv1.weight"; "" for anything else.
+std::string attributePath(const torch::jit::Value* v) {
+    std::string path;
+    for (const torch::jit::Node* n = v->node(); n->kind() == torch::jit::prim::GetAttr;
+         n = n->input(0)->node())
+        path = n->s(torch::jit::attr::name) + (path.empty() ? "" : "." + path);
+    return path;
+}
+
+// The constants and attributes a node takes, named by its schema's arguments where it has one.
+std::vector<std::string> argumentsOf(const torch::jit::Node* n) {
+    std::vector<std::string> out;
+    const c10::FunctionSchema* schema = n->maybeSchema();
+    const auto inputs = n->inputs();
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+        const torch::jit::Value* in = inputs[i];
+        std::string value;
+        if (in->node()->kind() == torch::jit::prim::Constant) {
+            const auto constant = torch::jit::toIValue(in);
+            if (!constant || constant->isTensor()) continue;
+            std::ostringstream text;
+            text << *constant;
+            value = text.str();
+        } else if (in->node()->kind() == torch::jit::prim::ListConstruct &&
+                   std::all_of(in->node()->inputs().begin(), in->node()->inputs().end(),
+                               [](const torch::jit::Value* e) {
+                                   return e->node()->kind() == torch::jit::prim::Constant;
+                               })) {
+            // A list of constants (stride, padding): its elements.
+            std::ostringstream text;
+            text << "[";
+            for (std::size_t e = 0; e < in->node()->inputs().size(); ++e) {
+                const auto element = torch::jit::toIValue(in->node()->inputs()[e]);
+                if (e) text << ", ";
+                if (element) text << *element;
+            }
+            text << "]";
+            value = text.str();
+        } else if (in->node()->kind() == torch::jit::prim::GetAttr) {
+            value = attributePath(in);
+        } else {
+            continue;
+        }
+        const std::string name = schema && i < schema->arguments().size() ? schema->arguments()[i].name()
+                                                                          : "#" + std::to_string(i);
+        out.push_back(name + " = " + (value.size() > 80 ? value.substr(0, 77) + "..." : value));
+    }
+    return out;
+}
 
 // The module a node runs in, from the call stack inlining left on it: "layer1.0.conv1" and its class.
 // The stack names each call's module by the name its caller used: "SELF" for a method of the same module
@@ -100,6 +162,45 @@ bool leftOut(const torch::jit::Node* n) {
     return n->kind() == torch::jit::prim::Constant || n->kind() == torch::jit::prim::GetAttr;
 }
 
+std::string fileOf(const std::string& location) {
+    return location.substr(0, location.rfind(':'));
+}
+
+// The file of the code that led to a node: its outermost call's site where inlining left a call stack, else
+// its own line's.
+std::string originFile(const torch::jit::Node* n) {
+    if (const auto stack = n->callstack(); stack && !(*stack)->vec().empty())
+        return fileOf(sourceLocation(std::get<1>((*stack)->vec().front())));
+    return fileOf(sourceLocation(n->sourceRange()));
+}
+
+// Inlining leaves some nodes without a module in their call stack (the If of a BatchNorm's
+// `if self.training`, the checks of F.batch_norm): where the code that led to such a node is not the
+// model's own forward's, it belongs to the module whose node comes next, the call it was inlined from. A
+// function the model's forward calls itself (F.relu) was reached from the model's code, and stays the
+// model's.
+void adoptScopes(std::vector<GraphNode>& nodes, const std::vector<std::string>& origin,
+                 const torch::jit::Module& model) {
+    std::set<std::string> own;
+    std::function<void(torch::jit::Block*)> files = [&](torch::jit::Block* b) {
+        for (torch::jit::Node* n : b->nodes()) {
+            own.insert(fileOf(sourceLocation(n->sourceRange())));
+            for (torch::jit::Block* inner : n->blocks())
+                files(inner);
+        }
+    };
+    files(model.get_method("forward").graph()->block());
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        if (!nodes[i].scope.empty() || origin[i].empty() || own.count(origin[i])) continue;
+        for (std::size_t j = i + 1; j < nodes.size(); ++j)
+            if (!nodes[j].scope.empty()) {
+                nodes[i].scope = nodes[j].scope;
+                nodes[i].scopeType = nodes[j].scopeType;
+                break;
+            }
+    }
+}
+
 } // namespace
 
 ExtractedGraph extractGraph(const torch::jit::Module& module, const torch::jit::Module* namedBy) {
@@ -108,6 +209,7 @@ ExtractedGraph extractGraph(const torch::jit::Module& module, const torch::jit::
     out.ir = module.get_method("forward").graph()->copy();
     torch::jit::Inline(*out.ir);
     Scopes scopes(namedBy ? *namedBy : module);
+    std::vector<std::string> origin; // per node: the file of the code that led to it
     std::unordered_map<const torch::jit::Value*, int> index;
     auto valueOf = [&](torch::jit::Value* v, int producer) {
         GraphValue gv;
@@ -124,32 +226,42 @@ ExtractedGraph extractGraph(const torch::jit::Module& module, const torch::jit::
         const int v = valueOf(inputs[i], -1);
         if (i > 0 || !inputs[i]->type()->cast<c10::ClassType>()) out.graph.inputs.push_back(v); // not self
     }
-    std::function<void(torch::jit::Block*, bool)> walk = [&](torch::jit::Block* block, bool nested) {
-        for (torch::jit::Node* n : block->nodes()) {
-            if (leftOut(n)) {
-                ++out.graph.constants;
-                continue;
+    // Nodes inside an If or Loop block may carry no call stack of their own: they run in the module of
+    // the node that holds the block.
+    std::function<void(torch::jit::Block*, bool, const GraphNode*)> walk =
+        [&](torch::jit::Block* block, bool nested, const GraphNode* holder) {
+            for (torch::jit::Node* n : block->nodes()) {
+                if (leftOut(n)) {
+                    ++out.graph.constants;
+                    continue;
+                }
+                GraphNode node;
+                node.kind = n->kind().toQualString();
+                node.location = sourceLocation(n->sourceRange());
+                std::tie(node.scope, node.scopeType) = scopes.of(n);
+                origin.push_back(originFile(n));
+                if (holder && node.scope.empty())
+                    std::tie(node.scope, node.scopeType) = std::tie(holder->scope, holder->scopeType);
+                node.nested = nested;
+                node.code = sourceLine(n->sourceRange());
+                node.arguments = argumentsOf(n);
+                for (torch::jit::Value* in : n->inputs())
+                    if (auto it = index.find(in); it != index.end()) node.inputs.push_back(it->second);
+                const int self = int(out.graph.nodes.size());
+                for (torch::jit::Value* o : n->outputs())
+                    node.outputs.push_back(valueOf(o, self));
+                out.graph.nodes.push_back(node);
+                out.nodes.push_back(n);
+                for (torch::jit::Block* b : n->blocks()) {
+                    for (torch::jit::Value* p : b->inputs())
+                        valueOf(p, self);
+                    const GraphNode held = out.graph.nodes[std::size_t(self)];
+                    walk(b, true, &held);
+                }
             }
-            GraphNode node;
-            node.kind = n->kind().toQualString();
-            node.location = sourceLocation(n->sourceRange());
-            std::tie(node.scope, node.scopeType) = scopes.of(n);
-            node.nested = nested;
-            for (torch::jit::Value* in : n->inputs())
-                if (auto it = index.find(in); it != index.end()) node.inputs.push_back(it->second);
-            const int self = int(out.graph.nodes.size());
-            for (torch::jit::Value* o : n->outputs())
-                node.outputs.push_back(valueOf(o, self));
-            out.graph.nodes.push_back(node);
-            out.nodes.push_back(n);
-            for (torch::jit::Block* b : n->blocks()) {
-                for (torch::jit::Value* p : b->inputs())
-                    valueOf(p, self);
-                walk(b, true);
-            }
-        }
-    };
-    walk(out.ir->block(), false);
+        };
+    walk(out.ir->block(), false, nullptr);
+    adoptScopes(out.graph.nodes, origin, namedBy ? *namedBy : module);
     for (torch::jit::Value* o : out.ir->outputs())
         if (auto it = index.find(o); it != index.end()) out.graph.outputs.push_back(it->second);
     out.graph.groups = groupByModule(out.graph.nodes);
@@ -178,9 +290,16 @@ struct ScopeOrder {
     }
     bool operator()(const std::string& x, const std::string& y) const {
         const auto a = parts(x), b = parts(y);
+        // Part by part: numbers before names, numbers by value (then as text: "1" before "01"), names as
+        // text. A strict order whatever the names, which may come from any file.
         for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) {
             if (a[i] == b[i]) continue;
-            if (number(a[i]) && number(b[i])) return std::stol(a[i]) < std::stol(b[i]);
+            const bool na = number(a[i]), nb = number(b[i]);
+            if (na != nb) return na;
+            if (na) {
+                const long x = std::stol(a[i]), y = std::stol(b[i]);
+                if (x != y) return x < y;
+            }
             return a[i] < b[i];
         }
         return a.size() < b.size();

@@ -33,5 +33,7 @@ ExtractedGraph extractGraph(const torch::jit::Module& module, const torch::jit::
 
 // "file.py:12" of a node's source range; "" when it has none.
 std::string sourceLocation(const torch::jit::SourceRange& range);
+// The first line of a source range's text, trimmed; "" when it has no source.
+std::string sourceLine(const torch::jit::SourceRange& range);
 
 } // namespace twb::detail

@@ -84,6 +84,33 @@ c10::IValue mapTensors(const c10::IValue& v, const std::function<at::Tensor(cons
     return v;
 }
 
+int64_t sharedFirstDimension(const std::vector<c10::IValue>& values, std::string& why,
+                             const std::vector<std::string>& names) {
+    int64_t first = -1;
+    for (std::size_t i = 0; i < values.size() && why.empty(); ++i)
+        mapTensors(values[i], [&](const at::Tensor& t) {
+            if (!why.empty()) return t;
+            if (t.dim() == 0)
+                why = (i < names.size() ? "'" + names[i] + "' holds" : std::string("an input is")) +
+                      " a 0-d tensor, with no first dimension";
+            else if (first >= 0 && t.size(0) != first)
+                why = "the inputs disagree on their first dimension (" + std::to_string(first) + " and " +
+                      std::to_string(t.size(0)) + ")";
+            else
+                first = t.size(0);
+            return t;
+        });
+    return why.empty() ? first : -2;
+}
+
+c10::IValue resizedAlongFirst(const c10::IValue& v, int64_t batch) {
+    return mapTensors(v, [&](const at::Tensor& t) {
+        const int64_t n = t.size(0);
+        if (batch <= n) return t.narrow(0, 0, batch).clone();
+        return t.index_select(0, at::arange(batch, t.options().dtype(at::kLong)).remainder(n));
+    });
+}
+
 c10::ScalarType scalarType(const std::string& dtype) {
     const std::string name = canonicalDtype(dtype);
     for (const auto& e : dtypeTable())

@@ -1,5 +1,6 @@
 #include "twb/divergence.h"
 
+#include "divergence_internal.h"
 #include "graph_internal.h"
 #include "harness.h"
 #include "json_values.h"
@@ -13,6 +14,7 @@
 #include "twb/error.h"
 #include "twb/format.h"
 #include "twb/plan.h"
+#include "twb/target.h"
 
 #include <torch/script.h>
 
@@ -43,14 +45,20 @@ struct Point {
     int occurrence = 0;
 };
 
-std::vector<Point> pointsOf(const ExtractedGraph& g, const std::vector<int>& values) {
+// Each value must be a node's output: a worker's announcement is checked before it is used.
+std::vector<Point> pointsOf(const ModelGraph& g, const std::vector<int>& values, const char* side) {
     std::vector<Point> out;
     std::map<std::string, int> seen;
     for (int v : values) {
+        const int producer =
+            v >= 0 && std::size_t(v) < g.values.size() ? g.values[std::size_t(v)].producer : -1;
+        if (producer < 0 || std::size_t(producer) >= g.nodes.size())
+            throw Error(std::string(side) + "'s record names value " + std::to_string(v) +
+                        ", which no node of its graph computes");
         Point p;
         p.value = v;
-        p.node = g.graph.values[std::size_t(v)].producer;
-        const GraphNode& n = g.graph.nodes[std::size_t(p.node)];
+        p.node = producer;
+        const GraphNode& n = g.nodes[std::size_t(p.node)];
         p.output = int(std::find(n.outputs.begin(), n.outputs.end(), v) - n.outputs.begin());
         p.key = n.scope + "|" + n.location + "|" + n.kind + "|" + std::to_string(p.output);
         p.occurrence = seen[p.key]++;
@@ -98,17 +106,28 @@ public:
         m_top = options.top;
     }
 
-    // The first configuration: every tensor kept.
-    void recordA(detail::PreparedForward& f) {
-        m_a = detail::extractGraph(f.module(), &detail::ModelAccess::module(m_model));
-        const std::vector<int> values = detail::observableValues(m_a);
-        m_pointsA = pointsOf(m_a, values);
-        m_kept.assign(m_a.graph.values.size(), at::Tensor());
-        detail::observe(f, m_a, values,
-                        [&](int v, const at::Tensor& t) { m_kept[std::size_t(v)] = comparable(t).clone(); });
+    // The first configuration: every tensor kept. `owned`: the tensors arrive as copies already (from
+    // a worker), not as the model's own, which it may change in place later.
+    void beginA(const ModelGraph& graph, const std::vector<int>& values) {
+        m_graphA = graph;
+        m_pointsA = pointsOf(m_graphA, values, "A");
+        m_kept.assign(m_graphA.values.size(), at::Tensor());
+        m_wantedA = wanted(m_graphA, values);
+    }
+    void keepA(int v, const at::Tensor& raw, const std::string& dtype, bool owned) {
+        if (v < 0 || std::size_t(v) >= m_wantedA.size() || !m_wantedA[std::size_t(v)])
+            throw Error("the first configuration sent a tensor for a value it did not announce (" +
+                        std::to_string(v) + ")");
+        GraphValue& value = m_graphA.values[std::size_t(v)];
+        value.shape = raw.sizes().vec();
+        value.dtype = dtype;
+        const at::Tensor t = comparable(raw);
+        m_kept[std::size_t(v)] = owned ? t : t.clone();
+    }
+    void endA() {
         for (const Point& p : m_pointsA) {
             NodeDivergence n;
-            const GraphNode& node = m_a.graph.nodes[std::size_t(p.node)];
+            const GraphNode& node = m_graphA.nodes[std::size_t(p.node)];
             n.node = p.node;
             n.output = p.output;
             n.kind = node.kind;
@@ -118,18 +137,19 @@ public:
             const at::Tensor& t = m_kept[std::size_t(p.value)];
             if (t.defined()) {
                 n.shape = t.sizes().vec();
-                n.dtypeA = detail::dtypeName(t.scalar_type());
+                n.dtypeA = m_graphA.values[std::size_t(p.value)].dtype;
             }
             m_r.nodes.push_back(n);
         }
         m_r.recordedA = int(m_pointsA.size());
+        m_r.graphA = m_graphA;
     }
 
     // The second configuration: each tensor compared as it is computed, then dropped.
-    void compareB(detail::PreparedForward& f) {
-        ExtractedGraph b = detail::extractGraph(f.module(), &detail::ModelAccess::module(m_model));
-        const std::vector<int> values = detail::observableValues(b);
-        const std::vector<Point> points = pointsOf(b, values);
+    void beginB(const ModelGraph& graph, const std::vector<int>& values) {
+        m_graphB = graph;
+        const std::vector<Point> points = pointsOf(m_graphB, values, "B");
+        m_wantedB = wanted(m_graphB, values);
         m_r.recordedB = int(points.size());
         std::map<std::pair<std::string, int>, int> byName; // the first's points by key and occurrence
         for (std::size_t i = 0; i < m_pointsA.size(); ++i)
@@ -143,66 +163,87 @@ public:
             }
         // Each point of the second: its namesake, and the unnamed points of the first between the shared
         // points around it.
-        std::map<int, Candidates> candidates; // by value in b
+        m_candidates.clear();
         // The shared point after each of the second's, found in one pass from the end.
         std::vector<int> after(points.size() + 1, int(m_pointsA.size()));
         for (std::size_t j = points.size(); j-- > 0;)
             after[j] = exact[j] >= 0 ? exact[j] : after[j + 1];
         int before = -1;
         for (std::size_t j = 0; j < points.size(); ++j) {
-            Candidates& c = candidates[points[j].value];
+            Candidates& c = m_candidates[points[j].value];
             c.exact = exact[j];
             for (int i = before + 1; i < after[j + 1] && c.others.size() < 16; ++i)
                 if (!named[std::size_t(i)]) c.others.push_back(i);
             if (exact[j] >= 0) before = exact[j];
         }
-        std::vector<std::string> unmatched;
-        detail::observe(f, b, values, [&](int v, const at::Tensor& raw) {
-            const GraphNode& node = b.graph.nodes[std::size_t(b.graph.values[std::size_t(v)].producer)];
-            const at::Tensor t = comparable(raw);
-            const Candidates& c = candidates[v];
-            // The namesake when it is within the tolerance; else the closest of the same shape.
-            int best = -1;
-            LeafComparison bestFigures;
-            auto consider = [&](int i) {
-                const at::Tensor& a = m_kept[std::size_t(m_pointsA[std::size_t(i)].value)];
-                if (!a.defined() || a.sizes() != t.sizes()) return;
-                const LeafComparison figures = compareTensors(a, t, m_r.tolerance);
-                const bool better =
-                    best < 0 || (figures.allclose && !bestFigures.allclose) ||
-                    (figures.allclose == bestFigures.allclose && figures.maxAbs < bestFigures.maxAbs);
-                if (better) {
-                    best = i;
-                    bestFigures = figures;
-                }
-            };
-            if (c.exact >= 0) consider(c.exact);
-            if (best < 0 || !bestFigures.allclose)
-                for (int i : c.others)
-                    consider(i);
-            if (best < 0) {
-                unmatched.push_back(node.kind + (node.location.empty() ? "" : " (" + node.location + ")"));
-                return;
+        m_r.unmatchedB.clear();
+    }
+    void compareB(int v, const at::Tensor& raw, const std::string& dtype) {
+        if (v < 0 || std::size_t(v) >= m_wantedB.size() || !m_wantedB[std::size_t(v)])
+            throw Error("the second configuration sent a tensor for a value it did not announce (" +
+                        std::to_string(v) + ")");
+        const GraphNode& node = m_graphB.nodes[std::size_t(m_graphB.values[std::size_t(v)].producer)];
+        const at::Tensor t = comparable(raw);
+        const Candidates& c = m_candidates[v];
+        // The namesake when it is within the tolerance; else the closest of the same shape.
+        int best = -1;
+        LeafComparison bestFigures;
+        auto consider = [&](int i) {
+            const at::Tensor& a = m_kept[std::size_t(m_pointsA[std::size_t(i)].value)];
+            if (!a.defined() || a.sizes() != t.sizes()) return;
+            const LeafComparison figures = compareTensors(a, t, m_r.tolerance);
+            const bool better =
+                best < 0 || (figures.allclose && !bestFigures.allclose) ||
+                (figures.allclose == bestFigures.allclose && figures.maxAbs < bestFigures.maxAbs);
+            if (better) {
+                best = i;
+                bestFigures = figures;
             }
-            NodeDivergence& n = m_r.nodes[std::size_t(best)];
-            if (n.matched && !(bestFigures.allclose && !n.within)) return; // one counterpart is enough
-            n.matched = true;
-            n.match = best == c.exact ? "same node"
-                                      : "rewritten: the closest tensor of its shape between shared nodes";
-            n.matchedAs = node.kind == n.kind ? "" : node.kind;
-            n.dtypeB = detail::dtypeName(raw.scalar_type());
-            n.maxAbs = bestFigures.maxAbs;
-            n.maxRel = bestFigures.maxRel;
-            n.cosine = bestFigures.cosine;
-            n.mismatchedShare =
-                bestFigures.numel > 0 ? double(bestFigures.mismatches) / double(bestFigures.numel) : 0;
-            n.nanA = bestFigures.nanA;
-            n.nanB = bestFigures.nanB;
-            n.infA = bestFigures.infA;
-            n.infB = bestFigures.infB;
-            n.within = bestFigures.allclose;
+        };
+        if (c.exact >= 0) consider(c.exact);
+        if (best < 0 || !bestFigures.allclose)
+            for (int i : c.others)
+                consider(i);
+        if (best < 0) {
+            m_r.unmatchedB.push_back(node.kind + (node.location.empty() ? "" : " (" + node.location + ")"));
+            return;
+        }
+        NodeDivergence& n = m_r.nodes[std::size_t(best)];
+        if (n.matched && !(bestFigures.allclose && !n.within)) return; // one counterpart is enough
+        n.matched = true;
+        n.match =
+            best == c.exact ? "same node" : "rewritten: the closest tensor of its shape between shared nodes";
+        n.matchedAs = node.kind == n.kind ? "" : node.kind;
+        n.dtypeB = dtype;
+        n.maxAbs = bestFigures.maxAbs;
+        n.maxRel = bestFigures.maxRel;
+        n.cosine = bestFigures.cosine;
+        n.mismatchedShare =
+            bestFigures.numel > 0 ? double(bestFigures.mismatches) / double(bestFigures.numel) : 0;
+        n.nanA = bestFigures.nanA;
+        n.nanB = bestFigures.nanB;
+        n.infA = bestFigures.infA;
+        n.infB = bestFigures.infB;
+        n.within = bestFigures.allclose;
+    }
+
+    // Both in this process, from the prepared forwards.
+    void recordA(detail::PreparedForward& f) {
+        ExtractedGraph a = detail::extractGraph(f.module(), &detail::ModelAccess::module(m_model));
+        const std::vector<int> values = detail::observableValues(a);
+        beginA(a.graph, values);
+        detail::observe(f, a, values, [&](int v, const at::Tensor& t) {
+            keepA(v, t, detail::dtypeName(t.scalar_type()), false);
         });
-        m_r.unmatchedB = unmatched;
+        endA();
+    }
+    void compareB(detail::PreparedForward& f) {
+        ExtractedGraph b = detail::extractGraph(f.module(), &detail::ModelAccess::module(m_model));
+        const std::vector<int> values = detail::observableValues(b);
+        beginB(b.graph, values);
+        detail::observe(f, b, values, [&](int v, const at::Tensor& t) {
+            compareB(v, t, detail::dtypeName(t.scalar_type()));
+        });
     }
 
     void conclude(const Value& outputA, const Value& outputB) {
@@ -246,12 +287,22 @@ public:
     void release() { m_kept.clear(); }
 
 private:
+    // The values a side announced, by index: what it sends must be one of them.
+    static std::vector<bool> wanted(const ModelGraph& g, const std::vector<int>& values) {
+        std::vector<bool> out(g.values.size(), false);
+        for (int v : values)
+            out[std::size_t(v)] = true;
+        return out;
+    }
+
     const Model& m_model;
     DivergenceReport& m_r;
     int m_top = 5;
-    ExtractedGraph m_a;
+    ModelGraph m_graphA, m_graphB;
     std::vector<Point> m_pointsA;
     std::vector<at::Tensor> m_kept; // the first configuration's tensors, by value
+    std::vector<bool> m_wantedA, m_wantedB;
+    std::map<int, Candidates> m_candidates; // by value in B
 };
 
 DivergenceReport header(const Model& model, const std::vector<InputSpec>& inputs,
@@ -311,8 +362,10 @@ DivergenceReport diverge(const Model& model, const std::vector<InputSpec>& input
 
 DivergenceReport divergeInWorker(const Model& model, const std::vector<InputSpec>& inputs,
                                  const InputBinding& binding, const RunConfig& a, const RunConfig& b,
-                                 const DivergeOptions& options, const WorkerOptions& worker) {
+                                 const DivergeOptions& options, const WorkerOptions& worker,
+                                 const std::atomic<bool>* stop) {
     refusePackages(model);
+    const std::function<bool()> keepGoing = [stop] { return !stop || !stop->load(); };
     DivergenceReport r = header(model, inputs, binding);
     r.a = a;
     r.b = b;
@@ -320,9 +373,9 @@ DivergenceReport divergeInWorker(const Model& model, const std::vector<InputSpec
     r.labelB = b.label();
     try {
         detail::WorkerProcess w(worker);
-        w.hello();
-        detail::Frame f =
-            w.request(detail::loadFrame(model, &binding), "A: load", worker.firstCallTimeoutSeconds);
+        w.hello(keepGoing);
+        detail::Frame f = w.request(detail::loadFrame(model, &binding), "A: load",
+                                    worker.firstCallTimeoutSeconds, keepGoing);
         if (f.type() == "error")
             return failed(r, true, f.header.value("message", std::string("the load failed")));
         // Each side prepares, calls the model twice and compares: as long as four first calls may take.
@@ -334,7 +387,7 @@ DivergenceReport divergeInWorker(const Model& model, const std::vector<InputSpec
                         {"tolerance_given", options.toleranceGiven},
                         {"top", options.top}},
                        {}},
-                      "A: first call", 4 * worker.firstCallTimeoutSeconds);
+                      "A: first call", 4 * worker.firstCallTimeoutSeconds, keepGoing);
         if (f.type() == "error") {
             const std::string message =
                 f.header.value("message", std::string("the worker reported an error"));
@@ -352,6 +405,123 @@ DivergenceReport divergeInWorker(const Model& model, const std::vector<InputSpec
         if (!e.stderrTail.empty()) why += "\n" + e.stderrTail;
         return failed(r, e.phase.rfind("B:", 0) != 0, why);
     }
+}
+
+namespace detail {
+
+RunResult recordConfiguration(const Model& model, const InputBinding& binding, const RunConfig& config,
+                              const ProgressFn& progress, const std::atomic<bool>* stop,
+                              const RecordedGraphFn& graph, const RecordedTensorFn& tensor) {
+    refusePackages(model);
+    return runConfiguration(
+        model, binding, config, progress, stop, false, [&](PreparedForward& f, RunRecord&) {
+            ExtractedGraph g = extractGraph(f.module(), &ModelAccess::module(model));
+            const std::vector<int> values = observableValues(g);
+            graph(g.graph, values);
+            observe(f, g, values, [&](int v, const at::Tensor& t) {
+                // A view travels alone, not with the storage it looks into.
+                at::Tensor c = comparable(t);
+                if (!c.is_contiguous() || c.storage_offset() != 0 || c.storage().nbytes() != c.nbytes())
+                    c = c.clone(at::MemoryFormat::Contiguous);
+                tensor(v, c, dtypeName(t.scalar_type()));
+            });
+        });
+}
+
+} // namespace detail
+
+namespace {
+
+// One side of a divergence across workers: the configuration recorded in its own worker, each tensor
+// handed to `graph` and `tensor` as it arrives. "" when it ran; else why not.
+std::string recordInWorker(const Model& model, const InputBinding& binding, const RunConfig& config,
+                           const WorkerOptions& worker, const std::function<bool()>& keepGoing,
+                           const detail::RecordedGraphFn& graph, const detail::RecordedTensorFn& tensor,
+                           Value& output) {
+    using detail::Frame;
+    try {
+        detail::WorkerProcess w(worker);
+        w.hello(keepGoing);
+        Frame f =
+            w.request(detail::loadFrame(model, &binding), "load", worker.firstCallTimeoutSeconds, keepGoing);
+        if (f.type() == "error") return f.header.value("message", std::string("the load failed"));
+        f = w.request({{{"type", "record"}, {"config", config.toSpec()}}, {}}, "first call",
+                      worker.firstCallTimeoutSeconds, keepGoing);
+        // Each tensor is answered before the worker goes on: no more than one is ever on its way.
+        for (;; f = w.request({{{"type", "record_next"}}, {}}, std::string(w.phase()),
+                              worker.firstCallTimeoutSeconds, keepGoing)) {
+            if (f.type() == "record_graph")
+                graph(detail::graphFromJson(f.header.at("graph")),
+                      f.header.at("values").get<std::vector<int>>());
+            else if (f.type() == "record_tensor")
+                tensor(f.header.at("value").get<int>(),
+                       detail::unwrap(detail::valueFromBytes(f.payload, "a recorded tensor")).toTensor(),
+                       f.header.value("dtype", std::string()));
+            else
+                break;
+        }
+        if (f.type() == "error")
+            return f.header.value("message", std::string("the worker reported an error"));
+        if (f.type() != "recorded") return "the worker answered '" + f.type() + "' to a record";
+        const RunRecord record = detail::runFromJson(f.header.at("record"));
+        if (!record.ok) return record.error;
+        output = f.payload.empty() ? Value() : detail::valueFromBytes(f.payload, "the worker's output");
+        w.close();
+        return {};
+    } catch (const detail::WorkerFailure& e) {
+        std::string why = e.what();
+        if (!e.fix.empty()) why += "; " + e.fix;
+        if (!e.stderrTail.empty()) why += "\n" + e.stderrTail;
+        return why;
+    } catch (const nlohmann::ordered_json::exception& e) {
+        return std::string("the worker's record is damaged (") + e.what() + ")";
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+}
+
+} // namespace
+
+DivergenceReport divergeAcrossWorkers(const Model& model, const std::vector<InputSpec>& inputs,
+                                      const InputBinding& binding, const RunConfig& a, const RunConfig& b,
+                                      const DivergeOptions& options, const WorkerOptions& workerA,
+                                      const WorkerOptions& workerB, const std::atomic<bool>* stop) {
+    refusePackages(model);
+    const std::function<bool()> keepGoing = [stop] { return !stop || !stop->load(); };
+    DivergenceReport r = header(model, inputs, binding);
+    Divergence d(model, a, b, options, r);
+    Value outputA, outputB;
+    const std::string whyA = recordInWorker(
+        model, binding, a, workerA, keepGoing,
+        [&](const ModelGraph& g, const std::vector<int>& values) { d.beginA(g, values); },
+        [&](int v, const at::Tensor& t, const std::string& dtype) { d.keepA(v, t, dtype, true); }, outputA);
+    if (!whyA.empty()) return failed(r, true, whyA);
+    d.endA();
+    const std::string whyB = recordInWorker(
+        model, binding, b, workerB, keepGoing,
+        [&](const ModelGraph& g, const std::vector<int>& values) { d.beginB(g, values); },
+        [&](int v, const at::Tensor& t, const std::string& dtype) { d.compareB(v, t, dtype); }, outputB);
+    d.release();
+    if (!whyB.empty()) return failed(r, false, whyB);
+    d.conclude(outputA, outputB);
+    return r;
+}
+
+DivergenceReport divergeOnTargets(const Model& model, const std::vector<InputSpec>& inputs,
+                                  const InputBinding& binding, const RunConfig& a, const RunConfig& b,
+                                  const DivergeOptions& options, const std::string& targetA,
+                                  const std::string& targetB, const WorkerOptions& base,
+                                  const std::atomic<bool>* stop) {
+    auto workerFor = [&base](const std::string& where) {
+        return where.empty() ? base : Target::parse(where).workerOptions(base);
+    };
+    const WorkerOptions workerA = workerFor(targetA), workerB = workerFor(targetB);
+    auto name = [](const std::string& where) {
+        return where.empty() ? std::string("local") : Target::parse(where).name();
+    };
+    if (name(targetA) == name(targetB))
+        return divergeInWorker(model, inputs, binding, a, b, options, workerA, stop);
+    return divergeAcrossWorkers(model, inputs, binding, a, b, options, workerA, workerB, stop);
 }
 
 std::string divergenceText(const DivergenceReport& r) {
@@ -431,6 +601,7 @@ std::string divergenceToJson(const DivergenceReport& r, int indent) {
                          {"inf", {n.infA, n.infB}},
                          {"within", n.within}});
     j["nodes"] = nodes;
+    j["graph_a"] = detail::graphToJson(r.graphA);
     return j.dump(indent);
 }
 
@@ -491,6 +662,11 @@ DivergenceReport divergenceFromJson(const std::string& text, const std::string& 
             n.within = o.value("within", true);
             r.nodes.push_back(n);
         }
+        if (j.contains("graph_a")) try {
+                r.graphA = detail::graphFromJson(j.at("graph_a"));
+            } catch (const Error& e) {
+                throw Error(source + ": " + e.what());
+            }
     } catch (const ordered_json::exception& e) {
         throw Error(source + ": a field of the divergence report is damaged (" + e.what() + ")");
     }
@@ -499,6 +675,11 @@ DivergenceReport divergenceFromJson(const std::string& text, const std::string& 
     if (!inRange(r.firstDivergent) ||
         !std::all_of(r.largest.begin(), r.largest.end(), [&](int i) { return i >= 0 && i < count; }))
         throw Error(source + ": the divergence report names a node it does not hold");
+    const int graphNodes = int(r.graphA.nodes.size());
+    if (graphNodes > 0 && !std::all_of(r.nodes.begin(), r.nodes.end(), [&](const NodeDivergence& n) {
+            return n.node >= -1 && n.node < graphNodes;
+        }))
+        throw Error(source + ": the divergence report names a node its graph does not hold");
     return r;
 }
 
