@@ -14,6 +14,9 @@
 
 #include "twb/build_info.h"
 
+#include <QProcess>
+#include <QTemporaryDir>
+
 class TestPt2 : public QObject {
     Q_OBJECT
 private slots:
@@ -25,6 +28,8 @@ private slots:
     void dynamicBatchAndShapeChecks();
     void harnessRefusesJitAndPrecision();
     void matchesItsTorchScriptTwin();
+    void instructionSetsTheCpuLacksAreNamed();
+    void aPackageForAnotherMachineIsRefusedBeforeItRuns();
 };
 
 namespace {
@@ -168,6 +173,64 @@ void TestPt2::matchesItsTorchScriptTwin() {
     o.atol = 1e-5;
     o.rtol = 1e-4;
     QVERIFY2(twb::compareOutputs(twin, out, o).allclose, twb::compareOutputs(twin, out, o).summary.c_str());
+}
+
+void TestPt2::instructionSetsTheCpuLacksAreNamed() {
+    // This machine's kind: AVX2 and no AVX-512 (an AMD EPYC of 2020, say).
+    const std::vector<std::string> avx2{"sse4_2", "avx", "avx2", "fma", "f16c", "bmi2"};
+    QCOMPARE(twb::missingCpuFeatures("AVX2", avx2), std::string());
+    const std::string lacks = twb::missingCpuFeatures("AVX512 AVX512_VNNI", avx2);
+    QVERIFY2(twbtest::contains(lacks, "AVX512 (avx512f, avx512dq, avx512vl, avx512bw)"), lacks.c_str());
+    QVERIFY2(twbtest::contains(lacks, "AVX512_VNNI (avx512_vnni)"), lacks.c_str());
+    // One that has it all; inductor's lower-case names too.
+    std::vector<std::string> server = avx2;
+    for (const char* f : {"avx512f", "avx512dq", "avx512vl", "avx512bw", "avx512_vnni"})
+        server.push_back(f);
+    QCOMPARE(twb::missingCpuFeatures("AVX512 AVX512_VNNI", server), std::string());
+    QVERIFY(twbtest::contains(twb::missingCpuFeatures("avx512 amx_tile", server), "AMX_TILE (amx_tile"));
+    // No verdict without the CPU's flags, or for a set this check does not know.
+    QCOMPARE(twb::missingCpuFeatures("AVX512", {}), std::string());
+    QCOMPARE(twb::missingCpuFeatures("VSX", avx2), std::string());
+    QCOMPARE(twb::missingCpuFeatures("", avx2), std::string());
+}
+
+void TestPt2::aPackageForAnotherMachineIsRefusedBeforeItRuns() {
+    // The fixture, its records saying it was compiled for another architecture than this machine's: its
+    // code never loads (it would die at its first instruction), and the diagnosis says why and how to fix it.
+    QTemporaryDir dir;
+    const QString copy = dir.filePath("mlp_elsewhere.pt2");
+    const QString rewrite =
+        QStringLiteral("import sys, zipfile, platform\n"
+                       "other = 'aarch64' if platform.machine() != 'aarch64' else 'x86_64'\n"
+                       "src, dst = zipfile.ZipFile(sys.argv[1]), zipfile.ZipFile(sys.argv[2], 'w')\n"
+                       "for i in src.infolist():\n"
+                       "    data = src.read(i)\n"
+                       "    if i.filename.endswith('_metadata.json'):\n"
+                       "        data = data.replace(b'\"x86_64\"', ('\"' + other + '\"').encode())"
+                       ".replace(b'\"aarch64\"', ('\"' + other + '\"').encode())\n"
+                       "    dst.writestr(i, data)\n"
+                       "dst.close()\n");
+    QProcess python;
+    python.start(qEnvironmentVariable("TWB_PYTHON", QStringLiteral("python3")),
+                 {"-c", rewrite, QString::fromStdString(TWB_DATA("mlp_aoti.pt2")), copy});
+    if (!python.waitForFinished(60000) || python.exitCode() != 0)
+        QSKIP(qPrintable("Python cannot rewrite the package here: " + python.readAllStandardError()));
+    const twb::Diagnosis d = twb::diagnose(copy.toStdString());
+    QCOMPARE(d.kind, twb::FileKind::Pt2);
+    if (!hasLoader()) QSKIP("this LibTorch has no AOTIModelPackageLoader: it refuses every package");
+    QVERIFY(!d.usable);
+    QVERIFY2(twbtest::contains(d.error, "it was compiled for") &&
+                 twbtest::contains(d.error, "this machine is"),
+             d.error.c_str());
+    QVERIFY2(twbtest::contains(d.fix, "cpp.simdlen = 256"), d.fix.c_str());
+    QVERIFY2(twbtest::contains(d.fix, "mlp_elsewhere_avx2.pt2"), d.fix.c_str());
+    // Loading it anyway is refused with the same reason, before any of its code runs.
+    try {
+        const twb::Model m = twb::Model::load(copy.toStdString());
+        QFAIL("a package compiled for another machine loaded");
+    } catch (const twb::Error& e) {
+        QVERIFY2(twbtest::contains(e.what(), "this machine is"), e.what());
+    }
 }
 
 TWB_TEST_MAIN(TestPt2)

@@ -109,6 +109,8 @@ void TestWorker::faultsEndAConfiguration_data() {
         << "load" << "segv" << "load" << SIGSEGV << 0 << "Segmentation fault";
     QTest::newRow("abort while preparing")
         << "prepare" << "abort" << "preparing" << SIGABRT << 0 << "Aborted";
+    QTest::newRow("an illegal instruction while preparing")
+        << "prepare" << "ill" << "preparing" << SIGILL << 0 << "Illegal instruction";
     QTest::newRow("exit while measuring")
         << "round" << "exit3" << "measuring" << 0 << 3 << "exited with status 3";
     QTest::newRow("exit without answering")
@@ -145,11 +147,12 @@ void TestWorker::faultsEndAConfiguration() {
     QCOMPARE(QString::fromStdString(run.failedPhase), phase);
     QCOMPARE(run.signal, signal);
     QCOMPARE(run.exitCode, exitCode);
-    if (how == "segv" || how == "abort") {
+    if (how == "segv" || how == "abort" || how == "ill") {
         QVERIFY2(contains(run.stderrTail, "fake_worker: about to " + how.toStdString()),
                  run.stderrTail.c_str());
         QVERIFY(!run.fix.empty());
     }
+    if (how == "ill") QVERIFY2(contains(run.fix, "instructions this CPU lacks"), run.fix.c_str());
     // The report keeps the failure, and reads back with it.
     const twb::Report back = twb::reportFromJson(twb::reportToJson(r));
     QCOMPARE(back.runs[0].failedPhase, run.failedPhase);

@@ -84,6 +84,7 @@ void misbehave(const std::string& how) {
     // Die of the signal itself, whatever handler a sanitizer runtime installed.
     if (how == "segv") std::signal(SIGSEGV, SIG_DFL), std::raise(SIGSEGV);
     if (how == "abort") std::signal(SIGABRT, SIG_DFL), std::abort();
+    if (how == "ill") std::signal(SIGILL, SIG_DFL), std::raise(SIGILL); // code built for another CPU
     if (how == "exit3") std::exit(3);
     if (how == "hang")
         while (true)

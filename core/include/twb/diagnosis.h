@@ -56,6 +56,13 @@ inline bool runnable(const Diagnosis& d) {
     return d.usable && (d.kind == FileKind::TorchScript || d.kind == FileKind::Pt2);
 }
 
+// Inductor's names for the vector instruction sets a CPU package (.pt2) was compiled for ("AVX512
+// AVX512_VNNI") against a CPU's feature flags, as Linux's /proc/cpuinfo names them: the sets it lacks, each
+// with the flags it needs ("AVX512 (avx512f, avx512bw)"); "" when it has them all, or when a set is one
+// this check does not know (no verdict rather than a guess). A package whose sets the CPU lacks would end
+// its process with SIGILL: diagnose() says so instead, with the fix.
+std::string missingCpuFeatures(const std::string& isa, const std::vector<std::string>& cpuFlags);
+
 // Whether the file holds tensors to feed a model rather than a model or a state_dict, decided cheaply
 // (a TorchScript archive is told by its record names, without checking its data): for drops.
 bool holdsInputTensors(const std::string& path);

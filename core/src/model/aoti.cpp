@@ -1,6 +1,7 @@
 #include "aoti.h"
 
 #include "pt2.h"
+#include "zip_reader.h"
 
 #include "twb/error.h"
 
@@ -24,6 +25,16 @@ bool aotiAvailable() {
 
 PackageRun loadPackage(const std::string& path, const std::string& name) {
 #if TWB_AOTI
+    // Loading runs the package's compiled code: never code built for instructions this CPU lacks.
+    try {
+        for (const Pt2Model& m : readPt2(path).models)
+            if (m.name == name || name.empty())
+                if (const std::string problem = pt2CpuProblem(m); !problem.empty())
+                    throw Error(path + ": the AOTInductor package cannot run here: " + problem,
+                                pt2PortableFix(path));
+    } catch (const ZipError&) {
+        // the loader says what is wrong with the archive
+    }
     std::shared_ptr<torch::inductor::AOTIModelPackageLoader> loader;
     try {
         loader = std::make_shared<torch::inductor::AOTIModelPackageLoader>(path, name);

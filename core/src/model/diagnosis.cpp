@@ -178,6 +178,8 @@ Diagnosis pt2Diagnosis(const std::string& path) {
                         "    ep = torch.export.export(model.cpu().eval(), example_inputs)\n"
                         "    torch._inductor.aoti_compile_and_package(ep, package_path=\"" +
                             stem(path) + "_cpu.pt2\")");
+    if (const std::string problem = detail::pt2CpuProblem(m); !problem.empty())
+        return unusable(FileKind::Pt2, "zip (.pt2)", what, problem, detail::pt2PortableFix(path));
     return usable(FileKind::Pt2, "zip (.pt2)", what);
 }
 

@@ -1,11 +1,17 @@
 #include "pt2.h"
 
+#include "twb/diagnosis.h"
+
 #include "zip_reader.h"
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <fstream>
 #include <map>
 #include <regex>
+#include <sstream>
+#include <sys/utsname.h>
 
 namespace twb::detail {
 namespace {
@@ -151,6 +157,55 @@ std::string pt2Mismatch(const Pt2Input& in, const std::string& argument, const s
            " (the shapes torch.export compiled the package for), not " + dtype + " " + got;
 }
 
+const std::vector<std::string>& cpuFeatureFlags() {
+    static const std::vector<std::string> flags = [] {
+        std::vector<std::string> out;
+        std::ifstream in("/proc/cpuinfo");
+        for (std::string line; std::getline(in, line);) {
+            const auto colon = line.find(':');
+            if (colon == std::string::npos) continue;
+            std::string key = line.substr(0, colon);
+            key.erase(key.find_last_not_of(" \t") + 1);
+            if (key != "flags" && key != "Features") continue;
+            std::istringstream words(line.substr(colon + 1));
+            for (std::string w; words >> w;)
+                out.push_back(w);
+            break; // the first processor's: they are alike
+        }
+        return out;
+    }();
+    return flags;
+}
+
+std::string pt2CpuProblem(const Pt2Model& m) {
+    if (m.device != "cpu") return {};
+    utsname u{};
+    const std::string here = ::uname(&u) == 0 ? u.machine : "";
+    auto same = [](std::string a, std::string b) {
+        for (std::string* s : {&a, &b})
+            if (*s == "AMD64") *s = "x86_64";
+        return a == b;
+    };
+    if (!m.machine.empty() && !here.empty() && !same(m.machine, here))
+        return "it was compiled for " + m.machine + " and this machine is " + here;
+    const std::string missing = twb::missingCpuFeatures(m.isa, cpuFeatureFlags());
+    if (!missing.empty())
+        return "it was compiled for " + m.isa + ", and this CPU lacks " + missing +
+               ": its code would stop at the first such instruction (SIGILL)";
+    return {};
+}
+
+std::string pt2PortableFix(const std::string& path) {
+    const std::string file = path.substr(path.rfind('/') + 1);
+    const std::string stem = file.substr(0, file.rfind('.'));
+    return "Compile it on a machine like this one, or for instructions every x86-64 CPU of the last decade "
+           "has, in Python:\n"
+           "    torch._inductor.config.cpp.simdlen = 256   # AVX2; None takes the compiling CPU's widest\n"
+           "    torch._inductor.aoti_compile_and_package(torch.export.export(model.eval(), example_inputs),\n"
+           "                                             package_path=\"" +
+           stem + "_avx2.pt2\")";
+}
+
 Pt2Package readPt2(const std::string& path) {
     ZipReader zip(path);
     Pt2Package p;
@@ -174,6 +229,7 @@ Pt2Package readPt2(const std::string& path) {
                 m.device = j.value("AOTI_DEVICE_KEY", std::string());
                 m.platform = j.value("AOTI_PLATFORM", std::string());
                 m.isa = j.value("AOTI_CPU_ISA", std::string());
+                m.machine = j.value("AOTI_MACHINE", std::string());
             } catch (const std::exception&) {
                 // an unreadable metadata file leaves the target unknown
             }
@@ -193,3 +249,35 @@ Pt2Package readPt2(const std::string& path) {
 }
 
 } // namespace twb::detail
+
+namespace twb {
+
+std::string missingCpuFeatures(const std::string& isa, const std::vector<std::string>& cpuFlags) {
+    // What inductor's ISA classes compile with (torch/_inductor/cpu_vec_isa.py: -mavx2 -mfma -mf16c;
+    // -mavx512f -mavx512dq -mavx512vl -mavx512bw; -mavx512vnni; -mamx-tile -mamx-bf16 -mamx-int8), as Linux
+    // names them.
+    static const std::map<std::string, std::vector<std::string>> needs{
+        {"AVX2", {"avx2", "fma", "f16c"}},
+        {"AVX512", {"avx512f", "avx512dq", "avx512vl", "avx512bw", "fma"}},
+        {"AVX512_VNNI", {"avx512_vnni"}},
+        {"AMX_TILE", {"amx_tile", "amx_bf16", "amx_int8"}},
+        {"ASIMD", {"asimd"}},
+        {"NEON", {"asimd"}}};
+    if (cpuFlags.empty()) return {};
+    std::string missing;
+    std::istringstream words(isa);
+    for (std::string word; words >> word;) {
+        std::transform(word.begin(), word.end(), word.begin(),
+                       [](unsigned char c) { return char(std::toupper(c)); });
+        const auto need = needs.find(word);
+        if (need == needs.end()) return {}; // a set this check does not know: no verdict
+        std::string lacks;
+        for (const auto& flag : need->second)
+            if (std::find(cpuFlags.begin(), cpuFlags.end(), flag) == cpuFlags.end())
+                lacks += (lacks.empty() ? "" : ", ") + flag;
+        if (!lacks.empty()) missing += (missing.empty() ? "" : "; ") + word + " (" + lacks + ")";
+    }
+    return missing;
+}
+
+} // namespace twb

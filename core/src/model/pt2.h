@@ -22,6 +22,7 @@ struct Pt2Model {
     std::string name;   // "model"
     std::string device; // "cpu", "cuda"
     std::string platform, isa;
+    std::string machine;  // "x86_64", "aarch64": the architecture it was compiled for
     std::string compiler; // the C++ compiler the wrapper records it was built with ("g++"), where it does
     std::vector<Pt2Input> inputs;
     int outputs = 0;
@@ -42,6 +43,15 @@ Pt2Package readPt2(const std::string& path);
 std::string pt2Mismatch(const Pt2Input& input, const std::string& argument, const std::string& dtype,
                         const std::vector<int64_t>& shape);
 std::string pt2ShapeText(const Pt2Input& input); // "[N, 10]"
+
+// This machine's CPU feature flags (/proc/cpuinfo's "flags" or "Features"); empty where they cannot be read.
+// Held against a package's by twb::missingCpuFeatures (twb/diagnosis.h).
+const std::vector<std::string>& cpuFeatureFlags();
+// Why this CPU package cannot run on this machine (another architecture, instructions this CPU lacks,
+// which would end the process with SIGILL at the first one); "" when it can, or when it cannot tell.
+std::string pt2CpuProblem(const Pt2Model& model);
+// How to compile a package that runs here, in Python.
+std::string pt2PortableFix(const std::string& path);
 
 // Whether this LibTorch has AOTIModelPackageLoader (aoti.cpp).
 bool aotiAvailable();
