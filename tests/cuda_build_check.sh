@@ -1,7 +1,8 @@
 #!/bin/sh
-# Compiles and links core, torchwb and the GUI against the CUDA PyTorch wheel (torch 2.14.1 in
-# .venv-cuda), CUDA sources included. Needs the CUDA toolkit (nvcc), not a GPU. Makes the venv
-# when it is missing (about 5.5 GB, from packaging/install-deps.sh --cuda).
+# Compiles and links core and torchwb against the CUDA PyTorch wheel (torch 2.14.1 in .venv-cuda),
+# CUDA sources included. Needs the CUDA toolkit (nvcc), not a GPU. Makes the venv when it is missing
+# (about 5.5 GB, from packaging/install-deps.sh --cuda). The GUI's own sources (ui/, app/gui) include no
+# LibTorch header, so they compile here as they do in the release build, and are left to it.
 set -eu
 cd "$(dirname "$0")/.."
 CMAKE=${CMAKE:-.venv/bin/cmake}
@@ -11,7 +12,7 @@ fi
 # Torch's CUDA config derives the toolkit from nvcc's folder; a wrapper script on PATH misleads it.
 CUDA_ROOT=${CUDA_HOME:-/usr/local/cuda}
 "$CMAKE" --preset cuda -DTWB_BUILD_TESTS=OFF -DCUDA_TOOLKIT_ROOT_DIR="$CUDA_ROOT" -DCUDAToolkit_ROOT="$CUDA_ROOT"
-if ! "$CMAKE" --build --preset cuda --target torchwb torch-workbench > build/cuda/build.log 2>&1; then
+if ! "$CMAKE" --build --preset cuda --target torchwb > build/cuda/build.log 2>&1; then
   cat build/cuda/build.log
   exit 1
 fi
@@ -21,4 +22,4 @@ if grep -q "warning:" build/cuda/build.log; then echo "cuda build check: the bui
 # The CUDA sources are in: the CLI reports CUDA compiled in (no device here, so not available).
 build/cuda/bin/torchwb --version | tee build/cuda/version.txt
 grep -q "CUDA compiled in: yes" build/cuda/version.txt
-echo "cuda build check: core, torchwb and torch-workbench compiled and linked with CUDA"
+echo "cuda build check: core and torchwb compiled and linked with CUDA"
