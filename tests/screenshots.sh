@@ -27,3 +27,7 @@ shoot state-dict tests/data/cnn_state_dict.pth --tab model
 shoot profile-operators resources/sample/sample_cnn.pt --input resources/sample/sample_input.npy --profile --tab profile
 shoot profile-diff resources/sample/sample_cnn.pt --input resources/sample/sample_input.npy --profile --tab profile-diff
 shoot profile-roofline resources/sample/sample_cnn.pt --input resources/sample/sample_input.npy --profile --tab roofline
+shoot graph-self-time resources/sample/sample_cnn.pt --input resources/sample/sample_input.npy --profile --tab graph
+shoot graph-exported tests/data/mlp_exported.pt2 --tab graph
+shoot divergence-float16 tests/data/overflow.pt --input tests/data/overflow_x.npy --diverge dtype=float16 --tab divergence
+shoot load-curve resources/sample/sample_cnn.pt --input resources/sample/sample_input.npy --load 1 --tab load

@@ -247,6 +247,7 @@ void ConfigPanel::setConfigs(const QVector<twb::RunConfig>& configs) {
     m_configs = configs.isEmpty() ? defaults() : configs;
     refreshList();
     m_list->setCurrentRow(0);
+    emit changed();
 }
 
 void ConfigPanel::refreshList() {

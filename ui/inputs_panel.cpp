@@ -1,6 +1,7 @@
 #include "inputs_panel.h"
 
 #include "file_types.h"
+#include "icons.h"
 
 #include <QFileDialog>
 #include <QGridLayout>
@@ -74,7 +75,7 @@ void InputsPanel::addRow(const twb::ArgumentInfo& a, const QString& placeholder,
             tr("%1 needs %2").arg(QString::fromStdString(a.neededBy), QString::fromStdString(a.neededDtype)));
     row.source = new QLineEdit;
     row.source->setPlaceholderText(a.hasDefault ? tr("(default)") : placeholder);
-    row.source->setClearButtonEnabled(true);
+    addClearButton(row.source);
     row.source->setObjectName("input_" + row.argument);
     auto* browse = new QToolButton;
     browse->setText(tr("…"));

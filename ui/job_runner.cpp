@@ -47,6 +47,8 @@ void registerTypes() {
         qRegisterMetaType<twb::SweepProgress>();
         qRegisterMetaType<twb::SweepPoint>();
         qRegisterMetaType<twb::SweepResult>();
+        qRegisterMetaType<twb::LoadProgress>();
+        qRegisterMetaType<twb::LoadPoint>();
         return true;
     }();
     (void)done;
@@ -239,40 +241,73 @@ void JobRunner::profile(const QVector<twb::RunConfig>& configs, const twb::Profi
     startPlan(configs, true, options);
 }
 
-void JobRunner::sweep(const twb::SweepOptions& options) {
+template <typename Work> void JobRunner::startStreamed(Finished finished, Work work) {
     cancel();
     m_short->supersede(JobKind::Compare);
     m_stop = std::make_shared<std::atomic<bool>>(false);
     m_running = true;
-    m_finished = &JobRunner::sweepFinished;
+    m_finished = finished;
     emit runStarted(0);
     auto worker = m_worker;
     auto stop = m_stop;
-    m_measure->start(JobKind::Run, this, [worker, options, stop](const JobTracker::Context<JobRunner>& ctx) {
-        auto deliver = [&](auto fn) { ctx.deliver(fn); };
+    m_measure->start(
+        JobKind::Run, this, [worker, stop, finished, work](const JobTracker::Context<JobRunner>& ctx) {
+            auto lastSent = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+            // Sends a progress signal at most ten times a second; false once cancelled.
+            auto progress = [&](auto signal, const auto& p) {
+                const auto now = std::chrono::steady_clock::now();
+                if (now - lastSent >= std::chrono::milliseconds(100)) {
+                    lastSent = now;
+                    ctx.deliver([signal, p](JobRunner* r) { emit(r->*signal)(p); });
+                }
+                return !stop->load() && !ctx.cancelled();
+            };
+            measuring(ctx, stop, finished, [&] {
+                if (!worker->model)
+                    throw twb::Error("Open a TorchScript model or an AOTInductor package first.");
+                // The job as a report, as the CLI writes it: exported, kept in sessions and compared.
+                twb::Report report = twb::reportFor(*worker->model, worker->inputs, worker->binding);
+                work(*worker, stop.get(), ctx, progress, report);
+                return report;
+            });
+        });
+}
+
+void JobRunner::sweep(const twb::SweepOptions& options) {
+    startStreamed(&JobRunner::sweepFinished, [options](Worker& worker, const std::atomic<bool>* stop,
+                                                       const auto& ctx, auto& progress, twb::Report& report) {
         twb::SweepCallbacks callbacks;
-        auto lastSent = std::chrono::steady_clock::now() - std::chrono::seconds(1);
         callbacks.progress = [&](const twb::SweepProgress& p) {
-            const auto now = std::chrono::steady_clock::now();
-            if (now - lastSent >= std::chrono::milliseconds(100)) { // at most 10 updates a second
-                lastSent = now;
-                deliver([p](JobRunner* r) { emit r->sweepProgress(p); });
-            }
-            return !stop->load() && !ctx.cancelled();
+            return progress(&JobRunner::sweepProgress, p);
         };
         callbacks.pointFinished = [&](const twb::SweepPoint& p) {
             twb::SweepPoint light = p;
             if (light.samplesNs.size() > 4000) light.samplesNs.resize(4000); // the chart needs the stats
-            deliver([light](JobRunner* r) { emit r->sweepPointUpdated(light); });
+            ctx.deliver([light](JobRunner* r) { emit r->sweepPointUpdated(light); });
         };
-        measuring(ctx, stop, &JobRunner::sweepFinished, [&] {
-            if (!worker->model) throw twb::Error("Open a TorchScript model or an AOTInductor package first.");
-            // The sweep as a report, as the CLI writes it: exported, kept in sessions and compared.
-            twb::Report report = twb::reportFor(*worker->model, worker->inputs, worker->binding);
-            report.sweep = twb::runSweep(*worker->model, worker->inputs, {}, options, callbacks, stop.get());
-            report.hasSweep = true;
-            return report;
-        });
+        report.sweep = twb::runSweep(*worker.model, worker.inputs, {}, options, callbacks, stop);
+        report.hasSweep = true;
+    });
+}
+
+void JobRunner::load(const twb::LoadOptions& options) {
+    const std::string target = !options.config.target.empty()
+                                   ? options.config.target
+                                   : (m_targets.isEmpty() ? std::string() : m_targets.first().toStdString());
+    startStreamed(&JobRunner::loadFinished, [options, target](Worker& worker, const std::atomic<bool>* stop,
+                                                              const auto& ctx, auto& progress,
+                                                              twb::Report& report) {
+        twb::LoadCallbacks callbacks;
+        callbacks.progress = [&](const twb::LoadProgress& p) {
+            return progress(&JobRunner::loadProgress, p);
+        };
+        callbacks.pointFinished = [&](const twb::LoadPoint& p) {
+            ctx.deliver([p](JobRunner* r) { emit r->loadPointUpdated(p); });
+        };
+        const twb::WorkerOptions where =
+            target.empty() ? twb::WorkerOptions{} : twb::Target::parse(target).workerOptions();
+        report.load = twb::runLoad(*worker.model, worker.inputs, {}, options, callbacks, stop, where);
+        report.hasLoad = true;
     });
 }
 
@@ -372,6 +407,58 @@ void JobRunner::startPlan(const QVector<twb::RunConfig>& configs, bool profile,
                                                   callbacks, stop.get())
                                    : twb::runPlanOnTargets(*worker->model, worker->inputs, worker->binding,
                                                            plan, targets, callbacks, stop.get());
+        });
+    });
+}
+
+void JobRunner::extractGraph(const QString& path) {
+    auto worker = m_worker;
+    m_measure->start(JobKind::Graph, this, [worker, path](const JobTracker::Context<JobRunner>& ctx) {
+        std::shared_ptr<const twb::ModelGraph> graph;
+        QString error;
+        try {
+            const bool torchScript =
+                worker->model && worker->model->info().diagnosis.kind != twb::FileKind::Pt2;
+            graph = std::make_shared<const twb::ModelGraph>(
+                torchScript ? twb::modelGraph(*worker->model)
+                            : twb::exportedProgramGraph(path.toStdString()));
+        } catch (const std::exception& e) {
+            error = QString::fromUtf8(e.what());
+        }
+        ctx.deliver([graph, error](JobRunner* r) { emit r->graphExtracted(graph, error); });
+    });
+}
+
+void JobRunner::divergenceSuperseded(const twb::Report&, bool cancelled) {
+    emit divergenceFinished(twb::DivergenceReport{}, cancelled);
+}
+
+void JobRunner::diverge(const twb::RunConfig& a, const twb::RunConfig& b) {
+    cancel();
+    m_stop = std::make_shared<std::atomic<bool>>(false);
+    m_running = true;
+    m_finished = &JobRunner::divergenceSuperseded;
+    emit runStarted(0);
+    auto worker = m_worker;
+    auto stop = m_stop;
+    // Where each says it runs, else the first target ticked, else this build.
+    const std::string ticked = m_targets.isEmpty() ? std::string() : m_targets.first().toStdString();
+    const std::string targetA = a.target.empty() ? ticked : a.target;
+    const std::string targetB = b.target.empty() ? ticked : b.target;
+    m_measure->start(JobKind::Run, this, [=](const JobTracker::Context<JobRunner>& ctx) {
+        twb::DivergenceReport report;
+        try {
+            if (!worker->model) throw twb::Error("Open a TorchScript model first.");
+            report = twb::divergeOnTargets(*worker->model, worker->inputs, worker->binding, a, b, {}, targetA,
+                                           targetB, {}, stop.get());
+        } catch (const std::exception& e) { // before either side ran: the report says why
+            report.errorA = e.what();
+            report.summary = e.what();
+        }
+        const bool cancelled = stop->load();
+        ctx.deliver([report = std::move(report), cancelled](JobRunner* r) {
+            r->m_running = false;
+            emit r->divergenceFinished(report, cancelled);
         });
     });
 }
@@ -493,8 +580,10 @@ void JobRunner::readSession(const QString& path) {
             ctx.deliver([session, path](JobRunner* r) { emit r->sessionRead(session, path, QString()); });
         } catch (const std::exception& e) {
             const QString message = QString::fromUtf8(e.what());
-            ctx.deliver(
-                [path, message](JobRunner* r) { emit r->sessionRead(twb::Session{}, path, message); });
+            ctx.deliver([path, message](JobRunner* r) {
+                static const twb::Session none; // one empty session, not a temporary (GCC 12 warns of those)
+                emit r->sessionRead(none, path, message);
+            });
         }
     });
 }

@@ -8,6 +8,9 @@
 #include "snapshots.h"
 
 #include "twb/config.h"
+#include "twb/divergence.h"
+#include "twb/graph.h"
+#include "twb/load.h"
 #include "twb/report.h"
 #include "twb/session.h"
 #include "twb/sweep.h"
@@ -49,6 +52,10 @@ public:
     // Races the sweep's grid within its budget: sweepProgress and sweepPointUpdated as it goes (throttled),
     // sweepFinished with the report that holds the result; cancel keeps what was measured.
     void sweep(const twb::SweepOptions& options);
+    // Latency under load (twb/load.h) in a worker on the configuration's target, else the first target
+    // ticked: loadProgress and loadPointUpdated as it goes, loadFinished with the report that holds it;
+    // cancel keeps the points measured.
+    void load(const twb::LoadOptions& options);
     // Writes a Chrome trace of the profiles off the GUI thread; traceExported says how it went.
     void exportTrace(const std::vector<twb::Profile>& profiles, const QString& path);
     // Whether a torch.save or .safetensors file holds input tensors rather than a model or weights, read
@@ -63,6 +70,12 @@ public:
                          const twb::CompareOptions& options, const QString& leafPath);
     // Reads a report written by torchwb bench or exported here, off the GUI thread.
     void readReport(const QString& path);
+    // The open model's forward as a graph, read (never run) on the measuring thread: a TorchScript model's,
+    // or the ExportedProgram a .pt2 keeps (`path`); graphExtracted.
+    void extractGraph(const QString& path);
+    // Where two configurations' outputs part (twb/divergence.h), in a worker on A's target, else the first
+    // target (this build where none is set); cancel stops the worker. divergenceFinished brings the report.
+    void diverge(const twb::RunConfig& a, const twb::RunConfig& b);
     void cancel();
     bool isRunning() const { return m_running; }
     // Hashes the files, fingerprints the machine and writes the report (and CSV) off the GUI thread.
@@ -81,6 +94,8 @@ signals:
     void profileFinished(const twb::Profile& profile);
     void sweepProgress(const twb::SweepProgress& progress);
     void sweepPointUpdated(const twb::SweepPoint& point);
+    void loadProgress(const twb::LoadProgress& progress);
+    void loadPointUpdated(const twb::LoadPoint& point);
     void traceExported(const QString& path, const QString& error); // error empty on success
     void outputSaved(const QString& path, const QString& error);   // error empty on success
     void fileClassified(const QString& path, bool inputTensors);
@@ -89,6 +104,7 @@ signals:
     void runsFinished(const twb::Report& report, bool cancelled);
     void profilesFinished(const twb::Report& report, bool cancelled);
     void sweepFinished(const twb::Report& report, bool cancelled);
+    void loadFinished(const twb::Report& report, bool cancelled);
     void compared(const twbui::ComparisonSnapshot& comparison);
     void compareFailed(const QString& message);
     void exported(const QString& jsonPath, const QString& error); // error empty on success
@@ -98,6 +114,8 @@ signals:
     void reportRead(const twb::Report& report, const QString& path,
                     const QString& error); // error empty: read
     void failed(const QString& message);
+    void graphExtracted(std::shared_ptr<const twb::ModelGraph> graph, const QString& error); // error: none
+    void divergenceFinished(const twb::DivergenceReport& report, bool cancelled);
     // ok: `text` is the target's protocol, build and machine; else why it failed, with the fix.
     // cudaDevices: the target's CUDA devices, by name; empty where it has no usable CUDA.
     void targetChecked(const QString& target, bool ok, const QString& text, const QStringList& cudaDevices);
@@ -109,7 +127,12 @@ private:
     template <typename Context, typename Work>
     static void measuring(const Context& ctx, const std::shared_ptr<std::atomic<bool>>& stop,
                           Finished finished, Work&& work);
+    // Sweeps and load runs: a measuring job whose progress comes at most ten times a second, cancelled by
+    // the stop flag or the tracker; `work` gets the throttled progress function.
+    template <typename Work> void startStreamed(Finished finished, Work work);
     // run() and profile(): the plan through core's plan runner on the measuring thread.
+    // Ends a divergence run superseded before it finished (m_finished's shape).
+    void divergenceSuperseded(const twb::Report&, bool cancelled);
     void startPlan(const QVector<twb::RunConfig>& configs, bool profile, const twb::ProfileOptions& options);
     // Writes a file on the short-job thread; the signal `done` says how it went (the error empty on success).
     void writeFile(const QString& path, std::function<void()> write,

@@ -1,9 +1,12 @@
 #include "main_window.h"
 
 #include "config_panel.h"
+#include "divergence_panel.h"
 #include "file_types.h"
+#include "graph_panel.h"
 #include "icons.h"
 #include "inputs_panel.h"
+#include "load_panel.h"
 #include "model_panel.h"
 #include "profile_panel.h"
 #include "results_panel.h"
@@ -65,6 +68,9 @@ MainWindow::MainWindow(QWidget* parent)
     m_results = new ResultsPanel;
     m_profile = new ProfilePanel;
     m_sweep = new SweepPanel;
+    m_graph = new GraphPanel;
+    m_divergence = new DivergencePanel;
+    m_load = new LoadPanel;
     m_sweep->setHardwareThreads(twb::threadSettings().hardware);
 
     m_left = new QTabWidget;
@@ -77,6 +83,9 @@ MainWindow::MainWindow(QWidget* parent)
     m_right->addTab(m_results, tr("Results"));
     m_right->addTab(m_profile, tr("Profile"));
     m_right->addTab(m_sweep, tr("Sweep"));
+    m_right->addTab(m_graph, tr("Graph"));
+    m_right->addTab(m_divergence, tr("Divergence"));
+    m_right->addTab(m_load, tr("Load"));
     m_splitter->addWidget(m_right);
     m_splitter->setStretchFactor(0, 2);
     m_splitter->setStretchFactor(1, 3);
@@ -118,11 +127,45 @@ MainWindow::MainWindow(QWidget* parent)
     connect(m_runner, &JobRunner::runProgress, this, &MainWindow::onProgress);
     connect(m_runner, &JobRunner::profileFinished, this, [this](const twb::Profile& p) {
         m_profile->addProfile(p);
+        m_graph->setProfiles(m_profile->profiles());
         if (!p.ok)
             m_status->setText(tr("%1 was not profiled: %2")
                                   .arg(QString::fromStdString(p.label), QString::fromStdString(p.error)));
     });
     connect(m_profile, &ProfilePanel::profileRequested, this, &MainWindow::profileAll);
+    connect(m_runner, &JobRunner::graphExtracted, this,
+            [this](std::shared_ptr<const twb::ModelGraph> graph, const QString& error) {
+                m_graph->setGraph(std::move(graph), error);
+            });
+    // A module or line of the Profile panel's tables is selected in the graph; a double-click goes there.
+    connect(m_profile, &ProfilePanel::graphSelectionRequested, this,
+            [this](ProfileTableModel::View view, const QString& key, bool show) {
+                GraphView* graph = m_graph->view();
+                const bool found = view == ProfileTableModel::View::Modules ? graph->selectScope(key)
+                                                                            : graph->selectLocation(key);
+                if (!found && show)
+                    m_status->setText(tr("%1 is not in the graph of the model as it was saved (a fused or "
+                                         "library node).")
+                                          .arg(key.isEmpty() ? tr("The model") : key));
+                if (found && show) showRightTab(3);
+            });
+    connect(m_configs, &ConfigPanel::changed, this,
+            [this] { m_divergence->setConfigs(m_configs->configs()); });
+    m_divergence->setConfigs(m_configs->configs());
+    connect(m_divergence, &DivergencePanel::divergeRequested, this, &MainWindow::diverge);
+    connect(m_divergence, &DivergencePanel::cancelRequested, this, &MainWindow::cancel);
+    connect(m_runner, &JobRunner::divergenceFinished, this,
+            [this](const twb::DivergenceReport& report, bool cancelled) {
+                setRunning(false);
+                m_divergence->setRunning(false);
+                if (cancelled) {
+                    m_status->setText(tr("Divergence cancelled."));
+                } else {
+                    m_divergence->showReport(report);
+                    m_status->setText(QString::fromStdString(report.summary));
+                }
+                emit divergenceFinished(cancelled);
+            });
     connect(m_sweep, &SweepPanel::sweepRequested, this, &MainWindow::sweep);
     connect(m_runner, &JobRunner::sweepPointUpdated, m_sweep, &SweepPanel::updatePoint);
     connect(m_runner, &JobRunner::sweepProgress, this, [this](const twb::SweepProgress& p) {
@@ -133,6 +176,13 @@ MainWindow::MainWindow(QWidget* parent)
                               .arg(p.point + 1)
                               .arg(p.points)
                               .arg(p.remainingSeconds, 0, 'f', 0));
+    });
+    connect(m_load, &LoadPanel::loadRequested, this, &MainWindow::load);
+    connect(m_runner, &JobRunner::loadPointUpdated, m_load, &LoadPanel::updatePoint);
+    connect(m_runner, &JobRunner::loadProgress, this, [this](const twb::LoadProgress& p) {
+        m_progress->setValue(int(p.fraction * 1000));
+        m_status->setText(
+            tr("Load: %1, %2 s").arg(QString::fromStdString(p.phase)).arg(p.elapsedSeconds, 0, 'f', 0));
     });
     connect(m_sweep, &SweepPanel::useConfiguration, this, [this](const twb::RunConfig& c) {
         QVector<twb::RunConfig> configs = m_configs->configs();
@@ -192,6 +242,16 @@ MainWindow::MainWindow(QWidget* parent)
                                     : tr("Sweep finished: %1").arg(m_sweep->recommendationText()));
         saveSession(autosavePath());
         emit sweepFinished(cancelled);
+    });
+    connect(m_runner, &JobRunner::loadFinished, this, [this](const twb::Report& report, bool cancelled) {
+        setRunning(false);
+        m_loadReport = report;
+        if (report.hasLoad) m_load->showResult(report.load);
+        m_load->setRunning(false);
+        m_status->setText(cancelled ? tr("Load run cancelled; the points measured so far are shown.")
+                                    : QString::fromStdString(report.load.verdict));
+        saveSession(autosavePath());
+        emit loadFinished(cancelled);
     });
     connect(m_runner, &JobRunner::compared, this, [this](const ComparisonSnapshot& c) {
         m_results->showComparison(c);
@@ -355,6 +415,8 @@ void MainWindow::buildMenus() {
     m_profileAction->setShortcut(QKeySequence(tr("Ctrl+Shift+P")));
     m_sweepAction = run->addAction(tr("&Sweep for the Fastest Configuration"), this, &MainWindow::sweep);
     m_sweepAction->setShortcut(QKeySequence(tr("Ctrl+Shift+S")));
+    m_loadAction = run->addAction(tr("Serve Under &Load"), this, &MainWindow::load);
+    m_loadAction->setShortcut(QKeySequence(tr("Ctrl+Shift+L")));
     m_cancelAction =
         run->addAction(glyphIcon(Glyph::Stop, palette()), tr("&Cancel"), this, &MainWindow::cancel);
     m_cancelAction->setShortcut(QKeySequence(Qt::Key_Escape));
@@ -376,6 +438,12 @@ void MainWindow::buildMenus() {
         ->setShortcut(QKeySequence(QStringLiteral("Alt+7")));
     view->addAction(tr("Sweep"), this, [this] { showRightTab(2); })
         ->setShortcut(QKeySequence(QStringLiteral("Alt+8")));
+    view->addAction(tr("Graph"), this, [this] { showRightTab(3); })
+        ->setShortcut(QKeySequence(QStringLiteral("Alt+9")));
+    view->addAction(tr("Divergence"), this, [this] { showRightTab(4); })
+        ->setShortcut(QKeySequence(QStringLiteral("Alt+0")));
+    view->addAction(tr("Load"), this, [this] { showRightTab(5); })
+        ->setShortcut(QKeySequence(QStringLiteral("Alt+L")));
 
     view->addSeparator();
     auto* dark = view->addAction(tr("&Dark Theme"), this, [this](bool on) { setDarkTheme(on); });
@@ -474,9 +542,11 @@ void MainWindow::openModelFile(const QString& path) {
     m_report = {};             // nor is anything measured on the last one exported as this one's
     m_profileReport = {};
     m_sweepReport = {};
+    m_loadReport = {};
     if (m_runAction) m_runAction->setEnabled(false);
     if (m_profileAction) m_profileAction->setEnabled(false);
     if (m_sweepAction) m_sweepAction->setEnabled(false);
+    if (m_loadAction) m_loadAction->setEnabled(false);
     m_status->setText(tr("Inspecting %1…").arg(QFileInfo(path).fileName()));
     setWindowTitle(tr("%1 — Torch Workbench").arg(QFileInfo(path).fileName()));
     rememberRecent(path);
@@ -558,6 +628,12 @@ void MainWindow::onModelInspected(const twb::ModelInfo& info) {
     m_model->showInfo(info);
     showLeftTab(0);
     const bool runnable = twb::runnable(info.diagnosis);
+    m_divergence->clear();
+    // A TorchScript model's graph, or the ExportedProgram a .pt2 keeps (even one that cannot run here).
+    if (runnable || info.diagnosis.kind == twb::FileKind::Pt2)
+        m_runner->extractGraph(QString::fromStdString(info.path));
+    else
+        m_graph->setGraph(nullptr, QString::fromStdString(info.diagnosis.summary));
     m_inputs->setArguments(runnable ? info.inputs : std::vector<twb::ArgumentInfo>{});
     m_configs->setPackage(runnable && info.diagnosis.kind == twb::FileKind::Pt2);
     updateRunActions(m_runner->isRunning());
@@ -601,10 +677,21 @@ bool MainWindow::readyToMeasure() {
 void MainWindow::profileAll() {
     if (!readyToMeasure()) return;
     m_profile->reset();
+    m_graph->setProfiles({});
     showRightTab(1);
     twb::ProfileOptions options;
     options.calls = m_profile->calls();
     m_runner->profile(m_configs->configs(), options);
+}
+
+void MainWindow::diverge(const twb::RunConfig& a, const twb::RunConfig& b) {
+    if (!readyToMeasure()) {
+        emit divergenceFinished(true);
+        return;
+    }
+    showRightTab(4);
+    m_divergence->setRunning(true);
+    m_runner->diverge(a, b);
 }
 
 void MainWindow::sweep() {
@@ -623,8 +710,29 @@ void MainWindow::sweep() {
     m_runner->sweep(options);
 }
 
+void MainWindow::load() {
+    if (!readyToMeasure()) return;
+    const QVector<twb::RunConfig> configs = m_configs->configs();
+    const twb::LoadOptions options = m_load->options(configs.isEmpty() ? twb::RunConfig() : configs.front());
+    try {
+        twb::validateLoadOptions(options);
+    } catch (const std::exception& e) {
+        m_status->setText(QString::fromUtf8(e.what()));
+        showRightTab(5);
+        return;
+    }
+    m_load->start(options);
+    showRightTab(5);
+    m_configCount = 1;
+    m_runner->load(options);
+}
+
 void MainWindow::showRightTab(int index) {
     m_right->setCurrentIndex(index);
+}
+
+int MainWindow::rightTab() const {
+    return m_right->currentIndex();
 }
 
 void MainWindow::runAll() {
@@ -662,7 +770,7 @@ void MainWindow::updateRunActions(bool running) {
         why = tr("%1 cannot run: %2")
                   .arg(QFileInfo(QString::fromStdString(m_info.path)).fileName(),
                        QString::fromStdString(m_info.diagnosis.summary));
-    for (QAction* a : {m_runAction, m_profileAction, m_sweepAction}) {
+    for (QAction* a : {m_runAction, m_profileAction, m_sweepAction, m_loadAction}) {
         if (!a) continue;
         a->setEnabled(runnable);
         const QString name = a->text().remove('&');
@@ -731,8 +839,11 @@ void MainWindow::closeEvent(QCloseEvent* event) {
 }
 
 twb::Report MainWindow::reportOfTab(int tab) const {
-    const twb::Report& job = tab == 1 ? m_profileReport : tab == 2 ? m_sweepReport : m_report;
-    if (!job.runs.empty() || !job.profiles.empty() || job.hasSweep) return job;
+    const twb::Report& job = tab == 1   ? m_profileReport
+                             : tab == 2 ? m_sweepReport
+                             : tab == 5 ? m_loadReport
+                                        : m_report;
+    if (!job.runs.empty() || !job.profiles.empty() || job.hasSweep || job.hasLoad) return job;
     twb::Report report; // nothing measured yet: the model alone
     report.model.path = m_info.path;
     report.model.size = m_info.fileSize;
@@ -773,19 +884,26 @@ void MainWindow::showReport(const twb::Report& report, const QString& path, cons
     for (twb::Profile profile : report.profiles) {
         profile.label += " · " + origin.toStdString();
         m_profile->addProfile(profile);
+        m_graph->setProfiles(m_profile->profiles());
     }
     if (report.hasSweep) {
         m_sweepReport = report;
         m_sweep->showResult(report.sweep);
     }
+    if (report.hasLoad) {
+        m_loadReport = report;
+        m_load->showResult(report.load);
+    }
     QStringList parts{tr("%n run(s)", nullptr, int(report.runs.size()))};
     if (!report.profiles.empty()) parts << tr("%n profile(s)", nullptr, int(report.profiles.size()));
     if (report.hasSweep) parts << tr("a sweep of %n point(s)", nullptr, int(report.sweep.points.size()));
+    if (report.hasLoad) parts << tr("a load run of %n point(s)", nullptr, int(report.load.curve.size()));
     m_status->setText(tr("Added %1 from %2 (%3).")
                           .arg(parts.join(QStringLiteral(", ")), QFileInfo(path).fileName(),
                                QString::fromStdString(report.environment.cpuModel)));
     if (!report.profiles.empty() && report.runs.empty()) showRightTab(1);
     if (report.hasSweep && report.runs.empty()) showRightTab(2);
+    if (report.hasLoad && report.runs.empty() && !report.hasSweep) showRightTab(5);
     emit reportShown(path);
 }
 
@@ -806,6 +924,8 @@ void MainWindow::saveSession(const QString& path) {
     session.profileReport = m_profileReport;
     session.hasSweepReport = m_sweepReport.hasSweep;
     session.sweepReport = m_sweepReport;
+    session.hasLoadReport = m_loadReport.hasLoad;
+    session.loadReport = m_loadReport;
     m_runner->writeSession(path, session);
 }
 
@@ -844,9 +964,13 @@ void MainWindow::applySession(const twb::Session& s, const QString& path, const 
     m_profileReport = s.profileReport;
     for (const auto& p : s.profileReport.profiles)
         m_profile->addProfile(p);
+    m_graph->setProfiles(m_profile->profiles());
     m_sweep->reset();
     m_sweepReport = s.sweepReport;
     if (s.hasSweepReport) m_sweep->showResult(s.sweepReport.sweep);
+    m_load->reset();
+    m_loadReport = s.loadReport;
+    if (s.hasLoadReport && s.loadReport.hasLoad) m_load->showResult(s.loadReport.load);
     m_status->setText(tr("Restored the session from %1.").arg(QFileInfo(path).fileName()));
     emit sessionRestored(path, true);
 }

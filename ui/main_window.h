@@ -21,11 +21,14 @@ class QToolButton;
 namespace twbui {
 
 class ConfigPanel;
+class DivergencePanel;
+class GraphPanel;
 class InputsPanel;
 class ModelPanel;
 class ProfilePanel;
 class ResultsPanel;
 class SweepPanel;
+class LoadPanel;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -43,15 +46,19 @@ public:
     void profileAll();
     // Races the Sweep panel's grid over the first configuration within its budget.
     void sweep();
+    // Serves the first configuration under the Load panel's scenario (twb/load.h).
+    void load();
+    // Where the two configurations' outputs part, node by node, in a worker: the Divergence tab shows it.
+    void diverge(const twb::RunConfig& a, const twb::RunConfig& b);
     void cancel();
     // Written off the GUI thread; sessionSaved / reportExported say when.
     void saveSession(const QString& path);
     // Starts reading the session (off the GUI thread); false when the file cannot be read at all.
     bool restoreSession(const QString& path);
     void exportReport(const QString& jsonPath, const QString& csvPath = {});
-    // The report of the panel in view (Results, Profile or Sweep): what Export Report writes.
+    // The report of the panel in view (Results, Profile, Sweep or Load): what Export Report writes.
     twb::Report currentReport() const;
-    // The report of a panel: 0 Results (the runs'), 1 Profile, 2 Sweep; the model alone before any.
+    // The report of a panel: 0 Results (the runs'), 1 Profile, 2 Sweep, 5 Load; the model alone before any.
     twb::Report reportOfTab(int tab) const;
     void showLeftTab(int index);
     // Loads an operator library ("" asks for one), remembers it for the open model and opens the model
@@ -80,7 +87,11 @@ public:
     ResultsPanel* resultsPanel() const { return m_results; }
     ProfilePanel* profilePanel() const { return m_profile; }
     SweepPanel* sweepPanel() const { return m_sweep; }
-    void showRightTab(int index); // 0 results, 1 profile, 2 sweep
+    LoadPanel* loadPanel() const { return m_load; }
+    GraphPanel* graphPanel() const { return m_graph; }
+    DivergencePanel* divergencePanel() const { return m_divergence; }
+    void showRightTab(int index); // 0 results, 1 profile, 2 sweep, 3 graph, 4 divergence, 5 load
+    int rightTab() const;
     QString modelPath() const { return m_modelPath; }
     QString statusText() const; // the status bar's message
 
@@ -100,6 +111,8 @@ signals:
     void sessionRestored(const QString& path, bool ok);
     void profilesFinished(bool cancelled);
     void sweepFinished(bool cancelled);
+    void loadFinished(bool cancelled);
+    void divergenceFinished(bool cancelled);
     void traceExported(const QString& path, bool ok);
 
 protected:
@@ -132,6 +145,9 @@ private:
     ResultsPanel* m_results;
     ProfilePanel* m_profile;
     SweepPanel* m_sweep;
+    LoadPanel* m_load;
+    GraphPanel* m_graph;
+    DivergencePanel* m_divergence;
     QTabWidget* m_left;
     QTabWidget* m_right;
     QSplitter* m_splitter;
@@ -142,12 +158,13 @@ private:
     QAction* m_runAction = nullptr;
     QAction* m_profileAction = nullptr;
     QAction* m_sweepAction = nullptr;
+    QAction* m_loadAction = nullptr;
     QAction* m_cancelAction = nullptr;
     QString m_modelPath, m_stateDictPath;
     twb::ModelInfo m_info;
     bool m_previousExitUnclean = false;
     twb::Report m_report; // the last run's, from core's plan runner (or the restored session's)
-    twb::Report m_profileReport, m_sweepReport; // the last profile's and sweep's
+    twb::Report m_profileReport, m_sweepReport, m_loadReport; // the last profile's, sweep's and load run's
     QStringList m_pendingInputs;
     QStringList m_runLabels; // of the run in progress
     int m_configCount = 0;

@@ -4,6 +4,7 @@
 
 #include "twb/bench.h"
 #include "twb/compare.h"
+#include "twb/load.h"
 #include "twb/model.h"
 #include "twb/profile.h"
 #include "twb/report.h"
@@ -70,3 +71,5 @@ Q_DECLARE_METATYPE(twb::Profile)
 Q_DECLARE_METATYPE(twb::SweepProgress)
 Q_DECLARE_METATYPE(twb::SweepPoint)
 Q_DECLARE_METATYPE(twb::SweepResult)
+Q_DECLARE_METATYPE(twb::LoadProgress)
+Q_DECLARE_METATYPE(twb::LoadPoint)

@@ -4,6 +4,9 @@
 //   torch-workbench --self-test         runs the sample headless-friendly and exits 0 when all is well
 //   torch-workbench … --screenshot PNG  saves the window once the work is done, then quits
 #include "config_panel.h"
+#include "divergence_panel.h"
+#include "graph_panel.h"
+#include "load_panel.h"
 #include "main_window.h"
 #include "profile_panel.h"
 #include "results_panel.h"
@@ -14,9 +17,11 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QMessageBox>
 #include <QSettings>
+#include <QThread>
 #include <QTimer>
 
 #include <cstdio>
@@ -63,6 +68,12 @@ int main(int argc, char** argv) {
         QStringLiteral("sweep"),
         QStringLiteral("Sweep the configurations for SECONDS once the model is open."),
         QStringLiteral("seconds"));
+    const QCommandLineOption load(
+        QStringLiteral("load"),
+        QStringLiteral(
+            "Serve the first configuration under load, a curve to its capacity of SECONDS a point, "
+            "once the model is open."),
+        QStringLiteral("seconds"));
     const QCommandLineOption sample(QStringLiteral("sample"),
                                     QStringLiteral("Open the bundled sample and run it."));
     const QCommandLineOption selfTest(
@@ -74,15 +85,22 @@ int main(int argc, char** argv) {
     const QCommandLineOption tab(
         QStringLiteral("tab"),
         QStringLiteral("Show a page: model, inputs, configurations, latency, statistics, outputs, profile, "
-                       "profile-modules, profile-diff, roofline, sweep."),
+                       "profile-modules, profile-diff, roofline, sweep, graph, divergence, load."),
         QStringLiteral("page"));
     const QCommandLineOption dark(QStringLiteral("dark"), QStringLiteral("Use the dark theme."));
     const QCommandLineOption exportTo(
         QStringLiteral("export-report"),
-        QStringLiteral("Write the report of --run, --profile or --sweep to FILE when it is done, then quit "
-                       "(exit 0 when the work and the writing went well)."),
+        QStringLiteral(
+            "Write the report of --run, --profile, --sweep or --load to FILE when it is done, then quit "
+            "(exit 0 when the work and the writing went well)."),
         QStringLiteral("file"));
-    parser.addOptions({input, run, profile, sweep, sample, selfTest, screenshot, tab, dark, exportTo});
+    const QCommandLineOption diverge(
+        QStringLiteral("diverge"),
+        QStringLiteral(
+            "Find where the first configuration and CONFIG (\"dtype=float16\") part, node by node."),
+        QStringLiteral("CONFIG"));
+    parser.addOptions(
+        {input, run, profile, sweep, load, sample, selfTest, screenshot, tab, dark, exportTo, diverge});
     parser.process(app);
 
     twbui::MainWindow window;
@@ -90,9 +108,23 @@ int main(int argc, char** argv) {
     QStringList inputs = parser.values(input);
     QString model = parser.positionalArguments().value(0);
     const bool testing = parser.isSet(selfTest);
-    const bool profileNow = parser.isSet(profile), sweepNow = parser.isSet(sweep);
+    const bool profileNow = parser.isSet(profile), sweepNow = parser.isSet(sweep),
+               divergeNow = parser.isSet(diverge), loadNow = parser.isSet(load);
+    twb::RunConfig divergeWith;
+    if (divergeNow) try {
+            divergeWith = twb::RunConfig::parse(parser.value(diverge).toStdString());
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "torch-workbench: --diverge: %s\n", e.what());
+            return 2;
+        }
     if (sweepNow) window.sweepPanel()->setBudget(parser.value(sweep).toDouble());
-    bool runNow = parser.isSet(run) || parser.isSet(sample) || testing || profileNow || sweepNow;
+    if (loadNow) {
+        twb::LoadOptions o = window.loadPanel()->options({});
+        o.seconds = parser.value(load).toDouble();
+        window.loadPanel()->setOptions(o);
+    }
+    bool runNow = parser.isSet(run) || parser.isSet(sample) || testing || profileNow || sweepNow ||
+                  divergeNow || loadNow;
     if (model.isEmpty() && (parser.isSet(sample) || testing)) {
         const QString dir = sampleDir();
         if (dir.isEmpty()) {
@@ -115,6 +147,13 @@ int main(int argc, char** argv) {
             right{"latency", "statistics", "outputs"},
             profile{"profile", "profile-modules", "profile-diff", "roofline"};
         if (page == "sweep") window.showRightTab(2);
+        if (page == "graph") {
+            window.showRightTab(3);
+            if (!window.profilePanel()->profiles().empty())
+                window.graphPanel()->setColour(twbui::GraphPanel::Colour::SelfTime);
+        }
+        if (page == "divergence") window.showRightTab(4);
+        if (page == "load") window.showRightTab(5);
         if (left.contains(page)) window.showLeftTab(int(left.indexOf(page)));
         if (right.contains(page)) {
             window.showRightTab(0);
@@ -129,6 +168,14 @@ int main(int argc, char** argv) {
     auto finish = [&window, shot, testing, showPage, reportFile](bool ok) {
         showPage();
         QTimer::singleShot(400, &window, [&window, shot, testing, ok, reportFile] {
+            // A graph is laid out off the GUI thread: the picture waits for it.
+            QElapsedTimer clock;
+            clock.start();
+            for (twbui::GraphView* v : {window.graphPanel()->view(), window.divergencePanel()->graphView()})
+                while (v->isLayingOut() && clock.elapsed() < 20000) {
+                    QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
+                    QThread::msleep(10);
+                }
             if (!shot.isEmpty()) window.grab().save(shot);
             if (testing) std::printf("self-test: %s\n", ok ? "ok" : "FAILED");
             // The report of the panel the work showed, as Export Report writes it.
@@ -147,19 +194,24 @@ int main(int argc, char** argv) {
         });
     };
 
-    QObject::connect(&window, &twbui::MainWindow::inputsReady, &window,
-                     [&window, &runNow, profileNow, sweepNow, finish](bool ok) {
-                         if (!runNow) return;
-                         runNow = false;
-                         if (!ok)
-                             finish(false);
-                         else if (sweepNow)
-                             window.sweep();
-                         else if (profileNow)
-                             window.profileAll();
-                         else
-                             window.runAll();
-                     });
+    QObject::connect(
+        &window, &twbui::MainWindow::inputsReady, &window,
+        [&window, &runNow, profileNow, sweepNow, divergeNow, loadNow, divergeWith, finish](bool ok) {
+            if (!runNow) return;
+            runNow = false;
+            if (!ok)
+                finish(false);
+            else if (divergeNow)
+                window.diverge(window.configPanel()->configs().value(0), divergeWith);
+            else if (sweepNow)
+                window.sweep();
+            else if (loadNow)
+                window.load();
+            else if (profileNow)
+                window.profileAll();
+            else
+                window.runAll();
+        });
     // The rest only serves --self-test and --screenshot: interactive runs are left alone.
     const bool automated = testing || !shot.isEmpty() || !reportFile.isEmpty();
     if (automated) {
@@ -171,10 +223,19 @@ int main(int argc, char** argv) {
                                  QTimer::singleShot(800, [finish, runnable] { finish(runnable); });
                              }
                          });
+        QObject::connect(&window, &twbui::MainWindow::divergenceFinished, &window,
+                         [&window, finish](bool cancelled) {
+                             const twb::DivergenceReport& r = window.divergencePanel()->report();
+                             finish(!cancelled && window.divergencePanel()->hasReport() && r.errorA.empty() &&
+                                    r.errorB.empty() && r.recordedA > 0);
+                         });
         QObject::connect(&window, &twbui::MainWindow::sweepFinished, &window,
                          [&window, finish](bool cancelled) {
                              finish(!cancelled && window.sweepPanel()->result().recommended >= 0);
                          });
+        QObject::connect(
+            &window, &twbui::MainWindow::loadFinished, &window,
+            [&window, finish](bool cancelled) { finish(!cancelled && window.loadPanel()->result().ok); });
         QObject::connect(&window, &twbui::MainWindow::profilesFinished, &window,
                          [&window, finish](bool cancelled) {
                              bool ok = !cancelled && !window.profilePanel()->profiles().empty();

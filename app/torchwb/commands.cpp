@@ -5,6 +5,7 @@
 #include "bench_command.h"
 #include "diverge_command.h"
 #include "format.h"
+#include "load_command.h"
 #include "options.h"
 #include "profile_command.h"
 #include "sweep_command.h"
@@ -157,6 +158,12 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
         "Find the fastest configuration: a raced grid, outputs checked, a Pareto front and a verdict");
     addSweepOptions(*sweepCmd, so);
 
+    LoadArgs lo;
+    auto* loadCmd = app.add_subcommand(
+        "load", "Latency under load: single, multi, server (Poisson arrivals) or offline, and the peak QPS "
+                "whose p99 meets a bound");
+    addLoadOptions(*loadCmd, lo);
+
     DivergeArgs dvo;
     auto* divergeCmd = app.add_subcommand(
         "diverge",
@@ -187,7 +194,7 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
     // Operator libraries (torchvision's, a project's TORCH_LIBRARY) for every command that opens a model;
     // workers started by this process load the same ones.
     std::vector<std::string> libraries;
-    for (CLI::App* sub : {inspect, runCmd, benchCmd, profileCmd, sweepCmd, divergeCmd})
+    for (CLI::App* sub : {inspect, runCmd, benchCmd, profileCmd, sweepCmd, loadCmd, divergeCmd})
         sub->add_option(
             "--load-library", libraries,
             "A library of TorchScript operators to load before the model, as torch.ops.load_library "
@@ -248,6 +255,7 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
         }
         if (profileCmd->parsed()) return runProfile(*profileCmd, po, out, err);
         if (sweepCmd->parsed()) return runSweepCommand(*sweepCmd, so, out, err);
+        if (loadCmd->parsed()) return runLoadCommand(*loadCmd, lo, out, err);
         if (divergeCmd->parsed()) return runDiverge(*divergeCmd, dvo, out, err);
         out << app.help();
         return 2;

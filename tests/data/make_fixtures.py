@@ -789,8 +789,30 @@ def make_divergence_models():
     save_np("encoder_x.npy", torch.randn(1, 5, 16).numpy())
 
 
+class FixedWork(nn.Module):
+    """About a millisecond of matrix products on one thread, the same work every call: the service time
+    of the queueing tests (tst_load) and the load benchmark."""
+
+    def __init__(self, n: int = 6, size: int = 160):
+        super().__init__()
+        g = torch.Generator().manual_seed(0)
+        self.w = nn.Parameter(torch.randn(size, size, generator=g) / size**0.5)
+        self.n = n
+
+    def forward(self, x):
+        y = x
+        for _ in range(self.n):
+            y = torch.tanh(y @ self.w)
+        return y
+
+
+def make_load_models():
+    jit_save(torch.jit.script(FixedWork().eval()), path("fixed_work.pt"))
+
+
 if __name__ == "__main__":
     make_models()
+    make_load_models()
     make_divergence_models()
     make_worker_faults()
     make_operator_library_models()

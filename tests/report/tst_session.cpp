@@ -51,6 +51,12 @@ void TestSession::roundTrip() {
     point.samplesNs = {900, 950};
     s.sweepReport.sweep.points.push_back(point);
     s.sweepReport.sweep.recommended = 0;
+    s.hasLoadReport = true;
+    s.loadReport.hasLoad = true;
+    s.loadReport.load.options.scenario = twb::LoadScenario::Offline;
+    s.loadReport.load.curve.resize(2);
+    s.loadReport.load.curve[1].latency.p99 = 2.5e6;
+    s.loadReport.load.verdict = "Offline: 400 samples a second with 1 executor.";
     twb::writeSession(path, s);
     QVERIFY(!QFile::exists(QString::fromStdString(path + ".tmp")));
     const twb::Session back = twb::readSession(path);
@@ -76,6 +82,11 @@ void TestSession::roundTrip() {
     QCOMPARE(back.sweepReport.sweep.points.size(), std::size_t(1));
     QCOMPARE(back.sweepReport.sweep.points[0].config.toSpec(), point.config.toSpec());
     QCOMPARE(back.sweepReport.sweep.recommended, 0);
+    QVERIFY(back.hasLoadReport && back.loadReport.hasLoad);
+    QCOMPARE(back.loadReport.load.options.scenario, twb::LoadScenario::Offline);
+    QCOMPARE(back.loadReport.load.curve.size(), std::size_t(2));
+    QCOMPARE(back.loadReport.load.curve[1].latency.p99, 2.5e6);
+    QCOMPARE(back.loadReport.load.verdict, s.loadReport.load.verdict);
 }
 
 // A session written before profiles and sweeps were kept: the runs' report alone.
@@ -85,7 +96,8 @@ void TestSession::versionOneReads() {
     written.hasReport = true;
     written.report.model.path = "m.pt";
     std::string json = twb::sessionToJson(written);
-    const std::string v2 = "{\"torch_workbench_session\":2,";
+    const std::string v2 =
+        "{\"torch_workbench_session\":" + std::to_string(twb::Session::kSchemaVersion) + ",";
     QVERIFY2(json.rfind(v2, 0) == 0, json.c_str());
     json.replace(0, v2.size(), "{\"torch_workbench_session\":1,");
     const twb::Session s = twb::sessionFromJson(json, "old.twbsession");

@@ -47,6 +47,8 @@ private slots:
     void sshFailuresSayWhyAndWhatToDo();
     void largeFileTravelsInPiecesWithProgress();
     void cancelOverTheLinkEndsTheRemoteWorker();
+    void divergenceAcrossTwoTargetsNamesWhereTheyPart();
+    void loadRunsOnATarget();
 
 private:
     struct Result {
@@ -621,6 +623,78 @@ void TestTargets::cancelOverTheLinkEndsTheRemoteWorker() {
         }
         QTRY_VERIFY_WITH_TIMEOUT(remoteWorkers().isEmpty(), 15000);
     }
+}
+
+// torchwb diverge with A here and B on another target: each side's tensors stream back, and the verdict is
+// the one a single process gives. Over ssh too, where the model travels first.
+void TestTargets::divergenceAcrossTwoTargetsNamesWhereTheyPart() {
+    const QString model = QString::fromStdString(TWB_DATA("overflow.pt"));
+    const QString x = QString::fromStdString(TWB_DATA("overflow_x.npy"));
+    QStringList targets{"local:" + m_exe};
+    if (m_ssh) targets << "ssh://twbtest" + m_exe;
+    for (const QString& target : targets) {
+        const QString json = m_tmp.filePath("divergence_across.json");
+        const Result r = torchwb({"diverge", model, "-i", x, "-c", "dtype=float32", "-c", "dtype=float16",
+                                  "--target", "local", "--target", target, "--json", json});
+        if (r.out.contains("not implemented for")) QSKIP("float16 does not run on this LibTorch's CPU");
+        QVERIFY2(r.code == 3, qPrintable(target + ": " + r.out + r.err)); // 3: they part
+        QVERIFY2(r.out.contains("First divergence: aten::mul at "), qPrintable(r.out));
+        QFile f(json);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonObject report = QJsonDocument::fromJson(f.readAll()).object();
+        const QJsonArray nodes = report["nodes"].toArray();
+        const int first = report["first_divergent"].toInt(-1);
+        QVERIFY(first >= 0 && first < nodes.size());
+        QCOMPARE(nodes[first].toObject()["dtype_b"].toString(), QString("float16"));
+        QVERIFY(nodes[first].toObject()["inf"].toArray()[1].toInt() > 0);
+        QVERIFY(!report["graph_a"].toObject()["nodes"].toArray().isEmpty());
+    }
+    if (!m_ssh) QSKIP(qPrintable("over ssh not tried: no test sshd: " + m_whyNoSsh));
+}
+
+// torchwb load as a user runs it, its worker on another build and over ssh: the curve comes back, with the
+// target's own service time; a bad parameter is refused in one line before anything starts.
+void TestTargets::loadRunsOnATarget() {
+    const QString model = QString::fromStdString(TWB_DATA("fixed_work.pt"));
+    QStringList targets{"local:" + m_exe};
+    if (m_ssh) targets << "ssh://twbtest" + m_exe;
+    for (const QString& target : targets) {
+        const QString json = m_tmp.filePath("load.json");
+        const Result r = torchwb({"load", model, "-g", "normal:160x160:seed=1", "--threads", "1", "--qps",
+                                  "200", "--seconds", "1", "-q", "--target", target, "--json", json});
+        QVERIFY2(r.code == 0, qPrintable(target + ": " + r.out + r.err));
+        QVERIFY2(r.out.contains("At 200 QPS: p99 ") && r.out.contains("queued"), qPrintable(r.out));
+        QFile f(json);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonObject load = QJsonDocument::fromJson(f.readAll()).object()["load"].toObject();
+        QVERIFY(load["ok"].toBool());
+        QVERIFY(load["service_mean_ns"].toDouble() > 0);
+        const QJsonObject point = load["curve"].toArray().at(0).toObject();
+        QVERIFY(point["queries"].toInt() > 100);
+        QVERIFY(point["latency_ns"].toObject()["p99"].toDouble() >=
+                point["compute_ns"].toObject()["p50"].toDouble());
+        // An input file travels to the target as the model does: the worker reads its own copy. Requests
+        // batched in fours there, their inputs stacked along the first dimension.
+        const Result file =
+            torchwb({"load", QString::fromStdString(TWB_DATA("cnn_scripted.pt")), "-i",
+                     QString::fromStdString(TWB_DATA("cnn_x.npy")), "--qps", "50", "--seconds", "0.5",
+                     "--max-batch", "4", "--batch-window", "20000", "-q", "--target", target});
+        QVERIFY2(file.code == 0, qPrintable(target + ": " + file.out + file.err));
+        QVERIFY2(file.out.contains("in batches of 4 (a batch takes ") &&
+                     file.out.contains("requests on average (at most 4)"),
+                 qPrintable(file.out));
+        if (target.startsWith("ssh://")) {
+            const QString sent =
+                m_tmp.filePath("target_cache/" +
+                               QString::fromStdString(twb::fileSha256(TWB_DATA("cnn_x.npy"))) + "/cnn_x.npy");
+            QVERIFY2(QFileInfo::exists(sent), qPrintable(sent));
+        }
+    }
+    const Result bad = torchwb({"load", model, "--find-peak", "--target", "local:" + m_exe});
+    QCOMPARE(bad.code, 1);
+    QCOMPARE(bad.err.trimmed().count('\n'), 0);
+    QVERIFY2(bad.err.contains("needs the p99 bound"), qPrintable(bad.err));
+    if (!m_ssh) QSKIP(qPrintable("over ssh not tried: no test sshd: " + m_whyNoSsh));
 }
 
 TWB_TEST_MAIN(TestTargets)

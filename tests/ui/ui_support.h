@@ -53,7 +53,7 @@ inline bool runQuick(twbui::MainWindow& w) {
 }
 
 // Saves the session to `session` and exports the report of the right-hand panel `tab` (0 Results,
-// 1 Profile, 2 Sweep) to `report`, waiting for both; false when either was not written.
+// 1 Profile, 2 Sweep, 5 Load) to `report`, waiting for both; false when either was not written.
 inline bool saveSessionAndExport(twbui::MainWindow& w, int tab, const QString& session,
                                  const QString& report) {
     QSignalSpy saved(&w, &twbui::MainWindow::sessionSaved);

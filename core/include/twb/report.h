@@ -8,6 +8,7 @@
 #include "twb/compare.h"
 #include "twb/environment.h"
 #include "twb/hashing.h" // reports carry SHA-256 fingerprints
+#include "twb/load.h"
 #include "twb/profile.h"
 #include "twb/provenance.h"
 #include "twb/stats.h"
@@ -64,6 +65,8 @@ struct Report {
     std::vector<Profile> profiles; // for plans that profile; their events are not stored
     bool hasSweep = false;
     SweepResult sweep;
+    bool hasLoad = false;
+    LoadResult load; // torchwb load: the scenario's curve, knee and peak
     MachineProbe probe;
     GateSummary gate;
     std::vector<TargetSection> targets; // a plan run on several targets: a section each

@@ -34,6 +34,14 @@ enum class ListTypes { Keep, Untyped };
 c10::IValue mapTensors(const c10::IValue& v, const std::function<at::Tensor(const at::Tensor&)>& fn,
                        ListTypes lists = ListTypes::Keep);
 
+// Batches along the first dimension (the sweep's batch axis, the load's dynamic batching):
+// the first dimension every tensor in `values` shares; -1 when they hold no tensor; -2 when a tensor has
+// none (0-d) or two disagree, and `why` says which. `names`, where given, names each value in `why`.
+int64_t sharedFirstDimension(const std::vector<c10::IValue>& values, std::string& why,
+                             const std::vector<std::string>& names = {});
+// `v` with each tensor's first dimension made `batch`: its first rows, or its rows repeated in turn.
+c10::IValue resizedAlongFirst(const c10::IValue& v, int64_t batch);
+
 c10::ScalarType scalarType(const std::string& dtype); // canonical or alias name
 std::string dtypeName(c10::ScalarType type);
 

@@ -19,10 +19,11 @@ namespace {
 // The session's reports by their JSON keys, in the order they are written.
 template <typename S, typename Has = std::conditional_t<std::is_const_v<S>, const bool, bool>,
           typename R = std::conditional_t<std::is_const_v<S>, const Report, Report>>
-std::array<std::tuple<const char*, Has&, R&>, 3> reports(S& s) {
+std::array<std::tuple<const char*, Has&, R&>, 4> reports(S& s) {
     return {{{"report", s.hasReport, s.report},
              {"profile_report", s.hasProfileReport, s.profileReport},
-             {"sweep_report", s.hasSweepReport, s.sweepReport}}};
+             {"sweep_report", s.hasSweepReport, s.sweepReport},
+             {"load_report", s.hasLoadReport, s.loadReport}}};
 }
 
 } // namespace

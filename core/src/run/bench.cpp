@@ -72,8 +72,8 @@ public:
         , m_stop(stop) {}
 
     double call() override { return call(nullptr); }
-    double callConcurrently() override {
-        std::vector<c10::IValue> stack = m_inputs;
+    double callConcurrently() override { return callConcurrentlyWith(m_inputs); }
+    double callConcurrentlyWith(std::vector<c10::IValue> stack) override {
         const auto t0 = Clock::now();
         c10::IValue out =
             m_package ? detail::ModelAccess::runPackage(m_model, stack) : (*m_method)(std::move(stack));

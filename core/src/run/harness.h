@@ -26,6 +26,8 @@ public:
     // One timed call that touches no state of the harness, for several threads at once (its output is
     // dropped); call it inside inMode on each thread.
     virtual double callConcurrently() = 0;
+    // The same with other arguments (forward's, on the configuration's device and in its dtype).
+    virtual double callConcurrentlyWith(std::vector<c10::IValue> stack) = 0;
     // Runs fn under the configuration's grad mode and graph-optimizer setting, as the measured calls ran.
     virtual void inMode(const std::function<void()>& fn) = 0;
     virtual const torch::jit::Module& module() const = 0;

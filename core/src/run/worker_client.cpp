@@ -213,10 +213,13 @@ void WorkerProcess::failExited() {
             fix = "lower the batch size or free memory; with a memory limit (--memory-limit) an allocation "
                   "beyond it "
                   "is an error instead";
-        } else if (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL) {
+        } else if (sig == SIGILL) {
+            fix = "code built for instructions this CPU lacks (a package or operator library compiled for "
+                  "AVX-512 or AMX, run on a CPU without them): compile it for this machine, or for AVX2; the "
+                  "backtrace below names the library";
+        } else if (sig == SIGSEGV || sig == SIGBUS) {
             fix = "a crash inside LibTorch or the model's operators: try another JIT mode or LibTorch build; "
-                  "the "
-                  "backtrace below names the frames";
+                  "the backtrace below names the frames";
         } else if (sig == SIGABRT) {
             fix = "LibTorch or a library aborted: its message is in the worker's output below";
         }
@@ -398,7 +401,7 @@ Frame WorkerProcess::request(const Frame& request, const std::string& phase, dou
     if (sent.type() == "libraries")
         for (auto& p : sent.header["paths"])
             p = sendFile(p.get<std::string>(), timeoutSeconds, keepGoing);
-    if (sent.type() == "sweep") // a sweep reads its input files itself
+    if (sent.type() == "sweep" || sent.type() == "serve") // these read their input files themselves
         for (auto& text : sent.header["inputs"]) {
             InputSpec spec = InputSpec::parse(text.get<std::string>());
             if (spec.isGenerated()) continue;
@@ -431,6 +434,57 @@ void WorkerProcess::close() {
         kill();
         reap(5);
     }
+}
+
+StreamedRequest::StreamedRequest(const std::atomic<bool>* stop, double graceSeconds)
+    : m_stop(stop)
+    , m_grace(graceSeconds) {}
+
+bool StreamedRequest::going() const {
+    return !m_cancelled && !(m_stop && m_stop->load());
+}
+
+std::function<bool()> StreamedRequest::keepGoing() {
+    return [this] { return going(); };
+}
+
+bool StreamedRequest::patient() {
+    if (going()) return true;
+    if (!m_stopSince) m_stopSince = std::chrono::steady_clock::now();
+    return std::chrono::steady_clock::now() - *m_stopSince < std::chrono::duration<double>(m_grace + 1);
+}
+
+Frame StreamedRequest::inWorker(const WorkerOptions& options, const Model& model, const Frame& request,
+                                const std::string& phase, double timeoutSeconds, const std::string& name,
+                                const std::function<bool(const Frame&)>& onFrame, const std::string& failed) {
+    WorkerProcess worker(options);
+    worker.hello(keepGoing());
+    const Frame loaded =
+        worker.request(loadFrame(model, nullptr), "load", options.firstCallTimeoutSeconds, keepGoing());
+    if (loaded.type() == "error")
+        throw Error(loaded.header.value("message", std::string("the model did not load")));
+    const Frame f = run(worker, request, phase, timeoutSeconds, name, onFrame);
+    worker.close();
+    if (f.type() == "error") throw Error(f.header.value("message", failed));
+    return f;
+}
+
+Frame StreamedRequest::run(WorkerProcess& worker, const Frame& request, const std::string& phase,
+                           double timeoutSeconds, const std::string& name,
+                           const std::function<bool(const Frame&)>& onFrame) {
+    auto patiently = [this] { return patient(); };
+    Frame f = worker.request(request, phase, timeoutSeconds, patiently);
+    const std::string streamed = name + "_";
+    while (f.type().rfind(streamed, 0) == 0) {
+        if (!onFrame(f)) m_cancelled = true;
+        // A cancel asks the worker to stop between calls; it answers with what it has. One that does not
+        // answer within the grace period is ended, and the frames it sent are kept by the caller.
+        const bool go = going();
+        if (!go && !m_stopSince) m_stopSince = std::chrono::steady_clock::now();
+        f = worker.request({{{"type", streamed + (go ? "next" : "stop")}}, {}}, phase, timeoutSeconds,
+                           patiently);
+    }
+    return f;
 }
 
 } // namespace detail

@@ -11,6 +11,7 @@
 #include "twb/worker.h"
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -101,6 +102,36 @@ private:
 // the state_dicts loaded into it, so that the worker runs what the caller bound, whatever produced it.
 Frame loadFrame(const Model& model, const InputBinding* binding);
 Frame loadFrame(const std::string& modelFile, const InputBinding* binding);
+
+// A request whose answer streams (a sweep, a load run): the worker sends frames named "NAME_…" as it goes,
+// each answered "NAME_next" while the caller goes on, or "NAME_stop" once it cancels; the first frame of
+// another type is the answer. A worker that has not answered a stop within the grace period (and a
+// second) is ended: WorkerFailure, cancelled.
+class StreamedRequest {
+public:
+    StreamedRequest(const std::atomic<bool>* stop, double graceSeconds);
+    // For the requests before it (hello, load): false once cancelled.
+    std::function<bool()> keepGoing();
+    bool cancelled() const { return m_cancelled; }
+    // onFrame sees every streamed frame; false from it cancels.
+    Frame run(WorkerProcess& worker, const Frame& request, const std::string& phase, double timeoutSeconds,
+              const std::string& name, const std::function<bool(const Frame&)>& onFrame);
+    // The whole job: starts a worker, loads the model into it, runs the request and says goodbye. Returns
+    // the answer; throws Error with the worker's message where it answered "error" (`failed` when it gave
+    // none), and WorkerFailure where the worker died, hung or was cancelled.
+    Frame inWorker(const WorkerOptions& options, const Model& model, const Frame& request,
+                   const std::string& phase, double timeoutSeconds, const std::string& name,
+                   const std::function<bool(const Frame&)>& onFrame, const std::string& failed);
+
+private:
+    bool going() const;
+    bool patient();
+
+    const std::atomic<bool>* m_stop;
+    double m_grace;
+    bool m_cancelled = false;
+    std::optional<std::chrono::steady_clock::time_point> m_stopSince;
+};
 
 // "Segmentation fault" for SIGSEGV, as strsignal says it.
 std::string signalName(int signal);

@@ -4,12 +4,15 @@
 // stderr for the client to quote.
 #include "twb/worker.h"
 
+#include "divergence_internal.h"
 #include "harness.h"
+#include "load_internal.h"
 #include "model_access.h"
 #include "profiler.h"
 #include "protocol.h"
 #include "report_json.h"
 #include "sweep_internal.h"
+#include "torch_bridge.h"
 
 #include "file_cache.h"
 #include "twb/divergence.h"
@@ -279,7 +282,9 @@ private:
         }
         if (type == "profile") return profile(slot, h);
         if (type == "diverge") return diverge(slot, h);
+        if (type == "record") return record(slot, h);
         if (type == "sweep") return sweep(slot, h);
+        if (type == "serve") return serve(slot, h);
         throw Error("the worker does not know the request '" + type + "'");
     }
 
@@ -361,7 +366,39 @@ private:
         return {{{"type", "diverged"}, {"report", ordered_json::parse(divergenceToJson(r, -1))}}, {}};
     }
 
-    // A sweep's progress and points go out as they come, each answered by the client before it goes on.
+    // One side of a divergence across workers: the graph, then each tensor as it is computed, each
+    // answered by the client before the model goes on, so that one tensor at a time is on its way.
+    Frame record(Slot& slot, const ordered_json& h) {
+        slot.run.reset();
+        std::atomic<bool> unused{false}; // the client reads a record to its end
+        const auto exchange = streamTo("record", unused);
+        const RunResult result = detail::recordConfiguration(
+            *slot.model, slot.binding, RunConfig::parse(h.at("config").get<std::string>()), phases(), nullptr,
+            [&](const ModelGraph& graph, const std::vector<int>& values) {
+                exchange(
+                    {{{"type", "record_graph"}, {"graph", detail::graphToJson(graph)}, {"values", values}},
+                     {}});
+            },
+            [&](int value, const at::Tensor& tensor, const std::string& dtype) {
+                exchange({{{"type", "record_tensor"}, {"value", value}, {"dtype", dtype}},
+                          detail::valueToBytes(detail::wrap(tensor))});
+            });
+        return finished("recorded", result, true);
+    }
+
+    // A streamed answer's frames ("NAME_…") go out as they come, each answered by the client before the
+    // worker goes on: "NAME_next", or "NAME_stop", which sets `stop`.
+    std::function<void(const Frame&)> streamTo(const std::string& name, std::atomic<bool>& stop) {
+        return [this, name, &stop](const Frame& f) {
+            if (!send(f)) throw Error("the client went away");
+            const Frame reply = receive();
+            if (reply.type() == name + "_stop")
+                stop = true;
+            else if (reply.type() != name + "_next")
+                throw Error("a " + name + " was answered with '" + reply.type() + "'");
+        };
+    }
+
     Frame sweep(Slot& slot, const ordered_json& h) {
         slot.run.reset();
         std::vector<InputSpec> inputs;
@@ -369,14 +406,7 @@ private:
         SweepOptions options;
         detail::sweepRequestFrom(h, inputs, read, options);
         std::atomic<bool> stop{false};
-        auto exchange = [&](const Frame& f) {
-            if (!send(f)) throw Error("the client went away");
-            const Frame reply = receive();
-            if (reply.type() == "sweep_stop")
-                stop = true;
-            else if (reply.type() != "sweep_next")
-                throw Error("a sweep was answered with '" + reply.type() + "'");
-        };
+        const auto exchange = streamTo("sweep", stop);
         auto lastProgress = Clock::now() - std::chrono::seconds(1);
         SweepCallbacks callbacks;
         callbacks.progress = [&](const SweepProgress& p) {
@@ -401,6 +431,38 @@ private:
         const SweepResult result =
             detail::sweepInProcess(*slot.model, inputs, read, options, callbacks, &stop);
         return {{{"type", "swept"}, {"sweep", detail::sweepToJson(result)}}, {}};
+    }
+
+    // Latency under load: the request carries the sweep's input specs and reading options, and the load
+    // options; progress and each finished point stream as a sweep's do.
+    Frame serve(Slot& slot, const ordered_json& h) {
+        slot.run.reset();
+        std::vector<InputSpec> inputs;
+        ReadOptions read;
+        SweepOptions unused;
+        detail::sweepRequestFrom(h, inputs, read, unused);
+        const LoadOptions options = detail::loadOptionsFromJson(h.at("options"));
+        std::atomic<bool> stop{false};
+        const auto exchange = streamTo("serve", stop);
+        LoadCallbacks callbacks;
+        callbacks.progress = [&](const LoadProgress& p) {
+            exchange({{{"type", "serve_progress"},
+                       {"point", p.point},
+                       {"points", p.points},
+                       {"qps", p.offeredQps},
+                       {"phase", p.phase},
+                       {"elapsed", p.elapsedSeconds},
+                       {"fraction", p.fraction}},
+                      {}});
+            return !stop.load();
+        };
+        callbacks.pointFinished = [&](const LoadPoint& p) {
+            LoadResult one;
+            one.curve = {p};
+            exchange({{{"type", "serve_point"}, {"load", detail::loadToJson(one)}}, {}});
+        };
+        const LoadResult result = detail::loadInProcess(*slot.model, inputs, read, options, callbacks, &stop);
+        return {{{"type", "served"}, {"load", detail::loadToJson(result)}}, {}};
     }
 
     detail::FrameReader m_reader;

@@ -1,0 +1,688 @@
+// Latency under load, as it runs in a worker process: one prepared configuration, a pool of executor
+// threads calling it, and an issuer that follows the scenario (LoadGen's rules): Poisson arrivals on a
+// schedule fixed in advance from the seed (server), everything at once (offline), one query after
+// another (single, multi). Every request keeps its scheduled arrival, its start and its end.
+#include "twb/load.h"
+
+#include "load_internal.h"
+
+#include "error_text.h"
+#include "harness.h"
+#include "torch_bridge.h"
+
+#include "twb/error.h"
+#include "twb/format.h"
+#include "twb/input_spec.h"
+#include "twb/runtime.h"
+#include "twb/tensor_io.h"
+
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <deque>
+#include <limits>
+#include <mutex>
+#include <numeric>
+#include <random>
+#include <thread>
+
+namespace twb {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double nsBetween(Clock::time_point a, Clock::time_point b) {
+    return double(std::chrono::duration_cast<std::chrono::nanoseconds>(b - a).count());
+}
+
+} // namespace
+
+namespace detail {
+namespace {
+
+struct Request {
+    Clock::time_point scheduled;
+    int64_t query = 0;
+};
+
+struct Served {
+    Clock::time_point scheduled, start, end;
+    int64_t query = 0;
+    int batch = 1; // the requests served by the same call
+};
+
+// forward's arguments for a batch of `k` requests of `rows` rows each: each tensor's rows repeated k
+// times along its first dimension, as a server stacks the requests it batches.
+std::vector<c10::IValue> stacked(const std::vector<c10::IValue>& inputs, int64_t rows, int64_t k) {
+    if (k == 1) return inputs;
+    std::vector<c10::IValue> out;
+    for (const auto& v : inputs)
+        out.push_back(resizedAlongFirst(v, rows * k));
+    return out;
+}
+
+// The executors: `concurrency` threads, each calling the prepared forward for every request it takes
+// from the queue, under the configuration's modes and intra-op threads.
+class Pool {
+public:
+    // Batching: up to maxBatch requests a call, gathered for up to `window` after the oldest's arrival.
+    Pool(PreparedForward& f, int concurrency, int maxBatch = 1, Clock::duration window = {})
+        : m_f(f)
+        , m_maxBatch(std::size_t(std::max(1, maxBatch)))
+        , m_window(window) {
+        // The rows a request has (measureBatch refused inputs that do not share a first dimension).
+        std::string why;
+        if (m_maxBatch > 1) m_rows = std::max<int64_t>(1, sharedFirstDimension(m_f.inputs(), why));
+        const int intra = at::get_num_threads();
+        for (int i = 0; i < concurrency; ++i)
+            m_threads.emplace_back([this, intra] {
+                try { // nothing may leave a thread: the worker would end in std::terminate
+                    at::set_num_threads(intra);
+                    m_f.inMode([this] { serve(); });
+                } catch (const std::exception& e) {
+                    fail(e.what());
+                } catch (...) {
+                    fail("an exception that is not a std::exception");
+                }
+            });
+    }
+    ~Pool() { close(); }
+
+    void push(const Request& r) {
+        bool everyone = false;
+        {
+            std::lock_guard<std::mutex> hold(m_lock);
+            m_queue.push_back(r);
+            // Executors gathering a batch wait for it to fill: they need waking when it has. Idle ones woke
+            // when the queue stopped being empty.
+            everyone = m_maxBatch > 1 && (m_queue.size() == 1 || m_queue.size() >= m_maxBatch);
+        }
+        if (everyone)
+            m_wake.notify_all();
+        else if (m_maxBatch == 1)
+            m_wake.notify_one();
+    }
+    void pushMany(const std::vector<Request>& rs) {
+        {
+            std::lock_guard<std::mutex> hold(m_lock);
+            m_queue.insert(m_queue.end(), rs.begin(), rs.end());
+        }
+        m_wake.notify_all();
+    }
+    // Waits until every request pushed so far is served; false when the deadline passed or `stop` said so
+    // first (asked every 50 ms), or an executor failed.
+    bool drain(Clock::time_point deadline, const std::function<bool()>& stop) {
+        std::unique_lock<std::mutex> hold(m_lock);
+        for (;;) {
+            if (m_queue.empty() && m_busy == 0) return true;
+            if (!m_error.empty() || Clock::now() >= deadline || stop()) return false;
+            m_idle.wait_for(hold, std::chrono::milliseconds(50));
+        }
+    }
+    std::size_t served() {
+        std::lock_guard<std::mutex> hold(m_lock);
+        return m_served.size();
+    }
+    int64_t calls() {
+        std::lock_guard<std::mutex> hold(m_lock);
+        return m_calls;
+    }
+    // Stops the executors; requests still queued are returned, unserved.
+    std::vector<Request> close() {
+        std::vector<Request> left;
+        {
+            std::lock_guard<std::mutex> hold(m_lock);
+            if (m_closed) return left;
+            m_closed = true;
+            left.assign(m_queue.begin(), m_queue.end());
+            m_queue.clear();
+        }
+        m_wake.notify_all();
+        for (auto& t : m_threads)
+            t.join();
+        return left;
+    }
+    std::vector<Served> takeServed() {
+        std::lock_guard<std::mutex> hold(m_lock);
+        return std::move(m_served);
+    }
+    std::string error() {
+        std::lock_guard<std::mutex> hold(m_lock);
+        return m_error;
+    }
+
+private:
+    void fail(const std::string& why) {
+        std::lock_guard<std::mutex> hold(m_lock);
+        if (m_error.empty()) m_error = why;
+        m_idle.notify_all();
+    }
+
+    void serve() {
+        std::unique_lock<std::mutex> hold(m_lock);
+        for (;;) {
+            m_wake.wait(hold, [&] { return m_closed || !m_queue.empty(); });
+            if (m_closed) return;
+            if (m_maxBatch > 1 && m_queue.size() < m_maxBatch) {
+                const auto oldest = m_queue.front().scheduled;
+                m_wake.wait_until(hold, oldest + m_window,
+                                  [&] { return m_closed || m_queue.size() >= m_maxBatch; });
+                if (m_closed) return;
+                // Another executor took the oldest: the window now runs from the next one's arrival.
+                if (m_queue.empty() || (m_queue.front().scheduled != oldest && m_queue.size() < m_maxBatch))
+                    continue;
+            }
+            const std::size_t k = std::min(m_maxBatch, m_queue.size());
+            std::vector<Request> batch(m_queue.begin(), m_queue.begin() + std::ptrdiff_t(k));
+            m_queue.erase(m_queue.begin(), m_queue.begin() + std::ptrdiff_t(k));
+            ++m_busy;
+            ++m_calls;
+            hold.unlock();
+            const auto start = Clock::now();
+            std::string failed;
+            try {
+                if (k == 1)
+                    m_f.callConcurrently();
+                else
+                    m_f.callConcurrentlyWith(stacked(m_f.inputs(), m_rows, int64_t(k)));
+            } catch (const std::exception& e) {
+                failed = e.what();
+            } catch (...) {
+                failed = "an exception that is not a std::exception";
+            }
+            const auto end = Clock::now();
+            hold.lock();
+            --m_busy;
+            if (!failed.empty() && m_error.empty()) m_error = failed;
+            for (const Request& r : batch)
+                m_served.push_back({r.scheduled, start, end, r.query, int(k)});
+            if (m_queue.empty() && m_busy == 0) m_idle.notify_all();
+        }
+    }
+
+    PreparedForward& m_f;
+    const std::size_t m_maxBatch;
+    const Clock::duration m_window;
+    int64_t m_rows = 1;
+    std::mutex m_lock;
+    std::condition_variable m_wake, m_idle;
+    std::deque<Request> m_queue;
+    std::vector<Served> m_served;
+    std::vector<std::thread> m_threads;
+    int64_t m_calls = 0;
+    int m_busy = 0;
+    bool m_closed = false;
+    std::string m_error;
+};
+
+class LoadRun {
+public:
+    LoadRun(PreparedForward& f, const LoadOptions& o, const LoadCallbacks& callbacks, LoadResult& result)
+        : m_f(f)
+        , m_o(o)
+        , m_callbacks(callbacks)
+        , m_result(result)
+        , m_start(Clock::now()) {}
+
+    void run() {
+        if (!measureService()) return;
+        const double bound = m_o.p99BoundMs * 1e6;
+        if (bound > 0 && bound < m_result.serviceMeanNs) {
+            m_result.error = "The p99 bound of " + msText(bound) + " is below the model's service time of " +
+                             msText(m_result.serviceMeanNs) + " on its own, so no load can meet it.";
+            return;
+        }
+        switch (m_o.scenario) {
+        case LoadScenario::SingleStream:
+            point(0, 1, 1, 0);
+            break;
+        case LoadScenario::MultiStream:
+            point(0, 1, m_o.samplesPerQuery, 0);
+            break;
+        case LoadScenario::Offline:
+            point(0, 1, 0, 0);
+            break;
+        case LoadScenario::Server:
+            if (m_o.findPeak)
+                findPeak();
+            else if (m_o.qps > 0)
+                point(0, 1, 0, m_o.qps);
+            else
+                curve();
+            break;
+        }
+        m_result.ok = m_result.error.empty() && !m_result.curve.empty();
+    }
+
+private:
+    bool stopped() const { return m_cancelled || m_f.stopRequested(); }
+
+    bool progress(int index, int count, double qps, const std::string& phase, double fraction) {
+        if (!m_callbacks.progress) return !stopped();
+        LoadProgress p;
+        p.point = index;
+        p.points = count;
+        p.offeredQps = qps;
+        p.phase = phase;
+        p.elapsedSeconds = std::chrono::duration<double>(Clock::now() - m_start).count();
+        p.fraction = std::clamp(fraction, 0.0, 1.0);
+        if (!m_callbacks.progress(p)) m_cancelled = true;
+        return !stopped();
+    }
+
+    // Back to back on one executor, after the profiling executor's slow first calls: the service time's
+    // mean and second moment, and the capacity of the pool.
+    bool measureService() {
+        progress(0, 1, 0, "measuring the service time", 0);
+        std::vector<double> s;
+        m_f.inMode([&] {
+            for (int i = 0; i < 3; ++i)
+                m_f.callConcurrently();
+            const auto t0 = Clock::now();
+            const double budget = std::clamp(m_o.seconds / 4, 0.2, 2.0);
+            auto told = t0;
+            while ((s.size() < 20 || nsBetween(t0, Clock::now()) < budget * 1e9) && s.size() < 100000 &&
+                   !stopped()) {
+                s.push_back(m_f.callConcurrently());
+                if (Clock::now() - told > std::chrono::milliseconds(500)) { // a slow model is not a hung one
+                    told = Clock::now();
+                    progress(0, 1, 0, "measuring the service time", 0);
+                }
+            }
+        });
+        if (s.empty()) {
+            m_result.cancelled = true;
+            return false;
+        }
+        double sum = 0, sum2 = 0;
+        for (double x : s) {
+            sum += x;
+            sum2 += x * x;
+        }
+        m_result.serviceMeanNs = sum / double(s.size());
+        m_result.serviceSecondMomentNs2 = sum2 / double(s.size());
+        m_result.capacityQps = m_o.concurrency * 1e9 / std::max(1.0, m_result.serviceMeanNs);
+        if (stopped()) return false;
+        return m_o.maxBatch == 1 || measureBatch();
+    }
+
+    // Batching: whether the inputs stack into batches and the model takes a full one, and that batch's
+    // service time, stacking included; the capacity is then a full batch's requests per second.
+    bool measureBatch() {
+        progress(0, 1, 0, "measuring a batch of " + std::to_string(m_o.maxBatch), 0);
+        std::string why;
+        const int64_t rows = sharedFirstDimension(m_f.inputs(), why);
+        if (rows < 0) {
+            m_result.error = "Dynamic batching stacks requests along the inputs' first dimension, but " +
+                             (rows == -1 ? "no input is a tensor" : why) + ".";
+            return false;
+        }
+        const std::string phase = "measuring a batch of " + std::to_string(m_o.maxBatch);
+        std::vector<double> s;
+        std::string failed;
+        m_f.inMode([&] {
+            try {
+                const auto t0 = Clock::now();
+                auto told = t0;
+                for (int i = 0; i < 3 || (s.size() < 10 && nsBetween(t0, Clock::now()) < 2e9); ++i) {
+                    const auto start = Clock::now();
+                    m_f.callConcurrentlyWith(stacked(m_f.inputs(), rows, m_o.maxBatch));
+                    if (i >= 2) s.push_back(nsBetween(start, Clock::now()));    // after the profiling runs
+                    if (Clock::now() - told > std::chrono::milliseconds(500)) { // slow, not hung
+                        told = Clock::now();
+                        progress(0, 1, 0, phase, 0);
+                    }
+                    if (stopped()) return;
+                }
+            } catch (const std::exception& e) {
+                failed = errorEssence(e.what());
+            }
+        });
+        if (!failed.empty()) {
+            if (failed.back() != '.') failed += '.';
+            m_result.error = "The model does not take a batch of " + std::to_string(m_o.maxBatch) +
+                             " requests stacked along the first dimension: " + failed;
+            return false;
+        }
+        if (s.empty()) {
+            m_result.cancelled = true;
+            return false;
+        }
+        m_result.batchServiceMeanNs = std::accumulate(s.begin(), s.end(), 0.0) / double(s.size());
+        m_result.capacityQps = std::max(m_result.capacityQps, m_o.concurrency * m_o.maxBatch * 1e9 /
+                                                                  std::max(1.0, m_result.batchServiceMeanNs));
+        return !stopped();
+    }
+
+    // Utilisations of the pool's capacity, each a point.
+    void curve() {
+        const std::vector<double> shares{0.3, 0.5, 0.7, 0.8, 0.9, 1.0};
+        double previous = 0;
+        for (std::size_t i = 0; i < shares.size() && !stopped(); ++i) {
+            const double qps = std::min(maxGeneratorQps(), shares[i] * m_result.capacityQps);
+            if (qps <= previous) break; // the generator's limit, reached: one point there is enough
+            previous = qps;
+            point(int(i), int(shares.size()), 0, qps);
+            if (!m_result.error.empty()) return;
+        }
+    }
+
+    // Where a server's p99 is judged against a bound, the arrivals a load needs: minQueries (LoadGen's
+    // minimum query count), and at least what the confidence needs to bound the p99 at all.
+    int64_t wantedQueries() const {
+        if (m_o.scenario != LoadScenario::Server || m_o.p99BoundMs <= 0) return 0;
+        return std::max(m_o.minQueries,
+                        int64_t(std::ceil(2 * std::log(1 - m_o.confidence) / std::log(0.99))));
+    }
+
+    // How long a load point is expected to run: --seconds, or as long as its wanted arrivals take, up to
+    // a minute.
+    double secondsAt(double qps) const {
+        if (wantedQueries() == 0 || qps <= 0) return m_o.seconds;
+        return std::clamp(double(wantedQueries()) / qps, m_o.seconds, std::max(m_o.seconds, 60.0));
+    }
+
+    // LoadGen's search: a passing and a failing load bracket the peak, halved until they are within 5% of
+    // each other (at most 10 runs). Passing: the p99's upper confidence bound within the bound, and a
+    // queue that did not grow through the run. It gives up below 1/64 of the capacity.
+    void findPeak() {
+        double pass = 0, fail = std::min(maxGeneratorQps(), 1.2 * m_result.capacityQps);
+        bool failed = false; // `fail` was measured, not assumed
+        double qps = std::min(maxGeneratorQps(), 0.5 * m_result.capacityQps);
+        const int most = 10;
+        for (int step = 0; step < most && !stopped(); ++step) {
+            const LoadPoint* p = point(step, most, 0, qps);
+            if (!p) break;
+            if (p->meetsBound && !p->overloaded) {
+                pass = qps;
+                if (pass >= maxGeneratorQps()) break; // the generator's limit, not the model's
+            } else {
+                fail = qps;
+                failed = true;
+            }
+            if (pass > 0 && (fail - pass) / fail < 0.05) break;
+            qps = pass > 0 ? (pass + fail) / 2 : fail / 2;
+            if (pass == 0 && qps < m_result.capacityQps / 64) break;
+        }
+        m_result.peakQps = pass;
+        m_result.peakFailedQps = failed ? fail : 0;
+    }
+
+    // One load point. Server: arrivals at `qps`; single and multi: queries of `perQuery` samples issued
+    // back to back; offline (perQuery 0, qps 0): every sample at once.
+    const LoadPoint* point(int index, int count, int perQuery, double qps) {
+        const std::string phase = m_o.scenario == LoadScenario::Server ? "server at " + qpsText(qps) + " QPS"
+                                                                       : scenarioName(m_o.scenario);
+        if (!progress(index, count, qps, phase, double(index) / count)) return nullptr;
+        const double seconds = secondsAt(qps);
+        const int executors = m_o.scenario == LoadScenario::SingleStream ? 1 : m_o.concurrency;
+        Pool pool(m_f, executors, m_o.maxBatch,
+                  std::chrono::duration_cast<Clock::duration>(
+                      std::chrono::duration<double, std::micro>(m_o.batchWindowUs)));
+        const auto begin = Clock::now();
+        const auto end =
+            begin + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+        std::vector<double> lag;
+        int64_t issued = 0, queries = 0;
+        double window = seconds; // how long arrivals came
+        // Progress goes out from a thread of its own, so that the issuer never waits on the client, and
+        // only while calls complete: a model that hangs sends nothing, and the client's deadline ends it.
+        std::atomic<bool> pointDone{false};
+        std::thread ticker([&] {
+            std::size_t seen = 0;
+            while (!pointDone.load()) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(200));
+                if (pointDone.load()) break;
+                const std::size_t done = pool.served();
+                if (done == seen) continue;
+                seen = done;
+                const double fraction = std::min(1.0, nsBetween(begin, Clock::now()) / (seconds * 1e9));
+                try {
+                    progress(index, count, qps, phase, (index + fraction) / count);
+                } catch (...) { // the client went away: stop, and let the caller find out
+                    m_cancelled = true;
+                    return;
+                }
+            }
+        });
+        struct Join {
+            std::atomic<bool>& done;
+            std::thread& t;
+            void now() {
+                done = true;
+                if (t.joinable()) t.join();
+            }
+            ~Join() { now(); }
+        } join{pointDone, ticker};
+        if (m_o.scenario == LoadScenario::Server) {
+            // The schedule is fixed in advance from the seed: the same seed, the same arrivals.
+            // It runs for --seconds and until the wanted arrivals have come, a minute at most.
+            std::mt19937_64 random(m_o.seed + uint64_t(index));
+            std::exponential_distribution<double> gap(qps);
+            const int64_t want = wantedQueries();
+            const auto cap = begin + std::chrono::duration_cast<Clock::duration>(
+                                         std::chrono::duration<double>(std::max(m_o.seconds, 60.0)));
+            auto next = begin;
+            while (!stopped()) {
+                next +=
+                    std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(gap(random)));
+                if (next >= cap || (next >= end && issued >= want)) break;
+                std::this_thread::sleep_until(next - std::chrono::microseconds(100));
+                while (Clock::now() < next) {
+                }
+                lag.push_back(nsBetween(next, Clock::now()));
+                pool.push({next, issued});
+                ++issued;
+            }
+            queries = issued;
+            window = nsBetween(begin, std::min(next, Clock::now())) / 1e9;
+        } else if (m_o.scenario == LoadScenario::Offline) {
+            const auto n = int64_t(std::clamp(seconds * m_result.capacityQps, 4.0 * executors, 1e6));
+            std::vector<Request> all(std::size_t(n), Request{begin, 0});
+            for (int64_t i = 0; i < n; ++i)
+                all[std::size_t(i)].query = i;
+            pool.pushMany(all);
+            issued = queries = n;
+        } else {
+            while (Clock::now() < end && !stopped()) {
+                const auto at = Clock::now();
+                std::vector<Request> query(std::size_t(perQuery), Request{at, queries});
+                pool.pushMany(query);
+                issued += perQuery;
+                ++queries;
+                pool.drain(Clock::time_point::max(), [this] { return stopped(); });
+            }
+        }
+        // What arrived is served; what has not started within another run's length never counts as fast:
+        // it is counted with the latency it had when the run gave up on it.
+        const bool drained =
+            pool.drain(std::max(end, Clock::now()) + std::chrono::duration_cast<Clock::duration>(
+                                                         std::chrono::duration<double>(seconds)),
+                       [this] { return stopped(); });
+        const auto gaveUp = Clock::now();
+        const std::vector<Request> left = pool.close();
+        join.now(); // before the point is reported: one caller of the callbacks at a time
+        if (const std::string e = pool.error(); !e.empty()) {
+            m_result.error = "The model failed under load: " + e;
+            return nullptr;
+        }
+        std::vector<Served> served = pool.takeServed();
+        if (served.empty()) {
+            m_result.cancelled = m_result.cancelled || stopped();
+            return nullptr;
+        }
+        LoadPoint p = summarize(served, left, gaveUp, begin, qps, queries, executors, window);
+        p.batches = pool.calls();
+        p.arrivalLag = summarizeLatency(lag);
+        p.overloaded = p.overloaded || !drained;
+        m_result.curve.push_back(p);
+        if (m_callbacks.pointFinished) m_callbacks.pointFinished(p);
+        if (stopped()) m_result.cancelled = true;
+        return &m_result.curve.back();
+    }
+
+    // Pollaczek–Khinchine's M/G/1 mean wait, window by window, at the schedule's own rate `qps` (the
+    // Poisson process's, known, not estimated from each window's count, whose noise would bias the convex
+    // formula upward), from each window's compute times, weighted by its arrivals: a machine whose speed
+    // drifts during the run is held to the queue each stretch of it makes. A window holds 200 arrivals or
+    // more, and a second at least. NaN where a window is at or beyond full load, where the formula says
+    // nothing.
+    static double windowedWaitNs(const std::vector<Served>& served, Clock::time_point begin, double seconds,
+                                 double qps) {
+        const double width = std::max({1.0, 200 / qps, seconds / 20}) * 1e9;
+        struct Window {
+            double n = 0, sum = 0, sum2 = 0;
+        };
+        std::vector<Window> windows(std::size_t(std::ceil(std::max(seconds * 1e9, 1.0) / width)) + 1);
+        for (const auto& s : served) {
+            const auto w = std::min(windows.size() - 1,
+                                    std::size_t(std::max(0.0, nsBetween(begin, s.scheduled)) / width));
+            const double c = nsBetween(s.start, s.end);
+            windows[w].n += 1;
+            windows[w].sum += c;
+            windows[w].sum2 += c * c;
+        }
+        double total = 0, weight = 0;
+        for (const Window& w : windows) {
+            if (w.n < 2) continue;
+            const double wait = pollaczekKhinchineWaitNs(qps, w.sum / w.n, w.sum2 / w.n);
+            if (!std::isfinite(wait)) return std::nan("");
+            total += wait * w.n;
+            weight += w.n;
+        }
+        return weight > 0 ? total / weight : std::nan("");
+    }
+
+    LoadPoint summarize(std::vector<Served>& served, const std::vector<Request>& left,
+                        Clock::time_point gaveUp, Clock::time_point begin, double qps, int64_t queries,
+                        int executors, double seconds) const {
+        LoadPoint p;
+        p.offeredQps = qps;
+        std::sort(served.begin(), served.end(),
+                  [](const Served& a, const Served& b) { return a.scheduled < b.scheduled; });
+        std::vector<double> queue, compute, latency;
+        for (const auto& s : served) {
+            queue.push_back(nsBetween(s.scheduled, s.start));
+            compute.push_back(nsBetween(s.start, s.end));
+            p.largestBatch = std::max<int64_t>(p.largestBatch, s.batch);
+        }
+        for (const auto& r : left)
+            queue.push_back(nsBetween(r.scheduled, gaveUp));
+        // A query's latency runs from its arrival to its last sample's end (multi: N samples together).
+        std::vector<Clock::time_point> arrival(std::size_t(queries), gaveUp),
+            done(std::size_t(queries), begin);
+        Clock::time_point last = begin;
+        for (const auto& s : served) {
+            if (s.query < 0 || s.query >= queries) continue;
+            arrival[std::size_t(s.query)] = s.scheduled;
+            done[std::size_t(s.query)] = std::max(done[std::size_t(s.query)], s.end);
+            last = std::max(last, s.end);
+        }
+        for (const auto& r : left)
+            if (r.query >= 0 && r.query < queries) {
+                arrival[std::size_t(r.query)] = r.scheduled;
+                done[std::size_t(r.query)] = gaveUp;
+            }
+        int64_t completed = 0; // queries all of whose samples were served
+        for (int64_t q = 0; q < queries; ++q) {
+            latency.push_back(nsBetween(arrival[std::size_t(q)], done[std::size_t(q)]));
+            completed += done[std::size_t(q)] != gaveUp;
+        }
+        p.queries = int64_t(latency.size());
+        p.requests = int64_t(served.size() + left.size());
+        p.calls = int64_t(served.size());
+        p.seconds = nsBetween(begin, last) / 1e9;
+        p.achievedQps = p.seconds > 0 ? double(completed) / p.seconds : 0;
+        p.itemsPerSecond = p.seconds > 0 ? double(served.size()) / p.seconds : 0;
+        p.latency = summarizeLatency(latency);
+        p.queue = summarizeLatency(queue);
+        p.compute = summarizeLatency(compute);
+        p.p99UpperBound = percentileUpperBound(latency, 99, m_o.confidence);
+        const double arrivals = qps > 0 ? double(p.requests) / seconds : p.itemsPerSecond;
+        // Offered utilisation: arrivals times the executor time a request takes, its call's time shared among
+        // the requests the call served (a batch's long call counted once, not once per request).
+        double busyNs = 0;
+        for (const auto& s : served)
+            busyNs += nsBetween(s.start, s.end) / s.batch;
+        const double perRequestNs = served.empty() ? 0 : busyNs / double(served.size());
+        p.utilisation = arrivals * perRequestNs / 1e9 / executors;
+        if (m_o.scenario == LoadScenario::Server && executors == 1 && m_o.maxBatch == 1 && !served.empty()) {
+            p.predictedQueueNs = windowedWaitNs(served, begin, seconds, qps);
+            // Lindley's recursion over what happened: each request starts when it has arrived and the one
+            // before it has finished, and computes as long as it did.
+            double wait = 0;
+            Clock::time_point free = begin;
+            for (const auto& s : served) {
+                const Clock::time_point start = std::max(s.scheduled, free);
+                wait += nsBetween(s.scheduled, start);
+                free = start + (s.end - s.start);
+            }
+            p.idealQueueNs = wait / double(served.size());
+        }
+        const double bound = m_o.p99BoundMs * 1e6;
+        p.meetsBound = bound <= 0 || (std::isfinite(p.p99UpperBound) && p.p99UpperBound <= bound);
+        // A queue that grew through the run: the last third's mean wait well above the first third's.
+        if (m_o.scenario == LoadScenario::Server && queue.size() >= 30) {
+            const std::size_t third = served.size() / 3;
+            auto meanWait = [&](std::size_t from, std::size_t to) {
+                double s = 0;
+                for (std::size_t i = from; i < to; ++i)
+                    s += nsBetween(served[i].scheduled, served[i].start);
+                return s / double(std::max<std::size_t>(1, to - from));
+            };
+            const double first = meanWait(0, third),
+                         lastThird = meanWait(served.size() - third, served.size());
+            p.overloaded = !left.empty() || (lastThird > 3 * first + 10 * p.compute.mean);
+        }
+        return p;
+    }
+
+    PreparedForward& m_f;
+    const LoadOptions& m_o;
+    const LoadCallbacks& m_callbacks;
+    LoadResult& m_result;
+    Clock::time_point m_start;
+    std::atomic<bool> m_cancelled{false};
+};
+
+} // namespace
+
+LoadResult loadInProcess(const Model& model, const std::vector<InputSpec>& inputs, const ReadOptions& read,
+                         const LoadOptions& options, const LoadCallbacks& callbacks,
+                         const std::atomic<bool>* stop) {
+    LoadResult result;
+    result.options = options;
+    // "All threads" under load: the cores the arrivals' generator leaves, shared among the executors, so
+    // that the generator keeps its schedule and the model does not lose a core to it.
+    RunConfig& served = result.options.config;
+    if (served.threads <= 0 && served.device == "cpu") {
+        const int executors = options.scenario == LoadScenario::SingleStream ? 1 : options.concurrency;
+        served.threads = std::max(1, (threadSettings().hardware - 1) / std::max(1, executors));
+    }
+    result.label = served.label();
+    try {
+        validateLoadOptions(options);
+        const InputBinding binding = model.bindInputs(readInputs(inputs, read));
+        if (!binding.ok) throw Error(binding.error);
+        RunConfig config = served;
+        config.warmup = 1;
+        const LoadOptions& o = result.options;
+        const RunResult run =
+            runConfiguration(model, binding, config, {}, stop, false,
+                             [&](PreparedForward& f, RunRecord&) { LoadRun(f, o, callbacks, result).run(); });
+        if (!run.record.ok && result.error.empty())
+            result.error = run.record.error.empty() ? "the configuration did not run" : run.record.error;
+        if (run.record.cancelled) result.cancelled = true;
+    } catch (const std::exception& e) {
+        result.error = e.what();
+    }
+    result.ok = result.error.empty() && !result.curve.empty();
+    finishLoad(result);
+    return result;
+}
+
+} // namespace detail
+} // namespace twb

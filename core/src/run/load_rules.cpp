@@ -1,0 +1,262 @@
+// Latency under load, the rules and figures around a run: the scenarios' names, which options are
+// refused, latency summaries and the p99's upper confidence bound, the M/G/1 prediction, and the knee and
+// verdict of a finished curve. The run itself is load.cpp's.
+#include "twb/load.h"
+
+#include "load_internal.h"
+
+#include "twb/error.h"
+#include "twb/format.h"
+#include "twb/stats.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <string>
+#include <vector>
+
+namespace twb {
+
+namespace detail {
+
+std::string qpsText(double qps) {
+    return formatFixed(qps, qps < 100 ? 1 : 0);
+}
+
+std::string msText(double ns) {
+    return formatFixed(ns / 1e6, ns < 1e7 ? 3 : 1) + " ms";
+}
+
+} // namespace detail
+
+using detail::msText;
+using detail::qpsText;
+
+std::string scenarioName(LoadScenario s) {
+    switch (s) {
+    case LoadScenario::SingleStream:
+        return "single";
+    case LoadScenario::MultiStream:
+        return "multi";
+    case LoadScenario::Server:
+        return "server";
+    case LoadScenario::Offline:
+        return "offline";
+    }
+    return "server";
+}
+
+LoadScenario parseScenario(const std::string& text) {
+    for (LoadScenario s :
+         {LoadScenario::SingleStream, LoadScenario::MultiStream, LoadScenario::Server, LoadScenario::Offline})
+        if (text == scenarioName(s)) return s;
+    throw Error("unknown scenario '" + text + "': use single, multi, server or offline");
+}
+
+double maxGeneratorQps() {
+    // One arrival every 50 µs: the generator sleeps to within 100 µs of each arrival and spins the rest,
+    // and the hand-over to an executor costs a few µs; beyond this, arrivals would bunch and the load
+    // would no longer be Poisson (tests/perf/bench_load measures the generator's own lateness).
+    return 20000;
+}
+
+void validateLoadOptions(const LoadOptions& o) {
+    if (!(o.seconds > 0) || !(o.seconds <= 86400))
+        throw Error("A load run needs a duration above zero seconds and at most a day (--seconds), not " +
+                    formatFixed(o.seconds, 3) + ".");
+    if (o.concurrency < 1 || o.concurrency > 256)
+        throw Error("Concurrency must be between 1 and 256 executors, not " + std::to_string(o.concurrency) +
+                    ".");
+    if (o.maxBatch < 1 || o.maxBatch > 4096)
+        throw Error("Dynamic batching serves between 1 and 4096 requests a call, not " +
+                    std::to_string(o.maxBatch) + ".");
+    if (!(o.batchWindowUs >= 0 && o.batchWindowUs <= 1e6))
+        throw Error("The batching window must lie between 0 and 1,000,000 µs, not " +
+                    formatFixed(o.batchWindowUs, 1) + ".");
+    if (o.batchWindowUs > 0 && o.maxBatch == 1)
+        throw Error("A batching window needs batches of more than one request (--max-batch above 1).");
+    if (o.maxBatch > 1 && o.scenario == LoadScenario::SingleStream)
+        throw Error("A single stream has one request in flight at a time, so there is nothing to batch it "
+                    "with: leave --max-batch at 1, or use the multi, server or offline scenario.");
+    if (o.batchWindowUs > 0 && o.scenario != LoadScenario::Server)
+        throw Error("A batching window waits for arrivals to come, which only the server scenario spreads "
+                    "out; in multi and offline every request is queued at once (--batch-window 0).");
+    if (o.scenario == LoadScenario::MultiStream && (o.samplesPerQuery < 1 || o.samplesPerQuery > 4096))
+        throw Error("A multi-stream query holds between 1 and 4096 samples, not " +
+                    std::to_string(o.samplesPerQuery) + ".");
+    if (o.qps < 0 || !std::isfinite(o.qps) || (o.qps > 0 && o.qps < 0.001))
+        throw Error("The offered load must be a number of queries per second from 0.001 up, not " +
+                    formatFixed(o.qps, 6) + ".");
+    if (o.qps > maxGeneratorQps())
+        throw Error("The generator cannot keep " + qpsText(o.qps) +
+                    " QPS to its schedule: it issues at most " + qpsText(maxGeneratorQps()) +
+                    " arrivals a second on time.");
+    if (o.minQueries < 1 || o.minQueries > 10000000)
+        throw Error("The minimum query count must be between 1 and 10,000,000, not " +
+                    std::to_string(o.minQueries) + ".");
+    if (o.p99BoundMs < 0 || !std::isfinite(o.p99BoundMs))
+        throw Error("The p99 bound must be a positive number of milliseconds, not " +
+                    formatFixed(o.p99BoundMs, 3) + ".");
+    if (o.findPeak && o.scenario != LoadScenario::Server)
+        throw Error(
+            "Only the server scenario has a peak QPS to find; use --scenario server with --find-peak.");
+    if (o.findPeak && o.p99BoundMs <= 0)
+        throw Error("Finding the peak QPS needs the p99 bound it must meet (--p99 MS).");
+    if (!(o.confidence > 0.5 && o.confidence < 1))
+        throw Error("The confidence of the p99's bound must lie between 0.5 and 1, not " +
+                    formatFixed(o.confidence, 3) + ".");
+}
+
+LatencySummary summarizeLatency(std::vector<double> ns) {
+    LatencySummary s;
+    s.count = int64_t(ns.size());
+    if (ns.empty()) return s;
+    std::sort(ns.begin(), ns.end());
+    s.mean = std::accumulate(ns.begin(), ns.end(), 0.0) / double(ns.size());
+    s.p50 = percentileOfSorted(ns, 50);
+    s.p90 = percentileOfSorted(ns, 90);
+    s.p95 = percentileOfSorted(ns, 95);
+    s.p99 = percentileOfSorted(ns, 99);
+    s.p999 = percentileOfSorted(ns, 99.9);
+    s.max = ns.back();
+    return s;
+}
+
+double percentileUpperBound(std::vector<double> samples, double p, double confidence) {
+    const auto n = int64_t(samples.size());
+    const double q = p / 100;
+    if (n == 0 || !(q > 0 && q < 1)) return std::nan("");
+    std::sort(samples.begin(), samples.end());
+    // P(B < r) = sum_{k < r} C(n, k) q^k (1 - q)^(n - k), accumulated in log space (n may be 10⁶).
+    const double lq = std::log(q), l1q = std::log1p(-q), lgn = std::lgamma(double(n) + 1);
+    double cdf = 0;
+    for (int64_t k = 0; k < n; ++k) {
+        const double logPmf = lgn - std::lgamma(double(k) + 1) - std::lgamma(double(n - k) + 1) +
+                              double(k) * lq + double(n - k) * l1q;
+        cdf += std::exp(logPmf);
+        if (cdf >= confidence) return samples[std::size_t(k)]; // r = k + 1: X(r) is samples[k]
+    }
+    return std::nan("");
+}
+
+double pollaczekKhinchineWaitNs(double lambda, double meanNs, double secondMomentNs2) {
+    const double rho = lambda * meanNs / 1e9;
+    if (!(rho < 1)) return std::numeric_limits<double>::infinity();
+    return (lambda / 1e9) * secondMomentNs2 / (2 * (1 - rho));
+}
+
+namespace detail {
+
+void finishLoad(LoadResult& r) {
+    // The knee: the first load, in order of offered load, whose p99 is over twice the lightest load's.
+    r.knee = -1;
+    std::vector<int> order(r.curve.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [&](int a, int b) {
+        return r.curve[std::size_t(a)].offeredQps < r.curve[std::size_t(b)].offeredQps;
+    });
+    if (r.options.scenario == LoadScenario::Server && order.size() >= 2) {
+        const double base = r.curve[std::size_t(order[0])].latency.p99;
+        for (int i : order)
+            if (r.curve[std::size_t(i)].latency.p99 > 2 * base) {
+                r.knee = i;
+                break;
+            }
+    }
+    if (!r.error.empty()) {
+        r.verdict = r.error;
+        return;
+    }
+    if (r.curve.empty()) {
+        r.verdict =
+            r.cancelled ? "Cancelled before a load point was measured." : "No load point was measured.";
+        return;
+    }
+    const LoadPoint& last = r.curve.back();
+    const std::string bound = r.options.p99BoundMs > 0 ? formatFixed(r.options.p99BoundMs, 3) + " ms" : "";
+    const std::string conf = formatFixed(r.options.confidence * 100, 0) + "%";
+    switch (r.options.scenario) {
+    case LoadScenario::SingleStream:
+        r.verdict = "One query at a time: p90 " + msText(last.latency.p90) + ", " +
+                    qpsText(last.achievedQps) + " queries a second.";
+        break;
+    case LoadScenario::MultiStream:
+        r.verdict = std::to_string(r.options.samplesPerQuery) + " samples a query: p99 " +
+                    msText(last.latency.p99) + " a query, " + qpsText(last.itemsPerSecond) +
+                    " samples a second.";
+        break;
+    case LoadScenario::Offline:
+        r.verdict = "Offline: " + qpsText(last.itemsPerSecond) + " samples a second with " +
+                    std::to_string(r.options.concurrency) + " executor" +
+                    (r.options.concurrency == 1 ? "" : "s") + ".";
+        break;
+    case LoadScenario::Server:
+        if (r.options.findPeak) {
+            if (r.peakQps > 0 && r.peakFailedQps <= 0)
+                r.verdict =
+                    "Peak: at least " + qpsText(r.peakQps) + " QPS with p99 within " + bound + " at " + conf +
+                    " confidence" +
+                    (r.peakQps >= maxGeneratorQps() ? " (the generator's limit: the model may serve more)."
+                                                    : " (no load tried missed it).");
+            else if (r.peakQps > 0)
+                r.verdict = "Peak: " + qpsText(r.peakQps) + " QPS with p99 within " + bound + " at " + conf +
+                            " confidence (" + qpsText(r.peakFailedQps) + " QPS did not).";
+            else
+                r.verdict = "No load tried met p99 within " + bound + " (the lightest, " +
+                            qpsText(r.peakFailedQps) + " QPS, did not).";
+        } else if (r.options.qps <= 0 && r.curve.size() > 1) {
+            // A curve: where latency turns, where the queue outgrows the executors, the most within the
+            // bound.
+            const LoadPoint& lightest = r.curve[std::size_t(order.front())];
+            const double highest = r.curve[std::size_t(order.back())].offeredQps;
+            r.verdict = std::to_string(r.curve.size()) + " loads to " + qpsText(highest) + " QPS" +
+                        (highest >= maxGeneratorQps() ? " (the generator's limit)" : "") + ": ";
+            if (r.knee >= 0) {
+                const LoadPoint& k = r.curve[std::size_t(r.knee)];
+                r.verdict += "the knee at " + qpsText(k.offeredQps) + " QPS (p99 " + msText(k.latency.p99) +
+                             " against " + msText(lightest.latency.p99) + " at " +
+                             qpsText(lightest.offeredQps) + ")";
+            } else {
+                r.verdict +=
+                    "no knee (p99 within twice the lightest load's " + msText(lightest.latency.p99) + ")";
+            }
+            for (int i : order)
+                if (r.curve[std::size_t(i)].overloaded) {
+                    r.verdict +=
+                        "; the queue grew from " + qpsText(r.curve[std::size_t(i)].offeredQps) + " QPS";
+                    break;
+                }
+            if (!bound.empty()) {
+                double best = 0;
+                for (const auto& p : r.curve)
+                    if (p.meetsBound && !p.overloaded) best = std::max(best, p.offeredQps);
+                r.verdict += best > 0 ? "; the most within " + bound + ": " + qpsText(best) + " QPS"
+                                      : "; none within " + bound;
+            }
+            r.verdict += ".";
+        } else {
+            r.verdict = "At " + qpsText(last.offeredQps) + " QPS: p99 " + msText(last.latency.p99) +
+                        " (queued " + msText(last.queue.p99) + ", computing " + msText(last.compute.p99) +
+                        " at p99)";
+            if (!bound.empty() && !std::isfinite(last.p99UpperBound))
+                r.verdict += ", too few queries (" + std::to_string(last.queries) + ") to bound the p99 at " +
+                             conf + " confidence";
+            else if (!bound.empty())
+                r.verdict += last.meetsBound ? ", within " + bound : ", over " + bound;
+            if (last.overloaded) r.verdict += "; the queue grew: more than this machine serves";
+            if (r.options.qps <= 0 && last.offeredQps >= maxGeneratorQps())
+                r.verdict += "; the curve's lightest load was already the generator's limit";
+            r.verdict += ".";
+        }
+        break;
+    }
+    if (r.options.maxBatch > 1 && last.batches > 0 && !r.verdict.empty() && r.verdict.back() == '.') {
+        r.verdict.pop_back();
+        r.verdict += "; batches of " + formatFixed(double(last.calls) / double(last.batches), 1) +
+                     " requests on average (at most " + std::to_string(r.options.maxBatch) + ").";
+    }
+}
+
+} // namespace detail
+} // namespace twb
