@@ -22,8 +22,8 @@ ordered_json strings(const std::vector<std::string>& v) {
 }
 
 ordered_json summaryJson(const LatencySummary& s) {
-    return {{"count", s.count}, {"mean", num(s.mean)}, {"p50", num(s.p50)},     {"p90", num(s.p90)},
-            {"p95", num(s.p95)},   {"p99", num(s.p99)},   {"p99.9", num(s.p999)}, {"max", num(s.max)}};
+    return {{"count", s.count},  {"mean", num(s.mean)}, {"p50", num(s.p50)},    {"p90", num(s.p90)},
+            {"p95", num(s.p95)}, {"p99", num(s.p99)},   {"p99.9", num(s.p999)}, {"max", num(s.max)}};
 }
 
 LatencySummary summaryFrom(const ordered_json& j) {
@@ -213,7 +213,7 @@ ordered_json sweepToJson(const SweepResult& r) {
             {"reference_name", p.referenceName},
             {"reference_kind", p.referenceKind == SweepReference::LibTorchDefault    ? "libtorch_default"
                                : p.referenceKind == SweepReference::WorkbenchDefault ? "workbench_default"
-                                                                                     : ""},
+                                                                                     : "none"},
             {"status", pointStatusName(p.status)},
             {"reason", p.reason},
             {"rounds", p.rounds},
@@ -278,7 +278,7 @@ SweepResult sweepFromJson(const ordered_json& j) {
             p.streams = get<int>(pj, "streams", 1);
             p.reference = get<bool>(pj, "reference");
             p.referenceName = get<std::string>(pj, "reference_name");
-            // Reports before reference_kind named the references only.
+            // Reports before reference_kind named the references only; any other kind is none.
             const std::string kind = get<std::string>(pj, "reference_kind");
             if (kind == "libtorch_default" || (kind.empty() && p.referenceName == "LibTorch's default"))
                 p.referenceKind = SweepReference::LibTorchDefault;
