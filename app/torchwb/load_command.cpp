@@ -88,6 +88,9 @@ void addLoadOptions(CLI::App& cmd, LoadArgs& a) {
     cmd.add_option("--qps", a.qps,
                    "Server: the offered load in queries a second (none: a curve from 30% to 100% of the "
                    "measured capacity)");
+    cmd.add_option("--utilisation", a.utilisation,
+                   "Server, instead of --qps: the offered load as a share of the capacity measured just "
+                   "before, where it is served (0.8: 80%)");
     cmd.add_option("--p99", a.p99, "The latency bound in milliseconds that the p99 must meet");
     cmd.add_option("--seconds", a.seconds, "Seconds per load point (default 10)");
     cmd.add_option("--concurrency", a.concurrency, "Executors serving requests at once (default 1)");
@@ -115,6 +118,7 @@ int runLoadCommand(const CLI::App& cmd, const LoadArgs& a, std::ostream& out, st
     options.scenario = twb::parseScenario(a.scenario);
     options.config = a.config.base();
     options.qps = a.qps;
+    options.utilisation = a.utilisation;
     options.p99BoundMs = a.p99;
     options.seconds = a.seconds;
     options.concurrency = a.concurrency;

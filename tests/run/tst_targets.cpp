@@ -660,16 +660,21 @@ void TestTargets::loadRunsOnATarget() {
     if (m_ssh) targets << "ssh://twbtest" + m_exe;
     for (const QString& target : targets) {
         const QString json = m_tmp.filePath("load.json");
-        const Result r = torchwb({"load", model, "-g", "normal:160x160:seed=1", "--threads", "1", "--qps",
-                                  "200", "--seconds", "1", "-q", "--target", target, "--json", json});
+        // The offered load a share of the capacity the target measures for itself.
+        const Result r =
+            torchwb({"load", model, "-g", "normal:160x160:seed=1", "--threads", "1", "--utilisation", "0.25",
+                     "--seconds", "1", "-q", "--target", target, "--json", json});
         QVERIFY2(r.code == 0, qPrintable(target + ": " + r.out + r.err));
-        QVERIFY2(r.out.contains("At 200 QPS: p99 ") && r.out.contains("queued"), qPrintable(r.out));
+        QVERIFY2(r.out.contains("QPS (25% of the capacity measured): p99 ") && r.out.contains("queued"),
+                 qPrintable(r.out));
         QFile f(json);
         QVERIFY(f.open(QIODevice::ReadOnly));
         const QJsonObject load = QJsonDocument::fromJson(f.readAll()).object()["load"].toObject();
         QVERIFY(load["ok"].toBool());
         QVERIFY(load["service_mean_ns"].toDouble() > 0);
+        QCOMPARE(load["options"].toObject()["utilisation"].toDouble(), 0.25);
         const QJsonObject point = load["curve"].toArray().at(0).toObject();
+        QVERIFY(std::abs(point["offered_qps"].toDouble() - 0.25 * load["capacity_qps"].toDouble()) < 0.01);
         QVERIFY(point["queries"].toInt() > 100);
         QVERIFY(point["latency_ns"].toObject()["p99"].toDouble() >=
                 point["compute_ns"].toObject()["p50"].toDouble());

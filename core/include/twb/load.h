@@ -27,8 +27,12 @@ LoadScenario parseScenario(const std::string& text); // throws twb::Error naming
 
 struct LoadOptions {
     LoadScenario scenario = LoadScenario::Server;
-    RunConfig config;        // what is served (its seconds and iterations are not used)
-    double qps = 0;          // server: the offered load; 0: a curve over the measured capacity
+    RunConfig config; // what is served (its seconds and iterations are not used)
+    double qps = 0;   // server: the offered load; 0: a curve over the measured capacity
+    // Server, instead of qps: the offered load as a share of the capacity measured back to back just
+    // before, in the same process (0.8: 80% utilisation). This machine's service time moves between
+    // processes more than within one, so a share measured where it is served lands where it was asked.
+    double utilisation = 0;
     double p99BoundMs = 0;   // server: the latency bound the p99 must meet; 0: none
     double seconds = 10;     // per load point
     int concurrency = 1;     // executors serving requests at once, over one prepared module
@@ -107,12 +111,17 @@ struct LoadResult {
     double capacityQps = 0;        // concurrency / mean service time (batching: of a full batch, per request)
     double batchServiceMeanNs = 0; // batching: a full batch's (maxBatch requests') mean service time
     std::vector<LoadPoint> curve;  // in the order measured
-    int knee = -1;                 // the first point whose p99 is over twice the lightest load's; -1: none
+    int knee = -1;                 // loadKnee(curve)
     // Peak search: the highest QPS that met the bound and the lowest that did not (0 when every load tried
     // met it); the peak lies between.
     double peakQps = 0, peakFailedQps = 0;
     std::string verdict; // one sentence
 };
+
+// Where latency turns on a server's curve: the point, of the loads in order of offered load, from which the
+// p99 stays over twice the lightest load's; -1 when the heaviest load's is not, or with fewer than two. A
+// load the machine stalled in, followed by lighter p99s, is not the knee.
+int loadKnee(const std::vector<LoadPoint>& curve);
 
 // The mean time queued that an M/G/c queue with c = 1 predicts (Pollaczek–Khinchine): λ E[S²] / 2(1 − ρ).
 // Infinity at or beyond full load.

@@ -330,6 +330,7 @@ ordered_json loadOptionsToJson(const LoadOptions& o) {
     return {{"scenario", scenarioName(o.scenario)},
             {"config", o.config.toSpec()},
             {"qps", num(o.qps)},
+            {"utilisation", num(o.utilisation)},
             {"p99_bound_ms", num(o.p99BoundMs)},
             {"seconds", num(o.seconds)},
             {"concurrency", o.concurrency},
@@ -347,6 +348,7 @@ LoadOptions loadOptionsFromJson(const ordered_json& j) {
     o.scenario = parseScenario(get<std::string>(j, "scenario", "server"));
     o.config = RunConfig::parse(get<std::string>(j, "config"));
     o.qps = getNum(j, "qps");
+    o.utilisation = getNum(j, "utilisation");
     o.p99BoundMs = getNum(j, "p99_bound_ms");
     o.seconds = getNum(j, "seconds", 10);
     o.concurrency = get<int>(j, "concurrency", 1);

@@ -250,6 +250,8 @@ public:
                 findPeak();
             else if (m_o.qps > 0)
                 point(0, 1, 0, m_o.qps);
+            else if (m_o.utilisation > 0)
+                point(0, 1, 0, std::min(maxGeneratorQps(), m_o.utilisation * m_result.capacityQps));
             else
                 curve();
             break;

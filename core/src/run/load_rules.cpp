@@ -88,6 +88,12 @@ void validateLoadOptions(const LoadOptions& o) {
     if (o.qps < 0 || !std::isfinite(o.qps) || (o.qps > 0 && o.qps < 0.001))
         throw Error("The offered load must be a number of queries per second from 0.001 up, not " +
                     formatFixed(o.qps, 6) + ".");
+    if (!(o.utilisation >= 0 && o.utilisation <= 2))
+        throw Error("The utilisation is a share of the measured capacity between 0 and 2 (0.8: 80%), not " +
+                    formatFixed(o.utilisation, 3) + ".");
+    if (o.utilisation > 0 && (o.qps > 0 || o.findPeak || o.scenario != LoadScenario::Server))
+        throw Error("A utilisation sets the server scenario's offered load, so it goes without --qps and "
+                    "--find-peak.");
     if (o.qps > maxGeneratorQps())
         throw Error("The generator cannot keep " + qpsText(o.qps) +
                     " QPS to its schedule: it issues at most " + qpsText(maxGeneratorQps()) +
@@ -146,24 +152,35 @@ double pollaczekKhinchineWaitNs(double lambda, double meanNs, double secondMomen
     return (lambda / 1e9) * secondMomentNs2 / (2 * (1 - rho));
 }
 
+namespace {
+
+// The curve's indices in order of offered load.
+std::vector<int> byOfferedLoad(const std::vector<LoadPoint>& curve) {
+    std::vector<int> order(curve.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+        return curve[std::size_t(a)].offeredQps < curve[std::size_t(b)].offeredQps;
+    });
+    return order;
+}
+
+} // namespace
+
+int loadKnee(const std::vector<LoadPoint>& curve) {
+    const std::vector<int> order = byOfferedLoad(curve);
+    int knee = -1;
+    if (order.size() < 2) return knee;
+    const double base = curve[std::size_t(order.front())].latency.p99;
+    for (auto i = order.rbegin(); i != order.rend() && curve[std::size_t(*i)].latency.p99 > 2 * base; ++i)
+        knee = *i;
+    return knee;
+}
+
 namespace detail {
 
 void finishLoad(LoadResult& r) {
-    // The knee: the first load, in order of offered load, whose p99 is over twice the lightest load's.
-    r.knee = -1;
-    std::vector<int> order(r.curve.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::sort(order.begin(), order.end(), [&](int a, int b) {
-        return r.curve[std::size_t(a)].offeredQps < r.curve[std::size_t(b)].offeredQps;
-    });
-    if (r.options.scenario == LoadScenario::Server && order.size() >= 2) {
-        const double base = r.curve[std::size_t(order[0])].latency.p99;
-        for (int i : order)
-            if (r.curve[std::size_t(i)].latency.p99 > 2 * base) {
-                r.knee = i;
-                break;
-            }
-    }
+    const std::vector<int> order = byOfferedLoad(r.curve);
+    r.knee = r.options.scenario == LoadScenario::Server ? loadKnee(r.curve) : -1;
     if (!r.error.empty()) {
         r.verdict = r.error;
         return;
@@ -236,16 +253,22 @@ void finishLoad(LoadResult& r) {
             }
             r.verdict += ".";
         } else {
-            r.verdict = "At " + qpsText(last.offeredQps) + " QPS: p99 " + msText(last.latency.p99) +
-                        " (queued " + msText(last.queue.p99) + ", computing " + msText(last.compute.p99) +
-                        " at p99)";
+            const std::string share = r.options.utilisation > 0 && r.capacityQps > 0
+                                          ? " (" + formatFixed(100 * last.offeredQps / r.capacityQps, 0) +
+                                                "% of the capacity measured)"
+                                          : "";
+            r.verdict = "At " + qpsText(last.offeredQps) + " QPS" + share + ": p99 " +
+                        msText(last.latency.p99) + " (queued " + msText(last.queue.p99) + ", computing " +
+                        msText(last.compute.p99) + " at p99)";
             if (!bound.empty() && !std::isfinite(last.p99UpperBound))
                 r.verdict += ", too few queries (" + std::to_string(last.queries) + ") to bound the p99 at " +
                              conf + " confidence";
             else if (!bound.empty())
                 r.verdict += last.meetsBound ? ", within " + bound : ", over " + bound;
             if (last.overloaded) r.verdict += "; the queue grew: more than this machine serves";
-            if (r.options.qps <= 0 && last.offeredQps >= maxGeneratorQps())
+            if (r.options.utilisation > 0 && last.offeredQps >= maxGeneratorQps())
+                r.verdict += "; the generator's limit, below the utilisation asked";
+            else if (r.options.qps <= 0 && last.offeredQps >= maxGeneratorQps())
                 r.verdict += "; the curve's lightest load was already the generator's limit";
             r.verdict += ".";
         }
