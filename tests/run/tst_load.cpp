@@ -94,7 +94,11 @@ void TestLoad::badParametersAreRefusedInOneSentence_data() {
     QTest::newRow("batches of a single stream") << "single-batch" << "nothing to batch it with";
     QTest::newRow("a window offline") << "offline-window" << "only the server scenario spreads";
     QTest::newRow("a utilisation beside a QPS") << "utilisation-qps" << "without --qps";
-    QTest::newRow("a utilisation of three") << "utilisation" << "between 0 and 2";
+    QTest::newRow("a utilisation of three") << "utilisation" << "between 0.01 and 2";
+    QTest::newRow("a utilisation next to nothing") << "tiny utilisation" << "between 0.01 and 2";
+    QTest::newRow("a utilisation that is not a number") << "nan utilisation" << "between 0.01 and 2";
+    QTest::newRow("a utilisation offline") << "offline-utilisation" << "only the server scenario has";
+    QTest::newRow("a utilisation and a peak") << "peak-utilisation" << "without --qps and --find-peak";
 }
 
 void TestLoad::badParametersAreRefusedInOneSentence() {
@@ -124,9 +128,18 @@ void TestLoad::badParametersAreRefusedInOneSentence() {
         o.batchWindowUs = 500;
     }
     if (what == "utilisation-qps") o.utilisation = 0.8;
-    if (what == "utilisation") {
-        o.qps = 0;
-        o.utilisation = 3;
+    if (what.endsWith("utilisation") && what != "utilisation-qps") o.qps = 0;
+    if (what == "utilisation") o.utilisation = 3;
+    if (what == "tiny utilisation") o.utilisation = 1e-300;
+    if (what == "nan utilisation") o.utilisation = std::nan("");
+    if (what == "offline-utilisation") {
+        o.scenario = twb::LoadScenario::Offline;
+        o.utilisation = 0.5;
+    }
+    if (what == "peak-utilisation") {
+        o.findPeak = true;
+        o.p99BoundMs = 10;
+        o.utilisation = 0.5;
     }
     if (what == "peak-offline") {
         o.scenario = twb::LoadScenario::Offline;
@@ -221,8 +234,10 @@ void TestLoad::waitingTimeFollowsQueueingTheory() {
     // 15% to the queue, the run says nothing about the formula: it is measured again, up to three times.
     // Every attempt is held to the queue its own arrivals and compute times make at the least, so a wait
     // measured from anywhere but the schedule fails every attempt.
+    QVERIFY(serviceNs() > 0);
     twb::LoadPoint p;
     bool undisturbed = false;
+    QStringList why; // each attempt's reasons for not judging it
     for (int attempt = 1; attempt <= 3 && !undisturbed; ++attempt) {
         // The offered load a share of the capacity the run measures just before, in its own process. As
         // many arrivals as the tolerance needs, within half a minute (a slow build serves fewer).
@@ -254,14 +269,24 @@ void TestLoad::waitingTimeFollowsQueueingTheory() {
         // is measured), so a generator whose schedule were not Poisson would show here in every attempt.
         const auto [low, high] = simulatedRange(std::clamp(p.utilisation, 0.2, 0.9), p.requests);
         const double idealRatio = p.idealQueueNs / p.predictedQueueNs;
-        undisturbed = std::isfinite(p.predictedQueueNs) && p.predictedQueueNs > 0 &&
-                      p.utilisation > rho - 0.25 && p.utilisation < 0.95 &&
-                      p.queue.mean <= 1.15 * p.idealQueueNs + 200e3 && idealRatio >= low - 0.15 &&
-                      idealRatio <= high + 0.15;
+        QStringList reasons;
+        if (!(std::isfinite(p.predictedQueueNs) && p.predictedQueueNs > 0))
+            reasons << "a stretch at or beyond full load";
+        if (!(p.utilisation > rho - 0.25 && p.utilisation < 0.95))
+            reasons << QString("utilisation %1").arg(p.utilisation, 0, 'f', 2);
+        if (p.queue.mean > 1.15 * p.idealQueueNs + 200e3)
+            reasons << QString("the executor held off (measured / ideal %1)")
+                           .arg(p.queue.mean / p.idealQueueNs, 0, 'f', 2);
+        if (reasons.isEmpty() && !(idealRatio >= low - 0.15 && idealRatio <= high + 0.15))
+            reasons << QString("the ideal queue of these arrivals and compute times %1 of M/G/1's, outside "
+                               "%2–%3: slow stretches, or arrivals that are not Poisson")
+                           .arg(idealRatio, 0, 'f', 2)
+                           .arg(low - 0.15, 0, 'f', 2)
+                           .arg(high + 0.15, 0, 'f', 2);
+        undisturbed = reasons.isEmpty();
+        if (!undisturbed) why << QString("attempt %1: %2").arg(attempt).arg(reasons.join(", "));
     }
-    QVERIFY2(undisturbed,
-             "the machine moved the service time, slowed in stretches or held off the executor too far in "
-             "each of three runs for the formula to apply");
+    QVERIFY2(undisturbed, qPrintable("no attempt the formula applies to; " + why.join("; ")));
     QVERIFY(!p.overloaded);
     // Within the range that queues of this many arrivals at this utilisation give by chance alone (M/D/1,
     // simulated), widened by 15% for the service time's own spread, and above by 100 µs for the hand-over:

@@ -675,7 +675,10 @@ void TestTargets::loadRunsOnATarget() {
         QCOMPARE(load["options"].toObject()["utilisation"].toDouble(), 0.25);
         const QJsonObject point = load["curve"].toArray().at(0).toObject();
         QVERIFY(std::abs(point["offered_qps"].toDouble() - 0.25 * load["capacity_qps"].toDouble()) < 0.01);
-        QVERIFY(point["queries"].toInt() > 100);
+        // Poisson arrivals: over half of those expected, whatever the target's speed.
+        QVERIFY(point["queries"].toInt() > 0 &&
+                point["queries"].toInt() >=
+                    0.5 * point["offered_qps"].toDouble() * point["seconds"].toDouble());
         QVERIFY(point["latency_ns"].toObject()["p99"].toDouble() >=
                 point["compute_ns"].toObject()["p50"].toDouble());
         // An input file travels to the target as the model does: the worker reads its own copy. Requests

@@ -17,7 +17,8 @@ namespace twb {
 // 5: "diverge" (two configurations' intermediate tensors compared in the worker). 6: "record" (one
 // configuration's graph and intermediate tensors streamed to the client, each answered "record_next").
 // 7: "serve" (latency under load; progress and load points streamed as a sweep's are). 8: "serve" batches
-// requests (max_batch, batch_window_us), which a worker of 7 would ignore.
+// requests (max_batch, batch_window_us) and offers a share of the measured capacity (utilisation), which a
+// worker of 7 would ignore.
 constexpr int kWorkerProtocolVersion = 8;
 
 struct WorkerOptions {

@@ -251,7 +251,7 @@ public:
             else if (m_o.qps > 0)
                 point(0, 1, 0, m_o.qps);
             else if (m_o.utilisation > 0)
-                point(0, 1, 0, std::min(maxGeneratorQps(), m_o.utilisation * m_result.capacityQps));
+                atUtilisation();
             else
                 curve();
             break;
@@ -357,6 +357,18 @@ private:
         m_result.capacityQps = std::max(m_result.capacityQps, m_o.concurrency * m_o.maxBatch * 1e9 /
                                                                   std::max(1.0, m_result.batchServiceMeanNs));
         return !stopped();
+    }
+
+    // One load, a share of the capacity just measured.
+    void atUtilisation() {
+        const double qps = std::min(maxGeneratorQps(), m_o.utilisation * m_result.capacityQps);
+        if (qps < 0.001) {
+            m_result.error = formatFixed(m_o.utilisation * 100, 0) + "% of the measured capacity (" +
+                             formatFixed(m_result.capacityQps, 6) +
+                             " QPS) is below the slowest load the generator schedules, 0.001 QPS.";
+            return;
+        }
+        point(0, 1, 0, qps);
     }
 
     // Utilisations of the pool's capacity, each a point.

@@ -88,12 +88,16 @@ void validateLoadOptions(const LoadOptions& o) {
     if (o.qps < 0 || !std::isfinite(o.qps) || (o.qps > 0 && o.qps < 0.001))
         throw Error("The offered load must be a number of queries per second from 0.001 up, not " +
                     formatFixed(o.qps, 6) + ".");
-    if (!(o.utilisation >= 0 && o.utilisation <= 2))
-        throw Error("The utilisation is a share of the measured capacity between 0 and 2 (0.8: 80%), not " +
-                    formatFixed(o.utilisation, 3) + ".");
-    if (o.utilisation > 0 && (o.qps > 0 || o.findPeak || o.scenario != LoadScenario::Server))
-        throw Error("A utilisation sets the server scenario's offered load, so it goes without --qps and "
-                    "--find-peak.");
+    if (!(o.utilisation == 0 || (o.utilisation >= 0.01 && o.utilisation <= 2)))
+        throw Error(
+            "The utilisation is a share of the measured capacity between 0.01 and 2 (0.8: 80%), not " +
+            formatFixed(o.utilisation, 3) + ".");
+    if (o.utilisation > 0 && o.scenario != LoadScenario::Server)
+        throw Error("A utilisation sets the rate of arrivals, which only the server scenario has; the " +
+                    scenarioName(o.scenario) + " scenario issues its queries as they are served.");
+    if (o.utilisation > 0 && (o.qps > 0 || o.findPeak))
+        throw Error(
+            "A utilisation sets the server's offered load, so it goes without --qps and --find-peak.");
     if (o.qps > maxGeneratorQps())
         throw Error("The generator cannot keep " + qpsText(o.qps) +
                     " QPS to its schedule: it issues at most " + qpsText(maxGeneratorQps()) +
