@@ -94,7 +94,7 @@ void validateLoadOptions(const LoadOptions& o) {
             formatFixed(o.utilisation, 3) + ".");
     if (o.utilisation > 0 && o.scenario != LoadScenario::Server)
         throw Error("A utilisation sets the rate of arrivals, which only the server scenario has; the " +
-                    scenarioName(o.scenario) + " scenario issues its queries as they are served.");
+                    scenarioName(o.scenario) + " scenario issues its queries without a schedule.");
     if (o.utilisation > 0 && (o.qps > 0 || o.findPeak))
         throw Error(
             "A utilisation sets the server's offered load, so it goes without --qps and --find-peak.");
