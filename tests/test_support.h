@@ -26,6 +26,16 @@
 #include <sstream>
 #include <string>
 
+// TWB_ASAN: built with AddressSanitizer (the asan preset), where time and address space are not what
+// they are in a user's build.
+#if defined(__SANITIZE_ADDRESS__)
+#define TWB_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TWB_ASAN 1
+#endif
+#endif
+
 // A fixture under tests/data (TWB_TESTS_DIR: tests/CMakeLists.txt).
 #define TWB_DATA(name) (std::string(TWB_TESTS_DIR "/data/") + std::string(name))
 

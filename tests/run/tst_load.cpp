@@ -227,6 +227,10 @@ std::pair<double, double> simulatedRange(double rho, int64_t n) {
 void TestLoad::waitingTimeFollowsQueueingTheory() {
     QFETCH(double, rho);
     QFETCH(double, arrivals);
+#ifdef TWB_ASAN
+    QSKIP("Under AddressSanitizer the calls slow in stretches and the formula's premise of independent "
+          "service times fails; the release and distribution builds hold the queue to it");
+#endif
     // The formula holds for a service time that stays put, and the measured wait matches the ideal one when
     // the executor is handed each request promptly. Where this machine's load moves the service time so far
     // that some stretch of the run is at or beyond full load, or slows the calls in stretches, or the run

@@ -309,14 +309,6 @@ void TestWorker::aSharedWorkerThatDiesEndsOnlyTheConfigurationInFlight() {
     QCOMPARE(two, 2);
 }
 
-#if defined(__SANITIZE_ADDRESS__)
-#define TWB_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TWB_ASAN 1
-#endif
-#endif
-
 void TestWorker::anAllocationBeyondTheLimitIsAnError() {
 #ifdef TWB_ASAN
     QSKIP("AddressSanitizer maps terabytes of shadow memory: an address-space limit cannot hold under it");
