@@ -294,9 +294,11 @@ void JobRunner::load(const twb::LoadOptions& options) {
     const std::string target = !options.config.target.empty()
                                    ? options.config.target
                                    : (m_targets.isEmpty() ? std::string() : m_targets.first().toStdString());
-    startStreamed(&JobRunner::loadFinished, [options, target](Worker& worker, const std::atomic<bool>* stop,
-                                                              const auto& ctx, auto& progress,
-                                                              twb::Report& report) {
+    twb::LoadOptions served = options;
+    served.config.target = target; // recorded in the report: where the load was served
+    startStreamed(&JobRunner::loadFinished, [options = served,
+                                             target](Worker& worker, const std::atomic<bool>* stop,
+                                                     const auto& ctx, auto& progress, twb::Report& report) {
         twb::LoadCallbacks callbacks;
         callbacks.progress = [&](const twb::LoadProgress& p) {
             return progress(&JobRunner::loadProgress, p);

@@ -50,7 +50,7 @@ std::string loadText(const twb::LoadResult& r) {
             << (r.batchServiceMeanNs > 0 ? " in batches of " + std::to_string(r.options.maxBatch) +
                                                " (a batch takes " + us(r.batchServiceMeanNs) + ")"
                                          : "")
-            << "\n\n";
+            << (r.options.config.target.empty() ? "" : ", on " + r.options.config.target) << "\n\n";
     const bool batching = r.options.maxBatch > 1;
     if (!r.curve.empty()) {
         out << cell("offered QPS", 12) << cell("achieved", 10) << cell("p50", 11) << cell("p99", 11)
@@ -128,6 +128,7 @@ int runLoadCommand(const CLI::App& cmd, const LoadArgs& a, std::ostream& out, st
     options.findPeak = a.findPeak;
     options.seed = a.seed;
     options.minQueries = a.minQueries;
+    options.config.target = a.target;  // recorded in the report: where the load was served
     twb::validateLoadOptions(options); // before the model loads: a bad parameter costs nothing
     twb::Model model = loadModel(a.model, a.inputs, out, false);
     const std::vector<twb::InputSpec> specs = a.inputs.specs(cmd, model, out);

@@ -673,6 +673,8 @@ void TestTargets::loadRunsOnATarget() {
         QVERIFY(load["ok"].toBool());
         QVERIFY(load["service_mean_ns"].toDouble() > 0);
         QCOMPARE(load["options"].toObject()["utilisation"].toDouble(), 0.25);
+        QCOMPARE(load["options"].toObject()["target"].toString(), target); // where it was served
+        QVERIFY2(r.out.contains(", on " + target), qPrintable(r.out));
         const QJsonObject point = load["curve"].toArray().at(0).toObject();
         QVERIFY(std::abs(point["offered_qps"].toDouble() - 0.25 * load["capacity_qps"].toDouble()) < 0.01);
         // Poisson arrivals: over half of those expected, whatever the target's speed.

@@ -329,6 +329,7 @@ SweepResult sweepFromJson(const ordered_json& j) {
 ordered_json loadOptionsToJson(const LoadOptions& o) {
     return {{"scenario", scenarioName(o.scenario)},
             {"config", o.config.toSpec()},
+            {"target", o.config.target},
             {"qps", num(o.qps)},
             {"utilisation", num(o.utilisation)},
             {"p99_bound_ms", num(o.p99BoundMs)},
@@ -347,6 +348,7 @@ LoadOptions loadOptionsFromJson(const ordered_json& j) {
     LoadOptions o;
     o.scenario = parseScenario(get<std::string>(j, "scenario", "server"));
     o.config = RunConfig::parse(get<std::string>(j, "config"));
+    o.config.target = get<std::string>(j, "target");
     o.qps = getNum(j, "qps");
     o.utilisation = getNum(j, "utilisation");
     o.p99BoundMs = getNum(j, "p99_bound_ms");

@@ -56,6 +56,7 @@ LoadResult runLoad(const Model& model, const std::vector<InputSpec>& inputs, con
             },
             "the load run failed");
         LoadResult result = detail::loadFromJson(f.header.at("load"));
+        result.options.config.target = options.config.target; // where it ran is this side's to say
         result.cancelled = result.cancelled || streamed.cancelled();
         detail::finishLoad(result);
         return result;
