@@ -47,6 +47,13 @@ LoadPanel::LoadPanel(QWidget* parent)
     m_qps->setSuffix(tr(" QPS"));
     m_qps->setSpecialValueText(tr("a curve to capacity"));
     m_qps->setToolTip(tr("The offered load; none: points from 30% to 100% of the measured capacity"));
+    // Or a share of the capacity the serving process measures just before: the same load on any machine.
+    m_utilisation = new QSpinBox;
+    m_utilisation->setRange(0, 200);
+    m_utilisation->setSuffix(tr("% of capacity"));
+    m_utilisation->setSpecialValueText(tr("or a share"));
+    m_utilisation->setToolTip(tr("Offer this share of the capacity measured just before, where the load is "
+                                 "served, instead of a QPS (from 1% to 200%)"));
     m_bound = new QDoubleSpinBox;
     m_bound->setRange(0, 1e6);
     m_bound->setDecimals(3);
@@ -92,14 +99,16 @@ LoadPanel::LoadPanel(QWidget* parent)
     auto row = [](std::initializer_list<std::pair<QString, QWidget*>> fields) {
         auto* l = new QHBoxLayout;
         for (const auto& [label, field] : fields) {
-            l->addWidget(new QLabel(label));
+            if (!label.isEmpty()) l->addWidget(new QLabel(label));
             l->addWidget(field);
         }
         l->addStretch(1);
         return l;
     };
-    QHBoxLayout* second =
-        row({{tr("Load:"), m_qps}, {tr("p99 bound:"), m_bound}, {tr("Each point:"), m_seconds}});
+    QHBoxLayout* second = row({{tr("Load:"), m_qps},
+                               {QString(), m_utilisation},
+                               {tr("p99 bound:"), m_bound},
+                               {tr("Each point:"), m_seconds}});
     QHBoxLayout* third = row({{tr("Executors:"), m_concurrency},
                               {tr("Samples:"), m_samples},
                               {tr("Batch up to:"), m_maxBatch},
@@ -141,6 +150,7 @@ LoadPanel::LoadPanel(QWidget* parent)
     connect(m_scenario, &QComboBox::currentIndexChanged, this, [this] { enableFields(); });
     connect(m_findPeak, &QCheckBox::toggled, this, [this] { enableFields(); });
     connect(m_maxBatch, &QSpinBox::valueChanged, this, [this] { enableFields(); });
+    connect(m_utilisation, &QSpinBox::valueChanged, this, [this] { enableFields(); });
     stylePlot(m_plot, palette());
     enableFields();
     reset();
@@ -150,7 +160,9 @@ twb::LoadOptions LoadPanel::options(const twb::RunConfig& config) const {
     twb::LoadOptions o = m_kept;
     o.scenario = kScenarios[std::clamp(m_scenario->currentIndex(), 0, 3)];
     o.config = config;
-    o.qps = m_qps->value();
+    const bool share = m_utilisation->isEnabled() && m_utilisation->value() > 0;
+    o.utilisation = share ? m_utilisation->value() / 100.0 : 0;
+    o.qps = share ? 0 : m_qps->value();
     o.p99BoundMs = m_bound->value();
     o.seconds = m_seconds->value();
     o.concurrency = m_concurrency->value();
@@ -166,6 +178,7 @@ void LoadPanel::setOptions(const twb::LoadOptions& o) {
     m_scenario->setCurrentIndex(
         int(std::find(std::begin(kScenarios), std::end(kScenarios), o.scenario) - std::begin(kScenarios)));
     m_qps->setValue(o.qps);
+    m_utilisation->setValue(int(std::lround(o.utilisation * 100)));
     m_bound->setValue(o.p99BoundMs);
     m_seconds->setValue(o.seconds);
     m_concurrency->setValue(o.concurrency);
@@ -179,7 +192,8 @@ void LoadPanel::setOptions(const twb::LoadOptions& o) {
 void LoadPanel::enableFields() {
     const bool server = m_scenario->currentIndex() == 0;
     m_findPeak->setEnabled(server);
-    m_qps->setEnabled(server && !m_findPeak->isChecked());
+    m_utilisation->setEnabled(server && !m_findPeak->isChecked());
+    m_qps->setEnabled(m_utilisation->isEnabled() && m_utilisation->value() == 0);
     m_samples->setEnabled(m_scenario->currentIndex() == 2);
     m_concurrency->setEnabled(m_scenario->currentIndex() != 1);
     // A single stream has nothing to batch; only the server's arrivals come apart, to wait for.

@@ -59,6 +59,7 @@ private:
     twb::LoadOptions m_kept; // what the fields do not show (seed, confidence, minimum queries), as last set
     QComboBox* m_scenario;
     QDoubleSpinBox* m_qps;
+    QSpinBox* m_utilisation; // a share of the capacity, in %, instead of a QPS; 0: the QPS field
     QDoubleSpinBox* m_bound;
     QDoubleSpinBox* m_seconds;
     QSpinBox* m_concurrency;

@@ -12,6 +12,7 @@
 #include <qcustomplot.h>
 
 #include <QComboBox>
+#include <QDoubleSpinBox>
 #include <QSignalSpy>
 #include <QTableWidget>
 #include <QTemporaryDir>
@@ -102,6 +103,26 @@ void TestLoadPanel::drawsTheCurveTheBoundAndTheKnee() {
     QCOMPARE(panel.options({}).maxBatch, 4);
     QCOMPARE(panel.options({}).batchWindowUs, 0.0);
     scenario->setCurrentIndex(0);
+    // A share of the capacity instead of a QPS: the QPS field steps aside, and a search has neither.
+    twb::LoadOptions share = panel.options({});
+    share.findPeak = false;
+    share.qps = 300;
+    share.utilisation = 0.8;
+    panel.setOptions(share);
+    QCOMPARE(panel.options({}).utilisation, 0.8);
+    QCOMPARE(panel.options({}).qps, 0.0);
+    auto* qps = panel.findChild<QDoubleSpinBox*>();
+    QVERIFY(qps && qps->suffix().contains("QPS"));
+    QVERIFY(!qps->isEnabled());
+    QVERIFY_THROWS_NO_EXCEPTION(twb::validateLoadOptions(panel.options({})));
+    share.findPeak = true;
+    panel.setOptions(share);
+    QCOMPARE(panel.options({}).utilisation, 0.0);
+    share.findPeak = false;
+    share.utilisation = 0;
+    panel.setOptions(share);
+    QVERIFY(qps->isEnabled());
+    QCOMPARE(panel.options({}).qps, 300.0);
     panel.reset();
     QCOMPARE(panel.table()->rowCount(), 0);
     QCOMPARE(panel.drawnKneeQps(), 0.0);
