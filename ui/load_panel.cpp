@@ -50,7 +50,7 @@ LoadPanel::LoadPanel(QWidget* parent)
     // Or a share of the capacity the serving process measures just before: the same load on any machine.
     m_utilisation = new QSpinBox;
     m_utilisation->setRange(0, 200);
-    m_utilisation->setSuffix(tr("% of capacity"));
+    m_utilisation->setSuffix(tr("% capacity"));
     m_utilisation->setSpecialValueText(tr("or a share"));
     m_utilisation->setToolTip(tr("Offer this share of the capacity measured just before, where the load is "
                                  "served, instead of a QPS (from 1% to 200%)"));
