@@ -296,8 +296,7 @@ void JobRunner::load(const twb::LoadOptions& options) {
                                    : (m_targets.isEmpty() ? std::string() : m_targets.first().toStdString());
     twb::LoadOptions served = options;
     served.config.target = target; // recorded in the report: where the load was served
-    startStreamed(&JobRunner::loadFinished, [options = served,
-                                             target](Worker& worker, const std::atomic<bool>* stop,
+    startStreamed(&JobRunner::loadFinished, [served](Worker& worker, const std::atomic<bool>* stop,
                                                      const auto& ctx, auto& progress, twb::Report& report) {
         twb::LoadCallbacks callbacks;
         callbacks.progress = [&](const twb::LoadProgress& p) {
@@ -306,9 +305,10 @@ void JobRunner::load(const twb::LoadOptions& options) {
         callbacks.pointFinished = [&](const twb::LoadPoint& p) {
             ctx.deliver([p](JobRunner* r) { emit r->loadPointUpdated(p); });
         };
+        const std::string& target = served.config.target;
         const twb::WorkerOptions where =
             target.empty() ? twb::WorkerOptions{} : twb::Target::parse(target).workerOptions();
-        report.load = twb::runLoad(*worker.model, worker.inputs, {}, options, callbacks, stop, where);
+        report.load = twb::runLoad(*worker.model, worker.inputs, {}, served, callbacks, stop, where);
         report.hasLoad = true;
     });
 }
