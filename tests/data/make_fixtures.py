@@ -725,6 +725,8 @@ def make_typed_inputs():
     h0 = torch.randn(2, 1, 12, generator=g)
     c0 = torch.randn(2, 1, 12, generator=g)
     jit_save(rnn, path("rnn_state.pt"))
+    # A bare nn.LSTM scripted as it is: its forward is overloaded, saved as forward__0 and forward__1.
+    jit_save(torch.jit.script(nn.LSTM(6, 12).eval()), path("lstm_overloaded.pt"))
     save_np("rnn_x.npy", x.numpy())
     save_np("rnn_h0.npy", h0.numpy())
     save_np("rnn_c0.npy", c0.numpy())

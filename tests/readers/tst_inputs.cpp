@@ -27,6 +27,7 @@ private slots:
     void tupleElementMistakes();
     void suggestionsAreTypedByFirstUse();
     void dtypeFirstUseDoesNotNeedIsSaid();
+    void overloadedForwardIsExplained();
 
 private:
     std::unique_ptr<twb::Model> m_two;
@@ -333,6 +334,23 @@ void TestInputs::dtypeFirstUseDoesNotNeedIsSaid() {
     QVERIFY2(twbtest::contains(wide.warnings[0], "input 'hc.0' from zeros:2x1x12:float64 is float64, but "
                                                  "LSTM(6, 12)'s h0, its first use, needs float32"),
              wide.warnings[0].c_str());
+}
+
+// A bare nn.LSTM scripted as it is saves its overloaded forward as forward__0 and forward__1: it opens, and
+// binding inputs to it says so, with the file, its methods and the fix, not LibTorch's backtrace.
+void TestInputs::overloadedForwardIsExplained() {
+    const twb::Model model = twb::Model::load(TWB_DATA("lstm_overloaded.pt"));
+    std::string message;
+    try {
+        model.bindInputs({});
+    } catch (const twb::Error& e) {
+        message = e.what();
+    }
+    QVERIFY2(twbtest::contains(message, "lstm_overloaded.pt: the model has no forward method"),
+             message.c_str());
+    QVERIFY2(twbtest::contains(message, "forward__0, forward__1"), message.c_str());
+    QVERIFY2(twbtest::contains(message, "trace it"), message.c_str());
+    QVERIFY2(!twbtest::contains(message, "Exception raised from"), message.c_str());
 }
 
 TWB_TEST_MAIN(TestInputs)

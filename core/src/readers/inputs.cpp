@@ -1,5 +1,6 @@
 // Matching what the user provides to forward's schema: by position, by name, by
 // a multi-tensor value's keys, with the conversions the schema asks for.
+#include "twb/error.h"
 #include "twb/model.h"
 
 #include "model_access.h"
@@ -333,8 +334,20 @@ InputBinding bindPackage(const detail::Pt2Model& spec, const ModelInfo& info,
 InputBinding Model::bindInputs(const std::vector<ProvidedInput>& provided) const {
     if (const detail::Pt2Model* spec = detail::ModelAccess::package(*this))
         return bindPackage(*spec, info(), provided);
+    const torch::jit::Module& module = detail::ModelAccess::module(*this);
+    if (!module.find_method("forward")) {
+        // A scripted nn.LSTM or nn.GRU: its forward is overloaded, saved as forward__0, forward__1, ….
+        std::string methods;
+        for (const auto& m : info().methods)
+            methods += (methods.empty() ? "" : ", ") + m.name;
+        throw twb::Error(
+            info().path + ": the model has no forward method to run" +
+            (methods.empty() ? "" : " (its methods: " + methods + ")") +
+            "; a scripted nn.LSTM or nn.GRU saves its overloads as forward__0, forward__1: trace it, "
+            "or script a module whose forward calls it");
+    }
     InputBinding b;
-    const auto& schema = detail::ModelAccess::module(*this).get_method("forward").function().getSchema();
+    const auto& schema = module.get_method("forward").function().getSchema();
     std::vector<c10::Argument> args(schema.arguments().begin() + 1, schema.arguments().end());
     std::map<std::string, std::size_t> index;
     for (std::size_t i = 0; i < args.size(); ++i)
