@@ -26,7 +26,7 @@ std::string curveCsv(const twb::LoadResult& r) {
     std::ostringstream out;
     out << "offered_qps,achieved_qps,items_per_s,queries,p50_us,p90_us,p99_us,p99_upper_bound_us,queue_p99_"
            "us,"
-           "compute_p99_us,utilisation,meets_bound,overloaded,mean_batch\n";
+           "compute_p99_us,utilisation,meets_bound,overloaded,mean_batch,search\n";
     for (const auto& p : r.curve)
         out << formatFixed(p.offeredQps, 2) << "," << formatFixed(p.achievedQps, 2) << ","
             << formatFixed(p.itemsPerSecond, 2) << "," << p.queries << ","
@@ -35,7 +35,8 @@ std::string curveCsv(const twb::LoadResult& r) {
             << (std::isfinite(p.p99UpperBound) ? formatFixed(p.p99UpperBound / 1e3, 1) : "") << ","
             << formatFixed(p.queue.p99 / 1e3, 1) << "," << formatFixed(p.compute.p99 / 1e3, 1) << ","
             << formatFixed(p.utilisation, 3) << "," << (p.meetsBound ? "yes" : "no") << ","
-            << (p.overloaded ? "yes" : "no") << "," << formatFixed(meanBatch(p), 2) << "\n";
+            << (p.overloaded ? "yes" : "no") << "," << formatFixed(meanBatch(p), 2) << "," << p.search + 1
+            << "\n";
     return out.str();
 }
 
@@ -68,6 +69,7 @@ std::string loadText(const twb::LoadResult& r) {
             if (int(i) == r.knee) out << "  knee";
             if (r.options.p99BoundMs > 0) out << (p.meetsBound ? "  within" : "  OVER");
             if (p.overloaded) out << "  queue grew";
+            if (r.options.peakSearches > 1) out << "  search " << p.search + 1;
             out << "\n";
         }
         out << "\n";
@@ -103,6 +105,10 @@ void addLoadOptions(CLI::App& cmd, LoadArgs& a) {
                    "an executor waits for the batch to fill (default 0: it takes what is waiting)");
     cmd.add_flag("--find-peak", a.findPeak,
                  "Server: binary-search the highest QPS whose p99 meets --p99 at 99% confidence");
+    cmd.add_option("--searches", a.searches,
+                   "With --find-peak: make this many searches in turns, a load of each in rotation with "
+                   "arrivals of its own (default 1); the peak is their middle one, their spread how far "
+                   "the search repeats");
     cmd.add_option(
         "--min-queries", a.minQueries,
         "With --p99: each load runs until this many queries arrived (default 4000), a minute at most");
@@ -126,6 +132,7 @@ int runLoadCommand(const CLI::App& cmd, const LoadArgs& a, std::ostream& out, st
     options.maxBatch = a.maxBatch;
     options.batchWindowUs = a.batchWindowUs;
     options.findPeak = a.findPeak;
+    options.peakSearches = a.searches;
     options.seed = a.seed;
     options.minQueries = a.minQueries;
     options.config.target = a.target;  // recorded in the report: where the load was served

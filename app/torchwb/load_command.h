@@ -18,7 +18,7 @@ struct LoadArgs {
     ConfigOptions config;
     std::string scenario = "server", json, csv, target;
     double qps = 0, utilisation = 0, p99 = 0, seconds = 10;
-    int concurrency = 1, samplesPerQuery = 8, maxBatch = 1;
+    int concurrency = 1, samplesPerQuery = 8, maxBatch = 1, searches = 1;
     double batchWindowUs = 0;
     int64_t minQueries = twb::LoadOptions().minQueries;
     bool findPeak = false, quiet = false;

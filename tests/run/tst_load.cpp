@@ -26,6 +26,7 @@ private slots:
     void overloadIsMeasuredFromTheSchedule();
     void aBoundBelowTheServiceTimeIsRefused();
     void peakSearchBracketsTheBound();
+    void spreadIsAroundTheMiddleOne();
     void closedLoopScenarios();
     void dynamicBatchingGathersArrivalsWithinTheWindow();
     void aModelThatCannotTakeABatchIsRefused();
@@ -99,6 +100,8 @@ void TestLoad::badParametersAreRefusedInOneSentence_data() {
     QTest::newRow("a utilisation that is not a number") << "nan utilisation" << "between 0.01 and 2";
     QTest::newRow("a utilisation offline") << "offline-utilisation" << "only the server scenario has";
     QTest::newRow("a utilisation and a peak") << "peak-utilisation" << "without --qps and --find-peak";
+    QTest::newRow("searches in turns without a peak") << "searches" << "add --find-peak";
+    QTest::newRow("ten searches in turns") << "ten searches" << "Between 1 and 9 peak searches";
 }
 
 void TestLoad::badParametersAreRefusedInOneSentence() {
@@ -140,6 +143,13 @@ void TestLoad::badParametersAreRefusedInOneSentence() {
         o.findPeak = true;
         o.p99BoundMs = 10;
         o.utilisation = 0.5;
+    }
+    if (what == "searches") o.peakSearches = 3;
+    if (what == "ten searches") {
+        o.findPeak = true;
+        o.p99BoundMs = 10;
+        o.qps = 0;
+        o.peakSearches = 10;
     }
     if (what == "peak-offline") {
         o.scenario = twb::LoadScenario::Offline;
@@ -337,6 +347,7 @@ void TestLoad::peakSearchBracketsTheBound() {
     twb::LoadOptions o = options(twb::LoadScenario::Server, 1); // each load long enough for 1,000 arrivals
     o.minQueries = 1000;
     o.findPeak = true;
+    o.peakSearches = 2; // in turns: a load of each in rotation
     o.p99BoundMs = 6 * service / 1e6;
     std::vector<double> offered;
     twb::LoadCallbacks callbacks;
@@ -348,13 +359,45 @@ void TestLoad::peakSearchBracketsTheBound() {
     QVERIFY(r.peakFailedQps > r.peakQps);
     QVERIFY(r.peakQps < 1.2e9 / service);     // never above what one executor can serve
     QCOMPARE(offered.size(), r.curve.size()); // each point arrived as it was measured
-    // The peak is a load that was measured and met the bound.
-    const auto at = std::find_if(r.curve.begin(), r.curve.end(),
-                                 [&](const twb::LoadPoint& p) { return p.offeredQps == r.peakQps; });
-    QVERIFY(at != r.curve.end());
-    QVERIFY(at->meetsBound && !at->overloaded);
-    QVERIFY(at->queries >= 1000); // judged on the arrivals it was asked for
+    // Each search's peak is a load of its own that was measured and met the bound, judged on the arrivals
+    // it was asked for; the result's is the lower of the two.
+    QCOMPARE(r.searchPeaksQps.size(), std::size_t(2));
+    for (int search = 0; search < 2; ++search) {
+        const double peak = r.searchPeaksQps[std::size_t(search)];
+        const auto at = std::find_if(r.curve.begin(), r.curve.end(), [&](const twb::LoadPoint& p) {
+            return p.search == search && p.offeredQps == peak;
+        });
+        QVERIFY2(at != r.curve.end(), qPrintable(QString::number(peak)));
+        QVERIFY(at->meetsBound && !at->overloaded);
+        QVERIFY(at->queries >= 1000);
+    }
+    QCOMPARE(r.peakQps, std::min(r.searchPeaksQps[0], r.searchPeaksQps[1]));
+    // In turns: both searches start at the same load, one after the other, and neither runs two loads in a
+    // row while the other still searches.
+    QVERIFY(r.curve.size() >= 4);
+    QCOMPARE(r.curve[0].search, 0);
+    QCOMPARE(r.curve[1].search, 1);
+    QCOMPARE(r.curve[0].offeredQps, r.curve[1].offeredQps);
+    QCOMPARE(r.curve[2].search, 0);
     QVERIFY(twbtest::contains(r.verdict, "Peak: "));
+    QVERIFY2(twbtest::contains(r.verdict, "2 searches in turns found "), r.verdict.c_str());
+    QVERIFY2(twbtest::contains(r.verdict, "% of the middle one."), r.verdict.c_str());
+    // The report keeps each search's peak and which search measured each load.
+    twb::Report report;
+    report.hasLoad = true;
+    report.load = r;
+    const twb::Report back = twb::reportFromJson(twb::reportToJson(report));
+    QCOMPARE(back.load.options.peakSearches, 2);
+    QCOMPARE(back.load.searchPeaksQps, r.searchPeaksQps);
+    QCOMPARE(back.load.curve[1].search, 1);
+}
+
+void TestLoad::spreadIsAroundTheMiddleOne() {
+    QCOMPARE(twb::spreadAroundMiddle({100, 90, 105}), 0.1);
+    QCOMPARE(twb::spreadAroundMiddle({500}), 0.0);
+    QCOMPARE(twb::spreadAroundMiddle({80, 100}), 0.25); // the lower middle of an even count
+    QVERIFY(std::isnan(twb::spreadAroundMiddle({})));
+    QVERIFY(std::isnan(twb::spreadAroundMiddle({0, 0, 5})));
 }
 
 void TestLoad::closedLoopScenarios() {

@@ -704,6 +704,9 @@ void TestTargets::loadRunsOnATarget() {
     QCOMPARE(bad.code, 1);
     QCOMPARE(bad.err.trimmed().count('\n'), 0);
     QVERIFY2(bad.err.contains("needs the p99 bound"), qPrintable(bad.err));
+    const Result turns = torchwb({"load", model, "--searches", "3", "--p99", "10"});
+    QCOMPARE(turns.code, 1);
+    QVERIFY2(turns.err.contains("add --find-peak, or leave --searches at 1."), qPrintable(turns.err));
     if (!m_ssh) QSKIP(qPrintable("over ssh not tried: no test sshd: " + m_whyNoSsh));
 }
 

@@ -43,7 +43,11 @@ struct LoadOptions {
     // of the call's time, as it is of a server's. 1: every request is a call of its own.
     int maxBatch = 1;
     double batchWindowUs = 0;
-    bool findPeak = false;    // server: binary-search the highest QPS whose p99 meets the bound
+    bool findPeak = false; // server: binary-search the highest QPS whose p99 meets the bound
+    // Peak search: this many searches made in turns, a load of each in rotation, each with arrivals of its
+    // own. They see the machine in the same minutes, so their spread is the search's own, not the
+    // machine's drift from one minute to the next; the peak reported is their middle one.
+    int peakSearches = 1;
     uint64_t seed = 20261205; // the arrivals' random stream, recorded so a run can be repeated
     double confidence = 0.99; // of the p99's upper bound that the peak search holds to the bound
     // Server with a bound: each load runs until this many queries have arrived (LoadGen's minimum query
@@ -96,6 +100,7 @@ struct LoadPoint {
     double idealQueueNs = std::nan("");
     LatencySummary arrivalLag; // how late the generator issued requests against their schedule
     bool meetsBound = true;    // p99UpperBound within the bound (always true without a bound)
+    int search = 0;            // peak search: which of the searches made in turns measured it
     bool overloaded = false;   // arrivals outpaced service: the queue grew through the run
 };
 
@@ -115,8 +120,15 @@ struct LoadResult {
     // Peak search: the highest QPS that met the bound and the lowest that did not (0 when every load tried
     // met it); the peak lies between.
     double peakQps = 0, peakFailedQps = 0;
+    // Several searches in turns (peakSearches > 1): each one's peak, in the order of the searches; peakQps
+    // and peakFailedQps are then the middle search's (the lower middle of an even count).
+    std::vector<double> searchPeaksQps;
     std::string verdict; // one sentence
 };
+
+// How far the furthest of several figures lies from their middle one (the lower middle of an even count), as
+// a share of it: 0.1 is ±10%. NaN with none, or a middle one of 0.
+double spreadAroundMiddle(std::vector<double> values);
 
 // Where latency turns on a server's curve: the point, of the loads in order of offered load, from which the
 // p99 stays over twice the lightest load's; -1 when the heaviest load's is not, or with fewer than two. A

@@ -339,6 +339,7 @@ ordered_json loadOptionsToJson(const LoadOptions& o) {
             {"max_batch", o.maxBatch},
             {"batch_window_us", num(o.batchWindowUs)},
             {"find_peak", o.findPeak},
+            {"peak_searches", o.peakSearches},
             {"seed", o.seed},
             {"confidence", num(o.confidence)},
             {"min_queries", o.minQueries}};
@@ -358,6 +359,7 @@ LoadOptions loadOptionsFromJson(const ordered_json& j) {
     o.maxBatch = get<int>(j, "max_batch", 1);
     o.batchWindowUs = getNum(j, "batch_window_us");
     o.findPeak = get<bool>(j, "find_peak");
+    o.peakSearches = get<int>(j, "peak_searches", 1);
     o.seed = get<uint64_t>(j, "seed", o.seed);
     o.confidence = getNum(j, "confidence", 0.99);
     o.minQueries = get<int64_t>(j, "min_queries", o.minQueries);
@@ -386,6 +388,7 @@ ordered_json loadToJson(const LoadResult& r) {
                          {"predicted_queue_ns", num(p.predictedQueueNs)},
                          {"ideal_queue_ns", num(p.idealQueueNs)},
                          {"meets_bound", p.meetsBound},
+                         {"search", p.search},
                          {"overloaded", p.overloaded}});
     return {{"options", loadOptionsToJson(r.options)},
             {"label", r.label},
@@ -400,6 +403,7 @@ ordered_json loadToJson(const LoadResult& r) {
             {"knee", r.knee},
             {"peak_qps", num(r.peakQps)},
             {"peak_failed_qps", num(r.peakFailedQps)},
+            {"search_peaks_qps", doubles(r.searchPeaksQps)},
             {"verdict", r.verdict}};
 }
 
@@ -438,6 +442,7 @@ LoadResult loadFromJson(const ordered_json& j) {
             p.predictedQueueNs = getNum(pj, "predicted_queue_ns", std::nan(""));
             p.idealQueueNs = getNum(pj, "ideal_queue_ns", std::nan(""));
             p.meetsBound = get<bool>(pj, "meets_bound", true);
+            p.search = get<int>(pj, "search");
             p.overloaded = get<bool>(pj, "overloaded");
             r.curve.push_back(p);
         }
@@ -445,6 +450,7 @@ LoadResult loadFromJson(const ordered_json& j) {
     if (r.knee >= int(r.curve.size())) r.knee = -1;
     r.peakQps = getNum(j, "peak_qps");
     r.peakFailedQps = getNum(j, "peak_failed_qps");
+    r.searchPeaksQps = getDoubles(j, "search_peaks_qps");
     r.verdict = get<std::string>(j, "verdict");
     return r;
 }

@@ -401,33 +401,59 @@ private:
 
     // LoadGen's search: a passing and a failing load bracket the peak, halved until they are within 5% of
     // each other (at most 10 runs). Passing: the p99's upper confidence bound within the bound, and a
-    // queue that did not grow through the run. It gives up below 1/64 of the capacity.
-    void findPeak() {
-        double pass = 0, fail = std::min(maxGeneratorQps(), 1.2 * m_result.capacityQps);
+    // queue that did not grow through the run. It gives up below 1/64 of the capacity. Several searches
+    // go in turns, a load of each in rotation, each load with a seed of its own.
+    struct Search {
+        double pass = 0, fail = 0, qps = 0;
         bool failed = false; // `fail` was measured, not assumed
-        double qps = std::min(maxGeneratorQps(), 0.5 * m_result.capacityQps);
-        const int most = 10;
+        bool done = false;
+    };
+
+    void findPeak() {
+        const int searches = std::max(1, m_o.peakSearches), most = 10;
+        Search first;
+        first.fail = std::min(maxGeneratorQps(), 1.2 * m_result.capacityQps);
+        first.qps = std::min(maxGeneratorQps(), 0.5 * m_result.capacityQps);
+        std::vector<Search> all(std::size_t(searches), first);
         for (int step = 0; step < most && !stopped(); ++step) {
-            const LoadPoint* p = point(step, most, 0, qps);
-            if (!p) break;
-            if (p->meetsBound && !p->overloaded) {
-                pass = qps;
-                if (pass >= maxGeneratorQps()) break; // the generator's limit, not the model's
-            } else {
-                fail = qps;
-                failed = true;
+            for (int i = 0; i < searches && !stopped(); ++i) {
+                Search& s = all[std::size_t(i)];
+                if (s.done) continue;
+                const LoadPoint* p = point(step * searches + i, most * searches, 0, s.qps, i);
+                if (!p) return finishSearches(all);
+                if (p->meetsBound && !p->overloaded) {
+                    s.pass = s.qps;
+                } else {
+                    s.fail = s.qps;
+                    s.failed = true;
+                }
+                s.qps = s.pass > 0 ? (s.pass + s.fail) / 2 : s.fail / 2;
+                s.done = s.pass >= maxGeneratorQps() // the generator's limit, not the model's
+                         || (s.pass > 0 && (s.fail - s.pass) / s.fail < 0.05) ||
+                         (s.pass == 0 && s.qps < m_result.capacityQps / 64);
             }
-            if (pass > 0 && (fail - pass) / fail < 0.05) break;
-            qps = pass > 0 ? (pass + fail) / 2 : fail / 2;
-            if (pass == 0 && qps < m_result.capacityQps / 64) break;
         }
-        m_result.peakQps = pass;
-        m_result.peakFailedQps = failed ? fail : 0;
+        finishSearches(all);
+    }
+
+    // The peak of each search, and the middle search's bracket as the result's.
+    void finishSearches(const std::vector<Search>& all) {
+        std::vector<std::size_t> order(all.size());
+        std::iota(order.begin(), order.end(), std::size_t(0));
+        std::stable_sort(order.begin(), order.end(),
+                         [&](std::size_t a, std::size_t b) { return all[a].pass < all[b].pass; });
+        const Search& middle = all[order[(order.size() - 1) / 2]];
+        m_result.peakQps = middle.pass;
+        m_result.peakFailedQps = middle.failed ? middle.fail : 0;
+        m_result.searchPeaksQps.clear();
+        if (all.size() > 1)
+            for (const Search& s : all)
+                m_result.searchPeaksQps.push_back(s.pass);
     }
 
     // One load point. Server: arrivals at `qps`; single and multi: queries of `perQuery` samples issued
     // back to back; offline (perQuery 0, qps 0): every sample at once.
-    const LoadPoint* point(int index, int count, int perQuery, double qps) {
+    const LoadPoint* point(int index, int count, int perQuery, double qps, int search = 0) {
         const std::string phase = m_o.scenario == LoadScenario::Server ? "server at " + qpsText(qps) + " QPS"
                                                                        : scenarioName(m_o.scenario);
         if (!progress(index, count, qps, phase, double(index) / count)) return nullptr;
@@ -532,6 +558,7 @@ private:
         p.batches = pool.calls();
         p.arrivalLag = summarizeLatency(lag);
         p.overloaded = p.overloaded || !drained;
+        p.search = search;
         m_result.curve.push_back(p);
         if (m_callbacks.pointFinished) m_callbacks.pointFinished(p);
         if (stopped()) m_result.cancelled = true;

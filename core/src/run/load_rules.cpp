@@ -113,6 +113,10 @@ void validateLoadOptions(const LoadOptions& o) {
             "Only the server scenario has a peak QPS to find; use --scenario server with --find-peak.");
     if (o.findPeak && o.p99BoundMs <= 0)
         throw Error("Finding the peak QPS needs the p99 bound it must meet (--p99 MS).");
+    if (o.peakSearches < 1 || o.peakSearches > 9)
+        throw Error("Between 1 and 9 peak searches go in turns, not " + std::to_string(o.peakSearches) + ".");
+    if (o.peakSearches > 1 && !o.findPeak)
+        throw Error("Searches in turns are peak searches: add --find-peak, or leave --searches at 1.");
     if (!(o.confidence > 0.5 && o.confidence < 1))
         throw Error("The confidence of the p99's bound must lie between 0.5 and 1, not " +
                     formatFixed(o.confidence, 3) + ".");
@@ -170,6 +174,14 @@ std::vector<int> byOfferedLoad(const std::vector<LoadPoint>& curve) {
 
 } // namespace
 
+double spreadAroundMiddle(std::vector<double> values) {
+    if (values.empty()) return std::nan("");
+    std::sort(values.begin(), values.end());
+    const double middle = values[(values.size() - 1) / 2];
+    if (middle == 0) return std::nan("");
+    return std::max(middle - values.front(), values.back() - middle) / middle;
+}
+
 int loadKnee(const std::vector<LoadPoint>& curve) {
     const std::vector<int> order = byOfferedLoad(curve);
     int knee = -1;
@@ -226,6 +238,18 @@ void finishLoad(LoadResult& r) {
             else
                 r.verdict = "No load tried met p99 within " + bound + " (the lightest, " +
                             qpsText(r.peakFailedQps) + " QPS, did not).";
+            if (r.searchPeaksQps.size() > 1) {
+                r.verdict += " " + std::to_string(r.searchPeaksQps.size()) + " searches in turns found ";
+                for (std::size_t i = 0; i < r.searchPeaksQps.size(); ++i)
+                    r.verdict += (i == 0                             ? ""
+                                  : i + 1 == r.searchPeaksQps.size() ? " and "
+                                                                     : ", ") +
+                                 qpsText(r.searchPeaksQps[i]);
+                const double spread = spreadAroundMiddle(r.searchPeaksQps);
+                r.verdict += std::isfinite(spread)
+                                 ? " QPS, within ±" + formatFixed(spread * 100, 1) + "% of the middle one."
+                                 : " QPS.";
+            }
         } else if (r.options.qps <= 0 && r.curve.size() > 1) {
             // A curve: where latency turns, where the queue outgrows the executors, the most within the
             // bound.
