@@ -85,6 +85,11 @@ LoadPanel::LoadPanel(QWidget* parent)
                             "executor waits for the batch to fill"));
     m_findPeak = new QCheckBox(tr("Find the peak"));
     m_findPeak->setToolTip(tr("Binary-search the highest QPS whose p99 meets the bound"));
+    m_searches = new QSpinBox;
+    m_searches->setRange(1, 9);
+    m_searches->setPrefix(tr("× "));
+    m_searches->setToolTip(tr("Searches made in turns, a load of each in rotation with arrivals of its own: "
+                              "the peak is their middle one, and their spread how far the search repeats"));
     m_start = new QPushButton(tr("Run &Load"));
     m_start->setToolTip(tr("Serve the first configuration under this load (Ctrl+Shift+L)"));
 
@@ -95,6 +100,7 @@ LoadPanel::LoadPanel(QWidget* parent)
     first->addWidget(new QLabel(tr("Scenario:")));
     first->addWidget(m_scenario, 1);
     first->addWidget(m_findPeak);
+    first->addWidget(m_searches);
     first->addWidget(m_start);
     auto row = [](std::initializer_list<std::pair<QString, QWidget*>> fields) {
         auto* l = new QHBoxLayout;
@@ -170,6 +176,7 @@ twb::LoadOptions LoadPanel::options(const twb::RunConfig& config) const {
     o.maxBatch = o.scenario == twb::LoadScenario::SingleStream ? 1 : m_maxBatch->value();
     o.batchWindowUs = o.scenario == twb::LoadScenario::Server && o.maxBatch > 1 ? m_window->value() : 0;
     o.findPeak = o.scenario == twb::LoadScenario::Server && m_findPeak->isChecked();
+    o.peakSearches = o.findPeak ? m_searches->value() : 1;
     return o;
 }
 
@@ -186,12 +193,14 @@ void LoadPanel::setOptions(const twb::LoadOptions& o) {
     m_maxBatch->setValue(o.maxBatch);
     m_window->setValue(o.batchWindowUs);
     m_findPeak->setChecked(o.findPeak);
+    m_searches->setValue(o.peakSearches);
     enableFields();
 }
 
 void LoadPanel::enableFields() {
     const bool server = m_scenario->currentIndex() == 0;
     m_findPeak->setEnabled(server);
+    m_searches->setEnabled(server && m_findPeak->isChecked());
     m_utilisation->setEnabled(server && !m_findPeak->isChecked());
     m_qps->setEnabled(m_utilisation->isEnabled() && m_utilisation->value() == 0);
     m_samples->setEnabled(m_scenario->currentIndex() == 2);

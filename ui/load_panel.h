@@ -67,6 +67,7 @@ private:
     QSpinBox* m_maxBatch;
     QDoubleSpinBox* m_window;
     QCheckBox* m_findPeak;
+    QSpinBox* m_searches; // peak searches made in turns
     QPushButton* m_start;
     QLabel* m_verdict;
     QCustomPlot* m_plot;

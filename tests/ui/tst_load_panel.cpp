@@ -11,6 +11,7 @@
 
 #include <qcustomplot.h>
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QSignalSpy>
@@ -116,8 +117,17 @@ void TestLoadPanel::drawsTheCurveTheBoundAndTheKnee() {
     QVERIFY(!qps->isEnabled());
     QVERIFY_THROWS_NO_EXCEPTION(twb::validateLoadOptions(panel.options({})));
     share.findPeak = true;
+    share.peakSearches = 3;
     panel.setOptions(share);
     QCOMPARE(panel.options({}).utilisation, 0.0);
+    // Searches in turns belong to a peak search, and go with it.
+    QCOMPARE(panel.options({}).peakSearches, 3);
+    QVERIFY_THROWS_NO_EXCEPTION(twb::validateLoadOptions(panel.options({})));
+    auto* findPeak = panel.findChild<QCheckBox*>();
+    QVERIFY(findPeak);
+    findPeak->setChecked(false);
+    QCOMPARE(panel.options({}).peakSearches, 1);
+    QVERIFY_THROWS_NO_EXCEPTION(twb::validateLoadOptions(panel.options({})));
     share.findPeak = false;
     share.utilisation = 0;
     panel.setOptions(share);
