@@ -69,6 +69,7 @@ std::string loadText(const twb::LoadResult& r) {
             if (int(i) == r.knee) out << "  knee";
             if (r.options.p99BoundMs > 0) out << (p.meetsBound ? "  within" : "  OVER");
             if (p.overloaded) out << "  queue grew";
+            if (p.again) out << "  again, judged with the load before";
             if (r.options.peakSearches > 1) out << "  search " << p.search + 1;
             out << "\n";
         }

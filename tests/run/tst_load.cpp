@@ -344,8 +344,10 @@ void TestLoad::aBoundBelowTheServiceTimeIsRefused() {
 
 void TestLoad::peakSearchBracketsTheBound() {
     const double service = serviceNs();
-    twb::LoadOptions o = options(twb::LoadScenario::Server, 1); // each load long enough for 1,000 arrivals
-    o.minQueries = 1000;
+    // Each load long enough for 500 arrivals, as many as a 90% bound on the p99 needs.
+    twb::LoadOptions o = options(twb::LoadScenario::Server, 0.5);
+    o.minQueries = 500;
+    o.confidence = 0.9;
     o.findPeak = true;
     o.peakSearches = 2; // in turns: a load of each in rotation
     o.p99BoundMs = 6 * service / 1e6;
@@ -364,21 +366,44 @@ void TestLoad::peakSearchBracketsTheBound() {
     QCOMPARE(r.searchPeaksQps.size(), std::size_t(2));
     for (int search = 0; search < 2; ++search) {
         const double peak = r.searchPeaksQps[std::size_t(search)];
-        const auto at = std::find_if(r.curve.begin(), r.curve.end(), [&](const twb::LoadPoint& p) {
+        const auto at = std::find_if(r.curve.rbegin(), r.curve.rend(), [&](const twb::LoadPoint& p) {
             return p.search == search && p.offeredQps == peak;
         });
-        QVERIFY2(at != r.curve.end(), qPrintable(QString::number(peak)));
+        QVERIFY2(at != r.curve.rend(), qPrintable(QString::number(peak)));
         QVERIFY(at->meetsBound && !at->overloaded);
-        QVERIFY(at->queries >= 1000);
+        QVERIFY(at->queries >= 500);
     }
     QCOMPARE(r.peakQps, std::min(r.searchPeaksQps[0], r.searchPeaksQps[1]));
+    // A load that missed the bound without its queue growing is measured again at once, for the same search,
+    // and judged on both runs' arrivals: its bound is over twice as many latencies, so it lies within the
+    // two runs' own.
+    int again = 0;
+    for (std::size_t i = 0; i < r.curve.size(); ++i) {
+        const twb::LoadPoint& p = r.curve[i];
+        if (p.again) {
+            ++again;
+            QVERIFY(i > 0 && !r.curve[i - 1].meetsBound && !r.curve[i - 1].again);
+            QCOMPARE(r.curve[i - 1].offeredQps, p.offeredQps);
+            QCOMPARE(r.curve[i - 1].search, p.search);
+            QVERIFY(std::isfinite(p.p99UpperBound));
+            QCOMPARE(p.meetsBound, p.p99UpperBound <= o.p99BoundMs * 1e6);
+            QVERIFY(p.p99UpperBound <= std::max(r.curve[i - 1].p99UpperBound, p.latency.max));
+        } else if (!p.meetsBound && !p.overloaded) {
+            QVERIFY2(i + 1 < r.curve.size() && r.curve[i + 1].again,
+                     qPrintable(QString("load %1 missed the bound and was not measured again").arg(i)));
+        }
+    }
+    qInfo("%d loads measured again", again);
     // In turns: both searches start at the same load, one after the other, and neither runs two loads in a
     // row while the other still searches.
-    QVERIFY(r.curve.size() >= 4);
-    QCOMPARE(r.curve[0].search, 0);
-    QCOMPARE(r.curve[1].search, 1);
-    QCOMPARE(r.curve[0].offeredQps, r.curve[1].offeredQps);
-    QCOMPARE(r.curve[2].search, 0);
+    std::vector<const twb::LoadPoint*> firstRuns; // each load as first measured
+    for (const auto& p : r.curve)
+        if (!p.again) firstRuns.push_back(&p);
+    QVERIFY(firstRuns.size() >= 4);
+    QCOMPARE(firstRuns[0]->search, 0);
+    QCOMPARE(firstRuns[1]->search, 1);
+    QCOMPARE(firstRuns[0]->offeredQps, firstRuns[1]->offeredQps);
+    QCOMPARE(firstRuns[2]->search, 0);
     QVERIFY(twbtest::contains(r.verdict, "Peak: "));
     QVERIFY2(twbtest::contains(r.verdict, "2 searches in turns found "), r.verdict.c_str());
     QVERIFY2(twbtest::contains(r.verdict, "% of the middle one."), r.verdict.c_str());
@@ -389,7 +414,11 @@ void TestLoad::peakSearchBracketsTheBound() {
     const twb::Report back = twb::reportFromJson(twb::reportToJson(report));
     QCOMPARE(back.load.options.peakSearches, 2);
     QCOMPARE(back.load.searchPeaksQps, r.searchPeaksQps);
-    QCOMPARE(back.load.curve[1].search, 1);
+    QCOMPARE(back.load.curve.size(), r.curve.size());
+    for (std::size_t i = 0; i < r.curve.size(); ++i) {
+        QCOMPARE(back.load.curve[i].search, r.curve[i].search);
+        QCOMPARE(back.load.curve[i].again, r.curve[i].again);
+    }
 }
 
 void TestLoad::spreadIsAroundTheMiddleOne() {

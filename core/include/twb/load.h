@@ -52,7 +52,7 @@ struct LoadOptions {
     double confidence = 0.99; // of the p99's upper bound that the peak search holds to the bound
     // Server with a bound: each load runs until this many queries have arrived (LoadGen's minimum query
     // count), --seconds at least and a minute at most. The p99's upper bound at 99% confidence is then the
-    // n·0.99 + 2.3·√(n·0.0099)-th of n latencies: with 1,000 the 3rd largest, with 4,000 the 25th, far
+    // n·0.99 + 2.3·√(n·0.0099)-th of n latencies: with 1,000 the 3rd largest, with 4,000 the 26th, far
     // less at the mercy of one hiccup.
     int64_t minQueries = 4000;
 };
@@ -101,7 +101,10 @@ struct LoadPoint {
     LatencySummary arrivalLag; // how late the generator issued requests against their schedule
     bool meetsBound = true;    // p99UpperBound within the bound (always true without a bound)
     int search = 0;            // peak search: which of the searches made in turns measured it
-    bool overloaded = false;   // arrivals outpaced service: the queue grew through the run
+    // Peak search: the load before it missed the bound, and this is it measured again on fresh arrivals;
+    // p99UpperBound and meetsBound are then the two runs' together.
+    bool again = false;
+    bool overloaded = false; // arrivals outpaced service: the queue grew through the run
 };
 
 struct LoadResult {

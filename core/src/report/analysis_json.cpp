@@ -389,6 +389,7 @@ ordered_json loadToJson(const LoadResult& r) {
                          {"ideal_queue_ns", num(p.idealQueueNs)},
                          {"meets_bound", p.meetsBound},
                          {"search", p.search},
+                         {"again", p.again},
                          {"overloaded", p.overloaded}});
     return {{"options", loadOptionsToJson(r.options)},
             {"label", r.label},
@@ -443,6 +444,7 @@ LoadResult loadFromJson(const ordered_json& j) {
             p.idealQueueNs = getNum(pj, "ideal_queue_ns", std::nan(""));
             p.meetsBound = get<bool>(pj, "meets_bound", true);
             p.search = get<int>(pj, "search");
+            p.again = get<bool>(pj, "again");
             p.overloaded = get<bool>(pj, "overloaded");
             r.curve.push_back(p);
         }

@@ -420,6 +420,8 @@ private:
                 Search& s = all[std::size_t(i)];
                 if (s.done) continue;
                 const LoadPoint* p = point(step * searches + i, most * searches, 0, s.qps, i);
+                if (p && !p->meetsBound && !p->overloaded && std::isfinite(p->p99UpperBound))
+                    p = again(step * searches + i, most * searches, s.qps, i);
                 if (!p) return finishSearches(all);
                 if (p->meetsBound && !p->overloaded) {
                     s.pass = s.qps;
@@ -434,6 +436,16 @@ private:
             }
         }
         finishSearches(all);
+    }
+
+    // A load of the search that missed the bound without its queue growing is measured again on as many
+    // fresh arrivals and judged on both runs' latencies together: one stall of the machine that delayed a
+    // few dozen requests past the bound fails 4,000 arrivals' p99, and a binary search never goes back
+    // above a load that failed. A load beyond the peak misses the bound on twice the arrivals too. The
+    // second point holds the two runs' bound and verdict.
+    const LoadPoint* again(int index, int count, double qps, int search) {
+        const std::vector<double> first = std::move(m_latency);
+        return point(index, count, 0, qps, search, &first);
     }
 
     // The peak of each search, and the middle search's bracket as the result's.
@@ -451,12 +463,20 @@ private:
                 m_result.searchPeaksQps.push_back(s.pass);
     }
 
+    // Whether a p99's upper bound meets the bound asked (always, without one).
+    bool withinBound(double upper) const {
+        const double bound = m_o.p99BoundMs * 1e6;
+        return bound <= 0 || (std::isfinite(upper) && upper <= bound);
+    }
+
     // One load point. Server: arrivals at `qps`; single and multi: queries of `perQuery` samples issued
     // back to back; offline (perQuery 0, qps 0): every sample at once.
-    const LoadPoint* point(int index, int count, int perQuery, double qps, int search = 0) {
+    const LoadPoint* point(int index, int count, int perQuery, double qps, int search = 0,
+                           const std::vector<double>* before = nullptr) {
         const std::string phase = m_o.scenario == LoadScenario::Server ? "server at " + qpsText(qps) + " QPS"
                                                                        : scenarioName(m_o.scenario);
         if (!progress(index, count, qps, phase, double(index) / count)) return nullptr;
+        const uint64_t load = uint64_t(m_loads++);
         const double seconds = secondsAt(qps);
         const int executors = m_o.scenario == LoadScenario::SingleStream ? 1 : m_o.concurrency;
         Pool pool(m_f, executors, m_o.maxBatch,
@@ -500,7 +520,7 @@ private:
         if (m_o.scenario == LoadScenario::Server) {
             // The schedule is fixed in advance from the seed: the same seed, the same arrivals.
             // It runs for --seconds and until the wanted arrivals have come, a minute at most.
-            std::mt19937_64 random(m_o.seed + uint64_t(index));
+            std::mt19937_64 random(m_o.seed + load);
             std::exponential_distribution<double> gap(qps);
             const int64_t want = wantedQueries();
             const auto cap = begin + std::chrono::duration_cast<Clock::duration>(
@@ -554,11 +574,18 @@ private:
             m_result.cancelled = m_result.cancelled || stopped();
             return nullptr;
         }
-        LoadPoint p = summarize(served, left, gaveUp, begin, qps, queries, executors, window);
+        LoadPoint p = summarize(served, left, gaveUp, begin, qps, queries, executors, window, m_latency);
         p.batches = pool.calls();
         p.arrivalLag = summarizeLatency(lag);
         p.overloaded = p.overloaded || !drained;
         p.search = search;
+        if (before) { // measured again: judged on both runs' latencies
+            std::vector<double> both = *before;
+            both.insert(both.end(), m_latency.begin(), m_latency.end());
+            p.again = true;
+            p.p99UpperBound = percentileUpperBound(both, 99, m_o.confidence);
+            p.meetsBound = withinBound(p.p99UpperBound);
+        }
         m_result.curve.push_back(p);
         if (m_callbacks.pointFinished) m_callbacks.pointFinished(p);
         if (stopped()) m_result.cancelled = true;
@@ -599,12 +626,13 @@ private:
 
     LoadPoint summarize(std::vector<Served>& served, const std::vector<Request>& left,
                         Clock::time_point gaveUp, Clock::time_point begin, double qps, int64_t queries,
-                        int executors, double seconds) const {
+                        int executors, double seconds, std::vector<double>& latency) const {
         LoadPoint p;
         p.offeredQps = qps;
         std::sort(served.begin(), served.end(),
                   [](const Served& a, const Served& b) { return a.scheduled < b.scheduled; });
-        std::vector<double> queue, compute, latency;
+        std::vector<double> queue, compute;
+        latency.clear();
         for (const auto& s : served) {
             queue.push_back(nsBetween(s.scheduled, s.start));
             compute.push_back(nsBetween(s.start, s.end));
@@ -663,8 +691,7 @@ private:
             }
             p.idealQueueNs = wait / double(served.size());
         }
-        const double bound = m_o.p99BoundMs * 1e6;
-        p.meetsBound = bound <= 0 || (std::isfinite(p.p99UpperBound) && p.p99UpperBound <= bound);
+        p.meetsBound = withinBound(p.p99UpperBound);
         // A queue that grew through the run: the last third's mean wait well above the first third's.
         if (m_o.scenario == LoadScenario::Server && queue.size() >= 30) {
             const std::size_t third = served.size() / 3;
@@ -686,6 +713,8 @@ private:
     const LoadCallbacks& m_callbacks;
     LoadResult& m_result;
     Clock::time_point m_start;
+    int64_t m_loads = 0;           // loads begun: each one's arrivals come from the seed plus this count
+    std::vector<double> m_latency; // the last load's latencies, each query's
     std::atomic<bool> m_cancelled{false};
 };
 
