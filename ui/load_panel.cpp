@@ -259,6 +259,9 @@ void LoadPanel::redraw() {
         if (m_result.options.p99BoundMs <= 0) status.clear();
         if (p.overloaded) status += (status.isEmpty() ? "" : ", ") + tr("queue grew");
         if (int(i) == m_result.knee) status += (status.isEmpty() ? "" : ", ") + tr("knee");
+        if (p.again) status += (status.isEmpty() ? "" : ", ") + tr("again, with the load before");
+        if (m_result.options.peakSearches > 1)
+            status += (status.isEmpty() ? "" : ", ") + tr("search %1").arg(p.search + 1);
         const QStringList cells{p.offeredQps > 0 ? qpsText(p.offeredQps) : QStringLiteral("–"),
                                 qpsText(p.achievedQps),
                                 durationText(p.latency.p50),

@@ -85,6 +85,20 @@ void TestLoadPanel::drawsTheCurveTheBoundAndTheKnee() {
     QCOMPARE(panel.drawnPeakQps(), 500.0);
     QVERIFY(panel.table()->item(2, 9)->text().contains("knee"));
     QVERIFY(panel.table()->item(2, 9)->text().contains("over the bound"));
+    QVERIFY(!panel.table()->item(2, 9)->text().contains("again"));
+    // A load measured again after missing the bound says so, and each load its search when several went in
+    // turns.
+    r.curve[2].again = true;
+    r.options.peakSearches = 2;
+    r.curve[2].search = 1;
+    panel.showResult(r);
+    QVERIFY(panel.table()->item(2, 9)->text().contains("again, with the load before"));
+    QVERIFY(panel.table()->item(2, 9)->text().contains("search 2"));
+    QVERIFY(panel.table()->item(0, 9)->text().contains("search 1"));
+    r.curve[2].again = false;
+    r.options.peakSearches = 1;
+    r.curve[2].search = 0;
+    panel.showResult(r);
     QCOMPARE(panel.table()->item(0, 8)->text(), QStringLiteral("3.0"));
     QCOMPARE(panel.table()->item(1, 8)->text(), QStringLiteral("–")); // no calls made
     QCOMPARE(panel.verdictText(), QString::fromStdString(r.verdict));
