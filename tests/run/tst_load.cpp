@@ -5,6 +5,8 @@
 // search, the closed-loop scenarios, a crashing worker, cancel, and the report.
 #include "test_support.h"
 
+#include "run/load_internal.h"
+
 #include "twb/error.h"
 #include "twb/input_spec.h"
 #include "twb/load.h"
@@ -27,6 +29,7 @@ private slots:
     void aBoundBelowTheServiceTimeIsRefused();
     void peakSearchBracketsTheBound();
     void spreadIsAroundTheMiddleOne();
+    void searchesInTurnsAreToldApart();
     void closedLoopScenarios();
     void dynamicBatchingGathersArrivalsWithinTheWindow();
     void aModelThatCannotTakeABatchIsRefused();
@@ -350,7 +353,7 @@ void TestLoad::peakSearchBracketsTheBound() {
     o.confidence = 0.9;
     o.findPeak = true;
     o.peakSearches = 2; // in turns: a load of each in rotation
-    o.p99BoundMs = 6 * service / 1e6;
+    o.p99BoundMs = 10 * service / 1e6;
     std::vector<double> offered;
     twb::LoadCallbacks callbacks;
     callbacks.pointFinished = [&](const twb::LoadPoint& p) { offered.push_back(p.offeredQps); };
@@ -427,6 +430,60 @@ void TestLoad::spreadIsAroundTheMiddleOne() {
     QCOMPARE(twb::spreadAroundMiddle({80, 100}), 0.25); // the lower middle of an even count
     QVERIFY(std::isnan(twb::spreadAroundMiddle({})));
     QVERIFY(std::isnan(twb::spreadAroundMiddle({0, 0, 5})));
+}
+
+// The verdict of searches in turns, on results made up to the case: each search's peak, and the middle one's
+// bracket as the result's, as the search leaves them.
+void TestLoad::searchesInTurnsAreToldApart() {
+    twb::LoadResult r;
+    r.options = options(twb::LoadScenario::Server, 1);
+    r.options.findPeak = true;
+    r.options.p99BoundMs = 10;
+    r.options.peakSearches = 3;
+    r.curve.resize(1);
+    r.curve[0].offeredQps = 450;
+    auto verdict = [&] {
+        r.ok = true;
+        twb::detail::finishLoad(r);
+        return r.verdict;
+    };
+    r.searchPeaksQps = {500, 460, 520};
+    r.peakQps = 500;
+    r.peakFailedQps = 520;
+    std::string v = verdict();
+    QVERIFY2(twbtest::contains(v, "Peak: 500 QPS with p99 within 10.000 ms"), v.c_str());
+    QVERIFY2(twbtest::contains(
+                 v, "3 searches in turns found 500, 460 and 520 QPS, within ±8.0% of the middle one."),
+             v.c_str());
+    // The middle search found nothing, though another did: said so, not that no load met the bound.
+    r.searchPeaksQps = {0, 0, 450};
+    r.peakQps = 0;
+    r.peakFailedQps = 14;
+    v = verdict();
+    QVERIFY2(
+        twbtest::contains(v, "The middle search met p99 within 10.000 ms at no load it tried (the lightest, "
+                             "14.0 QPS, did not)."),
+        v.c_str());
+    QVERIFY2(!twbtest::contains(v, "No load tried met"), v.c_str());
+    // None found one.
+    r.searchPeaksQps = {0, 0, 0};
+    v = verdict();
+    QVERIFY2(
+        twbtest::contains(v, "No load tried met p99 within 10.000 ms (the lightest, 14.0 QPS, did not)."),
+        v.c_str());
+    // Cancelled: what the searches had found so far, said to be so, and no "0 QPS" of a failure never
+    // measured.
+    r.cancelled = true;
+    r.searchPeaksQps = {450};
+    r.peakQps = 450;
+    r.peakFailedQps = 0;
+    v = verdict();
+    QVERIFY2(v.rfind("Cancelled during the peak search; so far: Peak: at least 450 QPS", 0) == 0, v.c_str());
+    r.peakQps = 0;
+    r.searchPeaksQps = {0};
+    v = verdict();
+    QVERIFY2(twbtest::contains(v, "No load tried met p99 within 10.000 ms."), v.c_str());
+    QVERIFY2(!twbtest::contains(v, " 0 QPS"), v.c_str());
 }
 
 void TestLoad::closedLoopScenarios() {

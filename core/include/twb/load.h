@@ -49,7 +49,10 @@ struct LoadOptions {
     // machine's drift from one minute to the next; the peak reported is their middle one.
     int peakSearches = 1;
     uint64_t seed = 20261205; // the arrivals' random stream, recorded so a run can be repeated
-    double confidence = 0.99; // of the p99's upper bound that the peak search holds to the bound
+    // Of the p99's upper bound that a load is held to. The peak search judges a load that fails a second time
+    // on fresh arrivals and both runs together, each judgement at half the risk (0.995 for 0.99), so that a
+    // load whose p99 is beyond the bound passes at most 1 - confidence of the time either way.
+    double confidence = 0.99;
     // Server with a bound: each load runs until this many queries have arrived (LoadGen's minimum query
     // count), --seconds at least and a minute at most. The p99's upper bound at 99% confidence is then the
     // n·0.99 + 2.3·√(n·0.0099)-th of n latencies: with 1,000 the 3rd largest, with 4,000 the 26th, far
@@ -59,7 +62,8 @@ struct LoadOptions {
 
 // Throws twb::Error, one sentence, for options no run can satisfy: zero or negative seconds, a server
 // run with neither a QPS nor a peak to find, a peak search without a bound, a QPS beyond what the
-// generator can keep to its schedule, concurrency or batching below 1, a batching window without batching.
+// generator can keep to its schedule, concurrency or batching below 1, a batching window without batching,
+// peak searches in turns outside 1 to 9 or without a peak search.
 void validateLoadOptions(const LoadOptions& options);
 
 // The highest arrival rate the generator keeps to its schedule (arrivals at most ~50 µs late at p99 on

@@ -388,8 +388,7 @@ private:
     // minimum query count), and at least what the confidence needs to bound the p99 at all.
     int64_t wantedQueries() const {
         if (m_o.scenario != LoadScenario::Server || m_o.p99BoundMs <= 0) return 0;
-        return std::max(m_o.minQueries,
-                        int64_t(std::ceil(2 * std::log(1 - m_o.confidence) / std::log(0.99))));
+        return std::max(m_o.minQueries, int64_t(std::ceil(2 * std::log(1 - m_confidence) / std::log(0.99))));
     }
 
     // How long a load point is expected to run: --seconds, or as long as its wanted arrivals take, up to
@@ -400,22 +399,27 @@ private:
     }
 
     // LoadGen's search: a passing and a failing load bracket the peak, halved until they are within 5% of
-    // each other (at most 10 runs). Passing: the p99's upper confidence bound within the bound, and a
-    // queue that did not grow through the run. It gives up below 1/64 of the capacity. Several searches
-    // go in turns, a load of each in rotation, each load with a seed of its own.
+    // each other (at most 10 steps). Passing: the p99's upper confidence bound within the bound, and a
+    // queue that did not grow through the run; a step that fails is measured again (again()), so a search
+    // judges each load once or twice, and each judgement holds half the risk the confidence leaves (a load
+    // whose p99 is beyond the bound passes either look at most 1 - confidence of the time). It gives up
+    // below 1/64 of the capacity. Several searches go in turns, a load of each in rotation.
     struct Search {
         double pass = 0, fail = 0, qps = 0;
         bool failed = false; // `fail` was measured, not assumed
         bool done = false;
+        int loads = 0;
     };
 
     void findPeak() {
+        m_confidence = 1 - (1 - m_o.confidence) / 2;
         const int searches = std::max(1, m_o.peakSearches), most = 10;
         Search first;
         first.fail = std::min(maxGeneratorQps(), 1.2 * m_result.capacityQps);
         first.qps = std::min(maxGeneratorQps(), 0.5 * m_result.capacityQps);
         std::vector<Search> all(std::size_t(searches), first);
         for (int step = 0; step < most && !stopped(); ++step) {
+            bool searching = false;
             for (int i = 0; i < searches && !stopped(); ++i) {
                 Search& s = all[std::size_t(i)];
                 if (s.done) continue;
@@ -423,6 +427,7 @@ private:
                 if (p && !p->meetsBound && !p->overloaded && std::isfinite(p->p99UpperBound))
                     p = again(step * searches + i, most * searches, s.qps, i);
                 if (!p) return finishSearches(all);
+                ++s.loads;
                 if (p->meetsBound && !p->overloaded) {
                     s.pass = s.qps;
                 } else {
@@ -433,7 +438,9 @@ private:
                 s.done = s.pass >= maxGeneratorQps() // the generator's limit, not the model's
                          || (s.pass > 0 && (s.fail - s.pass) / s.fail < 0.05) ||
                          (s.pass == 0 && s.qps < m_result.capacityQps / 64);
+                searching = searching || !s.done;
             }
+            if (!searching) break;
         }
         finishSearches(all);
     }
@@ -448,19 +455,22 @@ private:
         return point(index, count, 0, qps, search, &first);
     }
 
-    // The peak of each search, and the middle search's bracket as the result's.
+    // The peak of each search that judged a load (a cancel can leave some without one), and the middle
+    // one's bracket as the result's.
     void finishSearches(const std::vector<Search>& all) {
-        std::vector<std::size_t> order(all.size());
-        std::iota(order.begin(), order.end(), std::size_t(0));
-        std::stable_sort(order.begin(), order.end(),
-                         [&](std::size_t a, std::size_t b) { return all[a].pass < all[b].pass; });
-        const Search& middle = all[order[(order.size() - 1) / 2]];
+        std::vector<const Search*> judged;
+        for (const Search& s : all)
+            if (s.loads > 0) judged.push_back(&s);
+        m_result.searchPeaksQps.clear();
+        if (judged.empty()) return;
+        if (all.size() > 1)
+            for (const Search* s : judged)
+                m_result.searchPeaksQps.push_back(s->pass);
+        std::stable_sort(judged.begin(), judged.end(),
+                         [](const Search* a, const Search* b) { return a->pass < b->pass; });
+        const Search& middle = *judged[(judged.size() - 1) / 2];
         m_result.peakQps = middle.pass;
         m_result.peakFailedQps = middle.failed ? middle.fail : 0;
-        m_result.searchPeaksQps.clear();
-        if (all.size() > 1)
-            for (const Search& s : all)
-                m_result.searchPeaksQps.push_back(s.pass);
     }
 
     // Whether a p99's upper bound meets the bound asked (always, without one).
@@ -583,7 +593,7 @@ private:
             std::vector<double> both = *before;
             both.insert(both.end(), m_latency.begin(), m_latency.end());
             p.again = true;
-            p.p99UpperBound = percentileUpperBound(both, 99, m_o.confidence);
+            p.p99UpperBound = percentileUpperBound(both, 99, m_confidence);
             p.meetsBound = withinBound(p.p99UpperBound);
         }
         m_result.curve.push_back(p);
@@ -669,7 +679,7 @@ private:
         p.latency = summarizeLatency(latency);
         p.queue = summarizeLatency(queue);
         p.compute = summarizeLatency(compute);
-        p.p99UpperBound = percentileUpperBound(latency, 99, m_o.confidence);
+        p.p99UpperBound = percentileUpperBound(latency, 99, m_confidence);
         const double arrivals = qps > 0 ? double(p.requests) / seconds : p.itemsPerSecond;
         // Offered utilisation: arrivals times the executor time a request takes, its call's time shared among
         // the requests the call served (a batch's long call counted once, not once per request).
@@ -713,8 +723,9 @@ private:
     const LoadCallbacks& m_callbacks;
     LoadResult& m_result;
     Clock::time_point m_start;
-    int64_t m_loads = 0;           // loads begun: each one's arrivals come from the seed plus this count
-    std::vector<double> m_latency; // the last load's latencies, each query's
+    int64_t m_loads = 0; // loads begun: each one's arrivals come from the seed plus this count
+    double m_confidence = m_o.confidence; // of each judgement of a load's p99 (the peak search's: findPeak())
+    std::vector<double> m_latency;        // the last load's latencies, each query's
     std::atomic<bool> m_cancelled{false};
 };
 

@@ -235,9 +235,16 @@ void finishLoad(LoadResult& r) {
             else if (r.peakQps > 0)
                 r.verdict = "Peak: " + qpsText(r.peakQps) + " QPS with p99 within " + bound + " at " + conf +
                             " confidence (" + qpsText(r.peakFailedQps) + " QPS did not).";
-            else
-                r.verdict = "No load tried met p99 within " + bound + " (the lightest, " +
-                            qpsText(r.peakFailedQps) + " QPS, did not).";
+            else {
+                const bool others = std::any_of(r.searchPeaksQps.begin(), r.searchPeaksQps.end(),
+                                                [](double q) { return q > 0; });
+                r.verdict =
+                    std::string(others ? "The middle search met" : "No load tried met") + " p99 within " +
+                    bound + (others ? " at no load it tried" : "") +
+                    (r.peakFailedQps > 0 ? " (the lightest, " + qpsText(r.peakFailedQps) + " QPS, did not)."
+                                         : ".");
+            }
+            if (r.cancelled) r.verdict = "Cancelled during the peak search; so far: " + r.verdict;
             if (r.searchPeaksQps.size() > 1) {
                 r.verdict += " " + std::to_string(r.searchPeaksQps.size()) + " searches in turns found ";
                 for (std::size_t i = 0; i < r.searchPeaksQps.size(); ++i)
