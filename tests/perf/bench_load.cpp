@@ -12,6 +12,7 @@
 #include "twb/load.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -54,8 +55,11 @@ int main(int argc, char** argv) {
         std::printf("peaks %s:", how);
         for (std::size_t i = 0; i < peaks.size(); ++i)
             std::printf("%s %.0f", i == 0 ? "" : ",", peaks[i]);
-        std::printf(" QPS: within ±%.1f%% of the middle one (goal ±10%%: %s)\n", spread * 100,
-                    spread <= 0.10 ? "met" : "missed");
+        if (std::isnan(spread))
+            std::printf(" QPS: the middle one found no peak (goal ±10%%: missed)\n");
+        else
+            std::printf(" QPS: within ±%.1f%% of the middle one (goal ±10%%: %s)\n", spread * 100,
+                        spread <= 0.10 ? "met" : "missed");
     };
     {
         twb::LoadOptions turns = o;
