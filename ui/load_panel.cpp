@@ -131,7 +131,7 @@ LoadPanel::LoadPanel(QWidget* parent)
     m_table = new QTableWidget;
     m_table->setColumnCount(10);
     m_table->setHorizontalHeaderLabels({tr("offered QPS"), tr("achieved"), tr("p50"), tr("p99"),
-                                        tr("p99 bound (99%)"), tr("queued p99"), tr("compute p99"),
+                                        tr("p99 upper bound"), tr("queued p99"), tr("compute p99"),
                                         tr("utilisation"), tr("mean batch"), tr("status")});
     m_table->verticalHeader()->hide();
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);

@@ -56,7 +56,7 @@ struct LoadOptions {
     // Server with a bound: each load runs until this many queries have arrived (LoadGen's minimum query
     // count), --seconds at least and a minute at most. The p99's upper bound at 99% confidence is then the
     // n·0.99 + 2.3·√(n·0.0099)-th of n latencies: with 1,000 the 3rd largest, with 4,000 the 26th, far
-    // less at the mercy of one hiccup.
+    // less at the mercy of one hiccup (at the peak search's 99.5%: the 3rd and the 25th).
     int64_t minQueries = 4000;
 };
 
@@ -92,8 +92,9 @@ struct LoadPoint {
     int64_t batches = 0; // the forward calls that served them (dynamic batching: fewer than calls)
     int64_t largestBatch = 0;
     LatencySummary latency, queue, compute; // from the scheduled arrival; waiting; running
-    double p99UpperBound = 0; // percentileUpperBound(latency, 99, confidence); NaN: too few queries
-    double utilisation = 0;   // arrival rate × mean compute time / mean batch / concurrency
+    double p99UpperBound = 0; // percentileUpperBound(latency, 99, confidence; a peak search's: see
+                              // confidence); NaN: too few queries
+    double utilisation = 0; // arrival rate × mean compute time / mean batch / concurrency
     // Server with one executor and no batching: the mean wait queueing theory predicts from this point's own
     // arrival rate and compute times (M/G/1, Pollaczek–Khinchine, a window at a time), beside the measured
     // queue.mean; NaN otherwise, or where a window was at full load.

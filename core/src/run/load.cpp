@@ -426,7 +426,7 @@ private:
                 const LoadPoint* p = point(step * searches + i, most * searches, 0, s.qps, i);
                 if (p && !p->meetsBound && !p->overloaded && std::isfinite(p->p99UpperBound))
                     p = again(step * searches + i, most * searches, s.qps, i);
-                if (!p) return finishSearches(all);
+                if (!p || stopped()) return finishSearches(all); // a load cut short is not judged
                 ++s.loads;
                 if (p->meetsBound && !p->overloaded) {
                     s.pass = s.qps;
@@ -485,7 +485,10 @@ private:
                            const std::vector<double>* before = nullptr) {
         const std::string phase = m_o.scenario == LoadScenario::Server ? "server at " + qpsText(qps) + " QPS"
                                                                        : scenarioName(m_o.scenario);
-        if (!progress(index, count, qps, phase, double(index) / count)) return nullptr;
+        if (!progress(index, count, qps, phase, double(index) / count)) {
+            m_result.cancelled = true;
+            return nullptr;
+        }
         const uint64_t load = uint64_t(m_loads++);
         const double seconds = secondsAt(qps);
         const int executors = m_o.scenario == LoadScenario::SingleStream ? 1 : m_o.concurrency;
