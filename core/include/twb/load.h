@@ -94,7 +94,7 @@ struct LoadPoint {
     LatencySummary latency, queue, compute; // from the scheduled arrival; waiting; running
     double p99UpperBound = 0; // percentileUpperBound(latency, 99, confidence; a peak search's: see
                               // confidence); NaN: too few queries
-    double utilisation = 0; // arrival rate × mean compute time / mean batch / concurrency
+    double utilisation = 0;   // arrival rate × mean compute time / mean batch / concurrency
     // Server with one executor and no batching: the mean wait queueing theory predicts from this point's own
     // arrival rate and compute times (M/G/1, Pollaczek–Khinchine, a window at a time), beside the measured
     // queue.mean; NaN otherwise, or where a window was at full load.
