@@ -30,6 +30,7 @@ private slots:
     void peakSearchBracketsTheBound();
     void spreadIsAroundTheMiddleOne();
     void searchesInTurnsAreToldApart();
+    void peakSearchStepsOnMadeUpJudgements();
     void closedLoopScenarios();
     void dynamicBatchingGathersArrivalsWithinTheWindow();
     void aModelThatCannotTakeABatchIsRefused();
@@ -485,6 +486,43 @@ void TestLoad::searchesInTurnsAreToldApart() {
     v = verdict();
     QVERIFY2(twbtest::contains(v, "No load tried met p99 within 10.000 ms."), v.c_str());
     QVERIFY2(!twbtest::contains(v, " 0 QPS"), v.c_str());
+}
+
+// The search's steps on judgements made up from a peak: it brackets the peak within 5%, with both loads
+// measured, wherever the peak lies against the capacity measured on its own.
+void TestLoad::peakSearchStepsOnMadeUpJudgements() {
+    struct Case {
+        double peak, limit;
+    };
+    const double capacity = 1000;
+    for (const Case c : {Case{700, 1e6}, Case{1190, 1e6}, Case{1700, 1e6}, Case{9000, 1e6}, Case{100, 1e6},
+                         Case{5000, 1500}}) {
+        twb::detail::PeakSearch s(capacity, c.limit);
+        std::vector<double> tried;
+        while (!s.done && s.loads < 40) {
+            tried.push_back(s.qps);
+            s.judged(s.qps <= c.peak);
+        }
+        const QString what = QString("peak %1, generator's limit %2").arg(c.peak).arg(c.limit);
+        QVERIFY2(s.done, qPrintable(what));
+        QVERIFY2(s.pass <= c.peak, qPrintable(what));
+        QVERIFY2(std::find(tried.begin(), tried.end(), s.pass) != tried.end(), qPrintable(what));
+        if (c.peak >= c.limit) { // the generator's limit, not the model's: nothing failed
+            QCOMPARE(s.pass, c.limit);
+            QVERIFY(!s.failed);
+            continue;
+        }
+        QVERIFY2(s.failed, qPrintable(what)); // the failing load was measured, not assumed
+        QVERIFY2(std::find(tried.begin(), tried.end(), s.fail) != tried.end(), qPrintable(what));
+        QVERIFY2(s.fail > c.peak && (s.fail - s.pass) / s.fail < 0.05, qPrintable(what));
+        QVERIFY2(s.loads <= 10, qPrintable(what + QString(": %1 loads").arg(s.loads)));
+    }
+    // Nothing passes: it gives up below 1/64 of the capacity, having failed each load it tried.
+    twb::detail::PeakSearch none(capacity, 1e6);
+    while (!none.done)
+        none.judged(false);
+    QCOMPARE(none.pass, 0.0);
+    QVERIFY(none.failed && none.fail < capacity / 32);
 }
 
 void TestLoad::closedLoopScenarios() {

@@ -398,46 +398,26 @@ private:
         return std::clamp(double(wantedQueries()) / qps, m_o.seconds, std::max(m_o.seconds, 60.0));
     }
 
-    // LoadGen's search: a passing and a failing load bracket the peak, halved until they are within 5% of
-    // each other (at most 10 steps). Passing: the p99's upper confidence bound within the bound, and a
-    // queue that did not grow through the run; a step that fails is measured again (again()), so a search
-    // judges each load once or twice, and each judgement holds half the risk the confidence leaves (a load
-    // whose p99 is beyond the bound passes either look at most 1 - confidence of the time). It gives up
-    // below 1/64 of the capacity. Several searches go in turns, a load of each in rotation.
-    struct Search {
-        double pass = 0, fail = 0, qps = 0;
-        bool failed = false; // `fail` was measured, not assumed
-        bool done = false;
-        int loads = 0;
-    };
-
+    // LoadGen's search for the peak (detail::PeakSearch). Passing: the p99's upper confidence bound within
+    // the bound, and a queue that did not grow through the run; a step that fails is measured again
+    // (again()), so a search judges each load once or twice, and each judgement holds half the risk the
+    // confidence leaves (a load whose p99 is beyond the bound passes either look at most 1 - confidence of
+    // the time). Several searches go in turns, a load of each in rotation.
     void findPeak() {
         m_confidence = 1 - (1 - m_o.confidence) / 2;
         const int searches = std::max(1, m_o.peakSearches), most = 10;
-        Search first;
-        first.fail = std::min(maxGeneratorQps(), 1.2 * m_result.capacityQps);
-        first.qps = std::min(maxGeneratorQps(), 0.5 * m_result.capacityQps);
-        std::vector<Search> all(std::size_t(searches), first);
+        std::vector<PeakSearch> all(std::size_t(searches),
+                                    PeakSearch(m_result.capacityQps, maxGeneratorQps()));
         for (int step = 0; step < most && !stopped(); ++step) {
             bool searching = false;
             for (int i = 0; i < searches && !stopped(); ++i) {
-                Search& s = all[std::size_t(i)];
+                PeakSearch& s = all[std::size_t(i)];
                 if (s.done) continue;
                 const LoadPoint* p = point(step * searches + i, most * searches, 0, s.qps, i);
                 if (p && !p->meetsBound && !p->overloaded && std::isfinite(p->p99UpperBound))
                     p = again(step * searches + i, most * searches, s.qps, i);
                 if (!p || stopped()) return finishSearches(all); // a load cut short is not judged
-                ++s.loads;
-                if (p->meetsBound && !p->overloaded) {
-                    s.pass = s.qps;
-                } else {
-                    s.fail = s.qps;
-                    s.failed = true;
-                }
-                s.qps = s.pass > 0 ? (s.pass + s.fail) / 2 : s.fail / 2;
-                s.done = s.pass >= maxGeneratorQps() // the generator's limit, not the model's
-                         || (s.pass > 0 && (s.fail - s.pass) / s.fail < 0.05) ||
-                         (s.pass == 0 && s.qps < m_result.capacityQps / 64);
+                s.judged(p->meetsBound && !p->overloaded);
                 searching = searching || !s.done;
             }
             if (!searching) break;
@@ -457,18 +437,18 @@ private:
 
     // The peak of each search that judged a load (a cancel can leave some without one), and the middle
     // one's bracket as the result's.
-    void finishSearches(const std::vector<Search>& all) {
-        std::vector<const Search*> judged;
-        for (const Search& s : all)
+    void finishSearches(const std::vector<PeakSearch>& all) {
+        std::vector<const PeakSearch*> judged;
+        for (const PeakSearch& s : all)
             if (s.loads > 0) judged.push_back(&s);
         m_result.searchPeaksQps.clear();
         if (judged.empty()) return;
         if (all.size() > 1)
-            for (const Search* s : judged)
+            for (const PeakSearch* s : judged)
                 m_result.searchPeaksQps.push_back(s->pass);
         std::stable_sort(judged.begin(), judged.end(),
-                         [](const Search* a, const Search* b) { return a->pass < b->pass; });
-        const Search& middle = *judged[(judged.size() - 1) / 2];
+                         [](const PeakSearch* a, const PeakSearch* b) { return a->pass < b->pass; });
+        const PeakSearch& middle = *judged[(judged.size() - 1) / 2];
         m_result.peakQps = middle.pass;
         m_result.peakFailedQps = middle.failed ? middle.fail : 0;
     }

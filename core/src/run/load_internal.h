@@ -19,4 +19,21 @@ std::string msText(double ns);
 // load_rules.cpp: the knee and the verdict, from the curve and the peak search.
 void finishLoad(LoadResult& result);
 
+// load_rules.cpp: one search for the peak QPS, as LoadGen makes it. A passing and a failing load bracket the
+// peak, halved until they are within 5% of each other. The first load is half the capacity measured on its
+// own; while every load passes, the next is the ceiling: 1.2 × that capacity first, doubled each time it
+// passes. So both ends of the bracket are measured, wherever the peak lies against a capacity that was a
+// second's estimate on a machine whose speed drifts. It gives up below 1/64 of the capacity, and stops at
+// the generator's limit.
+struct PeakSearch {
+    PeakSearch(double capacityQps, double generatorLimitQps);
+    void judged(bool passed); // the load at `qps` met the bound or not; picks the next
+
+    double pass = 0, fail = 0, qps = 0; // the highest load that passed, the lowest that failed, the next
+    bool failed = false;                // `fail` was measured, not assumed
+    bool done = false;
+    int loads = 0; // judged
+    double capacity = 0, limit = 0;
+};
+
 } // namespace twb::detail

@@ -1,6 +1,6 @@
 // Latency under load, the rules and figures around a run: the scenarios' names, which options are
-// refused, latency summaries and the p99's upper confidence bound, the M/G/1 prediction, and the knee and
-// verdict of a finished curve. The run itself is load.cpp's.
+// refused, latency summaries and the p99's upper confidence bound, the M/G/1 prediction, the peak search's
+// steps, and the knee and verdict of a finished curve. The run itself is load.cpp's.
 #include "twb/load.h"
 
 #include "load_internal.h"
@@ -26,6 +26,26 @@ std::string qpsText(double qps) {
 
 std::string msText(double ns) {
     return formatFixed(ns / 1e6, ns < 1e7 ? 3 : 1) + " ms";
+}
+
+PeakSearch::PeakSearch(double capacityQps, double generatorLimitQps)
+    : fail(std::min(generatorLimitQps, 1.2 * capacityQps))
+    , qps(std::min(generatorLimitQps, 0.5 * capacityQps))
+    , capacity(capacityQps)
+    , limit(generatorLimitQps) {}
+
+void PeakSearch::judged(bool passed) {
+    ++loads;
+    if (passed) {
+        pass = qps;
+        if (!failed && pass >= fail) fail = std::min(limit, 2 * pass); // the ceiling passed: doubled
+    } else {
+        fail = qps;
+        failed = true;
+    }
+    qps = !failed ? fail : pass > 0 ? (pass + fail) / 2 : fail / 2;
+    done = pass >= limit // the generator's limit, not the model's
+           || (failed && pass > 0 && (fail - pass) / fail < 0.05) || (pass == 0 && qps < capacity / 64);
 }
 
 } // namespace detail
