@@ -457,6 +457,17 @@ void TestLoad::searchesInTurnsAreToldApart() {
     QVERIFY2(twbtest::contains(
                  v, "3 searches in turns found 500, 460 and 520 QPS, within ±8.0% of the middle one."),
              v.c_str());
+    QVERIFY2(!twbtest::contains(v, "steps"), v.c_str());
+    // A bracket the search's steps ran out before narrowing: said so.
+    r.peakQps = 400;
+    r.peakFailedQps = 600;
+    v = verdict();
+    QVERIFY2(twbtest::contains(v,
+                               "(600 QPS did not; the search ended after its 16 steps, before the two came "
+                               "within 5%)."),
+             v.c_str());
+    r.peakQps = 500;
+    r.peakFailedQps = 520;
     // The middle search found nothing, though another did: said so, not that no load met the bound.
     r.searchPeaksQps = {0, 0, 450};
     r.peakQps = 0;
@@ -489,40 +500,45 @@ void TestLoad::searchesInTurnsAreToldApart() {
 }
 
 // The search's steps on judgements made up from a peak: it brackets the peak within 5%, with both loads
-// measured, wherever the peak lies against the capacity measured on its own.
+// measured, wherever the peak lies against the capacity measured on its own, within the steps a run gives
+// it.
 void TestLoad::peakSearchStepsOnMadeUpJudgements() {
     struct Case {
         double peak, limit;
     };
     const double capacity = 1000;
-    for (const Case c : {Case{700, 1e6}, Case{1190, 1e6}, Case{1700, 1e6}, Case{9000, 1e6}, Case{100, 1e6},
-                         Case{5000, 1500}}) {
+    for (const Case c : {Case{700, 1e6}, Case{1190, 1e6}, Case{1700, 1e6}, Case{9000, 1e6}, Case{900e3, 1e6},
+                         Case{100, 1e6}, Case{5000, 1500}, Case{100, 300}, Case{5000, 300}}) {
         twb::detail::PeakSearch s(capacity, c.limit);
         std::vector<double> tried;
         while (!s.done && s.loads < 40) {
+            QVERIFY(s.qps > 0 && s.qps <= c.limit);
             tried.push_back(s.qps);
             s.judged(s.qps <= c.peak);
         }
         const QString what = QString("peak %1, generator's limit %2").arg(c.peak).arg(c.limit);
         QVERIFY2(s.done, qPrintable(what));
-        QVERIFY2(s.pass <= c.peak, qPrintable(what));
-        QVERIFY2(std::find(tried.begin(), tried.end(), s.pass) != tried.end(), qPrintable(what));
+        QVERIFY2(s.loads <= twb::detail::PeakSearch::kMostSteps,
+                 qPrintable(what + QString(": %1 loads").arg(s.loads)));
         if (c.peak >= c.limit) { // the generator's limit, not the model's: nothing failed
             QCOMPARE(s.pass, c.limit);
             QVERIFY(!s.failed);
             continue;
         }
         QVERIFY2(s.failed, qPrintable(what)); // the failing load was measured, not assumed
-        QVERIFY2(std::find(tried.begin(), tried.end(), s.fail) != tried.end(), qPrintable(what));
-        QVERIFY2(s.fail > c.peak && (s.fail - s.pass) / s.fail < 0.05, qPrintable(what));
-        QVERIFY2(s.loads <= 10, qPrintable(what + QString(": %1 loads").arg(s.loads)));
+        QVERIFY2(twb::detail::PeakSearch::close(s.pass, s.fail), qPrintable(what));
     }
-    // Nothing passes: it gives up below 1/64 of the capacity, having failed each load it tried.
-    twb::detail::PeakSearch none(capacity, 1e6);
-    while (!none.done)
-        none.judged(false);
-    QCOMPARE(none.pass, 0.0);
-    QVERIFY(none.failed && none.fail < capacity / 32);
+    // Nothing passes: it gives up below 1/64 of the capacity, or of the generator's limit below it.
+    for (const double limit : {1e6, 300.0}) {
+        twb::detail::PeakSearch none(capacity, limit);
+        while (!none.done && none.loads < 40)
+            none.judged(false);
+        QVERIFY(none.done);
+        QCOMPARE(none.pass, 0.0);
+        QVERIFY(none.failed && none.fail < std::min(capacity, limit) / 32);
+    }
+    QVERIFY(twb::detail::PeakSearch(0, 1e6).done); // no capacity measured: nothing to search from
+    QVERIFY(twb::detail::PeakSearch(std::nan(""), 1e6).done);
 }
 
 void TestLoad::closedLoopScenarios() {

@@ -405,7 +405,7 @@ private:
     // the time). Several searches go in turns, a load of each in rotation.
     void findPeak() {
         m_confidence = 1 - (1 - m_o.confidence) / 2;
-        const int searches = std::max(1, m_o.peakSearches), most = 10;
+        const int searches = std::max(1, m_o.peakSearches), most = PeakSearch::kMostSteps;
         std::vector<PeakSearch> all(std::size_t(searches),
                                     PeakSearch(m_result.capacityQps, maxGeneratorQps()));
         for (int step = 0; step < most && !stopped(); ++step) {

@@ -23,11 +23,15 @@ void finishLoad(LoadResult& result);
 // peak, halved until they are within 5% of each other. The first load is half the capacity measured on its
 // own; while every load passes, the next is the ceiling: 1.2 × that capacity first, doubled each time it
 // passes. So both ends of the bracket are measured, wherever the peak lies against a capacity that was a
-// second's estimate on a machine whose speed drifts. It gives up below 1/64 of the capacity, and stops at
-// the generator's limit.
+// second's estimate on a machine whose speed drifts. It gives up below 1/64 of the capacity (or of the
+// generator's limit), stops at the generator's limit, and a run gives it at most kMostSteps loads.
 struct PeakSearch {
+    static constexpr int kMostSteps = 16; // a peak 900 × the capacity is still bracketed within 5%
+    static constexpr double kClose = 0.05;
+
     PeakSearch(double capacityQps, double generatorLimitQps);
-    void judged(bool passed); // the load at `qps` met the bound or not; picks the next
+    void judged(bool passed);                    // the load at `qps` met the bound or not; picks the next
+    static bool close(double pass, double fail); // within kClose of each other
 
     double pass = 0, fail = 0, qps = 0; // the highest load that passed, the lowest that failed, the next
     bool failed = false;                // `fail` was measured, not assumed

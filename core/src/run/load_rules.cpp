@@ -31,8 +31,13 @@ std::string msText(double ns) {
 PeakSearch::PeakSearch(double capacityQps, double generatorLimitQps)
     : fail(std::min(generatorLimitQps, 1.2 * capacityQps))
     , qps(std::min(generatorLimitQps, 0.5 * capacityQps))
+    , done(!(capacityQps > 0 && generatorLimitQps > 0)) // nothing to search from
     , capacity(capacityQps)
     , limit(generatorLimitQps) {}
+
+bool PeakSearch::close(double pass, double fail) {
+    return pass > 0 && fail > 0 && (fail - pass) / fail < kClose;
+}
 
 void PeakSearch::judged(bool passed) {
     ++loads;
@@ -45,7 +50,7 @@ void PeakSearch::judged(bool passed) {
     }
     qps = !failed ? fail : pass > 0 ? (pass + fail) / 2 : fail / 2;
     done = pass >= limit // the generator's limit, not the model's
-           || (failed && pass > 0 && (fail - pass) / fail < 0.05) || (pass == 0 && qps < capacity / 64);
+           || (failed && close(pass, fail)) || (pass == 0 && qps < std::min(capacity, limit) / 64);
 }
 
 } // namespace detail
@@ -254,7 +259,13 @@ void finishLoad(LoadResult& r) {
                                                     : " (no load tried missed it).");
             else if (r.peakQps > 0)
                 r.verdict = "Peak: " + qpsText(r.peakQps) + " QPS with p99 within " + bound + " at " + conf +
-                            " confidence (" + qpsText(r.peakFailedQps) + " QPS did not).";
+                            " confidence (" + qpsText(r.peakFailedQps) + " QPS did not" +
+                            (r.cancelled || PeakSearch::close(r.peakQps, r.peakFailedQps)
+                                 ? ""
+                                 : "; the search ended after its " + std::to_string(PeakSearch::kMostSteps) +
+                                       " steps, before the two came within " +
+                                       formatFixed(PeakSearch::kClose * 100, 0) + "%") +
+                            ").";
             else {
                 const bool others = std::any_of(r.searchPeaksQps.begin(), r.searchPeaksQps.end(),
                                                 [](double q) { return q > 0; });
