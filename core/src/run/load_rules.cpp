@@ -80,7 +80,7 @@ LoadScenario parseScenario(const std::string& text) {
 }
 
 double maxGeneratorQps() {
-    // One arrival every 50 µs: the generator sleeps to within 100 µs of each arrival and spins the rest,
+    // One arrival every 50 µs: the generator sleeps to within 500 µs of each arrival and spins the rest,
     // and the hand-over to an executor costs a few µs; beyond this, arrivals would bunch and the load
     // would no longer be Poisson (tests/perf/bench_load measures the generator's own lateness).
     return 20000;
