@@ -466,6 +466,12 @@ void TestLoad::searchesInTurnsAreToldApart() {
                                "(600 QPS did not; the search ended after its 16 steps, before the two came "
                                "within 5%)."),
              v.c_str());
+    // Cancelled: a wide bracket is the cancel's, not the steps'.
+    r.cancelled = true;
+    v = verdict();
+    QVERIFY2(v.rfind("Cancelled during the peak search; so far: Peak: 400 QPS", 0) == 0, v.c_str());
+    QVERIFY2(!twbtest::contains(v, "steps"), v.c_str());
+    r.cancelled = false;
     r.peakQps = 500;
     r.peakFailedQps = 520;
     // The middle search found nothing, though another did: said so, not that no load met the bound.
@@ -527,6 +533,7 @@ void TestLoad::peakSearchStepsOnMadeUpJudgements() {
         }
         QVERIFY2(s.failed, qPrintable(what)); // the failing load was measured, not assumed
         QVERIFY2(twb::detail::PeakSearch::close(s.pass, s.fail), qPrintable(what));
+        QVERIFY2(s.pass <= c.peak && c.peak < s.fail, qPrintable(what)); // the bracket holds the peak
     }
     // Nothing passes: it gives up below 1/64 of the capacity, or of the generator's limit below it.
     for (const double limit : {1e6, 300.0}) {
