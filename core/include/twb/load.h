@@ -109,7 +109,9 @@ struct LoadPoint {
     // Peak search: the load before it missed the bound, and this is it measured again on fresh arrivals;
     // p99UpperBound and meetsBound are then the two runs' together.
     bool again = false;
-    bool overloaded = false; // arrivals outpaced service: the queue grew through the run
+    // Server: arrivals outpaced service, so the queue grew through the run. Requests were given up on, or
+    // more arrived than the executors serve in that time at the median request's pace, beyond chance.
+    bool overloaded = false;
 };
 
 struct LoadResult {

@@ -707,18 +707,13 @@ private:
             p.idealQueueNs = wait / double(served.size());
         }
         p.meetsBound = withinBound(p.p99UpperBound);
-        // A queue that grew through the run: the last third's mean wait well above the first third's.
-        if (m_o.scenario == LoadScenario::Server && queue.size() >= 30) {
-            const std::size_t third = served.size() / 3;
-            auto meanWait = [&](std::size_t from, std::size_t to) {
-                double s = 0;
-                for (std::size_t i = from; i < to; ++i)
-                    s += nsBetween(served[i].scheduled, served[i].start);
-                return s / double(std::max<std::size_t>(1, to - from));
-            };
-            const double first = meanWait(0, third),
-                         lastThird = meanWait(served.size() - third, served.size());
-            p.overloaded = !left.empty() || (lastThird > 3 * first + 10 * p.compute.mean);
+        // Requests given up on, or more arrivals than the executors' pace serves in the time they came.
+        if (m_o.scenario == LoadScenario::Server) {
+            std::vector<double> perRequest;
+            for (const auto& s : served)
+                perRequest.push_back(nsBetween(s.start, s.end) / s.batch);
+            p.overloaded = !left.empty() ||
+                           arrivalsOutpacedService(p.requests, seconds, executors, std::move(perRequest));
         }
         return p;
     }

@@ -4,7 +4,9 @@
 
 #include "twb/load.h"
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace twb::detail {
 
@@ -18,6 +20,14 @@ std::string msText(double ns);
 
 // load_rules.cpp: the knee and the verdict, from the curve and the peak search.
 void finishLoad(LoadResult& result);
+
+// load_rules.cpp: whether a server load's arrivals outpaced its executors. More requests arrived in the
+// `seconds` they came than `executors` serve in that time at the median request's executor time (a call's
+// time shared among the requests it served), by more than a Poisson count's chance (three standard
+// deviations). The median, not the mean: a stall of the machine that held one call for 50 ms says nothing
+// of the pool's pace, and judged on the waits it would look like a queue that grew.
+bool arrivalsOutpacedService(int64_t arrivals, double seconds, int executors,
+                             std::vector<double> perRequestNs);
 
 // load_rules.cpp: one search for the peak QPS, as LoadGen makes it. A passing and a failing load bracket the
 // peak, halved until they are within 5% of each other. The first load is half the capacity measured on its
