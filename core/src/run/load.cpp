@@ -1,10 +1,11 @@
 // Latency under load, as it runs in a worker process: one prepared configuration, a pool of executor
-// threads calling it, and an issuer that follows the scenario (LoadGen's rules): Poisson arrivals on a
-// schedule fixed in advance from the seed (server), everything at once (offline), one query after
-// another (single, multi). Every request keeps its scheduled arrival, its start and its end.
+// threads calling it (load_pool.cpp), and an issuer that follows the scenario (LoadGen's rules): Poisson
+// arrivals on a schedule fixed in advance from the seed (server), everything at once (offline), one query
+// after another (single, multi). Every request keeps its scheduled arrival, its start and its end.
 #include "twb/load.h"
 
 #include "load_internal.h"
+#include "load_pool.h"
 
 #include "error_text.h"
 #include "harness.h"
@@ -16,15 +17,9 @@
 #include "twb/runtime.h"
 #include "twb/tensor_io.h"
 
-#include <ATen/Parallel.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <condition_variable>
-#include <deque>
-#include <limits>
-#include <mutex>
 #include <numeric>
 #include <random>
 #include <thread>
@@ -36,7 +31,7 @@
 namespace twb {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using Clock = detail::LoadClock;
 
 // The generator sleeps until this long before each arrival and spins the rest: a sleeping thread wakes
 // tens of microseconds late on a busy machine, and more on a virtual one.
@@ -59,181 +54,6 @@ double nsBetween(Clock::time_point a, Clock::time_point b) {
 
 namespace detail {
 namespace {
-
-struct Request {
-    Clock::time_point scheduled;
-    int64_t query = 0;
-};
-
-struct Served {
-    Clock::time_point scheduled, start, end;
-    int64_t query = 0;
-    int batch = 1; // the requests served by the same call
-};
-
-// forward's arguments for a batch of `k` requests of `rows` rows each: each tensor's rows repeated k
-// times along its first dimension, as a server stacks the requests it batches.
-std::vector<c10::IValue> stacked(const std::vector<c10::IValue>& inputs, int64_t rows, int64_t k) {
-    if (k == 1) return inputs;
-    std::vector<c10::IValue> out;
-    for (const auto& v : inputs)
-        out.push_back(resizedAlongFirst(v, rows * k));
-    return out;
-}
-
-// The executors: `concurrency` threads, each calling the prepared forward for every request it takes
-// from the queue, under the configuration's modes and intra-op threads.
-class Pool {
-public:
-    // Batching: up to maxBatch requests a call, gathered for up to `window` after the oldest's arrival.
-    Pool(PreparedForward& f, int concurrency, int maxBatch = 1, Clock::duration window = {})
-        : m_f(f)
-        , m_maxBatch(std::size_t(std::max(1, maxBatch)))
-        , m_window(window) {
-        // The rows a request has (measureBatch refused inputs that do not share a first dimension).
-        std::string why;
-        if (m_maxBatch > 1) m_rows = std::max<int64_t>(1, sharedFirstDimension(m_f.inputs(), why));
-        const int intra = at::get_num_threads();
-        for (int i = 0; i < concurrency; ++i)
-            m_threads.emplace_back([this, intra] {
-                try { // nothing may leave a thread: the worker would end in std::terminate
-                    at::set_num_threads(intra);
-                    m_f.inMode([this] { serve(); });
-                } catch (const std::exception& e) {
-                    fail(e.what());
-                } catch (...) {
-                    fail("an exception that is not a std::exception");
-                }
-            });
-    }
-    ~Pool() { close(); }
-
-    void push(const Request& r) {
-        bool everyone = false;
-        {
-            std::lock_guard<std::mutex> hold(m_lock);
-            m_queue.push_back(r);
-            // Executors gathering a batch wait for it to fill: they need waking when it has. Idle ones woke
-            // when the queue stopped being empty.
-            everyone = m_maxBatch > 1 && (m_queue.size() == 1 || m_queue.size() >= m_maxBatch);
-        }
-        if (everyone)
-            m_wake.notify_all();
-        else if (m_maxBatch == 1)
-            m_wake.notify_one();
-    }
-    void pushMany(const std::vector<Request>& rs) {
-        {
-            std::lock_guard<std::mutex> hold(m_lock);
-            m_queue.insert(m_queue.end(), rs.begin(), rs.end());
-        }
-        m_wake.notify_all();
-    }
-    // Waits until every request pushed so far is served; false when the deadline passed or `stop` said so
-    // first (asked every 50 ms), or an executor failed.
-    bool drain(Clock::time_point deadline, const std::function<bool()>& stop) {
-        std::unique_lock<std::mutex> hold(m_lock);
-        for (;;) {
-            if (m_queue.empty() && m_busy == 0) return true;
-            if (!m_error.empty() || Clock::now() >= deadline || stop()) return false;
-            m_idle.wait_for(hold, std::chrono::milliseconds(50));
-        }
-    }
-    std::size_t served() {
-        std::lock_guard<std::mutex> hold(m_lock);
-        return m_served.size();
-    }
-    int64_t calls() {
-        std::lock_guard<std::mutex> hold(m_lock);
-        return m_calls;
-    }
-    // Stops the executors; requests still queued are returned, unserved.
-    std::vector<Request> close() {
-        std::vector<Request> left;
-        {
-            std::lock_guard<std::mutex> hold(m_lock);
-            if (m_closed) return left;
-            m_closed = true;
-            left.assign(m_queue.begin(), m_queue.end());
-            m_queue.clear();
-        }
-        m_wake.notify_all();
-        for (auto& t : m_threads)
-            t.join();
-        return left;
-    }
-    std::vector<Served> takeServed() {
-        std::lock_guard<std::mutex> hold(m_lock);
-        return std::move(m_served);
-    }
-    std::string error() {
-        std::lock_guard<std::mutex> hold(m_lock);
-        return m_error;
-    }
-
-private:
-    void fail(const std::string& why) {
-        std::lock_guard<std::mutex> hold(m_lock);
-        if (m_error.empty()) m_error = why;
-        m_idle.notify_all();
-    }
-
-    void serve() {
-        std::unique_lock<std::mutex> hold(m_lock);
-        for (;;) {
-            m_wake.wait(hold, [&] { return m_closed || !m_queue.empty(); });
-            if (m_closed) return;
-            if (m_maxBatch > 1 && m_queue.size() < m_maxBatch) {
-                const auto oldest = m_queue.front().scheduled;
-                m_wake.wait_until(hold, oldest + m_window,
-                                  [&] { return m_closed || m_queue.size() >= m_maxBatch; });
-                if (m_closed) return;
-                // Another executor took the oldest: the window now runs from the next one's arrival.
-                if (m_queue.empty() || (m_queue.front().scheduled != oldest && m_queue.size() < m_maxBatch))
-                    continue;
-            }
-            const std::size_t k = std::min(m_maxBatch, m_queue.size());
-            std::vector<Request> batch(m_queue.begin(), m_queue.begin() + std::ptrdiff_t(k));
-            m_queue.erase(m_queue.begin(), m_queue.begin() + std::ptrdiff_t(k));
-            ++m_busy;
-            ++m_calls;
-            hold.unlock();
-            const auto start = Clock::now();
-            std::string failed;
-            try {
-                if (k == 1)
-                    m_f.callConcurrently();
-                else
-                    m_f.callConcurrentlyWith(stacked(m_f.inputs(), m_rows, int64_t(k)));
-            } catch (const std::exception& e) {
-                failed = e.what();
-            } catch (...) {
-                failed = "an exception that is not a std::exception";
-            }
-            const auto end = Clock::now();
-            hold.lock();
-            --m_busy;
-            if (!failed.empty() && m_error.empty()) m_error = failed;
-            for (const Request& r : batch)
-                m_served.push_back({r.scheduled, start, end, r.query, int(k)});
-            if (m_queue.empty() && m_busy == 0) m_idle.notify_all();
-        }
-    }
-
-    PreparedForward& m_f;
-    const std::size_t m_maxBatch;
-    const Clock::duration m_window;
-    int64_t m_rows = 1;
-    std::mutex m_lock;
-    std::condition_variable m_wake, m_idle;
-    std::deque<Request> m_queue;
-    std::vector<Served> m_served;
-    std::vector<std::thread> m_threads;
-    int64_t m_calls = 0;
-    int m_busy = 0;
-    bool m_closed = false;
-    std::string m_error;
-};
 
 class LoadRun {
 public:
