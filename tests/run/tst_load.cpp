@@ -549,9 +549,9 @@ void TestLoad::peakSearchStepsOnMadeUpJudgements() {
     QVERIFY(twb::detail::PeakSearch(std::nan(""), 1e6).done);
 }
 
-// Overload on made-up loads: the arrivals against what the executors serve at the median request's pace in
-// the time they came. Stalls that held a few calls for 50 ms, enough to put a mean's pace below the
-// arrivals, leave it alone; arrivals beyond the pace by more than chance are overload, however short.
+// Overload on made-up loads: the offered rate against the executors' pace at their median request's time.
+// Stalls that held a few calls for 50 ms, enough to put the mean's pace below the arrivals, leave it
+// alone; a rate beyond the pace is overload, however little.
 void TestLoad::overloadIsTheExecutorsPaceNotAStall() {
     const auto calls = [](std::size_t n, double ns, std::size_t stalls = 0) {
         std::vector<double> v(n, ns);
@@ -559,23 +559,28 @@ void TestLoad::overloadIsTheExecutorsPaceNotAStall() {
             v[n - 1 - i * 7] = 50e6; // late in the run, where the waits' trend would have seen a queue grow
         return v;
     };
-    using twb::detail::arrivalsOutpacedService;
+    using twb::detail::arrivalsOutpaceService;
     // One executor at 1 ms a request serves 1,000 a second.
-    QVERIFY(!arrivalsOutpacedService(740, 1, 1, calls(740, 1e6, 1)));  // 74%, one stall
-    QVERIFY(!arrivalsOutpacedService(900, 1, 1, calls(900, 1e6, 5)));  // 90%: the mean's pace is 786 a second
-    QVERIFY(!arrivalsOutpacedService(1000, 1, 1, calls(1000, 1e6)));   // at the pace: chance could give this
-    QVERIFY(!arrivalsOutpacedService(4080, 4, 1, calls(4080, 1e6)));   // 2% over, within a count's chance
-    QVERIFY(arrivalsOutpacedService(1590, 1, 1, calls(1590, 1e6)));    // 159%
-    QVERIFY(arrivalsOutpacedService(1590, 1, 1, calls(1590, 1e6, 3))); // with stalls too
-    QVERIFY(arrivalsOutpacedService(4400, 4, 1, calls(4400, 1e6)));    // 10% over for 4 seconds
+    QVERIFY(!arrivalsOutpaceService(740, 1, calls(740, 1e6, 1)));  // 74%, one stall
+    QVERIFY(!arrivalsOutpaceService(900, 1, calls(900, 1e6, 5)));  // 90%: the mean's pace is 786 a second
+    QVERIFY(!arrivalsOutpaceService(1000, 1, calls(1000, 1e6)));   // at the pace
+    QVERIFY(arrivalsOutpaceService(1020, 1, calls(4080, 1e6)));    // 2% beyond it
+    QVERIFY(arrivalsOutpaceService(1590, 1, calls(1590, 1e6)));    // 159%
+    QVERIFY(arrivalsOutpaceService(1590, 1, calls(1590, 1e6, 3))); // with stalls too
+    // A few slow calls among fast ones are the median's no more than stalls are.
+    std::vector<double> mixed = calls(1000, 1e6);
+    std::fill(mixed.begin(), mixed.begin() + 400, 3e6);
+    QVERIFY(!arrivalsOutpaceService(990, 1, mixed));
+    std::fill(mixed.begin(), mixed.begin() + 600, 3e6);
+    QVERIFY(arrivalsOutpaceService(990, 1, mixed));
     // Two executors serve twice as many; a batch's call is shared among its requests (8 to a 2 ms call).
-    QVERIFY(!arrivalsOutpacedService(1900, 1, 2, calls(1900, 1e6)));
-    QVERIFY(arrivalsOutpacedService(2500, 1, 2, calls(2500, 1e6)));
-    QVERIFY(!arrivalsOutpacedService(3000, 1, 1, calls(3000, 2e6 / 8)));
-    QVERIFY(arrivalsOutpacedService(5000, 1, 1, calls(5000, 2e6 / 8)));
-    // Nothing served, or no time: nothing to judge.
-    QVERIFY(!arrivalsOutpacedService(100, 1, 1, {}));
-    QVERIFY(!arrivalsOutpacedService(100, 0, 1, calls(100, 1e6)));
+    QVERIFY(!arrivalsOutpaceService(1900, 2, calls(1900, 1e6)));
+    QVERIFY(arrivalsOutpaceService(2500, 2, calls(2500, 1e6)));
+    QVERIFY(!arrivalsOutpaceService(3000, 1, calls(3000, 2e6 / 8)));
+    QVERIFY(arrivalsOutpaceService(5000, 1, calls(5000, 2e6 / 8)));
+    // Nothing served, or nothing offered: nothing to judge.
+    QVERIFY(!arrivalsOutpaceService(100, 1, {}));
+    QVERIFY(!arrivalsOutpaceService(0, 1, calls(100, 1e6)));
 }
 
 void TestLoad::closedLoopScenarios() {

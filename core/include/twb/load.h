@@ -109,8 +109,8 @@ struct LoadPoint {
     // Peak search: the load before it missed the bound, and this is it measured again on fresh arrivals;
     // p99UpperBound and meetsBound are then the two runs' together.
     bool again = false;
-    // Server: arrivals outpaced service, so the queue grew through the run. Requests were given up on, or
-    // more arrived than the executors serve in that time at the median request's pace, beyond chance.
+    // Server: arrivals outpaced service, so the queue grew through the run: requests were given up on, or
+    // the offered rate was beyond the executors' pace (their median request's time).
     bool overloaded = false;
 };
 

@@ -527,13 +527,12 @@ private:
             p.idealQueueNs = wait / double(served.size());
         }
         p.meetsBound = withinBound(p.p99UpperBound);
-        // Requests given up on, or more arrivals than the executors' pace serves in the time they came.
+        // Requests given up on, or arrivals offered faster than the executors' pace.
         if (m_o.scenario == LoadScenario::Server) {
             std::vector<double> perRequest;
             for (const auto& s : served)
                 perRequest.push_back(nsBetween(s.start, s.end) / s.batch);
-            p.overloaded = !left.empty() ||
-                           arrivalsOutpacedService(p.requests, seconds, executors, std::move(perRequest));
+            p.overloaded = !left.empty() || arrivalsOutpaceService(qps, executors, std::move(perRequest));
         }
         return p;
     }

@@ -21,13 +21,13 @@ std::string msText(double ns);
 // load_rules.cpp: the knee and the verdict, from the curve and the peak search.
 void finishLoad(LoadResult& result);
 
-// load_rules.cpp: whether a server load's arrivals outpaced its executors. More requests arrived in the
-// `seconds` they came than `executors` serve in that time at the median request's executor time (a call's
-// time shared among the requests it served), by more than a Poisson count's chance (three standard
-// deviations). The median, not the mean: a stall of the machine that held one call for 50 ms says nothing
-// of the pool's pace, and judged on the waits it would look like a queue that grew.
-bool arrivalsOutpacedService(int64_t arrivals, double seconds, int executors,
-                             std::vector<double> perRequestNs);
+// load_rules.cpp: whether a server load's offered rate is beyond its executors' pace, so that its queue
+// grows however long it runs: `qps` arrivals a second against `executors` each serving at the median
+// request's executor time (a call's time shared among the requests it served). The median, not the mean:
+// a stall of the machine that held a few calls for 50 ms says nothing of the pool's pace, and judged on the
+// waits it looks like a queue that grew. A load a few percent beyond the pace can still meet a bound for
+// the seconds it runs; this says it would not for long.
+bool arrivalsOutpaceService(double qps, int executors, std::vector<double> perRequestNs);
 
 // load_rules.cpp: one search for the peak QPS, as LoadGen makes it. A passing and a failing load bracket the
 // peak, halved until they are within 5% of each other. The first load is half the capacity measured on its

@@ -35,14 +35,10 @@ PeakSearch::PeakSearch(double capacityQps, double generatorLimitQps)
     , capacity(capacityQps)
     , limit(generatorLimitQps) {}
 
-bool arrivalsOutpacedService(int64_t arrivals, double seconds, int executors,
-                             std::vector<double> perRequestNs) {
-    if (perRequestNs.empty() || !(seconds > 0) || executors < 1) return false;
+bool arrivalsOutpaceService(double qps, int executors, std::vector<double> perRequestNs) {
+    if (perRequestNs.empty() || !(qps > 0) || executors < 1) return false;
     std::sort(perRequestNs.begin(), perRequestNs.end());
-    const double median = percentileOfSorted(perRequestNs, 50);
-    if (!(median > 0)) return false;
-    const double served = executors * seconds * 1e9 / median; // what the pool serves in that time
-    return double(arrivals) > served + 3 * std::sqrt(served);
+    return qps * percentileOfSorted(perRequestNs, 50) / 1e9 > executors;
 }
 
 bool PeakSearch::close(double pass, double fail) {
