@@ -257,7 +257,7 @@ void LoadPanel::redraw() {
         const twb::LoadPoint& p = curve[i];
         QString status = p.meetsBound ? tr("within") : tr("over the bound");
         if (m_result.options.p99BoundMs <= 0) status.clear();
-        if (p.overloaded) status += (status.isEmpty() ? "" : ", ") + tr("queue grew");
+        if (p.overloaded) status += (status.isEmpty() ? "" : ", ") + tr("queue grows");
         if (int(i) == m_result.knee) status += (status.isEmpty() ? "" : ", ") + tr("knee");
         if (p.again) status += (status.isEmpty() ? "" : ", ") + tr("again, with the load before");
         if (m_result.options.peakSearches > 1)

@@ -68,7 +68,7 @@ std::string loadText(const twb::LoadResult& r) {
                 << (batching ? cell(formatFixed(meanBatch(p), 1), 7) : "");
             if (int(i) == r.knee) out << "  knee";
             if (r.options.p99BoundMs > 0) out << (p.meetsBound ? "  within" : "  OVER");
-            if (p.overloaded) out << "  queue grew";
+            if (p.overloaded) out << "  queue grows";
             if (p.again) out << "  again, judged with the load before";
             if (r.options.peakSearches > 1) out << "  search " << p.search + 1;
             out << "\n";

@@ -94,7 +94,9 @@ struct LoadPoint {
     LatencySummary latency, queue, compute; // from the scheduled arrival; waiting; running
     double p99UpperBound = 0; // percentileUpperBound(latency, 99, confidence; a peak search's: see
                               // confidence); NaN: too few queries
-    double utilisation = 0;   // arrival rate × mean compute time / mean batch / concurrency
+    // Offered rate (closed loops: the rate served) × a request's mean share of its call / concurrency, calls
+    // held up 10 times their size's median or longer left out (offeredUtilisation); at 1 or more, overloaded
+    double utilisation = 0;
     // Server with one executor and no batching: the mean wait queueing theory predicts from this point's own
     // arrival rate and compute times (M/G/1, Pollaczek–Khinchine, a window at a time), beside the measured
     // queue.mean; NaN otherwise, or where a window was at full load.
@@ -109,8 +111,8 @@ struct LoadPoint {
     // Peak search: the load before it missed the bound, and this is it measured again on fresh arrivals;
     // p99UpperBound and meetsBound are then the two runs' together.
     bool again = false;
-    // Server: arrivals outpaced service, so the queue grew through the run: requests were given up on, or
-    // the offered rate was beyond the executors' pace (their median request's time).
+    // Requests were given up on, or (server) the offered rate was at or beyond the executors' pace (a
+    // utilisation of 1 or more), where the queue grows however long the load runs.
     bool overloaded = false;
 };
 

@@ -173,7 +173,7 @@ private:
                 auto told = t0;
                 for (int i = 0; i < 3 || (s.size() < 10 && nsBetween(t0, Clock::now()) < 2e9); ++i) {
                     const auto start = Clock::now();
-                    m_f.callConcurrentlyWith(stacked(m_f.inputs(), rows, m_o.maxBatch));
+                    m_f.callConcurrentlyWith(stackedRequests(m_f.inputs(), rows, m_o.maxBatch));
                     if (i >= 2) s.push_back(nsBetween(start, Clock::now()));    // after the profiling runs
                     if (Clock::now() - told > std::chrono::milliseconds(500)) { // slow, not hung
                         told = Clock::now();
@@ -241,7 +241,7 @@ private:
     }
 
     // LoadGen's search for the peak (detail::PeakSearch). Passing: the p99's upper confidence bound within
-    // the bound, and a queue that did not grow through the run; a step that fails is measured again
+    // the bound, and an offered rate below the executors' pace; a step that fails is measured again
     // (again()), so a search judges each load once or twice, and each judgement holds half the risk the
     // confidence leaves (a load whose p99 is beyond the bound passes either look at most 1 - confidence of
     // the time). Several searches go in turns, a load of each in rotation.
@@ -256,7 +256,8 @@ private:
                 PeakSearch& s = all[std::size_t(i)];
                 if (s.done) continue;
                 const LoadPoint* p = point(step * searches + i, most * searches, 0, s.qps, i);
-                if (p && !p->meetsBound && !p->overloaded && std::isfinite(p->p99UpperBound))
+                if (p && !(p->meetsBound && !p->overloaded) && !(p->utilisation >= kClearlyOverloaded) &&
+                    std::isfinite(p->p99UpperBound))
                     p = again(step * searches + i, most * searches, s.qps, i);
                 if (!p || stopped()) return finishSearches(all); // a load cut short is not judged
                 s.judged(p->meetsBound && !p->overloaded);
@@ -267,13 +268,18 @@ private:
         finishSearches(all);
     }
 
-    // A load of the search that missed the bound without its queue growing is measured again on as many
-    // fresh arrivals and judged on both runs' latencies together: one stall of the machine that delayed a
-    // few dozen requests past the bound fails 4,000 arrivals' p99, and a binary search never goes back
-    // above a load that failed. A load beyond the peak misses the bound on twice the arrivals too. The
-    // second point holds the two runs' bound and verdict.
+    // A load of the search that failed, short of clearly beyond the executors' pace, is measured again on as
+    // many fresh arrivals and judged on both runs together (their latencies, and their paces): one stall of
+    // the machine that delayed a few dozen requests past the bound fails 4,000 arrivals' p99, the machine's
+    // speed drifts by a few percent from one load to the next, and a binary search never goes back above a
+    // load that failed. A load beyond the peak fails on twice the arrivals too. The second point holds the
+    // two runs' bound, utilisation and verdict.
+    struct Earlier {
+        std::vector<double> latency;
+        double utilisation = 0;
+    };
     const LoadPoint* again(int index, int count, double qps, int search) {
-        const std::vector<double> first = std::move(m_latency);
+        const Earlier first{std::move(m_latency), m_result.curve.back().utilisation};
         return point(index, count, 0, qps, search, &first);
     }
 
@@ -304,7 +310,7 @@ private:
     // One load point. Server: arrivals at `qps`; single and multi: queries of `perQuery` samples issued
     // back to back; offline (perQuery 0, qps 0): every sample at once.
     const LoadPoint* point(int index, int count, int perQuery, double qps, int search = 0,
-                           const std::vector<double>* before = nullptr) {
+                           const Earlier* before = nullptr) {
         const std::string phase = m_o.scenario == LoadScenario::Server ? "server at " + qpsText(qps) + " QPS"
                                                                        : scenarioName(m_o.scenario);
         if (!progress(index, count, qps, phase, double(index) / count)) {
@@ -314,9 +320,9 @@ private:
         const uint64_t load = uint64_t(m_loads++);
         const double seconds = secondsAt(qps);
         const int executors = m_o.scenario == LoadScenario::SingleStream ? 1 : m_o.concurrency;
-        Pool pool(m_f, executors, m_o.maxBatch,
-                  std::chrono::duration_cast<Clock::duration>(
-                      std::chrono::duration<double, std::micro>(m_o.batchWindowUs)));
+        LoadPool pool(m_f, executors, m_o.maxBatch,
+                      std::chrono::duration_cast<Clock::duration>(
+                          std::chrono::duration<double, std::micro>(m_o.batchWindowUs)));
         const auto begin = Clock::now();
         const auto end =
             begin + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
@@ -376,7 +382,7 @@ private:
             window = nsBetween(begin, std::min(next, Clock::now())) / 1e9;
         } else if (m_o.scenario == LoadScenario::Offline) {
             const auto n = int64_t(std::clamp(seconds * m_result.capacityQps, 4.0 * executors, 1e6));
-            std::vector<Request> all(std::size_t(n), Request{begin, 0});
+            std::vector<LoadRequest> all(std::size_t(n), LoadRequest{begin, 0});
             for (int64_t i = 0; i < n; ++i)
                 all[std::size_t(i)].query = i;
             pool.pushMany(all);
@@ -384,7 +390,7 @@ private:
         } else {
             while (Clock::now() < end && !stopped()) {
                 const auto at = Clock::now();
-                std::vector<Request> query(std::size_t(perQuery), Request{at, queries});
+                std::vector<LoadRequest> query(std::size_t(perQuery), LoadRequest{at, queries});
                 pool.pushMany(query);
                 issued += perQuery;
                 ++queries;
@@ -398,13 +404,13 @@ private:
                                                          std::chrono::duration<double>(seconds)),
                        [this] { return stopped(); });
         const auto gaveUp = Clock::now();
-        const std::vector<Request> left = pool.close();
+        const std::vector<LoadRequest> left = pool.close();
         join.now(); // before the point is reported: one caller of the callbacks at a time
         if (const std::string e = pool.error(); !e.empty()) {
             m_result.error = "The model failed under load: " + e;
             return nullptr;
         }
-        std::vector<Served> served = pool.takeServed();
+        std::vector<ServedRequest> served = pool.takeServed();
         if (served.empty()) {
             m_result.cancelled = m_result.cancelled || stopped();
             return nullptr;
@@ -412,15 +418,18 @@ private:
         LoadPoint p = summarize(served, left, gaveUp, begin, qps, queries, executors, window, m_latency);
         p.batches = pool.calls();
         p.arrivalLag = summarizeLatency(lag);
-        p.overloaded = p.overloaded || !drained;
         p.search = search;
-        if (before) { // measured again: judged on both runs' latencies
-            std::vector<double> both = *before;
+        if (before) { // measured again: judged on both runs' latencies and both paces
+            std::vector<double> both = before->latency;
             both.insert(both.end(), m_latency.begin(), m_latency.end());
             p.again = true;
             p.p99UpperBound = percentileUpperBound(both, 99, m_confidence);
             p.meetsBound = withinBound(p.p99UpperBound);
+            p.utilisation = (before->utilisation + p.utilisation) / 2;
         }
+        // Requests given up on, or (server) an offered rate at or beyond the executors' pace.
+        const bool server = m_o.scenario == LoadScenario::Server;
+        p.overloaded = !drained || (server && (!left.empty() || p.utilisation >= 1));
         m_result.curve.push_back(p);
         if (m_callbacks.pointFinished) m_callbacks.pointFinished(p);
         if (stopped()) m_result.cancelled = true;
@@ -433,8 +442,8 @@ private:
     // drifts during the run is held to the queue each stretch of it makes. A window holds 200 arrivals or
     // more, and a second at least. NaN where a window is at or beyond full load, where the formula says
     // nothing.
-    static double windowedWaitNs(const std::vector<Served>& served, Clock::time_point begin, double seconds,
-                                 double qps) {
+    static double windowedWaitNs(const std::vector<ServedRequest>& served, Clock::time_point begin,
+                                 double seconds, double qps) {
         const double width = std::max({1.0, 200 / qps, seconds / 20}) * 1e9;
         struct Window {
             double n = 0, sum = 0, sum2 = 0;
@@ -459,13 +468,13 @@ private:
         return weight > 0 ? total / weight : std::nan("");
     }
 
-    LoadPoint summarize(std::vector<Served>& served, const std::vector<Request>& left,
+    LoadPoint summarize(std::vector<ServedRequest>& served, const std::vector<LoadRequest>& left,
                         Clock::time_point gaveUp, Clock::time_point begin, double qps, int64_t queries,
                         int executors, double seconds, std::vector<double>& latency) const {
         LoadPoint p;
         p.offeredQps = qps;
         std::sort(served.begin(), served.end(),
-                  [](const Served& a, const Served& b) { return a.scheduled < b.scheduled; });
+                  [](const ServedRequest& a, const ServedRequest& b) { return a.scheduled < b.scheduled; });
         std::vector<double> queue, compute;
         latency.clear();
         for (const auto& s : served) {
@@ -505,14 +514,8 @@ private:
         p.queue = summarizeLatency(queue);
         p.compute = summarizeLatency(compute);
         p.p99UpperBound = percentileUpperBound(latency, 99, m_confidence);
-        const double arrivals = qps > 0 ? double(p.requests) / seconds : p.itemsPerSecond;
-        // Offered utilisation: arrivals times the executor time a request takes, its call's time shared among
-        // the requests the call served (a batch's long call counted once, not once per request).
-        double busyNs = 0;
-        for (const auto& s : served)
-            busyNs += nsBetween(s.start, s.end) / s.batch;
-        const double perRequestNs = served.empty() ? 0 : busyNs / double(served.size());
-        p.utilisation = arrivals * perRequestNs / 1e9 / executors;
+        // The offered rate (server) or the rate served (the closed loops) against the executors' pace.
+        p.utilisation = offeredUtilisation(qps > 0 ? qps : p.itemsPerSecond, executors, served);
         if (m_o.scenario == LoadScenario::Server && executors == 1 && m_o.maxBatch == 1 && !served.empty()) {
             p.predictedQueueNs = windowedWaitNs(served, begin, seconds, qps);
             // Lindley's recursion over what happened: each request starts when it has arrived and the one
@@ -527,13 +530,6 @@ private:
             p.idealQueueNs = wait / double(served.size());
         }
         p.meetsBound = withinBound(p.p99UpperBound);
-        // Requests given up on, or arrivals offered faster than the executors' pace.
-        if (m_o.scenario == LoadScenario::Server) {
-            std::vector<double> perRequest;
-            for (const auto& s : served)
-                perRequest.push_back(nsBetween(s.start, s.end) / s.batch);
-            p.overloaded = !left.empty() || arrivalsOutpaceService(qps, executors, std::move(perRequest));
-        }
         return p;
     }
 

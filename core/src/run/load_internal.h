@@ -2,9 +2,10 @@
 // (worker_load.cpp) starts a worker and asks it for this with a "serve" request.
 #pragma once
 
+#include "load_pool.h"
+
 #include "twb/load.h"
 
-#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -21,13 +22,18 @@ std::string msText(double ns);
 // load_rules.cpp: the knee and the verdict, from the curve and the peak search.
 void finishLoad(LoadResult& result);
 
-// load_rules.cpp: whether a server load's offered rate is beyond its executors' pace, so that its queue
-// grows however long it runs: `qps` arrivals a second against `executors` each serving at the median
-// request's executor time (a call's time shared among the requests it served). The median, not the mean:
-// a stall of the machine that held a few calls for 50 ms says nothing of the pool's pace, and judged on the
-// waits it looks like a queue that grew. A load a few percent beyond the pace can still meet a bound for
-// the seconds it runs; this says it would not for long.
-bool arrivalsOutpaceService(double qps, int executors, std::vector<double> perRequestNs);
+// load_rules.cpp: the executors' utilisation under `arrivalsPerSecond`: the arrivals times a request's
+// mean share of its call (the call's time over the requests it served, so a batch counts once), over the
+// executors. A call 10 times the median of its batch size's or longer is left out: a stall of the machine
+// that held a call for 50 ms says nothing of the pool's pace, and counted in it would make a load look
+// beyond it. At 1 or more the offered rate is beyond the executors' pace, and the queue grows however long
+// the load runs (a load a few percent beyond it can still meet a bound for the seconds it runs). NaN where
+// nothing was served or nothing arrived.
+double offeredUtilisation(double arrivalsPerSecond, int executors, const std::vector<ServedRequest>& served);
+
+// A peak search measures a failing load again unless its utilisation is this far beyond the pace, where one
+// look is enough (a machine's speed drifts by a few percent from one load to the next).
+constexpr double kClearlyOverloaded = 1.1;
 
 // load_rules.cpp: one search for the peak QPS, as LoadGen makes it. A passing and a failing load bracket the
 // peak, halved until they are within 5% of each other. The first load is half the capacity measured on its

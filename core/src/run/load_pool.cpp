@@ -6,13 +6,14 @@
 #include "torch_bridge.h"
 
 #include <ATen/Parallel.h>
+#include <torch/script.h>
 
 #include <algorithm>
 #include <exception>
 
 namespace twb::detail {
 
-std::vector<c10::IValue> stacked(const std::vector<c10::IValue>& inputs, int64_t rows, int64_t k) {
+std::vector<c10::IValue> stackedRequests(const std::vector<c10::IValue>& inputs, int64_t rows, int64_t k) {
     if (k == 1) return inputs;
     std::vector<c10::IValue> out;
     for (const auto& v : inputs)
@@ -20,7 +21,7 @@ std::vector<c10::IValue> stacked(const std::vector<c10::IValue>& inputs, int64_t
     return out;
 }
 
-Pool::Pool(PreparedForward& f, int concurrency, int maxBatch, LoadClock::duration window)
+LoadPool::LoadPool(PreparedForward& f, int concurrency, int maxBatch, LoadClock::duration window)
     : m_f(f)
     , m_maxBatch(std::size_t(std::max(1, maxBatch)))
     , m_window(window) {
@@ -41,11 +42,11 @@ Pool::Pool(PreparedForward& f, int concurrency, int maxBatch, LoadClock::duratio
         });
 }
 
-Pool::~Pool() {
+LoadPool::~LoadPool() {
     close();
 }
 
-void Pool::push(const Request& r) {
+void LoadPool::push(const LoadRequest& r) {
     bool everyone = false;
     {
         std::lock_guard<std::mutex> hold(m_lock);
@@ -60,7 +61,7 @@ void Pool::push(const Request& r) {
         m_wake.notify_one();
 }
 
-void Pool::pushMany(const std::vector<Request>& rs) {
+void LoadPool::pushMany(const std::vector<LoadRequest>& rs) {
     {
         std::lock_guard<std::mutex> hold(m_lock);
         m_queue.insert(m_queue.end(), rs.begin(), rs.end());
@@ -68,7 +69,7 @@ void Pool::pushMany(const std::vector<Request>& rs) {
     m_wake.notify_all();
 }
 
-bool Pool::drain(LoadClock::time_point deadline, const std::function<bool()>& stop) {
+bool LoadPool::drain(LoadClock::time_point deadline, const std::function<bool()>& stop) {
     std::unique_lock<std::mutex> hold(m_lock);
     for (;;) {
         if (m_queue.empty() && m_busy == 0) return true;
@@ -77,18 +78,18 @@ bool Pool::drain(LoadClock::time_point deadline, const std::function<bool()>& st
     }
 }
 
-std::size_t Pool::served() {
+std::size_t LoadPool::served() {
     std::lock_guard<std::mutex> hold(m_lock);
     return m_served.size();
 }
 
-int64_t Pool::calls() {
+int64_t LoadPool::calls() {
     std::lock_guard<std::mutex> hold(m_lock);
     return m_calls;
 }
 
-std::vector<Request> Pool::close() {
-    std::vector<Request> left;
+std::vector<LoadRequest> LoadPool::close() {
+    std::vector<LoadRequest> left;
     {
         std::lock_guard<std::mutex> hold(m_lock);
         if (m_closed) return left;
@@ -102,23 +103,23 @@ std::vector<Request> Pool::close() {
     return left;
 }
 
-std::vector<Served> Pool::takeServed() {
+std::vector<ServedRequest> LoadPool::takeServed() {
     std::lock_guard<std::mutex> hold(m_lock);
     return std::move(m_served);
 }
 
-std::string Pool::error() {
+std::string LoadPool::error() {
     std::lock_guard<std::mutex> hold(m_lock);
     return m_error;
 }
 
-void Pool::fail(const std::string& why) {
+void LoadPool::fail(const std::string& why) {
     std::lock_guard<std::mutex> hold(m_lock);
     if (m_error.empty()) m_error = why;
     m_idle.notify_all();
 }
 
-void Pool::serve() {
+void LoadPool::serve() {
     std::unique_lock<std::mutex> hold(m_lock);
     for (;;) {
         m_wake.wait(hold, [&] { return m_closed || !m_queue.empty(); });
@@ -133,7 +134,7 @@ void Pool::serve() {
                 continue;
         }
         const std::size_t k = std::min(m_maxBatch, m_queue.size());
-        std::vector<Request> batch(m_queue.begin(), m_queue.begin() + std::ptrdiff_t(k));
+        std::vector<LoadRequest> batch(m_queue.begin(), m_queue.begin() + std::ptrdiff_t(k));
         m_queue.erase(m_queue.begin(), m_queue.begin() + std::ptrdiff_t(k));
         ++m_busy;
         ++m_calls;
@@ -144,7 +145,7 @@ void Pool::serve() {
             if (k == 1)
                 m_f.callConcurrently();
             else
-                m_f.callConcurrentlyWith(stacked(m_f.inputs(), m_rows, int64_t(k)));
+                m_f.callConcurrentlyWith(stackedRequests(m_f.inputs(), m_rows, int64_t(k)));
         } catch (const std::exception& e) {
             failed = e.what();
         } catch (...) {
@@ -154,7 +155,7 @@ void Pool::serve() {
         hold.lock();
         --m_busy;
         if (!failed.empty() && m_error.empty()) m_error = failed;
-        for (const Request& r : batch)
+        for (const LoadRequest& r : batch)
             m_served.push_back({r.scheduled, start, end, r.query, int(k)});
         if (m_queue.empty() && m_busy == 0) m_idle.notify_all();
     }

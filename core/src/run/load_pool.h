@@ -23,12 +23,12 @@ class PreparedForward;
 
 using LoadClock = std::chrono::steady_clock;
 
-struct Request {
+struct LoadRequest {
     LoadClock::time_point scheduled;
     int64_t query = 0;
 };
 
-struct Served {
+struct ServedRequest {
     LoadClock::time_point scheduled, start, end;
     int64_t query = 0;
     int batch = 1; // the requests served by the same call
@@ -36,28 +36,28 @@ struct Served {
 
 // forward's arguments for a batch of `k` requests of `rows` rows each: each tensor's rows repeated k
 // times along its first dimension, as a server stacks the requests it batches.
-std::vector<c10::IValue> stacked(const std::vector<c10::IValue>& inputs, int64_t rows, int64_t k);
+std::vector<c10::IValue> stackedRequests(const std::vector<c10::IValue>& inputs, int64_t rows, int64_t k);
 
 // The executors: `concurrency` threads, each calling the prepared forward for every request it takes
 // from the queue, under the configuration's modes and intra-op threads.
-class Pool {
+class LoadPool {
 public:
     // Batching: up to maxBatch requests a call, gathered for up to `window` after the oldest's arrival.
-    Pool(PreparedForward& f, int concurrency, int maxBatch = 1, LoadClock::duration window = {});
-    ~Pool();
-    Pool(const Pool&) = delete;
-    Pool& operator=(const Pool&) = delete;
+    LoadPool(PreparedForward& f, int concurrency, int maxBatch = 1, LoadClock::duration window = {});
+    ~LoadPool();
+    LoadPool(const LoadPool&) = delete;
+    LoadPool& operator=(const LoadPool&) = delete;
 
-    void push(const Request& r);
-    void pushMany(const std::vector<Request>& rs);
+    void push(const LoadRequest& r);
+    void pushMany(const std::vector<LoadRequest>& rs);
     // Waits until every request pushed so far is served; false when the deadline passed or `stop` said so
     // first (asked every 50 ms), or an executor failed.
     bool drain(LoadClock::time_point deadline, const std::function<bool()>& stop);
     std::size_t served();
     int64_t calls();
     // Stops the executors; requests still queued are returned, unserved.
-    std::vector<Request> close();
-    std::vector<Served> takeServed();
+    std::vector<LoadRequest> close();
+    std::vector<ServedRequest> takeServed();
     std::string error();
 
 private:
@@ -70,8 +70,8 @@ private:
     int64_t m_rows = 1;
     std::mutex m_lock;
     std::condition_variable m_wake, m_idle;
-    std::deque<Request> m_queue;
-    std::vector<Served> m_served;
+    std::deque<LoadRequest> m_queue;
+    std::vector<ServedRequest> m_served;
     std::vector<std::thread> m_threads;
     int64_t m_calls = 0;
     int m_busy = 0;

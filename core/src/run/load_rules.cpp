@@ -10,8 +10,10 @@
 #include "twb/stats.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -35,10 +37,29 @@ PeakSearch::PeakSearch(double capacityQps, double generatorLimitQps)
     , capacity(capacityQps)
     , limit(generatorLimitQps) {}
 
-bool arrivalsOutpaceService(double qps, int executors, std::vector<double> perRequestNs) {
-    if (perRequestNs.empty() || !(qps > 0) || executors < 1) return false;
-    std::sort(perRequestNs.begin(), perRequestNs.end());
-    return qps * percentileOfSorted(perRequestNs, 50) / 1e9 > executors;
+double offeredUtilisation(double arrivalsPerSecond, int executors, const std::vector<ServedRequest>& served) {
+    if (served.empty() || !(arrivalsPerSecond > 0) || executors < 1) return std::nan("");
+    const auto callNs = [](const ServedRequest& s) {
+        return double(std::chrono::duration_cast<std::chrono::nanoseconds>(s.end - s.start).count());
+    };
+    std::map<int, std::vector<double>> bySize; // each request's call, by the call's batch size
+    for (const ServedRequest& s : served)
+        bySize[s.batch].push_back(callNs(s));
+    std::map<int, double> stall; // from this long, a call of that size was held up, not working
+    for (auto& [size, calls] : bySize) {
+        std::sort(calls.begin(), calls.end());
+        stall[size] = 10 * percentileOfSorted(calls, 50);
+    }
+    double share = 0;
+    int64_t counted = 0;
+    for (const ServedRequest& s : served) {
+        const double c = callNs(s);
+        if (c >= stall[s.batch] && stall[s.batch] > 0) continue;
+        share += c / std::max(1, s.batch);
+        ++counted;
+    }
+    if (counted == 0) return std::nan("");
+    return arrivalsPerSecond * share / double(counted) / 1e9 / executors;
 }
 
 bool PeakSearch::close(double pass, double fail) {
@@ -313,7 +334,7 @@ void finishLoad(LoadResult& r) {
             for (int i : order)
                 if (r.curve[std::size_t(i)].overloaded) {
                     r.verdict +=
-                        "; the queue grew from " + qpsText(r.curve[std::size_t(i)].offeredQps) + " QPS";
+                        "; the queue grows from " + qpsText(r.curve[std::size_t(i)].offeredQps) + " QPS";
                     break;
                 }
             if (!bound.empty()) {
@@ -337,7 +358,7 @@ void finishLoad(LoadResult& r) {
                              conf + " confidence";
             else if (!bound.empty())
                 r.verdict += last.meetsBound ? ", within " + bound : ", over " + bound;
-            if (last.overloaded) r.verdict += "; the queue grew: more than this machine serves";
+            if (last.overloaded) r.verdict += "; the queue grows: more than this machine serves";
             if (r.options.utilisation > 0 && last.offeredQps >= maxGeneratorQps())
                 r.verdict += "; the generator's limit, below the utilisation asked";
             else if (r.options.qps <= 0 && last.offeredQps >= maxGeneratorQps())
