@@ -240,8 +240,9 @@ private:
         return std::clamp(double(wantedQueries()) / qps, m_o.seconds, std::max(m_o.seconds, 60.0));
     }
 
-    // LoadGen's search for the peak (detail::PeakSearch). Passing: the p99's upper confidence bound within
-    // the bound, and an offered rate below the executors' pace; a step that fails is measured again
+    // LoadGen's search for the peak (detail::PeakSearch). Passing (passesSearch): the p99's upper confidence
+    // bound within the bound, and an offered rate short of 10% beyond the executors' pace; a step that fails
+    // is measured again
     // (again()), so a search judges each load once or twice, and each judgement holds half the risk the
     // confidence leaves (a load whose p99 is beyond the bound passes either look at most 1 - confidence of
     // the time). Several searches go in turns, a load of each in rotation.
@@ -256,11 +257,11 @@ private:
                 PeakSearch& s = all[std::size_t(i)];
                 if (s.done) continue;
                 const LoadPoint* p = point(step * searches + i, most * searches, 0, s.qps, i);
-                if (p && !(p->meetsBound && !p->overloaded) && !(p->utilisation >= kClearlyOverloaded) &&
+                if (p && !p->meetsBound && !(p->utilisation >= kClearlyOverloaded) &&
                     std::isfinite(p->p99UpperBound))
                     p = again(step * searches + i, most * searches, s.qps, i);
                 if (!p || stopped()) return finishSearches(all); // a load cut short is not judged
-                s.judged(p->meetsBound && !p->overloaded);
+                s.judged(passesSearch(*p));
                 searching = searching || !s.done;
             }
             if (!searching) break;
