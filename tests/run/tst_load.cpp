@@ -376,8 +376,7 @@ void TestLoad::peakSearchBracketsTheBound() {
             return p.search == search && p.offeredQps == peak;
         });
         QVERIFY2(at != r.curve.rend(), qPrintable(QString::number(peak)));
-        QVERIFY(at->meetsBound && at->utilisation < twb::detail::kClearlyOverloaded);
-        QVERIFY(twb::detail::passesSearch(*at));
+        QVERIFY(at->meetsBound);
         QVERIFY(at->queries >= 500);
     }
     QCOMPARE(r.peakQps, std::min(r.searchPeaksQps[0], r.searchPeaksQps[1]));

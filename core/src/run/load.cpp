@@ -240,9 +240,10 @@ private:
         return std::clamp(double(wantedQueries()) / qps, m_o.seconds, std::max(m_o.seconds, 60.0));
     }
 
-    // LoadGen's search for the peak (detail::PeakSearch). Passing (passesSearch): the p99's upper confidence
-    // bound within the bound, and an offered rate short of 10% beyond the executors' pace; a step that fails
-    // is measured again
+    // LoadGen's search for the peak (detail::PeakSearch). Passing: the p99's upper confidence bound within
+    // the bound, as LoadGen judges (a load at or beyond the executors' pace is marked overloaded, but its
+    // queue decides: the pace measured under load drifts with the machine, and judged at a threshold it
+    // made the peak follow the drift); a step that fails short of kClearlyOverloaded is measured again
     // (again()), so a search judges each load once or twice, and each judgement holds half the risk the
     // confidence leaves (a load whose p99 is beyond the bound passes either look at most 1 - confidence of
     // the time). Several searches go in turns, a load of each in rotation.
@@ -261,7 +262,7 @@ private:
                     std::isfinite(p->p99UpperBound))
                     p = again(step * searches + i, most * searches, s.qps, i);
                 if (!p || stopped()) return finishSearches(all); // a load cut short is not judged
-                s.judged(passesSearch(*p));
+                s.judged(p->meetsBound);
                 searching = searching || !s.done;
             }
             if (!searching) break;

@@ -31,15 +31,9 @@ void finishLoad(LoadResult& result);
 // nothing was served or nothing arrived.
 double offeredUtilisation(double arrivalsPerSecond, int executors, const std::vector<ServedRequest>& served);
 
-// A load of a peak search that is this far beyond the executors' pace fails, and is not measured again.
-// Short of it the p99 decides, as LoadGen's does: this machine's speed drifts by tens of percent from one
-// minute to the next, and a pace judged at exactly 1 would make the peak follow the drift, where a bound
-// of the queue allows for it.
+// A load of a peak search that missed the bound this far beyond the executors' pace is not measured again:
+// its queue, not a stall, made it miss.
 constexpr double kClearlyOverloaded = 1.1;
-
-// Whether a load passes a peak search's judgement: its p99's bound within the bound, and its offered rate
-// short of kClearlyOverloaded.
-bool passesSearch(const LoadPoint& p);
 
 // load_rules.cpp: one search for the peak QPS, as LoadGen makes it. A passing and a failing load bracket the
 // peak, halved until they are within 5% of each other. The first load is half the capacity measured on its

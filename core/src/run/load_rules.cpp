@@ -62,10 +62,6 @@ double offeredUtilisation(double arrivalsPerSecond, int executors, const std::ve
     return arrivalsPerSecond * share / double(counted) / 1e9 / executors;
 }
 
-bool passesSearch(const LoadPoint& p) {
-    return p.meetsBound && !(p.utilisation >= kClearlyOverloaded);
-}
-
 bool PeakSearch::close(double pass, double fail) {
     return pass > 0 && fail > 0 && (fail - pass) / fail < kClose;
 }
