@@ -382,7 +382,7 @@ void TestLoad::peakSearchBracketsTheBound() {
     QCOMPARE(r.peakQps, std::min(r.searchPeaksQps[0], r.searchPeaksQps[1]));
     // A load that failed, short of clearly beyond the executors' pace, is measured again at once, for the
     // same search, and judged on both runs' arrivals: its bound is over twice as many latencies, so it lies
-    // within the two runs' own; and on both runs' paces.
+    // within the two runs' own. One that failed clearly beyond the pace is not.
     int again = 0;
     for (std::size_t i = 0; i < r.curve.size(); ++i) {
         const twb::LoadPoint& p = r.curve[i];
@@ -394,9 +394,15 @@ void TestLoad::peakSearchBracketsTheBound() {
             QVERIFY(std::isfinite(p.p99UpperBound));
             QCOMPARE(p.meetsBound, p.p99UpperBound <= o.p99BoundMs * 1e6);
             QVERIFY(p.p99UpperBound <= std::max(r.curve[i - 1].p99UpperBound, p.latency.max));
-        } else if (!p.meetsBound && p.utilisation < twb::detail::kClearlyOverloaded) {
+        } else if (!p.meetsBound && !(p.utilisation >= twb::detail::kClearlyOverloaded) &&
+                   std::isfinite(p.p99UpperBound)) {
             QVERIFY2(i + 1 < r.curve.size() && r.curve[i + 1].again,
                      qPrintable(QString("load %1 missed the bound and was not measured again").arg(i)));
+        } else if (!p.meetsBound) {
+            QVERIFY2(i + 1 == r.curve.size() || !r.curve[i + 1].again,
+                     qPrintable(QString("load %1, %2 of the pace, was measured again")
+                                    .arg(i)
+                                    .arg(p.utilisation, 0, 'f', 2)));
         }
     }
     qInfo("%d loads measured again", again);
@@ -571,7 +577,7 @@ void TestLoad::overloadIsTheExecutorsPaceNotAStall() {
     using twb::detail::offeredUtilisation;
     // One executor at 1 ms a request serves 1,000 a second.
     QVERIFY(near(offeredUtilisation(740, 1, calls(740, 1e6, 1)), 0.74)); // a stall left out
-    QVERIFY(near(offeredUtilisation(900, 1, calls(900, 1e6, 5)), 0.90)); // counted in: 1.14
+    QVERIFY(near(offeredUtilisation(900, 1, calls(900, 1e6, 5)), 0.90)); // counted in: 1.15
     QVERIFY(near(offeredUtilisation(1000, 1, calls(1000, 1e6)), 1.0));
     QVERIFY(near(offeredUtilisation(1590, 1, calls(1590, 1e6, 3)), 1.59));
     // 40% of the calls at 3 ms: the mean is 1.8 ms (the median, 1 ms, would say 0.6 at 600 a second).

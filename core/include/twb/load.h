@@ -94,8 +94,8 @@ struct LoadPoint {
     LatencySummary latency, queue, compute; // from the scheduled arrival; waiting; running
     double p99UpperBound = 0; // percentileUpperBound(latency, 99, confidence; a peak search's: see
                               // confidence); NaN: too few queries
-    // Offered rate (closed loops: the rate served) × a request's mean share of its call / concurrency, calls
-    // held up 10 times their size's median or longer left out (offeredUtilisation); at 1 or more, overloaded
+    // Offered rate (closed loops: the rate served) × a request's mean share of its call / executors, calls
+    // held up 10 times their batch size's median or longer left out; (server) at 1 or more, overloaded
     double utilisation = 0;
     // Server with one executor and no batching: the mean wait queueing theory predicts from this point's own
     // arrival rate and compute times (M/G/1, Pollaczek–Khinchine, a window at a time), beside the measured
@@ -109,7 +109,8 @@ struct LoadPoint {
     bool meetsBound = true;    // p99UpperBound within the bound (always true without a bound)
     int search = 0;            // peak search: which of the searches made in turns measured it
     // Peak search: the load before it missed the bound, and this is it measured again on fresh arrivals;
-    // p99UpperBound and meetsBound are then the two runs' together.
+    // p99UpperBound and meetsBound are then the two runs' together, utilisation (and so overloaded) their
+    // mean.
     bool again = false;
     // Requests were given up on, or (server) the offered rate was at or beyond the executors' pace (a
     // utilisation of 1 or more), where the queue grows however long the load runs.

@@ -242,7 +242,7 @@ private:
 
     // LoadGen's search for the peak (detail::PeakSearch). Passing: the p99's upper confidence bound within
     // the bound, as LoadGen judges (a load at or beyond the executors' pace is marked overloaded, but its
-    // queue decides: the pace measured under load drifts with the machine, and judged at a threshold it
+    // p99 decides: the pace measured under load drifts with the machine, and judged at a threshold it
     // made the peak follow the drift); a step that fails short of kClearlyOverloaded is measured again
     // (again()), so a search judges each load once or twice, and each judgement holds half the risk the
     // confidence leaves (a load whose p99 is beyond the bound passes either look at most 1 - confidence of
@@ -271,7 +271,8 @@ private:
     }
 
     // A load of the search that failed, short of clearly beyond the executors' pace, is measured again on as
-    // many fresh arrivals and judged on both runs together (their latencies, and their paces): one stall of
+    // many fresh arrivals and judged on both runs' latencies together (its utilisation, and so its overloaded
+    // mark, is the two runs' mean): one stall of
     // the machine that delayed a few dozen requests past the bound fails 4,000 arrivals' p99, the machine's
     // speed drifts by a few percent from one load to the next, and a binary search never goes back above a
     // load that failed. A load beyond the peak fails on twice the arrivals too. The second point holds the
@@ -421,7 +422,7 @@ private:
         p.batches = pool.calls();
         p.arrivalLag = summarizeLatency(lag);
         p.search = search;
-        if (before) { // measured again: judged on both runs' latencies and both paces
+        if (before) { // measured again: judged on both runs' latencies; the two runs' mean utilisation
             std::vector<double> both = before->latency;
             both.insert(both.end(), m_latency.begin(), m_latency.end());
             p.again = true;
