@@ -272,11 +272,10 @@ private:
 
     // A load of the search that failed, short of clearly beyond the executors' pace, is measured again on as
     // many fresh arrivals and judged on both runs' latencies together (its utilisation, and so its overloaded
-    // mark, is the two runs' mean): one stall of
-    // the machine that delayed a few dozen requests past the bound fails 4,000 arrivals' p99, the machine's
-    // speed drifts by a few percent from one load to the next, and a binary search never goes back above a
-    // load that failed. A load beyond the peak fails on twice the arrivals too. The second point holds the
-    // two runs' bound, utilisation and verdict.
+    // mark, is the two runs' mean): one stall of the machine that delayed a few dozen requests past the bound
+    // fails 4,000 arrivals' p99, the machine's speed drifts by a few percent from one load to the next, and a
+    // binary search never goes back above a load that failed. A load beyond the peak fails on twice the
+    // arrivals too. The second point holds the two runs' bound, utilisation and verdict.
     struct Earlier {
         std::vector<double> latency;
         double utilisation = 0;
