@@ -166,8 +166,13 @@ void TestProfilePanel::profilePanelShowsOperatorsDiffAndTrace() {
     QCOMPARE(written.runs.size(), std::size_t(2));
     MainWindow w2;
     QSignalSpy restored(&w2, &MainWindow::sessionRestored);
+    QSignalSpy ready(&w2, &MainWindow::inputsReady);
     QVERIFY(w2.restoreSession(session));
     QVERIFY(restored.wait(20000) && restored.last().at(1).toBool());
+    // The model comes back after the session, off the GUI thread; the report is opened once it has,
+    // so that its status line is the last.
+    QVERIFY(ready.count() > 0 || ready.wait(20000));
+    QVERIFY(ready.last().at(0).toBool());
     QCOMPARE(w2.profilePanel()->profiles().size(), std::size_t(2));
     QCOMPARE(w2.profilePanel()->profiles()[1].label, panel->profiles()[1].label);
     QVERIFY(w2.resultsPanel()->runs().empty()); // the profiling runs stay the Profile panel's
