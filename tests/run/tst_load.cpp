@@ -740,6 +740,20 @@ void TestLoad::cancelKeepsWhatWasMeasured() {
     const twb::LoadResult r = run(o, callbacks, &stop);
     QVERIFY(r.cancelled);
     QVERIFY2(!r.curve.empty() && r.curve.size() < 6, qPrintable(QString::number(r.curve.size())));
+
+    // Stopped a third of the way through the second point, at half the capacity: the point cut short is kept,
+    // and its queue, left undrained by the stop, is not called one that grows.
+    twb::LoadCallbacks partway;
+    partway.progress = [](const twb::LoadProgress& p) {
+        return !(p.point == 1 && p.fraction * p.points >= 1.3);
+    };
+    o.seconds = 1; // progress comes every 200 ms: several times within the point
+    const twb::LoadResult cut = run(o, partway);
+    QVERIFY(cut.cancelled);
+    QCOMPARE(cut.curve.size(), std::size_t(2));
+    QVERIFY2(cut.curve[1].utilisation < 0.9, qPrintable(QString::number(cut.curve[1].utilisation)));
+    QVERIFY(!cut.curve[1].overloaded);
+    QVERIFY2(!twbtest::contains(cut.verdict, "queue grows"), cut.verdict.c_str());
 }
 
 void TestLoad::reportRoundTrips() {

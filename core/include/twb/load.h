@@ -113,7 +113,8 @@ struct LoadPoint {
     // mean.
     bool again = false;
     // Requests were given up on, or (server) the offered rate was at or beyond the executors' pace (a
-    // utilisation of 1 or more), where the queue grows however long the load runs.
+    // utilisation of 1 or more), where the queue grows however long the load runs. A load cut short by a
+    // cancel is judged by its pace alone.
     bool overloaded = false;
 };
 

@@ -429,9 +429,11 @@ private:
             p.meetsBound = withinBound(p.p99UpperBound);
             p.utilisation = (before->utilisation + p.utilisation) / 2;
         }
-        // Requests given up on, or (server) an offered rate at or beyond the executors' pace.
+        // Requests given up on, or (server) an offered rate at or beyond the executors' pace. A load cut
+        // short by a stop is left undrained by the stop, not by its queue: its pace alone says.
         const bool server = m_o.scenario == LoadScenario::Server;
-        p.overloaded = !drained || (server && (!left.empty() || p.utilisation >= 1));
+        const bool abandoned = !stopped() && (!drained || (server && !left.empty()));
+        p.overloaded = abandoned || (server && p.utilisation >= 1);
         m_result.curve.push_back(p);
         if (m_callbacks.pointFinished) m_callbacks.pointFinished(p);
         if (stopped()) m_result.cancelled = true;
