@@ -74,10 +74,9 @@ ResultsPanel::ResultsPanel(QWidget* parent)
     m_distribution = makePlot(tr("Distribution (box: quartiles, whiskers: 1.5 IQR)"),
                               QStringLiteral("latency-distribution"));
     m_summary = makePlot(tr("Median with p90 and p99"), QStringLiteral("latency-summary"));
-    // The whiskers' legend in a row of its own under the bars, where it hides no bar nor label.
+    // The whiskers' legend in a row of its own under the bars, where it hides no bar nor label; placed
+    // there once there are bars (redrawCharts).
     m_summary->axisRect()->insetLayout()->take(m_summary->legend);
-    m_summary->plotLayout()->addElement(2, 0, m_summary->legend);
-    m_summary->plotLayout()->setRowStretchFactor(2, 0.001);
     m_summary->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
     m_summary->legend->setMargins(QMargins(4, 2, 4, 2));
     for (QCustomPlot* p : {m_timeline, m_distribution, m_summary}) {
@@ -577,6 +576,17 @@ void ResultsPanel::redrawCharts() {
     else
         m_summary->yAxis->setTicker(time);
     m_summary->legend->setVisible(shown > 0);
+    // An empty legend in the layout would narrow the chart to the title's width (QCustomPlot bounds a
+    // grid's width by its items'): it is in the layout only while it has some.
+    QCPLayoutGrid* summaryLayout = m_summary->plotLayout();
+    const bool placed = summaryLayout->rowCount() > 2 && summaryLayout->hasElement(2, 0);
+    if (shown > 0 && !placed) {
+        summaryLayout->addElement(2, 0, m_summary->legend);
+        summaryLayout->setRowStretchFactor(2, 0.001);
+    } else if (shown == 0 && placed) {
+        summaryLayout->take(m_summary->legend);
+        summaryLayout->simplify();
+    }
     m_distribution->xAxis->setTicker(labels);
     m_summary->xAxis->setTicker(labels);
     m_timeline->legend->setVisible(shown > 0);

@@ -202,12 +202,18 @@ void TestResultsPanel::chartsShowEveryMedianAtAGlance() {
     ResultsPanel panel;
     panel.resize(900, 900);
     panel.show();
+    auto* summary = panel.findChild<QCustomPlot*>("latency-summary");
+    QVERIFY(summary);
+    // Empty, the bars' chart spans the panel as the others do (its legend, empty, narrows nothing).
+    const auto spansThePlot = [summary] {
+        summary->replot();
+        return summary->axisRect()->width() >= summary->width() * 3 / 4;
+    };
+    QVERIFY2(spansThePlot(), qPrintable(QString::number(summary->axisRect()->width())));
     panel.addRun(syntheticRun(0, "small", 176e3));
     panel.addRun(syntheticRun(1, "large", 80e6));
     panel.addRun(syntheticRun(2, "stopped", 5e6, true));
-    auto* summary = panel.findChild<QCustomPlot*>("latency-summary");
-    QVERIFY(summary);
-    summary->replot();
+    QVERIFY(spansThePlot());
     QCOMPARE(summary->yAxis->scaleType(), QCPAxis::stLogarithmic);
     int bars = 0;
     for (int i = 0; i < summary->plottableCount(); ++i) {
@@ -272,6 +278,10 @@ void TestResultsPanel::chartsShowEveryMedianAtAGlance() {
     QVERIFY(!counts.isEmpty());
     for (double t : counts)
         QVERIFY2(t == std::round(t), qPrintable(QString::number(t)));
+
+    // Emptied again (another model), the bars' chart still spans the panel.
+    panel.reset();
+    QVERIFY2(spansThePlot(), qPrintable(QString::number(summary->axisRect()->width())));
 }
 
 // 20 000 calls of a 6 µs model: a rolling median with its band, each call only when zoomed in.
