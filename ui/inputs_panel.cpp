@@ -186,10 +186,11 @@ QString InputsPanel::bindingError() const {
     return m_status->text();
 }
 
-void InputsPanel::flush() {
-    if (!m_debounce->isActive()) return;
+bool InputsPanel::flush() {
+    if (!m_debounce->isActive()) return false;
     m_debounce->stop();
     emit sourcesChanged();
+    return true;
 }
 
 } // namespace twbui

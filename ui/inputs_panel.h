@@ -31,8 +31,9 @@ public:
     void showBinding(const BindingSnapshot& binding);
     bool bindingOk() const { return m_ok; }
     QString bindingError() const;
-    // Emits a pending sourcesChanged now (before a run), so the run uses what the rows say.
-    void flush();
+    // Emits a pending sourcesChanged now (before a run), so the run uses what the rows say; false when
+    // none was pending.
+    bool flush();
 
 signals:
     void sourcesChanged(); // debounced

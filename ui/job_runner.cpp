@@ -522,13 +522,15 @@ void JobRunner::postComparison(std::function<ComparisonSnapshot()> make) {
 }
 
 void JobRunner::readReport(const QString& path) {
-    m_short->start(JobKind::ReadReport, this, [path](const JobTracker::Context<JobRunner>& ctx) {
+    // Reports add to what is shown: each one opened is read and shown, none supersedes another.
+    m_short->join(JobKind::ReadReport, this, [path](const JobTracker::Context<JobRunner>& ctx) {
         try {
             const twb::Report report = twb::readReport(path.toStdString());
-            ctx.deliver([report, path](JobRunner* r) { emit r->reportRead(report, path, QString()); });
+            ctx.deliverAlways([report, path](JobRunner* r) { emit r->reportRead(report, path, QString()); });
         } catch (const std::exception& e) {
             const QString message = QString::fromUtf8(e.what());
-            ctx.deliver([path, message](JobRunner* r) { emit r->reportRead(twb::Report{}, path, message); });
+            ctx.deliverAlways(
+                [path, message](JobRunner* r) { emit r->reportRead(twb::Report{}, path, message); });
         }
     });
 }

@@ -20,6 +20,8 @@
 #include "twb/session.h"
 #include "twb/target.h"
 
+#include <utility>
+
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
@@ -263,6 +265,8 @@ MainWindow::MainWindow(QWidget* parent)
     });
     connect(m_results, &ResultsPanel::saveOutputRequested, m_runner, &JobRunner::saveOutput);
     connect(m_runner, &JobRunner::fileClassified, this, [this](const QString& path, bool inputTensors) {
+        // Asked for the model open then; another opened since is not given it.
+        if (m_classifying.take(path) != m_modelPath) return;
         if (!(inputTensors && useAsInput(path))) openModelFile(path);
     });
     connect(m_runner, &JobRunner::outputSaved, this, [this](const QString& path, const QString& error) {
@@ -516,11 +520,17 @@ void MainWindow::openFile(const QString& path) {
         openReport(path);
         return;
     }
+    const TensorInput byName = tensorInputByName(path);
+    if (m_inspecting && byName != TensorInput::No) {
+        // Dropped with a model, or opened while one is inspected: judged once the model is known.
+        m_openAfterModel << path;
+        return;
+    }
     if (twb::runnable(m_info.diagnosis)) { // with a model open, a tensor file is one of its inputs
-        const TensorInput byName = tensorInputByName(path);
         if (byName == TensorInput::Yes && useAsInput(path)) return;
         if (byName == TensorInput::Maybe) { // the file decides; read off the GUI thread
             m_status->setText(tr("Reading %1…").arg(QFileInfo(path).fileName()));
+            m_classifying.insert(path, m_modelPath);
             m_runner->classifyFile(path);
             return;
         }
@@ -537,6 +547,8 @@ bool MainWindow::useAsInput(const QString& path) {
 
 void MainWindow::openModelFile(const QString& path) {
     m_modelPath = path;
+    m_inspecting = true;
+    m_openAfterModel.clear(); // what was opened with the last model is not this one's
     m_stateDictPath.clear();
     m_info = twb::ModelInfo(); // nothing runs until the new model is known
     m_report = {};             // nor is anything measured on the last one exported as this one's
@@ -652,9 +664,20 @@ void MainWindow::onModelInspected(const twb::ModelInfo& info) {
                 m_inputs->setSourceOf(QString::fromStdString(info.inputs[std::size_t(i)].name), in);
         }
         m_pendingInputs.clear();
-        m_runner->bindInputs(m_inputs->specs());
+        if (!m_inputs->flush()) m_runner->bindInputs(m_inputs->specs()); // bound once, now
+    }
+    m_inspecting = false;
+    const QStringList after = std::exchange(m_openAfterModel, {});
+    if (!runnable) {
+        m_pendingInputs.clear(); // a session's or the command line's inputs are not the next model's
+        // Tensors opened with other files are an input of the model among them.
+        if (info.diagnosis.kind == twb::FileKind::Tensors && !after.isEmpty())
+            m_pendingInputs << QString::fromStdString(info.path);
     }
     emit modelShown(info);
+    // The files opened with it, as each would have opened after it: inputs where it runs, or the model.
+    for (const QString& path : after)
+        openFile(path);
 }
 
 bool MainWindow::readyToMeasure() {
@@ -824,8 +847,13 @@ void MainWindow::dropEvent(QDropEvent* event) {
 }
 
 void MainWindow::openUrls(const QList<QUrl>& urls) {
+    // Dropped together: plain tensor files after the rest, so that they find the model among them.
+    QStringList files, tensors;
     for (const QUrl& url : urls)
-        if (url.isLocalFile()) openFile(url.toLocalFile());
+        if (url.isLocalFile())
+            (tensorInputByName(url.toLocalFile()) == TensorInput::Yes ? tensors : files) << url.toLocalFile();
+    for (const QString& file : files + tensors)
+        openFile(file);
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {

@@ -8,6 +8,7 @@
 
 #include "job_runner.h"
 
+#include <QHash>
 #include <QMainWindow>
 
 class QDialog;
@@ -166,7 +167,10 @@ private:
     twb::Report m_report; // the last run's, from core's plan runner (or the restored session's)
     twb::Report m_profileReport, m_sweepReport, m_loadReport; // the last profile's, sweep's and load run's
     QStringList m_pendingInputs;
-    QStringList m_runLabels; // of the run in progress
+    bool m_inspecting = false;             // a model opened, not yet shown
+    QStringList m_openAfterModel;          // tensor and weights files opened while it is inspected
+    QHash<QString, QString> m_classifying; // a file read to tell an input from a model: the model it was for
+    QStringList m_runLabels;               // of the run in progress
     int m_configCount = 0;
     bool m_strictWeights = true;
 };

@@ -279,6 +279,23 @@ void TestMainWindow::dropTensorFileBecomesInput() {
     QTRY_COMPARE_WITH_TIMEOUT(w.inputsPanel()->specs().at(0).source,
                               QString::fromStdString(TWB_DATA("mlp_x.pt")), 20000);
     QVERIFY(w.modelPanel()->headline().contains("mlp_traced.pt"));
+
+    // Dropped together, in either order: the model opens and the tensors become its inputs, whether
+    // told by their name (.npz) or read to tell (a torch.save file, itself opened first).
+    const std::vector<std::pair<std::string, std::string>> drops{{"two_inputs_xy.npz", "two_inputs.pt"},
+                                                                 {"mlp_x.pt", "mlp_traced.pt"}};
+    for (const auto& [input, model] : drops) {
+        MainWindow together;
+        QSignalSpy bound(&together, &MainWindow::inputsReady);
+        together.openUrls({QUrl::fromLocalFile(QString::fromStdString(TWB_DATA(input))),
+                           QUrl::fromLocalFile(QString::fromStdString(TWB_DATA(model)))});
+        QTRY_VERIFY2_WITH_TIMEOUT(bound.count() > 0 && bound.last().at(0).toBool(),
+                                  qPrintable(together.statusText()), 20000);
+        QVERIFY2(together.modelPanel()->headline().contains(QString::fromStdString(model)),
+                 qPrintable(together.modelPanel()->headline()));
+        QCOMPARE(together.inputsPanel()->specs().at(0).source, QString::fromStdString(TWB_DATA(input)));
+        QCOMPARE(together.modelPath(), QString::fromStdString(TWB_DATA(model)));
+    }
 }
 
 void TestMainWindow::sessionAndReportRoundTrip() {
@@ -471,6 +488,15 @@ void TestMainWindow::reportsAreReadOffTheGuiThread() {
     for (const auto& r : w.resultsPanel()->runs())
         imported += !r.origin.isEmpty();
     QCOMPARE(imported, std::size_t(2));
+    // Two opened at once (a drop): both are read and shown, neither in place of the other.
+    const QString copy = dir.filePath("r2.json");
+    QVERIFY(QFile::copy(report, copy));
+    w.openUrls({QUrl::fromLocalFile(report), QUrl::fromLocalFile(copy)});
+    QTRY_COMPARE_WITH_TIMEOUT(shown.count(), 3, 20000);
+    imported = 0;
+    for (const auto& r : w.resultsPanel()->runs())
+        imported += !r.origin.isEmpty();
+    QCOMPARE(imported, std::size_t(6));
     // A damaged report is named and explained, not shown.
     QFile bad(dir.filePath("bad.json"));
     QVERIFY(bad.open(QIODevice::WriteOnly));
