@@ -6,6 +6,7 @@
 #include "config_panel.h"
 #include "divergence_panel.h"
 #include "graph_panel.h"
+#include "job_runner.h"
 #include "load_panel.h"
 #include "main_window.h"
 #include "profile_panel.h"
@@ -25,6 +26,8 @@
 #include <QTimer>
 
 #include <cstdio>
+#include <memory>
+#include <utility>
 
 namespace {
 
@@ -216,12 +219,19 @@ int main(int argc, char** argv) {
     const bool automated = testing || !shot.isEmpty() || !reportFile.isEmpty();
     if (automated) {
         QObject::connect(&window, &twbui::MainWindow::modelShown, &window,
-                         [&runNow, finish](const twb::ModelInfo& info) {
+                         [&window, &runNow, finish](const twb::ModelInfo& info) {
                              const bool runnable = twb::runnable(info.diagnosis);
-                             if (!runNow || !runnable) {
-                                 runNow = false;
-                                 QTimer::singleShot(800, [finish, runnable] { finish(runnable); });
+                             if (runNow && runnable) return;
+                             runNow = false;
+                             if (!runnable) {
+                                 QTimer::singleShot(800, [finish] { finish(false); });
+                                 return;
                              }
+                             // Its graph and its inputs' binding follow it, the binding last.
+                             QObject::connect(
+                                 &window, &twbui::MainWindow::inputsReady, &window,
+                                 [finish] { QTimer::singleShot(800, [finish] { finish(true); }); },
+                                 Qt::SingleShotConnection);
                          });
         QObject::connect(&window, &twbui::MainWindow::divergenceFinished, &window,
                          [&window, finish](bool cancelled) {
@@ -259,9 +269,16 @@ int main(int argc, char** argv) {
                                  finish(allOk);
                                  return;
                              }
-                             QObject::connect(
-                                 &window, &twbui::MainWindow::comparisonShown, &window,
-                                 [finish, allOk] { finish(allOk); }, Qt::SingleShotConnection);
+                             // Either way it ends: a comparison refused (outputs of other shapes) is
+                             // the comparison's, not the run's.
+                             auto once = std::make_shared<bool>(false);
+                             auto done = [finish, allOk, once] {
+                                 if (!std::exchange(*once, true)) finish(allOk);
+                             };
+                             QObject::connect(&window, &twbui::MainWindow::comparisonShown, &window, done,
+                                              Qt::SingleShotConnection);
+                             QObject::connect(window.runner(), &twbui::JobRunner::compareFailed, &window,
+                                              done, Qt::SingleShotConnection);
                          });
     }
 
