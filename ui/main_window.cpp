@@ -559,7 +559,8 @@ void MainWindow::openModelFile(const QString& path) {
     if (m_profileAction) m_profileAction->setEnabled(false);
     if (m_sweepAction) m_sweepAction->setEnabled(false);
     if (m_loadAction) m_loadAction->setEnabled(false);
-    m_status->setText(tr("Inspecting %1…").arg(QFileInfo(path).fileName()));
+    m_inspectingText = tr("Inspecting %1…").arg(QFileInfo(path).fileName());
+    m_status->setText(m_inspectingText);
     setWindowTitle(tr("%1 — Torch Workbench").arg(QFileInfo(path).fileName()));
     rememberRecent(path);
     // The operator libraries this model needed before, loaded first (workers load them too).
@@ -649,11 +650,14 @@ void MainWindow::onModelInspected(const twb::ModelInfo& info) {
     m_inputs->setArguments(runnable ? info.inputs : std::vector<twb::ArgumentInfo>{});
     m_configs->setPackage(runnable && info.diagnosis.kind == twb::FileKind::Pt2);
     updateRunActions(m_runner->isRunning());
-    m_status->setText(
+    const QString said =
         runnable ? tr("%1: TorchScript, forward takes %2 argument(s). Give inputs, then Run (Ctrl+R).")
                        .arg(QFileInfo(QString::fromStdString(info.path)).fileName())
                        .arg(info.inputs.size())
-                 : QString::fromStdString(info.diagnosis.summary));
+                 : QString::fromStdString(info.diagnosis.summary);
+    // What was said while it was inspected (a session restored, a report opened beside it) stays first.
+    const QString before = m_status->text();
+    m_status->setText(before == m_inspectingText || before.isEmpty() ? said : before + "  " + said);
     if (runnable) {
         for (int i = 0; i < m_pendingInputs.size(); ++i) {
             const QString& in = m_pendingInputs[i];

@@ -168,6 +168,7 @@ private:
     twb::Report m_profileReport, m_sweepReport, m_loadReport; // the last profile's, sweep's and load run's
     QStringList m_pendingInputs;
     bool m_inspecting = false;             // a model opened, not yet shown
+    QString m_inspectingText;              // the status line while it is
     QStringList m_openAfterModel;          // tensor and weights files opened while it is inspected
     QHash<QString, QString> m_classifying; // a file read to tell an input from a model: the model it was for
     QStringList m_runLabels;               // of the run in progress

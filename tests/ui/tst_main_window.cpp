@@ -324,6 +324,10 @@ void TestMainWindow::sessionAndReportRoundTrip() {
     QVERIFY(w2.restoreSession(session));
     QVERIFY(ready.wait(20000));
     QVERIFY(ready.last().at(0).toBool()); // the inputs came back with the model
+    // The restore is said, and what the model is after it.
+    QVERIFY2(w2.statusText().startsWith("Restored the session from") &&
+                 w2.statusText().contains("TorchScript"),
+             qPrintable(w2.statusText()));
     QCOMPARE(w2.configPanel()->configs().size(), 2);
     QCOMPARE(w2.configPanel()->configs()[1].toSpec(), quick()[1].toSpec());
     QCOMPARE(w2.resultsPanel()->runs().size(), std::size_t(2));
