@@ -148,6 +148,7 @@ void JobRunner::loadStateDict(const QString& path, bool strict, const QString& s
     // Belongs to the model opened last: a newer model drops its result.
     m_measure->join(JobKind::Model, this,
                     [worker, path, strict, stripPrefix, key](const JobTracker::Context<JobRunner>& ctx) {
+                        if (ctx.cancelled()) return; // into a model already replaced: nothing to do
                         try {
                             if (!worker->model)
                                 throw twb::Error("open a TorchScript model first, then load weights into it");
@@ -157,7 +158,7 @@ void JobRunner::loadStateDict(const QString& path, bool strict, const QString& s
                                 [report, path](JobRunner* r) { emit r->stateDictLoaded(report, path); });
                         } catch (const std::exception& e) {
                             const QString message = QString::fromUtf8(e.what());
-                            ctx.deliverAlways([message](JobRunner* r) { emit r->failed(message); });
+                            ctx.deliver([message](JobRunner* r) { emit r->failed(message); });
                         }
                     });
 }
