@@ -759,6 +759,46 @@ def make_quantized_model():
         save_np("mlp_quantized_expected.npy", m(x).numpy())
 
 
+class QuantizedConv(nn.Module):
+    """Eager-mode static quantization's stubs around a grouped convolution."""
+
+    def __init__(self):
+        super().__init__()
+        self.quant = torch.ao.quantization.QuantStub()
+        self.conv = nn.Conv2d(4, 8, 3, groups=2)
+        self.relu = nn.ReLU()
+        self.dequant = torch.ao.quantization.DeQuantStub()
+
+    def forward(self, x):
+        return self.dequant(self.relu(self.conv(self.quant(x))))
+
+
+class LstmClassifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(6, 12, num_layers=2, batch_first=True)
+        self.fc = nn.Linear(12, 3)
+
+    def forward(self, x):
+        y, _ = self.lstm(x)
+        return self.fc(y[:, -1])
+
+
+def make_quantized_layers():
+    """Quantized layers whose weights are packed, as deployers quantize them: a statically quantized
+    grouped convolution (traced) and a dynamically quantized LSTM (scripted). Nothing in their graphs but
+    the packed weights tells their inputs' shapes."""
+    torch.manual_seed(17)
+    conv = QuantizedConv().eval()
+    conv.qconfig = torch.ao.quantization.get_default_qconfig("fbgemm")
+    prepared = torch.ao.quantization.prepare(conv)
+    prepared(torch.randn(2, 4, 16, 16))
+    quantized = torch.ao.quantization.convert(prepared)
+    jit_save(torch.jit.trace(quantized, torch.randn(1, 4, 16, 16)), path("conv_quantized.pt"))
+    lstm = torch.ao.quantization.quantize_dynamic(LstmClassifier().eval(), {nn.LSTM, nn.Linear}, dtype=torch.qint8)
+    jit_save(torch.jit.script(lstm), path("lstm_quantized.pt"))
+
+
 class Overflow(nn.Module):
     """Divergence: in float16 the scaled values overflow to inf at the marked line, nowhere before."""
 
@@ -821,6 +861,7 @@ if __name__ == "__main__":
     make_all_half_state_dict()
     make_typed_inputs()
     make_quantized_model()
+    make_quantized_layers()
     make_tensors()
     make_broken()
     make_sample()

@@ -26,6 +26,8 @@ private slots:
     void tupleElementMistakes_data();
     void tupleElementMistakes();
     void suggestionsAreTypedByFirstUse();
+    void quantizedLayersAreSuggestedFromTheirPackedWeights_data();
+    void quantizedLayersAreSuggestedFromTheirPackedWeights();
     void dtypeFirstUseDoesNotNeedIsSaid();
     void overloadedForwardIsExplained();
 
@@ -299,6 +301,38 @@ void TestInputs::suggestionsAreTypedByFirstUse() {
     const auto mb = masked.bindInputs(twb::readInputs(twb::completeWithSuggestions(masked, {})));
     QVERIFY2(mb.ok && mb.warnings.empty(), mb.error.c_str());
     QCOMPARE(masked.forward(mb).shape(), (std::vector<int64_t>{1, 2}));
+}
+
+// A quantized layer's weights are packed, and its input is quantized inside forward: the shape comes from
+// the unpacked weights (a grouped convolution's groups too), and the input is float. Each binds and runs.
+void TestInputs::quantizedLayersAreSuggestedFromTheirPackedWeights_data() {
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<QString>("suggested");
+    QTest::addColumn<QString>("layer");
+    QTest::addColumn<QVector<qint64>>("output");
+    QTest::newRow("static conv, traced") << "conv_quantized.pt" << "normal:1x4x224x224:float32"
+                                         << "Conv2d(4, 8)" << QVector<qint64>{1, 8, 222, 222};
+    QTest::newRow("dynamic LSTM, scripted")
+        << "lstm_quantized.pt" << "normal:1x8x6:float32" << "LSTM(6, 12)" << QVector<qint64>{1, 3};
+    QTest::newRow("dynamic Linear, scripted")
+        << "mlp_quantized.pt" << "normal:1x10:float32" << "Linear(10, 20)" << QVector<qint64>{1, 10};
+}
+
+void TestInputs::quantizedLayersAreSuggestedFromTheirPackedWeights() {
+    QFETCH(QString, file);
+    QFETCH(QString, suggested);
+    QFETCH(QString, layer);
+    QFETCH(QVector<qint64>, output);
+    const twb::Model m = twb::Model::load(TWB_DATA(file.toStdString()));
+    const auto& x = m.info().inputs.at(0);
+    QVERIFY2(x.suggestionFound, x.suggestedReason.c_str());
+    QCOMPARE(QString::fromStdString(x.suggested), suggested);
+    QVERIFY2(twbtest::contains(x.suggestedReason, layer.toStdString()), x.suggestedReason.c_str());
+    QCOMPARE(x.neededDtype, std::string("float32"));
+    const auto b = m.bindInputs(twb::readInputs(twb::completeWithSuggestions(m, {})));
+    QVERIFY2(b.ok && b.warnings.empty(), b.error.c_str());
+    const auto shape = m.forward(b).shape();
+    QCOMPARE(QVector<qint64>(shape.begin(), shape.end()), output);
 }
 
 // Inputs that bind but that the first use cannot take as they are are said, one sentence each.

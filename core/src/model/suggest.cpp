@@ -132,9 +132,16 @@ std::optional<Origin> originOf(const JitValue* v, Origins& memo, int depth) {
                     best = o;
         return best;
     }
-    static const char* kShapeKept[] = {"prim::unchecked_cast", "aten::contiguous", "aten::clone",
-                                       "aten::detach",         "aten::dropout",    "aten::relu",
-                                       "aten::slice"};
+    static const char* kShapeKept[] = {"prim::unchecked_cast",
+                                       "aten::contiguous",
+                                       "aten::clone",
+                                       "aten::detach",
+                                       "aten::dropout",
+                                       "aten::relu",
+                                       "aten::slice",
+                                       "aten::quantize_per_tensor",
+                                       "aten::quantize_per_channel",
+                                       "aten::quantize_per_tensor_dynamic"};
     static const char* kDtypeLost[] = {"aten::to",  "aten::type_as", "aten::float", "aten::long",
                                        "aten::int", "aten::bool",    "aten::half",  "aten::double"};
     static const char* kShapeLost[] = {"aten::unsqueeze", "aten::squeeze",   "aten::view",   "aten::reshape",
@@ -172,6 +179,73 @@ std::vector<at::Tensor> tensorsOf(const JitValue* v, const JitValue* self, const
     return out;
 }
 
+// A method of an object the model holds (a quantized layer's packed weights), as LibTorch defines it:
+// nothing of the file's own code runs. Empty where there is none, or it fails.
+std::optional<c10::IValue> callMethod(const c10::IValue& object, const std::string& name) {
+    if (!object.isObject()) return std::nullopt;
+    try {
+        torch::jit::Function* method = object.toObjectRef().type()->findMethod(name);
+        if (!method) return std::nullopt;
+        torch::jit::Stack stack{object};
+        method->run(stack);
+        if (stack.size() == 1) return stack.front();
+    } catch (const std::exception&) {
+    }
+    return std::nullopt;
+}
+
+// The weight packed params hold (quantized::linear's, quantized::conv2d's), as a plain float tensor of its
+// shape: unpack() gives it quantized.
+std::optional<at::Tensor> unpackedWeight(const c10::IValue& packed) {
+    const auto unpacked = callMethod(packed, "unpack");
+    if (!unpacked || !unpacked->isTuple() || unpacked->toTupleRef().elements().empty()) return std::nullopt;
+    const c10::IValue& w = unpacked->toTupleRef().elements()[0];
+    if (!w.isTensor()) return std::nullopt;
+    return at::empty(w.toTensor().sizes(), at::kFloat);
+}
+
+// The objects a list operand holds: a module's list attribute, or a list built of attributes, listed or
+// appended one by one (a quantized RNN's cell parameters).
+std::vector<c10::IValue> objectsOf(const JitValue* v, const JitValue* self, const c10::IValue& root) {
+    std::vector<c10::IValue> out;
+    if (const auto iv = attribute(v, self, root); iv && iv->isList()) {
+        for (const auto& e : iv->toListRef())
+            out.push_back(e);
+        return out;
+    }
+    if (v->node()->kind() != c10::prim::ListConstruct) return out;
+    for (const auto* in : v->node()->inputs())
+        if (auto a = attribute(in, self, root)) out.push_back(*a);
+    for (const auto& use : v->uses())
+        if (use.user->kind() == c10::aten::append && use.offset == 0 && use.user->inputs().size() == 2)
+            if (auto a = attribute(use.user->input(1), self, root)) out.push_back(*a);
+    return out;
+}
+
+// A quantized RNN's input and hidden weights (their shapes), from its first layer's cell parameters:
+// packed (dynamic quantization) or plain tensors.
+std::vector<at::Tensor> quantizedRnnWeights(const std::vector<c10::IValue>& cells) {
+    if (cells.empty()) return {};
+    const auto state = callMethod(cells.front(), "__getstate__");
+    if (!state || !state->isTuple()) return {};
+    const std::vector<c10::IValue> parts = state->toTupleRef().elements().vec();
+    if (parts.size() < 5) return {};
+    std::vector<at::Tensor> out;
+    if (parts[4].isList() && parts[4].toListRef().size() >= 2) {
+        for (std::size_t i = 0; i < 2; ++i)
+            if (auto w = unpackedWeight(parts[4].toListRef()[i])) out.push_back(*w);
+    } else if (parts[1].isList() && parts[1].toListRef().size() >= 2) {
+        for (std::size_t i = 0; i < 2; ++i)
+            if (parts[1].toListRef()[i].isTensor())
+                out.push_back(at::empty(parts[1].toListRef()[i].toTensor().sizes(), at::kFloat));
+    }
+    return out.size() == 2 ? out : std::vector<at::Tensor>{};
+}
+
+bool startsWith(const std::string& s, const char* prefix) {
+    return s.rfind(prefix, 0) == 0;
+}
+
 // One informative use of a graph value: what it implies about the value.
 struct Use {
     const Node* node;
@@ -185,8 +259,19 @@ std::optional<Found> implied(const Use& use, const JitValue* self, const c10::IV
     const auto weightAt = [&](std::size_t i) -> std::optional<at::Tensor> {
         return i < n->inputs().size() ? tensorOf(n->input(i), self, root) : std::nullopt;
     };
-    if (kind == "aten::linear" && use.offset == 0) {
-        auto w = weightAt(1);
+    // A quantized layer's weight is packed: unpacked for its shape; its input is float all the same.
+    const bool quantizedLinear =
+        startsWith(kind, "quantized::linear") && kind.find("pack") == std::string::npos;
+    const bool quantizedConv =
+        (startsWith(kind, "quantized::conv1d") || startsWith(kind, "quantized::conv2d") ||
+         startsWith(kind, "quantized::conv3d")) &&
+        kind.find("pack") == std::string::npos && kind.find("transpose") == std::string::npos;
+    const auto packedWeight = [&]() -> std::optional<at::Tensor> {
+        const auto packed = n->inputs().size() > 1 ? attribute(n->input(1), self, root) : std::nullopt;
+        return packed ? unpackedWeight(*packed) : std::nullopt;
+    };
+    if ((kind == "aten::linear" || quantizedLinear) && use.offset == 0) {
+        auto w = quantizedLinear ? packedWeight() : weightAt(1);
         if (!w || w->dim() != 2) return std::nullopt;
         const int64_t in = w->size(1), out = w->size(0);
         const std::string layer = "Linear(" + std::to_string(in) + ", " + std::to_string(out) + ")";
@@ -196,15 +281,20 @@ std::optional<Found> implied(const Use& use, const JitValue* self, const c10::IV
                      weightDtype(*w), layer + "'s input"};
     }
     if ((kind == "aten::conv1d" || kind == "aten::conv2d" || kind == "aten::conv3d" ||
-         kind == "aten::_convolution") &&
+         kind == "aten::_convolution" || quantizedConv) &&
         use.offset == 0) {
-        auto w = weightAt(1);
+        auto w = quantizedConv ? packedWeight() : weightAt(1);
         if (!w || w->dim() < 3) return std::nullopt;
         const int spatial = int(w->dim()) - 2;
         int64_t groups = 1;
         const std::size_t groupsAt = kind == "aten::_convolution" ? 8 : 6;
-        if (groupsAt < n->inputs().size())
+        if (quantizedConv) {
+            const auto packed = attribute(n->input(1), self, root);
+            if (const auto g = packed ? callMethod(*packed, "groups") : std::nullopt; g && g->isInt())
+                groups = g->toInt();
+        } else if (groupsAt < n->inputs().size()) {
             if (const auto g = constantInt(n->input(groupsAt))) groups = *g;
+        }
         const int64_t in = w->size(1) * groups, out = w->size(0);
         const int64_t side = spatial == 1 ? 256 : spatial == 2 ? 224 : 32;
         std::vector<int64_t> shape{1, in};
@@ -282,10 +372,13 @@ std::optional<Found> implied(const Use& use, const JitValue* self, const c10::IV
         return Found{"full:1:int64:value=8",
                      "pack_padded_sequence's lengths: Long[N], each at most T (8 suggested)", "int64",
                      "pack_padded_sequence's lengths"};
-    const bool lstm = kind == "aten::lstm", gru = kind == "aten::gru";
+    const bool quantizedRnn = kind == "aten::quantized_lstm" || kind == "aten::quantized_gru";
+    const bool lstm = kind == "aten::lstm" || kind == "aten::quantized_lstm",
+               gru = kind == "aten::gru" || kind == "aten::quantized_gru";
     if ((lstm || gru || kind == "aten::rnn_tanh" || kind == "aten::rnn_relu") && n->inputs().size() >= 9 &&
         (use.offset == 0 || use.offset == 1)) {
-        const auto params = tensorsOf(n->input(2), self, root);
+        const auto params = quantizedRnn ? quantizedRnnWeights(objectsOf(n->input(2), self, root))
+                                         : tensorsOf(n->input(2), self, root);
         const auto layers = attribute(n->input(4), self, root);
         const auto bidirectional = attribute(n->input(7), self, root);
         const auto batchFirst = attribute(n->input(8), self, root);
@@ -425,7 +518,8 @@ void fillSuggestions(const torch::jit::Module& module, std::vector<ArgumentInfo>
         }
     };
     eachNode(graph->block(), [&](const Node* n) {
-        const bool lstm = n->kind() == c10::aten::lstm;
+        static const c10::Symbol quantizedLstm = c10::Symbol::fromQualString("aten::quantized_lstm");
+        const bool lstm = n->kind() == c10::aten::lstm || n->kind() == quantizedLstm;
         for (std::size_t i = 0; i < n->inputs().size(); ++i) {
             const JitValue* in = n->input(i);
             if (lstm && i == 1 && in->node()->kind() == c10::prim::ListConstruct) {
