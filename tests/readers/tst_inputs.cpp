@@ -26,6 +26,8 @@ private slots:
     void tupleElementMistakes_data();
     void tupleElementMistakes();
     void suggestionsAreTypedByFirstUse();
+    void transformersAndLoopsAreSuggestedFromTheirFirstUse_data();
+    void transformersAndLoopsAreSuggestedFromTheirFirstUse();
     void quantizedLayersAreSuggestedFromTheirPackedWeights_data();
     void quantizedLayersAreSuggestedFromTheirPackedWeights();
     void dtypeFirstUseDoesNotNeedIsSaid();
@@ -301,6 +303,42 @@ void TestInputs::suggestionsAreTypedByFirstUse() {
     const auto mb = masked.bindInputs(twb::readInputs(twb::completeWithSuggestions(masked, {})));
     QVERIFY2(mb.ok && mb.warnings.empty(), mb.error.c_str());
     QCOMPARE(masked.forward(mb).shape(), (std::vector<int64_t>{1, 2}));
+}
+
+// A pre-norm block's LayerNorm (its shape a list the graph builds of constants), nn.MultiheadAttention's
+// fast path (batch first, and its padding mask as long as the sequence), and a product with a weight inside
+// a loop (the value the loop carries is the one given it). Each binds and runs.
+void TestInputs::transformersAndLoopsAreSuggestedFromTheirFirstUse_data() {
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<QString>("fallback"); // the same model as LibTorch 1.13 can load it
+    QTest::addColumn<QStringList>("suggested");
+    QTest::newRow("pre-norm block, scripted")
+        << "attention_scripted.pt" << "" << QStringList{"normal:1x8x16"};
+    QTest::newRow("pre-norm block, traced") << "attention_traced.pt" << "" << QStringList{"normal:1x8x16"};
+    QTest::newRow("nn.MultiheadAttention") << "mha_scripted.pt" << "mha_scripted_113.pt"
+                                           << QStringList{"normal:1x16x12:float32", "zeros:1x16:bool"};
+    QTest::newRow("y = tanh(y @ w), n times") << "fixed_work.pt" << "" << QStringList{"normal:1x160:float32"};
+}
+
+void TestInputs::transformersAndLoopsAreSuggestedFromTheirFirstUse() {
+    QFETCH(QString, file);
+    QFETCH(QString, fallback);
+    QFETCH(QStringList, suggested);
+    std::string path = TWB_DATA(file.toStdString());
+    if (!twb::inspectModelFile(path).diagnosis.usable) {
+        if (fallback.isEmpty()) QSKIP("calls operators this LibTorch lacks (tst_diagnosis says which)");
+        path = TWB_DATA(fallback.toStdString());
+    }
+    const twb::Model m = twb::Model::load(path);
+    QCOMPARE(m.info().inputs.size(), std::size_t(suggested.size()));
+    for (int i = 0; i < suggested.size(); ++i) {
+        const auto& a = m.info().inputs[std::size_t(i)];
+        QVERIFY2(a.suggestionFound, a.suggestedReason.c_str());
+        QCOMPARE(QString::fromStdString(a.suggested), suggested[i]);
+    }
+    const auto b = m.bindInputs(twb::readInputs(twb::completeWithSuggestions(m, {})));
+    QVERIFY2(b.ok && b.warnings.empty(), b.error.c_str());
+    QVERIFY(!m.forward(b).isNone());
 }
 
 // A quantized layer's weights are packed, and its input is quantized inside forward: the shape comes from

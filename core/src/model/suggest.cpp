@@ -91,6 +91,19 @@ std::optional<int64_t> constantInt(const JitValue* v) {
     return std::nullopt;
 }
 
+// A list of ints the graph fixes: a constant, or a list built of constants (LayerNorm's normalized_shape).
+std::optional<std::vector<int64_t>> constantInts(const JitValue* v) {
+    if (const auto iv = torch::jit::toIValue(v); iv && iv->isIntList()) return iv->toIntVector();
+    if (v->node()->kind() != c10::prim::ListConstruct) return std::nullopt;
+    std::vector<int64_t> out;
+    for (const auto* in : v->node()->inputs()) {
+        const auto k = constantInt(in);
+        if (!k) return std::nullopt;
+        out.push_back(*k);
+    }
+    return out;
+}
+
 using Origins = std::map<const JitValue*, std::optional<Origin>>;
 
 std::optional<Origin> originOf(const JitValue* v, Origins& memo, int depth);
@@ -107,11 +120,17 @@ std::optional<Origin> originOf(const JitValue* v, Origins& memo, int depth) {
     if (depth > 48) return std::nullopt;
     const Node* n = v->node();
     const std::string kind = n->kind().toQualString();
-    if (kind == "prim::Param") {
-        if (n->owningBlock() != n->owningGraph()->block()) return std::nullopt; // a loop's or an if's block
-        return Origin{v->offset(), {}, true, true};
-    }
     const auto from = [&](const JitValue* in) { return origin(in, memo, depth + 1); };
+    if (kind == "prim::Param") {
+        if (n->owningBlock() == n->owningGraph()->block()) return Origin{v->offset(), {}, true, true};
+        // A value a loop carries (`for _ in range(n): y = f(y)`): its first iteration's is the one given
+        // the loop (a loop's block takes the iteration count, then what it carries).
+        const Node* loop = n->owningBlock()->owningNode();
+        if (loop && loop->kind() == c10::prim::Loop && v->offset() >= 1 &&
+            v->offset() + 1 < loop->inputs().size())
+            return from(loop->input(v->offset() + 1));
+        return std::nullopt; // an if's block, or the iteration count
+    }
     if (kind == "prim::TupleUnpack" || kind == "prim::ListUnpack") {
         auto o = from(n->input(0));
         if (o) o->path.push_back(v->offset());
@@ -280,6 +299,29 @@ std::optional<Found> implied(const Use& use, const JitValue* self, const c10::IV
                          ", N free (1 suggested)",
                      weightDtype(*w), layer + "'s input"};
     }
+    if (kind == "aten::_native_multi_head_attention" && use.offset <= 2 && n->inputs().size() > 5) {
+        // nn.MultiheadAttention's fast path, which a scripted one holds beside its slow one: batch first.
+        const auto width = attribute(n->input(3), self, root);
+        const auto heads = attribute(n->input(4), self, root);
+        if (!width || !width->isInt() || !heads || !heads->isInt()) return std::nullopt;
+        const auto w = weightAt(5);
+        const std::string e = std::to_string(width->toInt());
+        const std::string layer = "MultiheadAttention(" + e + ", " + std::to_string(heads->toInt()) + ")";
+        return Found{"normal:1x16x" + e + ":" + (w ? dtypeWord(w->scalar_type()) : std::string("float32")),
+                     layer + ": Float[N, T, " + e + "] (batch_first; [T, N, " + e +
+                         "] without), N and T free ([1, 16] suggested)",
+                     w ? weightDtype(*w) : std::string(), layer + "'s input"};
+    }
+    if ((kind == "aten::matmul" || kind == "aten::mm") && use.offset == 0) { // x @ self.w
+        auto w = weightAt(1);
+        if (!w || w->dim() != 2) return std::nullopt;
+        const int64_t in = w->size(0), out = w->size(1);
+        const std::string what =
+            "a product with a " + std::to_string(in) + "×" + std::to_string(out) + " weight";
+        return Found{"normal:1x" + std::to_string(in) + ":" + dtypeWord(w->scalar_type()),
+                     what + ": Float" + dims({"N", std::to_string(in)}) + ", N free (1 suggested)",
+                     weightDtype(*w), what};
+    }
     if ((kind == "aten::conv1d" || kind == "aten::conv2d" || kind == "aten::conv3d" ||
          kind == "aten::_convolution" || quantizedConv) &&
         use.offset == 0) {
@@ -326,9 +368,9 @@ std::optional<Found> implied(const Use& use, const JitValue* self, const c10::IV
                      "int64", layer + "'s ids"};
     }
     if (kind == "aten::layer_norm" && use.offset == 0 && n->inputs().size() > 1) {
-        const auto shape = torch::jit::toIValue(n->input(1));
-        if (!shape || !shape->isIntList()) return std::nullopt;
-        const auto normalized = shape->toIntVector();
+        const auto shape = constantInts(n->input(1));
+        if (!shape || shape->empty()) return std::nullopt;
+        const std::vector<int64_t>& normalized = *shape;
         std::vector<int64_t> full{1, 8};
         full.insert(full.end(), normalized.begin(), normalized.end());
         std::vector<std::string> named{"N", "T"};
@@ -350,9 +392,10 @@ std::optional<Found> implied(const Use& use, const JitValue* self, const c10::IV
                          ", …], the rest free ([1, " + std::to_string(c) + ", 32, 32] suggested)",
                      weightDtype(*w), "BatchNorm(" + std::to_string(c) + ")'s input"};
     }
-    if ((kind == "aten::masked_fill" || kind == "aten::masked_select" || kind == "aten::masked_scatter") &&
+    if ((kind == "aten::masked_fill" || kind == "aten::masked_fill_" || kind == "aten::masked_select" ||
+         kind == "aten::masked_scatter") &&
         use.offset == 1) {
-        const std::string op = kind.substr(6);
+        const std::string op = kind.back() == '_' ? kind.substr(6, kind.size() - 7) : kind.substr(6);
         return Found{"zeros:1x16:bool",
                      op + "'s mask: Bool, True where masked, shape free ([1, 16] of False suggested)", "bool",
                      op + "'s mask"};
