@@ -145,9 +145,9 @@ class AttentionBlock(nn.Module):
 class MhaModel(nn.Module):
     """nn.MultiheadAttention with a key padding mask: two inputs, a tuple out."""
 
-    def __init__(self):
+    def __init__(self, batch_first: bool = True):
         super().__init__()
-        self.mha = nn.MultiheadAttention(12, 3, batch_first=True)
+        self.mha = nn.MultiheadAttention(12, 3, batch_first=batch_first)
 
     def forward(self, x: torch.Tensor, pad: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         out, weights = self.mha(x, x, x, key_padding_mask=pad)
@@ -760,12 +760,12 @@ def make_quantized_model():
 
 
 class QuantizedConv(nn.Module):
-    """Eager-mode static quantization's stubs around a grouped convolution."""
+    """Eager-mode static quantization's stubs around a convolution."""
 
-    def __init__(self):
+    def __init__(self, conv: nn.Module):
         super().__init__()
         self.quant = torch.ao.quantization.QuantStub()
-        self.conv = nn.Conv2d(4, 8, 3, groups=2)
+        self.conv = conv
         self.relu = nn.ReLU()
         self.dequant = torch.ao.quantization.DeQuantStub()
 
@@ -784,17 +784,26 @@ class LstmClassifier(nn.Module):
         return self.fc(y[:, -1])
 
 
+def make_sequence_first_attention():
+    """nn.MultiheadAttention as it is made by default (batch_first=False): [T, N, E] inputs, though its
+    scripted graph holds the batch-first fast path too."""
+    torch.manual_seed(19)
+    jit_save(torch.jit.script(MhaModel(batch_first=False).eval()), path("mha_seq_first.pt"))
+
+
 def make_quantized_layers():
-    """Quantized layers whose weights are packed, as deployers quantize them: a statically quantized
-    grouped convolution (traced) and a dynamically quantized LSTM (scripted). Nothing in their graphs but
+    """Quantized layers whose weights are packed, as deployers quantize them: statically quantized
+    convolutions, 2-d grouped and 1-d (traced), and a dynamically quantized LSTM (scripted). Nothing in their graphs but
     the packed weights tells their inputs' shapes."""
     torch.manual_seed(17)
-    conv = QuantizedConv().eval()
-    conv.qconfig = torch.ao.quantization.get_default_qconfig("fbgemm")
-    prepared = torch.ao.quantization.prepare(conv)
-    prepared(torch.randn(2, 4, 16, 16))
-    quantized = torch.ao.quantization.convert(prepared)
-    jit_save(torch.jit.trace(quantized, torch.randn(1, 4, 16, 16)), path("conv_quantized.pt"))
+    for conv, shape, name in [(nn.Conv2d(4, 8, 3, groups=2), (4, 16, 16), "conv_quantized.pt"),
+                              (nn.Conv1d(5, 8, 3), (5, 32), "conv1d_quantized.pt")]:
+        module = QuantizedConv(conv).eval()
+        module.qconfig = torch.ao.quantization.get_default_qconfig("fbgemm")
+        prepared = torch.ao.quantization.prepare(module)
+        prepared(torch.randn(2, *shape))
+        quantized = torch.ao.quantization.convert(prepared)
+        jit_save(torch.jit.trace(quantized, torch.randn(1, *shape)), path(name))
     lstm = torch.ao.quantization.quantize_dynamic(LstmClassifier().eval(), {nn.LSTM, nn.Linear}, dtype=torch.qint8)
     jit_save(torch.jit.script(lstm), path("lstm_quantized.pt"))
 
@@ -862,6 +871,7 @@ if __name__ == "__main__":
     make_typed_inputs()
     make_quantized_model()
     make_quantized_layers()
+    make_sequence_first_attention()
     make_tensors()
     make_broken()
     make_sample()

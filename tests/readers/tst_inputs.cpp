@@ -317,6 +317,8 @@ void TestInputs::transformersAndLoopsAreSuggestedFromTheirFirstUse_data() {
     QTest::newRow("pre-norm block, traced") << "attention_traced.pt" << "" << QStringList{"normal:1x8x16"};
     QTest::newRow("nn.MultiheadAttention") << "mha_scripted.pt" << "mha_scripted_113.pt"
                                            << QStringList{"normal:1x16x12:float32", "zeros:1x16:bool"};
+    QTest::newRow("nn.MultiheadAttention, sequence first")
+        << "mha_seq_first.pt" << "" << QStringList{"normal:16x1x12:float32", "zeros:1x16:bool"};
     QTest::newRow("y = tanh(y @ w), n times") << "fixed_work.pt" << "" << QStringList{"normal:1x160:float32"};
 }
 
@@ -350,6 +352,8 @@ void TestInputs::quantizedLayersAreSuggestedFromTheirPackedWeights_data() {
     QTest::addColumn<QVector<qint64>>("output");
     QTest::newRow("static conv, traced") << "conv_quantized.pt" << "normal:1x4x224x224:float32"
                                          << "Conv2d(4, 8)" << QVector<qint64>{1, 8, 222, 222};
+    QTest::newRow("static conv1d, traced")
+        << "conv1d_quantized.pt" << "normal:1x5x256:float32" << "Conv1d(5, 8)" << QVector<qint64>{1, 8, 254};
     QTest::newRow("dynamic LSTM, scripted")
         << "lstm_quantized.pt" << "normal:1x8x6:float32" << "LSTM(6, 12)" << QVector<qint64>{1, 3};
     QTest::newRow("dynamic Linear, scripted")

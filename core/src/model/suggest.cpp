@@ -5,6 +5,7 @@
 #include <torch/csrc/jit/passes/inliner.h>
 #include <torch/script.h>
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <optional>
@@ -198,13 +199,14 @@ std::vector<at::Tensor> tensorsOf(const JitValue* v, const JitValue* self, const
     return out;
 }
 
-// A method of an object the model holds (a quantized layer's packed weights), as LibTorch defines it:
-// nothing of the file's own code runs. Empty where there is none, or it fails.
+// A method of an object the model holds (a quantized layer's packed weights) that LibTorch itself defines
+// in C++: a class of the file's own TorchScript is never called, so nothing of the file's code runs. Empty
+// where there is none, or it fails.
 std::optional<c10::IValue> callMethod(const c10::IValue& object, const std::string& name) {
-    if (!object.isObject()) return std::nullopt;
+    if (!object.isObject() || !object.isCustomClass()) return std::nullopt;
     try {
         torch::jit::Function* method = object.toObjectRef().type()->findMethod(name);
-        if (!method) return std::nullopt;
+        if (!method || method->getSchema().arguments().size() != 1) return std::nullopt; // self alone
         torch::jit::Stack stack{object};
         method->run(stack);
         if (stack.size() == 1) return stack.front();
@@ -213,14 +215,19 @@ std::optional<c10::IValue> callMethod(const c10::IValue& object, const std::stri
     return std::nullopt;
 }
 
-// The weight packed params hold (quantized::linear's, quantized::conv2d's), as a plain float tensor of its
-// shape: unpack() gives it quantized.
+// A float tensor of a shape, holding no memory: what the suggestions read of a quantized weight.
+at::Tensor floatShape(const at::Tensor& t) {
+    return at::empty(t.sizes(), at::TensorOptions().dtype(at::kFloat).device(at::kMeta));
+}
+
+// The weight packed params hold (quantized::linear's, quantized::conv2d's), as a float tensor of its shape:
+// unpack() gives it quantized.
 std::optional<at::Tensor> unpackedWeight(const c10::IValue& packed) {
     const auto unpacked = callMethod(packed, "unpack");
     if (!unpacked || !unpacked->isTuple() || unpacked->toTupleRef().elements().empty()) return std::nullopt;
     const c10::IValue& w = unpacked->toTupleRef().elements()[0];
     if (!w.isTensor()) return std::nullopt;
-    return at::empty(w.toTensor().sizes(), at::kFloat);
+    return floatShape(w.toTensor());
 }
 
 // The objects a list operand holds: a module's list attribute, or a list built of attributes, listed or
@@ -235,9 +242,13 @@ std::vector<c10::IValue> objectsOf(const JitValue* v, const JitValue* self, cons
     if (v->node()->kind() != c10::prim::ListConstruct) return out;
     for (const auto* in : v->node()->inputs())
         if (auto a = attribute(in, self, root)) out.push_back(*a);
+    std::vector<const Node*> appends;
     for (const auto& use : v->uses())
         if (use.user->kind() == c10::aten::append && use.offset == 0 && use.user->inputs().size() == 2)
-            if (auto a = attribute(use.user->input(1), self, root)) out.push_back(*a);
+            appends.push_back(use.user);
+    std::sort(appends.begin(), appends.end(), [](const Node* a, const Node* b) { return a->isBefore(b); });
+    for (const Node* append : appends)
+        if (auto a = attribute(append->input(1), self, root)) out.push_back(*a);
     return out;
 }
 
@@ -256,7 +267,7 @@ std::vector<at::Tensor> quantizedRnnWeights(const std::vector<c10::IValue>& cell
     } else if (parts[1].isList() && parts[1].toListRef().size() >= 2) {
         for (std::size_t i = 0; i < 2; ++i)
             if (parts[1].toListRef()[i].isTensor())
-                out.push_back(at::empty(parts[1].toListRef()[i].toTensor().sizes(), at::kFloat));
+                out.push_back(floatShape(parts[1].toListRef()[i].toTensor()));
     }
     return out.size() == 2 ? out : std::vector<at::Tensor>{};
 }
@@ -285,9 +296,19 @@ std::optional<Found> implied(const Use& use, const JitValue* self, const c10::IV
         (startsWith(kind, "quantized::conv1d") || startsWith(kind, "quantized::conv2d") ||
          startsWith(kind, "quantized::conv3d")) &&
         kind.find("pack") == std::string::npos && kind.find("transpose") == std::string::npos;
+    // The packed params: operand 1 mostly, 2 for conv2d_add (after the accumulator), 3 for the linears
+    // taking the input's scale and zero point first.
+    const auto packedParams = [&]() -> std::optional<c10::IValue> {
+        for (std::size_t i = 1; i < n->inputs().size() && i <= 3; ++i)
+            if (auto a = attribute(n->input(i), self, root); a && a->isCustomClass()) return a;
+        return std::nullopt;
+    };
     const auto packedWeight = [&]() -> std::optional<at::Tensor> {
-        const auto packed = n->inputs().size() > 1 ? attribute(n->input(1), self, root) : std::nullopt;
-        return packed ? unpackedWeight(*packed) : std::nullopt;
+        const auto packed = packedParams();
+        auto w = packed ? unpackedWeight(*packed) : std::nullopt;
+        // A 1-d convolution packs as a 2-d one, its weight [out, in, 1, k].
+        if (w && startsWith(kind, "quantized::conv1d") && w->dim() == 4 && w->size(2) == 1) w = w->squeeze(2);
+        return w;
     };
     if ((kind == "aten::linear" || quantizedLinear) && use.offset == 0) {
         auto w = quantizedLinear ? packedWeight() : weightAt(1);
@@ -300,17 +321,32 @@ std::optional<Found> implied(const Use& use, const JitValue* self, const c10::IV
                      weightDtype(*w), layer + "'s input"};
     }
     if (kind == "aten::_native_multi_head_attention" && use.offset <= 2 && n->inputs().size() > 5) {
-        // nn.MultiheadAttention's fast path, which a scripted one holds beside its slow one: batch first.
-        const auto width = attribute(n->input(3), self, root);
-        const auto heads = attribute(n->input(4), self, root);
-        if (!width || !width->isInt() || !heads || !heads->isInt()) return std::nullopt;
+        // nn.MultiheadAttention's fast path, which a scripted one holds beside its slow one whatever its
+        // batch_first (an attribute of the module whose embed_dim it reads); its width is its weight's.
         const auto w = weightAt(5);
-        const std::string e = std::to_string(width->toInt());
+        const auto heads = attribute(n->input(4), self, root);
+        if (!w || w->dim() != 2 || !heads || !heads->isInt()) return std::nullopt;
+        std::optional<c10::IValue> owner;
+        if (n->input(3)->node()->kind() == c10::prim::GetAttr)
+            owner = attribute(n->input(3)->node()->input(0), self, root);
+        bool batchFirst = true; // a constant of nn.MultiheadAttention's class (an attribute elsewhere)
+        if (owner && owner->isObject()) {
+            const auto& type = owner->toObjectRef().type();
+            std::optional<c10::IValue> bf;
+            if (type->hasConstant("batch_first"))
+                bf = type->getConstant("batch_first");
+            else if (type->hasAttribute("batch_first"))
+                bf = owner->toObjectRef().getAttr("batch_first");
+            if (bf && bf->isBool()) batchFirst = bf->toBool();
+        }
+        const std::string e = std::to_string(w->size(1));
         const std::string layer = "MultiheadAttention(" + e + ", " + std::to_string(heads->toInt()) + ")";
-        return Found{"normal:1x16x" + e + ":" + (w ? dtypeWord(w->scalar_type()) : std::string("float32")),
-                     layer + ": Float[N, T, " + e + "] (batch_first; [T, N, " + e +
-                         "] without), N and T free ([1, 16] suggested)",
-                     w ? weightDtype(*w) : std::string(), layer + "'s input"};
+        // A sequence of 16, as long as the padding mask's suggestion ([1, 16]).
+        return Found{std::string(batchFirst ? "normal:1x16x" : "normal:16x1x") + e + ":" +
+                         dtypeWord(w->scalar_type()),
+                     layer + ": Float" + (batchFirst ? "[N, T, " : "[T, N, ") + e + "] (batch_first " +
+                         (batchFirst ? "True" : "False") + "), N and T free (1 and 16 suggested)",
+                     weightDtype(*w), layer + "'s input"};
     }
     if ((kind == "aten::matmul" || kind == "aten::mm") && use.offset == 0) { // x @ self.w
         auto w = weightAt(1);
@@ -326,12 +362,12 @@ std::optional<Found> implied(const Use& use, const JitValue* self, const c10::IV
          kind == "aten::_convolution" || quantizedConv) &&
         use.offset == 0) {
         auto w = quantizedConv ? packedWeight() : weightAt(1);
-        if (!w || w->dim() < 3) return std::nullopt;
+        if (!w || w->dim() < 3 || w->dim() > 5) return std::nullopt;
         const int spatial = int(w->dim()) - 2;
         int64_t groups = 1;
         const std::size_t groupsAt = kind == "aten::_convolution" ? 8 : 6;
         if (quantizedConv) {
-            const auto packed = attribute(n->input(1), self, root);
+            const auto packed = packedParams();
             if (const auto g = packed ? callMethod(*packed, "groups") : std::nullopt; g && g->isInt())
                 groups = g->toInt();
         } else if (groupsAt < n->inputs().size()) {
