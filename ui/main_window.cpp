@@ -213,46 +213,38 @@ MainWindow::MainWindow(QWidget* parent)
     // Each job ends with its report, kept apart, so that Export Report writes what the panel in view
     // shows and a session keeps all three.
     connect(m_runner, &JobRunner::runsFinished, this, [this](const twb::Report& report, bool cancelled) {
-        setRunning(false);
         m_report = report;
         m_results->showAcrossTargets(report);
         int ok = 0;
         for (const auto& r : m_results->runs())
             ok += r.record.ok && r.origin.isEmpty();
-        m_status->setText(cancelled ? tr("Cancelled; the results measured so far are shown.")
-                                    : tr("Measured %1 of %2 configurations.").arg(ok).arg(m_configCount));
         m_results->compareDefault();
-        saveSession(autosavePath());
+        jobEnded(cancelled ? tr("Cancelled; the results measured so far are shown.")
+                           : tr("Measured %1 of %2 configurations.").arg(ok).arg(m_configCount));
         emit runsFinished(cancelled);
     });
     connect(m_runner, &JobRunner::profilesFinished, this, [this](const twb::Report& report, bool cancelled) {
-        setRunning(false);
         m_profileReport = report;
         int ok = 0;
         for (const auto& p : m_profile->profiles())
             ok += p.ok;
-        m_status->setText(cancelled ? tr("Cancelled; the profiles finished so far are shown.")
-                                    : tr("Profiled %1 of %2 configurations.").arg(ok).arg(m_configCount));
-        saveSession(autosavePath());
+        jobEnded(cancelled ? tr("Cancelled; the profiles finished so far are shown.")
+                           : tr("Profiled %1 of %2 configurations.").arg(ok).arg(m_configCount));
         emit profilesFinished(cancelled);
     });
     connect(m_runner, &JobRunner::sweepFinished, this, [this](const twb::Report& report, bool cancelled) {
-        setRunning(false);
         m_sweepReport = report;
         if (report.hasSweep) m_sweep->showResult(report.sweep);
-        m_status->setText(cancelled ? tr("Sweep cancelled; the points measured so far are shown.")
-                                    : tr("Sweep finished: %1").arg(m_sweep->recommendationText()));
-        saveSession(autosavePath());
+        jobEnded(cancelled ? tr("Sweep cancelled; the points measured so far are shown.")
+                           : tr("Sweep finished: %1").arg(m_sweep->recommendationText()));
         emit sweepFinished(cancelled);
     });
     connect(m_runner, &JobRunner::loadFinished, this, [this](const twb::Report& report, bool cancelled) {
-        setRunning(false);
         m_loadReport = report;
         if (report.hasLoad) m_load->showResult(report.load);
         m_load->setRunning(false);
-        m_status->setText(cancelled ? tr("Load run cancelled; the points measured so far are shown.")
-                                    : QString::fromStdString(report.load.verdict));
-        saveSession(autosavePath());
+        jobEnded(cancelled ? tr("Load run cancelled; the points measured so far are shown.")
+                           : QString::fromStdString(report.load.verdict));
         emit loadFinished(cancelled);
     });
     connect(m_runner, &JobRunner::compared, this, [this](const ComparisonSnapshot& c) {
@@ -775,6 +767,18 @@ void MainWindow::cancel() {
     if (!m_runner->isRunning()) return;
     m_runner->cancel();
     m_status->setText(tr("Cancelling…"));
+}
+
+void MainWindow::jobEnded(const QString& said) {
+    setRunning(false);
+    if (m_inspecting) {
+        // Opening another model stopped it. That model's inputs are not known yet, so the session is not
+        // saved with the last model's: the next job's end saves it.
+        m_status->setText(tr("Stopped to open %1.").arg(QFileInfo(m_modelPath).fileName()));
+        return;
+    }
+    m_status->setText(said);
+    saveSession(autosavePath());
 }
 
 void MainWindow::setRunning(bool running) {

@@ -131,6 +131,8 @@ private:
     void applySession(const twb::Session& session, const QString& path, const QString& error);
     void openReport(const QString& path);
     void setRunning(bool running);
+    // A measuring job's end: the actions back, what it says, and the session autosaved.
+    void jobEnded(const QString& said);
     void updateRunActions(bool running);  // enabled when the open file can run; else why not
     void refreshGlyphs();                 // the toolbar's icons for the palette now in use
     bool useAsInput(const QString& path); // a tensor file given to the open model; false when none takes it
