@@ -857,6 +857,53 @@ class FixedWork(nn.Module):
         return y
 
 
+class PatchViT(nn.Module):
+    """A vision transformer's front: 8×8 patches, a class token and a learned position embedding of 17
+    places, which fix the image at 32×32."""
+
+    def __init__(self):
+        super().__init__()
+        self.patch = nn.Conv2d(3, 16, 8, 8)
+        self.cls = nn.Parameter(torch.randn(1, 1, 16))
+        self.pos = nn.Parameter(torch.randn(1, 17, 16))
+        self.head = nn.Linear(16, 5)
+
+    def forward(self, x):
+        p = self.patch(x).flatten(2).transpose(1, 2)
+        p = torch.cat([self.cls.expand(p.shape[0], -1, -1), p], 1) + self.pos
+        return self.head(p.mean(1))
+
+
+class ImageListDetector(nn.Module):
+    """A detector's interface as torchvision's: a list of [C, H, W] images, each batched by the model,
+    and a dict of boxes and scores for each."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+
+    def forward(self, images: List[torch.Tensor]) -> List[Dict[str, torch.Tensor]]:
+        out: List[Dict[str, torch.Tensor]] = []
+        for image in images:
+            score = self.conv(image.unsqueeze(0))[0].sigmoid().amax(0).flatten()
+            keep = torch.topk(score, 5).indices
+            boxes = torch.stack([keep.float(), keep.float(), keep.float() + 1, keep.float() + 1], 1)
+            out.append({"boxes": boxes, "scores": score[keep]})
+        return out
+
+
+def make_vision_inputs():
+    """Models whose input shape is told by what they hold, not by their first layer's guess: a vision
+    transformer traced and frozen (its position embedding fixes the side) and a detector taking a list of
+    images."""
+    torch.manual_seed(23)
+    vit = PatchViT().eval()
+    traced = torch.jit.trace(vit, torch.randn(1, 3, 32, 32))
+    jit_save(traced, path("vit_traced.pt"))
+    jit_save(torch.jit.freeze(torch.jit.script(vit)), path("vit_frozen.pt"))
+    jit_save(torch.jit.script(ImageListDetector().eval()), path("detector_list.pt"))
+
+
 def make_load_models():
     jit_save(torch.jit.script(FixedWork().eval()), path("fixed_work.pt"))
 
@@ -872,6 +919,7 @@ if __name__ == "__main__":
     make_quantized_model()
     make_quantized_layers()
     make_sequence_first_attention()
+    make_vision_inputs()
     make_tensors()
     make_broken()
     make_sample()

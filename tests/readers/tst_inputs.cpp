@@ -26,8 +26,8 @@ private slots:
     void tupleElementMistakes_data();
     void tupleElementMistakes();
     void suggestionsAreTypedByFirstUse();
-    void transformersAndLoopsAreSuggestedFromTheirFirstUse_data();
-    void transformersAndLoopsAreSuggestedFromTheirFirstUse();
+    void transformersLoopsAndImageListsAreSuggested_data();
+    void transformersLoopsAndImageListsAreSuggested();
     void quantizedLayersAreSuggestedFromTheirPackedWeights_data();
     void quantizedLayersAreSuggestedFromTheirPackedWeights();
     void dtypeFirstUseDoesNotNeedIsSaid();
@@ -308,7 +308,7 @@ void TestInputs::suggestionsAreTypedByFirstUse() {
 // A pre-norm block's LayerNorm (its shape a list the graph builds of constants), nn.MultiheadAttention's
 // fast path (batch first, and its padding mask as long as the sequence), and a product with a weight inside
 // a loop (the value the loop carries is the one given it). Each binds and runs.
-void TestInputs::transformersAndLoopsAreSuggestedFromTheirFirstUse_data() {
+void TestInputs::transformersLoopsAndImageListsAreSuggested_data() {
     QTest::addColumn<QString>("file");
     QTest::addColumn<QString>("fallback"); // the same model as LibTorch 1.13 can load it
     QTest::addColumn<QStringList>("suggested");
@@ -320,9 +320,17 @@ void TestInputs::transformersAndLoopsAreSuggestedFromTheirFirstUse_data() {
     QTest::newRow("nn.MultiheadAttention, sequence first")
         << "mha_seq_first.pt" << "" << QStringList{"normal:16x1x12:float32", "zeros:1x16:bool"};
     QTest::newRow("y = tanh(y @ w), n times") << "fixed_work.pt" << "" << QStringList{"normal:1x160:float32"};
+    // Its side from its position embedding's 17 places (16 patches of 8 and a class token), not 224.
+    QTest::newRow("vision transformer, traced")
+        << "vit_traced.pt" << "" << QStringList{"normal:1x3x32x32:float32"};
+    QTest::newRow("vision transformer, frozen")
+        << "vit_frozen.pt" << "" << QStringList{"normal:1x3x32x32:float32"};
+    // A list of images, each batched by the model: one image, without its batch dimension.
+    QTest::newRow("detector, a list of images")
+        << "detector_list.pt" << "" << QStringList{"normal:3x224x224:float32"};
 }
 
-void TestInputs::transformersAndLoopsAreSuggestedFromTheirFirstUse() {
+void TestInputs::transformersLoopsAndImageListsAreSuggested() {
     QFETCH(QString, file);
     QFETCH(QString, fallback);
     QFETCH(QStringList, suggested);

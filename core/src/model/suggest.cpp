@@ -6,6 +6,7 @@
 #include <torch/script.h>
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <map>
 #include <optional>
@@ -84,6 +85,7 @@ struct Origin {
     std::size_t input = 0;
     std::vector<std::size_t> path;
     bool shapeKept = true, dtypeKept = true;
+    bool batchAdded = false; // unsqueeze(0) made it a batch of one: `conv(image.unsqueeze(0))`
 };
 
 std::optional<int64_t> constantInt(const JitValue* v) {
@@ -139,8 +141,18 @@ std::optional<Origin> originOf(const JitValue* v, Origins& memo, int depth) {
     }
     if (kind == "prim::TupleIndex" || kind == "aten::__getitem__") {
         const auto k = constantInt(n->input(1));
-        auto o = k && *k >= 0 ? from(n->input(0)) : std::nullopt;
-        if (o) o->path.push_back(std::size_t(*k));
+        // A list's element at any index stands for each (`for image in images`); a tuple's is its own.
+        const bool anyElement = !k && n->input(0)->type()->kind() == c10::TypeKind::ListType;
+        auto o = (k && *k >= 0) || anyElement ? from(n->input(0)) : std::nullopt;
+        if (o) o->path.push_back(anyElement ? 0 : std::size_t(*k));
+        return o;
+    }
+    if (kind == "aten::unsqueeze" && constantInt(n->input(1)) == int64_t(0)) {
+        auto o = from(n->input(0));
+        if (o && o->shapeKept && !o->batchAdded)
+            o->batchAdded = true;
+        else if (o)
+            o->shapeKept = false;
         return o;
     }
     if (kind == "prim::If") { // the branch that keeps the most of it: `if x.dim() == 2: x = x.unsqueeze(0)`
@@ -283,6 +295,55 @@ struct Use {
     std::size_t element = 0; // for an RNN's state list: which state (h or c)
 };
 
+// Every node, in order, those inside if and loop blocks at their place.
+void eachNode(const torch::jit::Block* block, const std::function<void(const Node*)>& visit) {
+    for (const Node* n : block->nodes()) {
+        visit(n);
+        for (const auto* b : n->blocks())
+            eachNode(b, visit);
+    }
+}
+
+// A vision transformer's side: its first convolution cuts the image into patches (kernel = stride, no
+// padding), and a learned position embedding [1, T, width] has a place for each patch (T a square, or one
+// more for a class token, or two for a distillation token). A side of 224 would give it more patches than
+// places. 0 where there is no such embedding.
+int64_t patchGridSide(const Node* conv, const at::Tensor& weight, const c10::IValue& root) {
+    if (weight.dim() != 4 || conv->inputs().size() < 5) return 0;
+    const auto stride = constantInts(conv->input(3)), padding = constantInts(conv->input(4));
+    const int64_t k = weight.size(2);
+    if (!stride || stride->empty() || (*stride)[0] != k || k < 2 || weight.size(3) != k) return 0;
+    for (auto s : *stride)
+        if (s != k) return 0;
+    if (!padding) return 0;
+    for (auto pad : *padding)
+        if (pad != 0) return 0;
+    const auto side = [&](const at::Tensor& t) -> int64_t {
+        if (t.dim() != 3 || t.size(0) != 1 || t.size(2) != weight.size(0)) return 0;
+        for (int64_t extra = 0; extra <= 2; ++extra) {
+            const int64_t places = t.size(1) - extra;
+            const auto n = int64_t(std::lround(std::sqrt(double(std::max<int64_t>(places, 0)))));
+            if (n >= 2 && n * n == places) return n * k;
+        }
+        return 0;
+    };
+    // A module's parameters and buffers, or a frozen one's constants.
+    if (root.isObject()) {
+        const torch::jit::Module module(root.toObject());
+        for (const auto& p : module.named_parameters(true))
+            if (const int64_t s = side(p.value)) return s;
+        for (const auto& b : module.named_buffers(true))
+            if (const int64_t s = side(b.value)) return s;
+    }
+    int64_t found = 0;
+    eachNode(conv->owningGraph()->block(), [&](const Node* n) {
+        if (found || n->kind() != c10::prim::Constant || n->outputs().size() != 1) return;
+        if (const auto iv = torch::jit::toIValue(n->output()); iv && iv->isTensor())
+            found = side(iv->toTensor());
+    });
+    return found;
+}
+
 std::optional<Found> implied(const Use& use, const JitValue* self, const c10::IValue& root) {
     const Node* n = use.node;
     const std::string kind = n->kind().toQualString();
@@ -374,7 +435,8 @@ std::optional<Found> implied(const Use& use, const JitValue* self, const c10::IV
             if (const auto g = constantInt(n->input(groupsAt))) groups = *g;
         }
         const int64_t in = w->size(1) * groups, out = w->size(0);
-        const int64_t side = spatial == 1 ? 256 : spatial == 2 ? 224 : 32;
+        const int64_t patches = quantizedConv ? 0 : patchGridSide(n, *w, root);
+        const int64_t side = patches ? patches : spatial == 1 ? 256 : spatial == 2 ? 224 : 32;
         std::vector<int64_t> shape{1, in};
         std::vector<std::string> named{"N", std::to_string(in)};
         const char* names[] = {"D", "H", "W"};
@@ -388,8 +450,10 @@ std::optional<Found> implied(const Use& use, const JitValue* self, const c10::IV
         const std::string layer =
             "Conv" + std::to_string(spatial) + "d(" + std::to_string(in) + ", " + std::to_string(out) + ")";
         return Found{"normal:" + shapeSpec(shape) + ":" + dtypeWord(w->scalar_type()),
-                     "first layer " + layer + ": Float" + dims(named) + ", " + free + " free (" +
-                         std::to_string(side) + " suggested)",
+                     "first layer " + layer + ": Float" + dims(named) + ", " +
+                         (patches ? free + " " + std::to_string(side) + " (patches of " +
+                                        std::to_string(w->size(2)) + " for its position embedding's places)"
+                                  : free + " free (" + std::to_string(side) + " suggested)"),
                      weightDtype(*w), layer + "'s input"};
     }
     if ((kind == "aten::embedding" || kind == "aten::embedding_bag") && use.offset == 1) {
@@ -492,20 +556,16 @@ std::optional<Found> implied(const Use& use, const JitValue* self, const c10::IV
     return std::nullopt;
 }
 
-// Every node, in order, those inside if and loop blocks at their place.
-void eachNode(const torch::jit::Block* block, const std::function<void(const Node*)>& visit) {
-    for (const Node* n : block->nodes()) {
-        visit(n);
-        for (const auto* b : n->blocks())
-            eachNode(b, visit);
-    }
-}
-
 } // namespace
 
 namespace detail {
 
 namespace {
+
+bool tensorList(const c10::TypePtr& type) {
+    return type->kind() == c10::TypeKind::ListType &&
+           type->expectRef<c10::ListType>().getElementType()->kind() == c10::TypeKind::TensorType;
+}
 
 // What an argument nothing in the graph speaks for gets: a scalar's obvious value, a tensor's guess.
 void fallback(ArgumentInfo& a, const c10::TypePtr& type) {
@@ -530,7 +590,10 @@ void fallback(ArgumentInfo& a, const c10::TypePtr& type) {
         a.suggestedReason = "a bool: True suggested";
         break;
     default:
-        a.suggestedReason = "a " + a.type + ": give it from a file (a .pt holding one)";
+        a.suggestedReason = tensorList(type)
+                                ? "a list of tensors: give it from a .pt file holding one, or one "
+                                  "tensor (a file or gen:SPEC) as a list of one"
+                                : "a " + a.type + ": give it from a file (a .pt holding one)";
     }
 }
 
@@ -577,20 +640,35 @@ void fillSuggestions(const torch::jit::Module& module, std::vector<ArgumentInfo>
         const auto at = byInput.find(o->input);
         if (at == byInput.end()) return;
         ArgumentInfo* a = at->second;
-        if (!o->path.empty())
+        // A list of tensors is given one (a list of one): its elements' uses speak for it.
+        const bool list = tensorList(types[a]);
+        if (list)
+            a = o->path.size() == 1 ? a : nullptr;
+        else if (!o->path.empty())
             a = o->path.size() == 1 && o->path[0] < a->elements.size() ? &a->elements[o->path[0]] : nullptr;
         else if (!a->elements.empty())
             a = nullptr;
-        if (!a || decided.count(a) || types[a]->kind() != c10::TypeKind::TensorType) return;
+        if (!a || decided.count(a) || (!list && types[a]->kind() != c10::TypeKind::TensorType)) return;
         const auto f = implied(use, self, root);
         if (!f) return;
         decided.insert(a);
         const bool floating = f->dtype.rfind("float", 0) == 0 || f->dtype == "bfloat16";
-        if (o->shapeKept || !floating) { // a mask's or ids' generator holds whatever the shape
+        // What the model batched itself is given without its batch dimension: "normal:1x3x…" → "normal:3x…".
+        const auto colon = f->generator.find(':');
+        const bool unbatched =
+            o->batchAdded && colon != std::string::npos && f->generator.compare(colon + 1, 2, "1x") == 0;
+        if (o->shapeKept && (!o->batchAdded || unbatched || !floating)) {
+            a->suggestionFound = true;
+            a->suggested =
+                unbatched ? f->generator.substr(0, colon + 1) + f->generator.substr(colon + 3) : f->generator;
+            a->suggestedReason = f->reason + (unbatched ? ", given without N (the model adds it)" : "");
+        } else if (!floating) { // a mask's or ids' generator holds whatever the shape
             a->suggestionFound = true;
             a->suggested = f->generator;
             a->suggestedReason = f->reason;
         }
+        if (list && a->suggestionFound)
+            a->suggestedReason = "a list of tensors, one given (more from a .pt file): " + a->suggestedReason;
         if (o->dtypeKept) {
             a->neededDtype = f->dtype;
             a->neededBy = f->by;
