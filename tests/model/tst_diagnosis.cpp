@@ -7,6 +7,8 @@
 #include "twb/model.h"
 
 #include <QDirIterator>
+#include <QProcess>
+#include <QTemporaryDir>
 
 #include <algorithm>
 
@@ -26,6 +28,7 @@ private slots:
     void modernOperators_data();
     void modernOperators();
     void everyFixtureIsInspectedWithoutCrashing();
+    void foreignFilesSayWhatTheyHold();
 };
 
 void TestDiagnosis::kinds_data() {
@@ -265,6 +268,50 @@ void TestDiagnosis::everyFixtureIsInspectedWithoutCrashing() {
         ++seen;
     }
     QVERIFY(seen > 50);
+}
+
+// Files that are not PyTorch's, as users have them: compressed, archived (made by tar and gzip themselves),
+// another framework's, a sharded checkpoint's index. Each is named with what it holds and what to do.
+void TestDiagnosis::foreignFilesSayWhatTheyHold() {
+    QTemporaryDir dir;
+    QVERIFY(QFile::copy(QString::fromStdString(TWB_DATA("mlp_traced.pt")), dir.filePath("mlp.pt")));
+    const auto write = [&](const QString& name, const QByteArray& bytes) {
+        QFile f(dir.filePath(name));
+        return f.open(QIODevice::WriteOnly) && f.write(bytes) == bytes.size();
+    };
+    QVERIFY(write("notes.txt", "how this model was trained\n"));
+    const auto run = [&](const QString& program, const QStringList& arguments) {
+        QProcess p;
+        p.setWorkingDirectory(dir.path());
+        p.start(program, arguments);
+        return p.waitForFinished(60000) && p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0;
+    };
+    QVERIFY(run("tar", {"cf", "bundle.tar", "notes.txt", "mlp.pt"}));
+    QVERIFY(run("tar", {"czf", "bundle.tar.gz", "notes.txt", "mlp.pt"}));
+    QVERIFY(run("gzip", {"-k", "mlp.pt"}));
+    QVERIFY(write("model.tflite", QByteArray("\x1c\0\0\0TFL3", 8) + QByteArray(64, '\0')));
+    QVERIFY(write(
+        "model.safetensors.index.json",
+        R"({"metadata": {"total_size": 64}, "weight_map": {"a.weight": "model-00001-of-00002.safetensors",
+                      "b.weight": "model-00002-of-00002.safetensors", "c.bias": "model-00002-of-00002.safetensors"}})"));
+    const struct {
+        const char *file, *summary, *fix;
+    } rows[] = {
+        {"bundle.tar", "A tar archive of 2 file(s): notes.txt, mlp.pt",
+         "(tar xf bundle.tar) and open the model inside: mlp.pt."},
+        {"bundle.tar.gz", "A gzip-compressed tar archive", "tar xf bundle.tar.gz"},
+        {"mlp.pt.gz", "A gzip-compressed file (of mlp.pt)", "gunzip -k mlp.pt.gz"},
+        {"model.tflite", "A TensorFlow Lite model", "TensorFlow Lite"},
+        {"model.safetensors.index.json",
+         "sharded into 2 file(s): model-00001-of-00002.safetensors, model-00002-of-00002.safetensors",
+         "save_file(sd, \"model.safetensors\")"},
+    };
+    for (const auto& row : rows) {
+        const twb::Diagnosis d = twb::diagnose(dir.filePath(row.file).toStdString());
+        QVERIFY2(!d.usable, row.file);
+        QVERIFY2(twbtest::contains(d.summary, row.summary), d.summary.c_str());
+        QVERIFY2(twbtest::contains(d.fix, row.fix), d.fix.c_str());
+    }
 }
 
 TWB_TEST_MAIN(TestDiagnosis)

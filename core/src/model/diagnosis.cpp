@@ -1,6 +1,7 @@
 #include "twb/diagnosis.h"
 #include "twb/operator_library.h"
 
+#include "foreign.h"
 #include "operators.h"
 #include "pickle.h"
 #include "pt2.h"
@@ -67,18 +68,7 @@ namespace pickle = detail::pickle;
 using detail::baseName;
 using detail::stem;
 
-Diagnosis unusable(FileKind kind, std::string format, std::string summary, std::string error, std::string fix,
-                   std::string detail = {}) {
-    Diagnosis d;
-    d.kind = kind;
-    d.usable = false;
-    d.format = std::move(format);
-    d.summary = std::move(summary);
-    d.error = std::move(error);
-    d.fix = std::move(fix);
-    d.detail = std::move(detail);
-    return d;
-}
+using detail::unusable;
 
 Diagnosis usable(FileKind kind, std::string format, std::string summary) {
     Diagnosis d;
@@ -637,21 +627,13 @@ Diagnosis diagnoseUnguarded(const std::string& path) {
         return unusable(FileKind::Unknown, "pickle", "A plain Python pickle (not written by torch.save)",
                         "a raw pickle can hold any Python object and is not a PyTorch model format",
                         "Save tensors with torch.save or numpy.save, and models with torch.jit.save.");
+    if (auto foreign = detail::diagnoseForeign(path, head, ext)) return *foreign;
     if (looksLikeOnnx(head, ext))
         return unusable(FileKind::Onnx, "onnx protobuf", "An ONNX model",
                         "ONNX models run in ONNX Runtime, not in LibTorch",
                         "Run it with ONNX Runtime, or go back to the PyTorch model and " +
                             std::string("export TorchScript:\n") +
                             scriptFix(path).substr(scriptFix(path).find('\n') + 1));
-    if (startsWith(head, "\x89HDF\r\n\x1a\n", 8))
-        return unusable(FileKind::Unknown, "hdf5", "An HDF5 file (Keras/TensorFlow or h5py data)",
-                        "HDF5 files are not PyTorch files",
-                        "Convert the weights to PyTorch (a state_dict or .safetensors) or use the framework "
-                        "that wrote it.");
-    if (startsWith(head, "GGUF", 4))
-        return unusable(FileKind::Unknown, "gguf", "A GGUF model (llama.cpp)",
-                        "GGUF models are not PyTorch files",
-                        "Run it with llama.cpp, or use the original PyTorch/safetensors weights.");
     if (isTextual(head)) {
         if (head.rfind("version https://git-lfs", 0) == 0)
             return unusable(FileKind::Text, "text", "A Git LFS pointer, not the model itself",
