@@ -87,6 +87,7 @@ void InputsPanel::addRow(const twb::ArgumentInfo& a, const QString& placeholder,
     if (!a.suggested.empty() && !a.hasDefault) {
         // The model's own suggestion first: what its first layers take, and why.
         const QString suggested = "gen:" + QString::fromStdString(a.suggested);
+        if (a.suggestionFound) row.suggested = suggested;
         QAction* act = menu->addAction(tr("Suggested: %1").arg(suggested), this,
                                        [this, r, suggested] { setSource(r, suggested); });
         act->setObjectName("suggest_" + row.argument);
@@ -147,12 +148,22 @@ bool InputsPanel::setSourceOf(const QString& argument, const QString& source) {
 bool InputsPanel::assignFile(const QString& path) {
     if (m_rows.empty()) return false;
     for (auto& r : m_rows)
-        if (r.source->text().trimmed().isEmpty()) {
+        if (r.source->text().trimmed().isEmpty() || r.source->text().trimmed() == r.suggested) {
             r.source->setText(path);
             return true;
         }
     m_rows.back().source->setText(path);
     return true;
+}
+
+int InputsPanel::fillSuggestions() {
+    int filled = 0;
+    for (auto& r : m_rows)
+        if (!r.suggested.isEmpty() && r.source->text().trimmed().isEmpty()) {
+            r.source->setText(r.suggested);
+            ++filled;
+        }
+    return filled;
 }
 
 void InputsPanel::showBinding(const BindingSnapshot& binding) {
@@ -175,11 +186,18 @@ void InputsPanel::showBinding(const BindingSnapshot& binding) {
     QStringList warnings;
     for (const auto& w : binding.warnings)
         warnings << w.toHtmlEscaped();
+    bool suggested = !m_rows.empty();
+    for (const auto& r : m_rows)
+        suggested =
+            suggested && (r.source->text().trimmed().isEmpty() || r.source->text().trimmed() == r.suggested);
     m_status->setText(
         !binding.ok ? tr("<span style='color:#c0392b'>✗ %1</span>").arg(binding.error.toHtmlEscaped())
-        : warnings.isEmpty() ? tr("✓ The inputs match forward.")
-                             : tr("<span style='color:#b9770e'>⚠ The inputs bind to forward, but %1</span>")
-                                   .arg(warnings.join(QStringLiteral("; "))));
+        : warnings.isEmpty()
+            ? (suggested ? tr("✓ The model's suggested inputs match forward (each row's Generate menu says "
+                              "why); give files of your own to measure on your data.")
+                         : tr("✓ The inputs match forward."))
+            : tr("<span style='color:#b9770e'>⚠ The inputs bind to forward, but %1</span>")
+                  .arg(warnings.join(QStringLiteral("; "))));
 }
 
 QString InputsPanel::bindingError() const {

@@ -26,8 +26,11 @@ public:
     void setSource(int row, const QString& source);
     // Into the row of this argument or tuple element ("hc.0"); false when there is none.
     bool setSourceOf(const QString& argument, const QString& source);
-    // Puts a dropped file into the first row without a source (or the last row); returns false without rows.
+    // Puts a dropped file into the first row without a source or with only its suggestion (or the last row);
+    // returns false without rows.
     bool assignFile(const QString& path);
+    // Gives every row without a source the model's own suggestion, where it has one; returns how many.
+    int fillSuggestions();
     void showBinding(const BindingSnapshot& binding);
     bool bindingOk() const { return m_ok; }
     QString bindingError() const;
@@ -43,6 +46,7 @@ private:
     void addRow(const twb::ArgumentInfo& a, const QString& placeholder, bool element = false);
     struct Row {
         QString argument, type;
+        QString suggested; // gen:SPEC, where the model suggests one
         QLineEdit* source = nullptr;
         QLabel* preview = nullptr;
         QLabel* thumbnail = nullptr;

@@ -642,15 +642,10 @@ void MainWindow::onModelInspected(const twb::ModelInfo& info) {
     m_inputs->setArguments(runnable ? info.inputs : std::vector<twb::ArgumentInfo>{});
     m_configs->setPackage(runnable && info.diagnosis.kind == twb::FileKind::Pt2);
     updateRunActions(m_runner->isRunning());
-    const QString said =
-        runnable ? tr("%1: TorchScript, forward takes %2 argument(s). Give inputs, then Run (Ctrl+R).")
-                       .arg(QFileInfo(QString::fromStdString(info.path)).fileName())
-                       .arg(info.inputs.size())
-                 : QString::fromStdString(info.diagnosis.summary);
-    // What was said while it was inspected (a session restored, a report opened beside it) stays first.
-    const QString before = m_status->text();
-    m_status->setText(before == m_inspectingText || before.isEmpty() ? said : before + "  " + said);
+    int suggested = 0;
     if (runnable) {
+        // Nothing given: the model's own suggestions, as torchwb uses them, so that Run works at once.
+        const bool given = !m_pendingInputs.isEmpty() || !m_openAfterModel.isEmpty();
         for (int i = 0; i < m_pendingInputs.size(); ++i) {
             const QString& in = m_pendingInputs[i];
             const int eq = in.indexOf('=');
@@ -660,8 +655,24 @@ void MainWindow::onModelInspected(const twb::ModelInfo& info) {
                 m_inputs->setSourceOf(QString::fromStdString(info.inputs[std::size_t(i)].name), in);
         }
         m_pendingInputs.clear();
+        if (!given) suggested = m_inputs->fillSuggestions();
         if (!m_inputs->flush()) m_runner->bindInputs(m_inputs->specs()); // bound once, now
     }
+    const QString name = QFileInfo(QString::fromStdString(info.path)).fileName();
+    const QString what =
+        info.diagnosis.kind == twb::FileKind::Pt2 ? tr("an AOTInductor package") : tr("TorchScript");
+    const QString said =
+        !runnable   ? QString::fromStdString(info.diagnosis.summary)
+        : suggested ? tr("%1: %2, forward takes %3 argument(s), given what the model suggests (Inputs): Run "
+                         "(Ctrl+R), or give your own.")
+                          .arg(name, what)
+                          .arg(info.inputs.size())
+                    : tr("%1: %2, forward takes %3 argument(s). Give inputs, then Run (Ctrl+R).")
+                          .arg(name, what)
+                          .arg(info.inputs.size());
+    // What was said while it was inspected (a session restored, a report opened beside it) stays first.
+    const QString before = m_status->text();
+    m_status->setText(before == m_inspectingText || before.isEmpty() ? said : before + "  " + said);
     m_inspecting = false;
     const QStringList after = std::exchange(m_openAfterModel, {});
     if (!runnable) {

@@ -62,6 +62,7 @@ private slots:
     void init() { isolateSettings(m_settingsDir); }
     void stateDictTableAndLoadIntoModel();
     void inputMismatchExplainedBeforeRunning();
+    void modelsSuggestionsAreGivenWhenNothingIs();
     void tupleElementsAndTypedInputsInThePanel();
     void checkpointPrefixFixedWithOneClick();
     void severalStateDictsOffered();
@@ -110,6 +111,41 @@ void TestModelPanel::inputMismatchExplainedBeforeRunning() {
     QVERIFY(!w.inputsPanel()->bindingOk());
     QVERIFY2(w.inputsPanel()->bindingError().contains("forward needs 'y' (Tensor)"),
              qPrintable(w.inputsPanel()->bindingError()));
+}
+
+// A model opened with no inputs is given what it suggests, as torchwb gives it, so Run works at once; a
+// file dropped after takes a suggestion's place, and what the user gives is never replaced.
+void TestModelPanel::modelsSuggestionsAreGivenWhenNothingIs() {
+    MainWindow w;
+    QSignalSpy ready(&w, &MainWindow::inputsReady);
+    w.openFile(QString::fromStdString(TWB_DATA("detector_list.pt")));
+    QVERIFY(ready.wait(20000));
+    auto* images = w.inputsPanel()->findChild<QLineEdit*>("input_images");
+    QVERIFY(images);
+    QCOMPARE(images->text(), QString("gen:normal:3x224x224:float32")); // a list of one image
+    QVERIFY2(w.inputsPanel()->bindingOk(), qPrintable(w.inputsPanel()->bindingError()));
+    QVERIFY2(w.inputsPanel()->bindingError().contains("suggested"),
+             qPrintable(w.inputsPanel()->bindingError()));
+    QVERIFY2(w.statusText().contains("given what the model suggests"), qPrintable(w.statusText()));
+    w.configPanel()->setConfigs({twb::RunConfig::parse("iters=2,warmup=1")});
+    QSignalSpy finished(&w, &MainWindow::runsFinished);
+    w.runAll();
+    QVERIFY(finished.wait(60000));
+    QCOMPARE(w.resultsPanel()->runs().size(), std::size_t(1));
+    QVERIFY2(w.resultsPanel()->runs()[0].record.ok, w.resultsPanel()->runs()[0].record.error.c_str());
+
+    // A file given after takes the suggestion's place.
+    w.openFile(QString::fromStdString(TWB_DATA("mlp_traced.pt")));
+    QVERIFY(ready.wait(20000));
+    auto* x = w.inputsPanel()->findChild<QLineEdit*>("input_x");
+    QVERIFY(x);
+    QVERIFY2(x->text().startsWith("gen:normal:1x"), qPrintable(x->text()));
+    QVERIFY(w.inputsPanel()->assignFile(QString::fromStdString(TWB_DATA("mlp_x.npy"))));
+    QCOMPARE(x->text(), QString::fromStdString(TWB_DATA("mlp_x.npy")));
+    QVERIFY(ready.wait(20000));
+    QVERIFY2(w.inputsPanel()->bindingError().contains("The inputs match forward"),
+             qPrintable(w.inputsPanel()->bindingError()));
+    QVERIFY(!w.inputsPanel()->bindingError().contains("suggested"));
 }
 
 // A tuple argument has a row for each element under its own; an input that binds but that the first
