@@ -23,6 +23,7 @@ private slots:
     void acrossTwoWorkersTheSameAsInOne();
     void packagesAreRefusedWithTheAlternative();
     void reportRoundTrip();
+    void tensorsInsideALoopAreCompared();
 };
 
 namespace {
@@ -242,6 +243,35 @@ void TestDivergence::reportRoundTrip() {
         twb::Error,
         twb::divergenceFromJson("{\"schema\": \"torch-workbench-divergence\", \"a\": {}, \"b\": {}, "
                                 "\"first_divergent\": 7, \"nodes\": []}"));
+}
+
+// A detector's work runs in a loop over its images: the tensors its first iteration makes are recorded
+// and compared, in this process and in a worker, each once.
+void TestDivergence::tensorsInsideALoopAreCompared() {
+    const Loaded l = load("detector_list.pt", "normal:3x32x32:seed=4");
+    QVERIFY2(l.binding.ok, l.binding.error.c_str());
+    twb::DivergeOptions tight;
+    tight.tolerance.atol = tight.tolerance.rtol = 1e-4;
+    const twb::RunConfig a, b = twb::RunConfig::parse("dtype=float64");
+    for (const bool worker : {false, true}) {
+        const twb::DivergenceReport r =
+            worker ? twb::divergeInWorker(l.model, l.specs, l.binding, a, b, tight, {})
+                   : twb::diverge(l.model, l.specs, l.binding, a, b, tight);
+        QVERIFY2(r.errorA.empty() && r.errorB.empty(), r.summary.c_str());
+        QVERIFY2(r.firstDivergent < 0 && r.outputs.allclose, twb::divergenceText(r).c_str());
+        const auto conv = std::find_if(r.nodes.begin(), r.nodes.end(),
+                                       [](const twb::NodeDivergence& n) { return n.kind == "aten::conv2d"; });
+        QVERIFY2(conv != r.nodes.end() && conv->matched && conv->within, twb::divergenceText(r).c_str());
+        QCOMPARE(conv->shape, (std::vector<int64_t>{1, 4, 32, 32}));
+        // Each node once, every one of them computed; both sides recorded as many.
+        QCOMPARE(std::count_if(r.nodes.begin(), r.nodes.end(),
+                               [](const twb::NodeDivergence& n) { return n.kind == "aten::conv2d"; }),
+                 std::ptrdiff_t(1));
+        QVERIFY(std::all_of(r.nodes.begin(), r.nodes.end(),
+                            [](const twb::NodeDivergence& n) { return !n.dtypeA.empty(); }));
+        QCOMPARE(r.recordedB, r.recordedA);
+        QVERIFY2(r.matched >= 5, twb::divergenceText(r).c_str());
+    }
 }
 
 TWB_TEST_MAIN(TestDivergence)

@@ -125,6 +125,11 @@ public:
         m_kept[std::size_t(v)] = owned ? t : t.clone();
     }
     void endA() {
+        // A branch not taken computed nothing: only what was computed is held against the second.
+        m_pointsA.erase(
+            std::remove_if(m_pointsA.begin(), m_pointsA.end(),
+                           [&](const Point& p) { return !m_kept[std::size_t(p.value)].defined(); }),
+            m_pointsA.end());
         for (const Point& p : m_pointsA) {
             NodeDivergence n;
             const GraphNode& node = m_graphA.nodes[std::size_t(p.node)];
@@ -150,7 +155,7 @@ public:
         m_graphB = graph;
         const std::vector<Point> points = pointsOf(m_graphB, values, "B");
         m_wantedB = wanted(m_graphB, values);
-        m_r.recordedB = int(points.size());
+        m_r.recordedB = 0; // counted as they arrive: a branch not taken sends none
         std::map<std::pair<std::string, int>, int> byName; // the first's points by key and occurrence
         for (std::size_t i = 0; i < m_pointsA.size(); ++i)
             byName[{m_pointsA[i].key, m_pointsA[i].occurrence}] = int(i);
@@ -183,6 +188,7 @@ public:
             throw Error("the second configuration sent a tensor for a value it did not announce (" +
                         std::to_string(v) + ")");
         const GraphNode& node = m_graphB.nodes[std::size_t(m_graphB.values[std::size_t(v)].producer)];
+        ++m_r.recordedB;
         const at::Tensor t = comparable(raw);
         const Candidates& c = m_candidates[v];
         // The namesake when it is within the tolerance; else the closest of the same shape.
@@ -275,6 +281,14 @@ public:
                           formatGeneral(m_r.tolerance.rtol) + "·|a|" +
                           (n.infB > n.infA ? " (overflow: infinities in the second)" : "") +
                           (n.nanB > n.nanA ? " (NaN in the second)" : "") + ".";
+        } else if (m_r.matched == 0) {
+            // Nothing to hold them against: say why, and leave the verdict to the outputs.
+            m_r.summary =
+                (m_r.recordedA == 0 && m_r.recordedB == 0
+                     ? "No intermediate tensor of " + both + " was recorded"
+                     : "None of the tensors recorded (" + std::to_string(m_r.recordedA) + " in A, " +
+                           std::to_string(m_r.recordedB) + " in B) could be matched between " + both) +
+                (m_r.outputs.allclose ? "; the outputs are allclose." : "; the outputs are not allclose.");
         } else {
             m_r.summary =
                 both + " agree: every one of the " + std::to_string(m_r.matched) +

@@ -36,11 +36,9 @@ namespace twb::detail {
 
 std::vector<int> observableValues(const ExtractedGraph& graph) {
     std::vector<int> out;
-    for (const auto& node : graph.graph.nodes) {
-        if (node.nested) continue;
+    for (const auto& node : graph.graph.nodes)
         for (int v : node.outputs)
             if (graph.values[std::size_t(v)]->type()->isSubtypeOf(*c10::TensorType::get())) out.push_back(v);
-    }
     return out;
 }
 
@@ -58,10 +56,17 @@ void observe(PreparedForward& f, ExtractedGraph& graph, const std::vector<int>& 
     stack.push_back(f.module()._ivalue());
     for (const auto& in : f.inputs())
         stack.push_back(in);
+    // A loop's tensors are seen at its first iteration only; a branch not taken is not seen at all.
+    std::vector<bool> fired(graph.values.size(), false);
+    const Seen once = [&](int v, const at::Tensor& t) {
+        if (v < 0 || std::size_t(v) >= fired.size() || fired[std::size_t(v)]) return;
+        fired[std::size_t(v)] = true;
+        seen(v, t);
+    };
     struct Scope {
         explicit Scope(const Seen* s) { t_seen = s; }
         ~Scope() { t_seen = nullptr; }
-    } scope(&seen);
+    } scope(&once);
     f.inMode([&] { observed.run(stack); });
 }
 

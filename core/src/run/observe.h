@@ -15,13 +15,14 @@ namespace twb::detail {
 class PreparedForward;
 struct ExtractedGraph;
 
-// The values of `graph` that observe() can see: the tensors made by nodes of its top-level block, in
-// execution order (indices into graph.graph.values).
+// The values of `graph` that observe() can see: the tensors its nodes make, those inside loops and branches
+// at their place, in graph order (indices into graph.graph.values).
 std::vector<int> observableValues(const ExtractedGraph& graph);
 
 // Inserts an observer after each of `values` into graph.ir (which extractGraph copied from f's module),
 // then calls it once with f's inputs, in f's mode. `seen(value, tensor)` runs on this thread as each is
-// computed; the tensor may be changed in place later by the model, so keep a copy, not the tensor.
+// computed, once at most (a loop's first iteration; a branch not taken, never); the tensor may be changed in
+// place later by the model, so keep a copy, not the tensor.
 void observe(PreparedForward& f, ExtractedGraph& graph, const std::vector<int>& values,
              const std::function<void(int, const at::Tensor&)>& seen);
 
