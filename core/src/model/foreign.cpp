@@ -30,7 +30,8 @@ bool at(const std::string& head, std::size_t offset, const char* magic, std::siz
 }
 
 bool modelLike(const std::string& name) {
-    static const char* kExtensions[] = {".pt", ".pth", ".pt2", ".ptl", ".ckpt", ".bin", ".safetensors", ".onnx"};
+    static const char* kExtensions[] = {".pt",   ".pth", ".pt2",         ".ptl",
+                                        ".ckpt", ".bin", ".safetensors", ".onnx"};
     for (const char* e : kExtensions) {
         const std::size_t n = std::strlen(e);
         if (name.size() > n && name.compare(name.size() - n, n, e) == 0) return true;
@@ -76,7 +77,8 @@ std::vector<std::string> tarMembers(const std::string& path, std::size_t& total)
         if (bytes > size) break;
         const char type = h[156];
         std::string name(h, strnlen(h, 100));
-        if (at(std::string(h + 257, 6), 0, "ustar", 5) && h[345]) name = std::string(h + 345, strnlen(h + 345, 155)) + "/" + name;
+        if (at(std::string(h + 257, 6), 0, "ustar", 5) && h[345])
+            name = std::string(h + 345, strnlen(h + 345, 155)) + "/" + name;
         if (type == 'L' && bytes < 4096) { // a GNU long name: the next member's
             longName.resize(bytes);
             in.read(longName.data(), std::streamsize(bytes));
@@ -126,7 +128,8 @@ std::set<std::string> shardsOf(const std::string& head) {
 
 } // namespace
 
-std::optional<Diagnosis> diagnoseForeign(const std::string& path, const std::string& head, const std::string& ext) {
+std::optional<Diagnosis> diagnoseForeign(const std::string& path, const std::string& head,
+                                         const std::string& ext) {
     const std::string file = baseName(path);
     if (at(head, 0, "\x89HDF\r\n\x1a\n", 8))
         return unusable(FileKind::Unknown, "hdf5", "An HDF5 file (Keras/TensorFlow or h5py data)",
@@ -134,7 +137,8 @@ std::optional<Diagnosis> diagnoseForeign(const std::string& path, const std::str
                         "Convert the weights to PyTorch (a state_dict or .safetensors) or use the framework "
                         "that wrote it.");
     if (at(head, 0, "GGUF", 4))
-        return unusable(FileKind::Unknown, "gguf", "A GGUF model (llama.cpp)", "GGUF models are not PyTorch files",
+        return unusable(FileKind::Unknown, "gguf", "A GGUF model (llama.cpp)",
+                        "GGUF models are not PyTorch files",
                         "Run it with llama.cpp, or use the original PyTorch/safetensors weights.");
     if (at(head, 4, "TFL3", 4))
         return unusable(FileKind::Unknown, "tflite", "A TensorFlow Lite model",
@@ -148,8 +152,9 @@ std::optional<Diagnosis> diagnoseForeign(const std::string& path, const std::str
         for (const auto& n : names)
             if (model.empty() && modelLike(n)) model = n;
         return unusable(FileKind::Unknown, "tar",
-                        "A tar archive" + (total ? " of " + std::to_string(total) + " file(s): " + listed(names, total)
-                                                 : std::string(" (no files)")),
+                        "A tar archive" +
+                            (total ? " of " + std::to_string(total) + " file(s): " + listed(names, total)
+                                   : std::string(" (no files)")),
                         "an archive holds files; it is not a model itself",
                         "Extract it (tar xf " + file + ") and open the model inside" +
                             (model.empty() ? std::string(".") : ": " + model + "."));
@@ -161,7 +166,9 @@ std::optional<Diagnosis> diagnoseForeign(const std::string& path, const std::str
     };
     static const Compressed kCompressed[] = {{"\x1f\x8b", 2, "gzip", "gzip", "gunzip -k"},
                                              {"BZh", 3, "bzip2", "bzip2", "bunzip2 -k"},
-                                             {"\xfd" "7zXZ\0", 6, "xz", "xz", "unxz -k"},
+                                             {"\xfd"
+                                              "7zXZ\0",
+                                              6, "xz", "xz", "unxz -k"},
                                              {"\x28\xb5\x2f\xfd", 4, "zstd", "Zstandard", "unzstd"},
                                              {"7z\xbc\xaf\x27\x1c", 6, "7z", "7-Zip", "7z x"}};
     for (const auto& c : kCompressed)
@@ -170,7 +177,8 @@ std::optional<Diagnosis> diagnoseForeign(const std::string& path, const std::str
             const bool tarball = ext == "tgz" || file.find(".tar.") != std::string::npos ||
                                  (inner.size() > 4 && inner.compare(inner.size() - 4, 4, ".tar") == 0);
             return unusable(FileKind::Unknown, c.format,
-                            std::string(std::strchr("aeiouxAEIOU", c.name[0]) ? "An " : "A ") + c.name + "-compressed " + (tarball ? "tar archive" : "file") +
+                            std::string(std::strchr("aeiouxAEIOU", c.name[0]) ? "An " : "A ") + c.name +
+                                "-compressed " + (tarball ? "tar archive" : "file") +
                                 (inner.empty() ? std::string() : " (of " + inner + ")"),
                             "a compressed file must be decompressed before it can be opened",
                             tarball ? "Extract it (tar xf " + file + ") and open the model inside."
@@ -185,22 +193,28 @@ std::optional<Diagnosis> diagnoseForeign(const std::string& path, const std::str
             return unusable(
                 FileKind::Unknown, "index",
                 "The index of a checkpoint sharded into " + std::to_string(shards.size()) + " file(s): " +
-                    listed({names.begin(), names.begin() + std::min<std::ptrdiff_t>(4, std::ptrdiff_t(names.size()))},
+                    listed({names.begin(),
+                            names.begin() + std::min<std::ptrdiff_t>(4, std::ptrdiff_t(names.size()))},
                            names.size()),
                 "an index names where each weight is; it holds no weights",
-                "Merge the shards into one state_dict and load it into the TorchScript model (--state-dict), in "
+                "Merge the shards into one state_dict and load it into the TorchScript model (--state-dict), "
+                "in "
                 "Python:\n" +
                     std::string(safetensors ? "    import json\n"
                                               "    from safetensors.torch import load_file, save_file\n"
                                               "    sd = {}\n"
-                                              "    for f in set(json.load(open(\"" + file + "\"))[\"weight_map\"].values()):\n"
-                                              "        sd.update(load_file(f))\n"
-                                              "    save_file(sd, \"model.safetensors\")"
+                                              "    for f in set(json.load(open(\"" +
+                                                  file +
+                                                  "\"))[\"weight_map\"].values()):\n"
+                                                  "        sd.update(load_file(f))\n"
+                                                  "    save_file(sd, \"model.safetensors\")"
                                             : "    import json, torch\n"
                                               "    sd = {}\n"
-                                              "    for f in set(json.load(open(\"" + file + "\"))[\"weight_map\"].values()):\n"
-                                              "        sd.update(torch.load(f, weights_only=True))\n"
-                                              "    torch.save(sd, \"model.pth\")"));
+                                              "    for f in set(json.load(open(\"" +
+                                                  file +
+                                                  "\"))[\"weight_map\"].values()):\n"
+                                                  "        sd.update(torch.load(f, weights_only=True))\n"
+                                                  "    torch.save(sd, \"model.pth\")"));
         }
     }
     return std::nullopt;
