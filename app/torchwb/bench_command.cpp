@@ -181,9 +181,12 @@ int runBench(const CLI::App& cmd, const BenchArgs& a, std::ostream& out, std::os
         out << "wrote samples " << a.csv << "\n";
     }
 
-    int status = 0;
-    for (const auto& r : report.runs)
+    int status = 0, ok = 0;
+    for (const auto& r : report.runs) {
         if (!r.ok) status = 1;
+        ok += r.ok;
+    }
+    if (ok == 0 && !report.runs.empty()) err << a.inputs.suggestionNote();
     if (gate) {
         out << "\n";
         for (const auto& line : report.gate.lines)

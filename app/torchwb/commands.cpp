@@ -62,7 +62,8 @@ int runModel(const CLI::App& cmd, const RunOptions& o, const InputOptions& in, c
 
     const twb::RunResult result = twb::runOnceInWorker(model, binding, config, measure.measurement().worker);
     if (!result.record.ok) {
-        err << "torchwb: " << result.record.error << "\n" << twb::failureText(result.record);
+        err << "torchwb: " << result.record.error << "\n"
+            << twb::failureText(result.record) << in.suggestionNote();
         if (o.verbose && !result.record.errorDetail.empty())
             err << "detail: " << result.record.errorDetail << "\n";
         return 1;

@@ -92,12 +92,26 @@ std::vector<twb::InputSpec> InputOptions::specs(const CLI::App& app, const twb::
         given.push_back(generated ? twb::InputSpec::parseGenerated(text) : twb::InputSpec::parse(text));
     }
     if (any && !autoAsked) return given;
-    std::vector<twb::SuggestedInput> used;
-    const auto specs = twb::completeWithSuggestions(model, given, &used);
-    for (const auto& s : used)
+    suggested.clear();
+    const auto specs = twb::completeWithSuggestions(model, given, &suggested);
+    for (const auto& s : suggested)
         out << "input   " << s.argument << ": generated " << s.spec.generator << " (suggested: " << s.reason
             << ")\n";
     return specs;
+}
+
+std::string InputOptions::suggestionNote() const {
+    if (suggested.empty()) return {};
+    std::string names, example;
+    for (const auto& s : suggested) {
+        names += (names.empty() ? "" : ", ") + s.argument;
+        if (example.empty()) example = " -g " + s.argument + "=SPEC";
+    }
+    return "note: " + names + (suggested.size() == 1 ? " was" : " were") +
+           " not given, and the model's suggestion" + (suggested.size() == 1 ? " is" : "s are") +
+           " read from its first layers, which may not fix every dimension: give the inputs it was exported "
+           "with (-i " +
+           suggested.front().argument + "=FILE, or" + example + ")\n";
 }
 
 void ConfigOptions::add(CLI::App& app, bool measuring) {

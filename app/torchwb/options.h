@@ -39,6 +39,11 @@ struct InputOptions {
     // suggestions fill the arguments they leave unfed (each one used is printed to `out`).
     std::vector<twb::InputSpec> specs(const CLI::App& app, const twb::Model& model, std::ostream& out) const;
     twb::ReadOptions readOptions() const;
+    // After a failed run: which inputs were the model's suggestions, and how to give others ("" when none
+    // were).
+    std::string suggestionNote() const;
+
+    mutable std::vector<twb::SuggestedInput> suggested; // what specs() filled in
 };
 
 struct ConfigOptions {

@@ -34,6 +34,7 @@ private slots:
     void suggestedInputs_data();
     void suggestedInputs();
     void suggestedInputsForResnet18();
+    void failureOnSuggestedInputsSaysSo();
     void pythonReadsWhatWeWrite();
     void runWithConfigurationAndReference();
     void benchWritesReportAndCsv();
@@ -392,6 +393,25 @@ void TestCli::suggestedInputs() {
              qPrintable(run.out));
     const Result bench = torchwb({"bench", file, "--generate", "auto", "--iters", "5", "-q"});
     QVERIFY2(bench.code == 0, qPrintable(bench.err + bench.out));
+    QVERIFY2(!run.err.contains("note:") && !bench.err.contains("note:"), qPrintable(run.err + bench.err));
+}
+
+// A run that fails on what the model suggested says which inputs were suggestions, and how to give others;
+// one on inputs given says nothing of the kind.
+void TestCli::failureOnSuggestedInputsSaysSo() {
+    const Result both = torchwb({"run", data("two_inputs.pt")});
+    QCOMPARE(both.code, 1);
+    QVERIFY2(both.err.contains("note: x, y were not given") && both.err.contains("-i x=FILE"),
+             qPrintable(both.err));
+    const Result one = torchwb({"run", data("two_inputs.pt"), "-g", "x=normal:1x3", "-g", "auto"});
+    QCOMPARE(one.code, 1);
+    QVERIFY2(one.err.contains("note: y was not given"), qPrintable(one.err));
+    const Result bench = torchwb({"bench", data("two_inputs.pt"), "--iters", "3", "-q"});
+    QCOMPARE(bench.code, 1);
+    QVERIFY2(bench.err.contains("note: x, y were not given"), qPrintable(bench.err + bench.out));
+    const Result given = torchwb({"run", data("two_inputs.pt"), "-g", "normal:1x3", "-g", "normal:1x4"});
+    QCOMPARE(given.code, 1);
+    QVERIFY2(!given.err.contains("note:"), qPrintable(given.err));
 }
 
 // A torchvision-style resnet18, traced at 1x3x224x224 by Python: the suggestion is that shape.
