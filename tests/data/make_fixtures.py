@@ -904,6 +904,78 @@ def make_vision_inputs():
     jit_save(torch.jit.script(ImageListDetector().eval()), path("detector_list.pt"))
 
 
+class CifarNet(nn.Module):
+    """The CIFAR-10 tutorial's net, smaller: two convolutions and poolings, then a Linear of 16×5×5, which
+    fixes the image at 32×32."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 6, 5)
+        self.pool = nn.MaxPool2d(2, 2)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.fc = nn.Linear(16 * 5 * 5, 10)
+
+    def forward(self, x):
+        x = self.pool(F.relu(self.conv1(x)))
+        x = self.pool(F.relu(self.conv2(x)))
+        return self.fc(torch.flatten(x, 1))
+
+
+class CifarNetView(CifarNet):
+    """Flattened as the tutorial once did."""
+
+    def forward(self, x):
+        x = self.pool(F.relu(self.conv1(x)))
+        x = self.pool(F.relu(self.conv2(x)))
+        return self.fc(x.view(-1, 16 * 5 * 5))
+
+
+class MnistNet(nn.Module):
+    """pytorch/examples' MNIST net, narrower: 28×28 is fixed by the Linear after flatten."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 4, 3, 1)
+        self.conv2 = nn.Conv2d(4, 8, 3, 1)
+        self.dropout = nn.Dropout(0.25)
+        self.fc = nn.Linear(8 * 12 * 12, 10)
+
+    def forward(self, x):
+        x = F.relu(self.conv2(F.relu(self.conv1(x))))
+        x = self.dropout(F.max_pool2d(x, 2))
+        return F.log_softmax(self.fc(torch.flatten(x, 1)), dim=1)
+
+
+class QuantizedConvFc(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.quant = torch.ao.quantization.QuantStub()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.relu = nn.ReLU()
+        self.fc = nn.Linear(4 * 14 * 14, 5)
+        self.dequant = torch.ao.quantization.DeQuantStub()
+
+    def forward(self, x):
+        x = self.relu(self.conv(self.quant(x)))
+        return self.dequant(self.fc(torch.flatten(x, 1)))
+
+
+def make_flattened_classifiers():
+    """Small CNNs whose Linear after flatten fixes the image side (no adaptive pooling): the CIFAR-10
+    tutorial's net scripted, and traced flattening by view; the MNIST example's frozen; a statically
+    quantized one, traced."""
+    torch.manual_seed(29)
+    jit_save(torch.jit.script(CifarNet().eval()), path("cifar_net_scripted.pt"))
+    jit_save(torch.jit.trace(CifarNetView().eval(), torch.randn(1, 3, 32, 32)), path("cifar_net_view.pt"))
+    jit_save(torch.jit.freeze(torch.jit.script(MnistNet().eval())), path("mnist_net_frozen.pt"))
+    model = QuantizedConvFc().eval()
+    model.qconfig = torch.ao.quantization.get_default_qconfig("fbgemm")
+    prepared = torch.ao.quantization.prepare(model)
+    prepared(torch.randn(4, 3, 16, 16))
+    quantized = torch.ao.quantization.convert(prepared)
+    jit_save(torch.jit.trace(quantized, torch.randn(1, 3, 16, 16)), path("quantized_conv_fc.pt"))
+
+
 def make_load_models():
     jit_save(torch.jit.script(FixedWork().eval()), path("fixed_work.pt"))
 
@@ -920,6 +992,7 @@ if __name__ == "__main__":
     make_quantized_layers()
     make_sequence_first_attention()
     make_vision_inputs()
+    make_flattened_classifiers()
     make_tensors()
     make_broken()
     make_sample()

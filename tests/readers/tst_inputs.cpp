@@ -26,8 +26,8 @@ private slots:
     void tupleElementMistakes_data();
     void tupleElementMistakes();
     void suggestionsAreTypedByFirstUse();
-    void transformersLoopsAndImageListsAreSuggested_data();
-    void transformersLoopsAndImageListsAreSuggested();
+    void shapesAreSuggestedFromWhatTheModelHolds_data();
+    void shapesAreSuggestedFromWhatTheModelHolds();
     void quantizedLayersAreSuggestedFromTheirPackedWeights_data();
     void quantizedLayersAreSuggestedFromTheirPackedWeights();
     void dtypeFirstUseDoesNotNeedIsSaid();
@@ -308,7 +308,7 @@ void TestInputs::suggestionsAreTypedByFirstUse() {
 // A pre-norm block's LayerNorm (its shape a list the graph builds of constants), nn.MultiheadAttention's
 // fast path (batch first, and its padding mask as long as the sequence), and a product with a weight inside
 // a loop (the value the loop carries is the one given it). Each binds and runs.
-void TestInputs::transformersLoopsAndImageListsAreSuggested_data() {
+void TestInputs::shapesAreSuggestedFromWhatTheModelHolds_data() {
     QTest::addColumn<QString>("file");
     QTest::addColumn<QString>("fallback"); // the same model as LibTorch 1.13 can load it
     QTest::addColumn<QStringList>("suggested");
@@ -325,12 +325,21 @@ void TestInputs::transformersLoopsAndImageListsAreSuggested_data() {
         << "vit_traced.pt" << "" << QStringList{"normal:1x3x32x32:float32"};
     QTest::newRow("vision transformer, frozen")
         << "vit_frozen.pt" << "" << QStringList{"normal:1x3x32x32:float32"};
+    // The side the Linear after flatten takes, through convolutions and poolings (no adaptive pooling).
+    QTest::newRow("CIFAR-10 tutorial net, scripted")
+        << "cifar_net_scripted.pt" << "" << QStringList{"normal:1x3x32x32:float32"};
+    QTest::newRow("CIFAR-10 tutorial net, view(-1, 400), traced")
+        << "cifar_net_view.pt" << "" << QStringList{"normal:1x3x32x32:float32"};
+    QTest::newRow("MNIST example net, frozen")
+        << "mnist_net_frozen.pt" << "" << QStringList{"normal:1x1x28x28:float32"};
+    QTest::newRow("quantized convolution and Linear, traced")
+        << "quantized_conv_fc.pt" << "" << QStringList{"normal:1x3x16x16:float32"};
     // A list of images, each batched by the model: one image, without its batch dimension.
     QTest::newRow("detector, a list of images")
         << "detector_list.pt" << "" << QStringList{"normal:3x224x224:float32"};
 }
 
-void TestInputs::transformersLoopsAndImageListsAreSuggested() {
+void TestInputs::shapesAreSuggestedFromWhatTheModelHolds() {
     QFETCH(QString, file);
     QFETCH(QString, fallback);
     QFETCH(QStringList, suggested);

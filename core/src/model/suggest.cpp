@@ -344,6 +344,172 @@ int64_t patchGridSide(const Node* conv, const at::Tensor& weight, const c10::IVa
     return found;
 }
 
+// A quantized node's packed params: operand 1 mostly, 2 for conv2d_add (after the accumulator), 3 for the
+// linears taking the input's scale and zero point first.
+std::optional<c10::IValue> packedParamsOf(const Node* n, const JitValue* self, const c10::IValue& root) {
+    for (std::size_t i = 1; i < n->inputs().size() && i <= 3; ++i)
+        if (auto a = attribute(n->input(i), self, root); a && a->isCustomClass()) return a;
+    return std::nullopt;
+}
+
+// The weight they hold, as a float tensor of its shape.
+std::optional<at::Tensor> packedWeightOf(const Node* n, const JitValue* self, const c10::IValue& root) {
+    const auto packed = packedParamsOf(n, self, root);
+    auto w = packed ? unpackedWeight(*packed) : std::nullopt;
+    // A 1-d convolution packs as a 2-d one, its weight [out, in, 1, k].
+    if (w && startsWith(n->kind().toQualString(), "quantized::conv1d") && w->dim() == 4 && w->size(2) == 1)
+        w = w->squeeze(2);
+    return w;
+}
+
+// How a 2-d spatial size changes through one node of a CNN's trunk.
+struct Spatial {
+    int64_t channels = 0, h = 0, w = 0;
+};
+using SpatialStep = std::function<bool(Spatial&)>;
+
+// A sliding window's output size (convolution and pooling), floor or ceiling.
+int64_t windowOut(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation, bool ceil) {
+    const int64_t span = in + 2 * pad - dilation * (kernel - 1) - 1;
+    if (span < 0 || stride <= 0) return 0;
+    int64_t out = (ceil ? (span + stride - 1) / stride : span / stride) + 1;
+    if (ceil && (out - 1) * stride >= in + pad) --out; // the last window starts inside the input
+    return out;
+}
+
+// Two of a list (kernel [3, 3], or [3] for both); empty where it is not a list the graph fixes.
+std::vector<int64_t> pair(const std::optional<std::vector<int64_t>>& v, int64_t fallback = -1) {
+    if (!v || v->empty())
+        return fallback < 0 ? std::vector<int64_t>{} : std::vector<int64_t>{fallback, fallback};
+    return v->size() == 1 ? std::vector<int64_t>{(*v)[0], (*v)[0]} : std::vector<int64_t>{(*v)[0], (*v)[1]};
+}
+
+SpatialStep windowStep(std::vector<int64_t> kernel, std::vector<int64_t> stride, std::vector<int64_t> pad,
+                       std::vector<int64_t> dilation, bool ceil, int64_t channels) {
+    return [=](Spatial& s) {
+        s.h = windowOut(s.h, kernel[0], stride[0], pad[0], dilation[0], ceil);
+        s.w = windowOut(s.w, kernel[1], stride[1], pad[1], dilation[1], ceil);
+        if (channels > 0) s.channels = channels;
+        return s.h > 0 && s.w > 0;
+    };
+}
+
+// The image side a CNN's trunk must be given where it ends in a Linear through flatten (LeNet, the CIFAR-10
+// tutorial's net, a quantized classifier): the convolutions and poolings from `conv` on are followed, one
+// node after another, and the smallest side whose flattened size is the Linear's width is the answer, with
+// the Linear's description. 0 where the trunk branches, pools adaptively, or does what is not followed.
+std::pair<int64_t, std::string> flattenedSide(const Node* conv, const JitValue* self,
+                                              const c10::IValue& root) {
+    static const std::set<std::string> kKept = {
+        "aten::relu",        "aten::relu_",      "aten::batch_norm",
+        "aten::dropout",     "aten::dropout_",   "aten::hardtanh",
+        "aten::hardtanh_",   "aten::sigmoid",    "aten::silu",
+        "aten::silu_",       "aten::gelu",       "aten::leaky_relu",
+        "aten::leaky_relu_", "aten::elu",        "aten::tanh",
+        "aten::contiguous",  "aten::dequantize", "aten::quantize_per_tensor",
+        "aten::hardswish",   "aten::hardswish_", "aten::relu6",
+        "aten::clone",       "aten::detach",     "aten::feature_dropout",
+        "quantized::relu6",  "aten::mul",        "aten::add"};
+    std::vector<SpatialStep> steps;
+    const Node* n = conv;
+    int64_t features = -1; // what the flatten or view fixes (-1: the trunk's own count)
+    std::string linear;
+    int64_t width = 0;
+    for (int guard = 0; guard < 64 && n; ++guard) {
+        const std::string kind = n->kind().toQualString();
+        const bool quantized = startsWith(kind, "quantized::conv2d");
+        if (kind == "aten::conv2d" || kind == "aten::_convolution" || quantized) {
+            std::vector<int64_t> stride, pad, dilation;
+            std::optional<at::Tensor> w;
+            if (quantized) {
+                const auto p = packedParamsOf(n, self, root);
+                w = packedWeightOf(n, self, root);
+                const auto list = [&](const char* m) {
+                    const auto v = p ? callMethod(*p, m) : std::nullopt;
+                    return v && v->isIntList() ? pair(v->toIntVector()) : std::vector<int64_t>{};
+                };
+                stride = list("stride"), pad = list("padding"), dilation = list("dilation");
+            } else {
+                if (n->inputs().size() < 6) return {0, ""};
+                if (kind == "aten::_convolution" && torch::jit::toIValue(n->input(6)) != c10::IValue(false))
+                    return {0, ""}; // transposed
+                w = tensorOf(n->input(1), self, root);
+                stride = pair(constantInts(n->input(3))), pad = pair(constantInts(n->input(4))),
+                dilation = pair(constantInts(n->input(5)));
+            }
+            if (!w || w->dim() != 4 || stride.empty() || pad.empty() || dilation.empty()) return {0, ""};
+            steps.push_back(windowStep({w->size(2), w->size(3)}, stride, pad, dilation, false, w->size(0)));
+        } else if (kind == "aten::max_pool2d" || kind == "quantized::max_pool2d" ||
+                   kind == "aten::avg_pool2d") {
+            const bool avg = kind == "aten::avg_pool2d";
+            if (n->inputs().size() < (avg ? 5u : 6u)) return {0, ""};
+            const auto kernel = pair(constantInts(n->input(1)));
+            const auto stride = pair(constantInts(n->input(2)), kernel.empty() ? -1 : kernel[0]);
+            const auto pad = pair(constantInts(n->input(3)));
+            const auto dilation = avg ? std::vector<int64_t>{1, 1} : pair(constantInts(n->input(4)));
+            const auto ceil = torch::jit::toIValue(n->input(avg ? 4 : 5));
+            if (kernel.empty() || stride.empty() || pad.empty() || dilation.empty() || !ceil ||
+                !ceil->isBool())
+                return {0, ""};
+            steps.push_back(windowStep(kernel, stride, pad, dilation, ceil->toBool(), 0));
+        } else if (kind == "aten::flatten") {
+            if (n->inputs().size() < 2 || constantInt(n->input(1)) != int64_t(1)) return {0, ""};
+        } else if (kind == "aten::view" || kind == "aten::reshape") {
+            // x.view(x.size(0), -1) or x.view(-1, 16 * 5 * 5)
+            const Node* list = n->input(1)->node();
+            std::vector<const JitValue*> parts;
+            if (list->kind() == c10::prim::ListConstruct)
+                parts.assign(list->inputs().begin(), list->inputs().end());
+            const auto fixed = constantInts(n->input(1));
+            if (fixed && fixed->size() == 2 && (*fixed)[0] == -1 && (*fixed)[1] > 0) {
+                features = (*fixed)[1];
+            } else if (parts.size() == 2 && constantInt(parts[1]) == int64_t(-1)) {
+            } else if (parts.size() == 2 && constantInt(parts[0]) == int64_t(-1) && constantInt(parts[1])) {
+                features = *constantInt(parts[1]);
+            } else {
+                return {0, ""};
+            }
+        } else if (kind == "aten::linear" || startsWith(kind, "quantized::linear")) {
+            const auto w =
+                kind == "aten::linear" ? tensorOf(n->input(1), self, root) : packedWeightOf(n, self, root);
+            if (!w || w->dim() != 2 || steps.empty()) return {0, ""};
+            width = w->size(1);
+            linear = "Linear(" + std::to_string(width) + ", " + std::to_string(w->size(0)) + ")";
+            break;
+        } else if (!kKept.count(kind) && kind != "prim::If" && n != conv) {
+            return {0, ""};
+        }
+        // The one node that takes this one's output as its data (shape queries aside), or the if whose
+        // branches each do something that keeps its shape (F.relu's `if inplace: relu_ else: relu`).
+        std::vector<const Node*> users;
+        for (const auto& u : n->output(0)->uses()) {
+            const std::string k = u.user->kind().toQualString();
+            if (k == "aten::size" || k == "aten::dim" || k == "prim::shape") continue;
+            if (u.offset != 0) return {0, ""};
+            users.push_back(u.user);
+        }
+        const Node* owner = users.empty() ? nullptr : users.front()->owningBlock()->owningNode();
+        const bool branches =
+            users.size() > 1 && owner && owner->kind() == c10::prim::If &&
+            owner->owningBlock() == n->owningBlock() &&
+            std::all_of(users.begin(), users.end(), [&](const Node* u) {
+                return u->owningBlock()->owningNode() == owner && kKept.count(u->kind().toQualString());
+            });
+        n = users.size() == 1 ? users.front() : branches ? owner : nullptr;
+    }
+    if (width <= 0) return {0, ""};
+    for (int64_t side = 1; side <= 2048; ++side) {
+        Spatial s{0, side, side};
+        bool ok = true;
+        for (const auto& step : steps)
+            ok = ok && step(s);
+        if (!ok) continue;
+        const int64_t flat = s.channels * s.h * s.w;
+        if (flat == width && (features < 0 || features == width)) return {side, linear};
+    }
+    return {0, ""};
+}
+
 std::optional<Found> implied(const Use& use, const JitValue* self, const c10::IValue& root) {
     const Node* n = use.node;
     const std::string kind = n->kind().toQualString();
@@ -357,20 +523,8 @@ std::optional<Found> implied(const Use& use, const JitValue* self, const c10::IV
         (startsWith(kind, "quantized::conv1d") || startsWith(kind, "quantized::conv2d") ||
          startsWith(kind, "quantized::conv3d")) &&
         kind.find("pack") == std::string::npos && kind.find("transpose") == std::string::npos;
-    // The packed params: operand 1 mostly, 2 for conv2d_add (after the accumulator), 3 for the linears
-    // taking the input's scale and zero point first.
-    const auto packedParams = [&]() -> std::optional<c10::IValue> {
-        for (std::size_t i = 1; i < n->inputs().size() && i <= 3; ++i)
-            if (auto a = attribute(n->input(i), self, root); a && a->isCustomClass()) return a;
-        return std::nullopt;
-    };
-    const auto packedWeight = [&]() -> std::optional<at::Tensor> {
-        const auto packed = packedParams();
-        auto w = packed ? unpackedWeight(*packed) : std::nullopt;
-        // A 1-d convolution packs as a 2-d one, its weight [out, in, 1, k].
-        if (w && startsWith(kind, "quantized::conv1d") && w->dim() == 4 && w->size(2) == 1) w = w->squeeze(2);
-        return w;
-    };
+    const auto packedParams = [&] { return packedParamsOf(n, self, root); };
+    const auto packedWeight = [&] { return packedWeightOf(n, self, root); };
     if ((kind == "aten::linear" || quantizedLinear) && use.offset == 0) {
         auto w = quantizedLinear ? packedWeight() : weightAt(1);
         if (!w || w->dim() != 2) return std::nullopt;
@@ -436,7 +590,13 @@ std::optional<Found> implied(const Use& use, const JitValue* self, const c10::IV
         }
         const int64_t in = w->size(1) * groups, out = w->size(0);
         const int64_t patches = quantizedConv ? 0 : patchGridSide(n, *w, root);
-        const int64_t side = patches ? patches : spatial == 1 ? 256 : spatial == 2 ? 224 : 32;
+        const auto [flattened, linear] =
+            spatial == 2 && !patches ? flattenedSide(n, self, root) : std::pair<int64_t, std::string>{0, ""};
+        const int64_t side = patches        ? patches
+                             : flattened    ? flattened
+                             : spatial == 1 ? 256
+                             : spatial == 2 ? 224
+                                            : 32;
         std::vector<int64_t> shape{1, in};
         std::vector<std::string> named{"N", std::to_string(in)};
         const char* names[] = {"D", "H", "W"};
@@ -453,7 +613,9 @@ std::optional<Found> implied(const Use& use, const JitValue* self, const c10::IV
                      "first layer " + layer + ": Float" + dims(named) + ", " +
                          (patches ? free + " " + std::to_string(side) + " (patches of " +
                                         std::to_string(w->size(2)) + " for its position embedding's places)"
-                                  : free + " free (" + std::to_string(side) + " suggested)"),
+                          : flattened ? free + " " + std::to_string(side) + " (the " + linear +
+                                            " it flattens into takes that side)"
+                                      : free + " free (" + std::to_string(side) + " suggested)"),
                      weightDtype(*w), layer + "'s input"};
     }
     if ((kind == "aten::embedding" || kind == "aten::embedding_bag") && use.offset == 1) {
