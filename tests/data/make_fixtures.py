@@ -510,6 +510,22 @@ def flip_record_byte(src, dst, record_suffix):
         f.write(data)
 
 
+def make_wrapped():
+    """A model as it arrives packed: in a tar beside a note, and gzip-compressed (the load doctor names
+    both, and they seed its fuzz target)."""
+    import gzip
+    import tarfile
+    with tarfile.open(path("mlp_bundle.tar"), "w", format=tarfile.USTAR_FORMAT) as t:
+        for name in ("notes.txt", "mlp_traced.pt"):
+            info = t.gettarinfo(path(name), arcname="bundle/" + name)
+            info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
+            with open(path(name), "rb") as f:
+                t.addfile(info, f)
+    with open(path("mlp_traced.pt"), "rb") as f, open(path("mlp_traced.pt.gz"), "wb") as out:
+        with gzip.GzipFile(filename="mlp_traced.pt", mode="wb", fileobj=out, mtime=0) as g:
+            g.write(f.read())
+
+
 def make_broken():
     flip_record_byte("mlp_traced.pt", "flipped_model.pt", "data/0")
     flip_record_byte("cnn_state_dict.pth", "flipped_state_dict.pth", "data/0")
@@ -946,6 +962,20 @@ class MnistNet(nn.Module):
         return F.log_softmax(self.fc(torch.flatten(x, 1)), dim=1)
 
 
+class UnevenPools(nn.Module):
+    """Poolings as functions: a 2×3 window with no stride given (the window's), then a 2×2 rounding up;
+    the Linear after them takes 4×12×8, which a side of 46 gives first."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.fc = nn.Linear(4 * 12 * 8, 3)
+
+    def forward(self, x):
+        x = F.avg_pool2d(F.max_pool2d(self.conv(x), (2, 3)), 2, ceil_mode=True)
+        return self.fc(torch.flatten(x, 1))
+
+
 class QuantizedConvFc(nn.Module):
     def __init__(self):
         super().__init__()
@@ -968,6 +998,7 @@ def make_flattened_classifiers():
     jit_save(torch.jit.script(CifarNet().eval()), path("cifar_net_scripted.pt"))
     jit_save(torch.jit.trace(CifarNetView().eval(), torch.randn(1, 3, 32, 32)), path("cifar_net_view.pt"))
     jit_save(torch.jit.freeze(torch.jit.script(MnistNet().eval())), path("mnist_net_frozen.pt"))
+    jit_save(torch.jit.script(UnevenPools().eval()), path("uneven_pools.pt"))
     model = QuantizedConvFc().eval()
     model.qconfig = torch.ao.quantization.get_default_qconfig("fbgemm")
     prepared = torch.ao.quantization.prepare(model)
@@ -995,5 +1026,6 @@ if __name__ == "__main__":
     make_flattened_classifiers()
     make_tensors()
     make_broken()
+    make_wrapped()
     make_sample()
     print("fixtures written to", HERE)

@@ -332,6 +332,8 @@ void TestInputs::shapesAreSuggestedFromWhatTheModelHolds_data() {
         << "cifar_net_view.pt" << "" << QStringList{"normal:1x3x32x32:float32"};
     QTest::newRow("MNIST example net, frozen")
         << "mnist_net_frozen.pt" << "" << QStringList{"normal:1x1x28x28:float32"};
+    QTest::newRow("uneven poolings, as functions")
+        << "uneven_pools.pt" << "" << QStringList{"normal:1x3x46x46:float32"};
     QTest::newRow("quantized convolution and Linear, traced")
         << "quantized_conv_fc.pt" << "" << QStringList{"normal:1x3x16x16:float32"};
     // A list of images, each batched by the model: one image, without its batch dimension.

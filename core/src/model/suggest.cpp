@@ -158,10 +158,13 @@ std::optional<Origin> originOf(const JitValue* v, Origins& memo, int depth) {
     if (kind == "prim::If") { // the branch that keeps the most of it: `if x.dim() == 2: x = x.unsqueeze(0)`
         std::optional<Origin> best;
         for (const auto* block : n->blocks())
-            if (auto o = from(block->outputs()[v->offset()]))
-                if (!best ||
-                    int(o->shapeKept) + int(o->dtypeKept) > int(best->shapeKept) + int(best->dtypeKept))
-                    best = o;
+            if (auto o = from(block->outputs()[v->offset()])) {
+                // The most kept; on a tie, the one not batched inside the model.
+                const auto score = [](const Origin& x) {
+                    return 2 * (int(x.shapeKept) + int(x.dtypeKept)) + int(!x.batchAdded);
+                };
+                if (!best || score(*o) > score(*best)) best = o;
+            }
         return best;
     }
     static const char* kShapeKept[] = {"prim::unchecked_cast",
@@ -378,14 +381,19 @@ int64_t windowOut(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64
 }
 
 // Two of a list (kernel [3, 3], or [3] for both); empty where it is not a list the graph fixes.
-std::vector<int64_t> pair(const std::optional<std::vector<int64_t>>& v, int64_t fallback = -1) {
-    if (!v || v->empty())
-        return fallback < 0 ? std::vector<int64_t>{} : std::vector<int64_t>{fallback, fallback};
+std::vector<int64_t> pair(const std::optional<std::vector<int64_t>>& v) {
+    if (!v || v->empty()) return {};
     return v->size() == 1 ? std::vector<int64_t>{(*v)[0], (*v)[0]} : std::vector<int64_t>{(*v)[0], (*v)[1]};
 }
 
 SpatialStep windowStep(std::vector<int64_t> kernel, std::vector<int64_t> stride, std::vector<int64_t> pad,
                        std::vector<int64_t> dilation, bool ceil, int64_t channels) {
+    // A file's constants may be anything: sizes past these are no image's, and would overflow.
+    constexpr int64_t kLimit = int64_t(1) << 20;
+    for (const auto* v : {&kernel, &stride, &pad, &dilation})
+        for (int64_t x : *v)
+            if (x < 0 || x > kLimit) return [](Spatial&) { return false; };
+    if (channels > kLimit) return [](Spatial&) { return false; };
     return [=](Spatial& s) {
         s.h = windowOut(s.h, kernel[0], stride[0], pad[0], dilation[0], ceil);
         s.w = windowOut(s.w, kernel[1], stride[1], pad[1], dilation[1], ceil);
@@ -444,7 +452,16 @@ std::pair<int64_t, std::string> flattenedSide(const Node* conv, const JitValue* 
             const bool avg = kind == "aten::avg_pool2d";
             if (n->inputs().size() < (avg ? 5u : 6u)) return {0, ""};
             const auto kernel = pair(constantInts(n->input(1)));
-            const auto stride = pair(constantInts(n->input(2)), kernel.empty() ? -1 : kernel[0]);
+            // None given is the kernel's: an empty list, or F.max_pool2d's `if stride is None: stride = []`.
+            auto given = constantInts(n->input(2));
+            if (!given && n->input(2)->node()->kind() == c10::prim::If) {
+                bool none = false, other = false; // a branch of the default, and one of a stride given
+                for (const auto* block : n->input(2)->node()->blocks())
+                    if (const auto c = constantInts(block->outputs()[n->input(2)->offset()]))
+                        (c->empty() ? none : other) = true;
+                if (none && !other) given = std::vector<int64_t>{};
+            }
+            const auto stride = given && given->empty() ? kernel : pair(given);
             const auto pad = pair(constantInts(n->input(3)));
             const auto dilation = avg ? std::vector<int64_t>{1, 1} : pair(constantInts(n->input(4)));
             const auto ceil = torch::jit::toIValue(n->input(avg ? 4 : 5));
