@@ -289,6 +289,10 @@ void TestDiagnosis::foreignFilesSayWhatTheyHold() {
     QVERIFY(run("tar", {"cf", "bundle.tar", "notes.txt", "mlp.pt"}));
     QVERIFY(run("tar", {"czf", "bundle.tar.gz", "notes.txt", "mlp.pt"}));
     QVERIFY(run("gzip", {"-k", "mlp.pt"}));
+    // torch.save's format before PyTorch 1.6 was a tar of these.
+    for (const char* member : {"sys_info", "pickle", "storages", "tensors"})
+        QVERIFY(write(member, "\x80\x02."));
+    QVERIFY(run("tar", {"cf", "old_torch_save.pt", "sys_info", "pickle", "storages", "tensors"}));
     QVERIFY(write("model.tflite", QByteArray("\x1c\0\0\0TFL3", 8) + QByteArray(64, '\0')));
     QVERIFY(write(
         "model.safetensors.index.json",
@@ -302,6 +306,7 @@ void TestDiagnosis::foreignFilesSayWhatTheyHold() {
         {"bundle.tar.gz", "A gzip-compressed tar archive", "tar xf bundle.tar.gz"},
         {"mlp.pt.gz", "A gzip-compressed file (of mlp.pt)", "gunzip -k mlp.pt.gz"},
         {"model.tflite", "A TensorFlow Lite model", "TensorFlow Lite"},
+        {"old_torch_save.pt", "torch.save's oldest format", "torch.save(obj, \"old_torch_save_zip.pt\")"},
         {"model.safetensors.index.json",
          "sharded into 2 file(s): model-00001-of-00002.safetensors, model-00002-of-00002.safetensors",
          "save_file(sd, \"model.safetensors\")"},

@@ -60,15 +60,22 @@ uint64_t tarNumber(const char* field, std::size_t n) {
     return v;
 }
 
-// The regular files a tar archive holds, read from its headers (the first 64 members): nothing extracted.
-std::vector<std::string> tarMembers(const std::string& path, std::size_t& total) {
-    std::vector<std::string> names;
-    total = 0;
+// What a tar archive holds, read from its headers (the first 256): nothing extracted.
+struct TarListing {
+    std::vector<std::string> names; // the first 8 regular files
+    std::size_t files = 0;
+    bool complete = true;      // every header was read
+    std::set<std::string> all; // every regular file's name
+};
+
+TarListing tarMembers(const std::string& path) {
+    TarListing t;
     std::ifstream in(path, std::ios::binary);
     const uint64_t size = fileSize(path);
     uint64_t offset = 0;
     std::string longName;
-    for (int i = 0; i < 256 && offset + 512 <= size; ++i) {
+    int i = 0;
+    for (; i < 256 && offset + 512 <= size; ++i) {
         char h[512];
         in.seekg(std::streamoff(offset));
         if (!in.read(h, sizeof h)) break;
@@ -77,7 +84,8 @@ std::vector<std::string> tarMembers(const std::string& path, std::size_t& total)
         if (bytes > size) break;
         const char type = h[156];
         std::string name(h, strnlen(h, 100));
-        if (at(std::string(h + 257, 6), 0, "ustar", 5) && h[345])
+        // POSIX ustar's prefix field; GNU tar's "ustar  " header keeps times there instead.
+        if (std::memcmp(h + 257, "ustar\0", 6) == 0 && h[345])
             name = std::string(h + 345, strnlen(h + 345, 155)) + "/" + name;
         if (type == 'L' && bytes < 4096) { // a GNU long name: the next member's
             longName.resize(bytes);
@@ -86,13 +94,15 @@ std::vector<std::string> tarMembers(const std::string& path, std::size_t& total)
         } else {
             if (!longName.empty()) name = std::exchange(longName, {});
             if (type == '0' || type == '\0') {
-                ++total;
-                if (names.size() < 8) names.push_back(name);
+                ++t.files;
+                if (t.names.size() < 8) t.names.push_back(name);
+                t.all.insert(name);
             }
         }
         offset += 512 + (bytes + 511) / 512 * 512;
     }
-    return names;
+    t.complete = i < 256;
+    return t;
 }
 
 // The name gzip recorded of what it compressed, if it did.
@@ -146,15 +156,23 @@ std::optional<Diagnosis> diagnoseForeign(const std::string& path, const std::str
                         "Run it with TensorFlow Lite, or open the PyTorch model it was converted from "
                         "(torch.jit.save, or an AOTInductor .pt2).");
     if (at(head, 257, "ustar", 5)) {
-        std::size_t total = 0;
-        const auto names = tarMembers(path, total);
+        const TarListing t = tarMembers(path);
+        // torch.save's format before PyTorch 1.6 was itself a tar of these.
+        if (t.all.count("sys_info") && t.all.count("pickle") && t.all.count("storages"))
+            return unusable(
+                FileKind::LegacyPickle, "legacy torch.save (tar)",
+                "A file in torch.save's oldest format, a tar (PyTorch before 1.6)",
+                "LibTorch reads only the zip format torch.save has written since PyTorch 1.6",
+                "Re-save it in Python (PyTorch 1.6 or newer):\n    obj = torch.load(\"" + file +
+                    "\", weights_only=False)  # only for a file you trust\n    torch.save(obj, \"" +
+                    stem(path) + "_zip.pt\")");
         std::string model;
-        for (const auto& n : names)
+        for (const auto& n : t.names)
             if (model.empty() && modelLike(n)) model = n;
+        const std::string count = (t.complete ? "" : "at least ") + std::to_string(t.files);
         return unusable(FileKind::Unknown, "tar",
-                        "A tar archive" +
-                            (total ? " of " + std::to_string(total) + " file(s): " + listed(names, total)
-                                   : std::string(" (no files)")),
+                        "A tar archive" + (t.files ? " of " + count + " file(s): " + listed(t.names, t.files)
+                                                   : std::string(" (no files)")),
                         "an archive holds files; it is not a model itself",
                         "Extract it (tar xf " + file + ") and open the model inside" +
                             (model.empty() ? std::string(".") : ": " + model + "."));
