@@ -64,6 +64,7 @@ void InputsPanel::addRow(const twb::ArgumentInfo& a, const QString& placeholder,
     Row row;
     row.argument = QString::fromStdString(a.name);
     row.type = QString::fromStdString(a.type);
+    row.needed = !a.hasDefault && a.elements.empty();
     auto* name = new QLabel(
         QStringLiteral("%1<b>%2</b>: %3%4")
             .arg(element ? QStringLiteral("&nbsp;&nbsp;&nbsp;&nbsp;") : QString(),
@@ -87,7 +88,7 @@ void InputsPanel::addRow(const twb::ArgumentInfo& a, const QString& placeholder,
     if (!a.suggested.empty() && !a.hasDefault) {
         // The model's own suggestion first: what its first layers take, and why.
         const QString suggested = "gen:" + QString::fromStdString(a.suggested);
-        if (a.suggestionFound) row.suggested = suggested;
+        row.suggested = suggested;
         QAction* act = menu->addAction(tr("Suggested: %1").arg(suggested), this,
                                        [this, r, suggested] { setSource(r, suggested); });
         act->setObjectName("suggest_" + row.argument);
@@ -147,8 +148,11 @@ bool InputsPanel::setSourceOf(const QString& argument, const QString& source) {
 
 bool InputsPanel::assignFile(const QString& path) {
     if (m_rows.empty()) return false;
+    // The user gives inputs of their own: the model's suggestions step aside (a file may hold them all).
     for (auto& r : m_rows)
-        if (r.source->text().trimmed().isEmpty() || r.source->text().trimmed() == r.suggested) {
+        if (!r.suggested.isEmpty() && r.source->text().trimmed() == r.suggested) r.source->clear();
+    for (auto& r : m_rows)
+        if (r.source->text().trimmed().isEmpty()) {
             r.source->setText(path);
             return true;
         }
@@ -156,14 +160,16 @@ bool InputsPanel::assignFile(const QString& path) {
     return true;
 }
 
-int InputsPanel::fillSuggestions() {
-    int filled = 0;
-    for (auto& r : m_rows)
+bool InputsPanel::fillSuggestions() {
+    bool all = true, any = false;
+    for (auto& r : m_rows) {
         if (!r.suggested.isEmpty() && r.source->text().trimmed().isEmpty()) {
             r.source->setText(r.suggested);
-            ++filled;
+            any = true;
         }
-    return filled;
+        all = all && (!r.needed || !r.source->text().trimmed().isEmpty());
+    }
+    return any && all;
 }
 
 void InputsPanel::showBinding(const BindingSnapshot& binding) {
@@ -186,10 +192,14 @@ void InputsPanel::showBinding(const BindingSnapshot& binding) {
     QStringList warnings;
     for (const auto& w : binding.warnings)
         warnings << w.toHtmlEscaped();
-    bool suggested = !m_rows.empty();
-    for (const auto& r : m_rows)
-        suggested =
-            suggested && (r.source->text().trimmed().isEmpty() || r.source->text().trimmed() == r.suggested);
+    // Every row given is the model's suggestion, and one is.
+    bool suggested = false, onlySuggested = true;
+    for (const auto& r : m_rows) {
+        const QString text = r.source->text().trimmed();
+        suggested = suggested || (!text.isEmpty() && text == r.suggested);
+        onlySuggested = onlySuggested && (text.isEmpty() || text == r.suggested);
+    }
+    suggested = suggested && onlySuggested;
     m_status->setText(
         !binding.ok ? tr("<span style='color:#c0392b'>✗ %1</span>").arg(binding.error.toHtmlEscaped())
         : warnings.isEmpty()

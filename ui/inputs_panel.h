@@ -26,11 +26,12 @@ public:
     void setSource(int row, const QString& source);
     // Into the row of this argument or tuple element ("hc.0"); false when there is none.
     bool setSourceOf(const QString& argument, const QString& source);
-    // Puts a dropped file into the first row without a source or with only its suggestion (or the last row);
-    // returns false without rows.
+    // Puts a dropped file into the first row without a source (or the last row), once the rows holding only
+    // the model's suggestions are cleared; returns false without rows.
     bool assignFile(const QString& path);
-    // Gives every row without a source the model's own suggestion, where it has one; returns how many.
-    int fillSuggestions();
+    // Gives every row without a source the model's own suggestion (or its guess), as torchwb does; returns
+    // whether every argument without a default now has a source.
+    bool fillSuggestions();
     void showBinding(const BindingSnapshot& binding);
     bool bindingOk() const { return m_ok; }
     QString bindingError() const;
@@ -46,7 +47,8 @@ private:
     void addRow(const twb::ArgumentInfo& a, const QString& placeholder, bool element = false);
     struct Row {
         QString argument, type;
-        QString suggested; // gen:SPEC, where the model suggests one
+        QString suggested;  // gen:SPEC, where the model suggests one or guesses
+        bool needed = true; // no default, and not a tuple given by its elements
         QLineEdit* source = nullptr;
         QLabel* preview = nullptr;
         QLabel* thumbnail = nullptr;

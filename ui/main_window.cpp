@@ -642,7 +642,7 @@ void MainWindow::onModelInspected(const twb::ModelInfo& info) {
     m_inputs->setArguments(runnable ? info.inputs : std::vector<twb::ArgumentInfo>{});
     m_configs->setPackage(runnable && info.diagnosis.kind == twb::FileKind::Pt2);
     updateRunActions(m_runner->isRunning());
-    int suggested = 0;
+    bool suggested = false;
     if (runnable) {
         // Nothing given: the model's own suggestions, as torchwb uses them, so that Run works at once.
         const bool given = !m_pendingInputs.isEmpty() || !m_openAfterModel.isEmpty();

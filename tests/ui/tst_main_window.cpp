@@ -260,7 +260,10 @@ void TestMainWindow::dropTensorFileBecomesInput() {
     QSignalSpy ready(&w, &MainWindow::inputsReady);
     w.openFile(QString::fromStdString(TWB_DATA("two_inputs.pt")));
     QVERIFY(ready.wait(20000));
-    QCOMPARE(ready.last().at(0).toBool(), false); // nothing given yet
+    // Nothing given: the model's suggestion for x and its guess for y, which bind.
+    QCOMPARE(ready.last().at(0).toBool(), true);
+    QVERIFY2(w.inputsPanel()->specs().at(0).source.startsWith("gen:"),
+             qPrintable(w.inputsPanel()->specs().at(0).source));
     QVERIFY(w.acceptDrops());
     // What a drop does.
     w.openUrls({QUrl::fromLocalFile(QString::fromStdString(TWB_DATA("two_inputs_xy.npz")))});
