@@ -1007,6 +1007,24 @@ def make_flattened_classifiers():
     jit_save(torch.jit.trace(quantized, torch.randn(1, 3, 16, 16)), path("quantized_conv_fc.pt"))
 
 
+class Unfilled(nn.Module):
+    """What holds nothing when it is made: an early return leaves TorchScript's uninitialized values in the
+    branch taken, and invert_permutation's torch.empty_like is filled in place afterwards (as
+    pack_padded_sequence does)."""
+
+    def forward(self, x, perm: Optional[torch.Tensor] = None):
+        if perm is None:
+            return x * 2
+        inverse = torch.empty_like(perm)
+        inverse.scatter_(0, perm, torch.arange(perm.numel(), device=perm.device))
+        return x[inverse] * 2
+
+
+def make_unfilled():
+    jit_save(torch.jit.script(Unfilled().eval()), path("unfilled.pt"))
+    save_np("unfilled_perm.npy", np.array([2, 0, 3, 1], dtype=np.int64))
+
+
 def make_load_models():
     jit_save(torch.jit.script(FixedWork().eval()), path("fixed_work.pt"))
 
@@ -1024,6 +1042,7 @@ if __name__ == "__main__":
     make_sequence_first_attention()
     make_vision_inputs()
     make_flattened_classifiers()
+    make_unfilled()
     make_tensors()
     make_broken()
     make_wrapped()

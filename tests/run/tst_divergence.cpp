@@ -4,10 +4,13 @@
 // failing configuration does not take this process down with.
 #include "test_support.h"
 
+#include "twb/diagnosis.h"
 #include "twb/divergence.h"
 #include "twb/error.h"
 #include "twb/input_spec.h"
 #include "twb/model.h"
+#include "twb/suggest.h"
+#include "twb/tensor_io.h"
 
 #include <algorithm>
 #include <atomic>
@@ -24,6 +27,7 @@ private slots:
     void packagesAreRefusedWithTheAlternative();
     void reportRoundTrip();
     void tensorsInsideALoopAreCompared();
+    void whatHoldsNothingYetIsNotCompared();
 };
 
 namespace {
@@ -272,6 +276,34 @@ void TestDivergence::tensorsInsideALoopAreCompared() {
         QCOMPARE(r.recordedB, r.recordedA);
         QVERIFY2(r.matched >= 5, twb::divergenceText(r).c_str());
     }
+}
+
+// A value TorchScript leaves uninitialized (an early return inside MultiheadAttention's functions) is not
+// observed, which would fail the run; nor is torch.empty_like's memory before it is filled in place, which
+// would part on garbage.
+void TestDivergence::whatHoldsNothingYetIsNotCompared() {
+    const twb::RunConfig a, b = twb::RunConfig::parse("jit=freeze");
+    const std::string mha = twb::inspectModelFile(TWB_DATA("mha_scripted.pt")).diagnosis.usable
+                                ? "mha_scripted.pt"
+                                : "mha_scripted_113.pt";
+    const twb::Model attention = twb::Model::load(TWB_DATA(mha));
+    const auto specs = twb::completeWithSuggestions(attention, {});
+    const auto binding = attention.bindInputs(twb::readInputs(specs));
+    QVERIFY2(binding.ok, binding.error.c_str());
+    const twb::DivergenceReport r = twb::diverge(attention, specs, binding, a, b);
+    QVERIFY2(r.errorA.empty() && r.errorB.empty(), (r.errorA + r.errorB).c_str());
+    QVERIFY2(r.firstDivergent < 0 && r.matched > 0, twb::divergenceText(r).c_str());
+
+    const twb::Model unfilled = twb::Model::load(TWB_DATA("unfilled.pt"));
+    const std::vector<twb::InputSpec> given{twb::InputSpec::parseGenerated("x=normal:4x3:seed=1"),
+                                            twb::InputSpec::parse("perm=" + TWB_DATA("unfilled_perm.npy"))};
+    const auto bound = unfilled.bindInputs(twb::readInputs(given));
+    QVERIFY2(bound.ok, bound.error.c_str());
+    const twb::DivergenceReport u = twb::diverge(unfilled, given, bound, a, b);
+    QVERIFY2(u.errorA.empty() && u.errorB.empty() && u.firstDivergent < 0, twb::divergenceText(u).c_str());
+    QVERIFY(std::none_of(u.nodes.begin(), u.nodes.end(),
+                         [](const twb::NodeDivergence& n) { return n.kind == "aten::empty_like"; }));
+    QVERIFY2(u.matched >= 3, twb::divergenceText(u).c_str()); // what follows the branch is still compared
 }
 
 TWB_TEST_MAIN(TestDivergence)

@@ -191,13 +191,17 @@ public:
         ++m_r.recordedB;
         const at::Tensor t = comparable(raw);
         const Candidates& c = m_candidates[v];
-        // The namesake when it is within the tolerance; else the closest of the same shape.
+        // The namesake when it is within the tolerance; else the closest of the same shape that is; else the
+        // namesake, parted.
         int best = -1;
         LeafComparison bestFigures;
         auto consider = [&](int i) {
             const at::Tensor& a = m_kept[std::size_t(m_pointsA[std::size_t(i)].value)];
             if (!a.defined() || a.sizes() != t.sizes()) return;
             const LeafComparison figures = compareTensors(a, t, m_r.tolerance);
+            // A tensor matched by its shape alone is the same one only where it agrees: one that does not is
+            // no counterpart (unrelated tensors of one shape between the shared nodes), not a divergence.
+            if (i != c.exact && !figures.allclose) return;
             const bool better =
                 best < 0 || (figures.allclose && !bestFigures.allclose) ||
                 (figures.allclose == bestFigures.allclose && figures.maxAbs < bestFigures.maxAbs);

@@ -12,6 +12,9 @@
 #include <torch/library.h>
 #include <torch/script.h>
 
+#include <set>
+#include <string>
+
 namespace twb::detail {
 namespace {
 
@@ -35,10 +38,17 @@ TORCH_LIBRARY(twb_observe, m) {
 namespace twb::detail {
 
 std::vector<int> observableValues(const ExtractedGraph& graph) {
+    // What holds nothing yet when it is made: a value a branch that raises leaves undefined, and memory
+    // allocated to be filled in place afterwards (torch.empty_like, then scatter_).
+    static const std::set<std::string> kUnfilled = {"prim::Uninitialized", "aten::empty",
+                                                    "aten::empty_like",    "aten::empty_strided",
+                                                    "aten::new_empty",     "aten::new_empty_strided"};
     std::vector<int> out;
-    for (const auto& node : graph.graph.nodes)
+    for (const auto& node : graph.graph.nodes) {
+        if (kUnfilled.count(node.kind)) continue;
         for (int v : node.outputs)
             if (graph.values[std::size_t(v)]->type()->isSubtypeOf(*c10::TensorType::get())) out.push_back(v);
+    }
     return out;
 }
 
