@@ -964,7 +964,7 @@ class MnistNet(nn.Module):
 
 class UnevenPools(nn.Module):
     """Poolings as functions: a 2×3 window with no stride given (the window's), then a 2×2 rounding up;
-    the Linear after them takes 4×12×8, which a side of 46 gives first."""
+    the Linear after them takes 4×12×8, which sides 46 to 49 give (48 the one suggested)."""
 
     def __init__(self):
         super().__init__()
@@ -974,6 +974,63 @@ class UnevenPools(nn.Module):
     def forward(self, x):
         x = F.avg_pool2d(F.max_pool2d(self.conv(x), (2, 3)), 2, ceil_mode=True)
         return self.fc(torch.flatten(x, 1))
+
+
+class BasicBlock(nn.Module):
+    """A residual block as CIFAR ResNets write it: two 3×3 convolutions, and a shortcut that is the input
+    itself or, where the block halves the side, a strided 1×1 convolution; summed in place."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.shortcut = nn.Sequential()
+        if stride != 1 or cin != cout:
+            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        out += self.shortcut(x)
+        return F.relu(out)
+
+
+class CifarResNet(nn.Module):
+    """A CIFAR ResNet, narrow and short: three stages halving the side twice, a 4×4 average pooling by
+    function, then view and a Linear of 16 features. Sides 13 to 28 fit; 16, the one of them images are made in, is suggested."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 4, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(4)
+        self.layer1 = BasicBlock(4, 4, 1)
+        self.layer2 = BasicBlock(4, 8, 2)
+        self.layer3 = BasicBlock(8, 16, 2)
+        self.linear = nn.Linear(16, 10)
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.layer3(self.layer2(self.layer1(out)))
+        out = F.avg_pool2d(out, 4)
+        return self.linear(out.view(out.size(0), -1))
+
+
+class DenseJoin(nn.Module):
+    """Channels joined, as DenseNets do: the input's 4 and a convolution's 4, pooled to 8×6×6 for the
+    Linear; sides 12 and 13 fit."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(1, 4, 3, padding=1)
+        self.grow = nn.Conv2d(4, 4, 3, padding=1)
+        self.fc = nn.Linear(8 * 6 * 6, 2)
+
+    def forward(self, x):
+        x = self.stem(x)
+        x = torch.cat([x, torch.relu(self.grow(x))], 1)
+        return self.fc(torch.flatten(F.max_pool2d(x, 3, 2, 1), 1))
 
 
 class QuantizedConvFc(nn.Module):
@@ -1005,6 +1062,35 @@ def make_flattened_classifiers():
     prepared(torch.randn(4, 3, 16, 16))
     quantized = torch.ao.quantization.convert(prepared)
     jit_save(torch.jit.trace(quantized, torch.randn(1, 3, 16, 16)), path("quantized_conv_fc.pt"))
+
+
+class FlagPooled(nn.Module):
+    """A module attribute picks a branch on the way to the Linear (`if self.extra_pool:`); with it, a
+    pooling of 2 and one of 3 by stride 2 (a stride given to F.max_pool2d) give 4×7×7 from sides 26 to 29."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.extra_pool = True
+        self.fc = nn.Linear(4 * 7 * 7, 2)
+
+    def forward(self, x):
+        x = F.relu(self.conv(x))
+        if self.extra_pool:
+            x = F.max_pool2d(x, 2)
+        return self.fc(torch.flatten(F.max_pool2d(x, 3, 2, 1), 1))
+
+
+def make_branching_classifiers():
+    """CNNs whose trunk branches before the Linear after flatten fixes the side: a CIFAR ResNet scripted,
+    frozen and traced (residual sums; traced, its view's batch through NumToTensor), channels joined,
+    traced, and a branch a module attribute picks, scripted."""
+    torch.manual_seed(31)
+    jit_save(torch.jit.script(CifarResNet().eval()), path("cifar_resnet_scripted.pt"))
+    jit_save(torch.jit.freeze(torch.jit.script(CifarResNet().eval())), path("cifar_resnet_frozen.pt"))
+    jit_save(torch.jit.trace(CifarResNet().eval(), torch.randn(1, 3, 16, 16)), path("cifar_resnet_traced.pt"))
+    jit_save(torch.jit.trace(DenseJoin().eval(), torch.randn(1, 1, 12, 12)), path("dense_join.pt"))
+    jit_save(torch.jit.script(FlagPooled().eval()), path("flag_pooled.pt"))
 
 
 class Unfilled(nn.Module):
@@ -1042,6 +1128,7 @@ if __name__ == "__main__":
     make_sequence_first_attention()
     make_vision_inputs()
     make_flattened_classifiers()
+    make_branching_classifiers()
     make_unfilled()
     make_tensors()
     make_broken()

@@ -333,7 +333,19 @@ void TestInputs::shapesAreSuggestedFromWhatTheModelHolds_data() {
     QTest::newRow("MNIST example net, frozen")
         << "mnist_net_frozen.pt" << "" << QStringList{"normal:1x1x28x28:float32"};
     QTest::newRow("uneven poolings, as functions")
-        << "uneven_pools.pt" << "" << QStringList{"normal:1x3x46x46:float32"};
+        << "uneven_pools.pt" << "" << QStringList{"normal:1x3x48x48:float32"};
+    // A trunk that branches: residual sums (summed in place, the shortcut a strided convolution where the
+    // side halves) and channels joined. Of the sides that fit, the one images are made in.
+    QTest::newRow("CIFAR ResNet, scripted")
+        << "cifar_resnet_scripted.pt" << "" << QStringList{"normal:1x3x16x16:float32"};
+    QTest::newRow("CIFAR ResNet, frozen")
+        << "cifar_resnet_frozen.pt" << "" << QStringList{"normal:1x3x16x16:float32"};
+    QTest::newRow("CIFAR ResNet, traced")
+        << "cifar_resnet_traced.pt" << "" << QStringList{"normal:1x3x16x16:float32"};
+    QTest::newRow("channels joined, traced")
+        << "dense_join.pt" << "" << QStringList{"normal:1x1x12x12:float32"};
+    QTest::newRow("a branch a module attribute picks")
+        << "flag_pooled.pt" << "" << QStringList{"normal:1x3x28x28:float32"};
     QTest::newRow("quantized convolution and Linear, traced")
         << "quantized_conv_fc.pt" << "" << QStringList{"normal:1x3x16x16:float32"};
     // A list of images, each batched by the model: one image, without its batch dimension.

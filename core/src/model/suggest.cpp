@@ -138,8 +138,8 @@ std::optional<Found> implied(const Use& use, const JitValue* self, const c10::IV
         }
         const int64_t in = w->size(1) * groups, out = w->size(0);
         const int64_t patches = quantizedConv ? 0 : patchGridSide(n, *w, root);
-        const auto [flattened, linear] =
-            spatial == 2 && !patches ? flattenedSide(n, self, root) : std::pair<int64_t, std::string>{0, ""};
+        const auto [flattened, linear] = spatial == 2 && !patches ? flattenedSide(n, in, self, root)
+                                                                  : std::pair<int64_t, std::string>{0, ""};
         const int64_t side = patches        ? patches
                              : flattened    ? flattened
                              : spatial == 1 ? 256

@@ -7,11 +7,12 @@
 namespace twb::suggestion {
 namespace {
 
-// How a 2-d spatial size changes through one node of a CNN's trunk.
+// What a value of a CNN's trunk is, for one image side: an image of `channels` planes h×w, or the features
+// it was flattened to (flat). `windowed`: a convolution or pooling made it, so its size follows the side.
 struct Spatial {
     int64_t channels = 0, h = 0, w = 0;
+    bool flat = false, windowed = false;
 };
-using SpatialStep = std::function<bool(Spatial&)>;
 
 // A sliding window's output size (convolution and pooling), floor or ceiling.
 int64_t windowOut(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation, bool ceil) {
@@ -28,21 +29,337 @@ std::vector<int64_t> pair(const std::optional<std::vector<int64_t>>& v) {
     return v->size() == 1 ? std::vector<int64_t>{(*v)[0], (*v)[0]} : std::vector<int64_t>{(*v)[0], (*v)[1]};
 }
 
-SpatialStep windowStep(std::vector<int64_t> kernel, std::vector<int64_t> stride, std::vector<int64_t> pad,
-                       std::vector<int64_t> dilation, bool ceil, int64_t channels) {
-    // A file's constants may be anything: sizes past these are no image's, and would overflow.
-    constexpr int64_t kLimit = int64_t(1) << 20;
-    for (const auto* v : {&kernel, &stride, &pad, &dilation})
-        for (int64_t x : *v)
-            if (x < 0 || x > kLimit) return [](Spatial&) { return false; };
-    if (channels > kLimit) return [](Spatial&) { return false; };
-    return [=](Spatial& s) {
-        s.h = windowOut(s.h, kernel[0], stride[0], pad[0], dilation[0], ceil);
-        s.w = windowOut(s.w, kernel[1], stride[1], pad[1], dilation[1], ceil);
-        if (channels > 0) s.channels = channels;
-        return s.h > 0 && s.w > 0;
-    };
+// One node of the trunk as a step from the values it takes to the one it makes (indices into the values
+// the trunk follows). Window: a convolution or pooling. Same: what keeps its input's size (an activation, a
+// batch norm, an if whose branches each give it), and, with several inputs, what needs them of one size
+// (a residual sum). Concat: channels joined. Flatten: to `features` (-1: whatever the trunk gives).
+struct Step {
+    enum Kind { Window, Same, Concat, Flatten } kind = Same;
+    std::vector<std::size_t> in;
+    std::size_t out = 0;
+    int64_t kernel[2]{}, stride[2]{}, pad[2]{}, dilation[2]{};
+    bool ceil = false;
+    int64_t channels = 0; // a convolution's out channels (0: a pooling's, which keeps them)
+    int64_t features = -1;
+};
+
+// Sizes past this are no image's (and a product of three of them would overflow).
+constexpr int64_t kLargest = int64_t(1) << 20;
+
+bool apply(const Step& step, std::vector<Spatial>& values) {
+    const Spatial& first = values[step.in.front()];
+    Spatial out = first;
+    switch (step.kind) {
+    case Step::Window:
+        if (first.flat) return false;
+        out.h = windowOut(first.h, step.kernel[0], step.stride[0], step.pad[0], step.dilation[0], step.ceil);
+        out.w = windowOut(first.w, step.kernel[1], step.stride[1], step.pad[1], step.dilation[1], step.ceil);
+        if (step.channels > 0) out.channels = step.channels;
+        out.windowed = true;
+        if (out.h <= 0 || out.w <= 0 || out.h > kLargest || out.w > kLargest) return false;
+        break;
+    case Step::Same:
+    case Step::Concat:
+        for (std::size_t i = 1; i < step.in.size(); ++i) {
+            const Spatial& other = values[step.in[i]];
+            if (other.flat != first.flat || other.h != first.h || other.w != first.w) return false;
+            // A sum's operands, or an if's branches, of one shape; joined channels added.
+            if (step.kind == Step::Same && other.channels != first.channels) return false;
+            if (step.kind == Step::Concat) out.channels += other.channels;
+            if (out.channels > kLargest) return false;
+            out.windowed = out.windowed || other.windowed;
+        }
+        break;
+    case Step::Flatten:
+        if (first.flat) return false;
+        out.flat = true;
+        if (first.channels > kLargest / first.h / first.w) return false; // each at most kLargest: no overflow
+        out.channels = first.channels * first.h * first.w;
+        out.h = out.w = 1;
+        if (step.features > 0 && step.features != out.channels) return false;
+        break;
+    }
+    values[step.out] = out;
+    return true;
 }
+
+// The trunk from a convolution's input: its nodes as steps, in the graph's order, up to the first Linear
+// that takes a flattened value of it.
+class Trunk {
+public:
+    Trunk(const JitValue* image, const JitValue* self, const c10::IValue& root)
+        : m_self(self)
+        , m_root(root) {
+        m_index[image] = 0;
+        follow(image->owningGraph()->block());
+    }
+
+    // The Linear's in features and description; 0 where no Linear takes the trunk flattened.
+    int64_t width() const { return m_width; }
+    const std::string& linear() const { return m_linear; }
+
+    // Whether an image of this side and `channels` goes through every step to the Linear's width.
+    bool fits(int64_t channels, int64_t side) const {
+        std::vector<Spatial> values(m_index.size());
+        values[0] = Spatial{channels, side, side};
+        for (const Step& step : m_steps)
+            if (!apply(step, values)) return false;
+        const Spatial& in = values[m_linearIn];
+        return in.flat && in.windowed && in.channels == m_width;
+    }
+
+private:
+    static constexpr std::size_t kMostSteps = 4096;
+
+    std::optional<std::size_t> indexOf(const JitValue* v) const {
+        const auto it = m_index.find(v);
+        return it == m_index.end() ? std::nullopt : std::optional<std::size_t>(it->second);
+    }
+
+    void add(Step step, const JitValue* out) {
+        if (m_steps.size() >= kMostSteps) return;
+        step.out = m_index.size();
+        m_index[out] = step.out;
+        m_steps.push_back(std::move(step));
+    }
+
+    // Blocks first, so an if's outputs follow what its branches made.
+    void follow(const torch::jit::Block* block) {
+        for (const Node* n : block->nodes()) {
+            if (m_width > 0) return;
+            for (const auto* b : n->blocks())
+                follow(b);
+            visit(n);
+        }
+    }
+
+    bool window(Step& s, std::vector<int64_t> kernel, std::vector<int64_t> stride, std::vector<int64_t> pad,
+                std::vector<int64_t> dilation) const {
+        // A file's constants may be anything: what PyTorch refuses, or no image has, is not followed.
+        for (const auto* v : {&kernel, &stride, &pad, &dilation}) {
+            if (v->size() != 2) return false;
+            for (int64_t x : *v)
+                if (x < (v == &pad ? 0 : 1) || x > kLargest) return false;
+        }
+        if (s.channels > kLargest) return false;
+        s.kind = Step::Window;
+        for (int i = 0; i < 2; ++i)
+            s.kernel[i] = kernel[std::size_t(i)], s.stride[i] = stride[std::size_t(i)],
+            s.pad[i] = pad[std::size_t(i)], s.dilation[i] = dilation[std::size_t(i)];
+        return true;
+    }
+
+    bool convolution(const Node* n, const std::string& kind, Step& s) const {
+        std::vector<int64_t> stride, pad, dilation;
+        std::optional<at::Tensor> w;
+        if (startsWith(kind, "quantized::conv2d")) {
+            const auto p = packedParamsOf(n, m_self, m_root);
+            w = packedWeightOf(n, m_self, m_root);
+            const auto list = [&](const char* m) {
+                const auto v = p ? callMethod(*p, m) : std::nullopt;
+                return v && v->isIntList() ? pair(v->toIntVector()) : std::vector<int64_t>{};
+            };
+            stride = list("stride"), pad = list("padding"), dilation = list("dilation");
+        } else {
+            if (n->inputs().size() < (kind == "aten::_convolution" ? 7u : 6u)) return false;
+            if (kind == "aten::_convolution" && torch::jit::toIValue(n->input(6)) != c10::IValue(false))
+                return false; // transposed
+            w = tensorOf(n->input(1), m_self, m_root);
+            stride = pair(constantInts(n->input(3))), pad = pair(constantInts(n->input(4))),
+            dilation = pair(constantInts(n->input(5)));
+            // padding="valid" is none; padding="same" keeps the side (PyTorch allows it at stride 1 only).
+            if (const auto named = torch::jit::toIValue(n->input(4)); named && named->isString()) {
+                const std::string how = named->toStringRef();
+                if (how == "valid") pad = {0, 0};
+                if (how == "same" && stride == std::vector<int64_t>{1, 1} && w && w->dim() == 4) {
+                    s.channels = w->size(0); // as a window of one
+                    return window(s, {1, 1}, {1, 1}, {0, 0}, {1, 1});
+                }
+            }
+        }
+        if (!w || w->dim() != 4) return false;
+        s.channels = w->size(0);
+        return window(s, {w->size(2), w->size(3)}, stride, pad, dilation);
+    }
+
+    bool pooling(const Node* n, const std::string& kind, Step& s) const {
+        const bool avg = kind == "aten::avg_pool2d";
+        if (n->inputs().size() < (avg ? 5u : 6u)) return false;
+        const auto kernel = pair(constantInts(n->input(1)));
+        // None given is the kernel's: an empty list, or F.max_pool2d's `if stride is None: stride = []`.
+        auto given = constantInts(n->input(2));
+        // A stride given is the other branch's, cast from the optional the caller gave (a constant).
+        if (!given && n->input(2)->node()->kind() == c10::prim::If) {
+            bool none = false;
+            for (const auto* block : n->input(2)->node()->blocks()) {
+                if (n->input(2)->offset() >= block->outputs().size()) return false;
+                const JitValue* out = block->outputs()[n->input(2)->offset()];
+                if (out->node()->kind() == c10::prim::unchecked_cast) out = out->node()->input(0);
+                if (const auto c = constantInts(out); c && c->empty())
+                    none = true;
+                else if (c)
+                    given = c;
+            }
+            if (!given && none) given = std::vector<int64_t>{};
+        }
+        const auto ceil = torch::jit::toIValue(n->input(avg ? 4 : 5));
+        if (!ceil || !ceil->isBool()) return false;
+        s.ceil = ceil->toBool();
+        return window(s, kernel, given && given->empty() ? kernel : pair(given),
+                      pair(constantInts(n->input(3))),
+                      avg ? std::vector<int64_t>{1, 1} : pair(constantInts(n->input(4))));
+    }
+
+    // x.flatten(1), x.view(x.size(0), -1), x.view(-1, 16 * 5 * 5)
+    bool flatten(const Node* n, const std::string& kind, Step& s) const {
+        s.kind = Step::Flatten;
+        if (kind == "aten::flatten")
+            return n->inputs().size() >= 2 && constantInt(n->input(1)) == int64_t(1) &&
+                   (n->inputs().size() < 3 || constantInt(n->input(2)) == int64_t(-1) ||
+                    constantInt(n->input(2)) == int64_t(3));
+        if (n->inputs().size() < 2) return false;
+        const Node* list = n->input(1)->node();
+        std::vector<const JitValue*> parts;
+        if (list->kind() == c10::prim::ListConstruct)
+            parts.assign(list->inputs().begin(), list->inputs().end());
+        const auto fixed = constantInts(n->input(1));
+        if (fixed && fixed->size() == 2 && (*fixed)[0] == -1 && (*fixed)[1] > 0) {
+            s.features = (*fixed)[1];
+            return true;
+        }
+        // x.view(x.size(0), -1) (traced: the size through NumToTensor and Int), or of one; not x.view(16, -1)
+        if (parts.size() == 2 && constantInt(parts[1]) == int64_t(-1)) {
+            const JitValue* batch = parts[0];
+            while (batch->node()->kind() == c10::aten::Int || batch->node()->kind() == c10::prim::NumToTensor)
+                batch = batch->node()->input(0);
+            const Node* size = batch->node();
+            return constantInt(batch) == int64_t(1) ||
+                   (size->kind() == c10::aten::size && size->inputs().size() == 2 &&
+                    constantInt(size->input(1)) == int64_t(0));
+        }
+        if (parts.size() == 2 && constantInt(parts[0]) == int64_t(-1) &&
+            constantInt(parts[1]).value_or(0) > 0) {
+            s.features = *constantInt(parts[1]);
+            return true;
+        }
+        return false;
+    }
+
+    void visit(const Node* n) {
+        static const std::set<std::string> kSame = {"aten::relu",
+                                                    "aten::relu_",
+                                                    "aten::batch_norm",
+                                                    "aten::dropout",
+                                                    "aten::dropout_",
+                                                    "aten::hardtanh",
+                                                    "aten::hardtanh_",
+                                                    "aten::sigmoid",
+                                                    "aten::silu",
+                                                    "aten::silu_",
+                                                    "aten::gelu",
+                                                    "aten::leaky_relu",
+                                                    "aten::leaky_relu_",
+                                                    "aten::elu",
+                                                    "aten::tanh",
+                                                    "aten::contiguous",
+                                                    "aten::dequantize",
+                                                    "aten::quantize_per_tensor",
+                                                    "aten::hardswish",
+                                                    "aten::hardswish_",
+                                                    "aten::relu6",
+                                                    "aten::clone",
+                                                    "aten::detach",
+                                                    "aten::feature_dropout",
+                                                    "quantized::relu6",
+                                                    "aten::mul",
+                                                    "aten::mul_",
+                                                    "aten::add",
+                                                    "aten::add_",
+                                                    "quantized::add",
+                                                    "quantized::add_relu",
+                                                    "quantized::mul",
+                                                    "quantized::batch_norm2d",
+                                                    "quantized::batch_norm2d_relu",
+                                                    "aten::sub",
+                                                    "aten::div"};
+        const std::string kind = n->kind().toQualString();
+        if (kind == "prim::If") {
+            // Each output its branches all give from the trunk, of one size; or, where a module attribute
+            // decides (`if self.pool_first:`), the one branch it takes.
+            std::vector<const torch::jit::Block*> taken(n->blocks().begin(), n->blocks().end());
+            if (const auto flag = attribute(n->input(0), m_self, m_root);
+                flag && flag->isBool() && taken.size() == 2)
+                taken = {taken[flag->toBool() ? 0 : 1]};
+            for (std::size_t i = 0; i < n->outputs().size(); ++i) {
+                Step s;
+                bool all = !taken.empty();
+                for (const auto* b : taken) {
+                    const auto k = i < b->outputs().size() ? indexOf(b->outputs()[i]) : std::nullopt;
+                    all = all && k;
+                    if (k) s.in.push_back(*k);
+                }
+                if (all) add(s, n->output(i));
+            }
+            return;
+        }
+        if (n->inputs().empty() || n->outputs().empty()) return;
+        const auto first = indexOf(n->input(0));
+        if (kind == "aten::linear" ||
+            (startsWith(kind, "quantized::linear") && kind.find("pack") == std::string::npos)) {
+            if (!first) return;
+            const auto w = kind == "aten::linear" ? tensorOf(n->input(1), m_self, m_root)
+                                                  : packedWeightOf(n, m_self, m_root);
+            if (!w || w->dim() != 2) return;
+            m_width = w->size(1);
+            m_linearIn = *first;
+            m_linear = "Linear(" + std::to_string(m_width) + ", " + std::to_string(w->size(0)) + ")";
+            return;
+        }
+        if (kind == "aten::cat" && n->input(0)->node()->kind() == c10::prim::ListConstruct &&
+            n->inputs().size() == 2 && constantInt(n->input(1)) == int64_t(1)) {
+            Step s;
+            s.kind = Step::Concat;
+            for (const auto* in : n->input(0)->node()->inputs()) {
+                const auto k = indexOf(in);
+                if (!k) return; // a part not of the trunk: its channels are not known
+                s.in.push_back(*k);
+            }
+            if (!s.in.empty()) add(s, n->output(0));
+            return;
+        }
+        if (!first) {
+            // A residual sum whose trunk operand comes second: `shortcut + out`
+            if (kSame.count(kind) && n->inputs().size() >= 2 && indexOf(n->input(1)))
+                add(Step{Step::Same, {*indexOf(n->input(1))}}, n->output(0));
+            return;
+        }
+        Step s;
+        s.in.push_back(*first);
+        bool known = false;
+        if (kind == "aten::conv2d" || kind == "aten::_convolution" || startsWith(kind, "quantized::conv2d"))
+            known = convolution(n, kind, s);
+        else if (kind == "aten::max_pool2d" || kind == "quantized::max_pool2d" || kind == "aten::avg_pool2d")
+            known = pooling(n, kind, s);
+        else if (kind == "aten::flatten" || kind == "aten::view" || kind == "aten::reshape")
+            known = flatten(n, kind, s);
+        else if (kSame.count(kind)) {
+            known = true;
+            // Another operand of the trunk must be of the same size (a residual sum); one that is not of
+            // the trunk (a scalar, a bias, a squeeze-excitation's weights) is broadcast.
+            for (std::size_t i = 1; i < n->inputs().size() && i < 2; ++i)
+                if (const auto k = indexOf(n->input(i))) s.in.push_back(*k);
+        }
+        if (known) add(s, n->output(0));
+    }
+
+    const JitValue* m_self;
+    const c10::IValue& m_root;
+    std::map<const JitValue*, std::size_t> m_index;
+    std::vector<Step> m_steps;
+    int64_t m_width = 0;
+    std::size_t m_linearIn = 0;
+    std::string m_linear;
+};
 
 } // namespace
 
@@ -85,130 +402,24 @@ int64_t patchGridSide(const Node* conv, const at::Tensor& weight, const c10::IVa
     });
     return found;
 }
-
 // The image side a CNN's trunk must be given where it ends in a Linear through flatten (LeNet, the CIFAR-10
-// tutorial's net, a quantized classifier): the convolutions and poolings from `conv` on are followed, one
-// node after another, and the smallest side whose flattened size is the Linear's width is the answer, with
-// the Linear's description. 0 where the trunk branches, pools adaptively, or does what is not followed.
-std::pair<int64_t, std::string> flattenedSide(const Node* conv, const JitValue* self,
+// tutorial's net, a CIFAR ResNet pooling by a fixed window, a quantized classifier): the trunk is followed
+// from the convolution's input, through residual sums and joined channels, to the first Linear that takes it
+// flattened. Of the sides that fit, the one images are made in is suggested: the one divisible by the
+// highest power of two (32 of 25 to 32), the smallest where two are. {0, ""} where no Linear takes it, or the
+// trunk pools adaptively (any side fits).
+std::pair<int64_t, std::string> flattenedSide(const Node* conv, int64_t channels, const JitValue* self,
                                               const c10::IValue& root) {
-    static const std::set<std::string> kKept = {
-        "aten::relu",        "aten::relu_",      "aten::batch_norm",
-        "aten::dropout",     "aten::dropout_",   "aten::hardtanh",
-        "aten::hardtanh_",   "aten::sigmoid",    "aten::silu",
-        "aten::silu_",       "aten::gelu",       "aten::leaky_relu",
-        "aten::leaky_relu_", "aten::elu",        "aten::tanh",
-        "aten::contiguous",  "aten::dequantize", "aten::quantize_per_tensor",
-        "aten::hardswish",   "aten::hardswish_", "aten::relu6",
-        "aten::clone",       "aten::detach",     "aten::feature_dropout",
-        "quantized::relu6",  "aten::mul",        "aten::add"};
-    std::vector<SpatialStep> steps;
-    const Node* n = conv;
-    int64_t features = -1; // what the flatten or view fixes (-1: the trunk's own count)
-    std::string linear;
-    int64_t width = 0;
-    for (int guard = 0; guard < 64 && n; ++guard) {
-        const std::string kind = n->kind().toQualString();
-        const bool quantized = startsWith(kind, "quantized::conv2d");
-        if (kind == "aten::conv2d" || kind == "aten::_convolution" || quantized) {
-            std::vector<int64_t> stride, pad, dilation;
-            std::optional<at::Tensor> w;
-            if (quantized) {
-                const auto p = packedParamsOf(n, self, root);
-                w = packedWeightOf(n, self, root);
-                const auto list = [&](const char* m) {
-                    const auto v = p ? callMethod(*p, m) : std::nullopt;
-                    return v && v->isIntList() ? pair(v->toIntVector()) : std::vector<int64_t>{};
-                };
-                stride = list("stride"), pad = list("padding"), dilation = list("dilation");
-            } else {
-                if (n->inputs().size() < 6) return {0, ""};
-                if (kind == "aten::_convolution" && torch::jit::toIValue(n->input(6)) != c10::IValue(false))
-                    return {0, ""}; // transposed
-                w = tensorOf(n->input(1), self, root);
-                stride = pair(constantInts(n->input(3))), pad = pair(constantInts(n->input(4))),
-                dilation = pair(constantInts(n->input(5)));
-            }
-            if (!w || w->dim() != 4 || stride.empty() || pad.empty() || dilation.empty()) return {0, ""};
-            steps.push_back(windowStep({w->size(2), w->size(3)}, stride, pad, dilation, false, w->size(0)));
-        } else if (kind == "aten::max_pool2d" || kind == "quantized::max_pool2d" ||
-                   kind == "aten::avg_pool2d") {
-            const bool avg = kind == "aten::avg_pool2d";
-            if (n->inputs().size() < (avg ? 5u : 6u)) return {0, ""};
-            const auto kernel = pair(constantInts(n->input(1)));
-            // None given is the kernel's: an empty list, or F.max_pool2d's `if stride is None: stride = []`.
-            auto given = constantInts(n->input(2));
-            if (!given && n->input(2)->node()->kind() == c10::prim::If) {
-                bool none = false, other = false; // a branch of the default, and one of a stride given
-                for (const auto* block : n->input(2)->node()->blocks())
-                    if (const auto c = constantInts(block->outputs()[n->input(2)->offset()]))
-                        (c->empty() ? none : other) = true;
-                if (none && !other) given = std::vector<int64_t>{};
-            }
-            const auto stride = given && given->empty() ? kernel : pair(given);
-            const auto pad = pair(constantInts(n->input(3)));
-            const auto dilation = avg ? std::vector<int64_t>{1, 1} : pair(constantInts(n->input(4)));
-            const auto ceil = torch::jit::toIValue(n->input(avg ? 4 : 5));
-            if (kernel.empty() || stride.empty() || pad.empty() || dilation.empty() || !ceil ||
-                !ceil->isBool())
-                return {0, ""};
-            steps.push_back(windowStep(kernel, stride, pad, dilation, ceil->toBool(), 0));
-        } else if (kind == "aten::flatten") {
-            if (n->inputs().size() < 2 || constantInt(n->input(1)) != int64_t(1)) return {0, ""};
-        } else if (kind == "aten::view" || kind == "aten::reshape") {
-            // x.view(x.size(0), -1) or x.view(-1, 16 * 5 * 5)
-            const Node* list = n->input(1)->node();
-            std::vector<const JitValue*> parts;
-            if (list->kind() == c10::prim::ListConstruct)
-                parts.assign(list->inputs().begin(), list->inputs().end());
-            const auto fixed = constantInts(n->input(1));
-            if (fixed && fixed->size() == 2 && (*fixed)[0] == -1 && (*fixed)[1] > 0) {
-                features = (*fixed)[1];
-            } else if (parts.size() == 2 && constantInt(parts[1]) == int64_t(-1)) {
-            } else if (parts.size() == 2 && constantInt(parts[0]) == int64_t(-1) && constantInt(parts[1])) {
-                features = *constantInt(parts[1]);
-            } else {
-                return {0, ""};
-            }
-        } else if (kind == "aten::linear" || startsWith(kind, "quantized::linear")) {
-            const auto w =
-                kind == "aten::linear" ? tensorOf(n->input(1), self, root) : packedWeightOf(n, self, root);
-            if (!w || w->dim() != 2 || steps.empty()) return {0, ""};
-            width = w->size(1);
-            linear = "Linear(" + std::to_string(width) + ", " + std::to_string(w->size(0)) + ")";
-            break;
-        } else if (!kKept.count(kind) && kind != "prim::If" && n != conv) {
-            return {0, ""};
-        }
-        // The one node that takes this one's output as its data (shape queries aside), or the if whose
-        // branches each do something that keeps its shape (F.relu's `if inplace: relu_ else: relu`).
-        std::vector<const Node*> users;
-        for (const auto& u : n->output(0)->uses()) {
-            const std::string k = u.user->kind().toQualString();
-            if (k == "aten::size" || k == "aten::dim" || k == "prim::shape") continue;
-            if (u.offset != 0) return {0, ""};
-            users.push_back(u.user);
-        }
-        const Node* owner = users.empty() ? nullptr : users.front()->owningBlock()->owningNode();
-        const bool branches =
-            users.size() > 1 && owner && owner->kind() == c10::prim::If &&
-            owner->owningBlock() == n->owningBlock() &&
-            std::all_of(users.begin(), users.end(), [&](const Node* u) {
-                return u->owningBlock()->owningNode() == owner && kKept.count(u->kind().toQualString());
-            });
-        n = users.size() == 1 ? users.front() : branches ? owner : nullptr;
-    }
-    if (width <= 0) return {0, ""};
-    for (int64_t side = 1; side <= 2048; ++side) {
-        Spatial s{0, side, side};
-        bool ok = true;
-        for (const auto& step : steps)
-            ok = ok && step(s);
-        if (!ok) continue;
-        const int64_t flat = s.channels * s.h * s.w;
-        if (flat == width && (features < 0 || features == width)) return {side, linear};
-    }
-    return {0, ""};
+    const Trunk trunk(conv->input(0), self, root);
+    if (trunk.width() <= 0 || channels <= 0 || channels > kLargest) return {0, ""};
+    // Every side: where branches round differently (a strided convolution beside a pooling), the sides that
+    // fit need not be one range.
+    int64_t best = 0;
+    const auto twos = [](int64_t x) { return x & -x; };
+    for (int64_t side = 1; side <= 2048; ++side)
+        if (trunk.fits(channels, side) && (!best || twos(side) > twos(best))) best = side;
+    return best ? std::pair<int64_t, std::string>{best, trunk.linear()}
+                : std::pair<int64_t, std::string>{0, ""};
 }
 
 } // namespace twb::suggestion
