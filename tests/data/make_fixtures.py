@@ -1018,8 +1018,8 @@ class CifarResNet(nn.Module):
 
 
 class DenseJoin(nn.Module):
-    """Channels joined, as DenseNets do: the input's 4 and a convolution's 4, pooled to 8×6×6 for the
-    Linear; sides 12 and 13 fit."""
+    """Channels joined, as DenseNets do: the input's 4 and a convolution's 4, pooled by 3 with a stride of 2
+    given to F.max_pool2d to 8×6×6 for the Linear; sides 11 and 12 fit."""
 
     def __init__(self):
         super().__init__()
@@ -1065,19 +1065,26 @@ def make_flattened_classifiers():
 
 
 class FlagPooled(nn.Module):
-    """A module attribute picks a branch on the way to the Linear (`if self.extra_pool:`); with it, a
-    pooling of 2 and one of 3 by stride 2 (a stride given to F.max_pool2d) give 4×7×7 from sides 26 to 29."""
+    """A module attribute picks a branch on the way to the Linear (`if self.extra_pool:`; the branch not
+    taken has a Linear of its own, for 16×16); with it, a pooling of 2 and one of 3 by stride 2 give 4×7×7
+    from sides 26 to 29. On the way a one-channel attention map scales the features (broadcast)."""
 
     def __init__(self):
         super().__init__()
         self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.attention = nn.Conv2d(4, 1, 1)
         self.extra_pool = True
+        self.unpooled = nn.Linear(4 * 16 * 16, 4 * 7 * 7)
         self.fc = nn.Linear(4 * 7 * 7, 2)
 
     def forward(self, x):
         x = F.relu(self.conv(x))
+        x = x * torch.sigmoid(self.attention(x))
         if self.extra_pool:
             x = F.max_pool2d(x, 2)
+        else:
+            x = self.unpooled(x.flatten(1)).view(-1, 4, 7, 7)
+            return self.fc(x.flatten(1))
         return self.fc(torch.flatten(F.max_pool2d(x, 3, 2, 1), 1))
 
 

@@ -136,6 +136,7 @@ std::optional<Found> implied(const Use& use, const JitValue* self, const c10::IV
         } else if (groupsAt < n->inputs().size()) {
             if (const auto g = constantInt(n->input(groupsAt))) groups = *g;
         }
+        if (groups < 1 || groups > (int64_t(1) << 20)) return std::nullopt; // no model's; would overflow
         const int64_t in = w->size(1) * groups, out = w->size(0);
         const int64_t patches = quantizedConv ? 0 : patchGridSide(n, *w, root);
         const auto [flattened, linear] = spatial == 2 && !patches ? flattenedSide(n, in, self, root)

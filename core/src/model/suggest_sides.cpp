@@ -41,6 +41,7 @@ struct Step {
     bool ceil = false;
     int64_t channels = 0; // a convolution's out channels (0: a pooling's, which keeps them)
     int64_t features = -1;
+    bool broadcast = false; // Same: operands may broadcast (arithmetic), or must agree (an if's branches)
 };
 
 // Sizes past this are no image's (and a product of three of them would overflow).
@@ -62,16 +63,29 @@ bool apply(const Step& step, std::vector<Spatial>& values) {
     case Step::Concat:
         for (std::size_t i = 1; i < step.in.size(); ++i) {
             const Spatial& other = values[step.in[i]];
-            if (other.flat != first.flat || other.h != first.h || other.w != first.w) return false;
-            // A sum's operands, or an if's branches, of one shape; joined channels added.
-            if (step.kind == Step::Same && other.channels != first.channels) return false;
-            if (step.kind == Step::Concat) out.channels += other.channels;
+            if (other.flat != first.flat) return false;
+            // An if's branches of one shape; a product's or sum's operands too, or broadcast where one is 1
+            // (a spatial attention map of one channel); joined channels of one side, their count added.
+            const auto meet = [&](int64_t a, int64_t b, int64_t& to) {
+                if (a != b && !(step.broadcast && (a == 1 || b == 1))) return false;
+                to = std::max(a, b);
+                return true;
+            };
+            if (!meet(first.h, other.h, out.h) || !meet(first.w, other.w, out.w)) return false;
+            if (step.kind == Step::Concat) {
+                out.channels += other.channels;
+            } else if (!meet(out.channels, other.channels, out.channels)) {
+                return false;
+            }
             if (out.channels > kLargest) return false;
             out.windowed = out.windowed || other.windowed;
         }
         break;
     case Step::Flatten:
-        if (first.flat) return false;
+        if (first.flat) { // flattened already: a view of it keeps it
+            if (step.features > 0 && step.features != first.channels) return false;
+            break;
+        }
         out.flat = true;
         if (first.channels > kLargest / first.h / first.w) return false; // each at most kLargest: no overflow
         out.channels = first.channels * first.h * first.w;
@@ -123,14 +137,23 @@ private:
         m_steps.push_back(std::move(step));
     }
 
-    // Blocks first, so an if's outputs follow what its branches made.
+    // Blocks first, so an if's outputs follow what its branches made; of an if a module attribute decides
+    // (`if self.pool_first:`), the branch it takes alone.
     void follow(const torch::jit::Block* block) {
         for (const Node* n : block->nodes()) {
             if (m_width > 0) return;
-            for (const auto* b : n->blocks())
+            for (const auto* b : taken(n))
                 follow(b);
             visit(n);
         }
+    }
+
+    std::vector<const torch::jit::Block*> taken(const Node* n) const {
+        std::vector<const torch::jit::Block*> blocks(n->blocks().begin(), n->blocks().end());
+        if (n->kind() == c10::prim::If && blocks.size() == 2 && !n->inputs().empty())
+            if (const auto flag = attribute(n->input(0), m_self, m_root); flag && flag->isBool())
+                return {blocks[flag->toBool() ? 0 : 1]};
+        return blocks;
     }
 
     bool window(Step& s, std::vector<int64_t> kernel, std::vector<int64_t> stride, std::vector<int64_t> pad,
@@ -189,16 +212,20 @@ private:
         // None given is the kernel's: an empty list, or F.max_pool2d's `if stride is None: stride = []`.
         auto given = constantInts(n->input(2));
         // A stride given is the other branch's, cast from the optional the caller gave (a constant).
+        // A branch of anything else (a stride the module holds) is not followed.
         if (!given && n->input(2)->node()->kind() == c10::prim::If) {
             bool none = false;
             for (const auto* block : n->input(2)->node()->blocks()) {
                 if (n->input(2)->offset() >= block->outputs().size()) return false;
                 const JitValue* out = block->outputs()[n->input(2)->offset()];
                 if (out->node()->kind() == c10::prim::unchecked_cast) out = out->node()->input(0);
-                if (const auto c = constantInts(out); c && c->empty())
+                const auto c = constantInts(out);
+                if (c && c->empty())
                     none = true;
                 else if (c)
                     given = c;
+                else if (out->type()->kind() != c10::TypeKind::NoneType)
+                    return false;
             }
             if (!given && none) given = std::vector<int64_t>{};
         }
@@ -284,16 +311,13 @@ private:
                                                     "aten::div"};
         const std::string kind = n->kind().toQualString();
         if (kind == "prim::If") {
-            // Each output its branches all give from the trunk, of one size; or, where a module attribute
-            // decides (`if self.pool_first:`), the one branch it takes.
-            std::vector<const torch::jit::Block*> taken(n->blocks().begin(), n->blocks().end());
-            if (const auto flag = attribute(n->input(0), m_self, m_root);
-                flag && flag->isBool() && taken.size() == 2)
-                taken = {taken[flag->toBool() ? 0 : 1]};
+            // Each output its branches all give from the trunk, of one size (the branch taken alone,
+            // where a module attribute decides).
+            const auto branches = taken(n);
             for (std::size_t i = 0; i < n->outputs().size(); ++i) {
                 Step s;
-                bool all = !taken.empty();
-                for (const auto* b : taken) {
+                bool all = !branches.empty();
+                for (const auto* b : branches) {
                     const auto k = i < b->outputs().size() ? indexOf(b->outputs()[i]) : std::nullopt;
                     all = all && k;
                     if (k) s.in.push_back(*k);
@@ -348,6 +372,7 @@ private:
             // the trunk (a scalar, a bias, a squeeze-excitation's weights) is broadcast.
             for (std::size_t i = 1; i < n->inputs().size() && i < 2; ++i)
                 if (const auto k = indexOf(n->input(i))) s.in.push_back(*k);
+            s.broadcast = true;
         }
         if (known) add(s, n->output(0));
     }
@@ -406,8 +431,8 @@ int64_t patchGridSide(const Node* conv, const at::Tensor& weight, const c10::IVa
 // tutorial's net, a CIFAR ResNet pooling by a fixed window, a quantized classifier): the trunk is followed
 // from the convolution's input, through residual sums and joined channels, to the first Linear that takes it
 // flattened. Of the sides that fit, the one images are made in is suggested: the one divisible by the
-// highest power of two (32 of 25 to 32), the smallest where two are. {0, ""} where no Linear takes it, or the
-// trunk pools adaptively (any side fits).
+// highest power of two (a CIFAR ResNet's 32 of 25 to 56), the smallest where two are. {0, ""} where no Linear
+// takes it, or the trunk pools adaptively (any side fits).
 std::pair<int64_t, std::string> flattenedSide(const Node* conv, int64_t channels, const JitValue* self,
                                               const c10::IValue& root) {
     const Trunk trunk(conv->input(0), self, root);
