@@ -1100,6 +1100,29 @@ def make_branching_classifiers():
     jit_save(torch.jit.script(FlagPooled().eval()), path("flag_pooled.pt"))
 
 
+class SignalNet(nn.Module):
+    """A 1-d CNN classifying a signal (a heartbeat, a sensor's window): two convolutions and poolings, then
+    flatten into a Linear of 8×30, which lengths 128 to 131 give."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv1d(1, 4, 7, padding=3)
+        self.pool = nn.MaxPool1d(2)
+        self.conv2 = nn.Conv1d(4, 8, 5)
+        self.fc = nn.Linear(8 * 30, 5)
+
+    def forward(self, x):
+        x = self.pool(F.relu(self.conv1(x)))
+        x = F.max_pool1d(F.relu(self.conv2(x)), 2)
+        return self.fc(x.flatten(1))
+
+
+def make_signal_classifier():
+    """A 1-d CNN whose Linear after flatten fixes the signal's length, scripted."""
+    torch.manual_seed(37)
+    jit_save(torch.jit.script(SignalNet().eval()), path("signal_net.pt"))
+
+
 class Unfilled(nn.Module):
     """What holds nothing when it is made: an early return leaves TorchScript's uninitialized values in the
     branch taken, and invert_permutation's torch.empty_like is filled in place afterwards (as
@@ -1136,6 +1159,7 @@ if __name__ == "__main__":
     make_vision_inputs()
     make_flattened_classifiers()
     make_branching_classifiers()
+    make_signal_classifier()
     make_unfilled()
     make_tensors()
     make_broken()

@@ -344,6 +344,8 @@ void TestInputs::shapesAreSuggestedFromWhatTheModelHolds_data() {
         << "cifar_resnet_traced.pt" << "" << QStringList{"normal:1x3x16x16:float32"};
     QTest::newRow("channels joined, traced")
         << "dense_join.pt" << "" << QStringList{"normal:1x1x12x12:float32"};
+    // A signal's length, as an image's side: conv1d and max_pool1d (a module's and F's) to the Linear.
+    QTest::newRow("signal classifier, 1-d") << "signal_net.pt" << "" << QStringList{"normal:1x1x128:float32"};
     QTest::newRow("a branch a module attribute picks")
         << "flag_pooled.pt" << "" << QStringList{"normal:1x3x28x28:float32"};
     QTest::newRow("quantized convolution and Linear, traced")

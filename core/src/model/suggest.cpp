@@ -139,7 +139,7 @@ std::optional<Found> implied(const Use& use, const JitValue* self, const c10::IV
         if (groups < 1 || groups > (int64_t(1) << 20)) return std::nullopt; // no model's; would overflow
         const int64_t in = w->size(1) * groups, out = w->size(0);
         const int64_t patches = quantizedConv ? 0 : patchGridSide(n, *w, root);
-        const auto [flattened, linear] = spatial == 2 && !patches ? flattenedSide(n, in, self, root)
+        const auto [flattened, linear] = spatial <= 2 && !patches ? flattenedSide(n, spatial, in, self, root)
                                                                   : std::pair<int64_t, std::string>{0, ""};
         const int64_t side = patches        ? patches
                              : flattened    ? flattened
@@ -162,9 +162,10 @@ std::optional<Found> implied(const Use& use, const JitValue* self, const c10::IV
                      "first layer " + layer + ": Float" + dims(named) + ", " +
                          (patches ? free + " " + std::to_string(side) + " (patches of " +
                                         std::to_string(w->size(2)) + " for its position embedding's places)"
-                          : flattened ? free + " " + std::to_string(side) + " (the " + linear +
-                                            " it flattens into takes that side)"
-                                      : free + " free (" + std::to_string(side) + " suggested)"),
+                          : flattened
+                              ? free + " " + std::to_string(side) + " (the " + linear +
+                                    " it flattens into takes that " + (spatial == 1 ? "length)" : "side)")
+                              : free + " free (" + std::to_string(side) + " suggested)"),
                      weightDtype(*w), layer + "'s input"};
     }
     if ((kind == "aten::embedding" || kind == "aten::embedding_bag") && use.offset == 1) {

@@ -67,9 +67,9 @@ void eachNode(const torch::jit::Block* block, const std::function<void(const Nod
 // A vision transformer's image side from its patch convolution and position embedding; 0 where none.
 int64_t patchGridSide(const Node* conv, const at::Tensor& weight, const c10::IValue& root);
 
-// The image side a CNN trunk from `conv` on (taking `channels`) needs for the Linear it flattens into, and
-// that Linear's description; {0, ""} where it cannot be followed.
-std::pair<int64_t, std::string> flattenedSide(const Node* conv, int64_t channels, const JitValue* self,
-                                              const c10::IValue& root);
+// The image side (dims 2) or sequence length (dims 1) a CNN trunk from `conv` on (taking `channels`) needs
+// for the Linear it flattens into, and that Linear's description; {0, ""} where it cannot be followed.
+std::pair<int64_t, std::string> flattenedSide(const Node* conv, int dims, int64_t channels,
+                                              const JitValue* self, const c10::IValue& root);
 
 } // namespace twb::suggestion

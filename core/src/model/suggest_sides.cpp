@@ -101,8 +101,10 @@ bool apply(const Step& step, std::vector<Spatial>& values) {
 // that takes a flattened value of it.
 class Trunk {
 public:
-    Trunk(const JitValue* image, const JitValue* self, const c10::IValue& root)
-        : m_self(self)
+    // dims: 2 for an image's trunk (conv2d), 1 for a sequence's (conv1d, its length held as h, w 1).
+    Trunk(const JitValue* image, int dims, const JitValue* self, const c10::IValue& root)
+        : m_dims(dims)
+        , m_self(self)
         , m_root(root) {
         m_index[image] = 0;
         follow(image->owningGraph()->block());
@@ -115,7 +117,7 @@ public:
     // Whether an image of this side and `channels` goes through every step to the Linear's width.
     bool fits(int64_t channels, int64_t side) const {
         std::vector<Spatial> values(m_index.size());
-        values[0] = Spatial{channels, side, side};
+        values[0] = Spatial{channels, side, m_dims == 2 ? side : 1};
         for (const Step& step : m_steps)
             if (!apply(step, values)) return false;
         const Spatial& in = values[m_linearIn];
@@ -156,6 +158,13 @@ private:
         return blocks;
     }
 
+    // A window's sizes as two: an image's [h, w] (one for both), a sequence's [l] with `fill` for w.
+    std::vector<int64_t> sizes(const std::optional<std::vector<int64_t>>& v, int64_t fill) const {
+        if (m_dims == 2) return pair(v);
+        if (!v || v->size() != 1) return {};
+        return {(*v)[0], fill};
+    }
+
     bool window(Step& s, std::vector<int64_t> kernel, std::vector<int64_t> stride, std::vector<int64_t> pad,
                 std::vector<int64_t> dilation) const {
         // A file's constants may be anything: what PyTorch refuses, or no image has, is not followed.
@@ -175,7 +184,8 @@ private:
     bool convolution(const Node* n, const std::string& kind, Step& s) const {
         std::vector<int64_t> stride, pad, dilation;
         std::optional<at::Tensor> w;
-        if (startsWith(kind, "quantized::conv2d")) {
+        if (startsWith(kind, "quantized::conv")) { // a 1-d one packs as 2-d: not followed
+            if (m_dims != 2) return false;
             const auto p = packedParamsOf(n, m_self, m_root);
             w = packedWeightOf(n, m_self, m_root);
             const auto list = [&](const char* m) {
@@ -188,27 +198,27 @@ private:
             if (kind == "aten::_convolution" && torch::jit::toIValue(n->input(6)) != c10::IValue(false))
                 return false; // transposed
             w = tensorOf(n->input(1), m_self, m_root);
-            stride = pair(constantInts(n->input(3))), pad = pair(constantInts(n->input(4))),
-            dilation = pair(constantInts(n->input(5)));
+            stride = sizes(constantInts(n->input(3)), 1), pad = sizes(constantInts(n->input(4)), 0),
+            dilation = sizes(constantInts(n->input(5)), 1);
             // padding="valid" is none; padding="same" keeps the side (PyTorch allows it at stride 1 only).
             if (const auto named = torch::jit::toIValue(n->input(4)); named && named->isString()) {
                 const std::string how = named->toStringRef();
                 if (how == "valid") pad = {0, 0};
-                if (how == "same" && stride == std::vector<int64_t>{1, 1} && w && w->dim() == 4) {
+                if (how == "same" && stride == std::vector<int64_t>{1, 1} && w && w->dim() == m_dims + 2) {
                     s.channels = w->size(0); // as a window of one
                     return window(s, {1, 1}, {1, 1}, {0, 0}, {1, 1});
                 }
             }
         }
-        if (!w || w->dim() != 4) return false;
+        if (!w || w->dim() != m_dims + 2) return false;
         s.channels = w->size(0);
-        return window(s, {w->size(2), w->size(3)}, stride, pad, dilation);
+        return window(s, {w->size(2), m_dims == 2 ? w->size(3) : 1}, stride, pad, dilation);
     }
 
     bool pooling(const Node* n, const std::string& kind, Step& s) const {
-        const bool avg = kind == "aten::avg_pool2d";
+        const bool avg = kind == "aten::avg_pool2d" || kind == "aten::avg_pool1d";
         if (n->inputs().size() < (avg ? 5u : 6u)) return false;
-        const auto kernel = pair(constantInts(n->input(1)));
+        const auto kernel = sizes(constantInts(n->input(1)), 1);
         // None given is the kernel's: an empty list, or F.max_pool2d's `if stride is None: stride = []`.
         auto given = constantInts(n->input(2));
         // A stride given is the other branch's, cast from the optional the caller gave (a constant).
@@ -232,9 +242,9 @@ private:
         const auto ceil = torch::jit::toIValue(n->input(avg ? 4 : 5));
         if (!ceil || !ceil->isBool()) return false;
         s.ceil = ceil->toBool();
-        return window(s, kernel, given && given->empty() ? kernel : pair(given),
-                      pair(constantInts(n->input(3))),
-                      avg ? std::vector<int64_t>{1, 1} : pair(constantInts(n->input(4))));
+        return window(s, kernel, given && given->empty() ? kernel : sizes(given, 1),
+                      sizes(constantInts(n->input(3)), 0),
+                      avg ? std::vector<int64_t>{1, 1} : sizes(constantInts(n->input(4)), 1));
     }
 
     // x.flatten(1), x.view(x.size(0), -1), x.view(-1, 16 * 5 * 5)
@@ -243,7 +253,7 @@ private:
         if (kind == "aten::flatten")
             return n->inputs().size() >= 2 && constantInt(n->input(1)) == int64_t(1) &&
                    (n->inputs().size() < 3 || constantInt(n->input(2)) == int64_t(-1) ||
-                    constantInt(n->input(2)) == int64_t(3));
+                    constantInt(n->input(2)) == int64_t(m_dims + 1));
         if (n->inputs().size() < 2) return false;
         const Node* list = n->input(1)->node();
         std::vector<const JitValue*> parts;
@@ -360,9 +370,13 @@ private:
         Step s;
         s.in.push_back(*first);
         bool known = false;
-        if (kind == "aten::conv2d" || kind == "aten::_convolution" || startsWith(kind, "quantized::conv2d"))
+        const bool image = m_dims == 2;
+        if (kind == (image ? "aten::conv2d" : "aten::conv1d") || kind == "aten::_convolution" ||
+            startsWith(kind, image ? "quantized::conv2d" : "quantized::conv1d"))
             known = convolution(n, kind, s);
-        else if (kind == "aten::max_pool2d" || kind == "quantized::max_pool2d" || kind == "aten::avg_pool2d")
+        else if (kind == (image ? "aten::max_pool2d" : "aten::max_pool1d") ||
+                 (image && kind == "quantized::max_pool2d") ||
+                 kind == (image ? "aten::avg_pool2d" : "aten::avg_pool1d"))
             known = pooling(n, kind, s);
         else if (kind == "aten::flatten" || kind == "aten::view" || kind == "aten::reshape")
             known = flatten(n, kind, s);
@@ -377,6 +391,7 @@ private:
         if (known) add(s, n->output(0));
     }
 
+    int m_dims;
     const JitValue* m_self;
     const c10::IValue& m_root;
     std::map<const JitValue*, std::size_t> m_index;
@@ -427,21 +442,24 @@ int64_t patchGridSide(const Node* conv, const at::Tensor& weight, const c10::IVa
     });
     return found;
 }
+
 // The image side a CNN's trunk must be given where it ends in a Linear through flatten (LeNet, the CIFAR-10
-// tutorial's net, a CIFAR ResNet pooling by a fixed window, a quantized classifier): the trunk is followed
+// tutorial's net, a CIFAR ResNet pooling by a fixed window, a quantized classifier), or the length a 1-d
+// one's must (a signal classifier, up to 65,536 samples): the trunk is followed
 // from the convolution's input, through residual sums and joined channels, to the first Linear that takes it
 // flattened. Of the sides that fit, the one images are made in is suggested: the one divisible by the
 // highest power of two (a CIFAR ResNet's 32 of 25 to 56), the smallest where two are. {0, ""} where no Linear
 // takes it, or the trunk pools adaptively (any side fits).
-std::pair<int64_t, std::string> flattenedSide(const Node* conv, int64_t channels, const JitValue* self,
-                                              const c10::IValue& root) {
-    const Trunk trunk(conv->input(0), self, root);
+std::pair<int64_t, std::string> flattenedSide(const Node* conv, int dims, int64_t channels,
+                                              const JitValue* self, const c10::IValue& root) {
+    if (dims != 1 && dims != 2) return {0, ""};
+    const Trunk trunk(conv->input(0), dims, self, root);
     if (trunk.width() <= 0 || channels <= 0 || channels > kLargest) return {0, ""};
     // Every side: where branches round differently (a strided convolution beside a pooling), the sides that
     // fit need not be one range.
     int64_t best = 0;
     const auto twos = [](int64_t x) { return x & -x; };
-    for (int64_t side = 1; side <= 2048; ++side)
+    for (int64_t side = 1, most = dims == 2 ? 2048 : 65536; side <= most; ++side)
         if (trunk.fits(channels, side) && (!best || twos(side) > twos(best))) best = side;
     return best ? std::pair<int64_t, std::string>{best, trunk.linear()}
                 : std::pair<int64_t, std::string>{0, ""};
