@@ -29,24 +29,36 @@ private slots:
     void fullDiskLeavesTheOldFile();
 };
 
+// The writer's next line, waiting up to a minute for it.
+static QString nextLine(QProcess& p) {
+    while (!p.canReadLine())
+        if (!p.waitForReadyRead(60000)) return {};
+    return QString::fromUtf8(p.readLine()).trimmed();
+}
+
 void TestCrashSafe::killedWritersLeaveCompleteFiles() {
     const QString writer = qEnvironmentVariable("TWB_REPORT_WRITER");
     if (writer.isEmpty()) QSKIP("TWB_REPORT_WRITER is not set: run through ctest");
     QTemporaryDir dir;
     const std::string path = dir.filePath("report.json").toStdString();
+    QProcess p;
+    p.start(writer, {QString::fromStdString(path)});
+    QVERIFY(p.waitForStarted(10000));
+    const QString written = nextLine(p); // "written MS": one whole report is there, written in MS ms
+    QVERIFY2(written.startsWith("written "), qPrintable(written + p.readAllStandardError()));
+    const int writeMs = std::max(1, written.section(QLatin1Char(' '), 1).toInt());
     std::mt19937 rng(7);
     int checked = 0, midWrite = 0;
     for (int round = 0; round < 200; ++round) {
-        QProcess p;
-        p.start(writer, {QString::fromStdString(path)});
-        QVERIFY(p.waitForStarted(10000));
-        QVERIFY(p.waitForReadyRead(60000)); // "written MS": one whole report is there, written in MS ms
-        const int writeMs =
-            std::max(1, QString::fromUtf8(p.readLine()).section(QLatin1Char(' '), 1).trimmed().toInt());
-        // Anywhere within the next two writes, whatever this build's speed.
+        p.write("next\n"); // a child process that writes the two reports in turn until it is killed
+        const QString child = nextLine(p);
+        QVERIFY2(child.startsWith("child "), qPrintable(child + p.readAllStandardError()));
+        const pid_t pid = pid_t(child.section(QLatin1Char(' '), 1).toLongLong());
+        QVERIFY(pid > 0);
+        // Anywhere within its first two writes, whatever this build's speed.
         QThread::msleep(unsigned(std::uniform_int_distribution<int>(0, 2 * writeMs)(rng)));
-        ::kill(pid_t(p.processId()), SIGKILL);
-        QVERIFY(p.waitForFinished(10000));
+        QCOMPARE(::kill(pid, SIGKILL), 0);
+        QCOMPARE(nextLine(p), QString("gone"));
         // Temporary files may be left behind; the report itself is always whole.
         const twb::Report r = twb::readReport(path);
         QCOMPARE(r.runs.size(), std::size_t(1));
@@ -54,8 +66,14 @@ void TestCrashSafe::killedWritersLeaveCompleteFiles() {
         QVERIFY2(label == "version A" || label == "version B", label.c_str());
         QCOMPARE(r.runs.front().samplesNs.size(), std::size_t(label == "version A" ? 150000 : 200000));
         ++checked;
-        midWrite += QDir(dir.path()).entryList({"report.json.tmp-*"}).size() > 0;
+        const QStringList left = QDir(dir.path()).entryList({"report.json.tmp-*"});
+        midWrite += left.size() > 0;
+        for (const QString& f : left)
+            QFile::remove(dir.filePath(f)); // so that each round counts its own
     }
+    p.closeWriteChannel();
+    QVERIFY(p.waitForFinished(10000));
+    QCOMPARE(p.exitCode(), 0);
     qInfo("%d kills checked, %d of them in the middle of a write (a temporary file left)", checked, midWrite);
     QCOMPARE(checked, 200);
     QVERIFY(midWrite > 0); // the kills did land inside writes
