@@ -1074,7 +1074,7 @@ class FlagPooled(nn.Module):
         self.conv = nn.Conv2d(3, 4, 3, padding=1)
         self.attention = nn.Conv2d(4, 1, 1)
         self.extra_pool = True
-        self.unpooled = nn.Linear(4 * 16 * 16, 4 * 7 * 7)
+        self.unpooled = nn.Linear(4 * 4 * 4, 4 * 7 * 7)
         self.fc = nn.Linear(4 * 7 * 7, 2)
 
     def forward(self, x):
@@ -1083,7 +1083,7 @@ class FlagPooled(nn.Module):
         if self.extra_pool:
             x = F.max_pool2d(x, 2)
         else:
-            x = self.unpooled(x.flatten(1)).view(-1, 4, 7, 7)
+            x = self.unpooled(F.avg_pool2d(x, 4).flatten(1)).view(-1, 4, 7, 7)
             return self.fc(x.flatten(1))
         return self.fc(torch.flatten(F.max_pool2d(x, 3, 2, 1), 1))
 
