@@ -4,7 +4,8 @@
 #   release  LibTorch from the official PyTorch wheel in .venv (what users compare with)
 #   distro   the distribution's libtorch-dev (1.13 on Debian 12, 2.6 on 13); the .deb is built from it
 #   asan     clang, AddressSanitizer and UndefinedBehaviorSanitizer (leaks too): the core and CLI tests,
-#            then every fuzz target for TWB_FUZZ_SECONDS (10) seconds from its seeds (tests/fuzz/run.sh)
+#            then every fuzz target for TWB_FUZZ_SECONDS (10) seconds from its seeds, two at a time
+#            (tests/fuzz/run.sh)
 #   cuda     core and torchwb compiled and linked against the CUDA wheel (tests/cuda_build_check.sh)
 # Run after packaging/install-deps.sh test. TWB_SKIP_CUDA_BUILD=1 leaves out the CUDA compile check,
 # TWB_SKIP_ASAN=1 the sanitizer suite and the fuzzers.
@@ -27,8 +28,8 @@ if [ "${TWB_SKIP_ASAN:-0}" != 1 ]; then
   t0=$(date +%s)
   "$CMAKE" --preset asan
   "$CMAKE" --build --preset asan
-  # The kill test is left to the two builds above: under the sanitizers its 200 rounds take four minutes
-  # and exercise nothing tst_report does not. So is the model corpus: fifty models through LibTorch,
+  # The kill test is left to the two builds above: under the sanitizers it would exercise nothing
+  # tst_report does not. So is the model corpus: fifty models through LibTorch,
   # whose code is not instrumented, and through readers the fuzzers and the other suites cover.
   "$CTEST" --preset asan --parallel "${TWB_TEST_JOBS:-2}" -E "tst_crash_safe|corpus"
   sh tests/fuzz/run.sh "${TWB_FUZZ_SECONDS:-10}"

@@ -6,6 +6,7 @@
 // loads LibTorch, which took most of a round's time.
 #include "twb/report.h"
 
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -52,7 +53,7 @@ int main(int argc, char** argv) {
                 twb::writeReport(argv[1], versions[i % 2]);
         }
         int status = 0;
-        while (::waitpid(child, &status, 0) < 0) {
+        while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
         }
         std::printf("gone\n");
         std::fflush(stdout);
