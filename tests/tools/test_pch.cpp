@@ -1,0 +1,1 @@
+// The tests' precompiled header (test_support.h) is built with this target; each test reuses it.
